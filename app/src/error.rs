@@ -1,0 +1,57 @@
+//! The one error type server functions return. Each variant is something the user can be
+//! told; internal detail is logged on the server and never reaches this type.
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    #[error("Please sign in to continue.")]
+    NotSignedIn,
+    #[error("You do not have access to this page.")]
+    Forbidden,
+    #[error("{0} does not exist.")]
+    NotFound(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0} is unavailable right now. Please try again in a minute.")]
+    Unavailable(String),
+    #[error("Something went wrong on our side. It has been logged.")]
+    Internal,
+    #[error("Could not reach Atrium: {0}")]
+    Transport(String),
+}
+
+impl AppError {
+    /// The HTTP status a page showing this error answers with.
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::NotSignedIn => 401,
+            AppError::Forbidden => 403,
+            AppError::NotFound(_) => 404,
+            AppError::BadRequest(_) => 400,
+            AppError::Unavailable(_) => 503,
+            AppError::Internal | AppError::Transport(_) => 500,
+        }
+    }
+
+    pub fn title(&self) -> &'static str {
+        match self {
+            AppError::NotSignedIn => "Sign-in needed",
+            AppError::Forbidden => "Not your team",
+            AppError::NotFound(_) => "Not found",
+            AppError::BadRequest(_) => "That did not work",
+            AppError::Unavailable(_) => "Temporarily unavailable",
+            AppError::Internal | AppError::Transport(_) => "Something went wrong",
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        AppError::Transport(value.to_string())
+    }
+}

@@ -1,0 +1,65 @@
+//! Atrium's web app: routes, pages and the server functions behind them, shared by the
+//! server (SSR, feature `ssr`) and the browser (hydration, feature `hydrate`).
+//!
+//! Pages are rendered completely on the server (`SsrMode::Async`) so that each answers with
+//! the right status (403, 404, 503) and works before the wasm has loaded.
+
+pub mod api;
+pub mod domain;
+pub mod error;
+mod pages;
+#[cfg(feature = "ssr")]
+pub mod services;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path, SsrMode,
+};
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body class="min-h-screen bg-slate-50 text-slate-900">
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Tests and progressive enhancements wait for this mark: it is set only in the browser,
+    // once hydration has attached the event handlers.
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/atrium.css"/>
+        <Title text="Atrium"/>
+        <Router>
+            <pages::layout::Header/>
+            <main class="mx-auto max-w-5xl px-4 py-8">
+                <Routes fallback=pages::errors::NotFoundPage>
+                    <Route path=path!("/") view=pages::landing::LandingPage ssr=SsrMode::Async/>
+                    <Route path=path!("/new-password") view=pages::new_password::NewPasswordPage ssr=SsrMode::Async/>
+                    <Route path=path!("/teams") view=pages::teams::TeamsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/teams/:team") view=pages::team_home::TeamHomePage ssr=SsrMode::Async/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}

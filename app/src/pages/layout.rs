@@ -1,0 +1,39 @@
+use crate::api::whoami;
+use leptos::prelude::*;
+
+/// The bar on every page: the product name, and who is signed in with a sign-out button.
+/// Sign-out is a plain form POST so it works before hydration too.
+#[component]
+pub fn Header() -> impl IntoView {
+    let user = Resource::new(|| (), |_| whoami());
+    view! {
+        <header class="border-b border-slate-200 bg-white">
+            <div class="mx-auto flex max-w-5xl items-center justify-between px-4 py-3">
+                <a href="/" class="text-lg font-semibold tracking-tight text-indigo-700">"Atrium"</a>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match user.await {
+                            Ok(Some(user)) => {
+                                let roles = user.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ");
+                                view! {
+                                    <div class="flex items-center gap-4 text-sm">
+                                        <a href="/teams" class="text-slate-700 hover:text-indigo-700">"Teams"</a>
+                                        <span class="text-slate-500" data-testid="signed-in-as">
+                                            {user.username.to_string()} " · " {roles}
+                                        </span>
+                                        <form method="post" action="/auth/sign-out">
+                                            <button type="submit" class="rounded border border-slate-300 px-3 py-1 hover:bg-slate-100">
+                                                "Sign out"
+                                            </button>
+                                        </form>
+                                    </div>
+                                }.into_any()
+                            }
+                            _ => ().into_any(),
+                        }
+                    })}
+                </Suspense>
+            </div>
+        </header>
+    }
+}

@@ -1,0 +1,6 @@
+pub mod errors;
+pub mod landing;
+pub mod layout;
+pub mod new_password;
+pub mod team_home;
+pub mod teams;

@@ -1,0 +1,71 @@
+use crate::api::load_team_home;
+use crate::domain::TeamHome;
+use crate::pages::errors::ErrorPanel;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn TeamHomePage() -> impl IntoView {
+    let params = use_params_map();
+    let home = Resource::new(
+        move || params.read().get("team").unwrap_or_default(),
+        load_team_home,
+    );
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading the team…"</p> }>
+            {move || Suspend::new(async move {
+                match home.await {
+                    Ok(home) => view! { <TeamHomeView home/> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn TeamHomeView(home: TeamHome) -> impl IntoView {
+    let TeamHome { team, aws_account_id, metadata, metadata_error } = home;
+    let not_set = || view! { <span class="text-slate-400">"not set"</span> }.into_any();
+    view! {
+        <Title text=format!("{} · Atrium", team.name)/>
+        <nav class="text-sm text-slate-500"><a href="/teams" class="hover:underline">"Teams"</a>" / "{team.slug.to_string()}</nav>
+        <h1 class="mt-2 text-3xl font-semibold" data-testid="team-name">{team.name.clone()}</h1>
+        <p class="mt-2 text-slate-600">{team.description.clone()}</p>
+        <section class="mt-8 rounded-lg border border-slate-200 bg-white p-6 shadow-sm" data-testid="team-metadata">
+            <h2 class="text-lg font-semibold">"Team resources"</h2>
+            {metadata_error.map(|message| view! {
+                <p role="alert" class="mt-3 rounded border border-amber-200 bg-amber-50 p-3 text-sm text-amber-800">{message}</p>
+            })}
+            <dl class="mt-4 grid gap-x-6 gap-y-3 text-sm sm:grid-cols-[12rem_1fr]">
+                <dt class="font-medium text-slate-500">"AWS account"</dt>
+                <dd class="font-mono">{aws_account_id}</dd>
+                <dt class="font-medium text-slate-500">"S3 scratch space"</dt>
+                <dd class="font-mono" data-testid="s3-scratch">{match metadata.s3_scratch_prefix {
+                    Some(prefix) => view! { <span>{prefix}</span> }.into_any(),
+                    None => not_set(),
+                }}</dd>
+                <dt class="font-medium text-slate-500">"EFS access point"</dt>
+                <dd class="font-mono">{match metadata.efs_access_point {
+                    Some(ap) => view! { <span>{ap}</span> }.into_any(),
+                    None => not_set(),
+                }}</dd>
+                <dt class="font-medium text-slate-500">"Links"</dt>
+                <dd>
+                    {if metadata.links.is_empty() {
+                        not_set()
+                    } else {
+                        view! {
+                            <ul class="space-y-1">
+                                {metadata.links.into_iter().map(|link| view! {
+                                    <li><a class="text-indigo-700 underline" href=link.url rel="noopener noreferrer">{link.title}</a></li>
+                                }).collect_view()}
+                            </ul>
+                        }.into_any()
+                    }}
+                </dd>
+            </dl>
+        </section>
+    }
+}

@@ -1,0 +1,143 @@
+# Shared by dev/run and dev/test: install what is missing, start and stop the local services.
+# Tools go where later runs find them (~/.cargo/bin, ~/.cache/atrium); each is skipped when
+# the pinned version is already there.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+CACHE="${ATRIUM_CACHE:-$HOME/.cache/atrium}"
+CARGO_LEPTOS_VERSION="0.3.10"
+MOTO_VERSION="5.2.5"
+export PATH="$HOME/.cargo/bin:$ROOT/node_modules/.bin:$PATH"
+mkdir -p "$CACHE"
+
+log() { printf '\033[1;34m[atrium]\033[0m %s\n' "$*" >&2; }
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+wait_for() { # wait_for <seconds> <description> <command...>
+  local seconds=$1 what=$2; shift 2
+  for _ in $(seq 1 $((seconds * 5))); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.2
+  done
+  log "gave up waiting for $what"; return 1
+}
+
+# --- tools -------------------------------------------------------------------------------
+
+ensure_rust_tools() {
+  rustup target list --installed | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+  if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
+    log "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 18 minutes, once)"
+    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads
+  fi
+  local bindgen
+  bindgen=$(grep -A1 '^name = "wasm-bindgen"$' "$ROOT/Cargo.lock" | sed -n 's/^version = "\(.*\)"/\1/p')
+  if ! wasm-bindgen --version 2>/dev/null | grep -q "$bindgen"; then
+    log "installing wasm-bindgen-cli $bindgen (about 3 minutes, once)"
+    # Not --locked: its lockfile pins a crate missing from the registry (see BUILD-NOTES).
+    cargo install wasm-bindgen-cli --version "$bindgen"
+  fi
+}
+
+ensure_node_tools() { # Tailwind CLI and wasm-opt from npm, at the versions in package-lock.json
+  if [ ! -x "$ROOT/node_modules/.bin/tailwindcss" ] || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
+    log "installing Tailwind and binaryen from npm"
+    (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
+ensure_moto() {
+  VENV="$CACHE/venv-moto-$MOTO_VERSION"
+  if [ ! -x "$VENV/bin/moto_server" ]; then
+    log "installing moto[server]==$MOTO_VERSION into $VENV"
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+  fi
+}
+
+ensure_browser() {
+  if [ ! -x /usr/bin/chromium ]; then
+    log "installing Debian's chromium"
+    if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+    $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+  fi
+  if [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ] || [ "$ROOT/end2end/package-lock.json" -nt "$ROOT/end2end/node_modules/.package-lock.json" ]; then
+    log "installing Playwright (test runner only; the browser is Debian's)"
+    (cd "$ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
+# --- services ----------------------------------------------------------------------------
+
+PIDS_TO_STOP=()
+PG_DIR=""
+stop_services() {
+  local pid
+  for pid in "${PIDS_TO_STOP[@]:-}"; do
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+  done
+  if [ -n "$PG_DIR" ] && [ -f "$PG_DIR/data/postmaster.pid" ]; then
+    as_postgres pg_ctl -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
+  fi
+  wait 2>/dev/null || true
+}
+
+as_postgres() { # initdb refuses to run as root
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# start_postgres <dir> [test]: a private cluster in <dir> on a free port; DATABASE_URL overrides.
+start_postgres() {
+  if [ -n "${DATABASE_URL:-}" ]; then log "using DATABASE_URL from the environment"; return; fi
+  PG_DIR=$1
+  mkdir -p "$PG_DIR"
+  [ "$(id -u)" = 0 ] && chown postgres: "$PG_DIR"
+  if [ ! -f "$PG_DIR/data/PG_VERSION" ]; then
+    as_postgres initdb -D "$PG_DIR/data" -U postgres -A trust --no-sync >/dev/null
+  fi
+  if [ -f "$PG_DIR/data/postmaster.pid" ]; then # left over from a run that was killed
+    as_postgres pg_ctl -D "$PG_DIR/data" -m immediate stop >/dev/null 2>&1 || rm -f "$PG_DIR/data/postmaster.pid"
+  fi
+  local port extra=""
+  port=$(free_port)
+  mkdir -p "$PG_DIR/sock"; [ "$(id -u)" = 0 ] && chown postgres: "$PG_DIR/sock"
+  [ "${2:-}" = test ] && extra="-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+  as_postgres pg_ctl -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -w \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $PG_DIR/sock $extra" start >/dev/null
+  export DATABASE_URL="postgres://postgres@127.0.0.1:$port/atrium"
+  as_postgres psql -h 127.0.0.1 -p "$port" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='atrium'" | grep -q 1 \
+    || as_postgres createdb -h 127.0.0.1 -p "$port" -U postgres atrium
+  log "PostgreSQL on 127.0.0.1:$port (data in $PG_DIR)"
+}
+
+# start_moto <logfile>: moto_server on a free port; the AWS SDK finds it through AWS_ENDPOINT_URL.
+start_moto() {
+  local port
+  port=$(free_port)
+  "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >"$1" 2>&1 &
+  PIDS_TO_STOP+=($!)
+  export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
+  export AWS_REGION="${AWS_REGION:-eu-west-1}"
+  export AWS_ACCESS_KEY_ID="testing" AWS_SECRET_ACCESS_KEY="testing"
+  export AWS_EC2_METADATA_DISABLED=true
+  wait_for 30 "moto" curl -sf "$AWS_ENDPOINT_URL/moto-api/"
+  log "moto (AWS emulator) on $AWS_ENDPOINT_URL"
+}
+
+# seed_demo: creates the demo data and exports what the server needs to find the user pool.
+seed_demo() {
+  local out
+  out=$("$ROOT/target/debug/server" seed-demo)
+  export $out
+  export ATRIUM_COGNITO_JWKS_URL="$AWS_ENDPOINT_URL/$ATRIUM_COGNITO_USER_POOL_ID/.well-known/jwks.json"
+  export ATRIUM_SECURE_COOKIES=false
+  export LEPTOS_SITE_ROOT="$ROOT/target/site" LEPTOS_OUTPUT_NAME=atrium LEPTOS_SITE_PKG_DIR=pkg
+}
+
+build_site() {
+  log "building the portal (cargo leptos build)"
+  (cd "$ROOT" && cargo leptos build)
+}

@@ -1,0 +1,115 @@
+//! The sign-in logic, independent of HTTP: talk to the identity provider, verify what it
+//! returns, mirror the user's teams into Postgres.
+
+use super::jwks::{TokenError, TokenVerifier};
+use crate::aws::cognito::{IdentityError, IdentityProvider, SignInOutcome, Tokens};
+use crate::repo;
+use app::domain::{CurrentUser, PasswordPolicy, Username};
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::PgPool;
+use std::sync::Arc;
+
+pub enum SignInResult {
+    SignedIn { user: CurrentUser, access_token: SecretString },
+    NewPasswordRequired { challenge_session: String },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    #[error("the new password breaks the policy")]
+    InvalidPassword,
+    #[error("the challenge has expired")]
+    ChallengeExpired,
+    #[error("{0} is unavailable")]
+    Unavailable(&'static str, #[source] anyhow::Error),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<IdentityError> for AuthError {
+    fn from(error: IdentityError) -> Self {
+        match error {
+            IdentityError::InvalidCredentials => AuthError::InvalidCredentials,
+            IdentityError::InvalidPassword(_) => AuthError::InvalidPassword,
+            IdentityError::ChallengeExpired => AuthError::ChallengeExpired,
+            IdentityError::Unavailable(e) => AuthError::Unavailable("The identity provider", e),
+            IdentityError::Unexpected(e) => AuthError::Unexpected(e),
+        }
+    }
+}
+
+pub struct AuthService {
+    identity: Arc<dyn IdentityProvider>,
+    verifier: Arc<TokenVerifier>,
+    db: PgPool,
+}
+
+impl AuthService {
+    pub fn new(identity: Arc<dyn IdentityProvider>, verifier: Arc<TokenVerifier>, db: PgPool) -> Self {
+        AuthService { identity, verifier, db }
+    }
+
+    #[tracing::instrument(skip(self, password), fields(username = %username))]
+    pub async fn sign_in(&self, username: &Username, password: &SecretString) -> Result<SignInResult, AuthError> {
+        let outcome = self.identity.sign_in(username, password).await?;
+        self.finish(outcome).await
+    }
+
+    #[tracing::instrument(skip(self, challenge_session, new_password), fields(username = %username))]
+    pub async fn complete_new_password(
+        &self,
+        username: &Username,
+        challenge_session: &str,
+        new_password: &SecretString,
+    ) -> Result<SignInResult, AuthError> {
+        let outcome = self.identity.complete_new_password(username, challenge_session, new_password).await?;
+        self.finish(outcome).await
+    }
+
+    pub async fn password_policy(&self) -> Result<PasswordPolicy, AuthError> {
+        Ok(self.identity.password_policy().await?)
+    }
+
+    /// Ends the user's sessions at the identity provider. Failure is logged, not fatal:
+    /// the local session is deleted either way.
+    pub async fn sign_out(&self, access_token: &str) {
+        let token = SecretString::from(access_token.to_owned());
+        if let Err(error) = self.identity.sign_out(&token).await {
+            tracing::warn!(error = %error, "Failed to sign the user out at the identity provider");
+        }
+    }
+
+    async fn finish(&self, outcome: SignInOutcome) -> Result<SignInResult, AuthError> {
+        match outcome {
+            SignInOutcome::NewPasswordRequired { challenge_session } => {
+                Ok(SignInResult::NewPasswordRequired { challenge_session })
+            }
+            SignInOutcome::SignedIn(tokens) => {
+                let user = self.verified_user(&tokens).await?;
+                self.mirror(&user).await?;
+                Ok(SignInResult::SignedIn { user, access_token: tokens.access_token })
+            }
+        }
+    }
+
+    /// The user named by the verified ID token, with roles and teams from its groups.
+    pub async fn verified_user(&self, tokens: &Tokens) -> Result<CurrentUser, AuthError> {
+        let claims = self.verifier.verify_id_token(tokens.id_token.expose_secret()).await.map_err(|e| match e {
+            TokenError::KeysUnavailable(source) => AuthError::Unavailable("The identity provider", source),
+            other => AuthError::Unexpected(anyhow::Error::new(other).context("The identity provider's ID token was rejected")),
+        })?;
+        let username = Username::parse(&claims.username)
+            .map_err(|e| anyhow::anyhow!("The ID token names an unusable username: {e}"))?;
+        Ok(CurrentUser::from_groups(username, claims.groups.iter().map(String::as_str)))
+    }
+
+    async fn mirror(&self, user: &CurrentUser) -> Result<(), AuthError> {
+        let unavailable = |e: sqlx::Error| AuthError::Unavailable("The database", e.into());
+        let mut tx = self.db.begin().await.map_err(unavailable)?;
+        repo::users::record_sign_in(&mut tx, user).await.map_err(unavailable)?;
+        tx.commit().await.map_err(unavailable)?;
+        Ok(())
+    }
+}

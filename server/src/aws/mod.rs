@@ -1,0 +1,29 @@
+//! AWS adapters: each service the portal uses sits behind a small trait, with one file
+//! holding its SDK-backed implementation.
+
+pub mod cognito;
+pub mod ssm;
+
+use aws_config::{timeout::TimeoutConfig, BehaviorVersion, SdkConfig};
+use std::time::Duration;
+
+/// The SDK configuration from the standard chain (env, profile, instance role), with timeouts
+/// short enough that an unreachable AWS gives a prompt 503 instead of a hung page.
+pub async fn load_sdk_config() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(3))
+                .operation_attempt_timeout(Duration::from_secs(10))
+                .operation_timeout(Duration::from_secs(25))
+                .build(),
+        )
+        .load()
+        .await
+}
+
+/// Whether an SDK error means "could not reach AWS" (retry later) rather than "AWS said no".
+pub fn is_unreachable<E, R>(error: &aws_sdk_ssm::error::SdkError<E, R>) -> bool {
+    use aws_sdk_ssm::error::SdkError;
+    matches!(error, SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_))
+}

@@ -1,0 +1,77 @@
+//! Typed configuration, read once at start-up from the environment (or flags). A missing
+//! setting stops the process with its name; secrets never print.
+//!
+//! AWS endpoints are not configured here: the SDK's own `AWS_ENDPOINT_URL` and
+//! `AWS_ENDPOINT_URL_<SERVICE>` variables point it at local emulators in development.
+
+use clap::Args;
+use secrecy::SecretString;
+
+#[derive(Args, Debug, Clone)]
+pub struct Settings {
+    /// PostgreSQL connection string.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: SecretString,
+
+    /// Address to listen on.
+    #[arg(long, env = "ATRIUM_LISTEN", default_value = "127.0.0.1:3000")]
+    pub listen: String,
+
+    #[command(flatten)]
+    pub cognito: CognitoSettings,
+
+    /// Mark the session cookie `Secure`. Only local development over plain HTTP turns it off.
+    #[arg(long, env = "ATRIUM_SECURE_COOKIES", default_value_t = true, action = clap::ArgAction::Set)]
+    pub secure_cookies: bool,
+
+    /// Seconds of inactivity after which a session ends.
+    #[arg(long, env = "ATRIUM_SESSION_IDLE_SECONDS", default_value_t = 8 * 3600)]
+    pub session_idle_seconds: i64,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct CognitoSettings {
+    #[arg(long = "cognito-user-pool-id", env = "ATRIUM_COGNITO_USER_POOL_ID")]
+    pub user_pool_id: String,
+
+    /// The app client (no secret, USER_PASSWORD_AUTH allowed).
+    #[arg(long = "cognito-client-id", env = "ATRIUM_COGNITO_CLIENT_ID")]
+    pub client_id: String,
+
+    /// Token issuer; defaults to `https://cognito-idp.<region>.amazonaws.com/<pool>`.
+    #[arg(long = "cognito-issuer", env = "ATRIUM_COGNITO_ISSUER")]
+    pub issuer: Option<String>,
+
+    /// Where the signing keys are; defaults to `<issuer>/.well-known/jwks.json`.
+    #[arg(long = "cognito-jwks-url", env = "ATRIUM_COGNITO_JWKS_URL")]
+    pub jwks_url: Option<String>,
+}
+
+impl CognitoSettings {
+    pub fn issuer(&self, region: &str) -> String {
+        self.issuer
+            .clone()
+            .unwrap_or_else(|| format!("https://cognito-idp.{region}.amazonaws.com/{}", self.user_pool_id))
+    }
+
+    pub fn jwks_url(&self, region: &str) -> String {
+        self.jwks_url
+            .clone()
+            .unwrap_or_else(|| format!("{}/.well-known/jwks.json", self.issuer(region)))
+    }
+}
+
+#[derive(clap::Parser)]
+struct SettingsOnly {
+    #[command(flatten)]
+    settings: Settings,
+}
+
+impl Settings {
+    /// Reads the settings from the environment alone (how cargo-leptos starts the server),
+    /// exiting with the name of whatever is missing.
+    pub fn from_env_or_exit() -> Settings {
+        use clap::Parser;
+        SettingsOnly::parse_from(["atrium"]).settings
+    }
+}

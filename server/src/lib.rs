@@ -1,0 +1,13 @@
+//! Atrium's server: configuration, start-up, the axum router, sign-in, Postgres repositories,
+//! AWS adapters and the implementations of the app's service traits.
+//! See `ARCHITECTURE.md` at the repository root for how the pieces fit.
+
+pub mod auth;
+pub mod aws;
+pub mod config;
+pub mod demo;
+pub mod repo;
+pub mod routes;
+pub mod services;
+pub mod startup;
+pub mod telemetry;

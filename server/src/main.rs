@@ -1,0 +1,48 @@
+use anyhow::Context;
+use atrium::{config::Settings, startup};
+use clap::{Args, Parser, Subcommand};
+use secrecy::ExposeSecret;
+
+#[derive(Parser)]
+#[command(name = "atrium", about = "Atrium research workbench portal")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the portal (the default).
+    Serve(Box<Settings>),
+    /// Create the demo user pool, users, groups, team metadata and team rows, and print the
+    /// pool and client ids as `KEY=value` lines.
+    SeedDemo(SeedArgs),
+}
+
+#[derive(Args)]
+struct SeedArgs {
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    database_url: secrecy::SecretString,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    atrium::telemetry::init();
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::SeedDemo(args)) => {
+            let db = startup::database_pool(args.database_url.expose_secret())?;
+            startup::migrate(&db).await?;
+            let sdk = atrium::aws::load_sdk_config().await;
+            let identity = atrium::demo::seed(&sdk, &db).await.context("Failed to seed the demo data")?;
+            println!("ATRIUM_COGNITO_USER_POOL_ID={}", identity.user_pool_id);
+            println!("ATRIUM_COGNITO_CLIENT_ID={}", identity.client_id);
+            Ok(())
+        }
+        Some(Command::Serve(settings)) => startup::Application::build(*settings).await?.run().await,
+        None => {
+            let settings = Settings::from_env_or_exit();
+            startup::Application::build(settings).await?.run().await
+        }
+    }
+}

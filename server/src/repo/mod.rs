@@ -1,0 +1,5 @@
+//! Postgres repositories. Functions take an executor (a pool or a transaction) so callers
+//! decide what commits together.
+
+pub mod teams;
+pub mod users;

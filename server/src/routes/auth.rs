@@ -1,0 +1,152 @@
+//! The sign-in, new-password and sign-out forms. Plain form POSTs answered with redirects, so
+//! they work without JavaScript; errors come back as a code the page turns into a message.
+
+use super::error_page::unavailable;
+use crate::auth::service::{AuthError, SignInResult};
+use crate::auth::session::{PendingChallenge, UserSession};
+use crate::startup::AppState;
+use app::domain::{safe_next_path, CurrentUser, Username};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+#[derive(Deserialize)]
+pub struct SignInForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: Option<SecretString>,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct NewPasswordForm {
+    #[serde(default)]
+    new_password: Option<SecretString>,
+    #[serde(default)]
+    confirm_password: Option<SecretString>,
+}
+
+fn back_to_sign_in(error: &str, next: Option<&str>) -> Response {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query.append_pair("error", error);
+    if let Some(next) = next {
+        query.append_pair("next", next);
+    }
+    Redirect::to(&format!("/?{}", query.finish())).into_response()
+}
+
+/// Where a freshly signed-in user goes: where they were heading, else straight to their only
+/// team, else the team list.
+fn landing_for(user: &CurrentUser, next: Option<String>) -> String {
+    next.unwrap_or_else(|| match user.teams.as_slice() {
+        [only] if !user.is_admin() => format!("/teams/{only}"),
+        _ => "/teams".to_owned(),
+    })
+}
+
+fn failure(error: AuthError, next: Option<&str>) -> Response {
+    match error {
+        AuthError::InvalidCredentials => back_to_sign_in("signin", next),
+        AuthError::ChallengeExpired => back_to_sign_in("challenge", next),
+        AuthError::InvalidPassword => Redirect::to("/new-password?error=policy").into_response(),
+        AuthError::Unavailable(what, source) => {
+            tracing::warn!(error = ?source, "{what} is unavailable during sign-in");
+            unavailable(what)
+        }
+        AuthError::Unexpected(source) => {
+            tracing::error!(error = ?source, "Sign-in failed unexpectedly");
+            super::error_page::error_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Sign-in failed",
+                "Something went wrong on our side while signing you in. It has been logged.",
+            )
+        }
+    }
+}
+
+fn session_failure(error: tower_sessions::session::Error) -> Response {
+    tracing::warn!(%error, "Failed to write the session");
+    unavailable("The database")
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn sign_in(State(state): State<AppState>, session: Session, Form(form): Form<SignInForm>) -> Response {
+    let next = safe_next_path(form.next.as_deref());
+    let (username, password) = match (Username::parse(&form.username), form.password) {
+        (Ok(username), Some(password)) if !password.expose_secret().is_empty() => (username, password),
+        _ => return back_to_sign_in("missing", next.as_deref()),
+    };
+    let session = UserSession(session);
+    match state.auth.sign_in(&username, &password).await {
+        Ok(SignInResult::SignedIn { user, access_token }) => {
+            if let Err(error) = session.sign_in(&user, access_token.expose_secret()).await {
+                return session_failure(error);
+            }
+            tracing::info!(username = %user.username, "Signed in");
+            Redirect::to(&landing_for(&user, next)).into_response()
+        }
+        Ok(SignInResult::NewPasswordRequired { challenge_session }) => {
+            let pending = PendingChallenge { username, challenge_session, next };
+            match session.set_pending_challenge(&pending).await {
+                Ok(()) => Redirect::to("/new-password").into_response(),
+                Err(error) => session_failure(error),
+            }
+        }
+        Err(error) => failure(error, next.as_deref()),
+    }
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn new_password(State(state): State<AppState>, session: Session, Form(form): Form<NewPasswordForm>) -> Response {
+    let session = UserSession(session);
+    let pending = match session.pending_challenge().await {
+        Ok(Some(pending)) => pending,
+        Ok(None) => return back_to_sign_in("challenge", None),
+        Err(error) => return session_failure(error),
+    };
+    let (Some(new_password), Some(confirm)) = (form.new_password, form.confirm_password) else {
+        return Redirect::to("/new-password?error=policy").into_response();
+    };
+    if new_password.expose_secret() != confirm.expose_secret() {
+        return Redirect::to("/new-password?error=mismatch").into_response();
+    }
+    // Check locally first for a precise message; Cognito enforces the policy regardless.
+    if let Ok(policy) = state.auth.password_policy().await {
+        if !policy.violations(new_password.expose_secret()).is_empty() {
+            return Redirect::to("/new-password?error=policy").into_response();
+        }
+    }
+    let result = state
+        .auth
+        .complete_new_password(&pending.username, &pending.challenge_session, &new_password)
+        .await;
+    match result {
+        Ok(SignInResult::SignedIn { user, access_token }) => {
+            if let Err(error) = session.sign_in(&user, access_token.expose_secret()).await {
+                return session_failure(error);
+            }
+            tracing::info!(username = %user.username, "Signed in after choosing a new password");
+            Redirect::to(&landing_for(&user, pending.next)).into_response()
+        }
+        Ok(SignInResult::NewPasswordRequired { .. }) => Redirect::to("/new-password?error=retry").into_response(),
+        Err(error) => failure(error, pending.next.as_deref()),
+    }
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn sign_out(State(state): State<AppState>, session: Session) -> Response {
+    let session = UserSession(session);
+    if let Ok(Some(token)) = session.access_token().await {
+        state.auth.sign_out(&token).await;
+    }
+    if let Err(error) = session.end().await {
+        return session_failure(error);
+    }
+    Redirect::to("/").into_response()
+}

@@ -1,0 +1,80 @@
+use super::error_page::{error_page, unavailable};
+use crate::auth::session::UserSession;
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use tower_sessions::Session;
+
+/// Paths only a signed-in user may open; anyone else is sent to sign in and brought back.
+const SIGNED_IN_PREFIXES: [&str; 4] = ["/teams", "/workspaces", "/admin", "/costs"];
+
+fn needs_sign_in(path: &str) -> bool {
+    SIGNED_IN_PREFIXES
+        .iter()
+        .any(|prefix| path == *prefix || path.starts_with(&format!("{prefix}/")))
+}
+
+/// Puts the signed-in `CurrentUser` into the request's extensions (where server functions find
+/// it), redirects anonymous visitors away from signed-in pages, and keeps signed-in pages out
+/// of caches so that "back" after sign-out cannot show them.
+pub async fn load_current_user(session: Session, mut request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    if path.starts_with("/pkg/") {
+        return next.run(request).await;
+    }
+    let user = match UserSession(session).current_user().await {
+        Ok(user) => user,
+        Err(error) => {
+            tracing::warn!(%error, "Failed to load the session");
+            return unavailable("The database");
+        }
+    };
+    if user.is_none() && needs_sign_in(&path) {
+        let wanted = request.uri().path_and_query().map_or(path.as_str(), |pq| pq.as_str());
+        let query: String = form_urlencoded::Serializer::new(String::new()).append_pair("next", wanted).finish();
+        return Redirect::to(&format!("/?{query}")).into_response();
+    }
+    if let Some(user) = user {
+        request.extensions_mut().insert(user);
+    }
+    let mut response = next.run(request).await;
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Refuses state-changing requests sent from another site (CSRF), in addition to the
+/// SameSite=Lax session cookie: a browser always names the page's origin on a cross-site POST.
+pub async fn reject_cross_site_posts(request: Request, next: Next) -> Response {
+    if request.method() != Method::GET && request.method() != Method::HEAD {
+        let origin_host = request
+            .headers()
+            .get(header::ORIGIN)
+            .and_then(|o| o.to_str().ok())
+            .map(|o| o.split_once("://").map_or(o, |(_, rest)| rest).to_owned());
+        let host = request.headers().get(header::HOST).and_then(|h| h.to_str().ok());
+        if let (Some(origin_host), Some(host)) = (origin_host, host) {
+            if origin_host != host {
+                return error_page(StatusCode::FORBIDDEN, "Request refused", "This form was sent from another site.");
+            }
+        }
+    }
+    next.run(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::needs_sign_in;
+
+    #[test]
+    fn team_and_admin_pages_need_sign_in_but_the_landing_page_does_not() {
+        assert!(needs_sign_in("/teams"));
+        assert!(needs_sign_in("/teams/genomics"));
+        assert!(needs_sign_in("/admin/audit"));
+        assert!(!needs_sign_in("/"));
+        assert!(!needs_sign_in("/teamsters"));
+        assert!(!needs_sign_in("/healthz"));
+    }
+}

@@ -1,0 +1,6 @@
+//! The axum side: sign-in form handlers, health, and the middleware every request passes.
+
+pub mod auth;
+pub mod error_page;
+pub mod health;
+pub mod middleware;

@@ -1,0 +1,108 @@
+use super::database_error;
+use crate::auth::service::{AuthError, AuthService};
+use crate::aws::ssm::{ParameterStore, ParameterStoreError};
+use crate::repo::teams;
+use app::domain::{CurrentUser, PasswordPolicy, TeamHome, TeamLink, TeamMetadata, TeamSlug, TeamSummary};
+use app::error::AppError;
+use app::services::{PasswordPolicyService, TeamService};
+use sqlx::PgPool;
+use std::sync::Arc;
+
+pub struct Teams {
+    db: PgPool,
+    parameters: Arc<dyn ParameterStore>,
+}
+
+impl Teams {
+    pub fn new(db: PgPool, parameters: Arc<dyn ParameterStore>) -> Self {
+        Teams { db, parameters }
+    }
+}
+
+#[async_trait::async_trait]
+impl TeamService for Teams {
+    #[tracing::instrument(skip(self, user), fields(username = %user.username))]
+    async fn teams_for(&self, user: &CurrentUser) -> Result<Vec<TeamSummary>, AppError> {
+        let rows = if user.is_admin() {
+            teams::list_all(&self.db).await
+        } else {
+            teams::list_for_member(&self.db, user.username.as_str()).await
+        }
+        .map_err(database_error)?;
+        Ok(rows.iter().map(teams::Team::summary).collect())
+    }
+
+    #[tracing::instrument(skip(self, user), fields(username = %user.username))]
+    async fn team_home(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<TeamHome, AppError> {
+        let team = teams::find(&self.db, slug)
+            .await
+            .map_err(database_error)?
+            .ok_or_else(|| AppError::NotFound(format!("The team \"{slug}\"")))?;
+        if !user.may_enter_team(slug) {
+            return Err(AppError::Forbidden);
+        }
+        let (metadata, metadata_error) = match self.parameters.parameters_under(&team.ssm_path).await {
+            Ok(parameters) => (parse_metadata(&parameters), None),
+            Err(error) => {
+                match &error {
+                    ParameterStoreError::Unavailable(_) => tracing::warn!(error = %error, "SSM is unreachable"),
+                    ParameterStoreError::Unexpected(_) => tracing::error!(error = ?error, "Failed to read team metadata"),
+                }
+                (TeamMetadata::default(), Some("The team's storage and links could not be read right now.".into()))
+            }
+        };
+        Ok(TeamHome { team: team.summary(), aws_account_id: team.aws_account_id, metadata, metadata_error })
+    }
+}
+
+/// Team metadata from the parameters directly under the team's SSM path: `links` (a JSON list
+/// of `{title, url}`), `s3-scratch-prefix`, `efs-access-point`. Unknown names are ignored.
+pub fn parse_metadata(parameters: &[(String, String)]) -> TeamMetadata {
+    let mut metadata = TeamMetadata::default();
+    for (name, value) in parameters {
+        match name.as_str() {
+            "links" => match serde_json::from_str::<Vec<TeamLink>>(value) {
+                Ok(links) => metadata.links = links,
+                Err(error) => tracing::warn!(%error, "The team's `links` parameter is not a JSON list of {{title, url}}"),
+            },
+            "s3-scratch-prefix" => metadata.s3_scratch_prefix = Some(value.clone()),
+            "efs-access-point" => metadata.efs_access_point = Some(value.clone()),
+            _ => {}
+        }
+    }
+    metadata
+}
+
+#[async_trait::async_trait]
+impl PasswordPolicyService for AuthService {
+    async fn password_policy(&self) -> Result<PasswordPolicy, AppError> {
+        AuthService::password_policy(self).await.map_err(|error| match error {
+            AuthError::Unavailable(what, _) => AppError::Unavailable(what.into()),
+            other => {
+                tracing::error!(error = ?other, "Failed to read the password policy");
+                AppError::Internal
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_reads_known_parameters_and_skips_bad_links() {
+        let parameters = vec![
+            ("links".to_string(), r#"[{"title":"Wiki","url":"https://wiki.example"}]"#.to_string()),
+            ("s3-scratch-prefix".to_string(), "s3://bucket/genomics/".to_string()),
+            ("profiles".to_string(), "ignored".to_string()),
+        ];
+        let metadata = parse_metadata(&parameters);
+        assert_eq!(metadata.links.len(), 1);
+        assert_eq!(metadata.s3_scratch_prefix.as_deref(), Some("s3://bucket/genomics/"));
+        assert_eq!(metadata.efs_access_point, None);
+
+        let broken = parse_metadata(&[("links".into(), "not json".into())]);
+        assert!(broken.links.is_empty());
+    }
+}

@@ -1,0 +1,208 @@
+//! Builds the application: database, AWS clients, services, router. `Application::build`
+//! returns something tests start on port 0.
+
+use crate::auth::jwks::TokenVerifier;
+use crate::auth::service::AuthService;
+use crate::aws::cognito::CognitoIdentityProvider;
+use crate::aws::ssm::SsmParameterStore;
+use crate::config::Settings;
+use crate::routes::{self, middleware};
+use crate::services::teams::Teams;
+use anyhow::Context;
+use app::services::Services;
+use axum::extract::{FromRef, Request, State};
+use axum::http::{header, HeaderName, HeaderValue};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::Router;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
+use secrecy::ExposeSecret;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::PgPool;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::PostgresStore;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub db: PgPool,
+    pub auth: Arc<AuthService>,
+    pub verifier: Arc<TokenVerifier>,
+    pub services: Services,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+}
+
+/// A pool that does not fail start-up or requests forever when Postgres is briefly away:
+/// requests wait at most a few seconds for a connection, then answer 503.
+pub fn database_pool(url: &str) -> anyhow::Result<PgPool> {
+    Ok(PgPoolOptions::new()
+        .max_connections(10)
+        .acquire_timeout(Duration::from_secs(3))
+        .connect_lazy(url)
+        .context("Failed to parse DATABASE_URL")?)
+}
+
+pub async fn migrate(db: &PgPool) -> anyhow::Result<()> {
+    sqlx::migrate!("../migrations").run(db).await.context("Failed to run the database migrations")?;
+    PostgresStore::new(db.clone()).migrate().await.context("Failed to create the session table")?;
+    Ok(())
+}
+
+/// Where cargo-leptos put the compiled site; it sets these variables when it runs the server.
+pub fn leptos_options(listen: &str) -> LeptosOptions {
+    let env = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
+    LeptosOptions::builder()
+        .output_name(env("LEPTOS_OUTPUT_NAME", "atrium"))
+        .site_root(env("LEPTOS_SITE_ROOT", "target/site"))
+        .site_pkg_dir(env("LEPTOS_SITE_PKG_DIR", "pkg"))
+        .site_addr(listen.parse::<std::net::SocketAddr>().unwrap_or_else(|_| ([127, 0, 0, 1], 3000).into()))
+        .build()
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let db = database_pool(settings.database_url.expose_secret())?;
+        migrate(&db).await?;
+        let sdk = crate::aws::load_sdk_config().await;
+        Self::build_with(settings, db, &sdk).await
+    }
+
+    /// Builds against a given database and AWS configuration (tests pass their own).
+    pub async fn build_with(settings: Settings, db: PgPool, sdk: &aws_config::SdkConfig) -> anyhow::Result<Application> {
+        let region = sdk.region().map(|r| r.to_string()).context("No AWS region is configured (set AWS_REGION)")?;
+        let cognito = &settings.cognito;
+        let verifier = Arc::new(TokenVerifier::new(
+            cognito.jwks_url(&region),
+            cognito.issuer(&region),
+            cognito.client_id.clone(),
+        ));
+        let identity = Arc::new(CognitoIdentityProvider::new(sdk, cognito.user_pool_id.clone(), cognito.client_id.clone()));
+        let auth = Arc::new(AuthService::new(identity, verifier.clone(), db.clone()));
+        let services = Services {
+            teams: Arc::new(Teams::new(db.clone(), Arc::new(SsmParameterStore::new(sdk)))),
+            password_policy: auth.clone(),
+        };
+        let listener = TcpListener::bind(&settings.listen)
+            .await
+            .with_context(|| format!("Failed to listen on {}", settings.listen))?;
+        let state = AppState {
+            leptos_options: leptos_options(&settings.listen),
+            db: db.clone(),
+            auth,
+            verifier,
+            services,
+        };
+        let router = router(state, &settings, db);
+        Ok(Application { listener, router })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map_or(0, |a| a.port())
+    }
+
+    pub async fn run(self) -> anyhow::Result<()> {
+        tracing::info!("Atrium listens on http://{}", self.listener.local_addr()?);
+        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .context("The HTTP server failed")
+    }
+}
+
+async fn server_fn_handler(State(state): State<AppState>, request: Request) -> impl IntoResponse {
+    let services = state.services.clone();
+    handle_server_fns_with_context(move || provide_context(services.clone()), request).await
+}
+
+fn router(state: AppState, settings: &Settings, db: PgPool) -> Router {
+    let routes = generate_route_list(app::App);
+    let sessions = SessionManagerLayer::new(PostgresStore::new(db))
+        .with_name("atrium_session")
+        .with_secure(settings.secure_cookies)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_expiry(Expiry::OnInactivity(time::Duration::seconds(settings.session_idle_seconds)));
+    let services = state.services.clone();
+    let options = state.leptos_options.clone();
+
+    let mut router = Router::new()
+        .route("/auth/sign-in", post(routes::auth::sign_in))
+        .route("/auth/new-password", post(routes::auth::new_password))
+        .route("/auth/sign-out", post(routes::auth::sign_out))
+        .route("/healthz", get(routes::health::healthz))
+        .route("/api/{*fn_name}", get(server_fn_handler).post(server_fn_handler))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(services.clone()),
+            move || app::shell(options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .with_state(state)
+        .layer(axum::middleware::from_fn(middleware::load_current_user))
+        .layer(sessions)
+        .layer(axum::middleware::from_fn(middleware::reject_cross_site_posts));
+
+    let headers: [(&str, &str); 5] = [
+        (
+            "content-security-policy",
+            "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
+             img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+        ),
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "same-origin"),
+        ("permissions-policy", "camera=(), microphone=(), geolocation=()"),
+    ];
+    for (name, value) in headers {
+        router = router.layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        ));
+    }
+    if settings.secure_cookies {
+        router = router.layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        ));
+    }
+    router.layer(tower_http::trace::TraceLayer::new_for_http())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "Failed to listen for Ctrl-C");
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => tracing::error!(%error, "Failed to listen for SIGTERM"),
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

@@ -1,0 +1,86 @@
+use crate::helpers::{moto_sdk_config, settings_for, spawn_app, spawn_app_with, unique_pool_name, PASSWORD};
+use atrium::startup::{database_pool, Application};
+use sqlx::PgPool;
+
+#[sqlx::test(migrations = "../migrations")]
+async fn healthz_checks_the_database_and_the_identity_provider(db: PgPool) {
+    let app = spawn_app(db).await;
+    let response = app.get("/healthz").await;
+    assert_eq!(response.status().as_u16(), 200);
+    let body: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(body["database"], "ok");
+    assert_eq!(body["identity_provider"], "ok");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn healthz_is_503_when_the_identity_provider_is_unreachable(db: PgPool) {
+    let app = spawn_app_with(db, |settings| {
+        settings.cognito.jwks_url = Some("http://127.0.0.1:9/jwks.json".into());
+    })
+    .await;
+    let response = app.get("/healthz").await;
+    assert_eq!(response.status().as_u16(), 503);
+    let body: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(body["identity_provider"], "unavailable");
+    assert_eq!(body["database"], "ok");
+}
+
+/// The app serving against a database that is not there: port 9 refuses connections.
+async fn app_without_database(seeded: PgPool) -> String {
+    let sdk = moto_sdk_config().await;
+    atrium::startup::migrate(&seeded).await.expect("migrations run");
+    let identity = atrium::demo::seed_into_pool(&sdk, &seeded, &unique_pool_name()).await.expect("seeded");
+    let missing = database_pool("postgres://postgres@127.0.0.1:9/atrium").expect("url parses");
+    let app = Application::build_with(settings_for(&identity), missing, &sdk).await.expect("app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run());
+    address
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn pages_answer_503_while_the_database_is_down_and_the_process_keeps_running(db: PgPool) {
+    let address = app_without_database(db).await;
+    let http = crate::helpers::client();
+
+    let response = http.get(format!("{address}/healthz")).send().await.expect("sent");
+    assert_eq!(response.status().as_u16(), 503);
+
+    // A visitor with a session cookie: the session cannot be loaded.
+    let cookie = format!("atrium_session={}", tower_sessions::session::Id::default());
+    let response = http.get(format!("{address}/teams")).header("cookie", cookie).send().await.expect("sent");
+    assert_eq!(response.status().as_u16(), 503);
+    assert!(response.text().await.unwrap_or_default().contains("Temporarily unavailable"));
+
+    // Signing in reaches Cognito but cannot record the sign-in.
+    let response = http
+        .post(format!("{address}/auth/sign-in"))
+        .form(&[("username", "ada"), ("password", PASSWORD)])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status().as_u16(), 503);
+
+    // The landing page needs no database and still renders.
+    let response = http.get(format!("{address}/")).send().await.expect("sent");
+    assert_eq!(response.status().as_u16(), 200);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn sign_in_answers_503_when_cognito_is_unreachable(db: PgPool) {
+    let sdk = moto_sdk_config().await;
+    atrium::startup::migrate(&db).await.expect("migrations run");
+    let identity = atrium::demo::seed_into_pool(&sdk, &db, &unique_pool_name()).await.expect("seeded");
+    let unreachable = sdk.to_builder().endpoint_url("http://127.0.0.1:9").build();
+    let app = Application::build_with(settings_for(&identity), db, &unreachable).await.expect("app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run());
+
+    let response = crate::helpers::client()
+        .post(format!("{address}/auth/sign-in"))
+        .form(&[("username", "ada"), ("password", PASSWORD)])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status().as_u16(), 503);
+    assert!(response.text().await.unwrap_or_default().contains("identity provider"));
+}

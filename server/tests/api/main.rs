@@ -1,0 +1,10 @@
+//! Integration tests: the whole application on a free port, a fresh database per test
+//! (`#[sqlx::test]`), Cognito and SSM in moto. Run through `dev/test`, which starts moto and
+//! sets `AWS_ENDPOINT_URL`.
+
+mod auth;
+mod health;
+mod helpers;
+mod repositories;
+mod teams;
+mod tokens;
