@@ -70,7 +70,11 @@ async fn sign_in_answers_503_when_cognito_is_unreachable(db: PgPool) {
     let sdk = moto_sdk_config().await;
     atrium::startup::migrate(&db).await.expect("migrations run");
     let identity = atrium::demo::seed_into_pool(&sdk, &db, &unique_pool_name()).await.expect("seeded");
-    let unreachable = sdk.to_builder().endpoint_url("http://127.0.0.1:9").build();
+    // An endpoint set in code outranks AWS_ENDPOINT_URL; port 9 refuses connections.
+    let unreachable = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url("http://127.0.0.1:9")
+        .load()
+        .await;
     let app = Application::build_with(settings_for(&identity), db, &unreachable).await.expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run());
