@@ -8,6 +8,9 @@ CACHE="${ATRIUM_CACHE:-$HOME/.cache/atrium}"
 CARGO_LEPTOS_VERSION="0.3.10"
 MOTO_VERSION="5.2.5"
 export PATH="$HOME/.cargo/bin:$ROOT/node_modules/.bin:$PATH"
+# cargo-leptos compiles with this set and Leptos reads it at compile time (the wasm file name):
+# every cargo call sets it too, so tests and the site share one build.
+export LEPTOS_OUTPUT_NAME=atrium
 mkdir -p "$CACHE"
 
 log() { printf '\033[1;34m[atrium]\033[0m %s\n' "$*" >&2; }
@@ -94,6 +97,9 @@ start_postgres() {
   if [ -n "${DATABASE_URL:-}" ]; then log "using DATABASE_URL from the environment"; return; fi
   PG_DIR=$1
   mkdir -p "$PG_DIR"
+  if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
+    useradd --system --no-create-home --shell /usr/sbin/nologin postgres
+  fi
   [ "$(id -u)" = 0 ] && chown postgres: "$PG_DIR"
   if [ ! -f "$PG_DIR/data/PG_VERSION" ]; then
     as_postgres initdb -D "$PG_DIR/data" -U postgres -A trust --no-sync >/dev/null
