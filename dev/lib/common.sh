@@ -48,7 +48,9 @@ ensure_rust_tools() {
 ensure_node_tools() { # Tailwind CLI and wasm-opt from npm, at the versions in package-lock.json
   if [ ! -x "$ROOT/node_modules/.bin/tailwindcss" ] || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
     log "installing Tailwind and binaryen from npm"
-    (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+    # npm ci rejects this lockfile (npm leaves out the other platforms' optional Tailwind
+    # binaries); npm install with --no-save still installs the locked versions.
+    (cd "$ROOT" && npm install --no-save --no-audit --no-fund --loglevel=error)
   fi
 }
 

@@ -88,3 +88,83 @@ async fn sign_in_answers_503_when_cognito_is_unreachable(db: PgPool) {
     assert_eq!(response.status().as_u16(), 503);
     assert!(response.text().await.unwrap_or_default().contains("identity provider"));
 }
+
+/// A TCP relay in front of Postgres that can be cut, to play a database outage: while cut it
+/// refuses new connections and has dropped the open ones.
+struct DatabaseLink {
+    port: u16,
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    open: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>,
+}
+
+impl DatabaseLink {
+    async fn to(target: std::net::SocketAddr) -> DatabaseLink {
+        use std::sync::atomic::Ordering;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let open = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (up_flag, open_list) = (up.clone(), open.clone());
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !up_flag.load(Ordering::SeqCst) {
+                    continue; // dropped: the connection closes at once
+                }
+                let relay = tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                open_list.lock().expect("lock").push(relay.abort_handle());
+            }
+        });
+        DatabaseLink { port, up, open }
+    }
+
+    fn cut(&self) {
+        self.up.store(false, std::sync::atomic::Ordering::SeqCst);
+        for relay in self.open.lock().expect("lock").drain(..) {
+            relay.abort();
+        }
+    }
+
+    fn restore(&self) {
+        self.up.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_portal_recovers_by_itself_when_the_database_comes_back(db: PgPool) {
+    let sdk = moto_sdk_config().await;
+    let identity = atrium::demo::seed_into_pool(&sdk, &db, &unique_pool_name()).await.expect("seeded");
+    atrium::startup::migrate(&db).await.expect("migrations run");
+
+    let options = db.connect_options();
+    let target: std::net::SocketAddr = format!("{}:{}", options.get_host(), options.get_port())
+        .parse()
+        .expect("the test database listens on an IP address");
+    let link = DatabaseLink::to(target).await;
+    let relayed = sqlx::postgres::PgPoolOptions::new()
+        .acquire_timeout(std::time::Duration::from_secs(2))
+        .connect_lazy_with((*options).clone().host("127.0.0.1").port(link.port));
+    let app = Application::build_with(settings_for(&identity), relayed, &sdk).await.expect("app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run());
+    let http = crate::helpers::client();
+    let teams = || async { http.get(format!("{address}/teams")).send().await.expect("sent").status().as_u16() };
+
+    let response = http
+        .post(format!("{address}/auth/sign-in"))
+        .form(&[("username", "ada"), ("password", PASSWORD)])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(teams().await, 200);
+
+    link.cut();
+    assert_eq!(teams().await, 503, "an outage is a 503, not a crash");
+
+    link.restore();
+    assert_eq!(teams().await, 200, "the same session works again once the database is back");
+}
