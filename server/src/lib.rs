@@ -6,6 +6,7 @@ pub mod auth;
 pub mod aws;
 pub mod config;
 pub mod demo;
+pub mod jobs;
 pub mod repo;
 pub mod routes;
 pub mod services;

@@ -5,6 +5,7 @@
 mod auth;
 mod health;
 mod helpers;
+mod jobs;
 mod repositories;
 mod teams;
 mod tokens;

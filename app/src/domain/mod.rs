@@ -337,3 +337,6 @@ mod tests {
         assert!(Username::parse("a da").is_err());
     }
 }
+
+pub mod parameters;
+pub mod workspace;

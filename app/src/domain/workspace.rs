@@ -1,0 +1,195 @@
+//! The workspace lifecycle (DESIGN.md, "Workspace lifecycle") as a state machine: every change
+//! of state goes through `WorkspaceState::transition`, which refuses the illegal ones.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkspaceState {
+    Requested,
+    Provisioning,
+    Available,
+    Stopping,
+    Stopped,
+    Starting,
+    Terminating,
+    Terminated,
+    Failed,
+}
+
+/// What happened to a workspace; each event moves it from one state to the next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkspaceEvent {
+    ProvisioningStarted,
+    ProvisioningSucceeded,
+    StopRequested,
+    Stopped,
+    StartRequested,
+    Started,
+    TerminateRequested,
+    Terminated,
+    /// AWS reported a real failure (not throttling, not a 5xx: those are retried).
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a workspace that is {from} cannot be {event}")]
+pub struct IllegalTransition {
+    pub from: WorkspaceState,
+    pub event: WorkspaceEvent,
+}
+
+impl WorkspaceState {
+    pub const ALL: [WorkspaceState; 9] = [
+        WorkspaceState::Requested,
+        WorkspaceState::Provisioning,
+        WorkspaceState::Available,
+        WorkspaceState::Stopping,
+        WorkspaceState::Stopped,
+        WorkspaceState::Starting,
+        WorkspaceState::Terminating,
+        WorkspaceState::Terminated,
+        WorkspaceState::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkspaceState::Requested => "requested",
+            WorkspaceState::Provisioning => "provisioning",
+            WorkspaceState::Available => "available",
+            WorkspaceState::Stopping => "stopping",
+            WorkspaceState::Stopped => "stopped",
+            WorkspaceState::Starting => "starting",
+            WorkspaceState::Terminating => "terminating",
+            WorkspaceState::Terminated => "terminated",
+            WorkspaceState::Failed => "failed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<WorkspaceState> {
+        WorkspaceState::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+
+    /// The state after `event`, or why that cannot happen.
+    pub fn transition(self, event: WorkspaceEvent) -> Result<WorkspaceState, IllegalTransition> {
+        use WorkspaceEvent as E;
+        use WorkspaceState as S;
+        let next = match (self, event) {
+            (S::Requested, E::ProvisioningStarted) => S::Provisioning,
+            (S::Provisioning, E::ProvisioningSucceeded) => S::Available,
+            (S::Available, E::StopRequested) => S::Stopping,
+            (S::Stopping, E::Stopped) => S::Stopped,
+            (S::Stopped, E::StartRequested) => S::Starting,
+            (S::Starting, E::Started) => S::Available,
+            (S::Available | S::Stopped | S::Failed, E::TerminateRequested) => S::Terminating,
+            (S::Terminating, E::Terminated) => S::Terminated,
+            (S::Requested | S::Provisioning | S::Stopping | S::Starting | S::Terminating, E::Failed) => S::Failed,
+            (from, event) => return Err(IllegalTransition { from, event }),
+        };
+        Ok(next)
+    }
+
+    /// A state some job is still working on; the worker must own every workspace in one.
+    pub fn is_transitional(self) -> bool {
+        matches!(
+            self,
+            WorkspaceState::Requested
+                | WorkspaceState::Provisioning
+                | WorkspaceState::Stopping
+                | WorkspaceState::Starting
+                | WorkspaceState::Terminating
+        )
+    }
+
+    /// Counts against the user's quota of active workspaces.
+    pub fn is_active(self) -> bool {
+        !matches!(self, WorkspaceState::Terminated | WorkspaceState::Failed)
+    }
+}
+
+impl fmt::Display for WorkspaceState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Display for WorkspaceEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let words = match self {
+            WorkspaceEvent::ProvisioningStarted => "provisioned",
+            WorkspaceEvent::ProvisioningSucceeded => "marked available",
+            WorkspaceEvent::StopRequested => "stopped",
+            WorkspaceEvent::Stopped => "marked stopped",
+            WorkspaceEvent::StartRequested => "started",
+            WorkspaceEvent::Started => "marked started",
+            WorkspaceEvent::TerminateRequested => "terminated",
+            WorkspaceEvent::Terminated => "marked terminated",
+            WorkspaceEvent::Failed => "marked failed",
+        };
+        f.write_str(words)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{WorkspaceEvent as E, WorkspaceState as S};
+
+    #[test]
+    fn the_happy_path_goes_from_requested_to_terminated() {
+        let path = [
+            (E::ProvisioningStarted, S::Provisioning),
+            (E::ProvisioningSucceeded, S::Available),
+            (E::StopRequested, S::Stopping),
+            (E::Stopped, S::Stopped),
+            (E::StartRequested, S::Starting),
+            (E::Started, S::Available),
+            (E::TerminateRequested, S::Terminating),
+            (E::Terminated, S::Terminated),
+        ];
+        let mut state = S::Requested;
+        for (event, expected) in path {
+            state = state.transition(event).expect("legal");
+            assert_eq!(state, expected);
+        }
+    }
+
+    #[test]
+    fn illegal_transitions_are_rejected() {
+        assert!(S::Requested.transition(E::StopRequested).is_err(), "nothing to stop yet");
+        assert!(S::Stopped.transition(E::StopRequested).is_err(), "already stopped");
+        assert!(S::Available.transition(E::StartRequested).is_err(), "already running");
+        assert!(S::Provisioning.transition(E::TerminateRequested).is_err(), "wait for provisioning");
+        let error = S::Terminated.transition(E::StartRequested).expect_err("terminated is final");
+        assert_eq!(error.to_string(), "a workspace that is terminated cannot be started");
+    }
+
+    #[test]
+    fn terminated_is_final_and_failed_can_only_be_terminated() {
+        for event in [E::ProvisioningStarted, E::ProvisioningSucceeded, E::StopRequested, E::Stopped,
+            E::StartRequested, E::Started, E::TerminateRequested, E::Terminated, E::Failed] {
+            assert!(S::Terminated.transition(event).is_err(), "{event:?}");
+            let from_failed = S::Failed.transition(event);
+            if event == E::TerminateRequested {
+                assert_eq!(from_failed, Ok(S::Terminating));
+            } else {
+                assert!(from_failed.is_err(), "{event:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn transitional_states_are_exactly_those_a_job_works_on() {
+        let transitional: Vec<S> = S::ALL.into_iter().filter(|s| s.is_transitional()).collect();
+        assert_eq!(transitional, vec![S::Requested, S::Provisioning, S::Stopping, S::Starting, S::Terminating]);
+    }
+
+    #[test]
+    fn states_round_trip_through_their_names() {
+        for state in S::ALL {
+            assert_eq!(S::parse(state.as_str()), Some(state));
+        }
+        assert_eq!(S::parse("exploded"), None);
+    }
+}

@@ -1,0 +1,127 @@
+//! A PostgreSQL job queue (DESIGN.md, "Where things run"). Jobs are rows; a worker claims the
+//! oldest due one with `FOR UPDATE SKIP LOCKED` and keeps the row locked, in an open
+//! transaction, while it runs. So any number of workers can run side by side, each job runs
+//! once at a time, and a worker that dies mid-job rolls its claim back for another to take.
+//! Long waits (polling AWS) are not held in a job: the job reschedules itself instead.
+
+use sqlx::{PgExecutor, PgPool, Postgres, Row, Transaction};
+use std::time::Duration;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewJob {
+    pub kind: &'static str,
+    pub payload: serde_json::Value,
+}
+
+/// Adds a job. Pass the caller's transaction so the job commits with the change that needs it.
+#[tracing::instrument(skip(db, job), fields(kind = job.kind))]
+pub async fn enqueue(db: impl PgExecutor<'_>, job: &NewJob, delay: Duration) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO jobs (kind, payload, run_after) VALUES ($1, $2, now() + make_interval(secs => $3)) RETURNING id",
+    )
+    .bind(job.kind)
+    .bind(&job.payload)
+    .bind(delay.as_secs_f64())
+    .fetch_one(db)
+    .await
+}
+
+/// A job this worker holds. Finish it with `complete`, `retry_later` or `reschedule`;
+/// dropping it unfinished rolls the claim back, as a crash would.
+pub struct ClaimedJob {
+    pub id: i64,
+    pub kind: String,
+    pub payload: serde_json::Value,
+    /// How many times it has been tried before this run.
+    pub attempts: i32,
+    tx: Transaction<'static, Postgres>,
+}
+
+/// Claims the oldest due job no other worker holds, if any.
+pub async fn claim_next(db: &PgPool) -> Result<Option<ClaimedJob>, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let row = sqlx::query(
+        "SELECT id, kind, payload, attempts FROM jobs WHERE run_after <= now() \
+         ORDER BY run_after, id FOR UPDATE SKIP LOCKED LIMIT 1",
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = row else {
+        tx.rollback().await?;
+        return Ok(None);
+    };
+    Ok(Some(ClaimedJob {
+        id: row.try_get("id")?,
+        kind: row.try_get("kind")?,
+        payload: row.try_get("payload")?,
+        attempts: row.try_get("attempts")?,
+        tx,
+    }))
+}
+
+impl ClaimedJob {
+    /// The claim's transaction: changes made here commit together with the job's outcome.
+    pub fn transaction(&mut self) -> &mut Transaction<'static, Postgres> {
+        &mut self.tx
+    }
+
+    /// Done: the job is deleted, with whatever else was written in its transaction.
+    pub async fn complete(mut self) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM jobs WHERE id = $1").bind(self.id).execute(&mut *self.tx).await?;
+        self.tx.commit().await
+    }
+
+    /// Failed for a reason worth another try (throttling, a 5xx): counts an attempt and waits.
+    pub async fn retry_later(mut self, delay: Duration, error: &str) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE jobs SET attempts = attempts + 1, last_error = $2, \
+             run_after = now() + make_interval(secs => $3) WHERE id = $1",
+        )
+        .bind(self.id)
+        .bind(error)
+        .bind(delay.as_secs_f64())
+        .execute(&mut *self.tx)
+        .await?;
+        self.tx.commit().await
+    }
+
+    /// Not done yet (e.g. AWS still provisioning): run again after `delay` with a new payload.
+    /// Not counted as a failed attempt.
+    pub async fn reschedule(mut self, delay: Duration, payload: serde_json::Value) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE jobs SET payload = $2, run_after = now() + make_interval(secs => $3) WHERE id = $1")
+            .bind(self.id)
+            .bind(payload)
+            .bind(delay.as_secs_f64())
+            .execute(&mut *self.tx)
+            .await?;
+        self.tx.commit().await
+    }
+}
+
+/// Exponential backoff with full jitter: a random wait up to `base * 2^attempt`, capped.
+pub fn backoff(attempt: i32, base: Duration, cap: Duration) -> Duration {
+    let exponent = attempt.clamp(0, 20) as u32;
+    let ceiling = base.saturating_mul(2u32.saturating_pow(exponent)).min(cap);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    // Full jitter; subsecond nanos are random enough to spread retries apart.
+    ceiling.mul_f64(f64::from(nanos % 1000) / 1000.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff;
+    use std::time::Duration;
+
+    #[test]
+    fn backoff_grows_but_never_passes_the_cap() {
+        let base = Duration::from_millis(100);
+        let cap = Duration::from_secs(5);
+        for attempt in 0..30 {
+            let wait = backoff(attempt, base, cap);
+            assert!(wait <= cap, "attempt {attempt}: {wait:?}");
+            assert!(wait <= base * 2u32.pow(attempt.min(20) as u32), "attempt {attempt}: {wait:?}");
+        }
+    }
+}
