@@ -1,0 +1,149 @@
+//! A small AWS emulator for development and tests only: the Service Catalog and SageMaker
+//! operations Atrium calls that moto does not implement, over the real AWS JSON 1.1 wire
+//! protocol, so the real SDK clients reach it through `AWS_ENDPOINT_URL_SERVICE_CATALOG` and
+//! `AWS_ENDPOINT_URL_SAGEMAKER`. Provisioning creates real CloudFormation stacks in moto.
+//!
+//! Tests steer it through `POST /_emulator/faults` (see `faults::FaultRule`).
+
+pub mod catalog;
+pub mod faults;
+pub mod moto;
+pub mod sagemaker;
+pub mod wire;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use faults::{Fault, FaultRule, Faults};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use wire::{AwsError, Caller};
+
+/// The demo products' CloudFormation templates, served at `/templates/<name>` so that
+/// `CreateProduct` can load them by URL as Service Catalog does.
+pub const TEMPLATES: [(&str, &str); 4] = [
+    ("linux-workstation-v1.json", include_str!("../templates/linux-workstation-v1.json")),
+    ("linux-workstation-v2.json", include_str!("../templates/linux-workstation-v2.json")),
+    ("sagemaker-notebook.json", include_str!("../templates/sagemaker-notebook.json")),
+    ("emr-cluster.json", include_str!("../templates/emr-cluster.json")),
+];
+
+#[derive(Clone)]
+pub struct Emulator {
+    catalog: catalog::Catalog,
+    sagemaker: sagemaker::SageMaker,
+    faults: Arc<Mutex<Faults>>,
+    region: String,
+}
+
+impl Emulator {
+    pub fn new(moto_endpoint: String, public_url: String, step_delay: Duration, region: String) -> Emulator {
+        let moto = moto::Moto::new(moto_endpoint);
+        Emulator {
+            catalog: catalog::Catalog::new(moto.clone(), step_delay),
+            sagemaker: sagemaker::SageMaker::new(moto, public_url),
+            faults: Arc::new(Mutex::new(Faults::default())),
+            region,
+        }
+    }
+
+    fn faults(&self) -> std::sync::MutexGuard<'_, Faults> {
+        self.faults.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn router(self) -> Router {
+        Router::new()
+            .route("/", post(dispatch))
+            .route("/_emulator/faults", post(add_fault).delete(clear_faults))
+            .route("/templates/{name}", get(template))
+            .route("/sagemaker/presigned", get(presigned_landing))
+            .route("/healthz", get(|| async { "ok" }))
+            .with_state(self)
+    }
+}
+
+async fn dispatch(State(emulator): State<Emulator>, headers: HeaderMap, body: Bytes) -> Response {
+    let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let Some((service, operation)) = target.split_once('.') else {
+        return AwsError::unknown_operation(&target).into_response();
+    };
+    let fault = emulator.faults().take(operation);
+    match &fault {
+        Some(Fault::Throttle) => return AwsError::throttled().into_response(),
+        Some(Fault::ServerError) => return AwsError::server_error().into_response(),
+        Some(fault) => {
+            if let Some(delay) = faults::delay(fault) {
+                tokio::time::sleep(delay).await;
+            }
+        }
+        None => {}
+    }
+    let body: serde_json::Value = if body.is_empty() {
+        serde_json::json!({})
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(body) => body,
+            Err(e) => return AwsError::invalid(format!("The request body is not JSON: {e}")).into_response(),
+        }
+    };
+    let caller = Caller::from_headers(&headers, &emulator.region);
+    tracing::info!(%operation, access_key = %caller.access_key_id, "call");
+    let result = match service {
+        "AWS242ServiceCatalogService" => emulator.catalog.handle(operation, body, caller, fault).await,
+        "SageMaker" => emulator.sagemaker.handle(operation, body, caller).await,
+        _ => Err(AwsError::unknown_operation(&target)),
+    };
+    match result {
+        Ok(answer) => wire::ok(answer),
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn add_fault(State(emulator): State<Emulator>, Json(rule): Json<FaultRule>) -> StatusCode {
+    emulator.faults().add(rule);
+    StatusCode::NO_CONTENT
+}
+
+async fn clear_faults(State(emulator): State<Emulator>) -> StatusCode {
+    emulator.faults().clear();
+    StatusCode::NO_CONTENT
+}
+
+async fn template(Path(name): Path<String>) -> Response {
+    match TEMPLATES.iter().find(|(file, _)| *file == name) {
+        Some((_, body)) => ([("content-type", "application/json")], *body).into_response(),
+        None => (StatusCode::NOT_FOUND, "no such template").into_response(),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct PresignedQuery {
+    #[serde(default)]
+    token: String,
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+async fn presigned_landing(State(emulator): State<Emulator>, Query(query): Query<PresignedQuery>) -> Response {
+    match emulator.sagemaker.open(&query.token) {
+        Ok(claims) => Html(format!(
+            "<!DOCTYPE html><title>SageMaker (emulated)</title><h1 data-testid=\"sagemaker-landing\">SageMaker {resource}</h1>\
+             <p>Signed in as <strong data-testid=\"sagemaker-user\">{user}</strong> in account \
+             <strong data-testid=\"sagemaker-account\">{account}</strong>.</p>",
+            resource = escape(&claims.resource),
+            user = escape(&claims.user),
+            account = escape(&claims.account),
+        ))
+        .into_response(),
+        Err(reason) => (
+            StatusCode::FORBIDDEN,
+            Html(format!("<!DOCTYPE html><title>SageMaker (emulated)</title><h1 data-testid=\"sagemaker-landing\">This link is {reason}</h1>")),
+        )
+            .into_response(),
+    }
+}

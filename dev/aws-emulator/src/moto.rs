@@ -1,0 +1,162 @@
+//! Calls into moto as the caller: the same access key and session token, so moto acts in the
+//! caller's (assumed-role) account.
+
+use crate::wire::Caller;
+use anyhow::Context;
+use aws_config::{BehaviorVersion, Region};
+use aws_credential_types::Credentials;
+use aws_sdk_cloudformation::types::{Parameter, StackStatus, Tag};
+use std::collections::BTreeMap;
+
+#[derive(Clone)]
+pub struct Moto {
+    pub endpoint: String,
+    http: reqwest::Client,
+}
+
+pub struct Identity {
+    pub account: String,
+    pub arn: String,
+    pub session_name: Option<String>,
+}
+
+pub struct StackState {
+    pub status: StackStatus,
+    pub reason: Option<String>,
+    pub outputs: Vec<(String, String, Option<String>)>,
+}
+
+impl Moto {
+    pub fn new(endpoint: String) -> Moto {
+        Moto { endpoint, http: reqwest::Client::new() }
+    }
+
+    async fn config(&self, caller: &Caller) -> aws_config::SdkConfig {
+        let credentials = Credentials::new(
+            caller.access_key_id.clone(),
+            "the-emulator-does-not-know-the-secret",
+            caller.session_token.clone(),
+            None,
+            "caller",
+        );
+        aws_config::defaults(BehaviorVersion::latest())
+            .endpoint_url(&self.endpoint)
+            .region(Region::new(caller.region.clone()))
+            .credentials_provider(credentials)
+            .load()
+            .await
+    }
+
+    pub async fn cloudformation(&self, caller: &Caller) -> aws_sdk_cloudformation::Client {
+        aws_sdk_cloudformation::Client::new(&self.config(caller).await)
+    }
+
+    /// Who moto takes this caller for: account, ARN and, for an assumed role, the session name.
+    pub async fn caller_identity(&self, caller: &Caller) -> anyhow::Result<Identity> {
+        let sts = aws_sdk_sts::Client::new(&self.config(caller).await);
+        let identity = sts.get_caller_identity().send().await.context("GetCallerIdentity failed")?;
+        let arn = identity.arn.context("GetCallerIdentity returned no ARN")?;
+        let session_name = arn.contains(":assumed-role/").then(|| arn.rsplit('/').next().map(str::to_owned)).flatten();
+        Ok(Identity { account: identity.account.context("GetCallerIdentity returned no account")?, arn, session_name })
+    }
+
+    pub async fn create_stack(
+        &self,
+        caller: &Caller,
+        name: &str,
+        template: &str,
+        parameters: &BTreeMap<String, String>,
+        tags: &[(String, String)],
+    ) -> anyhow::Result<()> {
+        let mut request = self.cloudformation(caller).await.create_stack().stack_name(name).template_body(template);
+        for (key, value) in parameters {
+            request = request.parameters(Parameter::builder().parameter_key(key).parameter_value(value).build());
+        }
+        for (key, value) in tags {
+            request = request.tags(Tag::builder().key(key).value(value).build());
+        }
+        request.send().await.context("CreateStack failed")?;
+        Ok(())
+    }
+
+    pub async fn update_stack(
+        &self,
+        caller: &Caller,
+        name: &str,
+        template: &str,
+        parameters: &BTreeMap<String, String>,
+    ) -> anyhow::Result<()> {
+        let mut request = self.cloudformation(caller).await.update_stack().stack_name(name).template_body(template);
+        for (key, value) in parameters {
+            request = request.parameters(Parameter::builder().parameter_key(key).parameter_value(value).build());
+        }
+        request.send().await.context("UpdateStack failed")?;
+        Ok(())
+    }
+
+    pub async fn delete_stack(&self, caller: &Caller, name: &str) -> anyhow::Result<()> {
+        self.cloudformation(caller).await.delete_stack().stack_name(name).send().await.context("DeleteStack failed")?;
+        Ok(())
+    }
+
+    pub async fn stack(&self, caller: &Caller, name: &str) -> anyhow::Result<StackState> {
+        let response = self
+            .cloudformation(caller)
+            .await
+            .describe_stacks()
+            .stack_name(name)
+            .send()
+            .await
+            .context("DescribeStacks failed")?;
+        let stack = response.stacks.unwrap_or_default().into_iter().next().context("the stack is gone")?;
+        Ok(StackState {
+            status: stack.stack_status.unwrap_or(StackStatus::CreateFailed),
+            reason: stack.stack_status_reason,
+            outputs: stack
+                .outputs
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|o| Some((o.output_key?, o.output_value?, o.description)))
+                .collect(),
+        })
+    }
+
+    /// The stack's resources of `resource_type`, as physical ids.
+    pub async fn stack_resources(&self, caller: &Caller, name: &str, resource_type: &str) -> anyhow::Result<Vec<String>> {
+        let response = self
+            .cloudformation(caller)
+            .await
+            .describe_stack_resources()
+            .stack_name(name)
+            .send()
+            .await
+            .context("DescribeStackResources failed")?;
+        Ok(response
+            .stack_resources
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r.resource_type.as_deref() == Some(resource_type))
+            .filter_map(|r| r.physical_resource_id)
+            .collect())
+    }
+
+    /// Runs an EC2 query-protocol action on moto as the caller (moto reads the account from
+    /// the access key in the Authorization header and does not check the signature).
+    pub async fn ec2_instance_action(&self, caller: &Caller, action: &str, instance_id: &str) -> anyhow::Result<()> {
+        let authorization = format!(
+            "AWS4-HMAC-SHA256 Credential={}/20260101/{}/ec2/aws4_request, SignedHeaders=host, Signature=0",
+            caller.access_key_id, caller.region
+        );
+        let mut request = self
+            .http
+            .post(&self.endpoint)
+            .header("authorization", authorization)
+            .form(&[("Action", action), ("Version", "2016-11-15"), ("InstanceId.1", instance_id)]);
+        if let Some(token) = &caller.session_token {
+            request = request.header("x-amz-security-token", token);
+        }
+        let response = request.send().await.context("EC2 call to moto failed")?;
+        anyhow::ensure!(response.status().is_success(), "EC2 {action} answered {}", response.status());
+        Ok(())
+    }
+}

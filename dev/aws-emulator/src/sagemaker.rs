@@ -1,0 +1,76 @@
+//! SageMaker presigned URLs. A URL carries a signed token naming the user, the domain or
+//! notebook and the account it was minted in; it expires (5 minutes unless asked otherwise).
+//! The emulator's landing page says whom it is for, or that it is expired or invalid.
+
+use crate::moto::Moto;
+use crate::wire::{required, AwsError, Caller};
+use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct PresignedClaims {
+    pub user: String,
+    /// "domain d-… " or "notebook …"
+    pub resource: String,
+    pub account: String,
+    pub exp: u64,
+}
+
+#[derive(Clone)]
+pub struct SageMaker {
+    moto: Moto,
+    secret: Vec<u8>,
+    public_url: String,
+}
+
+impl SageMaker {
+    pub fn new(moto: Moto, public_url: String) -> SageMaker {
+        let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        let secret = format!("{seed}-{}", std::process::id()).into_bytes();
+        SageMaker { moto, secret, public_url }
+    }
+
+    pub async fn handle(&self, operation: &str, body: Value, caller: Caller) -> Result<Value, AwsError> {
+        let (user, resource, expires_in) = match operation {
+            "CreatePresignedDomainUrl" => (
+                required(&body, "UserProfileName")?.to_owned(),
+                format!("domain {}", required(&body, "DomainId")?),
+                body.get("ExpiresInSeconds").and_then(Value::as_u64).unwrap_or(300),
+            ),
+            "CreatePresignedNotebookInstanceUrl" => (
+                String::new(),
+                format!("notebook {}", required(&body, "NotebookInstanceName")?),
+                300,
+            ),
+            other => return Err(AwsError::unknown_operation(other)),
+        };
+        if !(5..=300).contains(&expires_in) {
+            return Err(AwsError { status: axum::http::StatusCode::BAD_REQUEST, code: "ValidationException",
+                message: "ExpiresInSeconds must be between 5 and 300".into() });
+        }
+        let identity = self.moto.caller_identity(&caller).await?;
+        // Notebook URLs name no user: the role session the caller assumed does.
+        let user = if user.is_empty() { identity.session_name.unwrap_or_else(|| identity.arn.clone()) } else { user };
+        let claims = PresignedClaims { user, resource, account: identity.account, exp: now() + expires_in };
+        let token = encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(&self.secret))
+            .map_err(|e| AwsError::internal(e.into()))?;
+        Ok(json!({ "AuthorizedUrl": format!("{}/sagemaker/presigned?token={token}", self.public_url) }))
+    }
+
+    /// The claims of a presigned URL's token, or why it is refused.
+    pub fn open(&self, token: &str) -> Result<PresignedClaims, String> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 0;
+        decode::<PresignedClaims>(token, &DecodingKey::from_secret(&self.secret), &validation)
+            .map(|data| data.claims)
+            .map_err(|e| match e.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => "expired".to_owned(),
+                _ => "invalid".to_owned(),
+            })
+    }
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
