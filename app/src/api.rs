@@ -4,8 +4,12 @@ use crate::domain::{CurrentUser, PasswordPolicy, TeamHome, TeamSummary};
 use crate::error::AppError;
 use leptos::prelude::*;
 
+use crate::domain::workspace_types::{CatalogOverview, WorkspaceType};
+
 #[cfg(feature = "ssr")]
-use crate::services::{require_user, services, signed_in_user};
+use crate::domain::workspace_types::TypeStatus;
+#[cfg(feature = "ssr")]
+use crate::services::{require_admin, require_user, services, signed_in_user, with_status};
 
 #[server(endpoint = "whoami")]
 pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
@@ -14,18 +18,63 @@ pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
 
 #[server(endpoint = "my_teams")]
 pub async fn my_teams() -> Result<Vec<TeamSummary>, AppError> {
-    let user = require_user()?;
-    services()?.teams.teams_for(&user).await
+    with_status(async move {
+        let user = require_user()?;
+        services()?.teams.teams_for(&user).await
+    }
+    .await)
 }
 
 #[server(endpoint = "team_home")]
 pub async fn load_team_home(slug: String) -> Result<TeamHome, AppError> {
-    let user = require_user()?;
-    let slug = crate::domain::TeamSlug::parse(&slug).map_err(|_| AppError::NotFound("This team".into()))?;
-    services()?.teams.team_home(&user, &slug).await
+    with_status(async move {
+        let user = require_user()?;
+        let slug = crate::domain::TeamSlug::parse(&slug).map_err(|_| AppError::NotFound("This team".into()))?;
+        services()?.teams.team_home(&user, &slug).await
+    }
+    .await)
 }
 
 #[server(endpoint = "password_policy")]
 pub async fn load_password_policy() -> Result<PasswordPolicy, AppError> {
-    services()?.password_policy.password_policy().await
+    with_status(async move {
+        services()?.password_policy.password_policy().await
+    }
+    .await)
+}
+
+#[server(endpoint = "admin/catalog")]
+pub async fn load_catalog_overview() -> Result<CatalogOverview, AppError> {
+    with_status(async move {
+        require_admin()?;
+        services()?.catalog_admin.overview().await
+    }
+    .await)
+}
+
+#[server(endpoint = "admin/import_version")]
+pub async fn import_version(product_id: String, version_id: String) -> Result<WorkspaceType, AppError> {
+    with_status(async move {
+        let admin = require_admin()?;
+        services()?.catalog_admin.import(&admin, &product_id, &version_id).await
+    }
+    .await)
+}
+
+#[server(endpoint = "admin/approve_type")]
+pub async fn approve_type(type_id: i64) -> Result<WorkspaceType, AppError> {
+    with_status(async move {
+        let admin = require_admin()?;
+        services()?.catalog_admin.set_status(&admin, type_id, TypeStatus::Approved).await
+    }
+    .await)
+}
+
+#[server(endpoint = "admin/retire_type")]
+pub async fn retire_type(type_id: i64) -> Result<WorkspaceType, AppError> {
+    with_status(async move {
+        let admin = require_admin()?;
+        services()?.catalog_admin.set_status(&admin, type_id, TypeStatus::Retired).await
+    }
+    .await)
 }

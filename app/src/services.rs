@@ -1,6 +1,7 @@
 //! The services server functions call. The server crate implements them over Postgres and
 //! AWS; server functions only find the caller, call one method and return its result.
 
+use crate::domain::workspace_types::{CatalogOverview, TypeStatus, WorkspaceType};
 use crate::domain::{CurrentUser, PasswordPolicy, TeamHome, TeamSlug, TeamSummary};
 use crate::error::AppError;
 use std::sync::Arc;
@@ -18,11 +19,21 @@ pub trait PasswordPolicyService: Send + Sync {
     async fn password_policy(&self) -> Result<PasswordPolicy, AppError>;
 }
 
+/// The admin's side of the catalog. Callers have checked that the user is an admin.
+#[async_trait::async_trait]
+pub trait CatalogAdminService: Send + Sync {
+    async fn overview(&self) -> Result<CatalogOverview, AppError>;
+    /// Imports a product version as a workspace type (again: the existing type).
+    async fn import(&self, admin: &CurrentUser, product_id: &str, version_id: &str) -> Result<WorkspaceType, AppError>;
+    async fn set_status(&self, admin: &CurrentUser, type_id: i64, status: TypeStatus) -> Result<WorkspaceType, AppError>;
+}
+
 /// Provided once as Leptos context by the server at start-up.
 #[derive(Clone)]
 pub struct Services {
     pub teams: Arc<dyn TeamService>,
     pub password_policy: Arc<dyn PasswordPolicyService>,
+    pub catalog_admin: Arc<dyn CatalogAdminService>,
 }
 
 /// The services from context. Missing context is a wiring bug, reported as `Internal`.
@@ -41,6 +52,21 @@ pub fn signed_in_user() -> Option<CurrentUser> {
 
 pub fn require_user() -> Result<CurrentUser, AppError> {
     signed_in_user().ok_or(AppError::NotSignedIn)
+}
+
+/// The signed-in user if they are an admin; `Forbidden` for everyone else.
+pub fn require_admin() -> Result<CurrentUser, AppError> {
+    let user = require_user()?;
+    if user.is_admin() { Ok(user) } else { Err(AppError::Forbidden) }
+}
+
+/// A server function's result, with the HTTP status of its error set on the response
+/// (403 for Forbidden, 503 for Unavailable…) instead of a blanket 500.
+pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    if let Err(error) = &result {
+        set_page_status(error.status());
+    }
+    result
 }
 
 /// Sets the status of the page being rendered on the server.

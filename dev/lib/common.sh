@@ -11,6 +11,8 @@ export PATH="$HOME/.cargo/bin:$ROOT/node_modules/.bin:$PATH"
 # cargo-leptos compiles with this set and Leptos reads it at compile time (the wasm file name):
 # every cargo call sets it too, so tests and the site share one build.
 export LEPTOS_OUTPUT_NAME=atrium
+# Debian keeps initdb and pg_ctl out of PATH.
+for pg_bin in /usr/lib/postgresql/*/bin; do [ -d "$pg_bin" ] && PATH="$PATH:$pg_bin"; done
 mkdir -p "$CACHE"
 
 log() { printf '\033[1;34m[atrium]\033[0m %s\n' "$*" >&2; }
@@ -58,7 +60,12 @@ ensure_moto() {
   VENV="$CACHE/venv-moto-$MOTO_VERSION"
   if [ ! -x "$VENV/bin/moto_server" ]; then
     log "installing moto[server]==$MOTO_VERSION into $VENV"
-    python3 -m venv "$VENV"
+    if ! python3 -m venv "$VENV" 2>/dev/null; then # Debian's python3 needs python3-venv for this
+      rm -rf "$VENV"
+      if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+      $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv >/dev/null
+      python3 -m venv "$VENV"
+    fi
     "$VENV/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
   fi
 }
@@ -79,6 +86,7 @@ ensure_browser() {
 
 PIDS_TO_STOP=()
 PG_DIR=""
+THROWAWAY_DIR="" # removed when the services stop
 stop_services() {
   local pid
   for pid in "${PIDS_TO_STOP[@]:-}"; do
@@ -88,6 +96,13 @@ stop_services() {
     as_postgres pg_ctl -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
   fi
   wait 2>/dev/null || true
+  [ -n "$THROWAWAY_DIR" ] && rm -rf "$THROWAWAY_DIR"
+  return 0
+}
+
+# A directory the postgres user can reach: the checkout may sit under a home it cannot enter.
+postgres_reachable() {
+  [ "$(id -u)" != 0 ] || runuser -u postgres -- test -x "$1"
 }
 
 as_postgres() { # initdb refuses to run as root
@@ -128,17 +143,28 @@ start_moto() {
   "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >"$1" 2>&1 &
   PIDS_TO_STOP+=($!)
   export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
-  export AWS_REGION="${AWS_REGION:-eu-west-1}"
+  # us-east-1: moto serves unsigned Cognito calls such as GlobalSignOut from its default region only.
+  export AWS_REGION="${AWS_REGION:-us-east-1}"
   export AWS_ACCESS_KEY_ID="testing" AWS_SECRET_ACCESS_KEY="testing"
   export AWS_EC2_METADATA_DISABLED=true
   wait_for 30 "moto" curl -sf "$AWS_ENDPOINT_URL/moto-api/"
   log "moto (AWS emulator) on $AWS_ENDPOINT_URL"
 }
 
+# start_emulator <dir>: dev/aws-emulator (Service Catalog, SageMaker) on a free port, after moto.
+start_emulator() {
+  "$ROOT/target/debug/aws-emulator" --port 0 >"$1/emulator.url" 2>"$1/emulator.log" &
+  PIDS_TO_STOP+=($!)
+  wait_for 30 "the AWS emulator" test -s "$1/emulator.url"
+  EMULATOR_URL=$(head -n1 "$1/emulator.url")
+  export AWS_ENDPOINT_URL_SERVICE_CATALOG="$EMULATOR_URL" AWS_ENDPOINT_URL_SAGEMAKER="$EMULATOR_URL"
+  log "AWS emulator (Service Catalog, SageMaker) on $EMULATOR_URL"
+}
+
 # seed_demo: creates the demo data and exports what the server needs to find the user pool.
 seed_demo() {
   local out
-  out=$("$ROOT/target/debug/server" seed-demo)
+  out=$("$ROOT/target/debug/server" seed-demo --catalog-templates-url "$EMULATOR_URL/templates")
   export $out
   export ATRIUM_COGNITO_JWKS_URL="$AWS_ENDPOINT_URL/$ATRIUM_COGNITO_USER_POOL_ID/.well-known/jwks.json"
   export ATRIUM_SECURE_COOKIES=false
@@ -146,6 +172,8 @@ seed_demo() {
 }
 
 build_site() {
-  log "building the portal (cargo leptos build)"
+  log "building the portal (cargo leptos build) and the AWS emulator"
   (cd "$ROOT" && cargo leptos build)
+  # The same RUSTFLAGS as cargo-leptos' debug build, so the two share one build cache.
+  (cd "$ROOT" && RUSTFLAGS="--cfg erase_components" cargo build -p aws-emulator)
 }

@@ -234,3 +234,147 @@ async fn seed_ssm(ssm: &Ssm) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+pub const PORTFOLIO_NAME: &str = "Atrium research workspaces";
+
+pub struct DemoProduct {
+    pub name: &'static str,
+    pub description: &'static str,
+    /// (version name, template file served under the templates URL, description)
+    pub versions: &'static [(&'static str, &'static str, &'static str)],
+    /// Stop and Start self-service actions (SSM Automation on the stack's EC2 instance).
+    pub stop_start: bool,
+}
+
+pub const PRODUCTS: [DemoProduct; 3] = [
+    DemoProduct {
+        name: "Linux workstation (EC2)",
+        description: "A Linux desktop in the browser, for analysis that outgrows a laptop.",
+        versions: &[
+            ("v1", "linux-workstation-v1.json", "Choose the instance size."),
+            ("v2", "linux-workstation-v2.json", "Adds the size of the data volume."),
+        ],
+        stop_start: true,
+    },
+    DemoProduct {
+        name: "SageMaker notebook",
+        description: "JupyterLab on a SageMaker notebook instance, opened with a presigned URL.",
+        versions: &[("v1", "sagemaker-notebook.json", "Notebook size and storage.")],
+        stop_start: false,
+    },
+    DemoProduct {
+        name: "EMR cluster",
+        description: "A Spark cluster for big-data jobs. Terminate it when done.",
+        versions: &[("v1", "emr-cluster.json", "Core nodes and EMR release.")],
+        stop_start: false,
+    },
+];
+
+/// The demo portfolio and products in Service Catalog, each version's template loaded from
+/// `templates_url/<file>`. Products that exist already (by name) are left as they are.
+pub async fn seed_catalog(sdk: &aws_config::SdkConfig, templates_url: &str) -> anyhow::Result<()> {
+    use aws_sdk_servicecatalog::types::{ProductType, ProvisioningArtifactProperties, ServiceActionDefinitionKey, ServiceActionDefinitionType};
+    let catalog = aws_sdk_servicecatalog::Client::new(sdk);
+    let portfolios = catalog.list_portfolios().send().await.context("Failed to list portfolios")?;
+    let portfolio_id = match portfolios.portfolio_details().iter().find(|p| p.display_name() == Some(PORTFOLIO_NAME)).and_then(|p| p.id()) {
+        Some(id) => id.to_owned(),
+        None => catalog
+            .create_portfolio()
+            .display_name(PORTFOLIO_NAME)
+            .provider_name("Research IT")
+            .idempotency_token(PORTFOLIO_NAME)
+            .send()
+            .await
+            .context("Failed to create the portfolio")?
+            .portfolio_detail
+            .and_then(|p| p.id)
+            .context("CreatePortfolio returned no id")?,
+    };
+    let existing = catalog.search_products_as_admin().send().await.context("Failed to search products")?;
+    let existing: Vec<String> = existing
+        .product_view_details()
+        .iter()
+        .filter_map(|d| d.product_view_summary().and_then(|s| s.name()).map(str::to_owned))
+        .collect();
+    let artifact = |name: &str, file: &str, description: &str| {
+        ProvisioningArtifactProperties::builder()
+            .name(name)
+            .description(description)
+            .info("LoadTemplateFromURL", format!("{templates_url}/{file}"))
+            .r#type(aws_sdk_servicecatalog::types::ProvisioningArtifactType::CloudFormationTemplate)
+            .build()
+    };
+    let mut stop_start: Option<Vec<String>> = None;
+    for product in PRODUCTS.iter().filter(|p| !existing.iter().any(|name| name == p.name)) {
+        let Some(((first_name, first_file, first_description), later)) = product.versions.split_first() else { continue };
+        let created = catalog
+            .create_product()
+            .name(product.name)
+            .owner("Research IT")
+            .description(product.description)
+            .product_type(ProductType::CloudFormationTemplate)
+            .provisioning_artifact_parameters(artifact(first_name, first_file, first_description))
+            .idempotency_token(product.name)
+            .send()
+            .await
+            .with_context(|| format!("Failed to create the product {}", product.name))?;
+        let product_id = created
+            .product_view_detail
+            .and_then(|d| d.product_view_summary)
+            .and_then(|s| s.product_id)
+            .context("CreateProduct returned no product id")?;
+        let mut versions = vec![created.provisioning_artifact_detail.and_then(|a| a.id).context("CreateProduct returned no version id")?];
+        for (name, file, description) in later {
+            let version = catalog
+                .create_provisioning_artifact()
+                .product_id(&product_id)
+                .parameters(artifact(name, file, description))
+                .idempotency_token(format!("{}-{name}", product.name))
+                .send()
+                .await
+                .with_context(|| format!("Failed to add {name} to {}", product.name))?;
+            versions.push(version.provisioning_artifact_detail.and_then(|a| a.id).context("no version id")?);
+        }
+        catalog
+            .associate_product_with_portfolio()
+            .product_id(&product_id)
+            .portfolio_id(&portfolio_id)
+            .send()
+            .await
+            .context("Failed to add the product to the portfolio")?;
+        if !product.stop_start {
+            continue;
+        }
+        if stop_start.is_none() {
+            let mut ids = Vec::new();
+            for (name, document) in [("Stop", "AWS-StopEC2Instance"), ("Start", "AWS-StartEC2Instance")] {
+                let action = catalog
+                    .create_service_action()
+                    .name(name)
+                    .description(format!("{name} the workspace's instance"))
+                    .definition_type(ServiceActionDefinitionType::SsmAutomation)
+                    .definition(ServiceActionDefinitionKey::Name, document)
+                    .definition(ServiceActionDefinitionKey::Version, "1")
+                    .idempotency_token(name)
+                    .send()
+                    .await
+                    .with_context(|| format!("Failed to create the {name} action"))?;
+                ids.push(action.service_action_detail.and_then(|d| d.service_action_summary).and_then(|s| s.id).context("no action id")?);
+            }
+            stop_start = Some(ids);
+        }
+        for version in &versions {
+            for action in stop_start.iter().flatten() {
+                catalog
+                    .associate_service_action_with_provisioning_artifact()
+                    .product_id(&product_id)
+                    .provisioning_artifact_id(version)
+                    .service_action_id(action)
+                    .send()
+                    .await
+                    .context("Failed to attach an action to a version")?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -23,6 +23,10 @@ enum Command {
 struct SeedArgs {
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     database_url: secrecy::SecretString,
+    /// Where the demo products' CloudFormation templates are served; without it the Service
+    /// Catalog products are not seeded.
+    #[arg(long)]
+    catalog_templates_url: Option<String>,
 }
 
 #[tokio::main]
@@ -35,6 +39,9 @@ async fn main() -> anyhow::Result<()> {
             startup::migrate(&db).await?;
             let sdk = atrium::aws::load_sdk_config().await;
             let identity = atrium::demo::seed(&sdk, &db).await.context("Failed to seed the demo data")?;
+            if let Some(url) = args.catalog_templates_url {
+                atrium::demo::seed_catalog(&sdk, &url).await.context("Failed to seed the demo catalog")?;
+            }
             println!("ATRIUM_COGNITO_USER_POOL_ID={}", identity.user_pool_id);
             println!("ATRIUM_COGNITO_CLIENT_ID={}", identity.client_id);
             Ok(())

@@ -4,7 +4,9 @@
 use crate::auth::jwks::TokenVerifier;
 use crate::auth::service::AuthService;
 use crate::aws::cognito::CognitoIdentityProvider;
+use crate::aws::service_catalog::SdkServiceCatalog;
 use crate::aws::ssm::SsmParameterStore;
+use crate::services::catalog::CatalogAdmin;
 use crate::config::Settings;
 use crate::routes::{self, middleware};
 use crate::services::teams::Teams;
@@ -96,6 +98,7 @@ impl Application {
         let services = Services {
             teams: Arc::new(Teams::new(db.clone(), Arc::new(SsmParameterStore::new(sdk)))),
             password_policy: auth.clone(),
+            catalog_admin: Arc::new(CatalogAdmin::new(db.clone(), Arc::new(SdkServiceCatalog::new(sdk)))),
         };
         let listener = TcpListener::bind(&settings.listen)
             .await
@@ -107,7 +110,15 @@ impl Application {
             verifier,
             services,
         };
-        let router = router(state, &settings, db);
+        let router = router(state, &settings, db.clone());
+        // Expired sessions hold access tokens: delete them, not just ignore them.
+        let expired = PostgresStore::new(db);
+        tokio::spawn(async move {
+            use tower_sessions::ExpiredDeletion;
+            if let Err(error) = expired.continuously_delete_expired(Duration::from_secs(600)).await {
+                tracing::warn!(%error, "Stopped deleting expired sessions");
+            }
+        });
         Ok(Application { listener, router })
     }
 

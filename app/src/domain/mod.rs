@@ -340,3 +340,4 @@ mod tests {
 
 pub mod parameters;
 pub mod workspace;
+pub mod workspace_types;

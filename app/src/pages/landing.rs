@@ -52,7 +52,7 @@ pub fn LandingPage() -> impl IntoView {
                                 })}
                                 <form method="post" action="/auth/sign-in" class="mt-4 space-y-4"
                                     on:submit=move |_| submitting.set(true)>
-                                    <input type="hidden" name="next" prop:value=next/>
+                                    <input type="hidden" name="next" value=next/>
                                     <label class="block">
                                         <span class="text-sm font-medium">"Username"</span>
                                         <input name="username" autocomplete="username" required

@@ -10,7 +10,7 @@ struct Args {
     /// moto, where stacks are created.
     #[arg(long, env = "AWS_ENDPOINT_URL")]
     moto_endpoint: String,
-    #[arg(long, env = "AWS_REGION", default_value = "eu-west-1")]
+    #[arg(long, env = "AWS_REGION", default_value = "us-east-1")]
     region: String,
     /// How long each provisioning step stays IN_PROGRESS, in milliseconds.
     #[arg(long, default_value_t = 1500)]

@@ -8,9 +8,11 @@ use app::domain::{CurrentUser, PasswordPolicy, Username};
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::PgPool;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::RwLock;
 
 pub enum SignInResult {
-    SignedIn { user: CurrentUser, access_token: SecretString },
+    SignedIn { user: CurrentUser, tokens: Tokens },
     NewPasswordRequired { challenge_session: String },
 }
 
@@ -40,15 +42,19 @@ impl From<IdentityError> for AuthError {
     }
 }
 
+/// How long the pool's password policy is reused before it is read again.
+const POLICY_TTL: Duration = Duration::from_secs(600);
+
 pub struct AuthService {
     identity: Arc<dyn IdentityProvider>,
     verifier: Arc<TokenVerifier>,
     db: PgPool,
+    policy: RwLock<Option<(Instant, PasswordPolicy)>>,
 }
 
 impl AuthService {
     pub fn new(identity: Arc<dyn IdentityProvider>, verifier: Arc<TokenVerifier>, db: PgPool) -> Self {
-        AuthService { identity, verifier, db }
+        AuthService { identity, verifier, db, policy: RwLock::new(None) }
     }
 
     #[tracing::instrument(skip(self, password), fields(username = %username))]
@@ -68,15 +74,24 @@ impl AuthService {
         self.finish(outcome).await
     }
 
+    /// The pool's password policy, cached: the page asking for it is open to anyone.
     pub async fn password_policy(&self) -> Result<PasswordPolicy, AuthError> {
-        Ok(self.identity.password_policy().await?)
+        if let Some((read_at, policy)) = self.policy.read().await.as_ref() {
+            if read_at.elapsed() < POLICY_TTL {
+                return Ok(policy.clone());
+            }
+        }
+        let policy = self.identity.password_policy().await?;
+        *self.policy.write().await = Some((Instant::now(), policy.clone()));
+        Ok(policy)
     }
 
     /// Ends the user's sessions at the identity provider. Failure is logged, not fatal:
     /// the local session is deleted either way.
-    pub async fn sign_out(&self, access_token: &str) {
-        let token = SecretString::from(access_token.to_owned());
-        if let Err(error) = self.identity.sign_out(&token).await {
+    pub async fn sign_out(&self, access_token: &str, refresh_token: Option<&str>) {
+        let access = SecretString::from(access_token.to_owned());
+        let refresh = refresh_token.map(|t| SecretString::from(t.to_owned()));
+        if let Err(error) = self.identity.sign_out(&access, refresh.as_ref()).await {
             tracing::warn!(error = %error, "Failed to sign the user out at the identity provider");
         }
     }
@@ -89,7 +104,7 @@ impl AuthService {
             SignInOutcome::SignedIn(tokens) => {
                 let user = self.verified_user(&tokens).await?;
                 self.mirror(&user).await?;
-                Ok(SignInResult::SignedIn { user, access_token: tokens.access_token })
+                Ok(SignInResult::SignedIn { user, tokens })
             }
         }
     }
@@ -98,6 +113,8 @@ impl AuthService {
     pub async fn verified_user(&self, tokens: &Tokens) -> Result<CurrentUser, AuthError> {
         let claims = self.verifier.verify_id_token(tokens.id_token.expose_secret()).await.map_err(|e| match e {
             TokenError::KeysUnavailable(source) => AuthError::Unavailable("The identity provider", source),
+            // Signed with a key the JWKS does not (yet) list: rotation in progress, retry shortly.
+            TokenError::UnknownKey => AuthError::Unavailable("The identity provider", anyhow::anyhow!("unknown signing key")),
             other => AuthError::Unexpected(anyhow::Error::new(other).context("The identity provider's ID token was rejected")),
         })?;
         let username = Username::parse(&claims.username)
@@ -106,7 +123,13 @@ impl AuthService {
     }
 
     async fn mirror(&self, user: &CurrentUser) -> Result<(), AuthError> {
-        let unavailable = |e: sqlx::Error| AuthError::Unavailable("The database", e.into());
+        let unavailable = |e: sqlx::Error| {
+            if crate::services::is_outage(&e) {
+                AuthError::Unavailable("The database", e.into())
+            } else {
+                AuthError::Unexpected(anyhow::Error::new(e).context("Failed to record the sign-in"))
+            }
+        };
         let mut tx = self.db.begin().await.map_err(unavailable)?;
         repo::users::record_sign_in(&mut tx, user).await.map_err(unavailable)?;
         tx.commit().await.map_err(unavailable)?;

@@ -49,8 +49,9 @@ pub trait IdentityProvider: Send + Sync {
         challenge_session: &str,
         new_password: &SecretString,
     ) -> Result<SignInOutcome, IdentityError>;
-    /// Ends every session of the user at the identity provider (their refresh tokens stop working).
-    async fn sign_out(&self, access_token: &SecretString) -> Result<(), IdentityError>;
+    /// Ends every session of the user at the identity provider (their refresh tokens stop
+    /// working). The access token may have expired by then: the refresh token gets a new one.
+    async fn sign_out(&self, access_token: &SecretString, refresh_token: Option<&SecretString>) -> Result<(), IdentityError>;
     async fn password_policy(&self) -> Result<PasswordPolicy, IdentityError>;
 }
 
@@ -110,7 +111,10 @@ impl IdentityProvider for CognitoIdentityProvider {
                     InitiateAuthError::NotAuthorizedException(_)
                     | InitiateAuthError::UserNotFoundException(_)
                     | InitiateAuthError::UserNotConfirmedException(_)
-                    | InitiateAuthError::PasswordResetRequiredException(_) => IdentityError::InvalidCredentials,
+                    | InitiateAuthError::PasswordResetRequiredException(_)
+                    | InitiateAuthError::InvalidParameterException(_) => IdentityError::InvalidCredentials,
+                    InitiateAuthError::TooManyRequestsException(e) => IdentityError::Unavailable(anyhow::Error::new(e)),
+                    InitiateAuthError::InternalErrorException(e) => IdentityError::Unavailable(anyhow::Error::new(e)),
                     other => IdentityError::Unexpected(anyhow::Error::new(other).context("InitiateAuth failed")),
                 }
             })?;
@@ -142,6 +146,11 @@ impl IdentityProvider for CognitoIdentityProvider {
                     RespondToAuthChallengeError::InvalidPasswordException(e) => {
                         IdentityError::InvalidPassword(e.message().unwrap_or("rejected by the pool").to_owned())
                     }
+                    RespondToAuthChallengeError::InvalidParameterException(e) => {
+                        IdentityError::InvalidPassword(e.message().unwrap_or("rejected by the pool").to_owned())
+                    }
+                    RespondToAuthChallengeError::TooManyRequestsException(e) => IdentityError::Unavailable(anyhow::Error::new(e)),
+                    RespondToAuthChallengeError::InternalErrorException(e) => IdentityError::Unavailable(anyhow::Error::new(e)),
                     RespondToAuthChallengeError::ExpiredCodeException(_)
                     | RespondToAuthChallengeError::ResourceNotFoundException(_)
                     | RespondToAuthChallengeError::CodeMismatchException(_) => IdentityError::ChallengeExpired,
@@ -154,20 +163,38 @@ impl IdentityProvider for CognitoIdentityProvider {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn sign_out(&self, access_token: &SecretString) -> Result<(), IdentityError> {
-        self.client
-            .global_sign_out()
-            .access_token(access_token.expose_secret())
-            .send()
-            .await
-            .map_err(|error| {
-                if is_unreachable(&error) {
+    async fn sign_out(&self, access_token: &SecretString, refresh_token: Option<&SecretString>) -> Result<(), IdentityError> {
+        let global_sign_out = |token: String| async move {
+            self.client.global_sign_out().access_token(token).send().await.map_err(|error| {
+                let expired = error.as_service_error().is_some_and(|e| e.is_not_authorized_exception());
+                let failure = if is_unreachable(&error) {
                     IdentityError::Unavailable(anyhow::Error::new(error).context("Failed to call GlobalSignOut"))
                 } else {
                     IdentityError::Unexpected(anyhow::Error::new(error).context("GlobalSignOut failed"))
-                }
-            })?;
-        Ok(())
+                };
+                (expired, failure)
+            })
+        };
+        match (global_sign_out(access_token.expose_secret().to_owned()).await, refresh_token) {
+            (Ok(_), _) => Ok(()),
+            (Err((true, _)), Some(refresh)) => {
+                let refreshed = self
+                    .client
+                    .initiate_auth()
+                    .auth_flow(AuthFlowType::RefreshTokenAuth)
+                    .client_id(&self.client_id)
+                    .auth_parameters("REFRESH_TOKEN", refresh.expose_secret())
+                    .send()
+                    .await
+                    .map_err(|e| IdentityError::Unexpected(anyhow::Error::new(e).context("Failed to refresh the access token to sign out")))?;
+                let token = refreshed
+                    .authentication_result
+                    .and_then(|r| r.access_token)
+                    .ok_or_else(|| IdentityError::Unexpected(anyhow::anyhow!("The refresh returned no access token")))?;
+                global_sign_out(token).await.map(|_| ()).map_err(|(_, failure)| failure)
+            }
+            (Err((_, failure)), _) => Err(failure),
+        }
     }
 
     #[tracing::instrument(skip(self))]

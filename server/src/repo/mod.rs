@@ -3,3 +3,4 @@
 
 pub mod teams;
 pub mod users;
+pub mod workspace_types;

@@ -84,8 +84,8 @@ pub async fn sign_in(State(state): State<AppState>, session: Session, Form(form)
     };
     let session = UserSession(session);
     match state.auth.sign_in(&username, &password).await {
-        Ok(SignInResult::SignedIn { user, access_token }) => {
-            if let Err(error) = session.sign_in(&user, access_token.expose_secret()).await {
+        Ok(SignInResult::SignedIn { user, tokens }) => {
+            if let Err(error) = session.sign_in(&user, &tokens).await {
                 return session_failure(error);
             }
             tracing::info!(username = %user.username, "Signed in");
@@ -127,8 +127,8 @@ pub async fn new_password(State(state): State<AppState>, session: Session, Form(
         .complete_new_password(&pending.username, &pending.challenge_session, &new_password)
         .await;
     match result {
-        Ok(SignInResult::SignedIn { user, access_token }) => {
-            if let Err(error) = session.sign_in(&user, access_token.expose_secret()).await {
+        Ok(SignInResult::SignedIn { user, tokens }) => {
+            if let Err(error) = session.sign_in(&user, &tokens).await {
                 return session_failure(error);
             }
             tracing::info!(username = %user.username, "Signed in after choosing a new password");
@@ -142,8 +142,8 @@ pub async fn new_password(State(state): State<AppState>, session: Session, Form(
 #[tracing::instrument(skip_all)]
 pub async fn sign_out(State(state): State<AppState>, session: Session) -> Response {
     let session = UserSession(session);
-    if let Ok(Some(token)) = session.access_token().await {
-        state.auth.sign_out(&token).await;
+    if let Ok(Some((access, refresh))) = session.tokens().await {
+        state.auth.sign_out(&access, refresh.as_deref()).await;
     }
     if let Err(error) = session.end().await {
         return session_failure(error);

@@ -23,8 +23,15 @@ pub async fn load_current_user(session: Session, mut request: Request, next: Nex
     if path.starts_with("/pkg/") {
         return next.run(request).await;
     }
-    let user = match UserSession(session).current_user().await {
+    let session = UserSession(session);
+    let user = match session.current_user().await {
         Ok(user) => user,
+        // A session written by an older release that no longer decodes: start afresh.
+        Err(tower_sessions::session::Error::Store(tower_sessions::session_store::Error::Decode(error))) => {
+            tracing::warn!(%error, "Discarding a session that does not decode");
+            let _ = session.end().await;
+            None
+        }
         Err(error) => {
             tracing::warn!(%error, "Failed to load the session");
             return unavailable("The database");

@@ -62,7 +62,13 @@ pub fn parse_metadata(parameters: &[(String, String)]) -> TeamMetadata {
     for (name, value) in parameters {
         match name.as_str() {
             "links" => match serde_json::from_str::<Vec<TeamLink>>(value) {
-                Ok(links) => metadata.links = links,
+                // Only web links: a `javascript:` URL in an href would run in the portal's origin.
+                Ok(links) => {
+                    metadata.links = links
+                        .into_iter()
+                        .filter(|link| link.url.starts_with("https://") || link.url.starts_with("http://"))
+                        .collect()
+                }
                 Err(error) => tracing::warn!(%error, "The team's `links` parameter is not a JSON list of {{title, url}}"),
             },
             "s3-scratch-prefix" => metadata.s3_scratch_prefix = Some(value.clone()),
@@ -104,5 +110,11 @@ mod tests {
 
         let broken = parse_metadata(&[("links".into(), "not json".into())]);
         assert!(broken.links.is_empty());
+
+        let scripted = parse_metadata(&[(
+            "links".into(),
+            r#"[{"title":"x","url":"javascript:alert(1)"},{"title":"ok","url":"http://wiki"}]"#.into(),
+        )]);
+        assert_eq!(scripted.links.iter().map(|l| l.title.as_str()).collect::<Vec<_>>(), vec!["ok"]);
     }
 }

@@ -120,6 +120,22 @@ async fn the_new_password_form_without_a_pending_challenge_goes_back_to_sign_in(
 #[sqlx::test(migrations = "../migrations")]
 async fn sign_out_deletes_the_session_and_ends_the_cognito_session(db: PgPool) {
     let app = spawn_app(db).await;
+    // Another Cognito session of ada's (another device): global sign-out ends it too.
+    let elsewhere = app
+        .cognito()
+        .initiate_auth()
+        .auth_flow(aws_sdk_cognitoidentityprovider::types::AuthFlowType::UserPasswordAuth)
+        .client_id(&app.identity.client_id)
+        .auth_parameters("USERNAME", "ada")
+        .auth_parameters("PASSWORD", PASSWORD)
+        .send()
+        .await
+        .expect("signed in elsewhere")
+        .authentication_result
+        .and_then(|r| r.access_token)
+        .expect("access token");
+    app.cognito().get_user().access_token(&elsewhere).send().await.expect("the token works before sign-out");
+
     let response = app.sign_in("ada", PASSWORD).await;
     assert_eq!(response.status().as_u16(), 303);
     let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM tower_sessions.session")
@@ -138,6 +154,27 @@ async fn sign_out_deletes_the_session_and_ends_the_cognito_session(db: PgPool) {
 
     let response = app.get("/teams").await;
     assert_eq!(location(&response), "/?next=%2Fteams");
+    assert!(
+        app.cognito().get_user().access_token(&elsewhere).send().await.is_err(),
+        "Cognito no longer accepts ada's tokens"
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_session_cookie_is_http_only_and_same_site_lax(db: PgPool) {
+    let app = spawn_app(db).await;
+    let response = app.sign_in("ada", PASSWORD).await;
+    let cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("atrium_session="))
+        .expect("a session cookie")
+        .to_owned();
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "plain-HTTP development turns Secure off: {cookie}");
 }
 
 #[sqlx::test(migrations = "../migrations")]

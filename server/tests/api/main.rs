@@ -3,6 +3,7 @@
 //! sets `AWS_ENDPOINT_URL`.
 
 mod auth;
+mod catalog;
 mod health;
 mod helpers;
 mod jobs;

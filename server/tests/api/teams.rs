@@ -94,3 +94,15 @@ async fn signed_in_pages_are_not_cached_and_carry_security_headers(db: PgPool) {
     assert!(header("content-security-policy").contains("frame-ancestors 'none'"));
     assert_eq!(header("x-content-type-options"), "nosniff");
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn server_functions_answer_with_the_status_of_their_error(db: PgPool) {
+    let app = spawn_app(db).await;
+    let response = app.post_form("/api/my_teams", &[]).await;
+    assert_eq!(response.status().as_u16(), 401);
+    app.sign_in("ada", PASSWORD).await;
+    let response = app.post_form("/api/team_home", &[("slug", "physics")]).await;
+    assert_eq!(response.status().as_u16(), 403);
+    let response = app.post_form("/api/team_home", &[("slug", "astronomy")]).await;
+    assert_eq!(response.status().as_u16(), 404);
+}

@@ -1,0 +1,146 @@
+use crate::api::{load_catalog_overview, ApproveType, ImportVersion, RetireType};
+use crate::domain::workspace_types::{CatalogOverview, TypeStatus, WorkspaceType};
+use crate::error::AppError;
+use crate::pages::errors::ErrorPanel;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+/// `/admin/catalog`: Service Catalog products and versions, imported as workspace types,
+/// approved or retired. Every action is a form that also works before hydration.
+#[component]
+pub fn CatalogAdminPage() -> impl IntoView {
+    let import = ServerAction::<ImportVersion>::new();
+    let approve = ServerAction::<ApproveType>::new();
+    let retire = ServerAction::<RetireType>::new();
+    let overview = Resource::new(
+        move || (import.version().get(), approve.version().get(), retire.version().get()),
+        |_| load_catalog_overview(),
+    );
+    let last_error = move || {
+        [import.value().get().and_then(|r| r.err()), approve.value().get().and_then(|r| r.err()), retire.value().get().and_then(|r| r.err())]
+            .into_iter()
+            .flatten()
+            .next()
+    };
+
+    view! {
+        <Title text="Workspace catalog · Atrium"/>
+        <h1 class="text-2xl font-semibold">"Workspace catalog"</h1>
+        <p class="mt-1 text-slate-600">"Import Service Catalog product versions as workspace types, approve them for launch, retire them."</p>
+        {move || last_error().map(|error: AppError| view! {
+            <p role="alert" data-testid="catalog-error" class="mt-4 rounded border border-red-200 bg-red-50 p-3 text-sm text-red-800">{error.to_string()}</p>
+        })}
+        <Suspense fallback=|| view! { <p class="mt-6">"Loading the catalog…"</p> }>
+            {move || Suspend::new(async move {
+                match overview.await {
+                    Ok(overview) => view! { <CatalogView overview import approve retire/> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn CatalogView(
+    overview: CatalogOverview,
+    import: ServerAction<ImportVersion>,
+    approve: ServerAction<ApproveType>,
+    retire: ServerAction<RetireType>,
+) -> impl IntoView {
+    let CatalogOverview { products, types } = overview;
+    let imported: Vec<(String, String)> = types.iter().map(|t| (t.product_id.clone(), t.version_id.clone())).collect();
+    view! {
+        <section class="mt-8">
+            <h2 class="text-lg font-semibold">"Workspace types"</h2>
+            {if types.is_empty() {
+                view! { <p class="mt-2 text-slate-600">"Nothing imported yet. Import a version below."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="mt-3 w-full overflow-hidden rounded-lg border border-slate-200 bg-white text-sm shadow-sm" data-testid="workspace-types">
+                        <thead class="bg-slate-100 text-left text-slate-600">
+                            <tr><th class="p-3">"Type"</th><th class="p-3">"Status"</th><th class="p-3">"Parameters"</th><th class="p-3">"Lifecycle"</th><th class="p-3"></th></tr>
+                        </thead>
+                        <tbody>
+                            {types.into_iter().map(|t| view! { <TypeRow t approve retire/> }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+        </section>
+        <section class="mt-10">
+            <h2 class="text-lg font-semibold">"Service Catalog products"</h2>
+            <div class="mt-3 grid gap-4 md:grid-cols-2">
+                {products.into_iter().map(|product| {
+                    let product_id = product.id.clone();
+                    let imported = imported.clone();
+                    view! {
+                        <article class="rounded-lg border border-slate-200 bg-white p-5 shadow-sm" data-testid="catalog-product">
+                            <h3 class="font-semibold">{product.name.clone()}</h3>
+                            <p class="text-sm text-slate-500">{product.owner.clone()}</p>
+                            <p class="mt-2 text-sm text-slate-600">{product.description.clone()}</p>
+                            <ul class="mt-3 space-y-2">
+                                {product.versions.into_iter().map(|version| {
+                                    let product_id = product_id.clone();
+                                    let already = imported.contains(&(product_id.clone(), version.id.clone()));
+                                    let label = format!("{} {}", product.name, version.name);
+                                    view! {
+                                        <li class="flex items-center justify-between gap-3 text-sm">
+                                            <span><strong>{version.name.clone()}</strong>" "<span class="text-slate-500">{version.description.clone()}</span></span>
+                                            {if already {
+                                                view! { <span class="text-slate-400">"Imported"</span> }.into_any()
+                                            } else {
+                                                view! {
+                                                    <ActionForm action=import>
+                                                        <input type="hidden" name="product_id" value=product_id/>
+                                                        <input type="hidden" name="version_id" value=version.id.clone()/>
+                                                        <button type="submit" aria-label=format!("Import {label}")
+                                                            class="rounded border border-indigo-300 px-3 py-1 text-indigo-700 hover:bg-indigo-50">"Import"</button>
+                                                    </ActionForm>
+                                                }.into_any()
+                                            }}
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        </article>
+                    }
+                }).collect_view()}
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn TypeRow(t: WorkspaceType, approve: ServerAction<ApproveType>, retire: ServerAction<RetireType>) -> impl IntoView {
+    let label = format!("{} {}", t.product_name, t.version_name);
+    let (approve_label, retire_label) = (format!("Approve {label}"), format!("Retire {label}"));
+    let badge = match t.status {
+        TypeStatus::Imported => "bg-slate-100 text-slate-700",
+        TypeStatus::Approved => "bg-green-100 text-green-800",
+        TypeStatus::Retired => "bg-amber-100 text-amber-800",
+    };
+    let parameters = t.parameters.iter().map(|p| p.key.clone()).collect::<Vec<_>>().join(", ");
+    view! {
+        <tr class="border-t border-slate-200" data-testid="workspace-type">
+            <td class="p-3"><strong>{t.product_name.clone()}</strong>" "{t.version_name.clone()}</td>
+            <td class="p-3"><span class=format!("rounded px-2 py-0.5 text-xs font-medium {badge}") data-testid="type-status">{t.status.as_str()}</span></td>
+            <td class="p-3 text-slate-600">{parameters}</td>
+            <td class="p-3 text-slate-600">{if t.has_stop_start { "stop, start, terminate" } else { "terminate only" }}</td>
+            <td class="p-3 text-right">
+                {t.status.can_become(TypeStatus::Approved).then(|| view! {
+                    <ActionForm action=approve>
+                        <input type="hidden" name="type_id" value=t.id.to_string()/>
+                        <button type="submit" aria-label=approve_label.clone() class="rounded bg-green-700 px-3 py-1 text-white hover:bg-green-800">"Approve"</button>
+                    </ActionForm>
+                })}
+                {t.status.can_become(TypeStatus::Retired).then(|| view! {
+                    <ActionForm action=retire>
+                        <input type="hidden" name="type_id" value=t.id.to_string()/>
+                        <button type="submit" aria-label=retire_label.clone() class="mt-1 rounded border border-amber-400 px-3 py-1 text-amber-800 hover:bg-amber-50">"Retire"</button>
+                    </ActionForm>
+                })}
+            </td>
+        </tr>
+    }
+}

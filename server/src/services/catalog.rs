@@ -1,0 +1,87 @@
+use super::database_error;
+use crate::aws::service_catalog::{CatalogError, ServiceCatalog};
+use crate::repo::workspace_types::{self, NewWorkspaceType};
+use app::domain::workspace_types::{CatalogOverview, TypeStatus, WorkspaceType};
+use app::domain::CurrentUser;
+use app::error::AppError;
+use app::services::CatalogAdminService;
+use sqlx::PgPool;
+use std::sync::Arc;
+
+pub struct CatalogAdmin {
+    db: PgPool,
+    catalog: Arc<dyn ServiceCatalog>,
+}
+
+impl CatalogAdmin {
+    pub fn new(db: PgPool, catalog: Arc<dyn ServiceCatalog>) -> Self {
+        CatalogAdmin { db, catalog }
+    }
+}
+
+fn catalog_error(error: CatalogError) -> AppError {
+    match error {
+        CatalogError::NotFound(what) => AppError::NotFound(what),
+        CatalogError::Unavailable(source) => {
+            tracing::warn!(error = ?source, "Service Catalog is unreachable");
+            AppError::Unavailable("Service Catalog".into())
+        }
+        CatalogError::Unexpected(source) => {
+            tracing::error!(error = ?source, "Service Catalog call failed");
+            AppError::Internal
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl CatalogAdminService for CatalogAdmin {
+    #[tracing::instrument(skip(self))]
+    async fn overview(&self) -> Result<CatalogOverview, AppError> {
+        let products = self.catalog.products().await.map_err(catalog_error)?;
+        let types = workspace_types::list(&self.db).await.map_err(database_error)?;
+        Ok(CatalogOverview { products, types })
+    }
+
+    #[tracing::instrument(skip(self, admin), fields(admin = %admin.username))]
+    async fn import(&self, admin: &CurrentUser, product_id: &str, version_id: &str) -> Result<WorkspaceType, AppError> {
+        let details = self.catalog.version_details(product_id, version_id).await.map_err(catalog_error)?;
+        let imported = workspace_types::import(
+            &self.db,
+            &NewWorkspaceType {
+                product_id,
+                product_name: &details.product.name,
+                version_id,
+                version_name: &details.version.name,
+                description: &details.version.description,
+                parameters: &details.parameters,
+                has_stop_start: details.has_stop_start,
+                imported_by: admin.username.as_str(),
+            },
+        )
+        .await
+        .map_err(database_error)?;
+        tracing::info!(type_id = imported.id, "Imported a workspace type");
+        Ok(imported)
+    }
+
+    #[tracing::instrument(skip(self, admin), fields(admin = %admin.username))]
+    async fn set_status(&self, admin: &CurrentUser, type_id: i64, status: TypeStatus) -> Result<WorkspaceType, AppError> {
+        let current = workspace_types::find(&self.db, type_id)
+            .await
+            .map_err(database_error)?
+            .ok_or_else(|| AppError::NotFound("This workspace type".into()))?;
+        if !current.status.can_become(status) {
+            return Err(AppError::BadRequest(format!(
+                "{} {} is {} and cannot become {}.",
+                current.product_name,
+                current.version_name,
+                current.status.as_str(),
+                status.as_str()
+            )));
+        }
+        workspace_types::change_status(&self.db, type_id, current.status, status)
+            .await
+            .map_err(database_error)?
+            .ok_or_else(|| AppError::BadRequest("Someone else changed this workspace type just now; reload and try again.".into()))
+    }
+}

@@ -1,0 +1,133 @@
+//! The admin catalog against the emulator's Service Catalog, seeded by dev/test.
+
+use crate::helpers::{spawn_app, TestApp, PASSWORD};
+use sqlx::PgPool;
+
+/// (product id, version id) of a seeded product version, straight from Service Catalog.
+async fn version_of(app: &TestApp, product: &str, version: &str) -> (String, String) {
+    let catalog = aws_sdk_servicecatalog::Client::new(&app.sdk);
+    let products = catalog.search_products_as_admin().send().await.expect("products listed");
+    let product_id = products
+        .product_view_details()
+        .iter()
+        .filter_map(|d| d.product_view_summary())
+        .find(|s| s.name() == Some(product))
+        .and_then(|s| s.product_id())
+        .unwrap_or_else(|| panic!("{product} is seeded (dev/test seeds the catalog)"))
+        .to_owned();
+    let versions = catalog.list_provisioning_artifacts().product_id(&product_id).send().await.expect("versions");
+    let version_id = versions
+        .provisioning_artifact_details()
+        .iter()
+        .find(|a| a.name() == Some(version))
+        .and_then(|a| a.id())
+        .expect("version exists")
+        .to_owned();
+    (product_id, version_id)
+}
+
+async fn json(response: reqwest::Response) -> (u16, serde_json::Value) {
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_admin_sees_the_service_catalog_products_and_their_versions(db: PgPool) {
+    let app = spawn_app(db).await;
+    app.sign_in("grace", PASSWORD).await;
+    let (status, page) = app.get_text("/admin/catalog").await;
+    assert_eq!(status, 200);
+    for product in ["Linux workstation (EC2)", "SageMaker notebook", "EMR cluster"] {
+        assert!(page.contains(product), "{product} is listed");
+    }
+    assert!(page.contains("Adds the size of the data volume."), "versions are listed with their description");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn nobody_but_an_admin_reaches_the_catalog(db: PgPool) {
+    let app = spawn_app(db).await;
+    let (product_id, version_id) = version_of(&app, "Linux workstation (EC2)", "v2").await;
+    let (status, _) = json(app.post_form("/api/admin/catalog", &[]).await).await;
+    assert_eq!(status, 401, "anonymous");
+
+    for user in ["ada", "carol", "gus"] {
+        let app_user = crate::helpers::client();
+        app_user
+            .post(format!("{}/auth/sign-in", app.address))
+            .form(&[("username", user), ("password", PASSWORD)])
+            .send()
+            .await
+            .expect("signed in");
+        let page = app_user.get(format!("{}/admin/catalog", app.address)).send().await.expect("sent");
+        assert_eq!(page.status().as_u16(), 403, "{user} on the page");
+        let import = app_user
+            .post(format!("{}/api/admin/import_version", app.address))
+            .form(&[("product_id", product_id.as_str()), ("version_id", version_id.as_str())])
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(import.status().as_u16(), 403, "{user} importing");
+        let approve = app_user.post(format!("{}/api/admin/approve_type", app.address)).form(&[("type_id", "1")]).send().await.expect("sent");
+        assert_eq!(approve.status().as_u16(), 403, "{user} approving");
+    }
+    let imported: i64 = sqlx::query_scalar("SELECT count(*) FROM workspace_types").fetch_one(&app.db).await.expect("count");
+    assert_eq!(imported, 0);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_admin_imports_approves_and_retires_a_version(db: PgPool) {
+    let app = spawn_app(db).await;
+    app.sign_in("grace", PASSWORD).await;
+    let (product_id, version_id) = version_of(&app, "Linux workstation (EC2)", "v2").await;
+    let form = [("product_id", product_id.as_str()), ("version_id", version_id.as_str())];
+
+    let (status, imported) = json(app.post_form("/api/admin/import_version", &form).await).await;
+    assert_eq!(status, 200, "{imported}");
+    assert_eq!(imported["status"], "imported");
+    assert_eq!(imported["version_name"], "v2");
+    assert_eq!(imported["has_stop_start"], true);
+    let keys: Vec<&str> = imported["parameters"].as_array().expect("list").iter().filter_map(|p| p["key"].as_str()).collect();
+    assert!(keys.contains(&"VolumeSize"), "v2's parameters are kept: {keys:?}");
+    let volume = imported["parameters"].as_array().expect("list").iter().find(|p| p["key"] == "VolumeSize").expect("VolumeSize");
+    assert_eq!(volume["constraints"]["max_value"], 512.0);
+    let id = imported["id"].as_i64().expect("id").to_string();
+
+    let (_, again) = json(app.post_form("/api/admin/import_version", &form).await).await;
+    assert_eq!(again["id"], imported["id"], "importing twice keeps one type");
+
+    let (status, approved) = json(app.post_form("/api/admin/approve_type", &[("type_id", &id)]).await).await;
+    assert_eq!((status, approved["status"].as_str()), (200, Some("approved")));
+    let (status, refused) = json(app.post_form("/api/admin/approve_type", &[("type_id", &id)]).await).await;
+    assert_eq!(status, 400, "already approved: {refused}");
+    assert!(refused.to_string().contains("cannot become approved"), "{refused}");
+
+    let (status, retired) = json(app.post_form("/api/admin/retire_type", &[("type_id", &id)]).await).await;
+    assert_eq!((status, retired["status"].as_str()), (200, Some("retired")));
+
+    let (_, page) = app.get_text("/admin/catalog").await;
+    assert!(page.contains("retired"));
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_emr_version_without_actions_is_terminate_only(db: PgPool) {
+    let app = spawn_app(db).await;
+    app.sign_in("grace", PASSWORD).await;
+    let (product_id, version_id) = version_of(&app, "EMR cluster", "v1").await;
+    let (status, imported) = json(
+        app.post_form("/api/admin/import_version", &[("product_id", product_id.as_str()), ("version_id", version_id.as_str())])
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(imported["has_stop_start"], false);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn importing_an_unknown_version_is_a_404_not_a_500(db: PgPool) {
+    let app = spawn_app(db).await;
+    app.sign_in("grace", PASSWORD).await;
+    let (status, body) = json(app.post_form("/api/admin/import_version", &[("product_id", "prod-nope"), ("version_id", "pa-nope")]).await).await;
+    assert_eq!(status, 404, "{body}");
+    let (status, _) = json(app.post_form("/api/admin/approve_type", &[("type_id", "424242")]).await).await;
+    assert_eq!(status, 404);
+}
