@@ -39,7 +39,7 @@ impl AppError {
     pub fn title(&self) -> &'static str {
         match self {
             AppError::NotSignedIn => "Sign-in needed",
-            AppError::Forbidden => "Not your team",
+            AppError::Forbidden => "No access",
             AppError::NotFound(_) => "Not found",
             AppError::BadRequest(_) => "That did not work",
             AppError::Unavailable(_) => "Temporarily unavailable",

@@ -21,7 +21,7 @@ test('ada opening /teams/physics gets the 403 page', async ({ page }) => {
   await expect(page).toHaveURL(/\/teams$/);
   const response = await page.goto('/teams/physics');
   expect(response?.status()).toBe(403);
-  await expect(page.getByTestId('error-page')).toContainText('Not your team');
+  await expect(page.getByTestId('error-page')).toContainText('do not have access');
   await expect(page.getByText('333333333333')).toHaveCount(0);
 });
 
@@ -77,10 +77,11 @@ test('after sign-out the back button shows the sign-in page, not team data', asy
   await expect(page.getByText('s3://atrium-scratch')).toHaveCount(0);
 });
 
-test('the sign-in form works without JavaScript', async ({ browser }) => {
+test('without JavaScript, sign-in works and returns to the page asked for', async ({ browser }) => {
   const context = await browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
-  await page.goto('/');
+  await page.goto('/teams/physics');
+  await expect(page).toHaveURL(/\/\?next=%2Fteams%2Fphysics$/);
   await page.getByLabel('Username').fill('alan');
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();

@@ -9,6 +9,7 @@ fn sign_in_message(code: &str) -> &'static str {
     match code {
         "missing" => "Enter your username and password.",
         "challenge" => "That password change took too long. Please sign in again.",
+        "throttled" => "Too many failed sign-ins. Please wait 15 minutes and try again.",
         _ => "We could not sign you in with that username and password. Check both and try again.",
     }
 }

@@ -24,6 +24,8 @@ pub enum AuthError {
     InvalidPassword,
     #[error("the challenge has expired")]
     ChallengeExpired,
+    #[error("too many failed sign-ins")]
+    TooManyAttempts,
     #[error("{0} is unavailable")]
     Unavailable(&'static str, #[source] anyhow::Error),
     #[error(transparent)]
@@ -42,6 +44,12 @@ impl From<IdentityError> for AuthError {
     }
 }
 
+/// Sign-in rate limits: failures allowed per typed username and per client address within
+/// the window. Counting by the typed name treats unknown and real users alike.
+const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
+const MAX_FAILURES_PER_USERNAME: i64 = 5;
+const MAX_FAILURES_PER_ADDRESS: i64 = 20;
+
 /// How long the pool's password policy is reused before it is read again.
 const POLICY_TTL: Duration = Duration::from_secs(600);
 
@@ -58,9 +66,25 @@ impl AuthService {
     }
 
     #[tracing::instrument(skip(self, password), fields(username = %username))]
-    pub async fn sign_in(&self, username: &Username, password: &SecretString) -> Result<SignInResult, AuthError> {
-        let outcome = self.identity.sign_in(username, password).await?;
-        self.finish(outcome).await
+    pub async fn sign_in(&self, username: &Username, password: &SecretString, client_ip: &str) -> Result<SignInResult, AuthError> {
+        let (by_name, by_address) = repo::sign_in_failures::recent(&self.db, username.as_str(), client_ip, FAILURE_WINDOW)
+            .await
+            .map_err(database_failure)?;
+        if by_name >= MAX_FAILURES_PER_USERNAME || by_address >= MAX_FAILURES_PER_ADDRESS {
+            tracing::warn!(%client_ip, by_name, by_address, "Sign-in refused: too many failures");
+            return Err(AuthError::TooManyAttempts);
+        }
+        match self.identity.sign_in(username, password).await {
+            Err(IdentityError::InvalidCredentials) => {
+                repo::sign_in_failures::record(&self.db, username.as_str(), client_ip).await.map_err(database_failure)?;
+                Err(AuthError::InvalidCredentials)
+            }
+            Err(other) => Err(other.into()),
+            Ok(outcome) => {
+                repo::sign_in_failures::clear(&self.db, username.as_str()).await.map_err(database_failure)?;
+                self.finish(outcome).await
+            }
+        }
     }
 
     #[tracing::instrument(skip(self, challenge_session, new_password), fields(username = %username))]
@@ -123,16 +147,17 @@ impl AuthService {
     }
 
     async fn mirror(&self, user: &CurrentUser) -> Result<(), AuthError> {
-        let unavailable = |e: sqlx::Error| {
-            if crate::services::is_outage(&e) {
-                AuthError::Unavailable("The database", e.into())
-            } else {
-                AuthError::Unexpected(anyhow::Error::new(e).context("Failed to record the sign-in"))
-            }
-        };
-        let mut tx = self.db.begin().await.map_err(unavailable)?;
-        repo::users::record_sign_in(&mut tx, user).await.map_err(unavailable)?;
-        tx.commit().await.map_err(unavailable)?;
+        let mut tx = self.db.begin().await.map_err(database_failure)?;
+        repo::users::record_sign_in(&mut tx, user).await.map_err(database_failure)?;
+        tx.commit().await.map_err(database_failure)?;
         Ok(())
+    }
+}
+
+fn database_failure(error: sqlx::Error) -> AuthError {
+    if crate::services::is_outage(&error) {
+        AuthError::Unavailable("The database", error.into())
+    } else {
+        AuthError::Unexpected(anyhow::Error::new(error).context("Failed to record the sign-in"))
     }
 }

@@ -6,7 +6,8 @@ use crate::auth::service::{AuthError, SignInResult};
 use crate::auth::session::{PendingChallenge, UserSession};
 use crate::startup::AppState;
 use app::domain::{safe_next_path, CurrentUser, Username};
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
+use std::net::SocketAddr;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -54,6 +55,7 @@ fn failure(error: AuthError, next: Option<&str>) -> Response {
     match error {
         AuthError::InvalidCredentials => back_to_sign_in("signin", next),
         AuthError::ChallengeExpired => back_to_sign_in("challenge", next),
+        AuthError::TooManyAttempts => back_to_sign_in("throttled", next),
         AuthError::InvalidPassword => Redirect::to("/new-password?error=policy").into_response(),
         AuthError::Unavailable(what, source) => {
             tracing::warn!(error = ?source, "{what} is unavailable during sign-in");
@@ -76,14 +78,19 @@ fn session_failure(error: tower_sessions::session::Error) -> Response {
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn sign_in(State(state): State<AppState>, session: Session, Form(form): Form<SignInForm>) -> Response {
+pub async fn sign_in(
+    State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    session: Session,
+    Form(form): Form<SignInForm>,
+) -> Response {
     let next = safe_next_path(form.next.as_deref());
     let (username, password) = match (Username::parse(&form.username), form.password) {
         (Ok(username), Some(password)) if !password.expose_secret().is_empty() => (username, password),
         _ => return back_to_sign_in("missing", next.as_deref()),
     };
     let session = UserSession(session);
-    match state.auth.sign_in(&username, &password).await {
+    match state.auth.sign_in(&username, &password, &client.ip().to_string()).await {
         Ok(SignInResult::SignedIn { user, tokens }) => {
             if let Err(error) = session.sign_in(&user, &tokens).await {
                 return session_failure(error);

@@ -217,3 +217,25 @@ async fn a_form_posted_from_another_site_is_refused(db: PgPool) {
     assert_eq!(response.status().as_u16(), 403);
     assert!(session_cookie(&response).is_none());
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn repeated_failures_lock_that_username_for_a_while_but_not_others(db: PgPool) {
+    let app = spawn_app(db).await;
+    for _ in 0..5 {
+        assert_eq!(location(&app.sign_in("ada", "guess-Wrong-2026").await), "/?error=signin");
+    }
+    let response = app.sign_in("ada", PASSWORD).await;
+    assert_eq!(location(&response), "/?error=throttled", "even the right password waits now");
+    assert!(session_cookie(&response).is_none());
+    let (_, page) = app.get_text("/?error=throttled").await;
+    assert!(page.contains("Too many failed sign-ins"));
+
+    // Unknown users are limited the same way: no hint about who exists.
+    for _ in 0..5 {
+        app.sign_in("nobody", "guess-Wrong-2026").await;
+    }
+    assert_eq!(location(&app.sign_in("nobody", PASSWORD).await), "/?error=throttled");
+
+    let response = app.sign_in("alan", PASSWORD).await;
+    assert_eq!(location(&response), "/teams/physics", "another user from the same address still signs in");
+}

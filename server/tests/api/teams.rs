@@ -19,7 +19,7 @@ async fn a_non_member_gets_403_and_no_team_data(db: PgPool) {
     app.sign_in("ada", PASSWORD).await;
     let (status, page) = app.get_text("/teams/physics").await;
     assert_eq!(status, 403);
-    assert!(page.contains("Not your team"));
+    assert!(page.contains("do not have access"));
     assert!(!page.contains("333333333333"));
     assert!(!page.contains("atrium-scratch"));
 }
