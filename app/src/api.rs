@@ -4,7 +4,9 @@ use crate::domain::{CurrentUser, PasswordPolicy, TeamHome, TeamSummary};
 use crate::error::AppError;
 use leptos::prelude::*;
 
+use crate::domain::configurations::Configuration;
 use crate::domain::workspace_types::{CatalogOverview, WorkspaceType};
+use std::collections::BTreeMap;
 
 #[cfg(feature = "ssr")]
 use crate::domain::workspace_types::TypeStatus;
@@ -75,6 +77,44 @@ pub async fn retire_type(type_id: i64) -> Result<WorkspaceType, AppError> {
     with_status(async move {
         let admin = require_admin()?;
         services()?.catalog_admin.set_status(&admin, type_id, TypeStatus::Retired).await
+    }
+    .await)
+}
+
+#[server(endpoint = "admin/create_configuration")]
+#[allow(clippy::too_many_arguments)] // one argument per form field
+pub async fn create_configuration(
+    type_id: i64,
+    name: String,
+    #[server(default)] description: String,
+    #[server(default)] parameters: Option<BTreeMap<String, String>>,
+    #[server(default)] allowed_roles: Option<BTreeMap<String, String>>,
+    #[server(default)] allowed_teams: Option<BTreeMap<String, String>>,
+    #[server(default)] tags: String,
+    #[server(default)] estimated_hourly_cost: String,
+) -> Result<Configuration, AppError> {
+    with_status(async move {
+        let admin = require_admin()?;
+        let form = crate::domain::configurations::ConfigurationForm {
+            name,
+            description,
+            parameters: parameters.unwrap_or_default(),
+            allowed_roles: allowed_roles.unwrap_or_default(),
+            allowed_teams: allowed_teams.unwrap_or_default(),
+            tags,
+            estimated_hourly_cost,
+        };
+        services()?.catalog_admin.create_configuration(&admin, type_id, form).await
+    }
+    .await)
+}
+
+#[server(endpoint = "team_catalog")]
+pub async fn load_team_catalog(slug: String) -> Result<Vec<Configuration>, AppError> {
+    with_status(async move {
+        let user = require_user()?;
+        let slug = crate::domain::TeamSlug::parse(&slug).map_err(|_| AppError::NotFound("This team".into()))?;
+        services()?.teams.launchable_configurations(&user, &slug).await
     }
     .await)
 }

@@ -15,6 +15,8 @@ pub enum AppError {
     NotFound(String),
     #[error("{0}")]
     BadRequest(String),
+    #[error("Please correct the form: {}", .0.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join(" "))]
+    Invalid(Vec<crate::domain::configurations::FieldError>),
     #[error("{0} is unavailable right now. Please try again in a minute.")]
     Unavailable(String),
     #[error("Something went wrong on our side. It has been logged.")]
@@ -30,7 +32,7 @@ impl AppError {
             AppError::NotSignedIn => 401,
             AppError::Forbidden => 403,
             AppError::NotFound(_) => 404,
-            AppError::BadRequest(_) => 400,
+            AppError::BadRequest(_) | AppError::Invalid(_) => 400,
             AppError::Unavailable(_) => 503,
             AppError::Internal | AppError::Transport(_) => 500,
         }
@@ -41,7 +43,7 @@ impl AppError {
             AppError::NotSignedIn => "Sign-in needed",
             AppError::Forbidden => "No access",
             AppError::NotFound(_) => "Not found",
-            AppError::BadRequest(_) => "That did not work",
+            AppError::BadRequest(_) | AppError::Invalid(_) => "That did not work",
             AppError::Unavailable(_) => "Temporarily unavailable",
             AppError::Internal | AppError::Transport(_) => "Something went wrong",
         }

@@ -1,6 +1,7 @@
 //! The services server functions call. The server crate implements them over Postgres and
 //! AWS; server functions only find the caller, call one method and return its result.
 
+use crate::domain::configurations::{Configuration, ConfigurationForm};
 use crate::domain::workspace_types::{CatalogOverview, TypeStatus, WorkspaceType};
 use crate::domain::{CurrentUser, PasswordPolicy, TeamHome, TeamSlug, TeamSummary};
 use crate::error::AppError;
@@ -12,6 +13,9 @@ pub trait TeamService: Send + Sync {
     async fn teams_for(&self, user: &CurrentUser) -> Result<Vec<TeamSummary>, AppError>;
     /// One team's home. `NotFound` for an unknown team, `Forbidden` for a non-member.
     async fn team_home(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<TeamHome, AppError>;
+    /// The configurations `user` may launch on the team: approved types, allowed for the team
+    /// and for one of the user's roles. Same `NotFound`/`Forbidden` rules as `team_home`.
+    async fn launchable_configurations(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<Vec<Configuration>, AppError>;
 }
 
 #[async_trait::async_trait]
@@ -26,6 +30,8 @@ pub trait CatalogAdminService: Send + Sync {
     /// Imports a product version as a workspace type (again: the existing type).
     async fn import(&self, admin: &CurrentUser, product_id: &str, version_id: &str) -> Result<WorkspaceType, AppError>;
     async fn set_status(&self, admin: &CurrentUser, type_id: i64, status: TypeStatus) -> Result<WorkspaceType, AppError>;
+    /// A configuration for an approved type; `Invalid` names each bad field.
+    async fn create_configuration(&self, admin: &CurrentUser, type_id: i64, form: ConfigurationForm) -> Result<Configuration, AppError>;
 }
 
 /// Provided once as Leptos context by the server at start-up.

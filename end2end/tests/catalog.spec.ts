@@ -19,9 +19,36 @@ test('grace imports and approves Linux workstation v2', async ({ page }) => {
 
   // The page, reloaded from the server, says the same.
   await page.reload();
+  await hydrated(page);
   await expect(
     page.getByTestId('workspace-type').filter({ hasText: 'Linux workstation (EC2) v2' }).getByTestId('type-status'),
   ).toHaveText('approved');
+
+  // A configuration for researchers of Genomics Lab.
+  const form = page.getByTestId('configuration-form').filter({ hasText: 'Linux workstation (EC2) v2' });
+  await form.locator('summary').click();
+  await form.getByLabel('Name').fill('Large workstation');
+  await form.getByLabel('Estimated cost per hour ($)').fill('0.42');
+  await form.locator('select[name="parameters[InstanceType]"]').selectOption('t3.large');
+  await form.locator('input[name="allowed_roles[researcher]"]').check();
+  await form.locator('input[name="allowed_teams[genomics]"]').check();
+  await form.getByRole('button', { name: 'Save configuration' }).click();
+  await expect(page.getByTestId('configuration').filter({ hasText: 'Large workstation' })).toContainText('$0.42/hour');
+});
+
+test('ada sees the researcher configuration in the Genomics catalog; gus does not', async ({ page, browser }) => {
+  await signIn(page, 'ada');
+  await expect(page).toHaveURL(/\/teams$/);
+  await page.goto('/teams/genomics');
+  await page.getByRole('link', { name: 'Browse the workspace catalog' }).click();
+  await expect(page).toHaveURL(/\/teams\/genomics\/catalog$/);
+  await expect(page.getByTestId('catalog-item').filter({ hasText: 'Large workstation' })).toContainText('$0.42');
+
+  const guest = await (await browser.newContext()).newPage();
+  await signIn(guest, 'gus');
+  await guest.goto('/teams/genomics/catalog');
+  await expect(guest.getByText('Nothing is available to you on this team yet')).toBeVisible();
+  await expect(guest.getByTestId('catalog-item')).toHaveCount(0);
 });
 
 test('a researcher opening the admin catalog gets 403', async ({ page }) => {

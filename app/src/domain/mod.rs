@@ -338,6 +338,7 @@ mod tests {
     }
 }
 
+pub mod configurations;
 pub mod parameters;
 pub mod workspace;
 pub mod workspace_types;

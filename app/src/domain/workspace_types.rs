@@ -69,11 +69,14 @@ pub struct WorkspaceType {
     pub has_stop_start: bool,
 }
 
-/// The admin's catalog page: what Service Catalog offers and what has been imported.
+/// The admin's catalog page: what Service Catalog offers, what has been imported, the
+/// configurations written for it, and the teams a configuration can be given to.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CatalogOverview {
     pub products: Vec<CatalogProduct>,
     pub types: Vec<WorkspaceType>,
+    pub configurations: Vec<super::configurations::Configuration>,
+    pub teams: Vec<super::TeamSummary>,
 }
 
 #[cfg(test)]

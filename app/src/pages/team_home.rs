@@ -33,6 +33,11 @@ fn TeamHomeView(home: TeamHome) -> impl IntoView {
         <nav class="text-sm text-slate-500"><a href="/teams" class="hover:underline">"Teams"</a>" / "{team.slug.to_string()}</nav>
         <h1 class="mt-2 text-3xl font-semibold" data-testid="team-name">{team.name.clone()}</h1>
         <p class="mt-2 text-slate-600">{team.description.clone()}</p>
+        <p class="mt-4">
+            <a href=format!("/teams/{}/catalog", team.slug) class="rounded bg-indigo-700 px-4 py-2 text-sm font-medium text-white hover:bg-indigo-800">
+                "Browse the workspace catalog"
+            </a>
+        </p>
         <section class="mt-8 rounded-lg border border-slate-200 bg-white p-6 shadow-sm" data-testid="team-metadata">
             <h2 class="text-lg font-semibold">"Team resources"</h2>
             {metadata_error.map(|message| view! {

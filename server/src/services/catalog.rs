@@ -1,6 +1,9 @@
 use super::database_error;
 use crate::aws::service_catalog::{CatalogError, ServiceCatalog};
+use crate::repo::configurations::{self, SaveError};
 use crate::repo::workspace_types::{self, NewWorkspaceType};
+use crate::repo::teams;
+use app::domain::configurations::{Configuration, ConfigurationDraft, ConfigurationForm, FieldError};
 use app::domain::workspace_types::{CatalogOverview, TypeStatus, WorkspaceType};
 use app::domain::CurrentUser;
 use app::error::AppError;
@@ -39,7 +42,9 @@ impl CatalogAdminService for CatalogAdmin {
     async fn overview(&self) -> Result<CatalogOverview, AppError> {
         let products = self.catalog.products().await.map_err(catalog_error)?;
         let types = workspace_types::list(&self.db).await.map_err(database_error)?;
-        Ok(CatalogOverview { products, types })
+        let configurations = configurations::list(&self.db).await.map_err(database_error)?;
+        let teams = teams::list_all(&self.db).await.map_err(database_error)?.iter().map(teams::Team::summary).collect();
+        Ok(CatalogOverview { products, types, configurations, teams })
     }
 
     #[tracing::instrument(skip(self, admin), fields(admin = %admin.username))]
@@ -83,5 +88,46 @@ impl CatalogAdminService for CatalogAdmin {
             .await
             .map_err(database_error)?
             .ok_or_else(|| AppError::BadRequest("Someone else changed this workspace type just now; reload and try again.".into()))
+    }
+
+    #[tracing::instrument(skip(self, admin, form), fields(admin = %admin.username))]
+    async fn create_configuration(&self, admin: &CurrentUser, type_id: i64, form: ConfigurationForm) -> Result<Configuration, AppError> {
+        let workspace_type = workspace_types::find(&self.db, type_id)
+            .await
+            .map_err(database_error)?
+            .ok_or_else(|| AppError::NotFound("This workspace type".into()))?;
+        if workspace_type.status != TypeStatus::Approved {
+            return Err(AppError::BadRequest(format!(
+                "{} {} is {}: approve it before writing configurations.",
+                workspace_type.product_name,
+                workspace_type.version_name,
+                workspace_type.status.as_str()
+            )));
+        }
+        let draft = ConfigurationDraft::parse(&form, &workspace_type.parameters).map_err(AppError::Invalid)?;
+        let known = teams::list_all(&self.db).await.map_err(database_error)?;
+        let unknown: Vec<FieldError> = draft
+            .allowed_teams
+            .iter()
+            .filter(|slug| !known.iter().any(|team| &team.slug == *slug))
+            .map(|slug| FieldError { field: "allowed_teams".into(), message: format!("There is no team \"{slug}\".") })
+            .collect();
+        if !unknown.is_empty() {
+            return Err(AppError::Invalid(unknown));
+        }
+        let id = configurations::insert(&self.db, type_id, &draft, admin.username.as_str()).await.map_err(|error| match error {
+            SaveError::NameTaken => AppError::Invalid(vec![FieldError {
+                field: "name".into(),
+                message: format!("A configuration named \"{}\" exists already.", draft.name),
+            }]),
+            SaveError::Database(e) => database_error(e),
+        })?;
+        tracing::info!(configuration_id = id, "Created a configuration");
+        Ok(Configuration {
+            id,
+            workspace_type_id: type_id,
+            type_label: format!("{} {}", workspace_type.product_name, workspace_type.version_name),
+            draft,
+        })
     }
 }

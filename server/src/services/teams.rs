@@ -1,7 +1,8 @@
 use super::database_error;
 use crate::auth::service::{AuthError, AuthService};
 use crate::aws::ssm::{ParameterStore, ParameterStoreError};
-use crate::repo::teams;
+use crate::repo::{configurations, teams};
+use app::domain::configurations::Configuration;
 use app::domain::{CurrentUser, PasswordPolicy, TeamHome, TeamLink, TeamMetadata, TeamSlug, TeamSummary};
 use app::error::AppError;
 use app::services::{PasswordPolicyService, TeamService};
@@ -19,8 +20,30 @@ impl Teams {
     }
 }
 
+impl Teams {
+    /// The team, if it exists (`NotFound`) and the user may enter it (`Forbidden`).
+    async fn enter(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<teams::Team, AppError> {
+        let team = teams::find(&self.db, slug)
+            .await
+            .map_err(database_error)?
+            .ok_or_else(|| AppError::NotFound(format!("The team \"{slug}\"")))?;
+        if !user.may_enter_team(slug) {
+            return Err(AppError::Forbidden);
+        }
+        Ok(team)
+    }
+}
+
 #[async_trait::async_trait]
 impl TeamService for Teams {
+    #[tracing::instrument(skip(self, user), fields(username = %user.username))]
+    async fn launchable_configurations(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<Vec<Configuration>, AppError> {
+        self.enter(user, slug).await?;
+        let all = configurations::launchable_on_team(&self.db, slug).await.map_err(database_error)?;
+        // Admins see everything the team is offered, whatever the roles.
+        Ok(all.into_iter().filter(|c| user.is_admin() || c.draft.allows(&user.roles, slug)).collect())
+    }
+
     #[tracing::instrument(skip(self, user), fields(username = %user.username))]
     async fn teams_for(&self, user: &CurrentUser) -> Result<Vec<TeamSummary>, AppError> {
         let rows = if user.is_admin() {
@@ -34,13 +57,7 @@ impl TeamService for Teams {
 
     #[tracing::instrument(skip(self, user), fields(username = %user.username))]
     async fn team_home(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<TeamHome, AppError> {
-        let team = teams::find(&self.db, slug)
-            .await
-            .map_err(database_error)?
-            .ok_or_else(|| AppError::NotFound(format!("The team \"{slug}\"")))?;
-        if !user.may_enter_team(slug) {
-            return Err(AppError::Forbidden);
-        }
+        let team = self.enter(user, slug).await?;
         let (metadata, metadata_error) = match self.parameters.parameters_under(&team.ssm_path).await {
             Ok(parameters) => (parse_metadata(&parameters), None),
             Err(error) => {

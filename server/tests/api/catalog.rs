@@ -131,3 +131,89 @@ async fn importing_an_unknown_version_is_a_404_not_a_500(db: PgPool) {
     let (status, _) = json(app.post_form("/api/admin/approve_type", &[("type_id", "424242")]).await).await;
     assert_eq!(status, 404);
 }
+
+/// Imports and approves a version as grace; the type's id.
+async fn approved_type(app: &TestApp, product: &str, version: &str) -> String {
+    let (product_id, version_id) = version_of(app, product, version).await;
+    let (_, imported) = json(app.post_form("/api/admin/import_version", &[("product_id", &product_id), ("version_id", &version_id)]).await).await;
+    let id = imported["id"].as_i64().expect("imported").to_string();
+    let (status, _) = json(app.post_form("/api/admin/approve_type", &[("type_id", &id)]).await).await;
+    assert_eq!(status, 200);
+    id
+}
+
+fn configuration_form<'a>(type_id: &'a str, name: &'a str, instance_type: &'a str, roles: &[&'a str]) -> Vec<(String, &'a str)> {
+    let mut form = vec![
+        ("type_id".to_string(), type_id),
+        ("name".to_string(), name),
+        ("description".to_string(), "Bigger workstation"),
+        ("parameters[InstanceType]".to_string(), instance_type),
+        ("parameters[VolumeSize]".to_string(), ""),
+        ("allowed_teams[genomics]".to_string(), "on"),
+        ("tags".to_string(), "project=imaging"),
+        ("estimated_hourly_cost".to_string(), "0.42"),
+    ];
+    form.extend(roles.iter().map(|r| (format!("allowed_roles[{r}]"), "on")));
+    form
+}
+
+async fn post(app: &TestApp, path: &str, form: &[(String, &str)]) -> (u16, serde_json::Value) {
+    json(app.http.post(format!("{}{path}", app.address)).form(form).send().await.expect("sent")).await
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_admin_writes_a_validated_configuration_that_researchers_of_the_team_then_see(db: PgPool) {
+    let app = spawn_app(db).await;
+    app.sign_in("grace", PASSWORD).await;
+    let type_id = approved_type(&app, "Linux workstation (EC2)", "v2").await;
+
+    let (status, refused) = post(&app, "/api/admin/create_configuration", &configuration_form(&type_id, "Large", "p4d.24xlarge", &["researcher"])).await;
+    assert_eq!(status, 400, "{refused}");
+    assert!(refused.to_string().contains("InstanceType: must be one of t3.medium, t3.large, m5.xlarge"), "{refused}");
+
+    let (status, created) = post(&app, "/api/admin/create_configuration", &configuration_form(&type_id, "Large workstation", "t3.large", &["researcher"])).await;
+    assert_eq!(status, 200, "{created}");
+    assert_eq!(created["draft"]["estimated_hourly_cost_cents"], 42);
+    assert_eq!(created["draft"]["parameter_values"], serde_json::json!({ "InstanceType": "t3.large" }));
+
+    let (status, taken) = post(&app, "/api/admin/create_configuration", &configuration_form(&type_id, "Large workstation", "t3.large", &["researcher"])).await;
+    assert_eq!(status, 400);
+    assert!(taken.to_string().contains("exists already"), "{taken}");
+
+    let researcher = crate::helpers::client();
+    researcher.post(format!("{}/auth/sign-in", app.address)).form(&[("username", "ada"), ("password", PASSWORD)]).send().await.expect("sent");
+    let page = researcher.get(format!("{}/teams/genomics/catalog", app.address)).send().await.expect("sent");
+    assert_eq!(page.status().as_u16(), 200);
+    let page = page.text().await.expect("text");
+    assert!(page.contains("Large workstation") && page.contains("$0.42"), "ada sees it with its cost");
+    let climate = researcher.get(format!("{}/teams/climate/catalog", app.address)).send().await.expect("sent").text().await.expect("text");
+    assert!(!climate.contains("Large workstation"), "not offered on a team it is not for");
+
+    let guest = crate::helpers::client();
+    guest.post(format!("{}/auth/sign-in", app.address)).form(&[("username", "gus"), ("password", PASSWORD)]).send().await.expect("sent");
+    let page = guest.get(format!("{}/teams/genomics/catalog", app.address)).send().await.expect("sent").text().await.expect("text");
+    assert!(!page.contains("Large workstation"), "a guest does not see a researcher-only configuration");
+
+    let outsider = crate::helpers::client();
+    outsider.post(format!("{}/auth/sign-in", app.address)).form(&[("username", "alan"), ("password", PASSWORD)]).send().await.expect("sent");
+    let page = outsider.get(format!("{}/teams/genomics/catalog", app.address)).send().await.expect("sent");
+    assert_eq!(page.status().as_u16(), 403, "another team's catalog");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_retired_type_leaves_the_team_catalog_and_takes_no_new_configurations(db: PgPool) {
+    let app = spawn_app(db).await;
+    app.sign_in("grace", PASSWORD).await;
+    let type_id = approved_type(&app, "Linux workstation (EC2)", "v2").await;
+    let (status, _) = post(&app, "/api/admin/create_configuration", &configuration_form(&type_id, "Standard", "t3.medium", &["researcher", "guest"])).await;
+    assert_eq!(status, 200);
+    let (_, page) = app.get_text("/teams/genomics/catalog").await;
+    assert!(page.contains("Standard"), "an admin on the team sees it too");
+
+    app.post_form("/api/admin/retire_type", &[("type_id", &type_id)]).await;
+    let (_, page) = app.get_text("/teams/genomics/catalog").await;
+    assert!(!page.contains("Standard"), "no new launches of a retired type");
+    let (status, refused) = post(&app, "/api/admin/create_configuration", &configuration_form(&type_id, "Another", "t3.medium", &["researcher"])).await;
+    assert_eq!(status, 400);
+    assert!(refused.to_string().contains("approve it before"), "{refused}");
+}

@@ -1,4 +1,7 @@
-use crate::api::{load_catalog_overview, ApproveType, ImportVersion, RetireType};
+use crate::api::{load_catalog_overview, ApproveType, CreateConfiguration, ImportVersion, RetireType};
+use crate::domain::configurations::Configuration;
+use crate::domain::parameters::ParameterSpec;
+use crate::domain::{Role, TeamSummary};
 use crate::domain::workspace_types::{CatalogOverview, TypeStatus, WorkspaceType};
 use crate::error::AppError;
 use crate::pages::errors::ErrorPanel;
@@ -12,15 +15,21 @@ pub fn CatalogAdminPage() -> impl IntoView {
     let import = ServerAction::<ImportVersion>::new();
     let approve = ServerAction::<ApproveType>::new();
     let retire = ServerAction::<RetireType>::new();
+    let configure = ServerAction::<CreateConfiguration>::new();
     let overview = Resource::new(
-        move || (import.version().get(), approve.version().get(), retire.version().get()),
+        move || (import.version().get(), approve.version().get(), retire.version().get(), configure.version().get()),
         |_| load_catalog_overview(),
     );
     let last_error = move || {
-        [import.value().get().and_then(|r| r.err()), approve.value().get().and_then(|r| r.err()), retire.value().get().and_then(|r| r.err())]
-            .into_iter()
-            .flatten()
-            .next()
+        [
+            import.value().get().and_then(|r| r.err()),
+            approve.value().get().and_then(|r| r.err()),
+            retire.value().get().and_then(|r| r.err()),
+            configure.value().get().and_then(|r| r.err()),
+        ]
+        .into_iter()
+        .flatten()
+        .next()
     };
 
     view! {
@@ -33,7 +42,7 @@ pub fn CatalogAdminPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="mt-6">"Loading the catalog…"</p> }>
             {move || Suspend::new(async move {
                 match overview.await {
-                    Ok(overview) => view! { <CatalogView overview import approve retire/> }.into_any(),
+                    Ok(overview) => view! { <CatalogView overview import approve retire configure/> }.into_any(),
                     Err(error) => view! { <ErrorPanel error/> }.into_any(),
                 }
             })}
@@ -47,9 +56,11 @@ fn CatalogView(
     import: ServerAction<ImportVersion>,
     approve: ServerAction<ApproveType>,
     retire: ServerAction<RetireType>,
+    configure: ServerAction<CreateConfiguration>,
 ) -> impl IntoView {
-    let CatalogOverview { products, types } = overview;
+    let CatalogOverview { products, types, configurations, teams } = overview;
     let imported: Vec<(String, String)> = types.iter().map(|t| (t.product_id.clone(), t.version_id.clone())).collect();
+    let approved: Vec<WorkspaceType> = types.iter().filter(|t| t.status == TypeStatus::Approved).cloned().collect();
     view! {
         <section class="mt-8">
             <h2 class="text-lg font-semibold">"Workspace types"</h2>
@@ -67,6 +78,11 @@ fn CatalogView(
                     </table>
                 }.into_any()
             }}
+        </section>
+        <section class="mt-10">
+            <h2 class="text-lg font-semibold">"Configurations"</h2>
+            <ConfigurationList configurations/>
+            {approved.into_iter().map(|t| view! { <ConfigurationForm t teams=teams.clone() configure/> }).collect_view()}
         </section>
         <section class="mt-10">
             <h2 class="text-lg font-semibold">"Service Catalog products"</h2>
@@ -142,5 +158,94 @@ fn TypeRow(t: WorkspaceType, approve: ServerAction<ApproveType>, retire: ServerA
                 })}
             </td>
         </tr>
+    }
+}
+
+#[component]
+fn ConfigurationList(configurations: Vec<Configuration>) -> impl IntoView {
+    if configurations.is_empty() {
+        return view! { <p class="mt-2 text-slate-600">"No configurations yet. Approve a type, then add one."</p> }.into_any();
+    }
+    view! {
+        <ul class="mt-3 space-y-2" data-testid="configurations">
+            {configurations.into_iter().map(|c| {
+                let d = c.draft;
+                let roles = d.allowed_roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ");
+                let teams = d.allowed_teams.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ");
+                let parameters = d.parameter_values.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ");
+                view! {
+                    <li class="rounded border border-slate-200 bg-white p-3 text-sm" data-testid="configuration">
+                        <strong>{d.name}</strong>" · "{c.type_label}" · "{format!("${}.{:02}/hour", d.estimated_hourly_cost_cents / 100, d.estimated_hourly_cost_cents % 100)}
+                        <div class="text-slate-600">"Roles: "{roles}" · Teams: "{teams}</div>
+                        <div class="text-slate-500">{if parameters.is_empty() { "Template defaults".to_string() } else { parameters }}</div>
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+    }
+    .into_any()
+}
+
+/// The form for a new configuration of one approved type: one input per template parameter
+/// (a list when the template names the allowed values), roles and teams as checkboxes.
+#[component]
+fn ConfigurationForm(t: WorkspaceType, teams: Vec<TeamSummary>, configure: ServerAction<CreateConfiguration>) -> impl IntoView {
+    let label = format!("{} {}", t.product_name, t.version_name);
+    let input = "mt-1 w-full rounded border border-slate-300 px-2 py-1";
+    view! {
+        <details class="mt-4 rounded-lg border border-slate-200 bg-white p-4 shadow-sm" data-testid="configuration-form">
+            <summary class="cursor-pointer font-medium">{format!("Add a configuration of {label}")}</summary>
+            <ActionForm action=configure>
+                <input type="hidden" name="type_id" value=t.id.to_string()/>
+                <div class="mt-3 grid gap-3 sm:grid-cols-2">
+                    <label class="block text-sm">"Name"<input name="name" required class=input/></label>
+                    <label class="block text-sm">"Estimated cost per hour ($)"<input name="estimated_hourly_cost" inputmode="decimal" placeholder="0.45" class=input/></label>
+                    <label class="block text-sm sm:col-span-2">"Description"<input name="description" class=input/></label>
+                    {t.parameters.into_iter().map(|p| view! { <ParameterInput p/> }).collect_view()}
+                </div>
+                <fieldset class="mt-3 text-sm">
+                    <legend class="font-medium">"Roles that may launch it"</legend>
+                    {Role::ALL.into_iter().filter(|r| *r != Role::CostViewer).map(|role| view! {
+                        <label class="mr-4 inline-flex items-center gap-1">
+                            <input type="checkbox" name=format!("allowed_roles[{}]", role.as_str()) value="on"/>{role.as_str()}
+                        </label>
+                    }).collect_view()}
+                </fieldset>
+                <fieldset class="mt-3 text-sm">
+                    <legend class="font-medium">"Teams that may use it"</legend>
+                    {teams.into_iter().map(|team| view! {
+                        <label class="mr-4 inline-flex items-center gap-1">
+                            <input type="checkbox" name=format!("allowed_teams[{}]", team.slug) value="on"/>{team.name}
+                        </label>
+                    }).collect_view()}
+                </fieldset>
+                <label class="mt-3 block text-sm">"Tags (key=value, one per line)"<textarea name="tags" rows="2" class=input></textarea></label>
+                <button type="submit" class="mt-3 rounded bg-indigo-700 px-4 py-2 text-white hover:bg-indigo-800">"Save configuration"</button>
+            </ActionForm>
+        </details>
+    }
+}
+
+#[component]
+fn ParameterInput(p: ParameterSpec) -> impl IntoView {
+    let name = format!("parameters[{}]", p.key);
+    let hint = match (&p.description, &p.default) {
+        (Some(d), Some(default)) => format!("{d} (default {default})"),
+        (Some(d), None) => d.clone(),
+        (None, Some(default)) => format!("default {default}"),
+        (None, None) => String::new(),
+    };
+    let field = if p.constraints.allowed_values.is_empty() {
+        view! { <input name=name placeholder=p.default.clone().unwrap_or_default() class="mt-1 w-full rounded border border-slate-300 px-2 py-1"/> }.into_any()
+    } else {
+        view! {
+            <select name=name class="mt-1 w-full rounded border border-slate-300 px-2 py-1">
+                <option value="">"Template default"</option>
+                {p.constraints.allowed_values.iter().map(|v| view! { <option value=v.clone()>{v.clone()}</option> }).collect_view()}
+            </select>
+        }.into_any()
+    };
+    view! {
+        <label class="block text-sm">{p.key.clone()}{field}<span class="text-xs text-slate-500">{hint}</span></label>
     }
 }

@@ -1,0 +1,246 @@
+//! Configurations: what an admin has fixed for an approved workspace type (parameter values,
+//! who may launch it and where, tags, an hourly cost estimate), parsed from the admin's form.
+
+use super::parameters::{validate_parameters, ParameterSpec};
+use super::{Role, TeamSlug};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError { field: field.into(), message: message.into() }
+    }
+}
+
+/// The admin's form as submitted.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConfigurationForm {
+    pub name: String,
+    pub description: String,
+    /// Parameter key -> value; an empty value means "the template's default".
+    pub parameters: BTreeMap<String, String>,
+    /// Checked roles (the key is the role's name).
+    pub allowed_roles: BTreeMap<String, String>,
+    /// Checked teams (the key is the slug).
+    pub allowed_teams: BTreeMap<String, String>,
+    /// `key=value` per line.
+    pub tags: String,
+    /// In dollars, e.g. `0.42`.
+    pub estimated_hourly_cost: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigurationDraft {
+    pub name: String,
+    pub description: String,
+    pub parameter_values: BTreeMap<String, String>,
+    pub allowed_roles: Vec<Role>,
+    pub allowed_teams: Vec<TeamSlug>,
+    pub tags: BTreeMap<String, String>,
+    pub estimated_hourly_cost_cents: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Configuration {
+    pub id: i64,
+    pub workspace_type_id: i64,
+    /// "Linux workstation (EC2) v2", for lists.
+    pub type_label: String,
+    pub draft: ConfigurationDraft,
+}
+
+/// Tag keys Atrium sets itself on every workspace, or AWS reserves.
+const RESERVED_TAG_PREFIXES: [&str; 2] = ["aws:", "atrium:"];
+
+/// Cents from a dollar amount such as `0.4`, `12` or `1.25`.
+fn parse_cents(raw: &str) -> Option<u32> {
+    let raw = raw.trim().trim_start_matches('$');
+    let (whole, fraction) = raw.split_once('.').unwrap_or((raw, ""));
+    if whole.is_empty() && fraction.is_empty() || fraction.len() > 2 {
+        return None;
+    }
+    let whole: u32 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
+    let fraction: u32 = if fraction.is_empty() { 0 } else { format!("{fraction:0<2}").parse().ok()? };
+    whole.checked_mul(100)?.checked_add(fraction)
+}
+
+impl ConfigurationDraft {
+    /// Every problem with the form at once, each naming its field.
+    pub fn parse(form: &ConfigurationForm, specs: &[ParameterSpec]) -> Result<ConfigurationDraft, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let name = form.name.trim().to_owned();
+        if !(3..=80).contains(&name.chars().count()) {
+            errors.push(FieldError::new("name", "Give the configuration a name of 3 to 80 characters."));
+        }
+
+        let mut allowed_roles = Vec::new();
+        for key in form.allowed_roles.keys() {
+            match Role::parse(key) {
+                Some(role) => allowed_roles.push(role),
+                None => errors.push(FieldError::new("allowed_roles", format!("\"{key}\" is not a role."))),
+            }
+        }
+        if allowed_roles.is_empty() {
+            errors.push(FieldError::new("allowed_roles", "Choose at least one role that may launch it."));
+        }
+
+        let mut allowed_teams = Vec::new();
+        for key in form.allowed_teams.keys() {
+            match TeamSlug::parse(key) {
+                Ok(slug) => allowed_teams.push(slug),
+                Err(e) => errors.push(FieldError::new("allowed_teams", e.0)),
+            }
+        }
+        if allowed_teams.is_empty() {
+            errors.push(FieldError::new("allowed_teams", "Choose at least one team that may use it."));
+        }
+
+        let mut tags = BTreeMap::new();
+        for line in form.tags.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            match line.split_once('=') {
+                Some((key, value)) if !key.trim().is_empty() && key.trim().len() <= 128 && value.trim().len() <= 256 => {
+                    let key = key.trim();
+                    if RESERVED_TAG_PREFIXES.iter().any(|p| key.to_ascii_lowercase().starts_with(p)) {
+                        errors.push(FieldError::new("tags", format!("\"{key}\" is reserved: Atrium and AWS set these tags.")));
+                    } else {
+                        tags.insert(key.to_owned(), value.trim().to_owned());
+                    }
+                }
+                _ => errors.push(FieldError::new("tags", format!("\"{line}\" is not key=value (key up to 128, value up to 256 characters)."))),
+            }
+        }
+
+        let estimated_hourly_cost_cents = match parse_cents(&form.estimated_hourly_cost) {
+            Some(cents) if cents <= 1_000_000 => cents,
+            _ => {
+                errors.push(FieldError::new("estimated_hourly_cost", "Give the estimated cost per hour in dollars, such as 0.45."));
+                0
+            }
+        };
+
+        let parameter_values: BTreeMap<String, String> = form
+            .parameters
+            .iter()
+            .filter(|(_, value)| !value.trim().is_empty())
+            .map(|(key, value)| (key.clone(), value.trim().to_owned()))
+            .collect();
+        if let Err(problems) = validate_parameters(specs, &parameter_values) {
+            errors.extend(problems.into_iter().map(|p| FieldError::new(format!("parameters.{}", p.key), format!("{}: {}", p.key, p.message))));
+        }
+
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        allowed_roles.sort();
+        allowed_teams.sort();
+        Ok(ConfigurationDraft {
+            name,
+            description: form.description.trim().to_owned(),
+            parameter_values,
+            allowed_roles,
+            allowed_teams,
+            tags,
+            estimated_hourly_cost_cents,
+        })
+    }
+
+    /// Whether `role` on `team` may see and launch this configuration.
+    pub fn allows(&self, roles: &[Role], team: &TeamSlug) -> bool {
+        self.allowed_teams.contains(team) && roles.iter().any(|role| self.allowed_roles.contains(role))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::parameters::{ParameterConstraints, ParameterKind};
+
+    fn specs() -> Vec<ParameterSpec> {
+        vec![ParameterSpec {
+            key: "InstanceType".into(),
+            kind: ParameterKind::String,
+            default: Some("t3.medium".into()),
+            description: None,
+            constraints: ParameterConstraints { allowed_values: vec!["t3.medium".into(), "t3.large".into()], ..Default::default() },
+        }]
+    }
+
+    fn checked(keys: &[&str]) -> BTreeMap<String, String> {
+        keys.iter().map(|k| (k.to_string(), "on".to_string())).collect()
+    }
+
+    fn form() -> ConfigurationForm {
+        ConfigurationForm {
+            name: " Large workstation ".into(),
+            description: "For image analysis".into(),
+            parameters: [("InstanceType".to_string(), "t3.large".to_string())].into(),
+            allowed_roles: checked(&["researcher"]),
+            allowed_teams: checked(&["genomics", "climate"]),
+            tags: "project = imaging\ncost-centre=42\n".into(),
+            estimated_hourly_cost: "0.5".into(),
+        }
+    }
+
+    #[test]
+    fn a_complete_form_becomes_a_draft() {
+        let draft = ConfigurationDraft::parse(&form(), &specs()).expect("valid");
+        assert_eq!(draft.name, "Large workstation");
+        assert_eq!(draft.estimated_hourly_cost_cents, 50);
+        assert_eq!(draft.allowed_teams, vec![TeamSlug::parse("climate").unwrap(), TeamSlug::parse("genomics").unwrap()]);
+        assert_eq!(draft.tags.get("project").map(String::as_str), Some("imaging"));
+        assert_eq!(draft.parameter_values.get("InstanceType").map(String::as_str), Some("t3.large"));
+    }
+
+    #[test]
+    fn every_bad_field_is_named() {
+        let bad = ConfigurationForm {
+            name: "x".into(),
+            parameters: [("InstanceType".to_string(), "p4d.24xlarge".to_string())].into(),
+            allowed_roles: checked(&["wizard"]),
+            allowed_teams: BTreeMap::new(),
+            tags: "atrium:user=me\nnot a tag".into(),
+            estimated_hourly_cost: "-3".into(),
+            ..form()
+        };
+        let errors = ConfigurationDraft::parse(&bad, &specs()).unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            vec!["name", "allowed_roles", "allowed_roles", "allowed_teams", "tags", "tags", "estimated_hourly_cost", "parameters.InstanceType"]
+        );
+    }
+
+    #[test]
+    fn empty_parameter_values_fall_back_to_the_template_default() {
+        let mut f = form();
+        f.parameters.insert("InstanceType".into(), "  ".into());
+        let draft = ConfigurationDraft::parse(&f, &specs()).expect("valid");
+        assert!(draft.parameter_values.is_empty());
+    }
+
+    #[test]
+    fn costs_are_read_as_dollars() {
+        assert_eq!(parse_cents("0.45"), Some(45));
+        assert_eq!(parse_cents("$2"), Some(200));
+        assert_eq!(parse_cents("1.5"), Some(150));
+        assert_eq!(parse_cents(".3"), Some(30));
+        for bad in ["", "abc", "1.234", "-1", "."] {
+            assert_eq!(parse_cents(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_configuration_is_for_its_roles_on_its_teams() {
+        let draft = ConfigurationDraft::parse(&form(), &specs()).expect("valid");
+        let genomics = TeamSlug::parse("genomics").unwrap();
+        assert!(draft.allows(&[Role::Researcher], &genomics));
+        assert!(!draft.allows(&[Role::Guest], &genomics), "guests see what guests are allowed only");
+        assert!(!draft.allows(&[Role::Researcher], &TeamSlug::parse("physics").unwrap()));
+    }
+}

@@ -1,0 +1,81 @@
+use app::domain::configurations::{Configuration, ConfigurationDraft};
+use app::domain::{Role, TeamSlug};
+use sqlx::types::Json;
+use sqlx::{PgExecutor, Row};
+use std::collections::BTreeMap;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SaveError {
+    #[error("a configuration with this name exists")]
+    NameTaken,
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+const SELECT: &str = "SELECT c.id, c.workspace_type_id, t.product_name || ' ' || t.version_name AS type_label, c.name, c.description, \
+    c.parameter_values, c.allowed_roles, c.allowed_teams, c.tags, c.estimated_hourly_cost_cents \
+    FROM workspace_configurations c JOIN workspace_types t ON t.id = c.workspace_type_id";
+
+fn from_row(row: &sqlx::postgres::PgRow) -> Result<Configuration, sqlx::Error> {
+    let decode = |what: &str| sqlx::Error::Decode(format!("a stored configuration has an invalid {what}").into());
+    let roles: Vec<String> = row.try_get("allowed_roles")?;
+    let teams: Vec<String> = row.try_get("allowed_teams")?;
+    let cents: i32 = row.try_get("estimated_hourly_cost_cents")?;
+    let parameters: Json<BTreeMap<String, String>> = row.try_get("parameter_values")?;
+    let tags: Json<BTreeMap<String, String>> = row.try_get("tags")?;
+    Ok(Configuration {
+        id: row.try_get("id")?,
+        workspace_type_id: row.try_get("workspace_type_id")?,
+        type_label: row.try_get("type_label")?,
+        draft: ConfigurationDraft {
+            name: row.try_get("name")?,
+            description: row.try_get("description")?,
+            parameter_values: parameters.0,
+            allowed_roles: roles.iter().map(|r| Role::parse(r).ok_or_else(|| decode("role"))).collect::<Result<_, _>>()?,
+            allowed_teams: teams.iter().map(|t| TeamSlug::parse(t).map_err(|_| decode("team"))).collect::<Result<_, _>>()?,
+            tags: tags.0,
+            estimated_hourly_cost_cents: u32::try_from(cents).map_err(|_| decode("cost"))?,
+        },
+    })
+}
+
+pub async fn insert(db: impl PgExecutor<'_>, type_id: i64, draft: &ConfigurationDraft, created_by: &str) -> Result<i64, SaveError> {
+    let roles: Vec<&str> = draft.allowed_roles.iter().map(|r| r.as_str()).collect();
+    let teams: Vec<&str> = draft.allowed_teams.iter().map(|t| t.as_str()).collect();
+    let cents = i32::try_from(draft.estimated_hourly_cost_cents).unwrap_or(i32::MAX);
+    sqlx::query_scalar(
+        "INSERT INTO workspace_configurations \
+         (workspace_type_id, name, description, parameter_values, allowed_roles, allowed_teams, tags, estimated_hourly_cost_cents, created_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+    )
+    .bind(type_id)
+    .bind(&draft.name)
+    .bind(&draft.description)
+    .bind(Json(&draft.parameter_values))
+    .bind(&roles)
+    .bind(&teams)
+    .bind(Json(&draft.tags))
+    .bind(cents)
+    .bind(created_by)
+    .fetch_one(db)
+    .await
+    .map_err(|error| match &error {
+        sqlx::Error::Database(e) if e.constraint() == Some("workspace_configurations_unique_name") => SaveError::NameTaken,
+        _ => SaveError::Database(error),
+    })
+}
+
+pub async fn list(db: impl PgExecutor<'_>) -> Result<Vec<Configuration>, sqlx::Error> {
+    sqlx::query(&format!("{SELECT} ORDER BY c.name")).fetch_all(db).await?.iter().map(from_row).collect()
+}
+
+/// Configurations of approved types that `team` may use (roles are checked by the caller).
+pub async fn launchable_on_team(db: impl PgExecutor<'_>, team: &TeamSlug) -> Result<Vec<Configuration>, sqlx::Error> {
+    sqlx::query(&format!("{SELECT} WHERE t.status = 'approved' AND $1 = ANY (c.allowed_teams) ORDER BY c.name"))
+        .bind(team.as_str())
+        .fetch_all(db)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
+}
