@@ -109,12 +109,53 @@ pub async fn create_configuration(
     .await)
 }
 
+/// The team's catalog and a fresh key for its launch forms.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TeamCatalog {
+    pub items: Vec<Configuration>,
+    pub launch_key: String,
+}
+
 #[server(endpoint = "team_catalog")]
-pub async fn load_team_catalog(slug: String) -> Result<Vec<Configuration>, AppError> {
+pub async fn load_team_catalog(slug: String) -> Result<TeamCatalog, AppError> {
     with_status(async move {
         let user = require_user()?;
         let slug = crate::domain::TeamSlug::parse(&slug).map_err(|_| AppError::NotFound("This team".into()))?;
-        services()?.teams.launchable_configurations(&user, &slug).await
+        let services = services()?;
+        let items = services.teams.launchable_configurations(&user, &slug).await?;
+        let launch_key = services.workspaces.new_launch_key().await?;
+        Ok(TeamCatalog { items, launch_key })
+    }
+    .await)
+}
+
+#[server(endpoint = "launch_workspace")]
+pub async fn launch_workspace(team: String, configuration_id: i64, name: String, launch_key: String) -> Result<String, AppError> {
+    with_status(async move {
+        let user = require_user()?;
+        let team = crate::domain::TeamSlug::parse(&team).map_err(|_| AppError::NotFound("This team".into()))?;
+        let id = services()?.workspaces.launch(&user, &team, configuration_id, &name, &launch_key).await?;
+        leptos_axum::redirect(&format!("/workspaces/{id}"));
+        Ok(id)
+    }
+    .await)
+}
+
+#[server(endpoint = "workspace")]
+pub async fn load_workspace(id: String) -> Result<crate::domain::workspace::WorkspaceView, AppError> {
+    with_status(async move {
+        let user = require_user()?;
+        services()?.workspaces.workspace(&user, &id).await
+    }
+    .await)
+}
+
+#[server(endpoint = "my_workspaces")]
+pub async fn load_my_workspaces(team: String) -> Result<Vec<crate::domain::workspace::WorkspaceView>, AppError> {
+    with_status(async move {
+        let user = require_user()?;
+        let team = crate::domain::TeamSlug::parse(&team).map_err(|_| AppError::NotFound("This team".into()))?;
+        services()?.workspaces.my_workspaces(&user, &team).await
     }
     .await)
 }

@@ -34,12 +34,26 @@ pub trait CatalogAdminService: Send + Sync {
     async fn create_configuration(&self, admin: &CurrentUser, type_id: i64, form: ConfigurationForm) -> Result<Configuration, AppError>;
 }
 
+#[async_trait::async_trait]
+pub trait WorkspaceService: Send + Sync {
+    /// Launches a configuration on a team: checks role, team, name and quota, then writes the
+    /// workspace and its provisioning job together. The same key again gives the same id.
+    async fn launch(&self, user: &CurrentUser, team: &TeamSlug, configuration_id: i64, name: &str, key: &str) -> Result<String, AppError>;
+    /// One workspace, for its owner or an admin.
+    async fn workspace(&self, user: &CurrentUser, id: &str) -> Result<crate::domain::workspace::WorkspaceView, AppError>;
+    /// The user's workspaces on a team (member or admin).
+    async fn my_workspaces(&self, user: &CurrentUser, team: &TeamSlug) -> Result<Vec<crate::domain::workspace::WorkspaceView>, AppError>;
+    /// A fresh key for a launch form, so that submitting it twice launches once.
+    async fn new_launch_key(&self) -> Result<String, AppError>;
+}
+
 /// Provided once as Leptos context by the server at start-up.
 #[derive(Clone)]
 pub struct Services {
     pub teams: Arc<dyn TeamService>,
     pub password_policy: Arc<dyn PasswordPolicyService>,
     pub catalog_admin: Arc<dyn CatalogAdminService>,
+    pub workspaces: Arc<dyn WorkspaceService>,
 }
 
 /// The services from context. Missing context is a wiring bug, reported as `Internal`.

@@ -24,6 +24,14 @@ pub struct Settings {
     #[arg(long, env = "ATRIUM_SECURE_COOKIES", default_value_t = true, action = clap::ArgAction::Set)]
     pub secure_cookies: bool,
 
+    /// Run the worker inside the server process (otherwise run `atrium worker` separately).
+    #[arg(long, env = "ATRIUM_RUN_WORKER", default_value_t = true, action = clap::ArgAction::Set)]
+    pub run_worker: bool,
+
+    /// Active workspaces a user may have at once.
+    #[arg(long, env = "ATRIUM_WORKSPACE_QUOTA", default_value_t = 3)]
+    pub workspace_quota: i64,
+
     /// Seconds of inactivity after which a session ends.
     #[arg(long, env = "ATRIUM_SESSION_IDLE_SECONDS", default_value_t = 8 * 3600)]
     pub session_idle_seconds: i64,

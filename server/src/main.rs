@@ -14,6 +14,8 @@ struct Cli {
 enum Command {
     /// Serve the portal (the default).
     Serve(Box<Settings>),
+    /// Run only the worker (jobs from the database), e.g. as a separate deployment.
+    Worker(SeedArgs),
     /// Create the demo user pool, users, groups, team metadata and team rows, and print the
     /// pool and client ids as `KEY=value` lines.
     SeedDemo(SeedArgs),
@@ -44,6 +46,14 @@ async fn main() -> anyhow::Result<()> {
             }
             println!("ATRIUM_COGNITO_USER_POOL_ID={}", identity.user_pool_id);
             println!("ATRIUM_COGNITO_CLIENT_ID={}", identity.client_id);
+            Ok(())
+        }
+        Some(Command::Worker(args)) => {
+            let db = startup::database_pool(args.database_url.expose_secret())?;
+            startup::migrate(&db).await?;
+            let sdk = atrium::aws::load_sdk_config().await;
+            tracing::info!("The worker is running");
+            startup::worker(db, &sdk).run().await;
             Ok(())
         }
         Some(Command::Serve(settings)) => startup::Application::build(*settings).await?.run().await,

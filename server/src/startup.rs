@@ -7,6 +7,7 @@ use crate::aws::cognito::CognitoIdentityProvider;
 use crate::aws::service_catalog::SdkServiceCatalog;
 use crate::aws::ssm::SsmParameterStore;
 use crate::services::catalog::CatalogAdmin;
+use crate::services::workspaces::Workspaces;
 use crate::config::Settings;
 use crate::routes::{self, middleware};
 use crate::services::teams::Teams;
@@ -99,7 +100,11 @@ impl Application {
             teams: Arc::new(Teams::new(db.clone(), Arc::new(SsmParameterStore::new(sdk)))),
             password_policy: auth.clone(),
             catalog_admin: Arc::new(CatalogAdmin::new(db.clone(), Arc::new(SdkServiceCatalog::new(sdk)))),
+            workspaces: Arc::new(Workspaces::new(db.clone(), settings.workspace_quota)),
         };
+        if settings.run_worker {
+            tokio::spawn(worker(db.clone(), sdk).run());
+        }
         let listener = TcpListener::bind(&settings.listen)
             .await
             .with_context(|| format!("Failed to listen on {}", settings.listen))?;
@@ -135,6 +140,12 @@ impl Application {
     }
 }
 
+/// The worker against the real AWS clients (provisioning through the team's role).
+pub fn worker(db: PgPool, sdk: &aws_config::SdkConfig) -> crate::worker::Worker {
+    let provisioner = crate::aws::provisioning::ServiceCatalogProvisioner::new(sdk.clone());
+    crate::worker::Worker::new(db, Arc::new(provisioner))
+}
+
 async fn server_fn_handler(State(state): State<AppState>, request: Request) -> impl IntoResponse {
     let services = state.services.clone();
     handle_server_fns_with_context(move || provide_context(services.clone()), request).await
@@ -156,6 +167,7 @@ fn router(state: AppState, settings: &Settings, db: PgPool) -> Router {
         .route("/auth/new-password", post(routes::auth::new_password))
         .route("/auth/sign-out", post(routes::auth::sign_out))
         .route("/healthz", get(routes::health::healthz))
+        .route("/events/workspaces/{id}", get(routes::events::workspace_events))
         .route("/api/{*fn_name}", get(server_fn_handler).post(server_fn_handler))
         .leptos_routes_with_context(
             &state,

@@ -132,9 +132,69 @@ impl fmt::Display for WorkspaceEvent {
     }
 }
 
+/// A workspace's name: 3–40 lower-case letters, digits and dashes, starting with a letter
+/// (it becomes part of AWS resource names).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkspaceName(String);
+
+impl WorkspaceName {
+    pub fn parse(raw: &str) -> Result<WorkspaceName, super::InvalidInput> {
+        let name = raw.trim();
+        let ok = (3..=40).contains(&name.len())
+            && name.starts_with(|c: char| c.is_ascii_lowercase())
+            && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if ok {
+            Ok(WorkspaceName(name.to_owned()))
+        } else {
+            Err(super::InvalidInput(
+                "Name the workspace with 3 to 40 lower-case letters, digits and dashes, starting with a letter.".into(),
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// One change of state, as shown on the workspace page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkspaceEventView {
+    pub to_state: WorkspaceState,
+    pub message: Option<String>,
+    pub at: String,
+}
+
+/// A workspace as its owner (or an admin) sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkspaceView {
+    pub id: String,
+    pub name: String,
+    pub team: super::TeamSlug,
+    pub owner: String,
+    pub state: WorkspaceState,
+    pub configuration_name: String,
+    pub type_label: String,
+    pub estimated_hourly_cost_cents: u32,
+    pub created_at: String,
+    pub failure_message: Option<String>,
+    /// Stack outputs (URL, instance id…), once available.
+    pub outputs: std::collections::BTreeMap<String, String>,
+    pub events: Vec<WorkspaceEventView>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::{WorkspaceEvent as E, WorkspaceState as S};
+
+    #[test]
+    fn workspace_names_are_short_lower_case_slugs() {
+        assert!(super::WorkspaceName::parse("ada-genome-1").is_ok());
+        for bad in ["ab", "1abc", "Ada", "has space", "under_score", &"a".repeat(41)] {
+            assert!(super::WorkspaceName::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
 
     #[test]
     fn the_happy_path_goes_from_requested_to_terminated() {

@@ -6,3 +6,4 @@ pub mod new_password;
 pub mod team_catalog;
 pub mod team_home;
 pub mod teams;
+pub mod workspace;

@@ -1,4 +1,4 @@
-use crate::api::load_team_home;
+use crate::api::{load_my_workspaces, load_team_home};
 use crate::domain::TeamHome;
 use crate::pages::errors::ErrorPanel;
 use leptos::prelude::*;
@@ -16,7 +16,7 @@ pub fn TeamHomePage() -> impl IntoView {
         <Suspense fallback=|| view! { <p>"Loading the team…"</p> }>
             {move || Suspend::new(async move {
                 match home.await {
-                    Ok(home) => view! { <TeamHomeView home/> }.into_any(),
+                    Ok(home) => view! { <TeamHomeView home/><MyWorkspaces team=params.read().get("team").unwrap_or_default()/> }.into_any(),
                     Err(error) => view! { <ErrorPanel error/> }.into_any(),
                 }
             })}
@@ -71,6 +71,35 @@ fn TeamHomeView(home: TeamHome) -> impl IntoView {
                     }}
                 </dd>
             </dl>
+        </section>
+    }
+}
+
+/// The user's workspaces on this team, newest first.
+#[component]
+fn MyWorkspaces(team: String) -> impl IntoView {
+    let workspaces = Resource::new(move || team.clone(), load_my_workspaces);
+    view! {
+        <section class="mt-8" data-testid="my-workspaces">
+            <h2 class="text-lg font-semibold">"My workspaces"</h2>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match workspaces.await {
+                        Ok(list) if list.is_empty() => view! { <p class="mt-2 text-slate-600">"None yet. Launch one from the catalog."</p> }.into_any(),
+                        Ok(list) => view! {
+                            <ul class="mt-3 divide-y divide-slate-200 rounded-lg border border-slate-200 bg-white">
+                                {list.into_iter().map(|w| view! {
+                                    <li class="flex items-center justify-between p-3 text-sm">
+                                        <a class="font-medium text-indigo-700 hover:underline" href=format!("/workspaces/{}", w.id)>{w.name.clone()}</a>
+                                        <span class="text-slate-600">{format!("{} · {} · since {}", w.configuration_name, w.state.as_str(), w.created_at)}</span>
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Err(error) => view! { <p class="mt-2 text-red-700">{error.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
         </section>
     }
 }

@@ -26,6 +26,10 @@ pub struct FaultRule {
     /// How many calls it applies to (default 1).
     #[serde(default = "one")]
     pub times: u32,
+    /// Only calls whose request body contains this text (e.g. a provisioned product's name),
+    /// so that tests running side by side do not take each other's faults.
+    #[serde(default)]
+    pub body_contains: Option<String>,
 }
 
 fn one() -> u32 {
@@ -47,8 +51,10 @@ impl Faults {
     }
 
     /// The fault to apply to this call of `operation`, used up as it is taken.
-    pub fn take(&mut self, operation: &str) -> Option<Fault> {
-        let index = self.rules.iter().position(|r| r.operation == operation || r.operation == "*")?;
+    pub fn take(&mut self, operation: &str, body: &str) -> Option<Fault> {
+        let index = self.rules.iter().position(|r| {
+            (r.operation == operation || r.operation == "*") && r.body_contains.as_deref().is_none_or(|text| body.contains(text))
+        })?;
         let rule = &mut self.rules[index];
         let fault = rule.fault.clone();
         rule.times = rule.times.saturating_sub(1);
@@ -73,10 +79,18 @@ mod tests {
     #[test]
     fn a_fault_is_used_up_after_its_times() {
         let mut faults = Faults::default();
-        faults.add(FaultRule { operation: "ProvisionProduct".into(), fault: Fault::Throttle, times: 2 });
-        assert_eq!(faults.take("DescribeRecord"), None);
-        assert_eq!(faults.take("ProvisionProduct"), Some(Fault::Throttle));
-        assert_eq!(faults.take("ProvisionProduct"), Some(Fault::Throttle));
-        assert_eq!(faults.take("ProvisionProduct"), None);
+        faults.add(FaultRule { operation: "ProvisionProduct".into(), fault: Fault::Throttle, times: 2, body_contains: None });
+        assert_eq!(faults.take("DescribeRecord", ""), None);
+        assert_eq!(faults.take("ProvisionProduct", ""), Some(Fault::Throttle));
+        assert_eq!(faults.take("ProvisionProduct", ""), Some(Fault::Throttle));
+        assert_eq!(faults.take("ProvisionProduct", ""), None);
+    }
+
+    #[test]
+    fn a_fault_for_one_product_leaves_the_others_alone() {
+        let mut faults = Faults::default();
+        faults.add(FaultRule { operation: "ProvisionProduct".into(), fault: Fault::ServerError, times: 1, body_contains: Some("ws-b".into()) });
+        assert_eq!(faults.take("ProvisionProduct", r#"{"ProvisionedProductName":"ws-a"}"#), None);
+        assert_eq!(faults.take("ProvisionProduct", r#"{"ProvisionedProductName":"ws-b"}"#), Some(Fault::ServerError));
     }
 }

@@ -70,7 +70,7 @@ async fn dispatch(State(emulator): State<Emulator>, headers: HeaderMap, body: By
     let Some((service, operation)) = target.split_once('.') else {
         return AwsError::unknown_operation(&target).into_response();
     };
-    let fault = emulator.faults().take(operation);
+    let fault = emulator.faults().take(operation, &String::from_utf8_lossy(&body));
     match &fault {
         Some(Fault::Throttle) => return AwsError::throttled().into_response(),
         Some(Fault::ServerError) => return AwsError::server_error().into_response(),

@@ -2,6 +2,7 @@
 //! holding its SDK-backed implementation.
 
 pub mod cognito;
+pub mod provisioning;
 pub mod service_catalog;
 pub mod ssm;
 

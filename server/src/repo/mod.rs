@@ -6,3 +6,4 @@ pub mod sign_in_failures;
 pub mod teams;
 pub mod users;
 pub mod workspace_types;
+pub mod workspaces;

@@ -2,5 +2,6 @@
 
 pub mod auth;
 pub mod error_page;
+pub mod events;
 pub mod health;
 pub mod middleware;

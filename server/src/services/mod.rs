@@ -2,6 +2,7 @@
 
 pub mod catalog;
 pub mod teams;
+pub mod workspaces;
 
 use app::error::AppError;
 

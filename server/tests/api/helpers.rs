@@ -46,6 +46,9 @@ pub fn settings_for(identity: &DemoIdentity) -> Settings {
         },
         secure_cookies: false,
         session_idle_seconds: 3600,
+        // Tests drive the worker themselves, one job at a time.
+        run_worker: false,
+        workspace_quota: 3,
     }
 }
 
@@ -108,4 +111,88 @@ pub fn session_cookie(response: &reqwest::Response) -> Option<String> {
         .cookies()
         .find(|c| c.name() == "atrium_session")
         .map(|c| c.value().to_owned())
+}
+
+impl TestApp {
+    /// Imports and approves a seeded product version as grace, and writes a configuration of it
+    /// for researchers of genomics. The configuration's id.
+    pub async fn configuration_for_genomics(&self, product: &str, version: &str, name: &str) -> i64 {
+        let admin = client();
+        admin
+            .post(format!("{}/auth/sign-in", self.address))
+            .form(&[("username", "grace"), ("password", PASSWORD)])
+            .send()
+            .await
+            .expect("grace signs in");
+        let catalog = aws_sdk_servicecatalog::Client::new(&self.sdk);
+        let products = catalog.search_products_as_admin().send().await.expect("products");
+        let product_id = products
+            .product_view_details()
+            .iter()
+            .filter_map(|d| d.product_view_summary())
+            .find(|s| s.name() == Some(product))
+            .and_then(|s| s.product_id())
+            .expect("seeded product")
+            .to_owned();
+        let versions = catalog.list_provisioning_artifacts().product_id(&product_id).send().await.expect("versions");
+        let version_id = versions.provisioning_artifact_details().iter().find(|a| a.name() == Some(version)).and_then(|a| a.id()).expect("version").to_owned();
+        let post = |path: &str, form: Vec<(String, String)>| {
+            let request = admin.post(format!("{}{path}", self.address)).form(&form);
+            async move { request.send().await.expect("sent").json::<serde_json::Value>().await.expect("json") }
+        };
+        let imported = post("/api/admin/import_version", vec![("product_id".into(), product_id), ("version_id".into(), version_id)]).await;
+        let type_id = imported["id"].as_i64().expect("imported").to_string();
+        post("/api/admin/approve_type", vec![("type_id".into(), type_id.clone())]).await;
+        let created = post(
+            "/api/admin/create_configuration",
+            vec![
+                ("type_id".into(), type_id),
+                ("name".into(), name.into()),
+                ("allowed_roles[researcher]".into(), "on".into()),
+                ("allowed_teams[genomics]".into(), "on".into()),
+                ("estimated_hourly_cost".into(), "0.20".into()),
+            ],
+        )
+        .await;
+        created["id"].as_i64().unwrap_or_else(|| panic!("configuration created: {created}"))
+    }
+
+    /// Launches as the signed-in user; (status, body).
+    pub async fn launch(&self, team: &str, configuration_id: i64, name: &str, key: &str) -> (u16, serde_json::Value) {
+        let id = configuration_id.to_string();
+        let response = self
+            .post_form("/api/launch_workspace", &[("team", team), ("configuration_id", &id), ("name", name), ("launch_key", key)])
+            .await;
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// Runs the worker until the workspace leaves its transitional states (or 30 s pass).
+    pub async fn work_until_settled(&self, worker: &atrium::worker::Worker, workspace_id: &str) -> String {
+        for _ in 0..150 {
+            let state: String = sqlx::query_scalar("SELECT state FROM workspaces WHERE id = $1")
+                .bind(workspace_id)
+                .fetch_one(&self.db)
+                .await
+                .expect("workspace exists");
+            if !["requested", "provisioning"].contains(&state.as_str()) {
+                return state;
+            }
+            if worker.run_next_job().await.expect("the worker runs") == atrium::worker::Tick::Idle {
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+        }
+        panic!("workspace {workspace_id} never settled");
+    }
+
+    pub fn worker(&self) -> atrium::worker::Worker {
+        atrium::startup::worker(self.db.clone(), &self.sdk)
+    }
+
+    /// Tells the AWS emulator to misbehave on calls whose body contains `body_contains`.
+    pub async fn emulator_fault(&self, rule: serde_json::Value) {
+        let emulator = std::env::var("AWS_ENDPOINT_URL_SERVICE_CATALOG").expect("dev/test starts the AWS emulator");
+        let response = reqwest::Client::new().post(format!("{emulator}/_emulator/faults")).json(&rule).send().await.expect("sent");
+        assert!(response.status().is_success());
+    }
 }

@@ -10,3 +10,4 @@ mod jobs;
 mod repositories;
 mod teams;
 mod tokens;
+mod workspaces;

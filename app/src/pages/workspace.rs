@@ -1,0 +1,98 @@
+use crate::api::load_workspace;
+use crate::domain::workspace::{WorkspaceState, WorkspaceView};
+use crate::pages::errors::ErrorPanel;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+/// `/workspaces/:id`: one workspace and its progress, updated live over server-sent events
+/// once the page has hydrated (before that, the server-rendered state).
+#[component]
+pub fn WorkspacePage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let loaded = Resource::new(id, load_workspace);
+    let live: RwSignal<Option<WorkspaceView>> = RwSignal::new(None);
+    Effect::new(move |_| follow_events(&id(), live));
+
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading the workspace…"</p> }>
+            {move || Suspend::new(async move {
+                match loaded.await {
+                    Ok(initial) => view! {
+                        {move || view! { <WorkspaceDetails w=live.get().unwrap_or_else(|| initial.clone())/> }}
+                    }.into_any(),
+                    Err(error) => view! { <ErrorPanel error/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// Subscribes to the workspace's event stream (browser only; closed when the page goes).
+fn follow_events(id: &str, live: RwSignal<Option<WorkspaceView>>) {
+    use leptos::wasm_bindgen::{closure::Closure, JsCast};
+    let Ok(source) = leptos::web_sys::EventSource::new(&format!("/events/workspaces/{id}")) else { return };
+    let on_message = Closure::<dyn FnMut(leptos::web_sys::MessageEvent)>::new(move |event: leptos::web_sys::MessageEvent| {
+        if let Some(view) = event.data().as_string().and_then(|text| serde_json::from_str::<WorkspaceView>(&text).ok()) {
+            live.set(Some(view));
+        }
+    });
+    source.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+    let source = send_wrapper::SendWrapper::new(source);
+    on_cleanup(move || source.close());
+}
+
+fn state_badge(state: WorkspaceState) -> &'static str {
+    match state {
+        WorkspaceState::Available => "bg-green-100 text-green-800",
+        WorkspaceState::Failed => "bg-red-100 text-red-800",
+        WorkspaceState::Terminated | WorkspaceState::Stopped => "bg-slate-200 text-slate-700",
+        _ => "bg-amber-100 text-amber-800",
+    }
+}
+
+#[component]
+fn WorkspaceDetails(w: WorkspaceView) -> impl IntoView {
+    let cents = w.estimated_hourly_cost_cents;
+    view! {
+        <Title text=format!("{} · Atrium", w.name)/>
+        <nav class="text-sm text-slate-500">
+            <a href="/teams" class="hover:underline">"Teams"</a>" / "
+            <a href=format!("/teams/{}", w.team) class="hover:underline">{w.team.to_string()}</a>" / "{w.name.clone()}
+        </nav>
+        <div class="mt-2 flex items-center gap-3">
+            <h1 class="text-2xl font-semibold">{w.name.clone()}</h1>
+            <span class=format!("rounded px-2 py-0.5 text-sm font-medium {}", state_badge(w.state)) data-testid="workspace-state">{w.state.as_str()}</span>
+        </div>
+        <p class="mt-1 text-slate-600">{format!("{} · {} · ${}.{:02}/hour estimated · launched {}", w.configuration_name, w.type_label, cents / 100, cents % 100, w.created_at)}</p>
+        {w.failure_message.clone().map(|message| view! {
+            <p role="alert" data-testid="workspace-failure" class="mt-4 rounded border border-red-200 bg-red-50 p-3 text-sm text-red-800">
+                "AWS reported: "{message}
+            </p>
+        })}
+        <section class="mt-6 rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
+            <h2 class="text-lg font-semibold">"Progress"</h2>
+            <ol class="mt-3 space-y-2 text-sm" data-testid="workspace-events">
+                {w.events.into_iter().map(|e| view! {
+                    <li class="flex gap-3">
+                        <span class="font-mono text-slate-500">{e.at}</span>
+                        <span class="font-medium">{e.to_state.as_str()}</span>
+                        <span class="text-slate-600">{e.message.unwrap_or_default()}</span>
+                    </li>
+                }).collect_view()}
+            </ol>
+        </section>
+        {(!w.outputs.is_empty()).then(|| view! {
+            <section class="mt-6 rounded-lg border border-slate-200 bg-white p-6 shadow-sm" data-testid="workspace-outputs">
+                <h2 class="text-lg font-semibold">"Details"</h2>
+                <dl class="mt-3 grid gap-x-6 gap-y-2 text-sm sm:grid-cols-[14rem_1fr]">
+                    {w.outputs.into_iter().map(|(key, value)| view! {
+                        <dt class="font-medium text-slate-500">{key}</dt><dd class="font-mono">{value}</dd>
+                    }).collect_view()}
+                </dl>
+            </section>
+        })}
+    }
+}

@@ -1,0 +1,161 @@
+//! Provisioning in a team's own AWS account: assume the team's role (STS), then Service
+//! Catalog ProvisionProduct / DescribeRecord there.
+
+use super::is_unreachable;
+use aws_sdk_servicecatalog::types::{ProvisioningParameter, RecordStatus, Tag};
+use std::collections::BTreeMap;
+
+pub struct ProvisionRequest<'a> {
+    pub role_arn: &'a str,
+    /// Names the user in the team account's CloudTrail (and in SageMaker presigned URLs).
+    pub session_name: &'a str,
+    pub product_id: &'a str,
+    pub version_id: &'a str,
+    pub provisioned_product_name: &'a str,
+    pub parameters: &'a BTreeMap<String, String>,
+    pub tags: &'a BTreeMap<String, String>,
+    /// The same token twice gives the same record: a retried launch never provisions twice.
+    pub token: &'a str,
+}
+
+pub struct Started {
+    pub record_id: String,
+    pub provisioned_product_id: String,
+}
+
+pub enum RecordState {
+    InProgress,
+    Succeeded { outputs: BTreeMap<String, String> },
+    Failed { message: String },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProvisionError {
+    /// Throttling, a 5xx, AWS unreachable: try again later.
+    #[error("AWS is busy or unreachable: {0:#}")]
+    Retryable(anyhow::Error),
+    /// AWS said no; the message is AWS's, for the user.
+    #[error("{0}")]
+    Rejected(String),
+}
+
+#[async_trait::async_trait]
+pub trait Provisioner: Send + Sync {
+    async fn provision(&self, request: &ProvisionRequest<'_>) -> Result<Started, ProvisionError>;
+    async fn record(&self, role_arn: &str, session_name: &str, record_id: &str) -> Result<RecordState, ProvisionError>;
+}
+
+pub struct ServiceCatalogProvisioner {
+    base: aws_config::SdkConfig,
+}
+
+impl ServiceCatalogProvisioner {
+    pub fn new(base: aws_config::SdkConfig) -> Self {
+        ServiceCatalogProvisioner { base }
+    }
+
+    /// A Service Catalog client acting in the team's account as `session_name`.
+    async fn in_team_account(&self, role_arn: &str, session_name: &str) -> Result<aws_sdk_servicecatalog::Client, ProvisionError> {
+        let assumed = aws_sdk_sts::Client::new(&self.base)
+            .assume_role()
+            .role_arn(role_arn)
+            .role_session_name(session_name)
+            .duration_seconds(900)
+            .send()
+            .await
+            .map_err(classify)?;
+        let credentials = assumed
+            .credentials
+            .ok_or_else(|| ProvisionError::Retryable(anyhow::anyhow!("AssumeRole returned no credentials")))?;
+        let expiry = std::time::SystemTime::try_from(credentials.expiration).ok();
+        let provider = aws_credential_types::Credentials::new(
+            credentials.access_key_id,
+            credentials.secret_access_key,
+            Some(credentials.session_token),
+            expiry,
+            "atrium-team-role",
+        );
+        let config = self.base.to_builder().credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(provider)).build();
+        Ok(aws_sdk_servicecatalog::Client::new(&config))
+    }
+}
+
+/// Throttling, 5xx and network trouble are worth retrying; anything else is AWS's answer.
+fn classify<E, R>(error: aws_sdk_servicecatalog::error::SdkError<E, R>) -> ProvisionError
+where
+    E: std::error::Error + Send + Sync + 'static + aws_sdk_servicecatalog::error::ProvideErrorMetadata,
+    R: std::fmt::Debug + Send + Sync + 'static + HasStatus,
+{
+    let code = error.as_service_error().and_then(|e| e.code()).unwrap_or_default().to_owned();
+    let server_error = error.raw_response().is_some_and(|r| r.status_code() >= 500);
+    let throttled = code.contains("Throttl") || code.contains("TooManyRequests") || code.contains("LimitExceeded");
+    if is_unreachable(&error) || server_error || throttled {
+        return ProvisionError::Retryable(anyhow::Error::new(error));
+    }
+    let message = error.as_service_error().and_then(|e| e.message()).map(str::to_owned);
+    ProvisionError::Rejected(message.unwrap_or_else(|| format!("{code}: {error}")))
+}
+
+/// The HTTP status of a raw response, whatever the SDK's response type.
+pub trait HasStatus {
+    fn status_code(&self) -> u16;
+}
+
+impl HasStatus for aws_smithy_runtime_api::http::Response {
+    fn status_code(&self) -> u16 {
+        self.status().as_u16()
+    }
+}
+
+#[async_trait::async_trait]
+impl Provisioner for ServiceCatalogProvisioner {
+    #[tracing::instrument(skip(self, request), fields(product = request.product_id, name = request.provisioned_product_name))]
+    async fn provision(&self, request: &ProvisionRequest<'_>) -> Result<Started, ProvisionError> {
+        let client = self.in_team_account(request.role_arn, request.session_name).await?;
+        let mut call = client
+            .provision_product()
+            .product_id(request.product_id)
+            .provisioning_artifact_id(request.version_id)
+            .provisioned_product_name(request.provisioned_product_name)
+            .provision_token(request.token);
+        for (key, value) in request.parameters {
+            call = call.provisioning_parameters(ProvisioningParameter::builder().key(key).value(value).build());
+        }
+        for (key, value) in request.tags {
+            let tag = Tag::builder().key(key).value(value).build().map_err(|e| ProvisionError::Rejected(e.to_string()))?;
+            call = call.tags(tag);
+        }
+        let detail = call.send().await.map_err(classify)?.record_detail.ok_or_else(|| {
+            ProvisionError::Retryable(anyhow::anyhow!("ProvisionProduct returned no record"))
+        })?;
+        match (detail.record_id, detail.provisioned_product_id) {
+            (Some(record_id), Some(provisioned_product_id)) => Ok(Started { record_id, provisioned_product_id }),
+            _ => Err(ProvisionError::Retryable(anyhow::anyhow!("ProvisionProduct returned a record without ids"))),
+        }
+    }
+
+    #[tracing::instrument(skip(self, role_arn, session_name))]
+    async fn record(&self, role_arn: &str, session_name: &str, record_id: &str) -> Result<RecordState, ProvisionError> {
+        let client = self.in_team_account(role_arn, session_name).await?;
+        let record = client.describe_record().id(record_id).send().await.map_err(classify)?;
+        let status = record.record_detail().and_then(|d| d.status().cloned());
+        Ok(match status {
+            Some(RecordStatus::Succeeded) => RecordState::Succeeded {
+                outputs: record
+                    .record_outputs()
+                    .iter()
+                    .filter_map(|o| Some((o.output_key()?.to_owned(), o.output_value()?.to_owned())))
+                    .collect(),
+            },
+            Some(RecordStatus::Failed) | Some(RecordStatus::InProgressInError) => RecordState::Failed {
+                message: record
+                    .record_detail()
+                    .and_then(|d| d.record_errors().first())
+                    .and_then(|e| e.description())
+                    .unwrap_or("Service Catalog reported a failure without a message")
+                    .to_owned(),
+            },
+            _ => RecordState::InProgress,
+        })
+    }
+}

@@ -1,0 +1,232 @@
+//! Workspaces and their events. Every change of state goes through `transition`, which checks
+//! it against the lifecycle and records it in `workspace_events` in the caller's transaction.
+
+use app::domain::workspace::{WorkspaceEvent, WorkspaceEventView, WorkspaceState, WorkspaceView};
+use app::domain::TeamSlug;
+use sqlx::types::Json;
+use sqlx::{PgExecutor, Postgres, Row, Transaction};
+use std::collections::BTreeMap;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    #[error("a live workspace has this name")]
+    NameTaken,
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+pub struct NewWorkspace<'a> {
+    pub team: &'a TeamSlug,
+    pub owner: &'a str,
+    pub name: &'a str,
+    pub configuration_id: i64,
+    pub idempotency_key: &'a str,
+}
+
+/// Serialises launches by one user, so the quota check and the insert cannot interleave.
+pub async fn lock_owner(tx: &mut Transaction<'_, Postgres>, owner: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT 1 FROM users WHERE username = $1 FOR UPDATE").bind(owner).execute(&mut **tx).await?;
+    Ok(())
+}
+
+pub async fn count_active(db: impl PgExecutor<'_>, owner: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM workspaces WHERE owner = $1 AND state NOT IN ('terminated', 'failed')")
+        .bind(owner)
+        .fetch_one(db)
+        .await
+}
+
+pub async fn find_by_key(db: impl PgExecutor<'_>, owner: &str, key: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM workspaces WHERE owner = $1 AND idempotency_key = $2")
+        .bind(owner)
+        .bind(key)
+        .fetch_optional(db)
+        .await
+}
+
+/// Inserts a requested workspace and its first event.
+pub async fn insert(tx: &mut Transaction<'_, Postgres>, new: &NewWorkspace<'_>) -> Result<String, LaunchError> {
+    let id: String = sqlx::query_scalar(
+        "INSERT INTO workspaces (team_slug, owner, name, configuration_id, idempotency_key) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(new.team.as_str())
+    .bind(new.owner)
+    .bind(new.name)
+    .bind(new.configuration_id)
+    .bind(new.idempotency_key)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(|error| match &error {
+        sqlx::Error::Database(e) if e.constraint() == Some("workspaces_live_name") => LaunchError::NameTaken,
+        _ => LaunchError::Database(error),
+    })?;
+    sqlx::query("INSERT INTO workspace_events (workspace_id, from_state, to_state, message) VALUES ($1, NULL, 'requested', 'Launch requested')")
+        .bind(&id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(id)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TransitionError {
+    #[error(transparent)]
+    Illegal(#[from] app::domain::workspace::IllegalTransition),
+    #[error("the workspace is no longer {0}")]
+    Moved(WorkspaceState),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// What a transition also records.
+#[derive(Default)]
+pub struct Changes<'a> {
+    pub message: Option<&'a str>,
+    pub record_id: Option<&'a str>,
+    pub provisioned_product_id: Option<&'a str>,
+    pub outputs: Option<&'a BTreeMap<String, String>>,
+    pub failure_message: Option<&'a str>,
+}
+
+/// Moves the workspace from `from` by `event`, if it is still in `from`.
+pub async fn transition(
+    tx: &mut Transaction<'_, Postgres>,
+    id: &str,
+    from: WorkspaceState,
+    event: WorkspaceEvent,
+    changes: Changes<'_>,
+) -> Result<WorkspaceState, TransitionError> {
+    let to = from.transition(event)?;
+    let updated = sqlx::query(
+        "UPDATE workspaces SET state = $3, updated_at = now(), \
+         record_id = COALESCE($4, record_id), provisioned_product_id = COALESCE($5, provisioned_product_id), \
+         outputs = COALESCE($6, outputs), failure_message = COALESCE($7, failure_message) \
+         WHERE id = $1 AND state = $2",
+    )
+    .bind(id)
+    .bind(from.as_str())
+    .bind(to.as_str())
+    .bind(changes.record_id)
+    .bind(changes.provisioned_product_id)
+    .bind(changes.outputs.map(Json))
+    .bind(changes.failure_message)
+    .execute(&mut **tx)
+    .await?;
+    if updated.rows_affected() == 0 {
+        return Err(TransitionError::Moved(from));
+    }
+    sqlx::query("INSERT INTO workspace_events (workspace_id, from_state, to_state, message) VALUES ($1, $2, $3, $4)")
+        .bind(id)
+        .bind(from.as_str())
+        .bind(to.as_str())
+        .bind(changes.message.or(changes.failure_message))
+        .execute(&mut **tx)
+        .await?;
+    Ok(to)
+}
+
+/// Everything the worker needs to act on a workspace in its team's account.
+#[derive(Debug, Clone)]
+pub struct WorkContext {
+    pub id: String,
+    pub name: String,
+    pub owner: String,
+    pub team: String,
+    pub state: WorkspaceState,
+    pub role_arn: String,
+    pub product_id: String,
+    pub version_id: String,
+    pub configuration_name: String,
+    pub parameter_values: BTreeMap<String, String>,
+    pub tags: BTreeMap<String, String>,
+    pub record_id: Option<String>,
+}
+
+pub async fn work_context(db: impl PgExecutor<'_>, id: &str) -> Result<Option<WorkContext>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT w.id, w.name, w.owner, w.team_slug, w.state, w.record_id, tm.role_arn, t.product_id, t.version_id, \
+                c.name AS configuration_name, c.parameter_values, c.tags \
+         FROM workspaces w JOIN teams tm ON tm.slug = w.team_slug \
+         JOIN workspace_configurations c ON c.id = w.configuration_id JOIN workspace_types t ON t.id = c.workspace_type_id \
+         WHERE w.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let state: String = row.try_get("state")?;
+    let parameters: Json<BTreeMap<String, String>> = row.try_get("parameter_values")?;
+    let tags: Json<BTreeMap<String, String>> = row.try_get("tags")?;
+    Ok(Some(WorkContext {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        owner: row.try_get("owner")?,
+        team: row.try_get("team_slug")?,
+        state: WorkspaceState::parse(&state).ok_or_else(|| sqlx::Error::Decode(format!("unknown state {state}").into()))?,
+        role_arn: row.try_get("role_arn")?,
+        product_id: row.try_get("product_id")?,
+        version_id: row.try_get("version_id")?,
+        configuration_name: row.try_get("configuration_name")?,
+        parameter_values: parameters.0,
+        tags: tags.0,
+        record_id: row.try_get("record_id")?,
+    }))
+}
+
+const VIEW: &str = "SELECT w.id, w.name, w.team_slug, w.owner, w.state, c.name AS configuration_name, \
+    t.product_name || ' ' || t.version_name AS type_label, c.estimated_hourly_cost_cents, \
+    to_char(w.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC' AS created_at, w.failure_message, w.outputs \
+    FROM workspaces w JOIN workspace_configurations c ON c.id = w.configuration_id JOIN workspace_types t ON t.id = c.workspace_type_id";
+
+fn view_from_row(row: &sqlx::postgres::PgRow) -> Result<WorkspaceView, sqlx::Error> {
+    let state: String = row.try_get("state")?;
+    let team: String = row.try_get("team_slug")?;
+    let cents: i32 = row.try_get("estimated_hourly_cost_cents")?;
+    let outputs: Json<BTreeMap<String, String>> = row.try_get("outputs")?;
+    Ok(WorkspaceView {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        team: TeamSlug::parse(&team).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+        owner: row.try_get("owner")?,
+        state: WorkspaceState::parse(&state).ok_or_else(|| sqlx::Error::Decode(format!("unknown state {state}").into()))?,
+        configuration_name: row.try_get("configuration_name")?,
+        type_label: row.try_get("type_label")?,
+        estimated_hourly_cost_cents: u32::try_from(cents).unwrap_or(0),
+        created_at: row.try_get("created_at")?,
+        failure_message: row.try_get("failure_message")?,
+        outputs: outputs.0,
+        events: Vec::new(),
+    })
+}
+
+/// One workspace with its events, oldest first.
+pub async fn view(db: &sqlx::PgPool, id: &str) -> Result<Option<WorkspaceView>, sqlx::Error> {
+    let Some(row) = sqlx::query(&format!("{VIEW} WHERE w.id = $1")).bind(id).fetch_optional(db).await? else {
+        return Ok(None);
+    };
+    let mut view = view_from_row(&row)?;
+    let events = sqlx::query(
+        "SELECT to_state, message, to_char(at AT TIME ZONE 'UTC', 'HH24:MI:SS') AS at FROM workspace_events WHERE workspace_id = $1 ORDER BY id",
+    )
+    .bind(id)
+    .fetch_all(db)
+    .await?;
+    for event in events {
+        let state: String = event.try_get("to_state")?;
+        if let Some(to_state) = WorkspaceState::parse(&state) {
+            view.events.push(WorkspaceEventView { to_state, message: event.try_get("message")?, at: event.try_get("at")? });
+        }
+    }
+    Ok(Some(view))
+}
+
+/// The owner's workspaces on a team, newest first, without their events.
+pub async fn list_for_owner(db: impl PgExecutor<'_>, owner: &str, team: &TeamSlug) -> Result<Vec<WorkspaceView>, sqlx::Error> {
+    sqlx::query(&format!("{VIEW} WHERE w.owner = $1 AND w.team_slug = $2 ORDER BY w.created_at DESC"))
+        .bind(owner)
+        .bind(team.as_str())
+        .fetch_all(db)
+        .await?
+        .iter()
+        .map(view_from_row)
+        .collect()
+}

@@ -1,0 +1,93 @@
+use super::database_error;
+use crate::repo::workspaces::{self, LaunchError, NewWorkspace};
+use crate::repo::{configurations, teams};
+use crate::worker::provision_job;
+use app::domain::configurations::FieldError;
+use app::domain::workspace::{WorkspaceName, WorkspaceView};
+use app::domain::{CurrentUser, TeamSlug};
+use app::error::AppError;
+use app::services::WorkspaceService;
+use sqlx::PgPool;
+use std::time::Duration;
+
+pub struct Workspaces {
+    db: PgPool,
+    /// Active (not terminated or failed) workspaces a user may have at once.
+    quota: i64,
+}
+
+impl Workspaces {
+    pub fn new(db: PgPool, quota: i64) -> Self {
+        Workspaces { db, quota }
+    }
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> AppError {
+    AppError::Invalid(vec![FieldError { field: field.into(), message: message.into() }])
+}
+
+#[async_trait::async_trait]
+impl WorkspaceService for Workspaces {
+    #[tracing::instrument(skip(self, user, key), fields(username = %user.username, %team))]
+    async fn launch(&self, user: &CurrentUser, team: &TeamSlug, configuration_id: i64, name: &str, key: &str) -> Result<String, AppError> {
+        teams::find(&self.db, team).await.map_err(database_error)?.ok_or_else(|| AppError::NotFound(format!("The team \"{team}\"")))?;
+        if !user.may_enter_team(team) {
+            return Err(AppError::Forbidden);
+        }
+        if !(8..=200).contains(&key.len()) {
+            return Err(AppError::BadRequest("The launch form is out of date; reload the page and try again.".into()));
+        }
+        let owner = user.username.as_str();
+        // The same form submitted again: the workspace it already launched.
+        if let Some(id) = workspaces::find_by_key(&self.db, owner, key).await.map_err(database_error)? {
+            return Ok(id);
+        }
+        let name = WorkspaceName::parse(name).map_err(|e| invalid("name", e.0))?;
+        let offered = configurations::launchable_on_team(&self.db, team).await.map_err(database_error)?;
+        let allowed = offered.iter().any(|c| c.id == configuration_id && (user.is_admin() || c.draft.allows(&user.roles, team)));
+        if !allowed {
+            return Err(AppError::Forbidden);
+        }
+
+        let mut tx = self.db.begin().await.map_err(database_error)?;
+        workspaces::lock_owner(&mut tx, owner).await.map_err(database_error)?;
+        if let Some(id) = workspaces::find_by_key(&mut *tx, owner, key).await.map_err(database_error)? {
+            return Ok(id); // a concurrent submission of the same form won
+        }
+        let active = workspaces::count_active(&mut *tx, owner).await.map_err(database_error)?;
+        if active >= self.quota {
+            return Err(invalid(
+                "name",
+                format!("You have {active} active workspaces, the most allowed. Terminate one before launching another."),
+            ));
+        }
+        let new = NewWorkspace { team, owner, name: name.as_str(), configuration_id, idempotency_key: key };
+        let id = workspaces::insert(&mut tx, &new).await.map_err(|error| match error {
+            LaunchError::NameTaken => invalid("name", format!("You already have a workspace named \"{}\" on this team.", name.as_str())),
+            LaunchError::Database(e) => database_error(e),
+        })?;
+        crate::jobs::enqueue(&mut *tx, &provision_job(&id), Duration::ZERO).await.map_err(database_error)?;
+        tx.commit().await.map_err(database_error)?;
+        tracing::info!(workspace_id = %id, "Launch requested");
+        Ok(id)
+    }
+
+    async fn workspace(&self, user: &CurrentUser, id: &str) -> Result<WorkspaceView, AppError> {
+        let view = workspaces::view(&self.db, id).await.map_err(database_error)?.ok_or_else(|| AppError::NotFound("This workspace".into()))?;
+        if view.owner != user.username.as_str() && !user.is_admin() {
+            return Err(AppError::Forbidden);
+        }
+        Ok(view)
+    }
+
+    async fn my_workspaces(&self, user: &CurrentUser, team: &TeamSlug) -> Result<Vec<WorkspaceView>, AppError> {
+        if !user.may_enter_team(team) {
+            return Err(AppError::Forbidden);
+        }
+        workspaces::list_for_owner(&self.db, user.username.as_str(), team).await.map_err(database_error)
+    }
+
+    async fn new_launch_key(&self) -> Result<String, AppError> {
+        sqlx::query_scalar("SELECT gen_random_uuid()::text").fetch_one(&self.db).await.map_err(database_error)
+    }
+}

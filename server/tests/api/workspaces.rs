@@ -1,0 +1,209 @@
+//! Launching and provisioning through the emulator's Service Catalog, in the team's account.
+
+use crate::helpers::{spawn_app, spawn_app_with, PASSWORD};
+use sqlx::PgPool;
+
+async fn states_of(db: &PgPool, id: &str) -> Vec<String> {
+    sqlx::query_scalar("SELECT to_state FROM workspace_events WHERE workspace_id = $1 ORDER BY id")
+        .bind(id)
+        .fetch_all(db)
+        .await
+        .expect("events")
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_launch_is_provisioned_in_the_team_account_and_becomes_available(db: PgPool) {
+    let app = spawn_app(db).await;
+    let configuration = app.configuration_for_genomics("Linux workstation (EC2)", "v1", "Standard").await;
+    app.sign_in("ada", PASSWORD).await;
+    let (status, id) = app.launch("genomics", configuration, "ada-first", "key-first-0001").await;
+    assert_eq!(status, 200, "{id}");
+    let id = id.as_str().expect("an id").to_owned();
+
+    let (status, page) = app.get_text(&format!("/workspaces/{id}")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("requested"), "the page answers at once, before provisioning");
+
+    let state = app.work_until_settled(&app.worker(), &id).await;
+    assert_eq!(state, "available");
+    assert_eq!(states_of(&app.db, &id).await, vec!["requested", "provisioning", "available"]);
+    let (_, page) = app.get_text(&format!("/workspaces/{id}")).await;
+    assert!(page.contains("InstanceId") && page.contains("i-"), "stack outputs are shown");
+
+    let (_, home) = app.get_text("/teams/genomics").await;
+    assert!(home.contains("ada-first"), "the team home lists her workspace");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_same_launch_form_submitted_twice_gives_one_workspace(db: PgPool) {
+    let app = spawn_app(db).await;
+    let configuration = app.configuration_for_genomics("Linux workstation (EC2)", "v1", "Standard").await;
+    app.sign_in("ada", PASSWORD).await;
+    let (first, second) = tokio::join!(
+        app.launch("genomics", configuration, "ada-twice", "key-twice-0001"),
+        app.launch("genomics", configuration, "ada-twice", "key-twice-0001"),
+    );
+    assert_eq!((first.0, second.0), (200, 200), "{first:?} {second:?}");
+    assert_eq!(first.1, second.1, "one workspace id");
+    let (workspaces, jobs): (i64, i64) = sqlx::query_as("SELECT (SELECT count(*) FROM workspaces), (SELECT count(*) FROM jobs)")
+        .fetch_one(&app.db)
+        .await
+        .expect("counted");
+    assert_eq!((workspaces, jobs), (1, 1));
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn launches_are_refused_with_a_message_over_quota_or_with_a_bad_name(db: PgPool) {
+    let app = spawn_app_with(db, |settings| settings.workspace_quota = 1).await;
+    let configuration = app.configuration_for_genomics("Linux workstation (EC2)", "v1", "Standard").await;
+    app.sign_in("ada", PASSWORD).await;
+    let (status, body) = app.launch("genomics", configuration, "Bad Name!", "key-bad-name-01").await;
+    assert_eq!(status, 400);
+    assert!(body.to_string().contains("lower-case letters"), "{body}");
+
+    assert_eq!(app.launch("genomics", configuration, "ada-one", "key-quota-0001").await.0, 200);
+    let (status, body) = app.launch("genomics", configuration, "ada-two", "key-quota-0002").await;
+    assert_eq!(status, 400);
+    assert!(body.to_string().contains("the most allowed"), "{body}");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn nobody_else_opens_a_workspace_or_its_events(db: PgPool) {
+    let app = spawn_app(db).await;
+    let configuration = app.configuration_for_genomics("Linux workstation (EC2)", "v1", "Standard").await;
+    app.sign_in("ada", PASSWORD).await;
+    let (_, id) = app.launch("genomics", configuration, "ada-private", "key-private-01").await;
+    let id = id.as_str().expect("id").to_owned();
+
+    let alan = crate::helpers::client();
+    alan.post(format!("{}/auth/sign-in", app.address)).form(&[("username", "alan"), ("password", PASSWORD)]).send().await.expect("sent");
+    for path in [format!("/workspaces/{id}"), format!("/events/workspaces/{id}")] {
+        let response = alan.get(format!("{}{path}", app.address)).send().await.expect("sent");
+        assert_eq!(response.status().as_u16(), 403, "{path}");
+        assert!(!response.text().await.unwrap_or_default().contains("ada-private"));
+    }
+    let response = alan.post(format!("{}/api/workspace", app.address)).form(&[("id", id.as_str())]).send().await.expect("sent");
+    assert_eq!(response.status().as_u16(), 403);
+    // alan is not on genomics, and may not launch there either.
+    let response = alan
+        .post(format!("{}/api/launch_workspace", app.address))
+        .form(&[("team", "genomics"), ("configuration_id", &configuration.to_string()), ("name", "alan-sneaky"), ("launch_key", "key-sneaky-001")])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status().as_u16(), 403);
+    let (status, _) = app.get_text("/workspaces/does-not-exist").await;
+    assert_eq!(status, 404);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_provisioning_failure_shows_the_aws_message(db: PgPool) {
+    let app = spawn_app(db).await;
+    let configuration = app.configuration_for_genomics("Linux workstation (EC2)", "v1", "Standard").await;
+    app.sign_in("ada", PASSWORD).await;
+    let name = format!("ada-doomed-{}", std::process::id());
+    app.emulator_fault(serde_json::json!({ "operation": "ProvisionProduct", "fault": "fail_provisioning",
+        "message": "Insufficient capacity in eu-west-1a", "body_contains": name })).await;
+    let (_, id) = app.launch("genomics", configuration, &name, "key-doomed-001").await;
+    let id = id.as_str().expect("id").to_owned();
+    assert_eq!(app.work_until_settled(&app.worker(), &id).await, "failed");
+    let (_, page) = app.get_text(&format!("/workspaces/{id}")).await;
+    assert!(page.contains("Insufficient capacity in eu-west-1a"));
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn throttling_and_server_errors_are_retried_until_provisioning_succeeds(db: PgPool) {
+    let app = spawn_app(db).await;
+    let configuration = app.configuration_for_genomics("Linux workstation (EC2)", "v1", "Standard").await;
+    app.sign_in("ada", PASSWORD).await;
+    let name = format!("ada-busy-{}", std::process::id());
+    // More than the SDK's own three attempts: the job itself has to retry.
+    app.emulator_fault(serde_json::json!({ "operation": "ProvisionProduct", "fault": "throttle", "times": 4, "body_contains": name })).await;
+    app.emulator_fault(serde_json::json!({ "operation": "ProvisionProduct", "fault": "server_error", "times": 3, "body_contains": name })).await;
+    let (_, id) = app.launch("genomics", configuration, &name, "key-busy-0001").await;
+    let id = id.as_str().expect("id").to_owned();
+    assert_eq!(app.work_until_settled(&app.worker(), &id).await, "available");
+    assert_eq!(states_of(&app.db, &id).await, vec!["requested", "provisioning", "available"]);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn two_workers_on_one_database_provision_each_workspace_once(db: PgPool) {
+    let app = spawn_app(db).await;
+    let configuration = app.configuration_for_genomics("Linux workstation (EC2)", "v1", "Standard").await;
+    app.sign_in("ada", PASSWORD).await;
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let (_, id) = app.launch("genomics", configuration, &format!("ada-pair-{n}"), &format!("key-pair-000{n}")).await;
+        ids.push(id.as_str().expect("id").to_owned());
+    }
+    let (one, two) = (app.worker(), app.worker());
+    let run = |worker: atrium::worker::Worker| async move {
+        for _ in 0..200 {
+            if worker.run_next_job().await.expect("runs") == atrium::worker::Tick::Idle {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        }
+    };
+    let settle = async {
+        for id in &ids {
+            app.work_until_settled(&app.worker(), id).await;
+        }
+    };
+    tokio::select! {
+        _ = async { tokio::join!(run(one), run(two)) } => {},
+        _ = settle => {},
+    }
+    for id in &ids {
+        assert_eq!(states_of(&app.db, id).await, vec!["requested", "provisioning", "available"], "{id}");
+    }
+}
+
+/// A provisioner that dies after Service Catalog accepted the request, before the worker
+/// could record it: what a crash mid-provisioning looks like to the next run.
+struct CrashAfterProvisioning {
+    inner: std::sync::Arc<dyn atrium::aws::provisioning::Provisioner>,
+    records: std::sync::Mutex<Vec<String>>,
+}
+
+#[async_trait::async_trait]
+impl atrium::aws::provisioning::Provisioner for CrashAfterProvisioning {
+    async fn provision(
+        &self,
+        request: &atrium::aws::provisioning::ProvisionRequest<'_>,
+    ) -> Result<atrium::aws::provisioning::Started, atrium::aws::provisioning::ProvisionError> {
+        let started = self.inner.provision(request).await?;
+        let mut records = self.records.lock().expect("lock");
+        records.push(started.record_id.clone());
+        if records.len() == 1 {
+            return Err(atrium::aws::provisioning::ProvisionError::Retryable(anyhow::anyhow!("the process died")));
+        }
+        Ok(started)
+    }
+
+    async fn record(&self, role_arn: &str, session: &str, record_id: &str) -> Result<atrium::aws::provisioning::RecordState, atrium::aws::provisioning::ProvisionError> {
+        self.inner.record(role_arn, session, record_id).await
+    }
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_worker_restarted_mid_provisioning_finishes_without_provisioning_twice(db: PgPool) {
+    let app = spawn_app(db).await;
+    let configuration = app.configuration_for_genomics("Linux workstation (EC2)", "v1", "Standard").await;
+    app.sign_in("ada", PASSWORD).await;
+    let (_, id) = app.launch("genomics", configuration, "ada-crash", "key-crash-0001").await;
+    let id = id.as_str().expect("id").to_owned();
+
+    let crashing = std::sync::Arc::new(CrashAfterProvisioning {
+        inner: std::sync::Arc::new(atrium::aws::provisioning::ServiceCatalogProvisioner::new(app.sdk.clone())),
+        records: std::sync::Mutex::new(Vec::new()),
+    });
+    let worker = atrium::worker::Worker::new(app.db.clone(), crashing.clone());
+    worker.run_next_job().await.expect("the first run");
+    sqlx::query("UPDATE jobs SET run_after = now()").execute(&app.db).await.expect("no waiting");
+    assert_eq!(app.work_until_settled(&worker, &id).await, "available");
+
+    let records = crashing.records.lock().expect("lock").clone();
+    assert_eq!(records.len(), 2, "provisioning was asked again after the crash");
+    assert_eq!(records[0], records[1], "and Service Catalog gave the same record: provisioned once");
+    assert_eq!(states_of(&app.db, &id).await, vec!["requested", "provisioning", "available"]);
+}
