@@ -36,7 +36,7 @@ test('grace imports and approves Linux workstation v2', async ({ page }) => {
   await expect(page.getByTestId('configuration').filter({ hasText: 'Large workstation' })).toContainText('$0.42/hour');
 });
 
-test('ada sees the researcher configuration in the Genomics catalog; gus does not', async ({ page, browser }) => {
+test('ada sees the researcher configuration in the Genomics catalog; gus (guest) only what guests may use', async ({ page, browser }) => {
   await signIn(page, 'ada');
   await expect(page).toHaveURL(/\/teams$/);
   await page.goto('/teams/genomics');
@@ -47,8 +47,9 @@ test('ada sees the researcher configuration in the Genomics catalog; gus does no
   const guest = await (await browser.newContext()).newPage();
   await signIn(guest, 'gus');
   await guest.goto('/teams/genomics/catalog');
-  await expect(guest.getByText('Nothing is available to you on this team yet')).toBeVisible();
-  await expect(guest.getByTestId('catalog-item')).toHaveCount(0);
+  await expect(guest.getByTestId('catalog-item').filter({ hasText: 'Small workstation' })).toBeVisible();
+  await expect(guest.getByTestId('catalog-item').filter({ hasText: 'Large workstation' })).toHaveCount(0);
+  await expect(guest.getByTestId('catalog-item').filter({ hasText: 'Standard workstation' })).toHaveCount(0);
 });
 
 test('a researcher opening the admin catalog gets 403', async ({ page }) => {

@@ -378,3 +378,50 @@ pub async fn seed_catalog(sdk: &aws_config::SdkConfig, templates_url: &str) -> a
     }
     Ok(())
 }
+
+/// (configuration, product, version, roles, teams, hourly cost) the demo starts with. Linux
+/// workstation v2 is left for an admin to import and approve.
+pub const CONFIGURATIONS: [(&str, &str, &str, &[&str], &[&str], &str); 4] = [
+    ("Small workstation", "Linux workstation (EC2)", "v1", &["researcher", "guest", "internal-guest"], &["genomics", "climate", "physics"], "0.05"),
+    ("Standard workstation", "Linux workstation (EC2)", "v1", &["researcher"], &["genomics", "climate", "physics"], "0.17"),
+    ("Notebook", "SageMaker notebook", "v1", &["researcher"], &["genomics", "climate"], "0.12"),
+    ("Spark cluster", "EMR cluster", "v1", &["researcher"], &["climate", "physics"], "1.10"),
+];
+
+/// Imports, approves and configures the demo workspace types, through the same service an
+/// admin uses. Whatever exists already is left alone.
+pub async fn seed_configurations(sdk: &aws_config::SdkConfig, db: &PgPool) -> anyhow::Result<()> {
+    use crate::aws::service_catalog::{SdkServiceCatalog, ServiceCatalog};
+    use crate::services::catalog::CatalogAdmin;
+    use app::domain::configurations::ConfigurationForm;
+    use app::domain::workspace_types::TypeStatus;
+    use app::services::CatalogAdminService;
+    use std::sync::Arc;
+
+    let catalog = Arc::new(SdkServiceCatalog::new(sdk));
+    let products = catalog.products().await.map_err(|e| anyhow::anyhow!("Failed to list the demo products: {e}"))?;
+    let admin = app::domain::CurrentUser::from_groups(app::domain::Username::parse("grace")?, ["role-admin"]);
+    let service = CatalogAdmin::new(db.clone(), catalog);
+    let existing: Vec<String> = crate::repo::configurations::list(db).await?.into_iter().map(|c| c.draft.name).collect();
+    for (name, product, version, roles, teams, cost) in CONFIGURATIONS {
+        if existing.iter().any(|e| e == name) {
+            continue;
+        }
+        let product = products.iter().find(|p| p.name == product).with_context(|| format!("{product} is not in the catalog"))?;
+        let version = product.versions.iter().find(|v| v.name == version).with_context(|| format!("{version} of {} is missing", product.name))?;
+        let imported = service.import(&admin, &product.id, &version.id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        if imported.status != TypeStatus::Approved {
+            service.set_status(&admin, imported.id, TypeStatus::Approved).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        let form = ConfigurationForm {
+            name: name.into(),
+            description: format!("{} {}, set up for the demo.", product.name, version.name),
+            allowed_roles: roles.iter().map(|r| (r.to_string(), "on".to_string())).collect(),
+            allowed_teams: teams.iter().map(|t| (t.to_string(), "on".to_string())).collect(),
+            estimated_hourly_cost: cost.into(),
+            ..ConfigurationForm::default()
+        };
+        service.create_configuration(&admin, imported.id, form).await.map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    }
+    Ok(())
+}

@@ -43,6 +43,7 @@ async fn main() -> anyhow::Result<()> {
             let identity = atrium::demo::seed(&sdk, &db).await.context("Failed to seed the demo data")?;
             if let Some(url) = args.catalog_templates_url {
                 atrium::demo::seed_catalog(&sdk, &url).await.context("Failed to seed the demo catalog")?;
+                atrium::demo::seed_configurations(&sdk, &db).await.context("Failed to seed the demo configurations")?;
             }
             println!("ATRIUM_COGNITO_USER_POOL_ID={}", identity.user_pool_id);
             println!("ATRIUM_COGNITO_CLIENT_ID={}", identity.client_id);
