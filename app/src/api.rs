@@ -159,3 +159,14 @@ pub async fn load_my_workspaces(team: String) -> Result<Vec<crate::domain::works
     }
     .await)
 }
+
+#[server(endpoint = "workspace_action")]
+pub async fn workspace_action(id: String, action: String) -> Result<(), AppError> {
+    with_status(async move {
+        let user = require_user()?;
+        let action = crate::domain::workspace::WorkspaceAction::parse(&action)
+            .ok_or_else(|| AppError::BadRequest(format!("\"{action}\" is not something a workspace can do.")))?;
+        services()?.workspaces.request_action(&user, &id, action).await
+    }
+    .await)
+}

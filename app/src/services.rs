@@ -43,6 +43,8 @@ pub trait WorkspaceService: Send + Sync {
     async fn workspace(&self, user: &CurrentUser, id: &str) -> Result<crate::domain::workspace::WorkspaceView, AppError>;
     /// The user's workspaces on a team (member or admin).
     async fn my_workspaces(&self, user: &CurrentUser, team: &TeamSlug) -> Result<Vec<crate::domain::workspace::WorkspaceView>, AppError>;
+    /// Stop, start or terminate, for the owner or an admin, if the state and type allow it.
+    async fn request_action(&self, user: &CurrentUser, id: &str, action: crate::domain::workspace::WorkspaceAction) -> Result<(), AppError>;
     /// A fresh key for a launch form, so that submitting it twice launches once.
     async fn new_launch_key(&self) -> Result<String, AppError>;
 }

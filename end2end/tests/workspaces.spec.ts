@@ -82,3 +82,21 @@ test("alan cannot open ada's workspace", async ({ page, browser }) => {
   const events = await alan.request.get(url.replace('/workspaces/', '/events/workspaces/'));
   expect(events.status()).toBe(403);
 });
+
+test('ada stops, starts and terminates her workstation', async ({ page }) => {
+  await signIn(page, 'ada');
+  await expect(page).toHaveURL(/\/teams$/);
+  await launch(page, 'Standard workstation', 'ada-cycle');
+  await hydrated(page);
+  const state = page.getByTestId('workspace-state');
+  await expect(state).toHaveText('available', { timeout: 20_000 });
+
+  await page.getByRole('button', { name: 'stop' }).click();
+  await expect(state).toHaveText('stopped', { timeout: 20_000 });
+  await page.getByRole('button', { name: 'start' }).click();
+  await expect(state).toHaveText('available', { timeout: 20_000 });
+  await page.getByText('Terminate…').click();
+  await page.getByRole('button', { name: 'Yes, terminate it' }).click();
+  await expect(state).toHaveText('terminated', { timeout: 20_000 });
+  await expect(page.getByTestId('workspace-actions').getByRole('button')).toHaveCount(0);
+});

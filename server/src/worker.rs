@@ -6,7 +6,7 @@
 //! called with the workspace id as the provision token, a job re-run after a crash gets the
 //! same record back: a workspace is never provisioned twice.
 
-use crate::aws::provisioning::{ProvisionError, ProvisionRequest, Provisioner, RecordState};
+use crate::aws::provisioning::{Actor, ProvisionError, ProvisionRequest, Provisioner, RecordState};
 use crate::jobs::{self, backoff, ClaimedJob, NewJob};
 use crate::repo::workspaces::{self, Changes, TransitionError};
 use app::domain::workspace::{WorkspaceEvent, WorkspaceState};
@@ -15,10 +15,14 @@ use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub const PROVISION_WORKSPACE: &str = "provision_workspace";
+/// Carries a workspace through a transitional state (provisioning, stopping, starting,
+/// terminating) to the next stable one.
+pub const WORKSPACE_JOB: &str = "workspace";
 
-pub fn provision_job(workspace_id: &str) -> NewJob {
-    NewJob { kind: PROVISION_WORKSPACE, payload: json!({ "workspace_id": workspace_id }) }
+/// The job for the workspace's current transition. `requested_at` tells one stop (or start)
+/// request from the next, so each gets its own AWS idempotency token.
+pub fn workspace_job(workspace_id: &str, requested_at: &str) -> NewJob {
+    NewJob { kind: WORKSPACE_JOB, payload: json!({ "workspace_id": workspace_id, "requested_at": requested_at }) }
 }
 
 #[derive(Clone)]
@@ -58,7 +62,7 @@ impl Worker {
         let span = tracing::info_span!("job", id = job.id, kind = %job.kind, attempts = job.attempts);
         let _entered = span.enter();
         match job.kind.as_str() {
-            PROVISION_WORKSPACE => self.provision(job).await?,
+            WORKSPACE_JOB => self.advance(job).await?,
             other => {
                 tracing::error!(kind = other, "A job of an unknown kind; parked for an hour");
                 job.retry_later(Duration::from_secs(3600), "unknown job kind").await?;
@@ -67,7 +71,7 @@ impl Worker {
         Ok(Tick::Ran)
     }
 
-    async fn provision(&self, mut job: ClaimedJob) -> anyhow::Result<()> {
+    async fn advance(&self, mut job: ClaimedJob) -> anyhow::Result<()> {
         let Some(id) = job.payload["workspace_id"].as_str().map(str::to_owned) else {
             tracing::error!("A provisioning job without a workspace id; dropped");
             return Ok(job.complete().await?);
@@ -110,28 +114,84 @@ impl Worker {
                 }
             }
             WorkspaceState::Provisioning => {
-                let Some(record_id) = work.record_id.as_deref() else {
+                let Some(record_id) = work.record_id.clone() else {
                     anyhow::bail!("workspace {id} is provisioning without a record id");
                 };
-                match self.provisioner.record(&work.role_arn, &session_name, record_id).await {
-                    Ok(RecordState::InProgress) => {
-                        let polls = job.payload["polls"].as_i64().unwrap_or(0) + 1;
-                        let delay = Duration::from_millis(500) + backoff(polls.min(5) as i32, Duration::from_millis(250), Duration::from_secs(5));
-                        let payload = json!({ "workspace_id": id, "polls": polls });
-                        job.reschedule(delay, payload).await?;
+                self.follow_record(job, &work, &session_name, &record_id, WorkspaceEvent::ProvisioningSucceeded, "The workspace is ready").await?;
+            }
+            WorkspaceState::Stopping | WorkspaceState::Starting | WorkspaceState::Terminating => {
+                let (done, message) = match work.state {
+                    WorkspaceState::Stopping => (WorkspaceEvent::Stopped, "The workspace is stopped"),
+                    WorkspaceState::Starting => (WorkspaceEvent::Started, "The workspace is running again"),
+                    _ => (WorkspaceEvent::Terminated, "The workspace and its resources are gone"),
+                };
+                // The record of this action, once AWS has accepted it.
+                if let Some(record_id) = job.payload["record_id"].as_str().map(str::to_owned) {
+                    return self.follow_record(job, &work, &session_name, &record_id, done, message).await;
+                }
+                let Some(provisioned_product_id) = work.provisioned_product_id.as_deref() else {
+                    // Never provisioned (failed early): nothing in AWS to act on.
+                    return self.settle(job, &work, done, Changes { message: Some(message), ..Changes::default() }).await;
+                };
+                let actor = Actor { role_arn: &work.role_arn, session_name: &session_name };
+                // One token per request: a re-run after a crash repeats it, AWS does it once.
+                let token = format!("{}-{}", work.state.as_str(), job.payload["requested_at"].as_str().unwrap_or(&work.id));
+                let accepted = match work.state {
+                    WorkspaceState::Terminating => self.provisioner.terminate(&actor, provisioned_product_id, &token).await,
+                    state => {
+                        let action = if state == WorkspaceState::Stopping { "Stop" } else { "Start" };
+                        self.provisioner
+                            .execute_action(&actor, &work.product_id, &work.version_id, provisioned_product_id, action, &token)
+                            .await
                     }
-                    Ok(RecordState::Succeeded { outputs }) => {
-                        let changes = Changes { message: Some("The workspace is ready"), outputs: Some(&outputs), ..Changes::default() };
-                        moved(workspaces::transition(job.transaction(), &id, work.state, WorkspaceEvent::ProvisioningSucceeded, changes).await)?;
-                        job.complete().await?;
+                };
+                match accepted {
+                    Ok(record_id) => {
+                        let mut payload = job.payload.clone();
+                        payload["record_id"] = json!(record_id);
+                        job.reschedule(Duration::from_secs(1), payload).await?;
                     }
-                    Ok(RecordState::Failed { message }) => self.fail(job, &id, work.state, &message).await?,
                     Err(error) => self.failed_or_retry(job, &id, work.state, error).await?,
                 }
             }
             // Nothing left to do: another run got there first.
             _ => job.complete().await?,
         }
+        Ok(())
+    }
+
+    /// Polls a record until AWS is done, then moves the workspace by `done`.
+    async fn follow_record(
+        &self,
+        job: ClaimedJob,
+        work: &workspaces::WorkContext,
+        session_name: &str,
+        record_id: &str,
+        done: WorkspaceEvent,
+        message: &str,
+    ) -> anyhow::Result<()> {
+        match self.provisioner.record(&work.role_arn, session_name, record_id).await {
+            Ok(RecordState::InProgress) => {
+                let polls = job.payload["polls"].as_i64().unwrap_or(0) + 1;
+                let delay = Duration::from_millis(500) + backoff(polls.min(5) as i32, Duration::from_millis(250), Duration::from_secs(5));
+                let mut payload = job.payload.clone();
+                payload["polls"] = json!(polls);
+                job.reschedule(delay, payload).await?;
+            }
+            Ok(RecordState::Succeeded { outputs }) => {
+                let outputs = (!outputs.is_empty()).then_some(outputs);
+                let changes = Changes { message: Some(message), outputs: outputs.as_ref(), ..Changes::default() };
+                self.settle(job, work, done, changes).await?;
+            }
+            Ok(RecordState::Failed { message }) => self.fail(job, &work.id, work.state, &message).await?,
+            Err(error) => self.failed_or_retry(job, &work.id, work.state, error).await?,
+        }
+        Ok(())
+    }
+
+    async fn settle(&self, mut job: ClaimedJob, work: &workspaces::WorkContext, event: WorkspaceEvent, changes: Changes<'_>) -> anyhow::Result<()> {
+        moved(workspaces::transition(job.transaction(), &work.id, work.state, event, changes).await)?;
+        job.complete().await?;
         Ok(())
     }
 

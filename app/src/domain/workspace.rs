@@ -132,6 +132,50 @@ impl fmt::Display for WorkspaceEvent {
     }
 }
 
+/// What a user may ask of a running (or stopped) workspace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkspaceAction {
+    Stop,
+    Start,
+    Terminate,
+}
+
+impl WorkspaceAction {
+    pub fn parse(raw: &str) -> Option<WorkspaceAction> {
+        match raw {
+            "stop" => Some(WorkspaceAction::Stop),
+            "start" => Some(WorkspaceAction::Start),
+            "terminate" => Some(WorkspaceAction::Terminate),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkspaceAction::Stop => "stop",
+            WorkspaceAction::Start => "start",
+            WorkspaceAction::Terminate => "terminate",
+        }
+    }
+
+    pub fn past_tense(self) -> &'static str {
+        match self {
+            WorkspaceAction::Stop => "stopped",
+            WorkspaceAction::Start => "started",
+            WorkspaceAction::Terminate => "terminated",
+        }
+    }
+
+    pub fn event(self) -> WorkspaceEvent {
+        match self {
+            WorkspaceAction::Stop => WorkspaceEvent::StopRequested,
+            WorkspaceAction::Start => WorkspaceEvent::StartRequested,
+            WorkspaceAction::Terminate => WorkspaceEvent::TerminateRequested,
+        }
+    }
+}
+
 /// A workspace's name: 3–40 lower-case letters, digits and dashes, starting with a letter
 /// (it becomes part of AWS resource names).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -181,6 +225,19 @@ pub struct WorkspaceView {
     /// Stack outputs (URL, instance id…), once available.
     pub outputs: std::collections::BTreeMap<String, String>,
     pub events: Vec<WorkspaceEventView>,
+    /// The type has Stop/Start self-service actions; otherwise it can only be terminated.
+    pub has_stop_start: bool,
+}
+
+impl WorkspaceView {
+    /// The actions its state allows (stop/start only where the type has them).
+    pub fn available_actions(&self) -> Vec<WorkspaceAction> {
+        [WorkspaceAction::Stop, WorkspaceAction::Start, WorkspaceAction::Terminate]
+            .into_iter()
+            .filter(|a| *a == WorkspaceAction::Terminate || self.has_stop_start)
+            .filter(|a| self.state.transition(a.event()).is_ok())
+            .collect()
+    }
 }
 
 #[cfg(test)]

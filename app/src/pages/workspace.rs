@@ -1,5 +1,5 @@
-use crate::api::load_workspace;
-use crate::domain::workspace::{WorkspaceState, WorkspaceView};
+use crate::api::{load_workspace, WorkspaceAction as RequestAction};
+use crate::domain::workspace::{WorkspaceAction, WorkspaceState, WorkspaceView};
 use crate::pages::errors::ErrorPanel;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -13,6 +13,7 @@ pub fn WorkspacePage() -> impl IntoView {
     let id = move || params.read().get("id").unwrap_or_default();
     let loaded = Resource::new(id, load_workspace);
     let live: RwSignal<Option<WorkspaceView>> = RwSignal::new(None);
+    let act = ServerAction::<RequestAction>::new();
     Effect::new(move |_| follow_events(&id(), live));
 
     view! {
@@ -20,7 +21,10 @@ pub fn WorkspacePage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match loaded.await {
                     Ok(initial) => view! {
-                        {move || view! { <WorkspaceDetails w=live.get().unwrap_or_else(|| initial.clone())/> }}
+                        {move || act.value().get().and_then(|r| r.err()).map(|error| view! {
+                            <p role="alert" data-testid="action-error" class="mb-4 rounded border border-red-200 bg-red-50 p-3 text-sm text-red-800">{error.to_string()}</p>
+                        })}
+                        {move || view! { <WorkspaceDetails w=live.get().unwrap_or_else(|| initial.clone()) act/> }}
                     }.into_any(),
                     Err(error) => view! { <ErrorPanel error/> }.into_any(),
                 }
@@ -54,8 +58,10 @@ fn state_badge(state: WorkspaceState) -> &'static str {
 }
 
 #[component]
-fn WorkspaceDetails(w: WorkspaceView) -> impl IntoView {
+fn WorkspaceDetails(w: WorkspaceView, act: ServerAction<RequestAction>) -> impl IntoView {
     let cents = w.estimated_hourly_cost_cents;
+    let actions = w.available_actions();
+    let terminate_only = !w.has_stop_start && !matches!(w.state, WorkspaceState::Terminated | WorkspaceState::Terminating);
     view! {
         <Title text=format!("{} · Atrium", w.name)/>
         <nav class="text-sm text-slate-500">
@@ -72,6 +78,32 @@ fn WorkspaceDetails(w: WorkspaceView) -> impl IntoView {
                 "AWS reported: "{message}
             </p>
         })}
+        <div class="mt-4 flex flex-wrap items-start gap-3" data-testid="workspace-actions">
+            {actions.into_iter().map(|action| {
+                let id = w.id.clone();
+                match action {
+                    WorkspaceAction::Terminate => view! {
+                        <details class="rounded border border-red-300 px-3 py-1">
+                            <summary class="cursor-pointer text-red-700">"Terminate…"</summary>
+                            <p class="mt-2 max-w-sm text-sm text-slate-600">"Terminating deletes the workspace and everything on it. This cannot be undone."</p>
+                            <ActionForm action=act>
+                                <input type="hidden" name="id" value=id/>
+                                <input type="hidden" name="action" value="terminate"/>
+                                <button type="submit" class="mt-2 rounded bg-red-700 px-3 py-1 text-white hover:bg-red-800">"Yes, terminate it"</button>
+                            </ActionForm>
+                        </details>
+                    }.into_any(),
+                    other => view! {
+                        <ActionForm action=act>
+                            <input type="hidden" name="id" value=id/>
+                            <input type="hidden" name="action" value=other.as_str()/>
+                            <button type="submit" class="rounded border border-slate-300 px-3 py-1 capitalize hover:bg-slate-100">{other.as_str()}</button>
+                        </ActionForm>
+                    }.into_any(),
+                }
+            }).collect_view()}
+            {terminate_only.then(|| view! { <p class="text-sm text-slate-500" data-testid="terminate-only">"This workspace type cannot be stopped and started: terminate it when you are done."</p> })}
+        </div>
         <section class="mt-6 rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
             <h2 class="text-lg font-semibold">"Progress"</h2>
             <ol class="mt-3 space-y-2 text-sm" data-testid="workspace-events">

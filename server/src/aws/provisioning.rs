@@ -39,10 +39,28 @@ pub enum ProvisionError {
     Rejected(String),
 }
 
+/// Who acts, in which team account.
+pub struct Actor<'a> {
+    pub role_arn: &'a str,
+    pub session_name: &'a str,
+}
+
 #[async_trait::async_trait]
 pub trait Provisioner: Send + Sync {
     async fn provision(&self, request: &ProvisionRequest<'_>) -> Result<Started, ProvisionError>;
     async fn record(&self, role_arn: &str, session_name: &str, record_id: &str) -> Result<RecordState, ProvisionError>;
+    /// Runs the version's self-service action named `action` ("Stop", "Start"); the record id.
+    async fn execute_action(
+        &self,
+        actor: &Actor<'_>,
+        product_id: &str,
+        version_id: &str,
+        provisioned_product_id: &str,
+        action: &str,
+        token: &str,
+    ) -> Result<String, ProvisionError>;
+    /// TerminateProvisionedProduct; the record id.
+    async fn terminate(&self, actor: &Actor<'_>, provisioned_product_id: &str, token: &str) -> Result<String, ProvisionError>;
 }
 
 pub struct ServiceCatalogProvisioner {
@@ -132,6 +150,59 @@ impl Provisioner for ServiceCatalogProvisioner {
             (Some(record_id), Some(provisioned_product_id)) => Ok(Started { record_id, provisioned_product_id }),
             _ => Err(ProvisionError::Retryable(anyhow::anyhow!("ProvisionProduct returned a record without ids"))),
         }
+    }
+
+    #[tracing::instrument(skip(self, actor))]
+    async fn execute_action(
+        &self,
+        actor: &Actor<'_>,
+        product_id: &str,
+        version_id: &str,
+        provisioned_product_id: &str,
+        action: &str,
+        token: &str,
+    ) -> Result<String, ProvisionError> {
+        let client = self.in_team_account(actor.role_arn, actor.session_name).await?;
+        let actions = client
+            .list_service_actions_for_provisioning_artifact()
+            .product_id(product_id)
+            .provisioning_artifact_id(version_id)
+            .send()
+            .await
+            .map_err(classify)?;
+        let action_id = actions
+            .service_action_summaries()
+            .iter()
+            .find(|a| a.name() == Some(action))
+            .and_then(|a| a.id())
+            .ok_or_else(|| ProvisionError::Rejected(format!("This workspace type has no {action} action")))?
+            .to_owned();
+        client
+            .execute_provisioned_product_service_action()
+            .provisioned_product_id(provisioned_product_id)
+            .service_action_id(action_id)
+            .execute_token(token)
+            .send()
+            .await
+            .map_err(classify)?
+            .record_detail
+            .and_then(|r| r.record_id)
+            .ok_or_else(|| ProvisionError::Retryable(anyhow::anyhow!("the action returned no record")))
+    }
+
+    #[tracing::instrument(skip(self, actor))]
+    async fn terminate(&self, actor: &Actor<'_>, provisioned_product_id: &str, token: &str) -> Result<String, ProvisionError> {
+        let client = self.in_team_account(actor.role_arn, actor.session_name).await?;
+        client
+            .terminate_provisioned_product()
+            .provisioned_product_id(provisioned_product_id)
+            .terminate_token(token)
+            .send()
+            .await
+            .map_err(classify)?
+            .record_detail
+            .and_then(|r| r.record_id)
+            .ok_or_else(|| ProvisionError::Retryable(anyhow::anyhow!("TerminateProvisionedProduct returned no record")))
     }
 
     #[tracing::instrument(skip(self, role_arn, session_name))]

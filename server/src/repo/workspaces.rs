@@ -139,11 +139,14 @@ pub struct WorkContext {
     pub parameter_values: BTreeMap<String, String>,
     pub tags: BTreeMap<String, String>,
     pub record_id: Option<String>,
+    pub provisioned_product_id: Option<String>,
+    pub has_stop_start: bool,
 }
 
 pub async fn work_context(db: impl PgExecutor<'_>, id: &str) -> Result<Option<WorkContext>, sqlx::Error> {
     let row = sqlx::query(
-        "SELECT w.id, w.name, w.owner, w.team_slug, w.state, w.record_id, tm.role_arn, t.product_id, t.version_id, \
+        "SELECT w.id, w.name, w.owner, w.team_slug, w.state, w.record_id, w.provisioned_product_id, t.has_stop_start, \
+                tm.role_arn, t.product_id, t.version_id, \
                 c.name AS configuration_name, c.parameter_values, c.tags \
          FROM workspaces w JOIN teams tm ON tm.slug = w.team_slug \
          JOIN workspace_configurations c ON c.id = w.configuration_id JOIN workspace_types t ON t.id = c.workspace_type_id \
@@ -169,11 +172,13 @@ pub async fn work_context(db: impl PgExecutor<'_>, id: &str) -> Result<Option<Wo
         parameter_values: parameters.0,
         tags: tags.0,
         record_id: row.try_get("record_id")?,
+        provisioned_product_id: row.try_get("provisioned_product_id")?,
+        has_stop_start: row.try_get("has_stop_start")?,
     }))
 }
 
 const VIEW: &str = "SELECT w.id, w.name, w.team_slug, w.owner, w.state, c.name AS configuration_name, \
-    t.product_name || ' ' || t.version_name AS type_label, c.estimated_hourly_cost_cents, \
+    t.product_name || ' ' || t.version_name AS type_label, c.estimated_hourly_cost_cents, t.has_stop_start, \
     to_char(w.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC' AS created_at, w.failure_message, w.outputs \
     FROM workspaces w JOIN workspace_configurations c ON c.id = w.configuration_id JOIN workspace_types t ON t.id = c.workspace_type_id";
 
@@ -195,6 +200,7 @@ fn view_from_row(row: &sqlx::postgres::PgRow) -> Result<WorkspaceView, sqlx::Err
         failure_message: row.try_get("failure_message")?,
         outputs: outputs.0,
         events: Vec::new(),
+        has_stop_start: row.try_get("has_stop_start")?,
     })
 }
 

@@ -1,9 +1,9 @@
 use super::database_error;
 use crate::repo::workspaces::{self, LaunchError, NewWorkspace};
 use crate::repo::{configurations, teams};
-use crate::worker::provision_job;
+use crate::worker::workspace_job;
 use app::domain::configurations::FieldError;
-use app::domain::workspace::{WorkspaceName, WorkspaceView};
+use app::domain::workspace::{WorkspaceAction, WorkspaceName, WorkspaceView};
 use app::domain::{CurrentUser, TeamSlug};
 use app::error::AppError;
 use app::services::WorkspaceService;
@@ -66,7 +66,7 @@ impl WorkspaceService for Workspaces {
             LaunchError::NameTaken => invalid("name", format!("You already have a workspace named \"{}\" on this team.", name.as_str())),
             LaunchError::Database(e) => database_error(e),
         })?;
-        crate::jobs::enqueue(&mut *tx, &provision_job(&id), Duration::ZERO).await.map_err(database_error)?;
+        crate::jobs::enqueue(&mut *tx, &workspace_job(&id, "launch"), Duration::ZERO).await.map_err(database_error)?;
         tx.commit().await.map_err(database_error)?;
         tracing::info!(workspace_id = %id, "Launch requested");
         Ok(id)
@@ -85,6 +85,34 @@ impl WorkspaceService for Workspaces {
             return Err(AppError::Forbidden);
         }
         workspaces::list_for_owner(&self.db, user.username.as_str(), team).await.map_err(database_error)
+    }
+
+    #[tracing::instrument(skip(self, user), fields(username = %user.username))]
+    async fn request_action(&self, user: &CurrentUser, id: &str, action: WorkspaceAction) -> Result<(), AppError> {
+        let view = self.workspace(user, id).await?;
+        if !view.available_actions().contains(&action) {
+            let reason = if action != WorkspaceAction::Terminate && !view.has_stop_start {
+                "This workspace type has no stop and start: it can only be terminated.".to_owned()
+            } else {
+                format!("A workspace that is {} cannot be {} now.", view.state.as_str(), action.past_tense())
+            };
+            return Err(AppError::BadRequest(reason));
+        }
+        let mut tx = self.db.begin().await.map_err(database_error)?;
+        let message = format!("{} requested by {}", action.as_str(), user.username);
+        let changes = workspaces::Changes { message: Some(&message), ..workspaces::Changes::default() };
+        match workspaces::transition(&mut tx, id, view.state, action.event(), changes).await {
+            Ok(_) => {}
+            Err(workspaces::TransitionError::Moved(_)) => {
+                return Err(AppError::BadRequest("The workspace changed just now; look again and retry.".into()));
+            }
+            Err(workspaces::TransitionError::Illegal(e)) => return Err(AppError::BadRequest(e.to_string())),
+            Err(workspaces::TransitionError::Database(e)) => return Err(database_error(e)),
+        }
+        let requested_at: String = sqlx::query_scalar("SELECT gen_random_uuid()::text").fetch_one(&mut *tx).await.map_err(database_error)?;
+        crate::jobs::enqueue(&mut *tx, &workspace_job(id, &requested_at), Duration::ZERO).await.map_err(database_error)?;
+        tx.commit().await.map_err(database_error)?;
+        Ok(())
     }
 
     async fn new_launch_key(&self) -> Result<String, AppError> {

@@ -167,7 +167,7 @@ impl TestApp {
         (status, response.json().await.unwrap_or(serde_json::Value::Null))
     }
 
-    /// Runs the worker until the workspace leaves its transitional states (or 30 s pass).
+    /// Runs the worker until the workspace is in a stable state (or 30 s pass).
     pub async fn work_until_settled(&self, worker: &atrium::worker::Worker, workspace_id: &str) -> String {
         for _ in 0..150 {
             let state: String = sqlx::query_scalar("SELECT state FROM workspaces WHERE id = $1")
@@ -175,7 +175,7 @@ impl TestApp {
                 .fetch_one(&self.db)
                 .await
                 .expect("workspace exists");
-            if !["requested", "provisioning"].contains(&state.as_str()) {
+            if !["requested", "provisioning", "stopping", "starting", "terminating"].contains(&state.as_str()) {
                 return state;
             }
             if worker.run_next_job().await.expect("the worker runs") == atrium::worker::Tick::Idle {

@@ -183,6 +183,22 @@ impl atrium::aws::provisioning::Provisioner for CrashAfterProvisioning {
     async fn record(&self, role_arn: &str, session: &str, record_id: &str) -> Result<atrium::aws::provisioning::RecordState, atrium::aws::provisioning::ProvisionError> {
         self.inner.record(role_arn, session, record_id).await
     }
+
+    async fn execute_action(
+        &self,
+        actor: &atrium::aws::provisioning::Actor<'_>,
+        product_id: &str,
+        version_id: &str,
+        provisioned_product_id: &str,
+        action: &str,
+        token: &str,
+    ) -> Result<String, atrium::aws::provisioning::ProvisionError> {
+        self.inner.execute_action(actor, product_id, version_id, provisioned_product_id, action, token).await
+    }
+
+    async fn terminate(&self, actor: &atrium::aws::provisioning::Actor<'_>, provisioned_product_id: &str, token: &str) -> Result<String, atrium::aws::provisioning::ProvisionError> {
+        self.inner.terminate(actor, provisioned_product_id, token).await
+    }
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -206,4 +222,62 @@ async fn a_worker_restarted_mid_provisioning_finishes_without_provisioning_twice
     assert_eq!(records.len(), 2, "provisioning was asked again after the crash");
     assert_eq!(records[0], records[1], "and Service Catalog gave the same record: provisioned once");
     assert_eq!(states_of(&app.db, &id).await, vec!["requested", "provisioning", "available"]);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_workstation_is_stopped_started_and_terminated_through_service_catalog(db: PgPool) {
+    let app = spawn_app(db).await;
+    let configuration = app.configuration_for_genomics("Linux workstation (EC2)", "v1", "Standard").await;
+    app.sign_in("ada", PASSWORD).await;
+    let (_, id) = app.launch("genomics", configuration, "ada-cycle", "key-cycle-0001").await;
+    let id = id.as_str().expect("id").to_owned();
+    let worker = app.worker();
+    assert_eq!(app.work_until_settled(&worker, &id).await, "available");
+
+    let act = |action: &'static str| {
+        let id = id.clone();
+        let app = &app;
+        async move { app.post_form("/api/workspace_action", &[("id", id.as_str()), ("action", action)]).await.status().as_u16() }
+    };
+    assert_eq!(act("start").await, 400, "already running");
+    assert_eq!(act("stop").await, 200);
+    assert_eq!(act("stop").await, 400, "a stop is under way");
+    assert_eq!(app.work_until_settled(&worker, &id).await, "stopped");
+    assert_eq!(act("start").await, 200);
+    assert_eq!(app.work_until_settled(&worker, &id).await, "available");
+    assert_eq!(act("terminate").await, 200);
+    assert_eq!(app.work_until_settled(&worker, &id).await, "terminated");
+    assert_eq!(
+        states_of(&app.db, &id).await,
+        vec!["requested", "provisioning", "available", "stopping", "stopped", "starting", "available", "terminating", "terminated"]
+    );
+    assert_eq!(act("start").await, 400, "terminated is final");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_type_without_stop_and_start_can_only_be_terminated(db: PgPool) {
+    let app = spawn_app(db).await;
+    let configuration = app.configuration_for_genomics("EMR cluster", "v1", "Spark").await;
+    app.sign_in("ada", PASSWORD).await;
+    let (_, id) = app.launch("genomics", configuration, "ada-spark", "key-spark-0001").await;
+    let id = id.as_str().expect("id").to_owned();
+    assert_eq!(app.work_until_settled(&app.worker(), &id).await, "available");
+    let response = app.post_form("/api/workspace_action", &[("id", id.as_str()), ("action", "stop")]).await;
+    assert_eq!(response.status().as_u16(), 400);
+    assert!(response.text().await.unwrap_or_default().contains("can only be terminated"));
+    let (_, page) = app.get_text(&format!("/workspaces/{id}")).await;
+    assert!(page.contains("cannot be stopped and started"));
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn another_user_cannot_stop_or_terminate_a_workspace(db: PgPool) {
+    let app = spawn_app(db).await;
+    let configuration = app.configuration_for_genomics("Linux workstation (EC2)", "v1", "Standard").await;
+    app.sign_in("ada", PASSWORD).await;
+    let (_, id) = app.launch("genomics", configuration, "ada-guarded", "key-guarded-01").await;
+    let id = id.as_str().expect("id").to_owned();
+    let gus = crate::helpers::client();
+    gus.post(format!("{}/auth/sign-in", app.address)).form(&[("username", "gus"), ("password", PASSWORD)]).send().await.expect("sent");
+    let response = gus.post(format!("{}/api/workspace_action", app.address)).form(&[("id", id.as_str()), ("action", "terminate")]).send().await.expect("sent");
+    assert_eq!(response.status().as_u16(), 403, "a teammate is not the owner");
 }
