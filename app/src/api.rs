@@ -170,3 +170,23 @@ pub async fn workspace_action(id: String, action: String) -> Result<(), AppError
     }
     .await)
 }
+
+/// The team's profiles and a fresh key for their launch forms.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TeamProfiles {
+    pub profiles: Vec<crate::domain::configurations::Profile>,
+    pub launch_key: String,
+}
+
+#[server(endpoint = "team_profiles")]
+pub async fn load_team_profiles(slug: String) -> Result<TeamProfiles, AppError> {
+    with_status(async move {
+        let user = require_user()?;
+        let slug = crate::domain::TeamSlug::parse(&slug).map_err(|_| AppError::NotFound("This team".into()))?;
+        let services = services()?;
+        let profiles = services.teams.profiles(&user, &slug).await?;
+        let launch_key = services.workspaces.new_launch_key().await?;
+        Ok(TeamProfiles { profiles, launch_key })
+    }
+    .await)
+}

@@ -58,6 +58,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/new-password") view=pages::new_password::NewPasswordPage ssr=SsrMode::Async/>
                     <Route path=path!("/teams") view=pages::teams::TeamsPage ssr=SsrMode::Async/>
                     <Route path=path!("/teams/:team") view=pages::team_home::TeamHomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/teams/:team/profiles") view=pages::team_profiles::TeamProfilesPage ssr=SsrMode::Async/>
                     <Route path=path!("/teams/:team/catalog") view=pages::team_catalog::TeamCatalogPage ssr=SsrMode::Async/>
                     <Route path=path!("/workspaces/:id") view=pages::workspace::WorkspacePage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/catalog") view=pages::admin::catalog::CatalogAdminPage ssr=SsrMode::Async/>

@@ -16,6 +16,8 @@ pub trait TeamService: Send + Sync {
     /// The configurations `user` may launch on the team: approved types, allowed for the team
     /// and for one of the user's roles. Same `NotFound`/`Forbidden` rules as `team_home`.
     async fn launchable_configurations(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<Vec<Configuration>, AppError>;
+    /// The team's SSM profiles whose configuration this user may launch.
+    async fn profiles(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<Vec<crate::domain::configurations::Profile>, AppError>;
 }
 
 #[async_trait::async_trait]
@@ -45,6 +47,9 @@ pub trait WorkspaceService: Send + Sync {
     async fn my_workspaces(&self, user: &CurrentUser, team: &TeamSlug) -> Result<Vec<crate::domain::workspace::WorkspaceView>, AppError>;
     /// Stop, start or terminate, for the owner or an admin, if the state and type allow it.
     async fn request_action(&self, user: &CurrentUser, id: &str, action: crate::domain::workspace::WorkspaceAction) -> Result<(), AppError>;
+    /// Where to connect to an available workspace: its URL output, or a SageMaker presigned
+    /// URL minted now in the team's account. Never stored.
+    async fn connect_url(&self, user: &CurrentUser, id: &str) -> Result<String, AppError>;
     /// A fresh key for a launch form, so that submitting it twice launches once.
     async fn new_launch_key(&self) -> Result<String, AppError>;
 }

@@ -100,3 +100,22 @@ test('ada stops, starts and terminates her workstation', async ({ page }) => {
   await expect(state).toHaveText('terminated', { timeout: 20_000 });
   await expect(page.getByTestId('workspace-actions').getByRole('button')).toHaveCount(0);
 });
+
+test('ada starts from a genomics profile and connects to her notebook in the genomics account', async ({ page }) => {
+  await signIn(page, 'ada');
+  await expect(page).toHaveURL(/\/teams$/);
+  await page.goto('/teams/genomics');
+  await page.getByRole('link', { name: 'Start from a profile' }).click();
+  await expect(page).toHaveURL(/\/teams\/genomics\/profiles$/);
+  await hydrated(page);
+  const profile = page.getByTestId('profile').filter({ hasText: 'Jupyter notebook' });
+  await profile.getByLabel('Workspace name').fill('ada-jupyter');
+  await profile.getByRole('button', { name: 'Launch' }).click();
+  await expect(page).toHaveURL(/\/workspaces\/[0-9a-f-]{36}$/);
+  await expect(page.getByTestId('workspace-state')).toHaveText('available', { timeout: 20_000 });
+
+  await page.getByRole('button', { name: 'Connect' }).click();
+  await expect(page.getByTestId('sagemaker-landing')).toContainText('notebook');
+  await expect(page.getByTestId('sagemaker-user')).toContainText('ada');
+  await expect(page.getByTestId('sagemaker-account')).toHaveText('111111111111');
+});

@@ -24,6 +24,11 @@ pub struct Settings {
     #[arg(long, env = "ATRIUM_SECURE_COOKIES", default_value_t = true, action = clap::ArgAction::Set)]
     pub secure_cookies: bool,
 
+    /// Where "Connect" may send the browser (CSP form-action sources besides 'self'): the
+    /// workspaces' URLs and SageMaker's presigned URLs.
+    #[arg(long, env = "ATRIUM_CONNECT_ORIGINS", default_value = "https:")]
+    pub connect_origins: String,
+
     /// Run the worker inside the server process (otherwise run `atrium worker` separately).
     #[arg(long, env = "ATRIUM_RUN_WORKER", default_value_t = true, action = clap::ArgAction::Set)]
     pub run_worker: bool,

@@ -221,6 +221,16 @@ async fn seed_ssm(ssm: &Ssm) -> anyhow::Result<()> {
             ("s3-scratch-prefix", format!("s3://atrium-scratch-{}/{}/", team.account_id, team.slug)),
             ("efs-access-point", format!("fsap-{}0123456789", team.slug)),
         ];
+        for (profile, document) in profiles_of(team.slug) {
+            ssm.put_parameter()
+                .name(format!("{path}/profiles/{profile}"))
+                .value(document.to_string())
+                .r#type(ParameterType::String)
+                .overwrite(true)
+                .send()
+                .await
+                .with_context(|| format!("Failed to write the profile {profile} of {}", team.slug))?;
+        }
         for (name, value) in parameters {
             ssm.put_parameter()
                 .name(format!("{path}/{name}"))
@@ -424,4 +434,20 @@ pub async fn seed_configurations(sdk: &aws_config::SdkConfig, db: &PgPool) -> an
         service.create_configuration(&admin, imported.id, form).await.map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     }
     Ok(())
+}
+
+/// Each demo team's profiles: (name, JSON document naming a configuration of CONFIGURATIONS).
+fn profiles_of(team: &str) -> Vec<(&'static str, serde_json::Value)> {
+    let profile = |display: &str, description: &str, size: &str, configuration: &str| {
+        json!({ "display_name": display, "description": description, "size": size, "configuration": configuration })
+    };
+    let notebook = profile("Jupyter notebook", "JupyterLab for exploring data, opened in one click.", "Small", "Notebook");
+    let workstation = profile("Analysis workstation", "A Linux desktop for the team's analysis tools.", "Medium", "Standard workstation");
+    let quick = profile("Quick look", "The smallest workstation, for a quick look at the data.", "Small", "Small workstation");
+    let spark = profile("Spark cluster", "A Spark cluster for large jobs. Terminate it when done.", "Large", "Spark cluster");
+    match team {
+        "genomics" => vec![("notebook", notebook), ("quick-look", quick)],
+        "climate" => vec![("notebook", notebook), ("spark", spark), ("workstation", workstation)],
+        _ => vec![("workstation", workstation), ("spark", spark), ("quick-look", quick)],
+    }
 }

@@ -100,7 +100,11 @@ impl Application {
             teams: Arc::new(Teams::new(db.clone(), Arc::new(SsmParameterStore::new(sdk)))),
             password_policy: auth.clone(),
             catalog_admin: Arc::new(CatalogAdmin::new(db.clone(), Arc::new(SdkServiceCatalog::new(sdk)))),
-            workspaces: Arc::new(Workspaces::new(db.clone(), settings.workspace_quota)),
+            workspaces: Arc::new(Workspaces::new(
+                db.clone(),
+                settings.workspace_quota,
+                Arc::new(crate::aws::sagemaker::SageMakerPresigner::new(sdk.clone())),
+            )),
         };
         if settings.run_worker {
             tokio::spawn(worker(db.clone(), sdk).run());
@@ -168,6 +172,7 @@ fn router(state: AppState, settings: &Settings, db: PgPool) -> Router {
         .route("/auth/sign-out", post(routes::auth::sign_out))
         .route("/healthz", get(routes::health::healthz))
         .route("/events/workspaces/{id}", get(routes::events::workspace_events))
+        .route("/workspaces/{id}/connect", post(routes::connect::connect))
         .route("/api/{*fn_name}", get(server_fn_handler).post(server_fn_handler))
         .leptos_routes_with_context(
             &state,
@@ -181,12 +186,18 @@ fn router(state: AppState, settings: &Settings, db: PgPool) -> Router {
         .layer(sessions)
         .layer(axum::middleware::from_fn(middleware::reject_cross_site_posts));
 
-    let headers: [(&str, &str); 5] = [
-        (
-            "content-security-policy",
-            "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
-             img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
-        ),
+    // form-action also governs where a form's redirect may lead: "Connect" leaves the site.
+    let csp = format!(
+        "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
+         img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self' {}",
+        settings.connect_origins
+    );
+    let csp = HeaderValue::from_str(&csp).unwrap_or_else(|_| {
+        tracing::error!("ATRIUM_CONNECT_ORIGINS is not a valid header value; Connect may only stay on this site");
+        HeaderValue::from_static("default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+    });
+    router = router.layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, csp));
+    let headers: [(&str, &str); 4] = [
         ("x-content-type-options", "nosniff"),
         ("x-frame-options", "DENY"),
         ("referrer-policy", "same-origin"),

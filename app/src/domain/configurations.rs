@@ -55,6 +55,29 @@ pub struct Configuration {
     pub draft: ConfigurationDraft,
 }
 
+/// A team's workspace profile from SSM Parameter Store: a friendly, named way to launch one of
+/// the configurations the team is offered.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    pub name: String,
+    pub display_name: String,
+    pub description: String,
+    pub size: String,
+    pub configuration: Configuration,
+}
+
+/// The JSON stored at `<team path>/profiles/<name>`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileDocument {
+    pub display_name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub size: String,
+    /// The name of the configuration it launches.
+    pub configuration: String,
+}
+
 /// Tag keys Atrium sets itself on every workspace, or AWS reserves.
 const RESERVED_TAG_PREFIXES: [&str; 2] = ["aws:", "atrium:"];
 

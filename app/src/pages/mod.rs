@@ -5,5 +5,6 @@ pub mod layout;
 pub mod new_password;
 pub mod team_catalog;
 pub mod team_home;
+pub mod team_profiles;
 pub mod teams;
 pub mod workspace;

@@ -46,27 +46,36 @@ pub fn TeamCatalogPage() -> impl IntoView {
 #[component]
 fn CatalogItem(c: Configuration, team: String, launch_key: String, launch: ServerAction<LaunchWorkspace>) -> impl IntoView {
     let cents = c.draft.estimated_hourly_cost_cents;
-    let pending = launch.pending();
     view! {
         <li class="rounded-lg border border-slate-200 bg-white p-5 shadow-sm" data-testid="catalog-item">
             <h2 class="text-lg font-semibold text-indigo-700">{c.draft.name}</h2>
             <p class="text-sm text-slate-500">{c.type_label}</p>
             <p class="mt-2 text-sm text-slate-600">{c.draft.description}</p>
             <p class="mt-3 text-sm"><span class="font-medium">{format!("${}.{:02}", cents / 100, cents % 100)}</span>" per hour, estimated"</p>
-            <ActionForm action=launch>
-                <input type="hidden" name="team" value=team/>
-                <input type="hidden" name="configuration_id" value=c.id.to_string()/>
-                <input type="hidden" name="launch_key" value=format!("{launch_key}-{}", c.id)/>
-                <label class="mt-3 block text-sm">"Workspace name"
-                    <input name="name" required pattern="[a-z][a-z0-9-]{2,39}" placeholder="my-analysis"
-                        title="3 to 40 lower-case letters, digits and dashes, starting with a letter"
-                        class="mt-1 w-full rounded border border-slate-300 px-2 py-1"/>
-                </label>
-                <button type="submit" disabled=move || pending.get()
-                    class="mt-3 rounded bg-indigo-700 px-4 py-2 text-sm font-medium text-white hover:bg-indigo-800 disabled:opacity-60">
-                    {move || if pending.get() { "Launching…" } else { "Launch" }}
-                </button>
-            </ActionForm>
+            <LaunchForm team configuration_id=c.id launch_key launch/>
         </li>
+    }
+}
+
+/// Names and launches a workspace of one configuration. The key makes a second submission of
+/// the same form (a double click, a retry) return the first workspace instead of a new one.
+#[component]
+pub fn LaunchForm(team: String, configuration_id: i64, launch_key: String, launch: ServerAction<LaunchWorkspace>) -> impl IntoView {
+    let pending = launch.pending();
+    view! {
+        <ActionForm action=launch>
+            <input type="hidden" name="team" value=team/>
+            <input type="hidden" name="configuration_id" value=configuration_id.to_string()/>
+            <input type="hidden" name="launch_key" value=format!("{launch_key}-{configuration_id}")/>
+            <label class="mt-3 block text-sm">"Workspace name"
+                <input name="name" required pattern="[a-z][a-z0-9-]{2,39}" placeholder="my-analysis"
+                    title="3 to 40 lower-case letters, digits and dashes, starting with a letter"
+                    class="mt-1 w-full rounded border border-slate-300 px-2 py-1"/>
+            </label>
+            <button type="submit" disabled=move || pending.get()
+                class="mt-3 rounded bg-indigo-700 px-4 py-2 text-sm font-medium text-white hover:bg-indigo-800 disabled:opacity-60">
+                {move || if pending.get() { "Launching…" } else { "Launch" }}
+            </button>
+        </ActionForm>
     }
 }

@@ -33,8 +33,11 @@ fn TeamHomeView(home: TeamHome) -> impl IntoView {
         <nav class="text-sm text-slate-500"><a href="/teams" class="hover:underline">"Teams"</a>" / "{team.slug.to_string()}</nav>
         <h1 class="mt-2 text-3xl font-semibold" data-testid="team-name">{team.name.clone()}</h1>
         <p class="mt-2 text-slate-600">{team.description.clone()}</p>
-        <p class="mt-4">
-            <a href=format!("/teams/{}/catalog", team.slug) class="rounded bg-indigo-700 px-4 py-2 text-sm font-medium text-white hover:bg-indigo-800">
+        <p class="mt-4 flex gap-3">
+            <a href=format!("/teams/{}/profiles", team.slug) class="rounded bg-indigo-700 px-4 py-2 text-sm font-medium text-white hover:bg-indigo-800">
+                "Start from a profile"
+            </a>
+            <a href=format!("/teams/{}/catalog", team.slug) class="rounded border border-indigo-300 px-4 py-2 text-sm font-medium text-indigo-700 hover:bg-indigo-50">
                 "Browse the workspace catalog"
             </a>
         </p>

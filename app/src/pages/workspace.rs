@@ -79,6 +79,12 @@ fn WorkspaceDetails(w: WorkspaceView, act: ServerAction<RequestAction>) -> impl 
             </p>
         })}
         <div class="mt-4 flex flex-wrap items-start gap-3" data-testid="workspace-actions">
+            {(w.state == WorkspaceState::Available).then(|| view! {
+                // A plain form: the server answers with a redirect to the (short-lived) URL.
+                <form method="post" action=format!("/workspaces/{}/connect", w.id) target="_self">
+                    <button type="submit" class="rounded bg-indigo-700 px-4 py-1 font-medium text-white hover:bg-indigo-800">"Connect"</button>
+                </form>
+            })}
             {actions.into_iter().map(|action| {
                 let id = w.id.clone();
                 match action {

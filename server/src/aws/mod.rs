@@ -3,6 +3,7 @@
 
 pub mod cognito;
 pub mod provisioning;
+pub mod sagemaker;
 pub mod service_catalog;
 pub mod ssm;
 

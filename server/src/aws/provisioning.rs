@@ -74,7 +74,14 @@ impl ServiceCatalogProvisioner {
 
     /// A Service Catalog client acting in the team's account as `session_name`.
     async fn in_team_account(&self, role_arn: &str, session_name: &str) -> Result<aws_sdk_servicecatalog::Client, ProvisionError> {
-        let assumed = aws_sdk_sts::Client::new(&self.base)
+        Ok(aws_sdk_servicecatalog::Client::new(&team_account(&self.base, role_arn, session_name).await?))
+    }
+}
+
+/// The SDK configuration acting in a team's account: its role assumed as `session_name`
+/// (which the account's CloudTrail, and SageMaker's presigned URLs, then name).
+pub async fn team_account(base: &aws_config::SdkConfig, role_arn: &str, session_name: &str) -> Result<aws_config::SdkConfig, ProvisionError> {
+    let assumed = aws_sdk_sts::Client::new(base)
             .assume_role()
             .role_arn(role_arn)
             .role_session_name(session_name)
@@ -93,13 +100,11 @@ impl ServiceCatalogProvisioner {
             expiry,
             "atrium-team-role",
         );
-        let config = self.base.to_builder().credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(provider)).build();
-        Ok(aws_sdk_servicecatalog::Client::new(&config))
-    }
+        Ok(base.to_builder().credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(provider)).build())
 }
 
 /// Throttling, 5xx and network trouble are worth retrying; anything else is AWS's answer.
-fn classify<E, R>(error: aws_sdk_servicecatalog::error::SdkError<E, R>) -> ProvisionError
+pub(crate) fn classify<E, R>(error: aws_sdk_servicecatalog::error::SdkError<E, R>) -> ProvisionError
 where
     E: std::error::Error + Send + Sync + 'static + aws_sdk_servicecatalog::error::ProvideErrorMetadata,
     R: std::fmt::Debug + Send + Sync + 'static + HasStatus,

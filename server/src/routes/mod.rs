@@ -1,6 +1,7 @@
 //! The axum side: sign-in form handlers, health, and the middleware every request passes.
 
 pub mod auth;
+pub mod connect;
 pub mod error_page;
 pub mod events;
 pub mod health;

@@ -2,7 +2,7 @@ use super::database_error;
 use crate::auth::service::{AuthError, AuthService};
 use crate::aws::ssm::{ParameterStore, ParameterStoreError};
 use crate::repo::{configurations, teams};
-use app::domain::configurations::Configuration;
+use app::domain::configurations::{Configuration, Profile, ProfileDocument};
 use app::domain::{CurrentUser, PasswordPolicy, TeamHome, TeamLink, TeamMetadata, TeamSlug, TeamSummary};
 use app::error::AppError;
 use app::services::{PasswordPolicyService, TeamService};
@@ -36,6 +36,41 @@ impl Teams {
 
 #[async_trait::async_trait]
 impl TeamService for Teams {
+    #[tracing::instrument(skip(self, user), fields(username = %user.username))]
+    async fn profiles(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<Vec<Profile>, AppError> {
+        let team = self.enter(user, slug).await?;
+        let offered = self.launchable_configurations(user, slug).await?;
+        let documents = self.parameters.parameters_under(&format!("{}/profiles", team.ssm_path)).await.map_err(|error| match error {
+            ParameterStoreError::Unavailable(_) => AppError::Unavailable("Parameter Store".into()),
+            ParameterStoreError::Unexpected(e) => {
+                tracing::error!(error = ?e, "Failed to read the team's profiles");
+                AppError::Internal
+            }
+        })?;
+        let mut profiles = Vec::new();
+        for (name, value) in documents {
+            let document: ProfileDocument = match serde_json::from_str(&value) {
+                Ok(document) => document,
+                Err(error) => {
+                    tracing::warn!(%name, %error, "Skipping a profile that is not valid JSON");
+                    continue;
+                }
+            };
+            // Only profiles this user may launch: the configuration decides, not the profile.
+            if let Some(configuration) = offered.iter().find(|c| c.draft.name == document.configuration) {
+                profiles.push(Profile {
+                    name,
+                    display_name: document.display_name,
+                    description: document.description,
+                    size: document.size,
+                    configuration: configuration.clone(),
+                });
+            }
+        }
+        profiles.sort_by(|a, b| a.display_name.cmp(&b.display_name));
+        Ok(profiles)
+    }
+
     #[tracing::instrument(skip(self, user), fields(username = %user.username))]
     async fn launchable_configurations(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<Vec<Configuration>, AppError> {
         self.enter(user, slug).await?;

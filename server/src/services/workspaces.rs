@@ -8,17 +8,21 @@ use app::domain::{CurrentUser, TeamSlug};
 use app::error::AppError;
 use app::services::WorkspaceService;
 use sqlx::PgPool;
+use crate::aws::provisioning::ProvisionError;
+use crate::aws::sagemaker::Presigner;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub struct Workspaces {
     db: PgPool,
     /// Active (not terminated or failed) workspaces a user may have at once.
     quota: i64,
+    presigner: Arc<dyn Presigner>,
 }
 
 impl Workspaces {
-    pub fn new(db: PgPool, quota: i64) -> Self {
-        Workspaces { db, quota }
+    pub fn new(db: PgPool, quota: i64, presigner: Arc<dyn Presigner>) -> Self {
+        Workspaces { db, quota, presigner }
     }
 }
 
@@ -113,6 +117,33 @@ impl WorkspaceService for Workspaces {
         crate::jobs::enqueue(&mut *tx, &workspace_job(id, &requested_at), Duration::ZERO).await.map_err(database_error)?;
         tx.commit().await.map_err(database_error)?;
         Ok(())
+    }
+
+    #[tracing::instrument(skip(self, user), fields(username = %user.username))]
+    async fn connect_url(&self, user: &CurrentUser, id: &str) -> Result<String, AppError> {
+        let view = self.workspace(user, id).await?;
+        if view.state != app::domain::workspace::WorkspaceState::Available {
+            return Err(AppError::BadRequest(format!("The workspace is {}: connect once it is available.", view.state.as_str())));
+        }
+        let outputs = &view.outputs;
+        if let Some(url) = outputs.get("ConnectionUrl") {
+            return Ok(url.clone());
+        }
+        let team = teams::find(&self.db, &view.team).await.map_err(database_error)?.ok_or(AppError::Internal)?;
+        // The owner's name, even when an admin clicks: the session is the workspace's user.
+        let session = format!("atrium-{}", view.owner);
+        let minted = match (outputs.get("NotebookInstanceName"), outputs.get("DomainId"), outputs.get("UserProfileName")) {
+            (Some(notebook), _, _) => self.presigner.notebook_url(&team.role_arn, &session, notebook).await,
+            (None, Some(domain), Some(profile)) => self.presigner.studio_url(&team.role_arn, &session, domain, profile).await,
+            _ => return Err(AppError::BadRequest("This workspace has nothing to connect to; see its details.".into())),
+        };
+        minted.map_err(|error| match error {
+            ProvisionError::Retryable(cause) => {
+                tracing::warn!(error = ?cause, "SageMaker is unavailable");
+                AppError::Unavailable("SageMaker".into())
+            }
+            ProvisionError::Rejected(message) => AppError::BadRequest(format!("AWS refused the connection: {message}")),
+        })
     }
 
     async fn new_launch_key(&self) -> Result<String, AppError> {

@@ -48,6 +48,7 @@ pub fn settings_for(identity: &DemoIdentity) -> Settings {
         session_idle_seconds: 3600,
         // Tests drive the worker themselves, one job at a time.
         run_worker: false,
+        connect_origins: "https:".into(),
         workspace_quota: 3,
     }
 }

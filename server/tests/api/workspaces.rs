@@ -281,3 +281,45 @@ async fn another_user_cannot_stop_or_terminate_a_workspace(db: PgPool) {
     let response = gus.post(format!("{}/api/workspace_action", app.address)).form(&[("id", id.as_str()), ("action", "terminate")]).send().await.expect("sent");
     assert_eq!(response.status().as_u16(), 403, "a teammate is not the owner");
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn profiles_come_from_ssm_and_show_only_what_the_user_may_launch(db: PgPool) {
+    let app = spawn_app(db).await;
+    app.configuration_for_genomics("Linux workstation (EC2)", "v1", "Small workstation").await;
+    app.sign_in("ada", PASSWORD).await;
+    let (status, page) = app.get_text("/teams/genomics/profiles").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Quick look"), "the profile naming an offered configuration is shown");
+    assert!(!page.contains("Jupyter notebook"), "a profile whose configuration is not offered is not");
+    let (status, _) = app.get_text("/teams/physics/profiles").await;
+    assert_eq!(status, 403);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn connecting_to_a_notebook_mints_a_presigned_url_in_the_team_account(db: PgPool) {
+    let app = spawn_app(db).await;
+    let configuration = app.configuration_for_genomics("SageMaker notebook", "v1", "Notebook").await;
+    app.sign_in("ada", PASSWORD).await;
+    let (_, id) = app.launch("genomics", configuration, "ada-notebook", "key-notebook-01").await;
+    let id = id.as_str().expect("id").to_owned();
+    assert_eq!(app.work_until_settled(&app.worker(), &id).await, "available");
+
+    let response = app.post_form(&format!("/workspaces/{id}/connect"), &[]).await;
+    assert_eq!(response.status().as_u16(), 303);
+    let url = crate::helpers::location(&response);
+    assert!(url.contains("/sagemaker/presigned?token="), "{url}");
+    let landing = reqwest::get(&url).await.expect("landing").text().await.expect("text");
+    assert!(landing.contains("atrium-ada"), "{landing}");
+    assert!(landing.contains("111111111111"), "minted in the genomics account: {landing}");
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM workspaces WHERE outputs::text LIKE '%presigned%'")
+        .fetch_one(&app.db)
+        .await
+        .expect("count");
+    assert_eq!(stored, 0, "the URL is never stored");
+
+    let alan = crate::helpers::client();
+    alan.post(format!("{}/auth/sign-in", app.address)).form(&[("username", "alan"), ("password", PASSWORD)]).send().await.expect("sent");
+    let response = alan.post(format!("{}/workspaces/{id}/connect", app.address)).send().await.expect("sent");
+    assert_eq!(response.status().as_u16(), 403);
+    assert!(response.headers().get("location").is_none());
+}

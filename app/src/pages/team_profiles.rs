@@ -1,0 +1,62 @@
+use crate::api::{load_team_profiles, LaunchWorkspace};
+use crate::domain::configurations::Profile;
+use crate::pages::errors::ErrorPanel;
+use crate::pages::team_catalog::LaunchForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+/// `/teams/:team/profiles`: the team's workspace profiles (from SSM) this user may launch.
+#[component]
+pub fn TeamProfilesPage() -> impl IntoView {
+    let params = use_params_map();
+    let team = move || params.read().get("team").unwrap_or_default();
+    let profiles = Resource::new(team, load_team_profiles);
+    let launch = ServerAction::<LaunchWorkspace>::new();
+    view! {
+        <Title text="Profiles · Atrium"/>
+        <nav class="text-sm text-slate-500">
+            <a href="/teams" class="hover:underline">"Teams"</a>" / "
+            <a href=move || format!("/teams/{}", team()) class="hover:underline">{team}</a>" / profiles"
+        </nav>
+        <h1 class="mt-2 text-2xl font-semibold">"Choose a profile"</h1>
+        {move || launch.value().get().and_then(|r| r.err()).map(|error| view! {
+            <p role="alert" data-testid="launch-error" class="mt-4 rounded border border-red-200 bg-red-50 p-3 text-sm text-red-800">{error.to_string()}</p>
+        })}
+        <Suspense fallback=|| view! { <p class="mt-4">"Loading the profiles…"</p> }>
+            {move || Suspend::new(async move {
+                match profiles.await {
+                    Ok(found) if found.profiles.is_empty() => view! {
+                        <p class="mt-4 text-slate-600">"This team has no profiles you can launch. Try the catalog, or ask an administrator."</p>
+                    }.into_any(),
+                    Ok(found) => {
+                        let key = found.launch_key;
+                        view! {
+                            <ul class="mt-6 grid gap-4 sm:grid-cols-2" data-testid="profiles">
+                                {found.profiles.into_iter().map(|p| view! { <ProfileCard p team=team() launch_key=key.clone() launch/> }).collect_view()}
+                            </ul>
+                        }.into_any()
+                    }
+                    Err(error) => view! { <ErrorPanel error/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ProfileCard(p: Profile, team: String, launch_key: String, launch: ServerAction<LaunchWorkspace>) -> impl IntoView {
+    let cents = p.configuration.draft.estimated_hourly_cost_cents;
+    view! {
+        <li class="rounded-lg border border-slate-200 bg-white p-5 shadow-sm" data-testid="profile">
+            <div class="flex items-baseline justify-between gap-3">
+                <h2 class="text-lg font-semibold text-indigo-700">{p.display_name}</h2>
+                <span class="rounded bg-slate-100 px-2 py-0.5 text-xs text-slate-600">{p.size}</span>
+            </div>
+            <p class="mt-2 text-sm text-slate-600">{p.description}</p>
+            <p class="mt-2 text-sm text-slate-500">{format!("{} · {}", p.configuration.draft.name, p.configuration.type_label)}</p>
+            <p class="mt-1 text-sm"><span class="font-medium">{format!("${}.{:02}", cents / 100, cents % 100)}</span>" per hour, estimated"</p>
+            <LaunchForm team configuration_id=p.configuration.id launch_key launch/>
+        </li>
+    }
+}
