@@ -81,6 +81,8 @@ test("alan cannot open ada's workspace", async ({ page, browser }) => {
   await expect(alan.getByText('ada-mine')).toHaveCount(0);
   const events = await alan.request.get(url.replace('/workspaces/', '/events/workspaces/'));
   expect(events.status()).toBe(403);
+  const connect = await alan.request.post(`${url}/connect`, { maxRedirects: 0 });
+  expect(connect.status()).toBe(403);
 });
 
 test('ada stops, starts and terminates her workstation', async ({ page }) => {

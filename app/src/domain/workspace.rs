@@ -220,6 +220,10 @@ pub struct WorkspaceView {
     pub configuration_name: String,
     pub type_label: String,
     pub estimated_hourly_cost_cents: u32,
+    /// The estimate times the hours (started) it has existed, until terminated or failed.
+    pub cost_so_far_cents: u32,
+    /// "3 h", "2 d"…
+    pub age: String,
     pub created_at: String,
     pub failure_message: Option<String>,
     /// Stack outputs (URL, instance id…), once available.

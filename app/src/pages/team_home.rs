@@ -94,7 +94,10 @@ fn MyWorkspaces(team: String) -> impl IntoView {
                                 {list.into_iter().map(|w| view! {
                                     <li class="flex items-center justify-between p-3 text-sm">
                                         <a class="font-medium text-indigo-700 hover:underline" href=format!("/workspaces/{}", w.id)>{w.name.clone()}</a>
-                                        <span class="text-slate-600">{format!("{} · {} · since {}", w.configuration_name, w.state.as_str(), w.created_at)}</span>
+                                        <span class="text-slate-600" data-testid="my-workspace">
+                                            {format!("{} ({}) · {} · {} old · ${}.{:02} so far", w.configuration_name, w.type_label, w.state.as_str(), w.age,
+                                                w.cost_so_far_cents / 100, w.cost_so_far_cents % 100)}
+                                        </span>
                                     </li>
                                 }).collect_view()}
                             </ul>

@@ -179,6 +179,11 @@ pub async fn work_context(db: impl PgExecutor<'_>, id: &str) -> Result<Option<Wo
 
 const VIEW: &str = "SELECT w.id, w.name, w.team_slug, w.owner, w.state, c.name AS configuration_name, \
     t.product_name || ' ' || t.version_name AS type_label, c.estimated_hourly_cost_cents, t.has_stop_start, \
+    (c.estimated_hourly_cost_cents * ceil(extract(epoch FROM (CASE WHEN w.state IN ('terminated', 'failed') \
+        THEN w.updated_at ELSE now() END) - w.created_at) / 3600.0))::int AS cost_so_far_cents, \
+    CASE WHEN now() - w.created_at < interval '1 hour' THEN (extract(epoch FROM now() - w.created_at)::int / 60) || ' min' \
+         WHEN now() - w.created_at < interval '2 days' THEN (extract(epoch FROM now() - w.created_at)::int / 3600) || ' h' \
+         ELSE (extract(epoch FROM now() - w.created_at)::int / 86400) || ' d' END AS age, \
     to_char(w.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC' AS created_at, w.failure_message, w.outputs \
     FROM workspaces w JOIN workspace_configurations c ON c.id = w.configuration_id JOIN workspace_types t ON t.id = c.workspace_type_id";
 
@@ -196,6 +201,8 @@ fn view_from_row(row: &sqlx::postgres::PgRow) -> Result<WorkspaceView, sqlx::Err
         configuration_name: row.try_get("configuration_name")?,
         type_label: row.try_get("type_label")?,
         estimated_hourly_cost_cents: u32::try_from(cents).unwrap_or(0),
+        cost_so_far_cents: u32::try_from(row.try_get::<i32, _>("cost_so_far_cents")?).unwrap_or(0),
+        age: row.try_get("age")?,
         created_at: row.try_get("created_at")?,
         failure_message: row.try_get("failure_message")?,
         outputs: outputs.0,

@@ -32,6 +32,7 @@ async fn a_launch_is_provisioned_in_the_team_account_and_becomes_available(db: P
 
     let (_, home) = app.get_text("/teams/genomics").await;
     assert!(home.contains("ada-first"), "the team home lists her workspace");
+    assert!(home.contains("$0.20 so far"), "with the estimate for its first hour");
 }
 
 #[sqlx::test(migrations = "../migrations")]
