@@ -130,11 +130,18 @@ pub async fn load_team_catalog(slug: String) -> Result<TeamCatalog, AppError> {
 }
 
 #[server(endpoint = "launch_workspace")]
-pub async fn launch_workspace(team: String, configuration_id: i64, name: String, launch_key: String) -> Result<String, AppError> {
+pub async fn launch_workspace(
+    team: String,
+    configuration_id: i64,
+    name: String,
+    launch_key: String,
+    #[server(default)] profile: Option<String>,
+) -> Result<String, AppError> {
     with_status(async move {
         let user = require_user()?;
         let team = crate::domain::TeamSlug::parse(&team).map_err(|_| AppError::NotFound("This team".into()))?;
-        let id = services()?.workspaces.launch(&user, &team, configuration_id, &name, &launch_key).await?;
+        let profile = profile.filter(|p| !p.is_empty());
+        let id = services()?.workspaces.launch(&user, &team, configuration_id, &name, &launch_key, profile.as_deref()).await?;
         leptos_axum::redirect(&format!("/workspaces/{id}"));
         Ok(id)
     }

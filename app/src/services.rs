@@ -40,7 +40,8 @@ pub trait CatalogAdminService: Send + Sync {
 pub trait WorkspaceService: Send + Sync {
     /// Launches a configuration on a team: checks role, team, name and quota, then writes the
     /// workspace and its provisioning job together. The same key again gives the same id.
-    async fn launch(&self, user: &CurrentUser, team: &TeamSlug, configuration_id: i64, name: &str, key: &str) -> Result<String, AppError>;
+    /// `profile` names the team profile launched from, whose parameter values apply on top.
+    async fn launch(&self, user: &CurrentUser, team: &TeamSlug, configuration_id: i64, name: &str, key: &str, profile: Option<&str>) -> Result<String, AppError>;
     /// One workspace, for its owner or an admin.
     async fn workspace(&self, user: &CurrentUser, id: &str) -> Result<crate::domain::workspace::WorkspaceView, AppError>;
     /// The user's workspaces on a team (member or admin).

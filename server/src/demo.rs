@@ -438,13 +438,17 @@ pub async fn seed_configurations(sdk: &aws_config::SdkConfig, db: &PgPool) -> an
 
 /// Each demo team's profiles: (name, JSON document naming a configuration of CONFIGURATIONS).
 fn profiles_of(team: &str) -> Vec<(&'static str, serde_json::Value)> {
-    let profile = |display: &str, description: &str, size: &str, configuration: &str| {
-        json!({ "display_name": display, "description": description, "size": size, "configuration": configuration })
+    let profile = |display: &str, description: &str, size: &str, configuration: &str, parameters: serde_json::Value| {
+        json!({ "display_name": display, "description": description, "size": size, "configuration": configuration, "parameters": parameters })
     };
-    let notebook = profile("Jupyter notebook", "JupyterLab for exploring data, opened in one click.", "Small", "Notebook");
-    let workstation = profile("Analysis workstation", "A Linux desktop for the team's analysis tools.", "Medium", "Standard workstation");
-    let quick = profile("Quick look", "The smallest workstation, for a quick look at the data.", "Small", "Small workstation");
-    let spark = profile("Spark cluster", "A Spark cluster for large jobs. Terminate it when done.", "Large", "Spark cluster");
+    let notebook = profile("Jupyter notebook", "JupyterLab for exploring data, opened in one click.", "Small", "Notebook",
+        json!({ "InstanceType": "ml.t3.medium", "VolumeSizeInGB": "20" }));
+    let workstation = profile("Analysis workstation", "A Linux desktop for the team's analysis tools.", "Medium", "Standard workstation",
+        json!({ "InstanceType": "t3.large" }));
+    let quick = profile("Quick look", "The smallest workstation, for a quick look at the data.", "Small", "Small workstation",
+        json!({ "InstanceType": "t3.medium" }));
+    let spark = profile("Spark cluster", "A Spark cluster for large jobs. Terminate it when done.", "Large", "Spark cluster",
+        json!({ "CoreNodes": "3" }));
     match team {
         "genomics" => vec![("notebook", notebook), ("quick-look", quick)],
         "climate" => vec![("notebook", notebook), ("spark", spark), ("workstation", workstation)],

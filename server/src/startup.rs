@@ -96,12 +96,14 @@ impl Application {
         ));
         let identity = Arc::new(CognitoIdentityProvider::new(sdk, cognito.user_pool_id.clone(), cognito.client_id.clone()));
         let auth = Arc::new(AuthService::new(identity, verifier.clone(), db.clone()));
+        let teams = Arc::new(Teams::new(db.clone(), Arc::new(SsmParameterStore::new(sdk))));
         let services = Services {
-            teams: Arc::new(Teams::new(db.clone(), Arc::new(SsmParameterStore::new(sdk)))),
+            teams: teams.clone(),
             password_policy: auth.clone(),
             catalog_admin: Arc::new(CatalogAdmin::new(db.clone(), Arc::new(SdkServiceCatalog::new(sdk)))),
             workspaces: Arc::new(Workspaces::new(
                 db.clone(),
+                teams,
                 settings.workspace_quota,
                 Arc::new(crate::aws::sagemaker::SageMakerPresigner::new(sdk.clone())),
             )),

@@ -64,6 +64,8 @@ pub struct Profile {
     pub description: String,
     pub size: String,
     pub configuration: Configuration,
+    /// Values set on top of the configuration's.
+    pub parameters: BTreeMap<String, String>,
 }
 
 /// The JSON stored at `<team path>/profiles/<name>`.
@@ -76,6 +78,9 @@ pub struct ProfileDocument {
     pub size: String,
     /// The name of the configuration it launches.
     pub configuration: String,
+    /// Parameter values on top of the configuration's (checked against the template at launch).
+    #[serde(default)]
+    pub parameters: BTreeMap<String, String>,
 }
 
 /// Tag keys Atrium sets itself on every workspace, or AWS reserves.

@@ -60,13 +60,26 @@ fn CatalogItem(c: Configuration, team: String, launch_key: String, launch: Serve
 /// Names and launches a workspace of one configuration. The key makes a second submission of
 /// the same form (a double click, a retry) return the first workspace instead of a new one.
 #[component]
-pub fn LaunchForm(team: String, configuration_id: i64, launch_key: String, launch: ServerAction<LaunchWorkspace>) -> impl IntoView {
+pub fn LaunchForm(
+    team: String,
+    configuration_id: i64,
+    launch_key: String,
+    launch: ServerAction<LaunchWorkspace>,
+    /// The profile launched from, if any.
+    #[prop(optional)]
+    profile: Option<String>,
+) -> impl IntoView {
     let pending = launch.pending();
+    let key = match &profile {
+        Some(profile) => format!("{launch_key}-{profile}"),
+        None => format!("{launch_key}-{configuration_id}"),
+    };
     view! {
         <ActionForm action=launch>
+            {profile.map(|profile| view! { <input type="hidden" name="profile" value=profile/> })}
             <input type="hidden" name="team" value=team/>
             <input type="hidden" name="configuration_id" value=configuration_id.to_string()/>
-            <input type="hidden" name="launch_key" value=format!("{launch_key}-{configuration_id}")/>
+            <input type="hidden" name="launch_key" value=key/>
             <label class="mt-3 block text-sm">"Workspace name"
                 <input name="name" required pattern="[a-z][a-z0-9-]{2,39}" placeholder="my-analysis"
                     title="3 to 40 lower-case letters, digits and dashes, starting with a letter"

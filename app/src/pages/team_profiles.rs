@@ -56,7 +56,10 @@ fn ProfileCard(p: Profile, team: String, launch_key: String, launch: ServerActio
             <p class="mt-2 text-sm text-slate-600">{p.description}</p>
             <p class="mt-2 text-sm text-slate-500">{format!("{} · {}", p.configuration.draft.name, p.configuration.type_label)}</p>
             <p class="mt-1 text-sm"><span class="font-medium">{format!("${}.{:02}", cents / 100, cents % 100)}</span>" per hour, estimated"</p>
-            <LaunchForm team configuration_id=p.configuration.id launch_key launch/>
+            {(!p.parameters.is_empty()).then(|| view! {
+                <p class="mt-1 text-xs text-slate-500">{p.parameters.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")}</p>
+            })}
+            <LaunchForm team configuration_id=p.configuration.id launch_key launch profile=p.name/>
         </li>
     }
 }

@@ -21,6 +21,7 @@ pub struct NewWorkspace<'a> {
     pub name: &'a str,
     pub configuration_id: i64,
     pub idempotency_key: &'a str,
+    pub parameter_values: &'a BTreeMap<String, String>,
 }
 
 /// Serialises launches by one user, so the quota check and the insert cannot interleave.
@@ -47,13 +48,15 @@ pub async fn find_by_key(db: impl PgExecutor<'_>, owner: &str, key: &str) -> Res
 /// Inserts a requested workspace and its first event.
 pub async fn insert(tx: &mut Transaction<'_, Postgres>, new: &NewWorkspace<'_>) -> Result<String, LaunchError> {
     let id: String = sqlx::query_scalar(
-        "INSERT INTO workspaces (team_slug, owner, name, configuration_id, idempotency_key) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        "INSERT INTO workspaces (team_slug, owner, name, configuration_id, idempotency_key, parameter_values) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(new.team.as_str())
     .bind(new.owner)
     .bind(new.name)
     .bind(new.configuration_id)
     .bind(new.idempotency_key)
+    .bind(Json(new.parameter_values))
     .fetch_one(&mut **tx)
     .await
     .map_err(|error| match &error {
@@ -147,7 +150,7 @@ pub async fn work_context(db: impl PgExecutor<'_>, id: &str) -> Result<Option<Wo
     let row = sqlx::query(
         "SELECT w.id, w.name, w.owner, w.team_slug, w.state, w.record_id, w.provisioned_product_id, t.has_stop_start, \
                 tm.role_arn, t.product_id, t.version_id, \
-                c.name AS configuration_name, c.parameter_values, c.tags \
+                c.name AS configuration_name, w.parameter_values, c.tags \
          FROM workspaces w JOIN teams tm ON tm.slug = w.team_slug \
          JOIN workspace_configurations c ON c.id = w.configuration_id JOIN workspace_types t ON t.id = c.workspace_type_id \
          WHERE w.id = $1",

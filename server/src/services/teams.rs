@@ -64,6 +64,7 @@ impl TeamService for Teams {
                     description: document.description,
                     size: document.size,
                     configuration: configuration.clone(),
+                    parameters: document.parameters,
                 });
             }
         }

@@ -6,7 +6,11 @@ use app::domain::configurations::FieldError;
 use app::domain::workspace::{WorkspaceAction, WorkspaceName, WorkspaceView};
 use app::domain::{CurrentUser, TeamSlug};
 use app::error::AppError;
-use app::services::WorkspaceService;
+use app::domain::configurations::Configuration;
+use app::domain::parameters::validate_parameters;
+use app::services::{TeamService, WorkspaceService};
+use crate::repo::workspace_types;
+use std::collections::BTreeMap;
 use sqlx::PgPool;
 use crate::aws::provisioning::ProvisionError;
 use crate::aws::sagemaker::Presigner;
@@ -15,14 +19,51 @@ use std::time::Duration;
 
 pub struct Workspaces {
     db: PgPool,
+    /// For the team's profiles, when a launch starts from one.
+    teams: Arc<dyn TeamService>,
     /// Active (not terminated or failed) workspaces a user may have at once.
     quota: i64,
     presigner: Arc<dyn Presigner>,
 }
 
 impl Workspaces {
-    pub fn new(db: PgPool, quota: i64, presigner: Arc<dyn Presigner>) -> Self {
-        Workspaces { db, quota, presigner }
+    pub fn new(db: PgPool, teams: Arc<dyn TeamService>, quota: i64, presigner: Arc<dyn Presigner>) -> Self {
+        Workspaces { db, teams, quota, presigner }
+    }
+}
+
+impl Workspaces {
+    /// The configuration's parameter values, with the profile's on top, checked against the
+    /// template's constraints (a profile in SSM is not trusted to be right).
+    async fn parameter_values(
+        &self,
+        user: &CurrentUser,
+        team: &TeamSlug,
+        configuration: &Configuration,
+        profile: Option<&str>,
+    ) -> Result<BTreeMap<String, String>, AppError> {
+        let mut values = configuration.draft.parameter_values.clone();
+        let Some(profile) = profile else { return Ok(values) };
+        let profiles = self.teams.profiles(user, team).await?;
+        let profile = profiles
+            .into_iter()
+            .find(|p| p.name == profile && p.configuration.id == configuration.id)
+            .ok_or_else(|| AppError::NotFound(format!("The profile \"{profile}\"")))?;
+        values.extend(profile.parameters);
+        let specs = workspace_types::find(&self.db, configuration.workspace_type_id)
+            .await
+            .map_err(database_error)?
+            .ok_or(AppError::Internal)?
+            .parameters;
+        validate_parameters(&specs, &values).map_err(|problems| {
+            AppError::Invalid(
+                problems
+                    .into_iter()
+                    .map(|p| FieldError { field: "profile".into(), message: format!("The profile's {}: {}", p.key, p.message) })
+                    .collect(),
+            )
+        })?;
+        Ok(values)
     }
 }
 
@@ -33,7 +74,7 @@ fn invalid(field: &str, message: impl Into<String>) -> AppError {
 #[async_trait::async_trait]
 impl WorkspaceService for Workspaces {
     #[tracing::instrument(skip(self, user, key), fields(username = %user.username, %team))]
-    async fn launch(&self, user: &CurrentUser, team: &TeamSlug, configuration_id: i64, name: &str, key: &str) -> Result<String, AppError> {
+    async fn launch(&self, user: &CurrentUser, team: &TeamSlug, configuration_id: i64, name: &str, key: &str, profile: Option<&str>) -> Result<String, AppError> {
         teams::find(&self.db, team).await.map_err(database_error)?.ok_or_else(|| AppError::NotFound(format!("The team \"{team}\"")))?;
         if !user.may_enter_team(team) {
             return Err(AppError::Forbidden);
@@ -48,10 +89,10 @@ impl WorkspaceService for Workspaces {
         }
         let name = WorkspaceName::parse(name).map_err(|e| invalid("name", e.0))?;
         let offered = configurations::launchable_on_team(&self.db, team).await.map_err(database_error)?;
-        let allowed = offered.iter().any(|c| c.id == configuration_id && (user.is_admin() || c.draft.allows(&user.roles, team)));
-        if !allowed {
+        let Some(configuration) = offered.into_iter().find(|c| c.id == configuration_id && (user.is_admin() || c.draft.allows(&user.roles, team))) else {
             return Err(AppError::Forbidden);
-        }
+        };
+        let parameter_values = self.parameter_values(user, team, &configuration, profile).await?;
 
         let mut tx = self.db.begin().await.map_err(database_error)?;
         workspaces::lock_owner(&mut tx, owner).await.map_err(database_error)?;
@@ -65,7 +106,7 @@ impl WorkspaceService for Workspaces {
                 format!("You have {active} active workspaces, the most allowed. Terminate one before launching another."),
             ));
         }
-        let new = NewWorkspace { team, owner, name: name.as_str(), configuration_id, idempotency_key: key };
+        let new = NewWorkspace { team, owner, name: name.as_str(), configuration_id, idempotency_key: key, parameter_values: &parameter_values };
         let id = workspaces::insert(&mut tx, &new).await.map_err(|error| match error {
             LaunchError::NameTaken => invalid("name", format!("You already have a workspace named \"{}\" on this team.", name.as_str())),
             LaunchError::Database(e) => database_error(e),

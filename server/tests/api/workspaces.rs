@@ -324,3 +324,46 @@ async fn connecting_to_a_notebook_mints_a_presigned_url_in_the_team_account(db: 
     assert_eq!(response.status().as_u16(), 403);
     assert!(response.headers().get("location").is_none());
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_launch_from_a_profile_uses_its_parameter_values_checked_against_the_template(db: PgPool) {
+    let app = spawn_app(db).await;
+    let unique = format!("Profiled {}", std::process::id());
+    let configuration = app.configuration_for_genomics("Linux workstation (EC2)", "v1", &unique).await;
+    let ssm = aws_sdk_ssm::Client::new(&app.sdk);
+    for (name, instance_type) in [("profiled-good", "t3.large"), ("profiled-bad", "p5.48xlarge")] {
+        let document = serde_json::json!({ "display_name": name, "configuration": unique, "parameters": { "InstanceType": instance_type } });
+        ssm.put_parameter()
+            .name(format!("/atrium/teams/genomics/profiles/{name}-{}", std::process::id()))
+            .value(document.to_string())
+            .r#type(aws_sdk_ssm::types::ParameterType::String)
+            .overwrite(true)
+            .send()
+            .await
+            .expect("profile written");
+    }
+    app.sign_in("ada", PASSWORD).await;
+    let launch = |profile: String, name: &'static str, key: &'static str| {
+        let configuration = configuration.to_string();
+        let app = &app;
+        async move {
+            let response = app
+                .post_form("/api/launch_workspace", &[("team", "genomics"), ("configuration_id", &configuration), ("name", name), ("launch_key", key), ("profile", &profile)])
+                .await;
+            (response.status().as_u16(), response.text().await.unwrap_or_default())
+        }
+    };
+    let (status, id) = launch(format!("profiled-good-{}", std::process::id()), "ada-profiled", "key-profiled-01").await;
+    assert_eq!(status, 200, "{id}");
+    let values: serde_json::Value = sqlx::query_scalar("SELECT parameter_values FROM workspaces WHERE name = 'ada-profiled'")
+        .fetch_one(&app.db)
+        .await
+        .expect("stored");
+    assert_eq!(values, serde_json::json!({ "InstanceType": "t3.large" }));
+
+    let (status, body) = launch(format!("profiled-bad-{}", std::process::id()), "ada-misprofiled", "key-profiled-02").await;
+    assert_eq!(status, 400);
+    assert!(body.contains("The profile's InstanceType: must be one of"), "{body}");
+    let (status, _) = launch("no-such-profile".into(), "ada-ghost", "key-profiled-03").await;
+    assert_eq!(status, 404);
+}
