@@ -170,7 +170,7 @@ impl Worker {
         done: WorkspaceEvent,
         message: &str,
     ) -> anyhow::Result<()> {
-        match self.provisioner.record(&work.role_arn, session_name, record_id).await {
+        match self.provisioner.record(&Actor { role_arn: &work.role_arn, session_name }, record_id).await {
             Ok(RecordState::InProgress) => {
                 let polls = job.payload["polls"].as_i64().unwrap_or(0) + 1;
                 let delay = Duration::from_millis(500) + backoff(polls.min(5) as i32, Duration::from_millis(250), Duration::from_secs(5));

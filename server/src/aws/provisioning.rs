@@ -48,7 +48,7 @@ pub struct Actor<'a> {
 #[async_trait::async_trait]
 pub trait Provisioner: Send + Sync {
     async fn provision(&self, request: &ProvisionRequest<'_>) -> Result<Started, ProvisionError>;
-    async fn record(&self, role_arn: &str, session_name: &str, record_id: &str) -> Result<RecordState, ProvisionError>;
+    async fn record(&self, actor: &Actor<'_>, record_id: &str) -> Result<RecordState, ProvisionError>;
     /// Runs the version's self-service action named `action` ("Stop", "Start"); the record id.
     async fn execute_action(
         &self,
@@ -210,9 +210,9 @@ impl Provisioner for ServiceCatalogProvisioner {
             .ok_or_else(|| ProvisionError::Retryable(anyhow::anyhow!("TerminateProvisionedProduct returned no record")))
     }
 
-    #[tracing::instrument(skip(self, role_arn, session_name))]
-    async fn record(&self, role_arn: &str, session_name: &str, record_id: &str) -> Result<RecordState, ProvisionError> {
-        let client = self.in_team_account(role_arn, session_name).await?;
+    #[tracing::instrument(skip(self, actor))]
+    async fn record(&self, actor: &Actor<'_>, record_id: &str) -> Result<RecordState, ProvisionError> {
+        let client = self.in_team_account(actor.role_arn, actor.session_name).await?;
         let record = client.describe_record().id(record_id).send().await.map_err(classify)?;
         let status = record.record_detail().and_then(|d| d.status().cloned());
         Ok(match status {

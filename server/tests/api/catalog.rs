@@ -3,29 +3,6 @@
 use crate::helpers::{spawn_app, TestApp, PASSWORD};
 use sqlx::PgPool;
 
-/// (product id, version id) of a seeded product version, straight from Service Catalog.
-async fn version_of(app: &TestApp, product: &str, version: &str) -> (String, String) {
-    let catalog = aws_sdk_servicecatalog::Client::new(&app.sdk);
-    let products = catalog.search_products_as_admin().send().await.expect("products listed");
-    let product_id = products
-        .product_view_details()
-        .iter()
-        .filter_map(|d| d.product_view_summary())
-        .find(|s| s.name() == Some(product))
-        .and_then(|s| s.product_id())
-        .unwrap_or_else(|| panic!("{product} is seeded (dev/test seeds the catalog)"))
-        .to_owned();
-    let versions = catalog.list_provisioning_artifacts().product_id(&product_id).send().await.expect("versions");
-    let version_id = versions
-        .provisioning_artifact_details()
-        .iter()
-        .find(|a| a.name() == Some(version))
-        .and_then(|a| a.id())
-        .expect("version exists")
-        .to_owned();
-    (product_id, version_id)
-}
-
 async fn json(response: reqwest::Response) -> (u16, serde_json::Value) {
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(serde_json::Value::Null))
@@ -46,7 +23,7 @@ async fn an_admin_sees_the_service_catalog_products_and_their_versions(db: PgPoo
 #[sqlx::test(migrations = "../migrations")]
 async fn nobody_but_an_admin_reaches_the_catalog(db: PgPool) {
     let app = spawn_app(db).await;
-    let (product_id, version_id) = version_of(&app, "Linux workstation (EC2)", "v2").await;
+    let (product_id, version_id) = app.version_of("Linux workstation (EC2)", "v2").await;
     let (status, _) = json(app.post_form("/api/admin/catalog", &[]).await).await;
     assert_eq!(status, 401, "anonymous");
 
@@ -78,7 +55,7 @@ async fn nobody_but_an_admin_reaches_the_catalog(db: PgPool) {
 async fn an_admin_imports_approves_and_retires_a_version(db: PgPool) {
     let app = spawn_app(db).await;
     app.sign_in("grace", PASSWORD).await;
-    let (product_id, version_id) = version_of(&app, "Linux workstation (EC2)", "v2").await;
+    let (product_id, version_id) = app.version_of("Linux workstation (EC2)", "v2").await;
     let form = [("product_id", product_id.as_str()), ("version_id", version_id.as_str())];
 
     let (status, imported) = json(app.post_form("/api/admin/import_version", &form).await).await;
@@ -112,7 +89,7 @@ async fn an_admin_imports_approves_and_retires_a_version(db: PgPool) {
 async fn an_emr_version_without_actions_is_terminate_only(db: PgPool) {
     let app = spawn_app(db).await;
     app.sign_in("grace", PASSWORD).await;
-    let (product_id, version_id) = version_of(&app, "EMR cluster", "v1").await;
+    let (product_id, version_id) = app.version_of("EMR cluster", "v1").await;
     let (status, imported) = json(
         app.post_form("/api/admin/import_version", &[("product_id", product_id.as_str()), ("version_id", version_id.as_str())])
             .await,
@@ -134,7 +111,7 @@ async fn importing_an_unknown_version_is_a_404_not_a_500(db: PgPool) {
 
 /// Imports and approves a version as grace; the type's id.
 async fn approved_type(app: &TestApp, product: &str, version: &str) -> String {
-    let (product_id, version_id) = version_of(app, product, version).await;
+    let (product_id, version_id) = app.version_of(product, version).await;
     let (_, imported) = json(app.post_form("/api/admin/import_version", &[("product_id", &product_id), ("version_id", &version_id)]).await).await;
     let id = imported["id"].as_i64().expect("imported").to_string();
     let (status, _) = json(app.post_form("/api/admin/approve_type", &[("type_id", &id)]).await).await;

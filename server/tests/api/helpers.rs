@@ -115,6 +115,29 @@ pub fn session_cookie(response: &reqwest::Response) -> Option<String> {
 }
 
 impl TestApp {
+    /// (product id, version id) of a seeded product version, straight from Service Catalog.
+    pub async fn version_of(&self, product: &str, version: &str) -> (String, String) {
+        let catalog = aws_sdk_servicecatalog::Client::new(&self.sdk);
+        let products = catalog.search_products_as_admin().send().await.expect("products listed");
+        let product_id = products
+            .product_view_details()
+            .iter()
+            .filter_map(|d| d.product_view_summary())
+            .find(|s| s.name() == Some(product))
+            .and_then(|s| s.product_id())
+            .unwrap_or_else(|| panic!("{product} is seeded (dev/test seeds the catalog)"))
+            .to_owned();
+        let versions = catalog.list_provisioning_artifacts().product_id(&product_id).send().await.expect("versions");
+        let version_id = versions
+            .provisioning_artifact_details()
+            .iter()
+            .find(|a| a.name() == Some(version))
+            .and_then(|a| a.id())
+            .expect("version exists")
+            .to_owned();
+        (product_id, version_id)
+    }
+
     /// Imports and approves a seeded product version as grace, and writes a configuration of it
     /// for researchers of genomics. The configuration's id.
     pub async fn configuration_for_genomics(&self, product: &str, version: &str, name: &str) -> i64 {
@@ -125,18 +148,7 @@ impl TestApp {
             .send()
             .await
             .expect("grace signs in");
-        let catalog = aws_sdk_servicecatalog::Client::new(&self.sdk);
-        let products = catalog.search_products_as_admin().send().await.expect("products");
-        let product_id = products
-            .product_view_details()
-            .iter()
-            .filter_map(|d| d.product_view_summary())
-            .find(|s| s.name() == Some(product))
-            .and_then(|s| s.product_id())
-            .expect("seeded product")
-            .to_owned();
-        let versions = catalog.list_provisioning_artifacts().product_id(&product_id).send().await.expect("versions");
-        let version_id = versions.provisioning_artifact_details().iter().find(|a| a.name() == Some(version)).and_then(|a| a.id()).expect("version").to_owned();
+        let (product_id, version_id) = self.version_of(product, version).await;
         let post = |path: &str, form: Vec<(String, String)>| {
             let request = admin.post(format!("{}{path}", self.address)).form(&form);
             async move { request.send().await.expect("sent").json::<serde_json::Value>().await.expect("json") }

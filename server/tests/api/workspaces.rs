@@ -181,8 +181,12 @@ impl atrium::aws::provisioning::Provisioner for CrashAfterProvisioning {
         Ok(started)
     }
 
-    async fn record(&self, role_arn: &str, session: &str, record_id: &str) -> Result<atrium::aws::provisioning::RecordState, atrium::aws::provisioning::ProvisionError> {
-        self.inner.record(role_arn, session, record_id).await
+    async fn record(
+        &self,
+        actor: &atrium::aws::provisioning::Actor<'_>,
+        record_id: &str,
+    ) -> Result<atrium::aws::provisioning::RecordState, atrium::aws::provisioning::ProvisionError> {
+        self.inner.record(actor, record_id).await
     }
 
     async fn execute_action(
