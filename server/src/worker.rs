@@ -6,7 +6,7 @@
 //! called with the workspace id as the provision token, a job re-run after a crash gets the
 //! same record back: a workspace is never provisioned twice.
 
-use crate::aws::provisioning::{Actor, ProvisionError, ProvisionRequest, Provisioner, RecordState};
+use crate::aws::provisioning::{role_session_name, Actor, ProvisionError, ProvisionRequest, Provisioner, RecordState};
 use crate::jobs::{self, backoff, ClaimedJob, NewJob};
 use crate::repo::workspaces::{self, Changes, TransitionError};
 use app::domain::workspace::{WorkspaceEvent, WorkspaceState};
@@ -18,6 +18,11 @@ use std::time::Duration;
 /// Carries a workspace through a transitional state (provisioning, stopping, starting,
 /// terminating) to the next stable one.
 pub const WORKSPACE_JOB: &str = "workspace";
+
+/// Retries of one step (throttling, 5xx…) before the workspace is given up as failed.
+const MAX_ATTEMPTS: i32 = 12;
+/// Polls of one record (about an hour) before the workspace is given up as failed.
+const MAX_POLLS: i64 = 720;
 
 /// The job for the workspace's current transition. `requested_at` tells one stop (or start)
 /// request from the next, so each gets its own AWS idempotency token.
@@ -61,12 +66,19 @@ impl Worker {
         let Some(job) = jobs::claim_next(&self.db).await? else { return Ok(Tick::Idle) };
         let span = tracing::info_span!("job", id = job.id, kind = %job.kind, attempts = job.attempts);
         let _entered = span.enter();
-        match job.kind.as_str() {
-            WORKSPACE_JOB => self.advance(job).await?,
+        let (id, attempts) = (job.id, job.attempts);
+        let outcome = match job.kind.as_str() {
+            WORKSPACE_JOB => self.advance(job).await,
             other => {
                 tracing::error!(kind = other, "A job of an unknown kind; parked for an hour");
-                job.retry_later(Duration::from_secs(3600), "unknown job kind").await?;
+                job.retry_later(Duration::from_secs(3600), "unknown job kind").await.map_err(Into::into)
             }
+        };
+        if let Err(error) = outcome {
+            // The claim rolled back; without this the same job would come first again at once.
+            let delay = backoff(attempts, Duration::from_secs(1), Duration::from_secs(300));
+            tracing::warn!(error = ?error, ?delay, "A job broke off; it will be tried again");
+            jobs::defer(&self.db, id, delay, &format!("{error:#}")).await?;
         }
         Ok(Tick::Ran)
     }
@@ -79,7 +91,7 @@ impl Worker {
         let Some(work) = workspaces::work_context(&mut **job.transaction(), &id).await? else {
             return Ok(job.complete().await?);
         };
-        let session_name = format!("atrium-{}", work.owner);
+        let session_name = role_session_name(&work.owner);
         match work.state {
             WorkspaceState::Requested => {
                 let mut tags = work.tags.clone();
@@ -173,6 +185,9 @@ impl Worker {
         match self.provisioner.record(&Actor { role_arn: &work.role_arn, session_name }, record_id).await {
             Ok(RecordState::InProgress) => {
                 let polls = job.payload["polls"].as_i64().unwrap_or(0) + 1;
+                if polls > MAX_POLLS {
+                    return self.fail(job, &work.id, work.state, "AWS did not finish within an hour; ask an administrator to look at it.").await;
+                }
                 let delay = Duration::from_millis(500) + backoff(polls.min(5) as i32, Duration::from_millis(250), Duration::from_secs(5));
                 let mut payload = job.payload.clone();
                 payload["polls"] = json!(polls);
@@ -197,6 +212,9 @@ impl Worker {
 
     async fn failed_or_retry(&self, job: ClaimedJob, id: &str, state: WorkspaceState, error: ProvisionError) -> anyhow::Result<()> {
         match error {
+            ProvisionError::Retryable(cause) if job.attempts + 1 >= MAX_ATTEMPTS => {
+                self.fail(job, id, state, &format!("AWS kept failing; giving up: {cause:#}")).await?;
+            }
             ProvisionError::Retryable(cause) => {
                 let delay = backoff(job.attempts, Duration::from_millis(500), Duration::from_secs(60));
                 tracing::warn!(error = ?cause, ?delay, "AWS is busy; retrying");
@@ -208,9 +226,14 @@ impl Worker {
     }
 
     async fn fail(&self, mut job: ClaimedJob, id: &str, state: WorkspaceState, message: &str) -> anyhow::Result<()> {
-        tracing::info!(%message, "Provisioning failed");
+        tracing::info!(%message, "AWS refused");
+        // A stop or start that did not happen leaves the workspace (and its costs) as it was.
+        let event = match state {
+            WorkspaceState::Stopping | WorkspaceState::Starting => WorkspaceEvent::ActionFailed,
+            _ => WorkspaceEvent::Failed,
+        };
         let changes = Changes { failure_message: Some(message), ..Changes::default() };
-        moved(workspaces::transition(job.transaction(), id, state, WorkspaceEvent::Failed, changes).await)?;
+        moved(workspaces::transition(job.transaction(), id, state, event, changes).await)?;
         job.complete().await?;
         Ok(())
     }

@@ -32,6 +32,8 @@ pub enum WorkspaceEvent {
     Terminated,
     /// AWS reported a real failure (not throttling, not a 5xx: those are retried).
     Failed,
+    /// A stop or start did not happen: the workspace is as it was.
+    ActionFailed,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -85,7 +87,9 @@ impl WorkspaceState {
             (S::Starting, E::Started) => S::Available,
             (S::Available | S::Stopped | S::Failed, E::TerminateRequested) => S::Terminating,
             (S::Terminating, E::Terminated) => S::Terminated,
-            (S::Requested | S::Provisioning | S::Stopping | S::Starting | S::Terminating, E::Failed) => S::Failed,
+            (S::Requested | S::Provisioning | S::Terminating, E::Failed) => S::Failed,
+            (S::Stopping, E::ActionFailed) => S::Available,
+            (S::Starting, E::ActionFailed) => S::Stopped,
             (from, event) => return Err(IllegalTransition { from, event }),
         };
         Ok(next)
@@ -127,6 +131,7 @@ impl fmt::Display for WorkspaceEvent {
             WorkspaceEvent::TerminateRequested => "terminated",
             WorkspaceEvent::Terminated => "marked terminated",
             WorkspaceEvent::Failed => "marked failed",
+            WorkspaceEvent::ActionFailed => "returned to its last state",
         };
         f.write_str(words)
     }
@@ -289,7 +294,7 @@ mod tests {
     #[test]
     fn terminated_is_final_and_failed_can_only_be_terminated() {
         for event in [E::ProvisioningStarted, E::ProvisioningSucceeded, E::StopRequested, E::Stopped,
-            E::StartRequested, E::Started, E::TerminateRequested, E::Terminated, E::Failed] {
+            E::StartRequested, E::Started, E::TerminateRequested, E::Terminated, E::Failed, E::ActionFailed] {
             assert!(S::Terminated.transition(event).is_err(), "{event:?}");
             let from_failed = S::Failed.transition(event);
             if event == E::TerminateRequested {
@@ -298,6 +303,14 @@ mod tests {
                 assert!(from_failed.is_err(), "{event:?}");
             }
         }
+    }
+
+    #[test]
+    fn a_failed_stop_or_start_leaves_the_workspace_as_it_was() {
+        assert_eq!(S::Stopping.transition(E::ActionFailed), Ok(S::Available));
+        assert_eq!(S::Starting.transition(E::ActionFailed), Ok(S::Stopped));
+        assert!(S::Stopping.transition(E::Failed).is_err(), "its resources still exist: not failed");
+        assert!(S::Provisioning.transition(E::ActionFailed).is_err());
     }
 
     #[test]

@@ -5,6 +5,17 @@ use super::is_unreachable;
 use aws_sdk_servicecatalog::types::{ProvisioningParameter, RecordStatus, Tag};
 use std::collections::BTreeMap;
 
+/// An STS role session name for `user`: AWS allows 2–64 characters of `[\w+=,.@-]`.
+pub fn role_session_name(user: &str) -> String {
+    let cleaned: String = user
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || "_+=,.@-".contains(c) { c } else { '-' })
+        .collect();
+    let mut name = format!("atrium-{cleaned}");
+    name.truncate(64);
+    name
+}
+
 pub struct ProvisionRequest<'a> {
     pub role_arn: &'a str,
     /// Names the user in the team account's CloudTrail (and in SageMaker presigned URLs).
@@ -233,5 +244,17 @@ impl Provisioner for ServiceCatalogProvisioner {
             },
             _ => RecordState::InProgress,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::role_session_name;
+
+    #[test]
+    fn session_names_are_what_sts_accepts() {
+        assert_eq!(role_session_name("ada"), "atrium-ada");
+        assert_eq!(role_session_name("ada lovelace/ü"), "atrium-ada-lovelace--");
+        assert_eq!(role_session_name(&"x".repeat(200)).len(), 64);
     }
 }

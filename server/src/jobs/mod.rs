@@ -98,6 +98,20 @@ impl ClaimedJob {
     }
 }
 
+/// Puts back a job whose run broke off (its claim rolled back): counts an attempt and waits,
+/// so that one broken job cannot hold up the queue.
+pub async fn defer(db: &PgPool, id: i64, delay: Duration, error: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE jobs SET attempts = attempts + 1, last_error = $2, run_after = now() + make_interval(secs => $3) WHERE id = $1",
+    )
+    .bind(id)
+    .bind(error)
+    .bind(delay.as_secs_f64())
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// Exponential backoff with full jitter: a random wait up to `base * 2^attempt`, capped.
 pub fn backoff(attempt: i32, base: Duration, cap: Duration) -> Duration {
     let exponent = attempt.clamp(0, 20) as u32;

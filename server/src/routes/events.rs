@@ -33,7 +33,10 @@ pub async fn workspace_events(
                 }
                 let current = match workspaces.workspace(&user, &id).await {
                     Ok(view) => serde_json::to_string(&view).ok(),
-                    Err(AppError::Unavailable(_)) => continue,
+                    Err(AppError::Unavailable(_)) => {
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        continue;
+                    }
                     Err(_) => return None,
                 };
                 if current.is_some() && current != last {

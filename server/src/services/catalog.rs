@@ -22,6 +22,11 @@ impl CatalogAdmin {
     }
 }
 
+/// Server functions check this already; the service checks again so no other caller can skip it.
+fn must_be_admin(user: &CurrentUser) -> Result<(), AppError> {
+    if user.is_admin() { Ok(()) } else { Err(AppError::Forbidden) }
+}
+
 fn catalog_error(error: CatalogError) -> AppError {
     match error {
         CatalogError::NotFound(what) => AppError::NotFound(what),
@@ -49,6 +54,7 @@ impl CatalogAdminService for CatalogAdmin {
 
     #[tracing::instrument(skip(self, admin), fields(admin = %admin.username))]
     async fn import(&self, admin: &CurrentUser, product_id: &str, version_id: &str) -> Result<WorkspaceType, AppError> {
+        must_be_admin(admin)?;
         let details = self.catalog.version_details(product_id, version_id).await.map_err(catalog_error)?;
         let imported = workspace_types::import(
             &self.db,
@@ -71,6 +77,7 @@ impl CatalogAdminService for CatalogAdmin {
 
     #[tracing::instrument(skip(self, admin), fields(admin = %admin.username))]
     async fn set_status(&self, admin: &CurrentUser, type_id: i64, status: TypeStatus) -> Result<WorkspaceType, AppError> {
+        must_be_admin(admin)?;
         let current = workspace_types::find(&self.db, type_id)
             .await
             .map_err(database_error)?
@@ -92,6 +99,7 @@ impl CatalogAdminService for CatalogAdmin {
 
     #[tracing::instrument(skip(self, admin, form), fields(admin = %admin.username))]
     async fn create_configuration(&self, admin: &CurrentUser, type_id: i64, form: ConfigurationForm) -> Result<Configuration, AppError> {
+        must_be_admin(admin)?;
         let workspace_type = workspace_types::find(&self.db, type_id)
             .await
             .map_err(database_error)?

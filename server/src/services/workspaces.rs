@@ -79,7 +79,8 @@ impl WorkspaceService for Workspaces {
         if !user.may_enter_team(team) {
             return Err(AppError::Forbidden);
         }
-        if !(8..=200).contains(&key.len()) {
+        let key_ok = (8..=200).contains(&key.len()) && key.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+        if !key_ok {
             return Err(AppError::BadRequest("The launch form is out of date; reload the page and try again.".into()));
         }
         let owner = user.username.as_str();
@@ -119,7 +120,9 @@ impl WorkspaceService for Workspaces {
 
     async fn workspace(&self, user: &CurrentUser, id: &str) -> Result<WorkspaceView, AppError> {
         let view = workspaces::view(&self.db, id).await.map_err(database_error)?.ok_or_else(|| AppError::NotFound("This workspace".into()))?;
-        if view.owner != user.username.as_str() && !user.is_admin() {
+        // The owner, while still on the team; or an admin.
+        let owner = view.owner == user.username.as_str() && user.may_enter_team(&view.team);
+        if !owner && !user.is_admin() {
             return Err(AppError::Forbidden);
         }
         Ok(view)
@@ -172,7 +175,7 @@ impl WorkspaceService for Workspaces {
         }
         let team = teams::find(&self.db, &view.team).await.map_err(database_error)?.ok_or(AppError::Internal)?;
         // The owner's name, even when an admin clicks: the session is the workspace's user.
-        let session = format!("atrium-{}", view.owner);
+        let session = crate::aws::provisioning::role_session_name(&view.owner);
         let minted = match (outputs.get("NotebookInstanceName"), outputs.get("DomainId"), outputs.get("UserProfileName")) {
             (Some(notebook), _, _) => self.presigner.notebook_url(&team.role_arn, &session, notebook).await,
             (None, Some(domain), Some(profile)) => self.presigner.studio_url(&team.role_arn, &session, domain, profile).await,

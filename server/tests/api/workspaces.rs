@@ -371,3 +371,43 @@ async fn a_launch_from_a_profile_uses_its_parameter_values_checked_against_the_t
     let (status, _) = launch("no-such-profile".into(), "ada-ghost", "key-profiled-03").await;
     assert_eq!(status, 404);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_job_that_breaks_off_waits_instead_of_holding_up_the_queue(db: PgPool) {
+    let app = spawn_app(db).await;
+    let configuration = app.configuration_for_genomics("Linux workstation (EC2)", "v1", "Standard").await;
+    app.sign_in("ada", PASSWORD).await;
+    let (_, id) = app.launch("genomics", configuration, "ada-broken", "key-broken-0001").await;
+    let id = id.as_str().expect("id").to_owned();
+    // Provisioning without a record: the worker cannot go on with this one.
+    sqlx::query("UPDATE workspaces SET state = 'provisioning', record_id = NULL WHERE id = $1").bind(&id).execute(&app.db).await.expect("broken");
+    let worker = app.worker();
+    assert_eq!(worker.run_next_job().await.expect("runs"), atrium::worker::Tick::Ran);
+    let (attempts, waiting): (i32, bool) = sqlx::query_as("SELECT attempts, run_after > now() FROM jobs")
+        .fetch_one(&app.db)
+        .await
+        .expect("the job is kept");
+    assert_eq!((attempts, waiting), (1, true), "counted and put back for later");
+    assert_eq!(worker.run_next_job().await.expect("runs"), atrium::worker::Tick::Idle, "not claimed again at once");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_owner_who_left_the_team_no_longer_reaches_the_workspace(db: PgPool) {
+    let app = spawn_app(db).await;
+    let configuration = app.configuration_for_genomics("Linux workstation (EC2)", "v1", "Standard").await;
+    app.sign_in("ada", PASSWORD).await;
+    let (_, id) = app.launch("genomics", configuration, "ada-left", "key-left-00001").await;
+    let id = id.as_str().expect("id").to_owned();
+    app.cognito()
+        .admin_remove_user_from_group()
+        .user_pool_id(&app.identity.user_pool_id)
+        .username("ada")
+        .group_name("team-genomics")
+        .send()
+        .await
+        .expect("ada leaves genomics");
+    app.post_form("/auth/sign-out", &[]).await;
+    app.sign_in("ada", PASSWORD).await;
+    let (status, _) = app.get_text(&format!("/workspaces/{id}")).await;
+    assert_eq!(status, 403);
+}
