@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use std::time::Duration;
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
 #[serde(tag = "fault", rename_all = "snake_case")]
 pub enum Fault {
     /// Answer ThrottlingException.
@@ -17,7 +17,7 @@ pub enum Fault {
     FailProvisioning { message: String },
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 pub struct FaultRule {
     /// An operation name such as `ProvisionProduct`, or `*`.
     pub operation: String,
@@ -44,6 +44,11 @@ pub struct Faults {
 impl Faults {
     pub fn add(&mut self, rule: FaultRule) {
         self.rules.push(rule);
+    }
+
+    /// The rules not used up yet.
+    pub fn pending(&self) -> Vec<FaultRule> {
+        self.rules.clone()
     }
 
     pub fn clear(&mut self) {

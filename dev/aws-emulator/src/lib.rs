@@ -57,7 +57,7 @@ impl Emulator {
     pub fn router(self) -> Router {
         Router::new()
             .route("/", post(dispatch))
-            .route("/_emulator/faults", post(add_fault).delete(clear_faults))
+            .route("/_emulator/faults", post(add_fault).get(pending_faults).delete(clear_faults))
             .route("/templates/{name}", get(template))
             .route("/sagemaker/presigned", get(presigned_landing))
             .route("/healthz", get(|| async { "ok" }))
@@ -105,6 +105,10 @@ async fn dispatch(State(emulator): State<Emulator>, headers: HeaderMap, body: By
 async fn add_fault(State(emulator): State<Emulator>, Json(rule): Json<FaultRule>) -> StatusCode {
     emulator.faults().add(rule);
     StatusCode::NO_CONTENT
+}
+
+async fn pending_faults(State(emulator): State<Emulator>) -> Json<Vec<FaultRule>> {
+    Json(emulator.faults().pending())
 }
 
 async fn clear_faults(State(emulator): State<Emulator>) -> StatusCode {

@@ -130,6 +130,12 @@ where
     ProvisionError::Rejected(message.unwrap_or_else(|| format!("{code}: {error}")))
 }
 
+fn record_id_of(record: Option<aws_sdk_servicecatalog::types::RecordDetail>, operation: &str) -> Result<String, ProvisionError> {
+    record
+        .and_then(|r| r.record_id)
+        .ok_or_else(|| ProvisionError::Retryable(anyhow::anyhow!("{operation} returned no record")))
+}
+
 /// The HTTP status of a raw response, whatever the SDK's response type.
 pub trait HasStatus {
     fn status_code(&self) -> u16;
@@ -193,7 +199,7 @@ impl Provisioner for ServiceCatalogProvisioner {
             .and_then(|a| a.id())
             .ok_or_else(|| ProvisionError::Rejected(format!("This workspace type has no {action} action")))?
             .to_owned();
-        client
+        let record = client
             .execute_provisioned_product_service_action()
             .provisioned_product_id(provisioned_product_id)
             .service_action_id(action_id)
@@ -201,24 +207,22 @@ impl Provisioner for ServiceCatalogProvisioner {
             .send()
             .await
             .map_err(classify)?
-            .record_detail
-            .and_then(|r| r.record_id)
-            .ok_or_else(|| ProvisionError::Retryable(anyhow::anyhow!("the action returned no record")))
+            .record_detail;
+        record_id_of(record, "ExecuteProvisionedProductServiceAction")
     }
 
     #[tracing::instrument(skip(self, actor))]
     async fn terminate(&self, actor: &Actor<'_>, provisioned_product_id: &str, token: &str) -> Result<String, ProvisionError> {
         let client = self.in_team_account(actor.role_arn, actor.session_name).await?;
-        client
+        let record = client
             .terminate_provisioned_product()
             .provisioned_product_id(provisioned_product_id)
             .terminate_token(token)
             .send()
             .await
             .map_err(classify)?
-            .record_detail
-            .and_then(|r| r.record_id)
-            .ok_or_else(|| ProvisionError::Retryable(anyhow::anyhow!("TerminateProvisionedProduct returned no record")))
+            .record_detail;
+        record_id_of(record, "TerminateProvisionedProduct")
     }
 
     #[tracing::instrument(skip(self, actor))]

@@ -411,3 +411,54 @@ async fn an_owner_who_left_the_team_no_longer_reaches_the_workspace(db: PgPool) 
     let (status, _) = app.get_text(&format!("/workspaces/{id}")).await;
     assert_eq!(status, 403);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_worker_process_killed_mid_provisioning_is_resumed_and_provisions_once(db: PgPool) {
+    let app = spawn_app(db).await;
+    let configuration = app.configuration_for_genomics("Linux workstation (EC2)", "v1", "Standard").await;
+    app.sign_in("ada", PASSWORD).await;
+    let name = format!("ada-killed-{}", std::process::id());
+    // ProvisionProduct for this workspace hangs for a while: the worker is killed in the middle.
+    app.emulator_fault(serde_json::json!({ "operation": "ProvisionProduct", "fault": "slow", "millis": 4000, "body_contains": name })).await;
+    let (_, id) = app.launch("genomics", configuration, &name, "key-killed-0001").await;
+    let id = id.as_str().expect("id").to_owned();
+
+    let options = app.db.connect_options();
+    let database_url = format!(
+        "postgres://{}@{}:{}/{}",
+        options.get_username(),
+        options.get_host(),
+        options.get_port(),
+        options.get_database().expect("a database")
+    );
+    let mut worker = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .arg("worker")
+        .env("DATABASE_URL", database_url)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the worker process starts");
+    // Wait until the request has reached AWS (the fault is taken), then kill the process.
+    let emulator = std::env::var("AWS_ENDPOINT_URL_SERVICE_CATALOG").expect("emulator");
+    let mut reached = false;
+    for _ in 0..100 {
+        let pending: Vec<serde_json::Value> = reqwest::get(format!("{emulator}/_emulator/faults")).await.expect("sent").json().await.expect("json");
+        if !pending.iter().any(|rule| rule["body_contains"] == name.as_str()) {
+            reached = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    worker.kill().expect("killed");
+    worker.wait().expect("reaped");
+    assert!(reached, "the worker process called ProvisionProduct before it was killed");
+    let state: String = sqlx::query_scalar("SELECT state FROM workspaces WHERE id = $1").bind(&id).fetch_one(&app.db).await.expect("state");
+    assert_eq!(state, "requested", "the killed worker's claim rolled back");
+
+    // A new worker takes the job up; Service Catalog gets the same token and answers with the
+    // record of the first request, so nothing is provisioned twice. (A second provisioning
+    // under the same name would be refused as a duplicate and the workspace would fail.)
+    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    assert_eq!(app.work_until_settled(&app.worker(), &id).await, "available");
+    assert_eq!(states_of(&app.db, &id).await, vec!["requested", "provisioning", "available"]);
+}
