@@ -14,6 +14,7 @@ use serde_json::json;
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
+use tracing::Instrument;
 
 /// Carries a workspace through a transitional state (provisioning, stopping, starting,
 /// terminating) to the next stable one.
@@ -65,15 +66,18 @@ impl Worker {
     pub async fn run_next_job(&self) -> anyhow::Result<Tick> {
         let Some(job) = jobs::claim_next(&self.db).await? else { return Ok(Tick::Idle) };
         let span = tracing::info_span!("job", id = job.id, kind = %job.kind, attempts = job.attempts);
-        let _entered = span.enter();
         let (id, attempts) = (job.id, job.attempts);
-        let outcome = match job.kind.as_str() {
-            WORKSPACE_JOB => self.advance(job).await,
-            other => {
-                tracing::error!(kind = other, "A job of an unknown kind; parked for an hour");
-                job.retry_later(Duration::from_secs(3600), "unknown job kind").await.map_err(Into::into)
+        let outcome = async {
+            match job.kind.as_str() {
+                WORKSPACE_JOB => self.advance(job).await,
+                other => {
+                    tracing::error!(kind = other, "A job of an unknown kind; parked for an hour");
+                    job.retry_later(Duration::from_secs(3600), "unknown job kind").await.map_err(Into::into)
+                }
             }
-        };
+        }
+        .instrument(span)
+        .await;
         if let Err(error) = outcome {
             // The claim rolled back; without this the same job would come first again at once.
             let delay = backoff(attempts, Duration::from_secs(1), Duration::from_secs(300));
@@ -99,7 +103,8 @@ impl Worker {
                 tags.insert("atrium:team".into(), work.team.clone());
                 tags.insert("atrium:user".into(), work.owner.clone());
                 tags.insert("atrium:config".into(), work.configuration_name.clone());
-                let provisioned_name = format!("atrium-{}-{}", &work.id[..8.min(work.id.len())], work.name);
+                let short_id: String = work.id.chars().take(8).collect();
+                let provisioned_name = format!("atrium-{short_id}-{}", work.name);
                 let request = ProvisionRequest {
                     role_arn: &work.role_arn,
                     session_name: &session_name,
