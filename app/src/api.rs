@@ -197,3 +197,12 @@ pub async fn load_team_profiles(slug: String) -> Result<TeamProfiles, AppError> 
     }
     .await)
 }
+
+#[server(endpoint = "admin/audit")]
+pub async fn load_audit_log(filter: crate::domain::audit::AuditFilter, page: i64) -> Result<crate::domain::audit::AuditPage, AppError> {
+    with_status(async move {
+        let admin = require_admin()?;
+        services()?.audit.search(&admin, filter, page).await
+    }
+    .await)
+}

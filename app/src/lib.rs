@@ -61,6 +61,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/teams/:team/profiles") view=pages::team_profiles::TeamProfilesPage ssr=SsrMode::Async/>
                     <Route path=path!("/teams/:team/catalog") view=pages::team_catalog::TeamCatalogPage ssr=SsrMode::Async/>
                     <Route path=path!("/workspaces/:id") view=pages::workspace::WorkspacePage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/audit") view=pages::admin::audit::AuditPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/catalog") view=pages::admin::catalog::CatalogAdminPage ssr=SsrMode::Async/>
                 </Routes>
             </main>

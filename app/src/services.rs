@@ -55,6 +55,12 @@ pub trait WorkspaceService: Send + Sync {
     async fn new_launch_key(&self) -> Result<String, AppError>;
 }
 
+#[async_trait::async_trait]
+pub trait AuditService: Send + Sync {
+    /// One page (from 1) of audit rows matching the filter, newest first. Admins only.
+    async fn search(&self, admin: &CurrentUser, filter: crate::domain::audit::AuditFilter, page: i64) -> Result<crate::domain::audit::AuditPage, AppError>;
+}
+
 /// Provided once as Leptos context by the server at start-up.
 #[derive(Clone)]
 pub struct Services {
@@ -62,6 +68,7 @@ pub struct Services {
     pub password_policy: Arc<dyn PasswordPolicyService>,
     pub catalog_admin: Arc<dyn CatalogAdminService>,
     pub workspaces: Arc<dyn WorkspaceService>,
+    pub audit: Arc<dyn AuditService>,
 }
 
 /// The services from context. Missing context is a wiring bug, reported as `Internal`.

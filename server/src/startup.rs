@@ -107,6 +107,7 @@ impl Application {
                 settings.workspace_quota,
                 Arc::new(crate::aws::sagemaker::SageMakerPresigner::new(sdk.clone())),
             )),
+            audit: Arc::new(crate::services::audit::AuditLog::new(db.clone())),
         };
         if settings.run_worker {
             tokio::spawn(worker(db.clone(), sdk).run());
@@ -175,6 +176,7 @@ fn router(state: AppState, settings: &Settings, db: PgPool) -> Router {
         .route("/healthz", get(routes::health::healthz))
         .route("/events/workspaces/{id}", get(routes::events::workspace_events))
         .route("/workspaces/{id}/connect", post(routes::connect::connect))
+        .route("/admin/audit.csv", get(routes::audit_csv::audit_csv))
         .route("/api/{*fn_name}", get(server_fn_handler).post(server_fn_handler))
         .leptos_routes_with_context(
             &state,

@@ -143,6 +143,10 @@ pub struct CurrentUser {
     pub username: Username,
     pub roles: Vec<Role>,
     pub teams: Vec<TeamSlug>,
+    /// Where this request came from, for the audit log; set per request by the server, never
+    /// stored in the session or sent to the browser.
+    #[serde(default, skip_serializing)]
+    pub client_ip: Option<String>,
 }
 
 impl CurrentUser {
@@ -162,7 +166,7 @@ impl CurrentUser {
         roles.dedup();
         teams.sort();
         teams.dedup();
-        CurrentUser { username, roles, teams }
+        CurrentUser { username, roles, teams, client_ip: None }
     }
 
     pub fn has_role(&self, role: Role) -> bool {
@@ -338,6 +342,7 @@ mod tests {
     }
 }
 
+pub mod audit;
 pub mod configurations;
 pub mod parameters;
 pub mod workspace;

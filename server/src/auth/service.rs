@@ -4,6 +4,7 @@
 use super::jwks::{TokenError, TokenVerifier};
 use crate::aws::cognito::{IdentityError, IdentityProvider, SignInOutcome, Tokens};
 use crate::repo;
+use crate::repo::audit::{self, Outcome};
 use app::domain::{CurrentUser, PasswordPolicy, Username};
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::PgPool;
@@ -70,19 +71,25 @@ impl AuthService {
         let (by_name, by_address) = repo::sign_in_failures::recent(&self.db, username.as_str(), client_ip, FAILURE_WINDOW)
             .await
             .map_err(database_failure)?;
+        let attempt = |outcome: Outcome, detail: &'static str| {
+            let entry = audit::Entry::anonymous(username.as_str(), "auth.sign_in", Some(client_ip)).outcome(outcome).detail(detail);
+            async move { audit::record(&self.db, &entry).await.map_err(database_failure) }
+        };
         if by_name >= MAX_FAILURES_PER_USERNAME || by_address >= MAX_FAILURES_PER_ADDRESS {
             tracing::warn!(%client_ip, by_name, by_address, "Sign-in refused: too many failures");
+            attempt(Outcome::Refused, "too many failed sign-ins").await?;
             return Err(AuthError::TooManyAttempts);
         }
         match self.identity.sign_in(username, password).await {
             Err(IdentityError::InvalidCredentials) => {
                 repo::sign_in_failures::record(&self.db, username.as_str(), client_ip).await.map_err(database_failure)?;
+                attempt(Outcome::Failure, "credentials not accepted").await?;
                 Err(AuthError::InvalidCredentials)
             }
             Err(other) => Err(other.into()),
             Ok(outcome) => {
                 repo::sign_in_failures::clear(&self.db, username.as_str()).await.map_err(database_failure)?;
-                self.finish(outcome).await
+                self.finish(outcome, Some(client_ip)).await
             }
         }
     }
@@ -95,7 +102,7 @@ impl AuthService {
         new_password: &SecretString,
     ) -> Result<SignInResult, AuthError> {
         let outcome = self.identity.complete_new_password(username, challenge_session, new_password).await?;
-        self.finish(outcome).await
+        self.finish(outcome, None).await
     }
 
     /// The pool's password policy, cached: the page asking for it is open to anyone.
@@ -112,6 +119,13 @@ impl AuthService {
 
     /// Ends the user's sessions at the identity provider. Failure is logged, not fatal:
     /// the local session is deleted either way.
+    /// Records a sign-out in the audit log.
+    pub async fn record_sign_out(&self, user: &CurrentUser) {
+        if let Err(error) = audit::record(&self.db, &audit::Entry::by(user, "auth.sign_out")).await {
+            tracing::warn!(%error, "Failed to record a sign-out");
+        }
+    }
+
     pub async fn sign_out(&self, access_token: &str, refresh_token: Option<&str>) {
         let access = SecretString::from(access_token.to_owned());
         let refresh = refresh_token.map(|t| SecretString::from(t.to_owned()));
@@ -120,13 +134,14 @@ impl AuthService {
         }
     }
 
-    async fn finish(&self, outcome: SignInOutcome) -> Result<SignInResult, AuthError> {
+    async fn finish(&self, outcome: SignInOutcome, client_ip: Option<&str>) -> Result<SignInResult, AuthError> {
         match outcome {
             SignInOutcome::NewPasswordRequired { challenge_session } => {
                 Ok(SignInResult::NewPasswordRequired { challenge_session })
             }
             SignInOutcome::SignedIn(tokens) => {
-                let user = self.verified_user(&tokens).await?;
+                let mut user = self.verified_user(&tokens).await?;
+                user.client_ip = client_ip.map(str::to_owned);
                 self.mirror(&user).await?;
                 Ok(SignInResult::SignedIn { user, tokens })
             }
@@ -149,6 +164,7 @@ impl AuthService {
     async fn mirror(&self, user: &CurrentUser) -> Result<(), AuthError> {
         let mut tx = self.db.begin().await.map_err(database_failure)?;
         repo::users::record_sign_in(&mut tx, user).await.map_err(database_failure)?;
+        audit::record(&mut *tx, &audit::Entry::by(user, "auth.sign_in")).await.map_err(database_failure)?;
         tx.commit().await.map_err(database_failure)?;
         Ok(())
     }

@@ -1,6 +1,7 @@
 //! Postgres repositories. Functions take an executor (a pool or a transaction) so callers
 //! decide what commits together.
 
+pub mod audit;
 pub mod configurations;
 pub mod sign_in_failures;
 pub mod teams;

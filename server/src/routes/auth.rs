@@ -147,8 +147,11 @@ pub async fn new_password(State(state): State<AppState>, session: Session, Form(
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn sign_out(State(state): State<AppState>, session: Session) -> Response {
+pub async fn sign_out(State(state): State<AppState>, user: Option<axum::Extension<CurrentUser>>, session: Session) -> Response {
     let session = UserSession(session);
+    if let Some(axum::Extension(user)) = user {
+        state.auth.record_sign_out(&user).await;
+    }
     if let Ok(Some((access, refresh))) = session.tokens().await {
         state.auth.sign_out(&access, refresh.as_deref()).await;
     }

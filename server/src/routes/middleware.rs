@@ -42,7 +42,11 @@ pub async fn load_current_user(session: Session, mut request: Request, next: Nex
         let query: String = form_urlencoded::Serializer::new(String::new()).append_pair("next", wanted).finish();
         return Redirect::to(&format!("/?{query}")).into_response();
     }
-    if let Some(user) = user {
+    if let Some(mut user) = user {
+        user.client_ip = request
+            .extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip().to_string());
         request.extensions_mut().insert(user);
     }
     let mut response = next.run(request).await;

@@ -1,5 +1,6 @@
 //! The axum side: sign-in form handlers, health, and the middleware every request passes.
 
+pub mod audit_csv;
 pub mod auth;
 pub mod connect;
 pub mod error_page;

@@ -2,7 +2,7 @@ use super::database_error;
 use crate::aws::service_catalog::{CatalogError, ServiceCatalog};
 use crate::repo::configurations::{self, SaveError};
 use crate::repo::workspace_types::{self, NewWorkspaceType};
-use crate::repo::teams;
+use crate::repo::{audit, teams};
 use app::domain::configurations::{Configuration, ConfigurationDraft, ConfigurationForm, FieldError};
 use app::domain::workspace_types::{CatalogOverview, TypeStatus, WorkspaceType};
 use app::domain::CurrentUser;
@@ -56,8 +56,9 @@ impl CatalogAdminService for CatalogAdmin {
     async fn import(&self, admin: &CurrentUser, product_id: &str, version_id: &str) -> Result<WorkspaceType, AppError> {
         must_be_admin(admin)?;
         let details = self.catalog.version_details(product_id, version_id).await.map_err(catalog_error)?;
+        let mut tx = self.db.begin().await.map_err(database_error)?;
         let imported = workspace_types::import(
-            &self.db,
+            &mut *tx,
             &NewWorkspaceType {
                 product_id,
                 product_name: &details.product.name,
@@ -71,6 +72,11 @@ impl CatalogAdminService for CatalogAdmin {
         )
         .await
         .map_err(database_error)?;
+        let (object, label) = (imported.id.to_string(), format!("{} {}", imported.product_name, imported.version_name));
+        audit::record(&mut *tx, &audit::Entry::by(admin, "catalog.import").object("workspace_type", &object).detail(&label))
+            .await
+            .map_err(database_error)?;
+        tx.commit().await.map_err(database_error)?;
         tracing::info!(type_id = imported.id, "Imported a workspace type");
         Ok(imported)
     }
@@ -91,10 +97,18 @@ impl CatalogAdminService for CatalogAdmin {
                 status.as_str()
             )));
         }
-        workspace_types::change_status(&self.db, type_id, current.status, status)
+        let mut tx = self.db.begin().await.map_err(database_error)?;
+        let changed = workspace_types::change_status(&mut *tx, type_id, current.status, status)
             .await
             .map_err(database_error)?
-            .ok_or_else(|| AppError::BadRequest("Someone else changed this workspace type just now; reload and try again.".into()))
+            .ok_or_else(|| AppError::BadRequest("Someone else changed this workspace type just now; reload and try again.".into()))?;
+        let action = if status == TypeStatus::Approved { "catalog.approve" } else { "catalog.retire" };
+        let (object, label) = (type_id.to_string(), format!("{} {}", changed.product_name, changed.version_name));
+        audit::record(&mut *tx, &audit::Entry::by(admin, action).object("workspace_type", &object).detail(&label))
+            .await
+            .map_err(database_error)?;
+        tx.commit().await.map_err(database_error)?;
+        Ok(changed)
     }
 
     #[tracing::instrument(skip(self, admin, form), fields(admin = %admin.username))]
@@ -123,13 +137,19 @@ impl CatalogAdminService for CatalogAdmin {
         if !unknown.is_empty() {
             return Err(AppError::Invalid(unknown));
         }
-        let id = configurations::insert(&self.db, type_id, &draft, admin.username.as_str()).await.map_err(|error| match error {
+        let mut tx = self.db.begin().await.map_err(database_error)?;
+        let id = configurations::insert(&mut *tx, type_id, &draft, admin.username.as_str()).await.map_err(|error| match error {
             SaveError::NameTaken => AppError::Invalid(vec![FieldError {
                 field: "name".into(),
                 message: format!("A configuration named \"{}\" exists already.", draft.name),
             }]),
             SaveError::Database(e) => database_error(e),
         })?;
+        let object = id.to_string();
+        audit::record(&mut *tx, &audit::Entry::by(admin, "catalog.configure").object("configuration", &object).detail(&draft.name))
+            .await
+            .map_err(database_error)?;
+        tx.commit().await.map_err(database_error)?;
         tracing::info!(configuration_id = id, "Created a configuration");
         Ok(Configuration {
             id,

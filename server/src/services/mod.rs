@@ -1,5 +1,6 @@
 //! Implementations of the service traits the app's server functions call.
 
+pub mod audit;
 pub mod catalog;
 pub mod teams;
 pub mod workspaces;

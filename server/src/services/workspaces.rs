@@ -9,7 +9,7 @@ use app::error::AppError;
 use app::domain::configurations::Configuration;
 use app::domain::parameters::validate_parameters;
 use app::services::{TeamService, WorkspaceService};
-use crate::repo::workspace_types;
+use crate::repo::{audit, workspace_types};
 use std::collections::BTreeMap;
 use sqlx::PgPool;
 use crate::aws::provisioning::ProvisionError;
@@ -113,6 +113,9 @@ impl WorkspaceService for Workspaces {
             LaunchError::Database(e) => database_error(e),
         })?;
         crate::jobs::enqueue(&mut *tx, &workspace_job(&id, "launch"), Duration::ZERO).await.map_err(database_error)?;
+        let detail = format!("{} ({})", name.as_str(), configuration.draft.name);
+        let entry = audit::Entry::by(user, "workspace.launch").object("workspace", &id).team(team.as_str()).detail(&detail);
+        audit::record(&mut *tx, &entry).await.map_err(database_error)?;
         tx.commit().await.map_err(database_error)?;
         tracing::info!(workspace_id = %id, "Launch requested");
         Ok(id)
@@ -159,6 +162,9 @@ impl WorkspaceService for Workspaces {
         }
         let requested_at: String = sqlx::query_scalar("SELECT gen_random_uuid()::text").fetch_one(&mut *tx).await.map_err(database_error)?;
         crate::jobs::enqueue(&mut *tx, &workspace_job(id, &requested_at), Duration::ZERO).await.map_err(database_error)?;
+        let action_name = format!("workspace.{}", action.as_str());
+        let entry = audit::Entry::by(user, &action_name).object("workspace", id).team(view.team.as_str());
+        audit::record(&mut *tx, &entry).await.map_err(database_error)?;
         tx.commit().await.map_err(database_error)?;
         Ok(())
     }
