@@ -15,9 +15,14 @@ pub fn Header() -> impl IntoView {
                         match user.await {
                             Ok(Some(user)) => {
                                 let roles = user.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ");
+                                let admin = user.is_admin();
                                 view! {
                                     <div class="flex items-center gap-4 text-sm">
                                         <a href="/teams" class="text-slate-700 hover:text-indigo-700">"Teams"</a>
+                                        {admin.then(|| view! {
+                                            <a href="/admin/catalog" class="text-slate-700 hover:text-indigo-700">"Catalog"</a>
+                                            <a href="/admin/audit" class="text-slate-700 hover:text-indigo-700">"Audit log"</a>
+                                        })}
                                         <span class="text-slate-500" data-testid="signed-in-as">
                                             {user.username.to_string()} " · " {roles}
                                         </span>
