@@ -266,6 +266,11 @@ impl PasswordPolicy {
     }
 }
 
+/// An amount of cents as dollars, such as `$0.42`.
+pub fn dollars(cents: u32) -> String {
+    format!("${}.{:02}", cents / 100, cents % 100)
+}
+
 /// Where to go after signing in: only paths on this site, never another origin.
 pub fn safe_next_path(raw: Option<&str>) -> Option<String> {
     let path = raw?.trim();

@@ -51,7 +51,7 @@ fn CatalogItem(c: Configuration, team: String, launch_key: String, launch: Serve
             <h2 class="text-lg font-semibold text-indigo-700">{c.draft.name}</h2>
             <p class="text-sm text-slate-500">{c.type_label}</p>
             <p class="mt-2 text-sm text-slate-600">{c.draft.description}</p>
-            <p class="mt-3 text-sm"><span class="font-medium">{format!("${}.{:02}", cents / 100, cents % 100)}</span>" per hour, estimated"</p>
+            <p class="mt-3 text-sm"><span class="font-medium">{crate::domain::dollars(cents)}</span>" per hour, estimated"</p>
             <LaunchForm team configuration_id=c.id launch_key launch/>
         </li>
     }

@@ -95,8 +95,8 @@ fn MyWorkspaces(team: String) -> impl IntoView {
                                     <li class="flex items-center justify-between p-3 text-sm">
                                         <a class="font-medium text-indigo-700 hover:underline" href=format!("/workspaces/{}", w.id)>{w.name.clone()}</a>
                                         <span class="text-slate-600" data-testid="my-workspace">
-                                            {format!("{} ({}) · {} · {} old · ${}.{:02} so far", w.configuration_name, w.type_label, w.state.as_str(), w.age,
-                                                w.cost_so_far_cents / 100, w.cost_so_far_cents % 100)}
+                                            {format!("{} ({}) · {} · {} old · {} so far", w.configuration_name, w.type_label, w.state.as_str(), w.age,
+                                                crate::domain::dollars(w.cost_so_far_cents))}
                                         </span>
                                     </li>
                                 }).collect_view()}

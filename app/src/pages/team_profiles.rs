@@ -55,7 +55,7 @@ fn ProfileCard(p: Profile, team: String, launch_key: String, launch: ServerActio
             </div>
             <p class="mt-2 text-sm text-slate-600">{p.description}</p>
             <p class="mt-2 text-sm text-slate-500">{format!("{} · {}", p.configuration.draft.name, p.configuration.type_label)}</p>
-            <p class="mt-1 text-sm"><span class="font-medium">{format!("${}.{:02}", cents / 100, cents % 100)}</span>" per hour, estimated"</p>
+            <p class="mt-1 text-sm"><span class="font-medium">{crate::domain::dollars(cents)}</span>" per hour, estimated"</p>
             {(!p.parameters.is_empty()).then(|| view! {
                 <p class="mt-1 text-xs text-slate-500">{p.parameters.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")}</p>
             })}

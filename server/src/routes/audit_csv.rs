@@ -1,12 +1,12 @@
 //! `/admin/audit.csv`: the audit rows matching the page's filters, as CSV. Admins only.
 
-use super::error_page::error_page;
+use super::error_page::for_error;
 use crate::services::audit::AuditLog;
 use crate::startup::AppState;
 use app::domain::audit::AuditFilter;
 use app::domain::CurrentUser;
 use axum::extract::{Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 
@@ -22,10 +22,7 @@ fn field(value: &str) -> String {
 pub async fn audit_csv(State(state): State<AppState>, Extension(admin): Extension<CurrentUser>, Query(filter): Query<AuditFilter>) -> Response {
     let rows = match AuditLog::new(state.db.clone()).all(&admin, filter, MAX_ROWS).await {
         Ok(rows) => rows,
-        Err(error) => {
-            let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            return error_page(status, error.title(), &error.to_string());
-        }
+        Err(error) => return for_error(&error),
     };
     let mut csv = String::from("at_utc,actor,roles,action,object_type,object_id,team,client_ip,result,detail\n");
     for row in rows {

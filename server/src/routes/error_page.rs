@@ -18,6 +18,12 @@ pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
     (status, Html(html)).into_response()
 }
 
+/// The page for an error a service returned, with its status.
+pub fn for_error(error: &app::error::AppError) -> Response {
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    error_page(status, error.title(), &error.to_string())
+}
+
 pub fn unavailable(what: &str) -> Response {
     error_page(
         StatusCode::SERVICE_UNAVAILABLE,

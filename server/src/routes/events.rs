@@ -21,8 +21,7 @@ pub async fn workspace_events(
     let workspaces = state.services.workspaces.clone();
     // The same check as the page: owner or admin.
     if let Err(error) = workspaces.workspace(&user, &id).await {
-        let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        return (status, error.to_string()).into_response();
+        return super::error_page::for_error(&error);
     }
     let stream = futures::stream::unfold((None::<String>, true), move |(last, first)| {
         let (workspaces, user, id) = (workspaces.clone(), user.clone(), id.clone());

@@ -1,4 +1,4 @@
-use crate::helpers::{moto_sdk_config, settings_for, spawn_app, spawn_app_with, unique_pool_name, PASSWORD};
+use crate::helpers::{seeded, settings_for, spawn_app, spawn_app_with, PASSWORD};
 use atrium::startup::{database_pool, Application};
 use sqlx::PgPool;
 
@@ -26,10 +26,8 @@ async fn healthz_is_503_when_the_identity_provider_is_unreachable(db: PgPool) {
 }
 
 /// The app serving against a database that is not there: port 9 refuses connections.
-async fn app_without_database(seeded: PgPool) -> String {
-    let sdk = moto_sdk_config().await;
-    atrium::startup::migrate(&seeded).await.expect("migrations run");
-    let identity = atrium::demo::seed_into_pool(&sdk, &seeded, &unique_pool_name()).await.expect("seeded");
+async fn app_without_database(seeded_db: PgPool) -> String {
+    let (sdk, identity) = seeded(&seeded_db).await;
     let missing = database_pool("postgres://postgres@127.0.0.1:9/atrium").expect("url parses");
     let app = Application::build_with(settings_for(&identity), missing, &sdk).await.expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -67,9 +65,7 @@ async fn pages_answer_503_while_the_database_is_down_and_the_process_keeps_runni
 
 #[sqlx::test(migrations = "../migrations")]
 async fn sign_in_answers_503_when_cognito_is_unreachable(db: PgPool) {
-    let sdk = moto_sdk_config().await;
-    atrium::startup::migrate(&db).await.expect("migrations run");
-    let identity = atrium::demo::seed_into_pool(&sdk, &db, &unique_pool_name()).await.expect("seeded");
+    let (_, identity) = seeded(&db).await;
     // An endpoint set in code outranks AWS_ENDPOINT_URL; port 9 refuses connections.
     let unreachable = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url("http://127.0.0.1:9")
@@ -135,9 +131,7 @@ impl DatabaseLink {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn the_portal_recovers_by_itself_when_the_database_comes_back(db: PgPool) {
-    let sdk = moto_sdk_config().await;
-    let identity = atrium::demo::seed_into_pool(&sdk, &db, &unique_pool_name()).await.expect("seeded");
-    atrium::startup::migrate(&db).await.expect("migrations run");
+    let (sdk, identity) = seeded(&db).await;
 
     let options = db.connect_options();
     let target: std::net::SocketAddr = format!("{}:{}", options.get_host(), options.get_port())

@@ -58,10 +58,16 @@ pub async fn spawn_app(db: PgPool) -> TestApp {
     spawn_app_with(db, |_| {}).await
 }
 
-pub async fn spawn_app_with(db: PgPool, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+/// moto's SDK configuration and the demo users, groups and teams in a user pool of this test's own.
+pub async fn seeded(db: &PgPool) -> (aws_config::SdkConfig, DemoIdentity) {
     let sdk = moto_sdk_config().await;
-    atrium::startup::migrate(&db).await.expect("migrations run");
-    let identity = demo::seed_into_pool(&sdk, &db, &unique_pool_name()).await.expect("demo data seeds");
+    atrium::startup::migrate(db).await.expect("migrations run");
+    let identity = demo::seed_into_pool(&sdk, db, &unique_pool_name()).await.expect("demo data seeds");
+    (sdk, identity)
+}
+
+pub async fn spawn_app_with(db: PgPool, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let (sdk, identity) = seeded(&db).await;
     let mut settings = settings_for(&identity);
     adjust(&mut settings);
     let app = Application::build_with(settings, db.clone(), &sdk).await.expect("app builds");

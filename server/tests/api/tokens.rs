@@ -1,6 +1,6 @@
 //! ID-token verification against moto's JWKS: the real keys, real tokens.
 
-use crate::helpers::{moto_sdk_config, unique_pool_name, PASSWORD};
+use crate::helpers::PASSWORD;
 use atrium::auth::jwks::{TokenError, TokenVerifier};
 use aws_sdk_cognitoidentityprovider::{types::AuthFlowType, Client as Cognito};
 use sqlx::PgPool;
@@ -13,9 +13,7 @@ struct Pool {
 }
 
 async fn seeded_pool(db: &PgPool) -> Pool {
-    let sdk = moto_sdk_config().await;
-    atrium::startup::migrate(db).await.expect("migrations run");
-    let identity = atrium::demo::seed_into_pool(&sdk, db, &unique_pool_name()).await.expect("seeded");
+    let (sdk, identity) = crate::helpers::seeded(db).await;
     Pool {
         cognito: Cognito::new(&sdk),
         identity,
