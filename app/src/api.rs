@@ -109,11 +109,15 @@ pub async fn create_configuration(
     .await)
 }
 
-/// The team's catalog and a fresh key for its launch forms.
+/// The team's catalog, a fresh key for its launch forms, and the team's month against its
+/// budget (shown before launching).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TeamCatalog {
     pub items: Vec<Configuration>,
     pub launch_key: String,
+    pub month: crate::domain::costs::MonthBudget,
+    /// Admins may launch over budget.
+    pub may_override_budget: bool,
 }
 
 #[server(endpoint = "team_catalog")]
@@ -124,7 +128,8 @@ pub async fn load_team_catalog(slug: String) -> Result<TeamCatalog, AppError> {
         let services = services()?;
         let items = services.teams.launchable_configurations(&user, &slug).await?;
         let launch_key = services.workspaces.new_launch_key().await?;
-        Ok(TeamCatalog { items, launch_key })
+        let month = services.costs.team_month(&user, &slug).await?;
+        Ok(TeamCatalog { items, launch_key, month, may_override_budget: user.is_admin() })
     }
     .await)
 }
@@ -136,12 +141,15 @@ pub async fn launch_workspace(
     name: String,
     launch_key: String,
     #[server(default)] profile: Option<String>,
+    /// An admin's "Launch over budget" checkbox.
+    #[server(default)] override_budget: Option<String>,
 ) -> Result<String, AppError> {
     with_status(async move {
         let user = require_user()?;
         let team = crate::domain::TeamSlug::parse(&team).map_err(|_| AppError::NotFound("This team".into()))?;
         let profile = profile.filter(|p| !p.is_empty());
-        let id = services()?.workspaces.launch(&user, &team, configuration_id, &name, &launch_key, profile.as_deref()).await?;
+        let override_budget = override_budget.is_some_and(|v| !v.is_empty());
+        let id = services()?.workspaces.launch(&user, &team, configuration_id, &name, &launch_key, profile.as_deref(), override_budget).await?;
         leptos_axum::redirect(&format!("/workspaces/{id}"));
         Ok(id)
     }
@@ -203,6 +211,86 @@ pub async fn load_audit_log(filter: crate::domain::audit::AuditFilter, page: i64
     with_status(async move {
         let admin = require_admin()?;
         services()?.audit.search(&admin, filter, page).await
+    }
+    .await)
+}
+
+#[server(endpoint = "costs")]
+pub async fn load_costs(days: u32) -> Result<crate::domain::costs::CostDashboard, AppError> {
+    with_status(async move {
+        let user = require_user()?;
+        services()?.costs.dashboard(&user, days).await
+    }
+    .await)
+}
+
+#[server(endpoint = "my_spend")]
+pub async fn load_my_spend(team: String) -> Result<crate::domain::costs::MySpend, AppError> {
+    with_status(async move {
+        let user = require_user()?;
+        let team = crate::domain::TeamSlug::parse(&team).map_err(|_| AppError::NotFound("This team".into()))?;
+        services()?.costs.my_spend(&user, &team).await
+    }
+    .await)
+}
+
+#[server(endpoint = "admin/budgets")]
+pub async fn load_budgets() -> Result<Vec<crate::domain::costs::MonthBudget>, AppError> {
+    with_status(async move {
+        let admin = require_admin()?;
+        services()?.costs.budgets(&admin).await
+    }
+    .await)
+}
+
+#[server(endpoint = "admin/set_budget")]
+pub async fn set_budget(team: String, amount: String, #[server(default)] thresholds: String) -> Result<(), AppError> {
+    with_status(async move {
+        let admin = require_admin()?;
+        services()?.costs.set_budget(&admin, crate::domain::costs::BudgetForm { team, amount, thresholds }).await
+    }
+    .await)
+}
+
+#[server(endpoint = "admin/notifications")]
+pub async fn load_notification_targets() -> Result<Vec<crate::domain::notifications::NotificationTarget>, AppError> {
+    with_status(async move {
+        let admin = require_admin()?;
+        services()?.notifications.targets(&admin).await
+    }
+    .await)
+}
+
+#[server(endpoint = "admin/add_notification_target")]
+pub async fn add_notification_target(
+    name: String,
+    platform: String,
+    #[server(default)] team: String,
+    webhook_url: String,
+    #[server(default)] events: Option<BTreeMap<String, String>>,
+) -> Result<i64, AppError> {
+    with_status(async move {
+        let admin = require_admin()?;
+        let form = crate::domain::notifications::TargetForm { name, platform, team, webhook_url, events: events.unwrap_or_default() };
+        services()?.notifications.add_target(&admin, form).await
+    }
+    .await)
+}
+
+#[server(endpoint = "admin/remove_notification_target")]
+pub async fn remove_notification_target(id: i64) -> Result<(), AppError> {
+    with_status(async move {
+        let admin = require_admin()?;
+        services()?.notifications.remove_target(&admin, id).await
+    }
+    .await)
+}
+
+#[server(endpoint = "admin/test_notification_target")]
+pub async fn test_notification_target(id: i64) -> Result<String, AppError> {
+    with_status(async move {
+        let admin = require_admin()?;
+        services()?.notifications.send_test(&admin, id).await
     }
     .await)
 }

@@ -63,6 +63,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/workspaces/:id") view=pages::workspace::WorkspacePage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/audit") view=pages::admin::audit::AuditPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/catalog") view=pages::admin::catalog::CatalogAdminPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/budgets") view=pages::admin::budgets::BudgetsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/notifications") view=pages::admin::notifications::NotificationsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/costs") view=pages::costs::CostsPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

@@ -41,7 +41,10 @@ pub trait WorkspaceService: Send + Sync {
     /// Launches a configuration on a team: checks role, team, name and quota, then writes the
     /// workspace and its provisioning job together. The same key again gives the same id.
     /// `profile` names the team profile launched from, whose parameter values apply on top.
-    async fn launch(&self, user: &CurrentUser, team: &TeamSlug, configuration_id: i64, name: &str, key: &str, profile: Option<&str>) -> Result<String, AppError>;
+    /// A launch that would take the team over its monthly budget is refused, unless an admin
+    /// sets `override_budget` (audited).
+    #[allow(clippy::too_many_arguments)]
+    async fn launch(&self, user: &CurrentUser, team: &TeamSlug, configuration_id: i64, name: &str, key: &str, profile: Option<&str>, override_budget: bool) -> Result<String, AppError>;
     /// One workspace, for its owner or an admin.
     async fn workspace(&self, user: &CurrentUser, id: &str) -> Result<crate::domain::workspace::WorkspaceView, AppError>;
     /// The user's workspaces on a team (member or admin).
@@ -61,6 +64,33 @@ pub trait AuditService: Send + Sync {
     async fn search(&self, admin: &CurrentUser, filter: crate::domain::audit::AuditFilter, page: i64) -> Result<crate::domain::audit::AuditPage, AppError>;
 }
 
+#[async_trait::async_trait]
+pub trait CostService: Send + Sync {
+    /// Spend over the last `days` per team, user and workspace, against budgets. Cost viewers
+    /// and admins only.
+    async fn dashboard(&self, user: &CurrentUser, days: u32) -> Result<crate::domain::costs::CostDashboard, AppError>;
+    /// The user's own workspaces' spend on a team over the last 30 days.
+    async fn my_spend(&self, user: &CurrentUser, team: &TeamSlug) -> Result<crate::domain::costs::MySpend, AppError>;
+    /// The team's month against its budget (members and admins), shown before a launch.
+    async fn team_month(&self, user: &CurrentUser, team: &TeamSlug) -> Result<crate::domain::costs::MonthBudget, AppError>;
+    /// Every team's month and budget. Admins only.
+    async fn budgets(&self, admin: &CurrentUser) -> Result<Vec<crate::domain::costs::MonthBudget>, AppError>;
+    /// Sets a team's monthly budget and alert thresholds. Admins only; audited.
+    async fn set_budget(&self, admin: &CurrentUser, form: crate::domain::costs::BudgetForm) -> Result<(), AppError>;
+}
+
+#[async_trait::async_trait]
+pub trait NotificationService: Send + Sync {
+    /// Every notification target. Admins only.
+    async fn targets(&self, admin: &CurrentUser) -> Result<Vec<crate::domain::notifications::NotificationTarget>, AppError>;
+    /// Registers a webhook: its URL goes to SSM as a SecureString. Audited.
+    async fn add_target(&self, admin: &CurrentUser, form: crate::domain::notifications::TargetForm) -> Result<i64, AppError>;
+    /// Removes a target and its secret. Audited.
+    async fn remove_target(&self, admin: &CurrentUser, id: i64) -> Result<(), AppError>;
+    /// Posts a test message now and says how it went.
+    async fn send_test(&self, admin: &CurrentUser, id: i64) -> Result<String, AppError>;
+}
+
 /// Provided once as Leptos context by the server at start-up.
 #[derive(Clone)]
 pub struct Services {
@@ -69,6 +99,8 @@ pub struct Services {
     pub catalog_admin: Arc<dyn CatalogAdminService>,
     pub workspaces: Arc<dyn WorkspaceService>,
     pub audit: Arc<dyn AuditService>,
+    pub costs: Arc<dyn CostService>,
+    pub notifications: Arc<dyn NotificationService>,
 }
 
 /// The services from context. Missing context is a wiring bug, reported as `Internal`.

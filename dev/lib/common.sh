@@ -168,6 +168,8 @@ seed_demo() {
   export $out
   export ATRIUM_COGNITO_JWKS_URL="$AWS_ENDPOINT_URL/$ATRIUM_COGNITO_USER_POOL_ID/.well-known/jwks.json"
   export ATRIUM_SECURE_COOKIES=false
+  # Webhook receivers on this machine (plain http on 127.0.0.1) are fine locally.
+  export ATRIUM_ALLOW_LOCAL_WEBHOOKS=true
   # "Connect" may lead to the local emulator's presigned-URL page.
   export ATRIUM_CONNECT_ORIGINS="https: http://127.0.0.1:*"
   export LEPTOS_SITE_ROOT="$ROOT/target/site" LEPTOS_OUTPUT_NAME=atrium LEPTOS_SITE_PKG_DIR=pkg

@@ -37,6 +37,11 @@ pub struct Settings {
     #[arg(long, env = "ATRIUM_WORKSPACE_QUOTA", default_value_t = 3)]
     pub workspace_quota: i64,
 
+    /// Accept plain-HTTP webhook URLs on this machine (127.0.0.1, localhost): local development
+    /// and tests only. Otherwise webhooks must be https.
+    #[arg(long, env = "ATRIUM_ALLOW_LOCAL_WEBHOOKS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub allow_local_webhooks: bool,
+
     /// Seconds of inactivity after which a session ends.
     #[arg(long, env = "ATRIUM_SESSION_IDLE_SECONDS", default_value_t = 8 * 3600)]
     pub session_idle_seconds: i64,

@@ -455,3 +455,102 @@ fn profiles_of(team: &str) -> Vec<(&'static str, serde_json::Value)> {
         _ => vec![("workstation", workstation), ("spark", spark), ("quick-look", quick)],
     }
 }
+
+/// Demo workspaces: (owner, owner's groups, team, configuration, name). Launched through the
+/// same service a researcher uses; the worker then provisions them.
+pub const WORKSPACES: [(&str, &[&str], &str, &str, &str); 4] = [
+    ("ada", &["role-researcher", "team-genomics", "team-climate"], "genomics", "Standard workstation", "variant-calling"),
+    ("ada", &["role-researcher", "team-genomics", "team-climate"], "climate", "Notebook", "ocean-notebook"),
+    ("alan", &["role-researcher", "team-physics"], "physics", "Standard workstation", "event-display"),
+    ("gus", &["role-guest", "team-genomics"], "genomics", "Small workstation", "gus-explore"),
+];
+
+/// A demo workspace, for the cost data that names it.
+pub struct DemoWorkspace {
+    pub team: String,
+    pub id: String,
+    pub owner: String,
+    pub hourly_cents: u32,
+}
+
+/// Launches the demo workspaces (again: the same ones, by their launch keys).
+pub async fn seed_workspaces(sdk: &aws_config::SdkConfig, db: &PgPool) -> anyhow::Result<Vec<DemoWorkspace>> {
+    use crate::services::{teams::Teams, workspaces::Workspaces};
+    use app::services::WorkspaceService;
+    use std::sync::Arc;
+
+    let teams = Arc::new(Teams::new(db.clone(), Arc::new(crate::aws::ssm::SsmParameterStore::new(sdk))));
+    let presigner = Arc::new(crate::aws::sagemaker::SageMakerPresigner::new(sdk.clone()));
+    let service = Workspaces::new(db.clone(), teams, 100, presigner);
+    let configurations = crate::repo::configurations::list(db).await?;
+    let mut launched = Vec::new();
+    for (owner, groups, team, configuration, name) in WORKSPACES {
+        let user = app::domain::CurrentUser::from_groups(app::domain::Username::parse(owner)?, groups.iter().copied());
+        let mut tx = db.begin().await?;
+        crate::repo::users::record_sign_in(&mut tx, &user).await?;
+        tx.commit().await?;
+        let configuration = configurations.iter().find(|c| c.draft.name == configuration).with_context(|| format!("{configuration} is not configured"))?;
+        let team_slug = TeamSlug::parse(team)?;
+        let key = format!("demo-{team}-{name}");
+        let id = service
+            .launch(&user, &team_slug, configuration.id, name, &key, None, false)
+            .await
+            .map_err(|e| anyhow::anyhow!("Failed to launch the demo workspace {name}: {e}"))?;
+        launched.push(DemoWorkspace { team: team.into(), id, owner: owner.into(), hourly_cents: configuration.draft.estimated_hourly_cost_cents });
+    }
+    Ok(launched)
+}
+
+/// Days of demo costs: the dashboard's default range and the month before it.
+pub const COST_DAYS: i64 = 60;
+
+/// Gives moto's Cost Explorer 60 days of plausible daily costs per team account, through
+/// moto's own API (it serves GetCostAndUsage only with configured results): each demo
+/// workspace at about its hourly estimate, busier on weekdays, plus untagged shared spend.
+pub async fn seed_costs(moto_endpoint: &str, workspaces: &[DemoWorkspace], today: time::Date) -> anyhow::Result<()> {
+    let http = reqwest::Client::new();
+    for team in &TEAMS {
+        let mut results = Vec::new();
+        for back in (0..COST_DAYS).rev() {
+            let day = today - time::Duration::days(back);
+            let weekday = day.weekday().number_from_monday() <= 5;
+            let mut groups = Vec::new();
+            for (i, workspace) in workspaces.iter().enumerate().filter(|(_, w)| w.team == team.slug) {
+                // A repeatable wobble between 60 % and 100 % of a full day's estimate.
+                let wobble = 60 + (day.ordinal() as usize * 37 + i * 11) % 41;
+                let load = if weekday { wobble } else { wobble / 3 };
+                let amount = f64::from(workspace.hourly_cents) * 24.0 * load as f64 / 100.0 / 100.0;
+                groups.push(cost_group(&workspace.id, &workspace.owner, amount));
+            }
+            groups.push(cost_group("", "", 1.25 + f64::from(day.day() % 5) * 0.1));
+            results.push(json!({
+                "TimePeriod": { "Start": day.to_string(), "End": (day + time::Duration::days(1)).to_string() },
+                "Total": {},
+                "Groups": groups,
+                "Estimated": back < 2,
+            }));
+        }
+        let body = json!({
+            "account_id": team.account_id,
+            "results": [{ "ResultsByTime": results, "GroupDefinitions": [
+                { "Type": "TAG", "Key": crate::aws::cost_explorer::WORKSPACE_TAG },
+                { "Type": "TAG", "Key": crate::aws::cost_explorer::USER_TAG }
+            ], "DimensionValueAttributes": [] }],
+        });
+        let response = http
+            .post(format!("{}/moto-api/static/ce/cost-and-usage-results", moto_endpoint.trim_end_matches('/')))
+            .json(&body)
+            .send()
+            .await
+            .context("Failed to reach moto to seed the demo costs")?;
+        anyhow::ensure!(response.status().is_success(), "moto refused the demo costs: HTTP {}", response.status());
+    }
+    Ok(())
+}
+
+fn cost_group(workspace: &str, user: &str, dollars: f64) -> serde_json::Value {
+    json!({
+        "Keys": [format!("{}${workspace}", crate::aws::cost_explorer::WORKSPACE_TAG), format!("{}${user}", crate::aws::cost_explorer::USER_TAG)],
+        "Metrics": { "UnblendedCost": { "Amount": format!("{dollars:.4}"), "Unit": "USD" } },
+    })
+}

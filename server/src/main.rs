@@ -44,6 +44,12 @@ async fn main() -> anyhow::Result<()> {
             if let Some(url) = args.catalog_templates_url {
                 atrium::demo::seed_catalog(&sdk, &url).await.context("Failed to seed the demo catalog")?;
                 atrium::demo::seed_configurations(&sdk, &db).await.context("Failed to seed the demo configurations")?;
+                let workspaces = atrium::demo::seed_workspaces(&sdk, &db).await.context("Failed to launch the demo workspaces")?;
+                // Only an emulator takes configured costs; real Cost Explorer has real ones.
+                if let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL") {
+                    let today = atrium::services::costs::today();
+                    atrium::demo::seed_costs(&endpoint, &workspaces, today).await.context("Failed to seed the demo costs")?;
+                }
             }
             println!("ATRIUM_COGNITO_USER_POOL_ID={}", identity.user_pool_id);
             println!("ATRIUM_COGNITO_CLIENT_ID={}", identity.client_id);

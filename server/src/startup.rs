@@ -108,6 +108,12 @@ impl Application {
                 Arc::new(crate::aws::sagemaker::SageMakerPresigner::new(sdk.clone())),
             )),
             audit: Arc::new(crate::services::audit::AuditLog::new(db.clone())),
+            costs: Arc::new(crate::services::costs::Costs::new(db.clone())),
+            notifications: Arc::new(crate::services::notifications::NotificationAdmin::new(
+                db.clone(),
+                webhooks(sdk),
+                settings.allow_local_webhooks,
+            )),
         };
         if settings.run_worker {
             tokio::spawn(worker(db.clone(), sdk).run());
@@ -147,10 +153,21 @@ impl Application {
     }
 }
 
-/// The worker against the real AWS clients (provisioning through the team's role).
+/// The worker against the real AWS clients (provisioning and costs through the team's role).
 pub fn worker(db: PgPool, sdk: &aws_config::SdkConfig) -> crate::worker::Worker {
     let provisioner = crate::aws::provisioning::ServiceCatalogProvisioner::new(sdk.clone());
-    crate::worker::Worker::new(db, Arc::new(provisioner))
+    worker_with(db, sdk, Arc::new(provisioner))
+}
+
+/// The worker with a provisioner of the caller's (tests wrap the real one).
+pub fn worker_with(db: PgPool, sdk: &aws_config::SdkConfig, provisioner: Arc<dyn crate::aws::provisioning::Provisioner>) -> crate::worker::Worker {
+    let costs = crate::aws::cost_explorer::CostExplorer::new(sdk.clone());
+    crate::worker::Worker::new(db, provisioner, Arc::new(costs), webhooks(sdk))
+}
+
+/// Webhook delivery, with URLs read from SSM SecureStrings.
+pub fn webhooks(sdk: &aws_config::SdkConfig) -> crate::notifications::Webhooks {
+    crate::notifications::Webhooks::new(Arc::new(SsmParameterStore::new(sdk)))
 }
 
 async fn server_fn_handler(State(state): State<AppState>, request: Request) -> impl IntoResponse {
@@ -177,6 +194,7 @@ fn router(state: AppState, settings: &Settings, db: PgPool) -> Router {
         .route("/events/workspaces/{id}", get(routes::events::workspace_events))
         .route("/workspaces/{id}/connect", post(routes::connect::connect))
         .route("/admin/audit.csv", get(routes::audit_csv::audit_csv))
+        .route("/costs.csv", get(routes::costs_csv::costs_csv))
         .route("/api/{*fn_name}", get(server_fn_handler).post(server_fn_handler))
         .leptos_routes_with_context(
             &state,

@@ -6,9 +6,14 @@
 //! called with the workspace id as the provision token, a job re-run after a crash gets the
 //! same record back: a workspace is never provisioned twice.
 
+use crate::aws::cost_explorer::CostSource;
 use crate::aws::provisioning::{role_session_name, Actor, ProvisionError, ProvisionRequest, Provisioner, RecordState};
 use crate::jobs::{self, backoff, ClaimedJob, NewJob};
-use crate::repo::workspaces::{self, Changes, TransitionError};
+use crate::notifications::{self, Delivery, Notice, Webhooks, NOTIFICATION_JOB};
+use crate::repo::notification_targets;
+use crate::repo::workspaces::{self, Changes, TransitionError, WorkContext};
+use crate::services::costs::{self as cost_service, SyncError};
+use app::domain::notifications::NotificationEvent;
 use app::domain::workspace::{WorkspaceEvent, WorkspaceState};
 use serde_json::json;
 use sqlx::PgPool;
@@ -19,6 +24,19 @@ use tracing::Instrument;
 /// Carries a workspace through a transitional state (provisioning, stopping, starting,
 /// terminating) to the next stable one.
 pub const WORKSPACE_JOB: &str = "workspace";
+
+/// Syncs every team's costs from Cost Explorer, then reschedules itself.
+pub const COST_SYNC_JOB: &str = "cost-sync";
+/// Checks each team's forecast against its budget's thresholds.
+pub const BUDGET_CHECK_JOB: &str = "budget-check";
+/// How often costs are synced; Cost Explorer updates a few times a day and bills each call.
+const COST_SYNC_EVERY: Duration = Duration::from_secs(8 * 3600);
+/// Deliveries of one message before its target is marked dead.
+const MAX_DELIVERY_ATTEMPTS: i32 = 6;
+
+pub fn budget_check_job() -> NewJob {
+    NewJob { kind: BUDGET_CHECK_JOB, payload: json!({}) }
+}
 
 /// Retries of one step (throttling, 5xx…) before the workspace is given up as failed.
 const MAX_ATTEMPTS: i32 = 12;
@@ -35,6 +53,8 @@ pub fn workspace_job(workspace_id: &str, requested_at: &str) -> NewJob {
 pub struct Worker {
     db: PgPool,
     provisioner: Arc<dyn Provisioner>,
+    costs: Arc<dyn CostSource>,
+    webhooks: Webhooks,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -44,12 +64,16 @@ pub enum Tick {
 }
 
 impl Worker {
-    pub fn new(db: PgPool, provisioner: Arc<dyn Provisioner>) -> Self {
-        Worker { db, provisioner }
+    pub fn new(db: PgPool, provisioner: Arc<dyn Provisioner>, costs: Arc<dyn CostSource>, webhooks: Webhooks) -> Self {
+        Worker { db, provisioner, costs, webhooks }
     }
 
     /// Runs until the process ends, polling for due jobs.
     pub async fn run(self) {
+        // The cost sync keeps itself going; this starts it the first time.
+        if let Err(error) = jobs::ensure_one(&self.db, &NewJob { kind: COST_SYNC_JOB, payload: json!({}) }).await {
+            tracing::warn!(%error, "Could not schedule the cost sync");
+        }
         loop {
             match self.run_next_job().await {
                 Ok(Tick::Ran) => continue,
@@ -70,6 +94,9 @@ impl Worker {
         let outcome = async {
             match job.kind.as_str() {
                 WORKSPACE_JOB => self.advance(job).await,
+                COST_SYNC_JOB => self.sync_costs(job).await,
+                BUDGET_CHECK_JOB => self.check_budgets(job).await,
+                NOTIFICATION_JOB => self.deliver(job).await,
                 other => {
                     tracing::error!(kind = other, "A job of an unknown kind; parked for an hour");
                     job.retry_later(Duration::from_secs(3600), "unknown job kind").await.map_err(Into::into)
@@ -127,7 +154,7 @@ impl Worker {
                         let payload = job.payload.clone();
                         job.reschedule(Duration::from_secs(1), payload).await?;
                     }
-                    Err(error) => self.failed_or_retry(job, &id, work.state, error).await?,
+                    Err(error) => self.failed_or_retry(job, &work, error).await?,
                 }
             }
             WorkspaceState::Provisioning => {
@@ -168,7 +195,7 @@ impl Worker {
                         payload["record_id"] = json!(record_id);
                         job.reschedule(Duration::from_secs(1), payload).await?;
                     }
-                    Err(error) => self.failed_or_retry(job, &id, work.state, error).await?,
+                    Err(error) => self.failed_or_retry(job, &work, error).await?,
                 }
             }
             // Nothing left to do: another run got there first.
@@ -191,7 +218,7 @@ impl Worker {
             Ok(RecordState::InProgress) => {
                 let polls = job.payload["polls"].as_i64().unwrap_or(0) + 1;
                 if polls > MAX_POLLS {
-                    return self.fail(job, &work.id, work.state, "AWS did not finish within an hour; ask an administrator to look at it.").await;
+                    return self.fail(job, work, "AWS did not finish within an hour; ask an administrator to look at it.").await;
                 }
                 let delay = Duration::from_millis(500) + backoff(polls.min(5) as i32, Duration::from_millis(250), Duration::from_secs(5));
                 let mut payload = job.payload.clone();
@@ -203,51 +230,150 @@ impl Worker {
                 let changes = Changes { message: Some(message), outputs: outputs.as_ref(), ..Changes::default() };
                 self.settle(job, work, done, changes).await?;
             }
-            Ok(RecordState::Failed { message }) => self.fail(job, &work.id, work.state, &message).await?,
-            Err(error) => self.failed_or_retry(job, &work.id, work.state, error).await?,
+            Ok(RecordState::Failed { message }) => self.fail(job, work, &message).await?,
+            Err(error) => self.failed_or_retry(job, work, error).await?,
         }
         Ok(())
     }
 
-    async fn settle(&self, mut job: ClaimedJob, work: &workspaces::WorkContext, event: WorkspaceEvent, changes: Changes<'_>) -> anyhow::Result<()> {
-        moved(workspaces::transition(job.transaction(), &work.id, work.state, event, changes).await)?;
+    async fn settle(&self, mut job: ClaimedJob, work: &WorkContext, event: WorkspaceEvent, changes: Changes<'_>) -> anyhow::Result<()> {
+        let moved_to = moved(workspaces::transition(job.transaction(), &work.id, work.state, event, changes).await)?;
+        let announced = match moved_to {
+            Some(WorkspaceState::Available) if work.state == WorkspaceState::Provisioning => {
+                Some((NotificationEvent::WorkspaceAvailable, format!("{}'s workspace {} is ready", work.owner, work.name)))
+            }
+            Some(WorkspaceState::Terminated) => Some((NotificationEvent::WorkspaceTerminated, format!("{}'s workspace {} was terminated", work.owner, work.name))),
+            _ => None,
+        };
+        if let Some((event, title)) = announced {
+            let text = format!("{} ({}) on team {}.", work.name, work.configuration_name, work.team);
+            notifications::publish(&mut **job.transaction(), &Notice { event, team: Some(work.team.clone()), title, text }).await?;
+        }
         job.complete().await?;
         Ok(())
     }
 
-    async fn failed_or_retry(&self, job: ClaimedJob, id: &str, state: WorkspaceState, error: ProvisionError) -> anyhow::Result<()> {
+    async fn failed_or_retry(&self, job: ClaimedJob, work: &WorkContext, error: ProvisionError) -> anyhow::Result<()> {
         match error {
             ProvisionError::Retryable(cause) if job.attempts + 1 >= MAX_ATTEMPTS => {
-                self.fail(job, id, state, &format!("AWS kept failing; giving up: {cause:#}")).await?;
+                self.fail(job, work, &format!("AWS kept failing; giving up: {cause:#}")).await?;
             }
             ProvisionError::Retryable(cause) => {
                 let delay = backoff(job.attempts, Duration::from_millis(500), Duration::from_secs(60));
                 tracing::warn!(error = ?cause, ?delay, "AWS is busy; retrying");
                 job.retry_later(delay, &format!("{cause:#}")).await?;
             }
-            ProvisionError::Rejected(message) => self.fail(job, id, state, &message).await?,
+            ProvisionError::Rejected(message) => self.fail(job, work, &message).await?,
         }
         Ok(())
     }
 
-    async fn fail(&self, mut job: ClaimedJob, id: &str, state: WorkspaceState, message: &str) -> anyhow::Result<()> {
+    async fn fail(&self, mut job: ClaimedJob, work: &WorkContext, message: &str) -> anyhow::Result<()> {
         tracing::info!(%message, "AWS refused");
         // A stop or start that did not happen leaves the workspace (and its costs) as it was.
-        let event = match state {
+        let event = match work.state {
             WorkspaceState::Stopping | WorkspaceState::Starting => WorkspaceEvent::ActionFailed,
             _ => WorkspaceEvent::Failed,
         };
         let changes = Changes { failure_message: Some(message), ..Changes::default() };
-        moved(workspaces::transition(job.transaction(), id, state, event, changes).await)?;
+        let moved_to = moved(workspaces::transition(job.transaction(), &work.id, work.state, event, changes).await)?;
+        if moved_to == Some(WorkspaceState::Failed) {
+            let notice = Notice {
+                event: NotificationEvent::WorkspaceFailed,
+                team: Some(work.team.clone()),
+                title: format!("{}'s workspace {} failed", work.owner, work.name),
+                text: format!("{} ({}) on team {}: {message}", work.name, work.configuration_name, work.team),
+            };
+            notifications::publish(&mut **job.transaction(), &notice).await?;
+        }
         job.complete().await?;
+        Ok(())
+    }
+
+    /// Syncs costs, queues a budget check, and comes back in `COST_SYNC_EVERY`.
+    async fn sync_costs(&self, mut job: ClaimedJob) -> anyhow::Result<()> {
+        match cost_service::sync_costs(&self.db, self.costs.as_ref(), cost_service::today()).await {
+            Ok(stored) => {
+                tracing::info!(stored, "Costs synced");
+                jobs::enqueue(&mut **job.transaction(), &budget_check_job(), Duration::ZERO).await?;
+                let payload = job.payload.clone();
+                job.reschedule(COST_SYNC_EVERY, payload).await?;
+            }
+            Err(SyncError::Aws(team, ProvisionError::Retryable(cause))) if job.attempts + 1 < MAX_ATTEMPTS => {
+                let delay = backoff(job.attempts, Duration::from_secs(5), Duration::from_secs(1800));
+                tracing::warn!(%team, error = ?cause, ?delay, "Cost Explorer is busy; retrying the sync");
+                job.retry_later(delay, &format!("{team}: {cause:#}")).await?;
+            }
+            Err(SyncError::Aws(team, error)) => {
+                // A team whose account refuses us must not stop the others for ever: try again next round.
+                tracing::error!(%team, %error, "The cost sync failed");
+                let payload = job.payload.clone();
+                job.reschedule(COST_SYNC_EVERY, payload).await?;
+            }
+            Err(SyncError::Database(error)) => return Err(error.into()),
+        }
+        Ok(())
+    }
+
+    async fn check_budgets(&self, job: ClaimedJob) -> anyhow::Result<()> {
+        let alerts = cost_service::check_budgets(&self.db, cost_service::today()).await?;
+        if !alerts.is_empty() {
+            tracing::info!(?alerts, "Budget thresholds crossed");
+        }
+        job.complete().await?;
+        Ok(())
+    }
+
+    /// Posts one notice to one target; retries with backoff, and marks a target dead when it
+    /// is gone or keeps failing.
+    async fn deliver(&self, mut job: ClaimedJob) -> anyhow::Result<()> {
+        let target_id = job.payload["target_id"].as_i64();
+        let notice: Option<Notice> = serde_json::from_value(job.payload["notice"].clone()).ok();
+        let (Some(target_id), Some(notice)) = (target_id, notice) else {
+            tracing::error!("A notification job without a target or notice; dropped");
+            return Ok(job.complete().await?);
+        };
+        let Some(target) = notification_targets::find(&mut **job.transaction(), target_id).await? else {
+            return Ok(job.complete().await?); // removed since
+        };
+        if target.target.status == "dead" {
+            return Ok(job.complete().await?);
+        }
+        match self.webhooks.deliver(&target, &notice).await {
+            Delivery::Delivered => {
+                if target.target.last_error.is_some() {
+                    notification_targets::record_delivery(&mut **job.transaction(), target_id, None, false).await?;
+                }
+                job.complete().await?;
+            }
+            Delivery::Retry(reason) if job.attempts + 1 < MAX_DELIVERY_ATTEMPTS => {
+                let delay = backoff(job.attempts + 1, Duration::from_secs(2), Duration::from_secs(900));
+                tracing::warn!(%reason, ?delay, "A notification was not delivered; retrying");
+                notification_targets::record_delivery(&mut **job.transaction(), target_id, Some(&reason), false).await?;
+                job.retry_later(delay, &reason).await?;
+            }
+            Delivery::Retry(reason) => {
+                let reason = format!("Gave up after {MAX_DELIVERY_ATTEMPTS} attempts: {reason}");
+                tracing::warn!(%reason, "A notification target is marked dead");
+                notification_targets::record_delivery(&mut **job.transaction(), target_id, Some(&reason), true).await?;
+                job.complete().await?;
+            }
+            Delivery::Refused { reason, dead } => {
+                tracing::warn!(%reason, dead, "A notification was refused");
+                notification_targets::record_delivery(&mut **job.transaction(), target_id, Some(&reason), dead).await?;
+                job.complete().await?;
+            }
+        }
         Ok(())
     }
 }
 
-/// A workspace that moved under us is not an error worth retrying; anything else is.
-fn moved(result: Result<WorkspaceState, TransitionError>) -> anyhow::Result<()> {
+/// Where the workspace went; None when it had moved under us already, which is not an error
+/// worth retrying. Anything else is.
+fn moved(result: Result<WorkspaceState, TransitionError>) -> anyhow::Result<Option<WorkspaceState>> {
     match result {
-        Ok(_) | Err(TransitionError::Moved(_)) => Ok(()),
+        Ok(state) => Ok(Some(state)),
+        Err(TransitionError::Moved(_)) => Ok(None),
         Err(other) => Err(other.into()),
     }
 }

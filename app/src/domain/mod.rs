@@ -349,6 +349,8 @@ mod tests {
 
 pub mod audit;
 pub mod configurations;
+pub mod costs;
+pub mod notifications;
 pub mod parameters;
 pub mod workspace;
 pub mod workspace_types;

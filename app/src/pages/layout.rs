@@ -16,11 +16,15 @@ pub fn Header() -> impl IntoView {
                             Ok(Some(user)) => {
                                 let roles = user.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ");
                                 let admin = user.is_admin();
+                                let costs = admin || user.has_role(crate::domain::Role::CostViewer);
                                 view! {
                                     <div class="flex items-center gap-4 text-sm">
                                         <a href="/teams" class="text-slate-700 hover:text-indigo-700">"Teams"</a>
+                                        {costs.then(|| view! { <a href="/costs" class="text-slate-700 hover:text-indigo-700">"Costs"</a> })}
                                         {admin.then(|| view! {
                                             <a href="/admin/catalog" class="text-slate-700 hover:text-indigo-700">"Catalog"</a>
+                                            <a href="/admin/budgets" class="text-slate-700 hover:text-indigo-700">"Budgets"</a>
+                                            <a href="/admin/notifications" class="text-slate-700 hover:text-indigo-700">"Notifications"</a>
                                             <a href="/admin/audit" class="text-slate-700 hover:text-indigo-700">"Audit log"</a>
                                         })}
                                         <span class="text-slate-500" data-testid="signed-in-as">

@@ -1,4 +1,5 @@
 pub mod admin;
+pub mod costs;
 pub mod errors;
 pub mod landing;
 pub mod layout;

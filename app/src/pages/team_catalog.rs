@@ -1,5 +1,6 @@
 use crate::api::{load_team_catalog, LaunchWorkspace};
 use crate::domain::configurations::Configuration;
+use crate::domain::costs::{money, monthly_estimate, MonthBudget};
 use crate::pages::errors::ErrorPanel;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -30,9 +31,11 @@ pub fn TeamCatalogPage() -> impl IntoView {
                     }.into_any(),
                     Ok(catalog) => {
                         let key = catalog.launch_key;
+                        let may_override = catalog.may_override_budget && catalog.month.budget_cents.is_some();
                         view! {
+                            <TeamBudget month=catalog.month/>
                             <ul class="mt-6 grid gap-4 sm:grid-cols-2" data-testid="team-catalog">
-                                {catalog.items.into_iter().map(|c| view! { <CatalogItem c team=team() launch_key=key.clone() launch/> }).collect_view()}
+                                {catalog.items.into_iter().map(|c| view! { <CatalogItem c team=team() launch_key=key.clone() launch may_override/> }).collect_view()}
                             </ul>
                         }.into_any()
                     }
@@ -43,16 +46,38 @@ pub fn TeamCatalogPage() -> impl IntoView {
     }
 }
 
+/// The team's month before a launch: spent, forecast, and what is left of the budget.
 #[component]
-fn CatalogItem(c: Configuration, team: String, launch_key: String, launch: ServerAction<LaunchWorkspace>) -> impl IntoView {
+pub fn TeamBudget(month: MonthBudget) -> impl IntoView {
+    let summary = match (month.budget_cents, month.remaining_cents()) {
+        (Some(budget), Some(remaining)) if remaining < 0 => format!(
+            "{} is forecast to spend {} of its {} budget for {}: {} over.",
+            month.team_name, money(month.forecast_cents), money(budget), month.month, money(-remaining)
+        ),
+        (Some(budget), Some(remaining)) => format!(
+            "{} has {} left of its {} budget for {} (spent {}, forecast {}).",
+            month.team_name, money(remaining), money(budget), month.month, money(month.spent_cents), money(month.forecast_cents)
+        ),
+        _ => format!("{} has no budget set; it has spent {} in {}.", month.team_name, money(month.spent_cents), month.month),
+    };
+    view! {
+        <p class="mt-4 rounded border border-slate-200 bg-white p-3 text-sm text-slate-700" data-testid="team-budget">{summary}</p>
+    }
+}
+
+#[component]
+fn CatalogItem(c: Configuration, team: String, launch_key: String, launch: ServerAction<LaunchWorkspace>, may_override: bool) -> impl IntoView {
     let cents = c.draft.estimated_hourly_cost_cents;
     view! {
         <li class="rounded-lg border border-slate-200 bg-white p-5 shadow-sm" data-testid="catalog-item">
             <h2 class="text-lg font-semibold text-indigo-700">{c.draft.name}</h2>
             <p class="text-sm text-slate-500">{c.type_label}</p>
             <p class="mt-2 text-sm text-slate-600">{c.draft.description}</p>
-            <p class="mt-3 text-sm"><span class="font-medium">{crate::domain::dollars(cents)}</span>" per hour, estimated"</p>
-            <LaunchForm team configuration_id=c.id launch_key launch/>
+            <p class="mt-3 text-sm" data-testid="cost-estimate">
+                <span class="font-medium">{crate::domain::dollars(cents)}</span>" per hour, about "
+                <span class="font-medium">{money(monthly_estimate(cents))}</span>" a month, estimated"
+            </p>
+            <LaunchForm team configuration_id=c.id launch_key launch may_override/>
         </li>
     }
 }
@@ -68,6 +93,9 @@ pub fn LaunchForm(
     /// The profile launched from, if any.
     #[prop(optional)]
     profile: Option<String>,
+    /// Offer admins "Launch over budget" (audited).
+    #[prop(optional)]
+    may_override: bool,
 ) -> impl IntoView {
     let pending = launch.pending();
     let key = match &profile {
@@ -85,6 +113,11 @@ pub fn LaunchForm(
                     title="3 to 40 lower-case letters, digits and dashes, starting with a letter"
                     class="mt-1 w-full rounded border border-slate-300 px-2 py-1"/>
             </label>
+            {may_override.then(|| view! {
+                <label class="mt-2 flex items-center gap-2 text-sm text-slate-600">
+                    <input type="checkbox" name="override_budget" value="on"/>"Launch over budget (recorded in the audit log)"
+                </label>
+            })}
             <button type="submit" disabled=move || pending.get()
                 class="mt-3 rounded bg-indigo-700 px-4 py-2 text-sm font-medium text-white hover:bg-indigo-800 disabled:opacity-60">
                 {move || if pending.get() { "Launching…" } else { "Launch" }}

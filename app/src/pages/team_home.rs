@@ -1,4 +1,5 @@
-use crate::api::{load_my_workspaces, load_team_home};
+use crate::api::{load_my_spend, load_my_workspaces, load_team_home};
+use crate::domain::costs::money;
 use crate::domain::TeamHome;
 use crate::pages::errors::ErrorPanel;
 use leptos::prelude::*;
@@ -16,7 +17,10 @@ pub fn TeamHomePage() -> impl IntoView {
         <Suspense fallback=|| view! { <p>"Loading the team…"</p> }>
             {move || Suspend::new(async move {
                 match home.await {
-                    Ok(home) => view! { <TeamHomeView home/><MyWorkspaces team=params.read().get("team").unwrap_or_default()/> }.into_any(),
+                    Ok(home) => {
+                        let team = params.read().get("team").unwrap_or_default();
+                        view! { <TeamHomeView home/><MyWorkspaces team=team.clone()/><MySpendPanel team/> }.into_any()
+                    }
                     Err(error) => view! { <ErrorPanel error/> }.into_any(),
                 }
             })}
@@ -95,10 +99,37 @@ fn MyWorkspaces(team: String) -> impl IntoView {
                                     <li class="flex items-center justify-between p-3 text-sm">
                                         <a class="font-medium text-indigo-700 hover:underline" href=format!("/workspaces/{}", w.id)>{w.name.clone()}</a>
                                         <span class="text-slate-600" data-testid="my-workspace">
-                                            {format!("{} ({}) · {} · {} old · {} so far", w.configuration_name, w.type_label, w.state.as_str(), w.age,
+                                            {format!("{} ({}) · {} · {} old · about {} so far at the estimate", w.configuration_name, w.type_label, w.state.as_str(), w.age,
                                                 crate::domain::dollars(w.cost_so_far_cents))}
                                         </span>
                                     </li>
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Err(error) => view! { <p class="mt-2 text-red-700">{error.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+/// What the user's own workspaces on this team actually cost over 30 days (Cost Explorer).
+#[component]
+fn MySpendPanel(team: String) -> impl IntoView {
+    let spend = Resource::new(move || team.clone(), load_my_spend);
+    view! {
+        <section class="mt-8" data-testid="my-spend">
+            <h2 class="text-lg font-semibold">"My spend, last 30 days"</h2>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match spend.await {
+                        Ok(spend) if spend.workspaces.is_empty() => view! { <p class="mt-2 text-slate-600">"No spend recorded for your workspaces yet."</p> }.into_any(),
+                        Ok(spend) => view! {
+                            <p class="mt-2 text-sm text-slate-600">"In all: "<span class="font-semibold text-slate-900">{money(spend.total_cents)}</span></p>
+                            <ul class="mt-2 divide-y divide-slate-200 rounded-lg border border-slate-200 bg-white text-sm">
+                                {spend.workspaces.into_iter().map(|w| view! {
+                                    <li class="flex justify-between p-3"><span>{w.name}</span><span class="tabular-nums">{money(w.total_cents)}</span></li>
                                 }).collect_view()}
                             </ul>
                         }.into_any(),

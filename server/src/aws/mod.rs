@@ -2,6 +2,7 @@
 //! holding its SDK-backed implementation.
 
 pub mod cognito;
+pub mod cost_explorer;
 pub mod provisioning;
 pub mod sagemaker;
 pub mod service_catalog;

@@ -59,3 +59,60 @@ impl ParameterStore for SsmParameterStore {
         Ok(found)
     }
 }
+
+/// Secrets kept as SSM SecureString parameters (webhook URLs).
+#[async_trait::async_trait]
+pub trait SecretStore: Send + Sync {
+    async fn put_secret(&self, name: &str, value: &str) -> Result<(), ParameterStoreError>;
+    /// The decrypted value; None when there is no such parameter.
+    async fn secret(&self, name: &str) -> Result<Option<String>, ParameterStoreError>;
+    /// Deletes the parameter; one already gone is fine.
+    async fn delete_secret(&self, name: &str) -> Result<(), ParameterStoreError>;
+}
+
+fn ssm_error<E, R>(operation: &'static str, error: aws_sdk_ssm::error::SdkError<E, R>) -> ParameterStoreError
+where
+    E: std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    if is_unreachable(&error) {
+        ParameterStoreError::Unavailable(anyhow::Error::new(error).context(operation))
+    } else {
+        ParameterStoreError::Unexpected(anyhow::Error::new(error).context(operation))
+    }
+}
+
+#[async_trait::async_trait]
+impl SecretStore for SsmParameterStore {
+    #[tracing::instrument(skip(self, value))]
+    async fn put_secret(&self, name: &str, value: &str) -> Result<(), ParameterStoreError> {
+        self.client
+            .put_parameter()
+            .name(name)
+            .value(value)
+            .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+            .overwrite(true)
+            .send()
+            .await
+            .map_err(|e| ssm_error("PutParameter failed", e))?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn secret(&self, name: &str) -> Result<Option<String>, ParameterStoreError> {
+        match self.client.get_parameter().name(name).with_decryption(true).send().await {
+            Ok(found) => Ok(found.parameter.and_then(|p| p.value)),
+            Err(error) if error.as_service_error().is_some_and(|e| e.is_parameter_not_found()) => Ok(None),
+            Err(error) => Err(ssm_error("GetParameter failed", error)),
+        }
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn delete_secret(&self, name: &str) -> Result<(), ParameterStoreError> {
+        match self.client.delete_parameter().name(name).send().await {
+            Ok(_) => Ok(()),
+            Err(error) if error.as_service_error().is_some_and(|e| e.is_parameter_not_found()) => Ok(()),
+            Err(error) => Err(ssm_error("DeleteParameter failed", error)),
+        }
+    }
+}

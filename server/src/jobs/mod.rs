@@ -26,6 +26,16 @@ pub async fn enqueue(db: impl PgExecutor<'_>, job: &NewJob, delay: Duration) -> 
     .await
 }
 
+/// Adds a job of this kind unless one is queued already (for jobs that reschedule themselves).
+pub async fn ensure_one(db: impl PgExecutor<'_>, job: &NewJob) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO jobs (kind, payload) SELECT $1, $2 WHERE NOT EXISTS (SELECT 1 FROM jobs WHERE kind = $1)")
+        .bind(job.kind)
+        .bind(&job.payload)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
 /// A job this worker holds. Finish it with `complete`, `retry_later` or `reschedule`;
 /// dropping it unfinished rolls the claim back, as a crash would.
 pub struct ClaimedJob {

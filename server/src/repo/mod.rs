@@ -3,6 +3,8 @@
 
 pub mod audit;
 pub mod configurations;
+pub mod costs;
+pub mod notification_targets;
 pub mod sign_in_failures;
 pub mod teams;
 pub mod users;

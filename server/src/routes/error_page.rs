@@ -5,6 +5,8 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
 pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
+    // Messages may quote what the user sent: escaped, never markup.
+    let (title, message) = (escape(title), escape(message));
     let html = format!(
         r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title} · Atrium</title><link rel="stylesheet" href="/pkg/atrium.css"></head>
@@ -30,4 +32,8 @@ pub fn unavailable(what: &str) -> Response {
         "Temporarily unavailable",
         &format!("{what} is unavailable right now. Atrium keeps trying; please try again in a minute."),
     )
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }

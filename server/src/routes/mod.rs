@@ -3,6 +3,7 @@
 pub mod audit_csv;
 pub mod auth;
 pub mod connect;
+pub mod costs_csv;
 pub mod error_page;
 pub mod events;
 pub mod health;

@@ -10,6 +10,8 @@ use app::error::AppError;
 use app::services::CatalogAdminService;
 use sqlx::PgPool;
 use std::sync::Arc;
+use crate::notifications::Notice;
+use app::domain::notifications::NotificationEvent;
 
 pub struct CatalogAdmin {
     db: PgPool,
@@ -107,6 +109,17 @@ impl CatalogAdminService for CatalogAdmin {
         audit::record(&mut *tx, &audit::Entry::by(admin, action).object("workspace_type", &object).detail(&label))
             .await
             .map_err(database_error)?;
+        let (event, verb) = match status {
+            TypeStatus::Approved => (NotificationEvent::CatalogApproved, "approved"),
+            _ => (NotificationEvent::CatalogRetired, "retired"),
+        };
+        let notice = Notice {
+            event,
+            team: None,
+            title: format!("{label} was {verb}"),
+            text: format!("{} {verb} {label} in the Atrium catalog.", admin.username),
+        };
+        crate::notifications::publish(&mut *tx, &notice).await.map_err(database_error)?;
         tx.commit().await.map_err(database_error)?;
         Ok(changed)
     }

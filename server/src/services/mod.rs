@@ -2,6 +2,8 @@
 
 pub mod audit;
 pub mod catalog;
+pub mod costs;
+pub mod notifications;
 pub mod teams;
 pub mod workspaces;
 

@@ -16,6 +16,9 @@ use crate::aws::provisioning::ProvisionError;
 use crate::aws::sagemaker::Presigner;
 use std::sync::Arc;
 use std::time::Duration;
+use crate::notifications::{self, Notice};
+use crate::services::costs;
+use app::domain::notifications::NotificationEvent;
 
 pub struct Workspaces {
     db: PgPool,
@@ -67,6 +70,35 @@ impl Workspaces {
     }
 }
 
+impl Workspaces {
+    /// Refuses a launch that would take the team over its monthly budget, unless an admin
+    /// chose to override it; then the reason to record in the audit log.
+    async fn check_budget(
+        &self,
+        user: &CurrentUser,
+        team: &teams::Team,
+        configuration: &Configuration,
+        name: &str,
+        override_budget: bool,
+    ) -> Result<Option<String>, AppError> {
+        let today = costs::today();
+        let month = costs::month_budget(&self.db, team, today).await.map_err(database_error)?;
+        let extra = costs::cost_to_month_end(configuration.draft.estimated_hourly_cost_cents, today);
+        if !month.would_exceed(extra) {
+            return Ok(None);
+        }
+        let message = costs::over_budget_message(&month, extra);
+        if override_budget && user.is_admin() {
+            return Ok(Some(message));
+        }
+        let detail = format!("{name} ({}): {message}", configuration.draft.name);
+        let entry = audit::Entry::by(user, "workspace.launch").team(team.slug.as_str()).outcome(audit::Outcome::Refused).detail(&detail);
+        audit::record(&self.db, &entry).await.map_err(database_error)?;
+        let hint = if user.is_admin() { " As an administrator you may tick \"Launch over budget\" to launch anyway." } else { "" };
+        Err(AppError::BadRequest(format!("{message}{hint}")))
+    }
+}
+
 fn invalid(field: &str, message: impl Into<String>) -> AppError {
     AppError::Invalid(vec![FieldError { field: field.into(), message: message.into() }])
 }
@@ -74,8 +106,8 @@ fn invalid(field: &str, message: impl Into<String>) -> AppError {
 #[async_trait::async_trait]
 impl WorkspaceService for Workspaces {
     #[tracing::instrument(skip(self, user, key), fields(username = %user.username, %team))]
-    async fn launch(&self, user: &CurrentUser, team: &TeamSlug, configuration_id: i64, name: &str, key: &str, profile: Option<&str>) -> Result<String, AppError> {
-        teams::find(&self.db, team).await.map_err(database_error)?.ok_or_else(|| AppError::NotFound(format!("The team \"{team}\"")))?;
+    async fn launch(&self, user: &CurrentUser, team: &TeamSlug, configuration_id: i64, name: &str, key: &str, profile: Option<&str>, override_budget: bool) -> Result<String, AppError> {
+        let team_row = teams::find(&self.db, team).await.map_err(database_error)?.ok_or_else(|| AppError::NotFound(format!("The team \"{team}\"")))?;
         if !user.may_enter_team(team) {
             return Err(AppError::Forbidden);
         }
@@ -94,6 +126,7 @@ impl WorkspaceService for Workspaces {
             return Err(AppError::Forbidden);
         };
         let parameter_values = self.parameter_values(user, team, &configuration, profile).await?;
+        let budget_override = self.check_budget(user, &team_row, &configuration, name.as_str(), override_budget).await?;
 
         let mut tx = self.db.begin().await.map_err(database_error)?;
         workspaces::lock_owner(&mut tx, owner).await.map_err(database_error)?;
@@ -116,6 +149,17 @@ impl WorkspaceService for Workspaces {
         let detail = format!("{} ({})", name.as_str(), configuration.draft.name);
         let entry = audit::Entry::by(user, "workspace.launch").object("workspace", &id).team(team.as_str()).detail(&detail);
         audit::record(&mut *tx, &entry).await.map_err(database_error)?;
+        if let Some(reason) = &budget_override {
+            let entry = audit::Entry::by(user, "workspace.launch.budget_override").object("workspace", &id).team(team.as_str()).detail(reason);
+            audit::record(&mut *tx, &entry).await.map_err(database_error)?;
+        }
+        let notice = Notice {
+            event: NotificationEvent::WorkspaceLaunched,
+            team: Some(team.as_str().to_owned()),
+            title: format!("{} launched {}", user.username, name.as_str()),
+            text: format!("{} ({}) on team {}.", name.as_str(), configuration.draft.name, team_row.name),
+        };
+        notifications::publish(&mut *tx, &notice).await.map_err(database_error)?;
         tx.commit().await.map_err(database_error)?;
         tracing::info!(workspace_id = %id, "Launch requested");
         Ok(id)

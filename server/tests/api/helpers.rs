@@ -50,6 +50,7 @@ pub fn settings_for(identity: &DemoIdentity) -> Settings {
         run_worker: false,
         connect_origins: "https:".into(),
         workspace_quota: 3,
+        allow_local_webhooks: true,
     }
 }
 

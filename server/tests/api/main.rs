@@ -5,9 +5,11 @@
 mod audit;
 mod auth;
 mod catalog;
+mod costs;
 mod health;
 mod helpers;
 mod jobs;
+mod notifications;
 mod repositories;
 mod teams;
 mod tokens;

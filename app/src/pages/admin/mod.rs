@@ -1,2 +1,4 @@
 pub mod audit;
+pub mod budgets;
 pub mod catalog;
+pub mod notifications;

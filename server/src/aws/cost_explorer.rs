@@ -1,0 +1,123 @@
+//! Daily spend per workspace from Cost Explorer, in a team's own account: GetCostAndUsage,
+//! DAILY, UnblendedCost, grouped by the cost-allocation tags `atrium:workspace` and
+//! `atrium:user` that every launch puts on its resources.
+
+use super::provisioning::{classify, team_account, ProvisionError};
+use aws_sdk_costexplorer::types::{DateInterval, Granularity, GroupDefinition, GroupDefinitionType};
+
+pub const WORKSPACE_TAG: &str = "atrium:workspace";
+pub const USER_TAG: &str = "atrium:user";
+const METRIC: &str = "UnblendedCost";
+
+/// One day's spend of one workspace (or of untagged resources: empty ids).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DailyCost {
+    pub day: time::Date,
+    pub workspace_id: String,
+    pub username: String,
+    /// Millionths of a dollar.
+    pub amount_micros: i64,
+}
+
+#[async_trait::async_trait]
+pub trait CostSource: Send + Sync {
+    /// Spend per day in `[start, end)`, in the account whose role is `role_arn`.
+    async fn daily_costs(&self, role_arn: &str, start: time::Date, end: time::Date) -> Result<Vec<DailyCost>, ProvisionError>;
+}
+
+pub struct CostExplorer {
+    base: aws_config::SdkConfig,
+}
+
+impl CostExplorer {
+    pub fn new(base: aws_config::SdkConfig) -> Self {
+        CostExplorer { base }
+    }
+}
+
+const DAY: &[time::format_description::FormatItem<'static>] = time::macros::format_description!("[year]-[month]-[day]");
+
+#[async_trait::async_trait]
+impl CostSource for CostExplorer {
+    #[tracing::instrument(skip(self))]
+    async fn daily_costs(&self, role_arn: &str, start: time::Date, end: time::Date) -> Result<Vec<DailyCost>, ProvisionError> {
+        let client = aws_sdk_costexplorer::Client::new(&team_account(&self.base, role_arn, "atrium-cost-sync").await?);
+        let format = |date: time::Date| date.format(DAY).map_err(|e| ProvisionError::Rejected(e.to_string()));
+        let period = DateInterval::builder()
+            .start(format(start)?)
+            .end(format(end)?)
+            .build()
+            .map_err(|e| ProvisionError::Rejected(e.to_string()))?;
+        let by_tag = |key: &str| GroupDefinition::builder().r#type(GroupDefinitionType::Tag).key(key).build();
+        let mut costs = Vec::new();
+        let mut page_token: Option<String> = None;
+        loop {
+            let page = client
+                .get_cost_and_usage()
+                .time_period(period.clone())
+                .granularity(Granularity::Daily)
+                .metrics(METRIC)
+                .group_by(by_tag(WORKSPACE_TAG))
+                .group_by(by_tag(USER_TAG))
+                .set_next_page_token(page_token.take())
+                .send()
+                .await
+                .map_err(classify)?;
+            for result in page.results_by_time() {
+                let Some(day) = result.time_period().and_then(|p| time::Date::parse(p.start(), DAY).ok()) else {
+                    tracing::warn!("Cost Explorer returned a result without a readable day; skipped");
+                    continue;
+                };
+                for group in result.groups() {
+                    let amount = group.metrics().and_then(|m| m.get(METRIC)).and_then(|m| m.amount()).unwrap_or("0");
+                    let Some(amount_micros) = micros(amount) else {
+                        tracing::warn!(amount, "Cost Explorer returned an amount that is not a number; skipped");
+                        continue;
+                    };
+                    costs.push(DailyCost {
+                        day,
+                        workspace_id: tag_value(group.keys(), WORKSPACE_TAG),
+                        username: tag_value(group.keys(), USER_TAG),
+                        amount_micros,
+                    });
+                }
+            }
+            match page.next_page_token {
+                Some(token) if !token.is_empty() => page_token = Some(token),
+                _ => break,
+            }
+        }
+        Ok(costs)
+    }
+}
+
+/// A tag group key is `tag$value` (`tag$` when untagged).
+fn tag_value(keys: &[String], tag: &str) -> String {
+    let prefix = format!("{tag}$");
+    keys.iter().find_map(|k| k.strip_prefix(&prefix)).unwrap_or_default().to_owned()
+}
+
+fn micros(amount: &str) -> Option<i64> {
+    let dollars: f64 = amount.trim().parse().ok()?;
+    dollars.is_finite().then(|| (dollars * 1_000_000.0).round() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_keys_give_the_tag_values() {
+        let keys = vec!["atrium:workspace$ws-1".to_owned(), "atrium:user$".to_owned()];
+        assert_eq!(tag_value(&keys, WORKSPACE_TAG), "ws-1");
+        assert_eq!(tag_value(&keys, USER_TAG), "");
+    }
+
+    #[test]
+    fn amounts_become_micro_dollars() {
+        assert_eq!(micros("0.0101516483"), Some(10_152));
+        assert_eq!(micros("12"), Some(12_000_000));
+        assert_eq!(micros("NaN"), None);
+        assert_eq!(micros("lots"), None);
+    }
+}

@@ -1,0 +1,178 @@
+//! Synced daily costs, team budgets and the alerts sent for them.
+
+use crate::aws::cost_explorer::DailyCost;
+use sqlx::{PgExecutor, Postgres, Row, Transaction};
+
+/// Replaces the team's costs for every day in `[start, end)` with `costs`: a day synced again
+/// is replaced, never added to.
+pub async fn replace_days(
+    tx: &mut Transaction<'_, Postgres>,
+    team: &str,
+    start: time::Date,
+    end: time::Date,
+    costs: &[DailyCost],
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM daily_costs WHERE team_slug = $1 AND day >= $2 AND day < $3")
+        .bind(team)
+        .bind(start)
+        .bind(end)
+        .execute(&mut **tx)
+        .await?;
+    // Cost Explorer can split one (day, workspace, user) over pages; the sum is the day's.
+    let days: Vec<time::Date> = costs.iter().map(|c| c.day).collect();
+    let workspaces: Vec<&str> = costs.iter().map(|c| c.workspace_id.as_str()).collect();
+    let users: Vec<&str> = costs.iter().map(|c| c.username.as_str()).collect();
+    let amounts: Vec<i64> = costs.iter().map(|c| c.amount_micros).collect();
+    sqlx::query(
+        "INSERT INTO daily_costs (team_slug, day, workspace_id, username, amount_micros) \
+         SELECT $1, day, workspace_id, username, sum(amount) FROM unnest($2::date[], $3::text[], $4::text[], $5::bigint[]) \
+           AS c(day, workspace_id, username, amount) \
+         WHERE day >= $6 AND day < $7 GROUP BY day, workspace_id, username",
+    )
+    .bind(team)
+    .bind(&days)
+    .bind(&workspaces)
+    .bind(&users)
+    .bind(&amounts)
+    .bind(start)
+    .bind(end)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// One synced row, with the workspace's name and owner when the portal knows it.
+#[derive(Debug, Clone)]
+pub struct CostRow {
+    pub team: String,
+    pub day: time::Date,
+    pub workspace_id: String,
+    pub workspace_name: Option<String>,
+    pub username: String,
+    pub amount_micros: i64,
+}
+
+/// Every synced row from `first` to `last` (inclusive), optionally only one team's and one
+/// user's.
+pub async fn rows(
+    db: impl PgExecutor<'_>,
+    first: time::Date,
+    last: time::Date,
+    team: Option<&str>,
+    username: Option<&str>,
+) -> Result<Vec<CostRow>, sqlx::Error> {
+    sqlx::query(
+        "SELECT c.team_slug, c.day, c.workspace_id, w.name AS workspace_name, \
+                CASE WHEN c.username = '' THEN COALESCE(w.owner, '') ELSE c.username END AS username, c.amount_micros \
+         FROM daily_costs c LEFT JOIN workspaces w ON w.id = c.workspace_id \
+         WHERE c.day BETWEEN $1 AND $2 AND ($3::text IS NULL OR c.team_slug = $3) \
+           AND ($4::text IS NULL OR c.username = $4 OR (c.username = '' AND w.owner = $4)) \
+         ORDER BY c.day",
+    )
+    .bind(first)
+    .bind(last)
+    .bind(team)
+    .bind(username)
+    .fetch_all(db)
+    .await?
+    .iter()
+    .map(|row| {
+        Ok(CostRow {
+            team: row.try_get("team_slug")?,
+            day: row.try_get("day")?,
+            workspace_id: row.try_get("workspace_id")?,
+            workspace_name: row.try_get("workspace_name")?,
+            username: row.try_get("username")?,
+            amount_micros: row.try_get("amount_micros")?,
+        })
+    })
+    .collect()
+}
+
+pub async fn last_synced_at(db: impl PgExecutor<'_>) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT to_char(max(synced_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC' FROM daily_costs")
+        .fetch_one(db)
+        .await
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Budget {
+    pub amount_cents: i64,
+    pub thresholds: Vec<u32>,
+}
+
+pub async fn budget(db: impl PgExecutor<'_>, team: &str) -> Result<Option<Budget>, sqlx::Error> {
+    sqlx::query("SELECT amount_cents, thresholds FROM team_budgets WHERE team_slug = $1")
+        .bind(team)
+        .fetch_optional(db)
+        .await?
+        .map(|row| budget_from(&row))
+        .transpose()
+}
+
+fn budget_from(row: &sqlx::postgres::PgRow) -> Result<Budget, sqlx::Error> {
+    let thresholds: Vec<i32> = row.try_get("thresholds")?;
+    Ok(Budget { amount_cents: row.try_get("amount_cents")?, thresholds: thresholds.into_iter().filter_map(|t| u32::try_from(t).ok()).collect() })
+}
+
+pub async fn set_budget(db: impl PgExecutor<'_>, team: &str, budget: &Budget, by: &str) -> Result<(), sqlx::Error> {
+    let thresholds: Vec<i32> = budget.thresholds.iter().filter_map(|t| i32::try_from(*t).ok()).collect();
+    sqlx::query(
+        "INSERT INTO team_budgets (team_slug, amount_cents, thresholds, updated_by) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (team_slug) DO UPDATE SET amount_cents = EXCLUDED.amount_cents, thresholds = EXCLUDED.thresholds, \
+         updated_by = EXCLUDED.updated_by, updated_at = now()",
+    )
+    .bind(team)
+    .bind(budget.amount_cents)
+    .bind(&thresholds)
+    .bind(by)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Records that `threshold` was crossed this month; false when it already was (no new alert).
+pub async fn record_alert(
+    db: impl PgExecutor<'_>,
+    team: &str,
+    month: time::Date,
+    threshold: u32,
+    figures: (i64, i64, i64),
+) -> Result<bool, sqlx::Error> {
+    let (spent, forecast, budget) = figures;
+    let inserted = sqlx::query(
+        "INSERT INTO budget_alerts (team_slug, month, threshold, spent_cents, forecast_cents, budget_cents) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+    )
+    .bind(team)
+    .bind(month)
+    .bind(i32::try_from(threshold).unwrap_or(i32::MAX))
+    .bind(spent)
+    .bind(forecast)
+    .bind(budget)
+    .execute(db)
+    .await?;
+    Ok(inserted.rows_affected() == 1)
+}
+
+pub async fn alerts_since(db: impl PgExecutor<'_>, month: time::Date) -> Result<Vec<app::domain::costs::BudgetAlert>, sqlx::Error> {
+    sqlx::query(
+        "SELECT team_slug, threshold, forecast_cents, budget_cents, to_char(alerted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS at \
+         FROM budget_alerts WHERE month >= $1 ORDER BY alerted_at DESC",
+    )
+    .bind(month)
+    .fetch_all(db)
+    .await?
+    .iter()
+    .map(|row| {
+        let threshold: i32 = row.try_get("threshold")?;
+        Ok(app::domain::costs::BudgetAlert {
+            team: row.try_get("team_slug")?,
+            threshold: u32::try_from(threshold).unwrap_or_default(),
+            forecast_cents: row.try_get("forecast_cents")?,
+            budget_cents: row.try_get("budget_cents")?,
+            at: row.try_get("at")?,
+        })
+    })
+    .collect()
+}

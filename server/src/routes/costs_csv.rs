@@ -1,0 +1,28 @@
+//! `/costs.csv?days=N`: exactly the figures `/costs` shows for that range, as CSV.
+//! Cost viewers and admins.
+
+use super::error_page::for_error;
+use crate::startup::AppState;
+use app::domain::costs::parse_range;
+use app::domain::CurrentUser;
+use app::error::AppError;
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+use std::collections::HashMap;
+
+pub async fn costs_csv(State(state): State<AppState>, user: Option<Extension<CurrentUser>>, Query(query): Query<HashMap<String, String>>) -> Response {
+    let Some(Extension(user)) = user else { return for_error(&AppError::NotSignedIn) };
+    let days = match parse_range(query.get("days").map(String::as_str)) {
+        Ok(days) => days,
+        Err(message) => return for_error(&AppError::BadRequest(message)),
+    };
+    match state.services.costs.dashboard(&user, days).await {
+        Ok(dashboard) => {
+            let filename = format!("attachment; filename=\"atrium-costs-{days}-days.csv\"");
+            ([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, filename)], dashboard.to_csv()).into_response()
+        }
+        Err(error) => for_error(&error),
+    }
+}

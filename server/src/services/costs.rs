@@ -1,0 +1,363 @@
+//! Costs and budgets: the dashboard, a researcher's own spend, budgets, and the two worker
+//! jobs behind them, the Cost Explorer sync and the budget check.
+
+use super::database_error;
+use crate::aws::cost_explorer::CostSource;
+use crate::aws::provisioning::ProvisionError;
+use crate::notifications::{self, Notice};
+use crate::repo::costs::{self, Budget, CostRow};
+use crate::repo::{audit, teams};
+use app::domain::costs::{
+    micros_to_cents, money, month_end_forecast, BudgetForm, CostDashboard, MonthBudget, MySpend, TeamSpend, UserSpend, WorkspaceSpend,
+};
+use app::domain::notifications::NotificationEvent;
+use app::domain::{CurrentUser, Role, TeamSlug};
+use app::error::AppError;
+use app::services::CostService;
+use sqlx::PgPool;
+use std::collections::BTreeMap;
+use time::{Date, Duration};
+
+/// How far back each sync asks Cost Explorer: the longest range `/costs` offers. Recent days
+/// change as AWS finalises them, so they are fetched again each time.
+pub const SYNC_DAYS: i64 = 90;
+/// The days whose average the forecast carries to the month's end.
+const FORECAST_BASIS_DAYS: i64 = 7;
+
+pub fn today() -> Date {
+    time::OffsetDateTime::now_utc().date()
+}
+
+fn first_of_month(day: Date) -> Date {
+    day.replace_day(1).unwrap_or(day)
+}
+
+/// Full days of the month after `day`.
+fn days_left_after(day: Date) -> u32 {
+    u32::from(day.month().length(day.year()) - day.day())
+}
+
+/// The team's month as of `today`: spend so far, forecast to the month's end, budget.
+pub async fn month_budget(db: &PgPool, team: &teams::Team, today: Date) -> Result<MonthBudget, sqlx::Error> {
+    let first = first_of_month(today).min(today - Duration::days(FORECAST_BASIS_DAYS));
+    let rows = costs::rows(db, first, today, Some(team.slug.as_str()), None).await?;
+    let budget = costs::budget(db, team.slug.as_str()).await?;
+    Ok(month_from_rows(team, &rows, budget, today))
+}
+
+fn month_from_rows(team: &teams::Team, rows: &[CostRow], budget: Option<Budget>, today: Date) -> MonthBudget {
+    let month_start = first_of_month(today);
+    let spent_cents = rows.iter().filter(|r| r.day >= month_start && r.day <= today).map(|r| micros_to_cents(r.amount_micros)).sum();
+    let recent: Vec<i64> = (1..=FORECAST_BASIS_DAYS)
+        .map(|back| {
+            let day = today - Duration::days(back);
+            rows.iter().filter(|r| r.day == day).map(|r| micros_to_cents(r.amount_micros)).sum()
+        })
+        .collect();
+    let month = format!("{} {}", today.month(), today.year());
+    MonthBudget {
+        team: team.slug.as_str().to_owned(),
+        team_name: team.name.clone(),
+        month,
+        spent_cents,
+        forecast_cents: month_end_forecast(spent_cents, &recent, days_left_after(today)),
+        budget_cents: budget.as_ref().map(|b| b.amount_cents),
+        thresholds: budget.map(|b| b.thresholds).unwrap_or_default(),
+    }
+}
+
+/// What `rows` add up to per team, user and workspace over `days` ending `today`.
+fn dashboard_from_rows(all_teams: &[teams::Team], rows: &[CostRow], months: Vec<MonthBudget>, days: u32, today: Date) -> CostDashboard {
+    let first = today - Duration::days(i64::from(days) - 1);
+    let day_list: Vec<Date> = (0..i64::from(days)).map(|i| first + Duration::days(i)).collect();
+    let in_range: Vec<&CostRow> = rows.iter().filter(|r| r.day >= first && r.day <= today).collect();
+    let mut teams_out = Vec::new();
+    for (team, month) in all_teams.iter().zip(months) {
+        let daily_cents: Vec<i64> = day_list
+            .iter()
+            .map(|day| in_range.iter().filter(|r| r.team == team.slug.as_str() && r.day == *day).map(|r| micros_to_cents(r.amount_micros)).sum())
+            .collect();
+        teams_out.push(TeamSpend { total_cents: daily_cents.iter().sum(), daily_cents, month });
+    }
+    let mut users: BTreeMap<&str, i64> = BTreeMap::new();
+    let mut workspaces: BTreeMap<(&str, &str), WorkspaceSpend> = BTreeMap::new();
+    for row in &in_range {
+        let cents = micros_to_cents(row.amount_micros);
+        *users.entry(row.username.as_str()).or_default() += cents;
+        let entry = workspaces.entry((row.team.as_str(), row.workspace_id.as_str())).or_insert_with(|| WorkspaceSpend {
+            workspace_id: row.workspace_id.clone(),
+            name: workspace_label(row),
+            team: row.team.clone(),
+            owner: row.username.clone(),
+            total_cents: 0,
+        });
+        entry.total_cents += cents;
+    }
+    let mut users: Vec<UserSpend> = users.into_iter().map(|(username, total_cents)| UserSpend { username: username.to_owned(), total_cents }).collect();
+    users.sort_by(|a, b| b.total_cents.cmp(&a.total_cents).then_with(|| a.username.cmp(&b.username)));
+    let mut workspaces: Vec<WorkspaceSpend> = workspaces.into_values().collect();
+    workspaces.sort_by(|a, b| b.total_cents.cmp(&a.total_cents).then_with(|| a.name.cmp(&b.name)));
+    CostDashboard {
+        days,
+        day_labels: day_list.iter().map(|d| d.to_string()).collect(),
+        total_cents: teams_out.iter().map(|t| t.total_cents).sum(),
+        teams: teams_out,
+        users,
+        workspaces,
+        alerts: Vec::new(),
+        synced_at: None,
+    }
+}
+
+fn workspace_label(row: &CostRow) -> String {
+    match (&row.workspace_name, row.workspace_id.as_str()) {
+        (Some(name), _) => name.clone(),
+        (None, "") => "(not tagged with a workspace)".into(),
+        (None, id) => format!("(unknown {})", id.chars().take(8).collect::<String>()),
+    }
+}
+
+pub struct Costs {
+    db: PgPool,
+}
+
+impl Costs {
+    pub fn new(db: PgPool) -> Self {
+        Costs { db }
+    }
+
+    async fn team(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<teams::Team, AppError> {
+        let team = teams::find(&self.db, slug).await.map_err(database_error)?.ok_or_else(|| AppError::NotFound(format!("The team \"{slug}\"")))?;
+        if !user.may_enter_team(slug) {
+            return Err(AppError::Forbidden);
+        }
+        Ok(team)
+    }
+
+    async fn months(&self, all_teams: &[teams::Team], today: Date) -> Result<Vec<MonthBudget>, sqlx::Error> {
+        let mut months = Vec::new();
+        for team in all_teams {
+            months.push(month_budget(&self.db, team, today).await?);
+        }
+        Ok(months)
+    }
+}
+
+fn may_see_costs(user: &CurrentUser) -> Result<(), AppError> {
+    if user.is_admin() || user.has_role(Role::CostViewer) { Ok(()) } else { Err(AppError::Forbidden) }
+}
+
+#[async_trait::async_trait]
+impl CostService for Costs {
+    #[tracing::instrument(skip(self, user), fields(username = %user.username))]
+    async fn dashboard(&self, user: &CurrentUser, days: u32) -> Result<CostDashboard, AppError> {
+        may_see_costs(user)?;
+        if !app::domain::costs::RANGES.contains(&days) {
+            return Err(AppError::BadRequest("Choose a range of 7, 30, 60 or 90 days.".into()));
+        }
+        let today = today();
+        let all_teams = teams::list_all(&self.db).await.map_err(database_error)?;
+        let rows = costs::rows(&self.db, today - Duration::days(i64::from(days) - 1), today, None, None).await.map_err(database_error)?;
+        let months = self.months(&all_teams, today).await.map_err(database_error)?;
+        let mut dashboard = dashboard_from_rows(&all_teams, &rows, months, days, today);
+        dashboard.alerts = costs::alerts_since(&self.db, first_of_month(today)).await.map_err(database_error)?;
+        dashboard.synced_at = costs::last_synced_at(&self.db).await.map_err(database_error)?;
+        Ok(dashboard)
+    }
+
+    async fn my_spend(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<MySpend, AppError> {
+        let team = self.team(user, slug).await?;
+        let today = today();
+        let days = 30;
+        let rows = costs::rows(&self.db, today - Duration::days(days - 1), today, Some(slug.as_str()), Some(user.username.as_str()))
+            .await
+            .map_err(database_error)?;
+        let month = month_from_rows(&team, &[], None, today);
+        let dashboard = dashboard_from_rows(std::slice::from_ref(&team), &rows, vec![month], days as u32, today);
+        Ok(MySpend { days: days as u32, total_cents: dashboard.total_cents, workspaces: dashboard.workspaces })
+    }
+
+    async fn team_month(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<MonthBudget, AppError> {
+        let team = self.team(user, slug).await?;
+        month_budget(&self.db, &team, today()).await.map_err(database_error)
+    }
+
+    async fn budgets(&self, admin: &CurrentUser) -> Result<Vec<MonthBudget>, AppError> {
+        if !admin.is_admin() {
+            return Err(AppError::Forbidden);
+        }
+        let all_teams = teams::list_all(&self.db).await.map_err(database_error)?;
+        self.months(&all_teams, today()).await.map_err(database_error)
+    }
+
+    #[tracing::instrument(skip(self, admin), fields(admin = %admin.username))]
+    async fn set_budget(&self, admin: &CurrentUser, form: BudgetForm) -> Result<(), AppError> {
+        if !admin.is_admin() {
+            return Err(AppError::Forbidden);
+        }
+        let slug = TeamSlug::parse(form.team.trim()).map_err(|_| AppError::NotFound("This team".into()))?;
+        let team = self.team(admin, &slug).await?;
+        let valid = form.parse().map_err(|message| {
+            AppError::Invalid(vec![app::domain::configurations::FieldError::new("amount", message)])
+        })?;
+        let budget = Budget { amount_cents: valid.amount_cents, thresholds: valid.thresholds };
+        let mut tx = self.db.begin().await.map_err(database_error)?;
+        costs::set_budget(&mut *tx, team.slug.as_str(), &budget, admin.username.as_str()).await.map_err(database_error)?;
+        let thresholds: Vec<String> = budget.thresholds.iter().map(|t| format!("{t}%")).collect();
+        let detail = format!("{} a month, alerts at {}", money(budget.amount_cents), thresholds.join(", "));
+        let entry = audit::Entry::by(admin, "budget.set").object("team", team.slug.as_str()).team(team.slug.as_str()).detail(&detail);
+        audit::record(&mut *tx, &entry).await.map_err(database_error)?;
+        // A lower budget may already be crossed: check now rather than after the next sync.
+        crate::jobs::enqueue(&mut *tx, &crate::worker::budget_check_job(), std::time::Duration::ZERO).await.map_err(database_error)?;
+        tx.commit().await.map_err(database_error)
+    }
+}
+
+/// The cost sync job's work: each team's last `SYNC_DAYS` days from Cost Explorer, replacing
+/// what was stored for those days. A team whose account fails does not stop the others; the
+/// first failure is returned after all were tried. Returns how many rows were stored.
+pub async fn sync_costs(db: &PgPool, source: &dyn CostSource, today: Date) -> Result<usize, SyncError> {
+    let start = today - Duration::days(SYNC_DAYS - 1);
+    let end = today + Duration::days(1);
+    let mut stored = 0;
+    let mut first_failure = None;
+    for team in teams::list_all(db).await? {
+        let costs = match source.daily_costs(&team.role_arn, start, end).await {
+            Ok(costs) => costs,
+            Err(error) => {
+                first_failure.get_or_insert(SyncError::Aws(team.slug.as_str().to_owned(), error));
+                continue;
+            }
+        };
+        let mut tx = db.begin().await?;
+        costs::replace_days(&mut tx, team.slug.as_str(), start, end, &costs).await?;
+        tx.commit().await?;
+        stored += costs.len();
+        tracing::info!(team = %team.slug, rows = costs.len(), "Costs synced");
+    }
+    first_failure.map_or(Ok(stored), Err)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("Cost Explorer for team {0}: {1}")]
+    Aws(String, ProvisionError),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// The budget check job's work: for each budgeted team, each threshold its forecast has
+/// reached this month is recorded and announced once. Returns the alerts sent.
+pub async fn check_budgets(db: &PgPool, today: Date) -> Result<Vec<(String, u32)>, sqlx::Error> {
+    let mut sent = Vec::new();
+    for team in teams::list_all(db).await? {
+        let month = month_budget(db, &team, today).await?;
+        let Some(budget) = month.budget_cents else { continue };
+        let mut tx = db.begin().await?;
+        for threshold in &month.thresholds {
+            if month.forecast_cents * 100 < budget * i64::from(*threshold) {
+                continue;
+            }
+            let figures = (month.spent_cents, month.forecast_cents, budget);
+            if !costs::record_alert(&mut *tx, team.slug.as_str(), first_of_month(today), *threshold, figures).await? {
+                continue; // announced already this month
+            }
+            let notice = Notice {
+                event: NotificationEvent::BudgetThreshold,
+                team: Some(team.slug.as_str().to_owned()),
+                title: format!("{} crossed {threshold}% of its budget", team.name),
+                text: format!(
+                    "{} has spent {} in {} and is forecast to spend {} of its {} budget.",
+                    team.name,
+                    money(month.spent_cents),
+                    month.month,
+                    money(month.forecast_cents),
+                    money(budget)
+                ),
+            };
+            notifications::publish(&mut *tx, &notice).await?;
+            sent.push((team.slug.as_str().to_owned(), *threshold));
+        }
+        tx.commit().await?;
+    }
+    Ok(sent)
+}
+
+/// The cost of running `hourly_cents` from now to the end of the month containing `today`.
+pub fn cost_to_month_end(hourly_cents: u32, today: Date) -> i64 {
+    i64::from(hourly_cents) * 24 * (i64::from(days_left_after(today)) + 1)
+}
+
+/// A budget refusal, as the user reads it.
+pub fn over_budget_message(month: &MonthBudget, extra_cents: i64) -> String {
+    format!(
+        "This launch would take {} over its {} budget for {}: it is forecast to spend {} and this workspace adds about {} by the end of the month. Ask an administrator to raise the budget.",
+        month.team_name,
+        money(month.budget_cents.unwrap_or_default()),
+        month.month,
+        money(month.forecast_cents),
+        money(extra_cents),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    fn team(slug: &str) -> teams::Team {
+        teams::Team {
+            slug: TeamSlug::parse(slug).expect("slug"),
+            name: slug.to_uppercase(),
+            description: String::new(),
+            aws_account_id: "111111111111".into(),
+            role_arn: String::new(),
+            ssm_path: "/t".into(),
+        }
+    }
+
+    fn row(team: &str, day: Date, workspace: &str, user: &str, micros: i64) -> CostRow {
+        CostRow { team: team.into(), day, workspace_id: workspace.into(), workspace_name: None, username: user.into(), amount_micros: micros }
+    }
+
+    #[test]
+    fn the_month_forecast_carries_the_last_week_to_the_month_end() {
+        let today = date!(2026 - 11 - 23);
+        // $1 a day every day of November so far, and the week before.
+        let rows: Vec<CostRow> = (0..30).map(|i| row("a", today - Duration::days(i), "w", "u", 1_000_000)).collect();
+        let month = month_from_rows(&team("a"), &rows, Some(Budget { amount_cents: 2_500, thresholds: vec![80] }), today);
+        assert_eq!(month.spent_cents, 2_300);
+        assert_eq!(month.forecast_cents, 2_300 + 7 * 100);
+        assert_eq!(month.month, "November 2026");
+        assert_eq!(month.forecast_percent(), Some(120));
+    }
+
+    #[test]
+    fn dashboard_totals_agree_across_teams_users_and_workspaces() {
+        let today = date!(2026 - 11 - 23);
+        let rows = vec![
+            row("a", today, "w1", "ada", 1_005_000),
+            row("a", today - Duration::days(1), "w1", "ada", 2_000_000),
+            row("b", today, "", "", 333_333),
+            // Outside a 7-day range: ignored.
+            row("b", today - Duration::days(9), "w2", "alan", 9_000_000),
+        ];
+        let teams = [team("a"), team("b")];
+        let months = teams.iter().map(|t| month_from_rows(t, &[], None, today)).collect();
+        let dashboard = dashboard_from_rows(&teams, &rows, months, 7, today);
+        assert_eq!(dashboard.day_labels.len(), 7);
+        assert_eq!(dashboard.day_labels.last().map(String::as_str), Some("2026-11-23"));
+        assert_eq!(dashboard.teams[0].total_cents, 301);
+        assert_eq!(dashboard.teams[0].daily_cents[6], 101);
+        assert_eq!(dashboard.total_cents, 334);
+        assert_eq!(dashboard.users.iter().map(|u| u.total_cents).sum::<i64>(), 334);
+        assert_eq!(dashboard.workspaces.iter().map(|w| w.total_cents).sum::<i64>(), 334);
+        assert_eq!(dashboard.workspaces[1].name, "(not tagged with a workspace)");
+    }
+
+    #[test]
+    fn the_cost_to_month_end_counts_today() {
+        assert_eq!(cost_to_month_end(10, date!(2026 - 11 - 30)), 240);
+        assert_eq!(cost_to_month_end(10, date!(2026 - 11 - 29)), 480);
+    }
+}
