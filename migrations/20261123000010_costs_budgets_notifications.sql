@@ -53,3 +53,7 @@ CREATE TABLE notification_targets (
     created_by     TEXT NOT NULL,
     created_at     TIMESTAMPTZ NOT NULL DEFAULT now()
 );
+
+-- The cost sync reschedules itself for ever: there must be exactly one, however many workers
+-- start at once.
+CREATE UNIQUE INDEX jobs_one_cost_sync ON jobs (kind) WHERE kind = 'cost-sync';

@@ -186,11 +186,14 @@ pub async fn workspace_action(id: String, action: String) -> Result<(), AppError
     .await)
 }
 
-/// The team's profiles and a fresh key for their launch forms.
+/// The team's profiles, a fresh key for their launch forms, and the team's month against its
+/// budget.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TeamProfiles {
     pub profiles: Vec<crate::domain::configurations::Profile>,
     pub launch_key: String,
+    pub month: crate::domain::costs::MonthBudget,
+    pub may_override_budget: bool,
 }
 
 #[server(endpoint = "team_profiles")]
@@ -201,7 +204,8 @@ pub async fn load_team_profiles(slug: String) -> Result<TeamProfiles, AppError> 
         let services = services()?;
         let profiles = services.teams.profiles(&user, &slug).await?;
         let launch_key = services.workspaces.new_launch_key().await?;
-        Ok(TeamProfiles { profiles, launch_key })
+        let month = services.costs.team_month(&user, &slug).await?;
+        Ok(TeamProfiles { profiles, launch_key, month, may_override_budget: user.is_admin() })
     }
     .await)
 }

@@ -124,7 +124,13 @@ pub fn require_user() -> Result<CurrentUser, AppError> {
 /// The signed-in user if they are an admin; `Forbidden` for everyone else.
 pub fn require_admin() -> Result<CurrentUser, AppError> {
     let user = require_user()?;
-    if user.is_admin() { Ok(user) } else { Err(AppError::Forbidden) }
+    must_be_admin(&user)?;
+    Ok(user)
+}
+
+/// Services check again what server functions checked, so that no other caller can skip it.
+pub fn must_be_admin(user: &CurrentUser) -> Result<(), AppError> {
+    if user.is_admin() { Ok(()) } else { Err(AppError::Forbidden) }
 }
 
 /// A server function's result, with the HTTP status of its error set on the response

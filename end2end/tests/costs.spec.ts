@@ -41,12 +41,14 @@ test('carol reads 30 days of costs as a chart and tables, changes the range, and
   const download = page.waitForEvent('download');
   await page.getByTestId('costs-csv').click();
   const csv = readFileSync(await (await download).path(), 'utf8').trim().split('\n');
-  expect(csv[0]).toBe('breakdown,team,user,workspace,spend_usd');
-  const amount = (line: string) => Number(line.split(',').pop());
-  const total = csv.find((line) => line.startsWith('total,'));
-  expect(total && amount(total)).toBeCloseTo(sevenDays, 2);
-  const teams = csv.filter((line) => line.startsWith('team,')).reduce((sum, line) => sum + amount(line), 0);
-  expect(teams).toBeCloseTo(sevenDays, 2);
+  expect(csv[0]).toBe('section,day,team,user,workspace,spend_usd,this_month_usd,month_end_forecast_usd,budget_usd');
+  // Team names have no commas, so a plain split finds the spend column.
+  const spend = (section: string) =>
+    csv.filter((line) => line.startsWith(`${section},`)).reduce((sum, line) => sum + Number(line.split(',')[5]), 0);
+  expect(spend('total')).toBeCloseTo(sevenDays, 2);
+  expect(spend('team')).toBeCloseTo(sevenDays, 2);
+  expect(spend('daily')).toBeCloseTo(sevenDays, 2);
+  expect(csv.filter((line) => line.startsWith('daily,'))).toHaveLength(7 * 3);
   const pageTeams = await page.getByTestId('team-cost-total').allInnerTexts();
   expect(pageTeams.reduce((sum, text) => sum + dollars(text), 0)).toBeCloseTo(sevenDays, 2);
 });

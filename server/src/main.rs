@@ -60,7 +60,7 @@ async fn main() -> anyhow::Result<()> {
             startup::migrate(&db).await?;
             let sdk = atrium::aws::load_sdk_config().await;
             tracing::info!("The worker is running");
-            startup::worker(db, &sdk).run().await;
+            startup::worker(db, &sdk)?.run().await;
             Ok(())
         }
         Some(Command::Serve(settings)) => startup::Application::build(*settings).await?.run().await,

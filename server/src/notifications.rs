@@ -23,12 +23,24 @@ pub struct Notice {
     pub text: String,
 }
 
-/// Queues the notice for every active target that wants this event, for this team or all.
+impl Notice {
+    /// A workspace event, told the same way from the launch and from the worker.
+    pub fn workspace(event: NotificationEvent, title: String, team: &str, name: &str, configuration: &str, detail: Option<&str>) -> Notice {
+        let mut text = format!("{name} ({configuration}) on team {team}.");
+        if let Some(detail) = detail {
+            text = format!("{text} {detail}");
+        }
+        Notice { event, team: Some(team.to_owned()), title, text }
+    }
+}
+
+/// Queues the notice for every active target that wants this event: the team's targets and
+/// the global ones; a portal-wide notice (no team) goes to every target that wants it.
 pub async fn publish(db: impl PgExecutor<'_>, notice: &Notice) -> Result<u64, sqlx::Error> {
     let queued = sqlx::query(
         "INSERT INTO jobs (kind, payload) \
          SELECT $1, jsonb_build_object('target_id', id, 'notice', $2::jsonb) FROM notification_targets \
-         WHERE status = 'active' AND $3 = ANY(events) AND (team_slug IS NULL OR team_slug = $4)",
+         WHERE status = 'active' AND $3 = ANY(events) AND ($4::text IS NULL OR team_slug IS NULL OR team_slug = $4)",
     )
     .bind(NOTIFICATION_JOB)
     .bind(json!(notice))
@@ -46,7 +58,8 @@ pub fn payload(platform: Platform, notice: &Notice) -> serde_json::Value {
         Platform::Slack => json!({
             "text": format!("{}: {}", notice.title, notice.text),
             "blocks": [
-                { "type": "header", "text": { "type": "plain_text", "text": notice.title } },
+                // Slack refuses header blocks over 150 characters.
+                { "type": "header", "text": { "type": "plain_text", "text": notice.title.chars().take(150).collect::<String>() } },
                 { "type": "section", "text": { "type": "mrkdwn", "text": notice.text } },
                 { "type": "context", "elements": [{ "type": "mrkdwn", "text": format!("Atrium · {}", notice.event.label()) }] }
             ]
@@ -89,14 +102,13 @@ pub struct Webhooks {
 }
 
 impl Webhooks {
-    pub fn new(secrets: Arc<dyn SecretStore>) -> Self {
+    pub fn new(secrets: Arc<dyn SecretStore>) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             // A webhook that redirects is not followed: the URL the admin gave is the only one called.
             .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap_or_default();
-        Webhooks { http, secrets }
+            .build()?;
+        Ok(Webhooks { http, secrets })
     }
 
     pub fn secrets(&self) -> &Arc<dyn SecretStore> {
@@ -120,9 +132,8 @@ impl Webhooks {
         match status {
             200..=299 => Delivery::Delivered,
             408 | 429 | 500..=599 => Delivery::Retry(format!("The webhook answered HTTP {status}: {body}")),
-            // Slack answers 404/410 for a removed hook or archived channel, 403 when posting
-            // is forbidden; Teams answers likewise: retrying cannot help.
-            401 | 403 | 404 | 410 => Delivery::Refused { reason: format!("The webhook is gone (HTTP {status}: {body})"), dead: true },
+            // Slack answers 404/410 for a removed hook or an archived channel; Teams likewise.
+            404 | 410 => Delivery::Refused { reason: format!("The webhook is gone (HTTP {status}: {body})"), dead: true },
             _ => Delivery::Refused { reason: format!("The webhook refused the message (HTTP {status}: {body})"), dead: false },
         }
     }

@@ -111,12 +111,12 @@ impl Application {
             costs: Arc::new(crate::services::costs::Costs::new(db.clone())),
             notifications: Arc::new(crate::services::notifications::NotificationAdmin::new(
                 db.clone(),
-                webhooks(sdk),
+                webhooks(sdk)?,
                 settings.allow_local_webhooks,
             )),
         };
         if settings.run_worker {
-            tokio::spawn(worker(db.clone(), sdk).run());
+            tokio::spawn(worker(db.clone(), sdk)?.run());
         }
         let listener = TcpListener::bind(&settings.listen)
             .await
@@ -154,20 +154,24 @@ impl Application {
 }
 
 /// The worker against the real AWS clients (provisioning and costs through the team's role).
-pub fn worker(db: PgPool, sdk: &aws_config::SdkConfig) -> crate::worker::Worker {
+pub fn worker(db: PgPool, sdk: &aws_config::SdkConfig) -> anyhow::Result<crate::worker::Worker> {
     let provisioner = crate::aws::provisioning::ServiceCatalogProvisioner::new(sdk.clone());
     worker_with(db, sdk, Arc::new(provisioner))
 }
 
 /// The worker with a provisioner of the caller's (tests wrap the real one).
-pub fn worker_with(db: PgPool, sdk: &aws_config::SdkConfig, provisioner: Arc<dyn crate::aws::provisioning::Provisioner>) -> crate::worker::Worker {
+pub fn worker_with(
+    db: PgPool,
+    sdk: &aws_config::SdkConfig,
+    provisioner: Arc<dyn crate::aws::provisioning::Provisioner>,
+) -> anyhow::Result<crate::worker::Worker> {
     let costs = crate::aws::cost_explorer::CostExplorer::new(sdk.clone());
-    crate::worker::Worker::new(db, provisioner, Arc::new(costs), webhooks(sdk))
+    Ok(crate::worker::Worker::new(db, provisioner, Arc::new(costs), webhooks(sdk)?))
 }
 
 /// Webhook delivery, with URLs read from SSM SecureStrings.
-pub fn webhooks(sdk: &aws_config::SdkConfig) -> crate::notifications::Webhooks {
-    crate::notifications::Webhooks::new(Arc::new(SsmParameterStore::new(sdk)))
+pub fn webhooks(sdk: &aws_config::SdkConfig) -> anyhow::Result<crate::notifications::Webhooks> {
+    crate::notifications::Webhooks::new(Arc::new(SsmParameterStore::new(sdk))).context("Failed to build the webhook HTTP client")
 }
 
 async fn server_fn_handler(State(state): State<AppState>, request: Request) -> impl IntoResponse {

@@ -31,8 +31,9 @@ pub const COST_SYNC_JOB: &str = "cost-sync";
 pub const BUDGET_CHECK_JOB: &str = "budget-check";
 /// How often costs are synced; Cost Explorer updates a few times a day and bills each call.
 const COST_SYNC_EVERY: Duration = Duration::from_secs(8 * 3600);
-/// Deliveries of one message before its target is marked dead.
-const MAX_DELIVERY_ATTEMPTS: i32 = 6;
+/// Deliveries of one message before its target is marked dead: with backoff from 30 s up to
+/// an hour, about an hour and a half of failures, so a short outage does not kill a target.
+const MAX_DELIVERY_ATTEMPTS: i32 = 8;
 
 pub fn budget_check_job() -> NewJob {
     NewJob { kind: BUDGET_CHECK_JOB, payload: json!({}) }
@@ -246,8 +247,8 @@ impl Worker {
             _ => None,
         };
         if let Some((event, title)) = announced {
-            let text = format!("{} ({}) on team {}.", work.name, work.configuration_name, work.team);
-            notifications::publish(&mut **job.transaction(), &Notice { event, team: Some(work.team.clone()), title, text }).await?;
+            let notice = Notice::workspace(event, title, &work.team, &work.name, &work.configuration_name, None);
+            notifications::publish(&mut **job.transaction(), &notice).await?;
         }
         job.complete().await?;
         Ok(())
@@ -278,12 +279,8 @@ impl Worker {
         let changes = Changes { failure_message: Some(message), ..Changes::default() };
         let moved_to = moved(workspaces::transition(job.transaction(), &work.id, work.state, event, changes).await)?;
         if moved_to == Some(WorkspaceState::Failed) {
-            let notice = Notice {
-                event: NotificationEvent::WorkspaceFailed,
-                team: Some(work.team.clone()),
-                title: format!("{}'s workspace {} failed", work.owner, work.name),
-                text: format!("{} ({}) on team {}: {message}", work.name, work.configuration_name, work.team),
-            };
+            let title = format!("{}'s workspace {} failed", work.owner, work.name);
+            let notice = Notice::workspace(NotificationEvent::WorkspaceFailed, title, &work.team, &work.name, &work.configuration_name, Some(message));
             notifications::publish(&mut **job.transaction(), &notice).await?;
         }
         job.complete().await?;
@@ -292,25 +289,28 @@ impl Worker {
 
     /// Syncs costs, queues a budget check, and comes back in `COST_SYNC_EVERY`.
     async fn sync_costs(&self, mut job: ClaimedJob) -> anyhow::Result<()> {
-        match cost_service::sync_costs(&self.db, self.costs.as_ref(), cost_service::today()).await {
-            Ok(stored) => {
-                tracing::info!(stored, "Costs synced");
-                jobs::enqueue(&mut **job.transaction(), &budget_check_job(), Duration::ZERO).await?;
-                let payload = job.payload.clone();
-                job.reschedule(COST_SYNC_EVERY, payload).await?;
-            }
+        let outcome = cost_service::sync_costs(&self.db, self.costs.as_ref(), cost_service::today()).await;
+        if let Err(SyncError::Database(error)) = outcome {
+            return Err(error.into());
+        }
+        // Whatever teams did sync, their budgets are checked against it.
+        jobs::enqueue(&mut **job.transaction(), &budget_check_job(), Duration::ZERO).await?;
+        let payload = job.payload.clone();
+        match outcome {
             Err(SyncError::Aws(team, ProvisionError::Retryable(cause))) if job.attempts + 1 < MAX_ATTEMPTS => {
                 let delay = backoff(job.attempts, Duration::from_secs(5), Duration::from_secs(1800));
                 tracing::warn!(%team, error = ?cause, ?delay, "Cost Explorer is busy; retrying the sync");
                 job.retry_later(delay, &format!("{team}: {cause:#}")).await?;
             }
-            Err(SyncError::Aws(team, error)) => {
-                // A team whose account refuses us must not stop the others for ever: try again next round.
-                tracing::error!(%team, %error, "The cost sync failed");
-                let payload = job.payload.clone();
+            Err(error) => {
+                // A team whose account refuses us must not stop the sync for ever: next round.
+                tracing::error!(%error, "The cost sync failed for a team");
                 job.reschedule(COST_SYNC_EVERY, payload).await?;
             }
-            Err(SyncError::Database(error)) => return Err(error.into()),
+            Ok(stored) => {
+                tracing::info!(stored, "Costs synced");
+                job.reschedule(COST_SYNC_EVERY, payload).await?;
+            }
         }
         Ok(())
     }
@@ -347,7 +347,7 @@ impl Worker {
                 job.complete().await?;
             }
             Delivery::Retry(reason) if job.attempts + 1 < MAX_DELIVERY_ATTEMPTS => {
-                let delay = backoff(job.attempts + 1, Duration::from_secs(2), Duration::from_secs(900));
+                let delay = backoff(job.attempts + 1, Duration::from_secs(30), Duration::from_secs(3600));
                 tracing::warn!(%reason, ?delay, "A notification was not delivered; retrying");
                 notification_targets::record_delivery(&mut **job.transaction(), target_id, Some(&reason), false).await?;
                 job.retry_later(delay, &reason).await?;

@@ -1,6 +1,7 @@
 //! Spend, budgets and forecasts as the cost pages show them. Every amount is whole cents,
 //! rounded once per synced row, so that tables, chart and CSV add up to the same totals.
 
+use super::csv_cell;
 use serde::{Deserialize, Serialize};
 
 /// The ranges `/costs` offers, in days ending today.
@@ -33,21 +34,6 @@ pub fn micros_to_cents(micros: i64) -> i64 {
     } else {
         cents
     }
-}
-
-/// Signed cents as dollars: `$1,234.50`, `-$3.00`.
-pub fn money(cents: i64) -> String {
-    let sign = if cents < 0 { "-" } else { "" };
-    let cents = cents.unsigned_abs();
-    let whole = (cents / 100).to_string();
-    let mut grouped = String::new();
-    for (i, digit) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
-    format!("{sign}${grouped}.{:02}", cents % 100)
 }
 
 /// The month's spend so far plus the average of the last days, once per day left.
@@ -110,6 +96,12 @@ pub struct UserSpend {
     pub total_cents: i64,
 }
 
+impl UserSpend {
+    pub fn label(&self) -> String {
+        if self.username.is_empty() { "(not tagged with a user)".to_owned() } else { self.username.clone() }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkspaceSpend {
     /// Empty for the team's spend not tagged with a workspace.
@@ -146,24 +138,36 @@ pub struct CostDashboard {
 }
 
 impl CostDashboard {
-    /// The CSV of exactly what the page's tables show: one row per team, user and workspace,
-    /// and the total. Cells that a spreadsheet would run as a formula are neutralised.
+    /// The CSV of exactly what the page shows: the chart's daily amounts per team, the team,
+    /// user and workspace tables with the same labels, and the total. Cells that a spreadsheet
+    /// would run as a formula are neutralised.
     pub fn to_csv(&self) -> String {
-        let mut out = String::from("breakdown,team,user,workspace,spend_usd\n");
-        let mut row = |cells: [&str; 4], cents: i64| {
-            let cells: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
-            out.push_str(&format!("{},{}\n", cells.join(","), csv_amount(cents)));
+        let mut out = String::from("section,day,team,user,workspace,spend_usd,this_month_usd,month_end_forecast_usd,budget_usd\n");
+        let mut row = |cells: [&str; 5], cents: i64, month: Option<&MonthBudget>| {
+            let mut line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
+            line.push(csv_amount(cents));
+            match month {
+                Some(m) => line.extend([csv_amount(m.spent_cents), csv_amount(m.forecast_cents), m.budget_cents.map(csv_amount).unwrap_or_default()]),
+                None => line.extend([String::new(), String::new(), String::new()]),
+            }
+            out.push_str(&line.join(","));
+            out.push('\n');
         };
         for team in &self.teams {
-            row(["team", &team.month.team, "", ""], team.total_cents);
+            for (day, cents) in self.day_labels.iter().zip(&team.daily_cents) {
+                row(["daily", day, &team.month.team_name, "", ""], *cents, None);
+            }
+        }
+        for team in &self.teams {
+            row(["team", "", &team.month.team_name, "", ""], team.total_cents, Some(&team.month));
         }
         for user in &self.users {
-            row(["user", "", &user.username, ""], user.total_cents);
+            row(["user", "", "", &user.label(), ""], user.total_cents, None);
         }
         for workspace in &self.workspaces {
-            row(["workspace", &workspace.team, &workspace.owner, &workspace.name], workspace.total_cents);
+            row(["workspace", "", &workspace.team, &workspace.owner, &workspace.name], workspace.total_cents, None);
         }
-        row(["total", "", "", ""], self.total_cents);
+        row(["total", "", "", "", ""], self.total_cents, None);
         out
     }
 }
@@ -173,19 +177,6 @@ fn csv_amount(cents: i64) -> String {
     let sign = if cents < 0 { "-" } else { "" };
     let cents = cents.unsigned_abs();
     format!("{sign}{}.{:02}", cents / 100, cents % 100)
-}
-
-/// A CSV cell: quoted when needed, and never starting like a formula.
-pub fn csv_cell(raw: &str) -> String {
-    let mut value = raw.to_owned();
-    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        value.insert(0, '\'');
-    }
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value
-    }
 }
 
 /// An admin's budget form: dollars a month and the alert percentages.
@@ -260,10 +251,10 @@ mod tests {
     }
 
     #[test]
-    fn money_groups_thousands() {
-        assert_eq!(money(123_456_789), "$1,234,567.89");
-        assert_eq!(money(5), "$0.05");
-        assert_eq!(money(-300), "-$3.00");
+    fn dollars_group_thousands() {
+        assert_eq!(super::super::dollars(123_456_789), "$1,234,567.89");
+        assert_eq!(super::super::dollars(5), "$0.05");
+        assert_eq!(super::super::dollars(-300), "-$3.00");
     }
 
     #[test]
@@ -302,13 +293,13 @@ mod tests {
     }
 
     #[test]
-    fn the_csv_lists_every_table_row_and_the_total() {
-        let month = MonthBudget { team: "genomics".into(), team_name: "G".into(), month: "m".into(), spent_cents: 0, forecast_cents: 0, budget_cents: None, thresholds: vec![] };
+    fn the_csv_has_the_chart_the_tables_and_the_total() {
+        let month = MonthBudget { team: "genomics".into(), team_name: "Genomics, Lab".into(), month: "m".into(), spent_cents: 700, forecast_cents: 900, budget_cents: Some(1_000), thresholds: vec![] };
         let dashboard = CostDashboard {
-            days: 7,
-            day_labels: vec![],
-            teams: vec![TeamSpend { total_cents: 1_050, daily_cents: vec![], month }],
-            users: vec![UserSpend { username: "=ada".into(), total_cents: 1_050 }],
+            days: 2,
+            day_labels: vec!["2026-11-22".into(), "2026-11-23".into()],
+            teams: vec![TeamSpend { total_cents: 1_050, daily_cents: vec![50, 1_000], month }],
+            users: vec![UserSpend { username: "=ada".into(), total_cents: 1_000 }, UserSpend { username: String::new(), total_cents: 50 }],
             workspaces: vec![WorkspaceSpend { workspace_id: "w".into(), name: "a,b".into(), team: "genomics".into(), owner: "ada".into(), total_cents: 1_050 }],
             total_cents: 1_050,
             alerts: vec![],
@@ -316,7 +307,14 @@ mod tests {
         };
         assert_eq!(
             dashboard.to_csv(),
-            "breakdown,team,user,workspace,spend_usd\nteam,genomics,,,10.50\nuser,,'=ada,,10.50\nworkspace,genomics,ada,\"a,b\",10.50\ntotal,,,,10.50\n"
+            "section,day,team,user,workspace,spend_usd,this_month_usd,month_end_forecast_usd,budget_usd\n\
+             daily,2026-11-22,\"Genomics, Lab\",,,0.50,,,\n\
+             daily,2026-11-23,\"Genomics, Lab\",,,10.00,,,\n\
+             team,,\"Genomics, Lab\",,,10.50,7.00,9.00,10.00\n\
+             user,,,'=ada,,10.00,,,\n\
+             user,,,(not tagged with a user),,0.50,,,\n\
+             workspace,,genomics,ada,\"a,b\",10.50,,,\n\
+             total,,,,,10.50,,,\n"
         );
     }
 }

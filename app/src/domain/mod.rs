@@ -267,8 +267,32 @@ impl PasswordPolicy {
 }
 
 /// An amount of cents as dollars, such as `$0.42`.
-pub fn dollars(cents: u32) -> String {
-    format!("${}.{:02}", cents / 100, cents % 100)
+pub fn dollars(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let cents = cents.unsigned_abs();
+    let whole = (cents / 100).to_string();
+    let mut grouped = String::new();
+    for (i, digit) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    format!("{sign}${grouped}.{:02}", cents % 100)
+}
+
+/// A CSV cell: quoted when needed, and never starting like a formula (a spreadsheet would run
+/// `=…`, `+…`, `-…`, `@…`).
+pub fn csv_cell(raw: &str) -> String {
+    let mut value = raw.to_owned();
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        value.insert(0, '\'');
+    }
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
 }
 
 /// Where to go after signing in: only paths on this site, never another origin.

@@ -97,7 +97,8 @@ pub struct NotificationTarget {
 }
 
 /// The admin's form. `events` holds the ticked checkboxes (`events[workspace.launched]=on`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Its `Debug` leaves the webhook URL out: the URL is a secret.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TargetForm {
     pub name: String,
     pub platform: String,
@@ -105,6 +106,18 @@ pub struct TargetForm {
     pub team: String,
     pub webhook_url: String,
     pub events: BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for TargetForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TargetForm")
+            .field("name", &self.name)
+            .field("platform", &self.platform)
+            .field("team", &self.team)
+            .field("webhook_url", &"[secret]")
+            .field("events", &self.events)
+            .finish()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,5 +1,6 @@
 use crate::api::load_costs;
-use crate::domain::costs::{money, parse_range, CostDashboard, TeamSpend, RANGES};
+use crate::domain::costs::{parse_range, CostDashboard, TeamSpend, RANGES};
+use crate::domain::dollars;
 use crate::error::AppError;
 use crate::pages::errors::ErrorPanel;
 use leptos::prelude::*;
@@ -58,7 +59,7 @@ fn Dashboard(dashboard: CostDashboard) -> impl IntoView {
     view! {
         <p class="mt-4 text-slate-600">
             "Spend over the last " {days} " days: "
-            <span class="text-xl font-semibold text-slate-900" data-testid="costs-total">{money(total_cents)}</span>
+            <span class="text-xl font-semibold text-slate-900" data-testid="costs-total">{dollars(total_cents)}</span>
             <span class="ml-3 text-sm text-slate-500">{match synced_at {
                 Some(at) => format!("Synced from Cost Explorer {at}."),
                 None => "Not synced from Cost Explorer yet.".to_owned(),
@@ -72,7 +73,7 @@ fn Dashboard(dashboard: CostDashboard) -> impl IntoView {
                 <h2 class="font-semibold">"Budget alerts this month"</h2>
                 <ul class="mt-2 list-disc pl-5">
                     {alerts.into_iter().map(|a| view! {
-                        <li>{format!("{}: forecast {} crossed {}% of {} ({} UTC)", a.team, money(a.forecast_cents), a.threshold, money(a.budget_cents), a.at)}</li>
+                        <li>{format!("{}: forecast {} crossed {}% of {} ({} UTC)", a.team, dollars(a.forecast_cents), a.threshold, dollars(a.budget_cents), a.at)}</li>
                     }).collect_view()}
                 </ul>
             </section>
@@ -90,10 +91,10 @@ fn Dashboard(dashboard: CostDashboard) -> impl IntoView {
                     view! {
                         <tr class="border-t border-slate-200" data-testid="team-cost-row">
                             <td class="p-2"><span class="mr-2 inline-block h-3 w-3 rounded-sm" style=format!("background:{}", PALETTE[i % PALETTE.len()])></span>{t.month.team_name.clone()}</td>
-                            <td class=num data-testid="team-cost-total">{money(t.total_cents)}</td>
-                            <td class=num>{money(t.month.spent_cents)}</td>
-                            <td class=num>{money(t.month.forecast_cents)}</td>
-                            <td class=num>{t.month.budget_cents.map(money).unwrap_or_else(|| "none".into())}</td>
+                            <td class=num data-testid="team-cost-total">{dollars(t.total_cents)}</td>
+                            <td class=num>{dollars(t.month.spent_cents)}</td>
+                            <td class=num>{dollars(t.month.forecast_cents)}</td>
+                            <td class=num>{t.month.budget_cents.map(dollars).unwrap_or_else(|| "none".into())}</td>
                             <td class=format!("{num} {tone}")>{percent.map(|p| format!("{p}%")).unwrap_or_default()}</td>
                         </tr>
                     }
@@ -108,8 +109,8 @@ fn Dashboard(dashboard: CostDashboard) -> impl IntoView {
                     <tbody>
                         {users.into_iter().map(|u| view! {
                             <tr class="border-t border-slate-200">
-                                <td class="p-2">{if u.username.is_empty() { "(not tagged with a user)".to_owned() } else { u.username }}</td>
-                                <td class=num>{money(u.total_cents)}</td>
+                                <td class="p-2">{u.label()}</td>
+                                <td class=num>{dollars(u.total_cents)}</td>
                             </tr>
                         }).collect_view()}
                     </tbody>
@@ -123,7 +124,7 @@ fn Dashboard(dashboard: CostDashboard) -> impl IntoView {
                         {workspaces.into_iter().map(|w| view! {
                             <tr class="border-t border-slate-200">
                                 <td class="p-2">{w.name}</td><td class="p-2">{w.team}</td><td class="p-2">{w.owner}</td>
-                                <td class=num>{money(w.total_cents)}</td>
+                                <td class=num>{dollars(w.total_cents)}</td>
                             </tr>
                         }).collect_view()}
                     </tbody>
@@ -148,7 +149,7 @@ fn SpendChart(day_labels: Vec<String>, teams: Vec<TeamSpend>) -> impl IntoView {
     let slot = plot_width / n as f64;
     let y = move |cents: i64| TOP + PLOT_HEIGHT - (cents as f64 / top as f64) * PLOT_HEIGHT;
     let bottom = TOP + PLOT_HEIGHT;
-    let legend_y = bottom + 44.0;
+    let legend_y = bottom + 58.0;
     let height = legend_y + 16.0;
 
     let mut bars = Vec::new();
@@ -161,7 +162,7 @@ fn SpendChart(day_labels: Vec<String>, teams: Vec<TeamSpend>) -> impl IntoView {
             }
             let (y_top, y_bottom) = (y(stacked + cents), y(stacked));
             stacked += cents;
-            let label = format!("{} on {}: {}", team.month.team_name, day_labels.get(i).cloned().unwrap_or_default(), money(cents));
+            let label = format!("{} on {}: {}", team.month.team_name, day_labels.get(i).cloned().unwrap_or_default(), dollars(cents));
             bars.push(view! {
                 <rect x=format!("{:.1}", LEFT + i as f64 * slot + slot * 0.1) y=format!("{y_top:.1}")
                     width=format!("{:.1}", slot * 0.8) height=format!("{:.1}", (y_bottom - y_top).max(0.5))
@@ -218,7 +219,7 @@ fn nice_ceiling(cents: i64) -> i64 {
 }
 
 fn whole_dollars(cents: i64) -> String {
-    let text = money(cents);
+    let text = dollars(cents);
     text.strip_suffix(".00").map(str::to_owned).unwrap_or(text)
 }
 

@@ -1,6 +1,7 @@
 use crate::api::{load_team_catalog, LaunchWorkspace};
 use crate::domain::configurations::Configuration;
-use crate::domain::costs::{money, monthly_estimate, MonthBudget};
+use crate::domain::costs::{monthly_estimate, MonthBudget};
+use crate::domain::dollars;
 use crate::pages::errors::ErrorPanel;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -52,16 +53,27 @@ pub fn TeamBudget(month: MonthBudget) -> impl IntoView {
     let summary = match (month.budget_cents, month.remaining_cents()) {
         (Some(budget), Some(remaining)) if remaining < 0 => format!(
             "{} is forecast to spend {} of its {} budget for {}: {} over.",
-            month.team_name, money(month.forecast_cents), money(budget), month.month, money(-remaining)
+            month.team_name, dollars(month.forecast_cents), dollars(budget), month.month, dollars(-remaining)
         ),
         (Some(budget), Some(remaining)) => format!(
             "{} has {} left of its {} budget for {} (spent {}, forecast {}).",
-            month.team_name, money(remaining), money(budget), month.month, money(month.spent_cents), money(month.forecast_cents)
+            month.team_name, dollars(remaining), dollars(budget), month.month, dollars(month.spent_cents), dollars(month.forecast_cents)
         ),
-        _ => format!("{} has no budget set; it has spent {} in {}.", month.team_name, money(month.spent_cents), month.month),
+        _ => format!("{} has no budget set; it has spent {} in {}.", month.team_name, dollars(month.spent_cents), month.month),
     };
     view! {
         <p class="mt-4 rounded border border-slate-200 bg-white p-3 text-sm text-slate-700" data-testid="team-budget">{summary}</p>
+    }
+}
+
+/// A configuration's estimated cost, per hour and for a month of running.
+#[component]
+pub fn CostEstimate(hourly_cents: u32) -> impl IntoView {
+    view! {
+        <p class="mt-3 text-sm" data-testid="cost-estimate">
+            <span class="font-medium">{crate::domain::dollars(hourly_cents.into())}</span>" per hour, about "
+            <span class="font-medium">{dollars(monthly_estimate(hourly_cents))}</span>" a month, estimated"
+        </p>
     }
 }
 
@@ -73,10 +85,7 @@ fn CatalogItem(c: Configuration, team: String, launch_key: String, launch: Serve
             <h2 class="text-lg font-semibold text-indigo-700">{c.draft.name}</h2>
             <p class="text-sm text-slate-500">{c.type_label}</p>
             <p class="mt-2 text-sm text-slate-600">{c.draft.description}</p>
-            <p class="mt-3 text-sm" data-testid="cost-estimate">
-                <span class="font-medium">{crate::domain::dollars(cents)}</span>" per hour, about "
-                <span class="font-medium">{money(monthly_estimate(cents))}</span>" a month, estimated"
-            </p>
+            <CostEstimate hourly_cents=cents/>
             <LaunchForm team configuration_id=c.id launch_key launch may_override/>
         </li>
     }

@@ -1,5 +1,5 @@
 use crate::api::{load_my_spend, load_my_workspaces, load_team_home};
-use crate::domain::costs::money;
+use crate::domain::dollars;
 use crate::domain::TeamHome;
 use crate::pages::errors::ErrorPanel;
 use leptos::prelude::*;
@@ -100,7 +100,7 @@ fn MyWorkspaces(team: String) -> impl IntoView {
                                         <a class="font-medium text-indigo-700 hover:underline" href=format!("/workspaces/{}", w.id)>{w.name.clone()}</a>
                                         <span class="text-slate-600" data-testid="my-workspace">
                                             {format!("{} ({}) · {} · {} old · about {} so far at the estimate", w.configuration_name, w.type_label, w.state.as_str(), w.age,
-                                                crate::domain::dollars(w.cost_so_far_cents))}
+                                                crate::domain::dollars(w.cost_so_far_cents.into()))}
                                         </span>
                                     </li>
                                 }).collect_view()}
@@ -126,10 +126,10 @@ fn MySpendPanel(team: String) -> impl IntoView {
                     match spend.await {
                         Ok(spend) if spend.workspaces.is_empty() => view! { <p class="mt-2 text-slate-600">"No spend recorded for your workspaces yet."</p> }.into_any(),
                         Ok(spend) => view! {
-                            <p class="mt-2 text-sm text-slate-600">"In all: "<span class="font-semibold text-slate-900">{money(spend.total_cents)}</span></p>
+                            <p class="mt-2 text-sm text-slate-600">"In all: "<span class="font-semibold text-slate-900">{dollars(spend.total_cents)}</span></p>
                             <ul class="mt-2 divide-y divide-slate-200 rounded-lg border border-slate-200 bg-white text-sm">
                                 {spend.workspaces.into_iter().map(|w| view! {
-                                    <li class="flex justify-between p-3"><span>{w.name}</span><span class="tabular-nums">{money(w.total_cents)}</span></li>
+                                    <li class="flex justify-between p-3"><span>{w.name}</span><span class="tabular-nums">{dollars(w.total_cents)}</span></li>
                                 }).collect_view()}
                             </ul>
                         }.into_any(),

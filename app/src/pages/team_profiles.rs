@@ -1,7 +1,7 @@
 use crate::api::{load_team_profiles, LaunchWorkspace};
 use crate::domain::configurations::Profile;
 use crate::pages::errors::ErrorPanel;
-use crate::pages::team_catalog::LaunchForm;
+use crate::pages::team_catalog::{CostEstimate, LaunchForm, TeamBudget};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -31,9 +31,11 @@ pub fn TeamProfilesPage() -> impl IntoView {
                     }.into_any(),
                     Ok(found) => {
                         let key = found.launch_key;
+                        let may_override = found.may_override_budget && found.month.budget_cents.is_some();
                         view! {
+                            <TeamBudget month=found.month/>
                             <ul class="mt-6 grid gap-4 sm:grid-cols-2" data-testid="profiles">
-                                {found.profiles.into_iter().map(|p| view! { <ProfileCard p team=team() launch_key=key.clone() launch/> }).collect_view()}
+                                {found.profiles.into_iter().map(|p| view! { <ProfileCard p team=team() launch_key=key.clone() launch may_override/> }).collect_view()}
                             </ul>
                         }.into_any()
                     }
@@ -45,7 +47,7 @@ pub fn TeamProfilesPage() -> impl IntoView {
 }
 
 #[component]
-fn ProfileCard(p: Profile, team: String, launch_key: String, launch: ServerAction<LaunchWorkspace>) -> impl IntoView {
+fn ProfileCard(p: Profile, team: String, launch_key: String, launch: ServerAction<LaunchWorkspace>, may_override: bool) -> impl IntoView {
     let cents = p.configuration.draft.estimated_hourly_cost_cents;
     view! {
         <li class="rounded-lg border border-slate-200 bg-white p-5 shadow-sm" data-testid="profile">
@@ -55,11 +57,11 @@ fn ProfileCard(p: Profile, team: String, launch_key: String, launch: ServerActio
             </div>
             <p class="mt-2 text-sm text-slate-600">{p.description}</p>
             <p class="mt-2 text-sm text-slate-500">{format!("{} · {}", p.configuration.draft.name, p.configuration.type_label)}</p>
-            <p class="mt-1 text-sm"><span class="font-medium">{crate::domain::dollars(cents)}</span>" per hour, estimated"</p>
+            <CostEstimate hourly_cents=cents/>
             {(!p.parameters.is_empty()).then(|| view! {
                 <p class="mt-1 text-xs text-slate-500">{p.parameters.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")}</p>
             })}
-            <LaunchForm team configuration_id=p.configuration.id launch_key launch profile=p.name/>
+            <LaunchForm team configuration_id=p.configuration.id launch_key launch profile=p.name may_override/>
         </li>
     }
 }

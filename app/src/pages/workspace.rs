@@ -72,7 +72,7 @@ fn WorkspaceDetails(w: WorkspaceView, act: ServerAction<RequestAction>) -> impl 
             <h1 class="text-2xl font-semibold">{w.name.clone()}</h1>
             <span class=format!("rounded px-2 py-0.5 text-sm font-medium {}", state_badge(w.state)) data-testid="workspace-state">{w.state.as_str()}</span>
         </div>
-        <p class="mt-1 text-slate-600">{format!("{} · {} · {}/hour estimated · launched {}", w.configuration_name, w.type_label, crate::domain::dollars(cents), w.created_at)}</p>
+        <p class="mt-1 text-slate-600">{format!("{} · {} · {}/hour estimated · launched {}", w.configuration_name, w.type_label, crate::domain::dollars(cents.into()), w.created_at)}</p>
         {w.failure_message.clone().map(|message| view! {
             <p role="alert" data-testid="workspace-failure" class="mt-4 rounded border border-red-200 bg-red-50 p-3 text-sm text-red-800">
                 "AWS reported: "{message}

@@ -19,10 +19,18 @@ pub struct DailyCost {
     pub amount_micros: i64,
 }
 
+/// What Cost Explorer answered for a period: the days it reported on (a day may have no
+/// spend) and the spend. Days it left out are not known to be empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CostReport {
+    pub days: Vec<time::Date>,
+    pub costs: Vec<DailyCost>,
+}
+
 #[async_trait::async_trait]
 pub trait CostSource: Send + Sync {
     /// Spend per day in `[start, end)`, in the account whose role is `role_arn`.
-    async fn daily_costs(&self, role_arn: &str, start: time::Date, end: time::Date) -> Result<Vec<DailyCost>, ProvisionError>;
+    async fn daily_costs(&self, role_arn: &str, start: time::Date, end: time::Date) -> Result<CostReport, ProvisionError>;
 }
 
 pub struct CostExplorer {
@@ -40,7 +48,7 @@ const DAY: &[time::format_description::FormatItem<'static>] = time::macros::form
 #[async_trait::async_trait]
 impl CostSource for CostExplorer {
     #[tracing::instrument(skip(self))]
-    async fn daily_costs(&self, role_arn: &str, start: time::Date, end: time::Date) -> Result<Vec<DailyCost>, ProvisionError> {
+    async fn daily_costs(&self, role_arn: &str, start: time::Date, end: time::Date) -> Result<CostReport, ProvisionError> {
         let client = aws_sdk_costexplorer::Client::new(&team_account(&self.base, role_arn, "atrium-cost-sync").await?);
         let format = |date: time::Date| date.format(DAY).map_err(|e| ProvisionError::Rejected(e.to_string()));
         let period = DateInterval::builder()
@@ -49,7 +57,7 @@ impl CostSource for CostExplorer {
             .build()
             .map_err(|e| ProvisionError::Rejected(e.to_string()))?;
         let by_tag = |key: &str| GroupDefinition::builder().r#type(GroupDefinitionType::Tag).key(key).build();
-        let mut costs = Vec::new();
+        let mut report = CostReport::default();
         let mut page_token: Option<String> = None;
         loop {
             let page = client
@@ -68,13 +76,16 @@ impl CostSource for CostExplorer {
                     tracing::warn!("Cost Explorer returned a result without a readable day; skipped");
                     continue;
                 };
+                if !report.days.contains(&day) {
+                    report.days.push(day);
+                }
                 for group in result.groups() {
                     let amount = group.metrics().and_then(|m| m.get(METRIC)).and_then(|m| m.amount()).unwrap_or("0");
                     let Some(amount_micros) = micros(amount) else {
                         tracing::warn!(amount, "Cost Explorer returned an amount that is not a number; skipped");
                         continue;
                     };
-                    costs.push(DailyCost {
+                    report.costs.push(DailyCost {
                         day,
                         workspace_id: tag_value(group.keys(), WORKSPACE_TAG),
                         username: tag_value(group.keys(), USER_TAG),
@@ -87,7 +98,7 @@ impl CostSource for CostExplorer {
                 _ => break,
             }
         }
-        Ok(costs)
+        Ok(report)
     }
 }
 
@@ -97,9 +108,11 @@ fn tag_value(keys: &[String], tag: &str) -> String {
     keys.iter().find_map(|k| k.strip_prefix(&prefix)).unwrap_or_default().to_owned()
 }
 
+/// Millionths of a dollar; None for what is not a plausible daily amount (over a billion
+/// dollars either way), which would overflow the sums.
 fn micros(amount: &str) -> Option<i64> {
     let dollars: f64 = amount.trim().parse().ok()?;
-    dollars.is_finite().then(|| (dollars * 1_000_000.0).round() as i64)
+    (dollars.is_finite() && dollars.abs() < 1e9).then(|| (dollars * 1_000_000.0).round() as i64)
 }
 
 #[cfg(test)]
@@ -118,6 +131,7 @@ mod tests {
         assert_eq!(micros("0.0101516483"), Some(10_152));
         assert_eq!(micros("12"), Some(12_000_000));
         assert_eq!(micros("NaN"), None);
+        assert_eq!(micros("1e300"), None);
         assert_eq!(micros("lots"), None);
     }
 }

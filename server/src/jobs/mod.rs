@@ -27,8 +27,10 @@ pub async fn enqueue(db: impl PgExecutor<'_>, job: &NewJob, delay: Duration) -> 
 }
 
 /// Adds a job of this kind unless one is queued already (for jobs that reschedule themselves).
+/// A unique index per such kind (see the migrations) keeps two workers starting together
+/// from adding one each.
 pub async fn ensure_one(db: impl PgExecutor<'_>, job: &NewJob) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO jobs (kind, payload) SELECT $1, $2 WHERE NOT EXISTS (SELECT 1 FROM jobs WHERE kind = $1)")
+    sqlx::query("INSERT INTO jobs (kind, payload) VALUES ($1, $2) ON CONFLICT DO NOTHING")
         .bind(job.kind)
         .bind(&job.payload)
         .execute(db)
@@ -95,10 +97,11 @@ impl ClaimedJob {
         self.tx.commit().await
     }
 
-    /// Not done yet (e.g. AWS still provisioning): run again after `delay` with a new payload.
-    /// Not counted as a failed attempt.
+    /// Not done yet (e.g. AWS still provisioning), or done for now (a recurring job): run
+    /// again after `delay` with a new payload. A step that got this far succeeded, so failed
+    /// attempts start counting afresh.
     pub async fn reschedule(mut self, delay: Duration, payload: serde_json::Value) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE jobs SET payload = $2, run_after = now() + make_interval(secs => $3) WHERE id = $1")
+        sqlx::query("UPDATE jobs SET payload = $2, attempts = 0, last_error = NULL, run_after = now() + make_interval(secs => $3) WHERE id = $1")
             .bind(self.id)
             .bind(payload)
             .bind(delay.as_secs_f64())

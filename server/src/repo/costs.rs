@@ -3,23 +3,16 @@
 use crate::aws::cost_explorer::DailyCost;
 use sqlx::{PgExecutor, Postgres, Row, Transaction};
 
-/// Replaces the team's costs for every day in `[start, end)` with `costs`: a day synced again
-/// is replaced, never added to.
-pub async fn replace_days(
-    tx: &mut Transaction<'_, Postgres>,
-    team: &str,
-    start: time::Date,
-    end: time::Date,
-    costs: &[DailyCost],
-) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM daily_costs WHERE team_slug = $1 AND day >= $2 AND day < $3")
+/// Replaces the team's costs for each of `days` with `costs`: a day synced again is replaced,
+/// never added to, and a day Cost Explorer did not report on is left as it was.
+pub async fn replace_days(tx: &mut Transaction<'_, Postgres>, team: &str, days: &[time::Date], costs: &[DailyCost]) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM daily_costs WHERE team_slug = $1 AND day = ANY($2)")
         .bind(team)
-        .bind(start)
-        .bind(end)
+        .bind(days)
         .execute(&mut **tx)
         .await?;
     // Cost Explorer can split one (day, workspace, user) over pages; the sum is the day's.
-    let days: Vec<time::Date> = costs.iter().map(|c| c.day).collect();
+    let cost_days: Vec<time::Date> = costs.iter().map(|c| c.day).collect();
     let workspaces: Vec<&str> = costs.iter().map(|c| c.workspace_id.as_str()).collect();
     let users: Vec<&str> = costs.iter().map(|c| c.username.as_str()).collect();
     let amounts: Vec<i64> = costs.iter().map(|c| c.amount_micros).collect();
@@ -27,15 +20,14 @@ pub async fn replace_days(
         "INSERT INTO daily_costs (team_slug, day, workspace_id, username, amount_micros) \
          SELECT $1, day, workspace_id, username, sum(amount) FROM unnest($2::date[], $3::text[], $4::text[], $5::bigint[]) \
            AS c(day, workspace_id, username, amount) \
-         WHERE day >= $6 AND day < $7 GROUP BY day, workspace_id, username",
+         WHERE day = ANY($6) GROUP BY day, workspace_id, username",
     )
     .bind(team)
-    .bind(&days)
+    .bind(&cost_days)
     .bind(&workspaces)
     .bind(&users)
     .bind(&amounts)
-    .bind(start)
-    .bind(end)
+    .bind(days)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -87,6 +79,27 @@ pub async fn rows(
         })
     })
     .collect()
+}
+
+/// The hourly estimates of the team's running workspaces that have no synced cost yet
+/// (launched since Cost Explorer last reported on them), so that forecasts count them.
+pub async fn unsynced_hourly_cents(db: impl PgExecutor<'_>, team: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT COALESCE(sum(c.estimated_hourly_cost_cents), 0)::bigint FROM workspaces w \
+         JOIN workspace_configurations c ON c.id = w.configuration_id \
+         WHERE w.team_slug = $1 AND w.state NOT IN ('stopped', 'terminated', 'failed') \
+           AND NOT EXISTS (SELECT 1 FROM daily_costs d WHERE d.team_slug = $1 AND d.workspace_id = w.id)",
+    )
+    .bind(team)
+    .fetch_one(db)
+    .await
+}
+
+/// Serialises launches on one team until the transaction ends, so that two launches cannot
+/// both fit in the budget that only one of them fits in.
+pub async fn lock_team_budget(tx: &mut Transaction<'_, Postgres>, team: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('atrium-budget:' || $1))").bind(team).execute(&mut **tx).await?;
+    Ok(())
 }
 
 pub async fn last_synced_at(db: impl PgExecutor<'_>) -> Result<Option<String>, sqlx::Error> {

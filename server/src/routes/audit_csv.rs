@@ -4,7 +4,7 @@ use super::error_page::for_error;
 use crate::services::audit::AuditLog;
 use crate::startup::AppState;
 use app::domain::audit::AuditFilter;
-use app::domain::CurrentUser;
+use app::domain::{csv_cell, CurrentUser};
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -12,12 +12,6 @@ use axum::Extension;
 
 /// Enough for any audit question a page of filters can ask; more is a database export.
 const MAX_ROWS: i64 = 100_000;
-
-fn field(value: &str) -> String {
-    // Quote every field; a leading =, +, - or @ is neutralised so spreadsheets do not run it.
-    let value = if value.starts_with(['=', '+', '-', '@']) { format!("'{value}") } else { value.to_owned() };
-    format!("\"{}\"", value.replace('"', "\"\""))
-}
 
 pub async fn audit_csv(State(state): State<AppState>, Extension(admin): Extension<CurrentUser>, Query(filter): Query<AuditFilter>) -> Response {
     let rows = match AuditLog::new(state.db.clone()).all(&admin, filter, MAX_ROWS).await {
@@ -38,7 +32,7 @@ pub async fn audit_csv(State(state): State<AppState>, Extension(admin): Extensio
             row.result,
             row.detail.unwrap_or_default(),
         ];
-        csv.push_str(&fields.iter().map(|f| field(f)).collect::<Vec<_>>().join(","));
+        csv.push_str(&fields.iter().map(|f| csv_cell(f)).collect::<Vec<_>>().join(","));
         csv.push('\n');
     }
     (

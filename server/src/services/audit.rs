@@ -25,9 +25,7 @@ impl AuditLog {
 }
 
 fn checked(admin: &CurrentUser, filter: AuditFilter) -> Result<AuditFilter, AppError> {
-    if !admin.is_admin() {
-        return Err(AppError::Forbidden);
-    }
+    app::services::must_be_admin(admin)?;
     let filter = filter.normalised();
     if !filter.dates_are_valid() {
         return Err(AppError::BadRequest("Give dates as YYYY-MM-DD.".into()));

@@ -7,7 +7,7 @@ use app::domain::configurations::{Configuration, ConfigurationDraft, Configurati
 use app::domain::workspace_types::{CatalogOverview, TypeStatus, WorkspaceType};
 use app::domain::CurrentUser;
 use app::error::AppError;
-use app::services::CatalogAdminService;
+use app::services::{must_be_admin, CatalogAdminService};
 use sqlx::PgPool;
 use std::sync::Arc;
 use crate::notifications::Notice;
@@ -24,10 +24,6 @@ impl CatalogAdmin {
     }
 }
 
-/// Server functions check this already; the service checks again so no other caller can skip it.
-fn must_be_admin(user: &CurrentUser) -> Result<(), AppError> {
-    if user.is_admin() { Ok(()) } else { Err(AppError::Forbidden) }
-}
 
 fn catalog_error(error: CatalogError) -> AppError {
     match error {

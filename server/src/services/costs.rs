@@ -8,12 +8,13 @@ use crate::notifications::{self, Notice};
 use crate::repo::costs::{self, Budget, CostRow};
 use crate::repo::{audit, teams};
 use app::domain::costs::{
-    micros_to_cents, money, month_end_forecast, BudgetForm, CostDashboard, MonthBudget, MySpend, TeamSpend, UserSpend, WorkspaceSpend,
+    micros_to_cents, month_end_forecast, BudgetForm, CostDashboard, MonthBudget, MySpend, TeamSpend, UserSpend, WorkspaceSpend,
 };
+use app::domain::dollars;
 use app::domain::notifications::NotificationEvent;
 use app::domain::{CurrentUser, Role, TeamSlug};
 use app::error::AppError;
-use app::services::CostService;
+use app::services::{must_be_admin, CostService};
 use sqlx::PgPool;
 use std::collections::BTreeMap;
 use time::{Date, Duration};
@@ -37,14 +38,19 @@ fn days_left_after(day: Date) -> u32 {
     u32::from(day.month().length(day.year()) - day.day())
 }
 
-/// The team's month as of `today`: spend so far, forecast to the month's end, budget.
+/// The team's month as of `today`: spend so far, forecast to the month's end (including the
+/// estimates of running workspaces Cost Explorer has not reported on yet), budget.
 pub async fn month_budget(db: &PgPool, team: &teams::Team, today: Date) -> Result<MonthBudget, sqlx::Error> {
     let first = first_of_month(today).min(today - Duration::days(FORECAST_BASIS_DAYS));
     let rows = costs::rows(db, first, today, Some(team.slug.as_str()), None).await?;
     let budget = costs::budget(db, team.slug.as_str()).await?;
-    Ok(month_from_rows(team, &rows, budget, today))
+    let unsynced = costs::unsynced_hourly_cents(db, team.slug.as_str()).await?;
+    let mut month = month_from_rows(team, &rows, budget, today);
+    month.forecast_cents += cost_to_month_end(u32::try_from(unsynced).unwrap_or(u32::MAX), today);
+    Ok(month)
 }
 
+/// The month from synced costs alone.
 fn month_from_rows(team: &teams::Team, rows: &[CostRow], budget: Option<Budget>, today: Date) -> MonthBudget {
     let month_start = first_of_month(today);
     let spent_cents = rows.iter().filter(|r| r.day >= month_start && r.day <= today).map(|r| micros_to_cents(r.amount_micros)).sum();
@@ -71,12 +77,13 @@ fn dashboard_from_rows(all_teams: &[teams::Team], rows: &[CostRow], months: Vec<
     let first = today - Duration::days(i64::from(days) - 1);
     let day_list: Vec<Date> = (0..i64::from(days)).map(|i| first + Duration::days(i)).collect();
     let in_range: Vec<&CostRow> = rows.iter().filter(|r| r.day >= first && r.day <= today).collect();
+    let mut by_team_day: BTreeMap<(&str, Date), i64> = BTreeMap::new();
+    for row in &in_range {
+        *by_team_day.entry((row.team.as_str(), row.day)).or_default() += micros_to_cents(row.amount_micros);
+    }
     let mut teams_out = Vec::new();
     for (team, month) in all_teams.iter().zip(months) {
-        let daily_cents: Vec<i64> = day_list
-            .iter()
-            .map(|day| in_range.iter().filter(|r| r.team == team.slug.as_str() && r.day == *day).map(|r| micros_to_cents(r.amount_micros)).sum())
-            .collect();
+        let daily_cents: Vec<i64> = day_list.iter().map(|day| by_team_day.get(&(team.slug.as_str(), *day)).copied().unwrap_or(0)).collect();
         teams_out.push(TeamSpend { total_cents: daily_cents.iter().sum(), daily_cents, month });
     }
     let mut users: BTreeMap<&str, i64> = BTreeMap::new();
@@ -183,18 +190,14 @@ impl CostService for Costs {
     }
 
     async fn budgets(&self, admin: &CurrentUser) -> Result<Vec<MonthBudget>, AppError> {
-        if !admin.is_admin() {
-            return Err(AppError::Forbidden);
-        }
+        must_be_admin(admin)?;
         let all_teams = teams::list_all(&self.db).await.map_err(database_error)?;
         self.months(&all_teams, today()).await.map_err(database_error)
     }
 
     #[tracing::instrument(skip(self, admin), fields(admin = %admin.username))]
     async fn set_budget(&self, admin: &CurrentUser, form: BudgetForm) -> Result<(), AppError> {
-        if !admin.is_admin() {
-            return Err(AppError::Forbidden);
-        }
+        must_be_admin(admin)?;
         let slug = TeamSlug::parse(form.team.trim()).map_err(|_| AppError::NotFound("This team".into()))?;
         let team = self.team(admin, &slug).await?;
         let valid = form.parse().map_err(|message| {
@@ -204,7 +207,7 @@ impl CostService for Costs {
         let mut tx = self.db.begin().await.map_err(database_error)?;
         costs::set_budget(&mut *tx, team.slug.as_str(), &budget, admin.username.as_str()).await.map_err(database_error)?;
         let thresholds: Vec<String> = budget.thresholds.iter().map(|t| format!("{t}%")).collect();
-        let detail = format!("{} a month, alerts at {}", money(budget.amount_cents), thresholds.join(", "));
+        let detail = format!("{} a month, alerts at {}", dollars(budget.amount_cents), thresholds.join(", "));
         let entry = audit::Entry::by(admin, "budget.set").object("team", team.slug.as_str()).team(team.slug.as_str()).detail(&detail);
         audit::record(&mut *tx, &entry).await.map_err(database_error)?;
         // A lower budget may already be crossed: check now rather than after the next sync.
@@ -222,18 +225,18 @@ pub async fn sync_costs(db: &PgPool, source: &dyn CostSource, today: Date) -> Re
     let mut stored = 0;
     let mut first_failure = None;
     for team in teams::list_all(db).await? {
-        let costs = match source.daily_costs(&team.role_arn, start, end).await {
-            Ok(costs) => costs,
+        let report = match source.daily_costs(&team.role_arn, start, end).await {
+            Ok(report) => report,
             Err(error) => {
                 first_failure.get_or_insert(SyncError::Aws(team.slug.as_str().to_owned(), error));
                 continue;
             }
         };
         let mut tx = db.begin().await?;
-        costs::replace_days(&mut tx, team.slug.as_str(), start, end, &costs).await?;
+        costs::replace_days(&mut tx, team.slug.as_str(), &report.days, &report.costs).await?;
         tx.commit().await?;
-        stored += costs.len();
-        tracing::info!(team = %team.slug, rows = costs.len(), "Costs synced");
+        stored += report.costs.len();
+        tracing::info!(team = %team.slug, days = report.days.len(), rows = report.costs.len(), "Costs synced");
     }
     first_failure.map_or(Ok(stored), Err)
 }
@@ -269,10 +272,10 @@ pub async fn check_budgets(db: &PgPool, today: Date) -> Result<Vec<(String, u32)
                 text: format!(
                     "{} has spent {} in {} and is forecast to spend {} of its {} budget.",
                     team.name,
-                    money(month.spent_cents),
+                    dollars(month.spent_cents),
                     month.month,
-                    money(month.forecast_cents),
-                    money(budget)
+                    dollars(month.forecast_cents),
+                    dollars(budget)
                 ),
             };
             notifications::publish(&mut *tx, &notice).await?;
@@ -293,10 +296,10 @@ pub fn over_budget_message(month: &MonthBudget, extra_cents: i64) -> String {
     format!(
         "This launch would take {} over its {} budget for {}: it is forecast to spend {} and this workspace adds about {} by the end of the month. Ask an administrator to raise the budget.",
         month.team_name,
-        money(month.budget_cents.unwrap_or_default()),
+        dollars(month.budget_cents.unwrap_or_default()),
         month.month,
-        money(month.forecast_cents),
-        money(extra_cents),
+        dollars(month.forecast_cents),
+        dollars(extra_cents),
     )
 }
 

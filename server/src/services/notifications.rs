@@ -6,10 +6,10 @@ use crate::notifications::{Delivery, Notice, Webhooks};
 use crate::repo::notification_targets::{self, NewTarget};
 use crate::repo::{audit, teams};
 use app::domain::configurations::FieldError;
-use app::domain::notifications::{NotificationEvent, NotificationTarget, TargetForm};
+use app::domain::notifications::{NotificationEvent, NotificationTarget, Platform, TargetForm};
 use app::domain::CurrentUser;
 use app::error::AppError;
-use app::services::NotificationService;
+use app::services::{must_be_admin, NotificationService};
 use sqlx::PgPool;
 
 /// Where webhook URLs are kept in Parameter Store, one SecureString per target.
@@ -27,9 +27,6 @@ impl NotificationAdmin {
     }
 }
 
-fn must_be_admin(user: &CurrentUser) -> Result<(), AppError> {
-    if user.is_admin() { Ok(()) } else { Err(AppError::Forbidden) }
-}
 
 fn secret_error(error: ParameterStoreError) -> AppError {
     match error {
@@ -41,21 +38,35 @@ fn secret_error(error: ParameterStoreError) -> AppError {
     }
 }
 
+/// Where each platform's incoming webhooks live. Only these hosts are called, so that a
+/// webhook cannot be pointed at an address inside the portal's network.
+fn platform_hosts(platform: Platform) -> &'static [&'static str] {
+    match platform {
+        Platform::Slack => &["hooks.slack.com", "hooks.slack-gov.com"],
+        // Classic connectors, and Workflows (Power Automate / Logic Apps) webhooks.
+        Platform::Teams => &[".webhook.office.com", ".logic.azure.com", ".api.powerplatform.com"],
+    }
+}
+
 /// Checks a webhook URL and returns the hint shown in its place: host and last characters.
-pub fn check_webhook_url(raw: &str, allow_local_http: bool) -> Result<String, String> {
+pub fn check_webhook_url(raw: &str, platform: Platform, allow_local_http: bool) -> Result<String, String> {
     let url = reqwest::Url::parse(raw.trim()).map_err(|_| "Paste the whole webhook URL, starting with https://.".to_owned())?;
-    let host = url.host_str().unwrap_or_default().to_owned();
+    let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
     let local = matches!(host.as_str(), "127.0.0.1" | "localhost" | "[::1]");
+    let known = platform_hosts(platform).iter().any(|h| if h.starts_with('.') { host.ends_with(h) } else { host == *h });
     match url.scheme() {
-        "https" if !host.is_empty() => {}
+        "https" if known => {}
         "http" if allow_local_http && local => {}
+        "https" => {
+            let hosts = platform_hosts(platform).iter().map(|h| h.trim_start_matches('.')).collect::<Vec<_>>().join(", ");
+            return Err(format!("That is not a {} webhook: its host must be {hosts}.", platform.label()));
+        }
         _ => return Err("The webhook URL must start with https://.".into()),
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err("The webhook URL must not carry a user name or password.".into());
     }
-    let path = url.path();
-    let tail: String = path.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+    let tail: String = url.path().chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
     Ok(format!("{host}/…{tail}"))
 }
 
@@ -69,12 +80,9 @@ impl NotificationService for NotificationAdmin {
     #[tracing::instrument(skip(self, admin, form), fields(admin = %admin.username))]
     async fn add_target(&self, admin: &CurrentUser, form: TargetForm) -> Result<i64, AppError> {
         must_be_admin(admin)?;
-        let mut errors = Vec::new();
-        let hint = check_webhook_url(&form.webhook_url, self.allow_local_http).map_err(|m| errors.push(FieldError::new("webhook_url", m))).ok();
-        let valid = form.parse().map_err(|e| errors.extend(e)).ok();
-        let (Some(hint), Some(valid), true) = (hint, valid, errors.is_empty()) else {
-            return Err(AppError::Invalid(errors));
-        };
+        let valid = form.parse().map_err(AppError::Invalid)?;
+        let hint = check_webhook_url(&form.webhook_url, valid.platform, self.allow_local_http)
+            .map_err(|message| AppError::Invalid(vec![FieldError::new("webhook_url", message)]))?;
         if let Some(team) = &valid.team {
             teams::find(&self.db, team).await.map_err(database_error)?.ok_or_else(|| AppError::NotFound(format!("The team \"{team}\"")))?;
         }
@@ -157,14 +165,20 @@ impl NotificationService for NotificationAdmin {
 #[cfg(test)]
 mod tests {
     use super::check_webhook_url;
+    use app::domain::notifications::Platform::{Slack, Teams};
 
     #[test]
-    fn webhooks_must_be_https_except_locally_when_allowed() {
-        assert_eq!(check_webhook_url("https://hooks.slack.com/services/T0/B0/abcd1234", false), Ok("hooks.slack.com/…1234".into()));
-        assert!(check_webhook_url("http://hooks.slack.com/services/x", true).is_err());
-        assert!(check_webhook_url("http://127.0.0.1:9000/hook", false).is_err());
-        assert!(check_webhook_url("http://127.0.0.1:9000/hook", true).is_ok());
-        assert!(check_webhook_url("https://user:pw@example.com/hook", false).is_err());
-        assert!(check_webhook_url("not a url", false).is_err());
+    fn webhooks_must_be_the_platforms_own_https_hosts() {
+        assert_eq!(check_webhook_url("https://hooks.slack.com/services/T0/B0/abcd1234", Slack, false), Ok("hooks.slack.com/…1234".into()));
+        assert!(check_webhook_url("https://contoso.webhook.office.com/webhookb2/x", Teams, false).is_ok());
+        assert!(check_webhook_url("https://prod-12.westeurope.logic.azure.com/workflows/x", Teams, false).is_ok());
+        assert!(check_webhook_url("https://hooks.slack.com/services/x", Teams, false).is_err(), "not a Teams host");
+        assert!(check_webhook_url("https://169.254.169.254/latest/meta-data", Slack, false).is_err());
+        assert!(check_webhook_url("https://hooks.slack.com.evil.example/x", Slack, false).is_err());
+        assert!(check_webhook_url("http://hooks.slack.com/services/x", Slack, true).is_err());
+        assert!(check_webhook_url("http://127.0.0.1:9000/hook", Slack, false).is_err());
+        assert!(check_webhook_url("http://127.0.0.1:9000/hook", Slack, true).is_ok());
+        assert!(check_webhook_url("https://user:pw@hooks.slack.com/x", Slack, false).is_err());
+        assert!(check_webhook_url("not a url", Slack, false).is_err());
     }
 }

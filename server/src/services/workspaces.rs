@@ -126,10 +126,11 @@ impl WorkspaceService for Workspaces {
             return Err(AppError::Forbidden);
         };
         let parameter_values = self.parameter_values(user, team, &configuration, profile).await?;
-        let budget_override = self.check_budget(user, &team_row, &configuration, name.as_str(), override_budget).await?;
 
         let mut tx = self.db.begin().await.map_err(database_error)?;
         workspaces::lock_owner(&mut tx, owner).await.map_err(database_error)?;
+        crate::repo::costs::lock_team_budget(&mut tx, team.as_str()).await.map_err(database_error)?;
+        let budget_override = self.check_budget(user, &team_row, &configuration, name.as_str(), override_budget).await?;
         if let Some(id) = workspaces::find_by_key(&mut *tx, owner, key).await.map_err(database_error)? {
             return Ok(id); // a concurrent submission of the same form won
         }
@@ -153,12 +154,8 @@ impl WorkspaceService for Workspaces {
             let entry = audit::Entry::by(user, "workspace.launch.budget_override").object("workspace", &id).team(team.as_str()).detail(reason);
             audit::record(&mut *tx, &entry).await.map_err(database_error)?;
         }
-        let notice = Notice {
-            event: NotificationEvent::WorkspaceLaunched,
-            team: Some(team.as_str().to_owned()),
-            title: format!("{} launched {}", user.username, name.as_str()),
-            text: format!("{} ({}) on team {}.", name.as_str(), configuration.draft.name, team_row.name),
-        };
+        let title = format!("{} launched {}", user.username, name.as_str());
+        let notice = Notice::workspace(NotificationEvent::WorkspaceLaunched, title, team.as_str(), name.as_str(), &configuration.draft.name, None);
         notifications::publish(&mut *tx, &notice).await.map_err(database_error)?;
         tx.commit().await.map_err(database_error)?;
         tracing::info!(workspace_id = %id, "Launch requested");

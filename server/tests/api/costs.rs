@@ -77,6 +77,19 @@ async fn syncing_costs_twice_gives_the_same_totals(db: PgPool) {
 
     sync_costs(&db, &source, today).await.expect("second sync");
     assert_eq!(stored(&db).await, first, "a day synced again is replaced, not added to");
+
+    // An answer without those days (Cost Explorer had nothing for them) keeps what is known.
+    sync_costs(&db, &Silent, today).await.expect("third sync");
+    assert_eq!(stored(&db).await, first);
+}
+
+struct Silent;
+
+#[async_trait::async_trait]
+impl atrium::aws::cost_explorer::CostSource for Silent {
+    async fn daily_costs(&self, _: &str, _: time::Date, _: time::Date) -> Result<atrium::aws::cost_explorer::CostReport, atrium::aws::provisioning::ProvisionError> {
+        Ok(atrium::aws::cost_explorer::CostReport::default())
+    }
 }
 
 async fn add_costs(db: &PgPool, team: &str, day: time::Date, dollars: i64) {
@@ -144,9 +157,14 @@ async fn costs_are_for_cost_viewers_and_admins_and_the_csv_adds_up(db: PgPool) {
     assert!(html.contains("$42.00"), "the 30-day total");
 
     let csv = carol.get(format!("{}/costs.csv?days=7", app.address)).send().await.expect("csv").text().await.expect("text");
-    let team_rows: f64 = csv.lines().filter(|l| l.starts_with("team,")).filter_map(|l| l.rsplit(',').next()?.parse::<f64>().ok()).sum();
-    assert_eq!(team_rows, 42.0, "{csv}");
-    assert!(csv.lines().any(|l| l == "total,,,,42.00"), "{csv}");
+    // The spend column (the sixth) of each section adds up to the total.
+    let spend = |section: &str| -> f64 {
+        csv.lines().filter(|l| l.starts_with(&format!("{section},"))).filter_map(|l| l.split(',').nth(5)?.parse::<f64>().ok()).sum()
+    };
+    assert_eq!(spend("total"), 42.0, "{csv}");
+    for section in ["daily", "team", "user", "workspace"] {
+        assert!((spend(section) - 42.0).abs() < 0.001, "{section}: {csv}");
+    }
 
     let bad = carol.get(format!("{}/costs.csv?days=<script>", app.address)).send().await.expect("sent");
     assert_eq!(bad.status().as_u16(), 400);
@@ -197,4 +215,22 @@ async fn a_launch_over_budget_is_refused_unless_an_admin_overrides(db: PgPool) {
             ("grace", "workspace.launch.budget_override", "success"),
         ]
     );
+}
+
+#[sqlx::test]
+async fn workspaces_launched_since_the_last_sync_count_against_the_budget(db: PgPool) {
+    let app = spawn_app(db).await;
+    let configuration = app.configuration_for_genomics("Linux workstation (EC2)", "v1", "Standard").await; // $0.20 an hour
+    let one_launch = atrium::services::costs::cost_to_month_end(20, atrium::services::costs::today());
+    let budget = format!("{:.2}", (one_launch * 3 / 2) as f64 / 100.0);
+    let grace = client();
+    grace.post(format!("{}/auth/sign-in", app.address)).form(&[("username", "grace"), ("password", PASSWORD)]).send().await.expect("signed in");
+    let set = grace.post(format!("{}/api/admin/set_budget", app.address)).form(&[("team", "genomics"), ("amount", budget.as_str())]).send().await.expect("sent");
+    assert_eq!(set.status().as_u16(), 200);
+
+    app.sign_in("ada", PASSWORD).await;
+    let (first, _) = app.launch("genomics", configuration, "ada-fits", "key-fits-00001").await;
+    assert_eq!(first, 200, "one workspace fits in one and a half");
+    let (second, body) = app.launch("genomics", configuration, "ada-too-many", "key-fits-00002").await;
+    assert_eq!(second, 400, "the first is not in Cost Explorer yet, but counts: {body}");
 }

@@ -206,7 +206,7 @@ impl TestApp {
     }
 
     pub fn worker(&self) -> atrium::worker::Worker {
-        atrium::startup::worker(self.db.clone(), &self.sdk)
+        atrium::startup::worker(self.db.clone(), &self.sdk).expect("the worker builds")
     }
 
     /// Tells the AWS emulator to misbehave on calls whose body contains `body_contains`.

@@ -218,7 +218,7 @@ async fn a_worker_restarted_mid_provisioning_finishes_without_provisioning_twice
         inner: std::sync::Arc::new(atrium::aws::provisioning::ServiceCatalogProvisioner::new(app.sdk.clone())),
         records: std::sync::Mutex::new(Vec::new()),
     });
-    let worker = atrium::startup::worker_with(app.db.clone(), &app.sdk, crashing.clone());
+    let worker = atrium::startup::worker_with(app.db.clone(), &app.sdk, crashing.clone()).expect("the worker builds");
     worker.run_next_job().await.expect("the first run");
     sqlx::query("UPDATE jobs SET run_after = now()").execute(&app.db).await.expect("no waiting");
     assert_eq!(app.work_until_settled(&worker, &id).await, "available");

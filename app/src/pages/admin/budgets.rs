@@ -1,5 +1,6 @@
 use crate::api::{load_budgets, SetBudget};
-use crate::domain::costs::{money, MonthBudget, DEFAULT_THRESHOLDS};
+use crate::domain::costs::{MonthBudget, DEFAULT_THRESHOLDS};
+use crate::domain::dollars;
 use crate::pages::errors::ErrorPanel;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -45,12 +46,12 @@ fn BudgetRow(month: MonthBudget, save: ServerAction<SetBudget>) -> impl IntoView
         Some(budget) => format!(
             "{}: spent {}, forecast {} of {} ({}%)",
             month.month,
-            money(month.spent_cents),
-            money(month.forecast_cents),
-            money(budget),
+            dollars(month.spent_cents),
+            dollars(month.forecast_cents),
+            dollars(budget),
             month.forecast_percent().unwrap_or_default()
         ),
-        None => format!("{}: spent {}, forecast {}; no budget", month.month, money(month.spent_cents), money(month.forecast_cents)),
+        None => format!("{}: spent {}, forecast {}; no budget", month.month, dollars(month.spent_cents), dollars(month.forecast_cents)),
     };
     let input = "mt-1 w-full rounded border border-slate-300 px-2 py-1";
     view! {

@@ -175,7 +175,7 @@ fn ConfigurationList(configurations: Vec<Configuration>) -> impl IntoView {
                 let parameters = d.parameter_values.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ");
                 view! {
                     <li class="rounded border border-slate-200 bg-white p-3 text-sm" data-testid="configuration">
-                        <strong>{d.name}</strong>" · "{c.type_label}" · "{format!("{}/hour", crate::domain::dollars(d.estimated_hourly_cost_cents))}
+                        <strong>{d.name}</strong>" · "{c.type_label}" · "{format!("{}/hour", crate::domain::dollars(d.estimated_hourly_cost_cents.into()))}
                         <div class="text-slate-600">"Roles: "{roles}" · Teams: "{teams}</div>
                         <div class="text-slate-500">{if parameters.is_empty() { "Template defaults".to_string() } else { parameters }}</div>
                     </li>
