@@ -1,11 +1,13 @@
 //! Daily spend per workspace from Cost Explorer, in a team's own account: GetCostAndUsage,
-//! DAILY, UnblendedCost, grouped by the cost-allocation tags `atrium:workspace` and
-//! `atrium:user` that every launch puts on its resources.
+//! DAILY, UnblendedCost, filtered to the team's `atrium:team` tag (or none: the account's
+//! shared spend) and grouped by the cost-allocation tags `atrium:workspace` and `atrium:user`
+//! that every launch puts on its resources. Cost Explorer groups by two keys at most.
 
 use super::provisioning::{classify, team_account, ProvisionError};
-use aws_sdk_costexplorer::types::{DateInterval, Granularity, GroupDefinition, GroupDefinitionType};
+use aws_sdk_costexplorer::types::{DateInterval, Expression, Granularity, GroupDefinition, GroupDefinitionType, MatchOption, TagValues};
 
 pub const WORKSPACE_TAG: &str = "atrium:workspace";
+pub const TEAM_TAG: &str = "atrium:team";
 pub const USER_TAG: &str = "atrium:user";
 const METRIC: &str = "UnblendedCost";
 
@@ -29,8 +31,9 @@ pub struct CostReport {
 
 #[async_trait::async_trait]
 pub trait CostSource: Send + Sync {
-    /// Spend per day in `[start, end)`, in the account whose role is `role_arn`.
-    async fn daily_costs(&self, role_arn: &str, start: time::Date, end: time::Date) -> Result<CostReport, ProvisionError>;
+    /// Spend per day in `[start, end)` of `team` (tagged for it, or not tagged for any team),
+    /// in the account whose role is `role_arn`.
+    async fn daily_costs(&self, role_arn: &str, team: &str, start: time::Date, end: time::Date) -> Result<CostReport, ProvisionError>;
 }
 
 pub struct CostExplorer {
@@ -48,7 +51,7 @@ const DAY: &[time::format_description::FormatItem<'static>] = time::macros::form
 #[async_trait::async_trait]
 impl CostSource for CostExplorer {
     #[tracing::instrument(skip(self))]
-    async fn daily_costs(&self, role_arn: &str, start: time::Date, end: time::Date) -> Result<CostReport, ProvisionError> {
+    async fn daily_costs(&self, role_arn: &str, team: &str, start: time::Date, end: time::Date) -> Result<CostReport, ProvisionError> {
         let client = aws_sdk_costexplorer::Client::new(&team_account(&self.base, role_arn, "atrium-cost-sync").await?);
         let format = |date: time::Date| date.format(DAY).map_err(|e| ProvisionError::Rejected(e.to_string()));
         let period = DateInterval::builder()
@@ -57,6 +60,11 @@ impl CostSource for CostExplorer {
             .build()
             .map_err(|e| ProvisionError::Rejected(e.to_string()))?;
         let by_tag = |key: &str| GroupDefinition::builder().r#type(GroupDefinitionType::Tag).key(key).build();
+        // Another team sharing the account has its own tagged spend; only this team's counts.
+        let this_team = Expression::builder()
+            .or(Expression::builder().tags(TagValues::builder().key(TEAM_TAG).values(team).build()).build())
+            .or(Expression::builder().tags(TagValues::builder().key(TEAM_TAG).match_options(MatchOption::Absent).build()).build())
+            .build();
         let mut report = CostReport::default();
         let mut page_token: Option<String> = None;
         loop {
@@ -65,6 +73,7 @@ impl CostSource for CostExplorer {
                 .time_period(period.clone())
                 .granularity(Granularity::Daily)
                 .metrics(METRIC)
+                .filter(this_team.clone())
                 .group_by(by_tag(WORKSPACE_TAG))
                 .group_by(by_tag(USER_TAG))
                 .set_next_page_token(page_token.take())

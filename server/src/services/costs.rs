@@ -225,7 +225,7 @@ pub async fn sync_costs(db: &PgPool, source: &dyn CostSource, today: Date) -> Re
     let mut stored = 0;
     let mut first_failure = None;
     for team in teams::list_all(db).await? {
-        let report = match source.daily_costs(&team.role_arn, start, end).await {
+        let report = match source.daily_costs(&team.role_arn, team.slug.as_str(), start, end).await {
             Ok(report) => report,
             Err(error) => {
                 first_failure.get_or_insert(SyncError::Aws(team.slug.as_str().to_owned(), error));

@@ -87,7 +87,7 @@ struct Silent;
 
 #[async_trait::async_trait]
 impl atrium::aws::cost_explorer::CostSource for Silent {
-    async fn daily_costs(&self, _: &str, _: time::Date, _: time::Date) -> Result<atrium::aws::cost_explorer::CostReport, atrium::aws::provisioning::ProvisionError> {
+    async fn daily_costs(&self, _: &str, _: &str, _: time::Date, _: time::Date) -> Result<atrium::aws::cost_explorer::CostReport, atrium::aws::provisioning::ProvisionError> {
         Ok(atrium::aws::cost_explorer::CostReport::default())
     }
 }
