@@ -71,8 +71,10 @@ impl Worker {
 
     /// Runs until the process ends, polling for due jobs.
     pub async fn run(self) {
-        // The cost sync keeps itself going; this starts it the first time.
-        if let Err(error) = jobs::ensure_one(&self.db, &NewJob { kind: COST_SYNC_JOB, payload: json!({}) }).await {
+        // The cost sync keeps itself going; this starts it the first time, and syncs now
+        // rather than hours later after a restart.
+        let sync = NewJob { kind: COST_SYNC_JOB, payload: json!({}) };
+        if let Err(error) = jobs::ensure_one_due_now(&self.db, &sync).await {
             tracing::warn!(%error, "Could not schedule the cost sync");
         }
         loop {

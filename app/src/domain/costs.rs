@@ -114,6 +114,7 @@ pub struct WorkspaceSpend {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BudgetAlert {
+    /// The team's name.
     pub team: String,
     pub threshold: u32,
     pub forecast_cents: i64,

@@ -87,9 +87,19 @@ struct State {
 }
 
 impl State {
+    /// Catalog ids count up, so the demo catalog gets the same ids each time the emulator
+    /// starts (and a kept database still finds its products).
     fn id(&mut self, prefix: &str) -> String {
         self.next_id += 1;
         format!("{prefix}-{:013x}", 0x5c0_0000_0000u64 + self.next_id)
+    }
+
+    /// Records and provisioned products are unique across restarts, so that a workspace a
+    /// kept database remembers can never name a new one.
+    fn unique_id(&mut self, prefix: &str) -> String {
+        self.next_id += 1;
+        let started = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_micros() as u64);
+        format!("{prefix}-{:013x}", (started & 0xf_ffff_ffff_0000) | (self.next_id & 0xffff))
     }
 
     fn product(&self, id: &str) -> Result<&Product, AwsError> {
@@ -411,7 +421,7 @@ impl Catalog {
     fn new_record(state: &mut State, record_type: &'static str, pp: &Provisioned) -> Record {
         let now = epoch_now();
         let record = Record {
-            id: state.id("rec"),
+            id: state.unique_id("rec"),
             record_type,
             provisioned_product_id: pp.id.clone(),
             provisioned_product_name: pp.name.clone(),
@@ -444,7 +454,7 @@ impl Catalog {
         }
         let template = state.artifact(&product_id, &artifact_id)?.template.clone();
         let parameters: BTreeMap<String, String> = key_values(body, "ProvisioningParameters").into_iter().collect();
-        let id = state.id("pp");
+        let id = state.unique_id("pp");
         let pp = Provisioned {
             stack_name: format!("SC-{}", id),
             id: id.clone(),

@@ -26,15 +26,19 @@ pub async fn enqueue(db: impl PgExecutor<'_>, job: &NewJob, delay: Duration) -> 
     .await
 }
 
-/// Adds a job of this kind unless one is queued already (for jobs that reschedule themselves).
-/// A unique index per such kind (see the migrations) keeps two workers starting together
-/// from adding one each.
-pub async fn ensure_one(db: impl PgExecutor<'_>, job: &NewJob) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO jobs (kind, payload) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-        .bind(job.kind)
-        .bind(&job.payload)
-        .execute(db)
-        .await?;
+/// For a job that reschedules itself for ever and must exist once (a unique index on its
+/// kind, see the migrations): adds it, or makes the queued one due now.
+pub async fn ensure_one_due_now(db: impl PgExecutor<'_>, job: &NewJob) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        // A job running right now (locked) is left alone; the unique index stops a second one.
+        "WITH due AS (UPDATE jobs SET run_after = LEAST(run_after, now()) \
+                      WHERE id IN (SELECT id FROM jobs WHERE kind = $1 FOR UPDATE SKIP LOCKED) RETURNING id) \
+         INSERT INTO jobs (kind, payload) SELECT $1, $2 WHERE NOT EXISTS (SELECT 1 FROM due) ON CONFLICT DO NOTHING",
+    )
+    .bind(job.kind)
+    .bind(&job.payload)
+    .execute(db)
+    .await?;
     Ok(())
 }
 

@@ -81,16 +81,20 @@ pub async fn rows(
     .collect()
 }
 
-/// The hourly estimates of the team's running workspaces that have no synced cost yet
-/// (launched since Cost Explorer last reported on them), so that forecasts count them.
-pub async fn unsynced_hourly_cents(db: impl PgExecutor<'_>, team: &str) -> Result<i64, sqlx::Error> {
+/// The hourly estimates of the team's running workspaces that Cost Explorer has not reported
+/// on for every day of `[since, until)` (launched since, or not synced yet): the recent
+/// average undercounts them, so forecasts add their estimate instead.
+pub async fn unsynced_hourly_cents(db: impl PgExecutor<'_>, team: &str, since: time::Date, until: time::Date) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT COALESCE(sum(c.estimated_hourly_cost_cents), 0)::bigint FROM workspaces w \
          JOIN workspace_configurations c ON c.id = w.configuration_id \
          WHERE w.team_slug = $1 AND w.state NOT IN ('stopped', 'terminated', 'failed') \
-           AND NOT EXISTS (SELECT 1 FROM daily_costs d WHERE d.team_slug = $1 AND d.workspace_id = w.id)",
+           AND (SELECT count(DISTINCT d.day) FROM daily_costs d \
+                WHERE d.team_slug = $1 AND d.workspace_id = w.id AND d.day >= $2 AND d.day < $3) < $3 - $2",
     )
     .bind(team)
+    .bind(since)
+    .bind(until)
     .fetch_one(db)
     .await
 }
@@ -170,8 +174,8 @@ pub async fn record_alert(
 
 pub async fn alerts_since(db: impl PgExecutor<'_>, month: time::Date) -> Result<Vec<app::domain::costs::BudgetAlert>, sqlx::Error> {
     sqlx::query(
-        "SELECT team_slug, threshold, forecast_cents, budget_cents, to_char(alerted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS at \
-         FROM budget_alerts WHERE month >= $1 ORDER BY alerted_at DESC",
+        "SELECT t.name AS team, a.threshold, a.forecast_cents, a.budget_cents, to_char(a.alerted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS at \
+         FROM budget_alerts a JOIN teams t ON t.slug = a.team_slug WHERE a.month >= $1 ORDER BY a.alerted_at DESC, a.threshold DESC",
     )
     .bind(month)
     .fetch_all(db)
@@ -180,7 +184,7 @@ pub async fn alerts_since(db: impl PgExecutor<'_>, month: time::Date) -> Result<
     .map(|row| {
         let threshold: i32 = row.try_get("threshold")?;
         Ok(app::domain::costs::BudgetAlert {
-            team: row.try_get("team_slug")?,
+            team: row.try_get("team")?,
             threshold: u32::try_from(threshold).unwrap_or_default(),
             forecast_cents: row.try_get("forecast_cents")?,
             budget_cents: row.try_get("budget_cents")?,

@@ -40,11 +40,11 @@ fn days_left_after(day: Date) -> u32 {
 
 /// The team's month as of `today`: spend so far, forecast to the month's end (including the
 /// estimates of running workspaces Cost Explorer has not reported on yet), budget.
-pub async fn month_budget(db: &PgPool, team: &teams::Team, today: Date) -> Result<MonthBudget, sqlx::Error> {
+pub async fn month_budget(conn: &mut sqlx::PgConnection, team: &teams::Team, today: Date) -> Result<MonthBudget, sqlx::Error> {
     let first = first_of_month(today).min(today - Duration::days(FORECAST_BASIS_DAYS));
-    let rows = costs::rows(db, first, today, Some(team.slug.as_str()), None).await?;
-    let budget = costs::budget(db, team.slug.as_str()).await?;
-    let unsynced = costs::unsynced_hourly_cents(db, team.slug.as_str()).await?;
+    let rows = costs::rows(&mut *conn, first, today, Some(team.slug.as_str()), None).await?;
+    let budget = costs::budget(&mut *conn, team.slug.as_str()).await?;
+    let unsynced = costs::unsynced_hourly_cents(&mut *conn, team.slug.as_str(), today - Duration::days(FORECAST_BASIS_DAYS), today).await?;
     let mut month = month_from_rows(team, &rows, budget, today);
     month.forecast_cents += cost_to_month_end(u32::try_from(unsynced).unwrap_or(u32::MAX), today);
     Ok(month)
@@ -142,9 +142,10 @@ impl Costs {
     }
 
     async fn months(&self, all_teams: &[teams::Team], today: Date) -> Result<Vec<MonthBudget>, sqlx::Error> {
+        let mut conn = self.db.acquire().await?;
         let mut months = Vec::new();
         for team in all_teams {
-            months.push(month_budget(&self.db, team, today).await?);
+            months.push(month_budget(&mut conn, team, today).await?);
         }
         Ok(months)
     }
@@ -186,7 +187,8 @@ impl CostService for Costs {
 
     async fn team_month(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<MonthBudget, AppError> {
         let team = self.team(user, slug).await?;
-        month_budget(&self.db, &team, today()).await.map_err(database_error)
+        let mut conn = self.db.acquire().await.map_err(database_error)?;
+        month_budget(&mut conn, &team, today()).await.map_err(database_error)
     }
 
     async fn budgets(&self, admin: &CurrentUser) -> Result<Vec<MonthBudget>, AppError> {
@@ -253,8 +255,9 @@ pub enum SyncError {
 /// reached this month is recorded and announced once. Returns the alerts sent.
 pub async fn check_budgets(db: &PgPool, today: Date) -> Result<Vec<(String, u32)>, sqlx::Error> {
     let mut sent = Vec::new();
-    for team in teams::list_all(db).await? {
-        let month = month_budget(db, &team, today).await?;
+    let mut conn = db.acquire().await?;
+    for team in teams::list_all(&mut *conn).await? {
+        let month = month_budget(&mut conn, &team, today).await?;
         let Some(budget) = month.budget_cents else { continue };
         let mut tx = db.begin().await?;
         for threshold in &month.thresholds {

@@ -70,33 +70,32 @@ impl Workspaces {
     }
 }
 
-impl Workspaces {
-    /// Refuses a launch that would take the team over its monthly budget, unless an admin
-    /// chose to override it; then the reason to record in the audit log.
-    async fn check_budget(
-        &self,
-        user: &CurrentUser,
-        team: &teams::Team,
-        configuration: &Configuration,
-        name: &str,
-        override_budget: bool,
-    ) -> Result<Option<String>, AppError> {
-        let today = costs::today();
-        let month = costs::month_budget(&self.db, team, today).await.map_err(database_error)?;
-        let extra = costs::cost_to_month_end(configuration.draft.estimated_hourly_cost_cents, today);
-        if !month.would_exceed(extra) {
-            return Ok(None);
-        }
-        let message = costs::over_budget_message(&month, extra);
-        if override_budget && user.is_admin() {
-            return Ok(Some(message));
-        }
-        let detail = format!("{name} ({}): {message}", configuration.draft.name);
-        let entry = audit::Entry::by(user, "workspace.launch").team(team.slug.as_str()).outcome(audit::Outcome::Refused).detail(&detail);
-        audit::record(&self.db, &entry).await.map_err(database_error)?;
-        let hint = if user.is_admin() { " As an administrator you may tick \"Launch over budget\" to launch anyway." } else { "" };
-        Err(AppError::BadRequest(format!("{message}{hint}")))
+/// Whether a launch fits in its team's budget.
+enum BudgetCheck {
+    Fits,
+    /// Over budget, but an admin chose to launch anyway: the reason for the audit log.
+    Overridden(String),
+    /// Over budget: the message for the user.
+    Refused(String),
+}
+
+/// Checks the launch against the team's month, on the launch's own transaction (which holds
+/// the team's budget lock), so the check needs no second connection.
+async fn check_budget(
+    conn: &mut sqlx::PgConnection,
+    user: &CurrentUser,
+    team: &teams::Team,
+    configuration: &Configuration,
+    override_budget: bool,
+) -> Result<BudgetCheck, sqlx::Error> {
+    let today = costs::today();
+    let month = costs::month_budget(conn, team, today).await?;
+    let extra = costs::cost_to_month_end(configuration.draft.estimated_hourly_cost_cents, today);
+    if !month.would_exceed(extra) {
+        return Ok(BudgetCheck::Fits);
     }
+    let message = costs::over_budget_message(&month, extra);
+    Ok(if override_budget && user.is_admin() { BudgetCheck::Overridden(message) } else { BudgetCheck::Refused(message) })
 }
 
 fn invalid(field: &str, message: impl Into<String>) -> AppError {
@@ -129,8 +128,6 @@ impl WorkspaceService for Workspaces {
 
         let mut tx = self.db.begin().await.map_err(database_error)?;
         workspaces::lock_owner(&mut tx, owner).await.map_err(database_error)?;
-        crate::repo::costs::lock_team_budget(&mut tx, team.as_str()).await.map_err(database_error)?;
-        let budget_override = self.check_budget(user, &team_row, &configuration, name.as_str(), override_budget).await?;
         if let Some(id) = workspaces::find_by_key(&mut *tx, owner, key).await.map_err(database_error)? {
             return Ok(id); // a concurrent submission of the same form won
         }
@@ -141,6 +138,19 @@ impl WorkspaceService for Workspaces {
                 format!("You have {active} active workspaces, the most allowed. Terminate one before launching another."),
             ));
         }
+        crate::repo::costs::lock_team_budget(&mut tx, team.as_str()).await.map_err(database_error)?;
+        let budget_override = match check_budget(&mut tx, user, &team_row, &configuration, override_budget).await.map_err(database_error)? {
+            BudgetCheck::Fits => None,
+            BudgetCheck::Overridden(reason) => Some(reason),
+            BudgetCheck::Refused(message) => {
+                drop(tx); // rolled back: its locks are released before the refusal is recorded
+                let detail = format!("{} ({}): {message}", name.as_str(), configuration.draft.name);
+                let entry = audit::Entry::by(user, "workspace.launch").team(team.as_str()).outcome(audit::Outcome::Refused).detail(&detail);
+                audit::record(&self.db, &entry).await.map_err(database_error)?;
+                let hint = if user.is_admin() { " As an administrator you may tick \"Launch over budget\" to launch anyway." } else { "" };
+                return Err(AppError::BadRequest(format!("{message}{hint}")));
+            }
+        };
         let new = NewWorkspace { team, owner, name: name.as_str(), configuration_id, idempotency_key: key, parameter_values: &parameter_values };
         let id = workspaces::insert(&mut tx, &new).await.map_err(|error| match error {
             LaunchError::NameTaken => invalid("name", format!("You already have a workspace named \"{}\" on this team.", name.as_str())),

@@ -73,3 +73,18 @@ async fn a_rescheduled_job_keeps_its_new_payload_and_is_not_a_failure(db: PgPool
     assert_eq!(again.payload["n"], 2);
     assert_eq!(again.attempts, 0);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_self_rescheduling_job_exists_once_and_a_restart_makes_it_due(db: PgPool) {
+    let sync = atrium::jobs::NewJob { kind: atrium::worker::COST_SYNC_JOB, payload: serde_json::json!({}) };
+    atrium::jobs::ensure_one_due_now(&db, &sync).await.expect("added");
+    let claimed = claim_next(&db).await.expect("claim").expect("due at once");
+    claimed.reschedule(Duration::from_secs(3600), serde_json::json!({})).await.expect("rescheduled");
+    assert!(claim_next(&db).await.expect("claim").is_none(), "not due for an hour");
+
+    let (a, b) = tokio::join!(atrium::jobs::ensure_one_due_now(&db, &sync), atrium::jobs::ensure_one_due_now(&db, &sync));
+    a.and(b).expect("both workers start");
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM jobs").fetch_one(&db).await.expect("count");
+    assert_eq!(count, 1, "still one");
+    assert!(claim_next(&db).await.expect("claim").is_some(), "due now after the restart");
+}
