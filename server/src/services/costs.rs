@@ -133,14 +133,6 @@ impl Costs {
         Costs { db }
     }
 
-    async fn team(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<teams::Team, AppError> {
-        let team = teams::find(&self.db, slug).await.map_err(database_error)?.ok_or_else(|| AppError::NotFound(format!("The team \"{slug}\"")))?;
-        if !user.may_enter_team(slug) {
-            return Err(AppError::Forbidden);
-        }
-        Ok(team)
-    }
-
     async fn months(&self, all_teams: &[teams::Team], today: Date) -> Result<Vec<MonthBudget>, sqlx::Error> {
         let mut conn = self.db.acquire().await?;
         let mut months = Vec::new();
@@ -174,7 +166,7 @@ impl CostService for Costs {
     }
 
     async fn my_spend(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<MySpend, AppError> {
-        let team = self.team(user, slug).await?;
+        let team = super::enter_team(&self.db, user, slug).await?;
         let today = today();
         let days = 30;
         let rows = costs::rows(&self.db, today - Duration::days(days - 1), today, Some(slug.as_str()), Some(user.username.as_str()))
@@ -186,7 +178,7 @@ impl CostService for Costs {
     }
 
     async fn team_month(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<MonthBudget, AppError> {
-        let team = self.team(user, slug).await?;
+        let team = super::enter_team(&self.db, user, slug).await?;
         let mut conn = self.db.acquire().await.map_err(database_error)?;
         month_budget(&mut conn, &team, today()).await.map_err(database_error)
     }
@@ -201,7 +193,7 @@ impl CostService for Costs {
     async fn set_budget(&self, admin: &CurrentUser, form: BudgetForm) -> Result<(), AppError> {
         must_be_admin(admin)?;
         let slug = TeamSlug::parse(form.team.trim()).map_err(|_| AppError::NotFound("This team".into()))?;
-        let team = self.team(admin, &slug).await?;
+        let team = super::enter_team(&self.db, admin, &slug).await?;
         let valid = form.parse().map_err(|message| {
             AppError::Invalid(vec![app::domain::configurations::FieldError::new("amount", message)])
         })?;

@@ -7,7 +7,21 @@ pub mod notifications;
 pub mod teams;
 pub mod workspaces;
 
+use app::domain::{CurrentUser, TeamSlug};
 use app::error::AppError;
+
+/// The team, if it exists (`NotFound`) and the user may enter it (`Forbidden`): members, and
+/// admins everywhere.
+pub async fn enter_team(db: &sqlx::PgPool, user: &CurrentUser, slug: &TeamSlug) -> Result<crate::repo::teams::Team, AppError> {
+    let team = crate::repo::teams::find(db, slug)
+        .await
+        .map_err(database_error)?
+        .ok_or_else(|| AppError::NotFound(format!("The team \"{slug}\"")))?;
+    if !user.may_enter_team(slug) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(team)
+}
 
 /// Whether the database is away (unreachable, shutting down) rather than refusing a query.
 pub fn is_outage(error: &sqlx::Error) -> bool {

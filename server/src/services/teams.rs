@@ -20,25 +20,11 @@ impl Teams {
     }
 }
 
-impl Teams {
-    /// The team, if it exists (`NotFound`) and the user may enter it (`Forbidden`).
-    async fn enter(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<teams::Team, AppError> {
-        let team = teams::find(&self.db, slug)
-            .await
-            .map_err(database_error)?
-            .ok_or_else(|| AppError::NotFound(format!("The team \"{slug}\"")))?;
-        if !user.may_enter_team(slug) {
-            return Err(AppError::Forbidden);
-        }
-        Ok(team)
-    }
-}
-
 #[async_trait::async_trait]
 impl TeamService for Teams {
     #[tracing::instrument(skip(self, user), fields(username = %user.username))]
     async fn profiles(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<Vec<Profile>, AppError> {
-        let team = self.enter(user, slug).await?;
+        let team = super::enter_team(&self.db, user, slug).await?;
         let offered = self.launchable_configurations(user, slug).await?;
         let documents = self.parameters.parameters_under(&format!("{}/profiles", team.ssm_path)).await.map_err(|error| match error {
             ParameterStoreError::Unavailable(_) => AppError::Unavailable("Parameter Store".into()),
@@ -74,7 +60,7 @@ impl TeamService for Teams {
 
     #[tracing::instrument(skip(self, user), fields(username = %user.username))]
     async fn launchable_configurations(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<Vec<Configuration>, AppError> {
-        self.enter(user, slug).await?;
+        super::enter_team(&self.db, user, slug).await?;
         let all = configurations::launchable_on_team(&self.db, slug).await.map_err(database_error)?;
         // Admins see everything the team is offered, whatever the roles.
         Ok(all.into_iter().filter(|c| user.is_admin() || c.draft.allows(&user.roles, slug)).collect())
@@ -93,7 +79,7 @@ impl TeamService for Teams {
 
     #[tracing::instrument(skip(self, user), fields(username = %user.username))]
     async fn team_home(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<TeamHome, AppError> {
-        let team = self.enter(user, slug).await?;
+        let team = super::enter_team(&self.db, user, slug).await?;
         let (metadata, metadata_error) = match self.parameters.parameters_under(&team.ssm_path).await {
             Ok(parameters) => (parse_metadata(&parameters), None),
             Err(error) => {

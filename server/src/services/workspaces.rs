@@ -106,10 +106,7 @@ fn invalid(field: &str, message: impl Into<String>) -> AppError {
 impl WorkspaceService for Workspaces {
     #[tracing::instrument(skip(self, user, key), fields(username = %user.username, %team))]
     async fn launch(&self, user: &CurrentUser, team: &TeamSlug, configuration_id: i64, name: &str, key: &str, profile: Option<&str>, override_budget: bool) -> Result<String, AppError> {
-        let team_row = teams::find(&self.db, team).await.map_err(database_error)?.ok_or_else(|| AppError::NotFound(format!("The team \"{team}\"")))?;
-        if !user.may_enter_team(team) {
-            return Err(AppError::Forbidden);
-        }
+        let team_row = super::enter_team(&self.db, user, team).await?;
         let key_ok = (8..=200).contains(&key.len()) && key.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
         if !key_ok {
             return Err(AppError::BadRequest("The launch form is out of date; reload the page and try again.".into()));
