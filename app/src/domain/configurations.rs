@@ -2,7 +2,7 @@
 //! who may launch it and where, tags, an hourly cost estimate), parsed from the admin's form.
 
 use super::parameters::{validate_parameters, ParameterSpec};
-use super::{Role, TeamSlug};
+use super::{parse_cents, Role, TeamSlug};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -86,18 +86,6 @@ pub struct ProfileDocument {
 /// Tag keys Atrium sets itself on every workspace, or AWS reserves.
 const RESERVED_TAG_PREFIXES: [&str; 2] = ["aws:", "atrium:"];
 
-/// Cents from a dollar amount such as `0.4`, `12` or `1.25`.
-fn parse_cents(raw: &str) -> Option<u32> {
-    let raw = raw.trim().trim_start_matches('$');
-    let (whole, fraction) = raw.split_once('.').unwrap_or((raw, ""));
-    if whole.is_empty() && fraction.is_empty() || fraction.len() > 2 {
-        return None;
-    }
-    let whole: u32 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
-    let fraction: u32 = if fraction.is_empty() { 0 } else { format!("{fraction:0<2}").parse().ok()? };
-    whole.checked_mul(100)?.checked_add(fraction)
-}
-
 impl ConfigurationDraft {
     /// Every problem with the form at once, each naming its field.
     pub fn parse(form: &ConfigurationForm, specs: &[ParameterSpec]) -> Result<ConfigurationDraft, Vec<FieldError>> {
@@ -144,7 +132,7 @@ impl ConfigurationDraft {
             }
         }
 
-        let estimated_hourly_cost_cents = match parse_cents(&form.estimated_hourly_cost) {
+        let estimated_hourly_cost_cents = match parse_cents(&form.estimated_hourly_cost).and_then(|c| u32::try_from(c).ok()) {
             Some(cents) if cents <= 1_000_000 => cents,
             _ => {
                 errors.push(FieldError::new("estimated_hourly_cost", "Give the estimated cost per hour in dollars, such as 0.45."));

@@ -196,8 +196,8 @@ pub struct ValidBudget {
 
 impl BudgetForm {
     pub fn parse(&self) -> Result<ValidBudget, String> {
-        let amount = self.amount.trim().trim_start_matches('$').replace(',', "");
-        let amount_cents = parse_dollars(&amount)
+        // Budgets are large enough to be written with thousands separators.
+        let amount_cents = super::parse_cents(&self.amount.replace(',', ""))
             .filter(|c| *c > 0 && *c <= 100_000_000_000)
             .ok_or_else(|| format!("\"{}\" is not a budget: give dollars a month, such as 2500.", self.amount.trim()))?;
         let mut thresholds = Vec::new();
@@ -216,19 +216,6 @@ impl BudgetForm {
         thresholds.dedup();
         Ok(ValidBudget { amount_cents, thresholds })
     }
-}
-
-fn parse_dollars(raw: &str) -> Option<i64> {
-    let (whole, fraction) = raw.split_once('.').unwrap_or((raw, ""));
-    if whole.is_empty() && fraction.is_empty() || fraction.len() > 2 {
-        return None;
-    }
-    if !whole.chars().chain(fraction.chars()).all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
-    let fraction: i64 = format!("{fraction:0<2}").parse().ok()?;
-    whole.checked_mul(100)?.checked_add(fraction)
 }
 
 /// A researcher's own spend on a team.

@@ -273,12 +273,28 @@ pub fn dollars(cents: i64) -> String {
     let whole = (cents / 100).to_string();
     let mut grouped = String::new();
     for (i, digit) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(digit);
     }
     format!("{sign}${grouped}.{:02}", cents % 100)
+}
+
+/// Cents from a dollar amount typed by a person: `0.4`, `$12`, `1.25`, `.3`; at most two
+/// decimals, digits only.
+pub fn parse_cents(raw: &str) -> Option<i64> {
+    let raw = raw.trim().trim_start_matches('$');
+    let (whole, fraction) = raw.split_once('.').unwrap_or((raw, ""));
+    if whole.is_empty() && fraction.is_empty() || fraction.len() > 2 {
+        return None;
+    }
+    if !whole.chars().chain(fraction.chars()).all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
+    let fraction: i64 = format!("{fraction:0<2}").parse().ok()?;
+    whole.checked_mul(100)?.checked_add(fraction)
 }
 
 /// A CSV cell: quoted when needed, and never starting like a formula (a spreadsheet would run

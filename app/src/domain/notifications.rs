@@ -155,7 +155,7 @@ impl TargetForm {
         for key in self.events.keys() {
             match NotificationEvent::parse(key) {
                 Some(event) => events.push(event),
-                None => errors.push(FieldError::new("events", &format!("\"{key}\" is not an event Atrium sends."))),
+                None => errors.push(FieldError::new("events", format!("\"{key}\" is not an event Atrium sends."))),
             }
         }
         if events.is_empty() && errors.is_empty() {
