@@ -1,4 +1,4 @@
-use crate::helpers::{client, spawn_app, PASSWORD};
+use crate::helpers::{spawn_app, PASSWORD};
 use sqlx::PgPool;
 
 #[sqlx::test(migrations = "../migrations")]
@@ -42,8 +42,7 @@ async fn admins_read_filter_and_export_the_log_and_nobody_else_can(db: PgPool) {
         assert_eq!(app.get(path).await.status().as_u16(), 403, "ada on {path}");
     }
 
-    let grace = client();
-    grace.post(format!("{}/auth/sign-in", app.address)).form(&[("username", "grace"), ("password", PASSWORD)]).send().await.expect("sent");
+    let grace = app.client_signed_in_as("grace").await;
     let page = grace.get(format!("{}/admin/audit?actor=ada&action=workspace.", app.address)).send().await.expect("sent");
     assert_eq!(page.status().as_u16(), 200);
     let page = page.text().await.expect("text");

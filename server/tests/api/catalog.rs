@@ -28,13 +28,7 @@ async fn nobody_but_an_admin_reaches_the_catalog(db: PgPool) {
     assert_eq!(status, 401, "anonymous");
 
     for user in ["ada", "carol", "gus"] {
-        let app_user = crate::helpers::client();
-        app_user
-            .post(format!("{}/auth/sign-in", app.address))
-            .form(&[("username", user), ("password", PASSWORD)])
-            .send()
-            .await
-            .expect("signed in");
+        let app_user = app.client_signed_in_as(user).await;
         let page = app_user.get(format!("{}/admin/catalog", app.address)).send().await.expect("sent");
         assert_eq!(page.status().as_u16(), 403, "{user} on the page");
         let import = app_user
@@ -157,8 +151,7 @@ async fn an_admin_writes_a_validated_configuration_that_researchers_of_the_team_
     assert_eq!(status, 400);
     assert!(taken.to_string().contains("exists already"), "{taken}");
 
-    let researcher = crate::helpers::client();
-    researcher.post(format!("{}/auth/sign-in", app.address)).form(&[("username", "ada"), ("password", PASSWORD)]).send().await.expect("sent");
+    let researcher = app.client_signed_in_as("ada").await;
     let page = researcher.get(format!("{}/teams/genomics/catalog", app.address)).send().await.expect("sent");
     assert_eq!(page.status().as_u16(), 200);
     let page = page.text().await.expect("text");
@@ -166,13 +159,11 @@ async fn an_admin_writes_a_validated_configuration_that_researchers_of_the_team_
     let climate = researcher.get(format!("{}/teams/climate/catalog", app.address)).send().await.expect("sent").text().await.expect("text");
     assert!(!climate.contains("Large workstation"), "not offered on a team it is not for");
 
-    let guest = crate::helpers::client();
-    guest.post(format!("{}/auth/sign-in", app.address)).form(&[("username", "gus"), ("password", PASSWORD)]).send().await.expect("sent");
+    let guest = app.client_signed_in_as("gus").await;
     let page = guest.get(format!("{}/teams/genomics/catalog", app.address)).send().await.expect("sent").text().await.expect("text");
     assert!(!page.contains("Large workstation"), "a guest does not see a researcher-only configuration");
 
-    let outsider = crate::helpers::client();
-    outsider.post(format!("{}/auth/sign-in", app.address)).form(&[("username", "alan"), ("password", PASSWORD)]).send().await.expect("sent");
+    let outsider = app.client_signed_in_as("alan").await;
     let page = outsider.get(format!("{}/teams/genomics/catalog", app.address)).send().await.expect("sent");
     assert_eq!(page.status().as_u16(), 403, "another team's catalog");
 }

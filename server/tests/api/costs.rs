@@ -1,7 +1,7 @@
 //! Costs and budgets: the Cost Explorer sync against moto, budget alerts, the dashboard's
 //! access rules and CSV, and launches refused over budget.
 
-use crate::helpers::{client, moto_sdk_config, spawn_app, PASSWORD};
+use crate::helpers::{moto_sdk_config, spawn_app, PASSWORD};
 use atrium::aws::cost_explorer::CostExplorer;
 use atrium::repo::teams::{self, Team};
 use atrium::services::costs::{check_budgets, sync_costs};
@@ -148,8 +148,7 @@ async fn costs_are_for_cost_viewers_and_admins_and_the_csv_adds_up(db: PgPool) {
     assert_eq!(app.get("/costs").await.status().as_u16(), 403);
     assert_eq!(app.get("/costs.csv").await.status().as_u16(), 403);
 
-    let carol = client();
-    carol.post(format!("{}/auth/sign-in", app.address)).form(&[("username", "carol"), ("password", PASSWORD)]).send().await.expect("signed in");
+    let carol = app.client_signed_in_as("carol").await;
     let page = carol.get(format!("{}/costs", app.address)).send().await.expect("page");
     assert_eq!(page.status().as_u16(), 200);
     let html = page.text().await.expect("html");
@@ -175,8 +174,7 @@ async fn costs_are_for_cost_viewers_and_admins_and_the_csv_adds_up(db: PgPool) {
 async fn a_launch_over_budget_is_refused_unless_an_admin_overrides(db: PgPool) {
     let app = spawn_app(db).await;
     let configuration = app.configuration_for_genomics("Linux workstation (EC2)", "v1", "Standard").await;
-    let grace = client();
-    grace.post(format!("{}/auth/sign-in", app.address)).form(&[("username", "grace"), ("password", PASSWORD)]).send().await.expect("signed in");
+    let grace = app.client_signed_in_as("grace").await;
     let set = grace
         .post(format!("{}/api/admin/set_budget", app.address))
         .form(&[("team", "genomics"), ("amount", "1"), ("thresholds", "50, 100")])
@@ -223,8 +221,7 @@ async fn workspaces_launched_since_the_last_sync_count_against_the_budget(db: Pg
     let configuration = app.configuration_for_genomics("Linux workstation (EC2)", "v1", "Standard").await; // $0.20 an hour
     let one_launch = atrium::services::costs::cost_to_month_end(20, atrium::services::costs::today());
     let budget = format!("{:.2}", (one_launch * 3 / 2) as f64 / 100.0);
-    let grace = client();
-    grace.post(format!("{}/auth/sign-in", app.address)).form(&[("username", "grace"), ("password", PASSWORD)]).send().await.expect("signed in");
+    let grace = app.client_signed_in_as("grace").await;
     let set = grace.post(format!("{}/api/admin/set_budget", app.address)).form(&[("team", "genomics"), ("amount", budget.as_str())]).send().await.expect("sent");
     assert_eq!(set.status().as_u16(), 200);
 

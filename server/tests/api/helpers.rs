@@ -82,6 +82,21 @@ pub fn client() -> reqwest::Client {
 }
 
 impl TestApp {
+    /// A browser of its own (its own cookies), signed in as `username` with the demo password.
+    pub async fn client_signed_in_as(&self, username: &str) -> reqwest::Client {
+        let http = client();
+        let response = http
+            .post(format!("{}/auth/sign-in", self.address))
+            .form(&[("username", username), ("password", PASSWORD)])
+            .send()
+            .await
+            .expect("sent");
+        // A refused sign-in is also a redirect, back to the form with an error.
+        let landing = location(&response);
+        assert!(response.status().is_redirection() && !landing.contains("error"), "{username} signs in: {} {landing}", response.status());
+        http
+    }
+
     pub fn cognito(&self) -> Cognito {
         Cognito::new(&self.sdk)
     }
@@ -148,13 +163,7 @@ impl TestApp {
     /// Imports and approves a seeded product version as grace, and writes a configuration of it
     /// for researchers of genomics. The configuration's id.
     pub async fn configuration_for_genomics(&self, product: &str, version: &str, name: &str) -> i64 {
-        let admin = client();
-        admin
-            .post(format!("{}/auth/sign-in", self.address))
-            .form(&[("username", "grace"), ("password", PASSWORD)])
-            .send()
-            .await
-            .expect("grace signs in");
+        let admin = self.client_signed_in_as("grace").await;
         let (product_id, version_id) = self.version_of(product, version).await;
         let post = |path: &str, form: Vec<(String, String)>| {
             let request = admin.post(format!("{}{path}", self.address)).form(&form);

@@ -1,7 +1,7 @@
 //! Webhook notifications: delivery with retries to a receiver on 127.0.0.1, dead targets,
 //! the platforms' payloads, and the admin's form.
 
-use crate::helpers::{client, spawn_app, TestApp, PASSWORD};
+use crate::helpers::{spawn_app, TestApp, PASSWORD};
 use app::domain::notifications::NotificationEvent;
 use atrium::notifications::{publish, Notice};
 use axum::{extract::State, http::StatusCode, routing::post, Json, Router};
@@ -38,8 +38,7 @@ async fn receive(State(receiver): State<Receiver>, Json(body): Json<serde_json::
 
 /// Signs grace in and registers a webhook for genomics through the admin's server function.
 async fn add_target(app: &TestApp, platform: &str, url: &str) -> reqwest::Client {
-    let grace = client();
-    grace.post(format!("{}/auth/sign-in", app.address)).form(&[("username", "grace"), ("password", PASSWORD)]).send().await.expect("signed in");
+    let grace = app.client_signed_in_as("grace").await;
     let added = grace
         .post(format!("{}/api/admin/add_notification_target", app.address))
         .form(&[

@@ -76,8 +76,7 @@ async fn nobody_else_opens_a_workspace_or_its_events(db: PgPool) {
     let (_, id) = app.launch("genomics", configuration, "ada-private", "key-private-01").await;
     let id = id.as_str().expect("id").to_owned();
 
-    let alan = crate::helpers::client();
-    alan.post(format!("{}/auth/sign-in", app.address)).form(&[("username", "alan"), ("password", PASSWORD)]).send().await.expect("sent");
+    let alan = app.client_signed_in_as("alan").await;
     for path in [format!("/workspaces/{id}"), format!("/events/workspaces/{id}")] {
         let response = alan.get(format!("{}{path}", app.address)).send().await.expect("sent");
         assert_eq!(response.status().as_u16(), 403, "{path}");
@@ -281,8 +280,7 @@ async fn another_user_cannot_stop_or_terminate_a_workspace(db: PgPool) {
     app.sign_in("ada", PASSWORD).await;
     let (_, id) = app.launch("genomics", configuration, "ada-guarded", "key-guarded-01").await;
     let id = id.as_str().expect("id").to_owned();
-    let gus = crate::helpers::client();
-    gus.post(format!("{}/auth/sign-in", app.address)).form(&[("username", "gus"), ("password", PASSWORD)]).send().await.expect("sent");
+    let gus = app.client_signed_in_as("gus").await;
     let response = gus.post(format!("{}/api/workspace_action", app.address)).form(&[("id", id.as_str()), ("action", "terminate")]).send().await.expect("sent");
     assert_eq!(response.status().as_u16(), 403, "a teammate is not the owner");
 }
@@ -322,8 +320,7 @@ async fn connecting_to_a_notebook_mints_a_presigned_url_in_the_team_account(db: 
         .expect("count");
     assert_eq!(stored, 0, "the URL is never stored");
 
-    let alan = crate::helpers::client();
-    alan.post(format!("{}/auth/sign-in", app.address)).form(&[("username", "alan"), ("password", PASSWORD)]).send().await.expect("sent");
+    let alan = app.client_signed_in_as("alan").await;
     let response = alan.post(format!("{}/workspaces/{id}/connect", app.address)).send().await.expect("sent");
     assert_eq!(response.status().as_u16(), 403);
     assert!(response.headers().get("location").is_none());
