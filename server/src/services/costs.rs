@@ -41,17 +41,27 @@ fn days_left_after(day: Date) -> u32 {
 /// The team's month as of `today`: spend so far, forecast to the month's end (including the
 /// estimates of running workspaces Cost Explorer has not reported on yet), budget.
 pub async fn month_budget(conn: &mut sqlx::PgConnection, team: &teams::Team, today: Date) -> Result<MonthBudget, sqlx::Error> {
-    let first = first_of_month(today).min(today - Duration::days(FORECAST_BASIS_DAYS));
-    let rows = costs::rows(&mut *conn, first, today, Some(team.slug.as_str()), None).await?;
+    let rows = costs::rows(&mut *conn, month_basis_start(today), today, Some(team.slug.as_str()), None).await?;
+    month_with_budget(conn, team, &rows.iter().collect::<Vec<_>>(), today).await
+}
+
+/// The first day the month's figures read: the month's first, or the forecast week's.
+fn month_basis_start(today: Date) -> Date {
+    first_of_month(today).min(today - Duration::days(FORECAST_BASIS_DAYS))
+}
+
+/// The month from the team's synced rows (from `month_basis_start` at least), with its budget
+/// and the running workspaces Cost Explorer has not reported on yet.
+async fn month_with_budget(conn: &mut sqlx::PgConnection, team: &teams::Team, rows: &[&CostRow], today: Date) -> Result<MonthBudget, sqlx::Error> {
     let budget = costs::budget(&mut *conn, team.slug.as_str()).await?;
     let unsynced = costs::unsynced_hourly_cents(&mut *conn, team.slug.as_str(), today - Duration::days(FORECAST_BASIS_DAYS), today).await?;
-    let mut month = month_from_rows(team, &rows, budget, today);
+    let mut month = month_from_rows(team, rows, budget, today);
     month.forecast_cents += cost_to_month_end(u32::try_from(unsynced).unwrap_or(u32::MAX), today);
     Ok(month)
 }
 
 /// The month from synced costs alone.
-fn month_from_rows(team: &teams::Team, rows: &[CostRow], budget: Option<Budget>, today: Date) -> MonthBudget {
+fn month_from_rows(team: &teams::Team, rows: &[&CostRow], budget: Option<Budget>, today: Date) -> MonthBudget {
     let month_start = first_of_month(today);
     let spent_cents = rows.iter().filter(|r| r.day >= month_start && r.day <= today).map(|r| micros_to_cents(r.amount_micros)).sum();
     let recent: Vec<i64> = (1..=FORECAST_BASIS_DAYS)
@@ -133,11 +143,18 @@ impl Costs {
         Costs { db }
     }
 
-    async fn months(&self, all_teams: &[teams::Team], today: Date) -> Result<Vec<MonthBudget>, sqlx::Error> {
+    /// Every team's month, from `rows`: all teams' synced rows from `month_basis_start` at least
+    /// (the dashboard's, read once for the range and the months).
+    async fn months(&self, all_teams: &[teams::Team], rows: &[CostRow], today: Date) -> Result<Vec<MonthBudget>, sqlx::Error> {
+        let mut by_team: BTreeMap<&str, Vec<&CostRow>> = BTreeMap::new();
+        for row in rows {
+            by_team.entry(row.team.as_str()).or_default().push(row);
+        }
         let mut conn = self.db.acquire().await?;
         let mut months = Vec::new();
         for team in all_teams {
-            months.push(month_budget(&mut conn, team, today).await?);
+            let team_rows = by_team.get(team.slug.as_str()).map(Vec::as_slice).unwrap_or_default();
+            months.push(month_with_budget(&mut conn, team, team_rows, today).await?);
         }
         Ok(months)
     }
@@ -157,8 +174,9 @@ impl CostService for Costs {
         }
         let today = today();
         let all_teams = teams::list_all(&self.db).await.map_err(database_error)?;
-        let rows = costs::rows(&self.db, today - Duration::days(i64::from(days) - 1), today, None, None).await.map_err(database_error)?;
-        let months = self.months(&all_teams, today).await.map_err(database_error)?;
+        let first = (today - Duration::days(i64::from(days) - 1)).min(month_basis_start(today));
+        let rows = costs::rows(&self.db, first, today, None, None).await.map_err(database_error)?;
+        let months = self.months(&all_teams, &rows, today).await.map_err(database_error)?;
         let mut dashboard = dashboard_from_rows(&all_teams, &rows, months, days, today);
         dashboard.alerts = costs::alerts_since(&self.db, first_of_month(today)).await.map_err(database_error)?;
         dashboard.synced_at = costs::last_synced_at(&self.db).await.map_err(database_error)?;
@@ -185,8 +203,10 @@ impl CostService for Costs {
 
     async fn budgets(&self, admin: &CurrentUser) -> Result<Vec<MonthBudget>, AppError> {
         must_be_admin(admin)?;
+        let today = today();
         let all_teams = teams::list_all(&self.db).await.map_err(database_error)?;
-        self.months(&all_teams, today()).await.map_err(database_error)
+        let rows = costs::rows(&self.db, month_basis_start(today), today, None, None).await.map_err(database_error)?;
+        self.months(&all_teams, &rows, today).await.map_err(database_error)
     }
 
     #[tracing::instrument(skip(self, admin), fields(admin = %admin.username))]
@@ -323,7 +343,7 @@ mod tests {
         let today = date!(2026 - 11 - 23);
         // $1 a day every day of November so far, and the week before.
         let rows: Vec<CostRow> = (0..30).map(|i| row("a", today - Duration::days(i), "w", "u", 1_000_000)).collect();
-        let month = month_from_rows(&team("a"), &rows, Some(Budget { amount_cents: 2_500, thresholds: vec![80] }), today);
+        let month = month_from_rows(&team("a"), &rows.iter().collect::<Vec<_>>(), Some(Budget { amount_cents: 2_500, thresholds: vec![80] }), today);
         assert_eq!(month.spent_cents, 2_300);
         assert_eq!(month.forecast_cents, 2_300 + 7 * 100);
         assert_eq!(month.month, "November 2026");
