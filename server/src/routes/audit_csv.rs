@@ -6,8 +6,7 @@ use crate::startup::AppState;
 use app::domain::audit::AuditFilter;
 use app::domain::{csv_cell, CurrentUser};
 use axum::extract::{Query, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Extension;
 
 /// Enough for any audit question a page of filters can ask; more is a database export.
@@ -35,9 +34,5 @@ pub async fn audit_csv(State(state): State<AppState>, Extension(admin): Extensio
         csv.push_str(&fields.iter().map(|f| csv_cell(f)).collect::<Vec<_>>().join(","));
         csv.push('\n');
     }
-    (
-        [(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"atrium-audit.csv\"")],
-        csv,
-    )
-        .into_response()
+    super::csv_download("atrium-audit.csv", csv)
 }

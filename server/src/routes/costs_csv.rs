@@ -7,8 +7,7 @@ use app::domain::costs::parse_range;
 use app::domain::CurrentUser;
 use app::error::AppError;
 use axum::extract::{Query, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Extension;
 use std::collections::HashMap;
 
@@ -19,10 +18,7 @@ pub async fn costs_csv(State(state): State<AppState>, user: Option<Extension<Cur
         Err(message) => return for_error(&AppError::BadRequest(message)),
     };
     match state.services.costs.dashboard(&user, days).await {
-        Ok(dashboard) => {
-            let filename = format!("attachment; filename=\"atrium-costs-{days}-days.csv\"");
-            ([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, filename)], dashboard.to_csv()).into_response()
-        }
+        Ok(dashboard) => super::csv_download(&format!("atrium-costs-{days}-days.csv"), dashboard.to_csv()),
         Err(error) => for_error(&error),
     }
 }

@@ -8,3 +8,11 @@ pub mod error_page;
 pub mod events;
 pub mod health;
 pub mod middleware;
+
+/// A CSV file for the browser to save as `filename`.
+pub fn csv_download(filename: &str, csv: String) -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let disposition = format!("attachment; filename=\"{filename}\"");
+    ([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, disposition)], csv).into_response()
+}
