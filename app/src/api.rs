@@ -109,15 +109,29 @@ pub async fn create_configuration(
     .await)
 }
 
-/// The team's catalog, a fresh key for its launch forms, and the team's month against its
-/// budget (shown before launching).
+/// What every launch form on a team page needs: a fresh key (so a form submitted twice
+/// launches once), the team's month against its budget, and whether this user may launch over
+/// it (admins, when there is a budget).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchContext {
+    pub key: String,
+    pub month: crate::domain::costs::MonthBudget,
+    pub may_override_budget: bool,
+}
+
+#[cfg(feature = "ssr")]
+async fn launch_context(services: &crate::services::Services, user: &CurrentUser, team: &crate::domain::TeamSlug) -> Result<LaunchContext, AppError> {
+    let key = services.workspaces.new_launch_key().await?;
+    let month = services.costs.team_month(user, team).await?;
+    let may_override_budget = user.is_admin() && month.budget_cents.is_some();
+    Ok(LaunchContext { key, month, may_override_budget })
+}
+
+/// The team's catalog, and what its launch forms need.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TeamCatalog {
     pub items: Vec<Configuration>,
-    pub launch_key: String,
-    pub month: crate::domain::costs::MonthBudget,
-    /// Admins may launch over budget.
-    pub may_override_budget: bool,
+    pub launch: LaunchContext,
 }
 
 #[server(endpoint = "team_catalog")]
@@ -127,9 +141,8 @@ pub async fn load_team_catalog(slug: String) -> Result<TeamCatalog, AppError> {
         let slug = crate::domain::TeamSlug::parse(&slug).map_err(|_| AppError::NotFound("This team".into()))?;
         let services = services()?;
         let items = services.teams.launchable_configurations(&user, &slug).await?;
-        let launch_key = services.workspaces.new_launch_key().await?;
-        let month = services.costs.team_month(&user, &slug).await?;
-        Ok(TeamCatalog { items, launch_key, month, may_override_budget: user.is_admin() })
+        let launch = launch_context(&services, &user, &slug).await?;
+        Ok(TeamCatalog { items, launch })
     }
     .await)
 }
@@ -186,14 +199,11 @@ pub async fn workspace_action(id: String, action: String) -> Result<(), AppError
     .await)
 }
 
-/// The team's profiles, a fresh key for their launch forms, and the team's month against its
-/// budget.
+/// The team's profiles, and what their launch forms need.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TeamProfiles {
     pub profiles: Vec<crate::domain::configurations::Profile>,
-    pub launch_key: String,
-    pub month: crate::domain::costs::MonthBudget,
-    pub may_override_budget: bool,
+    pub launch: LaunchContext,
 }
 
 #[server(endpoint = "team_profiles")]
@@ -203,9 +213,8 @@ pub async fn load_team_profiles(slug: String) -> Result<TeamProfiles, AppError> 
         let slug = crate::domain::TeamSlug::parse(&slug).map_err(|_| AppError::NotFound("This team".into()))?;
         let services = services()?;
         let profiles = services.teams.profiles(&user, &slug).await?;
-        let launch_key = services.workspaces.new_launch_key().await?;
-        let month = services.costs.team_month(&user, &slug).await?;
-        Ok(TeamProfiles { profiles, launch_key, month, may_override_budget: user.is_admin() })
+        let launch = launch_context(&services, &user, &slug).await?;
+        Ok(TeamProfiles { profiles, launch })
     }
     .await)
 }

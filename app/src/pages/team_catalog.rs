@@ -31,10 +31,10 @@ pub fn TeamCatalogPage() -> impl IntoView {
                         <p class="mt-4 text-slate-600">"Nothing is available to you on this team yet. Ask an administrator."</p>
                     }.into_any(),
                     Ok(catalog) => {
-                        let key = catalog.launch_key;
-                        let may_override = catalog.may_override_budget && catalog.month.budget_cents.is_some();
+                        let key = catalog.launch.key;
+                        let may_override = catalog.launch.may_override_budget;
                         view! {
-                            <TeamBudget month=catalog.month/>
+                            <TeamBudget month=catalog.launch.month/>
                             <ul class="mt-6 grid gap-4 sm:grid-cols-2" data-testid="team-catalog">
                                 {catalog.items.into_iter().map(|c| view! { <CatalogItem c team=team() launch_key=key.clone() launch may_override/> }).collect_view()}
                             </ul>

@@ -30,10 +30,10 @@ pub fn TeamProfilesPage() -> impl IntoView {
                         <p class="mt-4 text-slate-600">"This team has no profiles you can launch. Try the catalog, or ask an administrator."</p>
                     }.into_any(),
                     Ok(found) => {
-                        let key = found.launch_key;
-                        let may_override = found.may_override_budget && found.month.budget_cents.is_some();
+                        let key = found.launch.key;
+                        let may_override = found.launch.may_override_budget;
                         view! {
-                            <TeamBudget month=found.month/>
+                            <TeamBudget month=found.launch.month/>
                             <ul class="mt-6 grid gap-4 sm:grid-cols-2" data-testid="profiles">
                                 {found.profiles.into_iter().map(|p| view! { <ProfileCard p team=team() launch_key=key.clone() launch may_override/> }).collect_view()}
                             </ul>
