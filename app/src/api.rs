@@ -18,6 +18,12 @@ pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
     Ok(signed_in_user())
 }
 
+/// The sign-in methods the landing page offers (anyone may ask).
+#[server(endpoint = "sign_in_methods")]
+pub async fn sign_in_methods() -> Result<crate::domain::SignInMethods, AppError> {
+    Ok(services()?.sign_in_methods)
+}
+
 #[server(endpoint = "my_teams")]
 pub async fn my_teams() -> Result<Vec<TeamSummary>, AppError> {
     with_status(async move {

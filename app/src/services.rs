@@ -101,6 +101,7 @@ pub struct Services {
     pub audit: Arc<dyn AuditService>,
     pub costs: Arc<dyn CostService>,
     pub notifications: Arc<dyn NotificationService>,
+    pub sign_in_methods: crate::domain::SignInMethods,
 }
 
 /// The services from context. Missing context is a wiring bug, reported as `Internal`.

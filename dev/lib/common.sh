@@ -56,6 +56,14 @@ ensure_node_tools() { # Tailwind CLI and wasm-opt from npm, at the versions in p
   fi
 }
 
+ensure_oidc_provider() { # npm oidc-provider, at the version in dev/oidc-provider/package-lock.json
+  local dir="$ROOT/dev/oidc-provider"
+  if [ ! -d "$dir/node_modules/oidc-provider" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    log "installing the local OpenID provider (npm oidc-provider)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
 ensure_moto() {
   VENV="$CACHE/venv-moto-$MOTO_VERSION"
   if [ ! -x "$VENV/bin/moto_server" ]; then
@@ -159,6 +167,18 @@ start_emulator() {
   EMULATOR_URL=$(head -n1 "$1/emulator.url")
   export AWS_ENDPOINT_URL_SERVICE_CATALOG="$EMULATOR_URL" AWS_ENDPOINT_URL_SAGEMAKER="$EMULATOR_URL"
   log "AWS emulator (Service Catalog, SageMaker) on $EMULATOR_URL"
+}
+
+# start_oidc_provider <dir>: the local OpenID provider (dev/oidc-provider) with the demo users,
+# on a free port, and the settings that point the portal at it. After build_site.
+start_oidc_provider() {
+  "$ROOT/target/debug/server" demo-sso-users >"$1/sso-users.json"
+  OIDC_USERS_FILE="$1/sso-users.json" node "$ROOT/dev/oidc-provider/server.mjs" >"$1/oidc.url" 2>"$1/oidc.log" &
+  PIDS_TO_STOP+=($!)
+  wait_for 30 "the OpenID provider" test -s "$1/oidc.url"
+  ATRIUM_OIDC_ISSUER=$(head -n1 "$1/oidc.url")
+  export ATRIUM_OIDC_ISSUER ATRIUM_OIDC_CLIENT_ID=atrium ATRIUM_OIDC_DISPLAY_NAME="Demo University"
+  log "OpenID provider (demo users, client atrium) on $ATRIUM_OIDC_ISSUER"
 }
 
 # seed_demo: creates the demo data and exports what the server needs to find the user pool.

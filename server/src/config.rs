@@ -20,6 +20,19 @@ pub struct Settings {
     #[command(flatten)]
     pub cognito: CognitoSettings,
 
+    #[command(flatten)]
+    pub oidc: OidcSettings,
+
+    /// Offer the username/password form. SSO-only institutions turn it off.
+    #[arg(long, env = "ATRIUM_PASSWORD_SIGN_IN", default_value_t = true, action = clap::ArgAction::Set)]
+    pub password_sign_in: bool,
+
+    /// The portal's address as browsers see it (e.g. `https://atrium.example.edu`); the SSO
+    /// callback is `<it>/auth/callback`. Defaults to the request's `Host` (https unless
+    /// `ATRIUM_SECURE_COOKIES=false`): set it behind a proxy that rewrites `Host`.
+    #[arg(long, env = "ATRIUM_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
     /// Mark the session cookie `Secure`. Only local development over plain HTTP turns it off.
     #[arg(long, env = "ATRIUM_SECURE_COOKIES", default_value_t = true, action = clap::ArgAction::Set)]
     pub secure_cookies: bool,
@@ -77,6 +90,34 @@ impl CognitoSettings {
             .clone()
             .unwrap_or_else(|| format!("{}/.well-known/jwks.json", self.issuer(region)))
     }
+}
+
+/// Single sign-on through an OpenID provider (the Cognito hosted UI or any other). Off unless
+/// `ATRIUM_OIDC_ISSUER` is set.
+#[derive(Args, Debug, Clone, Default)]
+pub struct OidcSettings {
+    /// The provider's issuer URL; its metadata is at `<issuer>/.well-known/openid-configuration`.
+    #[arg(id = "oidc_issuer", long = "oidc-issuer", env = "ATRIUM_OIDC_ISSUER", requires = "oidc_client_id")]
+    pub issuer: Option<String>,
+
+    #[arg(id = "oidc_client_id", long = "oidc-client-id", env = "ATRIUM_OIDC_CLIENT_ID")]
+    pub client_id: Option<String>,
+
+    /// Only for a confidential client; a public client relies on PKCE alone.
+    #[arg(id = "oidc_client_secret", long = "oidc-client-secret", env = "ATRIUM_OIDC_CLIENT_SECRET", hide_env_values = true)]
+    pub client_secret: Option<SecretString>,
+
+    /// The provider's name on the sign-in button: "Sign in with <name>".
+    #[arg(id = "oidc_display_name", long = "oidc-display-name", env = "ATRIUM_OIDC_DISPLAY_NAME", default_value = "your organisation")]
+    pub display_name: String,
+
+    /// The ID-token claim listing the user's groups (`team-<slug>`, `role-<name>`).
+    #[arg(id = "oidc_groups_claim", long = "oidc-groups-claim", env = "ATRIUM_OIDC_GROUPS_CLAIM", default_value = "cognito:groups")]
+    pub groups_claim: String,
+
+    /// The ID-token claim naming the user; `preferred_username`, then `sub`, when it is absent.
+    #[arg(id = "oidc_username_claim", long = "oidc-username-claim", env = "ATRIUM_OIDC_USERNAME_CLAIM", default_value = "cognito:username")]
+    pub username_claim: String,
 }
 
 #[derive(clap::Parser)]

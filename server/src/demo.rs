@@ -60,6 +60,23 @@ pub const USERS: [(&str, &[&str], bool); 6] = [
 
 pub const ROLE_GROUPS: [&str; 5] = ["role-admin", "role-researcher", "role-guest", "role-internal-guest", "role-cost-viewer"];
 
+/// The demo users as the local OpenID provider's directory: the same names, the demo
+/// password (no temporary one: choosing a password is the provider's business) and groups.
+pub fn sso_directory() -> serde_json::Value {
+    let users: Vec<serde_json::Value> = USERS
+        .iter()
+        .map(|(username, groups, _)| {
+            serde_json::json!({
+                "username": username,
+                "password": DEMO_PASSWORD,
+                "email": format!("{username}@demo-university.example"),
+                "groups": groups,
+            })
+        })
+        .collect();
+    serde_json::Value::Array(users)
+}
+
 pub struct DemoIdentity {
     pub user_pool_id: String,
     pub client_id: String,

@@ -19,6 +19,9 @@ enum Command {
     /// Create the demo user pool, users, groups, team metadata and team rows, and print the
     /// pool and client ids as `KEY=value` lines.
     SeedDemo(SeedArgs),
+    /// Print the demo users as the local OpenID provider's directory (JSON: username,
+    /// password, e-mail, groups), for dev/run and dev/test.
+    DemoSsoUsers,
 }
 
 #[derive(Args)]
@@ -53,6 +56,10 @@ async fn main() -> anyhow::Result<()> {
             }
             println!("ATRIUM_COGNITO_USER_POOL_ID={}", identity.user_pool_id);
             println!("ATRIUM_COGNITO_CLIENT_ID={}", identity.client_id);
+            Ok(())
+        }
+        Some(Command::DemoSsoUsers) => {
+            println!("{}", atrium::demo::sso_directory());
             Ok(())
         }
         Some(Command::Worker(args)) => {

@@ -3,6 +3,7 @@
 
 use crate::auth::jwks::TokenVerifier;
 use crate::auth::service::AuthService;
+use crate::auth::sso::SsoProvider;
 use crate::aws::cognito::CognitoIdentityProvider;
 use crate::aws::service_catalog::SdkServiceCatalog;
 use crate::aws::ssm::SsmParameterStore;
@@ -36,6 +37,12 @@ pub struct AppState {
     pub db: PgPool,
     pub auth: Arc<AuthService>,
     pub verifier: Arc<TokenVerifier>,
+    /// Single sign-on, when an OpenID provider is configured.
+    pub sso: Option<Arc<SsoProvider>>,
+    pub password_sign_in: bool,
+    /// The configured public URL; otherwise the request's Host is used.
+    pub public_url: Option<String>,
+    pub secure_cookies: bool,
     pub services: Services,
 }
 
@@ -96,6 +103,11 @@ impl Application {
         ));
         let identity = Arc::new(CognitoIdentityProvider::new(sdk, cognito.user_pool_id.clone(), cognito.client_id.clone()));
         let auth = Arc::new(AuthService::new(identity, verifier.clone(), db.clone()));
+        let sso = SsoProvider::from_settings(&settings.oidc)?.map(Arc::new);
+        anyhow::ensure!(
+            settings.password_sign_in || sso.is_some(),
+            "ATRIUM_PASSWORD_SIGN_IN=false needs single sign-on: set ATRIUM_OIDC_ISSUER and ATRIUM_OIDC_CLIENT_ID"
+        );
         let teams = Arc::new(Teams::new(db.clone(), Arc::new(SsmParameterStore::new(sdk))));
         let services = Services {
             teams: teams.clone(),
@@ -114,6 +126,10 @@ impl Application {
                 webhooks(sdk)?,
                 settings.allow_local_webhooks,
             )),
+            sign_in_methods: app::domain::SignInMethods {
+                sso: sso.as_ref().map(|sso| sso.display_name().to_owned()),
+                password: settings.password_sign_in,
+            },
         };
         if settings.run_worker {
             tokio::spawn(worker(db.clone(), sdk)?.run());
@@ -126,6 +142,10 @@ impl Application {
             db: db.clone(),
             auth,
             verifier,
+            sso,
+            password_sign_in: settings.password_sign_in,
+            public_url: settings.public_url.clone(),
+            secure_cookies: settings.secure_cookies,
             services,
         };
         let router = router(state, &settings, db.clone());
@@ -194,6 +214,8 @@ fn router(state: AppState, settings: &Settings, db: PgPool) -> Router {
         .route("/auth/sign-in", post(routes::auth::sign_in))
         .route("/auth/new-password", post(routes::auth::new_password))
         .route("/auth/sign-out", post(routes::auth::sign_out))
+        .route("/auth/sso", get(routes::sso::start))
+        .route("/auth/callback", get(routes::sso::callback))
         .route("/healthz", get(routes::health::healthz))
         .route("/events/workspaces/{id}", get(routes::events::workspace_events))
         .route("/workspaces/{id}/connect", post(routes::connect::connect))
@@ -212,10 +234,19 @@ fn router(state: AppState, settings: &Settings, db: PgPool) -> Router {
         .layer(sessions)
         .layer(axum::middleware::from_fn(middleware::reject_cross_site_posts));
 
-    // form-action also governs where a form's redirect may lead: "Connect" leaves the site.
+    // form-action also governs where a form's redirect may lead: "Connect" leaves the site, and
+    // so does sign-out through the SSO provider.
+    let sso_origin = settings
+        .oidc
+        .issuer
+        .as_deref()
+        .and_then(|issuer| url::Url::parse(issuer).ok())
+        .map(|url| url.origin().ascii_serialization())
+        .filter(|origin| origin != "null")
+        .unwrap_or_default();
     let csp = format!(
         "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
-         img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self' {}",
+         img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self' {} {sso_origin}",
         settings.connect_origins
     );
     let csp = HeaderValue::from_str(&csp).unwrap_or_else(|_| {

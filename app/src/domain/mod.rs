@@ -215,6 +215,25 @@ pub struct TeamHome {
     pub metadata_error: Option<String>,
 }
 
+/// How people may sign in here: the OpenID provider's button (its display name) and/or the
+/// username/password form.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInMethods {
+    pub sso: Option<String>,
+    pub password: bool,
+}
+
+impl SignInMethods {
+    /// Where the SSO button leads: the sign-in start, carrying where to go afterwards.
+    pub fn sso_href(next: &str) -> String {
+        if next.is_empty() {
+            return "/auth/sso".to_owned();
+        }
+        let query: String = form_urlencoded::Serializer::new(String::new()).append_pair("next", next).finish();
+        format!("/auth/sso?{query}")
+    }
+}
+
 /// The user pool's password policy, explained to someone choosing a new password.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PasswordPolicy {

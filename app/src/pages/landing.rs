@@ -1,4 +1,5 @@
-use crate::api::whoami;
+use crate::api::{sign_in_methods, whoami};
+use crate::domain::SignInMethods;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -10,6 +11,7 @@ fn sign_in_message(code: &str) -> &'static str {
         "missing" => "Enter your username and password.",
         "challenge" => "That password change took too long. Please sign in again.",
         "throttled" => "Too many failed sign-ins. Please wait 15 minutes and try again.",
+        "password-off" => "Sign in with your organisation's account: this portal has no passwords of its own.",
         _ => "We could not sign you in with that username and password. Check both and try again.",
     }
 }
@@ -18,6 +20,7 @@ fn sign_in_message(code: &str) -> &'static str {
 pub fn LandingPage() -> impl IntoView {
     let query = use_query_map();
     let user = Resource::new(|| (), |_| whoami());
+    let methods = Resource::new(|| (), |_| sign_in_methods());
     let error = move || query.read().get("error").map(|code| sign_in_message(&code));
     let next = move || query.read().get("next").unwrap_or_default();
     let submitting = RwSignal::new(false);
@@ -46,11 +49,25 @@ pub fn LandingPage() -> impl IntoView {
                                 <h2 class="text-xl font-semibold">{format!("Welcome back, {}", user.username)}</h2>
                                 <p class="mt-4"><a class="text-indigo-700 underline" href="/teams">"Go to your teams"</a></p>
                             }.into_any(),
-                            _ => view! {
+                            _ => {
+                                // Without an answer, offer the password form: it says itself if it is off.
+                                let methods = methods.await.unwrap_or(SignInMethods { sso: None, password: true });
+                                view! {
                                 <h2 class="text-xl font-semibold">"Sign in"</h2>
                                 {move || error().map(|message| view! {
                                     <p role="alert" data-testid="sign-in-error" class="mt-4 rounded border border-red-200 bg-red-50 p-3 text-sm text-red-800">{message}</p>
                                 })}
+                                // rel="external": a full page load, not a client-side route.
+                                {methods.sso.clone().map(|provider| view! {
+                                    <a href=move || SignInMethods::sso_href(&next()) rel="external" data-testid="sso-sign-in"
+                                        class="mt-4 block w-full rounded bg-teal-800 px-4 py-2 text-center font-medium text-white hover:bg-teal-900">
+                                        {format!("Sign in with {provider}")}
+                                    </a>
+                                })}
+                                {(methods.sso.is_some() && methods.password).then(|| view! {
+                                    <p class="mt-4 text-center text-sm text-slate-600">"or with your Atrium username and password"</p>
+                                })}
+                                {methods.password.then(|| view! {
                                 <form method="post" action="/auth/sign-in" class="mt-4 space-y-4"
                                     on:submit=move |_| submitting.set(true)>
                                     <input type="hidden" name="next" value=next/>
@@ -69,7 +86,9 @@ pub fn LandingPage() -> impl IntoView {
                                         {move || if submitting.get() { "Signing in…" } else { "Sign in" }}
                                     </button>
                                 </form>
-                            }.into_any(),
+                                })}
+                            }.into_any()
+                            }
                         }
                     })}
                 </Suspense>

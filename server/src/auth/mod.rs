@@ -1,6 +1,8 @@
 //! Sign-in: Cognito through the `IdentityProvider` trait, ID tokens verified against the
-//! pool's JWKS, the signed-in user kept in a Postgres-backed session.
+//! pool's JWKS; or single sign-on through an OpenID provider (`sso`). Either way the signed-in
+//! user is kept in a Postgres-backed session.
 
 pub mod jwks;
 pub mod service;
 pub mod session;
+pub mod sso;

@@ -2,6 +2,7 @@
 //! returns, mirror the user's teams into Postgres.
 
 use super::jwks::{TokenError, TokenVerifier};
+use super::sso::SsoIdentity;
 use crate::aws::cognito::{IdentityError, IdentityProvider, SignInOutcome, Tokens};
 use crate::repo;
 use crate::repo::audit::{self, Outcome};
@@ -117,8 +118,6 @@ impl AuthService {
         Ok(policy)
     }
 
-    /// Ends the user's sessions at the identity provider. Failure is logged, not fatal:
-    /// the local session is deleted either way.
     /// Records a sign-out in the audit log.
     pub async fn record_sign_out(&self, user: &CurrentUser) {
         if let Err(error) = audit::record(&self.db, &audit::Entry::by(user, "auth.sign_out")).await {
@@ -126,11 +125,32 @@ impl AuthService {
         }
     }
 
+    /// Ends the user's sessions at the identity provider. Failure is logged, not fatal:
+    /// the local session is deleted either way.
     pub async fn sign_out(&self, access_token: &str, refresh_token: Option<&str>) {
         let access = SecretString::from(access_token.to_owned());
         let refresh = refresh_token.map(|t| SecretString::from(t.to_owned()));
         if let Err(error) = self.identity.sign_out(&access, refresh.as_ref()).await {
             tracing::warn!(error = %error, "Failed to sign the user out at the identity provider");
+        }
+    }
+
+    /// Signs in the user an OpenID provider vouched for: the same person as a password
+    /// sign-in with that username, roles and teams from the provider's groups.
+    pub async fn sso_sign_in(&self, identity: &SsoIdentity, client_ip: &str) -> Result<CurrentUser, AuthError> {
+        let mut user = CurrentUser::from_groups(identity.username.clone(), identity.groups.iter().map(String::as_str));
+        user.client_ip = Some(client_ip.to_owned());
+        self.mirror(&user, "auth.sso.sign_in").await?;
+        Ok(user)
+    }
+
+    /// Records a single sign-on that did not end signed in, with the reason.
+    pub async fn record_sso_failure(&self, username: Option<&str>, outcome: Outcome, reason: &str, client_ip: &str) {
+        let entry = audit::Entry::anonymous(username.unwrap_or("unknown"), "auth.sso.sign_in", Some(client_ip))
+            .outcome(outcome)
+            .detail(reason);
+        if let Err(error) = audit::record(&self.db, &entry).await {
+            tracing::warn!(%error, "Failed to record a failed single sign-on");
         }
     }
 
@@ -142,7 +162,7 @@ impl AuthService {
             SignInOutcome::SignedIn(tokens) => {
                 let mut user = self.verified_user(&tokens).await?;
                 user.client_ip = client_ip.map(str::to_owned);
-                self.mirror(&user).await?;
+                self.mirror(&user, "auth.sign_in").await?;
                 Ok(SignInResult::SignedIn { user, tokens })
             }
         }
@@ -161,10 +181,11 @@ impl AuthService {
         Ok(CurrentUser::from_groups(username, claims.groups.iter().map(String::as_str)))
     }
 
-    async fn mirror(&self, user: &CurrentUser) -> Result<(), AuthError> {
+    /// Mirrors the user's roles and teams into Postgres and audits the sign-in, together.
+    async fn mirror(&self, user: &CurrentUser, action: &str) -> Result<(), AuthError> {
         let mut tx = self.db.begin().await.map_err(database_failure)?;
         repo::users::record_sign_in(&mut tx, user).await.map_err(database_failure)?;
-        audit::record(&mut *tx, &audit::Entry::by(user, "auth.sign_in")).await.map_err(database_failure)?;
+        audit::record(&mut *tx, &audit::Entry::by(user, action)).await.map_err(database_failure)?;
         tx.commit().await.map_err(database_failure)?;
         Ok(())
     }

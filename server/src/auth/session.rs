@@ -2,6 +2,7 @@
 
 use app::domain::{CurrentUser, Username};
 use serde::{Deserialize, Serialize};
+use crate::auth::sso::{PendingSso, PENDING_TTL_SECONDS};
 use crate::aws::cognito::Tokens;
 use secrecy::ExposeSecret;
 use tower_sessions::{session, Session};
@@ -10,6 +11,10 @@ const USER: &str = "user";
 const ACCESS_TOKEN: &str = "access_token";
 const REFRESH_TOKEN: &str = "refresh_token";
 const PENDING_CHALLENGE: &str = "pending_challenge";
+const PENDING_SSO: &str = "pending_sso";
+const SSO_ID_TOKEN: &str = "sso_id_token";
+/// Sign-ins started at the provider and not yet back, per session (one per open tab, say).
+const MAX_PENDING_SSO: usize = 5;
 
 /// A sign-in waiting for the user to choose a new password.
 #[derive(Serialize, Deserialize)]
@@ -31,12 +36,46 @@ impl UserSession {
     pub async fn sign_in(&self, user: &CurrentUser, tokens: &Tokens) -> Result<(), session::Error> {
         self.0.cycle_id().await?;
         self.0.remove_value(PENDING_CHALLENGE).await?;
+        self.0.remove_value(PENDING_SSO).await?;
         self.0.insert(USER, user).await?;
         self.0.insert(ACCESS_TOKEN, tokens.access_token.expose_secret()).await?;
         if let Some(refresh) = &tokens.refresh_token {
             self.0.insert(REFRESH_TOKEN, refresh.expose_secret()).await?;
         }
         Ok(())
+    }
+
+    /// Starts a signed-in session after single sign-on, under a fresh id. The ID token is kept
+    /// for the provider's sign-out (`id_token_hint`).
+    pub async fn sign_in_with_sso(&self, user: &CurrentUser, id_token: &str) -> Result<(), session::Error> {
+        self.0.cycle_id().await?;
+        self.0.remove_value(PENDING_CHALLENGE).await?;
+        self.0.remove_value(PENDING_SSO).await?;
+        self.0.insert(USER, user).await?;
+        self.0.insert(SSO_ID_TOKEN, id_token).await
+    }
+
+    /// Remembers a sign-in sent to the provider; the oldest is forgotten beyond a few.
+    pub async fn add_pending_sso(&self, pending: PendingSso) -> Result<(), session::Error> {
+        let mut all: Vec<PendingSso> = self.0.get(PENDING_SSO).await?.unwrap_or_default();
+        all.push(pending);
+        let excess = all.len().saturating_sub(MAX_PENDING_SSO);
+        all.drain(..excess);
+        self.0.insert(PENDING_SSO, all).await
+    }
+
+    /// Takes out the pending sign-in with this `state`, if it is there and not too old: a
+    /// state can be used once.
+    pub async fn take_pending_sso(&self, state: &str, now: i64) -> Result<Option<PendingSso>, session::Error> {
+        let all: Vec<PendingSso> = self.0.get(PENDING_SSO).await?.unwrap_or_default();
+        let (matching, rest): (Vec<_>, Vec<_>) = all.into_iter().partition(|p| p.state == state);
+        self.0.insert(PENDING_SSO, rest).await?;
+        Ok(matching.into_iter().next().filter(|p| now - p.started_at <= PENDING_TTL_SECONDS))
+    }
+
+    /// The ID token of a session signed in through SSO.
+    pub async fn sso_id_token(&self) -> Result<Option<String>, session::Error> {
+        self.0.get(SSO_ID_TOKEN).await
     }
 
     /// (access token, refresh token) of a signed-in session.

@@ -44,14 +44,14 @@ fn back_to_sign_in(error: &str, next: Option<&str>) -> Response {
 
 /// Where a freshly signed-in user goes: where they were heading, else straight to their only
 /// team, else the team list.
-fn landing_for(user: &CurrentUser, next: Option<String>) -> String {
+pub(crate) fn landing_for(user: &CurrentUser, next: Option<String>) -> String {
     next.unwrap_or_else(|| match user.teams.as_slice() {
         [only] if !user.is_admin() => format!("/teams/{only}"),
         _ => "/teams".to_owned(),
     })
 }
 
-fn failure(error: AuthError, next: Option<&str>) -> Response {
+pub(crate) fn failure(error: AuthError, next: Option<&str>) -> Response {
     match error {
         AuthError::InvalidCredentials => back_to_sign_in("signin", next),
         AuthError::ChallengeExpired => back_to_sign_in("challenge", next),
@@ -72,9 +72,17 @@ fn failure(error: AuthError, next: Option<&str>) -> Response {
     }
 }
 
-fn session_failure(error: tower_sessions::session::Error) -> Response {
+pub(crate) fn session_failure(error: tower_sessions::session::Error) -> Response {
     tracing::warn!(%error, "Failed to write the session");
     unavailable("The database")
+}
+
+fn password_sign_in_off() -> Response {
+    super::error_page::error_page(
+        StatusCode::FORBIDDEN,
+        "Password sign-in is turned off",
+        "This portal signs people in through their organisation's account. Use the sign-in button on the first page.",
+    )
 }
 
 #[tracing::instrument(skip_all)]
@@ -84,6 +92,9 @@ pub async fn sign_in(
     session: Session,
     Form(form): Form<SignInForm>,
 ) -> Response {
+    if !state.password_sign_in {
+        return password_sign_in_off();
+    }
     let next = safe_next_path(form.next.as_deref());
     let (username, password) = match (Username::parse(&form.username), form.password) {
         (Ok(username), Some(password)) if !password.expose_secret().is_empty() => (username, password),
@@ -111,6 +122,9 @@ pub async fn sign_in(
 
 #[tracing::instrument(skip_all)]
 pub async fn new_password(State(state): State<AppState>, session: Session, Form(form): Form<NewPasswordForm>) -> Response {
+    if !state.password_sign_in {
+        return password_sign_in_off();
+    }
     let session = UserSession(session);
     let pending = match session.pending_challenge().await {
         Ok(Some(pending)) => pending,
@@ -147,7 +161,12 @@ pub async fn new_password(State(state): State<AppState>, session: Session, Form(
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn sign_out(State(state): State<AppState>, user: Option<axum::Extension<CurrentUser>>, session: Session) -> Response {
+pub async fn sign_out(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    user: Option<axum::Extension<CurrentUser>>,
+    session: Session,
+) -> Response {
     let session = UserSession(session);
     if let Some(axum::Extension(user)) = user {
         state.auth.record_sign_out(&user).await;
@@ -155,8 +174,16 @@ pub async fn sign_out(State(state): State<AppState>, user: Option<axum::Extensio
     if let Ok(Some((access, refresh))) = session.tokens().await {
         state.auth.sign_out(&access, refresh.as_deref()).await;
     }
+    let sso_id_token = session.sso_id_token().await.ok().flatten();
     if let Err(error) = session.end().await {
         return session_failure(error);
     }
-    Redirect::to("/").into_response()
+    // A session from single sign-on also ends at the provider, which then sends the browser back.
+    match sso_id_token {
+        Some(id_token) => {
+            let portal = super::sso::portal_url(&state, &headers);
+            Redirect::to(&super::sso::provider_sign_out(state.sso.as_ref(), &id_token, &portal).await).into_response()
+        }
+        None => Redirect::to("/").into_response(),
+    }
 }

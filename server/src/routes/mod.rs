@@ -1,4 +1,4 @@
-//! The axum side: sign-in form handlers, health, and the middleware every request passes.
+//! The axum side: sign-in form and single sign-on handlers, health, and the middleware every request passes.
 
 pub mod audit_csv;
 pub mod auth;
@@ -8,6 +8,7 @@ pub mod error_page;
 pub mod events;
 pub mod health;
 pub mod middleware;
+pub mod sso;
 
 /// A CSV file for the browser to save as `filename`.
 pub fn csv_download(filename: &str, csv: String) -> axum::response::Response {

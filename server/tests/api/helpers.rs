@@ -1,4 +1,4 @@
-use atrium::config::{CognitoSettings, Settings};
+use atrium::config::{CognitoSettings, OidcSettings, Settings};
 use atrium::demo::{self, DemoIdentity};
 use atrium::startup::Application;
 use aws_sdk_cognitoidentityprovider::Client as Cognito;
@@ -44,6 +44,9 @@ pub fn settings_for(identity: &DemoIdentity) -> Settings {
             issuer: None,
             jwks_url: Some(format!("{endpoint}/{}/.well-known/jwks.json", identity.user_pool_id)),
         },
+        oidc: OidcSettings::default(),
+        password_sign_in: true,
+        public_url: None,
         secure_cookies: false,
         session_idle_seconds: 3600,
         // Tests drive the worker themselves, one job at a time.

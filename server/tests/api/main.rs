@@ -11,6 +11,7 @@ mod helpers;
 mod jobs;
 mod notifications;
 mod repositories;
+mod sso;
 mod teams;
 mod tokens;
 mod workspaces;
