@@ -104,6 +104,13 @@ impl Application {
         let identity = Arc::new(CognitoIdentityProvider::new(sdk, cognito.user_pool_id.clone(), cognito.client_id.clone()));
         let auth = Arc::new(AuthService::new(identity, verifier.clone(), db.clone()));
         let sso = SsoProvider::from_settings(&settings.oidc)?.map(Arc::new);
+        if let Some(public_url) = &settings.public_url {
+            let parsed = url::Url::parse(public_url).context("ATRIUM_PUBLIC_URL is not a URL")?;
+            anyhow::ensure!(
+                ["http", "https"].contains(&parsed.scheme()) && parsed.query().is_none() && parsed.fragment().is_none(),
+                "ATRIUM_PUBLIC_URL must be an http(s) address without query or fragment, e.g. https://atrium.example.edu"
+            );
+        }
         anyhow::ensure!(
             settings.password_sign_in || sso.is_some(),
             "ATRIUM_PASSWORD_SIGN_IN=false needs single sign-on: set ATRIUM_OIDC_ISSUER and ATRIUM_OIDC_CLIENT_ID"
@@ -200,6 +207,14 @@ async fn server_fn_handler(State(state): State<AppState>, request: Request) -> i
 }
 
 fn router(state: AppState, settings: &Settings, db: PgPool) -> Router {
+    // Sign-out of an SSO session is a form answered with a redirect to the provider.
+    let sso_origin = state
+        .sso
+        .as_ref()
+        .and_then(|sso| url::Url::parse(sso.issuer()).ok())
+        .map(|url| url.origin().ascii_serialization())
+        .filter(|origin| origin != "null")
+        .unwrap_or_default();
     let routes = generate_route_list(app::App);
     let sessions = SessionManagerLayer::new(PostgresStore::new(db))
         .with_name("atrium_session")
@@ -235,15 +250,8 @@ fn router(state: AppState, settings: &Settings, db: PgPool) -> Router {
         .layer(axum::middleware::from_fn(middleware::reject_cross_site_posts));
 
     // form-action also governs where a form's redirect may lead: "Connect" leaves the site, and
-    // so does sign-out through the SSO provider.
-    let sso_origin = settings
-        .oidc
-        .issuer
-        .as_deref()
-        .and_then(|issuer| url::Url::parse(issuer).ok())
-        .map(|url| url.origin().ascii_serialization())
-        .filter(|origin| origin != "null")
-        .unwrap_or_default();
+    // so does sign-out through the SSO provider (its issuer's origin; a sign-out page on another
+    // host, like Cognito's, needs ATRIUM_CONNECT_ORIGINS to allow it, as its default https: does).
     let csp = format!(
         "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
          img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self' {} {sso_origin}",

@@ -11,7 +11,6 @@ fn sign_in_message(code: &str) -> &'static str {
         "missing" => "Enter your username and password.",
         "challenge" => "That password change took too long. Please sign in again.",
         "throttled" => "Too many failed sign-ins. Please wait 15 minutes and try again.",
-        "password-off" => "Sign in with your organisation's account: this portal has no passwords of its own.",
         _ => "We could not sign you in with that username and password. Check both and try again.",
     }
 }

@@ -31,13 +31,18 @@ impl UserSession {
         self.0.get(USER).await
     }
 
-    /// Starts a signed-in session under a fresh id, so an id planted before sign-in is useless.
-    /// The tokens stay on the server: they are only needed to sign the user out of Cognito.
-    pub async fn sign_in(&self, user: &CurrentUser, tokens: &Tokens) -> Result<(), session::Error> {
+    /// Starts a signed-in session under a fresh id, so an id planted before sign-in is useless,
+    /// and with nothing from before (pending sign-ins, another user's tokens).
+    async fn start_fresh(&self, user: &CurrentUser) -> Result<(), session::Error> {
+        self.0.clear().await;
         self.0.cycle_id().await?;
-        self.0.remove_value(PENDING_CHALLENGE).await?;
-        self.0.remove_value(PENDING_SSO).await?;
-        self.0.insert(USER, user).await?;
+        self.0.insert(USER, user).await
+    }
+
+    /// A password sign-in. The tokens stay on the server: they are only needed to sign the
+    /// user out of Cognito.
+    pub async fn sign_in(&self, user: &CurrentUser, tokens: &Tokens) -> Result<(), session::Error> {
+        self.start_fresh(user).await?;
         self.0.insert(ACCESS_TOKEN, tokens.access_token.expose_secret()).await?;
         if let Some(refresh) = &tokens.refresh_token {
             self.0.insert(REFRESH_TOKEN, refresh.expose_secret()).await?;
@@ -48,10 +53,7 @@ impl UserSession {
     /// Starts a signed-in session after single sign-on, under a fresh id. The ID token is kept
     /// for the provider's sign-out (`id_token_hint`).
     pub async fn sign_in_with_sso(&self, user: &CurrentUser, id_token: &str) -> Result<(), session::Error> {
-        self.0.cycle_id().await?;
-        self.0.remove_value(PENDING_CHALLENGE).await?;
-        self.0.remove_value(PENDING_SSO).await?;
-        self.0.insert(USER, user).await?;
+        self.start_fresh(user).await?;
         self.0.insert(SSO_ID_TOKEN, id_token).await
     }
 

@@ -110,6 +110,8 @@ pub struct SsoProvider {
     http: reqwest::Client,
     metadata: RwLock<Option<(Instant, ProviderMetadataWithLogout)>>,
     last_forced_refresh: Mutex<Option<Instant>>,
+    /// The last health check: when, and whether discovery worked.
+    last_check: Mutex<Option<(Instant, bool)>>,
 }
 
 impl SsoProvider {
@@ -118,7 +120,8 @@ impl SsoProvider {
         use anyhow::Context;
         let Some(issuer) = &settings.issuer else { return Ok(None) };
         anyhow::ensure!(settings.client_id.is_some(), "ATRIUM_OIDC_ISSUER is set but ATRIUM_OIDC_CLIENT_ID is not");
-        let issuer = IssuerUrl::new(issuer.trim_end_matches('/').to_owned()).context("ATRIUM_OIDC_ISSUER is not a URL")?;
+        // Exactly as configured: discovery and the `iss` check compare it as a string.
+        let issuer = IssuerUrl::new(issuer.clone()).context("ATRIUM_OIDC_ISSUER is not a URL")?;
         // No redirects: discovery and the token endpoint answer directly (openidconnect's advice
         // against server-side request forgery).
         let http = reqwest::Client::builder()
@@ -133,6 +136,7 @@ impl SsoProvider {
             http,
             metadata: RwLock::new(None),
             last_forced_refresh: Mutex::new(None),
+            last_check: Mutex::new(None),
         }))
     }
 
@@ -164,9 +168,18 @@ impl SsoProvider {
         Ok(metadata)
     }
 
-    /// Reads the provider's metadata and keys afresh: the health check.
-    pub async fn check(&self) -> Result<(), SsoError> {
-        self.metadata(true).await.map(|_| ())
+    /// Whether the provider's metadata and keys can be read: the health check. Reads them
+    /// afresh at most every `MIN_REFRESH_INTERVAL`, so probes do not become traffic.
+    pub async fn reachable(&self) -> bool {
+        let mut last = self.last_check.lock().await;
+        if let Some((at, ok)) = *last {
+            if at.elapsed() < MIN_REFRESH_INTERVAL {
+                return ok;
+            }
+        }
+        let ok = self.metadata(true).await.is_ok();
+        *last = Some((Instant::now(), ok));
+        ok
     }
 
     fn client(&self, metadata: ProviderMetadataWithLogout, redirect_url: &str) -> Result<SsoClient, SsoError> {
@@ -237,8 +250,10 @@ impl SsoProvider {
         .map_err(|e| SsoError::InvalidToken(plain_reason(&e)))?;
 
         let extra = &claims.additional_claims().claims;
+        // An e-mail names a person only once the provider has verified it.
+        let verified_email = claims.email().filter(|_| claims.email_verified() == Some(true)).map(|e| e.as_str());
         let username = self
-            .username_from(extra, claims.preferred_username().map(|u| u.as_str()), claims.email().map(|e| e.as_str()))
+            .username_from(extra, claims.preferred_username().map(|u| u.as_str()), verified_email)
             .unwrap_or_else(|| claims.subject().as_str().to_owned());
         let username = Username::parse(&username)
             .map_err(|_| SsoError::InvalidToken(format!("the username claim holds an unusable name ({username:?})")))?;

@@ -5,22 +5,27 @@ use axum::Json;
 use serde_json::json;
 use std::time::Duration;
 
-/// 200 when the database answers, the identity provider's keys can be fetched and (when single
-/// sign-on is configured) the OpenID provider's metadata and keys can be read; 503 naming what
-/// is down otherwise.
+/// 200 when the database answers and the identity provider's keys can be fetched; 503 naming
+/// what is down otherwise. With single sign-on, `sso_provider` says whether the OpenID provider
+/// answers; its outage fails the check only when it is the only way in (no password form).
 pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<serde_json::Value>) {
     let database = tokio::time::timeout(Duration::from_secs(3), sqlx::query("SELECT 1").execute(&state.db)).await;
     let database_ok = matches!(database, Ok(Ok(_)));
     let identity_ok = state.verifier.fetch_keys().await.is_ok_and(|keys| !keys.is_empty());
     let sso_ok = match &state.sso {
-        Some(sso) => Some(sso.check().await.is_ok()),
+        Some(sso) => Some(sso.reachable().await),
         None => None,
     };
-    let all_ok = database_ok && identity_ok && sso_ok != Some(false);
+    let sign_in_ok = state.password_sign_in || sso_ok == Some(true);
+    let all_ok = database_ok && identity_ok && sign_in_ok;
     let word = |ok: bool| if ok { "ok" } else { "unavailable" };
     let status = if all_ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let overall = match (all_ok, sso_ok) {
+        (true, Some(false)) => "degraded",
+        (ok, _) => word(ok),
+    };
     let mut body = json!({
-        "status": word(all_ok),
+        "status": overall,
         "database": word(database_ok),
         "identity_provider": word(identity_ok),
     });

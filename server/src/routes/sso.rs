@@ -87,9 +87,12 @@ pub async fn callback(
     let client_ip = client.ip().to_string();
     let session = UserSession(session);
     let pending = match query.state.as_deref() {
-        Some(state) => match session.take_pending_sso(state, now()).await {
+        Some(returned) => match session.take_pending_sso(returned, now()).await {
             Ok(pending) => pending,
-            Err(error) => return session_failure(error),
+            Err(error) => {
+                audit_failure(&state, &client_ip, "the session could not be read").await;
+                return session_failure(error);
+            }
         },
         None => None,
     };
@@ -110,15 +113,29 @@ pub async fn callback(
         Err(error) => {
             let reason = error.to_string();
             state.auth.record_sso_failure(Some(identity.username.as_str()), Outcome::Failure, &reason, &client_ip).await;
-            let _ = session.end().await;
+            end_unless_signed_in(&session).await;
             return super::auth::failure(error, None);
         }
     };
     if let Err(error) = session.sign_in_with_sso(&user, &identity.id_token).await {
+        audit_failure(&state, &client_ip, "the signed-in session could not be written").await;
         return session_failure(error);
     }
     tracing::info!(username = %user.username, "Signed in through single sign-on");
     Redirect::to(&landing_for(&user, pending.next)).into_response()
+}
+
+/// An audit row for a callback that failed on our side (the session store).
+async fn audit_failure(state: &AppState, client_ip: &str, reason: &str) {
+    state.auth.record_sso_failure(None, Outcome::Failure, reason, client_ip).await;
+}
+
+/// Deletes a pre-sign-in session; a signed-in one (a stale callback link, "back" onto a used
+/// one) stays signed in: a link from elsewhere must not be able to sign anyone out.
+async fn end_unless_signed_in(session: &UserSession) {
+    if matches!(session.current_user().await, Ok(None)) {
+        let _ = session.end().await;
+    }
 }
 
 /// Audits a failed callback, ends the pre-sign-in session, and explains.
@@ -126,7 +143,7 @@ async fn refuse(state: &AppState, sso: &SsoProvider, session: &UserSession, erro
     tracing::warn!(error = ?error, "Single sign-on failed");
     let outcome = if matches!(error, SsoError::Denied(_)) { Outcome::Refused } else { Outcome::Failure };
     state.auth.record_sso_failure(None, outcome, &error.to_string(), client_ip).await;
-    let _ = session.end().await;
+    end_unless_signed_in(session).await;
     failure_page(sso, &error)
 }
 

@@ -104,8 +104,14 @@ async fn last_sso_audit(app: &TestApp) -> (String, String, Option<String>) {
         .expect("an auth.sso.sign_in audit row")
 }
 
-/// Asserts that `http` holds no signed-in session: /teams sends it to sign in.
+/// Asserts that no session is left (the pre-sign-in one with state and nonce is deleted) and
+/// that `http` is not signed in: /teams sends it to sign in.
 async fn assert_signed_out(app: &TestApp, http: &reqwest::Client) {
+    let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM tower_sessions.session")
+        .fetch_one(&app.db)
+        .await
+        .expect("session table");
+    assert_eq!(sessions, 0, "no session row is left");
     let response = http.get(format!("{}/teams", app.address)).send().await.expect("sent");
     assert_eq!(response.status().as_u16(), 303);
     assert!(location(&response).starts_with("/?next="), "not signed in");
@@ -157,12 +163,18 @@ async fn ada_signs_in_at_the_provider_and_comes_back_to_the_page_she_asked_for(d
 async fn a_password_user_and_the_same_username_through_sso_are_one_person(db: PgPool) {
     let app = spawn_sso_app(db).await;
     app.client_signed_in_as("alan").await;
+    let first_seen = || sqlx::query_scalar::<_, time::OffsetDateTime>("SELECT first_seen_at FROM users WHERE username = 'alan'").fetch_one(&app.db);
+    let seen_by_password = first_seen().await.expect("alan is known after his password sign-in");
     let browser = client();
     let authorize = start(&app, &browser, None).await;
     let response = callback(&browser, &at_provider(&authorize, AtProvider::SignIn("alan", PASSWORD)).await).await;
     assert_eq!(location(&response), "/teams/physics", "straight to his only team");
-    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users WHERE username = 'alan'").fetch_one(&app.db).await.expect("count");
-    assert_eq!(users, 1);
+    assert_eq!(first_seen().await.expect("still known"), seen_by_password, "the same user row, not a new person");
+    let actions: Vec<String> = sqlx::query_scalar("SELECT action FROM audit_log WHERE actor = 'alan' AND result = 'success' ORDER BY id")
+        .fetch_all(&app.db)
+        .await
+        .expect("audit");
+    assert_eq!(actions, ["auth.sign_in", "auth.sso.sign_in"]);
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -216,10 +228,12 @@ async fn a_state_is_used_once_and_a_replayed_code_is_refused_by_the_provider(db:
     let back = at_provider(&authorize, AtProvider::SignIn("ada", PASSWORD)).await;
     assert_eq!(callback(&browser, &back).await.status().as_u16(), 303);
 
-    // The same answer again: its state was used up.
+    // The same answer again ("back", or a link from elsewhere): its state was used up. It is
+    // refused, and does not sign the user out either.
     let again = callback(&browser, &back).await;
     assert_eq!(again.status().as_u16(), 400);
-    assert_signed_out(&app, &browser).await;
+    let teams = browser.get(format!("{}/teams", app.address)).send().await.expect("sent");
+    assert_eq!(teams.status().as_u16(), 200, "still signed in");
 
     // The code from that answer, under a fresh sign-in's state: the provider refuses it.
     let other = client();
@@ -231,7 +245,8 @@ async fn a_state_is_used_once_and_a_replayed_code_is_refused_by_the_provider(db:
     let (_, result, detail) = last_sso_audit(&app).await;
     assert_eq!(result, "failure");
     assert!(detail.unwrap_or_default().contains("invalid_grant"));
-    assert_signed_out(&app, &other).await;
+    let teams = other.get(format!("{}/teams", app.address)).send().await.expect("sent");
+    assert_eq!(teams.status().as_u16(), 303, "the replaying browser is not signed in");
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -354,10 +369,26 @@ async fn an_unreachable_provider_is_a_503_naming_it_and_the_password_form_still_
 
     app.client_signed_in_as("ada").await;
 
+    // The password form still lets people in: degraded, not down.
+    let health = app.get("/healthz").await;
+    assert_eq!(health.status().as_u16(), 200);
+    let body: serde_json::Value = health.json().await.expect("json");
+    assert_eq!((body["status"].as_str(), body["sso_provider"].as_str()), (Some("degraded"), Some("unavailable")));
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_unreachable_provider_fails_the_health_check_when_it_is_the_only_way_in(db: PgPool) {
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
+    let app = spawn_app_with(db, |settings| {
+        settings.oidc = sso_settings("atrium", None);
+        settings.oidc.issuer = Some(format!("http://127.0.0.1:{closed_port}"));
+        settings.password_sign_in = false;
+    })
+    .await;
     let health = app.get("/healthz").await;
     assert_eq!(health.status().as_u16(), 503);
     let body: serde_json::Value = health.json().await.expect("json");
-    assert_eq!(body["sso_provider"], "unavailable");
+    assert_eq!((body["status"].as_str(), body["sso_provider"].as_str()), (Some("unavailable"), Some("unavailable")));
     assert_eq!(body["database"], "ok");
 }
 
