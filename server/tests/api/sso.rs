@@ -26,6 +26,17 @@ async fn spawn_sso_app(db: PgPool) -> TestApp {
     spawn_app_with(db, |settings| settings.oidc = sso_settings("atrium", None)).await
 }
 
+/// An app whose provider is a port on this machine nobody listens on.
+async fn spawn_app_with_unreachable_provider(db: PgPool, password_sign_in: bool) -> TestApp {
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
+    spawn_app_with(db, |settings| {
+        settings.oidc = sso_settings("atrium", None);
+        settings.oidc.issuer = Some(format!("http://127.0.0.1:{closed_port}"));
+        settings.password_sign_in = password_sign_in;
+    })
+    .await
+}
+
 /// Starts single sign-on at the portal with `http` (its cookies); the provider URL it sends to.
 async fn start(app: &TestApp, http: &reqwest::Client, next: Option<&str>) -> String {
     let mut url = url::Url::parse(&format!("{}/auth/sso", app.address)).expect("url");
@@ -357,12 +368,7 @@ async fn sign_out_ends_the_session_and_sends_the_browser_to_the_providers_sign_o
 
 #[sqlx::test(migrations = "../migrations")]
 async fn an_unreachable_provider_is_a_503_naming_it_and_the_password_form_still_works(db: PgPool) {
-    let closed_port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
-    let app = spawn_app_with(db, |settings| {
-        settings.oidc = sso_settings("atrium", None);
-        settings.oidc.issuer = Some(format!("http://127.0.0.1:{closed_port}"));
-    })
-    .await;
+    let app = spawn_app_with_unreachable_provider(db, true).await;
     let response = app.get("/auth/sso").await;
     assert_eq!(response.status().as_u16(), 503);
     assert!(response.text().await.unwrap_or_default().contains("Demo University is unavailable"));
@@ -378,13 +384,7 @@ async fn an_unreachable_provider_is_a_503_naming_it_and_the_password_form_still_
 
 #[sqlx::test(migrations = "../migrations")]
 async fn an_unreachable_provider_fails_the_health_check_when_it_is_the_only_way_in(db: PgPool) {
-    let closed_port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
-    let app = spawn_app_with(db, |settings| {
-        settings.oidc = sso_settings("atrium", None);
-        settings.oidc.issuer = Some(format!("http://127.0.0.1:{closed_port}"));
-        settings.password_sign_in = false;
-    })
-    .await;
+    let app = spawn_app_with_unreachable_provider(db, false).await;
     let health = app.get("/healthz").await;
     assert_eq!(health.status().as_u16(), 503);
     let body: serde_json::Value = health.json().await.expect("json");
