@@ -107,6 +107,7 @@ pub enum SsoError {
 pub struct SsoProvider {
     settings: OidcSettings,
     issuer: IssuerUrl,
+    client_id: ClientId,
     http: reqwest::Client,
     metadata: RwLock<Option<(Instant, ProviderMetadataWithLogout)>>,
     last_forced_refresh: Mutex<Option<Instant>>,
@@ -119,7 +120,9 @@ impl SsoProvider {
     pub fn from_settings(settings: &OidcSettings) -> anyhow::Result<Option<SsoProvider>> {
         use anyhow::Context;
         let Some(issuer) = &settings.issuer else { return Ok(None) };
-        anyhow::ensure!(settings.client_id.is_some(), "ATRIUM_OIDC_ISSUER is set but ATRIUM_OIDC_CLIENT_ID is not");
+        let Some(client_id) = settings.client_id.clone() else {
+            anyhow::bail!("ATRIUM_OIDC_ISSUER is set but ATRIUM_OIDC_CLIENT_ID is not")
+        };
         // Exactly as configured: discovery and the `iss` check compare it as a string.
         let issuer = IssuerUrl::new(issuer.clone()).context("ATRIUM_OIDC_ISSUER is not a URL")?;
         // No redirects: discovery and the token endpoint answer directly (openidconnect's advice
@@ -133,6 +136,7 @@ impl SsoProvider {
         Ok(Some(SsoProvider {
             settings: settings.clone(),
             issuer,
+            client_id: ClientId::new(client_id),
             http,
             metadata: RwLock::new(None),
             last_forced_refresh: Mutex::new(None),
@@ -185,9 +189,8 @@ impl SsoProvider {
     fn client(&self, metadata: ProviderMetadataWithLogout, redirect_url: &str) -> Result<SsoClient, SsoError> {
         let redirect = RedirectUrl::new(redirect_url.to_owned())
             .map_err(|e| SsoError::Unavailable("The portal's callback address".into(), e.into()))?;
-        let client_id = ClientId::new(self.settings.client_id.clone().unwrap_or_default());
         let secret = self.settings.client_secret.as_ref().map(|s| ClientSecret::new(s.expose_secret().to_owned()));
-        Ok(SsoClient::from_provider_metadata(metadata, client_id, secret).set_redirect_uri(redirect))
+        Ok(SsoClient::from_provider_metadata(metadata, self.client_id.clone(), secret).set_redirect_uri(redirect))
     }
 
     /// Where to send the browser, and what to remember until it comes back.
@@ -285,9 +288,8 @@ impl SsoProvider {
     /// provider offers neither (or cannot be reached: the local session has ended anyway).
     pub async fn logout_url(&self, id_token: &str, post_logout_url: &str) -> Option<String> {
         let metadata = self.metadata(false).await.ok()?;
-        let client_id = self.settings.client_id.clone().unwrap_or_default();
         if let Some(endpoint) = metadata.additional_metadata().end_session_endpoint.clone() {
-            let mut request = LogoutRequest::from(endpoint).set_client_id(ClientId::new(client_id));
+            let mut request = LogoutRequest::from(endpoint).set_client_id(self.client_id.clone());
             if let Ok(token) = id_token.parse::<SsoIdToken>() {
                 request = request.set_id_token_hint(&token);
             }
@@ -296,7 +298,7 @@ impl SsoProvider {
             }
             return Some(request.http_get_url().to_string());
         }
-        cognito_logout_url(metadata.authorization_endpoint().url(), &client_id, post_logout_url)
+        cognito_logout_url(metadata.authorization_endpoint().url(), self.client_id.as_str(), post_logout_url)
     }
 }
 

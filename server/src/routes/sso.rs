@@ -90,7 +90,7 @@ pub async fn callback(
         Some(returned) => match session.take_pending_sso(returned, now()).await {
             Ok(pending) => pending,
             Err(error) => {
-                audit_failure(&state, &client_ip, "the session could not be read").await;
+                state.auth.record_sso_failure(None, Outcome::Failure, "the session could not be read", &client_ip).await;
                 return session_failure(error);
             }
         },
@@ -118,16 +118,12 @@ pub async fn callback(
         }
     };
     if let Err(error) = session.sign_in_with_sso(&user, &identity.id_token).await {
-        audit_failure(&state, &client_ip, "the signed-in session could not be written").await;
+        let reason = "the signed-in session could not be written";
+        state.auth.record_sso_failure(Some(user.username.as_str()), Outcome::Failure, reason, &client_ip).await;
         return session_failure(error);
     }
     tracing::info!(username = %user.username, "Signed in through single sign-on");
     Redirect::to(&landing_for(&user, pending.next)).into_response()
-}
-
-/// An audit row for a callback that failed on our side (the session store).
-async fn audit_failure(state: &AppState, client_ip: &str, reason: &str) {
-    state.auth.record_sso_failure(None, Outcome::Failure, reason, client_ip).await;
 }
 
 /// Deletes a pre-sign-in session; a signed-in one (a stale callback link, "back" onto a used
