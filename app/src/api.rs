@@ -13,6 +13,12 @@ use crate::domain::workspace_types::TypeStatus;
 #[cfg(feature = "ssr")]
 use crate::services::{require_admin, require_user, services, signed_in_user, with_status};
 
+/// A team slug from a request: one that cannot be a slug names no team.
+#[cfg(feature = "ssr")]
+fn team_slug(raw: &str) -> Result<crate::domain::TeamSlug, AppError> {
+    crate::domain::TeamSlug::parse(raw).map_err(|_| AppError::NotFound("This team".into()))
+}
+
 #[server(endpoint = "whoami")]
 pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
     Ok(signed_in_user())
@@ -37,7 +43,7 @@ pub async fn my_teams() -> Result<Vec<TeamSummary>, AppError> {
 pub async fn load_team_home(slug: String) -> Result<TeamHome, AppError> {
     with_status(async move {
         let user = require_user()?;
-        let slug = crate::domain::TeamSlug::parse(&slug).map_err(|_| AppError::NotFound("This team".into()))?;
+        let slug = team_slug(&slug)?;
         services()?.teams.team_home(&user, &slug).await
     }
     .await)
@@ -144,7 +150,7 @@ pub struct TeamCatalog {
 pub async fn load_team_catalog(slug: String) -> Result<TeamCatalog, AppError> {
     with_status(async move {
         let user = require_user()?;
-        let slug = crate::domain::TeamSlug::parse(&slug).map_err(|_| AppError::NotFound("This team".into()))?;
+        let slug = team_slug(&slug)?;
         let services = services()?;
         let items = services.teams.launchable_configurations(&user, &slug).await?;
         let launch = launch_context(&services, &user, &slug).await?;
@@ -165,7 +171,7 @@ pub async fn launch_workspace(
 ) -> Result<String, AppError> {
     with_status(async move {
         let user = require_user()?;
-        let team = crate::domain::TeamSlug::parse(&team).map_err(|_| AppError::NotFound("This team".into()))?;
+        let team = team_slug(&team)?;
         let profile = profile.filter(|p| !p.is_empty());
         let override_budget = override_budget.is_some_and(|v| !v.is_empty());
         let id = services()?.workspaces.launch(&user, &team, configuration_id, &name, &launch_key, profile.as_deref(), override_budget).await?;
@@ -188,7 +194,7 @@ pub async fn load_workspace(id: String) -> Result<crate::domain::workspace::Work
 pub async fn load_my_workspaces(team: String) -> Result<Vec<crate::domain::workspace::WorkspaceView>, AppError> {
     with_status(async move {
         let user = require_user()?;
-        let team = crate::domain::TeamSlug::parse(&team).map_err(|_| AppError::NotFound("This team".into()))?;
+        let team = team_slug(&team)?;
         services()?.workspaces.my_workspaces(&user, &team).await
     }
     .await)
@@ -216,7 +222,7 @@ pub struct TeamProfiles {
 pub async fn load_team_profiles(slug: String) -> Result<TeamProfiles, AppError> {
     with_status(async move {
         let user = require_user()?;
-        let slug = crate::domain::TeamSlug::parse(&slug).map_err(|_| AppError::NotFound("This team".into()))?;
+        let slug = team_slug(&slug)?;
         let services = services()?;
         let profiles = services.teams.profiles(&user, &slug).await?;
         let launch = launch_context(&services, &user, &slug).await?;
@@ -247,7 +253,7 @@ pub async fn load_costs(days: u32) -> Result<crate::domain::costs::CostDashboard
 pub async fn load_my_spend(team: String) -> Result<crate::domain::costs::MySpend, AppError> {
     with_status(async move {
         let user = require_user()?;
-        let team = crate::domain::TeamSlug::parse(&team).map_err(|_| AppError::NotFound("This team".into()))?;
+        let team = team_slug(&team)?;
         services()?.costs.my_spend(&user, &team).await
     }
     .await)
@@ -310,6 +316,168 @@ pub async fn test_notification_target(id: i64) -> Result<String, AppError> {
     with_status(async move {
         let admin = require_admin()?;
         services()?.notifications.send_test(&admin, id).await
+    }
+    .await)
+}
+
+#[server(endpoint = "admin/teams")]
+pub async fn load_admin_teams() -> Result<Vec<crate::domain::team_admin::TeamAdminRow>, AppError> {
+    with_status(async move {
+        let admin = require_admin()?;
+        services()?.team_admin.teams(&admin).await
+    }
+    .await)
+}
+
+#[server(endpoint = "admin/create_team")]
+pub async fn create_team(
+    slug: String,
+    name: String,
+    #[server(default)] description: String,
+    aws_account_id: String,
+    role_arn: String,
+    #[server(default)] ssm_path: String,
+) -> Result<crate::domain::TeamSlug, AppError> {
+    with_status(async move {
+        let admin = require_admin()?;
+        let form = crate::domain::team_admin::TeamForm { slug, name, description, aws_account_id, role_arn, ssm_path };
+        services()?.team_admin.create_team(&admin, form).await
+    }
+    .await)
+}
+
+#[server(endpoint = "admin/update_team")]
+pub async fn update_team(
+    slug: String,
+    name: String,
+    #[server(default)] description: String,
+    aws_account_id: String,
+    role_arn: String,
+    #[server(default)] ssm_path: String,
+) -> Result<(), AppError> {
+    with_status(async move {
+        let admin = require_admin()?;
+        let form = crate::domain::team_admin::TeamForm { slug, name, description, aws_account_id, role_arn, ssm_path };
+        services()?.team_admin.update_team(&admin, form).await
+    }
+    .await)
+}
+
+#[server(endpoint = "admin/test_connection")]
+pub async fn test_team_connection(slug: String) -> Result<crate::domain::team_admin::ConnectionCheck, AppError> {
+    with_status(async move {
+        let admin = require_admin()?;
+        let slug = team_slug(&slug)?;
+        services()?.team_admin.test_connection(&admin, &slug).await
+    }
+    .await)
+}
+
+#[server(endpoint = "admin/archive_team")]
+pub async fn archive_team(slug: String) -> Result<(), AppError> {
+    with_status(async move {
+        let admin = require_admin()?;
+        let slug = team_slug(&slug)?;
+        services()?.team_admin.archive_team(&admin, &slug).await
+    }
+    .await)
+}
+
+#[server(endpoint = "admin/people")]
+pub async fn load_people(#[server(default)] search: Option<String>, #[server(default)] page: Option<String>) -> Result<crate::domain::people::PeoplePage, AppError> {
+    with_status(async move {
+        let admin = require_admin()?;
+        services()?.people.people(&admin, search, page).await
+    }
+    .await)
+}
+
+#[server(endpoint = "admin/invite_user")]
+pub async fn invite_user(
+    username: String,
+    email: String,
+    #[server(default)] roles: Option<BTreeMap<String, String>>,
+    #[server(default)] teams: Option<BTreeMap<String, String>>,
+    #[server(default)] temporary_password: String,
+) -> Result<(), AppError> {
+    with_status(async move {
+        let admin = require_admin()?;
+        let form = crate::domain::people::InviteForm {
+            username,
+            email,
+            roles: roles.unwrap_or_default(),
+            teams: teams.unwrap_or_default(),
+            temporary_password,
+        };
+        services()?.people.invite(&admin, form).await
+    }
+    .await)
+}
+
+#[server(endpoint = "admin/set_access")]
+pub async fn set_user_access(
+    username: String,
+    #[server(default)] roles: Option<BTreeMap<String, String>>,
+    #[server(default)] teams: Option<BTreeMap<String, String>>,
+    #[server(default)] team_admin: Option<BTreeMap<String, String>>,
+) -> Result<(), AppError> {
+    with_status(async move {
+        let admin = require_admin()?;
+        let form = crate::domain::people::AccessForm {
+            username,
+            roles: roles.unwrap_or_default(),
+            teams: teams.unwrap_or_default(),
+            team_admin: team_admin.unwrap_or_default(),
+        };
+        services()?.people.set_access(&admin, form).await
+    }
+    .await)
+}
+
+#[server(endpoint = "admin/disable_user")]
+pub async fn disable_user(username: String) -> Result<crate::domain::people::Disabled, AppError> {
+    with_status(async move {
+        let admin = require_admin()?;
+        services()?.people.disable(&admin, &username).await
+    }
+    .await)
+}
+
+#[server(endpoint = "admin/enable_user")]
+pub async fn enable_user(username: String) -> Result<(), AppError> {
+    with_status(async move {
+        let admin = require_admin()?;
+        services()?.people.enable(&admin, &username).await
+    }
+    .await)
+}
+
+#[server(endpoint = "team_members")]
+pub async fn load_team_members(team: String) -> Result<crate::domain::people::TeamMembers, AppError> {
+    with_status(async move {
+        let user = require_user()?;
+        let team = team_slug(&team)?;
+        services()?.people.members(&user, &team).await
+    }
+    .await)
+}
+
+#[server(endpoint = "add_team_member")]
+pub async fn add_team_member(team: String, username: String) -> Result<(), AppError> {
+    with_status(async move {
+        let user = require_user()?;
+        let team = team_slug(&team)?;
+        services()?.people.add_member(&user, &team, &username).await
+    }
+    .await)
+}
+
+#[server(endpoint = "remove_team_member")]
+pub async fn remove_team_member(team: String, username: String) -> Result<(), AppError> {
+    with_status(async move {
+        let user = require_user()?;
+        let team = team_slug(&team)?;
+        services()?.people.remove_member(&user, &team, &username).await
     }
     .await)
 }

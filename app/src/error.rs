@@ -17,6 +17,9 @@ pub enum AppError {
     BadRequest(String),
     #[error("Please correct the form: {}", .0.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join(" "))]
     Invalid(Vec<crate::domain::configurations::FieldError>),
+    /// The request clashes with the current state (a team that still has workspaces…).
+    #[error("{0}")]
+    Conflict(String),
     #[error("{0} is unavailable right now. Please try again in a minute.")]
     Unavailable(String),
     #[error("Something went wrong on our side. It has been logged.")]
@@ -33,6 +36,7 @@ impl AppError {
             AppError::Forbidden => 403,
             AppError::NotFound(_) => 404,
             AppError::BadRequest(_) | AppError::Invalid(_) => 400,
+            AppError::Conflict(_) => 409,
             AppError::Unavailable(_) => 503,
             AppError::Internal | AppError::Transport(_) => 500,
         }
@@ -43,10 +47,25 @@ impl AppError {
             AppError::NotSignedIn => "Sign-in needed",
             AppError::Forbidden => "No access",
             AppError::NotFound(_) => "Not found",
-            AppError::BadRequest(_) | AppError::Invalid(_) => "That did not work",
+            AppError::BadRequest(_) | AppError::Invalid(_) | AppError::Conflict(_) => "That did not work",
             AppError::Unavailable(_) => "Temporarily unavailable",
             AppError::Internal | AppError::Transport(_) => "Something went wrong",
         }
+    }
+}
+
+impl AppError {
+    /// The message for one form field, when this is a field-level refusal.
+    pub fn field_message(&self, field: &str) -> Option<String> {
+        match self {
+            AppError::Invalid(errors) => errors.iter().find(|e| e.field == field).map(|e| e.message.clone()),
+            _ => None,
+        }
+    }
+
+    /// One invalid field.
+    pub fn invalid(field: &str, message: impl Into<String>) -> AppError {
+        AppError::Invalid(vec![crate::domain::configurations::FieldError::new(field, message)])
     }
 }
 

@@ -60,11 +60,14 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/teams/:team") view=pages::team_home::TeamHomePage ssr=SsrMode::Async/>
                     <Route path=path!("/teams/:team/profiles") view=pages::team_profiles::TeamProfilesPage ssr=SsrMode::Async/>
                     <Route path=path!("/teams/:team/catalog") view=pages::team_catalog::TeamCatalogPage ssr=SsrMode::Async/>
+                    <Route path=path!("/teams/:team/members") view=pages::team_members::TeamMembersPage ssr=SsrMode::Async/>
                     <Route path=path!("/workspaces/:id") view=pages::workspace::WorkspacePage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/audit") view=pages::admin::audit::AuditPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/catalog") view=pages::admin::catalog::CatalogAdminPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/budgets") view=pages::admin::budgets::BudgetsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/notifications") view=pages::admin::notifications::NotificationsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/teams") view=pages::admin::teams::TeamsAdminPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/people") view=pages::admin::people::PeoplePage ssr=SsrMode::Async/>
                     <Route path=path!("/costs") view=pages::costs::CostsPage ssr=SsrMode::Async/>
                 </Routes>
             </main>

@@ -91,6 +91,39 @@ pub trait NotificationService: Send + Sync {
     async fn send_test(&self, admin: &CurrentUser, id: i64) -> Result<String, AppError>;
 }
 
+/// Teams as admins manage them. Every method checks that the caller is an admin.
+#[async_trait::async_trait]
+pub trait TeamAdminService: Send + Sync {
+    /// Every team (archived ones last) with members, live workspaces, month and last check.
+    async fn teams(&self, admin: &CurrentUser) -> Result<Vec<crate::domain::team_admin::TeamAdminRow>, AppError>;
+    /// Creates the team and its Cognito group `team-<slug>`. `Invalid` names each bad field.
+    async fn create_team(&self, admin: &CurrentUser, form: crate::domain::team_admin::TeamForm) -> Result<TeamSlug, AppError>;
+    /// Changes everything but the slug.
+    async fn update_team(&self, admin: &CurrentUser, form: crate::domain::team_admin::TeamForm) -> Result<(), AppError>;
+    /// Assumes the team's role and makes one read call of each kind the portal needs.
+    async fn test_connection(&self, admin: &CurrentUser, slug: &TeamSlug) -> Result<crate::domain::team_admin::ConnectionCheck, AppError>;
+    /// Archives the team; `Conflict` while it has live workspaces.
+    async fn archive_team(&self, admin: &CurrentUser, slug: &TeamSlug) -> Result<(), AppError>;
+}
+
+/// People: the user pool as admins manage it, and a team's members as its team admins do.
+#[async_trait::async_trait]
+pub trait PeopleService: Send + Sync {
+    /// One page of users (admins only); `search` is a username or e-mail prefix.
+    async fn people(&self, admin: &CurrentUser, search: Option<String>, page: Option<String>) -> Result<crate::domain::people::PeoplePage, AppError>;
+    /// AdminCreateUser with roles and teams (admins only).
+    async fn invite(&self, admin: &CurrentUser, form: crate::domain::people::InviteForm) -> Result<(), AppError>;
+    /// Sets a user's roles, teams and team-admin memberships to exactly these (admins only).
+    async fn set_access(&self, admin: &CurrentUser, form: crate::domain::people::AccessForm) -> Result<(), AppError>;
+    /// Disables the user and ends every session of theirs (admins only, not oneself).
+    async fn disable(&self, admin: &CurrentUser, username: &str) -> Result<crate::domain::people::Disabled, AppError>;
+    async fn enable(&self, admin: &CurrentUser, username: &str) -> Result<(), AppError>;
+    /// The team's members, for admins and the team's admins.
+    async fn members(&self, user: &CurrentUser, team: &TeamSlug) -> Result<crate::domain::people::TeamMembers, AppError>;
+    async fn add_member(&self, user: &CurrentUser, team: &TeamSlug, username: &str) -> Result<(), AppError>;
+    async fn remove_member(&self, user: &CurrentUser, team: &TeamSlug, username: &str) -> Result<(), AppError>;
+}
+
 /// Provided once as Leptos context by the server at start-up.
 #[derive(Clone)]
 pub struct Services {
@@ -101,6 +134,8 @@ pub struct Services {
     pub audit: Arc<dyn AuditService>,
     pub costs: Arc<dyn CostService>,
     pub notifications: Arc<dyn NotificationService>,
+    pub team_admin: Arc<dyn TeamAdminService>,
+    pub people: Arc<dyn PeopleService>,
     pub sign_in_methods: crate::domain::SignInMethods,
 }
 

@@ -1,7 +1,5 @@
 import { expect, Page, test } from '@playwright/test';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { hydrated, PASSWORD } from './helpers';
+import { hydrated, PASSWORD, wcagViolations } from './helpers';
 
 // The provider is dev/oidc-provider (npm oidc-provider) started by dev/test, with its own
 // login page; the portal only knows its issuer URL and client id.
@@ -11,17 +9,6 @@ async function signInAtProvider(page: Page, username: string) {
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
-}
-
-const axeSource = readFileSync(createRequire(__filename).resolve('axe-core/axe.min.js'), 'utf8');
-
-async function wcagViolations(page: Page) {
-  await page.addScriptTag({ content: axeSource });
-  return page.evaluate(async () => {
-    // @ts-expect-error axe is injected above
-    const result = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa'] } });
-    return result.violations.map((v: { id: string; nodes: unknown[] }) => `${v.id} (${v.nodes.length})`);
-  });
 }
 
 test('ada signs in with Demo University and sees exactly her two teams', async ({ page }) => {

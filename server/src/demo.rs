@@ -7,7 +7,7 @@ use anyhow::Context;
 use app::domain::TeamSlug;
 use aws_sdk_cognitoidentityprovider::{
     types::{
-        ExplicitAuthFlowsType, MessageActionType, PasswordPolicyType, UserPoolPolicyType,
+        AttributeType, ExplicitAuthFlowsType, MessageActionType, PasswordPolicyType, UserPoolPolicyType,
     },
     Client as Cognito,
 };
@@ -49,13 +49,15 @@ pub const TEAMS: [DemoTeam; 3] = [
 ];
 
 /// (username, groups, temporary password?)
-pub const USERS: [(&str, &[&str], bool); 6] = [
+pub const USERS: [(&str, &[&str], bool); 7] = [
     ("ada", &["role-researcher", "team-genomics", "team-climate"], false),
     ("alan", &["role-researcher", "team-physics"], false),
     ("grace", &["role-admin"], false),
     ("gus", &["role-guest", "team-genomics"], false),
     ("carol", &["role-cost-viewer"], false),
     ("newbie", &["role-researcher", "team-climate"], true),
+    // Genomics Lab's team admin: manages its members, nothing else.
+    ("rosalind", &["role-researcher", "team-genomics", "teamadmin-genomics"], false),
 ];
 
 pub const ROLE_GROUPS: [&str; 5] = ["role-admin", "role-researcher", "role-guest", "role-internal-guest", "role-cost-viewer"];
@@ -104,6 +106,7 @@ pub fn team_row(team: &DemoTeam) -> anyhow::Result<Team> {
         aws_account_id: team.account_id.into(),
         role_arn: format!("arn:aws:iam::{}:role/AtriumPortalAccess", team.account_id),
         ssm_path: format!("/atrium/teams/{}", team.slug),
+        archived: false,
     })
 }
 
@@ -162,6 +165,7 @@ async fn seed_cognito(cognito: &Cognito, pool_name: &str) -> anyhow::Result<Demo
 
     let mut groups: Vec<String> = ROLE_GROUPS.iter().map(|g| g.to_string()).collect();
     groups.extend(TEAMS.iter().map(|t| format!("team-{}", t.slug)));
+    groups.extend(TEAMS.iter().map(|t| format!("teamadmin-{}", t.slug)));
     for group in &groups {
         let created = cognito.create_group().user_pool_id(&user_pool_id).group_name(group).send().await;
         if let Err(error) = created {
@@ -176,6 +180,7 @@ async fn seed_cognito(cognito: &Cognito, pool_name: &str) -> anyhow::Result<Demo
             .admin_create_user()
             .user_pool_id(&user_pool_id)
             .username(username)
+            .user_attributes(AttributeType::builder().name("email").value(format!("{username}@example.edu")).build()?)
             .temporary_password(TEMPORARY_PASSWORD)
             .message_action(MessageActionType::Suppress)
             .send()
@@ -504,7 +509,7 @@ pub async fn seed_workspaces(sdk: &aws_config::SdkConfig, db: &PgPool) -> anyhow
     for (owner, groups, team, configuration, name) in WORKSPACES {
         let user = app::domain::CurrentUser::from_groups(app::domain::Username::parse(owner)?, groups.iter().copied());
         let mut tx = db.begin().await?;
-        crate::repo::users::record_sign_in(&mut tx, &user).await?;
+        crate::repo::users::record_sign_in(&mut tx, &user, crate::repo::users::MembershipSource::Cognito).await?;
         tx.commit().await?;
         let configuration = configurations.iter().find(|c| c.draft.name == configuration).with_context(|| format!("{configuration} is not configured"))?;
         let team_slug = TeamSlug::parse(team)?;

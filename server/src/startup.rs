@@ -3,8 +3,13 @@
 
 use crate::auth::jwks::TokenVerifier;
 use crate::auth::service::AuthService;
+use crate::auth::session_store::IndexedSessionStore;
 use crate::auth::sso::SsoProvider;
+use crate::aws::account_check::SdkAccountCheck;
 use crate::aws::cognito::CognitoIdentityProvider;
+use crate::aws::directory::CognitoDirectory;
+use crate::services::people::People;
+use crate::services::team_admin::TeamAdmin;
 use crate::aws::service_catalog::SdkServiceCatalog;
 use crate::aws::ssm::SsmParameterStore;
 use crate::services::catalog::CatalogAdmin;
@@ -116,7 +121,11 @@ impl Application {
             "ATRIUM_PASSWORD_SIGN_IN=false needs single sign-on: set ATRIUM_OIDC_ISSUER and ATRIUM_OIDC_CLIENT_ID"
         );
         let teams = Arc::new(Teams::new(db.clone(), Arc::new(SsmParameterStore::new(sdk))));
+        let directory = Arc::new(CognitoDirectory::new(sdk, cognito.user_pool_id.clone()));
+        let sso_name = sso.as_ref().map(|sso| sso.display_name().to_owned());
         let services = Services {
+            team_admin: Arc::new(TeamAdmin::new(db.clone(), directory.clone(), Arc::new(SdkAccountCheck::new(sdk.clone())))),
+            people: Arc::new(People::new(db.clone(), directory, sso_name.clone())),
             teams: teams.clone(),
             password_policy: auth.clone(),
             catalog_admin: Arc::new(CatalogAdmin::new(db.clone(), Arc::new(SdkServiceCatalog::new(sdk)))),
@@ -134,7 +143,7 @@ impl Application {
                 settings.allow_local_webhooks,
             )),
             sign_in_methods: app::domain::SignInMethods {
-                sso: sso.as_ref().map(|sso| sso.display_name().to_owned()),
+                sso: sso_name,
                 password: settings.password_sign_in,
             },
         };
@@ -157,7 +166,7 @@ impl Application {
         };
         let router = router(state, &settings, db.clone());
         // Expired sessions hold access tokens: delete them, not just ignore them.
-        let expired = PostgresStore::new(db);
+        let expired = IndexedSessionStore::new(db);
         tokio::spawn(async move {
             use tower_sessions::ExpiredDeletion;
             if let Err(error) = expired.continuously_delete_expired(Duration::from_secs(600)).await {
@@ -216,7 +225,7 @@ fn router(state: AppState, settings: &Settings, db: PgPool) -> Router {
         .filter(|origin| origin != "null")
         .unwrap_or_default();
     let routes = generate_route_list(app::App);
-    let sessions = SessionManagerLayer::new(PostgresStore::new(db))
+    let sessions = SessionManagerLayer::new(IndexedSessionStore::new(db.clone()))
         .with_name("atrium_session")
         .with_secure(settings.secure_cookies)
         .with_http_only(true)
@@ -245,7 +254,7 @@ fn router(state: AppState, settings: &Settings, db: PgPool) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
         .with_state(state)
-        .layer(axum::middleware::from_fn(middleware::load_current_user))
+        .layer(axum::middleware::from_fn_with_state(db, middleware::load_current_user))
         .layer(sessions)
         .layer(axum::middleware::from_fn(middleware::reject_cross_site_posts));
 

@@ -143,6 +143,10 @@ pub struct CurrentUser {
     pub username: Username,
     pub roles: Vec<Role>,
     pub teams: Vec<TeamSlug>,
+    /// Teams whose members this user manages (Cognito group `teamadmin-<slug>`); each is also
+    /// one of `teams`.
+    #[serde(default)]
+    pub team_admin_of: Vec<TeamSlug>,
     /// Where this request came from, for the audit log; set per request by the server, never
     /// stored in the session or sent to the browser.
     #[serde(default, skip_serializing)]
@@ -150,23 +154,36 @@ pub struct CurrentUser {
 }
 
 impl CurrentUser {
-    /// Splits Cognito group names into roles (`role-<name>`) and teams (`team-<slug>`);
-    /// anything else is not ours and is ignored.
+    /// Splits Cognito group names into roles (`role-<name>`), teams (`team-<slug>`) and
+    /// delegated team admins (`teamadmin-<slug>`, which is also membership); anything else is
+    /// not ours and is ignored.
     pub fn from_groups<'a>(username: Username, groups: impl IntoIterator<Item = &'a str>) -> Self {
         let mut roles = Vec::new();
         let mut teams = Vec::new();
+        let mut team_admin_of = Vec::new();
         for group in groups {
-            if let Some(role) = group.strip_prefix("role-").and_then(Role::parse) {
-                roles.push(role);
-            } else if let Some(slug) = group.strip_prefix("team-").and_then(|s| TeamSlug::parse(s).ok()) {
-                teams.push(slug);
+            match Group::parse(group) {
+                Some(Group::Role(role)) => roles.push(role),
+                Some(Group::Team(slug)) => teams.push(slug),
+                Some(Group::TeamAdmin(slug)) => {
+                    teams.push(slug.clone());
+                    team_admin_of.push(slug);
+                }
+                None => {}
             }
+        }
+        for list in [&mut teams, &mut team_admin_of] {
+            list.sort();
+            list.dedup();
         }
         roles.sort();
         roles.dedup();
-        teams.sort();
-        teams.dedup();
-        CurrentUser { username, roles, teams, client_ip: None }
+        CurrentUser { username, roles, teams, team_admin_of, client_ip: None }
+    }
+
+    /// Whether this user may add and remove the team's members: admins, and the team's admins.
+    pub fn may_manage_members(&self, slug: &TeamSlug) -> bool {
+        self.is_admin() || self.team_admin_of.contains(slug)
     }
 
     pub fn has_role(&self, role: Role) -> bool {
@@ -180,6 +197,35 @@ impl CurrentUser {
     /// Admins see every team; everybody else only the teams they are a member of.
     pub fn may_enter_team(&self, slug: &TeamSlug) -> bool {
         self.is_admin() || self.teams.contains(slug)
+    }
+}
+
+/// A Cognito group Atrium gives meaning to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Group {
+    Role(Role),
+    Team(TeamSlug),
+    TeamAdmin(TeamSlug),
+}
+
+impl Group {
+    pub fn parse(name: &str) -> Option<Group> {
+        if let Some(role) = name.strip_prefix("role-") {
+            Role::parse(role).map(Group::Role)
+        } else if let Some(slug) = name.strip_prefix("teamadmin-") {
+            TeamSlug::parse(slug).ok().map(Group::TeamAdmin)
+        } else {
+            name.strip_prefix("team-").and_then(|slug| TeamSlug::parse(slug).ok()).map(Group::Team)
+        }
+    }
+
+    /// The Cognito group's name.
+    pub fn name(&self) -> String {
+        match self {
+            Group::Role(role) => format!("role-{role}"),
+            Group::Team(slug) => format!("team-{slug}"),
+            Group::TeamAdmin(slug) => format!("teamadmin-{slug}"),
+        }
     }
 }
 
@@ -213,6 +259,9 @@ pub struct TeamHome {
     pub metadata: TeamMetadata,
     /// Set when the metadata could not be read; the rest of the page still renders.
     pub metadata_error: Option<String>,
+    /// Whether the viewer may add and remove the team's members.
+    #[serde(default)]
+    pub may_manage_members: bool,
 }
 
 /// How people may sign in here: the OpenID provider's button (its display name) and/or the
@@ -364,6 +413,18 @@ mod tests {
     }
 
     #[test]
+    fn a_team_admin_group_makes_a_member_who_manages_that_team_only() {
+        let rosalind = CurrentUser::from_groups(Username::parse("rosalind").unwrap(), ["teamadmin-genomics", "role-researcher"]);
+        let genomics = TeamSlug::parse("genomics").unwrap();
+        assert!(rosalind.may_enter_team(&genomics));
+        assert!(rosalind.may_manage_members(&genomics));
+        assert!(!rosalind.may_manage_members(&TeamSlug::parse("climate").unwrap()));
+        assert_eq!(Group::parse("teamadmin-genomics"), Some(Group::TeamAdmin(genomics.clone())));
+        assert_eq!(Group::TeamAdmin(genomics).name(), "teamadmin-genomics");
+        assert_eq!(Group::parse("team-admin"), Some(Group::Team(TeamSlug::parse("admin").unwrap())));
+    }
+
+    #[test]
     fn only_members_and_admins_may_enter_a_team() {
         let physics = TeamSlug::parse("physics").unwrap();
         let ada = CurrentUser::from_groups(Username::parse("ada").unwrap(), ["team-genomics", "role-researcher"]);
@@ -411,5 +472,7 @@ pub mod configurations;
 pub mod costs;
 pub mod notifications;
 pub mod parameters;
+pub mod people;
+pub mod team_admin;
 pub mod workspace;
 pub mod workspace_types;

@@ -22,6 +22,8 @@ pub fn Header() -> impl IntoView {
                                         <a href="/teams" class="text-slate-700 hover:text-indigo-700">"Teams"</a>
                                         {costs.then(|| view! { <a href="/costs" class="text-slate-700 hover:text-indigo-700">"Costs"</a> })}
                                         {admin.then(|| view! {
+                                            <a href="/admin/teams" class="text-slate-700 hover:text-indigo-700">"Teams admin"</a>
+                                            <a href="/admin/people" class="text-slate-700 hover:text-indigo-700">"People"</a>
                                             <a href="/admin/catalog" class="text-slate-700 hover:text-indigo-700">"Catalog"</a>
                                             <a href="/admin/budgets" class="text-slate-700 hover:text-indigo-700">"Budgets"</a>
                                             <a href="/admin/notifications" class="text-slate-700 hover:text-indigo-700">"Notifications"</a>

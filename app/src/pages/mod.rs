@@ -1,11 +1,13 @@
 pub mod admin;
 pub mod costs;
 pub mod errors;
+pub mod forms;
 pub mod landing;
 pub mod layout;
 pub mod new_password;
 pub mod team_catalog;
 pub mod team_home;
+pub mod team_members;
 pub mod team_profiles;
 pub mod teams;
 pub mod workspace;

@@ -30,7 +30,7 @@ pub fn TeamHomePage() -> impl IntoView {
 
 #[component]
 fn TeamHomeView(home: TeamHome) -> impl IntoView {
-    let TeamHome { team, aws_account_id, metadata, metadata_error } = home;
+    let TeamHome { team, aws_account_id, metadata, metadata_error, may_manage_members } = home;
     let not_set = || view! { <span class="text-slate-400">"not set"</span> }.into_any();
     view! {
         <Title text=format!("{} · Atrium", team.name)/>
@@ -44,6 +44,11 @@ fn TeamHomeView(home: TeamHome) -> impl IntoView {
             <a href=format!("/teams/{}/catalog", team.slug) class="rounded border border-indigo-300 px-4 py-2 text-sm font-medium text-indigo-700 hover:bg-indigo-50">
                 "Browse the workspace catalog"
             </a>
+            {may_manage_members.then(|| view! {
+                <a href=format!("/teams/{}/members", team.slug) class="rounded border border-slate-300 px-4 py-2 text-sm font-medium text-slate-700 hover:bg-slate-100">
+                    "Manage members"
+                </a>
+            })}
         </p>
         <section class="mt-8 rounded-lg border border-slate-200 bg-white p-6 shadow-sm" data-testid="team-metadata">
             <h2 class="text-lg font-semibold">"Team resources"</h2>

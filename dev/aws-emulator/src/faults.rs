@@ -11,6 +11,8 @@ pub enum Fault {
     Throttle,
     /// Answer a 500 InternalFailure.
     ServerError,
+    /// Answer AccessDeniedException, as for a role without the permission.
+    AccessDenied,
     /// Wait this long before answering.
     Slow { millis: u64 },
     /// Accept the provisioning request, then fail the record with this message.

@@ -74,6 +74,7 @@ async fn dispatch(State(emulator): State<Emulator>, headers: HeaderMap, body: By
     match &fault {
         Some(Fault::Throttle) => return AwsError::throttled().into_response(),
         Some(Fault::ServerError) => return AwsError::server_error().into_response(),
+        Some(Fault::AccessDenied) => return AwsError::access_denied(operation).into_response(),
         Some(fault) => {
             if let Some(delay) = faults::delay(fault) {
                 tokio::time::sleep(delay).await;

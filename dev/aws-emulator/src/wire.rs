@@ -22,6 +22,14 @@ impl AwsError {
     pub fn throttled() -> Self {
         AwsError { status: StatusCode::BAD_REQUEST, code: "ThrottlingException", message: "Rate exceeded".into() }
     }
+    /// What AWS answers a role that lacks the permission for the call.
+    pub fn access_denied(operation: &str) -> Self {
+        AwsError {
+            status: StatusCode::BAD_REQUEST,
+            code: "AccessDeniedException",
+            message: format!("User is not authorized to perform: servicecatalog:{operation}"),
+        }
+    }
     pub fn server_error() -> Self {
         AwsError { status: StatusCode::INTERNAL_SERVER_ERROR, code: "InternalFailure", message: "injected server error".into() }
     }

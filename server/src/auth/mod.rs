@@ -5,4 +5,5 @@
 pub mod jwks;
 pub mod service;
 pub mod session;
+pub mod session_store;
 pub mod sso;

@@ -6,6 +6,7 @@ use super::sso::SsoIdentity;
 use crate::aws::cognito::{IdentityError, IdentityProvider, SignInOutcome, Tokens};
 use crate::repo;
 use crate::repo::audit::{self, Outcome};
+use crate::repo::users::MembershipSource;
 use app::domain::{CurrentUser, PasswordPolicy, Username};
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::PgPool;
@@ -28,6 +29,9 @@ pub enum AuthError {
     ChallengeExpired,
     #[error("too many failed sign-ins")]
     TooManyAttempts,
+    /// An admin disabled the account (Cognito refuses its password; this covers SSO).
+    #[error("the account is disabled")]
+    Disabled,
     #[error("{0} is unavailable")]
     Unavailable(&'static str, #[source] anyhow::Error),
     #[error(transparent)]
@@ -140,7 +144,7 @@ impl AuthService {
     pub async fn sso_sign_in(&self, identity: &SsoIdentity, client_ip: &str) -> Result<CurrentUser, AuthError> {
         let mut user = CurrentUser::from_groups(identity.username.clone(), identity.groups.iter().map(String::as_str));
         user.client_ip = Some(client_ip.to_owned());
-        self.mirror(&user, "auth.sso.sign_in").await?;
+        self.mirror(&user, "auth.sso.sign_in", MembershipSource::Provider).await?;
         Ok(user)
     }
 
@@ -162,7 +166,7 @@ impl AuthService {
             SignInOutcome::SignedIn(tokens) => {
                 let mut user = self.verified_user(&tokens).await?;
                 user.client_ip = client_ip.map(str::to_owned);
-                self.mirror(&user, "auth.sign_in").await?;
+                self.mirror(&user, "auth.sign_in", MembershipSource::Cognito).await?;
                 Ok(SignInResult::SignedIn { user, tokens })
             }
         }
@@ -181,10 +185,14 @@ impl AuthService {
         Ok(CurrentUser::from_groups(username, claims.groups.iter().map(String::as_str)))
     }
 
-    /// Mirrors the user's roles and teams into Postgres and audits the sign-in, together.
-    async fn mirror(&self, user: &CurrentUser, action: &str) -> Result<(), AuthError> {
+    /// Mirrors the user's roles and teams into Postgres and audits the sign-in, together. A
+    /// user an admin disabled is refused here whichever way they signed in.
+    async fn mirror(&self, user: &CurrentUser, action: &str, source: MembershipSource) -> Result<(), AuthError> {
         let mut tx = self.db.begin().await.map_err(database_failure)?;
-        repo::users::record_sign_in(&mut tx, user).await.map_err(database_failure)?;
+        if repo::users::is_disabled(&mut *tx, user.username.as_str()).await.map_err(database_failure)? {
+            return Err(AuthError::Disabled);
+        }
+        repo::users::record_sign_in(&mut tx, user, source).await.map_err(database_failure)?;
         audit::record(&mut *tx, &audit::Entry::by(user, action)).await.map_err(database_failure)?;
         tx.commit().await.map_err(database_failure)?;
         Ok(())

@@ -7,7 +7,8 @@ use crate::aws::cognito::Tokens;
 use secrecy::ExposeSecret;
 use tower_sessions::{session, Session};
 
-const USER: &str = "user";
+/// The key of the signed-in user; the session store reads it to know whose session it is.
+pub(crate) const USER: &str = "user";
 const ACCESS_TOKEN: &str = "access_token";
 const REFRESH_TOKEN: &str = "refresh_token";
 const PENDING_CHALLENGE: &str = "pending_challenge";

@@ -1,8 +1,10 @@
 //! AWS adapters: each service the portal uses sits behind a small trait, with one file
 //! holding its SDK-backed implementation.
 
+pub mod account_check;
 pub mod cognito;
 pub mod cost_explorer;
+pub mod directory;
 pub mod provisioning;
 pub mod sagemaker;
 pub mod service_catalog;

@@ -1,3 +1,4 @@
+use app::domain::team_admin::{CheckStep, ConnectionCheck, ValidTeam};
 use app::domain::{TeamSlug, TeamSummary};
 use sqlx::{PgExecutor, Row};
 
@@ -10,6 +11,7 @@ pub struct Team {
     pub aws_account_id: String,
     pub role_arn: String,
     pub ssm_path: String,
+    pub archived: bool,
 }
 
 impl Team {
@@ -27,10 +29,11 @@ fn team_from_row(row: &sqlx::postgres::PgRow) -> Result<Team, sqlx::Error> {
         aws_account_id: row.try_get("aws_account_id")?,
         role_arn: row.try_get("role_arn")?,
         ssm_path: row.try_get("ssm_path")?,
+        archived: row.try_get::<Option<time::OffsetDateTime>, _>("archived_at")?.is_some(),
     })
 }
 
-const COLUMNS: &str = "slug, name, description, aws_account_id, role_arn, ssm_path";
+const COLUMNS: &str = "slug, name, description, aws_account_id, role_arn, ssm_path, archived_at";
 
 #[tracing::instrument(skip(db))]
 pub async fn find(db: impl PgExecutor<'_>, slug: &TeamSlug) -> Result<Option<Team>, sqlx::Error> {
@@ -43,9 +46,8 @@ pub async fn find(db: impl PgExecutor<'_>, slug: &TeamSlug) -> Result<Option<Tea
         .transpose()
 }
 
-#[tracing::instrument(skip(db))]
-pub async fn list_all(db: impl PgExecutor<'_>) -> Result<Vec<Team>, sqlx::Error> {
-    sqlx::query(&format!("SELECT {COLUMNS} FROM teams ORDER BY name"))
+async fn list_where(db: impl PgExecutor<'_>, filter: &str) -> Result<Vec<Team>, sqlx::Error> {
+    sqlx::query(&format!("SELECT {COLUMNS} FROM teams {filter} ORDER BY name"))
         .fetch_all(db)
         .await?
         .iter()
@@ -53,12 +55,24 @@ pub async fn list_all(db: impl PgExecutor<'_>) -> Result<Vec<Team>, sqlx::Error>
         .collect()
 }
 
-/// The teams `username` is a member of, as last mirrored from Cognito.
+/// Every team that is not archived.
+#[tracing::instrument(skip(db))]
+pub async fn list_all(db: impl PgExecutor<'_>) -> Result<Vec<Team>, sqlx::Error> {
+    list_where(db, "WHERE archived_at IS NULL").await
+}
+
+/// Every team, archived ones too: their costs stay on the dashboard.
+#[tracing::instrument(skip(db))]
+pub async fn list_with_archived(db: impl PgExecutor<'_>) -> Result<Vec<Team>, sqlx::Error> {
+    list_where(db, "").await
+}
+
+/// The teams `username` is a member of, as last mirrored from Cognito; archived ones left out.
 #[tracing::instrument(skip(db))]
 pub async fn list_for_member(db: impl PgExecutor<'_>, username: &str) -> Result<Vec<Team>, sqlx::Error> {
     sqlx::query(&format!(
         "SELECT {COLUMNS} FROM teams t JOIN team_memberships m ON m.team_slug = t.slug \
-         WHERE m.username = $1 ORDER BY t.name"
+         WHERE m.username = $1 AND t.archived_at IS NULL ORDER BY t.name"
     ))
     .bind(username)
     .fetch_all(db)
@@ -86,4 +100,96 @@ pub async fn upsert(db: impl PgExecutor<'_>, team: &Team) -> Result<(), sqlx::Er
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// Creates a team from the admin's form; `false` if the slug is taken (archived teams too).
+#[tracing::instrument(skip(db, team), fields(slug = %team.slug))]
+pub async fn create(db: impl PgExecutor<'_>, team: &ValidTeam) -> Result<bool, sqlx::Error> {
+    let created = sqlx::query(
+        "INSERT INTO teams (slug, name, description, aws_account_id, role_arn, ssm_path) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (slug) DO NOTHING",
+    )
+    .bind(team.slug.as_str())
+    .bind(&team.name)
+    .bind(&team.description)
+    .bind(&team.aws_account_id)
+    .bind(&team.role_arn)
+    .bind(&team.ssm_path)
+    .execute(db)
+    .await?;
+    Ok(created.rows_affected() == 1)
+}
+
+/// Changes everything but the slug; `false` if there is no such team. A changed account or
+/// role makes the last connection test meaningless, so it is forgotten.
+#[tracing::instrument(skip(db, team), fields(slug = %team.slug))]
+pub async fn update(db: impl PgExecutor<'_>, team: &ValidTeam) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query(
+        "UPDATE teams SET name = $2, description = $3, ssm_path = $6, \
+         connection_checked_at = CASE WHEN aws_account_id = $4 AND role_arn = $5 THEN connection_checked_at END, \
+         connection_ok = CASE WHEN aws_account_id = $4 AND role_arn = $5 THEN connection_ok END, \
+         connection_report = CASE WHEN aws_account_id = $4 AND role_arn = $5 THEN connection_report END, \
+         aws_account_id = $4, role_arn = $5 \
+         WHERE slug = $1",
+    )
+    .bind(team.slug.as_str())
+    .bind(&team.name)
+    .bind(&team.description)
+    .bind(&team.aws_account_id)
+    .bind(&team.role_arn)
+    .bind(&team.ssm_path)
+    .execute(db)
+    .await?;
+    Ok(updated.rows_affected() == 1)
+}
+
+/// Archives the team unless it is archived already; `false` then.
+pub async fn archive(db: impl PgExecutor<'_>, slug: &TeamSlug) -> Result<bool, sqlx::Error> {
+    let archived = sqlx::query("UPDATE teams SET archived_at = now() WHERE slug = $1 AND archived_at IS NULL")
+        .bind(slug.as_str())
+        .execute(db)
+        .await?;
+    Ok(archived.rows_affected() == 1)
+}
+
+/// Remembers the outcome of a connection test.
+pub async fn record_connection_check(db: impl PgExecutor<'_>, slug: &TeamSlug, check: &ConnectionCheck) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE teams SET connection_checked_at = now(), connection_ok = $2, connection_report = $3 WHERE slug = $1")
+        .bind(slug.as_str())
+        .bind(check.ok)
+        .bind(sqlx::types::Json(&check.steps))
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// What the admin's list shows of each team beyond its row: members and the last check.
+pub struct TeamFacts {
+    pub team: Team,
+    pub members: i64,
+    pub last_check: Option<ConnectionCheck>,
+}
+
+/// Every team, archived ones too (last), with its member count and last connection test.
+#[tracing::instrument(skip(db))]
+pub async fn list_for_admin(db: impl PgExecutor<'_>) -> Result<Vec<TeamFacts>, sqlx::Error> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS}, to_char(connection_checked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC' AS checked_at, connection_ok, connection_report, \
+         (SELECT count(*) FROM team_memberships m WHERE m.team_slug = t.slug) AS members \
+         FROM teams t ORDER BY archived_at IS NOT NULL, name"
+    ))
+    .fetch_all(db)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let checked_at: Option<String> = row.try_get("checked_at")?;
+            let ok: Option<bool> = row.try_get("connection_ok")?;
+            let report: Option<sqlx::types::Json<Vec<CheckStep>>> = row.try_get("connection_report")?;
+            let last_check = match (checked_at, ok, report) {
+                (Some(at), Some(ok), Some(report)) => Some(ConnectionCheck { checked_at: at, ok, steps: report.0 }),
+                _ => None,
+            };
+            Ok(TeamFacts { team: team_from_row(row)?, members: row.try_get("members")?, last_check })
+        })
+        .collect()
 }

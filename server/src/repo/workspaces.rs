@@ -246,3 +246,34 @@ pub async fn list_for_owner(db: impl PgExecutor<'_>, owner: &str, team: &TeamSlu
         .map(view_from_row)
         .collect()
 }
+
+/// Which live workspaces (not terminated, not failed) to list: a team's or an owner's.
+pub enum LiveOf<'a> {
+    Team(&'a TeamSlug),
+    Owner(&'a str),
+}
+
+/// Live workspaces, oldest first: what stands in the way of archiving a team, or what a
+/// disabled user leaves running.
+pub async fn live(db: impl PgExecutor<'_>, of: LiveOf<'_>) -> Result<Vec<app::domain::team_admin::LiveWorkspace>, sqlx::Error> {
+    let (column, value) = match of {
+        LiveOf::Team(team) => ("team_slug", team.as_str()),
+        LiveOf::Owner(owner) => ("owner", owner),
+    };
+    sqlx::query(&format!(
+        "SELECT id, name, owner, state FROM workspaces WHERE {column} = $1 AND state NOT IN ('terminated', 'failed') ORDER BY created_at"
+    ))
+    .bind(value)
+    .fetch_all(db)
+    .await?
+    .iter()
+    .map(|row| {
+        Ok(app::domain::team_admin::LiveWorkspace {
+            id: row.try_get("id")?,
+            name: row.try_get("name")?,
+            owner: row.try_get("owner")?,
+            state: row.try_get("state")?,
+        })
+    })
+    .collect()
+}

@@ -56,6 +56,7 @@ pub(crate) fn failure(error: AuthError, next: Option<&str>) -> Response {
         AuthError::InvalidCredentials => back_to_sign_in("signin", next),
         AuthError::ChallengeExpired => back_to_sign_in("challenge", next),
         AuthError::TooManyAttempts => back_to_sign_in("throttled", next),
+        AuthError::Disabled => back_to_sign_in("disabled", next),
         AuthError::InvalidPassword => Redirect::to("/new-password?error=policy").into_response(),
         AuthError::Unavailable(what, source) => {
             tracing::warn!(error = ?source, "{what} is unavailable during sign-in");

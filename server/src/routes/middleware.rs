@@ -1,6 +1,7 @@
 use super::error_page::{error_page, unavailable};
 use crate::auth::session::UserSession;
-use axum::extract::Request;
+use axum::extract::{Request, State};
+use sqlx::PgPool;
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -18,7 +19,10 @@ fn needs_sign_in(path: &str) -> bool {
 /// Puts the signed-in `CurrentUser` into the request's extensions (where server functions find
 /// it), redirects anonymous visitors away from signed-in pages, and keeps signed-in pages out
 /// of caches so that "back" after sign-out cannot show them.
-pub async fn load_current_user(session: Session, mut request: Request, next: Next) -> Response {
+///
+/// Roles and teams are read afresh on every request, so that an admin's change applies to the
+/// user's next click; a disabled user's session ends here.
+pub async fn load_current_user(State(db): State<PgPool>, session: Session, mut request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
     if path.starts_with("/pkg/") {
         return next.run(request).await;
@@ -36,6 +40,24 @@ pub async fn load_current_user(session: Session, mut request: Request, next: Nex
             tracing::warn!(%error, "Failed to load the session");
             return unavailable("The database");
         }
+    };
+    let user = match user {
+        Some(mut user) => match crate::repo::users::access(&db, user.username.as_str()).await {
+            Ok(Some(access)) if !access.disabled => {
+                access.apply_to(&mut user);
+                Some(user)
+            }
+            Ok(_) => {
+                tracing::info!(username = %user.username, "Ending the session of a disabled or removed user");
+                let _ = session.end().await;
+                None
+            }
+            Err(error) => {
+                tracing::warn!(%error, "Failed to read the user's access");
+                return unavailable("The database");
+            }
+        },
+        None => None,
     };
     if user.is_none() && needs_sign_in(&path) {
         let wanted = request.uri().path_and_query().map_or(path.as_str(), |pq| pq.as_str());

@@ -4,6 +4,7 @@
 
 use super::auth::{landing_for, session_failure};
 use super::error_page::{error_page, unavailable};
+use crate::auth::service::AuthError;
 use crate::auth::session::UserSession;
 use crate::auth::sso::{SsoError, SsoProvider};
 use crate::repo::audit::Outcome;
@@ -112,7 +113,8 @@ pub async fn callback(
         Ok(user) => user,
         Err(error) => {
             let reason = error.to_string();
-            state.auth.record_sso_failure(Some(identity.username.as_str()), Outcome::Failure, &reason, &client_ip).await;
+            let outcome = if matches!(error, AuthError::Disabled) { Outcome::Refused } else { Outcome::Failure };
+            state.auth.record_sso_failure(Some(identity.username.as_str()), outcome, &reason, &client_ip).await;
             end_unless_signed_in(&session).await;
             return super::auth::failure(error, None);
         }

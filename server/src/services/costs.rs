@@ -173,7 +173,8 @@ impl CostService for Costs {
             return Err(AppError::BadRequest("Choose a range of 7, 30, 60 or 90 days.".into()));
         }
         let today = today();
-        let all_teams = teams::list_all(&self.db).await.map_err(database_error)?;
+        // Archived teams' spend is history and stays.
+        let all_teams = teams::list_with_archived(&self.db).await.map_err(database_error)?;
         let first = (today - Duration::days(i64::from(days) - 1)).min(month_basis_start(today));
         let rows = costs::rows(&self.db, first, today, None, None).await.map_err(database_error)?;
         let months = self.months(&all_teams, &rows, today).await.map_err(database_error)?;
@@ -331,6 +332,7 @@ mod tests {
             aws_account_id: "111111111111".into(),
             role_arn: String::new(),
             ssm_path: "/t".into(),
+            archived: false,
         }
     }
 

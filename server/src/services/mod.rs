@@ -4,18 +4,21 @@ pub mod audit;
 pub mod catalog;
 pub mod costs;
 pub mod notifications;
+pub mod people;
+pub mod team_admin;
 pub mod teams;
 pub mod workspaces;
 
 use app::domain::{CurrentUser, TeamSlug};
 use app::error::AppError;
 
-/// The team, if it exists (`NotFound`) and the user may enter it (`Forbidden`): members, and
-/// admins everywhere.
+/// The team, if it exists and is not archived (`NotFound`) and the user may enter it
+/// (`Forbidden`): members, and admins everywhere.
 pub async fn enter_team(db: &sqlx::PgPool, user: &CurrentUser, slug: &TeamSlug) -> Result<crate::repo::teams::Team, AppError> {
     let team = crate::repo::teams::find(db, slug)
         .await
         .map_err(database_error)?
+        .filter(|team| !team.archived)
         .ok_or_else(|| AppError::NotFound(format!("The team \"{slug}\"")))?;
     if !user.may_enter_team(slug) {
         return Err(AppError::Forbidden);
@@ -42,6 +45,25 @@ pub fn database_error(error: sqlx::Error) -> AppError {
         }
         other => {
             tracing::error!(error = %other, "Database query failed");
+            AppError::Internal
+        }
+    }
+}
+
+/// The user pool's answers as users see them: Cognito's own refusal in plain words, an outage
+/// as a 503, anything else a logged 500.
+pub fn directory_error(error: crate::aws::directory::DirectoryError) -> AppError {
+    use crate::aws::directory::DirectoryError;
+    match error {
+        DirectoryError::UnknownUser => AppError::NotFound("This user".into()),
+        DirectoryError::UsernameTaken => AppError::invalid("username", "There is already a user with this username."),
+        DirectoryError::Refused(message) => AppError::BadRequest(format!("Cognito refused: {message}")),
+        DirectoryError::Unavailable(source) => {
+            tracing::warn!(error = ?source, "The user pool is unreachable");
+            AppError::Unavailable("The user directory (Cognito)".into())
+        }
+        DirectoryError::Unexpected(source) => {
+            tracing::error!(error = ?source, "A user pool call failed");
             AppError::Internal
         }
     }

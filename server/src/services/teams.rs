@@ -90,7 +90,8 @@ impl TeamService for Teams {
                 (TeamMetadata::default(), Some("The team's storage and links could not be read right now.".into()))
             }
         };
-        Ok(TeamHome { team: team.summary(), aws_account_id: team.aws_account_id, metadata, metadata_error })
+        let may_manage_members = user.may_manage_members(slug);
+        Ok(TeamHome { team: team.summary(), aws_account_id: team.aws_account_id, metadata, metadata_error, may_manage_members })
     }
 }
 

@@ -228,3 +228,41 @@ impl TestApp {
         assert!(response.status().is_success());
     }
 }
+
+/// Calls a server function as the client's user: (status, JSON body).
+pub async fn call(app: &TestApp, client: &reqwest::Client, endpoint: &str, form: &[(&str, &str)]) -> (u16, serde_json::Value) {
+    let response = client.post(format!("{}/api/{endpoint}", app.address)).form(form).send().await.expect("sent");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+/// The fields named in an `Invalid` answer.
+pub fn invalid_fields(body: &serde_json::Value) -> Vec<String> {
+    body["Invalid"].as_array().map(|errors| errors.iter().filter_map(|e| e["field"].as_str().map(str::to_owned)).collect()).unwrap_or_default()
+}
+
+/// How many audit rows of `action` by `actor` ended with `result`.
+pub async fn audit_rows(db: &PgPool, actor: &str, action: &str, result: &str) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE actor = $1 AND action = $2 AND result = $3")
+        .bind(actor)
+        .bind(action)
+        .bind(result)
+        .fetch_one(db)
+        .await
+        .expect("audit log readable")
+}
+
+impl TestApp {
+    /// The user's groups in this test's user pool.
+    pub async fn groups_of(&self, username: &str) -> Vec<String> {
+        let groups = self
+            .cognito()
+            .admin_list_groups_for_user()
+            .user_pool_id(&self.identity.user_pool_id)
+            .username(username)
+            .send()
+            .await
+            .expect("groups listed");
+        groups.groups().iter().filter_map(|g| g.group_name().map(str::to_owned)).collect()
+    }
+}

@@ -2,6 +2,7 @@
 //! (`#[sqlx::test]`), Cognito and SSM in moto. Run through `dev/test`, which starts moto and
 //! sets `AWS_ENDPOINT_URL`.
 
+mod admin;
 mod audit;
 mod auth;
 mod catalog;

@@ -42,7 +42,7 @@ async fn teams_are_listed_by_name(db: PgPool) {
 async fn a_sign_in_mirrors_memberships_and_drops_old_ones(db: PgPool) {
     with_demo_teams(&db).await;
     let mut tx = db.begin().await.expect("tx");
-    users::record_sign_in(&mut tx, &user("ada", &["role-researcher", "team-genomics", "team-climate", "team-unknown"]))
+    users::record_sign_in(&mut tx, &user("ada", &["role-researcher", "team-genomics", "team-climate", "team-unknown"]), users::MembershipSource::Cognito)
         .await
         .expect("recorded");
     tx.commit().await.expect("commit");
@@ -54,7 +54,7 @@ async fn a_sign_in_mirrors_memberships_and_drops_old_ones(db: PgPool) {
     );
 
     let mut tx = db.begin().await.expect("tx");
-    users::record_sign_in(&mut tx, &user("ada", &["role-admin", "team-physics"])).await.expect("recorded");
+    users::record_sign_in(&mut tx, &user("ada", &["role-admin", "team-physics"]), users::MembershipSource::Cognito).await.expect("recorded");
     tx.commit().await.expect("commit");
     assert_eq!(slugs(teams::list_for_member(&db, "ada").await.expect("query")), vec!["physics"]);
     assert_eq!(users::roles_of(&db, "ada").await.expect("query"), Some(vec!["admin".to_string()]));
@@ -64,7 +64,7 @@ async fn a_sign_in_mirrors_memberships_and_drops_old_ones(db: PgPool) {
 async fn a_rolled_back_sign_in_leaves_nothing_behind(db: PgPool) {
     with_demo_teams(&db).await;
     let mut tx = db.begin().await.expect("tx");
-    users::record_sign_in(&mut tx, &user("alan", &["team-physics"])).await.expect("recorded");
+    users::record_sign_in(&mut tx, &user("alan", &["team-physics"]), users::MembershipSource::Cognito).await.expect("recorded");
     tx.rollback().await.expect("rollback");
     assert_eq!(users::roles_of(&db, "alan").await.expect("query"), None);
     assert!(teams::list_for_member(&db, "alan").await.expect("query").is_empty());

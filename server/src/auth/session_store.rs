@@ -1,0 +1,92 @@
+//! tower-sessions' Postgres store, plus a note of which signed-in session belongs to whom, so
+//! that disabling a user deletes every session of theirs at once.
+
+use super::session::USER;
+use sqlx::PgPool;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
+use tower_sessions_sqlx_store::PostgresStore;
+
+#[derive(Debug, Clone)]
+pub struct IndexedSessionStore {
+    inner: PostgresStore,
+    db: PgPool,
+}
+
+impl IndexedSessionStore {
+    pub fn new(db: PgPool) -> Self {
+        IndexedSessionStore { inner: PostgresStore::new(db.clone()), db }
+    }
+
+    /// Notes (or forgets, for a session nobody is signed in to) whose session this is.
+    async fn index(&self, record: &Record) -> session_store::Result<()> {
+        let owner = record.data.get(USER).and_then(|user| user.get("username")).and_then(|name| name.as_str());
+        let result = match owner {
+            Some(username) => {
+                sqlx::query(
+                    "INSERT INTO user_sessions (session_id, username, expires_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (session_id) DO UPDATE SET username = EXCLUDED.username, expires_at = EXCLUDED.expires_at",
+                )
+                .bind(record.id.to_string())
+                .bind(username)
+                .bind(record.expiry_date)
+                .execute(&self.db)
+                .await
+            }
+            None => sqlx::query("DELETE FROM user_sessions WHERE session_id = $1").bind(record.id.to_string()).execute(&self.db).await,
+        };
+        result.map(|_| ()).map_err(backend)
+    }
+}
+
+fn backend(error: sqlx::Error) -> session_store::Error {
+    session_store::Error::Backend(error.to_string())
+}
+
+#[async_trait::async_trait]
+impl SessionStore for IndexedSessionStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        self.inner.create(record).await?;
+        self.index(record).await
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        self.inner.save(record).await?;
+        self.index(record).await
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        self.inner.load(id).await
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        self.inner.delete(id).await?;
+        sqlx::query("DELETE FROM user_sessions WHERE session_id = $1")
+            .bind(id.to_string())
+            .execute(&self.db)
+            .await
+            .map(|_| ())
+            .map_err(backend)
+    }
+}
+
+#[async_trait::async_trait]
+impl ExpiredDeletion for IndexedSessionStore {
+    async fn delete_expired(&self) -> session_store::Result<()> {
+        self.inner.delete_expired().await?;
+        sqlx::query("DELETE FROM user_sessions WHERE expires_at < now()").execute(&self.db).await.map(|_| ()).map_err(backend)
+    }
+}
+
+/// Deletes every session of the user (they are signed out on their next request); how many.
+pub async fn end_sessions_of(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, username: &str) -> Result<u64, sqlx::Error> {
+    let ended = sqlx::query(
+        "DELETE FROM tower_sessions.session WHERE id IN (SELECT session_id FROM user_sessions WHERE username = $1)",
+    )
+    .bind(username)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    sqlx::query("DELETE FROM user_sessions WHERE username = $1").bind(username).execute(&mut **tx).await?;
+    Ok(ended)
+}

@@ -1,0 +1,168 @@
+//! Teams as admins manage them: create (with the Cognito group), edit, test the account
+//! connection, archive. Each change is audited in its own transaction.
+
+use super::{database_error, directory_error};
+use crate::aws::account_check::AccountCheck;
+use crate::aws::directory::Directory;
+use crate::repo::workspaces::{self, LiveOf};
+use crate::repo::{audit, teams};
+use app::domain::team_admin::{ConnectionCheck, TeamAdminRow, TeamForm};
+use app::domain::{CurrentUser, Group, TeamSlug};
+use app::error::AppError;
+use app::services::{must_be_admin, TeamAdminService};
+use sqlx::PgPool;
+use std::sync::Arc;
+
+pub struct TeamAdmin {
+    db: PgPool,
+    directory: Arc<dyn Directory>,
+    account_check: Arc<dyn AccountCheck>,
+}
+
+impl TeamAdmin {
+    pub fn new(db: PgPool, directory: Arc<dyn Directory>, account_check: Arc<dyn AccountCheck>) -> Self {
+        TeamAdmin { db, directory, account_check }
+    }
+
+    async fn team(&self, slug: &TeamSlug) -> Result<teams::Team, AppError> {
+        teams::find(&self.db, slug)
+            .await
+            .map_err(database_error)?
+            .ok_or_else(|| AppError::NotFound(format!("The team \"{slug}\"")))
+    }
+
+    /// Records a refused or failed attempt outside any transaction (there is no change to
+    /// commit it with).
+    async fn audit_refusal(&self, admin: &CurrentUser, action: &str, team: &str, outcome: audit::Outcome, reason: &str) {
+        let entry = audit::Entry::by(admin, action).object("team", team).team(team).outcome(outcome).detail(reason);
+        if let Err(error) = audit::record(&self.db, &entry).await {
+            tracing::warn!(%error, action, "Failed to audit a refused team change");
+        }
+    }
+}
+
+fn now_label() -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    time::OffsetDateTime::now_utc().format(format).unwrap_or_default()
+}
+
+#[async_trait::async_trait]
+impl TeamAdminService for TeamAdmin {
+    #[tracing::instrument(skip(self, admin), fields(admin = %admin.username))]
+    async fn teams(&self, admin: &CurrentUser) -> Result<Vec<TeamAdminRow>, AppError> {
+        must_be_admin(admin)?;
+        let listed = teams::list_for_admin(&self.db).await.map_err(database_error)?;
+        let mut conn = self.db.acquire().await.map_err(database_error)?;
+        let today = super::costs::today();
+        let mut rows = Vec::with_capacity(listed.len());
+        for facts in listed {
+            let month = super::costs::month_budget(&mut conn, &facts.team, today).await.map_err(database_error)?;
+            let live_workspaces = workspaces::live(&mut *conn, LiveOf::Team(&facts.team.slug)).await.map_err(database_error)?;
+            let team = facts.team;
+            rows.push(TeamAdminRow {
+                slug: team.slug,
+                name: team.name,
+                description: team.description,
+                aws_account_id: team.aws_account_id,
+                role_arn: team.role_arn,
+                ssm_path: team.ssm_path,
+                members: facts.members,
+                live_workspaces,
+                month_spent_cents: month.spent_cents,
+                budget_cents: month.budget_cents,
+                archived: team.archived,
+                last_check: facts.last_check,
+            });
+        }
+        Ok(rows)
+    }
+
+    #[tracing::instrument(skip(self, admin, form), fields(admin = %admin.username, slug = %form.slug))]
+    async fn create_team(&self, admin: &CurrentUser, form: TeamForm) -> Result<TeamSlug, AppError> {
+        must_be_admin(admin)?;
+        let team = form.parse(true).map_err(AppError::Invalid)?;
+        let mut tx = self.db.begin().await.map_err(database_error)?;
+        if !teams::create(&mut *tx, &team).await.map_err(database_error)? {
+            return Err(AppError::invalid("slug", format!("There is already a team \"{}\" (perhaps archived). Choose another slug.", team.slug)));
+        }
+        // The group is made before the row commits: a team without its group would be one
+        // nobody can be put on. A failure here rolls the row back.
+        let group = Group::Team(team.slug.clone()).name();
+        if let Err(error) = self.directory.create_group(&group, &format!("Members of {}", team.name)).await {
+            drop(tx);
+            let error = directory_error(error);
+            self.audit_refusal(admin, "team.create", team.slug.as_str(), audit::Outcome::Failure, &error.to_string()).await;
+            return Err(error);
+        }
+        let detail = format!("{} ({}, {})", team.name, team.aws_account_id, team.role_arn);
+        let entry = audit::Entry::by(admin, "team.create").object("team", team.slug.as_str()).team(team.slug.as_str()).detail(&detail);
+        audit::record(&mut *tx, &entry).await.map_err(database_error)?;
+        tx.commit().await.map_err(database_error)?;
+        tracing::info!("Created a team");
+        Ok(team.slug)
+    }
+
+    #[tracing::instrument(skip(self, admin, form), fields(admin = %admin.username, slug = %form.slug))]
+    async fn update_team(&self, admin: &CurrentUser, form: TeamForm) -> Result<(), AppError> {
+        must_be_admin(admin)?;
+        let team = form.parse(false).map_err(AppError::Invalid)?;
+        let mut tx = self.db.begin().await.map_err(database_error)?;
+        if !teams::update(&mut *tx, &team).await.map_err(database_error)? {
+            return Err(AppError::NotFound(format!("The team \"{}\"", team.slug)));
+        }
+        let detail = format!("{} ({}, {}, {})", team.name, team.aws_account_id, team.role_arn, team.ssm_path);
+        let entry = audit::Entry::by(admin, "team.update").object("team", team.slug.as_str()).team(team.slug.as_str()).detail(&detail);
+        audit::record(&mut *tx, &entry).await.map_err(database_error)?;
+        tx.commit().await.map_err(database_error)?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip(self, admin), fields(admin = %admin.username))]
+    async fn test_connection(&self, admin: &CurrentUser, slug: &TeamSlug) -> Result<ConnectionCheck, AppError> {
+        must_be_admin(admin)?;
+        let team = self.team(slug).await?;
+        let steps = self.account_check.check(&team.role_arn, &team.ssm_path).await;
+        let ok = steps.iter().all(|s| s.ok);
+        let check = ConnectionCheck { checked_at: now_label(), ok, steps };
+        let detail = check.steps.iter().find(|s| !s.ok).map_or_else(|| "every step passed".to_owned(), |s| format!("{}: {}", s.step, s.detail));
+        let outcome = if ok { audit::Outcome::Success } else { audit::Outcome::Failure };
+        let mut tx = self.db.begin().await.map_err(database_error)?;
+        teams::record_connection_check(&mut *tx, slug, &check).await.map_err(database_error)?;
+        let entry = audit::Entry::by(admin, "team.test_connection").object("team", slug.as_str()).team(slug.as_str()).outcome(outcome).detail(&detail);
+        audit::record(&mut *tx, &entry).await.map_err(database_error)?;
+        tx.commit().await.map_err(database_error)?;
+        Ok(check)
+    }
+
+    #[tracing::instrument(skip(self, admin), fields(admin = %admin.username))]
+    async fn archive_team(&self, admin: &CurrentUser, slug: &TeamSlug) -> Result<(), AppError> {
+        must_be_admin(admin)?;
+        let team = self.team(slug).await?;
+        let mut tx = self.db.begin().await.map_err(database_error)?;
+        // Launches lock the team's budget row; taking the same lock means no launch slips in
+        // between the count and the archive.
+        crate::repo::costs::lock_team_budget(&mut tx, slug.as_str()).await.map_err(database_error)?;
+        let live = workspaces::live(&mut *tx, LiveOf::Team(slug)).await.map_err(database_error)?;
+        if !live.is_empty() {
+            drop(tx);
+            let names: Vec<String> = live.iter().map(|w| format!("{} ({}, {})", w.name, w.owner, w.state)).collect();
+            let message = format!(
+                "{} still has {} workspace{} that {} not terminated: {}. Terminate them first (they are linked on the team's row).",
+                team.name,
+                live.len(),
+                if live.len() == 1 { "" } else { "s" },
+                if live.len() == 1 { "is" } else { "are" },
+                names.join(", ")
+            );
+            self.audit_refusal(admin, "team.archive", slug.as_str(), audit::Outcome::Refused, &message).await;
+            return Err(AppError::Conflict(message));
+        }
+        if !teams::archive(&mut *tx, slug).await.map_err(database_error)? {
+            return Err(AppError::Conflict(format!("{} is archived already.", team.name)));
+        }
+        let entry = audit::Entry::by(admin, "team.archive").object("team", slug.as_str()).team(slug.as_str()).detail(&team.name);
+        audit::record(&mut *tx, &entry).await.map_err(database_error)?;
+        tx.commit().await.map_err(database_error)?;
+        Ok(())
+    }
+}
