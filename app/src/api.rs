@@ -104,6 +104,8 @@ pub async fn create_configuration(
     #[server(default)] allowed_teams: Option<BTreeMap<String, String>>,
     #[server(default)] tags: String,
     #[server(default)] estimated_hourly_cost: String,
+    #[server(default)] idle_stop_after: String,
+    #[server(default)] idle_cpu_percent: String,
 ) -> Result<Configuration, AppError> {
     with_status(async move {
         let admin = require_admin()?;
@@ -115,8 +117,19 @@ pub async fn create_configuration(
             allowed_teams: allowed_teams.unwrap_or_default(),
             tags,
             estimated_hourly_cost,
+            idle_stop_after,
+            idle_cpu_percent,
         };
         services()?.catalog_admin.create_configuration(&admin, type_id, form).await
+    }
+    .await)
+}
+
+#[server(endpoint = "admin/set_idle_policy")]
+pub async fn set_idle_policy(configuration_id: i64, #[server(default)] idle_stop_after: String, #[server(default)] idle_cpu_percent: String) -> Result<Configuration, AppError> {
+    with_status(async move {
+        let admin = require_admin()?;
+        services()?.catalog_admin.set_idle_policy(&admin, configuration_id, &idle_stop_after, &idle_cpu_percent).await
     }
     .await)
 }
@@ -207,6 +220,15 @@ pub async fn workspace_action(id: String, action: String) -> Result<(), AppError
         let action = crate::domain::workspace::WorkspaceAction::parse(&action)
             .ok_or_else(|| AppError::BadRequest(format!("\"{action}\" is not something a workspace can do.")))?;
         services()?.workspaces.request_action(&user, &id, action).await
+    }
+    .await)
+}
+
+#[server(endpoint = "keep_running")]
+pub async fn keep_workspace_running(id: String, hours: u32) -> Result<(), AppError> {
+    with_status(async move {
+        let user = require_user()?;
+        services()?.workspaces.keep_running(&user, &id, hours).await
     }
     .await)
 }

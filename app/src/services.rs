@@ -34,6 +34,8 @@ pub trait CatalogAdminService: Send + Sync {
     async fn set_status(&self, admin: &CurrentUser, type_id: i64, status: TypeStatus) -> Result<WorkspaceType, AppError>;
     /// A configuration for an approved type; `Invalid` names each bad field.
     async fn create_configuration(&self, admin: &CurrentUser, type_id: i64, form: ConfigurationForm) -> Result<Configuration, AppError>;
+    /// Changes how long a configuration's workspaces may stay idle (audited).
+    async fn set_idle_policy(&self, admin: &CurrentUser, configuration_id: i64, stop_after: &str, cpu_percent: &str) -> Result<Configuration, AppError>;
 }
 
 #[async_trait::async_trait]
@@ -54,6 +56,8 @@ pub trait WorkspaceService: Send + Sync {
     /// Where to connect to an available workspace: its URL output, or a SageMaker presigned
     /// URL minted now in the team's account. Never stored.
     async fn connect_url(&self, user: &CurrentUser, id: &str) -> Result<String, AppError>;
+    /// "Keep running": the idle check leaves it alone for `hours` (one of `SNOOZE_HOURS`).
+    async fn keep_running(&self, user: &CurrentUser, id: &str, hours: u32) -> Result<(), AppError>;
     /// A fresh key for a launch form, so that submitting it twice launches once.
     async fn new_launch_key(&self) -> Result<String, AppError>;
 }

@@ -43,7 +43,7 @@ test('grace onboards Neuroscience and lin, and takes access away from ada and gu
   await expect(grace.getByTestId('teams-notice')).toContainText('Team "neuroscience" created');
   const row = grace.locator('[data-testid="admin-team"][data-team="neuroscience"]');
   await expect(row).toContainText('444444444444');
-  await row.getByRole('button', { name: 'Test connection' }).click();
+  await row.getByRole('button', { name: 'Test connection of Neuroscience' }).click();
   await expect(row.getByTestId('connection-check')).toHaveAttribute('data-ok', 'true');
   await expect(row.getByTestId('connection-check')).toContainText('Connection works');
 

@@ -202,7 +202,8 @@ pub fn worker_with(
     provisioner: Arc<dyn crate::aws::provisioning::Provisioner>,
 ) -> anyhow::Result<crate::worker::Worker> {
     let costs = crate::aws::cost_explorer::CostExplorer::new(sdk.clone());
-    Ok(crate::worker::Worker::new(db, provisioner, Arc::new(costs), webhooks(sdk)?))
+    let metrics = crate::aws::cloudwatch::CloudWatchMetrics::new(sdk.clone());
+    Ok(crate::worker::Worker::new(db, provisioner, Arc::new(costs), Arc::new(metrics), webhooks(sdk)?))
 }
 
 /// Webhook delivery, with URLs read from SSM SecureStrings.

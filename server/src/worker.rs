@@ -6,6 +6,7 @@
 //! called with the workspace id as the provision token, a job re-run after a crash gets the
 //! same record back: a workspace is never provisioned twice.
 
+use crate::aws::cloudwatch::Metrics;
 use crate::aws::cost_explorer::CostSource;
 use crate::aws::provisioning::{role_session_name, Actor, ProvisionError, ProvisionRequest, Provisioner, RecordState};
 use crate::jobs::{self, backoff, ClaimedJob, NewJob};
@@ -27,6 +28,10 @@ pub const WORKSPACE_JOB: &str = "workspace";
 
 /// Syncs every team's costs from Cost Explorer, then reschedules itself.
 pub const COST_SYNC_JOB: &str = "cost-sync";
+/// Stops idle workspaces (`services::idle`), then reschedules itself.
+pub const IDLE_CHECK_JOB: &str = "idle-check";
+/// How often running workspaces are checked for idleness: EC2 publishes CPU every 5 minutes.
+const IDLE_CHECK_EVERY: Duration = Duration::from_secs(300);
 /// Checks each team's forecast against its budget's thresholds.
 pub const BUDGET_CHECK_JOB: &str = "budget-check";
 /// How often costs are synced; Cost Explorer updates a few times a day and bills each call.
@@ -55,6 +60,7 @@ pub struct Worker {
     db: PgPool,
     provisioner: Arc<dyn Provisioner>,
     costs: Arc<dyn CostSource>,
+    metrics: Arc<dyn Metrics>,
     webhooks: Webhooks,
 }
 
@@ -65,17 +71,19 @@ pub enum Tick {
 }
 
 impl Worker {
-    pub fn new(db: PgPool, provisioner: Arc<dyn Provisioner>, costs: Arc<dyn CostSource>, webhooks: Webhooks) -> Self {
-        Worker { db, provisioner, costs, webhooks }
+    pub fn new(db: PgPool, provisioner: Arc<dyn Provisioner>, costs: Arc<dyn CostSource>, metrics: Arc<dyn Metrics>, webhooks: Webhooks) -> Self {
+        Worker { db, provisioner, costs, metrics, webhooks }
     }
 
     /// Runs until the process ends, polling for due jobs.
     pub async fn run(self) {
         // The cost sync keeps itself going; this starts it the first time, and syncs now
         // rather than hours later after a restart.
-        let sync = NewJob { kind: COST_SYNC_JOB, payload: json!({}) };
-        if let Err(error) = jobs::ensure_one_due_now(&self.db, &sync).await {
-            tracing::warn!(%error, "Could not schedule the cost sync");
+        // So does the idle check.
+        for kind in [COST_SYNC_JOB, IDLE_CHECK_JOB] {
+            if let Err(error) = jobs::ensure_one_due_now(&self.db, &NewJob { kind, payload: json!({}) }).await {
+                tracing::warn!(%error, kind, "Could not schedule a recurring job");
+            }
         }
         loop {
             match self.run_next_job().await {
@@ -98,6 +106,7 @@ impl Worker {
             match job.kind.as_str() {
                 WORKSPACE_JOB => self.advance(job).await,
                 COST_SYNC_JOB => self.sync_costs(job).await,
+                IDLE_CHECK_JOB => self.check_idle(job).await,
                 BUDGET_CHECK_JOB => self.check_budgets(job).await,
                 NOTIFICATION_JOB => self.deliver(job).await,
                 other => {
@@ -314,6 +323,17 @@ impl Worker {
                 job.reschedule(COST_SYNC_EVERY, payload).await?;
             }
         }
+        Ok(())
+    }
+
+    /// Stops the workspaces idle for their whole window, and comes back in `IDLE_CHECK_EVERY`.
+    async fn check_idle(&self, job: ClaimedJob) -> anyhow::Result<()> {
+        let stopped = crate::services::idle::check_idle_workspaces(&self.db, self.metrics.as_ref(), time::OffsetDateTime::now_utc()).await?;
+        if !stopped.is_empty() {
+            tracing::info!(?stopped, "Idle workspaces stopped");
+        }
+        let payload = job.payload.clone();
+        job.reschedule(IDLE_CHECK_EVERY, payload).await?;
         Ok(())
     }
 

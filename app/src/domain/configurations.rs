@@ -33,6 +33,12 @@ pub struct ConfigurationForm {
     pub tags: String,
     /// In dollars, e.g. `0.42`.
     pub estimated_hourly_cost: String,
+    /// Minutes idle before the workspace is stopped, or "never"; empty: the default.
+    #[serde(default)]
+    pub idle_stop_after: String,
+    /// The CPU percentage below which it counts as idle; empty: the default.
+    #[serde(default)]
+    pub idle_cpu_percent: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,6 +50,8 @@ pub struct ConfigurationDraft {
     pub allowed_teams: Vec<TeamSlug>,
     pub tags: BTreeMap<String, String>,
     pub estimated_hourly_cost_cents: u32,
+    #[serde(default)]
+    pub idle: super::idle::IdlePolicy,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -149,6 +157,10 @@ impl ConfigurationDraft {
         if let Err(problems) = validate_parameters(specs, &parameter_values) {
             errors.extend(problems.into_iter().map(|p| FieldError::new(format!("parameters.{}", p.key), format!("{}: {}", p.key, p.message))));
         }
+        let idle = super::idle::IdlePolicy::parse(&form.idle_stop_after, &form.idle_cpu_percent).unwrap_or_else(|problems| {
+            errors.extend(problems);
+            super::idle::IdlePolicy::default()
+        });
 
         if !errors.is_empty() {
             return Err(errors);
@@ -163,6 +175,7 @@ impl ConfigurationDraft {
             allowed_teams,
             tags,
             estimated_hourly_cost_cents,
+            idle,
         })
     }
 
@@ -200,6 +213,7 @@ mod tests {
             allowed_teams: checked(&["genomics", "climate"]),
             tags: "project = imaging\ncost-centre=42\n".into(),
             estimated_hourly_cost: "0.5".into(),
+            ..ConfigurationForm::default()
         }
     }
 

@@ -201,7 +201,7 @@ impl CurrentUser {
 }
 
 /// A Cognito group Atrium gives meaning to.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Group {
     Role(Role),
     Team(TeamSlug),
@@ -470,6 +470,7 @@ mod tests {
 pub mod audit;
 pub mod configurations;
 pub mod costs;
+pub mod idle;
 pub mod notifications;
 pub mod parameters;
 pub mod people;

@@ -180,6 +180,8 @@ pub struct Member {
     pub roles: Vec<Role>,
     pub team_admin: bool,
     pub managed_by_provider: bool,
+    /// Whether the viewer may remove them from the team.
+    pub removable: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

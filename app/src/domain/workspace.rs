@@ -236,6 +236,13 @@ pub struct WorkspaceView {
     pub events: Vec<WorkspaceEventView>,
     /// The type has Stop/Start self-service actions; otherwise it can only be terminated.
     pub has_stop_start: bool,
+    /// When the idle check will stop it unless it is used ("18:40 UTC"), for a running
+    /// workspace with an idle policy.
+    #[serde(default)]
+    pub stops_at: Option<String>,
+    /// Its owner chose "Keep running" and that time has not passed.
+    #[serde(default)]
+    pub kept_running: bool,
 }
 
 impl WorkspaceView {

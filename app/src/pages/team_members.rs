@@ -32,11 +32,17 @@ fn MembersView(members: TeamMembers, add: ServerAction<AddTeamMember>, remove: S
     let TeamMembers { team, members } = members;
     let slug = team.slug.to_string();
     let add_error = last_error(add);
-    let error = Signal::derive(move || add_error.get().or_else(|| remove.value().get().and_then(|r| r.err())));
-    let done = Signal::derive(move || match (add.value().get(), remove.value().get()) {
-        (Some(Ok(())), _) => Some("Member added. Their access starts with their next click."),
-        (_, Some(Ok(()))) => Some("Member removed. They lose access to the team with their next click."),
-        _ => None,
+    // The outcome of whichever of the two was submitted last.
+    let outcome = RwSignal::new(None::<Result<&'static str, crate::error::AppError>>);
+    Effect::new(move |_| {
+        if let Some(result) = add.value().get() {
+            outcome.set(Some(result.map(|()| "Member added. Their access starts with their next click.")));
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(result) = remove.value().get() {
+            outcome.set(Some(result.map(|()| "Member removed. They lose access to the team with their next click.")));
+        }
     });
     view! {
         <Title text=format!("Members of {} · Atrium", team.name)/>
@@ -44,11 +50,13 @@ fn MembersView(members: TeamMembers, add: ServerAction<AddTeamMember>, remove: S
             <a href="/teams" class="hover:underline">"Teams"</a>" / "<a href=format!("/teams/{slug}") class="hover:underline">{slug.clone()}</a>" / members"
         </nav>
         <h1 class="mt-2 text-2xl font-semibold">{format!("Members of {}", team.name)}</h1>
-        {move || error.get().map(|e| view! {
-            <p role="alert" data-testid="members-message" class="mt-4 rounded border border-red-200 bg-red-50 p-3 text-sm text-red-800">{e.to_string()}</p>
-        })}
-        {move || done.get().filter(|_| error.get().is_none()).map(|m| view! {
-            <p role="status" data-testid="members-message" class="mt-4 rounded border border-green-200 bg-green-50 p-3 text-sm text-green-800">{m}</p>
+        {move || outcome.get().map(|result| match result {
+            Ok(message) => view! {
+                <p role="status" data-testid="members-message" class="mt-4 rounded border border-green-200 bg-green-50 p-3 text-sm text-green-800">{message}</p>
+            }.into_any(),
+            Err(error) => view! {
+                <p role="alert" data-testid="members-message" class="mt-4 rounded border border-red-200 bg-red-50 p-3 text-sm text-red-800">{error.to_string()}</p>
+            }.into_any(),
         })}
         <ul class="mt-6 divide-y divide-slate-100 rounded-lg border border-slate-200 bg-white text-sm shadow-sm" data-testid="members">
             {members.into_iter().map(|member| {
@@ -63,11 +71,13 @@ fn MembersView(members: TeamMembers, add: ServerAction<AddTeamMember>, remove: S
                             {member.team_admin.then(|| view! { <span class="ml-2 rounded bg-indigo-100 px-2 py-0.5 text-xs text-indigo-800">"team admin"</span> })}
                             {member.managed_by_provider.then(|| view! { <span class="ml-2 text-xs text-slate-500">"managed by the SSO provider"</span> })}
                         </span>
-                        <ActionForm action=remove>
-                            <input type="hidden" name="team" value=slug.clone()/>
-                            <input type="hidden" name="username" value=form_name.clone()/>
-                            <button type="submit" class="rounded border border-red-300 px-3 py-1 text-red-700">{remove_label}</button>
-                        </ActionForm>
+                        {member.removable.then(|| view! {
+                            <ActionForm action=remove>
+                                <input type="hidden" name="team" value=slug.clone()/>
+                                <input type="hidden" name="username" value=form_name.clone()/>
+                                <button type="submit" class="rounded border border-red-300 px-3 py-1 text-red-700">{remove_label.clone()}</button>
+                            </ActionForm>
+                        })}
                     </li>
                 }
             }).collect_view()}

@@ -1,4 +1,5 @@
-use crate::api::{load_workspace, WorkspaceAction as RequestAction};
+use crate::api::{load_workspace, KeepWorkspaceRunning, WorkspaceAction as RequestAction};
+use crate::domain::idle::SNOOZE_HOURS;
 use crate::domain::workspace::{WorkspaceAction, WorkspaceState, WorkspaceView};
 use crate::pages::errors::ErrorPanel;
 use leptos::prelude::*;
@@ -11,9 +12,16 @@ use leptos_router::hooks::use_params_map;
 pub fn WorkspacePage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
-    let loaded = Resource::new(id, load_workspace);
+    let keep = ServerAction::<KeepWorkspaceRunning>::new();
+    let loaded = Resource::new(move || (id(), keep.version().get()), |(id, _)| load_workspace(id));
     let live: RwSignal<Option<WorkspaceView>> = RwSignal::new(None);
     let act = ServerAction::<RequestAction>::new();
+    // "Keep running" changes what the page was loaded with: show the reloaded one.
+    Effect::new(move |_| {
+        if let Some(Ok(())) = keep.value().get() {
+            live.set(None);
+        }
+    });
     Effect::new(move |_| follow_events(&id(), live));
 
     view! {
@@ -21,10 +29,10 @@ pub fn WorkspacePage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match loaded.await {
                     Ok(initial) => view! {
-                        {move || act.value().get().and_then(|r| r.err()).map(|error| view! {
+                        {move || act.value().get().and_then(|r| r.err()).or_else(|| keep.value().get().and_then(|r| r.err())).map(|error| view! {
                             <p role="alert" data-testid="action-error" class="mb-4 rounded border border-red-200 bg-red-50 p-3 text-sm text-red-800">{error.to_string()}</p>
                         })}
-                        {move || view! { <WorkspaceDetails w=live.get().unwrap_or_else(|| initial.clone()) act/> }}
+                        {move || view! { <WorkspaceDetails w=live.get().unwrap_or_else(|| initial.clone()) act keep/> }}
                     }.into_any(),
                     Err(error) => view! { <ErrorPanel error/> }.into_any(),
                 }
@@ -58,7 +66,7 @@ fn state_badge(state: WorkspaceState) -> &'static str {
 }
 
 #[component]
-fn WorkspaceDetails(w: WorkspaceView, act: ServerAction<RequestAction>) -> impl IntoView {
+fn WorkspaceDetails(w: WorkspaceView, act: ServerAction<RequestAction>, keep: ServerAction<KeepWorkspaceRunning>) -> impl IntoView {
     let cents = w.estimated_hourly_cost_cents;
     let actions = w.available_actions();
     let terminate_only = !w.has_stop_start && !matches!(w.state, WorkspaceState::Terminated | WorkspaceState::Terminating);
@@ -77,6 +85,26 @@ fn WorkspaceDetails(w: WorkspaceView, act: ServerAction<RequestAction>) -> impl 
             <p role="alert" data-testid="workspace-failure" class="mt-4 rounded border border-red-200 bg-red-50 p-3 text-sm text-red-800">
                 "AWS reported: "{message}
             </p>
+        })}
+        {w.stops_at.clone().map(|at| {
+            let id = w.id.clone();
+            let note = if w.kept_running { format!("Kept running: stops at {at} unless used") } else { format!("Stops at {at} unless used") };
+            view! {
+                <div class="mt-4 flex flex-wrap items-center gap-2 rounded border border-amber-200 bg-amber-50 p-3 text-sm text-amber-900">
+                    <span data-testid="stops-at">{note}</span>
+                    {SNOOZE_HOURS.into_iter().map(|hours| {
+                        let id = id.clone();
+                        let label = if hours == 1 { "Keep running 1 hour".to_owned() } else { format!("Keep running {hours} hours") };
+                        view! {
+                            <ActionForm action=keep>
+                                <input type="hidden" name="id" value=id/>
+                                <input type="hidden" name="hours" value=hours.to_string()/>
+                                <button type="submit" class="rounded border border-amber-300 bg-white px-2 py-0.5 hover:bg-amber-100">{label}</button>
+                            </ActionForm>
+                        }
+                    }).collect_view()}
+                </div>
+            }
         })}
         <div class="mt-4 flex flex-wrap items-start gap-3" data-testid="workspace-actions">
             {(w.state == WorkspaceState::Available).then(|| view! {

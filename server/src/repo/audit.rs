@@ -72,6 +72,14 @@ impl<'a> Entry<'a> {
     }
 }
 
+/// Records a refused or failed attempt that has no transaction of its own: a failure to write
+/// it is logged, not returned, so the user still hears why their request was refused.
+pub async fn record_refusal(db: impl PgExecutor<'_>, entry: &Entry<'_>) {
+    if let Err(error) = record(db, entry).await {
+        tracing::warn!(%error, action = entry.action, "Failed to audit a refused or failed request");
+    }
+}
+
 pub async fn record(db: impl PgExecutor<'_>, entry: &Entry<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO audit_log (actor, actor_roles, action, object_type, object_id, team_slug, client_ip, result, detail) \

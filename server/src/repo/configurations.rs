@@ -1,4 +1,5 @@
 use app::domain::configurations::{Configuration, ConfigurationDraft};
+use app::domain::idle::IdlePolicy;
 use app::domain::{Role, TeamSlug};
 use sqlx::types::Json;
 use sqlx::{PgExecutor, Row};
@@ -13,7 +14,7 @@ pub enum SaveError {
 }
 
 const SELECT: &str = "SELECT c.id, c.workspace_type_id, t.product_name || ' ' || t.version_name AS type_label, c.name, c.description, \
-    c.parameter_values, c.allowed_roles, c.allowed_teams, c.tags, c.estimated_hourly_cost_cents \
+    c.parameter_values, c.allowed_roles, c.allowed_teams, c.tags, c.estimated_hourly_cost_cents, c.idle_stop_minutes, c.idle_cpu_percent \
     FROM workspace_configurations c JOIN workspace_types t ON t.id = c.workspace_type_id";
 
 fn from_row(row: &sqlx::postgres::PgRow) -> Result<Configuration, sqlx::Error> {
@@ -35,6 +36,10 @@ fn from_row(row: &sqlx::postgres::PgRow) -> Result<Configuration, sqlx::Error> {
             allowed_teams: teams.iter().map(|t| TeamSlug::parse(t).map_err(|_| decode("team"))).collect::<Result<_, _>>()?,
             tags: tags.0,
             estimated_hourly_cost_cents: u32::try_from(cents).map_err(|_| decode("cost"))?,
+            idle: IdlePolicy {
+                stop_after_minutes: row.try_get::<Option<i32>, _>("idle_stop_minutes")?.map(|m| u32::try_from(m).map_err(|_| decode("idle window"))).transpose()?,
+                cpu_percent: u32::try_from(row.try_get::<i32, _>("idle_cpu_percent")?).map_err(|_| decode("idle threshold"))?,
+            },
         },
     })
 }
@@ -45,8 +50,9 @@ pub async fn insert(db: impl PgExecutor<'_>, type_id: i64, draft: &Configuration
     let cents = i32::try_from(draft.estimated_hourly_cost_cents).unwrap_or(i32::MAX);
     sqlx::query_scalar(
         "INSERT INTO workspace_configurations \
-         (workspace_type_id, name, description, parameter_values, allowed_roles, allowed_teams, tags, estimated_hourly_cost_cents, created_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+         (workspace_type_id, name, description, parameter_values, allowed_roles, allowed_teams, tags, estimated_hourly_cost_cents, created_by, \
+          idle_stop_minutes, idle_cpu_percent) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
     )
     .bind(type_id)
     .bind(&draft.name)
@@ -57,6 +63,8 @@ pub async fn insert(db: impl PgExecutor<'_>, type_id: i64, draft: &Configuration
     .bind(Json(&draft.tags))
     .bind(cents)
     .bind(created_by)
+    .bind(draft.idle.stop_after_minutes.map(|m| m as i32))
+    .bind(draft.idle.cpu_percent as i32)
     .fetch_one(db)
     .await
     .map_err(|error| match &error {
@@ -65,8 +73,23 @@ pub async fn insert(db: impl PgExecutor<'_>, type_id: i64, draft: &Configuration
     })
 }
 
+/// Changes a configuration's idle policy; `false` if there is no such configuration.
+pub async fn set_idle_policy(db: impl PgExecutor<'_>, id: i64, policy: &IdlePolicy) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query("UPDATE workspace_configurations SET idle_stop_minutes = $2, idle_cpu_percent = $3 WHERE id = $1")
+        .bind(id)
+        .bind(policy.stop_after_minutes.map(|m| m as i32))
+        .bind(policy.cpu_percent as i32)
+        .execute(db)
+        .await?;
+    Ok(updated.rows_affected() == 1)
+}
+
 pub async fn list(db: impl PgExecutor<'_>) -> Result<Vec<Configuration>, sqlx::Error> {
     sqlx::query(&format!("{SELECT} ORDER BY c.name")).fetch_all(db).await?.iter().map(from_row).collect()
+}
+
+pub async fn find(db: impl PgExecutor<'_>, id: i64) -> Result<Option<Configuration>, sqlx::Error> {
+    sqlx::query(&format!("{SELECT} WHERE c.id = $1")).bind(id).fetch_optional(db).await?.as_ref().map(from_row).transpose()
 }
 
 /// Configurations of approved types that `team` may use (roles are checked by the caller).

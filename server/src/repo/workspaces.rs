@@ -187,7 +187,11 @@ const VIEW: &str = "SELECT w.id, w.name, w.team_slug, w.owner, w.state, c.name A
     CASE WHEN now() - w.created_at < interval '1 hour' THEN (extract(epoch FROM now() - w.created_at)::int / 60) || ' min' \
          WHEN now() - w.created_at < interval '2 days' THEN (extract(epoch FROM now() - w.created_at)::int / 3600) || ' h' \
          ELSE (extract(epoch FROM now() - w.created_at)::int / 86400) || ' d' END AS age, \
-    to_char(w.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC' AS created_at, w.failure_message, w.outputs \
+    to_char(w.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC' AS created_at, w.failure_message, w.outputs, \
+    CASE WHEN w.state = 'available' AND c.idle_stop_minutes IS NOT NULL AND t.has_stop_start AND w.outputs ? 'InstanceId' THEN \
+      to_char(GREATEST(w.keep_running_until, GREATEST(workspace_available_since(w.id), \
+        w.last_connect_at, w.last_busy_at) + make_interval(mins => c.idle_stop_minutes)) AT TIME ZONE 'UTC', 'HH24:MI') || ' UTC' END AS stops_at, \
+    w.keep_running_until > now() AS kept_running \
     FROM workspaces w JOIN workspace_configurations c ON c.id = w.configuration_id JOIN workspace_types t ON t.id = c.workspace_type_id";
 
 fn view_from_row(row: &sqlx::postgres::PgRow) -> Result<WorkspaceView, sqlx::Error> {
@@ -211,6 +215,8 @@ fn view_from_row(row: &sqlx::postgres::PgRow) -> Result<WorkspaceView, sqlx::Err
         outputs: outputs.0,
         events: Vec::new(),
         has_stop_start: row.try_get("has_stop_start")?,
+        stops_at: row.try_get("stops_at")?,
+        kept_running: row.try_get::<Option<bool>, _>("kept_running")?.unwrap_or(false),
     })
 }
 
@@ -276,4 +282,74 @@ pub async fn live(db: impl PgExecutor<'_>, of: LiveOf<'_>) -> Result<Vec<app::do
         })
     })
     .collect()
+}
+
+/// A running workstation the idle check looks at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdleCandidate {
+    pub id: String,
+    pub team: String,
+    pub role_arn: String,
+    pub instance_id: String,
+    pub stop_after_minutes: u32,
+    pub cpu_percent: u32,
+    /// When it last became available (launch or start).
+    pub available_since: time::OffsetDateTime,
+    pub last_connect_at: Option<time::OffsetDateTime>,
+    pub last_busy_at: Option<time::OffsetDateTime>,
+    pub keep_running_until: Option<time::OffsetDateTime>,
+}
+
+/// Available workspaces that can stop, have an instance to measure and an idle policy.
+pub async fn idle_candidates(db: impl PgExecutor<'_>) -> Result<Vec<IdleCandidate>, sqlx::Error> {
+    sqlx::query(
+        "SELECT w.id, w.team_slug, tm.role_arn, w.outputs->>'InstanceId' AS instance_id, c.idle_stop_minutes, c.idle_cpu_percent, \
+         workspace_available_since(w.id) AS available_since, w.last_connect_at, w.last_busy_at, w.keep_running_until \
+         FROM workspaces w JOIN workspace_configurations c ON c.id = w.configuration_id \
+         JOIN workspace_types t ON t.id = c.workspace_type_id JOIN teams tm ON tm.slug = w.team_slug \
+         WHERE w.state = 'available' AND c.idle_stop_minutes IS NOT NULL AND t.has_stop_start AND w.outputs ? 'InstanceId' \
+         ORDER BY w.created_at",
+    )
+    .fetch_all(db)
+    .await?
+    .iter()
+    .filter_map(|row| {
+        // Available without an "available" event cannot happen; skip rather than guess.
+        let available_since: Option<time::OffsetDateTime> = row.try_get("available_since").ok()?;
+        Some(Ok(IdleCandidate {
+            id: row.try_get("id").ok()?,
+            team: row.try_get("team_slug").ok()?,
+            role_arn: row.try_get("role_arn").ok()?,
+            instance_id: row.try_get("instance_id").ok()?,
+            stop_after_minutes: u32::try_from(row.try_get::<i32, _>("idle_stop_minutes").ok()?).ok()?,
+            cpu_percent: u32::try_from(row.try_get::<i32, _>("idle_cpu_percent").ok()?).ok()?,
+            available_since: available_since?,
+            last_connect_at: row.try_get("last_connect_at").ok()?,
+            last_busy_at: row.try_get("last_busy_at").ok()?,
+            keep_running_until: row.try_get("keep_running_until").ok()?,
+        }))
+    })
+    .collect()
+}
+
+/// The idle check saw the workspace busy at `at`.
+pub async fn record_busy(db: impl PgExecutor<'_>, id: &str, at: time::OffsetDateTime) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE workspaces SET last_busy_at = GREATEST(last_busy_at, $2) WHERE id = $1").bind(id).bind(at).execute(db).await?;
+    Ok(())
+}
+
+/// Someone connected to the workspace just now.
+pub async fn record_connect(db: impl PgExecutor<'_>, id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE workspaces SET last_connect_at = now() WHERE id = $1").bind(id).execute(db).await?;
+    Ok(())
+}
+
+/// "Keep running": not stopped for being idle for `hours` from now.
+pub async fn keep_running(db: impl PgExecutor<'_>, id: &str, hours: u32) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE workspaces SET keep_running_until = now() + make_interval(hours => $2) WHERE id = $1")
+        .bind(id)
+        .bind(hours as i32)
+        .execute(db)
+        .await?;
+    Ok(())
 }

@@ -50,6 +50,9 @@ pub async fn load_current_user(State(db): State<PgPool>, session: Session, mut r
             Ok(_) => {
                 tracing::info!(username = %user.username, "Ending the session of a disabled or removed user");
                 let _ = session.end().await;
+                if needs_sign_in(&path) {
+                    return Redirect::to("/?error=disabled").into_response();
+                }
                 None
             }
             Err(error) => {

@@ -4,6 +4,7 @@ use crate::repo::configurations::{self, SaveError};
 use crate::repo::workspace_types::{self, NewWorkspaceType};
 use crate::repo::{audit, teams};
 use app::domain::configurations::{Configuration, ConfigurationDraft, ConfigurationForm, FieldError};
+use app::domain::idle::IdlePolicy;
 use app::domain::workspace_types::{CatalogOverview, TypeStatus, WorkspaceType};
 use app::domain::CurrentUser;
 use app::error::AppError;
@@ -166,5 +167,22 @@ impl CatalogAdminService for CatalogAdmin {
             type_label: format!("{} {}", workspace_type.product_name, workspace_type.version_name),
             draft,
         })
+    }
+
+    #[tracing::instrument(skip(self, admin), fields(admin = %admin.username))]
+    async fn set_idle_policy(&self, admin: &CurrentUser, configuration_id: i64, stop_after: &str, cpu_percent: &str) -> Result<Configuration, AppError> {
+        must_be_admin(admin)?;
+        let policy = IdlePolicy::parse(stop_after, cpu_percent).map_err(AppError::Invalid)?;
+        let mut tx = self.db.begin().await.map_err(database_error)?;
+        if !configurations::set_idle_policy(&mut *tx, configuration_id, &policy).await.map_err(database_error)? {
+            return Err(AppError::NotFound("This configuration".into()));
+        }
+        let (object, detail) = (configuration_id.to_string(), policy.describe());
+        audit::record(&mut *tx, &audit::Entry::by(admin, "catalog.idle_policy").object("configuration", &object).detail(&detail))
+            .await
+            .map_err(database_error)?;
+        let changed = configurations::find(&mut *tx, configuration_id).await.map_err(database_error)?.ok_or(AppError::Internal)?;
+        tx.commit().await.map_err(database_error)?;
+        Ok(changed)
     }
 }

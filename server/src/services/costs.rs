@@ -239,7 +239,8 @@ pub async fn sync_costs(db: &PgPool, source: &dyn CostSource, today: Date) -> Re
     let end = today + Duration::days(1);
     let mut stored = 0;
     let mut first_failure = None;
-    for team in teams::list_all(db).await? {
+    // Archived teams too: Cost Explorer reports the last days of their workspaces late.
+    for team in teams::list_with_archived(db).await? {
         let report = match source.daily_costs(&team.role_arn, team.slug.as_str(), start, end).await {
             Ok(report) => report,
             Err(error) => {

@@ -14,9 +14,13 @@ use app::domain::people::{
 use app::domain::{CurrentUser, Group, Role, TeamSlug, Username};
 use app::error::AppError;
 use app::services::{must_be_admin, PeopleService};
+use futures::stream::{self, StreamExt};
 use sqlx::PgPool;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
+
+/// Cognito calls in flight at once for one page: well below the pool's request quota.
+const DIRECTORY_CONCURRENCY: usize = 8;
 
 pub struct People {
     db: PgPool,
@@ -33,13 +37,69 @@ impl People {
         People { db, directory, provider }
     }
 
-    /// The user's groups that mean something to Atrium; `NotFound` for an unknown user.
-    async fn groups_of(&self, username: &str) -> Result<BTreeSet<GroupKey>, AppError> {
-        match self.directory.groups_of(username).await {
-            Ok(groups) => Ok(groups.iter().filter_map(|g| Group::parse(g)).map(GroupKey).collect()),
+    /// The user as the pool names them (pools may ignore case), or `NotFound`.
+    async fn canonical(&self, username: &str) -> Result<String, AppError> {
+        let username = parse_username(username)?;
+        match self.directory.user(username.as_str()).await {
+            Ok(user) => Ok(user.username),
             Err(DirectoryError::UnknownUser) => Err(AppError::NotFound(format!("The user \"{username}\""))),
             Err(other) => Err(directory_error(other)),
         }
+    }
+
+    /// The user as the pool names them and whether they are in the pool at all: someone who
+    /// only signs in through SSO is known from the portal's own row.
+    async fn known_user(&self, username: &str) -> Result<(String, bool), AppError> {
+        match self.canonical(username).await {
+            Ok(name) => Ok((name, true)),
+            Err(AppError::NotFound(what)) => {
+                let name = parse_username(username)?;
+                match users::access(&self.db, name.as_str()).await.map_err(database_error)? {
+                    Some(_) => Ok((name.to_string(), false)),
+                    None => Err(AppError::NotFound(what)),
+                }
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    /// The user's groups that the portal manages: roles, and teams that are not archived.
+    /// Other groups in the pool (another application's, an archived team's) are left alone.
+    async fn groups_of(&self, username: &str) -> Result<BTreeSet<Group>, AppError> {
+        let groups = match self.directory.groups_of(username).await {
+            Ok(groups) => groups,
+            Err(DirectoryError::UnknownUser) => return Err(AppError::NotFound(format!("The user \"{username}\""))),
+            Err(other) => return Err(directory_error(other)),
+        };
+        let live: Vec<TeamSlug> = teams::list_all(&self.db).await.map_err(database_error)?.into_iter().map(|t| t.slug).collect();
+        Ok(groups
+            .iter()
+            .filter_map(|g| Group::parse(g))
+            .filter(|g| team_of(g).is_none_or(|team| live.contains(team)))
+            .collect())
+    }
+
+    /// Each user's group names, a few Cognito calls at a time; users gone meanwhile are left out.
+    async fn groups_of_many(&self, usernames: &[String]) -> Result<HashMap<String, Vec<String>>, AppError> {
+        let results: Vec<(String, Result<Vec<String>, DirectoryError>)> = stream::iter(usernames.iter().cloned())
+            .map(|name| async move {
+                let groups = self.directory.groups_of(&name).await;
+                (name, groups)
+            })
+            .buffered(DIRECTORY_CONCURRENCY)
+            .collect()
+            .await;
+        let mut found = HashMap::new();
+        for (name, groups) in results {
+            match groups {
+                Ok(groups) => {
+                    found.insert(name, groups);
+                }
+                Err(DirectoryError::UnknownUser) => {}
+                Err(other) => return Err(directory_error(other)),
+            }
+        }
+        Ok(found)
     }
 
     /// Refuses to edit someone whose roles and teams an SSO provider sets at each sign-in.
@@ -59,16 +119,10 @@ impl People {
         Ok(admins.iter().filter(|u| u.username != except && u.status != AccountStatus::Disabled).count())
     }
 
-    async fn audit_outside(&self, entry: &audit::Entry<'_>) {
-        if let Err(error) = audit::record(&self.db, entry).await {
-            tracing::warn!(%error, action = entry.action, "Failed to audit a refused or failed change");
-        }
-    }
-
     /// Makes the changes in Cognito one by one, then mirrors the ones that were made into
     /// Postgres with an audit row each, in one transaction. A failure midway keeps (and
     /// records) what was done, audits the failure, and is returned.
-    async fn apply(&self, actor: &CurrentUser, username: &str, before: &BTreeSet<GroupKey>, changes: &[Change]) -> Result<(), AppError> {
+    async fn apply(&self, actor: &CurrentUser, username: &str, before: &BTreeSet<Group>, changes: &[Change]) -> Result<(), AppError> {
         let mut applied = Vec::new();
         let mut failure = None;
         for (group, add) in changes {
@@ -85,40 +139,31 @@ impl People {
         let mut after = before.clone();
         for (group, add) in &applied {
             if *add {
-                after.insert(GroupKey(group.clone()));
+                after.insert(group.clone());
             } else {
-                after.remove(&GroupKey(group.clone()));
+                after.remove(group);
             }
         }
-        let roles: Vec<Role> = after.iter().filter_map(|g| match &g.0 { Group::Role(r) => Some(*r), _ => None }).collect();
+        let roles = roles_in(&after);
         let mut tx = self.db.begin().await.map_err(database_error)?;
         users::ensure(&mut tx, username, &roles).await.map_err(database_error)?;
         users::set_roles(&mut tx, username, &roles).await.map_err(database_error)?;
         let touched: BTreeSet<TeamSlug> = applied.iter().filter_map(|(g, _)| team_of(g).cloned()).collect();
         for team in &touched {
-            let admin = after.contains(&GroupKey(Group::TeamAdmin(team.clone())));
-            let member = admin || after.contains(&GroupKey(Group::Team(team.clone())));
+            let admin = after.contains(&Group::TeamAdmin(team.clone()));
+            let member = admin || after.contains(&Group::Team(team.clone()));
             users::set_membership(&mut tx, username, team, member.then_some(admin)).await.map_err(database_error)?;
         }
         for (group, add) in &applied {
-            let (action, detail) = describe(group, *add);
-            let mut entry = audit::Entry::by(actor, action).object("user", username).detail(&detail);
-            if let Some(team) = team_of(group) {
-                entry = entry.team(team.as_str());
-            }
-            audit::record(&mut *tx, &entry).await.map_err(database_error)?;
+            let detail = group.name();
+            audit::record(&mut *tx, &change_entry(actor, username, group, *add, &detail)).await.map_err(database_error)?;
         }
         tx.commit().await.map_err(database_error)?;
         match failure {
             None => Ok(()),
             Some((group, add, error)) => {
-                let (action, detail) = describe(&group, add);
-                let detail = format!("{detail}: {error}");
-                let mut entry = audit::Entry::by(actor, action).object("user", username).outcome(audit::Outcome::Failure).detail(&detail);
-                if let Some(team) = team_of(&group) {
-                    entry = entry.team(team.as_str());
-                }
-                self.audit_outside(&entry).await;
+                let detail = format!("{}: {error}", group.name());
+                audit::record_refusal(&self.db, &change_entry(actor, username, &group, add, &detail).outcome(audit::Outcome::Failure)).await;
                 Err(error)
             }
         }
@@ -143,22 +188,6 @@ impl People {
     }
 }
 
-/// `Group` in a set: ordered by its group name.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct GroupKey(Group);
-
-impl Ord for GroupKey {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.0.name().cmp(&other.0.name())
-    }
-}
-
-impl PartialOrd for GroupKey {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
 fn team_of(group: &Group) -> Option<&TeamSlug> {
     match group {
         Group::Team(team) | Group::TeamAdmin(team) => Some(team),
@@ -166,8 +195,8 @@ fn team_of(group: &Group) -> Option<&TeamSlug> {
     }
 }
 
-/// The audit action and detail of one group change.
-fn describe(group: &Group, add: bool) -> (&'static str, String) {
+/// The audit row of one group change of `username`, on the group's team if it has one.
+fn change_entry<'a>(actor: &'a CurrentUser, username: &'a str, group: &'a Group, add: bool, detail: &'a str) -> audit::Entry<'a> {
     let action = match (group, add) {
         (Group::Role(_), true) => "user.role.add",
         (Group::Role(_), false) => "user.role.remove",
@@ -176,15 +205,19 @@ fn describe(group: &Group, add: bool) -> (&'static str, String) {
         (Group::TeamAdmin(_), true) => "team.admin.add",
         (Group::TeamAdmin(_), false) => "team.admin.remove",
     };
-    (action, group.name())
+    let entry = audit::Entry::by(actor, action).object("user", username).detail(detail);
+    match team_of(group) {
+        Some(team) => entry.team(team.as_str()),
+        None => entry,
+    }
 }
 
 fn parse_username(raw: &str) -> Result<Username, AppError> {
     Username::parse(raw).map_err(|e| AppError::invalid("username", e.0))
 }
 
-fn roles_in(groups: &BTreeSet<GroupKey>) -> Vec<Role> {
-    groups.iter().filter_map(|g| match g.0 { Group::Role(r) => Some(r), _ => None }).collect()
+fn roles_in(groups: &BTreeSet<Group>) -> Vec<Role> {
+    groups.iter().filter_map(|g| match g { Group::Role(r) => Some(*r), _ => None }).collect()
 }
 
 #[async_trait::async_trait]
@@ -201,18 +234,13 @@ impl PeopleService for People {
             DirectoryError::Refused(_) if page.is_some() => AppError::BadRequest("That page of the list has expired. Start again from the first page.".into()),
             other => directory_error(other),
         })?;
-        let groups = futures::future::join_all(listed.users.iter().map(|u| self.directory.groups_of(&u.username))).await;
         let usernames: Vec<String> = listed.users.iter().map(|u| u.username.clone()).collect();
+        let mut groups = self.groups_of_many(&usernames).await?;
         let records = users::sign_in_records(&self.db, &usernames).await.map_err(database_error)?;
         let mut people = Vec::new();
-        for (user, groups) in listed.users.into_iter().zip(groups) {
-            let Ok(username) = Username::parse(&user.username) else { continue };
-            // Removed between the two calls: leave them out rather than fail the page.
-            let groups = match groups {
-                Ok(groups) => groups,
-                Err(DirectoryError::UnknownUser) => continue,
-                Err(other) => return Err(directory_error(other)),
-            };
+        for user in listed.users {
+            // Removed between the two calls: left out rather than failing the page.
+            let (Ok(username), Some(groups)) = (Username::parse(&user.username), groups.remove(&user.username)) else { continue };
             let groups = CurrentUser::from_groups(username.clone(), groups.iter().map(String::as_str));
             let record = records.get(&user.username);
             people.push(Person {
@@ -246,14 +274,19 @@ impl PeopleService for People {
                 DirectoryError::Refused(message) if invite.temporary_password.is_some() && message.to_lowercase().contains("password") => {
                     AppError::invalid("temporary_password", format!("Cognito refused this temporary password: {message}"))
                 }
+                DirectoryError::Refused(message) if message.to_lowercase().contains("email") => {
+                    AppError::invalid("email", format!("Cognito refused this e-mail address: {message}"))
+                }
                 other => directory_error(other),
             };
             let detail = error.to_string();
-            self.audit_outside(&audit::Entry::by(admin, "user.invite").object("user", username).outcome(audit::Outcome::Failure).detail(&detail)).await;
+            audit::record_refusal(&self.db, &audit::Entry::by(admin, "user.invite").object("user", username).outcome(audit::Outcome::Failure).detail(&detail)).await;
             return Err(error);
         }
         let mut tx = self.db.begin().await.map_err(database_error)?;
         users::ensure(&mut tx, username, &[]).await.map_err(database_error)?;
+        // A username used before (and deleted from the pool since) starts afresh.
+        users::set_disabled(&mut tx, username, false).await.map_err(database_error)?;
         let detail = format!("e-mail {}", invite.email);
         audit::record(&mut *tx, &audit::Entry::by(admin, "user.invite").object("user", username).detail(&detail)).await.map_err(database_error)?;
         tx.commit().await.map_err(database_error)?;
@@ -264,7 +297,7 @@ impl PeopleService for People {
     #[tracing::instrument(skip(self, admin, form), fields(admin = %admin.username, username = %form.username))]
     async fn set_access(&self, admin: &CurrentUser, form: AccessForm) -> Result<(), AppError> {
         must_be_admin(admin)?;
-        let username = parse_username(&form.username)?;
+        let username = self.canonical(&form.username).await?;
         let mut errors = Vec::new();
         let roles = parse_roles(&form.roles, "roles", &mut errors);
         let teams = parse_teams(&form.teams, "teams", &mut errors);
@@ -272,74 +305,63 @@ impl PeopleService for People {
         if !errors.is_empty() {
             return Err(AppError::Invalid(errors));
         }
-        self.check_teams(&teams, "teams").await?;
-        self.check_teams(&team_admin_of, "team_admin").await?;
-        let before = self.groups_of(username.as_str()).await?;
-        self.refuse_if_from_provider(username.as_str()).await?;
-        let wanted: BTreeSet<GroupKey> = groups_for(&roles, &teams, &team_admin_of).into_iter().map(GroupKey).collect();
-        let admin_group = GroupKey(Group::Role(Role::Admin));
-        if before.contains(&admin_group) && !wanted.contains(&admin_group) && self.other_enabled_admins(username.as_str()).await? == 0 {
+        self.check_teams(&[teams.as_slice(), team_admin_of.as_slice()].concat(), "teams").await?;
+        let before = self.groups_of(&username).await?;
+        self.refuse_if_from_provider(&username).await?;
+        let wanted: BTreeSet<Group> = groups_for(&roles, &teams, &team_admin_of).into_iter().collect();
+        let admin_group = Group::Role(Role::Admin);
+        if before.contains(&admin_group) && !wanted.contains(&admin_group) && self.other_enabled_admins(&username).await? == 0 {
             let message = format!("{username} is the last administrator. Make someone else an administrator first.");
-            self.audit_outside(&audit::Entry::by(admin, "user.role.remove").object("user", username.as_str()).outcome(audit::Outcome::Refused).detail(&message))
+            audit::record_refusal(&self.db, &audit::Entry::by(admin, "user.role.remove").object("user", username.as_str()).outcome(audit::Outcome::Refused).detail(&message))
                 .await;
             return Err(AppError::invalid("roles", message));
         }
         let changes: Vec<Change> = wanted
             .difference(&before)
-            .map(|g| (g.0.clone(), true))
-            .chain(before.difference(&wanted).map(|g| (g.0.clone(), false)))
+            .map(|g| (g.clone(), true))
+            .chain(before.difference(&wanted).map(|g| (g.clone(), false)))
             .collect();
-        self.apply(admin, username.as_str(), &before, &changes).await
+        self.apply(admin, &username, &before, &changes).await
     }
 
     #[tracing::instrument(skip(self, admin), fields(admin = %admin.username))]
     async fn disable(&self, admin: &CurrentUser, username: &str) -> Result<Disabled, AppError> {
         must_be_admin(admin)?;
-        let username = parse_username(username)?;
-        let name = username.as_str();
-        if username == admin.username {
+        let (name, in_pool) = self.known_user(username).await?;
+        if name.eq_ignore_ascii_case(admin.username.as_str()) {
             let message = "You cannot disable yourself.";
-            self.audit_outside(&audit::Entry::by(admin, "user.disable").object("user", name).outcome(audit::Outcome::Refused).detail(message)).await;
+            audit::record_refusal(&self.db, &audit::Entry::by(admin, "user.disable").object("user", &name).outcome(audit::Outcome::Refused).detail(message)).await;
             return Err(AppError::BadRequest(message.into()));
         }
-        let known_here = users::access(&self.db, name).await.map_err(database_error)?;
-        let groups = match self.directory.set_enabled(name, false).await {
-            // Someone who only ever signs in through SSO is not in the pool: the portal's own
-            // flag is what stops them.
-            Err(DirectoryError::UnknownUser) if known_here.is_some() => BTreeSet::new(),
-            Err(error) => return Err(directory_error(error)),
-            Ok(()) => {
-                if let Err(error) = self.directory.sign_out_everywhere(name).await {
-                    tracing::warn!(%error, "AdminUserGlobalSignOut failed; the portal's sessions end anyway");
-                }
-                self.groups_of(name).await.unwrap_or_default()
+        let mut groups = BTreeSet::new();
+        if in_pool {
+            self.directory.set_enabled(&name, false).await.map_err(directory_error)?;
+            if let Err(error) = self.directory.sign_out_everywhere(&name).await {
+                tracing::warn!(%error, "AdminUserGlobalSignOut failed; the portal's sessions end anyway");
             }
-        };
+            groups = self.groups_of(&name).await.unwrap_or_default();
+        }
         let mut tx = self.db.begin().await.map_err(database_error)?;
-        users::ensure(&mut tx, name, &roles_in(&groups)).await.map_err(database_error)?;
-        users::set_disabled(&mut tx, name, true).await.map_err(database_error)?;
-        let ended = end_sessions_of(&mut tx, name).await.map_err(database_error)?;
+        users::ensure(&mut tx, &name, &roles_in(&groups)).await.map_err(database_error)?;
+        users::set_disabled(&mut tx, &name, true).await.map_err(database_error)?;
+        let ended = end_sessions_of(&mut tx, &name).await.map_err(database_error)?;
         let detail = format!("{ended} session(s) ended");
-        audit::record(&mut *tx, &audit::Entry::by(admin, "user.disable").object("user", name).detail(&detail)).await.map_err(database_error)?;
+        audit::record(&mut *tx, &audit::Entry::by(admin, "user.disable").object("user", &name).detail(&detail)).await.map_err(database_error)?;
         tx.commit().await.map_err(database_error)?;
-        let live_workspaces = workspaces::live(&self.db, LiveOf::Owner(name)).await.map_err(database_error)?;
-        Ok(Disabled { username, live_workspaces })
+        let live_workspaces = workspaces::live(&self.db, LiveOf::Owner(&name)).await.map_err(database_error)?;
+        Ok(Disabled { username: parse_username(&name)?, live_workspaces })
     }
 
     #[tracing::instrument(skip(self, admin), fields(admin = %admin.username))]
     async fn enable(&self, admin: &CurrentUser, username: &str) -> Result<(), AppError> {
         must_be_admin(admin)?;
-        let username = parse_username(username)?;
-        let name = username.as_str();
-        let known_here = users::access(&self.db, name).await.map_err(database_error)?;
-        match self.directory.set_enabled(name, true).await {
-            Err(DirectoryError::UnknownUser) if known_here.is_some() => {}
-            Err(error) => return Err(directory_error(error)),
-            Ok(()) => {}
+        let (name, in_pool) = self.known_user(username).await?;
+        if in_pool {
+            self.directory.set_enabled(&name, true).await.map_err(directory_error)?;
         }
         let mut tx = self.db.begin().await.map_err(database_error)?;
-        users::set_disabled(&mut tx, name, false).await.map_err(database_error)?;
-        audit::record(&mut *tx, &audit::Entry::by(admin, "user.enable").object("user", name)).await.map_err(database_error)?;
+        users::set_disabled(&mut tx, &name, false).await.map_err(database_error)?;
+        audit::record(&mut *tx, &audit::Entry::by(admin, "user.enable").object("user", &name)).await.map_err(database_error)?;
         tx.commit().await.map_err(database_error)?;
         Ok(())
     }
@@ -349,23 +371,16 @@ impl PeopleService for People {
         let row = self.managed_team(user, team).await?;
         let listed = self.directory.members_of(&Group::Team(team.clone()).name()).await.map_err(directory_error)?;
         let usernames: Vec<String> = listed.iter().map(|u| u.username.clone()).collect();
-        let groups = futures::future::join_all(usernames.iter().map(|u| self.directory.groups_of(u))).await;
+        let mut groups = self.groups_of_many(&usernames).await?;
         let records = users::sign_in_records(&self.db, &usernames).await.map_err(database_error)?;
         let mut members = Vec::new();
-        for (name, groups) in usernames.iter().zip(groups) {
-            let Ok(username) = Username::parse(name) else { continue };
-            let groups = match groups {
-                Ok(groups) => groups,
-                Err(DirectoryError::UnknownUser) => continue,
-                Err(other) => return Err(directory_error(other)),
-            };
+        for name in &usernames {
+            let (Ok(username), Some(groups)) = (Username::parse(name), groups.remove(name)) else { continue };
             let access = CurrentUser::from_groups(username.clone(), groups.iter().map(String::as_str));
-            members.push(Member {
-                team_admin: access.team_admin_of.contains(team),
-                roles: access.roles,
-                managed_by_provider: records.get(name).is_some_and(|r| r.from_provider),
-                username,
-            });
+            let team_admin = access.team_admin_of.contains(team);
+            let managed_by_provider = records.get(name).is_some_and(|r| r.from_provider);
+            let removable = !managed_by_provider && (user.is_admin() || (!team_admin && team_admin_may_manage(&access.roles)));
+            members.push(Member { team_admin, roles: access.roles, managed_by_provider, removable, username });
         }
         members.sort_by(|a, b| a.username.as_str().cmp(b.username.as_str()));
         Ok(TeamMembers { team: row.summary(), members })
@@ -374,39 +389,39 @@ impl PeopleService for People {
     #[tracing::instrument(skip(self, user), fields(username = %user.username))]
     async fn add_member(&self, user: &CurrentUser, team: &TeamSlug, username: &str) -> Result<(), AppError> {
         self.managed_team(user, team).await?;
-        let username = parse_username(username)?;
-        let before = match self.groups_of(username.as_str()).await {
-            Err(AppError::NotFound(_)) => return Err(AppError::invalid("username", format!("There is no user named \"{username}\"."))),
+        let username = match self.canonical(username).await {
+            Err(AppError::NotFound(_)) => return Err(AppError::invalid("username", format!("There is no user named \"{}\".", username.trim()))),
             other => other?,
         };
-        self.refuse_if_from_provider(username.as_str()).await?;
+        let before = self.groups_of(&username).await?;
+        self.refuse_if_from_provider(&username).await?;
         if !user.is_admin() && !team_admin_may_manage(&roles_in(&before)) {
             return Err(AppError::Forbidden);
         }
-        if before.contains(&GroupKey(Group::Team(team.clone()))) {
+        if before.contains(&Group::Team(team.clone())) {
             return Err(AppError::invalid("username", format!("{username} is already a member.")));
         }
-        self.apply(user, username.as_str(), &before, &[(Group::Team(team.clone()), true)]).await
+        self.apply(user, &username, &before, &[(Group::Team(team.clone()), true)]).await
     }
 
     #[tracing::instrument(skip(self, user), fields(username = %user.username))]
     async fn remove_member(&self, user: &CurrentUser, team: &TeamSlug, username: &str) -> Result<(), AppError> {
         self.managed_team(user, team).await?;
-        let username = parse_username(username)?;
-        let before = self.groups_of(username.as_str()).await?;
-        self.refuse_if_from_provider(username.as_str()).await?;
-        let team_admin = GroupKey(Group::TeamAdmin(team.clone()));
+        let username = self.canonical(username).await?;
+        let before = self.groups_of(&username).await?;
+        self.refuse_if_from_provider(&username).await?;
+        let team_admin = Group::TeamAdmin(team.clone());
         if !user.is_admin() && (!team_admin_may_manage(&roles_in(&before)) || before.contains(&team_admin)) {
             return Err(AppError::Forbidden);
         }
-        let changes: Vec<Change> = [Group::Team(team.clone()), Group::TeamAdmin(team.clone())]
+        let changes: Vec<Change> = [Group::Team(team.clone()), team_admin]
             .into_iter()
-            .filter(|g| before.contains(&GroupKey(g.clone())))
+            .filter(|g| before.contains(g))
             .map(|g| (g, false))
             .collect();
         if changes.is_empty() {
             return Err(AppError::NotFound(format!("{username} on this team")));
         }
-        self.apply(user, username.as_str(), &before, &changes).await
+        self.apply(user, &username, &before, &changes).await
     }
 }

@@ -30,15 +30,6 @@ impl TeamAdmin {
             .map_err(database_error)?
             .ok_or_else(|| AppError::NotFound(format!("The team \"{slug}\"")))
     }
-
-    /// Records a refused or failed attempt outside any transaction (there is no change to
-    /// commit it with).
-    async fn audit_refusal(&self, admin: &CurrentUser, action: &str, team: &str, outcome: audit::Outcome, reason: &str) {
-        let entry = audit::Entry::by(admin, action).object("team", team).team(team).outcome(outcome).detail(reason);
-        if let Err(error) = audit::record(&self.db, &entry).await {
-            tracing::warn!(%error, action, "Failed to audit a refused team change");
-        }
-    }
 }
 
 fn now_label() -> String {
@@ -85,14 +76,21 @@ impl TeamAdminService for TeamAdmin {
         if !teams::create(&mut *tx, &team).await.map_err(database_error)? {
             return Err(AppError::invalid("slug", format!("There is already a team \"{}\" (perhaps archived). Choose another slug.", team.slug)));
         }
-        // The group is made before the row commits: a team without its group would be one
-        // nobody can be put on. A failure here rolls the row back.
-        let group = Group::Team(team.slug.clone()).name();
-        if let Err(error) = self.directory.create_group(&group, &format!("Members of {}", team.name)).await {
-            drop(tx);
-            let error = directory_error(error);
-            self.audit_refusal(admin, "team.create", team.slug.as_str(), audit::Outcome::Failure, &error.to_string()).await;
-            return Err(error);
+        // The groups are made before the row commits: a team without them would be one nobody
+        // can be put on. A failure here rolls the row back.
+        let groups = [
+            (Group::Team(team.slug.clone()), format!("Members of {}", team.name)),
+            (Group::TeamAdmin(team.slug.clone()), format!("Team admins of {}", team.name)),
+        ];
+        for (group, description) in groups {
+            if let Err(error) = self.directory.create_group(&group.name(), &description).await {
+                drop(tx);
+                let error = directory_error(error);
+                let detail = error.to_string();
+                let entry = audit::Entry::by(admin, "team.create").object("team", team.slug.as_str()).outcome(audit::Outcome::Failure).detail(&detail);
+                audit::record_refusal(&self.db, &entry).await;
+                return Err(error);
+            }
         }
         let detail = format!("{} ({}, {})", team.name, team.aws_account_id, team.role_arn);
         let entry = audit::Entry::by(admin, "team.create").object("team", team.slug.as_str()).team(team.slug.as_str()).detail(&detail);
@@ -154,7 +152,8 @@ impl TeamAdminService for TeamAdmin {
                 if live.len() == 1 { "is" } else { "are" },
                 names.join(", ")
             );
-            self.audit_refusal(admin, "team.archive", slug.as_str(), audit::Outcome::Refused, &message).await;
+            let entry = audit::Entry::by(admin, "team.archive").object("team", slug.as_str()).team(slug.as_str()).outcome(audit::Outcome::Refused).detail(&message);
+            audit::record_refusal(&self.db, &entry).await;
             return Err(AppError::Conflict(message));
         }
         if !teams::archive(&mut *tx, slug).await.map_err(database_error)? {

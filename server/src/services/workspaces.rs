@@ -3,6 +3,7 @@ use crate::repo::workspaces::{self, LaunchError, NewWorkspace};
 use crate::repo::{configurations, teams};
 use crate::worker::workspace_job;
 use app::domain::configurations::FieldError;
+use app::domain::idle::SNOOZE_HOURS;
 use app::domain::workspace::{WorkspaceAction, WorkspaceName, WorkspaceView};
 use app::domain::{CurrentUser, TeamSlug};
 use app::error::AppError;
@@ -136,6 +137,10 @@ impl WorkspaceService for Workspaces {
             ));
         }
         crate::repo::costs::lock_team_budget(&mut tx, team.as_str()).await.map_err(database_error)?;
+        // Archiving takes the same lock: a team archived while this launch waited is gone.
+        if teams::find(&mut *tx, team).await.map_err(database_error)?.is_none_or(|t| t.archived) {
+            return Err(AppError::NotFound(format!("The team \"{team}\"")));
+        }
         let budget_override = match check_budget(&mut tx, user, &team_row, &configuration, override_budget).await.map_err(database_error)? {
             BudgetCheck::Fits => None,
             BudgetCheck::Overridden(reason) => Some(reason),
@@ -199,17 +204,14 @@ impl WorkspaceService for Workspaces {
         }
         let mut tx = self.db.begin().await.map_err(database_error)?;
         let message = format!("{} requested by {}", action.as_str(), user.username);
-        let changes = workspaces::Changes { message: Some(&message), ..workspaces::Changes::default() };
-        match workspaces::transition(&mut tx, id, view.state, action.event(), changes).await {
-            Ok(_) => {}
+        match begin_action(&mut tx, id, view.state, action, &message).await {
+            Ok(()) => {}
             Err(workspaces::TransitionError::Moved(_)) => {
                 return Err(AppError::BadRequest("The workspace changed just now; look again and retry.".into()));
             }
             Err(workspaces::TransitionError::Illegal(e)) => return Err(AppError::BadRequest(e.to_string())),
             Err(workspaces::TransitionError::Database(e)) => return Err(database_error(e)),
         }
-        let requested_at: String = sqlx::query_scalar("SELECT gen_random_uuid()::text").fetch_one(&mut *tx).await.map_err(database_error)?;
-        crate::jobs::enqueue(&mut *tx, &workspace_job(id, &requested_at), Duration::ZERO).await.map_err(database_error)?;
         let action_name = format!("workspace.{}", action.as_str());
         let entry = audit::Entry::by(user, &action_name).object("workspace", id).team(view.team.as_str());
         audit::record(&mut *tx, &entry).await.map_err(database_error)?;
@@ -235,16 +237,52 @@ impl WorkspaceService for Workspaces {
             (None, Some(domain), Some(profile)) => self.presigner.studio_url(&team.role_arn, &session, domain, profile).await,
             _ => return Err(AppError::BadRequest("This workspace has nothing to connect to; see its details.".into())),
         };
-        minted.map_err(|error| match error {
+        let url = minted.map_err(|error| match error {
             ProvisionError::Retryable(cause) => {
                 tracing::warn!(error = ?cause, "SageMaker is unavailable");
                 AppError::Unavailable("SageMaker".into())
             }
             ProvisionError::Rejected(message) => AppError::BadRequest(format!("AWS refused the connection: {message}")),
-        })
+        })?;
+        workspaces::record_connect(&self.db, id).await.map_err(database_error)?;
+        Ok(url)
+    }
+
+    #[tracing::instrument(skip(self, user), fields(username = %user.username))]
+    async fn keep_running(&self, user: &CurrentUser, id: &str, hours: u32) -> Result<(), AppError> {
+        let view = self.workspace(user, id).await?;
+        if !SNOOZE_HOURS.contains(&hours) {
+            return Err(AppError::BadRequest(format!("Keep it running for {} hours.", SNOOZE_HOURS.map(|h| h.to_string()).join(", "))));
+        }
+        if view.state != app::domain::workspace::WorkspaceState::Available || view.stops_at.is_none() {
+            return Err(AppError::BadRequest("Only a running workspace that stops when idle can be kept running.".into()));
+        }
+        let mut tx = self.db.begin().await.map_err(database_error)?;
+        workspaces::keep_running(&mut *tx, id, hours).await.map_err(database_error)?;
+        let detail = format!("{hours} h");
+        let entry = audit::Entry::by(user, "workspace.keep_running").object("workspace", id).team(view.team.as_str()).detail(&detail);
+        audit::record(&mut *tx, &entry).await.map_err(database_error)?;
+        tx.commit().await.map_err(database_error)?;
+        Ok(())
     }
 
     async fn new_launch_key(&self) -> Result<String, AppError> {
         sqlx::query_scalar("SELECT gen_random_uuid()::text").fetch_one(&self.db).await.map_err(database_error)
     }
+}
+
+/// Moves the workspace from `from` into the action's transitional state and queues the job that
+/// carries it out: one step for the owner's "Stop" and for the idle check's alike.
+pub(crate) async fn begin_action(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    id: &str,
+    from: app::domain::workspace::WorkspaceState,
+    action: WorkspaceAction,
+    message: &str,
+) -> Result<(), workspaces::TransitionError> {
+    let changes = workspaces::Changes { message: Some(message), ..workspaces::Changes::default() };
+    workspaces::transition(tx, id, from, action.event(), changes).await?;
+    let requested_at: String = sqlx::query_scalar("SELECT gen_random_uuid()::text").fetch_one(&mut **tx).await?;
+    crate::jobs::enqueue(&mut **tx, &workspace_job(id, &requested_at), Duration::ZERO).await?;
+    Ok(())
 }

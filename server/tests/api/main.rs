@@ -8,6 +8,7 @@ mod auth;
 mod catalog;
 mod costs;
 mod health;
+mod idle;
 mod helpers;
 mod jobs;
 mod notifications;

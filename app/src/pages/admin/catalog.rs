@@ -1,4 +1,4 @@
-use crate::api::{load_catalog_overview, ApproveType, CreateConfiguration, ImportVersion, RetireType};
+use crate::api::{load_catalog_overview, ApproveType, CreateConfiguration, ImportVersion, RetireType, SetIdlePolicy};
 use crate::domain::configurations::Configuration;
 use crate::domain::parameters::ParameterSpec;
 use crate::domain::{Role, TeamSummary};
@@ -16,8 +16,9 @@ pub fn CatalogAdminPage() -> impl IntoView {
     let approve = ServerAction::<ApproveType>::new();
     let retire = ServerAction::<RetireType>::new();
     let configure = ServerAction::<CreateConfiguration>::new();
+    let idle = ServerAction::<SetIdlePolicy>::new();
     let overview = Resource::new(
-        move || (import.version().get(), approve.version().get(), retire.version().get(), configure.version().get()),
+        move || (import.version().get(), approve.version().get(), retire.version().get(), configure.version().get(), idle.version().get()),
         |_| load_catalog_overview(),
     );
     let last_error = move || {
@@ -26,6 +27,7 @@ pub fn CatalogAdminPage() -> impl IntoView {
             approve.value().get().and_then(|r| r.err()),
             retire.value().get().and_then(|r| r.err()),
             configure.value().get().and_then(|r| r.err()),
+            idle.value().get().and_then(|r| r.err()),
         ]
         .into_iter()
         .flatten()
@@ -42,7 +44,7 @@ pub fn CatalogAdminPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="mt-6">"Loading the catalog…"</p> }>
             {move || Suspend::new(async move {
                 match overview.await {
-                    Ok(overview) => view! { <CatalogView overview import approve retire configure/> }.into_any(),
+                    Ok(overview) => view! { <CatalogView overview import approve retire configure idle/> }.into_any(),
                     Err(error) => view! { <ErrorPanel error/> }.into_any(),
                 }
             })}
@@ -57,6 +59,7 @@ fn CatalogView(
     approve: ServerAction<ApproveType>,
     retire: ServerAction<RetireType>,
     configure: ServerAction<CreateConfiguration>,
+    idle: ServerAction<SetIdlePolicy>,
 ) -> impl IntoView {
     let CatalogOverview { products, types, configurations, teams } = overview;
     let imported: Vec<(String, String)> = types.iter().map(|t| (t.product_id.clone(), t.version_id.clone())).collect();
@@ -81,7 +84,7 @@ fn CatalogView(
         </section>
         <section class="mt-10">
             <h2 class="text-lg font-semibold">"Configurations"</h2>
-            <ConfigurationList configurations/>
+            <ConfigurationList configurations idle/>
             {approved.into_iter().map(|t| view! { <ConfigurationForm t teams=teams.clone() configure/> }).collect_view()}
         </section>
         <section class="mt-10">
@@ -162,7 +165,7 @@ fn TypeRow(t: WorkspaceType, approve: ServerAction<ApproveType>, retire: ServerA
 }
 
 #[component]
-fn ConfigurationList(configurations: Vec<Configuration>) -> impl IntoView {
+fn ConfigurationList(configurations: Vec<Configuration>, idle: ServerAction<SetIdlePolicy>) -> impl IntoView {
     if configurations.is_empty() {
         return view! { <p class="mt-2 text-slate-600">"No configurations yet. Approve a type, then add one."</p> }.into_any();
     }
@@ -173,11 +176,30 @@ fn ConfigurationList(configurations: Vec<Configuration>) -> impl IntoView {
                 let roles = d.allowed_roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ");
                 let teams = d.allowed_teams.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ");
                 let parameters = d.parameter_values.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ");
+                let minutes = d.idle.stop_after_minutes.map_or_else(|| "never".to_owned(), |m| m.to_string());
+                let (minutes_id, cpu_id) = (format!("idle-minutes-{}", c.id), format!("idle-cpu-{}", c.id));
+                let summary = format!("Idle policy of {}", d.name);
                 view! {
                     <li class="rounded border border-slate-200 bg-white p-3 text-sm" data-testid="configuration">
                         <strong>{d.name}</strong>" · "{c.type_label}" · "{format!("{}/hour", crate::domain::dollars(d.estimated_hourly_cost_cents.into()))}
                         <div class="text-slate-600">"Roles: "{roles}" · Teams: "{teams}</div>
                         <div class="text-slate-500">{if parameters.is_empty() { "Template defaults".to_string() } else { parameters }}</div>
+                        <div class="text-slate-600" data-testid="idle-policy">{d.idle.describe()}</div>
+                        <details class="mt-1">
+                            <summary class="cursor-pointer text-indigo-700">{summary}</summary>
+                            <ActionForm action=idle attr:class="mt-2 flex flex-wrap items-end gap-3">
+                                <input type="hidden" name="configuration_id" value=c.id.to_string()/>
+                                <div>
+                                    <label for=minutes_id.clone() class="block">"Stop after (minutes idle, or never)"</label>
+                                    <input id=minutes_id name="idle_stop_after" value=minutes class="mt-1 w-32 rounded border border-slate-300 px-2 py-1"/>
+                                </div>
+                                <div>
+                                    <label for=cpu_id.clone() class="block">"Idle below CPU (%)"</label>
+                                    <input id=cpu_id name="idle_cpu_percent" value=d.idle.cpu_percent.to_string() inputmode="numeric" class="mt-1 w-24 rounded border border-slate-300 px-2 py-1"/>
+                                </div>
+                                <button type="submit" class="rounded bg-indigo-700 px-3 py-1 text-white">"Save idle policy"</button>
+                            </ActionForm>
+                        </details>
                     </li>
                 }
             }).collect_view()}
@@ -201,6 +223,8 @@ fn ConfigurationForm(t: WorkspaceType, teams: Vec<TeamSummary>, configure: Serve
                     <label class="block text-sm">"Name"<input name="name" required class=input/></label>
                     <label class="block text-sm">"Estimated cost per hour ($)"<input name="estimated_hourly_cost" inputmode="decimal" placeholder="0.45" class=input/></label>
                     <label class="block text-sm sm:col-span-2">"Description"<input name="description" class=input/></label>
+                    <label class="block text-sm">"Stop after (minutes idle, or never)"<input name="idle_stop_after" placeholder="60" class=input/></label>
+                    <label class="block text-sm">"Idle below CPU (%)"<input name="idle_cpu_percent" placeholder="5" inputmode="numeric" class=input/></label>
                     {t.parameters.into_iter().map(|p| view! { <ParameterInput p/> }).collect_view()}
                 </div>
                 <fieldset class="mt-3 text-sm">

@@ -217,7 +217,7 @@ fn AccessForm(person: Person, teams: Vec<TeamSummary>, access: ServerAction<SetU
                                     <input type="checkbox" name=format!("teams[{slug}]") value="on" checked=person.teams.contains(&slug)/>{format!("{} member", team.name)}
                                 </label>
                                 <label class="inline-flex items-center gap-1">
-                                    <input type="checkbox" name=format!("team_admin[{slug}]") value="on" checked=person.team_admin_of.contains(&slug)/>"team admin"
+                                    <input type="checkbox" name=format!("team_admin[{slug}]") value="on" checked=person.team_admin_of.contains(&slug)/>{format!("{} team admin", team.name)}
                                 </label>
                             </div>
                         }

@@ -50,7 +50,11 @@ fn TeamFields(form: TeamForm, new: bool, error: Signal<Option<AppError>>, prefix
         view! {
             <div>
                 <label for=id.clone() class="font-medium">{label}</label>
-                <input id=id name=name value=value required=required class=INPUT aria-describedby=message_id.clone() placeholder=hint/>
+                {if name == "description" {
+                    view! { <textarea id=id name=name rows="2" class=INPUT aria-describedby=message_id.clone()>{value}</textarea> }.into_any()
+                } else {
+                    view! { <input id=id name=name value=value required=required class=INPUT aria-describedby=message_id.clone() placeholder=hint/> }.into_any()
+                }}
                 <FieldMessage error field=name id=message_id/>
             </div>
         }
@@ -123,7 +127,7 @@ fn TeamRow(team: TeamAdminRow, refresh: RwSignal<u32>, notice: RwSignal<Option<S
         Some(budget) => format!("{} of {} this month", dollars(team.month_spent_cents), dollars(budget)),
         None => format!("{} this month, no budget", dollars(team.month_spent_cents)),
     };
-    let failed = team.last_check.as_ref().is_some_and(|c| !c.ok);
+    let failed = Signal::derive(move || check.get().is_some_and(|c| !c.ok));
     let live = team.live_workspaces.clone();
     view! {
         <li class="rounded-lg border border-slate-200 bg-white p-4 text-sm shadow-sm" data-testid="admin-team" data-team=slug.clone()>
@@ -131,7 +135,7 @@ fn TeamRow(team: TeamAdminRow, refresh: RwSignal<u32>, notice: RwSignal<Option<S
                 <h2 class="text-base font-semibold">
                     {name.clone()} <span class="ml-1 font-mono text-slate-500">{slug.clone()}</span>
                     {team.archived.then(|| view! { <span class="ml-2 rounded bg-slate-200 px-2 py-0.5 text-xs text-slate-700">"archived"</span> })}
-                    {failed.then(|| view! { <span class="ml-2 rounded bg-red-100 px-2 py-0.5 text-xs text-red-800" data-testid="connection-failed">"connection test failed"</span> })}
+                    {move || failed.get().then(|| view! { <span class="ml-2 rounded bg-red-100 px-2 py-0.5 text-xs text-red-800" data-testid="connection-failed">"connection test failed"</span> })}
                 </h2>
                 <span class="text-slate-600">{budget}</span>
             </div>
@@ -165,11 +169,12 @@ fn TeamRow(team: TeamAdminRow, refresh: RwSignal<u32>, notice: RwSignal<Option<S
                 let form = team.form();
                 let (edit_prefix, archive_label) = (format!("edit-{slug}"), format!("Archive {}", team.name));
                 let (test_slug, archive_slug) = (slug.clone(), slug.clone());
+                let test_label = format!("Test connection of {}", team.name);
                 view! {
                     <div class="mt-3 flex flex-wrap gap-2">
                         <ActionForm action=test>
                             <input type="hidden" name="slug" value=test_slug.clone()/>
-                            <button type="submit" class="rounded border border-slate-300 px-3 py-1">"Test connection"</button>
+                            <button type="submit" class="rounded border border-slate-300 px-3 py-1" aria-label=test_label>"Test connection"</button>
                         </ActionForm>
                     </div>
                     <details class="mt-3">

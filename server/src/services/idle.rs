@@ -1,0 +1,157 @@
+//! Idle auto-stop. The worker's idle check reads each running workstation's CPU from
+//! CloudWatch and stops the ones idle for their configuration's whole window, with no Connect
+//! and no "Keep running" in it. A workspace is never stopped on missing data.
+
+use crate::aws::cloudwatch::{Metrics, Sample, PERIOD_SECONDS};
+use crate::repo::audit;
+use crate::repo::workspaces::{self, IdleCandidate};
+use app::domain::workspace::{WorkspaceAction, WorkspaceState};
+use sqlx::PgPool;
+use time::{Duration, OffsetDateTime};
+
+/// What the check concludes for one workspace.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// Idle for the whole window: stop it, saying why.
+    Stop { reason: String },
+    /// Busy in the window: not idle since this sample.
+    Busy { last_busy_at: OffsetDateTime },
+    /// Used, started or kept running too recently to be idle yet.
+    NotYet,
+    /// Not enough datapoints to prove it idle: leave it running.
+    Unknown,
+}
+
+/// The verdict for `candidate` at `now`, from the CPU samples of its window.
+pub fn verdict(candidate: &IdleCandidate, samples: &[Sample], now: OffsetDateTime) -> Verdict {
+    let window = Duration::minutes(i64::from(candidate.stop_after_minutes));
+    let window_start = now - window;
+    if candidate.keep_running_until.is_some_and(|until| until > now) {
+        return Verdict::NotYet;
+    }
+    let quiet_since = [Some(candidate.available_since), candidate.last_connect_at, candidate.last_busy_at].into_iter().flatten().max();
+    if quiet_since.is_some_and(|since| since > window_start) {
+        return Verdict::NotYet;
+    }
+    let in_window: Vec<&Sample> = samples.iter().filter(|s| s.at >= window_start - Duration::seconds(PERIOD_SECONDS) && s.at <= now).collect();
+    let threshold = f64::from(candidate.cpu_percent);
+    if let Some(busy) = in_window.iter().filter(|s| s.value >= threshold).map(|s| s.at).max() {
+        return Verdict::Busy { last_busy_at: busy };
+    }
+    // Proof of idleness: datapoints from the window's start to its last few minutes, with at
+    // most one period in five missing (CloudWatch publishes late and sometimes skips one).
+    let expected = window.whole_seconds() / PERIOD_SECONDS;
+    let covered_start = in_window.first().is_some_and(|s| s.at <= window_start + Duration::seconds(PERIOD_SECONDS));
+    let covered_end = in_window.last().is_some_and(|s| s.at >= now - Duration::seconds(3 * PERIOD_SECONDS));
+    if !(covered_start && covered_end && (in_window.len() as i64) * 5 >= expected * 4) {
+        return Verdict::Unknown;
+    }
+    Verdict::Stop { reason: format!("stopped: idle {} min, CPU < {} %", candidate.stop_after_minutes, candidate.cpu_percent) }
+}
+
+/// Checks every running workstation with an idle policy once; the ids it stopped. Another
+/// check at the same time stops nothing twice: the stop is a conditional state change.
+pub async fn check_idle_workspaces(db: &PgPool, metrics: &dyn Metrics, now: OffsetDateTime) -> Result<Vec<String>, sqlx::Error> {
+    let mut stopped = Vec::new();
+    for candidate in workspaces::idle_candidates(db).await? {
+        let window_start = now - Duration::minutes(i64::from(candidate.stop_after_minutes)) - Duration::seconds(PERIOD_SECONDS);
+        let samples = match metrics.cpu(&candidate.role_arn, &candidate.instance_id, window_start, now).await {
+            Ok(samples) => samples,
+            Err(error) => {
+                // Unreachable or throttled: the next check tries again; nothing unproven stops.
+                tracing::warn!(workspace_id = %candidate.id, %error, "Could not read the workspace's CPU");
+                continue;
+            }
+        };
+        match verdict(&candidate, &samples, now) {
+            Verdict::Stop { reason } => {
+                if stop_idle(db, &candidate, &reason).await? {
+                    tracing::info!(workspace_id = %candidate.id, %reason, "Stopped an idle workspace");
+                    stopped.push(candidate.id);
+                }
+            }
+            Verdict::Busy { last_busy_at } => workspaces::record_busy(db, &candidate.id, last_busy_at).await?,
+            Verdict::NotYet | Verdict::Unknown => {}
+        }
+    }
+    Ok(stopped)
+}
+
+/// Stops the workspace through the same transition and job as its owner's "Stop", audited as
+/// `atrium`; `false` if it is no longer available (stopped meanwhile by someone else).
+async fn stop_idle(db: &PgPool, candidate: &IdleCandidate, reason: &str) -> Result<bool, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    match super::workspaces::begin_action(&mut tx, &candidate.id, WorkspaceState::Available, WorkspaceAction::Stop, reason).await {
+        Ok(()) => {}
+        Err(workspaces::TransitionError::Database(error)) => return Err(error),
+        Err(_) => return Ok(false),
+    }
+    let entry = audit::Entry::anonymous("atrium", "workspace.stop", None).object("workspace", &candidate.id).team(&candidate.team).detail(reason);
+    audit::record(&mut *tx, &entry).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("a time")
+    }
+
+    fn candidate() -> IdleCandidate {
+        IdleCandidate {
+            id: "ws".into(),
+            team: "genomics".into(),
+            role_arn: "arn:aws:iam::111111111111:role/AtriumPortalAccess".into(),
+            instance_id: "i-1".into(),
+            stop_after_minutes: 60,
+            cpu_percent: 5,
+            available_since: now() - Duration::hours(3),
+            last_connect_at: None,
+            last_busy_at: None,
+            keep_running_until: None,
+        }
+    }
+
+    /// One sample per period from `minutes` ago until now, at `cpu`.
+    fn samples(minutes: i64, cpu: f64) -> Vec<Sample> {
+        (0..=minutes * 60 / PERIOD_SECONDS).rev().map(|i| Sample { at: now() - Duration::seconds(i * PERIOD_SECONDS), value: cpu }).collect()
+    }
+
+    #[test]
+    fn a_whole_idle_window_stops_and_says_why() {
+        assert_eq!(verdict(&candidate(), &samples(65, 2.0), now()), Verdict::Stop { reason: "stopped: idle 60 min, CPU < 5 %".into() });
+    }
+
+    #[test]
+    fn a_busy_sample_or_a_recent_connect_keeps_it_running() {
+        let mut busy = samples(65, 2.0);
+        busy[5].value = 40.0;
+        assert_eq!(verdict(&candidate(), &busy, now()), Verdict::Busy { last_busy_at: busy[5].at });
+        let connected = IdleCandidate { last_connect_at: Some(now() - Duration::minutes(10)), ..candidate() };
+        assert_eq!(verdict(&connected, &samples(65, 2.0), now()), Verdict::NotYet);
+        let started = IdleCandidate { available_since: now() - Duration::minutes(30), ..candidate() };
+        assert_eq!(verdict(&started, &samples(30, 2.0), now()), Verdict::NotYet);
+    }
+
+    #[test]
+    fn missing_or_partial_metrics_never_stop_it() {
+        assert_eq!(verdict(&candidate(), &[], now()), Verdict::Unknown);
+        assert_eq!(verdict(&candidate(), &samples(30, 2.0), now()), Verdict::Unknown, "only the last half hour");
+        let mut gappy = samples(65, 2.0);
+        gappy.retain(|s| (now() - s.at).whole_minutes() % 10 != 0);
+        assert_eq!(verdict(&candidate(), &gappy, now()), Verdict::Unknown, "every other period missing");
+        let stale: Vec<Sample> = samples(65, 2.0).into_iter().filter(|s| s.at < now() - Duration::minutes(20)).collect();
+        assert_eq!(verdict(&candidate(), &stale, now()), Verdict::Unknown, "nothing from the last 20 minutes");
+    }
+
+    #[test]
+    fn keep_running_holds_until_it_ends() {
+        let kept = IdleCandidate { keep_running_until: Some(now() + Duration::minutes(1)), ..candidate() };
+        assert_eq!(verdict(&kept, &samples(65, 2.0), now()), Verdict::NotYet);
+        let ended = IdleCandidate { keep_running_until: Some(now() - Duration::minutes(1)), ..candidate() };
+        assert!(matches!(verdict(&ended, &samples(65, 2.0), now()), Verdict::Stop { .. }));
+    }
+}
