@@ -106,6 +106,8 @@ pub async fn create_configuration(
     #[server(default)] estimated_hourly_cost: String,
     #[server(default)] idle_stop_after: String,
     #[server(default)] idle_cpu_percent: String,
+    #[server(default)] idle_max_running_hours: String,
+    #[server(default)] idle_nightly_stop: String,
 ) -> Result<Configuration, AppError> {
     with_status(async move {
         let admin = require_admin()?;
@@ -119,6 +121,8 @@ pub async fn create_configuration(
             estimated_hourly_cost,
             idle_stop_after,
             idle_cpu_percent,
+            idle_max_running_hours,
+            idle_nightly_stop,
         };
         services()?.catalog_admin.create_configuration(&admin, type_id, form).await
     }
@@ -126,10 +130,22 @@ pub async fn create_configuration(
 }
 
 #[server(endpoint = "admin/set_idle_policy")]
-pub async fn set_idle_policy(configuration_id: i64, #[server(default)] idle_stop_after: String, #[server(default)] idle_cpu_percent: String) -> Result<Configuration, AppError> {
+pub async fn set_idle_policy(
+    configuration_id: i64,
+    #[server(default)] idle_stop_after: String,
+    #[server(default)] idle_cpu_percent: String,
+    #[server(default)] idle_max_running_hours: String,
+    #[server(default)] idle_nightly_stop: String,
+) -> Result<Configuration, AppError> {
     with_status(async move {
         let admin = require_admin()?;
-        services()?.catalog_admin.set_idle_policy(&admin, configuration_id, &idle_stop_after, &idle_cpu_percent).await
+        let form = crate::domain::idle::IdlePolicyForm {
+            stop_after: idle_stop_after,
+            cpu_percent: idle_cpu_percent,
+            max_running_hours: idle_max_running_hours,
+            nightly_stop: idle_nightly_stop,
+        };
+        services()?.catalog_admin.set_idle_policy(&admin, configuration_id, form).await
     }
     .await)
 }
@@ -359,10 +375,11 @@ pub async fn create_team(
     aws_account_id: String,
     role_arn: String,
     #[server(default)] ssm_path: String,
+    #[server(default)] time_zone: String,
 ) -> Result<crate::domain::TeamSlug, AppError> {
     with_status(async move {
         let admin = require_admin()?;
-        let form = crate::domain::team_admin::TeamForm { slug, name, description, aws_account_id, role_arn, ssm_path };
+        let form = crate::domain::team_admin::TeamForm { slug, name, description, aws_account_id, role_arn, ssm_path, time_zone };
         services()?.team_admin.create_team(&admin, form).await
     }
     .await)
@@ -376,10 +393,11 @@ pub async fn update_team(
     aws_account_id: String,
     role_arn: String,
     #[server(default)] ssm_path: String,
+    #[server(default)] time_zone: String,
 ) -> Result<(), AppError> {
     with_status(async move {
         let admin = require_admin()?;
-        let form = crate::domain::team_admin::TeamForm { slug, name, description, aws_account_id, role_arn, ssm_path };
+        let form = crate::domain::team_admin::TeamForm { slug, name, description, aws_account_id, role_arn, ssm_path, time_zone };
         services()?.team_admin.update_team(&admin, form).await
     }
     .await)

@@ -35,7 +35,7 @@ pub trait CatalogAdminService: Send + Sync {
     /// A configuration for an approved type; `Invalid` names each bad field.
     async fn create_configuration(&self, admin: &CurrentUser, type_id: i64, form: ConfigurationForm) -> Result<Configuration, AppError>;
     /// Changes how long a configuration's workspaces may stay idle (audited).
-    async fn set_idle_policy(&self, admin: &CurrentUser, configuration_id: i64, stop_after: &str, cpu_percent: &str) -> Result<Configuration, AppError>;
+    async fn set_idle_policy(&self, admin: &CurrentUser, configuration_id: i64, form: crate::domain::idle::IdlePolicyForm) -> Result<Configuration, AppError>;
 }
 
 #[async_trait::async_trait]

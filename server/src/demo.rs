@@ -106,6 +106,7 @@ pub fn team_row(team: &DemoTeam) -> anyhow::Result<Team> {
         aws_account_id: team.account_id.into(),
         role_arn: format!("arn:aws:iam::{}:role/AtriumPortalAccess", team.account_id),
         ssm_path: format!("/atrium/teams/{}", team.slug),
+        time_zone: "UTC".into(),
         archived: false,
     })
 }

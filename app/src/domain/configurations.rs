@@ -39,6 +39,23 @@ pub struct ConfigurationForm {
     /// The CPU percentage below which it counts as idle; empty: the default.
     #[serde(default)]
     pub idle_cpu_percent: String,
+    /// Hours it may run at most; empty: no maximum.
+    #[serde(default)]
+    pub idle_max_running_hours: String,
+    /// "20:00" in the team's time zone; empty: no nightly stop.
+    #[serde(default)]
+    pub idle_nightly_stop: String,
+}
+
+impl ConfigurationForm {
+    pub fn idle_policy(&self) -> super::idle::IdlePolicyForm {
+        super::idle::IdlePolicyForm {
+            stop_after: self.idle_stop_after.clone(),
+            cpu_percent: self.idle_cpu_percent.clone(),
+            max_running_hours: self.idle_max_running_hours.clone(),
+            nightly_stop: self.idle_nightly_stop.clone(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -157,7 +174,7 @@ impl ConfigurationDraft {
         if let Err(problems) = validate_parameters(specs, &parameter_values) {
             errors.extend(problems.into_iter().map(|p| FieldError::new(format!("parameters.{}", p.key), format!("{}: {}", p.key, p.message))));
         }
-        let idle = super::idle::IdlePolicy::parse(&form.idle_stop_after, &form.idle_cpu_percent).unwrap_or_else(|problems| {
+        let idle = super::idle::IdlePolicy::parse(&form.idle_policy()).unwrap_or_else(|problems| {
             errors.extend(problems);
             super::idle::IdlePolicy::default()
         });

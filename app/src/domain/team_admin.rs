@@ -15,6 +15,9 @@ pub struct TeamForm {
     pub role_arn: String,
     /// Empty means `/atrium/teams/<slug>`.
     pub ssm_path: String,
+    /// IANA name ("Europe/Berlin"); empty means UTC.
+    #[serde(default)]
+    pub time_zone: String,
 }
 
 /// A form that passed every check.
@@ -26,6 +29,7 @@ pub struct ValidTeam {
     pub aws_account_id: String,
     pub role_arn: String,
     pub ssm_path: String,
+    pub time_zone: String,
 }
 
 /// New slugs are stricter than the ones the seed made: they become Cognito group names.
@@ -105,6 +109,14 @@ impl TeamForm {
         if !path_ok && !(ssm_path.is_empty() && slug.is_err()) {
             errors.push(FieldError::new("ssm_path", "An SSM path starts with / and has letters, digits, / _ . - only."));
         }
+        // The shape only; whether the zone exists is Postgres' to say.
+        let time_zone = match self.time_zone.trim() {
+            "" => "UTC".to_owned(),
+            zone => zone.to_owned(),
+        };
+        if time_zone.len() > 64 || !time_zone.chars().all(|c| c.is_ascii_alphanumeric() || "/_+-".contains(c)) {
+            errors.push(FieldError::new("time_zone", "Give a time zone such as Europe/Berlin or UTC."));
+        }
         match slug {
             Ok(slug) if errors.is_empty() => Ok(ValidTeam {
                 slug,
@@ -113,6 +125,7 @@ impl TeamForm {
                 aws_account_id: account.to_owned(),
                 role_arn: role_arn.to_owned(),
                 ssm_path,
+                time_zone,
             }),
             _ => Err(errors),
         }
@@ -155,6 +168,7 @@ pub struct TeamAdminRow {
     pub aws_account_id: String,
     pub role_arn: String,
     pub ssm_path: String,
+    pub time_zone: String,
     pub members: i64,
     pub live_workspaces: Vec<LiveWorkspace>,
     pub month_spent_cents: i64,
@@ -172,6 +186,7 @@ impl TeamAdminRow {
             aws_account_id: self.aws_account_id.clone(),
             role_arn: self.role_arn.clone(),
             ssm_path: self.ssm_path.clone(),
+            time_zone: self.time_zone.clone(),
         }
     }
 }
@@ -188,6 +203,7 @@ mod tests {
             aws_account_id: "444444444444".into(),
             role_arn: "arn:aws:iam::444444444444:role/AtriumPortal".into(),
             ssm_path: String::new(),
+            time_zone: String::new(),
         }
     }
 

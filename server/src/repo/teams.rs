@@ -11,6 +11,8 @@ pub struct Team {
     pub aws_account_id: String,
     pub role_arn: String,
     pub ssm_path: String,
+    /// IANA name, for nightly stops.
+    pub time_zone: String,
     pub archived: bool,
 }
 
@@ -29,11 +31,12 @@ fn team_from_row(row: &sqlx::postgres::PgRow) -> Result<Team, sqlx::Error> {
         aws_account_id: row.try_get("aws_account_id")?,
         role_arn: row.try_get("role_arn")?,
         ssm_path: row.try_get("ssm_path")?,
+        time_zone: row.try_get("time_zone")?,
         archived: row.try_get::<Option<time::OffsetDateTime>, _>("archived_at")?.is_some(),
     })
 }
 
-const COLUMNS: &str = "slug, name, description, aws_account_id, role_arn, ssm_path, archived_at";
+const COLUMNS: &str = "slug, name, description, aws_account_id, role_arn, ssm_path, time_zone, archived_at";
 
 #[tracing::instrument(skip(db))]
 pub async fn find(db: impl PgExecutor<'_>, slug: &TeamSlug) -> Result<Option<Team>, sqlx::Error> {
@@ -106,8 +109,8 @@ pub async fn upsert(db: impl PgExecutor<'_>, team: &Team) -> Result<(), sqlx::Er
 #[tracing::instrument(skip(db, team), fields(slug = %team.slug))]
 pub async fn create(db: impl PgExecutor<'_>, team: &ValidTeam) -> Result<bool, sqlx::Error> {
     let created = sqlx::query(
-        "INSERT INTO teams (slug, name, description, aws_account_id, role_arn, ssm_path) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (slug) DO NOTHING",
+        "INSERT INTO teams (slug, name, description, aws_account_id, role_arn, ssm_path, time_zone) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (slug) DO NOTHING",
     )
     .bind(team.slug.as_str())
     .bind(&team.name)
@@ -115,6 +118,7 @@ pub async fn create(db: impl PgExecutor<'_>, team: &ValidTeam) -> Result<bool, s
     .bind(&team.aws_account_id)
     .bind(&team.role_arn)
     .bind(&team.ssm_path)
+    .bind(&team.time_zone)
     .execute(db)
     .await?;
     Ok(created.rows_affected() == 1)
@@ -125,7 +129,7 @@ pub async fn create(db: impl PgExecutor<'_>, team: &ValidTeam) -> Result<bool, s
 #[tracing::instrument(skip(db, team), fields(slug = %team.slug))]
 pub async fn update(db: impl PgExecutor<'_>, team: &ValidTeam) -> Result<bool, sqlx::Error> {
     let updated = sqlx::query(
-        "UPDATE teams SET name = $2, description = $3, ssm_path = $6, \
+        "UPDATE teams SET name = $2, description = $3, ssm_path = $6, time_zone = $7, \
          connection_checked_at = CASE WHEN aws_account_id = $4 AND role_arn = $5 THEN connection_checked_at END, \
          connection_ok = CASE WHEN aws_account_id = $4 AND role_arn = $5 THEN connection_ok END, \
          connection_report = CASE WHEN aws_account_id = $4 AND role_arn = $5 THEN connection_report END, \
@@ -138,6 +142,7 @@ pub async fn update(db: impl PgExecutor<'_>, team: &ValidTeam) -> Result<bool, s
     .bind(&team.aws_account_id)
     .bind(&team.role_arn)
     .bind(&team.ssm_path)
+    .bind(&team.time_zone)
     .execute(db)
     .await?;
     Ok(updated.rows_affected() == 1)
@@ -192,4 +197,9 @@ pub async fn list_for_admin(db: impl PgExecutor<'_>) -> Result<Vec<TeamFacts>, s
             Ok(TeamFacts { team: team_from_row(row)?, members: row.try_get("members")?, last_check })
         })
         .collect()
+}
+
+/// Whether Postgres knows the IANA time zone `name` (it does the nightly-stop arithmetic).
+pub async fn is_known_time_zone(db: impl PgExecutor<'_>, name: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $1)").bind(name).fetch_one(db).await
 }

@@ -188,11 +188,14 @@ const VIEW: &str = "SELECT w.id, w.name, w.team_slug, w.owner, w.state, c.name A
          WHEN now() - w.created_at < interval '2 days' THEN (extract(epoch FROM now() - w.created_at)::int / 3600) || ' h' \
          ELSE (extract(epoch FROM now() - w.created_at)::int / 86400) || ' d' END AS age, \
     to_char(w.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC' AS created_at, w.failure_message, w.outputs, \
-    CASE WHEN w.state = 'available' AND c.idle_stop_minutes IS NOT NULL AND t.has_stop_start AND w.outputs ? 'InstanceId' THEN \
-      to_char(GREATEST(w.keep_running_until, GREATEST(workspace_available_since(w.id), \
-        w.last_connect_at, w.last_busy_at) + make_interval(mins => c.idle_stop_minutes)) AT TIME ZONE 'UTC', 'HH24:MI') || ' UTC' END AS stops_at, \
+    CASE WHEN w.state = 'available' AND t.has_stop_start THEN to_char(GREATEST(w.keep_running_until, LEAST( \
+        CASE WHEN w.outputs ? 'InstanceId' THEN GREATEST(workspace_available_since(w.id), w.last_connect_at, w.last_busy_at) \
+          + make_interval(mins => c.idle_stop_minutes) END, \
+        workspace_available_since(w.id) + make_interval(hours => c.max_running_hours), \
+        next_local_time(now(), tm.time_zone, c.nightly_stop_at))) AT TIME ZONE 'UTC', 'HH24:MI') || ' UTC' END AS stops_at, \
     w.keep_running_until > now() AS kept_running \
-    FROM workspaces w JOIN workspace_configurations c ON c.id = w.configuration_id JOIN workspace_types t ON t.id = c.workspace_type_id";
+    FROM workspaces w JOIN workspace_configurations c ON c.id = w.configuration_id JOIN workspace_types t ON t.id = c.workspace_type_id \
+    JOIN teams tm ON tm.slug = w.team_slug";
 
 fn view_from_row(row: &sqlx::postgres::PgRow) -> Result<WorkspaceView, sqlx::Error> {
     let state: String = row.try_get("state")?;
@@ -284,15 +287,19 @@ pub async fn live(db: impl PgExecutor<'_>, of: LiveOf<'_>) -> Result<Vec<app::do
     .collect()
 }
 
-/// A running workstation the idle check looks at.
+/// A running workspace that stops on its own: idle, after a maximum running time, or nightly.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdleCandidate {
     pub id: String,
     pub team: String,
     pub role_arn: String,
-    pub instance_id: String,
-    pub stop_after_minutes: u32,
+    /// The instance whose CPU tells whether it is idle; `None` for types without one.
+    pub instance_id: Option<String>,
+    pub stop_after_minutes: Option<u32>,
     pub cpu_percent: u32,
+    pub max_running_hours: Option<u32>,
+    /// The last nightly stop time at or before the check ("20:00 Europe/Berlin", the instant).
+    pub last_nightly_stop: Option<(String, time::OffsetDateTime)>,
     /// When it last became available (launch or start).
     pub available_since: time::OffsetDateTime,
     pub last_connect_at: Option<time::OffsetDateTime>,
@@ -300,36 +307,48 @@ pub struct IdleCandidate {
     pub keep_running_until: Option<time::OffsetDateTime>,
 }
 
-/// Available workspaces that can stop, have an instance to measure and an idle policy.
-pub async fn idle_candidates(db: impl PgExecutor<'_>) -> Result<Vec<IdleCandidate>, sqlx::Error> {
-    sqlx::query(
+fn candidate_from_row(row: &sqlx::postgres::PgRow) -> Result<Option<IdleCandidate>, sqlx::Error> {
+    let whole = |column: &str| -> Result<Option<u32>, sqlx::Error> {
+        Ok(row.try_get::<Option<i32>, _>(column)?.and_then(|n| u32::try_from(n).ok()))
+    };
+    // Available without an "available" event cannot happen; skip it rather than guess.
+    let Some(available_since) = row.try_get("available_since")? else { return Ok(None) };
+    let nightly_label: Option<String> = row.try_get("nightly_label")?;
+    let nightly_at: Option<time::OffsetDateTime> = row.try_get("last_nightly_stop")?;
+    Ok(Some(IdleCandidate {
+        id: row.try_get("id")?,
+        team: row.try_get("team_slug")?,
+        role_arn: row.try_get("role_arn")?,
+        instance_id: row.try_get("instance_id")?,
+        stop_after_minutes: whole("idle_stop_minutes")?,
+        cpu_percent: whole("idle_cpu_percent")?.unwrap_or(5),
+        max_running_hours: whole("max_running_hours")?,
+        last_nightly_stop: nightly_label.zip(nightly_at),
+        available_since,
+        last_connect_at: row.try_get("last_connect_at")?,
+        last_busy_at: row.try_get("last_busy_at")?,
+        keep_running_until: row.try_get("keep_running_until")?,
+    }))
+}
+
+/// Available workspaces of types that can stop whose configuration stops them on its own, as
+/// of `now`.
+pub async fn idle_candidates(db: impl PgExecutor<'_>, now: time::OffsetDateTime) -> Result<Vec<IdleCandidate>, sqlx::Error> {
+    let rows = sqlx::query(
         "SELECT w.id, w.team_slug, tm.role_arn, w.outputs->>'InstanceId' AS instance_id, c.idle_stop_minutes, c.idle_cpu_percent, \
+         c.max_running_hours, to_char(c.nightly_stop_at, 'HH24:MI') || ' ' || tm.time_zone AS nightly_label, \
+         last_local_time($1, tm.time_zone, c.nightly_stop_at) AS last_nightly_stop, \
          workspace_available_since(w.id) AS available_since, w.last_connect_at, w.last_busy_at, w.keep_running_until \
          FROM workspaces w JOIN workspace_configurations c ON c.id = w.configuration_id \
          JOIN workspace_types t ON t.id = c.workspace_type_id JOIN teams tm ON tm.slug = w.team_slug \
-         WHERE w.state = 'available' AND c.idle_stop_minutes IS NOT NULL AND t.has_stop_start AND w.outputs ? 'InstanceId' \
+         WHERE w.state = 'available' AND t.has_stop_start \
+         AND ((c.idle_stop_minutes IS NOT NULL AND w.outputs ? 'InstanceId') OR c.max_running_hours IS NOT NULL OR c.nightly_stop_at IS NOT NULL) \
          ORDER BY w.created_at",
     )
+    .bind(now)
     .fetch_all(db)
-    .await?
-    .iter()
-    .filter_map(|row| {
-        // Available without an "available" event cannot happen; skip rather than guess.
-        let available_since: Option<time::OffsetDateTime> = row.try_get("available_since").ok()?;
-        Some(Ok(IdleCandidate {
-            id: row.try_get("id").ok()?,
-            team: row.try_get("team_slug").ok()?,
-            role_arn: row.try_get("role_arn").ok()?,
-            instance_id: row.try_get("instance_id").ok()?,
-            stop_after_minutes: u32::try_from(row.try_get::<i32, _>("idle_stop_minutes").ok()?).ok()?,
-            cpu_percent: u32::try_from(row.try_get::<i32, _>("idle_cpu_percent").ok()?).ok()?,
-            available_since: available_since?,
-            last_connect_at: row.try_get("last_connect_at").ok()?,
-            last_busy_at: row.try_get("last_busy_at").ok()?,
-            keep_running_until: row.try_get("keep_running_until").ok()?,
-        }))
-    })
-    .collect()
+    .await?;
+    Ok(rows.iter().map(candidate_from_row).collect::<Result<Vec<_>, _>>()?.into_iter().flatten().collect())
 }
 
 /// The idle check saw the workspace busy at `at`.
@@ -346,7 +365,11 @@ pub async fn record_connect(db: impl PgExecutor<'_>, id: &str) -> Result<(), sql
 
 /// "Keep running": not stopped for being idle for `hours` from now.
 pub async fn keep_running(db: impl PgExecutor<'_>, id: &str, hours: u32) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE workspaces SET keep_running_until = now() + make_interval(hours => $2) WHERE id = $1")
+    sqlx::query(
+        "UPDATE workspaces w SET keep_running_until = LEAST(now() + make_interval(hours => $2), \
+         workspace_available_since(w.id) + make_interval(hours => c.max_running_hours)) \
+         FROM workspace_configurations c WHERE c.id = w.configuration_id AND w.id = $1",
+    )
         .bind(id)
         .bind(hours as i32)
         .execute(db)

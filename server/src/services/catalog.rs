@@ -4,7 +4,7 @@ use crate::repo::configurations::{self, SaveError};
 use crate::repo::workspace_types::{self, NewWorkspaceType};
 use crate::repo::{audit, teams};
 use app::domain::configurations::{Configuration, ConfigurationDraft, ConfigurationForm, FieldError};
-use app::domain::idle::IdlePolicy;
+use app::domain::idle::{IdlePolicy, IdlePolicyForm};
 use app::domain::workspace_types::{CatalogOverview, TypeStatus, WorkspaceType};
 use app::domain::CurrentUser;
 use app::error::AppError;
@@ -170,9 +170,9 @@ impl CatalogAdminService for CatalogAdmin {
     }
 
     #[tracing::instrument(skip(self, admin), fields(admin = %admin.username))]
-    async fn set_idle_policy(&self, admin: &CurrentUser, configuration_id: i64, stop_after: &str, cpu_percent: &str) -> Result<Configuration, AppError> {
+    async fn set_idle_policy(&self, admin: &CurrentUser, configuration_id: i64, form: IdlePolicyForm) -> Result<Configuration, AppError> {
         must_be_admin(admin)?;
-        let policy = IdlePolicy::parse(stop_after, cpu_percent).map_err(AppError::Invalid)?;
+        let policy = IdlePolicy::parse(&form).map_err(AppError::Invalid)?;
         let mut tx = self.db.begin().await.map_err(database_error)?;
         if !configurations::set_idle_policy(&mut *tx, configuration_id, &policy).await.map_err(database_error)? {
             return Err(AppError::NotFound("This configuration".into()));

@@ -333,6 +333,7 @@ mod tests {
             aws_account_id: "111111111111".into(),
             role_arn: String::new(),
             ssm_path: "/t".into(),
+            time_zone: "UTC".into(),
             archived: false,
         }
     }

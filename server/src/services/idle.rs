@@ -22,13 +22,31 @@ pub enum Verdict {
     Unknown,
 }
 
-/// The verdict for `candidate` at `now`, from the CPU samples of its window.
+/// A stop its schedule calls for at `now`, whatever the metrics say: the maximum running time
+/// reached, or a nightly stop time passed since it became available.
+pub fn scheduled_stop(candidate: &IdleCandidate, now: OffsetDateTime) -> Option<String> {
+    if let Some(hours) = candidate.max_running_hours {
+        if candidate.available_since + Duration::hours(i64::from(hours)) <= now {
+            return Some(format!("stopped: running {hours} h, the most its configuration allows"));
+        }
+    }
+    match &candidate.last_nightly_stop {
+        Some((label, at)) if *at > candidate.available_since && *at <= now => Some(format!("stopped: nightly stop at {label}")),
+        _ => None,
+    }
+}
+
+/// The verdict for `candidate` at `now`, from the CPU samples of its idle window.
 pub fn verdict(candidate: &IdleCandidate, samples: &[Sample], now: OffsetDateTime) -> Verdict {
-    let window = Duration::minutes(i64::from(candidate.stop_after_minutes));
-    let window_start = now - window;
     if candidate.keep_running_until.is_some_and(|until| until > now) {
         return Verdict::NotYet;
     }
+    if let Some(reason) = scheduled_stop(candidate, now) {
+        return Verdict::Stop { reason };
+    }
+    let (Some(minutes), Some(_)) = (candidate.stop_after_minutes, &candidate.instance_id) else { return Verdict::NotYet };
+    let window = Duration::minutes(i64::from(minutes));
+    let window_start = now - window;
     let quiet_since = [Some(candidate.available_since), candidate.last_connect_at, candidate.last_busy_at].into_iter().flatten().max();
     if quiet_since.is_some_and(|since| since > window_start) {
         return Verdict::NotYet;
@@ -46,27 +64,34 @@ pub fn verdict(candidate: &IdleCandidate, samples: &[Sample], now: OffsetDateTim
     if !(covered_start && covered_end && (in_window.len() as i64) * 5 >= expected * 4) {
         return Verdict::Unknown;
     }
-    Verdict::Stop { reason: format!("stopped: idle {} min, CPU < {} %", candidate.stop_after_minutes, candidate.cpu_percent) }
+    Verdict::Stop { reason: format!("stopped: idle {minutes} min, CPU < {} %", candidate.cpu_percent) }
 }
 
-/// Checks every running workstation with an idle policy once; the ids it stopped. Another
+/// Checks every running workspace that stops on its own once; the ids it stopped. Another
 /// check at the same time stops nothing twice: the stop is a conditional state change.
 pub async fn check_idle_workspaces(db: &PgPool, metrics: &dyn Metrics, now: OffsetDateTime) -> Result<Vec<String>, sqlx::Error> {
     let mut stopped = Vec::new();
-    for candidate in workspaces::idle_candidates(db).await? {
-        let window_start = now - Duration::minutes(i64::from(candidate.stop_after_minutes)) - Duration::seconds(PERIOD_SECONDS);
-        let samples = match metrics.cpu(&candidate.role_arn, &candidate.instance_id, window_start, now).await {
-            Ok(samples) => samples,
-            Err(error) => {
-                // Unreachable or throttled: the next check tries again; nothing unproven stops.
-                tracing::warn!(workspace_id = %candidate.id, %error, "Could not read the workspace's CPU");
-                continue;
+    for candidate in workspaces::idle_candidates(db, now).await? {
+        // Metrics only where idleness decides: not for a snoozed or scheduled stop.
+        let needs_metrics = candidate.keep_running_until.is_none_or(|until| until <= now) && scheduled_stop(&candidate, now).is_none();
+        let samples = match (&candidate.instance_id, candidate.stop_after_minutes) {
+            (Some(instance), Some(minutes)) if needs_metrics => {
+                let start = now - Duration::minutes(i64::from(minutes)) - Duration::seconds(PERIOD_SECONDS);
+                match metrics.cpu(&candidate.role_arn, instance, start, now).await {
+                    Ok(samples) => samples,
+                    Err(error) => {
+                        // Unreachable or throttled: the next check tries again; nothing unproven stops.
+                        tracing::warn!(workspace_id = %candidate.id, %error, "Could not read the workspace's CPU");
+                        continue;
+                    }
+                }
             }
+            _ => Vec::new(),
         };
         match verdict(&candidate, &samples, now) {
             Verdict::Stop { reason } => {
                 if stop_idle(db, &candidate, &reason).await? {
-                    tracing::info!(workspace_id = %candidate.id, %reason, "Stopped an idle workspace");
+                    tracing::info!(workspace_id = %candidate.id, %reason, "Stopped a workspace on its own");
                     stopped.push(candidate.id);
                 }
             }
@@ -105,9 +130,11 @@ mod tests {
             id: "ws".into(),
             team: "genomics".into(),
             role_arn: "arn:aws:iam::111111111111:role/AtriumPortalAccess".into(),
-            instance_id: "i-1".into(),
-            stop_after_minutes: 60,
+            instance_id: Some("i-1".into()),
+            stop_after_minutes: Some(60),
             cpu_percent: 5,
+            max_running_hours: None,
+            last_nightly_stop: None,
             available_since: now() - Duration::hours(3),
             last_connect_at: None,
             last_busy_at: None,
@@ -145,6 +172,20 @@ mod tests {
         assert_eq!(verdict(&candidate(), &gappy, now()), Verdict::Unknown, "every other period missing");
         let stale: Vec<Sample> = samples(65, 2.0).into_iter().filter(|s| s.at < now() - Duration::minutes(20)).collect();
         assert_eq!(verdict(&candidate(), &stale, now()), Verdict::Unknown, "nothing from the last 20 minutes");
+    }
+
+    #[test]
+    fn the_maximum_running_time_and_the_nightly_stop_need_no_metrics() {
+        let long = IdleCandidate { max_running_hours: Some(2), stop_after_minutes: None, ..candidate() };
+        assert_eq!(verdict(&long, &[], now()), Verdict::Stop { reason: "stopped: running 2 h, the most its configuration allows".into() });
+        let short = IdleCandidate { max_running_hours: Some(4), stop_after_minutes: None, ..candidate() };
+        assert_eq!(verdict(&short, &[], now()), Verdict::NotYet);
+        let nightly = IdleCandidate { last_nightly_stop: Some(("20:00 Europe/Berlin".into(), now() - Duration::minutes(5))), ..candidate() };
+        assert_eq!(verdict(&nightly, &[], now()), Verdict::Stop { reason: "stopped: nightly stop at 20:00 Europe/Berlin".into() });
+        let started_after = IdleCandidate { available_since: now() - Duration::minutes(1), ..nightly.clone() };
+        assert_eq!(verdict(&started_after, &[], now()), Verdict::NotYet, "started after tonight's stop: tomorrow's");
+        let snoozed = IdleCandidate { keep_running_until: Some(now() + Duration::hours(1)), ..nightly };
+        assert_eq!(verdict(&snoozed, &[], now()), Verdict::NotYet);
     }
 
     #[test]

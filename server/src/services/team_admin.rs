@@ -30,6 +30,14 @@ impl TeamAdmin {
             .map_err(database_error)?
             .ok_or_else(|| AppError::NotFound(format!("The team \"{slug}\"")))
     }
+
+    async fn check_time_zone(&self, zone: &str) -> Result<(), AppError> {
+        if teams::is_known_time_zone(&self.db, zone).await.map_err(database_error)? {
+            Ok(())
+        } else {
+            Err(AppError::invalid("time_zone", format!("\"{zone}\" is not a time zone; give one such as Europe/Berlin.")))
+        }
+    }
 }
 
 fn now_label() -> String {
@@ -57,6 +65,7 @@ impl TeamAdminService for TeamAdmin {
                 aws_account_id: team.aws_account_id,
                 role_arn: team.role_arn,
                 ssm_path: team.ssm_path,
+                time_zone: team.time_zone,
                 members: facts.members,
                 live_workspaces,
                 month_spent_cents: month.spent_cents,
@@ -72,6 +81,7 @@ impl TeamAdminService for TeamAdmin {
     async fn create_team(&self, admin: &CurrentUser, form: TeamForm) -> Result<TeamSlug, AppError> {
         must_be_admin(admin)?;
         let team = form.parse(true).map_err(AppError::Invalid)?;
+        self.check_time_zone(&team.time_zone).await?;
         let mut tx = self.db.begin().await.map_err(database_error)?;
         if !teams::create(&mut *tx, &team).await.map_err(database_error)? {
             return Err(AppError::invalid("slug", format!("There is already a team \"{}\" (perhaps archived). Choose another slug.", team.slug)));
@@ -104,6 +114,7 @@ impl TeamAdminService for TeamAdmin {
     async fn update_team(&self, admin: &CurrentUser, form: TeamForm) -> Result<(), AppError> {
         must_be_admin(admin)?;
         let team = form.parse(false).map_err(AppError::Invalid)?;
+        self.check_time_zone(&team.time_zone).await?;
         let mut tx = self.db.begin().await.map_err(database_error)?;
         if !teams::update(&mut *tx, &team).await.map_err(database_error)? {
             return Err(AppError::NotFound(format!("The team \"{}\"", team.slug)));

@@ -22,6 +22,7 @@ async fn team_of_its_own(db: &PgPool, slug: &str) -> Team {
         aws_account_id: account.clone(),
         role_arn: format!("arn:aws:iam::{account}:role/AtriumPortalAccess"),
         ssm_path: format!("/atrium/teams/{slug}"),
+        time_zone: "UTC".into(),
         archived: false,
     };
     teams::upsert(db, &team).await.expect("team written");

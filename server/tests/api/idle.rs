@@ -136,7 +136,7 @@ async fn an_admin_sets_a_configurations_idle_policy_with_field_errors_for_bad_va
     assert_eq!((status, invalid_fields(&body)), (400, vec!["idle_stop_after".to_string(), "idle_cpu_percent".to_string()]), "{body}");
     let (status, body) = call(&app, &grace, "admin/set_idle_policy", &[("configuration_id", &configuration), ("idle_stop_after", "120"), ("idle_cpu_percent", "10")]).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["draft"]["idle"], serde_json::json!({ "stop_after_minutes": 120, "cpu_percent": 10 }));
+    assert_eq!(body["draft"]["idle"], serde_json::json!({ "stop_after_minutes": 120, "cpu_percent": 10, "max_running_hours": null, "nightly_stop": null }));
     let (status, _) = call(&app, &grace, "admin/set_idle_policy", &[("configuration_id", "999999"), ("idle_stop_after", "never")]).await;
     assert_eq!(status, 404);
     assert_eq!(audit_rows(&db, "grace", "catalog.idle_policy", "success").await, 1);
@@ -147,4 +147,94 @@ async fn an_admin_sets_a_configurations_idle_policy_with_field_errors_for_bad_va
     let (_, catalog) = call(&app, &ada, "team_catalog", &[("slug", "genomics")]).await;
     let item = catalog["items"].as_array().expect("items").iter().find(|c| c["id"].to_string() == configuration).cloned().expect("offered");
     assert_eq!(item["draft"]["idle"]["stop_after_minutes"], 120, "the launch form shows the new policy");
+}
+
+fn at(rfc3339: &str) -> OffsetDateTime {
+    OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339).expect("a time")
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_nightly_stop_fires_at_the_teams_local_time_across_a_dst_change(db: PgPool) {
+    // Berlin is UTC+1 until 29 March 2026 02:00, then UTC+2: 20:00 there is 19:00Z, then 18:00Z.
+    for (now, last) in [
+        ("2026-03-28T19:30:00Z", "2026-03-28T19:00:00Z"),
+        ("2026-03-29T18:30:00Z", "2026-03-29T18:00:00Z"),
+        ("2026-03-29T17:30:00Z", "2026-03-28T19:00:00Z"),
+        ("2026-10-25T19:30:00Z", "2026-10-25T19:00:00Z"),
+    ] {
+        let computed: OffsetDateTime = sqlx::query_scalar("SELECT last_local_time($1, 'Europe/Berlin', '20:00')")
+            .bind(at(now))
+            .fetch_one(&db)
+            .await
+            .expect("computed");
+        assert_eq!(computed, at(last), "at {now}");
+    }
+
+    let app = spawn_app(db.clone()).await;
+    let grace = app.client_signed_in_as("grace").await;
+    let team = |zone: &'static str| {
+        vec![("slug", "genomics"), ("name", "Genomics Lab"), ("aws_account_id", "111111111111"), ("role_arn", GENOMICS_ROLE), ("time_zone", zone)]
+    };
+    let (status, body) = call(&app, &grace, "admin/update_team", &team("Mars/Olympus_Mons")).await;
+    assert_eq!((status, invalid_fields(&body)), (400, vec!["time_zone".to_string()]), "{body}");
+    let (status, body) = call(&app, &grace, "admin/update_team", &team("Europe/Berlin")).await;
+    assert_eq!(status, 200, "{body}");
+
+    let (id, _) = idle_candidate(&app, "nightly").await;
+    let configuration: i64 = sqlx::query_scalar("SELECT configuration_id FROM workspaces WHERE id = $1").bind(&id).fetch_one(&db).await.expect("row");
+    let (status, body) = call(&app, &grace, "admin/set_idle_policy", &[
+        ("configuration_id", &configuration.to_string()),
+        ("idle_stop_after", "never"),
+        ("idle_nightly_stop", "20:00"),
+    ])
+    .await;
+    assert_eq!(status, 200, "{body}");
+    sqlx::query("UPDATE workspace_events SET at = '2026-03-29T10:00:00Z' WHERE workspace_id = $1").bind(&id).execute(&db).await.expect("backdated");
+    let metrics = CloudWatchMetrics::new(app.sdk.clone());
+
+    // 19:30 in Berlin on the day the clocks went forward: not yet.
+    assert!(check_idle_workspaces(&db, &metrics, at("2026-03-29T17:30:00Z")).await.expect("check").is_empty());
+    // 20:05 in Berlin, which is 18:05Z now, not 19:05Z.
+    assert_eq!(check_idle_workspaces(&db, &metrics, at("2026-03-29T18:05:00Z")).await.expect("check"), [id.clone()]);
+    let message: String = sqlx::query_scalar("SELECT message FROM workspace_events WHERE workspace_id = $1 AND to_state = 'stopping'")
+        .bind(&id)
+        .fetch_one(&db)
+        .await
+        .expect("stopping event");
+    assert_eq!(message, "stopped: nightly stop at 20:00 Europe/Berlin");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_maximum_running_time_stops_a_busy_workspace_and_caps_keep_running(db: PgPool) {
+    let app = spawn_app(db.clone()).await;
+    let (id, instance) = idle_candidate(&app, "marathon").await;
+    put_cpu(&app, &instance, 65, 80.0).await;
+    let configuration: i64 = sqlx::query_scalar("SELECT configuration_id FROM workspaces WHERE id = $1").bind(&id).fetch_one(&db).await.expect("row");
+    let grace = app.client_signed_in_as("grace").await;
+    let policy = |max: &'static str| {
+        let configuration = configuration.to_string();
+        let grace = grace.clone();
+        let app = &app;
+        async move { call(app, &grace, "admin/set_idle_policy", &[("configuration_id", &configuration), ("idle_stop_after", "180"), ("idle_max_running_hours", max)]).await }
+    };
+    let (status, body) = policy("2").await;
+    assert_eq!((status, invalid_fields(&body)), (400, vec!["idle_max_running_hours".to_string()]), "a maximum below the idle window: {body}");
+    let (status, body) = policy("4").await;
+    assert_eq!(status, 200, "{body}");
+
+    // Available for 3 h of 4: "Keep running 4 hours" ends at the maximum, an hour from now.
+    let ada = app.client_signed_in_as("ada").await;
+    call(&app, &ada, "keep_running", &[("id", &id), ("hours", "4")]).await;
+    let capped: bool = sqlx::query_scalar("SELECT keep_running_until < now() + interval '61 minutes' FROM workspaces WHERE id = $1")
+        .bind(&id)
+        .fetch_one(&db)
+        .await
+        .expect("row");
+    assert!(capped, "keep running stops at the maximum");
+
+    let metrics = CloudWatchMetrics::new(app.sdk.clone());
+    sqlx::query("UPDATE workspaces SET keep_running_until = NULL WHERE id = $1").bind(&id).execute(&db).await.expect("reset");
+    assert!(check_idle_workspaces(&db, &metrics, OffsetDateTime::now_utc()).await.expect("check").is_empty(), "busy, under the maximum");
+    sqlx::query("UPDATE workspace_events SET at = at - interval '2 hours' WHERE workspace_id = $1").bind(&id).execute(&db).await.expect("older");
+    assert_eq!(check_idle_workspaces(&db, &metrics, OffsetDateTime::now_utc()).await.expect("check"), [id.clone()], "busy, but 5 h > 4 h");
 }

@@ -178,6 +178,9 @@ fn ConfigurationList(configurations: Vec<Configuration>, idle: ServerAction<SetI
                 let parameters = d.parameter_values.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ");
                 let minutes = d.idle.stop_after_minutes.map_or_else(|| "never".to_owned(), |m| m.to_string());
                 let (minutes_id, cpu_id) = (format!("idle-minutes-{}", c.id), format!("idle-cpu-{}", c.id));
+                let (max_id, nightly_id) = (format!("idle-max-{}", c.id), format!("idle-nightly-{}", c.id));
+                let max_hours = d.idle.max_running_hours.map(|h| h.to_string()).unwrap_or_default();
+                let nightly = d.idle.nightly_stop.clone().unwrap_or_default();
                 let summary = format!("Idle policy of {}", d.name);
                 view! {
                     <li class="rounded border border-slate-200 bg-white p-3 text-sm" data-testid="configuration">
@@ -196,6 +199,14 @@ fn ConfigurationList(configurations: Vec<Configuration>, idle: ServerAction<SetI
                                 <div>
                                     <label for=cpu_id.clone() class="block">"Idle below CPU (%)"</label>
                                     <input id=cpu_id name="idle_cpu_percent" value=d.idle.cpu_percent.to_string() inputmode="numeric" class="mt-1 w-24 rounded border border-slate-300 px-2 py-1"/>
+                                </div>
+                                <div>
+                                    <label for=max_id.clone() class="block">"Run at most (hours, empty: no limit)"</label>
+                                    <input id=max_id name="idle_max_running_hours" value=max_hours inputmode="numeric" class="mt-1 w-24 rounded border border-slate-300 px-2 py-1"/>
+                                </div>
+                                <div>
+                                    <label for=nightly_id.clone() class="block">"Stop nightly at (team time, empty: never)"</label>
+                                    <input id=nightly_id name="idle_nightly_stop" value=nightly placeholder="20:00" class="mt-1 w-24 rounded border border-slate-300 px-2 py-1"/>
                                 </div>
                                 <button type="submit" class="rounded bg-indigo-700 px-3 py-1 text-white">"Save idle policy"</button>
                             </ActionForm>
@@ -225,6 +236,8 @@ fn ConfigurationForm(t: WorkspaceType, teams: Vec<TeamSummary>, configure: Serve
                     <label class="block text-sm sm:col-span-2">"Description"<input name="description" class=input/></label>
                     <label class="block text-sm">"Stop after (minutes idle, or never)"<input name="idle_stop_after" placeholder="60" class=input/></label>
                     <label class="block text-sm">"Idle below CPU (%)"<input name="idle_cpu_percent" placeholder="5" inputmode="numeric" class=input/></label>
+                    <label class="block text-sm">"Run at most (hours, empty: no limit)"<input name="idle_max_running_hours" inputmode="numeric" class=input/></label>
+                    <label class="block text-sm">"Stop nightly at (team time, empty: never)"<input name="idle_nightly_stop" placeholder="20:00" class=input/></label>
                     {t.parameters.into_iter().map(|p| view! { <ParameterInput p/> }).collect_view()}
                 </div>
                 <fieldset class="mt-3 text-sm">

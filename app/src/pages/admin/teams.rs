@@ -69,6 +69,7 @@ fn TeamFields(form: TeamForm, new: bool, error: Signal<Option<AppError>>, prefix
         {field("aws_account_id", "AWS account id", form.aws_account_id.clone(), true, "444444444444")}
         {field("role_arn", "Role the portal assumes", form.role_arn.clone(), true, "arn:aws:iam::444444444444:role/AtriumPortalAccess")}
         {field("ssm_path", "SSM path (empty: /atrium/teams/<slug>)", form.ssm_path.clone(), false, "/atrium/teams/neuroscience")}
+        {field("time_zone", "Time zone (for nightly stops)", form.time_zone.clone(), false, "Europe/Berlin")}
         {field("description", "Description", form.description.clone(), false, "")}
     }
 }
@@ -143,6 +144,7 @@ fn TeamRow(team: TeamAdminRow, refresh: RwSignal<u32>, notice: RwSignal<Option<S
                 <dt class="text-slate-500">"AWS account"</dt><dd class="font-mono">{team.aws_account_id.clone()}</dd>
                 <dt class="text-slate-500">"Role"</dt><dd class="break-all font-mono">{team.role_arn.clone()}</dd>
                 <dt class="text-slate-500">"SSM path"</dt><dd class="font-mono">{team.ssm_path.clone()}</dd>
+                <dt class="text-slate-500">"Time zone"</dt><dd>{team.time_zone.clone()}</dd>
                 <dt class="text-slate-500">"Members"</dt><dd data-testid="member-count">{team.members}</dd>
                 <dt class="text-slate-500">"Live workspaces"</dt>
                 <dd>
