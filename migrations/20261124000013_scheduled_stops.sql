@@ -26,3 +26,26 @@ CREATE FUNCTION next_local_time(at TIMESTAMPTZ, zone TEXT, local TIME) RETURNS T
         FROM (SELECT (at AT TIME ZONE zone)::date AS day) d,
              LATERAL (SELECT (day + local) AT TIME ZONE zone AS today) t
     $$;
+
+-- The stop a warning went out for, so each stop is announced once.
+ALTER TABLE workspaces
+    ADD COLUMN stop_warned_for TIMESTAMPTZ;
+
+-- When an available workspace will stop on its own, as of `at`, unless it is used: the
+-- earliest of its idle window's end (for a workstation with an instance to measure), its
+-- maximum running time and the next nightly stop, but not before "Keep running" ends.
+-- NULL when nothing stops it.
+CREATE FUNCTION workspace_stop_due(workspace TEXT, at TIMESTAMPTZ) RETURNS TIMESTAMPTZ
+    LANGUAGE sql STABLE
+    AS $$
+        SELECT GREATEST(w.keep_running_until, LEAST(
+            CASE WHEN w.outputs ? 'InstanceId' THEN
+                GREATEST(workspace_available_since(w.id), w.last_connect_at, w.last_busy_at) + make_interval(mins => c.idle_stop_minutes)
+            END,
+            workspace_available_since(w.id) + make_interval(hours => c.max_running_hours),
+            next_local_time(at, tm.time_zone, c.nightly_stop_at)))
+        FROM workspaces w
+        JOIN workspace_configurations c ON c.id = w.configuration_id
+        JOIN teams tm ON tm.slug = w.team_slug
+        WHERE w.id = workspace
+    $$;

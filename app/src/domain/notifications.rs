@@ -10,17 +10,23 @@ pub enum NotificationEvent {
     WorkspaceAvailable,
     WorkspaceFailed,
     WorkspaceTerminated,
+    /// Twenty minutes before a running workspace stops on its own, unless it is used.
+    WorkspaceIdleWarning,
+    /// A workspace was stopped on its own (idle, its maximum, the nightly stop).
+    WorkspaceAutoStopped,
     BudgetThreshold,
     CatalogApproved,
     CatalogRetired,
 }
 
 impl NotificationEvent {
-    pub const ALL: [NotificationEvent; 7] = [
+    pub const ALL: [NotificationEvent; 9] = [
         NotificationEvent::WorkspaceLaunched,
         NotificationEvent::WorkspaceAvailable,
         NotificationEvent::WorkspaceFailed,
         NotificationEvent::WorkspaceTerminated,
+        NotificationEvent::WorkspaceIdleWarning,
+        NotificationEvent::WorkspaceAutoStopped,
         NotificationEvent::BudgetThreshold,
         NotificationEvent::CatalogApproved,
         NotificationEvent::CatalogRetired,
@@ -32,6 +38,8 @@ impl NotificationEvent {
             NotificationEvent::WorkspaceAvailable => "workspace.available",
             NotificationEvent::WorkspaceFailed => "workspace.failed",
             NotificationEvent::WorkspaceTerminated => "workspace.terminated",
+            NotificationEvent::WorkspaceIdleWarning => "workspace.idle_warning",
+            NotificationEvent::WorkspaceAutoStopped => "workspace.auto_stopped",
             NotificationEvent::BudgetThreshold => "budget.threshold",
             NotificationEvent::CatalogApproved => "catalog.approved",
             NotificationEvent::CatalogRetired => "catalog.retired",
@@ -44,6 +52,8 @@ impl NotificationEvent {
             NotificationEvent::WorkspaceAvailable => "Workspace available",
             NotificationEvent::WorkspaceFailed => "Workspace failed",
             NotificationEvent::WorkspaceTerminated => "Workspace terminated",
+            NotificationEvent::WorkspaceIdleWarning => "Workspace idle warning",
+            NotificationEvent::WorkspaceAutoStopped => "Workspace stopped on its own",
             NotificationEvent::BudgetThreshold => "Budget threshold crossed",
             NotificationEvent::CatalogApproved => "Catalog version approved",
             NotificationEvent::CatalogRetired => "Catalog version retired",

@@ -188,14 +188,10 @@ const VIEW: &str = "SELECT w.id, w.name, w.team_slug, w.owner, w.state, c.name A
          WHEN now() - w.created_at < interval '2 days' THEN (extract(epoch FROM now() - w.created_at)::int / 3600) || ' h' \
          ELSE (extract(epoch FROM now() - w.created_at)::int / 86400) || ' d' END AS age, \
     to_char(w.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC' AS created_at, w.failure_message, w.outputs, \
-    CASE WHEN w.state = 'available' AND t.has_stop_start THEN to_char(GREATEST(w.keep_running_until, LEAST( \
-        CASE WHEN w.outputs ? 'InstanceId' THEN GREATEST(workspace_available_since(w.id), w.last_connect_at, w.last_busy_at) \
-          + make_interval(mins => c.idle_stop_minutes) END, \
-        workspace_available_since(w.id) + make_interval(hours => c.max_running_hours), \
-        next_local_time(now(), tm.time_zone, c.nightly_stop_at))) AT TIME ZONE 'UTC', 'HH24:MI') || ' UTC' END AS stops_at, \
+    CASE WHEN w.state = 'available' AND t.has_stop_start THEN \
+      to_char(workspace_stop_due(w.id, now()) AT TIME ZONE 'UTC', 'HH24:MI') || ' UTC' END AS stops_at, \
     w.keep_running_until > now() AS kept_running \
-    FROM workspaces w JOIN workspace_configurations c ON c.id = w.configuration_id JOIN workspace_types t ON t.id = c.workspace_type_id \
-    JOIN teams tm ON tm.slug = w.team_slug";
+    FROM workspaces w JOIN workspace_configurations c ON c.id = w.configuration_id JOIN workspace_types t ON t.id = c.workspace_type_id";
 
 fn view_from_row(row: &sqlx::postgres::PgRow) -> Result<WorkspaceView, sqlx::Error> {
     let state: String = row.try_get("state")?;
@@ -291,6 +287,8 @@ pub async fn live(db: impl PgExecutor<'_>, of: LiveOf<'_>) -> Result<Vec<app::do
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdleCandidate {
     pub id: String,
+    pub name: String,
+    pub configuration_name: String,
     pub team: String,
     pub role_arn: String,
     /// The instance whose CPU tells whether it is idle; `None` for types without one.
@@ -305,6 +303,9 @@ pub struct IdleCandidate {
     pub last_connect_at: Option<time::OffsetDateTime>,
     pub last_busy_at: Option<time::OffsetDateTime>,
     pub keep_running_until: Option<time::OffsetDateTime>,
+    /// When it will stop unless used (as the pages say), and the stop last warned about.
+    pub stop_due: Option<time::OffsetDateTime>,
+    pub stop_warned_for: Option<time::OffsetDateTime>,
 }
 
 fn candidate_from_row(row: &sqlx::postgres::PgRow) -> Result<Option<IdleCandidate>, sqlx::Error> {
@@ -317,6 +318,8 @@ fn candidate_from_row(row: &sqlx::postgres::PgRow) -> Result<Option<IdleCandidat
     let nightly_at: Option<time::OffsetDateTime> = row.try_get("last_nightly_stop")?;
     Ok(Some(IdleCandidate {
         id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        configuration_name: row.try_get("configuration_name")?,
         team: row.try_get("team_slug")?,
         role_arn: row.try_get("role_arn")?,
         instance_id: row.try_get("instance_id")?,
@@ -328,6 +331,8 @@ fn candidate_from_row(row: &sqlx::postgres::PgRow) -> Result<Option<IdleCandidat
         last_connect_at: row.try_get("last_connect_at")?,
         last_busy_at: row.try_get("last_busy_at")?,
         keep_running_until: row.try_get("keep_running_until")?,
+        stop_due: row.try_get("stop_due")?,
+        stop_warned_for: row.try_get("stop_warned_for")?,
     }))
 }
 
@@ -335,10 +340,11 @@ fn candidate_from_row(row: &sqlx::postgres::PgRow) -> Result<Option<IdleCandidat
 /// of `now`.
 pub async fn idle_candidates(db: impl PgExecutor<'_>, now: time::OffsetDateTime) -> Result<Vec<IdleCandidate>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT w.id, w.team_slug, tm.role_arn, w.outputs->>'InstanceId' AS instance_id, c.idle_stop_minutes, c.idle_cpu_percent, \
+        "SELECT w.id, w.name, c.name AS configuration_name, w.team_slug, tm.role_arn, w.outputs->>'InstanceId' AS instance_id, c.idle_stop_minutes, c.idle_cpu_percent, \
          c.max_running_hours, to_char(c.nightly_stop_at, 'HH24:MI') || ' ' || tm.time_zone AS nightly_label, \
          last_local_time($1, tm.time_zone, c.nightly_stop_at) AS last_nightly_stop, \
-         workspace_available_since(w.id) AS available_since, w.last_connect_at, w.last_busy_at, w.keep_running_until \
+         workspace_available_since(w.id) AS available_since, w.last_connect_at, w.last_busy_at, w.keep_running_until, \
+         workspace_stop_due(w.id, $1) AS stop_due, w.stop_warned_for \
          FROM workspaces w JOIN workspace_configurations c ON c.id = w.configuration_id \
          JOIN workspace_types t ON t.id = c.workspace_type_id JOIN teams tm ON tm.slug = w.team_slug \
          WHERE w.state = 'available' AND t.has_stop_start \
@@ -349,6 +355,12 @@ pub async fn idle_candidates(db: impl PgExecutor<'_>, now: time::OffsetDateTime)
     .fetch_all(db)
     .await?;
     Ok(rows.iter().map(candidate_from_row).collect::<Result<Vec<_>, _>>()?.into_iter().flatten().collect())
+}
+
+/// A warning went out for the stop due at `due`.
+pub async fn record_stop_warning(db: impl PgExecutor<'_>, id: &str, due: time::OffsetDateTime) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE workspaces SET stop_warned_for = $2 WHERE id = $1").bind(id).bind(due).execute(db).await?;
+    Ok(())
 }
 
 /// The idle check saw the workspace busy at `at`.

@@ -3,7 +3,9 @@
 //! and no "Keep running" in it. A workspace is never stopped on missing data.
 
 use crate::aws::cloudwatch::{Metrics, Sample, PERIOD_SECONDS};
+use crate::notifications::{self, Notice};
 use crate::repo::audit;
+use app::domain::notifications::NotificationEvent;
 use crate::repo::workspaces::{self, IdleCandidate};
 use app::domain::workspace::{WorkspaceAction, WorkspaceState};
 use sqlx::PgPool;
@@ -96,10 +98,30 @@ pub async fn check_idle_workspaces(db: &PgPool, metrics: &dyn Metrics, now: Offs
                 }
             }
             Verdict::Busy { last_busy_at } => workspaces::record_busy(db, &candidate.id, last_busy_at).await?,
-            Verdict::NotYet | Verdict::Unknown => {}
+            Verdict::NotYet | Verdict::Unknown => warn_if_due_soon(db, &candidate, now).await?,
         }
     }
     Ok(stopped)
+}
+
+/// How long before a stop the team's channels hear of it.
+const WARNING_AHEAD: Duration = Duration::minutes(20);
+
+/// Announces a stop due within `WARNING_AHEAD`, once per stop: a workspace used meanwhile has
+/// a later stop, which is announced again when it comes near.
+async fn warn_if_due_soon(db: &PgPool, candidate: &IdleCandidate, now: OffsetDateTime) -> Result<(), sqlx::Error> {
+    let Some(due) = candidate.stop_due.filter(|due| *due > now && *due - now <= WARNING_AHEAD) else { return Ok(()) };
+    if candidate.stop_warned_for.is_some_and(|warned| (warned - due).abs() < Duration::minutes(5)) {
+        return Ok(());
+    }
+    let at = due.format(time::macros::format_description!("[hour]:[minute] UTC")).unwrap_or_default();
+    let title = format!("{} stops at {at} unless it is used", candidate.name);
+    let detail = "Open it in Atrium and choose Keep running to keep it going.";
+    let notice = Notice::workspace(NotificationEvent::WorkspaceIdleWarning, title, &candidate.team, &candidate.name, &candidate.configuration_name, Some(detail));
+    let mut tx = db.begin().await?;
+    notifications::publish(&mut *tx, &notice).await?;
+    workspaces::record_stop_warning(&mut *tx, &candidate.id, due).await?;
+    tx.commit().await
 }
 
 /// Stops the workspace through the same transition and job as its owner's "Stop", audited as
@@ -113,6 +135,9 @@ async fn stop_idle(db: &PgPool, candidate: &IdleCandidate, reason: &str) -> Resu
     }
     let entry = audit::Entry::anonymous("atrium", "workspace.stop", None).object("workspace", &candidate.id).team(&candidate.team).detail(reason);
     audit::record(&mut *tx, &entry).await?;
+    let title = format!("{} was {reason}", candidate.name);
+    let notice = Notice::workspace(NotificationEvent::WorkspaceAutoStopped, title, &candidate.team, &candidate.name, &candidate.configuration_name, None);
+    notifications::publish(&mut *tx, &notice).await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -128,6 +153,8 @@ mod tests {
     fn candidate() -> IdleCandidate {
         IdleCandidate {
             id: "ws".into(),
+            name: "ws".into(),
+            configuration_name: "Standard".into(),
             team: "genomics".into(),
             role_arn: "arn:aws:iam::111111111111:role/AtriumPortalAccess".into(),
             instance_id: Some("i-1".into()),
@@ -139,6 +166,8 @@ mod tests {
             last_connect_at: None,
             last_busy_at: None,
             keep_running_until: None,
+            stop_due: None,
+            stop_warned_for: None,
         }
     }
 

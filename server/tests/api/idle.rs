@@ -238,3 +238,45 @@ async fn a_maximum_running_time_stops_a_busy_workspace_and_caps_keep_running(db:
     sqlx::query("UPDATE workspace_events SET at = at - interval '2 hours' WHERE workspace_id = $1").bind(&id).execute(&db).await.expect("older");
     assert_eq!(check_idle_workspaces(&db, &metrics, OffsetDateTime::now_utc()).await.expect("check"), [id.clone()], "busy, but 5 h > 4 h");
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_teams_channels_hear_of_a_stop_once_twenty_minutes_ahead(db: PgPool) {
+    let app = spawn_app(db.clone()).await;
+    let grace = app.client_signed_in_as("grace").await;
+    let (status, body) = call(&app, &grace, "admin/add_notification_target", &[
+        ("name", "Genomics channel"),
+        ("platform", "slack"),
+        ("team", "genomics"),
+        ("webhook_url", "http://127.0.0.1:9/hooks/genomics"),
+        ("events[workspace.idle_warning]", "on"),
+        ("events[workspace.auto_stopped]", "on"),
+    ])
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (id, instance) = idle_candidate(&app, "warned").await;
+    put_cpu(&app, &instance, 65, 2.0).await;
+    // Busy 50 minutes ago: the 60-minute window ends in 10 minutes.
+    sqlx::query("UPDATE workspaces SET last_busy_at = now() - interval '50 minutes' WHERE id = $1").bind(&id).execute(&db).await.expect("busy");
+    let metrics = CloudWatchMetrics::new(app.sdk.clone());
+    let queued = |event: &'static str| {
+        let db = db.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM jobs WHERE kind = $1 AND payload->'notice'->>'event' = $2")
+                .bind(atrium::notifications::NOTIFICATION_JOB)
+                .bind(event)
+                .fetch_one(&db)
+                .await
+                .expect("jobs readable")
+        }
+    };
+
+    for _ in 0..2 {
+        assert!(check_idle_workspaces(&db, &metrics, OffsetDateTime::now_utc()).await.expect("check").is_empty());
+    }
+    assert_eq!(queued("WorkspaceIdleWarning").await, 1, "one warning for one stop");
+    assert_eq!(queued("WorkspaceAutoStopped").await, 0);
+
+    sqlx::query("UPDATE workspaces SET last_busy_at = now() - interval '70 minutes' WHERE id = $1").bind(&id).execute(&db).await.expect("idle");
+    assert_eq!(check_idle_workspaces(&db, &metrics, OffsetDateTime::now_utc()).await.expect("check"), [id]);
+    assert_eq!(queued("WorkspaceAutoStopped").await, 1, "the stop itself is announced");
+}
