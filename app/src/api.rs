@@ -108,6 +108,7 @@ pub async fn create_configuration(
     #[server(default)] idle_cpu_percent: String,
     #[server(default)] idle_max_running_hours: String,
     #[server(default)] idle_nightly_stop: String,
+    #[server(default)] idle_stop_on_sign_out: String,
 ) -> Result<Configuration, AppError> {
     with_status(async move {
         let admin = require_admin()?;
@@ -123,6 +124,7 @@ pub async fn create_configuration(
             idle_cpu_percent,
             idle_max_running_hours,
             idle_nightly_stop,
+            idle_stop_on_sign_out,
         };
         services()?.catalog_admin.create_configuration(&admin, type_id, form).await
     }
@@ -136,6 +138,7 @@ pub async fn set_idle_policy(
     #[server(default)] idle_cpu_percent: String,
     #[server(default)] idle_max_running_hours: String,
     #[server(default)] idle_nightly_stop: String,
+    #[server(default)] idle_stop_on_sign_out: String,
 ) -> Result<Configuration, AppError> {
     with_status(async move {
         let admin = require_admin()?;
@@ -144,6 +147,7 @@ pub async fn set_idle_policy(
             cpu_percent: idle_cpu_percent,
             max_running_hours: idle_max_running_hours,
             nightly_stop: idle_nightly_stop,
+            stop_on_sign_out: idle_stop_on_sign_out,
         };
         services()?.catalog_admin.set_idle_policy(&admin, configuration_id, form).await
     }
@@ -518,6 +522,24 @@ pub async fn remove_team_member(team: String, username: String) -> Result<(), Ap
         let user = require_user()?;
         let team = team_slug(&team)?;
         services()?.people.remove_member(&user, &team, &username).await
+    }
+    .await)
+}
+
+#[server(endpoint = "settings")]
+pub async fn load_settings() -> Result<crate::domain::settings::UserSettings, AppError> {
+    with_status(async move {
+        let user = require_user()?;
+        services()?.settings.settings(&user).await
+    }
+    .await)
+}
+
+#[server(endpoint = "save_settings")]
+pub async fn save_settings(stop_on_sign_out: String) -> Result<crate::domain::settings::UserSettings, AppError> {
+    with_status(async move {
+        let user = require_user()?;
+        services()?.settings.save(&user, &stop_on_sign_out).await
     }
     .await)
 }

@@ -69,6 +69,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/teams") view=pages::admin::teams::TeamsAdminPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/people") view=pages::admin::people::PeoplePage ssr=SsrMode::Async/>
                     <Route path=path!("/costs") view=pages::costs::CostsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/settings") view=pages::settings::SettingsPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

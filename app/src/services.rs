@@ -58,6 +58,9 @@ pub trait WorkspaceService: Send + Sync {
     async fn connect_url(&self, user: &CurrentUser, id: &str) -> Result<String, AppError>;
     /// "Keep running": the idle check leaves it alone for `hours` (one of `SNOOZE_HOURS`).
     async fn keep_running(&self, user: &CurrentUser, id: &str, hours: u32) -> Result<(), AppError>;
+    /// Stops the user's running workspaces that stop on sign-out (their settings, else each
+    /// configuration's default), as they sign out; how many.
+    async fn stop_for_sign_out(&self, user: &CurrentUser) -> Result<usize, AppError>;
     /// A fresh key for a launch form, so that submitting it twice launches once.
     async fn new_launch_key(&self) -> Result<String, AppError>;
 }
@@ -128,6 +131,14 @@ pub trait PeopleService: Send + Sync {
     async fn remove_member(&self, user: &CurrentUser, team: &TeamSlug, username: &str) -> Result<(), AppError>;
 }
 
+/// Each user's own settings.
+#[async_trait::async_trait]
+pub trait SettingsService: Send + Sync {
+    async fn settings(&self, user: &CurrentUser) -> Result<crate::domain::settings::UserSettings, AppError>;
+    /// `stop_on_sign_out` is one of `SignOutStop`'s names.
+    async fn save(&self, user: &CurrentUser, stop_on_sign_out: &str) -> Result<crate::domain::settings::UserSettings, AppError>;
+}
+
 /// Provided once as Leptos context by the server at start-up.
 #[derive(Clone)]
 pub struct Services {
@@ -140,6 +151,7 @@ pub struct Services {
     pub notifications: Arc<dyn NotificationService>,
     pub team_admin: Arc<dyn TeamAdminService>,
     pub people: Arc<dyn PeopleService>,
+    pub settings: Arc<dyn SettingsService>,
     pub sign_in_methods: crate::domain::SignInMethods,
 }
 

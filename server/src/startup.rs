@@ -126,6 +126,7 @@ impl Application {
         let services = Services {
             team_admin: Arc::new(TeamAdmin::new(db.clone(), directory.clone(), Arc::new(SdkAccountCheck::new(sdk.clone())))),
             people: Arc::new(People::new(db.clone(), directory, sso_name.clone())),
+            settings: Arc::new(crate::services::settings::UserPreferences::new(db.clone())),
             teams: teams.clone(),
             password_policy: auth.clone(),
             catalog_admin: Arc::new(CatalogAdmin::new(db.clone(), Arc::new(SdkServiceCatalog::new(sdk)))),

@@ -45,6 +45,9 @@ pub struct ConfigurationForm {
     /// "20:00" in the team's time zone; empty: no nightly stop.
     #[serde(default)]
     pub idle_nightly_stop: String,
+    /// "on" when its workspaces stop as their owner signs out.
+    #[serde(default)]
+    pub idle_stop_on_sign_out: String,
 }
 
 impl ConfigurationForm {
@@ -54,6 +57,7 @@ impl ConfigurationForm {
             cpu_percent: self.idle_cpu_percent.clone(),
             max_running_hours: self.idle_max_running_hours.clone(),
             nightly_stop: self.idle_nightly_stop.clone(),
+            stop_on_sign_out: self.idle_stop_on_sign_out.clone(),
         }
     }
 }

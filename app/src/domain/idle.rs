@@ -21,11 +21,14 @@ pub struct IdlePolicy {
     /// Stop every day at this time ("20:00") in the team's time zone.
     #[serde(default)]
     pub nightly_stop: Option<String>,
+    /// Stop its owner's running workspaces when they sign out, unless their settings say else.
+    #[serde(default)]
+    pub stop_on_sign_out: bool,
 }
 
 impl Default for IdlePolicy {
     fn default() -> Self {
-        IdlePolicy { stop_after_minutes: Some(60), cpu_percent: 5, max_running_hours: None, nightly_stop: None }
+        IdlePolicy { stop_after_minutes: Some(60), cpu_percent: 5, max_running_hours: None, nightly_stop: None, stop_on_sign_out: false }
     }
 }
 
@@ -39,6 +42,9 @@ pub struct IdlePolicyForm {
     pub max_running_hours: String,
     /// "HH:MM"; empty for none.
     pub nightly_stop: String,
+    /// A checked box ("on") or nothing.
+    #[serde(default)]
+    pub stop_on_sign_out: String,
 }
 
 /// "20:00" from "20:00" or "8:05"; `None` for anything that is not a time of day.
@@ -60,6 +66,9 @@ impl IdlePolicy {
         }
         if let Some(at) = &self.nightly_stop {
             parts.push(format!("stops every night at {at} team time"));
+        }
+        if self.stop_on_sign_out {
+            parts.push("stops when you sign out".to_owned());
         }
         parts.join(" · ")
     }
@@ -114,7 +123,8 @@ impl IdlePolicy {
                 parsed
             }
         };
-        if errors.is_empty() { Ok(IdlePolicy { stop_after_minutes, cpu_percent, max_running_hours, nightly_stop }) } else { Err(errors) }
+        let stop_on_sign_out = !form.stop_on_sign_out.trim().is_empty();
+        if errors.is_empty() { Ok(IdlePolicy { stop_after_minutes, cpu_percent, max_running_hours, nightly_stop, stop_on_sign_out }) } else { Err(errors) }
     }
 }
 
@@ -123,7 +133,7 @@ mod tests {
     use super::*;
 
     fn form(stop_after: &str, cpu: &str, max: &str, nightly: &str) -> IdlePolicyForm {
-        IdlePolicyForm { stop_after: stop_after.into(), cpu_percent: cpu.into(), max_running_hours: max.into(), nightly_stop: nightly.into() }
+        IdlePolicyForm { stop_after: stop_after.into(), cpu_percent: cpu.into(), max_running_hours: max.into(), nightly_stop: nightly.into(), ..IdlePolicyForm::default() }
     }
 
     #[test]
@@ -156,7 +166,7 @@ mod tests {
     #[test]
     fn the_description_says_what_stops_it() {
         assert_eq!(IdlePolicy::default().describe(), "Stops after 60 min idle (CPU below 5 % and no Connect)");
-        let all = IdlePolicy { stop_after_minutes: None, cpu_percent: 5, max_running_hours: Some(8), nightly_stop: Some("20:00".into()) };
-        assert_eq!(all.describe(), "Never stopped for being idle · runs at most 8 h · stops every night at 20:00 team time");
+        let all = IdlePolicy { stop_after_minutes: None, cpu_percent: 5, max_running_hours: Some(8), nightly_stop: Some("20:00".into()), stop_on_sign_out: true };
+        assert_eq!(all.describe(), "Never stopped for being idle · runs at most 8 h · stops every night at 20:00 team time · stops when you sign out");
     }
 }

@@ -474,6 +474,7 @@ pub mod idle;
 pub mod notifications;
 pub mod parameters;
 pub mod people;
+pub mod settings;
 pub mod team_admin;
 pub mod workspace;
 pub mod workspace_types;

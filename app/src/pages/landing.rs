@@ -23,6 +23,8 @@ pub fn LandingPage() -> impl IntoView {
     let methods = Resource::new(|| (), |_| sign_in_methods());
     let error = move || query.read().get("error").map(|code| sign_in_message(&code));
     let next = move || query.read().get("next").unwrap_or_default();
+    // After a sign-out that stopped workspaces, as the user's settings asked.
+    let stopped = move || query.read().get("stopped").and_then(|n| n.parse::<u32>().ok()).filter(|n| *n > 0);
     let submitting = RwSignal::new(false);
 
     view! {
@@ -54,6 +56,11 @@ pub fn LandingPage() -> impl IntoView {
                                 let methods = methods.await.unwrap_or(SignInMethods { sso: None, password: true });
                                 view! {
                                 <h2 class="text-xl font-semibold">"Sign in"</h2>
+                                {move || stopped().map(|n| view! {
+                                    <p role="status" data-testid="signed-out-stopped" class="mt-4 rounded border border-green-200 bg-green-50 p-3 text-sm text-green-800">
+                                        {format!("You are signed out. {n} of your workspaces {} stopping, as your settings ask.", if n == 1 { "is" } else { "are" })}
+                                    </p>
+                                })}
                                 {move || error().map(|message| view! {
                                     <p role="alert" data-testid="sign-in-error" class="mt-4 rounded border border-red-200 bg-red-50 p-3 text-sm text-red-800">{message}</p>
                                 })}

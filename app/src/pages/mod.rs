@@ -5,6 +5,7 @@ pub mod forms;
 pub mod landing;
 pub mod layout;
 pub mod new_password;
+pub mod settings;
 pub mod team_catalog;
 pub mod team_home;
 pub mod team_members;

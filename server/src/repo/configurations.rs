@@ -15,7 +15,7 @@ pub enum SaveError {
 
 const SELECT: &str = "SELECT c.id, c.workspace_type_id, t.product_name || ' ' || t.version_name AS type_label, c.name, c.description, \
     c.parameter_values, c.allowed_roles, c.allowed_teams, c.tags, c.estimated_hourly_cost_cents, c.idle_stop_minutes, c.idle_cpu_percent, \
-    c.max_running_hours, to_char(c.nightly_stop_at, 'HH24:MI') AS nightly_stop \
+    c.max_running_hours, to_char(c.nightly_stop_at, 'HH24:MI') AS nightly_stop, c.stop_on_sign_out \
     FROM workspace_configurations c JOIN workspace_types t ON t.id = c.workspace_type_id";
 
 fn from_row(row: &sqlx::postgres::PgRow) -> Result<Configuration, sqlx::Error> {
@@ -42,6 +42,7 @@ fn from_row(row: &sqlx::postgres::PgRow) -> Result<Configuration, sqlx::Error> {
                 cpu_percent: u32::try_from(row.try_get::<i32, _>("idle_cpu_percent")?).map_err(|_| decode("idle threshold"))?,
                 max_running_hours: row.try_get::<Option<i32>, _>("max_running_hours")?.map(|h| u32::try_from(h).map_err(|_| decode("maximum"))).transpose()?,
                 nightly_stop: row.try_get("nightly_stop")?,
+                stop_on_sign_out: row.try_get("stop_on_sign_out")?,
             },
         },
     })
@@ -54,8 +55,8 @@ pub async fn insert(db: impl PgExecutor<'_>, type_id: i64, draft: &Configuration
     sqlx::query_scalar(
         "INSERT INTO workspace_configurations \
          (workspace_type_id, name, description, parameter_values, allowed_roles, allowed_teams, tags, estimated_hourly_cost_cents, created_by, \
-          idle_stop_minutes, idle_cpu_percent, max_running_hours, nightly_stop_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::time) RETURNING id",
+          idle_stop_minutes, idle_cpu_percent, max_running_hours, nightly_stop_at, stop_on_sign_out) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::time, $14) RETURNING id",
     )
     .bind(type_id)
     .bind(&draft.name)
@@ -70,6 +71,7 @@ pub async fn insert(db: impl PgExecutor<'_>, type_id: i64, draft: &Configuration
     .bind(draft.idle.cpu_percent as i32)
     .bind(draft.idle.max_running_hours.map(|h| h as i32))
     .bind(draft.idle.nightly_stop.as_deref())
+    .bind(draft.idle.stop_on_sign_out)
     .fetch_one(db)
     .await
     .map_err(|error| match &error {
@@ -81,7 +83,8 @@ pub async fn insert(db: impl PgExecutor<'_>, type_id: i64, draft: &Configuration
 /// Changes a configuration's idle policy; `false` if there is no such configuration.
 pub async fn set_idle_policy(db: impl PgExecutor<'_>, id: i64, policy: &IdlePolicy) -> Result<bool, sqlx::Error> {
     let updated = sqlx::query(
-        "UPDATE workspace_configurations SET idle_stop_minutes = $2, idle_cpu_percent = $3, max_running_hours = $4, nightly_stop_at = $5::time \
+        "UPDATE workspace_configurations SET idle_stop_minutes = $2, idle_cpu_percent = $3, max_running_hours = $4, nightly_stop_at = $5::time, \
+         stop_on_sign_out = $6 \
          WHERE id = $1",
     )
         .bind(id)
@@ -89,6 +92,7 @@ pub async fn set_idle_policy(db: impl PgExecutor<'_>, id: i64, policy: &IdlePoli
         .bind(policy.cpu_percent as i32)
         .bind(policy.max_running_hours.map(|h| h as i32))
         .bind(policy.nightly_stop.as_deref())
+        .bind(policy.stop_on_sign_out)
         .execute(db)
         .await?;
     Ok(updated.rows_affected() == 1)

@@ -199,3 +199,17 @@ pub async fn roles_of(db: impl sqlx::PgExecutor<'_>, username: &str) -> Result<O
         .map(|row| row.try_get("roles"))
         .transpose()
 }
+
+/// The user's own choice about stopping workspaces at sign-out (`None`: as configured).
+pub async fn stop_on_sign_out(db: impl PgExecutor<'_>, username: &str) -> Result<Option<bool>, sqlx::Error> {
+    Ok(sqlx::query_scalar::<_, Option<bool>>("SELECT stop_on_sign_out FROM users WHERE username = $1")
+        .bind(username)
+        .fetch_optional(db)
+        .await?
+        .flatten())
+}
+
+pub async fn set_stop_on_sign_out(db: impl PgExecutor<'_>, username: &str, choice: Option<bool>) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET stop_on_sign_out = $2 WHERE username = $1").bind(username).bind(choice).execute(db).await?;
+    Ok(())
+}

@@ -388,3 +388,17 @@ pub async fn keep_running(db: impl PgExecutor<'_>, id: &str, hours: u32) -> Resu
         .await?;
     Ok(())
 }
+
+/// The owner's available workspaces that stop when they sign out: by their own setting, else
+/// by each configuration's default; (id, team).
+pub async fn to_stop_on_sign_out(db: impl PgExecutor<'_>, owner: &str) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT w.id, w.team_slug FROM workspaces w JOIN workspace_configurations c ON c.id = w.configuration_id \
+         JOIN workspace_types t ON t.id = c.workspace_type_id LEFT JOIN users u ON u.username = w.owner \
+         WHERE w.owner = $1 AND w.state = 'available' AND t.has_stop_start AND COALESCE(u.stop_on_sign_out, c.stop_on_sign_out) \
+         ORDER BY w.created_at",
+    )
+    .bind(owner)
+    .fetch_all(db)
+    .await
+}

@@ -169,8 +169,14 @@ pub async fn sign_out(
     session: Session,
 ) -> Response {
     let session = UserSession(session);
+    let mut stopped = 0;
     if let Some(axum::Extension(user)) = user {
         state.auth.record_sign_out(&user).await;
+        // Failing to stop them must not keep anyone signed in: logged, and the page says nothing.
+        stopped = state.services.workspaces.stop_for_sign_out(&user).await.unwrap_or_else(|error| {
+            tracing::warn!(%error, "Could not stop the workspaces of a user signing out");
+            0
+        });
     }
     if let Ok(Some((access, refresh))) = session.tokens().await {
         state.auth.sign_out(&access, refresh.as_deref()).await;
@@ -185,6 +191,7 @@ pub async fn sign_out(
             let portal = super::sso::portal_url(&state, &headers);
             Redirect::to(&super::sso::provider_sign_out(state.sso.as_ref(), &id_token, &portal).await).into_response()
         }
+        None if stopped > 0 => Redirect::to(&format!("/?stopped={stopped}")).into_response(),
         None => Redirect::to("/").into_response(),
     }
 }

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
 /// Paths only a signed-in user may open; anyone else is sent to sign in and brought back.
-const SIGNED_IN_PREFIXES: [&str; 4] = ["/teams", "/workspaces", "/admin", "/costs"];
+const SIGNED_IN_PREFIXES: [&str; 5] = ["/teams", "/workspaces", "/admin", "/costs", "/settings"];
 
 fn needs_sign_in(path: &str) -> bool {
     SIGNED_IN_PREFIXES

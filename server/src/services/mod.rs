@@ -6,6 +6,7 @@ pub mod costs;
 pub mod idle;
 pub mod notifications;
 pub mod people;
+pub mod settings;
 pub mod team_admin;
 pub mod teams;
 pub mod workspaces;

@@ -249,6 +249,25 @@ impl WorkspaceService for Workspaces {
     }
 
     #[tracing::instrument(skip(self, user), fields(username = %user.username))]
+    async fn stop_for_sign_out(&self, user: &CurrentUser) -> Result<usize, AppError> {
+        let mut stopped = 0;
+        for (id, team) in workspaces::to_stop_on_sign_out(&self.db, user.username.as_str()).await.map_err(database_error)? {
+            let mut tx = self.db.begin().await.map_err(database_error)?;
+            match begin_action(&mut tx, &id, app::domain::workspace::WorkspaceState::Available, WorkspaceAction::Stop, "stopped: its owner signed out").await {
+                Ok(()) => {}
+                Err(workspaces::TransitionError::Database(error)) => return Err(database_error(error)),
+                // Changed meanwhile (stopping already, say): nothing to do.
+                Err(_) => continue,
+            }
+            let entry = audit::Entry::by(user, "workspace.stop").object("workspace", &id).team(&team).detail("on sign-out");
+            audit::record(&mut *tx, &entry).await.map_err(database_error)?;
+            tx.commit().await.map_err(database_error)?;
+            stopped += 1;
+        }
+        Ok(stopped)
+    }
+
+    #[tracing::instrument(skip(self, user), fields(username = %user.username))]
     async fn keep_running(&self, user: &CurrentUser, id: &str, hours: u32) -> Result<(), AppError> {
         let view = self.workspace(user, id).await?;
         if !SNOOZE_HOURS.contains(&hours) {

@@ -136,7 +136,8 @@ async fn an_admin_sets_a_configurations_idle_policy_with_field_errors_for_bad_va
     assert_eq!((status, invalid_fields(&body)), (400, vec!["idle_stop_after".to_string(), "idle_cpu_percent".to_string()]), "{body}");
     let (status, body) = call(&app, &grace, "admin/set_idle_policy", &[("configuration_id", &configuration), ("idle_stop_after", "120"), ("idle_cpu_percent", "10")]).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["draft"]["idle"], serde_json::json!({ "stop_after_minutes": 120, "cpu_percent": 10, "max_running_hours": null, "nightly_stop": null }));
+    let idle = &body["draft"]["idle"];
+    assert_eq!((idle["stop_after_minutes"].as_u64(), idle["cpu_percent"].as_u64()), (Some(120), Some(10)), "{body}");
     let (status, _) = call(&app, &grace, "admin/set_idle_policy", &[("configuration_id", "999999"), ("idle_stop_after", "never")]).await;
     assert_eq!(status, 404);
     assert_eq!(audit_rows(&db, "grace", "catalog.idle_policy", "success").await, 1);
@@ -279,4 +280,42 @@ async fn the_teams_channels_hear_of_a_stop_once_twenty_minutes_ahead(db: PgPool)
     sqlx::query("UPDATE workspaces SET last_busy_at = now() - interval '70 minutes' WHERE id = $1").bind(&id).execute(&db).await.expect("idle");
     assert_eq!(check_idle_workspaces(&db, &metrics, OffsetDateTime::now_utc()).await.expect("check"), [id]);
     assert_eq!(queued("WorkspaceAutoStopped").await, 1, "the stop itself is announced");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn signing_out_stops_the_workspaces_the_settings_and_configuration_say(db: PgPool) {
+    let app = spawn_app(db.clone()).await;
+    let (first, _) = idle_candidate(&app, "sign-out-one").await;
+    let configuration: i64 = sqlx::query_scalar("SELECT configuration_id FROM workspaces WHERE id = $1").bind(&first).fetch_one(&db).await.expect("row");
+    let grace = app.client_signed_in_as("grace").await;
+    let (status, body) = call(&app, &grace, "admin/set_idle_policy", &[
+        ("configuration_id", &configuration.to_string()),
+        ("idle_stop_after", "never"),
+        ("idle_stop_on_sign_out", "on"),
+    ])
+    .await;
+    assert_eq!(status, 200, "{body}");
+
+    let sign_out = |client: reqwest::Client| {
+        let address = app.address.clone();
+        async move {
+            let response = client.post(format!("{address}/auth/sign-out")).send().await.expect("sent");
+            crate::helpers::location(&response)
+        }
+    };
+    // As configured: stopped, and the signed-out page says so.
+    let ada = app.client_signed_in_as("ada").await;
+    assert_eq!(sign_out(ada).await, "/?stopped=1");
+    assert_eq!(state(&app, &first).await, "stopping");
+    assert_eq!(audit_rows(&db, "ada", "workspace.stop", "success").await, 1);
+
+    // Her own "never" wins over the configuration.
+    sqlx::query("UPDATE workspaces SET state = 'available' WHERE id = $1").bind(&first).execute(&db).await.expect("running again");
+    let ada = app.client_signed_in_as("ada").await;
+    let (status, body) = call(&app, &ada, "save_settings", &[("stop_on_sign_out", "sometimes")]).await;
+    assert_eq!((status, invalid_fields(&body)), (400, vec!["stop_on_sign_out".to_string()]));
+    let (status, body) = call(&app, &ada, "save_settings", &[("stop_on_sign_out", "never")]).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(sign_out(ada).await, "/");
+    assert_eq!(state(&app, &first).await, "available");
 }

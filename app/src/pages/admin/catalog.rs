@@ -208,6 +208,9 @@ fn ConfigurationList(configurations: Vec<Configuration>, idle: ServerAction<SetI
                                     <label for=nightly_id.clone() class="block">"Stop nightly at (team time, empty: never)"</label>
                                     <input id=nightly_id name="idle_nightly_stop" value=nightly placeholder="20:00" class="mt-1 w-24 rounded border border-slate-300 px-2 py-1"/>
                                 </div>
+                                <label class="inline-flex items-center gap-1">
+                                    <input type="checkbox" name="idle_stop_on_sign_out" value="on" checked=d.idle.stop_on_sign_out/>"Stop when the owner signs out"
+                                </label>
                                 <button type="submit" class="rounded bg-indigo-700 px-3 py-1 text-white">"Save idle policy"</button>
                             </ActionForm>
                         </details>
@@ -238,6 +241,7 @@ fn ConfigurationForm(t: WorkspaceType, teams: Vec<TeamSummary>, configure: Serve
                     <label class="block text-sm">"Idle below CPU (%)"<input name="idle_cpu_percent" placeholder="5" inputmode="numeric" class=input/></label>
                     <label class="block text-sm">"Run at most (hours, empty: no limit)"<input name="idle_max_running_hours" inputmode="numeric" class=input/></label>
                     <label class="block text-sm">"Stop nightly at (team time, empty: never)"<input name="idle_nightly_stop" placeholder="20:00" class=input/></label>
+                    <label class="inline-flex items-center gap-1 text-sm"><input type="checkbox" name="idle_stop_on_sign_out" value="on"/>"Stop when the owner signs out"</label>
                     {t.parameters.into_iter().map(|p| view! { <ParameterInput p/> }).collect_view()}
                 </div>
                 <fieldset class="mt-3 text-sm">
