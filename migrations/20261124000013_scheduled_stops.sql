@@ -49,10 +49,3 @@ CREATE FUNCTION workspace_stop_due(workspace TEXT, at TIMESTAMPTZ) RETURNS TIMES
         JOIN teams tm ON tm.slug = w.team_slug
         WHERE w.id = workspace
     $$;
-
--- Stop on sign-out: each configuration's default, and each user's own choice (NULL: follow
--- the configuration of each workspace).
-ALTER TABLE workspace_configurations
-    ADD COLUMN stop_on_sign_out BOOLEAN NOT NULL DEFAULT false;
-ALTER TABLE users
-    ADD COLUMN stop_on_sign_out BOOLEAN;

@@ -28,7 +28,8 @@ pub const WORKSPACE_JOB: &str = "workspace";
 
 /// Syncs every team's costs from Cost Explorer, then reschedules itself.
 pub const COST_SYNC_JOB: &str = "cost-sync";
-/// Stops idle workspaces (`services::idle`), then reschedules itself.
+/// Stops idle workspaces (`services::idle`), raises health alarms (`services::health`), then
+/// reschedules itself.
 pub const IDLE_CHECK_JOB: &str = "idle-check";
 /// How often running workspaces are checked for idleness: EC2 publishes CPU every 5 minutes.
 const IDLE_CHECK_EVERY: Duration = Duration::from_secs(300);
@@ -328,9 +329,14 @@ impl Worker {
 
     /// Stops the workspaces idle for their whole window, and comes back in `IDLE_CHECK_EVERY`.
     async fn check_idle(&self, job: ClaimedJob) -> anyhow::Result<()> {
-        let stopped = crate::services::idle::check_idle_workspaces(&self.db, self.metrics.as_ref(), time::OffsetDateTime::now_utc()).await?;
+        let now = time::OffsetDateTime::now_utc();
+        let stopped = crate::services::idle::check_idle_workspaces(&self.db, self.metrics.as_ref(), now).await?;
         if !stopped.is_empty() {
             tracing::info!(?stopped, "Idle workspaces stopped");
+        }
+        let raised = crate::services::health::check_health(&self.db, self.metrics.as_ref(), now).await?;
+        if !raised.is_empty() {
+            tracing::info!(?raised, "Health alarms raised");
         }
         let payload = job.payload.clone();
         job.reschedule(IDLE_CHECK_EVERY, payload).await?;

@@ -470,6 +470,7 @@ mod tests {
 pub mod audit;
 pub mod configurations;
 pub mod costs;
+pub mod health;
 pub mod idle;
 pub mod notifications;
 pub mod parameters;

@@ -14,19 +14,22 @@ pub enum NotificationEvent {
     WorkspaceIdleWarning,
     /// A workspace was stopped on its own (idle, its maximum, the nightly stop).
     WorkspaceAutoStopped,
+    /// A running workspace's CPU, memory or disk stayed above its threshold.
+    WorkspaceHealth,
     BudgetThreshold,
     CatalogApproved,
     CatalogRetired,
 }
 
 impl NotificationEvent {
-    pub const ALL: [NotificationEvent; 9] = [
+    pub const ALL: [NotificationEvent; 10] = [
         NotificationEvent::WorkspaceLaunched,
         NotificationEvent::WorkspaceAvailable,
         NotificationEvent::WorkspaceFailed,
         NotificationEvent::WorkspaceTerminated,
         NotificationEvent::WorkspaceIdleWarning,
         NotificationEvent::WorkspaceAutoStopped,
+        NotificationEvent::WorkspaceHealth,
         NotificationEvent::BudgetThreshold,
         NotificationEvent::CatalogApproved,
         NotificationEvent::CatalogRetired,
@@ -40,6 +43,7 @@ impl NotificationEvent {
             NotificationEvent::WorkspaceTerminated => "workspace.terminated",
             NotificationEvent::WorkspaceIdleWarning => "workspace.idle_warning",
             NotificationEvent::WorkspaceAutoStopped => "workspace.auto_stopped",
+            NotificationEvent::WorkspaceHealth => "workspace.health",
             NotificationEvent::BudgetThreshold => "budget.threshold",
             NotificationEvent::CatalogApproved => "catalog.approved",
             NotificationEvent::CatalogRetired => "catalog.retired",
@@ -54,6 +58,7 @@ impl NotificationEvent {
             NotificationEvent::WorkspaceTerminated => "Workspace terminated",
             NotificationEvent::WorkspaceIdleWarning => "Workspace idle warning",
             NotificationEvent::WorkspaceAutoStopped => "Workspace stopped on its own",
+            NotificationEvent::WorkspaceHealth => "Workspace health",
             NotificationEvent::BudgetThreshold => "Budget threshold crossed",
             NotificationEvent::CatalogApproved => "Catalog version approved",
             NotificationEvent::CatalogRetired => "Catalog version retired",

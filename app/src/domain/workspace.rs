@@ -243,6 +243,9 @@ pub struct WorkspaceView {
     /// Its owner chose "Keep running" and that time has not passed.
     #[serde(default)]
     pub kept_running: bool,
+    /// Health alarms raised now (a running workstation's CPU, memory or disk).
+    #[serde(default)]
+    pub health_alarms: Vec<super::health::Alarm>,
 }
 
 impl WorkspaceView {

@@ -106,6 +106,9 @@ fn MyWorkspaces(team: String) -> impl IntoView {
                                         <span class="text-slate-600" data-testid="my-workspace">
                                             {format!("{} ({}) · {} · {} old · about {} so far at the estimate", w.configuration_name, w.type_label, w.state.as_str(), w.age,
                                                 crate::domain::dollars(w.cost_so_far_cents.into()))}
+                                            {w.health_alarms.iter().map(|alarm| view! {
+                                                <span class="ml-2 rounded bg-red-100 px-2 py-0.5 text-red-800" data-testid="health-alarm">{alarm.label()}</span>
+                                            }).collect_view()}
                                             {w.stops_at.clone().map(|at| view! { <span class="ml-2 rounded bg-amber-100 px-2 py-0.5 text-amber-900" data-testid="stops-at">{format!("stops at {at} unless used")}</span> })}
                                         </span>
                                     </li>

@@ -79,6 +79,9 @@ fn WorkspaceDetails(w: WorkspaceView, act: ServerAction<RequestAction>, keep: Se
         <div class="mt-2 flex items-center gap-3">
             <h1 class="text-2xl font-semibold">{w.name.clone()}</h1>
             <span class=format!("rounded px-2 py-0.5 text-sm font-medium {}", state_badge(w.state)) data-testid="workspace-state">{w.state.as_str()}</span>
+            {w.health_alarms.iter().map(|alarm| view! {
+                <span class="rounded bg-red-100 px-2 py-0.5 text-sm font-medium text-red-800" data-testid="health-alarm">{alarm.label()}</span>
+            }).collect_view()}
         </div>
         <p class="mt-1 text-slate-600">{format!("{} · {} · {}/hour estimated · launched {}", w.configuration_name, w.type_label, crate::domain::dollars(cents.into()), w.created_at)}</p>
         {w.failure_message.clone().map(|message| view! {

@@ -1,5 +1,6 @@
 //! Workspace metrics from CloudWatch in the team's own account (GetMetricData through the
-//! team's role): the CPU of a workstation's instance, for the idle check.
+//! team's role): a workstation's CPU for the idle check, and its CPU, memory and disk (the
+//! last two where the CloudWatch agent publishes them) for health alarms.
 
 use super::provisioning::{classify, team_account, ProvisionError};
 use aws_sdk_cloudwatch::primitives::DateTime;
@@ -14,10 +15,35 @@ pub struct Sample {
     pub value: f64,
 }
 
+/// Minute by minute, oldest first: what health alarms look at.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Health {
+    pub cpu: Vec<Sample>,
+    /// `CWAgent` `mem_used_percent`, if the agent publishes it.
+    pub memory: Vec<Sample>,
+    /// `CWAgent` `disk_used_percent`, if the agent publishes it.
+    pub disk: Vec<Sample>,
+}
+
 #[async_trait::async_trait]
 pub trait Metrics: Send + Sync {
     /// The instance's average CPU per period in `[start, end)`, oldest first.
     async fn cpu(&self, role_arn: &str, instance_id: &str, start: time::OffsetDateTime, end: time::OffsetDateTime) -> Result<Vec<Sample>, ProvisionError>;
+    /// The instance's CPU, memory and disk use per minute in `[start, end)`.
+    async fn health(&self, role_arn: &str, instance_id: &str, start: time::OffsetDateTime, end: time::OffsetDateTime) -> Result<Health, ProvisionError>;
+}
+
+fn query(id: &str, namespace: &str, metric: &str, instance_id: &str, period: i64) -> MetricDataQuery {
+    let metric = Metric::builder()
+        .namespace(namespace)
+        .metric_name(metric)
+        .dimensions(Dimension::builder().name("InstanceId").value(instance_id).build())
+        .build();
+    MetricDataQuery::builder()
+        .id(id)
+        .metric_stat(MetricStat::builder().metric(metric).period(period as i32).stat("Average").build())
+        .return_data(true)
+        .build()
 }
 
 pub struct CloudWatchMetrics {
@@ -30,27 +56,16 @@ impl CloudWatchMetrics {
     }
 }
 
-#[async_trait::async_trait]
-impl Metrics for CloudWatchMetrics {
-    #[tracing::instrument(skip(self))]
-    async fn cpu(&self, role_arn: &str, instance_id: &str, start: time::OffsetDateTime, end: time::OffsetDateTime) -> Result<Vec<Sample>, ProvisionError> {
+impl CloudWatchMetrics {
+    /// Each query's samples by its id, oldest first, in the team's account.
+    async fn read(&self, role_arn: &str, queries: Vec<MetricDataQuery>, start: time::OffsetDateTime, end: time::OffsetDateTime) -> Result<Vec<(String, Vec<Sample>)>, ProvisionError> {
         let client = aws_sdk_cloudwatch::Client::new(&team_account(&self.base, role_arn, "atrium-idle-check").await?);
-        let metric = Metric::builder()
-            .namespace("AWS/EC2")
-            .metric_name("CPUUtilization")
-            .dimensions(Dimension::builder().name("InstanceId").value(instance_id).build())
-            .build();
-        let query = MetricDataQuery::builder()
-            .id("cpu")
-            .metric_stat(MetricStat::builder().metric(metric).period(PERIOD_SECONDS as i32).stat("Average").build())
-            .return_data(true)
-            .build();
-        let mut samples = Vec::new();
+        let mut found: Vec<(String, Vec<Sample>)> = Vec::new();
         let mut next: Option<String> = None;
         loop {
             let page = client
                 .get_metric_data()
-                .metric_data_queries(query.clone())
+                .set_metric_data_queries(Some(queries.clone()))
                 .start_time(DateTime::from_secs(start.unix_timestamp()))
                 .end_time(DateTime::from_secs(end.unix_timestamp()))
                 .set_next_token(next.take())
@@ -58,10 +73,15 @@ impl Metrics for CloudWatchMetrics {
                 .await
                 .map_err(classify)?;
             for result in page.metric_data_results() {
-                for (at, value) in result.timestamps().iter().zip(result.values()) {
-                    if let Ok(at) = time::OffsetDateTime::from_unix_timestamp(at.secs()) {
-                        samples.push(Sample { at, value: *value });
-                    }
+                let id = result.id().unwrap_or_default().to_owned();
+                let samples = result
+                    .timestamps()
+                    .iter()
+                    .zip(result.values())
+                    .filter_map(|(at, value)| time::OffsetDateTime::from_unix_timestamp(at.secs()).ok().map(|at| Sample { at, value: *value }));
+                match found.iter_mut().find(|(known, _)| *known == id) {
+                    Some((_, list)) => list.extend(samples),
+                    None => found.push((id, samples.collect())),
                 }
             }
             next = page.next_token().map(str::to_owned);
@@ -69,7 +89,33 @@ impl Metrics for CloudWatchMetrics {
                 break;
             }
         }
-        samples.sort_by_key(|s| s.at);
-        Ok(samples)
+        for (_, samples) in &mut found {
+            samples.sort_by_key(|s| s.at);
+        }
+        Ok(found)
+    }
+}
+
+fn take(found: &mut Vec<(String, Vec<Sample>)>, id: &str) -> Vec<Sample> {
+    found.iter().position(|(known, _)| known == id).map(|i| found.remove(i).1).unwrap_or_default()
+}
+
+#[async_trait::async_trait]
+impl Metrics for CloudWatchMetrics {
+    #[tracing::instrument(skip(self))]
+    async fn cpu(&self, role_arn: &str, instance_id: &str, start: time::OffsetDateTime, end: time::OffsetDateTime) -> Result<Vec<Sample>, ProvisionError> {
+        let mut found = self.read(role_arn, vec![query("cpu", "AWS/EC2", "CPUUtilization", instance_id, PERIOD_SECONDS)], start, end).await?;
+        Ok(take(&mut found, "cpu"))
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn health(&self, role_arn: &str, instance_id: &str, start: time::OffsetDateTime, end: time::OffsetDateTime) -> Result<Health, ProvisionError> {
+        let queries = vec![
+            query("cpu", "AWS/EC2", "CPUUtilization", instance_id, 60),
+            query("memory", "CWAgent", "mem_used_percent", instance_id, 60),
+            query("disk", "CWAgent", "disk_used_percent", instance_id, 60),
+        ];
+        let mut found = self.read(role_arn, queries, start, end).await?;
+        Ok(Health { cpu: take(&mut found, "cpu"), memory: take(&mut found, "memory"), disk: take(&mut found, "disk") })
     }
 }

@@ -190,7 +190,7 @@ const VIEW: &str = "SELECT w.id, w.name, w.team_slug, w.owner, w.state, c.name A
     to_char(w.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC' AS created_at, w.failure_message, w.outputs, \
     CASE WHEN w.state = 'available' AND t.has_stop_start THEN \
       to_char(workspace_stop_due(w.id, now()) AT TIME ZONE 'UTC', 'HH24:MI') || ' UTC' END AS stops_at, \
-    w.keep_running_until > now() AS kept_running \
+    w.keep_running_until > now() AS kept_running, CASE WHEN w.state = 'available' THEN w.health_alarms ELSE '{}' END AS health_alarms \
     FROM workspaces w JOIN workspace_configurations c ON c.id = w.configuration_id JOIN workspace_types t ON t.id = c.workspace_type_id";
 
 fn view_from_row(row: &sqlx::postgres::PgRow) -> Result<WorkspaceView, sqlx::Error> {
@@ -216,6 +216,7 @@ fn view_from_row(row: &sqlx::postgres::PgRow) -> Result<WorkspaceView, sqlx::Err
         has_stop_start: row.try_get("has_stop_start")?,
         stops_at: row.try_get("stops_at")?,
         kept_running: row.try_get::<Option<bool>, _>("kept_running")?.unwrap_or(false),
+        health_alarms: row.try_get::<Vec<String>, _>("health_alarms")?.iter().filter_map(|a| app::domain::health::Alarm::parse(a)).collect(),
     })
 }
 
@@ -401,4 +402,68 @@ pub async fn to_stop_on_sign_out(db: impl PgExecutor<'_>, owner: &str) -> Result
     .bind(owner)
     .fetch_all(db)
     .await
+}
+
+/// A running workstation the health check looks at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HealthCandidate {
+    pub id: String,
+    pub name: String,
+    pub configuration_name: String,
+    pub team: String,
+    pub role_arn: String,
+    pub instance_id: String,
+    /// The alarms raised and not cleared yet.
+    pub alarms: Vec<app::domain::health::Alarm>,
+}
+
+/// Available workspaces with an instance to measure.
+pub async fn health_candidates(db: impl PgExecutor<'_>) -> Result<Vec<HealthCandidate>, sqlx::Error> {
+    sqlx::query(
+        "SELECT w.id, w.name, c.name AS configuration_name, w.team_slug, tm.role_arn, w.outputs->>'InstanceId' AS instance_id, w.health_alarms \
+         FROM workspaces w JOIN workspace_configurations c ON c.id = w.configuration_id JOIN teams tm ON tm.slug = w.team_slug \
+         WHERE w.state = 'available' AND w.outputs ? 'InstanceId' ORDER BY w.created_at",
+    )
+    .fetch_all(db)
+    .await?
+    .iter()
+    .map(|row| {
+        Ok(HealthCandidate {
+            id: row.try_get("id")?,
+            name: row.try_get("name")?,
+            configuration_name: row.try_get("configuration_name")?,
+            team: row.try_get("team_slug")?,
+            role_arn: row.try_get("role_arn")?,
+            instance_id: row.try_get("instance_id")?,
+            alarms: row.try_get::<Vec<String>, _>("health_alarms")?.iter().filter_map(|a| app::domain::health::Alarm::parse(a)).collect(),
+        })
+    })
+    .collect()
+}
+
+/// Records the alarms a workspace has now, with an event (in its unchanged state) for each
+/// one raised or cleared; `false` if it is no longer available.
+pub async fn record_alarms(
+    tx: &mut Transaction<'_, Postgres>,
+    id: &str,
+    alarms: &[app::domain::health::Alarm],
+    messages: &[String],
+) -> Result<bool, sqlx::Error> {
+    let names: Vec<&str> = alarms.iter().map(|a| a.as_str()).collect();
+    let updated = sqlx::query("UPDATE workspaces SET health_alarms = $2 WHERE id = $1 AND state = 'available'")
+        .bind(id)
+        .bind(&names)
+        .execute(&mut **tx)
+        .await?;
+    if updated.rows_affected() == 0 {
+        return Ok(false);
+    }
+    for message in messages {
+        sqlx::query("INSERT INTO workspace_events (workspace_id, from_state, to_state, message) VALUES ($1, 'available', 'available', $2)")
+            .bind(id)
+            .bind(message)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(true)
 }

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod catalog;
 pub mod costs;
+pub mod health;
 pub mod idle;
 pub mod notifications;
 pub mod people;

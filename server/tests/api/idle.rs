@@ -319,3 +319,76 @@ async fn signing_out_stops_the_workspaces_the_settings_and_configuration_say(db:
     assert_eq!(sign_out(ada).await, "/");
     assert_eq!(state(&app, &first).await, "available");
 }
+
+/// Datapoints of `namespace`/`metric`, one per minute ending now, oldest first; that now.
+async fn put_minutes(app: &TestApp, instance: &str, namespace: &str, metric: &str, values: &[f64]) -> OffsetDateTime {
+    let account = atrium::aws::provisioning::team_account(&app.sdk, GENOMICS_ROLE, "test-metrics").await.expect("role assumed");
+    let cloudwatch = aws_sdk_cloudwatch::Client::new(&account);
+    let now = OffsetDateTime::now_utc();
+    let n = values.len() as i64;
+    let data: Vec<MetricDatum> = values
+        .iter()
+        .enumerate()
+        .map(|(i, value)| {
+            MetricDatum::builder()
+                .metric_name(metric)
+                .dimensions(Dimension::builder().name("InstanceId").value(instance).build())
+                .timestamp(DateTime::from_secs((now - Duration::minutes(n - 1 - i as i64) - Duration::seconds(5)).unix_timestamp()))
+                .value(*value)
+                .build()
+        })
+        .collect();
+    cloudwatch.put_metric_data().namespace(namespace).set_metric_data(Some(data)).send().await.expect("metrics put");
+    now
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_cpu_alarm_is_raised_once_shown_and_notified_again_only_after_it_cleared(db: PgPool) {
+    use atrium::services::health::check_health;
+    let app = spawn_app(db.clone()).await;
+    let grace = app.client_signed_in_as("grace").await;
+    call(&app, &grace, "admin/add_notification_target", &[
+        ("name", "Genomics health"),
+        ("platform", "slack"),
+        ("team", "genomics"),
+        ("webhook_url", "http://127.0.0.1:9/hooks/health"),
+        ("events[workspace.health]", "on"),
+    ])
+    .await;
+    let (id, instance) = idle_candidate(&app, "hot").await;
+    let metrics = CloudWatchMetrics::new(app.sdk.clone());
+    let notices = || {
+        let db = db.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM jobs WHERE kind = 'notification' AND payload->'notice'->>'event' = 'WorkspaceHealth'")
+                .fetch_one(&db)
+                .await
+                .expect("jobs readable")
+        }
+    };
+
+    // Hot for three minutes, a calm minute, hot for three more: checked as of each point.
+    let end = put_minutes(&app, &instance, "AWS/EC2", "CPUUtilization", &[40.0, 99.0, 99.0, 99.0, 10.0, 99.0, 99.0, 99.0]).await;
+    let as_of = |minutes_before_end: i64| end - Duration::minutes(minutes_before_end) + Duration::seconds(1);
+    for _ in 0..2 {
+        check_health(&db, &metrics, as_of(4)).await.expect("check");
+    }
+    assert_eq!(notices().await, 1, "raised once");
+    let ada = app.client_signed_in_as("ada").await;
+    let (_, view) = call(&app, &ada, "workspace", &[("id", &id)]).await;
+    assert_eq!(view["health_alarms"], serde_json::json!(["Cpu"]), "{view}");
+    let page = ada.get(format!("{}/workspaces/{id}", app.address)).send().await.expect("page").text().await.expect("text");
+    assert!(page.contains("CPU above 95 %"), "the badge is on the page");
+
+    check_health(&db, &metrics, as_of(3)).await.expect("check");
+    let (_, view) = call(&app, &ada, "workspace", &[("id", &id)]).await;
+    assert_eq!(view["health_alarms"], serde_json::json!([]), "cleared by the calm minute: {view}");
+    check_health(&db, &metrics, as_of(0)).await.expect("check");
+    let messages: Vec<String> = sqlx::query_scalar("SELECT message FROM workspace_events WHERE workspace_id = $1 AND from_state = to_state ORDER BY id")
+        .bind(&id)
+        .fetch_all(&db)
+        .await
+        .expect("events");
+    assert_eq!(messages, ["alarm: CPU above 95 % for 3 min", "cleared: CPU back under 95 %", "alarm: CPU above 95 % for 3 min"]);
+    assert_eq!(notices().await, 2, "raised again after it cleared");
+}
