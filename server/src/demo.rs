@@ -275,8 +275,8 @@ pub struct DemoProduct {
     pub description: &'static str,
     /// (version name, template file served under the templates URL, description)
     pub versions: &'static [(&'static str, &'static str, &'static str)],
-    /// Stop and Start self-service actions (SSM Automation on the stack's EC2 instance).
-    pub stop_start: bool,
+    /// The SSM Automation documents of its Stop and Start self-service actions, if it has them.
+    pub stop_start: Option<(&'static str, &'static str)>,
 }
 
 pub const PRODUCTS: [DemoProduct; 3] = [
@@ -287,19 +287,20 @@ pub const PRODUCTS: [DemoProduct; 3] = [
             ("v1", "linux-workstation-v1.json", "Choose the instance size."),
             ("v2", "linux-workstation-v2.json", "Adds the size of the data volume."),
         ],
-        stop_start: true,
+        stop_start: Some(("AWS-StopEC2Instance", "AWS-StartEC2Instance")),
     },
     DemoProduct {
         name: "SageMaker notebook",
         description: "JupyterLab on a SageMaker notebook instance, opened with a presigned URL.",
         versions: &[("v1", "sagemaker-notebook.json", "Notebook size and storage.")],
-        stop_start: false,
+        // Documents of the institution's own, calling sagemaker:Stop/StartNotebookInstance.
+        stop_start: Some(("Atrium-StopNotebookInstance", "Atrium-StartNotebookInstance")),
     },
     DemoProduct {
         name: "EMR cluster",
         description: "A Spark cluster for big-data jobs. Terminate it when done.",
         versions: &[("v1", "emr-cluster.json", "Core nodes and EMR release.")],
-        stop_start: false,
+        stop_start: None,
     },
 ];
 
@@ -337,7 +338,6 @@ pub async fn seed_catalog(sdk: &aws_config::SdkConfig, templates_url: &str) -> a
             .r#type(aws_sdk_servicecatalog::types::ProvisioningArtifactType::CloudFormationTemplate)
             .build()
     };
-    let mut stop_start: Option<Vec<String>> = None;
     for product in PRODUCTS.iter().filter(|p| !existing.iter().any(|name| name == p.name)) {
         let Some(((first_name, first_file, first_description), later)) = product.versions.split_first() else { continue };
         let created = catalog
@@ -375,29 +375,24 @@ pub async fn seed_catalog(sdk: &aws_config::SdkConfig, templates_url: &str) -> a
             .send()
             .await
             .context("Failed to add the product to the portfolio")?;
-        if !product.stop_start {
-            continue;
-        }
-        if stop_start.is_none() {
-            let mut ids = Vec::new();
-            for (name, document) in [("Stop", "AWS-StopEC2Instance"), ("Start", "AWS-StartEC2Instance")] {
-                let action = catalog
-                    .create_service_action()
-                    .name(name)
-                    .description(format!("{name} the workspace's instance"))
-                    .definition_type(ServiceActionDefinitionType::SsmAutomation)
-                    .definition(ServiceActionDefinitionKey::Name, document)
-                    .definition(ServiceActionDefinitionKey::Version, "1")
-                    .idempotency_token(name)
-                    .send()
-                    .await
-                    .with_context(|| format!("Failed to create the {name} action"))?;
-                ids.push(action.service_action_detail.and_then(|d| d.service_action_summary).and_then(|s| s.id).context("no action id")?);
-            }
-            stop_start = Some(ids);
+        let Some((stop_document, start_document)) = product.stop_start else { continue };
+        let mut actions = Vec::new();
+        for (name, document) in [("Stop", stop_document), ("Start", start_document)] {
+            let action = catalog
+                .create_service_action()
+                .name(name)
+                .description(format!("{name} the workspace"))
+                .definition_type(ServiceActionDefinitionType::SsmAutomation)
+                .definition(ServiceActionDefinitionKey::Name, document)
+                .definition(ServiceActionDefinitionKey::Version, "1")
+                .idempotency_token(document)
+                .send()
+                .await
+                .with_context(|| format!("Failed to create the {name} action"))?;
+            actions.push(action.service_action_detail.and_then(|d| d.service_action_summary).and_then(|s| s.id).context("no action id")?);
         }
         for version in &versions {
-            for action in stop_start.iter().flatten() {
+            for action in &actions {
                 catalog
                     .associate_service_action_with_provisioning_artifact()
                     .product_id(&product_id)

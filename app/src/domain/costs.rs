@@ -136,6 +136,10 @@ pub struct CostDashboard {
     pub alerts: Vec<BudgetAlert>,
     /// When costs were last synced from AWS, if ever.
     pub synced_at: Option<String>,
+    /// This month: the hours workspaces stood stopped after stopping on their own (idle, their
+    /// maximum, the nightly stop, sign-out) times their configuration's hourly estimate.
+    #[serde(default)]
+    pub auto_stop_saved_cents: i64,
 }
 
 impl CostDashboard {
@@ -292,6 +296,7 @@ mod tests {
             total_cents: 1_050,
             alerts: vec![],
             synced_at: None,
+            auto_stop_saved_cents: 0,
         };
         assert_eq!(
             dashboard.to_csv(),

@@ -53,7 +53,7 @@ const PALETTE: [&str; 8] = ["#4f46e5", "#0891b2", "#16a34a", "#d97706", "#db2777
 
 #[component]
 fn Dashboard(dashboard: CostDashboard) -> impl IntoView {
-    let CostDashboard { days, day_labels, teams, users, workspaces, total_cents, alerts, synced_at } = dashboard;
+    let CostDashboard { days, day_labels, teams, users, workspaces, total_cents, alerts, synced_at, auto_stop_saved_cents } = dashboard;
     let th = "p-2 text-left font-medium";
     let num = "p-2 text-right tabular-nums";
     view! {
@@ -64,6 +64,11 @@ fn Dashboard(dashboard: CostDashboard) -> impl IntoView {
                 Some(at) => format!("Synced from Cost Explorer {at}."),
                 None => "Not synced from Cost Explorer yet.".to_owned(),
             }}</span>
+        </p>
+        <p class="mt-2 text-slate-600">
+            "Saved by auto-stop this month: "
+            <span class="font-semibold text-green-800" data-testid="auto-stop-saved">{dollars(auto_stop_saved_cents)}</span>
+            <span class="ml-2 text-sm text-slate-500">"(hours stopped after an idle, nightly, maximum or sign-out stop, at each configuration's estimate)"</span>
         </p>
         <section class="mt-4 rounded-lg border border-slate-200 bg-white p-4 shadow-sm">
             <SpendChart day_labels teams=teams.clone()/>

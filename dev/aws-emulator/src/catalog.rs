@@ -645,9 +645,13 @@ impl Catalog {
         if !allowed {
             return Err(AwsError::invalid(format!("{} is not associated with this version", action.name)));
         }
-        let ec2_action = match action.document.as_str() {
-            "AWS-StopEC2Instance" => "StopInstances",
-            "AWS-StartEC2Instance" => "StartInstances",
+        // The AWS-managed EC2 documents, and the ones an institution writes for notebooks
+        // (an Automation step calling sagemaker:Stop/StartNotebookInstance).
+        let (resource_type, operation) = match action.document.as_str() {
+            "AWS-StopEC2Instance" => ("AWS::EC2::Instance", "StopInstances"),
+            "AWS-StartEC2Instance" => ("AWS::EC2::Instance", "StartInstances"),
+            "Atrium-StopNotebookInstance" => ("AWS::SageMaker::NotebookInstance", "StopNotebookInstance"),
+            "Atrium-StartNotebookInstance" => ("AWS::SageMaker::NotebookInstance", "StartNotebookInstance"),
             other => return Err(AwsError::invalid(format!("The emulator cannot run the document {other}"))),
         };
         let record = Self::new_record(&mut state, "EXECUTE_PROVISIONED_PRODUCT_SERVICE_ACTION", &pp);
@@ -658,10 +662,16 @@ impl Catalog {
         tokio::spawn(async move {
             tokio::time::sleep(catalog.step_delay).await;
             let result = async {
-                let instances = catalog.moto.stack_resources(&pp.caller, &pp.stack_name, "AWS::EC2::Instance").await?;
-                anyhow::ensure!(!instances.is_empty(), "The stack has no EC2 instance to act on");
-                for instance in instances {
-                    catalog.moto.ec2_instance_action(&pp.caller, ec2_action, &instance).await?;
+                let resources = catalog.moto.stack_resources(&pp.caller, &pp.stack_name, resource_type).await?;
+                anyhow::ensure!(!resources.is_empty(), "The stack has no {resource_type} to act on");
+                for resource in resources {
+                    if resource_type == "AWS::EC2::Instance" {
+                        catalog.moto.ec2_instance_action(&pp.caller, operation, &resource).await?;
+                    } else {
+                        // The physical id of a notebook instance is its ARN; the API wants the name.
+                        let name = resource.rsplit('/').next().unwrap_or(&resource);
+                        catalog.moto.notebook_action(&pp.caller, operation, name).await?;
+                    }
                 }
                 Ok(Vec::new())
             }

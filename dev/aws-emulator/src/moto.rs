@@ -159,4 +159,26 @@ impl Moto {
         anyhow::ensure!(response.status().is_success(), "EC2 {action} answered {}", response.status());
         Ok(())
     }
+
+    /// Runs a SageMaker notebook action (`StopNotebookInstance`, `StartNotebookInstance`) on
+    /// moto as the caller, over SageMaker's JSON protocol.
+    pub async fn notebook_action(&self, caller: &Caller, action: &str, notebook: &str) -> anyhow::Result<()> {
+        let authorization = format!(
+            "AWS4-HMAC-SHA256 Credential={}/20260101/{}/sagemaker/aws4_request, SignedHeaders=host, Signature=0",
+            caller.access_key_id, caller.region
+        );
+        let mut request = self
+            .http
+            .post(&self.endpoint)
+            .header("authorization", authorization)
+            .header("x-amz-target", format!("SageMaker.{action}"))
+            .header("content-type", "application/x-amz-json-1.1")
+            .body(serde_json::json!({ "NotebookInstanceName": notebook }).to_string());
+        if let Some(token) = &caller.session_token {
+            request = request.header("x-amz-security-token", token);
+        }
+        let response = request.send().await.context("SageMaker call to moto failed")?;
+        anyhow::ensure!(response.status().is_success(), "SageMaker {action} answered {}", response.status());
+        Ok(())
+    }
 }

@@ -193,3 +193,22 @@ pub async fn alerts_since(db: impl PgExecutor<'_>, month: time::Date) -> Result<
     })
     .collect()
 }
+
+/// Since `month_start`: each stop the portal made on its own (its event says "stopped: …"),
+/// for as long as the workspace then stood stopped, times its configuration's hourly estimate.
+pub async fn auto_stop_savings(db: impl PgExecutor<'_>, month_start: time::Date) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "WITH stops AS ( \
+           SELECT e.workspace_id, e.at AS stopped_at, \
+             (SELECT min(n.at) FROM workspace_events n WHERE n.workspace_id = e.workspace_id AND n.at > e.at \
+                AND n.to_state IN ('starting', 'terminating', 'terminated')) AS ended_at \
+           FROM workspace_events e WHERE e.to_state = 'stopping' AND e.message LIKE 'stopped:%') \
+         SELECT COALESCE(round(sum(extract(epoch FROM COALESCE(s.ended_at, now()) - GREATEST(s.stopped_at, $1::date::timestamptz)) / 3600.0 \
+           * c.estimated_hourly_cost_cents)), 0)::bigint \
+         FROM stops s JOIN workspaces w ON w.id = s.workspace_id JOIN workspace_configurations c ON c.id = w.configuration_id \
+         WHERE COALESCE(s.ended_at, now()) > $1::date::timestamptz",
+    )
+    .bind(month_start)
+    .fetch_one(db)
+    .await
+}

@@ -123,6 +123,7 @@ fn dashboard_from_rows(all_teams: &[teams::Team], rows: &[CostRow], months: Vec<
         workspaces,
         alerts: Vec::new(),
         synced_at: None,
+        auto_stop_saved_cents: 0,
     }
 }
 
@@ -181,6 +182,7 @@ impl CostService for Costs {
         let mut dashboard = dashboard_from_rows(&all_teams, &rows, months, days, today);
         dashboard.alerts = costs::alerts_since(&self.db, first_of_month(today)).await.map_err(database_error)?;
         dashboard.synced_at = costs::last_synced_at(&self.db).await.map_err(database_error)?;
+        dashboard.auto_stop_saved_cents = costs::auto_stop_savings(&self.db, first_of_month(today)).await.map_err(database_error)?;
         Ok(dashboard)
     }
 

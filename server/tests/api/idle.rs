@@ -74,6 +74,22 @@ async fn an_idle_workstation_is_stopped_exactly_once_and_says_why(db: PgPool) {
     assert_eq!(message, "stopped: idle 60 min, CPU < 5 %");
     assert_eq!(audit_rows(&db, "atrium", "workspace.stop", "success").await, 1);
     assert_eq!(app.work_until_settled(&app.worker(), &id).await, "stopped", "the stop runs through Service Catalog");
+
+    // Stopped ten hours at the configuration's $0.20 an hour: $2.00 saved this month.
+    sqlx::query("UPDATE workspace_events SET at = now() - interval '10 hours' WHERE workspace_id = $1 AND to_state = 'stopping'")
+        .bind(&id)
+        .execute(&db)
+        .await
+        .expect("backdated");
+    let grace = app.client_signed_in_as("grace").await;
+    let (_, costs) = call(&app, &grace, "costs", &[("days", "30")]).await;
+    let saved = costs["auto_stop_saved_cents"].as_i64().expect("savings");
+    let into_month = OffsetDateTime::now_utc() - OffsetDateTime::now_utc().replace_day(1).expect("day").replace_time(time::Time::MIDNIGHT);
+    if into_month >= Duration::hours(11) {
+        assert_eq!(saved, 200, "{costs}");
+    } else {
+        assert!((1..=200).contains(&saved), "only this month's part counts: {costs}");
+    }
 }
 
 #[sqlx::test(migrations = "../migrations")]

@@ -259,6 +259,22 @@ async fn a_workstation_is_stopped_started_and_terminated_through_service_catalog
 }
 
 #[sqlx::test(migrations = "../migrations")]
+async fn a_notebook_stops_and_starts_through_its_own_self_service_actions(db: PgPool) {
+    let app = spawn_app(db).await;
+    let configuration = app.configuration_for_genomics("SageMaker notebook", "v1", "Notebook").await;
+    app.sign_in("ada", PASSWORD).await;
+    let (_, id) = app.launch("genomics", configuration, "ada-nb-cycle", "key-nb-cycle-01").await;
+    let id = id.as_str().expect("id").to_owned();
+    let worker = app.worker();
+    assert_eq!(app.work_until_settled(&worker, &id).await, "available");
+    for (action, settled) in [("stop", "stopped"), ("start", "available")] {
+        let response = app.post_form("/api/workspace_action", &[("id", id.as_str()), ("action", action)]).await;
+        assert_eq!(response.status().as_u16(), 200, "{action}");
+        assert_eq!(app.work_until_settled(&worker, &id).await, settled, "the notebook instance itself {settled} in moto");
+    }
+}
+
+#[sqlx::test(migrations = "../migrations")]
 async fn a_type_without_stop_and_start_can_only_be_terminated(db: PgPool) {
     let app = spawn_app(db).await;
     let configuration = app.configuration_for_genomics("EMR cluster", "v1", "Spark").await;
