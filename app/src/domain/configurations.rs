@@ -81,6 +81,9 @@ pub struct Configuration {
     pub workspace_type_id: i64,
     /// "Linux workstation (EC2) v2", for lists.
     pub type_label: String,
+    /// Its type can stop and start; otherwise it can only be terminated.
+    #[serde(default)]
+    pub has_stop_start: bool,
     pub draft: ConfigurationDraft,
 }
 

@@ -86,7 +86,7 @@ fn CatalogItem(c: Configuration, team: String, launch_key: String, launch: Serve
             <p class="text-sm text-slate-500">{c.type_label}</p>
             <p class="mt-2 text-sm text-slate-600">{c.draft.description}</p>
             <CostEstimate hourly_cents=cents/>
-            <p class="mt-1 text-sm text-slate-600" data-testid="idle-policy">{c.draft.idle.describe()}</p>
+            <p class="mt-1 text-sm text-slate-600" data-testid="idle-policy">{c.draft.idle.describe_for(c.has_stop_start)}</p>
             <LaunchForm team configuration_id=c.id launch_key launch may_override/>
         </li>
     }

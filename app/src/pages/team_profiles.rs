@@ -58,7 +58,7 @@ fn ProfileCard(p: Profile, team: String, launch_key: String, launch: ServerActio
             <p class="mt-2 text-sm text-slate-600">{p.description}</p>
             <p class="mt-2 text-sm text-slate-500">{format!("{} · {}", p.configuration.draft.name, p.configuration.type_label)}</p>
             <CostEstimate hourly_cents=cents/>
-            <p class="mt-1 text-sm text-slate-600" data-testid="idle-policy">{p.configuration.draft.idle.describe()}</p>
+            <p class="mt-1 text-sm text-slate-600" data-testid="idle-policy">{p.configuration.draft.idle.describe_for(p.configuration.has_stop_start)}</p>
             {(!p.parameters.is_empty()).then(|| view! {
                 <p class="mt-1 text-xs text-slate-500">{p.parameters.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")}</p>
             })}

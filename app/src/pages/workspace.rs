@@ -91,7 +91,14 @@ fn WorkspaceDetails(w: WorkspaceView, act: ServerAction<RequestAction>, keep: Se
         })}
         {w.stops_at.clone().map(|at| {
             let id = w.id.clone();
-            let note = if w.kept_running { format!("Kept running: stops at {at} unless used") } else { format!("Stops at {at} unless used") };
+            let verb = if w.has_stop_start { "stops" } else { "is terminated" };
+            let note = if w.kept_running {
+                format!("Kept running: {verb} at {at} unless used")
+            } else if w.has_stop_start {
+                format!("Stops at {at} unless used")
+            } else {
+                format!("Is terminated at {at} unless it runs a job: save your results first")
+            };
             view! {
                 <div class="mt-4 flex flex-wrap items-center gap-2 rounded border border-amber-200 bg-amber-50 p-3 text-sm text-amber-900">
                     <span data-testid="stops-at">{note}</span>

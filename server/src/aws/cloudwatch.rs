@@ -29,15 +29,21 @@ pub struct Health {
 pub trait Metrics: Send + Sync {
     /// The instance's average CPU per period in `[start, end)`, oldest first.
     async fn cpu(&self, role_arn: &str, instance_id: &str, start: time::OffsetDateTime, end: time::OffsetDateTime) -> Result<Vec<Sample>, ProvisionError>;
+    /// The EMR cluster's `IsIdle` (1 idle, 0 running jobs) per period in `[start, end)`.
+    async fn cluster_idle(&self, role_arn: &str, cluster_id: &str, start: time::OffsetDateTime, end: time::OffsetDateTime) -> Result<Vec<Sample>, ProvisionError>;
     /// The instance's CPU, memory and disk use per minute in `[start, end)`.
     async fn health(&self, role_arn: &str, instance_id: &str, start: time::OffsetDateTime, end: time::OffsetDateTime) -> Result<Health, ProvisionError>;
 }
 
 fn query(id: &str, namespace: &str, metric: &str, instance_id: &str, period: i64) -> MetricDataQuery {
+    query_by(id, namespace, metric, ("InstanceId", instance_id), period)
+}
+
+fn query_by(id: &str, namespace: &str, metric: &str, (dimension, value): (&str, &str), period: i64) -> MetricDataQuery {
     let metric = Metric::builder()
         .namespace(namespace)
         .metric_name(metric)
-        .dimensions(Dimension::builder().name("InstanceId").value(instance_id).build())
+        .dimensions(Dimension::builder().name(dimension).value(value).build())
         .build();
     MetricDataQuery::builder()
         .id(id)
@@ -106,6 +112,13 @@ impl Metrics for CloudWatchMetrics {
     async fn cpu(&self, role_arn: &str, instance_id: &str, start: time::OffsetDateTime, end: time::OffsetDateTime) -> Result<Vec<Sample>, ProvisionError> {
         let mut found = self.read(role_arn, vec![query("cpu", "AWS/EC2", "CPUUtilization", instance_id, PERIOD_SECONDS)], start, end).await?;
         Ok(take(&mut found, "cpu"))
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn cluster_idle(&self, role_arn: &str, cluster_id: &str, start: time::OffsetDateTime, end: time::OffsetDateTime) -> Result<Vec<Sample>, ProvisionError> {
+        let idle = query_by("idle", "AWS/ElasticMapReduce", "IsIdle", ("JobFlowId", cluster_id), PERIOD_SECONDS);
+        let mut found = self.read(role_arn, vec![idle], start, end).await?;
+        Ok(take(&mut found, "idle"))
     }
 
     #[tracing::instrument(skip(self))]

@@ -188,7 +188,7 @@ const VIEW: &str = "SELECT w.id, w.name, w.team_slug, w.owner, w.state, c.name A
          WHEN now() - w.created_at < interval '2 days' THEN (extract(epoch FROM now() - w.created_at)::int / 3600) || ' h' \
          ELSE (extract(epoch FROM now() - w.created_at)::int / 86400) || ' d' END AS age, \
     to_char(w.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC' AS created_at, w.failure_message, w.outputs, \
-    CASE WHEN w.state = 'available' AND t.has_stop_start THEN \
+    CASE WHEN w.state = 'available' AND (t.has_stop_start OR w.outputs ? 'ClusterId') THEN \
       to_char(workspace_stop_due(w.id, now()) AT TIME ZONE 'UTC', 'HH24:MI') || ' UTC' END AS stops_at, \
     w.keep_running_until > now() AS kept_running, CASE WHEN w.state = 'available' THEN w.health_alarms ELSE '{}' END AS health_alarms \
     FROM workspaces w JOIN workspace_configurations c ON c.id = w.configuration_id JOIN workspace_types t ON t.id = c.workspace_type_id";
@@ -294,6 +294,10 @@ pub struct IdleCandidate {
     pub role_arn: String,
     /// The instance whose CPU tells whether it is idle; `None` for types without one.
     pub instance_id: Option<String>,
+    /// The EMR cluster whose `IsIdle` tells whether it is idle (types that can only terminate).
+    pub cluster_id: Option<String>,
+    /// Its type can stop; a cluster that cannot is terminated instead, when idle only.
+    pub can_stop: bool,
     pub stop_after_minutes: Option<u32>,
     pub cpu_percent: u32,
     pub max_running_hours: Option<u32>,
@@ -324,6 +328,8 @@ fn candidate_from_row(row: &sqlx::postgres::PgRow) -> Result<Option<IdleCandidat
         team: row.try_get("team_slug")?,
         role_arn: row.try_get("role_arn")?,
         instance_id: row.try_get("instance_id")?,
+        cluster_id: row.try_get("cluster_id")?,
+        can_stop: row.try_get("has_stop_start")?,
         stop_after_minutes: whole("idle_stop_minutes")?,
         cpu_percent: whole("idle_cpu_percent")?.unwrap_or(5),
         max_running_hours: whole("max_running_hours")?,
@@ -342,14 +348,16 @@ fn candidate_from_row(row: &sqlx::postgres::PgRow) -> Result<Option<IdleCandidat
 pub async fn idle_candidates(db: impl PgExecutor<'_>, now: time::OffsetDateTime) -> Result<Vec<IdleCandidate>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT w.id, w.name, c.name AS configuration_name, w.team_slug, tm.role_arn, w.outputs->>'InstanceId' AS instance_id, c.idle_stop_minutes, c.idle_cpu_percent, \
-         c.max_running_hours, to_char(c.nightly_stop_at, 'HH24:MI') || ' ' || tm.time_zone AS nightly_label, \
+         w.outputs->>'ClusterId' AS cluster_id, t.has_stop_start, c.max_running_hours, to_char(c.nightly_stop_at, 'HH24:MI') || ' ' || tm.time_zone AS nightly_label, \
          last_local_time($1, tm.time_zone, c.nightly_stop_at) AS last_nightly_stop, \
          workspace_available_since(w.id) AS available_since, w.last_connect_at, w.last_busy_at, w.keep_running_until, \
          workspace_stop_due(w.id, $1) AS stop_due, w.stop_warned_for \
          FROM workspaces w JOIN workspace_configurations c ON c.id = w.configuration_id \
          JOIN workspace_types t ON t.id = c.workspace_type_id JOIN teams tm ON tm.slug = w.team_slug \
-         WHERE w.state = 'available' AND t.has_stop_start \
-         AND ((c.idle_stop_minutes IS NOT NULL AND w.outputs ? 'InstanceId') OR c.max_running_hours IS NOT NULL OR c.nightly_stop_at IS NOT NULL) \
+         WHERE w.state = 'available' AND ( \
+           (t.has_stop_start AND ((c.idle_stop_minutes IS NOT NULL AND w.outputs ? 'InstanceId') \
+              OR c.max_running_hours IS NOT NULL OR c.nightly_stop_at IS NOT NULL)) \
+           OR (NOT t.has_stop_start AND c.idle_stop_minutes IS NOT NULL AND w.outputs ? 'ClusterId')) \
          ORDER BY w.created_at",
     )
     .bind(now)

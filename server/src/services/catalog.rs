@@ -165,6 +165,7 @@ impl CatalogAdminService for CatalogAdmin {
             id,
             workspace_type_id: type_id,
             type_label: format!("{} {}", workspace_type.product_name, workspace_type.version_name),
+            has_stop_start: workspace_type.has_stop_start,
             draft,
         })
     }
@@ -177,11 +178,11 @@ impl CatalogAdminService for CatalogAdmin {
         if !configurations::set_idle_policy(&mut *tx, configuration_id, &policy).await.map_err(database_error)? {
             return Err(AppError::NotFound("This configuration".into()));
         }
-        let (object, detail) = (configuration_id.to_string(), policy.describe());
+        let changed = configurations::find(&mut *tx, configuration_id).await.map_err(database_error)?.ok_or(AppError::Internal)?;
+        let (object, detail) = (configuration_id.to_string(), changed.draft.idle.describe_for(changed.has_stop_start));
         audit::record(&mut *tx, &audit::Entry::by(admin, "catalog.idle_policy").object("configuration", &object).detail(&detail))
             .await
             .map_err(database_error)?;
-        let changed = configurations::find(&mut *tx, configuration_id).await.map_err(database_error)?.ok_or(AppError::Internal)?;
         tx.commit().await.map_err(database_error)?;
         Ok(changed)
     }

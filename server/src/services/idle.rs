@@ -27,6 +27,9 @@ pub enum Verdict {
 /// A stop its schedule calls for at `now`, whatever the metrics say: the maximum running time
 /// reached, or a nightly stop time passed since it became available.
 pub fn scheduled_stop(candidate: &IdleCandidate, now: OffsetDateTime) -> Option<String> {
+    if !candidate.can_stop {
+        return None;
+    }
     if let Some(hours) = candidate.max_running_hours {
         if candidate.available_since + Duration::hours(i64::from(hours)) <= now {
             return Some(format!("stopped: running {hours} h, the most its configuration allows"));
@@ -46,7 +49,8 @@ pub fn verdict(candidate: &IdleCandidate, samples: &[Sample], now: OffsetDateTim
     if let Some(reason) = scheduled_stop(candidate, now) {
         return Verdict::Stop { reason };
     }
-    let (Some(minutes), Some(_)) = (candidate.stop_after_minutes, &candidate.instance_id) else { return Verdict::NotYet };
+    let measured = candidate.instance_id.is_some() || candidate.cluster_id.is_some();
+    let Some(minutes) = candidate.stop_after_minutes.filter(|_| measured) else { return Verdict::NotYet };
     let window = Duration::minutes(i64::from(minutes));
     let window_start = now - window;
     let quiet_since = [Some(candidate.available_since), candidate.last_connect_at, candidate.last_busy_at].into_iter().flatten().max();
@@ -54,8 +58,10 @@ pub fn verdict(candidate: &IdleCandidate, samples: &[Sample], now: OffsetDateTim
         return Verdict::NotYet;
     }
     let in_window: Vec<&Sample> = samples.iter().filter(|s| s.at >= window_start - Duration::seconds(PERIOD_SECONDS) && s.at <= now).collect();
+    // A workstation is busy at or above its CPU threshold; a cluster whenever IsIdle is not 1.
     let threshold = f64::from(candidate.cpu_percent);
-    if let Some(busy) = in_window.iter().filter(|s| s.value >= threshold).map(|s| s.at).max() {
+    let busy = |s: &&&Sample| if candidate.can_stop { s.value >= threshold } else { s.value < 0.5 };
+    if let Some(busy) = in_window.iter().filter(busy).map(|s| s.at).max() {
         return Verdict::Busy { last_busy_at: busy };
     }
     // Proof of idleness: datapoints from the window's start to its last few minutes, with at
@@ -66,7 +72,12 @@ pub fn verdict(candidate: &IdleCandidate, samples: &[Sample], now: OffsetDateTim
     if !(covered_start && covered_end && (in_window.len() as i64) * 5 >= expected * 4) {
         return Verdict::Unknown;
     }
-    Verdict::Stop { reason: format!("stopped: idle {minutes} min, CPU < {} %", candidate.cpu_percent) }
+    let reason = if candidate.can_stop {
+        format!("stopped: idle {minutes} min, CPU < {} %", candidate.cpu_percent)
+    } else {
+        format!("terminated: idle {minutes} min, no jobs running (EMR IsIdle)")
+    };
+    Verdict::Stop { reason }
 }
 
 /// Checks every running workspace that stops on its own once; the ids it stopped. Another
@@ -76,10 +87,15 @@ pub async fn check_idle_workspaces(db: &PgPool, metrics: &dyn Metrics, now: Offs
     for candidate in workspaces::idle_candidates(db, now).await? {
         // Metrics only where idleness decides: not for a snoozed or scheduled stop.
         let needs_metrics = candidate.keep_running_until.is_none_or(|until| until <= now) && scheduled_stop(&candidate, now).is_none();
-        let samples = match (&candidate.instance_id, candidate.stop_after_minutes) {
-            (Some(instance), Some(minutes)) if needs_metrics => {
+        let samples = match (&candidate.instance_id, &candidate.cluster_id, candidate.stop_after_minutes) {
+            (instance, cluster, Some(minutes)) if needs_metrics && (instance.is_some() || cluster.is_some()) => {
                 let start = now - Duration::minutes(i64::from(minutes)) - Duration::seconds(PERIOD_SECONDS);
-                match metrics.cpu(&candidate.role_arn, instance, start, now).await {
+                let read = match (instance, cluster) {
+                    (Some(instance), _) => metrics.cpu(&candidate.role_arn, instance, start, now).await,
+                    (None, Some(cluster)) => metrics.cluster_idle(&candidate.role_arn, cluster, start, now).await,
+                    (None, None) => Ok(Vec::new()),
+                };
+                match read {
                     Ok(samples) => samples,
                     Err(error) => {
                         // Unreachable or throttled: the next check tries again; nothing unproven stops.
@@ -124,16 +140,19 @@ async fn warn_if_due_soon(db: &PgPool, candidate: &IdleCandidate, now: OffsetDat
     tx.commit().await
 }
 
-/// Stops the workspace through the same transition and job as its owner's "Stop", audited as
-/// `atrium`; `false` if it is no longer available (stopped meanwhile by someone else).
+/// Stops the workspace (terminates a cluster that cannot stop) through the same transition and
+/// job as its owner's action, audited as `atrium`; `false` if it is no longer available
+/// (stopped meanwhile by someone else).
 async fn stop_idle(db: &PgPool, candidate: &IdleCandidate, reason: &str) -> Result<bool, sqlx::Error> {
+    let action = if candidate.can_stop { WorkspaceAction::Stop } else { WorkspaceAction::Terminate };
     let mut tx = db.begin().await?;
-    match super::workspaces::begin_action(&mut tx, &candidate.id, WorkspaceState::Available, WorkspaceAction::Stop, reason).await {
+    match super::workspaces::begin_action(&mut tx, &candidate.id, WorkspaceState::Available, action, reason).await {
         Ok(()) => {}
         Err(workspaces::TransitionError::Database(error)) => return Err(error),
         Err(_) => return Ok(false),
     }
-    let entry = audit::Entry::anonymous("atrium", "workspace.stop", None).object("workspace", &candidate.id).team(&candidate.team).detail(reason);
+    let audit_action = if candidate.can_stop { "workspace.stop" } else { "workspace.terminate" };
+    let entry = audit::Entry::anonymous("atrium", audit_action, None).object("workspace", &candidate.id).team(&candidate.team).detail(reason);
     audit::record(&mut *tx, &entry).await?;
     let title = format!("{} was {reason}", candidate.name);
     let notice = Notice::workspace(NotificationEvent::WorkspaceAutoStopped, title, &candidate.team, &candidate.name, &candidate.configuration_name, None);
@@ -158,6 +177,8 @@ mod tests {
             team: "genomics".into(),
             role_arn: "arn:aws:iam::111111111111:role/AtriumPortalAccess".into(),
             instance_id: Some("i-1".into()),
+            cluster_id: None,
+            can_stop: true,
             stop_after_minutes: Some(60),
             cpu_percent: 5,
             max_running_hours: None,
@@ -215,6 +236,19 @@ mod tests {
         assert_eq!(verdict(&started_after, &[], now()), Verdict::NotYet, "started after tonight's stop: tomorrow's");
         let snoozed = IdleCandidate { keep_running_until: Some(now() + Duration::hours(1)), ..nightly };
         assert_eq!(verdict(&snoozed, &[], now()), Verdict::NotYet);
+    }
+
+    #[test]
+    fn an_idle_cluster_is_terminated_and_a_working_one_is_not() {
+        let cluster = IdleCandidate { instance_id: None, cluster_id: Some("j-1".into()), can_stop: false, max_running_hours: Some(1), ..candidate() };
+        assert_eq!(
+            verdict(&cluster, &samples(65, 1.0), now()),
+            Verdict::Stop { reason: "terminated: idle 60 min, no jobs running (EMR IsIdle)".into() },
+            "the maximum running time does not apply to a type that cannot stop"
+        );
+        let mut working = samples(65, 1.0);
+        working[3].value = 0.0;
+        assert_eq!(verdict(&cluster, &working, now()), Verdict::Busy { last_busy_at: working[3].at });
     }
 
     #[test]

@@ -408,3 +408,53 @@ async fn a_cpu_alarm_is_raised_once_shown_and_notified_again_only_after_it_clear
     assert_eq!(messages, ["alarm: CPU above 95 % for 3 min", "cleared: CPU back under 95 %", "alarm: CPU above 95 % for 3 min"]);
     assert_eq!(notices().await, 2, "raised again after it cleared");
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_idle_emr_cluster_is_terminated_and_a_working_one_is_not(db: PgPool) {
+    let app = spawn_app(db.clone()).await;
+    let configuration = app.configuration_for_genomics("EMR cluster", "v1", "Idle Spark").await;
+    let ada = app.client_signed_in_as("ada").await;
+    let mut clusters = Vec::new();
+    for name in ["idle-spark", "busy-spark"] {
+        let (status, id) = call(&app, &ada, "launch_workspace", &[
+            ("team", "genomics"),
+            ("configuration_id", &configuration.to_string()),
+            ("name", name),
+            ("launch_key", &format!("idle-test-{name}")),
+        ])
+        .await;
+        assert_eq!(status, 200, "{id}");
+        let id = id.as_str().expect("an id").to_owned();
+        assert_eq!(app.work_until_settled(&app.worker(), &id).await, "available");
+        sqlx::query("UPDATE workspace_events SET at = at - interval '3 hours' WHERE workspace_id = $1").bind(&id).execute(&db).await.expect("backdated");
+        let cluster: String = sqlx::query_scalar("SELECT outputs->>'ClusterId' FROM workspaces WHERE id = $1").bind(&id).fetch_one(&db).await.expect("cluster");
+        clusters.push((id, cluster));
+    }
+    let account = atrium::aws::provisioning::team_account(&app.sdk, GENOMICS_ROLE, "test-metrics").await.expect("role assumed");
+    let cloudwatch = aws_sdk_cloudwatch::Client::new(&account);
+    let now = OffsetDateTime::now_utc();
+    for ((_, cluster), busy_minute) in clusters.iter().zip([None, Some(20)]) {
+        let data: Vec<MetricDatum> = (0..=13)
+            .map(|i| {
+                let idle = if Some(i * 5) == busy_minute { 0.0 } else { 1.0 };
+                MetricDatum::builder()
+                    .metric_name("IsIdle")
+                    .dimensions(Dimension::builder().name("JobFlowId").value(cluster).build())
+                    .timestamp(DateTime::from_secs((now - Duration::minutes(i * 5)).unix_timestamp()))
+                    .value(idle)
+                    .build()
+            })
+            .collect();
+        cloudwatch.put_metric_data().namespace("AWS/ElasticMapReduce").set_metric_data(Some(data)).send().await.expect("metrics put");
+    }
+    let (_, view) = call(&app, &ada, "workspace", &[("id", &clusters[0].0)]).await;
+    assert!(view["stops_at"].as_str().is_some(), "the page says when it goes: {view}");
+
+    let metrics = CloudWatchMetrics::new(app.sdk.clone());
+    let stopped = check_idle_workspaces(&db, &metrics, OffsetDateTime::now_utc()).await.expect("check");
+    assert_eq!(stopped, [clusters[0].0.clone()], "only the idle cluster");
+    assert_eq!(state(&app, &clusters[0].0).await, "terminating");
+    assert_eq!(state(&app, &clusters[1].0).await, "available");
+    assert_eq!(audit_rows(&db, "atrium", "workspace.terminate", "success").await, 1);
+    assert_eq!(app.work_until_settled(&app.worker(), &clusters[0].0).await, "terminated");
+}

@@ -187,7 +187,7 @@ fn ConfigurationList(configurations: Vec<Configuration>, idle: ServerAction<SetI
                         <strong>{d.name}</strong>" · "{c.type_label}" · "{format!("{}/hour", crate::domain::dollars(d.estimated_hourly_cost_cents.into()))}
                         <div class="text-slate-600">"Roles: "{roles}" · Teams: "{teams}</div>
                         <div class="text-slate-500">{if parameters.is_empty() { "Template defaults".to_string() } else { parameters }}</div>
-                        <div class="text-slate-600" data-testid="idle-policy">{d.idle.describe()}</div>
+                        <div class="text-slate-600" data-testid="idle-policy">{d.idle.describe_for(c.has_stop_start)}</div>
                         <details class="mt-1">
                             <summary class="cursor-pointer text-indigo-700">{summary}</summary>
                             <ActionForm action=idle attr:class="mt-2 flex flex-wrap items-end gap-3">
