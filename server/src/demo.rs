@@ -572,3 +572,54 @@ fn cost_group(workspace: &str, user: &str, dollars: f64) -> serde_json::Value {
         "Metrics": { "UnblendedCost": { "Amount": format!("{dollars:.4}"), "Unit": "USD" } },
     })
 }
+
+/// The demo workstation that shows a health alarm: alan's, running hot.
+pub const HOT_WORKSPACE: (&str, &str) = ("alan", "event-display");
+
+/// Waits (up to two minutes) for alan's demo workstation to be available, puts four minutes
+/// of CPU at 99 % for its instance into CloudWatch in its team's account, and runs the health
+/// check once, so that the alarm shows at once rather than at the worker's next round.
+pub async fn seed_metrics(sdk: &aws_config::SdkConfig, db: &PgPool) -> anyhow::Result<()> {
+    use aws_sdk_cloudwatch::primitives::DateTime;
+    use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
+    let (owner, name) = HOT_WORKSPACE;
+    let mut found = None;
+    for _ in 0..120 {
+        found = sqlx::query_as::<_, (String, String)>(
+            "SELECT w.outputs->>'InstanceId', t.role_arn FROM workspaces w JOIN teams t ON t.slug = w.team_slug \
+             WHERE w.owner = $1 AND w.name = $2 AND w.state = 'available' AND w.outputs ? 'InstanceId'",
+        )
+        .bind(owner)
+        .bind(name)
+        .fetch_optional(db)
+        .await?;
+        if found.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+    let (instance, role_arn) = found.with_context(|| format!("{owner}'s {name} did not become available"))?;
+    let account = crate::aws::provisioning::team_account(sdk, &role_arn, "atrium-demo").await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let now = time::OffsetDateTime::now_utc();
+    let data: Vec<MetricDatum> = (0..4)
+        .map(|i| {
+            MetricDatum::builder()
+                .metric_name("CPUUtilization")
+                .dimensions(Dimension::builder().name("InstanceId").value(&instance).build())
+                .timestamp(DateTime::from_secs((now - time::Duration::minutes(i) - time::Duration::seconds(5)).unix_timestamp()))
+                .value(99.0)
+                .build()
+        })
+        .collect();
+    aws_sdk_cloudwatch::Client::new(&account)
+        .put_metric_data()
+        .namespace("AWS/EC2")
+        .set_metric_data(Some(data))
+        .send()
+        .await
+        .context("Failed to put the demo CPU metrics")?;
+    let metrics = crate::aws::cloudwatch::CloudWatchMetrics::new(sdk.clone());
+    let raised = crate::services::health::check_health(db, &metrics, now).await?;
+    tracing::info!(?raised, "Demo health alarms raised");
+    Ok(())
+}

@@ -22,6 +22,9 @@ enum Command {
     /// Print the demo users as the local OpenID provider's directory (JSON: username,
     /// password, e-mail, groups), for dev/run and dev/test.
     DemoSsoUsers,
+    /// Once the demo workspaces run, give alan's workstation a CPU at 99 % in the local
+    /// CloudWatch and check health, so that dev/run shows an alarm.
+    DemoMetrics(SeedArgs),
 }
 
 #[derive(Args)]
@@ -57,6 +60,11 @@ async fn main() -> anyhow::Result<()> {
             println!("ATRIUM_COGNITO_USER_POOL_ID={}", identity.user_pool_id);
             println!("ATRIUM_COGNITO_CLIENT_ID={}", identity.client_id);
             Ok(())
+        }
+        Some(Command::DemoMetrics(args)) => {
+            let db = startup::database_pool(args.database_url.expose_secret())?;
+            let sdk = atrium::aws::load_sdk_config().await;
+            atrium::demo::seed_metrics(&sdk, &db).await.context("Failed to seed the demo metrics")
         }
         Some(Command::DemoSsoUsers) => {
             println!("{}", atrium::demo::sso_directory());
