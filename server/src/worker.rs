@@ -334,7 +334,7 @@ impl Worker {
         if !stopped.is_empty() {
             tracing::info!(?stopped, "Idle workspaces stopped");
         }
-        let raised = crate::services::health::check_health(&self.db, self.metrics.as_ref(), now).await?;
+        let raised = crate::services::health::check_health(&self.db, self.metrics.as_ref(), time::OffsetDateTime::now_utc()).await?;
         if !raised.is_empty() {
             tracing::info!(?raised, "Health alarms raised");
         }

@@ -105,47 +105,41 @@ pub async fn upsert(db: impl PgExecutor<'_>, team: &Team) -> Result<(), sqlx::Er
     Ok(())
 }
 
+/// Runs an insert or update of a team whose parameters are, in order: slug, name, description,
+/// account id, role ARN, SSM path, time zone; the rows it touched.
+async fn write(db: impl PgExecutor<'_>, sql: &str, team: &ValidTeam) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(sql)
+        .bind(team.slug.as_str())
+        .bind(&team.name)
+        .bind(&team.description)
+        .bind(&team.aws_account_id)
+        .bind(&team.role_arn)
+        .bind(&team.ssm_path)
+        .bind(&team.time_zone)
+        .execute(db)
+        .await?
+        .rows_affected())
+}
+
 /// Creates a team from the admin's form; `false` if the slug is taken (archived teams too).
 #[tracing::instrument(skip(db, team), fields(slug = %team.slug))]
 pub async fn create(db: impl PgExecutor<'_>, team: &ValidTeam) -> Result<bool, sqlx::Error> {
-    let created = sqlx::query(
-        "INSERT INTO teams (slug, name, description, aws_account_id, role_arn, ssm_path, time_zone) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (slug) DO NOTHING",
-    )
-    .bind(team.slug.as_str())
-    .bind(&team.name)
-    .bind(&team.description)
-    .bind(&team.aws_account_id)
-    .bind(&team.role_arn)
-    .bind(&team.ssm_path)
-    .bind(&team.time_zone)
-    .execute(db)
-    .await?;
-    Ok(created.rows_affected() == 1)
+    let sql = "INSERT INTO teams (slug, name, description, aws_account_id, role_arn, ssm_path, time_zone) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (slug) DO NOTHING";
+    Ok(write(db, sql, team).await? == 1)
 }
 
 /// Changes everything but the slug; `false` if there is no such team. A changed account or
 /// role makes the last connection test meaningless, so it is forgotten.
 #[tracing::instrument(skip(db, team), fields(slug = %team.slug))]
 pub async fn update(db: impl PgExecutor<'_>, team: &ValidTeam) -> Result<bool, sqlx::Error> {
-    let updated = sqlx::query(
-        "UPDATE teams SET name = $2, description = $3, ssm_path = $6, time_zone = $7, \
-         connection_checked_at = CASE WHEN aws_account_id = $4 AND role_arn = $5 THEN connection_checked_at END, \
-         connection_ok = CASE WHEN aws_account_id = $4 AND role_arn = $5 THEN connection_ok END, \
-         connection_report = CASE WHEN aws_account_id = $4 AND role_arn = $5 THEN connection_report END, \
-         aws_account_id = $4, role_arn = $5 \
-         WHERE slug = $1",
-    )
-    .bind(team.slug.as_str())
-    .bind(&team.name)
-    .bind(&team.description)
-    .bind(&team.aws_account_id)
-    .bind(&team.role_arn)
-    .bind(&team.ssm_path)
-    .bind(&team.time_zone)
-    .execute(db)
-    .await?;
-    Ok(updated.rows_affected() == 1)
+    let sql = "UPDATE teams SET name = $2, description = $3, ssm_path = $6, time_zone = $7, \
+               connection_checked_at = CASE WHEN aws_account_id = $4 AND role_arn = $5 THEN connection_checked_at END, \
+               connection_ok = CASE WHEN aws_account_id = $4 AND role_arn = $5 THEN connection_ok END, \
+               connection_report = CASE WHEN aws_account_id = $4 AND role_arn = $5 THEN connection_report END, \
+               aws_account_id = $4, role_arn = $5 \
+               WHERE slug = $1";
+    Ok(write(db, sql, team).await? == 1)
 }
 
 /// Archives the team unless it is archived already; `false` then.

@@ -311,6 +311,8 @@ pub struct IdleCandidate {
     /// When it will stop unless used (as the pages say), and the stop last warned about.
     pub stop_due: Option<time::OffsetDateTime>,
     pub stop_warned_for: Option<time::OffsetDateTime>,
+    /// When the last warning went out.
+    pub stop_warned_at: Option<time::OffsetDateTime>,
 }
 
 fn candidate_from_row(row: &sqlx::postgres::PgRow) -> Result<Option<IdleCandidate>, sqlx::Error> {
@@ -340,6 +342,7 @@ fn candidate_from_row(row: &sqlx::postgres::PgRow) -> Result<Option<IdleCandidat
         keep_running_until: row.try_get("keep_running_until")?,
         stop_due: row.try_get("stop_due")?,
         stop_warned_for: row.try_get("stop_warned_for")?,
+        stop_warned_at: row.try_get("stop_warned_at")?,
     }))
 }
 
@@ -351,7 +354,7 @@ pub async fn idle_candidates(db: impl PgExecutor<'_>, now: time::OffsetDateTime)
          w.outputs->>'ClusterId' AS cluster_id, t.has_stop_start, c.max_running_hours, to_char(c.nightly_stop_at, 'HH24:MI') || ' ' || tm.time_zone AS nightly_label, \
          last_local_time($1, tm.time_zone, c.nightly_stop_at) AS last_nightly_stop, \
          workspace_available_since(w.id) AS available_since, w.last_connect_at, w.last_busy_at, w.keep_running_until, \
-         workspace_stop_due(w.id, $1) AS stop_due, w.stop_warned_for \
+         workspace_stop_due(w.id, $1) AS stop_due, w.stop_warned_for, w.stop_warned_at \
          FROM workspaces w JOIN workspace_configurations c ON c.id = w.configuration_id \
          JOIN workspace_types t ON t.id = c.workspace_type_id JOIN teams tm ON tm.slug = w.team_slug \
          WHERE w.state = 'available' AND ( \
@@ -367,9 +370,19 @@ pub async fn idle_candidates(db: impl PgExecutor<'_>, now: time::OffsetDateTime)
 }
 
 /// A warning went out for the stop due at `due`.
-pub async fn record_stop_warning(db: impl PgExecutor<'_>, id: &str, due: time::OffsetDateTime) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE workspaces SET stop_warned_for = $2 WHERE id = $1").bind(id).bind(due).execute(db).await?;
+pub async fn record_stop_warning(db: impl PgExecutor<'_>, id: &str, due: time::OffsetDateTime, at: time::OffsetDateTime) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE workspaces SET stop_warned_for = $2, stop_warned_at = $3 WHERE id = $1").bind(id).bind(due).bind(at).execute(db).await?;
     Ok(())
+}
+
+/// Locks the workspace and says whether it is still due to stop now: a Keep running or a
+/// Connect since the check read it puts the stop off.
+pub async fn still_due(tx: &mut Transaction<'_, Postgres>, id: &str) -> Result<bool, sqlx::Error> {
+    let due: Option<Option<bool>> = sqlx::query_scalar("SELECT workspace_stop_due(id, now()) <= now() FROM workspaces WHERE id = $1 AND state = 'available' FOR UPDATE")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(due.flatten().unwrap_or(false))
 }
 
 /// The idle check saw the workspace busy at `at`.
@@ -388,8 +401,9 @@ pub async fn record_connect(db: impl PgExecutor<'_>, id: &str) -> Result<(), sql
 pub async fn keep_running(db: impl PgExecutor<'_>, id: &str, hours: u32) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE workspaces w SET keep_running_until = LEAST(now() + make_interval(hours => $2), \
-         workspace_available_since(w.id) + make_interval(hours => c.max_running_hours)) \
-         FROM workspace_configurations c WHERE c.id = w.configuration_id AND w.id = $1",
+         CASE WHEN t.has_stop_start THEN workspace_available_since(w.id) + make_interval(hours => c.max_running_hours) END) \
+         FROM workspace_configurations c JOIN workspace_types t ON t.id = c.workspace_type_id \
+         WHERE c.id = w.configuration_id AND w.id = $1",
     )
         .bind(id)
         .bind(hours as i32)

@@ -16,18 +16,23 @@ fn above_for_minutes(samples: &[Sample], threshold: f64, now: OffsetDateTime) ->
     recent.len() >= ALARM_MINUTES && recent[recent.len() - ALARM_MINUTES..].iter().all(|s| s.value > threshold)
 }
 
+fn samples_of(health: &Health, alarm: Alarm) -> &[Sample] {
+    match alarm {
+        Alarm::Cpu => &health.cpu,
+        Alarm::Memory => &health.memory,
+        Alarm::Disk => &health.disk,
+    }
+}
+
+fn has_recent(health: &Health, alarm: Alarm, now: OffsetDateTime) -> bool {
+    samples_of(health, alarm).iter().any(|s| s.at > now - Duration::minutes(6))
+}
+
 /// The alarms the samples call for at `now`.
 pub fn alarms(health: &Health, now: OffsetDateTime) -> Vec<Alarm> {
     Alarm::ALL
         .into_iter()
-        .filter(|alarm| {
-            let samples = match alarm {
-                Alarm::Cpu => &health.cpu,
-                Alarm::Memory => &health.memory,
-                Alarm::Disk => &health.disk,
-            };
-            above_for_minutes(samples, alarm.threshold(), now)
-        })
+        .filter(|alarm| above_for_minutes(samples_of(health, *alarm), alarm.threshold(), now))
         .collect()
 }
 
@@ -42,7 +47,14 @@ pub async fn check_health(db: &PgPool, metrics: &dyn Metrics, now: OffsetDateTim
                 continue;
             }
         };
-        let now_raised = alarms(&health, now);
+        let mut now_raised = alarms(&health, now);
+        // No readings is not a recovery: an alarm clears on readings under its threshold only.
+        for alarm in &candidate.alarms {
+            if !now_raised.contains(alarm) && !has_recent(&health, *alarm, now) {
+                now_raised.push(*alarm);
+            }
+        }
+        now_raised.sort();
         if now_raised == candidate.alarms {
             continue;
         }

@@ -53,16 +53,18 @@ pub fn verdict(candidate: &IdleCandidate, samples: &[Sample], now: OffsetDateTim
     let Some(minutes) = candidate.stop_after_minutes.filter(|_| measured) else { return Verdict::NotYet };
     let window = Duration::minutes(i64::from(minutes));
     let window_start = now - window;
-    let quiet_since = [Some(candidate.available_since), candidate.last_connect_at, candidate.last_busy_at].into_iter().flatten().max();
-    if quiet_since.is_some_and(|since| since > window_start) {
-        return Verdict::NotYet;
-    }
     let in_window: Vec<&Sample> = samples.iter().filter(|s| s.at >= window_start - Duration::seconds(PERIOD_SECONDS) && s.at <= now).collect();
     // A workstation is busy at or above its CPU threshold; a cluster whenever IsIdle is not 1.
+    // Seen first, so that a busy workspace moves its stop later rather than being warned about.
     let threshold = f64::from(candidate.cpu_percent);
     let busy = |s: &&&Sample| if candidate.can_stop { s.value >= threshold } else { s.value < 0.5 };
     if let Some(busy) = in_window.iter().filter(busy).map(|s| s.at).max() {
-        return Verdict::Busy { last_busy_at: busy };
+        if candidate.last_busy_at.is_none_or(|known| known < busy) {
+            return Verdict::Busy { last_busy_at: busy };
+        }
+    }
+    if [Some(candidate.available_since), candidate.last_connect_at, candidate.last_busy_at].into_iter().flatten().max().is_some_and(|since| since > window_start) {
+        return Verdict::NotYet;
     }
     // Proof of idleness: datapoints from the window's start to its last few minutes, with at
     // most one period in five missing (CloudWatch publishes late and sometimes skips one).
@@ -107,6 +109,8 @@ pub async fn check_idle_workspaces(db: &PgPool, metrics: &dyn Metrics, now: Offs
             _ => Vec::new(),
         };
         match verdict(&candidate, &samples, now) {
+            // Never without a warning of this quiet stretch a quarter of an hour before.
+            Verdict::Stop { .. } if !warned_in_time(&candidate, now) => warn(db, &candidate, now).await?,
             Verdict::Stop { reason } => {
                 if stop_idle(db, &candidate, &reason).await? {
                     tracing::info!(workspace_id = %candidate.id, %reason, "Stopped a workspace on its own");
@@ -122,21 +126,47 @@ pub async fn check_idle_workspaces(db: &PgPool, metrics: &dyn Metrics, now: Offs
 
 /// How long before a stop the team's channels hear of it.
 const WARNING_AHEAD: Duration = Duration::minutes(20);
+/// The least time between a warning and the stop it announces.
+const WARNING_AT_LEAST: Duration = Duration::minutes(15);
 
-/// Announces a stop due within `WARNING_AHEAD`, once per stop: a workspace used meanwhile has
-/// a later stop, which is announced again when it comes near.
+/// Since when the owner has not touched the workspace: started, connected to, or kept running
+/// (until then). A warning counts for this stretch only; being busy does not start a new one,
+/// so a busy workspace is not warned about again and again.
+fn warning_stretch_start(candidate: &IdleCandidate) -> OffsetDateTime {
+    [Some(candidate.available_since), candidate.last_connect_at, candidate.keep_running_until]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or(candidate.available_since)
+}
+
+/// Whether this stretch's warning went out at least `WARNING_AT_LEAST` ago.
+fn warned_in_time(candidate: &IdleCandidate, now: OffsetDateTime) -> bool {
+    candidate.stop_warned_at.is_some_and(|at| at >= warning_stretch_start(candidate) && at <= now - WARNING_AT_LEAST)
+}
+
+/// Announces a stop due within `WARNING_AHEAD` (or overdue: a policy changed, the portal was
+/// down), once per quiet stretch.
 async fn warn_if_due_soon(db: &PgPool, candidate: &IdleCandidate, now: OffsetDateTime) -> Result<(), sqlx::Error> {
-    let Some(due) = candidate.stop_due.filter(|due| *due > now && *due - now <= WARNING_AHEAD) else { return Ok(()) };
-    if candidate.stop_warned_for.is_some_and(|warned| (warned - due).abs() < Duration::minutes(5)) {
+    if candidate.stop_due.is_some_and(|due| due - now <= WARNING_AHEAD) {
+        warn(db, candidate, now).await?;
+    }
+    Ok(())
+}
+
+/// Sends this stretch's warning, unless it went out already.
+async fn warn(db: &PgPool, candidate: &IdleCandidate, now: OffsetDateTime) -> Result<(), sqlx::Error> {
+    if candidate.stop_warned_at.is_some_and(|at| at >= warning_stretch_start(candidate)) {
         return Ok(());
     }
+    let due = candidate.stop_due.unwrap_or(now).max(now + WARNING_AT_LEAST);
     let at = due.format(time::macros::format_description!("[hour]:[minute] UTC")).unwrap_or_default();
     let title = format!("{} stops at {at} unless it is used", candidate.name);
     let detail = "Open it in Atrium and choose Keep running to keep it going.";
     let notice = Notice::workspace(NotificationEvent::WorkspaceIdleWarning, title, &candidate.team, &candidate.name, &candidate.configuration_name, Some(detail));
     let mut tx = db.begin().await?;
     notifications::publish(&mut *tx, &notice).await?;
-    workspaces::record_stop_warning(&mut *tx, &candidate.id, due).await?;
+    workspaces::record_stop_warning(&mut *tx, &candidate.id, due, now).await?;
     tx.commit().await
 }
 
@@ -146,6 +176,9 @@ async fn warn_if_due_soon(db: &PgPool, candidate: &IdleCandidate, now: OffsetDat
 async fn stop_idle(db: &PgPool, candidate: &IdleCandidate, reason: &str) -> Result<bool, sqlx::Error> {
     let action = if candidate.can_stop { WorkspaceAction::Stop } else { WorkspaceAction::Terminate };
     let mut tx = db.begin().await?;
+    if !workspaces::still_due(&mut tx, &candidate.id).await? {
+        return Ok(false);
+    }
     match super::workspaces::begin_action(&mut tx, &candidate.id, WorkspaceState::Available, action, reason).await {
         Ok(()) => {}
         Err(workspaces::TransitionError::Database(error)) => return Err(error),
@@ -189,6 +222,7 @@ mod tests {
             keep_running_until: None,
             stop_due: None,
             stop_warned_for: None,
+            stop_warned_at: None,
         }
     }
 

@@ -227,6 +227,8 @@ impl WorkspaceService for Workspaces {
         }
         let outputs = &view.outputs;
         if let Some(url) = outputs.get("ConnectionUrl") {
+            // A Connect is use: the idle check counts from here.
+            workspaces::record_connect(&self.db, id).await.map_err(database_error)?;
             return Ok(url.clone());
         }
         let team = teams::find(&self.db, &view.team).await.map_err(database_error)?.ok_or(AppError::Internal)?;
@@ -301,6 +303,8 @@ pub(crate) async fn begin_action(
 ) -> Result<(), workspaces::TransitionError> {
     let changes = workspaces::Changes { message: Some(message), ..workspaces::Changes::default() };
     workspaces::transition(tx, id, from, action.event(), changes).await?;
+    // Alarms belong to the run that raised them.
+    sqlx::query("UPDATE workspaces SET health_alarms = '{}' WHERE id = $1").bind(id).execute(&mut **tx).await?;
     let requested_at: String = sqlx::query_scalar("SELECT gen_random_uuid()::text").fetch_one(&mut **tx).await?;
     crate::jobs::enqueue(&mut **tx, &workspace_job(id, &requested_at), Duration::ZERO).await?;
     Ok(())

@@ -27,6 +27,8 @@ async fn idle_candidate(app: &TestApp, name: &str) -> (String, String) {
     let id = id.as_str().expect("an id").to_owned();
     assert_eq!(app.work_until_settled(&app.worker(), &id).await, "available");
     sqlx::query("UPDATE workspace_events SET at = at - interval '3 hours' WHERE workspace_id = $1").bind(&id).execute(&app.db).await.expect("backdated");
+    // Its stop was announced twenty minutes ago: a stop never comes without a warning first.
+    sqlx::query("UPDATE workspaces SET stop_warned_at = now() - interval '20 minutes' WHERE id = $1").bind(&id).execute(&app.db).await.expect("warned");
     let instance: String = sqlx::query_scalar("SELECT outputs->>'InstanceId' FROM workspaces WHERE id = $1").bind(&id).fetch_one(&app.db).await.expect("instance");
     (id, instance)
 }
@@ -99,7 +101,9 @@ async fn a_recent_connect_missing_metrics_or_a_busy_cpu_keep_it_running(db: PgPo
 
     let (connected, instance) = idle_candidate(&app, "connected").await;
     put_cpu(&app, &instance, 65, 2.0).await;
-    sqlx::query("UPDATE workspaces SET last_connect_at = now() - interval '10 minutes' WHERE id = $1").bind(&connected).execute(&db).await.expect("connected");
+    let ada = app.client_signed_in_as("ada").await;
+    let response = ada.post(format!("{}/workspaces/{connected}/connect", app.address)).send().await.expect("connect");
+    assert_eq!(response.status().as_u16(), 303, "Connect leads to the workstation's URL");
 
     let (unmeasured, _) = idle_candidate(&app, "unmeasured").await;
 
@@ -138,7 +142,12 @@ async fn keep_running_holds_off_the_stop_until_it_ends(db: PgPool) {
     assert!(check_idle_workspaces(&db, &metrics, OffsetDateTime::now_utc()).await.expect("check").is_empty());
     assert_eq!(state(&app, &id).await, "available");
 
-    sqlx::query("UPDATE workspaces SET keep_running_until = now() - interval '1 minute' WHERE id = $1").bind(&id).execute(&db).await.expect("ended");
+    // Kept running until half an hour ago, and warned again since: now it stops.
+    sqlx::query("UPDATE workspaces SET keep_running_until = now() - interval '30 minutes', stop_warned_at = now() - interval '20 minutes' WHERE id = $1")
+        .bind(&id)
+        .execute(&db)
+        .await
+        .expect("ended");
     assert_eq!(check_idle_workspaces(&db, &metrics, OffsetDateTime::now_utc()).await.expect("check"), [id.clone()]);
 }
 
@@ -207,6 +216,7 @@ async fn the_nightly_stop_fires_at_the_teams_local_time_across_a_dst_change(db: 
     .await;
     assert_eq!(status, 200, "{body}");
     sqlx::query("UPDATE workspace_events SET at = '2026-03-29T10:00:00Z' WHERE workspace_id = $1").bind(&id).execute(&db).await.expect("backdated");
+    sqlx::query("UPDATE workspaces SET stop_warned_at = '2026-03-29T17:40:00Z' WHERE id = $1").bind(&id).execute(&db).await.expect("warned");
     let metrics = CloudWatchMetrics::new(app.sdk.clone());
 
     // 19:30 in Berlin on the day the clocks went forward: not yet.
@@ -272,8 +282,12 @@ async fn the_teams_channels_hear_of_a_stop_once_twenty_minutes_ahead(db: PgPool)
     assert_eq!(status, 200, "{body}");
     let (id, instance) = idle_candidate(&app, "warned").await;
     put_cpu(&app, &instance, 65, 2.0).await;
-    // Busy 50 minutes ago: the 60-minute window ends in 10 minutes.
-    sqlx::query("UPDATE workspaces SET last_busy_at = now() - interval '50 minutes' WHERE id = $1").bind(&id).execute(&db).await.expect("busy");
+    // Busy 50 minutes ago: the 60-minute window ends in 10 minutes. Not warned yet.
+    sqlx::query("UPDATE workspaces SET last_busy_at = now() - interval '50 minutes', stop_warned_at = NULL WHERE id = $1")
+        .bind(&id)
+        .execute(&db)
+        .await
+        .expect("busy");
     let metrics = CloudWatchMetrics::new(app.sdk.clone());
     let queued = |event: &'static str| {
         let db = db.clone();
@@ -294,6 +308,8 @@ async fn the_teams_channels_hear_of_a_stop_once_twenty_minutes_ahead(db: PgPool)
     assert_eq!(queued("WorkspaceAutoStopped").await, 0);
 
     sqlx::query("UPDATE workspaces SET last_busy_at = now() - interval '70 minutes' WHERE id = $1").bind(&id).execute(&db).await.expect("idle");
+    assert!(check_idle_workspaces(&db, &metrics, OffsetDateTime::now_utc()).await.expect("check").is_empty(), "the warning is minutes old");
+    sqlx::query("UPDATE workspaces SET stop_warned_at = now() - interval '16 minutes' WHERE id = $1").bind(&id).execute(&db).await.expect("older");
     assert_eq!(check_idle_workspaces(&db, &metrics, OffsetDateTime::now_utc()).await.expect("check"), [id]);
     assert_eq!(queued("WorkspaceAutoStopped").await, 1, "the stop itself is announced");
 }
@@ -427,6 +443,7 @@ async fn an_idle_emr_cluster_is_terminated_and_a_working_one_is_not(db: PgPool) 
         let id = id.as_str().expect("an id").to_owned();
         assert_eq!(app.work_until_settled(&app.worker(), &id).await, "available");
         sqlx::query("UPDATE workspace_events SET at = at - interval '3 hours' WHERE workspace_id = $1").bind(&id).execute(&db).await.expect("backdated");
+        sqlx::query("UPDATE workspaces SET stop_warned_at = now() - interval '20 minutes' WHERE id = $1").bind(&id).execute(&db).await.expect("warned");
         let cluster: String = sqlx::query_scalar("SELECT outputs->>'ClusterId' FROM workspaces WHERE id = $1").bind(&id).fetch_one(&db).await.expect("cluster");
         clusters.push((id, cluster));
     }
@@ -457,4 +474,20 @@ async fn an_idle_emr_cluster_is_terminated_and_a_working_one_is_not(db: PgPool) 
     assert_eq!(state(&app, &clusters[1].0).await, "available");
     assert_eq!(audit_rows(&db, "atrium", "workspace.terminate", "success").await, 1);
     assert_eq!(app.work_until_settled(&app.worker(), &clusters[0].0).await, "terminated");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn no_workspace_stops_without_a_warning_a_quarter_of_an_hour_before(db: PgPool) {
+    let app = spawn_app(db.clone()).await;
+    let (id, instance) = idle_candidate(&app, "unwarned").await;
+    put_cpu(&app, &instance, 65, 2.0).await;
+    // Idle for hours, say because its policy just changed, but never warned.
+    sqlx::query("UPDATE workspaces SET stop_warned_at = NULL WHERE id = $1").bind(&id).execute(&db).await.expect("unwarned");
+    let metrics = CloudWatchMetrics::new(app.sdk.clone());
+    assert!(check_idle_workspaces(&db, &metrics, OffsetDateTime::now_utc()).await.expect("check").is_empty(), "warned first");
+    let warned: Option<OffsetDateTime> = sqlx::query_scalar("SELECT stop_warned_at FROM workspaces WHERE id = $1").bind(&id).fetch_one(&db).await.expect("row");
+    assert!(warned.is_some());
+    assert!(check_idle_workspaces(&db, &metrics, OffsetDateTime::now_utc()).await.expect("check").is_empty(), "too soon after the warning");
+    sqlx::query("UPDATE workspaces SET stop_warned_at = now() - interval '16 minutes' WHERE id = $1").bind(&id).execute(&db).await.expect("older");
+    assert_eq!(check_idle_workspaces(&db, &metrics, OffsetDateTime::now_utc()).await.expect("check"), [id]);
 }
