@@ -536,10 +536,16 @@ pub async fn load_settings() -> Result<crate::domain::settings::UserSettings, Ap
 }
 
 #[server(endpoint = "save_settings")]
-pub async fn save_settings(stop_on_sign_out: String) -> Result<crate::domain::settings::UserSettings, AppError> {
+pub async fn save_settings(
+    stop_on_sign_out: String,
+    #[server(default)] mail_workspace: String,
+    #[server(default)] mail_health: String,
+    #[server(default)] mail_budget: String,
+) -> Result<crate::domain::settings::UserSettings, AppError> {
     with_status(async move {
         let user = require_user()?;
-        services()?.settings.save(&user, &stop_on_sign_out).await
+        let form = crate::domain::settings::SettingsForm { stop_on_sign_out, mail_workspace, mail_health, mail_budget };
+        services()?.settings.save(&user, form).await
     }
     .await)
 }

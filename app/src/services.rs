@@ -135,8 +135,7 @@ pub trait PeopleService: Send + Sync {
 #[async_trait::async_trait]
 pub trait SettingsService: Send + Sync {
     async fn settings(&self, user: &CurrentUser) -> Result<crate::domain::settings::UserSettings, AppError>;
-    /// `stop_on_sign_out` is one of `SignOutStop`'s names.
-    async fn save(&self, user: &CurrentUser, stop_on_sign_out: &str) -> Result<crate::domain::settings::UserSettings, AppError>;
+    async fn save(&self, user: &CurrentUser, form: crate::domain::settings::SettingsForm) -> Result<crate::domain::settings::UserSettings, AppError>;
 }
 
 /// Provided once as Leptos context by the server at start-up.

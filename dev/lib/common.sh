@@ -184,6 +184,8 @@ start_oidc_provider() {
 # seed_demo: creates the demo data and exports what the server needs to find the user pool.
 seed_demo() {
   local out
+  # E-mail goes to moto's SES, which keeps it (see /moto-api/data.json).
+  export ATRIUM_MAIL_FROM="${ATRIUM_MAIL_FROM:-atrium@example.edu}"
   out=$("$ROOT/target/debug/server" seed-demo --catalog-templates-url "$EMULATOR_URL/templates")
   export $out
   export ATRIUM_COGNITO_JWKS_URL="$AWS_ENDPOINT_URL/$ATRIUM_COGNITO_USER_POOL_ID/.well-known/jwks.json"

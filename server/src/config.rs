@@ -55,6 +55,10 @@ pub struct Settings {
     #[arg(long, env = "ATRIUM_ALLOW_LOCAL_WEBHOOKS", default_value_t = false, action = clap::ArgAction::Set)]
     pub allow_local_webhooks: bool,
 
+    /// The sender of Atrium's e-mail (an SES-verified address). Without it no e-mail is sent.
+    #[arg(long, env = "ATRIUM_MAIL_FROM")]
+    pub mail_from: Option<String>,
+
     /// Seconds of inactivity after which a session ends.
     #[arg(long, env = "ATRIUM_SESSION_IDLE_SECONDS", default_value_t = 8 * 3600)]
     pub session_idle_seconds: i64,

@@ -224,6 +224,9 @@ pub async fn create_client(cognito: &Cognito, user_pool_id: &str, name: &str) ->
         .generate_secret(false)
         .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserPasswordAuth)
         .explicit_auth_flows(ExplicitAuthFlowsType::AllowRefreshTokenAuth)
+        // The ID token carries the address Atrium's e-mail goes to.
+        .read_attributes("email")
+        .read_attributes("email_verified")
         .send()
         .await
         .context("Failed to create the app client")?
@@ -622,4 +625,14 @@ pub async fn seed_metrics(sdk: &aws_config::SdkConfig, db: &PgPool) -> anyhow::R
     let raised = crate::services::health::check_health(db, &metrics, now).await?;
     tracing::info!(?raised, "Demo health alarms raised");
     Ok(())
+}
+
+/// Has SES (moto's, locally) verify the sender, as an institution does once for its domain.
+pub async fn verify_sender(sdk: &aws_config::SdkConfig, from: &str) -> anyhow::Result<()> {
+    let created = aws_sdk_sesv2::Client::new(sdk).create_email_identity().email_identity(from).send().await;
+    match created {
+        Ok(_) => Ok(()),
+        Err(error) if error.as_service_error().is_some_and(|e| e.is_already_exists_exception()) => Ok(()),
+        Err(error) => Err(anyhow::Error::new(error).context(format!("Failed to verify {from} with SES"))),
+    }
 }

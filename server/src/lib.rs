@@ -7,6 +7,7 @@ pub mod aws;
 pub mod config;
 pub mod demo;
 pub mod jobs;
+pub mod mail;
 pub mod notifications;
 pub mod repo;
 pub mod routes;

@@ -35,6 +35,9 @@ struct SeedArgs {
     /// Catalog products are not seeded.
     #[arg(long)]
     catalog_templates_url: Option<String>,
+    /// The sender of Atrium's e-mail; the seed has SES verify it, the worker sends from it.
+    #[arg(long, env = "ATRIUM_MAIL_FROM")]
+    mail_from: Option<String>,
 }
 
 #[tokio::main]
@@ -47,6 +50,9 @@ async fn main() -> anyhow::Result<()> {
             startup::migrate(&db).await?;
             let sdk = atrium::aws::load_sdk_config().await;
             let identity = atrium::demo::seed(&sdk, &db).await.context("Failed to seed the demo data")?;
+            if let Some(from) = &args.mail_from {
+                atrium::demo::verify_sender(&sdk, from).await.context("Failed to verify the e-mail sender")?;
+            }
             if let Some(url) = args.catalog_templates_url {
                 atrium::demo::seed_catalog(&sdk, &url).await.context("Failed to seed the demo catalog")?;
                 atrium::demo::seed_configurations(&sdk, &db).await.context("Failed to seed the demo configurations")?;
@@ -75,7 +81,7 @@ async fn main() -> anyhow::Result<()> {
             startup::migrate(&db).await?;
             let sdk = atrium::aws::load_sdk_config().await;
             tracing::info!("The worker is running");
-            startup::worker(db, &sdk)?.run().await;
+            startup::worker(db, &sdk)?.with_mail_from(&sdk, args.mail_from).run().await;
             Ok(())
         }
         Some(Command::Serve(settings)) => startup::Application::build(*settings).await?.run().await,

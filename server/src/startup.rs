@@ -149,7 +149,7 @@ impl Application {
             },
         };
         if settings.run_worker {
-            tokio::spawn(worker(db.clone(), sdk)?.run());
+            tokio::spawn(worker(db.clone(), sdk)?.with_mail_from(sdk, settings.mail_from.clone()).run());
         }
         let listener = TcpListener::bind(&settings.listen)
             .await

@@ -7,6 +7,7 @@
 //! same record back: a workspace is never provisioned twice.
 
 use crate::aws::cloudwatch::Metrics;
+use crate::mail::{Mailer, QueuedMail, SesMailer, MAIL_JOB};
 use crate::aws::cost_explorer::CostSource;
 use crate::aws::provisioning::{role_session_name, Actor, ProvisionError, ProvisionRequest, Provisioner, RecordState};
 use crate::jobs::{self, backoff, ClaimedJob, NewJob};
@@ -63,6 +64,8 @@ pub struct Worker {
     costs: Arc<dyn CostSource>,
     metrics: Arc<dyn Metrics>,
     webhooks: Webhooks,
+    /// `None`: e-mail is off (no sender configured); queued mail is dropped with a log line.
+    mailer: Option<Arc<dyn Mailer>>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -73,7 +76,13 @@ pub enum Tick {
 
 impl Worker {
     pub fn new(db: PgPool, provisioner: Arc<dyn Provisioner>, costs: Arc<dyn CostSource>, metrics: Arc<dyn Metrics>, webhooks: Webhooks) -> Self {
-        Worker { db, provisioner, costs, metrics, webhooks }
+        Worker { db, provisioner, costs, metrics, webhooks, mailer: None }
+    }
+
+    /// Sends e-mail from `from` through SES, when a sender is configured.
+    pub fn with_mail_from(mut self, sdk: &aws_config::SdkConfig, from: Option<String>) -> Self {
+        self.mailer = from.map(|from| Arc::new(SesMailer::new(sdk, from)) as Arc<dyn Mailer>);
+        self
     }
 
     /// Runs until the process ends, polling for due jobs.
@@ -110,6 +119,7 @@ impl Worker {
                 IDLE_CHECK_JOB => self.check_idle(job).await,
                 BUDGET_CHECK_JOB => self.check_budgets(job).await,
                 NOTIFICATION_JOB => self.deliver(job).await,
+                MAIL_JOB => self.send_mail(job).await,
                 other => {
                     tracing::error!(kind = other, "A job of an unknown kind; parked for an hour");
                     job.retry_later(Duration::from_secs(3600), "unknown job kind").await.map_err(Into::into)
@@ -340,6 +350,34 @@ impl Worker {
         }
         let payload = job.payload.clone();
         job.reschedule(IDLE_CHECK_EVERY, payload).await?;
+        Ok(())
+    }
+
+    /// Sends one queued e-mail; retries what AWS may accept later, drops what it refuses.
+    async fn send_mail(&self, job: ClaimedJob) -> anyhow::Result<()> {
+        let Some(mailer) = &self.mailer else {
+            tracing::info!("E-mail is off (ATRIUM_MAIL_FROM is not set); a queued message is dropped");
+            return Ok(job.complete().await?);
+        };
+        let mail: QueuedMail = match serde_json::from_value(job.payload.clone()) {
+            Ok(mail) => mail,
+            Err(error) => {
+                tracing::error!(%error, "A queued e-mail does not decode; dropped");
+                return Ok(job.complete().await?);
+            }
+        };
+        match mailer.send(&mail).await {
+            Ok(()) => job.complete().await?,
+            Err(ProvisionError::Retryable(cause)) if job.attempts + 1 < MAX_DELIVERY_ATTEMPTS => {
+                let delay = backoff(job.attempts, Duration::from_secs(30), Duration::from_secs(3600));
+                tracing::warn!(error = ?cause, ?delay, "SES is busy or unreachable; the e-mail waits");
+                job.retry_later(delay, &format!("{cause:#}")).await?;
+            }
+            Err(error) => {
+                tracing::error!(%error, to = %mail.to, "SES did not take an e-mail; dropped");
+                job.complete().await?;
+            }
+        }
         Ok(())
     }
 

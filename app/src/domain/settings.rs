@@ -55,6 +55,22 @@ impl SignOutStop {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserSettings {
     pub stop_on_sign_out: SignOutStop,
+    /// The e-mail they want: idle warnings and stop notices of their workspaces, health
+    /// alarms, budget alerts (for team admins and admins).
+    pub mail_workspace: bool,
+    pub mail_health: bool,
+    pub mail_budget: bool,
+    /// Where it goes, if the portal knows an address.
+    pub email: Option<String>,
+}
+
+/// The settings form as submitted: a choice's name and checked boxes ("on").
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettingsForm {
+    pub stop_on_sign_out: String,
+    pub mail_workspace: String,
+    pub mail_health: String,
+    pub mail_budget: String,
 }
 
 #[cfg(test)]

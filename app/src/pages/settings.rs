@@ -30,6 +30,22 @@ pub fn SettingsPage() -> impl IntoView {
                                     </label>
                                 }).collect_view()}
                             </fieldset>
+                            <fieldset class="mt-4">
+                                <legend class="font-semibold">"E-mail me"</legend>
+                                <p class="text-slate-600">{match &current.email {
+                                    Some(email) => format!("Sent to {email}."),
+                                    None => "Atrium does not know your address yet: it learns it when you sign in.".to_owned(),
+                                }}</p>
+                                {[
+                                    ("mail_workspace", "When one of my workspaces is about to stop, or stopped, on its own", current.mail_workspace),
+                                    ("mail_health", "When one of my workspaces raises a health alarm", current.mail_health),
+                                    ("mail_budget", "Budget alerts of the teams I administer", current.mail_budget),
+                                ].into_iter().map(|(name, label, checked)| view! {
+                                    <label class="mt-2 flex items-center gap-2">
+                                        <input type="checkbox" name=name value="on" checked=checked/>{label}
+                                    </label>
+                                }).collect_view()}
+                            </fieldset>
                             <button type="submit" class="mt-4 rounded bg-indigo-700 px-3 py-1.5 text-white">"Save settings"</button>
                         </ActionForm>
                     }.into_any(),

@@ -19,6 +19,9 @@ pub struct IdTokenClaims {
     pub username: String,
     #[serde(rename = "cognito:groups", default)]
     pub groups: Vec<String>,
+    /// The user's `email` attribute, when the pool puts it in the token.
+    #[serde(default)]
+    pub email: Option<String>,
     pub token_use: String,
     pub exp: u64,
 }

@@ -144,7 +144,7 @@ impl AuthService {
     pub async fn sso_sign_in(&self, identity: &SsoIdentity, client_ip: &str) -> Result<CurrentUser, AuthError> {
         let mut user = CurrentUser::from_groups(identity.username.clone(), identity.groups.iter().map(String::as_str));
         user.client_ip = Some(client_ip.to_owned());
-        self.mirror(&user, "auth.sso.sign_in", MembershipSource::Provider).await?;
+        self.mirror(&user, identity.email.as_deref(), "auth.sso.sign_in", MembershipSource::Provider).await?;
         Ok(user)
     }
 
@@ -164,16 +164,17 @@ impl AuthService {
                 Ok(SignInResult::NewPasswordRequired { challenge_session })
             }
             SignInOutcome::SignedIn(tokens) => {
-                let mut user = self.verified_user(&tokens).await?;
+                let (mut user, email) = self.verified_user(&tokens).await?;
                 user.client_ip = client_ip.map(str::to_owned);
-                self.mirror(&user, "auth.sign_in", MembershipSource::Cognito).await?;
+                self.mirror(&user, email.as_deref(), "auth.sign_in", MembershipSource::Cognito).await?;
                 Ok(SignInResult::SignedIn { user, tokens })
             }
         }
     }
 
     /// The user named by the verified ID token, with roles and teams from its groups.
-    pub async fn verified_user(&self, tokens: &Tokens) -> Result<CurrentUser, AuthError> {
+    /// The user named by the verified ID token, with their e-mail address if it has one.
+    pub async fn verified_user(&self, tokens: &Tokens) -> Result<(CurrentUser, Option<String>), AuthError> {
         let claims = self.verifier.verify_id_token(tokens.id_token.expose_secret()).await.map_err(|e| match e {
             TokenError::KeysUnavailable(source) => AuthError::Unavailable("The identity provider", source),
             // Signed with a key the JWKS does not (yet) list: rotation in progress, retry shortly.
@@ -182,17 +183,20 @@ impl AuthService {
         })?;
         let username = Username::parse(&claims.username)
             .map_err(|e| anyhow::anyhow!("The ID token names an unusable username: {e}"))?;
-        Ok(CurrentUser::from_groups(username, claims.groups.iter().map(String::as_str)))
+        Ok((CurrentUser::from_groups(username, claims.groups.iter().map(String::as_str)), claims.email))
     }
 
     /// Mirrors the user's roles and teams into Postgres and audits the sign-in, together. A
     /// user an admin disabled is refused here whichever way they signed in.
-    async fn mirror(&self, user: &CurrentUser, action: &str, source: MembershipSource) -> Result<(), AuthError> {
+    async fn mirror(&self, user: &CurrentUser, email: Option<&str>, action: &str, source: MembershipSource) -> Result<(), AuthError> {
         let mut tx = self.db.begin().await.map_err(database_failure)?;
         if repo::users::is_disabled(&mut *tx, user.username.as_str()).await.map_err(database_failure)? {
             return Err(AuthError::Disabled);
         }
         repo::users::record_sign_in(&mut tx, user, source).await.map_err(database_failure)?;
+        if let Some(email) = email {
+            repo::users::set_email(&mut *tx, user.username.as_str(), email).await.map_err(database_failure)?;
+        }
         audit::record(&mut *tx, &audit::Entry::by(user, action)).await.map_err(database_failure)?;
         tx.commit().await.map_err(database_failure)?;
         Ok(())

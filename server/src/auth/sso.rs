@@ -84,6 +84,8 @@ pub struct PendingSso {
 pub struct SsoIdentity {
     pub username: Username,
     pub groups: Vec<String>,
+    /// Their address, when the provider has verified it (for Atrium's e-mail).
+    pub email: Option<String>,
     /// Kept for the provider's sign-out (`id_token_hint`).
     pub id_token: String,
 }
@@ -261,7 +263,8 @@ impl SsoProvider {
         let username = Username::parse(&username)
             .map_err(|_| SsoError::InvalidToken(format!("the username claim holds an unusable name ({username:?})")))?;
         let groups = groups_from(extra.get(&self.settings.groups_claim));
-        Ok(SsoIdentity { username, groups, id_token: id_token.to_string() })
+        let email = verified_email.map(str::to_owned);
+        Ok(SsoIdentity { username, groups, email, id_token: id_token.to_string() })
     }
 
     /// The configured username claim, else `preferred_username`.

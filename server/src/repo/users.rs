@@ -200,16 +200,43 @@ pub async fn roles_of(db: impl sqlx::PgExecutor<'_>, username: &str) -> Result<O
         .transpose()
 }
 
-/// The user's own choice about stopping workspaces at sign-out (`None`: as configured).
-pub async fn stop_on_sign_out(db: impl PgExecutor<'_>, username: &str) -> Result<Option<bool>, sqlx::Error> {
-    Ok(sqlx::query_scalar::<_, Option<bool>>("SELECT stop_on_sign_out FROM users WHERE username = $1")
-        .bind(username)
-        .fetch_optional(db)
-        .await?
-        .flatten())
+/// What the user chose for themselves: stop at sign-out (`None`: as configured), and the
+/// kinds of e-mail they want (workspace, health, budget), with their address.
+pub struct Preferences {
+    pub stop_on_sign_out: Option<bool>,
+    pub mail: [bool; 3],
+    pub email: Option<String>,
 }
 
-pub async fn set_stop_on_sign_out(db: impl PgExecutor<'_>, username: &str, choice: Option<bool>) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET stop_on_sign_out = $2 WHERE username = $1").bind(username).bind(choice).execute(db).await?;
+pub async fn preferences(db: impl PgExecutor<'_>, username: &str) -> Result<Preferences, sqlx::Error> {
+    let row = sqlx::query("SELECT stop_on_sign_out, mail_workspace, mail_health, mail_budget, email FROM users WHERE username = $1")
+        .bind(username)
+        .fetch_optional(db)
+        .await?;
+    match row {
+        Some(row) => Ok(Preferences {
+            stop_on_sign_out: row.try_get("stop_on_sign_out")?,
+            mail: [row.try_get("mail_workspace")?, row.try_get("mail_health")?, row.try_get("mail_budget")?],
+            email: row.try_get("email")?,
+        }),
+        None => Ok(Preferences { stop_on_sign_out: None, mail: [true; 3], email: None }),
+    }
+}
+
+pub async fn set_preferences(db: impl PgExecutor<'_>, username: &str, stop_on_sign_out: Option<bool>, mail: [bool; 3]) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET stop_on_sign_out = $2, mail_workspace = $3, mail_health = $4, mail_budget = $5 WHERE username = $1")
+        .bind(username)
+        .bind(stop_on_sign_out)
+        .bind(mail[0])
+        .bind(mail[1])
+        .bind(mail[2])
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// The address Atrium's e-mail goes to.
+pub async fn set_email(db: impl PgExecutor<'_>, username: &str, email: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET email = $2 WHERE username = $1").bind(username).bind(email).execute(db).await?;
     Ok(())
 }

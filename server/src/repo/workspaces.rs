@@ -289,6 +289,7 @@ pub async fn live(db: impl PgExecutor<'_>, of: LiveOf<'_>) -> Result<Vec<app::do
 pub struct IdleCandidate {
     pub id: String,
     pub name: String,
+    pub owner: String,
     pub configuration_name: String,
     pub team: String,
     pub role_arn: String,
@@ -326,6 +327,7 @@ fn candidate_from_row(row: &sqlx::postgres::PgRow) -> Result<Option<IdleCandidat
     Ok(Some(IdleCandidate {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
+        owner: row.try_get("owner")?,
         configuration_name: row.try_get("configuration_name")?,
         team: row.try_get("team_slug")?,
         role_arn: row.try_get("role_arn")?,
@@ -350,7 +352,7 @@ fn candidate_from_row(row: &sqlx::postgres::PgRow) -> Result<Option<IdleCandidat
 /// of `now`.
 pub async fn idle_candidates(db: impl PgExecutor<'_>, now: time::OffsetDateTime) -> Result<Vec<IdleCandidate>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT w.id, w.name, c.name AS configuration_name, w.team_slug, tm.role_arn, w.outputs->>'InstanceId' AS instance_id, c.idle_stop_minutes, c.idle_cpu_percent, \
+        "SELECT w.id, w.name, w.owner, c.name AS configuration_name, w.team_slug, tm.role_arn, w.outputs->>'InstanceId' AS instance_id, c.idle_stop_minutes, c.idle_cpu_percent, \
          w.outputs->>'ClusterId' AS cluster_id, t.has_stop_start, c.max_running_hours, to_char(c.nightly_stop_at, 'HH24:MI') || ' ' || tm.time_zone AS nightly_label, \
          last_local_time($1, tm.time_zone, c.nightly_stop_at) AS last_nightly_stop, \
          workspace_available_since(w.id) AS available_since, w.last_connect_at, w.last_busy_at, w.keep_running_until, \
@@ -431,6 +433,7 @@ pub async fn to_stop_on_sign_out(db: impl PgExecutor<'_>, owner: &str) -> Result
 pub struct HealthCandidate {
     pub id: String,
     pub name: String,
+    pub owner: String,
     pub configuration_name: String,
     pub team: String,
     pub role_arn: String,
@@ -442,7 +445,7 @@ pub struct HealthCandidate {
 /// Available workspaces with an instance to measure.
 pub async fn health_candidates(db: impl PgExecutor<'_>) -> Result<Vec<HealthCandidate>, sqlx::Error> {
     sqlx::query(
-        "SELECT w.id, w.name, c.name AS configuration_name, w.team_slug, tm.role_arn, w.outputs->>'InstanceId' AS instance_id, w.health_alarms \
+        "SELECT w.id, w.name, w.owner, c.name AS configuration_name, w.team_slug, tm.role_arn, w.outputs->>'InstanceId' AS instance_id, w.health_alarms \
          FROM workspaces w JOIN workspace_configurations c ON c.id = w.configuration_id JOIN teams tm ON tm.slug = w.team_slug \
          WHERE w.state = 'available' AND w.outputs ? 'InstanceId' ORDER BY w.created_at",
     )
@@ -453,6 +456,7 @@ pub async fn health_candidates(db: impl PgExecutor<'_>) -> Result<Vec<HealthCand
         Ok(HealthCandidate {
             id: row.try_get("id")?,
             name: row.try_get("name")?,
+            owner: row.try_get("owner")?,
             configuration_name: row.try_get("configuration_name")?,
             team: row.try_get("team_slug")?,
             role_arn: row.try_get("role_arn")?,

@@ -298,6 +298,7 @@ pub async fn check_budgets(db: &PgPool, today: Date) -> Result<Vec<(String, u32)
                 ),
             };
             notifications::publish(&mut *tx, &notice).await?;
+            crate::mail::to_team_admins(&mut *tx, team.slug.as_str(), &notice.title, &notice.text).await?;
             sent.push((team.slug.as_str().to_owned(), *threshold));
         }
         tx.commit().await?;

@@ -3,6 +3,7 @@
 //! threshold for three minutes; the team's channels hear of it once, until it clears.
 
 use crate::aws::cloudwatch::{Health, Metrics, Sample};
+use crate::mail::{self, MailKind};
 use crate::notifications::{self, Notice};
 use crate::repo::workspaces::{self, HealthCandidate};
 use app::domain::health::{Alarm, ALARM_MINUTES};
@@ -83,6 +84,7 @@ async fn record(db: &PgPool, candidate: &HealthCandidate, alarms: &[Alarm]) -> R
         let title = format!("{}: {} for {ALARM_MINUTES} minutes", candidate.name, alarm.label());
         let notice = Notice::workspace(NotificationEvent::WorkspaceHealth, title, &candidate.team, &candidate.name, &candidate.configuration_name, None);
         notifications::publish(&mut *tx, &notice).await?;
+        mail::to_user(&mut *tx, &candidate.owner, MailKind::Health, &notice.title, &notice.text).await?;
     }
     tx.commit().await?;
     Ok(new)

@@ -3,6 +3,7 @@
 //! and no "Keep running" in it. A workspace is never stopped on missing data.
 
 use crate::aws::cloudwatch::{Metrics, Sample, PERIOD_SECONDS};
+use crate::mail::{self, MailKind};
 use crate::notifications::{self, Notice};
 use crate::repo::audit;
 use app::domain::notifications::NotificationEvent;
@@ -166,6 +167,7 @@ async fn warn(db: &PgPool, candidate: &IdleCandidate, now: OffsetDateTime) -> Re
     let notice = Notice::workspace(NotificationEvent::WorkspaceIdleWarning, title, &candidate.team, &candidate.name, &candidate.configuration_name, Some(detail));
     let mut tx = db.begin().await?;
     notifications::publish(&mut *tx, &notice).await?;
+    mail::to_user(&mut *tx, &candidate.owner, MailKind::Workspace, &notice.title, &notice.text).await?;
     workspaces::record_stop_warning(&mut *tx, &candidate.id, due, now).await?;
     tx.commit().await
 }
@@ -190,6 +192,7 @@ async fn stop_idle(db: &PgPool, candidate: &IdleCandidate, reason: &str) -> Resu
     let title = format!("{} was {reason}", candidate.name);
     let notice = Notice::workspace(NotificationEvent::WorkspaceAutoStopped, title, &candidate.team, &candidate.name, &candidate.configuration_name, None);
     notifications::publish(&mut *tx, &notice).await?;
+    mail::to_user(&mut *tx, &candidate.owner, MailKind::Workspace, &notice.title, &notice.text).await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -206,6 +209,7 @@ mod tests {
         IdleCandidate {
             id: "ws".into(),
             name: "ws".into(),
+            owner: "ada".into(),
             configuration_name: "Standard".into(),
             team: "genomics".into(),
             role_arn: "arn:aws:iam::111111111111:role/AtriumPortalAccess".into(),

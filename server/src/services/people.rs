@@ -287,6 +287,7 @@ impl PeopleService for People {
         users::ensure(&mut tx, username, &[]).await.map_err(database_error)?;
         // A username used before (and deleted from the pool since) starts afresh.
         users::set_disabled(&mut tx, username, false).await.map_err(database_error)?;
+        users::set_email(&mut *tx, username, &invite.email).await.map_err(database_error)?;
         let detail = format!("e-mail {}", invite.email);
         audit::record(&mut *tx, &audit::Entry::by(admin, "user.invite").object("user", username).detail(&detail)).await.map_err(database_error)?;
         tx.commit().await.map_err(database_error)?;

@@ -2,7 +2,7 @@
 
 use super::database_error;
 use crate::repo::{audit, users};
-use app::domain::settings::{SignOutStop, UserSettings};
+use app::domain::settings::{SettingsForm, SignOutStop, UserSettings};
 use app::domain::CurrentUser;
 use app::error::AppError;
 use app::services::SettingsService;
@@ -18,22 +18,35 @@ impl UserPreferences {
     }
 }
 
+fn settings_from(preferences: users::Preferences) -> UserSettings {
+    let [mail_workspace, mail_health, mail_budget] = preferences.mail;
+    UserSettings {
+        stop_on_sign_out: SignOutStop::from_stored(preferences.stop_on_sign_out),
+        mail_workspace,
+        mail_health,
+        mail_budget,
+        email: preferences.email,
+    }
+}
+
 #[async_trait::async_trait]
 impl SettingsService for UserPreferences {
     async fn settings(&self, user: &CurrentUser) -> Result<UserSettings, AppError> {
-        let stored = users::stop_on_sign_out(&self.db, user.username.as_str()).await.map_err(database_error)?;
-        Ok(UserSettings { stop_on_sign_out: SignOutStop::from_stored(stored) })
+        Ok(settings_from(users::preferences(&self.db, user.username.as_str()).await.map_err(database_error)?))
     }
 
-    #[tracing::instrument(skip(self, user), fields(username = %user.username))]
-    async fn save(&self, user: &CurrentUser, stop_on_sign_out: &str) -> Result<UserSettings, AppError> {
-        let choice = SignOutStop::parse(stop_on_sign_out).ok_or_else(|| AppError::invalid("stop_on_sign_out", "Choose one of the three options."))?;
+    #[tracing::instrument(skip(self, user, form), fields(username = %user.username))]
+    async fn save(&self, user: &CurrentUser, form: SettingsForm) -> Result<UserSettings, AppError> {
+        let choice = SignOutStop::parse(&form.stop_on_sign_out).ok_or_else(|| AppError::invalid("stop_on_sign_out", "Choose one of the three options."))?;
+        let checked = |raw: &str| !raw.trim().is_empty();
+        let mail = [checked(&form.mail_workspace), checked(&form.mail_health), checked(&form.mail_budget)];
+        let name = user.username.as_str();
         let mut tx = self.db.begin().await.map_err(database_error)?;
-        users::set_stop_on_sign_out(&mut *tx, user.username.as_str(), choice.stored()).await.map_err(database_error)?;
-        audit::record(&mut *tx, &audit::Entry::by(user, "settings.save").object("user", user.username.as_str()).detail(choice.as_str()))
-            .await
-            .map_err(database_error)?;
+        users::set_preferences(&mut *tx, name, choice.stored(), mail).await.map_err(database_error)?;
+        let detail = format!("stop on sign-out: {}; mail (workspace, health, budget): {mail:?}", choice.as_str());
+        audit::record(&mut *tx, &audit::Entry::by(user, "settings.save").object("user", name).detail(&detail)).await.map_err(database_error)?;
+        let saved = users::preferences(&mut *tx, name).await.map_err(database_error)?;
         tx.commit().await.map_err(database_error)?;
-        Ok(UserSettings { stop_on_sign_out: choice })
+        Ok(settings_from(saved))
     }
 }

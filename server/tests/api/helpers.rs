@@ -54,6 +54,7 @@ pub fn settings_for(identity: &DemoIdentity) -> Settings {
         connect_origins: "https:".into(),
         workspace_quota: 3,
         allow_local_webhooks: true,
+        mail_from: None,
     }
 }
 

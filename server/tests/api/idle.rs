@@ -491,3 +491,63 @@ async fn no_workspace_stops_without_a_warning_a_quarter_of_an_hour_before(db: Pg
     sqlx::query("UPDATE workspaces SET stop_warned_at = now() - interval '16 minutes' WHERE id = $1").bind(&id).execute(&db).await.expect("older");
     assert_eq!(check_idle_workspaces(&db, &metrics, OffsetDateTime::now_utc()).await.expect("check"), [id]);
 }
+
+/// The e-mails moto's SES has taken whose subject contains `subject_has`: (to, subject).
+async fn sent_mail(subject_has: &str) -> Vec<(String, String)> {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").expect("moto");
+    let data: serde_json::Value = reqwest::get(format!("{endpoint}/moto-api/data.json")).await.expect("moto answers").json().await.expect("json");
+    data["ses"]["Message"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| m["subject"].as_str().is_some_and(|s| s.contains(subject_has)))
+        .flat_map(|m| {
+            let subject = m["subject"].as_str().unwrap_or_default().to_owned();
+            m["destinations"]["ToAddresses"].as_array().cloned().unwrap_or_default().into_iter().map(move |to| (to.as_str().unwrap_or_default().to_owned(), subject.clone()))
+        })
+        .collect()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_idle_warning_and_a_budget_alert_each_mail_the_right_person_once(db: PgPool) {
+    const FROM: &str = "atrium@example.edu";
+    let app = spawn_app(db.clone()).await;
+    atrium::demo::verify_sender(&app.sdk, FROM).await.expect("sender verified");
+    let worker = app.worker().with_mail_from(&app.sdk, Some(FROM.to_owned()));
+    let send_all = || async {
+        while worker.run_next_job().await.expect("the worker runs") == atrium::worker::Tick::Ran {}
+    };
+    app.client_signed_in_as("rosalind").await;
+    let (id, instance) = idle_candidate(&app, "mailed-ws").await;
+    let email: Option<String> = sqlx::query_scalar("SELECT email FROM users WHERE username = 'ada'").fetch_one(&db).await.expect("row");
+    assert_eq!(email.as_deref(), Some("ada@example.edu"), "the address comes from her ID token");
+    put_cpu(&app, &instance, 65, 2.0).await;
+    let metrics = CloudWatchMetrics::new(app.sdk.clone());
+
+    // The window ends in ten minutes: one warning, to ada, however often the check runs.
+    sqlx::query("UPDATE workspaces SET last_busy_at = now() - interval '50 minutes', stop_warned_at = NULL WHERE id = $1").bind(&id).execute(&db).await.expect("busy");
+    for _ in 0..2 {
+        check_idle_workspaces(&db, &metrics, OffsetDateTime::now_utc()).await.expect("check");
+    }
+    send_all().await;
+    assert_eq!(sent_mail("mailed-ws stops at").await.iter().map(|(to, _)| to.as_str()).collect::<Vec<_>>(), ["ada@example.edu"]);
+
+    // A budget alert for genomics goes to its team admin, rosalind.
+    let grace = app.client_signed_in_as("grace").await;
+    let (status, body) = call(&app, &grace, "admin/set_budget", &[("team", "genomics"), ("amount", "0.01"), ("thresholds", "50")]).await;
+    assert_eq!(status, 200, "{body}");
+    atrium::services::costs::check_budgets(&db, atrium::services::costs::today()).await.expect("budgets checked");
+    send_all().await;
+    assert_eq!(sent_mail("Genomics Lab crossed 50%").await.iter().map(|(to, _)| to.as_str()).collect::<Vec<_>>(), ["rosalind@example.edu"]);
+
+    // ada turns workspace mail off: the next warning reaches the channels, not her inbox.
+    let ada = app.client_signed_in_as("ada").await;
+    let (status, body) = call(&app, &ada, "save_settings", &[("stop_on_sign_out", "as-configured"), ("mail_health", "on")]).await;
+    assert_eq!(status, 200, "{body}");
+    sqlx::query("UPDATE workspaces SET last_connect_at = now() - interval '50 minutes', last_busy_at = NULL WHERE id = $1").bind(&id).execute(&db).await.expect("a new stretch");
+    check_idle_workspaces(&db, &metrics, OffsetDateTime::now_utc()).await.expect("check");
+    let warned_again: Option<OffsetDateTime> = sqlx::query_scalar("SELECT stop_warned_at FROM workspaces WHERE id = $1").bind(&id).fetch_one(&db).await.expect("row");
+    assert!(warned_again.is_some_and(|at| at > OffsetDateTime::now_utc() - Duration::minutes(1)), "warned again");
+    send_all().await;
+    assert_eq!(sent_mail("mailed-ws stops at").await.len(), 1, "no second e-mail for ada");
+}

@@ -1,0 +1,105 @@
+//! E-mail to people, not channels: queued as jobs in the transaction of what they announce,
+//! sent by the worker through Amazon SES (v2) from `ATRIUM_MAIL_FROM`. Each user chooses the
+//! kinds they want on `/settings`; addresses come from their ID token or their invitation.
+
+use crate::aws::provisioning::ProvisionError;
+use sqlx::PgExecutor;
+
+/// Sends one queued e-mail.
+pub const MAIL_JOB: &str = "mail";
+
+/// The kinds of mail a user can turn off, one `users` column each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailKind {
+    /// Idle warnings and stop notices of their workspaces.
+    Workspace,
+    Health,
+    Budget,
+}
+
+impl MailKind {
+    fn column(self) -> &'static str {
+        match self {
+            MailKind::Workspace => "mail_workspace",
+            MailKind::Health => "mail_health",
+            MailKind::Budget => "mail_budget",
+        }
+    }
+}
+
+/// Queues a message to `username`, if they have an address, are not disabled and want this
+/// kind; how many were queued (0 or 1).
+pub async fn to_user(db: impl PgExecutor<'_>, username: &str, kind: MailKind, subject: &str, text: &str) -> Result<u64, sqlx::Error> {
+    let sql = format!(
+        "INSERT INTO jobs (kind, payload) \
+         SELECT $1, jsonb_build_object('to', email, 'subject', $3::text, 'text', $4::text) FROM users \
+         WHERE username = $2 AND email IS NOT NULL AND disabled_at IS NULL AND {}",
+        kind.column()
+    );
+    Ok(sqlx::query(&sql).bind(MAIL_JOB).bind(username).bind(subject).bind(text).execute(db).await?.rows_affected())
+}
+
+/// Queues a budget alert to the team's admins, or to the portal's admins for a team without
+/// one, who want budget mail; how many were queued.
+pub async fn to_team_admins(db: impl PgExecutor<'_>, team: &str, subject: &str, text: &str) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "WITH team_admins AS ( \
+           SELECT u.* FROM users u JOIN team_memberships m ON m.username = u.username WHERE m.team_slug = $2 AND m.team_admin), \
+         recipients AS ( \
+           SELECT * FROM team_admins \
+           UNION ALL SELECT * FROM users WHERE 'admin' = ANY(roles) AND NOT EXISTS (SELECT 1 FROM team_admins)) \
+         INSERT INTO jobs (kind, payload) \
+         SELECT $1, jsonb_build_object('to', email, 'subject', $3::text, 'text', $4::text) FROM recipients \
+         WHERE email IS NOT NULL AND disabled_at IS NULL AND mail_budget",
+    )
+    .bind(MAIL_JOB)
+    .bind(team)
+    .bind(subject)
+    .bind(text)
+    .execute(db)
+    .await?
+    .rows_affected())
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct QueuedMail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+}
+
+#[async_trait::async_trait]
+pub trait Mailer: Send + Sync {
+    async fn send(&self, mail: &QueuedMail) -> Result<(), ProvisionError>;
+}
+
+/// Amazon SES v2 `SendEmail`, from the configured sender, as the portal's own account.
+pub struct SesMailer {
+    client: aws_sdk_sesv2::Client,
+    from: String,
+}
+
+impl SesMailer {
+    pub fn new(sdk: &aws_config::SdkConfig, from: String) -> Self {
+        SesMailer { client: aws_sdk_sesv2::Client::new(sdk), from }
+    }
+}
+
+#[async_trait::async_trait]
+impl Mailer for SesMailer {
+    #[tracing::instrument(skip(self, mail), fields(to = %mail.to))]
+    async fn send(&self, mail: &QueuedMail) -> Result<(), ProvisionError> {
+        use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
+        let content = |text: &str| Content::builder().data(text).charset("UTF-8").build().map_err(|e| ProvisionError::Rejected(e.to_string()));
+        let message = Message::builder().subject(content(&mail.subject)?).body(Body::builder().text(content(&mail.text)?).build()).build();
+        self.client
+            .send_email()
+            .from_email_address(&self.from)
+            .destination(Destination::builder().to_addresses(&mail.to).build())
+            .content(EmailContent::builder().simple(message).build())
+            .send()
+            .await
+            .map_err(crate::aws::provisioning::classify)?;
+        Ok(())
+    }
+}
