@@ -29,6 +29,8 @@ pub struct Health {
 pub trait Metrics: Send + Sync {
     /// The instance's average CPU per period in `[start, end)`, oldest first.
     async fn cpu(&self, role_arn: &str, instance_id: &str, start: time::OffsetDateTime, end: time::OffsetDateTime) -> Result<Vec<Sample>, ProvisionError>;
+    /// A SageMaker notebook instance's average CPU per period in `[start, end)`.
+    async fn notebook_cpu(&self, role_arn: &str, notebook: &str, start: time::OffsetDateTime, end: time::OffsetDateTime) -> Result<Vec<Sample>, ProvisionError>;
     /// The EMR cluster's `IsIdle` (1 idle, 0 running jobs) per period in `[start, end)`.
     async fn cluster_idle(&self, role_arn: &str, cluster_id: &str, start: time::OffsetDateTime, end: time::OffsetDateTime) -> Result<Vec<Sample>, ProvisionError>;
     /// The instance's CPU, memory and disk use per minute in `[start, end)`.
@@ -111,6 +113,13 @@ impl Metrics for CloudWatchMetrics {
     #[tracing::instrument(skip(self))]
     async fn cpu(&self, role_arn: &str, instance_id: &str, start: time::OffsetDateTime, end: time::OffsetDateTime) -> Result<Vec<Sample>, ProvisionError> {
         let mut found = self.read(role_arn, vec![query("cpu", "AWS/EC2", "CPUUtilization", instance_id, PERIOD_SECONDS)], start, end).await?;
+        Ok(take(&mut found, "cpu"))
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn notebook_cpu(&self, role_arn: &str, notebook: &str, start: time::OffsetDateTime, end: time::OffsetDateTime) -> Result<Vec<Sample>, ProvisionError> {
+        let cpu = query_by("cpu", "/aws/sagemaker/NotebookInstances", "CPUUtilization", ("NotebookInstanceName", notebook), PERIOD_SECONDS);
+        let mut found = self.read(role_arn, vec![cpu], start, end).await?;
         Ok(take(&mut found, "cpu"))
     }
 

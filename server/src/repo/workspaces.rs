@@ -297,6 +297,8 @@ pub struct IdleCandidate {
     pub instance_id: Option<String>,
     /// The EMR cluster whose `IsIdle` tells whether it is idle (types that can only terminate).
     pub cluster_id: Option<String>,
+    /// The SageMaker notebook instance whose CPU tells whether it is idle.
+    pub notebook: Option<String>,
     /// Its type can stop; a cluster that cannot is terminated instead, when idle only.
     pub can_stop: bool,
     pub stop_after_minutes: Option<u32>,
@@ -333,6 +335,7 @@ fn candidate_from_row(row: &sqlx::postgres::PgRow) -> Result<Option<IdleCandidat
         role_arn: row.try_get("role_arn")?,
         instance_id: row.try_get("instance_id")?,
         cluster_id: row.try_get("cluster_id")?,
+        notebook: row.try_get("notebook")?,
         can_stop: row.try_get("has_stop_start")?,
         stop_after_minutes: whole("idle_stop_minutes")?,
         cpu_percent: whole("idle_cpu_percent")?.unwrap_or(5),
@@ -353,14 +356,14 @@ fn candidate_from_row(row: &sqlx::postgres::PgRow) -> Result<Option<IdleCandidat
 pub async fn idle_candidates(db: impl PgExecutor<'_>, now: time::OffsetDateTime) -> Result<Vec<IdleCandidate>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT w.id, w.name, w.owner, c.name AS configuration_name, w.team_slug, tm.role_arn, w.outputs->>'InstanceId' AS instance_id, c.idle_stop_minutes, c.idle_cpu_percent, \
-         w.outputs->>'ClusterId' AS cluster_id, t.has_stop_start, c.max_running_hours, to_char(c.nightly_stop_at, 'HH24:MI') || ' ' || tm.time_zone AS nightly_label, \
+         w.outputs->>'ClusterId' AS cluster_id, w.outputs->>'NotebookInstanceName' AS notebook, t.has_stop_start, c.max_running_hours, to_char(c.nightly_stop_at, 'HH24:MI') || ' ' || tm.time_zone AS nightly_label, \
          last_local_time($1, tm.time_zone, c.nightly_stop_at) AS last_nightly_stop, \
          workspace_available_since(w.id) AS available_since, w.last_connect_at, w.last_busy_at, w.keep_running_until, \
          workspace_stop_due(w.id, $1) AS stop_due, w.stop_warned_for, w.stop_warned_at \
          FROM workspaces w JOIN workspace_configurations c ON c.id = w.configuration_id \
          JOIN workspace_types t ON t.id = c.workspace_type_id JOIN teams tm ON tm.slug = w.team_slug \
          WHERE w.state = 'available' AND ( \
-           (t.has_stop_start AND ((c.idle_stop_minutes IS NOT NULL AND w.outputs ? 'InstanceId') \
+           (t.has_stop_start AND ((c.idle_stop_minutes IS NOT NULL AND w.outputs ?| ARRAY['InstanceId', 'NotebookInstanceName']) \
               OR c.max_running_hours IS NOT NULL OR c.nightly_stop_at IS NOT NULL)) \
            OR (NOT t.has_stop_start AND c.idle_stop_minutes IS NOT NULL AND w.outputs ? 'ClusterId')) \
          ORDER BY w.created_at",

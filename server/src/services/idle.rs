@@ -50,7 +50,7 @@ pub fn verdict(candidate: &IdleCandidate, samples: &[Sample], now: OffsetDateTim
     if let Some(reason) = scheduled_stop(candidate, now) {
         return Verdict::Stop { reason };
     }
-    let measured = candidate.instance_id.is_some() || candidate.cluster_id.is_some();
+    let measured = candidate.instance_id.is_some() || candidate.cluster_id.is_some() || candidate.notebook.is_some();
     let Some(minutes) = candidate.stop_after_minutes.filter(|_| measured) else { return Verdict::NotYet };
     let window = Duration::minutes(i64::from(minutes));
     let window_start = now - window;
@@ -90,13 +90,14 @@ pub async fn check_idle_workspaces(db: &PgPool, metrics: &dyn Metrics, now: Offs
     for candidate in workspaces::idle_candidates(db, now).await? {
         // Metrics only where idleness decides: not for a snoozed or scheduled stop.
         let needs_metrics = candidate.keep_running_until.is_none_or(|until| until <= now) && scheduled_stop(&candidate, now).is_none();
-        let samples = match (&candidate.instance_id, &candidate.cluster_id, candidate.stop_after_minutes) {
-            (instance, cluster, Some(minutes)) if needs_metrics && (instance.is_some() || cluster.is_some()) => {
+        let samples = match candidate.stop_after_minutes {
+            Some(minutes) if needs_metrics => {
                 let start = now - Duration::minutes(i64::from(minutes)) - Duration::seconds(PERIOD_SECONDS);
-                let read = match (instance, cluster) {
-                    (Some(instance), _) => metrics.cpu(&candidate.role_arn, instance, start, now).await,
-                    (None, Some(cluster)) => metrics.cluster_idle(&candidate.role_arn, cluster, start, now).await,
-                    (None, None) => Ok(Vec::new()),
+                let read = match (&candidate.instance_id, &candidate.notebook, &candidate.cluster_id) {
+                    (Some(instance), _, _) => metrics.cpu(&candidate.role_arn, instance, start, now).await,
+                    (None, Some(notebook), _) => metrics.notebook_cpu(&candidate.role_arn, notebook, start, now).await,
+                    (None, None, Some(cluster)) => metrics.cluster_idle(&candidate.role_arn, cluster, start, now).await,
+                    (None, None, None) => Ok(Vec::new()),
                 };
                 match read {
                     Ok(samples) => samples,
@@ -215,6 +216,7 @@ mod tests {
             role_arn: "arn:aws:iam::111111111111:role/AtriumPortalAccess".into(),
             instance_id: Some("i-1".into()),
             cluster_id: None,
+            notebook: None,
             can_stop: true,
             stop_after_minutes: Some(60),
             cpu_percent: 5,

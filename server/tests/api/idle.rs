@@ -492,20 +492,33 @@ async fn no_workspace_stops_without_a_warning_a_quarter_of_an_hour_before(db: Pg
     assert_eq!(check_idle_workspaces(&db, &metrics, OffsetDateTime::now_utc()).await.expect("check"), [id]);
 }
 
-/// The e-mails moto's SES has taken whose subject contains `subject_has`: (to, subject).
-async fn sent_mail(subject_has: &str) -> Vec<(String, String)> {
+/// How many e-mails moto's SES has taken in the last day (SES' `GetSendQuota`, asked over its
+/// query protocol: moto does not check signatures). Only this test sends mail while it runs.
+async fn sent_by_ses() -> u64 {
     let endpoint = std::env::var("AWS_ENDPOINT_URL").expect("moto");
-    let data: serde_json::Value = reqwest::get(format!("{endpoint}/moto-api/data.json")).await.expect("moto answers").json().await.expect("json");
-    data["ses"]["Message"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|m| m["subject"].as_str().is_some_and(|s| s.contains(subject_has)))
-        .flat_map(|m| {
-            let subject = m["subject"].as_str().unwrap_or_default().to_owned();
-            m["destinations"]["ToAddresses"].as_array().cloned().unwrap_or_default().into_iter().map(move |to| (to.as_str().unwrap_or_default().to_owned(), subject.clone()))
-        })
-        .collect()
+    let region = std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into());
+    let authorization = format!("AWS4-HMAC-SHA256 Credential=testing/20260101/{region}/ses/aws4_request, SignedHeaders=host, Signature=0");
+    let xml = reqwest::Client::new()
+        .post(&endpoint)
+        .header("authorization", authorization)
+        .form(&[("Action", "GetSendQuota"), ("Version", "2010-12-01")])
+        .send()
+        .await
+        .expect("moto answers")
+        .text()
+        .await
+        .expect("text");
+    let count = xml.split("<SentLast24Hours>").nth(1).and_then(|rest| rest.split('<').next()).unwrap_or_else(|| panic!("no count in {xml}"));
+    count.trim().parse::<f64>().unwrap_or_else(|_| panic!("not a count: {count}")) as u64
+}
+
+/// Addresses of the e-mails queued so far whose subject contains `subject_has`.
+async fn mailed(db: &PgPool, subject_has: &str) -> Vec<String> {
+    sqlx::query_scalar("SELECT payload->>'to' FROM jobs WHERE kind = 'mail' AND payload->>'subject' LIKE '%' || $1 || '%' ORDER BY id")
+        .bind(subject_has)
+        .fetch_all(db)
+        .await
+        .expect("jobs readable")
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -529,16 +542,20 @@ async fn an_idle_warning_and_a_budget_alert_each_mail_the_right_person_once(db: 
     for _ in 0..2 {
         check_idle_workspaces(&db, &metrics, OffsetDateTime::now_utc()).await.expect("check");
     }
+    assert_eq!(mailed(&db, "mailed-ws stops at").await, ["ada@example.edu"]);
+    let before = sent_by_ses().await;
     send_all().await;
-    assert_eq!(sent_mail("mailed-ws stops at").await.iter().map(|(to, _)| to.as_str()).collect::<Vec<_>>(), ["ada@example.edu"]);
+    assert_eq!(sent_by_ses().await - before, 1, "SES took it");
 
     // A budget alert for genomics goes to its team admin, rosalind.
     let grace = app.client_signed_in_as("grace").await;
     let (status, body) = call(&app, &grace, "admin/set_budget", &[("team", "genomics"), ("amount", "0.01"), ("thresholds", "50")]).await;
     assert_eq!(status, 200, "{body}");
     atrium::services::costs::check_budgets(&db, atrium::services::costs::today()).await.expect("budgets checked");
+    assert_eq!(mailed(&db, "Genomics Lab crossed 50%").await, ["rosalind@example.edu"]);
+    let before = sent_by_ses().await;
     send_all().await;
-    assert_eq!(sent_mail("Genomics Lab crossed 50%").await.iter().map(|(to, _)| to.as_str()).collect::<Vec<_>>(), ["rosalind@example.edu"]);
+    assert_eq!(sent_by_ses().await - before, 1, "SES took it");
 
     // ada turns workspace mail off: the next warning reaches the channels, not her inbox.
     let ada = app.client_signed_in_as("ada").await;
@@ -548,6 +565,48 @@ async fn an_idle_warning_and_a_budget_alert_each_mail_the_right_person_once(db: 
     check_idle_workspaces(&db, &metrics, OffsetDateTime::now_utc()).await.expect("check");
     let warned_again: Option<OffsetDateTime> = sqlx::query_scalar("SELECT stop_warned_at FROM workspaces WHERE id = $1").bind(&id).fetch_one(&db).await.expect("row");
     assert!(warned_again.is_some_and(|at| at > OffsetDateTime::now_utc() - Duration::minutes(1)), "warned again");
-    send_all().await;
-    assert_eq!(sent_mail("mailed-ws stops at").await.len(), 1, "no second e-mail for ada");
+    assert!(mailed(&db, "mailed-ws stops at").await.is_empty(), "no second e-mail for ada");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_idle_notebook_is_stopped_like_a_workstation(db: PgPool) {
+    let app = spawn_app(db.clone()).await;
+    let configuration = app.configuration_for_genomics("SageMaker notebook", "v1", "Idle notebook").await;
+    let ada = app.client_signed_in_as("ada").await;
+    let (status, id) = call(&app, &ada, "launch_workspace", &[
+        ("team", "genomics"),
+        ("configuration_id", &configuration.to_string()),
+        ("name", "idle-notebook"),
+        ("launch_key", "idle-test-notebook"),
+    ])
+    .await;
+    assert_eq!(status, 200, "{id}");
+    let id = id.as_str().expect("an id").to_owned();
+    assert_eq!(app.work_until_settled(&app.worker(), &id).await, "available");
+    sqlx::query("UPDATE workspace_events SET at = at - interval '3 hours' WHERE workspace_id = $1").bind(&id).execute(&db).await.expect("backdated");
+    sqlx::query("UPDATE workspaces SET stop_warned_at = now() - interval '20 minutes' WHERE id = $1").bind(&id).execute(&db).await.expect("warned");
+    let notebook: String = sqlx::query_scalar("SELECT outputs->>'NotebookInstanceName' FROM workspaces WHERE id = $1").bind(&id).fetch_one(&db).await.expect("notebook");
+    let account = atrium::aws::provisioning::team_account(&app.sdk, GENOMICS_ROLE, "test-metrics").await.expect("role assumed");
+    let now = OffsetDateTime::now_utc();
+    let data: Vec<MetricDatum> = (0..=13)
+        .map(|i| {
+            MetricDatum::builder()
+                .metric_name("CPUUtilization")
+                .dimensions(Dimension::builder().name("NotebookInstanceName").value(&notebook).build())
+                .timestamp(DateTime::from_secs((now - Duration::minutes(i * 5)).unix_timestamp()))
+                .value(1.0)
+                .build()
+        })
+        .collect();
+    aws_sdk_cloudwatch::Client::new(&account)
+        .put_metric_data()
+        .namespace("/aws/sagemaker/NotebookInstances")
+        .set_metric_data(Some(data))
+        .send()
+        .await
+        .expect("metrics put");
+
+    let metrics = CloudWatchMetrics::new(app.sdk.clone());
+    assert_eq!(check_idle_workspaces(&db, &metrics, OffsetDateTime::now_utc()).await.expect("check"), [id.clone()]);
+    assert_eq!(app.work_until_settled(&app.worker(), &id).await, "stopped", "through the notebook's own Stop action");
 }
