@@ -33,3 +33,19 @@ test('grace changes a configuration idle policy and the launch form shows it', a
   const offered = page.getByTestId('catalog-item').filter({ hasText: 'Small workstation' });
   await expect(offered.getByTestId('idle-policy')).toHaveText('Stops after 120 min idle (CPU below 10 % and no Connect)');
 });
+
+test('ada chooses on her settings page what sign-out stops and which e-mail she gets', async ({ page }) => {
+  await signIn(page, 'ada');
+  await expect(page).toHaveURL(/\/teams$/);
+  await page.goto('/settings');
+  await hydrated(page);
+  expect(await wcagViolations(page)).toEqual([]);
+  await page.getByLabel('Never stop them when I sign out').check();
+  await page.getByLabel('Budget alerts of the teams I administer').uncheck();
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await expect(page.getByTestId('settings-message')).toHaveText('Saved.');
+  await page.reload();
+  await expect(page.getByLabel('Never stop them when I sign out')).toBeChecked();
+  await expect(page.getByLabel('Budget alerts of the teams I administer')).not.toBeChecked();
+  await expect(page.getByText('Sent to ada@example.edu.')).toBeVisible();
+});
