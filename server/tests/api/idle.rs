@@ -15,6 +15,12 @@ const GENOMICS_ROLE: &str = "arn:aws:iam::111111111111:role/AtriumPortalAccess";
 /// became available three hours ago; (workspace id, instance id).
 async fn idle_candidate(app: &TestApp, name: &str) -> (String, String) {
     let configuration = app.configuration_for_genomics("Linux workstation (EC2)", "v1", &format!("Idle {name}")).await;
+    launched_idle(app, configuration, name, "InstanceId").await
+}
+
+/// Ada's workspace of `configuration` on genomics, available for three hours and warned about
+/// twenty minutes ago (a stop never comes without a warning); (workspace id, its `output`).
+async fn launched_idle(app: &TestApp, configuration: i64, name: &str, output: &str) -> (String, String) {
     let ada = app.client_signed_in_as("ada").await;
     let (status, id) = call(app, &ada, "launch_workspace", &[
         ("team", "genomics"),
@@ -27,10 +33,9 @@ async fn idle_candidate(app: &TestApp, name: &str) -> (String, String) {
     let id = id.as_str().expect("an id").to_owned();
     assert_eq!(app.work_until_settled(&app.worker(), &id).await, "available");
     sqlx::query("UPDATE workspace_events SET at = at - interval '3 hours' WHERE workspace_id = $1").bind(&id).execute(&app.db).await.expect("backdated");
-    // Its stop was announced twenty minutes ago: a stop never comes without a warning first.
     sqlx::query("UPDATE workspaces SET stop_warned_at = now() - interval '20 minutes' WHERE id = $1").bind(&id).execute(&app.db).await.expect("warned");
-    let instance: String = sqlx::query_scalar("SELECT outputs->>'InstanceId' FROM workspaces WHERE id = $1").bind(&id).fetch_one(&app.db).await.expect("instance");
-    (id, instance)
+    let value: String = sqlx::query_scalar("SELECT outputs->>$2 FROM workspaces WHERE id = $1").bind(&id).bind(output).fetch_one(&app.db).await.expect("output");
+    (id, value)
 }
 
 /// CPU datapoints every five minutes over the last `minutes`, in the team's account.
@@ -429,24 +434,11 @@ async fn a_cpu_alarm_is_raised_once_shown_and_notified_again_only_after_it_clear
 async fn an_idle_emr_cluster_is_terminated_and_a_working_one_is_not(db: PgPool) {
     let app = spawn_app(db.clone()).await;
     let configuration = app.configuration_for_genomics("EMR cluster", "v1", "Idle Spark").await;
-    let ada = app.client_signed_in_as("ada").await;
     let mut clusters = Vec::new();
     for name in ["idle-spark", "busy-spark"] {
-        let (status, id) = call(&app, &ada, "launch_workspace", &[
-            ("team", "genomics"),
-            ("configuration_id", &configuration.to_string()),
-            ("name", name),
-            ("launch_key", &format!("idle-test-{name}")),
-        ])
-        .await;
-        assert_eq!(status, 200, "{id}");
-        let id = id.as_str().expect("an id").to_owned();
-        assert_eq!(app.work_until_settled(&app.worker(), &id).await, "available");
-        sqlx::query("UPDATE workspace_events SET at = at - interval '3 hours' WHERE workspace_id = $1").bind(&id).execute(&db).await.expect("backdated");
-        sqlx::query("UPDATE workspaces SET stop_warned_at = now() - interval '20 minutes' WHERE id = $1").bind(&id).execute(&db).await.expect("warned");
-        let cluster: String = sqlx::query_scalar("SELECT outputs->>'ClusterId' FROM workspaces WHERE id = $1").bind(&id).fetch_one(&db).await.expect("cluster");
-        clusters.push((id, cluster));
+        clusters.push(launched_idle(&app, configuration, name, "ClusterId").await);
     }
+    let ada = app.client_signed_in_as("ada").await;
     let account = atrium::aws::provisioning::team_account(&app.sdk, GENOMICS_ROLE, "test-metrics").await.expect("role assumed");
     let cloudwatch = aws_sdk_cloudwatch::Client::new(&account);
     let now = OffsetDateTime::now_utc();
@@ -572,20 +564,7 @@ async fn an_idle_warning_and_a_budget_alert_each_mail_the_right_person_once(db: 
 async fn an_idle_notebook_is_stopped_like_a_workstation(db: PgPool) {
     let app = spawn_app(db.clone()).await;
     let configuration = app.configuration_for_genomics("SageMaker notebook", "v1", "Idle notebook").await;
-    let ada = app.client_signed_in_as("ada").await;
-    let (status, id) = call(&app, &ada, "launch_workspace", &[
-        ("team", "genomics"),
-        ("configuration_id", &configuration.to_string()),
-        ("name", "idle-notebook"),
-        ("launch_key", "idle-test-notebook"),
-    ])
-    .await;
-    assert_eq!(status, 200, "{id}");
-    let id = id.as_str().expect("an id").to_owned();
-    assert_eq!(app.work_until_settled(&app.worker(), &id).await, "available");
-    sqlx::query("UPDATE workspace_events SET at = at - interval '3 hours' WHERE workspace_id = $1").bind(&id).execute(&db).await.expect("backdated");
-    sqlx::query("UPDATE workspaces SET stop_warned_at = now() - interval '20 minutes' WHERE id = $1").bind(&id).execute(&db).await.expect("warned");
-    let notebook: String = sqlx::query_scalar("SELECT outputs->>'NotebookInstanceName' FROM workspaces WHERE id = $1").bind(&id).fetch_one(&db).await.expect("notebook");
+    let (id, notebook) = launched_idle(&app, configuration, "idle-notebook", "NotebookInstanceName").await;
     let account = atrium::aws::provisioning::team_account(&app.sdk, GENOMICS_ROLE, "test-metrics").await.expect("role assumed");
     let now = OffsetDateTime::now_utc();
     let data: Vec<MetricDatum> = (0..=13)
