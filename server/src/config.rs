@@ -55,6 +55,11 @@ pub struct Settings {
     #[arg(long, env = "ATRIUM_ALLOW_LOCAL_WEBHOOKS", default_value_t = false, action = clap::ArgAction::Set)]
     pub allow_local_webhooks: bool,
 
+    /// How long team metadata and profiles read from SSM Parameter Store are reused before a
+    /// background refresh (0: read on every page).
+    #[arg(long, env = "ATRIUM_SSM_CACHE_SECONDS", default_value_t = 60)]
+    pub ssm_cache_seconds: u64,
+
     /// The sender of Atrium's e-mail (an SES-verified address). Without it no e-mail is sent.
     #[arg(long, env = "ATRIUM_MAIL_FROM")]
     pub mail_from: Option<String>,

@@ -120,7 +120,12 @@ impl Application {
             settings.password_sign_in || sso.is_some(),
             "ATRIUM_PASSWORD_SIGN_IN=false needs single sign-on: set ATRIUM_OIDC_ISSUER and ATRIUM_OIDC_CLIENT_ID"
         );
-        let teams = Arc::new(Teams::new(db.clone(), Arc::new(SsmParameterStore::new(sdk))));
+        let ssm: Arc<dyn crate::aws::ssm::ParameterStore> = Arc::new(SsmParameterStore::new(sdk));
+        let ssm = match settings.ssm_cache_seconds {
+            0 => ssm,
+            seconds => crate::aws::ssm_cache::CachedParameterStore::new(ssm, Duration::from_secs(seconds)),
+        };
+        let teams = Arc::new(Teams::new(db.clone(), ssm));
         let directory = Arc::new(CognitoDirectory::new(sdk, cognito.user_pool_id.clone()));
         let sso_name = sso.as_ref().map(|sso| sso.display_name().to_owned());
         let services = Services {

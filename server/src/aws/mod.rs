@@ -10,6 +10,7 @@ pub mod provisioning;
 pub mod sagemaker;
 pub mod service_catalog;
 pub mod ssm;
+pub mod ssm_cache;
 
 use aws_config::{timeout::TimeoutConfig, BehaviorVersion, SdkConfig};
 use std::time::Duration;

@@ -55,6 +55,7 @@ pub fn settings_for(identity: &DemoIdentity) -> Settings {
         workspace_quota: 3,
         allow_local_webhooks: true,
         mail_from: None,
+        ssm_cache_seconds: 60,
     }
 }
 
