@@ -296,7 +296,11 @@ fn router(state: AppState, settings: &Settings, db: PgPool) -> Router {
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         ));
     }
-    router.layer(tower_http::trace::TraceLayer::new_for_http())
+    // gzip or brotli as the browser asks; tower-http's default predicate leaves small bodies,
+    // images and server-sent events (the live workspace page) alone.
+    router
+        .layer(tower_http::compression::CompressionLayer::new())
+        .layer(tower_http::trace::TraceLayer::new_for_http())
 }
 
 async fn shutdown_signal() {

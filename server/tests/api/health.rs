@@ -162,3 +162,14 @@ async fn the_portal_recovers_by_itself_when_the_database_comes_back(db: PgPool) 
     link.restore();
     assert_eq!(teams().await, 200, "the same session works again once the database is back");
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn pages_are_compressed_as_the_browser_asks(db: PgPool) {
+    let app = spawn_app(db).await;
+    for (asked, expected) in [("br", Some("br")), ("gzip", Some("gzip")), ("identity", None)] {
+        let response = app.http.get(format!("{}/", app.address)).header("accept-encoding", asked).send().await.expect("sent");
+        assert_eq!(response.status().as_u16(), 200);
+        let encoding = response.headers().get("content-encoding").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        assert_eq!(encoding.as_deref(), expected, "asked for {asked}");
+    }
+}
