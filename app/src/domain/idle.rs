@@ -55,13 +55,9 @@ fn time_of_day(raw: &str) -> Option<String> {
 }
 
 impl IdlePolicy {
-    /// For the launch form and the admin's catalog, of a type that can stop.
-    pub fn describe(&self) -> String {
-        self.describe_for(true)
-    }
-
-    /// For a type that can stop and start, or one that can only be terminated (an EMR
-    /// cluster: terminated when idle; the scheduled stops do not apply).
+    /// For the launch form and the admin's catalog: of a type that can stop and start, or one
+    /// that can only be terminated (an EMR cluster: terminated when idle; the scheduled stops
+    /// do not apply).
     pub fn describe_for(&self, can_stop: bool) -> String {
         if !can_stop {
             return match self.stop_after_minutes {
@@ -177,9 +173,9 @@ mod tests {
 
     #[test]
     fn the_description_says_what_stops_it() {
-        assert_eq!(IdlePolicy::default().describe(), "Stops after 60 min idle (CPU below 5 % and no Connect)");
+        assert_eq!(IdlePolicy::default().describe_for(true), "Stops after 60 min idle (CPU below 5 % and no Connect)");
         let all = IdlePolicy { stop_after_minutes: None, cpu_percent: 5, max_running_hours: Some(8), nightly_stop: Some("20:00".into()), stop_on_sign_out: true };
-        assert_eq!(all.describe(), "Never stopped for being idle · runs at most 8 h · stops every night at 20:00 team time · stops when you sign out");
+        assert_eq!(all.describe_for(true), "Never stopped for being idle · runs at most 8 h · stops every night at 20:00 team time · stops when you sign out");
         assert_eq!(IdlePolicy::default().describe_for(false), "Terminated after 60 min idle (no jobs running): save your results as you go");
     }
 }

@@ -311,9 +311,8 @@ pub struct IdleCandidate {
     pub last_connect_at: Option<time::OffsetDateTime>,
     pub last_busy_at: Option<time::OffsetDateTime>,
     pub keep_running_until: Option<time::OffsetDateTime>,
-    /// When it will stop unless used (as the pages say), and the stop last warned about.
+    /// When it will stop unless used (as the pages say).
     pub stop_due: Option<time::OffsetDateTime>,
-    pub stop_warned_for: Option<time::OffsetDateTime>,
     /// When the last warning went out.
     pub stop_warned_at: Option<time::OffsetDateTime>,
 }
@@ -346,7 +345,6 @@ fn candidate_from_row(row: &sqlx::postgres::PgRow) -> Result<Option<IdleCandidat
         last_busy_at: row.try_get("last_busy_at")?,
         keep_running_until: row.try_get("keep_running_until")?,
         stop_due: row.try_get("stop_due")?,
-        stop_warned_for: row.try_get("stop_warned_for")?,
         stop_warned_at: row.try_get("stop_warned_at")?,
     }))
 }
@@ -359,7 +357,7 @@ pub async fn idle_candidates(db: impl PgExecutor<'_>, now: time::OffsetDateTime)
          w.outputs->>'ClusterId' AS cluster_id, w.outputs->>'NotebookInstanceName' AS notebook, t.has_stop_start, c.max_running_hours, to_char(c.nightly_stop_at, 'HH24:MI') || ' ' || tm.time_zone AS nightly_label, \
          last_local_time($1, tm.time_zone, c.nightly_stop_at) AS last_nightly_stop, \
          workspace_available_since(w.id) AS available_since, w.last_connect_at, w.last_busy_at, w.keep_running_until, \
-         workspace_stop_due(w.id, $1) AS stop_due, w.stop_warned_for, w.stop_warned_at \
+         workspace_stop_due(w.id, $1) AS stop_due, w.stop_warned_at \
          FROM workspaces w JOIN workspace_configurations c ON c.id = w.configuration_id \
          JOIN workspace_types t ON t.id = c.workspace_type_id JOIN teams tm ON tm.slug = w.team_slug \
          WHERE w.state = 'available' AND ( \
@@ -374,9 +372,9 @@ pub async fn idle_candidates(db: impl PgExecutor<'_>, now: time::OffsetDateTime)
     Ok(rows.iter().map(candidate_from_row).collect::<Result<Vec<_>, _>>()?.into_iter().flatten().collect())
 }
 
-/// A warning went out for the stop due at `due`.
-pub async fn record_stop_warning(db: impl PgExecutor<'_>, id: &str, due: time::OffsetDateTime, at: time::OffsetDateTime) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE workspaces SET stop_warned_for = $2, stop_warned_at = $3 WHERE id = $1").bind(id).bind(due).bind(at).execute(db).await?;
+/// A warning of the coming stop went out at `at`.
+pub async fn record_stop_warning(db: impl PgExecutor<'_>, id: &str, at: time::OffsetDateTime) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE workspaces SET stop_warned_at = $2 WHERE id = $1").bind(id).bind(at).execute(db).await?;
     Ok(())
 }
 

@@ -169,7 +169,7 @@ async fn warn(db: &PgPool, candidate: &IdleCandidate, now: OffsetDateTime) -> Re
     let mut tx = db.begin().await?;
     notifications::publish(&mut *tx, &notice).await?;
     mail::to_user(&mut *tx, &candidate.owner, MailKind::Workspace, &notice.title, &notice.text).await?;
-    workspaces::record_stop_warning(&mut *tx, &candidate.id, due, now).await?;
+    workspaces::record_stop_warning(&mut *tx, &candidate.id, now).await?;
     tx.commit().await
 }
 
@@ -227,7 +227,6 @@ mod tests {
             last_busy_at: None,
             keep_running_until: None,
             stop_due: None,
-            stop_warned_for: None,
             stop_warned_at: None,
         }
     }
