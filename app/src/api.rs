@@ -224,11 +224,21 @@ pub async fn load_workspace(id: String) -> Result<crate::domain::workspace::Work
 }
 
 #[server(endpoint = "my_workspaces")]
-pub async fn load_my_workspaces(team: String) -> Result<Vec<crate::domain::workspace::WorkspaceView>, AppError> {
+pub async fn load_my_workspaces(team: String) -> Result<crate::domain::workspace::MyWorkspaces, AppError> {
     with_status(async move {
         let user = require_user()?;
         let team = team_slug(&team)?;
         services()?.workspaces.my_workspaces(&user, &team).await
+    }
+    .await)
+}
+
+#[server(endpoint = "ended_workspaces")]
+pub async fn load_ended_workspaces(team: String, page: i64) -> Result<crate::domain::workspace::EndedWorkspaces, AppError> {
+    with_status(async move {
+        let user = require_user()?;
+        let team = team_slug(&team)?;
+        services()?.workspaces.ended_workspaces(&user, &team, page).await
     }
     .await)
 }

@@ -12,7 +12,7 @@ mod pages;
 pub mod services;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     path, SsrMode,
@@ -25,6 +25,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="stylesheet" id="leptos" href=stylesheet_href(&options)/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -34,6 +35,33 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// The stylesheet's address. With cargo-leptos' `hash-files` its name carries a hash of its
+/// content (read from the hash file beside the server binary, as Leptos does for the wasm and
+/// script), so browsers may keep it for good.
+pub fn stylesheet_href(options: &LeptosOptions) -> String {
+    let (pkg, name) = (&options.site_pkg_dir, &options.output_name);
+    match options.hash_files.then(css_hash).flatten() {
+        Some(hash) => format!("/{pkg}/{name}.{hash}.css"),
+        None => format!("/{pkg}/{name}.css"),
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn css_hash() -> Option<&'static str> {
+    static HASH: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| {
+        let file = std::env::current_exe().ok()?.parent()?.join("hash.txt");
+        let hashes = std::fs::read_to_string(file).ok()?;
+        hashes.lines().find_map(|line| line.strip_prefix("css:")).map(|hash| hash.trim().to_owned())
+    })
+    .as_deref()
+}
+
+#[cfg(not(feature = "ssr"))]
+fn css_hash() -> Option<&'static str> {
+    None
 }
 
 #[component]
@@ -48,7 +76,6 @@ pub fn App() -> impl IntoView {
     });
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/atrium.css"/>
         <Title text="Atrium"/>
         <Router>
             <pages::layout::Header/>
@@ -60,6 +87,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/teams/:team") view=pages::team_home::TeamHomePage ssr=SsrMode::Async/>
                     <Route path=path!("/teams/:team/profiles") view=pages::team_profiles::TeamProfilesPage ssr=SsrMode::Async/>
                     <Route path=path!("/teams/:team/catalog") view=pages::team_catalog::TeamCatalogPage ssr=SsrMode::Async/>
+                    <Route path=path!("/teams/:team/ended") view=pages::team_home::EndedWorkspacesPage ssr=SsrMode::Async/>
                     <Route path=path!("/teams/:team/members") view=pages::team_members::TeamMembersPage ssr=SsrMode::Async/>
                     <Route path=path!("/workspaces/:id") view=pages::workspace::WorkspacePage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/audit") view=pages::admin::audit::AuditPage ssr=SsrMode::Async/>

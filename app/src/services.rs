@@ -49,8 +49,10 @@ pub trait WorkspaceService: Send + Sync {
     async fn launch(&self, user: &CurrentUser, team: &TeamSlug, configuration_id: i64, name: &str, key: &str, profile: Option<&str>, override_budget: bool) -> Result<String, AppError>;
     /// One workspace, for its owner or an admin.
     async fn workspace(&self, user: &CurrentUser, id: &str) -> Result<crate::domain::workspace::WorkspaceView, AppError>;
-    /// The user's workspaces on a team (member or admin).
-    async fn my_workspaces(&self, user: &CurrentUser, team: &TeamSlug) -> Result<Vec<crate::domain::workspace::WorkspaceView>, AppError>;
+    /// The user's live workspaces on a team and how many ended (member or admin).
+    async fn my_workspaces(&self, user: &CurrentUser, team: &TeamSlug) -> Result<crate::domain::workspace::MyWorkspaces, AppError>;
+    /// One page (from 1) of the user's ended workspaces on a team (member or admin).
+    async fn ended_workspaces(&self, user: &CurrentUser, team: &TeamSlug, page: i64) -> Result<crate::domain::workspace::EndedWorkspaces, AppError>;
     /// Stop, start or terminate, for the owner or an admin, if the state and type allow it.
     async fn request_action(&self, user: &CurrentUser, id: &str, action: crate::domain::workspace::WorkspaceAction) -> Result<(), AppError>;
     /// Where to connect to an available workspace: its URL output, or a SageMaker presigned

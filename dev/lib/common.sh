@@ -4,6 +4,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# The server binary the scripts run: dev/bench sets the release one.
+SERVER_BIN="${SERVER_BIN:-$ROOT/target/debug/server}"
 CACHE="${ATRIUM_CACHE:-$HOME/.cache/atrium}"
 CARGO_LEPTOS_VERSION="0.3.10"
 MOTO_VERSION="5.2.5"
@@ -172,7 +174,7 @@ start_emulator() {
 # start_oidc_provider <dir>: the local OpenID provider (dev/oidc-provider) with the demo users,
 # on a free port, and the settings that point the portal at it. After build_site.
 start_oidc_provider() {
-  "$ROOT/target/debug/server" demo-sso-users >"$1/sso-users.json"
+  "$SERVER_BIN" demo-sso-users >"$1/sso-users.json"
   OIDC_USERS_FILE="$1/sso-users.json" node "$ROOT/dev/oidc-provider/server.mjs" >"$1/oidc.url" 2>"$1/oidc.log" &
   PIDS_TO_STOP+=($!)
   wait_for 30 "the OpenID provider" test -s "$1/oidc.url"
@@ -186,7 +188,7 @@ seed_demo() {
   local out
   # E-mail goes to moto's SES, which keeps it (see /moto-api/data.json).
   export ATRIUM_MAIL_FROM="${ATRIUM_MAIL_FROM:-atrium@example.edu}"
-  out=$("$ROOT/target/debug/server" seed-demo --catalog-templates-url "$EMULATOR_URL/templates")
+  out=$("$SERVER_BIN" seed-demo --catalog-templates-url "$EMULATOR_URL/templates")
   export $out
   export ATRIUM_COGNITO_JWKS_URL="$AWS_ENDPOINT_URL/$ATRIUM_COGNITO_USER_POOL_ID/.well-known/jwks.json"
   export ATRIUM_SECURE_COOKIES=false

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod aws;
+pub mod changes;
 pub mod config;
 pub mod demo;
 pub mod jobs;

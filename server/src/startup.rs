@@ -49,6 +49,8 @@ pub struct AppState {
     pub public_url: Option<String>,
     pub secure_cookies: bool,
     pub services: Services,
+    /// Changes made by any process (cache invalidation, live workspace pages).
+    pub changes: crate::changes::Changes,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -85,8 +87,15 @@ pub fn leptos_options(listen: &str) -> LeptosOptions {
         .output_name(env("LEPTOS_OUTPUT_NAME", "atrium"))
         .site_root(env("LEPTOS_SITE_ROOT", "target/site"))
         .site_pkg_dir(env("LEPTOS_SITE_PKG_DIR", "pkg"))
+        // cargo-leptos (`hash-files`) names /pkg files by their content and writes the names
+        // beside the binary; a binary without them (a test) serves the plain names.
+        .hash_files(hash_file_beside_binary())
         .site_addr(listen.parse::<std::net::SocketAddr>().unwrap_or_else(|_| ([127, 0, 0, 1], 3000).into()))
         .build()
+}
+
+fn hash_file_beside_binary() -> bool {
+    std::env::current_exe().ok().and_then(|exe| exe.parent().map(|dir| dir.join("hash.txt").exists())).unwrap_or(false)
 }
 
 impl Application {
@@ -107,7 +116,8 @@ impl Application {
             cognito.client_id.clone(),
         ));
         let identity = Arc::new(CognitoIdentityProvider::new(sdk, cognito.user_pool_id.clone(), cognito.client_id.clone()));
-        let auth = Arc::new(AuthService::new(identity, verifier.clone(), db.clone()));
+        let changes = crate::changes::Changes::new();
+        let auth = Arc::new(AuthService::new(identity, verifier.clone(), db.clone(), changes.access.clone()));
         let sso = SsoProvider::from_settings(&settings.oidc)?.map(Arc::new);
         if let Some(public_url) = &settings.public_url {
             let parsed = url::Url::parse(public_url).context("ATRIUM_PUBLIC_URL is not a URL")?;
@@ -129,8 +139,13 @@ impl Application {
         let directory = Arc::new(CognitoDirectory::new(sdk, cognito.user_pool_id.clone()));
         let sso_name = sso.as_ref().map(|sso| sso.display_name().to_owned());
         let services = Services {
-            team_admin: Arc::new(TeamAdmin::new(db.clone(), directory.clone(), Arc::new(SdkAccountCheck::new(sdk.clone())))),
-            people: Arc::new(People::new(db.clone(), directory, sso_name.clone())),
+            team_admin: Arc::new(TeamAdmin::new(
+                db.clone(),
+                directory.clone(),
+                Arc::new(SdkAccountCheck::new(sdk.clone())),
+                changes.access.clone(),
+            )),
+            people: Arc::new(People::new(db.clone(), directory, sso_name.clone(), changes.access.clone())),
             settings: Arc::new(crate::services::settings::UserPreferences::new(db.clone())),
             teams: teams.clone(),
             password_policy: auth.clone(),
@@ -159,6 +174,7 @@ impl Application {
         let listener = TcpListener::bind(&settings.listen)
             .await
             .with_context(|| format!("Failed to listen on {}", settings.listen))?;
+        tokio::spawn(changes.clone().listen(db.clone()));
         let state = AppState {
             leptos_options: leptos_options(&settings.listen),
             db: db.clone(),
@@ -169,6 +185,7 @@ impl Application {
             public_url: settings.public_url.clone(),
             secure_cookies: settings.secure_cookies,
             services,
+            changes,
         };
         let router = router(state, &settings, db.clone());
         // Expired sessions hold access tokens: delete them, not just ignore them.
@@ -232,7 +249,7 @@ fn router(state: AppState, settings: &Settings, db: PgPool) -> Router {
         .filter(|origin| origin != "null")
         .unwrap_or_default();
     let routes = generate_route_list(app::App);
-    let sessions = SessionManagerLayer::new(IndexedSessionStore::new(db.clone()))
+    let sessions = SessionManagerLayer::new(IndexedSessionStore::cached(db.clone(), state.changes.sessions.clone()))
         .with_name("atrium_session")
         .with_secure(settings.secure_cookies)
         .with_http_only(true)
@@ -240,6 +257,12 @@ fn router(state: AppState, settings: &Settings, db: PgPool) -> Router {
         .with_expiry(Expiry::OnInactivity(time::Duration::seconds(settings.session_idle_seconds)));
     let services = state.services.clone();
     let options = state.leptos_options.clone();
+    let signed_in = middleware::SignedIn {
+        db,
+        changes: state.changes.clone(),
+        // Written at most every few minutes, and well within the idle timeout.
+        touch_every_seconds: (settings.session_idle_seconds / 4).clamp(1, 300),
+    };
 
     let mut router = Router::new()
         .route("/auth/sign-in", post(routes::auth::sign_in))
@@ -261,7 +284,7 @@ fn router(state: AppState, settings: &Settings, db: PgPool) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
         .with_state(state)
-        .layer(axum::middleware::from_fn_with_state(db, middleware::load_current_user))
+        .layer(axum::middleware::from_fn_with_state(signed_in, middleware::load_current_user))
         .layer(sessions)
         .layer(axum::middleware::from_fn(middleware::reject_cross_site_posts));
 

@@ -65,6 +65,9 @@ impl ParameterSpec {
         if let Some(max) = c.max_length.filter(|max| length > *max) {
             return Some(format!("must be at most {max} characters"));
         }
+        // Patterns are checked on the server only: regex would add hundreds of KB to the
+        // browser's wasm, and the server checks every launch anyway.
+        #[cfg(feature = "ssr")]
         if let Some(pattern) = &c.allowed_pattern {
             match regex::Regex::new(&format!("^(?:{pattern})$")) {
                 Ok(re) if !re.is_match(value) => return Some(format!("must match the pattern {pattern}")),
@@ -179,6 +182,7 @@ mod tests {
         assert_eq!(spec.check("512"), None);
     }
 
+    #[cfg(feature = "ssr")] // patterns are checked on the server only
     #[test]
     fn patterns_match_the_whole_value_and_use_the_templates_words() {
         let spec = bucket_prefix();
@@ -196,6 +200,7 @@ mod tests {
         assert_eq!(errors[1].message, "is required");
     }
 
+    #[cfg(feature = "ssr")] // patterns are checked on the server only
     #[test]
     fn a_broken_pattern_in_the_template_is_an_error_not_a_panic() {
         let mut spec = bucket_prefix();

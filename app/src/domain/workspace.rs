@@ -214,6 +214,23 @@ pub struct WorkspaceEventView {
     pub at: String,
 }
 
+/// The user's workspaces on a team, as its home page lists them: the live ones, and how many
+/// have ended (terminated or failed), which are listed a page at a time elsewhere.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MyWorkspaces {
+    pub live: Vec<WorkspaceView>,
+    pub ended: i64,
+}
+
+/// One page (from 1) of the user's ended workspaces on a team, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndedWorkspaces {
+    pub workspaces: Vec<WorkspaceView>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
 /// A workspace as its owner (or an admin) sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkspaceView {

@@ -1,10 +1,11 @@
-use crate::api::{load_my_spend, load_my_workspaces, load_team_home};
+use crate::api::{load_ended_workspaces, load_my_spend, load_my_workspaces, load_team_home};
+use crate::domain::workspace::WorkspaceView;
 use crate::domain::dollars;
 use crate::domain::TeamHome;
 use crate::pages::errors::ErrorPanel;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 #[component]
 pub fn TeamHomePage() -> impl IntoView {
@@ -87,39 +88,97 @@ fn TeamHomeView(home: TeamHome) -> impl IntoView {
     }
 }
 
-/// The user's workspaces on this team, newest first.
+/// The user's live workspaces on this team, newest first; ended ones are a link away.
 #[component]
 fn MyWorkspaces(team: String) -> impl IntoView {
+    let ended_href = format!("/teams/{team}/ended");
     let workspaces = Resource::new(move || team.clone(), load_my_workspaces);
     view! {
         <section class="mt-8" data-testid="my-workspaces">
             <h2 class="text-lg font-semibold">"My workspaces"</h2>
             <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
-                    match workspaces.await {
-                        Ok(list) if list.is_empty() => view! { <p class="mt-2 text-slate-600">"None yet. Launch one from the catalog."</p> }.into_any(),
-                        Ok(list) => view! {
-                            <ul class="mt-3 divide-y divide-slate-200 rounded-lg border border-slate-200 bg-white">
-                                {list.into_iter().map(|w| view! {
-                                    <li class="flex items-center justify-between p-3 text-sm">
-                                        <a class="font-medium text-indigo-700 hover:underline" href=format!("/workspaces/{}", w.id)>{w.name.clone()}</a>
-                                        <span class="text-slate-600" data-testid="my-workspace">
-                                            {format!("{} ({}) · {} · {} old · about {} so far at the estimate", w.configuration_name, w.type_label, w.state.as_str(), w.age,
-                                                crate::domain::dollars(w.cost_so_far_cents.into()))}
-                                            {w.health_alarms.iter().map(|alarm| view! {
-                                                <span class="ml-2 rounded bg-red-100 px-2 py-0.5 text-red-800" data-testid="health-alarm">{alarm.label()}</span>
-                                            }).collect_view()}
-                                            {w.stops_at.clone().map(|at| view! { <span class="ml-2 rounded bg-amber-100 px-2 py-0.5 text-amber-900" data-testid="stops-at">{format!("stops at {at} unless used")}</span> })}
-                                        </span>
-                                    </li>
-                                }).collect_view()}
-                            </ul>
-                        }.into_any(),
-                        Err(error) => view! { <p class="mt-2 text-red-700">{error.to_string()}</p> }.into_any(),
-                    }
-                })}
+                {move || {
+                    let ended_href = ended_href.clone();
+                    Suspend::new(async move {
+                        match workspaces.await {
+                            Ok(mine) => {
+                                let ended = (mine.ended > 0).then(|| view! {
+                                    <p class="mt-2 text-sm"><a class="text-indigo-700 underline" href=ended_href data-testid="ended-link">
+                                        {format!("{} ended (terminated or failed)", mine.ended)}
+                                    </a></p>
+                                });
+                                let list = if mine.live.is_empty() {
+                                    view! { <p class="mt-2 text-slate-600">"None running. Launch one from a profile or the catalog."</p> }.into_any()
+                                } else {
+                                    view! { <WorkspaceList workspaces=mine.live/> }.into_any()
+                                };
+                                view! { {list}{ended} }.into_any()
+                            }
+                            Err(error) => view! { <p class="mt-2 text-red-700">{error.to_string()}</p> }.into_any(),
+                        }
+                    })
+                }}
             </Suspense>
         </section>
+    }
+}
+
+#[component]
+pub fn WorkspaceList(workspaces: Vec<WorkspaceView>) -> impl IntoView {
+    view! {
+        <ul class="mt-3 divide-y divide-slate-200 rounded-lg border border-slate-200 bg-white">
+            {workspaces.into_iter().map(|w| view! {
+                <li class="flex items-center justify-between p-3 text-sm">
+                    <a class="font-medium text-indigo-700 hover:underline" href=format!("/workspaces/{}", w.id)>{w.name.clone()}</a>
+                    <span class="text-slate-600" data-testid="my-workspace">
+                        {format!("{} ({}) · {} · {} old · about {} so far at the estimate", w.configuration_name, w.type_label, w.state.as_str(), w.age,
+                            crate::domain::dollars(w.cost_so_far_cents.into()))}
+                        {w.health_alarms.iter().map(|alarm| view! {
+                            <span class="ml-2 rounded bg-red-100 px-2 py-0.5 text-red-800" data-testid="health-alarm">{alarm.label()}</span>
+                        }).collect_view()}
+                        {w.stops_at.clone().map(|at| view! { <span class="ml-2 rounded bg-amber-100 px-2 py-0.5 text-amber-900" data-testid="stops-at">{format!("stops at {at} unless used")}</span> })}
+                    </span>
+                </li>
+            }).collect_view()}
+        </ul>
+    }
+}
+
+/// The user's ended workspaces on a team, a page at a time (`?page=`), newest first.
+#[component]
+pub fn EndedWorkspacesPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let team = move || params.read().get("team").unwrap_or_default();
+    let page = move || query.read().get("page").and_then(|p| p.parse::<i64>().ok()).unwrap_or(1);
+    let ended = Resource::new(move || (team(), page()), |(team, page)| load_ended_workspaces(team, page));
+    view! {
+        <Title text="Ended workspaces · Atrium"/>
+        <nav class="text-sm text-slate-500">
+            <a href="/teams" class="hover:underline">"Teams"</a>" / "
+            <a href=move || format!("/teams/{}", team()) class="hover:underline">{team}</a>" / ended"
+        </nav>
+        <h1 class="mt-2 text-3xl font-semibold">"Ended workspaces"</h1>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match ended.await {
+                    Ok(found) => {
+                        let pages = ((found.total + found.per_page - 1) / found.per_page).max(1);
+                        let slug = team();
+                        let link = move |page: i64| format!("/teams/{slug}/ended?page={page}");
+                        view! {
+                            <p class="mt-4 text-sm text-slate-600" data-testid="ended-total">{format!("{} ended · page {} of {}", found.total, found.page, pages)}</p>
+                            <WorkspaceList workspaces=found.workspaces/>
+                            <p class="mt-4 flex gap-4 text-sm">
+                                {(found.page > 1).then(|| view! { <a class="text-indigo-700 underline" href=link(found.page - 1)>"Newer"</a> })}
+                                {(found.page < pages).then(|| view! { <a class="text-indigo-700 underline" href=link(found.page + 1)>"Older"</a> })}
+                            </p>
+                        }.into_any()
+                    }
+                    Err(error) => view! { <ErrorPanel error/> }.into_any(),
+                }
+            })}
+        </Suspense>
     }
 }
 

@@ -10,6 +10,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::{Mutex, RwLock};
 
 const MIN_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
+/// How long a health check's answer about the provider is reused.
+const HEALTH_CHECK_INTERVAL: Duration = Duration::from_secs(5);
 /// Clock skew tolerated on `exp`.
 const LEEWAY_SECONDS: u64 = 30;
 
@@ -55,6 +57,8 @@ pub struct TokenVerifier {
     clock: Clock,
     keys: RwLock<HashMap<String, DecodingKey>>,
     last_fetch: Mutex<Option<Instant>>,
+    /// The last health check: when, and whether keys could be fetched.
+    last_check: Mutex<Option<(Instant, bool)>>,
 }
 
 impl TokenVerifier {
@@ -76,6 +80,7 @@ impl TokenVerifier {
             clock,
             keys: RwLock::new(HashMap::new()),
             last_fetch: Mutex::new(None),
+            last_check: Mutex::new(None),
         }
     }
 
@@ -121,7 +126,27 @@ impl TokenVerifier {
         key.ok_or(TokenError::UnknownKey)
     }
 
-    /// Fetches the key set; also the identity provider's health check.
+    /// The health check: whether the key set can be fetched, asked of the provider at most
+    /// once per `HEALTH_CHECK_INTERVAL` however often it is asked here. Fresh keys are kept.
+    pub async fn keys_available(&self) -> bool {
+        let mut last = self.last_check.lock().await;
+        if let Some((at, ok)) = *last {
+            if at.elapsed() < HEALTH_CHECK_INTERVAL {
+                return ok;
+            }
+        }
+        let ok = match self.fetch_keys().await {
+            Ok(keys) if !keys.is_empty() => {
+                *self.keys.write().await = keys;
+                true
+            }
+            _ => false,
+        };
+        *last = Some((Instant::now(), ok));
+        ok
+    }
+
+    /// Fetches the key set.
     pub async fn fetch_keys(&self) -> anyhow::Result<HashMap<String, DecodingKey>> {
         use anyhow::Context;
         let set: JwkSet = self

@@ -6,6 +6,7 @@ use super::sso::SsoIdentity;
 use crate::aws::cognito::{IdentityError, IdentityProvider, SignInOutcome, Tokens};
 use crate::repo;
 use crate::repo::audit::{self, Outcome};
+use crate::changes::AccessCache;
 use crate::repo::users::MembershipSource;
 use app::domain::{CurrentUser, PasswordPolicy, Username};
 use secrecy::{ExposeSecret, SecretString};
@@ -64,11 +65,13 @@ pub struct AuthService {
     verifier: Arc<TokenVerifier>,
     db: PgPool,
     policy: RwLock<Option<(Instant, PasswordPolicy)>>,
+    /// Forgets the user after a sign-in refreshed their access (see `mirror`).
+    access_cache: AccessCache,
 }
 
 impl AuthService {
-    pub fn new(identity: Arc<dyn IdentityProvider>, verifier: Arc<TokenVerifier>, db: PgPool) -> Self {
-        AuthService { identity, verifier, db, policy: RwLock::new(None) }
+    pub fn new(identity: Arc<dyn IdentityProvider>, verifier: Arc<TokenVerifier>, db: PgPool, access_cache: AccessCache) -> Self {
+        AuthService { identity, verifier, db, policy: RwLock::new(None), access_cache }
     }
 
     #[tracing::instrument(skip(self, password), fields(username = %username))]
@@ -199,6 +202,8 @@ impl AuthService {
         }
         audit::record(&mut *tx, &audit::Entry::by(user, action)).await.map_err(database_failure)?;
         tx.commit().await.map_err(database_failure)?;
+        // This process applies the fresh mirror from the next request on; others hear of it.
+        self.access_cache.forget(user.username.as_str());
         Ok(())
     }
 }

@@ -14,6 +14,8 @@ const REFRESH_TOKEN: &str = "refresh_token";
 const PENDING_CHALLENGE: &str = "pending_challenge";
 const PENDING_SSO: &str = "pending_sso";
 const SSO_ID_TOKEN: &str = "sso_id_token";
+/// When the session was last written for activity (unix seconds); see `touch`.
+const TOUCHED_AT: &str = "touched_at";
 /// Sign-ins started at the provider and not yet back, per session (one per open tab, say).
 const MAX_PENDING_SSO: usize = 5;
 
@@ -37,7 +39,19 @@ impl UserSession {
     async fn start_fresh(&self, user: &CurrentUser) -> Result<(), session::Error> {
         self.0.clear().await;
         self.0.cycle_id().await?;
+        self.0.insert(TOUCHED_AT, time::OffsetDateTime::now_utc().unix_timestamp()).await?;
         self.0.insert(USER, user).await
+    }
+
+    /// Notes activity. tower-sessions counts inactivity from the session's last write, so an
+    /// active session must be written now and then; at most once per `every` seconds, so that
+    /// reading pages does not write to Postgres.
+    pub async fn touch(&self, now: i64, every: i64) -> Result<(), session::Error> {
+        let touched: Option<i64> = self.0.get(TOUCHED_AT).await?;
+        if touched.is_none_or(|at| now - at >= every) {
+            self.0.insert(TOUCHED_AT, now).await?;
+        }
+        Ok(())
     }
 
     /// A password sign-in. The tokens stay on the server: they are only needed to sign the

@@ -1,6 +1,7 @@
 //! Synced daily costs, team budgets and the alerts sent for them.
 
 use crate::aws::cost_explorer::DailyCost;
+use app::domain::costs::WorkspaceSpend;
 use sqlx::{PgExecutor, Postgres, Row, Transaction};
 
 /// Replaces the team's costs for each of `days` with `costs`: a day synced again is replaced,
@@ -46,6 +47,56 @@ pub struct CostRow {
 
 /// Every synced row from `first` to `last` (inclusive), optionally only one team's and one
 /// user's.
+/// A user's spend per workspace on a team over a range of days, in cents (each day rounded as
+/// `micros_to_cents` does), highest first: what was tagged with the user, and what was tagged
+/// only with a workspace of theirs.
+pub async fn user_spend_by_workspace(
+    db: impl PgExecutor<'_>,
+    team: &str,
+    username: &str,
+    first: time::Date,
+    last: time::Date,
+) -> Result<Vec<WorkspaceSpend>, sqlx::Error> {
+    sqlx::query(
+        "SELECT s.workspace_id, w.name AS workspace_name, sum(micros_to_cents(s.amount_micros))::bigint AS cents \
+         FROM (SELECT workspace_id, amount_micros FROM daily_costs \
+                 WHERE team_slug = $1 AND username = $2 AND day BETWEEN $3 AND $4 \
+               UNION ALL \
+               SELECT c.workspace_id, c.amount_micros FROM workspaces o JOIN daily_costs c ON c.workspace_id = o.id \
+                 WHERE o.owner = $2 AND o.team_slug = $1 AND c.team_slug = $1 AND c.username = '' AND c.day BETWEEN $3 AND $4) s \
+         LEFT JOIN workspaces w ON w.id = s.workspace_id \
+         GROUP BY s.workspace_id, w.name ORDER BY cents DESC, w.name",
+    )
+    .bind(team)
+    .bind(username)
+    .bind(first)
+    .bind(last)
+    .fetch_all(db)
+    .await?
+    .iter()
+    .map(|row| {
+        let workspace_id: String = row.try_get("workspace_id")?;
+        let name: Option<String> = row.try_get("workspace_name")?;
+        Ok(WorkspaceSpend {
+            name: workspace_label(name.as_deref(), &workspace_id),
+            workspace_id,
+            team: team.to_owned(),
+            owner: username.to_owned(),
+            total_cents: row.try_get("cents")?,
+        })
+    })
+    .collect()
+}
+
+/// How a workspace is named on cost pages, also when it is gone or was never tagged.
+pub fn workspace_label(name: Option<&str>, workspace_id: &str) -> String {
+    match (name, workspace_id) {
+        (Some(name), _) => name.to_owned(),
+        (None, "") => "(not tagged with a workspace)".into(),
+        (None, id) => format!("(unknown {})", id.chars().take(8).collect::<String>()),
+    }
+}
+
 pub async fn rows(
     db: impl PgExecutor<'_>,
     first: time::Date,

@@ -241,16 +241,45 @@ pub async fn view(db: &sqlx::PgPool, id: &str) -> Result<Option<WorkspaceView>, 
     Ok(Some(view))
 }
 
-/// The owner's workspaces on a team, newest first, without their events.
-pub async fn list_for_owner(db: impl PgExecutor<'_>, owner: &str, team: &TeamSlug) -> Result<Vec<WorkspaceView>, sqlx::Error> {
-    sqlx::query(&format!("{VIEW} WHERE w.owner = $1 AND w.team_slug = $2 ORDER BY w.created_at DESC"))
+/// The owner's live workspaces on a team (not terminated or failed), newest first, without
+/// their events.
+pub async fn live_for_owner(db: impl PgExecutor<'_>, owner: &str, team: &TeamSlug) -> Result<Vec<WorkspaceView>, sqlx::Error> {
+    sqlx::query(&format!(
+        "{VIEW} WHERE w.owner = $1 AND w.team_slug = $2 AND w.state NOT IN ('terminated', 'failed') ORDER BY w.created_at DESC"
+    ))
+    .bind(owner)
+    .bind(team.as_str())
+    .fetch_all(db)
+    .await?
+    .iter()
+    .map(view_from_row)
+    .collect()
+}
+
+/// How many of the owner's workspaces on a team have ended (terminated or failed).
+pub async fn count_ended_for_owner(db: impl PgExecutor<'_>, owner: &str, team: &TeamSlug) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM workspaces WHERE owner = $1 AND team_slug = $2 AND state IN ('terminated', 'failed')")
         .bind(owner)
         .bind(team.as_str())
-        .fetch_all(db)
-        .await?
-        .iter()
-        .map(view_from_row)
-        .collect()
+        .fetch_one(db)
+        .await
+}
+
+/// One page of the owner's ended workspaces on a team, newest first.
+pub async fn ended_for_owner(db: impl PgExecutor<'_>, owner: &str, team: &TeamSlug, limit: i64, offset: i64) -> Result<Vec<WorkspaceView>, sqlx::Error> {
+    sqlx::query(&format!(
+        "{VIEW} WHERE w.owner = $1 AND w.team_slug = $2 AND w.state IN ('terminated', 'failed') \
+         ORDER BY w.created_at DESC, w.id LIMIT $3 OFFSET $4"
+    ))
+    .bind(owner)
+    .bind(team.as_str())
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db)
+    .await?
+    .iter()
+    .map(view_from_row)
+    .collect()
 }
 
 /// Which live workspaces (not terminated, not failed) to list: a team's or an owner's.

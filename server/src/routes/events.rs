@@ -8,10 +8,12 @@ use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use std::time::Duration;
+use futures::StreamExt;
+use tokio::sync::broadcast::error::RecvError;
 
-/// Sends the workspace (as JSON) now and whenever its state or events change. The check is a
-/// cheap query each second; the stream ends when the browser goes away.
+/// Sends the workspace (as JSON) now and whenever it changes. Changes come from Postgres'
+/// NOTIFY (`crate::changes`), whichever process made them: nothing is queried while nothing
+/// changes. The stream ends when the browser goes away.
 pub async fn workspace_events(
     State(state): State<AppState>,
     user: Option<Extension<CurrentUser>>,
@@ -19,34 +21,36 @@ pub async fn workspace_events(
 ) -> Response {
     let Some(Extension(user)) = user else { return StatusCode::UNAUTHORIZED.into_response() };
     let workspaces = state.services.workspaces.clone();
+    // Subscribed before the first read, so that no change falls between the two.
+    let changes = state.changes.subscribe_workspaces();
     // The same check as the page: owner or admin.
-    if let Err(error) = workspaces.workspace(&user, &id).await {
-        return super::error_page::for_error(&error);
-    }
-    let stream = futures::stream::unfold((None::<String>, true), move |(last, first)| {
+    let first = match workspaces.workspace(&user, &id).await {
+        Ok(view) => serde_json::to_string(&view).ok(),
+        Err(error) => return super::error_page::for_error(&error),
+    };
+    let initial = futures::stream::iter(first.clone().map(|json| Ok(Event::default().data(json))));
+    let updates = futures::stream::unfold((changes, first), move |(mut changes, last)| {
         let (workspaces, user, id) = (workspaces.clone(), user.clone(), id.clone());
         async move {
             loop {
-                if !first {
-                    tokio::time::sleep(Duration::from_secs(1)).await;
+                match changes.recv().await {
+                    Ok(Some(changed)) if *changed != *id => continue,
+                    // This workspace, or any after lost notifications or a lagging reader.
+                    Ok(_) | Err(RecvError::Lagged(_)) => {}
+                    Err(RecvError::Closed) => return None,
                 }
                 let current = match workspaces.workspace(&user, &id).await {
                     Ok(view) => serde_json::to_string(&view).ok(),
-                    Err(AppError::Unavailable(_)) => {
-                        tokio::time::sleep(Duration::from_secs(1)).await;
-                        continue;
-                    }
+                    // Postgres away: the next change (or reconnection) tries again.
+                    Err(AppError::Unavailable(_)) => continue,
                     Err(_) => return None,
                 };
                 if current.is_some() && current != last {
                     let event = Event::default().data(current.clone().unwrap_or_default());
-                    return Some((Ok::<_, std::convert::Infallible>(event), (current, false)));
-                }
-                if first {
-                    return Some((Ok(Event::default().comment("no change")), (last, false)));
+                    return Some((Ok::<_, std::convert::Infallible>(event), (changes, current)));
                 }
             }
         }
     });
-    Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
+    Sse::new(initial.chain(updates)).keep_alive(KeepAlive::default()).into_response()
 }

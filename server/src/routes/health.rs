@@ -6,12 +6,16 @@ use serde_json::json;
 use std::time::Duration;
 
 /// 200 when the database answers and the identity provider's keys can be fetched; 503 naming
-/// what is down otherwise. With single sign-on, `sso_provider` says whether the OpenID provider
+/// what is down otherwise. Cheap enough to be asked often: a ping on a pooled connection, and
+/// the providers asked at most every few seconds (their last answer is reused meanwhile). With single sign-on, `sso_provider` says whether the OpenID provider
 /// answers; its outage fails the check only when it is the only way in (no password form).
 pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<serde_json::Value>) {
-    let database = tokio::time::timeout(Duration::from_secs(3), sqlx::query("SELECT 1").execute(&state.db)).await;
-    let database_ok = matches!(database, Ok(Ok(_)));
-    let identity_ok = state.verifier.fetch_keys().await.is_ok_and(|keys| !keys.is_empty());
+    let ping = async {
+        use sqlx::Connection;
+        state.db.acquire().await?.ping().await
+    };
+    let database_ok = matches!(tokio::time::timeout(Duration::from_secs(3), ping).await, Ok(Ok(())));
+    let identity_ok = state.verifier.keys_available().await;
     let sso_ok = match &state.sso {
         Some(sso) => Some(sso.reachable().await),
         None => None,

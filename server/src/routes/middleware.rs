@@ -1,11 +1,27 @@
 use super::error_page::{error_page, unavailable};
 use crate::auth::session::UserSession;
 use axum::extract::{Request, State};
+use crate::changes::Changes;
 use sqlx::PgPool;
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
+
+/// What the middleware needs to know who is signed in.
+#[derive(Clone)]
+pub struct SignedIn {
+    pub db: PgPool,
+    pub changes: Changes,
+    /// How often an active session is written to push its expiry back.
+    pub touch_every_seconds: i64,
+}
+
+impl SignedIn {
+    async fn access(&self, username: &str) -> Result<Option<crate::repo::users::Access>, sqlx::Error> {
+        self.changes.access.get_or_load(username, crate::repo::users::access(&self.db, username)).await
+    }
+}
 
 /// Paths only a signed-in user may open; anyone else is sent to sign in and brought back.
 const SIGNED_IN_PREFIXES: [&str; 5] = ["/teams", "/workspaces", "/admin", "/costs", "/settings"];
@@ -20,12 +36,21 @@ fn needs_sign_in(path: &str) -> bool {
 /// it), redirects anonymous visitors away from signed-in pages, and keeps signed-in pages out
 /// of caches so that "back" after sign-out cannot show them.
 ///
-/// Roles and teams are read afresh on every request, so that an admin's change applies to the
-/// user's next click; a disabled user's session ends here.
-pub async fn load_current_user(State(db): State<PgPool>, session: Session, mut request: Request, next: Next) -> Response {
+/// Roles and teams come from Postgres (through a cache every process empties of a user whose
+/// access changed anywhere), so that an admin's change applies to the user's next click; a
+/// disabled user's session ends here.
+pub async fn load_current_user(State(signed_in): State<SignedIn>, session: Session, mut request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
-    if path.starts_with("/pkg/") {
-        return next.run(request).await;
+    if let Some(file) = path.strip_prefix("/pkg/") {
+        let hashed = file.matches('.').count() >= 2;
+        let mut response = next.run(request).await;
+        // Named by their content (`atrium.<hash>.wasm`): a new build is a new name.
+        if hashed && response.status().is_success() {
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
+        }
+        return response;
     }
     let session = UserSession(session);
     let user = match session.current_user().await {
@@ -42,7 +67,7 @@ pub async fn load_current_user(State(db): State<PgPool>, session: Session, mut r
         }
     };
     let user = match user {
-        Some(mut user) => match crate::repo::users::access(&db, user.username.as_str()).await {
+        Some(mut user) => match signed_in.access(user.username.as_str()).await {
             Ok(Some(access)) if !access.disabled => {
                 access.apply_to(&mut user);
                 Some(user)
@@ -68,6 +93,9 @@ pub async fn load_current_user(State(db): State<PgPool>, session: Session, mut r
         return Redirect::to(&format!("/?{query}")).into_response();
     }
     if let Some(mut user) = user {
+        if let Err(error) = session.touch(time::OffsetDateTime::now_utc().unix_timestamp(), signed_in.touch_every_seconds).await {
+            tracing::warn!(%error, "Failed to note the session's activity");
+        }
         user.client_ip = request
             .extensions()
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()

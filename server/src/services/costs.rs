@@ -128,11 +128,7 @@ fn dashboard_from_rows(all_teams: &[teams::Team], rows: &[CostRow], months: Vec<
 }
 
 fn workspace_label(row: &CostRow) -> String {
-    match (&row.workspace_name, row.workspace_id.as_str()) {
-        (Some(name), _) => name.clone(),
-        (None, "") => "(not tagged with a workspace)".into(),
-        (None, id) => format!("(unknown {})", id.chars().take(8).collect::<String>()),
-    }
+    costs::workspace_label(row.workspace_name.as_deref(), &row.workspace_id)
 }
 
 pub struct Costs {
@@ -187,15 +183,15 @@ impl CostService for Costs {
     }
 
     async fn my_spend(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<MySpend, AppError> {
-        let team = super::enter_team(&self.db, user, slug).await?;
+        if !user.may_enter_team(slug) {
+            return Err(AppError::Forbidden);
+        }
         let today = today();
         let days = 30;
-        let rows = costs::rows(&self.db, today - Duration::days(days - 1), today, Some(slug.as_str()), Some(user.username.as_str()))
+        let workspaces = costs::user_spend_by_workspace(&self.db, slug.as_str(), user.username.as_str(), today - Duration::days(days - 1), today)
             .await
             .map_err(database_error)?;
-        let month = month_from_rows(&team, &[], None, today);
-        let dashboard = dashboard_from_rows(std::slice::from_ref(&team), &rows, vec![month], days as u32, today);
-        Ok(MySpend { days: days as u32, total_cents: dashboard.total_cents, workspaces: dashboard.workspaces })
+        Ok(MySpend { days: days as u32, total_cents: workspaces.iter().map(|w| w.total_cents).sum(), workspaces })
     }
 
     async fn team_month(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<MonthBudget, AppError> {

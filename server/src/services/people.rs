@@ -17,6 +17,7 @@ use app::services::{must_be_admin, PeopleService};
 use futures::stream::{self, StreamExt};
 use sqlx::PgPool;
 use std::collections::{BTreeSet, HashMap};
+use crate::changes::AccessCache;
 use std::sync::Arc;
 
 /// Cognito calls in flight at once for one page: well below the pool's request quota.
@@ -27,14 +28,17 @@ pub struct People {
     directory: Arc<dyn Directory>,
     /// The SSO provider's display name, when single sign-on is configured.
     provider: Option<String>,
+    /// Forgotten after each change, so that this process applies it to the very next request
+    /// (other processes hear of it from Postgres).
+    access_cache: AccessCache,
 }
 
 /// One group to add (`true`) or remove.
 type Change = (Group, bool);
 
 impl People {
-    pub fn new(db: PgPool, directory: Arc<dyn Directory>, provider: Option<String>) -> Self {
-        People { db, directory, provider }
+    pub fn new(db: PgPool, directory: Arc<dyn Directory>, provider: Option<String>, access_cache: AccessCache) -> Self {
+        People { db, directory, provider, access_cache }
     }
 
     /// The user as the pool names them (pools may ignore case), or `NotFound`.
@@ -159,6 +163,7 @@ impl People {
             audit::record(&mut *tx, &change_entry(actor, username, group, *add, &detail)).await.map_err(database_error)?;
         }
         tx.commit().await.map_err(database_error)?;
+        self.access_cache.forget(username);
         match failure {
             None => Ok(()),
             Some((group, add, error)) => {
@@ -291,6 +296,7 @@ impl PeopleService for People {
         let detail = format!("e-mail {}", invite.email);
         audit::record(&mut *tx, &audit::Entry::by(admin, "user.invite").object("user", username).detail(&detail)).await.map_err(database_error)?;
         tx.commit().await.map_err(database_error)?;
+        self.access_cache.forget(username);
         let changes: Vec<Change> = groups_for(&invite.roles, &invite.teams, &[]).into_iter().map(|g| (g, true)).collect();
         self.apply(admin, username, &BTreeSet::new(), &changes).await
     }
@@ -349,6 +355,7 @@ impl PeopleService for People {
         let detail = format!("{ended} session(s) ended");
         audit::record(&mut *tx, &audit::Entry::by(admin, "user.disable").object("user", &name).detail(&detail)).await.map_err(database_error)?;
         tx.commit().await.map_err(database_error)?;
+        self.access_cache.forget(&name);
         let live_workspaces = workspaces::live(&self.db, LiveOf::Owner(&name)).await.map_err(database_error)?;
         Ok(Disabled { username: parse_username(&name)?, live_workspaces })
     }
@@ -364,6 +371,7 @@ impl PeopleService for People {
         users::set_disabled(&mut tx, &name, false).await.map_err(database_error)?;
         audit::record(&mut *tx, &audit::Entry::by(admin, "user.enable").object("user", &name)).await.map_err(database_error)?;
         tx.commit().await.map_err(database_error)?;
+        self.access_cache.forget(&name);
         Ok(())
     }
 

@@ -11,17 +11,20 @@ use app::domain::{CurrentUser, Group, TeamSlug};
 use app::error::AppError;
 use app::services::{must_be_admin, TeamAdminService};
 use sqlx::PgPool;
+use crate::changes::AccessCache;
 use std::sync::Arc;
 
 pub struct TeamAdmin {
     db: PgPool,
     directory: Arc<dyn Directory>,
     account_check: Arc<dyn AccountCheck>,
+    /// Emptied when a team is archived (its members' access changes).
+    access_cache: AccessCache,
 }
 
 impl TeamAdmin {
-    pub fn new(db: PgPool, directory: Arc<dyn Directory>, account_check: Arc<dyn AccountCheck>) -> Self {
-        TeamAdmin { db, directory, account_check }
+    pub fn new(db: PgPool, directory: Arc<dyn Directory>, account_check: Arc<dyn AccountCheck>, access_cache: AccessCache) -> Self {
+        TeamAdmin { db, directory, account_check, access_cache }
     }
 
     async fn team(&self, slug: &TeamSlug) -> Result<teams::Team, AppError> {
@@ -173,6 +176,8 @@ impl TeamAdminService for TeamAdmin {
         let entry = audit::Entry::by(admin, "team.archive").object("team", slug.as_str()).team(slug.as_str()).detail(&team.name);
         audit::record(&mut *tx, &entry).await.map_err(database_error)?;
         tx.commit().await.map_err(database_error)?;
+        // Its members leave it on their next request here; other processes hear of it.
+        self.access_cache.forget_all();
         Ok(())
     }
 }

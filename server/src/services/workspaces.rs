@@ -4,7 +4,7 @@ use crate::repo::{configurations, teams};
 use crate::worker::workspace_job;
 use app::domain::configurations::FieldError;
 use app::domain::idle::SNOOZE_HOURS;
-use app::domain::workspace::{WorkspaceAction, WorkspaceName, WorkspaceView};
+use app::domain::workspace::{EndedWorkspaces, MyWorkspaces, WorkspaceAction, WorkspaceName, WorkspaceView};
 use app::domain::{CurrentUser, TeamSlug};
 use app::error::AppError;
 use app::domain::configurations::Configuration;
@@ -18,6 +18,9 @@ use crate::aws::sagemaker::Presigner;
 use std::sync::Arc;
 use std::time::Duration;
 use crate::notifications::{self, Notice};
+
+/// Ended workspaces listed per page.
+const ENDED_PER_PAGE: i64 = 25;
 use crate::services::costs;
 use app::domain::notifications::NotificationEvent;
 
@@ -184,11 +187,29 @@ impl WorkspaceService for Workspaces {
         Ok(view)
     }
 
-    async fn my_workspaces(&self, user: &CurrentUser, team: &TeamSlug) -> Result<Vec<WorkspaceView>, AppError> {
+    async fn my_workspaces(&self, user: &CurrentUser, team: &TeamSlug) -> Result<MyWorkspaces, AppError> {
         if !user.may_enter_team(team) {
             return Err(AppError::Forbidden);
         }
-        workspaces::list_for_owner(&self.db, user.username.as_str(), team).await.map_err(database_error)
+        let owner = user.username.as_str();
+        let live = workspaces::live_for_owner(&self.db, owner, team).await.map_err(database_error)?;
+        let ended = workspaces::count_ended_for_owner(&self.db, owner, team).await.map_err(database_error)?;
+        Ok(MyWorkspaces { live, ended })
+    }
+
+    #[tracing::instrument(skip(self, user), fields(username = %user.username))]
+    async fn ended_workspaces(&self, user: &CurrentUser, team: &TeamSlug, page: i64) -> Result<EndedWorkspaces, AppError> {
+        if !user.may_enter_team(team) {
+            return Err(AppError::Forbidden);
+        }
+        let owner = user.username.as_str();
+        let per_page = ENDED_PER_PAGE;
+        let page = page.max(1);
+        let total = workspaces::count_ended_for_owner(&self.db, owner, team).await.map_err(database_error)?;
+        let workspaces = workspaces::ended_for_owner(&self.db, owner, team, per_page, (page - 1).saturating_mul(per_page))
+            .await
+            .map_err(database_error)?;
+        Ok(EndedWorkspaces { workspaces, total, page, per_page })
     }
 
     #[tracing::instrument(skip(self, user), fields(username = %user.username))]

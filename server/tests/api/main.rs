@@ -11,6 +11,7 @@ mod health;
 mod idle;
 mod helpers;
 mod jobs;
+mod live;
 mod notifications;
 mod repositories;
 mod sso;

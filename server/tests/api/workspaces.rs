@@ -475,3 +475,39 @@ async fn a_worker_process_killed_mid_provisioning_is_resumed_and_provisions_once
     assert_eq!(app.work_until_settled(&app.worker(), &id).await, "available");
     assert_eq!(states_of(&app.db, &id).await, vec!["requested", "provisioning", "available"]);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_team_home_lists_live_workspaces_and_pages_the_ended_ones(db: PgPool) {
+    let app = spawn_app(db).await;
+    let configuration = app.configuration_for_genomics("Linux workstation (EC2)", "v1", "Standard").await;
+    app.sign_in("ada", PASSWORD).await;
+    sqlx::query(
+        "INSERT INTO workspaces (id, team_slug, owner, name, configuration_id, state, idempotency_key, created_at) \
+         SELECT 'old-' || i, 'genomics', 'ada', 'ada-old-' || i, $1, CASE WHEN i % 2 = 0 THEN 'terminated' ELSE 'failed' END, \
+                'key-old-' || lpad(i::text, 4, '0'), now() - (i || ' hours')::interval \
+         FROM generate_series(1, 30) i",
+    )
+    .bind(configuration)
+    .execute(&app.db)
+    .await
+    .expect("ended workspaces");
+    let (_, id) = app.launch("genomics", configuration, "ada-running", "key-running-01").await;
+    assert!(id.is_string(), "{id}");
+
+    let (status, home) = app.get_text("/teams/genomics").await;
+    assert_eq!(status, 200);
+    assert!(home.contains("ada-running"), "the live workspace is listed");
+    assert!(!home.contains("ada-old-"), "ended ones are not");
+    assert!(home.contains("30 ended"), "but counted, behind a link");
+
+    let (status, first) = app.get_text("/teams/genomics/ended").await;
+    assert_eq!(status, 200);
+    assert!(first.contains("30 ended · page 1 of 2"), "25 a page");
+    assert!(first.contains("ada-old-1<") && !first.contains("ada-running"), "newest first, ended only");
+    let (_, second) = app.get_text("/teams/genomics/ended?page=2").await;
+    assert!(second.contains("ada-old-30<") && !second.contains("ada-old-1<"));
+
+    let alan = app.client_signed_in_as("alan").await;
+    let response = alan.get(format!("{}/teams/genomics/ended", app.address)).send().await.expect("sent");
+    assert_eq!(response.status().as_u16(), 403, "not his team");
+}
