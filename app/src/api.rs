@@ -292,11 +292,13 @@ pub async fn load_audit_log(filter: crate::domain::audit::AuditFilter, page: i64
     .await)
 }
 
+/// The cost dashboard; `all`: every user and workspace, not just the top spenders.
 #[server(endpoint = "costs")]
-pub async fn load_costs(days: u32) -> Result<crate::domain::costs::CostDashboard, AppError> {
+pub async fn load_costs(days: u32, all: bool) -> Result<crate::domain::costs::CostDashboard, AppError> {
     with_status(async move {
         let user = require_user()?;
-        services()?.costs.dashboard(&user, days).await
+        let top = (!all).then_some(crate::domain::costs::TOP_SPENDERS);
+        services()?.costs.dashboard(&user, days, top).await
     }
     .await)
 }

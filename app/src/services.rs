@@ -77,7 +77,8 @@ pub trait AuditService: Send + Sync {
 pub trait CostService: Send + Sync {
     /// Spend over the last `days` per team, user and workspace, against budgets. Cost viewers
     /// and admins only.
-    async fn dashboard(&self, user: &CurrentUser, days: u32) -> Result<crate::domain::costs::CostDashboard, AppError>;
+    /// `top`: at most this many users and workspaces, the highest spenders (`None`: all).
+    async fn dashboard(&self, user: &CurrentUser, days: u32, top: Option<usize>) -> Result<crate::domain::costs::CostDashboard, AppError>;
     /// The user's own workspaces' spend on a team over the last 30 days.
     async fn my_spend(&self, user: &CurrentUser, team: &TeamSlug) -> Result<crate::domain::costs::MySpend, AppError>;
     /// The team's month against its budget (members and admins), shown before a launch.

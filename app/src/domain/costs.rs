@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 /// The ranges `/costs` offers, in days ending today.
 pub const RANGES: [u32; 4] = [7, 30, 60, 90];
 pub const DEFAULT_RANGE: u32 = 30;
+/// Users and workspaces the cost page lists unless asked for all of them.
+pub const TOP_SPENDERS: usize = 25;
 
 /// Thresholds a budget alerts at unless the admin chooses others.
 pub const DEFAULT_THRESHOLDS: [u32; 3] = [50, 80, 100];
@@ -129,8 +131,11 @@ pub struct CostDashboard {
     /// Each day of the range, oldest first, as YYYY-MM-DD.
     pub day_labels: Vec<String>,
     pub teams: Vec<TeamSpend>,
+    /// The top spenders (all of them in the CSV), and how many there are in all.
     pub users: Vec<UserSpend>,
+    pub users_count: usize,
     pub workspaces: Vec<WorkspaceSpend>,
+    pub workspaces_count: usize,
     pub total_cents: i64,
     /// Thresholds crossed this month.
     pub alerts: Vec<BudgetAlert>,

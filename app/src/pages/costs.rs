@@ -14,9 +14,10 @@ use leptos_router::hooks::use_query_map;
 pub fn CostsPage() -> impl IntoView {
     let query = use_query_map();
     let days = move || parse_range(query.read().get("days").as_deref());
-    let dashboard = Resource::new(days, |days| async move {
+    let all = move || query.read().get("all").is_some_and(|all| all == "1");
+    let dashboard = Resource::new(move || (days(), all()), |(days, all)| async move {
         match days {
-            Ok(days) => load_costs(days).await,
+            Ok(days) => load_costs(days, all).await,
             Err(message) => Err(AppError::BadRequest(message)),
         }
     });
@@ -53,7 +54,21 @@ const PALETTE: [&str; 8] = ["#4f46e5", "#0891b2", "#16a34a", "#d97706", "#db2777
 
 #[component]
 fn Dashboard(dashboard: CostDashboard) -> impl IntoView {
-    let CostDashboard { days, day_labels, teams, users, workspaces, total_cents, alerts, synced_at, auto_stop_saved_cents } = dashboard;
+    let CostDashboard { days, day_labels, teams, users, users_count, workspaces, workspaces_count, total_cents, alerts, synced_at, auto_stop_saved_cents } =
+        dashboard;
+    let colours = series_colours(&teams);
+    // The top spenders only, unless all were asked for: the page stays small however many
+    // users and workspaces spend (the CSV has every one).
+    let more = move |shown: usize, count: usize, what: &'static str| {
+        (shown < count).then(|| view! {
+            <p class="mt-2 text-sm text-slate-600" data-testid="costs-more">
+                {format!("The top {shown} of {count} {what}. ")}
+                <a class="text-indigo-700 underline" href=format!("/costs?days={days}&all=1")>"Show all"</a>
+                " or download the CSV."
+            </p>
+        })
+    };
+    let (users_shown, workspaces_shown) = (users.len(), workspaces.len());
     let th = "p-2 text-left font-medium";
     let num = "p-2 text-right tabular-nums";
     view! {
@@ -95,7 +110,7 @@ fn Dashboard(dashboard: CostDashboard) -> impl IntoView {
                     let tone = match percent { Some(p) if p >= 100 => "text-red-700 font-semibold", Some(p) if p >= 80 => "text-amber-700", _ => "" };
                     view! {
                         <tr class="border-t border-slate-200" data-testid="team-cost-row">
-                            <td class="p-2"><span class="mr-2 inline-block h-3 w-3 rounded-sm" style=format!("background:{}", PALETTE[i % PALETTE.len()])></span>{t.month.team_name.clone()}</td>
+                            <td class="p-2"><span class="mr-2 inline-block h-3 w-3 rounded-sm" style=format!("background:{}", colours[i])></span>{t.month.team_name.clone()}</td>
                             <td class=num data-testid="team-cost-total">{dollars(t.total_cents)}</td>
                             <td class=num>{dollars(t.month.spent_cents)}</td>
                             <td class=num>{dollars(t.month.forecast_cents)}</td>
@@ -120,6 +135,7 @@ fn Dashboard(dashboard: CostDashboard) -> impl IntoView {
                         }).collect_view()}
                     </tbody>
                 </table>
+                {more(users_shown, users_count, "users")}
             </section>
             <section>
                 <h2 class="text-lg font-semibold">"Workspaces"</h2>
@@ -134,13 +150,32 @@ fn Dashboard(dashboard: CostDashboard) -> impl IntoView {
                         }).collect_view()}
                     </tbody>
                 </table>
+                {more(workspaces_shown, workspaces_count, "workspaces")}
             </section>
         </div>
     }
 }
 
+/// Teams the chart draws on their own, the highest spenders; the rest are one series.
+const CHART_TEAMS: usize = 7;
+const OTHER_TEAMS_COLOUR: &str = "#64748b";
+
+/// Each team's colour: its own for the `CHART_TEAMS` highest spenders, the "other teams"
+/// colour for the rest.
+fn series_colours(teams: &[TeamSpend]) -> Vec<&'static str> {
+    let mut by_spend: Vec<usize> = (0..teams.len()).collect();
+    by_spend.sort_by_key(|&i| std::cmp::Reverse(teams[i].total_cents));
+    let mut colours = vec![OTHER_TEAMS_COLOUR; teams.len()];
+    for (rank, &team) in by_spend.iter().take(CHART_TEAMS).enumerate() {
+        colours[team] = PALETTE[rank % PALETTE.len()];
+    }
+    colours
+}
+
 /// Daily spend stacked by team, drawn on the server as SVG: readable without JavaScript,
-/// with dollar and date axes, a legend, and each bar's amount as its tooltip.
+/// with dollar and date axes, a legend, and each day's total as its tooltip. One path per
+/// series (the highest-spending teams, then all others), so the chart's size depends on the
+/// range, not on how many teams or workspaces there are.
 #[component]
 fn SpendChart(day_labels: Vec<String>, teams: Vec<TeamSpend>) -> impl IntoView {
     const WIDTH: f64 = 760.0;
@@ -149,7 +184,25 @@ fn SpendChart(day_labels: Vec<String>, teams: Vec<TeamSpend>) -> impl IntoView {
     const TOP: f64 = 12.0;
     let n = day_labels.len().max(1);
     let plot_width = WIDTH - LEFT - 10.0;
-    let day_totals: Vec<i64> = (0..n).map(|i| teams.iter().map(|t| t.daily_cents.get(i).copied().unwrap_or(0).max(0)).sum()).collect();
+    let colours = series_colours(&teams);
+    // Series in stacking order: the top teams by spend, then "other teams" if any.
+    let mut series: Vec<(String, &'static str, Vec<i64>)> = Vec::new();
+    let mut order: Vec<usize> = (0..teams.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(teams[i].total_cents));
+    let daily = |team: &TeamSpend| (0..n).map(|i| team.daily_cents.get(i).copied().unwrap_or(0).max(0)).collect::<Vec<i64>>();
+    for &t in order.iter().take(CHART_TEAMS) {
+        series.push((teams[t].month.team_name.clone(), colours[t], daily(&teams[t])));
+    }
+    if teams.len() > CHART_TEAMS {
+        let mut others = vec![0; n];
+        for &t in order.iter().skip(CHART_TEAMS) {
+            for (sum, cents) in others.iter_mut().zip(daily(&teams[t])) {
+                *sum += cents;
+            }
+        }
+        series.push((format!("{} other teams", teams.len() - CHART_TEAMS), OTHER_TEAMS_COLOUR, others));
+    }
+    let day_totals: Vec<i64> = (0..n).map(|i| series.iter().map(|(_, _, cents)| cents[i]).sum()).collect();
     let top = nice_ceiling(day_totals.iter().copied().max().unwrap_or(0));
     let slot = plot_width / n as f64;
     let y = move |cents: i64| TOP + PLOT_HEIGHT - (cents as f64 / top as f64) * PLOT_HEIGHT;
@@ -157,24 +210,29 @@ fn SpendChart(day_labels: Vec<String>, teams: Vec<TeamSpend>) -> impl IntoView {
     let legend_y = bottom + 58.0;
     let height = legend_y + 16.0;
 
-    let mut bars = Vec::new();
-    for i in 0..n {
-        let mut stacked = 0;
-        for (t, team) in teams.iter().enumerate() {
-            let cents = team.daily_cents.get(i).copied().unwrap_or(0).max(0);
-            if cents == 0 {
+    let mut stacked = vec![0_i64; n];
+    let paths = series.iter().map(|(name, colour, cents)| {
+        let mut d = String::new();
+        for i in 0..n {
+            if cents[i] == 0 {
                 continue;
             }
-            let (y_top, y_bottom) = (y(stacked + cents), y(stacked));
-            stacked += cents;
-            let label = format!("{} on {}: {}", team.month.team_name, day_labels.get(i).cloned().unwrap_or_default(), dollars(cents));
-            bars.push(view! {
-                <rect x=format!("{:.1}", LEFT + i as f64 * slot + slot * 0.1) y=format!("{y_top:.1}")
-                    width=format!("{:.1}", slot * 0.8) height=format!("{:.1}", (y_bottom - y_top).max(0.5))
-                    fill=PALETTE[t % PALETTE.len()]><title>{label}</title></rect>
-            });
+            let (y_top, y_bottom) = (y(stacked[i] + cents[i]), y(stacked[i]));
+            stacked[i] += cents[i];
+            let x = LEFT + i as f64 * slot + slot * 0.1;
+            d.push_str(&format!("M{x:.1} {y_top:.1}h{:.1}V{:.1}h{:.1}Z", slot * 0.8, y_bottom.max(y_top + 0.5), -slot * 0.8));
         }
-    }
+        let total: i64 = cents.iter().sum();
+        view! { <path d=d fill=*colour><title>{format!("{name}: {} over {n} days", dollars(total))}</title></path> }
+    }).collect_view();
+    // Hover targets: each day's total.
+    let days = day_labels.iter().zip(&day_totals).enumerate().map(|(i, (day, cents))| {
+        view! {
+            <rect x=format!("{:.1}", LEFT + i as f64 * slot) y=TOP width=format!("{slot:.1}") height=PLOT_HEIGHT fill="transparent">
+                <title>{format!("{day}: {}", dollars(*cents))}</title>
+            </rect>
+        }
+    }).collect_view();
     let y_ticks = (0..=4).map(|k| {
         let cents = top * k / 4;
         view! {
@@ -187,20 +245,24 @@ fn SpendChart(day_labels: Vec<String>, teams: Vec<TeamSpend>) -> impl IntoView {
         let x = LEFT + i as f64 * slot + slot / 2.0;
         view! { <text x=format!("{x:.1}") y=bottom + 16.0 text-anchor="middle" font-size="11" fill="#475569">{day.get(5..).unwrap_or(day).to_owned()}</text> }
     }).collect_view();
-    let legend = teams.iter().enumerate().map(|(t, team)| {
-        let x = LEFT + t as f64 * 150.0;
+    let legend_columns = 4;
+    let legend = series.iter().enumerate().map(|(k, (name, colour, _))| {
+        let x = LEFT + (k % legend_columns) as f64 * 170.0;
+        let y = legend_y + (k / legend_columns) as f64 * 18.0;
         view! {
-            <rect x=x y=legend_y - 10.0 width="12" height="12" fill=PALETTE[t % PALETTE.len()]/>
-            <text x=x + 18.0 y=legend_y font-size="12" fill="#334155">{team.month.team_name.clone()}</text>
+            <rect x=x y=y - 10.0 width="12" height="12" fill=*colour/>
+            <text x=x + 18.0 y=y font-size="12" fill="#334155">{name.clone()}</text>
         }
     }).collect_view();
+    let height = height + (series.len().saturating_sub(1) / legend_columns) as f64 * 18.0;
     view! {
         <svg viewBox=format!("0 0 {WIDTH} {height}") class="w-full" role="img" data-testid="costs-chart"
             aria-label=format!("Daily spend by team over {n} days, stacked")>
             {y_ticks}
             <line x1=LEFT x2=LEFT y1=TOP y2=bottom stroke="#94a3b8"/>
             <line x1=LEFT x2=WIDTH - 10.0 y1=bottom y2=bottom stroke="#94a3b8"/>
-            {bars}
+            {paths}
+            {days}
             {x_ticks}
             <text x="14" y=TOP + PLOT_HEIGHT / 2.0 font-size="11" fill="#475569" text-anchor="middle"
                 transform=format!("rotate(-90 14 {})", TOP + PLOT_HEIGHT / 2.0)>"USD per day"</text>

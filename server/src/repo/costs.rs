@@ -1,7 +1,7 @@
 //! Synced daily costs, team budgets and the alerts sent for them.
 
 use crate::aws::cost_explorer::DailyCost;
-use app::domain::costs::WorkspaceSpend;
+use app::domain::costs::{UserSpend, WorkspaceSpend};
 use sqlx::{PgExecutor, Postgres, Row, Transaction};
 
 /// Replaces the team's costs for each of `days` with `costs`: a day synced again is replaced,
@@ -34,19 +34,6 @@ pub async fn replace_days(tx: &mut Transaction<'_, Postgres>, team: &str, days: 
     Ok(())
 }
 
-/// One synced row, with the workspace's name and owner when the portal knows it.
-#[derive(Debug, Clone)]
-pub struct CostRow {
-    pub team: String,
-    pub day: time::Date,
-    pub workspace_id: String,
-    pub workspace_name: Option<String>,
-    pub username: String,
-    pub amount_micros: i64,
-}
-
-/// Every synced row from `first` to `last` (inclusive), optionally only one team's and one
-/// user's.
 /// A user's spend per workspace on a team over a range of days, in cents (each day rounded as
 /// `micros_to_cents` does), highest first: what was tagged with the user, and what was tagged
 /// only with a workspace of theirs.
@@ -97,39 +84,90 @@ pub fn workspace_label(name: Option<&str>, workspace_id: &str) -> String {
     }
 }
 
-pub async fn rows(
-    db: impl PgExecutor<'_>,
-    first: time::Date,
-    last: time::Date,
-    team: Option<&str>,
-    username: Option<&str>,
-) -> Result<Vec<CostRow>, sqlx::Error> {
+/// A team's spend on one day, in cents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TeamDay {
+    pub team: String,
+    pub day: time::Date,
+    pub cents: i64,
+}
+
+/// Spend per team and day over a range (each synced row rounded to cents, then summed), for
+/// one team or all.
+pub async fn team_days(db: impl PgExecutor<'_>, first: time::Date, last: time::Date, team: Option<&str>) -> Result<Vec<TeamDay>, sqlx::Error> {
     sqlx::query(
-        "SELECT c.team_slug, c.day, c.workspace_id, w.name AS workspace_name, \
-                CASE WHEN c.username = '' THEN COALESCE(w.owner, '') ELSE c.username END AS username, c.amount_micros \
-         FROM daily_costs c LEFT JOIN workspaces w ON w.id = c.workspace_id \
-         WHERE c.day BETWEEN $1 AND $2 AND ($3::text IS NULL OR c.team_slug = $3) \
-           AND ($4::text IS NULL OR c.username = $4 OR (c.username = '' AND w.owner = $4)) \
-         ORDER BY c.day",
+        "SELECT team_slug, day, sum(micros_to_cents(amount_micros))::bigint AS cents FROM daily_costs \
+         WHERE day BETWEEN $1 AND $2 AND ($3::text IS NULL OR team_slug = $3) GROUP BY team_slug, day ORDER BY day",
     )
     .bind(first)
     .bind(last)
     .bind(team)
-    .bind(username)
     .fetch_all(db)
     .await?
     .iter()
-    .map(|row| {
-        Ok(CostRow {
-            team: row.try_get("team_slug")?,
-            day: row.try_get("day")?,
-            workspace_id: row.try_get("workspace_id")?,
-            workspace_name: row.try_get("workspace_name")?,
-            username: row.try_get("username")?,
-            amount_micros: row.try_get("amount_micros")?,
-        })
-    })
+    .map(|row| Ok(TeamDay { team: row.try_get("team_slug")?, day: row.try_get("day")?, cents: row.try_get("cents")? }))
     .collect()
+}
+
+/// Spend per user over a range, highest first; a row without a user counts for the owner of
+/// its workspace.
+pub async fn users_spend(db: impl PgExecutor<'_>, first: time::Date, last: time::Date) -> Result<Vec<UserSpend>, sqlx::Error> {
+    sqlx::query(
+        "SELECT CASE WHEN c.username = '' THEN COALESCE(w.owner, '') ELSE c.username END AS username, \
+                sum(micros_to_cents(c.amount_micros))::bigint AS cents \
+         FROM daily_costs c LEFT JOIN workspaces w ON c.username = '' AND w.id = c.workspace_id \
+         WHERE c.day BETWEEN $1 AND $2 GROUP BY 1 ORDER BY cents DESC, username",
+    )
+    .bind(first)
+    .bind(last)
+    .fetch_all(db)
+    .await?
+    .iter()
+    .map(|row| Ok(UserSpend { username: row.try_get("username")?, total_cents: row.try_get("cents")? }))
+    .collect()
+}
+
+/// Spend per workspace over a range, highest first, at most `limit` of them; and how many
+/// workspaces had spend in all.
+pub async fn workspaces_spend(
+    db: impl PgExecutor<'_>,
+    first: time::Date,
+    last: time::Date,
+    limit: Option<i64>,
+) -> Result<(Vec<WorkspaceSpend>, i64), sqlx::Error> {
+    let rows = sqlx::query(
+        "WITH per_workspace AS ( \
+           SELECT team_slug, workspace_id, max(username) AS tagged_user, sum(micros_to_cents(amount_micros))::bigint AS cents \
+           FROM daily_costs WHERE day BETWEEN $1 AND $2 GROUP BY team_slug, workspace_id) \
+         SELECT p.team_slug, p.workspace_id, w.name AS workspace_name, COALESCE(NULLIF(p.tagged_user, ''), w.owner, '') AS owner, \
+                p.cents, count(*) OVER () AS workspaces \
+         FROM per_workspace p LEFT JOIN workspaces w ON w.id = p.workspace_id \
+         ORDER BY p.cents DESC, w.name, p.workspace_id LIMIT $3",
+    )
+    .bind(first)
+    .bind(last)
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    let count = match rows.first() {
+        Some(row) => row.try_get("workspaces")?,
+        None => 0,
+    };
+    let spend = rows
+        .iter()
+        .map(|row| {
+            let workspace_id: String = row.try_get("workspace_id")?;
+            let name: Option<String> = row.try_get("workspace_name")?;
+            Ok(WorkspaceSpend {
+                name: workspace_label(name.as_deref(), &workspace_id),
+                workspace_id,
+                team: row.try_get("team_slug")?,
+                owner: row.try_get("owner")?,
+                total_cents: row.try_get("cents")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()?;
+    Ok((spend, count))
 }
 
 /// The hourly estimates of the team's running workspaces that Cost Explorer has not reported

@@ -17,7 +17,7 @@ pub async fn costs_csv(State(state): State<AppState>, user: Option<Extension<Cur
         Ok(days) => days,
         Err(message) => return for_error(&AppError::BadRequest(message)),
     };
-    match state.services.costs.dashboard(&user, days).await {
+    match state.services.costs.dashboard(&user, days, None).await {
         Ok(dashboard) => super::csv_download(&format!("atrium-costs-{days}-days.csv"), dashboard.to_csv()),
         Err(error) => for_error(&error),
     }

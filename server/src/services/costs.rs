@@ -5,10 +5,10 @@ use super::database_error;
 use crate::aws::cost_explorer::CostSource;
 use crate::aws::provisioning::ProvisionError;
 use crate::notifications::{self, Notice};
-use crate::repo::costs::{self, Budget, CostRow};
+use crate::repo::costs::{self, Budget};
 use crate::repo::{audit, teams};
 use app::domain::costs::{
-    micros_to_cents, month_end_forecast, BudgetForm, CostDashboard, MonthBudget, MySpend, TeamSpend, UserSpend, WorkspaceSpend,
+    month_end_forecast, BudgetForm, CostDashboard, MonthBudget, MySpend, TeamSpend,
 };
 use app::domain::dollars;
 use app::domain::notifications::NotificationEvent;
@@ -41,35 +41,33 @@ fn days_left_after(day: Date) -> u32 {
 /// The team's month as of `today`: spend so far, forecast to the month's end (including the
 /// estimates of running workspaces Cost Explorer has not reported on yet), budget.
 pub async fn month_budget(conn: &mut sqlx::PgConnection, team: &teams::Team, today: Date) -> Result<MonthBudget, sqlx::Error> {
-    let rows = costs::rows(&mut *conn, month_basis_start(today), today, Some(team.slug.as_str()), None).await?;
-    month_with_budget(conn, team, &rows.iter().collect::<Vec<_>>(), today).await
+    let days = costs::team_days(&mut *conn, month_basis_start(today), today, Some(team.slug.as_str())).await?;
+    month_with_budget(conn, team, &days.iter().map(|d| (d.day, d.cents)).collect(), today).await
 }
+
+/// Cents per day.
+type Daily = BTreeMap<Date, i64>;
 
 /// The first day the month's figures read: the month's first, or the forecast week's.
 fn month_basis_start(today: Date) -> Date {
     first_of_month(today).min(today - Duration::days(FORECAST_BASIS_DAYS))
 }
 
-/// The month from the team's synced rows (from `month_basis_start` at least), with its budget
+/// The month from the team's daily spend (from `month_basis_start` at least), with its budget
 /// and the running workspaces Cost Explorer has not reported on yet.
-async fn month_with_budget(conn: &mut sqlx::PgConnection, team: &teams::Team, rows: &[&CostRow], today: Date) -> Result<MonthBudget, sqlx::Error> {
+async fn month_with_budget(conn: &mut sqlx::PgConnection, team: &teams::Team, daily: &Daily, today: Date) -> Result<MonthBudget, sqlx::Error> {
     let budget = costs::budget(&mut *conn, team.slug.as_str()).await?;
     let unsynced = costs::unsynced_hourly_cents(&mut *conn, team.slug.as_str(), today - Duration::days(FORECAST_BASIS_DAYS), today).await?;
-    let mut month = month_from_rows(team, rows, budget, today);
+    let mut month = month_from_days(team, daily, budget, today);
     month.forecast_cents += cost_to_month_end(u32::try_from(unsynced).unwrap_or(u32::MAX), today);
     Ok(month)
 }
 
 /// The month from synced costs alone.
-fn month_from_rows(team: &teams::Team, rows: &[&CostRow], budget: Option<Budget>, today: Date) -> MonthBudget {
+fn month_from_days(team: &teams::Team, daily: &Daily, budget: Option<Budget>, today: Date) -> MonthBudget {
     let month_start = first_of_month(today);
-    let spent_cents = rows.iter().filter(|r| r.day >= month_start && r.day <= today).map(|r| micros_to_cents(r.amount_micros)).sum();
-    let recent: Vec<i64> = (1..=FORECAST_BASIS_DAYS)
-        .map(|back| {
-            let day = today - Duration::days(back);
-            rows.iter().filter(|r| r.day == day).map(|r| micros_to_cents(r.amount_micros)).sum()
-        })
-        .collect();
+    let spent_cents = daily.range(month_start..=today).map(|(_, cents)| cents).sum();
+    let recent: Vec<i64> = (1..=FORECAST_BASIS_DAYS).map(|back| daily.get(&(today - Duration::days(back))).copied().unwrap_or(0)).collect();
     let month = format!("{} {}", today.month(), today.year());
     MonthBudget {
         team: team.slug.as_str().to_owned(),
@@ -82,53 +80,29 @@ fn month_from_rows(team: &teams::Team, rows: &[&CostRow], budget: Option<Budget>
     }
 }
 
-/// What `rows` add up to per team, user and workspace over `days` ending `today`.
-fn dashboard_from_rows(all_teams: &[teams::Team], rows: &[CostRow], months: Vec<MonthBudget>, days: u32, today: Date) -> CostDashboard {
+/// Each team's spend per day of the `days` ending `today` (zero-filled), with its month.
+fn teams_spend(all_teams: &[teams::Team], daily: &BTreeMap<&str, Daily>, months: Vec<MonthBudget>, days: u32, today: Date) -> (Vec<String>, Vec<TeamSpend>) {
     let first = today - Duration::days(i64::from(days) - 1);
     let day_list: Vec<Date> = (0..i64::from(days)).map(|i| first + Duration::days(i)).collect();
-    let in_range: Vec<&CostRow> = rows.iter().filter(|r| r.day >= first && r.day <= today).collect();
-    let mut by_team_day: BTreeMap<(&str, Date), i64> = BTreeMap::new();
-    for row in &in_range {
-        *by_team_day.entry((row.team.as_str(), row.day)).or_default() += micros_to_cents(row.amount_micros);
-    }
-    let mut teams_out = Vec::new();
-    for (team, month) in all_teams.iter().zip(months) {
-        let daily_cents: Vec<i64> = day_list.iter().map(|day| by_team_day.get(&(team.slug.as_str(), *day)).copied().unwrap_or(0)).collect();
-        teams_out.push(TeamSpend { total_cents: daily_cents.iter().sum(), daily_cents, month });
-    }
-    let mut users: BTreeMap<&str, i64> = BTreeMap::new();
-    let mut workspaces: BTreeMap<(&str, &str), WorkspaceSpend> = BTreeMap::new();
-    for row in &in_range {
-        let cents = micros_to_cents(row.amount_micros);
-        *users.entry(row.username.as_str()).or_default() += cents;
-        let entry = workspaces.entry((row.team.as_str(), row.workspace_id.as_str())).or_insert_with(|| WorkspaceSpend {
-            workspace_id: row.workspace_id.clone(),
-            name: workspace_label(row),
-            team: row.team.clone(),
-            owner: row.username.clone(),
-            total_cents: 0,
-        });
-        entry.total_cents += cents;
-    }
-    let mut users: Vec<UserSpend> = users.into_iter().map(|(username, total_cents)| UserSpend { username: username.to_owned(), total_cents }).collect();
-    users.sort_by(|a, b| b.total_cents.cmp(&a.total_cents).then_with(|| a.username.cmp(&b.username)));
-    let mut workspaces: Vec<WorkspaceSpend> = workspaces.into_values().collect();
-    workspaces.sort_by(|a, b| b.total_cents.cmp(&a.total_cents).then_with(|| a.name.cmp(&b.name)));
-    CostDashboard {
-        days,
-        day_labels: day_list.iter().map(|d| d.to_string()).collect(),
-        total_cents: teams_out.iter().map(|t| t.total_cents).sum(),
-        teams: teams_out,
-        users,
-        workspaces,
-        alerts: Vec::new(),
-        synced_at: None,
-        auto_stop_saved_cents: 0,
-    }
+    let none = Daily::new();
+    let teams = all_teams
+        .iter()
+        .zip(months)
+        .map(|(team, month)| {
+            let team_daily = daily.get(team.slug.as_str()).unwrap_or(&none);
+            let daily_cents: Vec<i64> = day_list.iter().map(|day| team_daily.get(day).copied().unwrap_or(0)).collect();
+            TeamSpend { total_cents: daily_cents.iter().sum(), daily_cents, month }
+        })
+        .collect();
+    (day_list.iter().map(Date::to_string).collect(), teams)
 }
 
-fn workspace_label(row: &CostRow) -> String {
-    costs::workspace_label(row.workspace_name.as_deref(), &row.workspace_id)
+fn per_team(days: &[costs::TeamDay]) -> BTreeMap<&str, Daily> {
+    let mut per_team: BTreeMap<&str, Daily> = BTreeMap::new();
+    for day in days {
+        per_team.entry(day.team.as_str()).or_default().insert(day.day, day.cents);
+    }
+    per_team
 }
 
 pub struct Costs {
@@ -140,18 +114,14 @@ impl Costs {
         Costs { db }
     }
 
-    /// Every team's month, from `rows`: all teams' synced rows from `month_basis_start` at least
+    /// Every team's month, from each team's daily spend since `month_basis_start` at least
     /// (the dashboard's, read once for the range and the months).
-    async fn months(&self, all_teams: &[teams::Team], rows: &[CostRow], today: Date) -> Result<Vec<MonthBudget>, sqlx::Error> {
-        let mut by_team: BTreeMap<&str, Vec<&CostRow>> = BTreeMap::new();
-        for row in rows {
-            by_team.entry(row.team.as_str()).or_default().push(row);
-        }
+    async fn months(&self, all_teams: &[teams::Team], daily: &BTreeMap<&str, Daily>, today: Date) -> Result<Vec<MonthBudget>, sqlx::Error> {
         let mut conn = self.db.acquire().await?;
         let mut months = Vec::new();
+        let none = Daily::new();
         for team in all_teams {
-            let team_rows = by_team.get(team.slug.as_str()).map(Vec::as_slice).unwrap_or_default();
-            months.push(month_with_budget(&mut conn, team, team_rows, today).await?);
+            months.push(month_with_budget(&mut conn, team, daily.get(team.slug.as_str()).unwrap_or(&none), today).await?);
         }
         Ok(months)
     }
@@ -164,7 +134,7 @@ fn may_see_costs(user: &CurrentUser) -> Result<(), AppError> {
 #[async_trait::async_trait]
 impl CostService for Costs {
     #[tracing::instrument(skip(self, user), fields(username = %user.username))]
-    async fn dashboard(&self, user: &CurrentUser, days: u32) -> Result<CostDashboard, AppError> {
+    async fn dashboard(&self, user: &CurrentUser, days: u32, top: Option<usize>) -> Result<CostDashboard, AppError> {
         may_see_costs(user)?;
         if !app::domain::costs::RANGES.contains(&days) {
             return Err(AppError::BadRequest("Choose a range of 7, 30, 60 or 90 days.".into()));
@@ -172,14 +142,30 @@ impl CostService for Costs {
         let today = today();
         // Archived teams' spend is history and stays.
         let all_teams = teams::list_with_archived(&self.db).await.map_err(database_error)?;
-        let first = (today - Duration::days(i64::from(days) - 1)).min(month_basis_start(today));
-        let rows = costs::rows(&self.db, first, today, None, None).await.map_err(database_error)?;
-        let months = self.months(&all_teams, &rows, today).await.map_err(database_error)?;
-        let mut dashboard = dashboard_from_rows(&all_teams, &rows, months, days, today);
-        dashboard.alerts = costs::alerts_since(&self.db, first_of_month(today)).await.map_err(database_error)?;
-        dashboard.synced_at = costs::last_synced_at(&self.db).await.map_err(database_error)?;
-        dashboard.auto_stop_saved_cents = costs::auto_stop_savings(&self.db, first_of_month(today)).await.map_err(database_error)?;
-        Ok(dashboard)
+        // Aggregated in Postgres: what comes back grows with teams and days, not with rows.
+        let range_start = today - Duration::days(i64::from(days) - 1);
+        let team_days = costs::team_days(&self.db, range_start.min(month_basis_start(today)), today, None).await.map_err(database_error)?;
+        let daily = per_team(&team_days);
+        let months = self.months(&all_teams, &daily, today).await.map_err(database_error)?;
+        let (day_labels, teams) = teams_spend(&all_teams, &daily, months, days, today);
+        let mut users = costs::users_spend(&self.db, range_start, today).await.map_err(database_error)?;
+        let users_count = users.len();
+        users.truncate(top.unwrap_or(usize::MAX));
+        let limit = top.map(|top| i64::try_from(top).unwrap_or(i64::MAX));
+        let (workspaces, workspaces_count) = costs::workspaces_spend(&self.db, range_start, today, limit).await.map_err(database_error)?;
+        Ok(CostDashboard {
+            days,
+            day_labels,
+            total_cents: teams.iter().map(|t| t.total_cents).sum(),
+            teams,
+            users,
+            users_count,
+            workspaces,
+            workspaces_count: usize::try_from(workspaces_count).unwrap_or_default(),
+            alerts: costs::alerts_since(&self.db, first_of_month(today)).await.map_err(database_error)?,
+            synced_at: costs::last_synced_at(&self.db).await.map_err(database_error)?,
+            auto_stop_saved_cents: costs::auto_stop_savings(&self.db, first_of_month(today)).await.map_err(database_error)?,
+        })
     }
 
     async fn my_spend(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<MySpend, AppError> {
@@ -204,8 +190,8 @@ impl CostService for Costs {
         must_be_admin(admin)?;
         let today = today();
         let all_teams = teams::list_all(&self.db).await.map_err(database_error)?;
-        let rows = costs::rows(&self.db, month_basis_start(today), today, None, None).await.map_err(database_error)?;
-        self.months(&all_teams, &rows, today).await.map_err(database_error)
+        let team_days = costs::team_days(&self.db, month_basis_start(today), today, None).await.map_err(database_error)?;
+        self.months(&all_teams, &per_team(&team_days), today).await.map_err(database_error)
     }
 
     #[tracing::instrument(skip(self, admin), fields(admin = %admin.username))]
@@ -337,16 +323,12 @@ mod tests {
         }
     }
 
-    fn row(team: &str, day: Date, workspace: &str, user: &str, micros: i64) -> CostRow {
-        CostRow { team: team.into(), day, workspace_id: workspace.into(), workspace_name: None, username: user.into(), amount_micros: micros }
-    }
-
     #[test]
     fn the_month_forecast_carries_the_last_week_to_the_month_end() {
         let today = date!(2026 - 11 - 23);
         // $1 a day every day of November so far, and the week before.
-        let rows: Vec<CostRow> = (0..30).map(|i| row("a", today - Duration::days(i), "w", "u", 1_000_000)).collect();
-        let month = month_from_rows(&team("a"), &rows.iter().collect::<Vec<_>>(), Some(Budget { amount_cents: 2_500, thresholds: vec![80] }), today);
+        let daily: Daily = (0..30).map(|i| (today - Duration::days(i), 100)).collect();
+        let month = month_from_days(&team("a"), &daily, Some(Budget { amount_cents: 2_500, thresholds: vec![80] }), today);
         assert_eq!(month.spent_cents, 2_300);
         assert_eq!(month.forecast_cents, 2_300 + 7 * 100);
         assert_eq!(month.month, "November 2026");
@@ -354,26 +336,19 @@ mod tests {
     }
 
     #[test]
-    fn dashboard_totals_agree_across_teams_users_and_workspaces() {
+    fn each_team_gets_every_day_of_the_range_and_nothing_outside_it() {
         let today = date!(2026 - 11 - 23);
-        let rows = vec![
-            row("a", today, "w1", "ada", 1_005_000),
-            row("a", today - Duration::days(1), "w1", "ada", 2_000_000),
-            row("b", today, "", "", 333_333),
-            // Outside a 7-day range: ignored.
-            row("b", today - Duration::days(9), "w2", "alan", 9_000_000),
-        ];
-        let teams = [team("a"), team("b")];
-        let months = teams.iter().map(|t| month_from_rows(t, &[], None, today)).collect();
-        let dashboard = dashboard_from_rows(&teams, &rows, months, 7, today);
-        assert_eq!(dashboard.day_labels.len(), 7);
-        assert_eq!(dashboard.day_labels.last().map(String::as_str), Some("2026-11-23"));
-        assert_eq!(dashboard.teams[0].total_cents, 301);
-        assert_eq!(dashboard.teams[0].daily_cents[6], 101);
-        assert_eq!(dashboard.total_cents, 334);
-        assert_eq!(dashboard.users.iter().map(|u| u.total_cents).sum::<i64>(), 334);
-        assert_eq!(dashboard.workspaces.iter().map(|w| w.total_cents).sum::<i64>(), 334);
-        assert_eq!(dashboard.workspaces[1].name, "(not tagged with a workspace)");
+        let day = |team: &str, back: i64, cents: i64| costs::TeamDay { team: team.into(), day: today - Duration::days(back), cents };
+        let days = vec![day("a", 0, 101), day("a", 1, 200), day("b", 0, 33), day("b", 9, 900)];
+        let teams = [team("a"), team("b"), team("c")];
+        let months = teams.iter().map(|t| month_from_days(t, &Daily::new(), None, today)).collect();
+        let (labels, spend) = teams_spend(&teams, &per_team(&days), months, 7, today);
+        assert_eq!(labels.len(), 7);
+        assert_eq!(labels.last().map(String::as_str), Some("2026-11-23"));
+        assert_eq!(spend[0].daily_cents, vec![0, 0, 0, 0, 0, 200, 101]);
+        assert_eq!(spend[0].total_cents, 301);
+        assert_eq!(spend[1].total_cents, 33, "the day nine days back is outside a 7-day range");
+        assert_eq!(spend[2].daily_cents, vec![0; 7], "a team without spend has zeros");
     }
 
     #[test]

@@ -239,3 +239,27 @@ async fn workspaces_launched_since_the_last_sync_count_against_the_budget(db: Pg
     statuses.sort_unstable();
     assert_eq!(statuses, vec![200, 400], "one fits; the other counts it although Cost Explorer has not seen it yet");
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_cost_page_lists_the_top_spenders_and_everyone_on_request(db: PgPool) {
+    let app = spawn_app(db).await;
+    // 40 users, each with one workspace's spend on Genomics Lab: user-40 spends the most.
+    sqlx::query(
+        "INSERT INTO daily_costs (team_slug, day, workspace_id, username, amount_micros) \
+         SELECT 'genomics', current_date, 'bench-ws-' || u, 'user-' || u, u * 1000000 FROM generate_series(1, 40) u",
+    )
+    .execute(&app.db)
+    .await
+    .expect("costs");
+    app.sign_in("carol", PASSWORD).await;
+
+    let (status, page) = app.get_text("/costs?days=7").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("The top 25 of 40 users") && page.contains("The top 25 of 40 workspaces"), "the page says what it leaves out");
+    assert!(page.contains(">user-40<") && page.contains(">user-16<") && !page.contains(">user-15<"), "the highest spenders");
+
+    let (_, all) = app.get_text("/costs?days=7&all=1").await;
+    assert!(!all.contains("The top 25") && all.contains(">user-1<"), "everyone on request");
+    let (_, csv) = app.get_text("/costs.csv?days=7").await;
+    assert_eq!(csv.lines().filter(|line| line.starts_with("user,")).count(), 40, "the CSV has every user");
+}
