@@ -267,6 +267,8 @@ pub async fn keep_workspace_running(id: String, hours: u32) -> Result<(), AppErr
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TeamProfiles {
     pub profiles: Vec<crate::domain::configurations::Profile>,
+    /// Said when Parameter Store could not be reached and the profiles are as it last said.
+    pub stale_note: Option<String>,
     pub launch: LaunchContext,
 }
 
@@ -276,9 +278,9 @@ pub async fn load_team_profiles(slug: String) -> Result<TeamProfiles, AppError> 
         let user = require_user()?;
         let slug = team_slug(&slug)?;
         let services = services()?;
-        let profiles = services.teams.profiles(&user, &slug).await?;
+        let list = services.teams.profiles(&user, &slug).await?;
         let launch = launch_context(&services, &user, &slug).await?;
-        Ok(TeamProfiles { profiles, launch })
+        Ok(TeamProfiles { profiles: list.profiles, stale_note: list.stale_note, launch })
     }
     .await)
 }
@@ -294,7 +296,7 @@ pub async fn load_audit_log(filter: crate::domain::audit::AuditFilter, page: i64
 
 /// The cost dashboard; `all`: every user and workspace, not just the top spenders.
 #[server(endpoint = "costs")]
-pub async fn load_costs(days: u32, all: bool) -> Result<crate::domain::costs::CostDashboard, AppError> {
+pub async fn load_costs(days: u32, #[server(default)] all: bool) -> Result<crate::domain::costs::CostDashboard, AppError> {
     with_status(async move {
         let user = require_user()?;
         let top = (!all).then_some(crate::domain::costs::TOP_SPENDERS);

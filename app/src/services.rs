@@ -17,7 +17,7 @@ pub trait TeamService: Send + Sync {
     /// and for one of the user's roles. Same `NotFound`/`Forbidden` rules as `team_home`.
     async fn launchable_configurations(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<Vec<Configuration>, AppError>;
     /// The team's SSM profiles whose configuration this user may launch.
-    async fn profiles(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<Vec<crate::domain::configurations::Profile>, AppError>;
+    async fn profiles(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<crate::domain::configurations::ProfileList, AppError>;
 }
 
 #[async_trait::async_trait]

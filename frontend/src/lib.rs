@@ -1,4 +1,6 @@
 //! The browser entry point: hydrates the server-rendered page. No logic lives here.
+// Leptos' view types nest deeply; the release build (without erase_components) needs more.
+#![recursion_limit = "256"]
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {

@@ -21,6 +21,7 @@ const WORKSPACE: &str = "atrium_workspace";
 const ACCESS: &str = "atrium_access";
 const TEAMS: &str = "atrium_teams";
 const SESSION: &str = "atrium_session";
+const COSTS: &str = "atrium_costs";
 
 /// How long a cached entry may be served at most, should a notification ever be missed.
 const CACHE_TTL: Duration = Duration::from_secs(60);
@@ -41,6 +42,9 @@ pub struct Changes {
     workspaces: broadcast::Sender<WorkspaceChanged>,
     pub sessions: LiveCache<String, tower_sessions::session::Record>,
     pub access: AccessCache,
+    /// The cost dashboard by range and length ("90:25"); it also shows estimates of running
+    /// workspaces, which the TTL refreshes.
+    pub costs: LiveCache<String, app::domain::costs::CostDashboard>,
 }
 
 impl Default for Changes {
@@ -58,6 +62,7 @@ impl Changes {
         Changes {
             sessions: LiveCache::new(listening.clone(), generation.clone()),
             access: LiveCache::new(listening.clone(), generation.clone()),
+            costs: LiveCache::new(listening.clone(), generation.clone()),
             listening,
             generation,
             workspaces,
@@ -83,7 +88,7 @@ impl Changes {
 
     async fn listen_once(&self, db: &PgPool) -> Result<(), sqlx::Error> {
         let mut listener = PgListener::connect_with(db).await?;
-        listener.listen_all([WORKSPACE, ACCESS, TEAMS, SESSION]).await?;
+        listener.listen_all([WORKSPACE, ACCESS, TEAMS, SESSION, COSTS]).await?;
         // Whatever was cached before this point may have missed a change.
         self.forget_everything();
         self.listening.store(true, Ordering::Release);
@@ -101,8 +106,12 @@ impl Changes {
                 let _ = self.workspaces.send(Some(Arc::from(payload)));
             }
             ACCESS => self.access.forget(payload),
-            // A team archived leaves its members' access.
-            TEAMS => self.access.forget_all(),
+            // A team archived leaves its members' access; its name is on the cost page.
+            TEAMS => {
+                self.access.forget_all();
+                self.costs.forget_all();
+            }
+            COSTS => self.costs.forget_all(),
             SESSION => self.sessions.forget(payload),
             other => tracing::debug!(channel = other, "Ignoring a notification"),
         }
@@ -113,6 +122,7 @@ impl Changes {
         self.generation.fetch_add(1, Ordering::AcqRel);
         self.sessions.forget_all();
         self.access.forget_all();
+        self.costs.forget_all();
         let _ = self.workspaces.send(None);
     }
 }

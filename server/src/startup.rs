@@ -157,7 +157,7 @@ impl Application {
                 Arc::new(crate::aws::sagemaker::SageMakerPresigner::new(sdk.clone())),
             )),
             audit: Arc::new(crate::services::audit::AuditLog::new(db.clone())),
-            costs: Arc::new(crate::services::costs::Costs::new(db.clone())),
+            costs: Arc::new(crate::services::costs::Costs::new(db.clone(), changes.costs.clone())),
             notifications: Arc::new(crate::services::notifications::NotificationAdmin::new(
                 db.clone(),
                 webhooks(sdk)?,

@@ -87,6 +87,14 @@ pub struct Configuration {
     pub draft: ConfigurationDraft,
 }
 
+/// The profiles a user may launch on a team, and a note when Parameter Store could not be
+/// reached and they are as it last said.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileList {
+    pub profiles: Vec<Profile>,
+    pub stale_note: Option<String>,
+}
+
 /// A team's workspace profile from SSM Parameter Store: a friendly, named way to launch one of
 /// the configurations the team is offered.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -33,6 +33,9 @@ pub fn TeamProfilesPage() -> impl IntoView {
                         let key = found.launch.key;
                         let may_override = found.launch.may_override_budget;
                         view! {
+                            {found.stale_note.map(|note| view! {
+                                <p role="status" class="mt-4 rounded border border-amber-200 bg-amber-50 p-3 text-sm text-amber-800" data-testid="stale-note">{note}</p>
+                            })}
                             <TeamBudget month=found.launch.month/>
                             <ul class="mt-6 grid gap-4 sm:grid-cols-2" data-testid="profiles">
                                 {found.profiles.into_iter().map(|p| view! { <ProfileCard p team=team() launch_key=key.clone() launch may_override/> }).collect_view()}

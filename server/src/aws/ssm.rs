@@ -15,6 +15,12 @@ pub enum ParameterStoreError {
 pub trait ParameterStore: Send + Sync {
     /// The parameters directly under `path` (not below), as (name relative to `path`, value).
     async fn parameters_under(&self, path: &str) -> Result<Vec<(String, String)>, ParameterStoreError>;
+
+    /// As `parameters_under`, and how old the answer is when it is a value kept because
+    /// Parameter Store could not be reached to refresh it (only a cache serves such values).
+    async fn parameters_with_age(&self, path: &str) -> Result<(Vec<(String, String)>, Option<std::time::Duration>), ParameterStoreError> {
+        Ok((self.parameters_under(path).await?, None))
+    }
 }
 
 pub struct SsmParameterStore {

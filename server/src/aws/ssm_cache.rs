@@ -5,6 +5,7 @@
 
 use super::ssm::{ParameterStore, ParameterStoreError};
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -15,6 +16,8 @@ struct Entry {
     value: Mutex<Option<(Instant, Parameters)>>,
     /// Held by whoever fetches the path, so that only one fetch runs at a time.
     fetching: Arc<tokio::sync::Mutex<()>>,
+    /// Whether the last refresh failed: the value served is then an old one.
+    refresh_failed: std::sync::atomic::AtomicBool,
 }
 
 impl Entry {
@@ -56,8 +59,14 @@ impl ParameterStore for CachedParameterStore {
                     tokio::spawn(async move {
                         let _fetching = guard;
                         match inner.parameters_under(&path).await {
-                            Ok(fresh) => entry.store(fresh),
-                            Err(error) => tracing::warn!(%path, %error, "Parameter Store refresh failed; serving the last value"),
+                            Ok(fresh) => {
+                                entry.store(fresh);
+                                entry.refresh_failed.store(false, Ordering::Release);
+                            }
+                            Err(error) => {
+                                tracing::warn!(%path, %error, "Parameter Store refresh failed; serving the last value");
+                                entry.refresh_failed.store(true, Ordering::Release);
+                            }
                         }
                     });
                 }
@@ -73,12 +82,22 @@ impl ParameterStore for CachedParameterStore {
         entry.store(parameters.clone());
         Ok(parameters)
     }
+
+    async fn parameters_with_age(&self, path: &str) -> Result<(Parameters, Option<Duration>), ParameterStoreError> {
+        let parameters = self.parameters_under(path).await?;
+        let entry = self.entry(path);
+        let age = entry
+            .cached()
+            .filter(|_| entry.refresh_failed.load(Ordering::Acquire))
+            .map(|(fetched_at, _)| fetched_at.elapsed());
+        Ok((parameters, age))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::atomic::AtomicUsize;
 
     /// Counts calls; answers `version` (or fails when `down`), after a little while.
     #[derive(Default)]
@@ -138,5 +157,11 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(30)).await;
         }
         assert!(matches!(cache.parameters_under("/q").await, Err(ParameterStoreError::Unavailable(_))), "nothing to fall back on");
+        let (_, age) = cache.parameters_with_age("/p").await.expect("last known");
+        assert!(age.is_some_and(|age| age >= Duration::from_millis(90)), "said to be old: {age:?}");
+        ssm.down.store(false, Ordering::SeqCst);
+        cache.parameters_under("/p").await.expect("refreshes in the background");
+        tokio::time::sleep(Duration::from_millis(40)).await;
+        assert_eq!(cache.parameters_with_age("/p").await.expect("fresh").1, None, "fresh again once SSM answers");
     }
 }

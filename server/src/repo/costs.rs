@@ -1,7 +1,7 @@
 //! Synced daily costs, team budgets and the alerts sent for them.
 
 use crate::aws::cost_explorer::DailyCost;
-use app::domain::costs::{UserSpend, WorkspaceSpend};
+use app::domain::costs::WorkspaceSpend;
 use sqlx::{PgExecutor, Postgres, Row, Transaction};
 
 /// Replaces the team's costs for each of `days` with `costs`: a day synced again is replaced,
@@ -95,84 +95,89 @@ pub struct TeamDay {
 /// Spend per team and day over a range (each synced row rounded to cents, then summed), for
 /// one team or all.
 pub async fn team_days(db: impl PgExecutor<'_>, first: time::Date, last: time::Date, team: Option<&str>) -> Result<Vec<TeamDay>, sqlx::Error> {
-    sqlx::query(
-        "SELECT team_slug, day, sum(micros_to_cents(amount_micros))::bigint AS cents FROM daily_costs \
-         WHERE day BETWEEN $1 AND $2 AND ($3::text IS NULL OR team_slug = $3) GROUP BY team_slug, day ORDER BY day",
-    )
-    .bind(first)
-    .bind(last)
-    .bind(team)
-    .fetch_all(db)
+    // Two statements, not `$3 IS NULL OR team_slug = $3`: a prepared statement's generic plan
+    // for that scans every row; this way one team's days come through the primary key.
+    let sql = match team {
+        Some(_) => "SELECT team_slug, day, sum(micros_to_cents(amount_micros))::bigint AS cents FROM daily_costs \
+                    WHERE team_slug = $3 AND day BETWEEN $1 AND $2 GROUP BY team_slug, day ORDER BY day",
+        None => "SELECT team_slug, day, sum(micros_to_cents(amount_micros))::bigint AS cents FROM daily_costs \
+                 WHERE day BETWEEN $1 AND $2 GROUP BY team_slug, day ORDER BY day",
+    };
+    let query = sqlx::query(sql).bind(first).bind(last);
+    let query = match team {
+        Some(team) => query.bind(team),
+        None => query,
+    };
+    query
+        .fetch_all(db)
     .await?
     .iter()
     .map(|row| Ok(TeamDay { team: row.try_get("team_slug")?, day: row.try_get("day")?, cents: row.try_get("cents")? }))
     .collect()
 }
 
-/// Spend per user over a range, highest first; a row without a user counts for the owner of
-/// its workspace.
-pub async fn users_spend(db: impl PgExecutor<'_>, first: time::Date, last: time::Date) -> Result<Vec<UserSpend>, sqlx::Error> {
+/// Spend per workspace and user over a range: one row per (team, workspace, user), whose
+/// count grows with the workspaces that spent, not with the days or rows synced. A row
+/// without a user counts for the owner of its workspace.
+pub async fn spend_by_workspace_and_user(db: impl PgExecutor<'_>, first: time::Date, last: time::Date) -> Result<Vec<WorkspaceSpend>, sqlx::Error> {
     sqlx::query(
-        "SELECT CASE WHEN c.username = '' THEN COALESCE(w.owner, '') ELSE c.username END AS username, \
-                sum(micros_to_cents(c.amount_micros))::bigint AS cents \
-         FROM daily_costs c LEFT JOIN workspaces w ON c.username = '' AND w.id = c.workspace_id \
-         WHERE c.day BETWEEN $1 AND $2 GROUP BY 1 ORDER BY cents DESC, username",
+        "WITH per AS ( \
+           SELECT team_slug, workspace_id, username, sum(micros_to_cents(amount_micros))::bigint AS cents FROM daily_costs \
+           WHERE day BETWEEN $1 AND $2 GROUP BY team_slug, workspace_id, username) \
+         SELECT p.team_slug, p.workspace_id, w.name AS workspace_name, \
+                CASE WHEN p.username = '' THEN COALESCE(w.owner, '') ELSE p.username END AS username, p.cents \
+         FROM per p LEFT JOIN workspaces w ON w.id = p.workspace_id",
     )
     .bind(first)
     .bind(last)
     .fetch_all(db)
     .await?
     .iter()
-    .map(|row| Ok(UserSpend { username: row.try_get("username")?, total_cents: row.try_get("cents")? }))
+    .map(|row| {
+        let workspace_id: String = row.try_get("workspace_id")?;
+        let name: Option<String> = row.try_get("workspace_name")?;
+        Ok(WorkspaceSpend {
+            name: workspace_label(name.as_deref(), &workspace_id),
+            workspace_id,
+            team: row.try_get("team_slug")?,
+            owner: row.try_get("username")?,
+            total_cents: row.try_get("cents")?,
+        })
+    })
     .collect()
 }
 
-/// Spend per workspace over a range, highest first, at most `limit` of them; and how many
-/// workspaces had spend in all.
-pub async fn workspaces_spend(
+/// `unsynced_hourly_cents` of every team at once (teams without such workspaces left out).
+pub async fn unsynced_hourly_cents_by_team(
     db: impl PgExecutor<'_>,
-    first: time::Date,
-    last: time::Date,
-    limit: Option<i64>,
-) -> Result<(Vec<WorkspaceSpend>, i64), sqlx::Error> {
-    let rows = sqlx::query(
-        "WITH per_workspace AS ( \
-           SELECT team_slug, workspace_id, max(username) AS tagged_user, sum(micros_to_cents(amount_micros))::bigint AS cents \
-           FROM daily_costs WHERE day BETWEEN $1 AND $2 GROUP BY team_slug, workspace_id) \
-         SELECT p.team_slug, p.workspace_id, w.name AS workspace_name, COALESCE(NULLIF(p.tagged_user, ''), w.owner, '') AS owner, \
-                p.cents, count(*) OVER () AS workspaces \
-         FROM per_workspace p LEFT JOIN workspaces w ON w.id = p.workspace_id \
-         ORDER BY p.cents DESC, w.name, p.workspace_id LIMIT $3",
+    since: time::Date,
+    until: time::Date,
+) -> Result<std::collections::HashMap<String, i64>, sqlx::Error> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT w.team_slug, sum(c.estimated_hourly_cost_cents)::bigint FROM workspaces w \
+         JOIN workspace_configurations c ON c.id = w.configuration_id \
+         WHERE w.state NOT IN ('stopped', 'terminated', 'failed') \
+           AND (SELECT count(DISTINCT d.day) FROM daily_costs d \
+                WHERE d.team_slug = w.team_slug AND d.workspace_id = w.id AND d.day >= $1 AND d.day < $2) < $2 - $1 \
+         GROUP BY w.team_slug",
     )
-    .bind(first)
-    .bind(last)
-    .bind(limit)
+    .bind(since)
+    .bind(until)
     .fetch_all(db)
     .await?;
-    let count = match rows.first() {
-        Some(row) => row.try_get("workspaces")?,
-        None => 0,
-    };
-    let spend = rows
-        .iter()
-        .map(|row| {
-            let workspace_id: String = row.try_get("workspace_id")?;
-            let name: Option<String> = row.try_get("workspace_name")?;
-            Ok(WorkspaceSpend {
-                name: workspace_label(name.as_deref(), &workspace_id),
-                workspace_id,
-                team: row.try_get("team_slug")?,
-                owner: row.try_get("owner")?,
-                total_cents: row.try_get("cents")?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()?;
-    Ok((spend, count))
+    Ok(rows.into_iter().collect())
 }
 
-/// The hourly estimates of the team's running workspaces that Cost Explorer has not reported
-/// on for every day of `[since, until)` (launched since, or not synced yet): the recent
-/// average undercounts them, so forecasts add their estimate instead.
+/// Every team's budget.
+pub async fn budgets(db: impl PgExecutor<'_>) -> Result<std::collections::HashMap<String, Budget>, sqlx::Error> {
+    sqlx::query("SELECT team_slug, amount_cents, thresholds FROM team_budgets")
+        .fetch_all(db)
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get("team_slug")?, budget_from(row)?)))
+        .collect()
+}
+
 pub async fn unsynced_hourly_cents(db: impl PgExecutor<'_>, team: &str, since: time::Date, until: time::Date) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT COALESCE(sum(c.estimated_hourly_cost_cents), 0)::bigint FROM workspaces w \

@@ -5,10 +5,11 @@ use super::database_error;
 use crate::aws::cost_explorer::CostSource;
 use crate::aws::provisioning::ProvisionError;
 use crate::notifications::{self, Notice};
+use crate::changes::LiveCache;
 use crate::repo::costs::{self, Budget};
 use crate::repo::{audit, teams};
 use app::domain::costs::{
-    month_end_forecast, BudgetForm, CostDashboard, MonthBudget, MySpend, TeamSpend,
+    month_end_forecast, BudgetForm, CostDashboard, MonthBudget, MySpend, TeamSpend, UserSpend, WorkspaceSpend,
 };
 use app::domain::dollars;
 use app::domain::notifications::NotificationEvent;
@@ -58,9 +59,15 @@ fn month_basis_start(today: Date) -> Date {
 async fn month_with_budget(conn: &mut sqlx::PgConnection, team: &teams::Team, daily: &Daily, today: Date) -> Result<MonthBudget, sqlx::Error> {
     let budget = costs::budget(&mut *conn, team.slug.as_str()).await?;
     let unsynced = costs::unsynced_hourly_cents(&mut *conn, team.slug.as_str(), today - Duration::days(FORECAST_BASIS_DAYS), today).await?;
+    Ok(month_forecast(team, daily, budget, unsynced, today))
+}
+
+/// The month from synced costs, plus what running workspaces not synced yet (`unsynced_hourly`
+/// cents an hour) will add by the month's end.
+fn month_forecast(team: &teams::Team, daily: &Daily, budget: Option<Budget>, unsynced_hourly: i64, today: Date) -> MonthBudget {
     let mut month = month_from_days(team, daily, budget, today);
-    month.forecast_cents += cost_to_month_end(u32::try_from(unsynced).unwrap_or(u32::MAX), today);
-    Ok(month)
+    month.forecast_cents += cost_to_month_end(u32::try_from(unsynced_hourly).unwrap_or(u32::MAX), today);
+    month
 }
 
 /// The month from synced costs alone.
@@ -97,6 +104,33 @@ fn teams_spend(all_teams: &[teams::Team], daily: &BTreeMap<&str, Daily>, months:
     (day_list.iter().map(Date::to_string).collect(), teams)
 }
 
+/// Each user's spend, highest first.
+fn users_spend(spend: &[WorkspaceSpend]) -> Vec<UserSpend> {
+    let mut users: BTreeMap<&str, i64> = BTreeMap::new();
+    for row in spend {
+        *users.entry(row.owner.as_str()).or_default() += row.total_cents;
+    }
+    let mut users: Vec<UserSpend> = users.into_iter().map(|(username, total_cents)| UserSpend { username: username.to_owned(), total_cents }).collect();
+    users.sort_by(|a, b| b.total_cents.cmp(&a.total_cents).then_with(|| a.username.cmp(&b.username)));
+    users
+}
+
+/// Each workspace's spend (all its users together), highest first.
+fn workspaces_spend(spend: Vec<WorkspaceSpend>) -> Vec<WorkspaceSpend> {
+    let mut workspaces: BTreeMap<(String, String), WorkspaceSpend> = BTreeMap::new();
+    for row in spend {
+        match workspaces.entry((row.team.clone(), row.workspace_id.clone())) {
+            std::collections::btree_map::Entry::Occupied(mut entry) => entry.get_mut().total_cents += row.total_cents,
+            std::collections::btree_map::Entry::Vacant(entry) => {
+                entry.insert(row);
+            }
+        }
+    }
+    let mut workspaces: Vec<WorkspaceSpend> = workspaces.into_values().collect();
+    workspaces.sort_by(|a, b| b.total_cents.cmp(&a.total_cents).then_with(|| a.name.cmp(&b.name)));
+    workspaces
+}
+
 fn per_team(days: &[costs::TeamDay]) -> BTreeMap<&str, Daily> {
     let mut per_team: BTreeMap<&str, Daily> = BTreeMap::new();
     for day in days {
@@ -107,23 +141,62 @@ fn per_team(days: &[costs::TeamDay]) -> BTreeMap<&str, Daily> {
 
 pub struct Costs {
     db: PgPool,
+    /// Dashboards as last computed (each reads every synced row of its range).
+    dashboards: LiveCache<String, CostDashboard>,
 }
 
 impl Costs {
-    pub fn new(db: PgPool) -> Self {
-        Costs { db }
+    /// The dashboard as of now, aggregated in Postgres: what comes back grows with teams, days
+    /// and the workspaces that spent, not with the rows synced.
+    async fn compute_dashboard(&self, days: u32, top: Option<usize>) -> Result<CostDashboard, AppError> {
+        let today = today();
+        // Archived teams' spend is history and stays.
+        let all_teams = teams::list_with_archived(&self.db).await.map_err(database_error)?;
+        let range_start = today - Duration::days(i64::from(days) - 1);
+        let team_days = costs::team_days(&self.db, range_start.min(month_basis_start(today)), today, None).await.map_err(database_error)?;
+        let daily = per_team(&team_days);
+        let months = self.months(&all_teams, &daily, today).await.map_err(database_error)?;
+        let (day_labels, teams) = teams_spend(&all_teams, &daily, months, days, today);
+        let spend = costs::spend_by_workspace_and_user(&self.db, range_start, today).await.map_err(database_error)?;
+        let (mut users, mut workspaces) = (users_spend(&spend), workspaces_spend(spend));
+        let (users_count, workspaces_count) = (users.len(), workspaces.len());
+        users.truncate(top.unwrap_or(usize::MAX));
+        workspaces.truncate(top.unwrap_or(usize::MAX));
+        Ok(CostDashboard {
+            days,
+            day_labels,
+            total_cents: teams.iter().map(|t| t.total_cents).sum(),
+            teams,
+            users,
+            users_count,
+            workspaces,
+            workspaces_count,
+            alerts: costs::alerts_since(&self.db, first_of_month(today)).await.map_err(database_error)?,
+            synced_at: costs::last_synced_at(&self.db).await.map_err(database_error)?,
+            auto_stop_saved_cents: costs::auto_stop_savings(&self.db, first_of_month(today)).await.map_err(database_error)?,
+        })
+    }
+
+
+    pub fn new(db: PgPool, dashboards: LiveCache<String, CostDashboard>) -> Self {
+        Costs { db, dashboards }
     }
 
     /// Every team's month, from each team's daily spend since `month_basis_start` at least
     /// (the dashboard's, read once for the range and the months).
+    /// Two queries whatever the number of teams: budgets, and running workspaces not synced yet.
     async fn months(&self, all_teams: &[teams::Team], daily: &BTreeMap<&str, Daily>, today: Date) -> Result<Vec<MonthBudget>, sqlx::Error> {
-        let mut conn = self.db.acquire().await?;
-        let mut months = Vec::new();
+        let mut budgets = costs::budgets(&self.db).await?;
+        let unsynced = costs::unsynced_hourly_cents_by_team(&self.db, today - Duration::days(FORECAST_BASIS_DAYS), today).await?;
         let none = Daily::new();
-        for team in all_teams {
-            months.push(month_with_budget(&mut conn, team, daily.get(team.slug.as_str()).unwrap_or(&none), today).await?);
-        }
-        Ok(months)
+        Ok(all_teams
+            .iter()
+            .map(|team| {
+                let slug = team.slug.as_str();
+                let hourly = unsynced.get(slug).copied().unwrap_or(0);
+                month_forecast(team, daily.get(slug).unwrap_or(&none), budgets.remove(slug), hourly, today)
+            })
+            .collect())
     }
 }
 
@@ -139,33 +212,9 @@ impl CostService for Costs {
         if !app::domain::costs::RANGES.contains(&days) {
             return Err(AppError::BadRequest("Choose a range of 7, 30, 60 or 90 days.".into()));
         }
-        let today = today();
-        // Archived teams' spend is history and stays.
-        let all_teams = teams::list_with_archived(&self.db).await.map_err(database_error)?;
-        // Aggregated in Postgres: what comes back grows with teams and days, not with rows.
-        let range_start = today - Duration::days(i64::from(days) - 1);
-        let team_days = costs::team_days(&self.db, range_start.min(month_basis_start(today)), today, None).await.map_err(database_error)?;
-        let daily = per_team(&team_days);
-        let months = self.months(&all_teams, &daily, today).await.map_err(database_error)?;
-        let (day_labels, teams) = teams_spend(&all_teams, &daily, months, days, today);
-        let mut users = costs::users_spend(&self.db, range_start, today).await.map_err(database_error)?;
-        let users_count = users.len();
-        users.truncate(top.unwrap_or(usize::MAX));
-        let limit = top.map(|top| i64::try_from(top).unwrap_or(i64::MAX));
-        let (workspaces, workspaces_count) = costs::workspaces_spend(&self.db, range_start, today, limit).await.map_err(database_error)?;
-        Ok(CostDashboard {
-            days,
-            day_labels,
-            total_cents: teams.iter().map(|t| t.total_cents).sum(),
-            teams,
-            users,
-            users_count,
-            workspaces,
-            workspaces_count: usize::try_from(workspaces_count).unwrap_or_default(),
-            alerts: costs::alerts_since(&self.db, first_of_month(today)).await.map_err(database_error)?,
-            synced_at: costs::last_synced_at(&self.db).await.map_err(database_error)?,
-            auto_stop_saved_cents: costs::auto_stop_savings(&self.db, first_of_month(today)).await.map_err(database_error)?,
-        })
+        // The same for every cost viewer: computed once, until costs or budgets change.
+        let key = format!("{days}:{top:?}");
+        self.dashboards.get_or_load(&key, self.compute_dashboard(days, top)).await
     }
 
     async fn my_spend(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<MySpend, AppError> {
@@ -211,7 +260,10 @@ impl CostService for Costs {
         audit::record(&mut *tx, &entry).await.map_err(database_error)?;
         // A lower budget may already be crossed: check now rather than after the next sync.
         crate::jobs::enqueue(&mut *tx, &crate::worker::budget_check_job(), std::time::Duration::ZERO).await.map_err(database_error)?;
-        tx.commit().await.map_err(database_error)
+        tx.commit().await.map_err(database_error)?;
+        // This process shows the new budget from the next request on; others hear of it.
+        self.dashboards.forget_all();
+        Ok(())
     }
 }
 

@@ -2,7 +2,7 @@ use super::database_error;
 use crate::auth::service::{AuthError, AuthService};
 use crate::aws::ssm::{ParameterStore, ParameterStoreError};
 use crate::repo::{configurations, teams};
-use app::domain::configurations::{Configuration, Profile, ProfileDocument};
+use app::domain::configurations::{Configuration, Profile, ProfileDocument, ProfileList};
 use app::domain::{CurrentUser, PasswordPolicy, TeamHome, TeamLink, TeamMetadata, TeamSlug, TeamSummary};
 use app::error::AppError;
 use app::services::{PasswordPolicyService, TeamService};
@@ -23,10 +23,10 @@ impl Teams {
 #[async_trait::async_trait]
 impl TeamService for Teams {
     #[tracing::instrument(skip(self, user), fields(username = %user.username))]
-    async fn profiles(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<Vec<Profile>, AppError> {
+    async fn profiles(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<ProfileList, AppError> {
         let team = super::enter_team(&self.db, user, slug).await?;
         let offered = self.launchable_configurations(user, slug).await?;
-        let documents = self.parameters.parameters_under(&format!("{}/profiles", team.ssm_path)).await.map_err(|error| match error {
+        let (documents, age) = self.parameters.parameters_with_age(&format!("{}/profiles", team.ssm_path)).await.map_err(|error| match error {
             ParameterStoreError::Unavailable(_) => AppError::Unavailable("Parameter Store".into()),
             ParameterStoreError::Unexpected(e) => {
                 tracing::error!(error = ?e, "Failed to read the team's profiles");
@@ -55,7 +55,7 @@ impl TeamService for Teams {
             }
         }
         profiles.sort_by(|a, b| a.display_name.cmp(&b.display_name));
-        Ok(profiles)
+        Ok(ProfileList { profiles, stale_note: age.map(stale_note) })
     }
 
     #[tracing::instrument(skip(self, user), fields(username = %user.username))]
@@ -80,8 +80,8 @@ impl TeamService for Teams {
     #[tracing::instrument(skip(self, user), fields(username = %user.username))]
     async fn team_home(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<TeamHome, AppError> {
         let team = super::enter_team(&self.db, user, slug).await?;
-        let (metadata, metadata_error) = match self.parameters.parameters_under(&team.ssm_path).await {
-            Ok(parameters) => (parse_metadata(&parameters), None),
+        let (metadata, metadata_error) = match self.parameters.parameters_with_age(&team.ssm_path).await {
+            Ok((parameters, age)) => (parse_metadata(&parameters), age.map(stale_note)),
             Err(error) => {
                 match &error {
                     ParameterStoreError::Unavailable(_) => tracing::warn!(error = %error, "SSM is unreachable"),
@@ -93,6 +93,14 @@ impl TeamService for Teams {
         let may_manage_members = user.may_manage_members(slug);
         Ok(TeamHome { team: team.summary(), aws_account_id: team.aws_account_id, metadata, metadata_error, may_manage_members })
     }
+}
+
+/// What a page says when it shows settings Parameter Store could not refresh.
+fn stale_note(age: std::time::Duration) -> String {
+    format!(
+        "Parameter Store cannot be reached right now: this is what it said {} minute(s) ago.",
+        age.as_secs().div_ceil(60).max(1)
+    )
 }
 
 /// Team metadata from the parameters directly under the team's SSM path: `links` (a JSON list

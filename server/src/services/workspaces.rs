@@ -53,6 +53,7 @@ impl Workspaces {
         let Some(profile) = profile else { return Ok(values) };
         let profiles = self.teams.profiles(user, team).await?;
         let profile = profiles
+            .profiles
             .into_iter()
             .find(|p| p.name == profile && p.configuration.id == configuration.id)
             .ok_or_else(|| AppError::NotFound(format!("The profile \"{profile}\"")))?;
@@ -309,7 +310,7 @@ impl WorkspaceService for Workspaces {
     }
 
     async fn new_launch_key(&self) -> Result<String, AppError> {
-        sqlx::query_scalar("SELECT gen_random_uuid()::text").fetch_one(&self.db).await.map_err(database_error)
+        Ok(uuid::Uuid::new_v4().to_string())
     }
 }
 

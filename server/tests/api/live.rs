@@ -142,3 +142,21 @@ async fn reading_pages_does_not_write_the_session_but_activity_keeps_it_alive(db
     tokio::time::sleep(Duration::from_secs(9)).await;
     assert!(get_with_session(&app.address, "/teams", &session).await.1.starts_with("/?next="), "an idle session ends");
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn costs_synced_by_another_process_reach_the_cached_dashboard(db: PgPool) {
+    let app = spawn_app(db).await;
+    app.sign_in("carol", PASSWORD).await;
+    let (status, before) = app.get_text("/costs?days=7").await;
+    assert_eq!(status, 200);
+    assert!(!before.contains("$1,234.00"));
+
+    // The worker of another process syncs $1,234 of spend for Genomics Lab.
+    let elsewhere = another_pool(&app.db).await;
+    sqlx::query("INSERT INTO daily_costs (team_slug, day, workspace_id, username, amount_micros) VALUES ('genomics', current_date, '', '', 1234000000)")
+        .execute(&elsewhere)
+        .await
+        .expect("synced");
+    let shown = within_a_second(async || app.get_text("/costs?days=7").await.1.contains("$1,234.00")).await;
+    assert!(shown, "the dashboard still shows what it cached before the sync");
+}
