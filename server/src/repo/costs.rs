@@ -45,7 +45,8 @@ pub async fn user_spend_by_workspace(
     last: time::Date,
 ) -> Result<Vec<WorkspaceSpend>, sqlx::Error> {
     sqlx::query(
-        "SELECT s.workspace_id, w.name AS workspace_name, sum(micros_to_cents(s.amount_micros))::bigint AS cents \
+        "SELECT $1::text AS team_slug, s.workspace_id, w.name AS workspace_name, $2::text AS username, \
+                sum(micros_to_cents(s.amount_micros))::bigint AS cents \
          FROM (SELECT workspace_id, amount_micros FROM daily_costs \
                  WHERE team_slug = $1 AND username = $2 AND day BETWEEN $3 AND $4 \
                UNION ALL \
@@ -61,18 +62,21 @@ pub async fn user_spend_by_workspace(
     .fetch_all(db)
     .await?
     .iter()
-    .map(|row| {
-        let workspace_id: String = row.try_get("workspace_id")?;
-        let name: Option<String> = row.try_get("workspace_name")?;
-        Ok(WorkspaceSpend {
-            name: workspace_label(name.as_deref(), &workspace_id),
-            workspace_id,
-            team: team.to_owned(),
-            owner: username.to_owned(),
-            total_cents: row.try_get("cents")?,
-        })
-    })
+    .map(workspace_spend_from_row)
     .collect()
+}
+
+/// A row of (team_slug, workspace_id, workspace_name, username, cents).
+fn workspace_spend_from_row(row: &sqlx::postgres::PgRow) -> Result<WorkspaceSpend, sqlx::Error> {
+    let workspace_id: String = row.try_get("workspace_id")?;
+    let name: Option<String> = row.try_get("workspace_name")?;
+    Ok(WorkspaceSpend {
+        name: workspace_label(name.as_deref(), &workspace_id),
+        workspace_id,
+        team: row.try_get("team_slug")?,
+        owner: row.try_get("username")?,
+        total_cents: row.try_get("cents")?,
+    })
 }
 
 /// How a workspace is named on cost pages, also when it is gone or was never tagged.
@@ -133,17 +137,7 @@ pub async fn spend_by_workspace_and_user(db: impl PgExecutor<'_>, first: time::D
     .fetch_all(db)
     .await?
     .iter()
-    .map(|row| {
-        let workspace_id: String = row.try_get("workspace_id")?;
-        let name: Option<String> = row.try_get("workspace_name")?;
-        Ok(WorkspaceSpend {
-            name: workspace_label(name.as_deref(), &workspace_id),
-            workspace_id,
-            team: row.try_get("team_slug")?,
-            owner: row.try_get("username")?,
-            total_cents: row.try_get("cents")?,
-        })
-    })
+    .map(workspace_spend_from_row)
     .collect()
 }
 

@@ -242,18 +242,24 @@ pub async fn view(db: &sqlx::PgPool, id: &str) -> Result<Option<WorkspaceView>, 
 }
 
 /// The owner's live workspaces on a team (not terminated or failed), newest first, without
-/// their events.
-pub async fn live_for_owner(db: impl PgExecutor<'_>, owner: &str, team: &TeamSlug) -> Result<Vec<WorkspaceView>, sqlx::Error> {
-    sqlx::query(&format!(
-        "{VIEW} WHERE w.owner = $1 AND w.team_slug = $2 AND w.state NOT IN ('terminated', 'failed') ORDER BY w.created_at DESC"
+/// their events; and how many have ended, when there is a live one (`None` otherwise: ask
+/// `count_ended_for_owner`). One query for the usual team home.
+pub async fn live_for_owner(db: impl PgExecutor<'_>, owner: &str, team: &TeamSlug) -> Result<(Vec<WorkspaceView>, Option<i64>), sqlx::Error> {
+    // The count is an uncorrelated subquery: Postgres computes it once for all rows.
+    let with_ended = VIEW.replacen(
+        "SELECT ",
+        "SELECT (SELECT count(*) FROM workspaces e WHERE e.owner = $1 AND e.team_slug = $2 AND e.state IN ('terminated', 'failed')) AS ended, ",
+        1,
+    );
+    let rows = sqlx::query(&format!(
+        "{with_ended} WHERE w.owner = $1 AND w.team_slug = $2 AND w.state NOT IN ('terminated', 'failed') ORDER BY w.created_at DESC"
     ))
     .bind(owner)
     .bind(team.as_str())
     .fetch_all(db)
-    .await?
-    .iter()
-    .map(view_from_row)
-    .collect()
+    .await?;
+    let ended = rows.first().map(|row| row.try_get("ended")).transpose()?;
+    Ok((rows.iter().map(view_from_row).collect::<Result<_, _>>()?, ended))
 }
 
 /// How many of the owner's workspaces on a team have ended (terminated or failed).

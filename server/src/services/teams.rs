@@ -18,6 +18,13 @@ impl Teams {
     pub fn new(db: PgPool, parameters: Arc<dyn ParameterStore>) -> Self {
         Teams { db, parameters }
     }
+
+    /// What the team offers this user (the caller has entered the team). Admins see everything
+    /// the team is offered, whatever the roles.
+    async fn offered(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<Vec<Configuration>, AppError> {
+        let all = configurations::launchable_on_team(&self.db, slug).await.map_err(database_error)?;
+        Ok(all.into_iter().filter(|c| user.is_admin() || c.draft.allows(&user.roles, slug)).collect())
+    }
 }
 
 #[async_trait::async_trait]
@@ -25,7 +32,7 @@ impl TeamService for Teams {
     #[tracing::instrument(skip(self, user), fields(username = %user.username))]
     async fn profiles(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<ProfileList, AppError> {
         let team = super::enter_team(&self.db, user, slug).await?;
-        let offered = self.launchable_configurations(user, slug).await?;
+        let offered = self.offered(user, slug).await?;
         let (documents, age) = self.parameters.parameters_with_age(&format!("{}/profiles", team.ssm_path)).await.map_err(|error| match error {
             ParameterStoreError::Unavailable(_) => AppError::Unavailable("Parameter Store".into()),
             ParameterStoreError::Unexpected(e) => {
@@ -61,9 +68,7 @@ impl TeamService for Teams {
     #[tracing::instrument(skip(self, user), fields(username = %user.username))]
     async fn launchable_configurations(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<Vec<Configuration>, AppError> {
         super::enter_team(&self.db, user, slug).await?;
-        let all = configurations::launchable_on_team(&self.db, slug).await.map_err(database_error)?;
-        // Admins see everything the team is offered, whatever the roles.
-        Ok(all.into_iter().filter(|c| user.is_admin() || c.draft.allows(&user.roles, slug)).collect())
+        self.offered(user, slug).await
     }
 
     #[tracing::instrument(skip(self, user), fields(username = %user.username))]

@@ -193,8 +193,11 @@ impl WorkspaceService for Workspaces {
             return Err(AppError::Forbidden);
         }
         let owner = user.username.as_str();
-        let live = workspaces::live_for_owner(&self.db, owner, team).await.map_err(database_error)?;
-        let ended = workspaces::count_ended_for_owner(&self.db, owner, team).await.map_err(database_error)?;
+        let (live, ended) = workspaces::live_for_owner(&self.db, owner, team).await.map_err(database_error)?;
+        let ended = match ended {
+            Some(ended) => ended,
+            None => workspaces::count_ended_for_owner(&self.db, owner, team).await.map_err(database_error)?,
+        };
         Ok(MyWorkspaces { live, ended })
     }
 
