@@ -30,6 +30,9 @@ const CACHE_ENTRIES: u64 = 100_000;
 /// Each user's access (roles, teams, disabled), as the request middleware reads it.
 pub type AccessCache = LiveCache<String, Option<crate::repo::users::Access>>;
 
+/// Team rows by slug (`None`: no such team).
+pub type TeamCache = LiveCache<String, Option<crate::repo::teams::Team>>;
+
 /// A change to a workspace: its id, or `None` for "any" (after notifications were lost).
 pub type WorkspaceChanged = Option<Arc<str>>;
 
@@ -42,6 +45,7 @@ pub struct Changes {
     workspaces: broadcast::Sender<WorkspaceChanged>,
     pub sessions: LiveCache<String, tower_sessions::session::Record>,
     pub access: AccessCache,
+    pub teams: TeamCache,
     /// The cost dashboard by range and length ("90:25"); it also shows estimates of running
     /// workspaces, which the TTL refreshes.
     pub costs: LiveCache<String, app::domain::costs::CostDashboard>,
@@ -63,6 +67,7 @@ impl Changes {
             sessions: LiveCache::new(listening.clone(), generation.clone()),
             access: LiveCache::new(listening.clone(), generation.clone()),
             costs: LiveCache::new(listening.clone(), generation.clone()),
+            teams: LiveCache::new(listening.clone(), generation.clone()),
             listening,
             generation,
             workspaces,
@@ -108,6 +113,7 @@ impl Changes {
             ACCESS => self.access.forget(payload),
             // A team archived leaves its members' access; its name is on the cost page.
             TEAMS => {
+                self.teams.forget_all();
                 self.access.forget_all();
                 self.costs.forget_all();
             }
@@ -123,6 +129,7 @@ impl Changes {
         self.sessions.forget_all();
         self.access.forget_all();
         self.costs.forget_all();
+        self.teams.forget_all();
         let _ = self.workspaces.send(None);
     }
 }

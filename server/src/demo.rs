@@ -500,7 +500,8 @@ pub async fn seed_workspaces(sdk: &aws_config::SdkConfig, db: &PgPool) -> anyhow
     use app::services::WorkspaceService;
     use std::sync::Arc;
 
-    let teams = Arc::new(Teams::new(db.clone(), Arc::new(crate::aws::ssm::SsmParameterStore::new(sdk))));
+    // No cache: nothing here listens for changes.
+    let teams = Arc::new(Teams::new(db.clone(), Arc::new(crate::aws::ssm::SsmParameterStore::new(sdk)), crate::changes::Changes::new().teams));
     let presigner = Arc::new(crate::aws::sagemaker::SageMakerPresigner::new(sdk.clone()));
     let service = Workspaces::new(db.clone(), teams, 100, presigner);
     let configurations = crate::repo::configurations::list(db).await?;

@@ -135,7 +135,7 @@ impl Application {
             0 => ssm,
             seconds => crate::aws::ssm_cache::CachedParameterStore::new(ssm, Duration::from_secs(seconds)),
         };
-        let teams = Arc::new(Teams::new(db.clone(), ssm));
+        let teams = Arc::new(Teams::new(db.clone(), ssm, changes.teams.clone()));
         let directory = Arc::new(CognitoDirectory::new(sdk, cognito.user_pool_id.clone()));
         let sso_name = sso.as_ref().map(|sso| sso.display_name().to_owned());
         let services = Services {
@@ -143,7 +143,7 @@ impl Application {
                 db.clone(),
                 directory.clone(),
                 Arc::new(SdkAccountCheck::new(sdk.clone())),
-                changes.access.clone(),
+                &changes,
             )),
             people: Arc::new(People::new(db.clone(), directory, sso_name.clone(), changes.access.clone())),
             settings: Arc::new(crate::services::settings::UserPreferences::new(db.clone())),
@@ -157,7 +157,7 @@ impl Application {
                 Arc::new(crate::aws::sagemaker::SageMakerPresigner::new(sdk.clone())),
             )),
             audit: Arc::new(crate::services::audit::AuditLog::new(db.clone())),
-            costs: Arc::new(crate::services::costs::Costs::new(db.clone(), changes.costs.clone())),
+            costs: Arc::new(crate::services::costs::Costs::new(db.clone(), changes.costs.clone(), changes.teams.clone())),
             notifications: Arc::new(crate::services::notifications::NotificationAdmin::new(
                 db.clone(),
                 webhooks(sdk)?,

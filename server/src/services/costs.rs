@@ -5,7 +5,7 @@ use super::database_error;
 use crate::aws::cost_explorer::CostSource;
 use crate::aws::provisioning::ProvisionError;
 use crate::notifications::{self, Notice};
-use crate::changes::LiveCache;
+use crate::changes::{LiveCache, TeamCache};
 use crate::repo::costs::{self, Budget};
 use crate::repo::{audit, teams};
 use app::domain::costs::{
@@ -143,6 +143,7 @@ pub struct Costs {
     db: PgPool,
     /// Dashboards as last computed (each reads every synced row of its range).
     dashboards: LiveCache<String, CostDashboard>,
+    team_rows: TeamCache,
 }
 
 impl Costs {
@@ -178,8 +179,8 @@ impl Costs {
     }
 
 
-    pub fn new(db: PgPool, dashboards: LiveCache<String, CostDashboard>) -> Self {
-        Costs { db, dashboards }
+    pub fn new(db: PgPool, dashboards: LiveCache<String, CostDashboard>, team_rows: TeamCache) -> Self {
+        Costs { db, dashboards, team_rows }
     }
 
     /// Every team's month, from each team's daily spend since `month_basis_start` at least
@@ -230,7 +231,7 @@ impl CostService for Costs {
     }
 
     async fn team_month(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<MonthBudget, AppError> {
-        let team = super::enter_team(&self.db, user, slug).await?;
+        let team = super::enter_cached_team(&self.db, &self.team_rows, user, slug).await?;
         let mut conn = self.db.acquire().await.map_err(database_error)?;
         month_budget(&mut conn, &team, today()).await.map_err(database_error)
     }

@@ -12,17 +12,25 @@ pub mod team_admin;
 pub mod teams;
 pub mod workspaces;
 
+use crate::changes::TeamCache;
 use app::domain::{CurrentUser, TeamSlug};
 use app::error::AppError;
 
 /// The team, if it exists and is not archived (`NotFound`) and the user may enter it
 /// (`Forbidden`): members, and admins everywhere.
 pub async fn enter_team(db: &sqlx::PgPool, user: &CurrentUser, slug: &TeamSlug) -> Result<crate::repo::teams::Team, AppError> {
-    let team = crate::repo::teams::find(db, slug)
-        .await
-        .map_err(database_error)?
-        .filter(|team| !team.archived)
-        .ok_or_else(|| AppError::NotFound(format!("The team \"{slug}\"")))?;
+    admit(crate::repo::teams::find(db, slug).await.map_err(database_error)?, user, slug)
+}
+
+/// `enter_team` with the team row from the cache: pages read it on every view, and every
+/// process forgets the cached teams as soon as one changes.
+pub async fn enter_cached_team(db: &sqlx::PgPool, cache: &TeamCache, user: &CurrentUser, slug: &TeamSlug) -> Result<crate::repo::teams::Team, AppError> {
+    let found = cache.get_or_load(slug.as_str(), crate::repo::teams::find(db, slug)).await.map_err(database_error)?;
+    admit(found, user, slug)
+}
+
+fn admit(found: Option<crate::repo::teams::Team>, user: &CurrentUser, slug: &TeamSlug) -> Result<crate::repo::teams::Team, AppError> {
+    let team = found.filter(|team| !team.archived).ok_or_else(|| AppError::NotFound(format!("The team \"{slug}\"")))?;
     if !user.may_enter_team(slug) {
         return Err(AppError::Forbidden);
     }

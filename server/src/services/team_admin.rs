@@ -11,7 +11,7 @@ use app::domain::{CurrentUser, Group, TeamSlug};
 use app::error::AppError;
 use app::services::{must_be_admin, TeamAdminService};
 use sqlx::PgPool;
-use crate::changes::AccessCache;
+use crate::changes::{AccessCache, Changes, TeamCache};
 use std::sync::Arc;
 
 pub struct TeamAdmin {
@@ -20,11 +20,13 @@ pub struct TeamAdmin {
     account_check: Arc<dyn AccountCheck>,
     /// Emptied when a team is archived (its members' access changes).
     access_cache: AccessCache,
+    /// Emptied when a team is created, changed or archived, for this process's next request.
+    team_rows: TeamCache,
 }
 
 impl TeamAdmin {
-    pub fn new(db: PgPool, directory: Arc<dyn Directory>, account_check: Arc<dyn AccountCheck>, access_cache: AccessCache) -> Self {
-        TeamAdmin { db, directory, account_check, access_cache }
+    pub fn new(db: PgPool, directory: Arc<dyn Directory>, account_check: Arc<dyn AccountCheck>, changes: &Changes) -> Self {
+        TeamAdmin { db, directory, account_check, access_cache: changes.access.clone(), team_rows: changes.teams.clone() }
     }
 
     async fn team(&self, slug: &TeamSlug) -> Result<teams::Team, AppError> {
@@ -109,6 +111,7 @@ impl TeamAdminService for TeamAdmin {
         let entry = audit::Entry::by(admin, "team.create").object("team", team.slug.as_str()).team(team.slug.as_str()).detail(&detail);
         audit::record(&mut *tx, &entry).await.map_err(database_error)?;
         tx.commit().await.map_err(database_error)?;
+        self.team_rows.forget_all();
         tracing::info!("Created a team");
         Ok(team.slug)
     }
@@ -126,6 +129,7 @@ impl TeamAdminService for TeamAdmin {
         let entry = audit::Entry::by(admin, "team.update").object("team", team.slug.as_str()).team(team.slug.as_str()).detail(&detail);
         audit::record(&mut *tx, &entry).await.map_err(database_error)?;
         tx.commit().await.map_err(database_error)?;
+        self.team_rows.forget_all();
         Ok(())
     }
 
@@ -178,6 +182,7 @@ impl TeamAdminService for TeamAdmin {
         tx.commit().await.map_err(database_error)?;
         // Its members leave it on their next request here; other processes hear of it.
         self.access_cache.forget_all();
+        self.team_rows.forget_all();
         Ok(())
     }
 }

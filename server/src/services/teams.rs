@@ -1,5 +1,6 @@
 use super::database_error;
 use crate::auth::service::{AuthError, AuthService};
+use crate::changes::TeamCache;
 use crate::aws::ssm::{ParameterStore, ParameterStoreError};
 use crate::repo::{configurations, teams};
 use app::domain::configurations::{Configuration, Profile, ProfileDocument, ProfileList};
@@ -12,11 +13,12 @@ use std::sync::Arc;
 pub struct Teams {
     db: PgPool,
     parameters: Arc<dyn ParameterStore>,
+    team_rows: TeamCache,
 }
 
 impl Teams {
-    pub fn new(db: PgPool, parameters: Arc<dyn ParameterStore>) -> Self {
-        Teams { db, parameters }
+    pub fn new(db: PgPool, parameters: Arc<dyn ParameterStore>, team_rows: TeamCache) -> Self {
+        Teams { db, parameters, team_rows }
     }
 
     /// What the team offers this user (the caller has entered the team). Admins see everything
@@ -31,7 +33,7 @@ impl Teams {
 impl TeamService for Teams {
     #[tracing::instrument(skip(self, user), fields(username = %user.username))]
     async fn profiles(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<ProfileList, AppError> {
-        let team = super::enter_team(&self.db, user, slug).await?;
+        let team = super::enter_cached_team(&self.db, &self.team_rows, user, slug).await?;
         let offered = self.offered(user, slug).await?;
         let (documents, age) = self.parameters.parameters_with_age(&format!("{}/profiles", team.ssm_path)).await.map_err(|error| match error {
             ParameterStoreError::Unavailable(_) => AppError::Unavailable("Parameter Store".into()),
@@ -67,7 +69,7 @@ impl TeamService for Teams {
 
     #[tracing::instrument(skip(self, user), fields(username = %user.username))]
     async fn launchable_configurations(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<Vec<Configuration>, AppError> {
-        super::enter_team(&self.db, user, slug).await?;
+        super::enter_cached_team(&self.db, &self.team_rows, user, slug).await?;
         self.offered(user, slug).await
     }
 
@@ -84,7 +86,7 @@ impl TeamService for Teams {
 
     #[tracing::instrument(skip(self, user), fields(username = %user.username))]
     async fn team_home(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<TeamHome, AppError> {
-        let team = super::enter_team(&self.db, user, slug).await?;
+        let team = super::enter_cached_team(&self.db, &self.team_rows, user, slug).await?;
         let (metadata, metadata_error) = match self.parameters.parameters_with_age(&team.ssm_path).await {
             Ok((parameters, age)) => (parse_metadata(&parameters), age.map(stale_note)),
             Err(error) => {
