@@ -49,6 +49,29 @@ pub async fn load_team_home(slug: String) -> Result<TeamHome, AppError> {
     .await)
 }
 
+/// Everything the team home shows, in one call: one resource for the page, so it renders once
+/// its data is there (no second round of resources created inside the first).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TeamPage {
+    pub home: TeamHome,
+    pub workspaces: crate::domain::workspace::MyWorkspaces,
+    pub spend: crate::domain::costs::MySpend,
+}
+
+#[server(endpoint = "team_page")]
+pub async fn load_team_page(slug: String) -> Result<TeamPage, AppError> {
+    with_status(async move {
+        let user = require_user()?;
+        let slug = team_slug(&slug)?;
+        let services = services()?;
+        let home = services.teams.team_home(&user, &slug).await?;
+        let workspaces = services.workspaces.my_workspaces(&user, &slug).await?;
+        let spend = services.costs.my_spend(&user, &slug).await?;
+        Ok(TeamPage { home, workspaces, spend })
+    }
+    .await)
+}
+
 #[server(endpoint = "password_policy")]
 pub async fn load_password_policy() -> Result<PasswordPolicy, AppError> {
     with_status(async move {

@@ -1,5 +1,6 @@
-use crate::api::{load_ended_workspaces, load_my_spend, load_my_workspaces, load_team_home};
-use crate::domain::workspace::WorkspaceView;
+use crate::api::{load_ended_workspaces, load_team_page};
+use crate::domain::costs::MySpend;
+use crate::domain::workspace::{MyWorkspaces, WorkspaceView};
 use crate::domain::dollars;
 use crate::domain::TeamHome;
 use crate::pages::errors::ErrorPanel;
@@ -10,17 +11,17 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 #[component]
 pub fn TeamHomePage() -> impl IntoView {
     let params = use_params_map();
-    let home = Resource::new(
+    let page = Resource::new(
         move || params.read().get("team").unwrap_or_default(),
-        load_team_home,
+        load_team_page,
     );
     view! {
         <Suspense fallback=|| view! { <p>"Loading the team…"</p> }>
             {move || Suspend::new(async move {
-                match home.await {
-                    Ok(home) => {
-                        let team = params.read().get("team").unwrap_or_default();
-                        view! { <TeamHomeView home/><MyWorkspaces team=team.clone()/><MySpendPanel team/> }.into_any()
+                match page.await {
+                    Ok(page) => {
+                        let team = page.home.team.slug.to_string();
+                        view! { <TeamHomeView home=page.home/><MyWorkspacesPanel team mine=page.workspaces/><MySpendPanel spend=page.spend/> }.into_any()
                     }
                     Err(error) => view! { <ErrorPanel error/> }.into_any(),
                 }
@@ -90,35 +91,22 @@ fn TeamHomeView(home: TeamHome) -> impl IntoView {
 
 /// The user's live workspaces on this team, newest first; ended ones are a link away.
 #[component]
-fn MyWorkspaces(team: String) -> impl IntoView {
-    let ended_href = format!("/teams/{team}/ended");
-    let workspaces = Resource::new(move || team.clone(), load_my_workspaces);
+fn MyWorkspacesPanel(team: String, mine: MyWorkspaces) -> impl IntoView {
+    let ended = (mine.ended > 0).then(|| view! {
+        <p class="mt-2 text-sm"><a class="text-indigo-700 underline" href=format!("/teams/{team}/ended") data-testid="ended-link">
+            {format!("{} ended (terminated or failed)", mine.ended)}
+        </a></p>
+    });
+    let list = if mine.live.is_empty() {
+        view! { <p class="mt-2 text-slate-600">"None running. Launch one from a profile or the catalog."</p> }.into_any()
+    } else {
+        view! { <WorkspaceList workspaces=mine.live/> }.into_any()
+    };
     view! {
         <section class="mt-8" data-testid="my-workspaces">
             <h2 class="text-lg font-semibold">"My workspaces"</h2>
-            <Suspense fallback=|| ()>
-                {move || {
-                    let ended_href = ended_href.clone();
-                    Suspend::new(async move {
-                        match workspaces.await {
-                            Ok(mine) => {
-                                let ended = (mine.ended > 0).then(|| view! {
-                                    <p class="mt-2 text-sm"><a class="text-indigo-700 underline" href=ended_href data-testid="ended-link">
-                                        {format!("{} ended (terminated or failed)", mine.ended)}
-                                    </a></p>
-                                });
-                                let list = if mine.live.is_empty() {
-                                    view! { <p class="mt-2 text-slate-600">"None running. Launch one from a profile or the catalog."</p> }.into_any()
-                                } else {
-                                    view! { <WorkspaceList workspaces=mine.live/> }.into_any()
-                                };
-                                view! { {list}{ended} }.into_any()
-                            }
-                            Err(error) => view! { <p class="mt-2 text-red-700">{error.to_string()}</p> }.into_any(),
-                        }
-                    })
-                }}
-            </Suspense>
+            {list}
+            {ended}
         </section>
     }
 }
@@ -184,27 +172,23 @@ pub fn EndedWorkspacesPage() -> impl IntoView {
 
 /// What the user's own workspaces on this team actually cost over 30 days (Cost Explorer).
 #[component]
-fn MySpendPanel(team: String) -> impl IntoView {
-    let spend = Resource::new(move || team.clone(), load_my_spend);
+fn MySpendPanel(spend: MySpend) -> impl IntoView {
+    let body = if spend.workspaces.is_empty() {
+        view! { <p class="mt-2 text-slate-600">"No spend recorded for your workspaces yet."</p> }.into_any()
+    } else {
+        view! {
+            <p class="mt-2 text-sm text-slate-600">"In all: "<span class="font-semibold text-slate-900">{dollars(spend.total_cents)}</span></p>
+            <ul class="mt-2 divide-y divide-slate-200 rounded-lg border border-slate-200 bg-white text-sm">
+                {spend.workspaces.into_iter().map(|w| view! {
+                    <li class="flex justify-between p-3"><span>{w.name}</span><span class="tabular-nums">{dollars(w.total_cents)}</span></li>
+                }).collect_view()}
+            </ul>
+        }.into_any()
+    };
     view! {
         <section class="mt-8" data-testid="my-spend">
             <h2 class="text-lg font-semibold">"My spend, last 30 days"</h2>
-            <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
-                    match spend.await {
-                        Ok(spend) if spend.workspaces.is_empty() => view! { <p class="mt-2 text-slate-600">"No spend recorded for your workspaces yet."</p> }.into_any(),
-                        Ok(spend) => view! {
-                            <p class="mt-2 text-sm text-slate-600">"In all: "<span class="font-semibold text-slate-900">{dollars(spend.total_cents)}</span></p>
-                            <ul class="mt-2 divide-y divide-slate-200 rounded-lg border border-slate-200 bg-white text-sm">
-                                {spend.workspaces.into_iter().map(|w| view! {
-                                    <li class="flex justify-between p-3"><span>{w.name}</span><span class="tabular-nums">{dollars(w.total_cents)}</span></li>
-                                }).collect_view()}
-                            </ul>
-                        }.into_any(),
-                        Err(error) => view! { <p class="mt-2 text-red-700">{error.to_string()}</p> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            {body}
         </section>
     }
 }
