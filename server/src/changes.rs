@@ -1,9 +1,10 @@
 //! What changed in Postgres, as every server process hears it: one `LISTEN` connection per
-//! process (the triggers of migration `..._change_notifications.sql` send the `NOTIFY`s).
+//! process (the triggers of migrations `..._change_notifications.sql` and
+//! `..._cost_notifications.sql` send the `NOTIFY`s).
 //!
-//! It serves two things. Caches in front of Postgres (sessions, a user's access) forget an
-//! entry as soon as any process changes it, so a sign-out or a disabled user takes effect at
-//! once on every replica. And workspace changes are fanned out to the open workspace pages
+//! It serves two things. Caches in front of Postgres (sessions, a user's access, team rows,
+//! cost dashboards) forget an entry as soon as any process changes it, so a sign-out or a
+//! disabled user takes effect at once on every replica. And workspace changes are fanned out to the open workspace pages
 //! (server-sent events) of this process, so that no page polls.
 //!
 //! While the listening connection is down, notifications are lost: the caches are then
