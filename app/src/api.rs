@@ -246,16 +246,6 @@ pub async fn load_workspace(id: String) -> Result<crate::domain::workspace::Work
     .await)
 }
 
-#[server(endpoint = "my_workspaces")]
-pub async fn load_my_workspaces(team: String) -> Result<crate::domain::workspace::MyWorkspaces, AppError> {
-    with_status(async move {
-        let user = require_user()?;
-        let team = team_slug(&team)?;
-        services()?.workspaces.my_workspaces(&user, &team).await
-    }
-    .await)
-}
-
 #[server(endpoint = "ended_workspaces")]
 pub async fn load_ended_workspaces(team: String, page: i64) -> Result<crate::domain::workspace::EndedWorkspaces, AppError> {
     with_status(async move {
@@ -324,16 +314,6 @@ pub async fn load_costs(days: u32, #[server(default)] all: bool) -> Result<crate
         let user = require_user()?;
         let top = (!all).then_some(crate::domain::costs::TOP_SPENDERS);
         services()?.costs.dashboard(&user, days, top).await
-    }
-    .await)
-}
-
-#[server(endpoint = "my_spend")]
-pub async fn load_my_spend(team: String) -> Result<crate::domain::costs::MySpend, AppError> {
-    with_status(async move {
-        let user = require_user()?;
-        let team = team_slug(&team)?;
-        services()?.costs.my_spend(&user, &team).await
     }
     .await)
 }

@@ -48,12 +48,17 @@ pub fn stylesheet_href(options: &LeptosOptions) -> String {
     }
 }
 
+/// Where cargo-leptos writes its hash file: beside the server binary, as Leptos reads it.
+#[cfg(feature = "ssr")]
+pub fn hash_file() -> Option<std::path::PathBuf> {
+    Some(std::env::current_exe().ok()?.parent()?.join("hash.txt"))
+}
+
 #[cfg(feature = "ssr")]
 fn css_hash() -> Option<&'static str> {
     static HASH: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
     HASH.get_or_init(|| {
-        let file = std::env::current_exe().ok()?.parent()?.join("hash.txt");
-        let hashes = std::fs::read_to_string(file).ok()?;
+        let hashes = std::fs::read_to_string(hash_file()?).ok()?;
         hashes.lines().find_map(|line| line.strip_prefix("css:")).map(|hash| hash.trim().to_owned())
     })
     .as_deref()

@@ -40,9 +40,6 @@ pub type WorkspaceChanged = Option<Arc<str>>;
 #[derive(Clone)]
 pub struct Changes {
     listening: Arc<AtomicBool>,
-    /// Bumped by every invalidation: a value read from Postgres is cached only if nothing was
-    /// invalidated while it was being read (it might be older than the change).
-    generation: Arc<AtomicU64>,
     workspaces: broadcast::Sender<WorkspaceChanged>,
     pub sessions: LiveCache<String, tower_sessions::session::Record>,
     pub access: AccessCache,
@@ -70,7 +67,6 @@ impl Changes {
             costs: LiveCache::new(listening.clone(), generation.clone()),
             teams: LiveCache::new(listening.clone(), generation.clone()),
             listening,
-            generation,
             workspaces,
         }
     }
@@ -126,7 +122,6 @@ impl Changes {
 
     fn forget_everything(&self) {
         self.listening.store(false, Ordering::Release);
-        self.generation.fetch_add(1, Ordering::AcqRel);
         self.sessions.forget_all();
         self.access.forget_all();
         self.costs.forget_all();
@@ -141,6 +136,9 @@ impl Changes {
 pub struct LiveCache<K, V> {
     cache: moka::sync::Cache<K, V>,
     listening: Arc<AtomicBool>,
+    /// Shared by all the caches and bumped by every invalidation: a value read from Postgres
+    /// is cached only if nothing was invalidated while it was being read (it might be older
+    /// than the change).
     generation: Arc<AtomicU64>,
 }
 

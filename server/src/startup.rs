@@ -89,13 +89,9 @@ pub fn leptos_options(listen: &str) -> LeptosOptions {
         .site_pkg_dir(env("LEPTOS_SITE_PKG_DIR", "pkg"))
         // cargo-leptos (`hash-files`) names /pkg files by their content and writes the names
         // beside the binary; a binary without them (a test) serves the plain names.
-        .hash_files(hash_file_beside_binary())
+        .hash_files(app::hash_file().is_some_and(|file| file.exists()))
         .site_addr(listen.parse::<std::net::SocketAddr>().unwrap_or_else(|_| ([127, 0, 0, 1], 3000).into()))
         .build()
-}
-
-fn hash_file_beside_binary() -> bool {
-    std::env::current_exe().ok().and_then(|exe| exe.parent().map(|dir| dir.join("hash.txt").exists())).unwrap_or(false)
 }
 
 impl Application {

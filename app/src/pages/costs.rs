@@ -163,13 +163,18 @@ const OTHER_TEAMS_COLOUR: &str = "#64748b";
 /// Each team's colour: its own for the `CHART_TEAMS` highest spenders, the "other teams"
 /// colour for the rest.
 fn series_colours(teams: &[TeamSpend]) -> Vec<&'static str> {
-    let mut by_spend: Vec<usize> = (0..teams.len()).collect();
-    by_spend.sort_by_key(|&i| std::cmp::Reverse(teams[i].total_cents));
     let mut colours = vec![OTHER_TEAMS_COLOUR; teams.len()];
-    for (rank, &team) in by_spend.iter().take(CHART_TEAMS).enumerate() {
+    for (rank, &team) in by_spend(teams).iter().take(CHART_TEAMS).enumerate() {
         colours[team] = PALETTE[rank % PALETTE.len()];
     }
     colours
+}
+
+/// The teams' indices, highest spender first.
+fn by_spend(teams: &[TeamSpend]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..teams.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(teams[i].total_cents));
+    order
 }
 
 /// Daily spend stacked by team, drawn on the server as SVG: readable without JavaScript,
@@ -187,8 +192,7 @@ fn SpendChart(day_labels: Vec<String>, teams: Vec<TeamSpend>) -> impl IntoView {
     let colours = series_colours(&teams);
     // Series in stacking order: the top teams by spend, then "other teams" if any.
     let mut series: Vec<(String, &'static str, Vec<i64>)> = Vec::new();
-    let mut order: Vec<usize> = (0..teams.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(teams[i].total_cents));
+    let order = by_spend(&teams);
     let daily = |team: &TeamSpend| (0..n).map(|i| team.daily_cents.get(i).copied().unwrap_or(0).max(0)).collect::<Vec<i64>>();
     for &t in order.iter().take(CHART_TEAMS) {
         series.push((teams[t].month.team_name.clone(), colours[t], daily(&teams[t])));

@@ -7,6 +7,7 @@ use jsonwebtoken::{decode, decode_header, jwk::JwkSet, Algorithm, DecodingKey, V
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use super::probe::Probe;
 use tokio::sync::{Mutex, RwLock};
 
 const MIN_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
@@ -57,8 +58,8 @@ pub struct TokenVerifier {
     clock: Clock,
     keys: RwLock<HashMap<String, DecodingKey>>,
     last_fetch: Mutex<Option<Instant>>,
-    /// The last health check: when, and whether keys could be fetched.
-    last_check: Mutex<Option<(Instant, bool)>>,
+    /// The health check: whether keys can be fetched.
+    health: Probe,
 }
 
 impl TokenVerifier {
@@ -80,7 +81,7 @@ impl TokenVerifier {
             clock,
             keys: RwLock::new(HashMap::new()),
             last_fetch: Mutex::new(None),
-            last_check: Mutex::new(None),
+            health: Probe::every(HEALTH_CHECK_INTERVAL),
         }
     }
 
@@ -129,21 +130,17 @@ impl TokenVerifier {
     /// The health check: whether the key set can be fetched, asked of the provider at most
     /// once per `HEALTH_CHECK_INTERVAL` however often it is asked here. Fresh keys are kept.
     pub async fn keys_available(&self) -> bool {
-        let mut last = self.last_check.lock().await;
-        if let Some((at, ok)) = *last {
-            if at.elapsed() < HEALTH_CHECK_INTERVAL {
-                return ok;
-            }
-        }
-        let ok = match self.fetch_keys().await {
-            Ok(keys) if !keys.is_empty() => {
-                *self.keys.write().await = keys;
-                true
-            }
-            _ => false,
-        };
-        *last = Some((Instant::now(), ok));
-        ok
+        self.health
+            .answer(async {
+                match self.fetch_keys().await {
+                    Ok(keys) if !keys.is_empty() => {
+                        *self.keys.write().await = keys;
+                        true
+                    }
+                    _ => false,
+                }
+            })
+            .await
     }
 
     /// Fetches the key set.

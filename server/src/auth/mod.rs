@@ -3,6 +3,7 @@
 //! user is kept in a Postgres-backed session.
 
 pub mod jwks;
+pub mod probe;
 pub mod service;
 pub mod session;
 pub mod session_store;

@@ -24,6 +24,7 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
+use super::probe::Probe;
 use tokio::sync::{Mutex, RwLock};
 
 /// How long discovered metadata is reused before it is read again.
@@ -113,8 +114,8 @@ pub struct SsoProvider {
     http: reqwest::Client,
     metadata: RwLock<Option<(Instant, ProviderMetadataWithLogout)>>,
     last_forced_refresh: Mutex<Option<Instant>>,
-    /// The last health check: when, and whether discovery worked.
-    last_check: Mutex<Option<(Instant, bool)>>,
+    /// The health check: whether discovery works.
+    health: Probe,
 }
 
 impl SsoProvider {
@@ -142,7 +143,7 @@ impl SsoProvider {
             http,
             metadata: RwLock::new(None),
             last_forced_refresh: Mutex::new(None),
-            last_check: Mutex::new(None),
+            health: Probe::every(MIN_REFRESH_INTERVAL),
         }))
     }
 
@@ -177,15 +178,7 @@ impl SsoProvider {
     /// Whether the provider's metadata and keys can be read: the health check. Reads them
     /// afresh at most every `MIN_REFRESH_INTERVAL`, so probes do not become traffic.
     pub async fn reachable(&self) -> bool {
-        let mut last = self.last_check.lock().await;
-        if let Some((at, ok)) = *last {
-            if at.elapsed() < MIN_REFRESH_INTERVAL {
-                return ok;
-            }
-        }
-        let ok = self.metadata(true).await.is_ok();
-        *last = Some((Instant::now(), ok));
-        ok
+        self.health.answer(async { self.metadata(true).await.is_ok() }).await
     }
 
     fn client(&self, metadata: ProviderMetadataWithLogout, redirect_url: &str) -> Result<SsoClient, SsoError> {

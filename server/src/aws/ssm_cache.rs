@@ -50,8 +50,14 @@ impl CachedParameterStore {
 #[async_trait::async_trait]
 impl ParameterStore for CachedParameterStore {
     async fn parameters_under(&self, path: &str) -> Result<Parameters, ParameterStoreError> {
+        Ok(self.parameters_with_age(path).await?.0)
+    }
+
+    async fn parameters_with_age(&self, path: &str) -> Result<(Parameters, Option<Duration>), ParameterStoreError> {
         let entry = self.entry(path);
         if let Some((fetched_at, parameters)) = entry.cached() {
+            // Old when the last refresh failed: said with its age.
+            let age = entry.refresh_failed.load(Ordering::Acquire).then(|| fetched_at.elapsed());
             if fetched_at.elapsed() >= self.ttl {
                 // Stale: refresh in the background unless a refresh is under way; serve this.
                 if let Ok(guard) = entry.fetching.clone().try_lock_owned() {
@@ -71,26 +77,16 @@ impl ParameterStore for CachedParameterStore {
                     });
                 }
             }
-            return Ok(parameters);
+            return Ok((parameters, age));
         }
         // Nothing cached yet: one fetch, which everyone else waiting on this path then shares.
         let _fetching = entry.fetching.lock().await;
         if let Some((_, parameters)) = entry.cached() {
-            return Ok(parameters);
+            return Ok((parameters, None));
         }
         let parameters = self.inner.parameters_under(path).await?;
         entry.store(parameters.clone());
-        Ok(parameters)
-    }
-
-    async fn parameters_with_age(&self, path: &str) -> Result<(Parameters, Option<Duration>), ParameterStoreError> {
-        let parameters = self.parameters_under(path).await?;
-        let entry = self.entry(path);
-        let age = entry
-            .cached()
-            .filter(|_| entry.refresh_failed.load(Ordering::Acquire))
-            .map(|(fetched_at, _)| fetched_at.elapsed());
-        Ok((parameters, age))
+        Ok((parameters, None))
     }
 }
 

@@ -99,25 +99,24 @@ pub struct TeamDay {
 /// Spend per team and day over a range (each synced row rounded to cents, then summed), for
 /// one team or all.
 pub async fn team_days(db: impl PgExecutor<'_>, first: time::Date, last: time::Date, team: Option<&str>) -> Result<Vec<TeamDay>, sqlx::Error> {
-    // Two statements, not `$3 IS NULL OR team_slug = $3`: a prepared statement's generic plan
-    // for that scans every row; this way one team's days come through the primary key.
-    let sql = match team {
-        Some(_) => "SELECT team_slug, day, sum(micros_to_cents(amount_micros))::bigint AS cents FROM daily_costs \
-                    WHERE team_slug = $3 AND day BETWEEN $1 AND $2 GROUP BY team_slug, day ORDER BY day",
-        None => "SELECT team_slug, day, sum(micros_to_cents(amount_micros))::bigint AS cents FROM daily_costs \
-                 WHERE day BETWEEN $1 AND $2 GROUP BY team_slug, day ORDER BY day",
-    };
-    let query = sqlx::query(sql).bind(first).bind(last);
-    let query = match team {
-        Some(team) => query.bind(team),
-        None => query,
-    };
+    // The team filter is added when asked, not written `$3 IS NULL OR team_slug = $3`: a
+    // prepared statement's generic plan for that scans every row; this way one team's days
+    // come through the primary key.
+    let filter = if team.is_some() { "AND team_slug = $3" } else { "" };
+    let sql = format!(
+        "SELECT team_slug, day, sum(micros_to_cents(amount_micros))::bigint AS cents FROM daily_costs \
+         WHERE day BETWEEN $1 AND $2 {filter} GROUP BY team_slug, day ORDER BY day"
+    );
+    let mut query = sqlx::query(&sql).bind(first).bind(last);
+    if let Some(team) = team {
+        query = query.bind(team);
+    }
     query
         .fetch_all(db)
-    .await?
-    .iter()
-    .map(|row| Ok(TeamDay { team: row.try_get("team_slug")?, day: row.try_get("day")?, cents: row.try_get("cents")? }))
-    .collect()
+        .await?
+        .iter()
+        .map(|row| Ok(TeamDay { team: row.try_get("team_slug")?, day: row.try_get("day")?, cents: row.try_get("cents")? }))
+        .collect()
 }
 
 /// Spend per workspace and user over a range: one row per (team, workspace, user), whose
@@ -141,24 +140,36 @@ pub async fn spend_by_workspace_and_user(db: impl PgExecutor<'_>, first: time::D
     .collect()
 }
 
+/// The running workspaces Cost Explorer has not reported on for every day of `[$1, $2)`
+/// (launched since, or not synced yet): the recent average undercounts them, so forecasts add
+/// their hourly estimate instead.
+const UNSYNCED_WORKSPACES: &str = "FROM workspaces w JOIN workspace_configurations c ON c.id = w.configuration_id \
+     WHERE w.state NOT IN ('stopped', 'terminated', 'failed') \
+       AND (SELECT count(DISTINCT d.day) FROM daily_costs d \
+            WHERE d.team_slug = w.team_slug AND d.workspace_id = w.id AND d.day >= $1 AND d.day < $2) < $2 - $1";
+
+/// The hourly estimates of the team's `UNSYNCED_WORKSPACES` over `[since, until)`.
+pub async fn unsynced_hourly_cents(db: impl PgExecutor<'_>, team: &str, since: time::Date, until: time::Date) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(&format!("SELECT COALESCE(sum(c.estimated_hourly_cost_cents), 0)::bigint {UNSYNCED_WORKSPACES} AND w.team_slug = $3"))
+        .bind(since)
+        .bind(until)
+        .bind(team)
+        .fetch_one(db)
+        .await
+}
+
 /// `unsynced_hourly_cents` of every team at once (teams without such workspaces left out).
 pub async fn unsynced_hourly_cents_by_team(
     db: impl PgExecutor<'_>,
     since: time::Date,
     until: time::Date,
 ) -> Result<std::collections::HashMap<String, i64>, sqlx::Error> {
-    let rows: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT w.team_slug, sum(c.estimated_hourly_cost_cents)::bigint FROM workspaces w \
-         JOIN workspace_configurations c ON c.id = w.configuration_id \
-         WHERE w.state NOT IN ('stopped', 'terminated', 'failed') \
-           AND (SELECT count(DISTINCT d.day) FROM daily_costs d \
-                WHERE d.team_slug = w.team_slug AND d.workspace_id = w.id AND d.day >= $1 AND d.day < $2) < $2 - $1 \
-         GROUP BY w.team_slug",
-    )
-    .bind(since)
-    .bind(until)
-    .fetch_all(db)
-    .await?;
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as(&format!("SELECT w.team_slug, sum(c.estimated_hourly_cost_cents)::bigint {UNSYNCED_WORKSPACES} GROUP BY w.team_slug"))
+            .bind(since)
+            .bind(until)
+            .fetch_all(db)
+            .await?;
     Ok(rows.into_iter().collect())
 }
 
@@ -170,21 +181,6 @@ pub async fn budgets(db: impl PgExecutor<'_>) -> Result<std::collections::HashMa
         .iter()
         .map(|row| Ok((row.try_get("team_slug")?, budget_from(row)?)))
         .collect()
-}
-
-pub async fn unsynced_hourly_cents(db: impl PgExecutor<'_>, team: &str, since: time::Date, until: time::Date) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT COALESCE(sum(c.estimated_hourly_cost_cents), 0)::bigint FROM workspaces w \
-         JOIN workspace_configurations c ON c.id = w.configuration_id \
-         WHERE w.team_slug = $1 AND w.state NOT IN ('stopped', 'terminated', 'failed') \
-           AND (SELECT count(DISTINCT d.day) FROM daily_costs d \
-                WHERE d.team_slug = $1 AND d.workspace_id = w.id AND d.day >= $2 AND d.day < $3) < $3 - $2",
-    )
-    .bind(team)
-    .bind(since)
-    .bind(until)
-    .fetch_one(db)
-    .await
 }
 
 /// Serialises launches on one team until the transaction ends, so that two launches cannot

@@ -147,6 +147,10 @@ pub struct Costs {
 }
 
 impl Costs {
+    pub fn new(db: PgPool, dashboards: LiveCache<String, CostDashboard>, team_rows: TeamCache) -> Self {
+        Costs { db, dashboards, team_rows }
+    }
+
     /// The dashboard as of now, aggregated in Postgres: what comes back grows with teams, days
     /// and the workspaces that spent, not with the rows synced.
     async fn compute_dashboard(&self, days: u32, top: Option<usize>) -> Result<CostDashboard, AppError> {
@@ -178,10 +182,6 @@ impl Costs {
         })
     }
 
-
-    pub fn new(db: PgPool, dashboards: LiveCache<String, CostDashboard>, team_rows: TeamCache) -> Self {
-        Costs { db, dashboards, team_rows }
-    }
 
     /// Every team's month, from each team's daily spend since `month_basis_start` at least
     /// (the dashboard's, read once for the range and the months).
