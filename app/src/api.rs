@@ -27,7 +27,7 @@ pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
 /// The sign-in methods the landing page offers (anyone may ask).
 #[server(endpoint = "sign_in_methods")]
 pub async fn sign_in_methods() -> Result<crate::domain::SignInMethods, AppError> {
-    Ok(services()?.sign_in_methods)
+    Ok(services()?.sign_in_methods.clone())
 }
 
 #[server(endpoint = "my_teams")]

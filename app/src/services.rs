@@ -141,8 +141,7 @@ pub trait SettingsService: Send + Sync {
     async fn save(&self, user: &CurrentUser, form: crate::domain::settings::SettingsForm) -> Result<crate::domain::settings::UserSettings, AppError>;
 }
 
-/// Provided once as Leptos context by the server at start-up.
-#[derive(Clone)]
+/// Provided as Leptos context to every request, behind one `Arc` (cloned per request).
 pub struct Services {
     pub teams: Arc<dyn TeamService>,
     pub password_policy: Arc<dyn PasswordPolicyService>,
@@ -158,8 +157,8 @@ pub struct Services {
 }
 
 /// The services from context. Missing context is a wiring bug, reported as `Internal`.
-pub fn services() -> Result<Services, AppError> {
-    leptos::prelude::use_context::<Services>().ok_or_else(|| {
+pub fn services() -> Result<std::sync::Arc<Services>, AppError> {
+    leptos::prelude::use_context::<std::sync::Arc<Services>>().ok_or_else(|| {
         tracing::error!("Services were not provided as Leptos context");
         AppError::Internal
     })

@@ -37,8 +37,11 @@ pub type TeamCache = LiveCache<String, Option<crate::repo::teams::Team>>;
 /// A change to a workspace: its id, or `None` for "any" (after notifications were lost).
 pub type WorkspaceChanged = Option<Arc<str>>;
 
+/// Cloned for every request: one `Arc` around what the process shares.
 #[derive(Clone)]
-pub struct Changes {
+pub struct Changes(Arc<ChangeState>);
+
+pub struct ChangeState {
     listening: Arc<AtomicBool>,
     workspaces: broadcast::Sender<WorkspaceChanged>,
     pub sessions: LiveCache<String, tower_sessions::session::Record>,
@@ -47,6 +50,20 @@ pub struct Changes {
     /// The cost dashboard by range and length ("90:25"); it also shows estimates of running
     /// workspaces, which the TTL refreshes.
     pub costs: LiveCache<String, app::domain::costs::CostDashboard>,
+    /// Each team's month against its budget, by team; it includes estimates of running
+    /// workspaces, so any workspace change forgets it.
+    pub team_months: LiveCache<String, app::domain::costs::MonthBudget>,
+    /// What each user's workspaces on a team cost ("team/user"); a workspace change may
+    /// rename one.
+    pub my_spend: LiveCache<String, app::domain::costs::MySpend>,
+}
+
+impl std::ops::Deref for Changes {
+    type Target = ChangeState;
+
+    fn deref(&self) -> &ChangeState {
+        &self.0
+    }
 }
 
 impl Default for Changes {
@@ -61,14 +78,16 @@ impl Changes {
         let listening = Arc::new(AtomicBool::new(false));
         let generation = Arc::new(AtomicU64::new(0));
         let (workspaces, _) = broadcast::channel(1024);
-        Changes {
+        Changes(Arc::new(ChangeState {
             sessions: LiveCache::new(listening.clone(), generation.clone()),
             access: LiveCache::new(listening.clone(), generation.clone()),
             costs: LiveCache::new(listening.clone(), generation.clone()),
+            team_months: LiveCache::new(listening.clone(), generation.clone()),
+            my_spend: LiveCache::new(listening.clone(), generation.clone()),
             teams: LiveCache::new(listening.clone(), generation.clone()),
             listening,
             workspaces,
-        }
+        }))
     }
 
     /// Workspace changes from now on, made by any process.
@@ -104,6 +123,9 @@ impl Changes {
     fn apply(&self, channel: &str, payload: &str) {
         match channel {
             WORKSPACE => {
+                // The dashboard's estimates of running workspaces wait for its TTL.
+                self.team_months.forget_all();
+                self.my_spend.forget_all();
                 // No subscribers is not an error.
                 let _ = self.workspaces.send(Some(Arc::from(payload)));
             }
@@ -112,9 +134,9 @@ impl Changes {
             TEAMS => {
                 self.teams.forget_all();
                 self.access.forget_all();
-                self.costs.forget_all();
+                self.forget_spend();
             }
-            COSTS => self.costs.forget_all(),
+            COSTS => self.forget_spend(),
             SESSION => self.sessions.forget(payload),
             other => tracing::debug!(channel = other, "Ignoring a notification"),
         }
@@ -124,9 +146,15 @@ impl Changes {
         self.listening.store(false, Ordering::Release);
         self.sessions.forget_all();
         self.access.forget_all();
-        self.costs.forget_all();
         self.teams.forget_all();
+        self.forget_spend();
         let _ = self.workspaces.send(None);
+    }
+
+    fn forget_spend(&self) {
+        self.costs.forget_all();
+        self.team_months.forget_all();
+        self.my_spend.forget_all();
     }
 }
 

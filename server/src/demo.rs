@@ -501,7 +501,7 @@ pub async fn seed_workspaces(sdk: &aws_config::SdkConfig, db: &PgPool) -> anyhow
     use std::sync::Arc;
 
     // No cache: nothing here listens for changes.
-    let teams = Arc::new(Teams::new(db.clone(), Arc::new(crate::aws::ssm::SsmParameterStore::new(sdk)), crate::changes::Changes::new().teams));
+    let teams = Arc::new(Teams::new(db.clone(), Arc::new(crate::aws::ssm::SsmParameterStore::new(sdk)), crate::changes::Changes::new().teams.clone()));
     let presigner = Arc::new(crate::aws::sagemaker::SageMakerPresigner::new(sdk.clone()));
     let service = Workspaces::new(db.clone(), teams, 100, presigner);
     let configurations = crate::repo::configurations::list(db).await?;

@@ -48,7 +48,7 @@ pub struct AppState {
     /// The configured public URL; otherwise the request's Host is used.
     pub public_url: Option<String>,
     pub secure_cookies: bool,
-    pub services: Services,
+    pub services: Arc<Services>,
     /// Changes made by any process (cache invalidation, live workspace pages).
     pub changes: crate::changes::Changes,
 }
@@ -69,6 +69,9 @@ pub struct Application {
 pub fn database_pool(url: &str) -> anyhow::Result<PgPool> {
     Ok(PgPoolOptions::new()
         .max_connections(10)
+        // No ping before each use (a round trip per query); a connection that died is found
+        // by the query that uses it, and replaced.
+        .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(3))
         .connect_lazy(url)
         .context("Failed to parse DATABASE_URL")?)
@@ -134,7 +137,7 @@ impl Application {
         let teams = Arc::new(Teams::new(db.clone(), ssm, changes.teams.clone()));
         let directory = Arc::new(CognitoDirectory::new(sdk, cognito.user_pool_id.clone()));
         let sso_name = sso.as_ref().map(|sso| sso.display_name().to_owned());
-        let services = Services {
+        let services = Arc::new(Services {
             team_admin: Arc::new(TeamAdmin::new(
                 db.clone(),
                 directory.clone(),
@@ -153,7 +156,7 @@ impl Application {
                 Arc::new(crate::aws::sagemaker::SageMakerPresigner::new(sdk.clone())),
             )),
             audit: Arc::new(crate::services::audit::AuditLog::new(db.clone())),
-            costs: Arc::new(crate::services::costs::Costs::new(db.clone(), changes.costs.clone(), changes.teams.clone())),
+            costs: Arc::new(crate::services::costs::Costs::new(db.clone(), &changes)),
             notifications: Arc::new(crate::services::notifications::NotificationAdmin::new(
                 db.clone(),
                 webhooks(sdk)?,
@@ -163,7 +166,7 @@ impl Application {
                 sso: sso_name,
                 password: settings.password_sign_in,
             },
-        };
+        });
         if settings.run_worker {
             tokio::spawn(worker(db.clone(), sdk)?.with_mail_from(sdk, settings.mail_from.clone()).run());
         }

@@ -5,7 +5,7 @@ use super::database_error;
 use crate::aws::cost_explorer::CostSource;
 use crate::aws::provisioning::ProvisionError;
 use crate::notifications::{self, Notice};
-use crate::changes::{LiveCache, TeamCache};
+use crate::changes::{Changes, LiveCache, TeamCache};
 use crate::repo::costs::{self, Budget};
 use crate::repo::{audit, teams};
 use app::domain::costs::{
@@ -143,12 +143,21 @@ pub struct Costs {
     db: PgPool,
     /// Dashboards as last computed (each reads every synced row of its range).
     dashboards: LiveCache<String, CostDashboard>,
+    /// Each team's month as shown beside its launch forms (a launch checks the budget afresh).
+    team_months: LiveCache<String, MonthBudget>,
+    my_spend: LiveCache<String, MySpend>,
     team_rows: TeamCache,
 }
 
 impl Costs {
-    pub fn new(db: PgPool, dashboards: LiveCache<String, CostDashboard>, team_rows: TeamCache) -> Self {
-        Costs { db, dashboards, team_rows }
+    pub fn new(db: PgPool, changes: &Changes) -> Self {
+        Costs {
+            db,
+            dashboards: changes.costs.clone(),
+            team_months: changes.team_months.clone(),
+            my_spend: changes.my_spend.clone(),
+            team_rows: changes.teams.clone(),
+        }
     }
 
     /// The dashboard as of now, aggregated in Postgres: what comes back grows with teams, days
@@ -222,18 +231,24 @@ impl CostService for Costs {
         if !user.may_enter_team(slug) {
             return Err(AppError::Forbidden);
         }
-        let today = today();
-        let days = 30;
-        let workspaces = costs::user_spend_by_workspace(&self.db, slug.as_str(), user.username.as_str(), today - Duration::days(days - 1), today)
-            .await
-            .map_err(database_error)?;
-        Ok(MySpend { days: days as u32, total_cents: workspaces.iter().map(|w| w.total_cents).sum(), workspaces })
+        let spend = async {
+            let today = today();
+            let days = 30;
+            let first = today - Duration::days(days - 1);
+            let workspaces = costs::user_spend_by_workspace(&self.db, slug.as_str(), user.username.as_str(), first, today).await?;
+            Ok(MySpend { days: days as u32, total_cents: workspaces.iter().map(|w| w.total_cents).sum(), workspaces })
+        };
+        let key = format!("{slug}/{}", user.username);
+        self.my_spend.get_or_load(&key, spend).await.map_err(database_error)
     }
 
     async fn team_month(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<MonthBudget, AppError> {
         let team = super::enter_cached_team(&self.db, &self.team_rows, user, slug).await?;
-        let mut conn = self.db.acquire().await.map_err(database_error)?;
-        month_budget(&mut conn, &team, today()).await.map_err(database_error)
+        let month = async {
+            let mut conn = self.db.acquire().await?;
+            month_budget(&mut conn, &team, today()).await
+        };
+        self.team_months.get_or_load(slug.as_str(), month).await.map_err(database_error)
     }
 
     async fn budgets(&self, admin: &CurrentUser) -> Result<Vec<MonthBudget>, AppError> {
@@ -264,6 +279,7 @@ impl CostService for Costs {
         tx.commit().await.map_err(database_error)?;
         // This process shows the new budget from the next request on; others hear of it.
         self.dashboards.forget_all();
+        self.team_months.forget(team.slug.as_str());
         Ok(())
     }
 }
