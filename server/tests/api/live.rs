@@ -160,3 +160,28 @@ async fn costs_synced_by_another_process_reach_the_cached_dashboard(db: PgPool) 
     let shown = within_a_second(async || app.get_text("/costs?days=7").await.1.contains("$1,234.00")).await;
     assert!(shown, "the dashboard still shows what it cached before the sync");
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn spend_synced_by_another_process_reaches_the_cached_team_pages(db: PgPool) {
+    let app = spawn_app(db).await;
+    let configuration = app.configuration_for_genomics("Linux workstation (EC2)", "v1", "Standard").await;
+    app.sign_in("ada", PASSWORD).await;
+    let (_, id) = app.launch("genomics", configuration, "ada-spender", "key-spender-0001").await;
+    let id = id.as_str().expect("an id").to_owned();
+    // Both pages as cached before the sync.
+    let (_, home) = app.get_text("/teams/genomics").await;
+    let (_, catalog) = app.get_text("/teams/genomics/catalog").await;
+    assert!(!home.contains("$1,234.00") && catalog.contains("has no budget set"), "{catalog}");
+
+    // The worker of another process syncs $1,234 of spend for ada's workspace.
+    let elsewhere = another_pool(&app.db).await;
+    sqlx::query("INSERT INTO daily_costs (team_slug, day, workspace_id, username, amount_micros) VALUES ('genomics', current_date, $1, 'ada', 1234000000)")
+        .bind(&id)
+        .execute(&elsewhere)
+        .await
+        .expect("synced");
+    let my_spend = within_a_second(async || app.get_text("/teams/genomics").await.1.contains("$1,234.00")).await;
+    assert!(my_spend, "the team home still shows the spend it cached before the sync");
+    let month = within_a_second(async || app.get_text("/teams/genomics/catalog").await.1.contains("it has spent $1,234.00")).await;
+    assert!(month, "the launch form still shows the month it cached before the sync");
+}
