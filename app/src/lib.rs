@@ -15,7 +15,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path, SsrMode,
+    lazy_route, path, Lazy, LazyRoute, SsrMode,
 };
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -86,25 +86,65 @@ pub fn App() -> impl IntoView {
             <pages::layout::Header/>
             <main class="mx-auto max-w-5xl px-4 py-8">
                 <Routes fallback=pages::errors::NotFoundPage>
-                    <Route path=path!("/") view=pages::landing::LandingPage ssr=SsrMode::Async/>
-                    <Route path=path!("/new-password") view=pages::new_password::NewPasswordPage ssr=SsrMode::Async/>
-                    <Route path=path!("/teams") view=pages::teams::TeamsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/teams/:team") view=pages::team_home::TeamHomePage ssr=SsrMode::Async/>
-                    <Route path=path!("/teams/:team/profiles") view=pages::team_profiles::TeamProfilesPage ssr=SsrMode::Async/>
-                    <Route path=path!("/teams/:team/catalog") view=pages::team_catalog::TeamCatalogPage ssr=SsrMode::Async/>
-                    <Route path=path!("/teams/:team/ended") view=pages::team_home::EndedWorkspacesPage ssr=SsrMode::Async/>
-                    <Route path=path!("/teams/:team/members") view=pages::team_members::TeamMembersPage ssr=SsrMode::Async/>
-                    <Route path=path!("/workspaces/:id") view=pages::workspace::WorkspacePage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/audit") view=pages::admin::audit::AuditPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/catalog") view=pages::admin::catalog::CatalogAdminPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/budgets") view=pages::admin::budgets::BudgetsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/notifications") view=pages::admin::notifications::NotificationsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/teams") view=pages::admin::teams::TeamsAdminPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/people") view=pages::admin::people::PeoplePage ssr=SsrMode::Async/>
-                    <Route path=path!("/costs") view=pages::costs::CostsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/settings") view=pages::settings::SettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/") view={Lazy::<LandingRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/new-password") view={Lazy::<NewPasswordRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/teams") view={Lazy::<TeamsRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/teams/:team") view={Lazy::<TeamHomeRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/teams/:team/profiles") view={Lazy::<TeamProfilesRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/teams/:team/catalog") view={Lazy::<TeamCatalogRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/teams/:team/ended") view={Lazy::<EndedWorkspacesRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/teams/:team/members") view={Lazy::<TeamMembersRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/workspaces/:id") view={Lazy::<WorkspaceRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/catalog") view={Lazy::<CatalogAdminRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/budgets") view={Lazy::<BudgetsRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/notifications") view={Lazy::<NotificationsRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/teams") view={Lazy::<TeamsAdminRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/people") view={Lazy::<PeopleRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/costs") view={Lazy::<CostsRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/settings") view={Lazy::<SettingsRoute>::new()} ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>
     }
+}
+
+/// A route whose page the browser loads when it is first shown: with cargo-leptos' `--split`
+/// (release builds) each page's code is a wasm chunk of its own, so the first download holds
+/// only the router and the shared runtime.
+macro_rules! lazy_page {
+    ($($route:ident => $page:path),+ $(,)?) => {$(
+        struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            fn view(_this: Self) -> AnyView {
+                $page().into_any()
+            }
+        }
+    )+};
+}
+
+lazy_page! {
+    LandingRoute => pages::landing::LandingPage,
+    NewPasswordRoute => pages::new_password::NewPasswordPage,
+    TeamsRoute => pages::teams::TeamsPage,
+    TeamHomeRoute => pages::team_home::TeamHomePage,
+    TeamProfilesRoute => pages::team_profiles::TeamProfilesPage,
+    TeamCatalogRoute => pages::team_catalog::TeamCatalogPage,
+    EndedWorkspacesRoute => pages::team_home::EndedWorkspacesPage,
+    TeamMembersRoute => pages::team_members::TeamMembersPage,
+    WorkspaceRoute => pages::workspace::WorkspacePage,
+    AuditRoute => pages::admin::audit::AuditPage,
+    CatalogAdminRoute => pages::admin::catalog::CatalogAdminPage,
+    BudgetsRoute => pages::admin::budgets::BudgetsPage,
+    NotificationsRoute => pages::admin::notifications::NotificationsPage,
+    TeamsAdminRoute => pages::admin::teams::TeamsAdminPage,
+    PeopleRoute => pages::admin::people::PeoplePage,
+    CostsRoute => pages::costs::CostsPage,
+    SettingsRoute => pages::settings::SettingsPage,
 }
