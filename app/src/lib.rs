@@ -72,13 +72,6 @@ fn css_hash() -> Option<&'static str> {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // Tests and progressive enhancements wait for this mark: it is set only in the browser,
-    // once hydration has attached the event handlers.
-    Effect::new(move |_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
 
     view! {
         <Title text="Atrium"/>
@@ -109,6 +102,14 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// Tests and progressive enhancements wait for this mark. Effects run only in the browser, and
+/// this one once the page (whose code may have arrived after the app's) has been hydrated.
+fn mark_hydrated() {
+    if let Some(body) = document().body() {
+        let _ = body.set_attribute("data-hydrated", "true");
+    }
+}
+
 /// A route whose page the browser loads when it is first shown: with cargo-leptos' `--split`
 /// (release builds) each page's code is a wasm chunk of its own, so the first download holds
 /// only the router and the shared runtime.
@@ -123,6 +124,7 @@ macro_rules! lazy_page {
             }
 
             fn view(_this: Self) -> AnyView {
+                Effect::new(|_| mark_hydrated());
                 $page().into_any()
             }
         }
