@@ -1,5 +1,5 @@
 //! The browser entry point: hydrates the server-rendered page. No logic lives here.
-// Leptos' view types nest deeply; the release build (without erase_components) needs more.
+// Leptos' view types nest deeply.
 #![recursion_limit = "256"]
 
 #[wasm_bindgen::prelude::wasm_bindgen]
