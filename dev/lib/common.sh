@@ -200,8 +200,10 @@ seed_demo() {
 }
 
 build_site() {
-  log "building the portal (cargo leptos build) and the AWS emulator"
-  (cd "$ROOT" && cargo leptos build)
+  log "building the portal (cargo leptos build --split) and the AWS emulator"
+  # Every page is a lazy route, whose browser code imports a module that only --split writes:
+  # without it the wasm does not load at all.
+  (cd "$ROOT" && cargo leptos build --split)
   # The same RUSTFLAGS as cargo-leptos' debug build, so the two share one build cache.
   (cd "$ROOT" && RUSTFLAGS="--cfg erase_components" cargo build -p aws-emulator)
 }

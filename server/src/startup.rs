@@ -32,6 +32,7 @@ use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::PostgresStore;
@@ -256,6 +257,8 @@ fn router(state: AppState, settings: &Settings, db: PgPool) -> Router {
         .with_expiry(Expiry::OnInactivity(time::Duration::seconds(settings.session_idle_seconds)));
     let services = state.services.clone();
     let options = state.leptos_options.clone();
+    let pkg_path = format!("/{}", options.site_pkg_dir);
+    let pkg_dir = ServeDir::new(std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref()));
     let signed_in = middleware::SignedIn {
         db,
         changes: state.changes.clone(),
@@ -281,6 +284,10 @@ fn router(state: AppState, settings: &Settings, db: PgPool) -> Router {
             move || provide_context(services.clone()),
             move || app::shell(options.clone()),
         )
+        // The built wasm, script and stylesheet, served apart from Leptos' file handler: that
+        // one answers inside a reactive owner and could take the status of a 404 page being
+        // rendered at the same moment on the same thread (a wasm chunk sent with status 404).
+        .nest_service(&pkg_path, pkg_dir)
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
         .with_state(state)
         .layer(axum::middleware::from_fn_with_state(signed_in, middleware::load_current_user))
