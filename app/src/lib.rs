@@ -3,6 +3,8 @@
 //!
 //! Pages are rendered completely on the server (`SsrMode::Async`) so that each answers with
 //! the right status (403, 404, 503) and works before the wasm has loaded.
+// Leptos' concrete view types (release builds) nest deeper than the default limit.
+#![recursion_limit = "512"]
 
 pub mod api;
 pub mod domain;
@@ -12,10 +14,11 @@ mod pages;
 pub mod services;
 
 use leptos::prelude::*;
+use leptos::lazy;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    lazy_route, path, Lazy, LazyRoute, SsrMode,
+    path, Lazy, LazyRoute, SsrMode,
 };
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -110,43 +113,110 @@ fn mark_hydrated() {
     }
 }
 
-/// A route whose page the browser loads when it is first shown: with cargo-leptos' `--split`
-/// (release builds) each page's code is a wasm chunk of its own, so the first download holds
-/// only the router and the shared runtime.
-macro_rules! lazy_page {
-    ($($route:ident => $page:path),+ $(,)?) => {$(
+/// The pages come in two wasm modules, loaded when the first of their pages is shown: the ones
+/// a researcher meets, and the ones only admins and cost viewers use. With cargo-leptos'
+/// `--split` the first download then holds only the router and the shared runtime. (One module
+/// per page made wasm-split cut the code shared between pages into a chunk per set of pages
+/// sharing it: over a hundred files and preload links per page.)
+#[derive(Clone, Copy)]
+enum ResearcherPage {
+    Landing,
+    NewPassword,
+    Teams,
+    TeamHome,
+    TeamProfiles,
+    TeamCatalog,
+    EndedWorkspaces,
+    TeamMembers,
+    Workspace,
+    Settings,
+}
+
+#[lazy]
+fn researcher_page(page: ResearcherPage) -> AnyView {
+    Effect::new(|_| mark_hydrated());
+    match page {
+        ResearcherPage::Landing => pages::landing::LandingPage().into_any(),
+        ResearcherPage::NewPassword => pages::new_password::NewPasswordPage().into_any(),
+        ResearcherPage::Teams => pages::teams::TeamsPage().into_any(),
+        ResearcherPage::TeamHome => pages::team_home::TeamHomePage().into_any(),
+        ResearcherPage::TeamProfiles => pages::team_profiles::TeamProfilesPage().into_any(),
+        ResearcherPage::TeamCatalog => pages::team_catalog::TeamCatalogPage().into_any(),
+        ResearcherPage::EndedWorkspaces => pages::team_home::EndedWorkspacesPage().into_any(),
+        ResearcherPage::TeamMembers => pages::team_members::TeamMembersPage().into_any(),
+        ResearcherPage::Workspace => pages::workspace::WorkspacePage().into_any(),
+        ResearcherPage::Settings => pages::settings::SettingsPage().into_any(),
+    }
+}
+
+#[derive(Clone, Copy)]
+enum AdminPage {
+    Audit,
+    CatalogAdmin,
+    Budgets,
+    Notifications,
+    TeamsAdmin,
+    People,
+    Costs,
+}
+
+#[lazy]
+fn admin_page(page: AdminPage) -> AnyView {
+    Effect::new(|_| mark_hydrated());
+    match page {
+        AdminPage::Audit => pages::admin::audit::AuditPage().into_any(),
+        AdminPage::CatalogAdmin => pages::admin::catalog::CatalogAdminPage().into_any(),
+        AdminPage::Budgets => pages::admin::budgets::BudgetsPage().into_any(),
+        AdminPage::Notifications => pages::admin::notifications::NotificationsPage().into_any(),
+        AdminPage::TeamsAdmin => pages::admin::teams::TeamsAdminPage().into_any(),
+        AdminPage::People => pages::admin::people::PeoplePage().into_any(),
+        AdminPage::Costs => pages::costs::CostsPage().into_any(),
+    }
+}
+
+/// A route for each page, showing it from its module, which the router loads (`preload`)
+/// before it hydrates the page.
+macro_rules! lazy_routes {
+    ($load:ident, $preload:ident: $($route:ident => $page:expr),+ $(,)?) => {$(
         struct $route;
 
-        #[lazy_route]
         impl LazyRoute for $route {
             fn data() -> Self {
                 $route
             }
 
-            fn view(_this: Self) -> AnyView {
-                Effect::new(|_| mark_hydrated());
-                $page().into_any()
+            async fn view(_this: Self) -> AnyView {
+                $load($page).await
+            }
+
+            async fn preload() {
+                // Only the browser loads modules; the server holds all the code.
+                #[cfg(target_arch = "wasm32")]
+                $preload().await;
             }
         }
     )+};
 }
 
-lazy_page! {
-    LandingRoute => pages::landing::LandingPage,
-    NewPasswordRoute => pages::new_password::NewPasswordPage,
-    TeamsRoute => pages::teams::TeamsPage,
-    TeamHomeRoute => pages::team_home::TeamHomePage,
-    TeamProfilesRoute => pages::team_profiles::TeamProfilesPage,
-    TeamCatalogRoute => pages::team_catalog::TeamCatalogPage,
-    EndedWorkspacesRoute => pages::team_home::EndedWorkspacesPage,
-    TeamMembersRoute => pages::team_members::TeamMembersPage,
-    WorkspaceRoute => pages::workspace::WorkspacePage,
-    AuditRoute => pages::admin::audit::AuditPage,
-    CatalogAdminRoute => pages::admin::catalog::CatalogAdminPage,
-    BudgetsRoute => pages::admin::budgets::BudgetsPage,
-    NotificationsRoute => pages::admin::notifications::NotificationsPage,
-    TeamsAdminRoute => pages::admin::teams::TeamsAdminPage,
-    PeopleRoute => pages::admin::people::PeoplePage,
-    CostsRoute => pages::costs::CostsPage,
-    SettingsRoute => pages::settings::SettingsPage,
+lazy_routes! { researcher_page, __preload_researcher_page:
+    LandingRoute => ResearcherPage::Landing,
+    NewPasswordRoute => ResearcherPage::NewPassword,
+    TeamsRoute => ResearcherPage::Teams,
+    TeamHomeRoute => ResearcherPage::TeamHome,
+    TeamProfilesRoute => ResearcherPage::TeamProfiles,
+    TeamCatalogRoute => ResearcherPage::TeamCatalog,
+    EndedWorkspacesRoute => ResearcherPage::EndedWorkspaces,
+    TeamMembersRoute => ResearcherPage::TeamMembers,
+    WorkspaceRoute => ResearcherPage::Workspace,
+    SettingsRoute => ResearcherPage::Settings,
+}
+
+lazy_routes! { admin_page, __preload_admin_page:
+    AuditRoute => AdminPage::Audit,
+    CatalogAdminRoute => AdminPage::CatalogAdmin,
+    BudgetsRoute => AdminPage::Budgets,
+    NotificationsRoute => AdminPage::Notifications,
+    TeamsAdminRoute => AdminPage::TeamsAdmin,
+    PeopleRoute => AdminPage::People,
+    CostsRoute => AdminPage::Costs,
 }

@@ -5,6 +5,7 @@
 //! `AWS_ENDPOINT_URL_<SERVICE>` variables point it at local emulators in development.
 
 use clap::Args;
+use ipnet::IpNet;
 use secrecy::SecretString;
 
 #[derive(Args, Debug, Clone)]
@@ -67,6 +68,25 @@ pub struct Settings {
     /// Seconds of inactivity after which a session ends.
     #[arg(long, env = "ATRIUM_SESSION_IDLE_SECONDS", default_value_t = 8 * 3600)]
     pub session_idle_seconds: i64,
+
+    /// The load balancers and proxies (networks or addresses, comma-separated) whose
+    /// `X-Forwarded-For` names the client. Anyone else's is ignored: the TCP peer is the client.
+    #[arg(long, env = "ATRIUM_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_network)]
+    pub trusted_proxies: Vec<IpNet>,
+
+    /// When set, only clients from these networks (comma-separated) are served; everyone else
+    /// gets a 403, except on `/healthz`.
+    #[arg(long, env = "ATRIUM_ALLOWED_CIDRS", value_delimiter = ',', value_parser = parse_network)]
+    pub allowed_cidrs: Vec<IpNet>,
+}
+
+/// A network (`10.0.0.0/8`) or a single address (`192.0.2.7`).
+fn parse_network(value: &str) -> Result<IpNet, String> {
+    let value = value.trim();
+    value
+        .parse::<IpNet>()
+        .or_else(|_| value.parse::<std::net::IpAddr>().map(IpNet::from))
+        .map_err(|_| format!("`{value}` is neither a network (10.0.0.0/8) nor an address"))
 }
 
 #[derive(Args, Debug, Clone)]

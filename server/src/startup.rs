@@ -32,6 +32,8 @@ use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use crate::telemetry;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
@@ -259,6 +261,10 @@ fn router(state: AppState, settings: &Settings, db: PgPool) -> Router {
     let options = state.leptos_options.clone();
     let pkg_path = format!("/{}", options.site_pkg_dir);
     let pkg_dir = ServeDir::new(std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref()));
+    let client_networks = routes::client::ClientNetworks {
+        trusted_proxies: settings.trusted_proxies.clone().into(),
+        allowed: settings.allowed_cidrs.clone().into(),
+    };
     let signed_in = middleware::SignedIn {
         db,
         changes: state.changes.clone(),
@@ -292,7 +298,8 @@ fn router(state: AppState, settings: &Settings, db: PgPool) -> Router {
         .with_state(state)
         .layer(axum::middleware::from_fn_with_state(signed_in, middleware::load_current_user))
         .layer(sessions)
-        .layer(axum::middleware::from_fn(middleware::reject_cross_site_posts));
+        .layer(axum::middleware::from_fn(middleware::reject_cross_site_posts))
+        .layer(axum::middleware::from_fn_with_state(client_networks, routes::client::resolve_client));
 
     // form-action also governs where a form's redirect may lead: "Connect" leaves the site, and
     // so does sign-out through the SSO provider (its issuer's origin; a sign-out page on another
@@ -327,9 +334,14 @@ fn router(state: AppState, settings: &Settings, db: PgPool) -> Router {
     }
     // gzip or brotli as the browser asks; tower-http's default predicate leaves small bodies,
     // images and server-sent events (the live workspace page) alone.
+    // Every request carries an id (the load balancer's or the client's `x-request-id`, else a
+    // new one) into its logs, its error page and its response.
     router
+        .layer(axum::middleware::from_fn(crate::telemetry::with_request_id))
         .layer(tower_http::compression::CompressionLayer::new())
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::new(telemetry::REQUEST_ID))
+        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(telemetry::request_span))
+        .layer(SetRequestIdLayer::new(telemetry::REQUEST_ID, MakeRequestUuid))
 }
 
 async fn shutdown_signal() {

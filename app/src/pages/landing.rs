@@ -10,7 +10,7 @@ fn sign_in_message(code: &str) -> &'static str {
     match code {
         "missing" => "Enter your username and password.",
         "challenge" => "That password change took too long. Please sign in again.",
-        "throttled" => "Too many failed sign-ins. Please wait 15 minutes and try again.",
+        "throttled" => "Too many failed sign-ins with this username. Please wait a few minutes and try again.",
         "disabled" => "Your account has been disabled. Ask an administrator if you need access again.",
         _ => "We could not sign you in with that username and password. Check both and try again.",
     }

@@ -51,11 +51,31 @@ impl From<IdentityError> for AuthError {
     }
 }
 
-/// Sign-in rate limits: failures allowed per typed username and per client address within
-/// the window. Counting by the typed name treats unknown and real users alike.
-const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
-const MAX_FAILURES_PER_USERNAME: i64 = 5;
-const MAX_FAILURES_PER_ADDRESS: i64 = 20;
+/// Sign-in throttling. Guesses are slowed per (username, address): after a few failures each
+/// further try waits twice as long as the last, up to a quarter of an hour, so guessing stays
+/// slow while nobody else (another address, or this user's own browser that signed in before)
+/// is held back. An address with very many failures (a script trying many usernames) is slowed
+/// down, never refused: a university behind one NAT address shares it.
+const PAIR_WINDOW: Duration = Duration::from_secs(24 * 3600);
+const FREE_FAILURES: i64 = 3;
+const MAX_WAIT: Duration = Duration::from_secs(15 * 60);
+const ADDRESS_WINDOW: Duration = Duration::from_secs(15 * 60);
+const ADDRESS_SLOWDOWN_AFTER: i64 = 100;
+const ADDRESS_SLOWDOWN: Duration = Duration::from_secs(2);
+
+/// How long after its last failure a (username, address) pair with `failures` may try again.
+pub fn wait_after(failures: i64) -> Duration {
+    match failures - FREE_FAILURES {
+        ..0 => Duration::ZERO,
+        extra => Duration::from_secs(1u64 << extra.min(20)).min(MAX_WAIT),
+    }
+}
+
+/// The device cookie's value as stored: its SHA-256, so that the table does not hold cookies.
+pub fn device_hash(token: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(token.as_bytes()))
+}
 
 /// How long the pool's password policy is reused before it is read again.
 const POLICY_TTL: Duration = Duration::from_secs(600);
@@ -74,32 +94,65 @@ impl AuthService {
         AuthService { identity, verifier, db, policy: RwLock::new(None), access_cache }
     }
 
-    #[tracing::instrument(skip(self, password), fields(username = %username))]
-    pub async fn sign_in(&self, username: &Username, password: &SecretString, client_ip: &str) -> Result<SignInResult, AuthError> {
-        let (by_name, by_address) = repo::sign_in_failures::recent(&self.db, username.as_str(), client_ip, FAILURE_WINDOW)
+    /// Signs in with a password. `device` is the browser's device cookie, if it has one.
+    #[tracing::instrument(skip(self, password, device), fields(username = %username))]
+    pub async fn sign_in(
+        &self,
+        username: &Username,
+        password: &SecretString,
+        client_ip: &str,
+        device: Option<&str>,
+    ) -> Result<SignInResult, AuthError> {
+        let device = match device.map(device_hash) {
+            Some(hash) if repo::sign_in_failures::is_known_device(&self.db, &hash, username.as_str()).await.map_err(database_failure)? => {
+                Some(hash)
+            }
+            _ => None,
+        };
+        let source = repo::sign_in_failures::Source { client_ip, known_device: device.as_deref() };
+        let recent = repo::sign_in_failures::recent(&self.db, username.as_str(), source, PAIR_WINDOW, ADDRESS_WINDOW)
             .await
             .map_err(database_failure)?;
         let attempt = |outcome: Outcome, detail: &'static str| {
             let entry = audit::Entry::anonymous(username.as_str(), "auth.sign_in", Some(client_ip)).outcome(outcome).detail(detail);
             async move { audit::record(&self.db, &entry).await.map_err(database_failure) }
         };
-        if by_name >= MAX_FAILURES_PER_USERNAME || by_address >= MAX_FAILURES_PER_ADDRESS {
-            tracing::warn!(%client_ip, by_name, by_address, "Sign-in refused: too many failures");
+        let wait = wait_after(recent.pair_failures);
+        if recent.seconds_since_last_pair_failure.is_some_and(|since| since < wait.as_secs_f64()) {
+            tracing::warn!(%client_ip, failures = recent.pair_failures, "Sign-in refused: too many recent failures");
             attempt(Outcome::Refused, "too many failed sign-ins").await?;
             return Err(AuthError::TooManyAttempts);
         }
+        if device.is_none() && recent.address_failures >= ADDRESS_SLOWDOWN_AFTER {
+            tracing::warn!(%client_ip, failures = recent.address_failures, "Sign-in slowed down: many failures from this address");
+            tokio::time::sleep(ADDRESS_SLOWDOWN).await;
+        }
         match self.identity.sign_in(username, password).await {
             Err(IdentityError::InvalidCredentials) => {
-                repo::sign_in_failures::record(&self.db, username.as_str(), client_ip).await.map_err(database_failure)?;
+                repo::sign_in_failures::record(&self.db, username.as_str(), source).await.map_err(database_failure)?;
                 attempt(Outcome::Failure, "credentials not accepted").await?;
                 Err(AuthError::InvalidCredentials)
             }
             Err(other) => Err(other.into()),
             Ok(outcome) => {
-                repo::sign_in_failures::clear(&self.db, username.as_str()).await.map_err(database_failure)?;
+                repo::sign_in_failures::clear(&self.db, username.as_str(), source).await.map_err(database_failure)?;
                 self.finish(outcome, Some(client_ip)).await
             }
         }
+    }
+
+    /// Notes that this browser signed in as `username`, so that failures elsewhere do not hold
+    /// it back next time. Returns a new device cookie value when the browser has none.
+    pub async fn remember_device(&self, username: &str, device: Option<&str>) -> Result<Option<String>, AuthError> {
+        let (token, new) = match device {
+            Some(token) => (token.to_owned(), None),
+            None => {
+                let token = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+                (token.clone(), Some(token))
+            }
+        };
+        repo::sign_in_failures::remember_device(&self.db, &device_hash(&token), username).await.map_err(database_failure)?;
+        Ok(new)
     }
 
     #[tracing::instrument(skip(self, challenge_session, new_password), fields(username = %username))]

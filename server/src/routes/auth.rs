@@ -6,8 +6,10 @@ use crate::auth::service::{AuthError, SignInResult};
 use crate::auth::session::{PendingChallenge, UserSession};
 use crate::startup::AppState;
 use app::domain::{safe_next_path, CurrentUser, Username};
-use axum::extract::{ConnectInfo, State};
-use std::net::SocketAddr;
+use super::client::ClientAddress;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::Extension;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -73,6 +75,31 @@ pub(crate) fn failure(error: AuthError, next: Option<&str>) -> Response {
     }
 }
 
+/// The cookie of a browser that signed in before: sign-in failures from elsewhere (the same
+/// NAT address included) do not hold it back.
+const DEVICE_COOKIE: &str = "atrium_device";
+
+/// The browser's device cookie, if it has a well-formed one (64 hex digits, as made here).
+fn device_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == DEVICE_COOKIE)
+        .map(|(_, value)| value.to_owned())
+        .filter(|value| value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+fn set_device_cookie(response: &mut Response, token: &str, secure: bool) {
+    let secure = if secure { "; Secure" } else { "" };
+    let cookie = format!("{DEVICE_COOKIE}={token}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax{secure}");
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+}
+
 pub(crate) fn session_failure(error: tower_sessions::session::Error) -> Response {
     tracing::warn!(%error, "Failed to write the session");
     unavailable("The database")
@@ -89,7 +116,8 @@ fn password_sign_in_off() -> Response {
 #[tracing::instrument(skip_all)]
 pub async fn sign_in(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Extension(client): Extension<ClientAddress>,
+    headers: HeaderMap,
     session: Session,
     Form(form): Form<SignInForm>,
 ) -> Response {
@@ -102,13 +130,21 @@ pub async fn sign_in(
         _ => return back_to_sign_in("missing", next.as_deref()),
     };
     let session = UserSession(session);
-    match state.auth.sign_in(&username, &password, &client.ip().to_string()).await {
+    let device = device_cookie(&headers);
+    match state.auth.sign_in(&username, &password, &client.to_string(), device.as_deref()).await {
         Ok(SignInResult::SignedIn { user, tokens }) => {
             if let Err(error) = session.sign_in(&user, &tokens).await {
                 return session_failure(error);
             }
             tracing::info!(username = %user.username, "Signed in");
-            Redirect::to(&landing_for(&user, next)).into_response()
+            let mut response = Redirect::to(&landing_for(&user, next)).into_response();
+            match state.auth.remember_device(user.username.as_str(), device.as_deref()).await {
+                Ok(Some(token)) => set_device_cookie(&mut response, &token, state.secure_cookies),
+                Ok(None) => {}
+                // Only throttling is easier with it: the sign-in itself stands.
+                Err(error) => tracing::warn!(%error, "Failed to remember the browser"),
+            }
+            response
         }
         Ok(SignInResult::NewPasswordRequired { challenge_session }) => {
             let pending = PendingChallenge { username, challenge_session, next };

@@ -13,9 +13,13 @@ pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
 <body class="min-h-screen bg-slate-50 text-slate-900"><main class="mx-auto max-w-xl px-4 py-16">
 <section class="rounded-lg border border-slate-200 bg-white p-8 text-center shadow-sm" data-testid="error-page">
 <p class="text-sm font-medium text-slate-500">Error {code}</p><h1 class="mt-2 text-2xl font-semibold">{title}</h1>
-<p class="mt-3 text-slate-600">{message}</p><p class="mt-6"><a class="text-indigo-700 underline" href="/">Back to Atrium</a></p>
+<p class="mt-3 text-slate-600">{message}</p>{reference}<p class="mt-6"><a class="text-indigo-700 underline" href="/">Back to Atrium</a></p>
 </section></main></body></html>"#,
         code = status.as_u16(),
+        // What to quote when asking for help: the same id is in the logs.
+        reference = crate::telemetry::current_request_id()
+            .map(|id| format!(r#"<p class="mt-3 text-sm text-slate-500">Reference: <code data-testid="request-id">{}</code></p>"#, escape(&id)))
+            .unwrap_or_default(),
         stylesheet = app::stylesheet_href(&crate::startup::leptos_options("")),
     );
     (status, Html(html)).into_response()

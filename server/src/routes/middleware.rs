@@ -1,3 +1,4 @@
+use super::client::ClientAddress;
 use super::error_page::{error_page, unavailable};
 use crate::auth::session::UserSession;
 use axum::extract::{Request, State};
@@ -96,10 +97,7 @@ pub async fn load_current_user(State(signed_in): State<SignedIn>, session: Sessi
         if let Err(error) = session.touch(time::OffsetDateTime::now_utc().unix_timestamp(), signed_in.touch_every_seconds).await {
             tracing::warn!(%error, "Failed to note the session's activity");
         }
-        user.client_ip = request
-            .extensions()
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|info| info.0.ip().to_string());
+        user.client_ip = request.extensions().get::<ClientAddress>().map(ToString::to_string);
         request.extensions_mut().insert(user);
     }
     let mut response = next.run(request).await;

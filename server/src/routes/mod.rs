@@ -2,6 +2,7 @@
 
 pub mod audit_csv;
 pub mod auth;
+pub mod client;
 pub mod connect;
 pub mod costs_csv;
 pub mod error_page;

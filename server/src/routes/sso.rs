@@ -10,11 +10,12 @@ use crate::auth::sso::{SsoError, SsoProvider};
 use crate::repo::audit::Outcome;
 use crate::startup::AppState;
 use app::domain::safe_next_path;
-use axum::extract::{ConnectInfo, Query, State};
+use super::client::ClientAddress;
+use axum::extract::{Query, State};
+use axum::Extension;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use tower_sessions::Session;
 
@@ -80,12 +81,12 @@ pub async fn start(State(state): State<AppState>, headers: HeaderMap, session: S
 #[tracing::instrument(skip_all)]
 pub async fn callback(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Extension(client): Extension<ClientAddress>,
     session: Session,
     Query(query): Query<CallbackQuery>,
 ) -> Response {
     let Some(sso) = state.sso.clone() else { return not_configured() };
-    let client_ip = client.ip().to_string();
+    let client_ip = client.to_string();
     let session = UserSession(session);
     let pending = match query.state.as_deref() {
         Some(returned) => match session.take_pending_sso(returned, now()).await {

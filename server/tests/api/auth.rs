@@ -1,4 +1,4 @@
-use crate::helpers::{location, session_cookie, spawn_app, PASSWORD};
+use crate::helpers::{client, location, session_cookie, spawn_app, spawn_app_with, PASSWORD};
 use sqlx::PgPool;
 
 #[sqlx::test(migrations = "../migrations")]
@@ -218,24 +218,149 @@ async fn a_form_posted_from_another_site_is_refused(db: PgPool) {
     assert!(session_cookie(&response).is_none());
 }
 
-#[sqlx::test(migrations = "../migrations")]
-async fn repeated_failures_lock_that_username_for_a_while_but_not_others(db: PgPool) {
-    let app = spawn_app(db).await;
-    for _ in 0..5 {
-        assert_eq!(location(&app.sign_in("ada", "guess-Wrong-2026").await), "/?error=signin");
+/// A test app behind a "load balancer" on 127.0.0.1, so that each request can say which
+/// client address it comes from.
+async fn behind_a_proxy(db: PgPool) -> crate::helpers::TestApp {
+    spawn_app_with(db, |settings| settings.trusted_proxies = vec!["127.0.0.1/32".parse().expect("a network")]).await
+}
+
+/// Signs in from `address` with `device` as the browser's device cookie; answers where the
+/// portal sends the browser, and the response.
+async fn sign_in_from(app: &crate::helpers::TestApp, address: &str, username: &str, password: &str, device: Option<&str>) -> (String, reqwest::Response) {
+    let mut request = client()
+        .post(format!("{}/auth/sign-in", app.address))
+        .header("x-forwarded-for", address)
+        .form(&[("username", username), ("password", password)]);
+    if let Some(token) = device {
+        request = request.header("cookie", format!("atrium_device={token}"));
     }
-    let response = app.sign_in("ada", PASSWORD).await;
-    assert_eq!(location(&response), "/?error=throttled", "even the right password waits now");
+    let response = request.send().await.expect("sent");
+    (location(&response), response)
+}
+
+/// Failed sign-ins of `username` from `address` a moment ago.
+async fn earlier_failures(app: &crate::helpers::TestApp, username: &str, address: &str, count: i32) {
+    sqlx::query("INSERT INTO sign_in_failures (username, client_ip) SELECT $1, $2 FROM generate_series(1, $3)")
+        .bind(username)
+        .bind(address)
+        .bind(count)
+        .execute(&app.db)
+        .await
+        .expect("failures recorded");
+}
+
+fn device_cookie(response: &reqwest::Response) -> Option<String> {
+    response.cookies().find(|c| c.name() == "atrium_device").map(|c| c.value().to_owned())
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn guesses_slow_down_their_own_username_and_address_and_lock_out_no_one_else(db: PgPool) {
+    let app = behind_a_proxy(db).await;
+    let attacker = "198.51.100.66";
+    for _ in 0..3 {
+        assert_eq!(sign_in_from(&app, attacker, "ada", "guess-Wrong-2026", None).await.0, "/?error=signin");
+    }
+    // Three more guesses (recorded directly, so that the test does not race the clock): the
+    // next try must wait 8 s. Even the right password, at once, is refused.
+    earlier_failures(&app, "ada", attacker, 3).await;
+    assert_eq!(sign_in_from(&app, attacker, "ada", "guess-Wrong-2026", None).await.0, "/?error=throttled");
+    let (landing, response) = sign_in_from(&app, attacker, "ada", PASSWORD, None).await;
+    assert_eq!(landing, "/?error=throttled", "guessing stays slow");
     assert!(session_cookie(&response).is_none());
     let (_, page) = app.get_text("/?error=throttled").await;
     assert!(page.contains("Too many failed sign-ins"));
 
-    // Unknown users are limited the same way: no hint about who exists.
-    for _ in 0..5 {
-        app.sign_in("nobody", "guess-Wrong-2026").await;
-    }
-    assert_eq!(location(&app.sign_in("nobody", PASSWORD).await), "/?error=throttled");
+    assert_eq!(sign_in_from(&app, "203.0.113.5", "ada", PASSWORD, None).await.0, "/teams", "ada elsewhere is not held back");
+    assert_eq!(sign_in_from(&app, attacker, "alan", PASSWORD, None).await.0, "/teams/physics", "nor is another user from that address");
 
-    let response = app.sign_in("alan", PASSWORD).await;
-    assert_eq!(location(&response), "/teams/physics", "another user from the same address still signs in");
+    // The audit log names the client the proxy saw, not the proxy.
+    let refused: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log WHERE action = 'auth.sign_in' AND result = 'refused' AND client_ip = $1",
+    )
+    .bind(attacker)
+    .fetch_one(&app.db)
+    .await
+    .expect("audit log read");
+    assert_eq!(refused, 2);
+}
+
+#[test]
+fn each_guess_after_the_first_few_waits_twice_as_long_up_to_a_quarter_of_an_hour() {
+    use atrium::auth::service::wait_after;
+    use std::time::Duration;
+    assert_eq!(wait_after(0), Duration::ZERO);
+    assert_eq!(wait_after(2), Duration::ZERO);
+    assert_eq!(wait_after(3), Duration::from_secs(1));
+    assert_eq!(wait_after(4), Duration::from_secs(2));
+    assert_eq!(wait_after(12), Duration::from_secs(512));
+    assert_eq!(wait_after(13), Duration::from_secs(900));
+    assert_eq!(wait_after(i64::MAX), Duration::from_secs(900));
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_browser_that_signed_in_before_is_not_held_back_by_guesses_from_its_address(db: PgPool) {
+    let app = behind_a_proxy(db).await;
+    let campus = "192.0.2.10";
+    let (landing, response) = sign_in_from(&app, campus, "ada", PASSWORD, None).await;
+    assert_eq!(landing, "/teams");
+    let device = device_cookie(&response).expect("a browser that signed in gets a device cookie");
+
+    // Someone on the same campus address guesses ada's password.
+    assert_eq!(sign_in_from(&app, campus, "ada", "guess-Wrong-2026", None).await.0, "/?error=signin");
+    earlier_failures(&app, "ada", campus, 5).await;
+    assert_eq!(sign_in_from(&app, campus, "ada", PASSWORD, None).await.0, "/?error=throttled");
+    // A forged device cookie is just another stranger.
+    assert_eq!(sign_in_from(&app, campus, "ada", PASSWORD, Some(&"ab".repeat(32))).await.0, "/?error=throttled");
+
+    let (landing, response) = sign_in_from(&app, campus, "ada", PASSWORD, Some(&device)).await;
+    assert_eq!(landing, "/teams", "ada's own browser signs in");
+    assert!(device_cookie(&response).is_none(), "and keeps its cookie");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn many_usernames_from_one_address_slow_it_down_but_never_refuse_the_right_password(db: PgPool) {
+    let app = behind_a_proxy(db).await;
+    let nat = "198.51.100.9";
+    for n in 0..20 {
+        assert_eq!(sign_in_from(&app, nat, &format!("made-up-{n}"), "guess-Wrong-2026", None).await.0, "/?error=signin");
+    }
+    assert_eq!(sign_in_from(&app, nat, "alan", PASSWORD, None).await.0, "/teams/physics");
+
+    // A script behind the same address tried hundreds of names: slower, still not refused.
+    sqlx::query("INSERT INTO sign_in_failures (username, client_ip) SELECT 'script-' || n, $1 FROM generate_series(1, 150) n")
+        .bind(nat)
+        .execute(&app.db)
+        .await
+        .expect("failures recorded");
+    let started = std::time::Instant::now();
+    assert_eq!(sign_in_from(&app, nat, "grace", PASSWORD, None).await.0, "/teams");
+    assert!(started.elapsed() >= std::time::Duration::from_millis(1900), "slowed down: {:?}", started.elapsed());
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_allow_list_turns_away_other_networks_but_not_health_checks(db: PgPool) {
+    let app = spawn_app_with(db, |settings| {
+        settings.trusted_proxies = vec!["127.0.0.1/32".parse().expect("a network")];
+        settings.allowed_cidrs = vec!["192.0.2.0/24".parse().expect("a network")];
+    })
+    .await;
+    let get = |path: &'static str, from: &'static str| {
+        let request = app.http.get(format!("{}{path}", app.address)).header("x-forwarded-for", from);
+        async move { request.send().await.expect("sent") }
+    };
+    let refused = get("/", "203.0.113.1").await;
+    assert_eq!(refused.status().as_u16(), 403);
+    let id = refused.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned).expect("a request id");
+    let page = refused.text().await.unwrap_or_default();
+    assert!(page.contains("only available from your institution"));
+    assert!(page.contains(&format!("Reference: <code data-testid=\"request-id\">{id}</code>")), "the page quotes the request id");
+    assert_eq!(get("/", "192.0.2.77").await.status().as_u16(), 200);
+    assert_eq!(get("/healthz", "203.0.113.1").await.status().as_u16(), 200);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn forwarded_addresses_count_only_from_trusted_proxies(db: PgPool) {
+    let app = spawn_app_with(db, |settings| settings.allowed_cidrs = vec!["192.0.2.0/24".parse().expect("a network")]).await;
+    let response = app.http.get(format!("{}/", app.address)).header("x-forwarded-for", "192.0.2.77").send().await.expect("sent");
+    assert_eq!(response.status().as_u16(), 403, "a client cannot claim an allowed address");
 }

@@ -173,3 +173,14 @@ async fn pages_are_compressed_as_the_browser_asks(db: PgPool) {
         assert_eq!(encoding.as_deref(), expected, "asked for {asked}");
     }
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn every_response_carries_a_request_id_the_load_balancer_may_set(db: PgPool) {
+    let app = spawn_app(db).await;
+    let id_of = |response: &reqwest::Response| response.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let given = app.http.get(format!("{}/", app.address)).header("x-request-id", "lb-7f3a").send().await.expect("sent");
+    assert_eq!(id_of(&given).as_deref(), Some("lb-7f3a"));
+    let first = id_of(&app.get("/").await).expect("an id is made when none is given");
+    let second = id_of(&app.get("/").await).expect("an id is made when none is given");
+    assert_ne!(first, second);
+}

@@ -56,6 +56,8 @@ pub fn settings_for(identity: &DemoIdentity) -> Settings {
         allow_local_webhooks: true,
         mail_from: None,
         ssm_cache_seconds: 60,
+        trusted_proxies: Vec::new(),
+        allowed_cidrs: Vec::new(),
     }
 }
 
