@@ -18,6 +18,10 @@ pub struct Settings {
     #[arg(long, env = "ATRIUM_LISTEN", default_value = "127.0.0.1:3000")]
     pub listen: String,
 
+    /// Where Prometheus scrapes `/metrics` (not the public port); no metrics server without it.
+    #[arg(long, env = "ATRIUM_METRICS_LISTEN")]
+    pub metrics_listen: Option<String>,
+
     #[command(flatten)]
     pub cognito: CognitoSettings,
 

@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod jobs;
 pub mod mail;
+pub mod metrics;
 pub mod notifications;
 pub mod repo;
 pub mod routes;

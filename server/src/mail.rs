@@ -81,7 +81,7 @@ pub struct SesMailer {
 
 impl SesMailer {
     pub fn new(sdk: &aws_config::SdkConfig, from: String) -> Self {
-        SesMailer { client: aws_sdk_sesv2::Client::new(sdk), from }
+        SesMailer { client: crate::aws::call_metrics::client!(aws_sdk_sesv2, sdk), from }
     }
 }
 

@@ -65,6 +65,8 @@ impl FromRef<AppState> for LeptosOptions {
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    /// The metrics server's listener and routes, apart from the public port.
+    metrics: Option<(TcpListener, Router)>,
 }
 
 /// A pool that does not fail start-up or requests forever when Postgres is briefly away:
@@ -191,21 +193,42 @@ impl Application {
         };
         let router = router(state, &settings, db.clone());
         // Expired sessions hold access tokens: delete them, not just ignore them.
-        let expired = IndexedSessionStore::new(db);
+        let expired = IndexedSessionStore::new(db.clone());
         tokio::spawn(async move {
             use tower_sessions::ExpiredDeletion;
             if let Err(error) = expired.continuously_delete_expired(Duration::from_secs(600)).await {
                 tracing::warn!(%error, "Stopped deleting expired sessions");
             }
         });
-        Ok(Application { listener, router })
+        let metrics = match &settings.metrics_listen {
+            Some(address) => {
+                crate::metrics::handle();
+                let listener = TcpListener::bind(address).await.with_context(|| format!("Failed to listen on {address} for metrics"))?;
+                Some((listener, crate::metrics::router(db.clone())))
+            }
+            None => None,
+        };
+        Ok(Application { listener, router, metrics })
     }
 
     pub fn port(&self) -> u16 {
         self.listener.local_addr().map_or(0, |a| a.port())
     }
 
+    /// The metrics server's port, when `ATRIUM_METRICS_LISTEN` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().and_then(|(listener, _)| listener.local_addr().ok()).map(|a| a.port())
+    }
+
     pub async fn run(self) -> anyhow::Result<()> {
+        if let Some((listener, router)) = self.metrics {
+            tracing::info!("Metrics on http://{}/metrics", listener.local_addr()?);
+            tokio::spawn(async move {
+                if let Err(error) = axum::serve(listener, router).await {
+                    tracing::error!(%error, "The metrics server failed");
+                }
+            });
+        }
         tracing::info!("Atrium listens on http://{}", self.listener.local_addr()?);
         axum::serve(self.listener, self.router.into_make_service_with_connect_info::<std::net::SocketAddr>())
             .with_graceful_shutdown(shutdown_signal())
@@ -297,6 +320,7 @@ fn router(state: AppState, settings: &Settings, db: PgPool) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
         .with_state(state)
         .layer(axum::middleware::from_fn_with_state(signed_in, middleware::load_current_user))
+        .layer(axum::middleware::from_fn(crate::metrics::track_requests))
         .layer(sessions)
         .layer(axum::middleware::from_fn(middleware::reject_cross_site_posts))
         .layer(axum::middleware::from_fn_with_state(client_networks, routes::client::resolve_client));

@@ -268,11 +268,16 @@ impl Worker {
             Some(WorkspaceState::Terminated) => Some((NotificationEvent::WorkspaceTerminated, format!("{}'s workspace {} was terminated", work.owner, work.name))),
             _ => None,
         };
+        let became_available = matches!(announced, Some((NotificationEvent::WorkspaceAvailable, _)));
         if let Some((event, title)) = announced {
             let notice = Notice::workspace(event, title, &work.team, &work.name, &work.configuration_name, None);
             notifications::publish(&mut **job.transaction(), &notice).await?;
         }
         job.complete().await?;
+        if became_available {
+            crate::metrics::launch(&work.type_label, "available");
+            crate::metrics::workspace_ready(&work.type_label, work.age_seconds);
+        }
         Ok(())
     }
 
@@ -300,12 +305,16 @@ impl Worker {
         };
         let changes = Changes { failure_message: Some(message), ..Changes::default() };
         let moved_to = moved(workspaces::transition(job.transaction(), &work.id, work.state, event, changes).await)?;
+        let launch_failed = moved_to == Some(WorkspaceState::Failed) && work.state == WorkspaceState::Provisioning;
         if moved_to == Some(WorkspaceState::Failed) {
             let title = format!("{}'s workspace {} failed", work.owner, work.name);
             let notice = Notice::workspace(NotificationEvent::WorkspaceFailed, title, &work.team, &work.name, &work.configuration_name, Some(message));
             notifications::publish(&mut **job.transaction(), &notice).await?;
         }
         job.complete().await?;
+        if launch_failed {
+            crate::metrics::launch(&work.type_label, "failed");
+        }
         Ok(())
     }
 

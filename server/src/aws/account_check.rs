@@ -63,7 +63,7 @@ impl AccountCheck for SdkAccountCheck {
         };
         let mut steps = vec![step(assume, Ok(format!("Assumed {role_arn}.")))];
 
-        let catalog = aws_sdk_servicecatalog::Client::new(&account);
+        let catalog = crate::aws::call_metrics::client!(aws_sdk_servicecatalog, &account);
         let portfolios = catalog.list_portfolios().send().await;
         steps.push(step(
             "List Service Catalog portfolios",
@@ -72,7 +72,7 @@ impl AccountCheck for SdkAccountCheck {
                 .map_err(|e| explain("servicecatalog:ListPortfolios", e)),
         ));
 
-        let ssm = aws_sdk_ssm::Client::new(&account);
+        let ssm = crate::aws::call_metrics::client!(aws_sdk_ssm, &account);
         let parameters = ssm.get_parameters_by_path().path(ssm_path).recursive(true).max_results(10).send().await;
         steps.push(step(
             &format!("Read the team's parameters under {ssm_path}"),
@@ -84,7 +84,7 @@ impl AccountCheck for SdkAccountCheck {
                 .map_err(|e| explain("ssm:GetParametersByPath", e)),
         ));
 
-        let costs = aws_sdk_costexplorer::Client::new(&account);
+        let costs = crate::aws::call_metrics::client!(aws_sdk_costexplorer, &account);
         let today = time::OffsetDateTime::now_utc().date();
         let period = DateInterval::builder()
             .start((today - time::Duration::days(1)).to_string())

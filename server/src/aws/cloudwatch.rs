@@ -67,7 +67,7 @@ impl CloudWatchMetrics {
 impl CloudWatchMetrics {
     /// Each query's samples by its id, oldest first, in the team's account.
     async fn read(&self, role_arn: &str, queries: Vec<MetricDataQuery>, start: time::OffsetDateTime, end: time::OffsetDateTime) -> Result<Vec<(String, Vec<Sample>)>, ProvisionError> {
-        let client = aws_sdk_cloudwatch::Client::new(&team_account(&self.base, role_arn, "atrium-idle-check").await?);
+        let client = crate::aws::call_metrics::client!(aws_sdk_cloudwatch, &team_account(&self.base, role_arn, "atrium-idle-check").await?);
         let mut found: Vec<(String, Vec<Sample>)> = Vec::new();
         let mut next: Option<String> = None;
         loop {

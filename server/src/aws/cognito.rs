@@ -63,7 +63,7 @@ pub struct CognitoIdentityProvider {
 
 impl CognitoIdentityProvider {
     pub fn new(sdk: &aws_config::SdkConfig, user_pool_id: String, client_id: String) -> Self {
-        CognitoIdentityProvider { client: Client::new(sdk), user_pool_id, client_id }
+        CognitoIdentityProvider { client: crate::aws::call_metrics::client!(aws_sdk_cognitoidentityprovider, sdk), user_pool_id, client_id }
     }
 }
 

@@ -52,7 +52,7 @@ const DAY: &[time::format_description::FormatItem<'static>] = time::macros::form
 impl CostSource for CostExplorer {
     #[tracing::instrument(skip(self))]
     async fn daily_costs(&self, role_arn: &str, team: &str, start: time::Date, end: time::Date) -> Result<CostReport, ProvisionError> {
-        let client = aws_sdk_costexplorer::Client::new(&team_account(&self.base, role_arn, "atrium-cost-sync").await?);
+        let client = crate::aws::call_metrics::client!(aws_sdk_costexplorer, &team_account(&self.base, role_arn, "atrium-cost-sync").await?);
         let format = |date: time::Date| date.format(DAY).map_err(|e| ProvisionError::Rejected(e.to_string()));
         let period = DateInterval::builder()
             .start(format(start)?)

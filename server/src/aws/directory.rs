@@ -67,7 +67,7 @@ pub struct CognitoDirectory {
 
 impl CognitoDirectory {
     pub fn new(sdk: &aws_config::SdkConfig, user_pool_id: String) -> Self {
-        CognitoDirectory { client: Client::new(sdk), user_pool_id }
+        CognitoDirectory { client: crate::aws::call_metrics::client!(aws_sdk_cognitoidentityprovider, sdk), user_pool_id }
     }
 }
 

@@ -2,6 +2,7 @@
 //! holding its SDK-backed implementation.
 
 pub mod account_check;
+pub mod call_metrics;
 pub mod cloudwatch;
 pub mod cognito;
 pub mod cost_explorer;

@@ -85,14 +85,14 @@ impl ServiceCatalogProvisioner {
 
     /// A Service Catalog client acting in the team's account as `session_name`.
     async fn in_team_account(&self, role_arn: &str, session_name: &str) -> Result<aws_sdk_servicecatalog::Client, ProvisionError> {
-        Ok(aws_sdk_servicecatalog::Client::new(&team_account(&self.base, role_arn, session_name).await?))
+        Ok(crate::aws::call_metrics::client!(aws_sdk_servicecatalog, &team_account(&self.base, role_arn, session_name).await?))
     }
 }
 
 /// The SDK configuration acting in a team's account: its role assumed as `session_name`
 /// (which the account's CloudTrail, and SageMaker's presigned URLs, then name).
 pub async fn team_account(base: &aws_config::SdkConfig, role_arn: &str, session_name: &str) -> Result<aws_config::SdkConfig, ProvisionError> {
-    let assumed = aws_sdk_sts::Client::new(base)
+    let assumed = crate::aws::call_metrics::client!(aws_sdk_sts, base)
             .assume_role()
             .role_arn(role_arn)
             .role_session_name(session_name)

@@ -19,7 +19,7 @@ impl SageMakerPresigner {
     }
 
     async fn client(&self, role_arn: &str, session_name: &str) -> Result<aws_sdk_sagemaker::Client, ProvisionError> {
-        Ok(aws_sdk_sagemaker::Client::new(&team_account(&self.base, role_arn, session_name).await?))
+        Ok(crate::aws::call_metrics::client!(aws_sdk_sagemaker, &team_account(&self.base, role_arn, session_name).await?))
     }
 }
 

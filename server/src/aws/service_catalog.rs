@@ -39,7 +39,7 @@ pub struct SdkServiceCatalog {
 
 impl SdkServiceCatalog {
     pub fn new(sdk: &aws_config::SdkConfig) -> Self {
-        SdkServiceCatalog { client: Client::new(sdk) }
+        SdkServiceCatalog { client: crate::aws::call_metrics::client!(aws_sdk_servicecatalog, sdk) }
     }
 }
 

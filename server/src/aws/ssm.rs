@@ -29,7 +29,7 @@ pub struct SsmParameterStore {
 
 impl SsmParameterStore {
     pub fn new(sdk: &aws_config::SdkConfig) -> Self {
-        SsmParameterStore { client: Client::new(sdk) }
+        SsmParameterStore { client: crate::aws::call_metrics::client!(aws_sdk_ssm, sdk) }
     }
 }
 

@@ -144,13 +144,19 @@ pub struct WorkContext {
     pub record_id: Option<String>,
     pub provisioned_product_id: Option<String>,
     pub has_stop_start: bool,
+    /// "Linux workstation (EC2) v2": the workspace's type, for metrics.
+    pub type_label: String,
+    /// Since the launch was requested.
+    pub age_seconds: f64,
 }
 
 pub async fn work_context(db: impl PgExecutor<'_>, id: &str) -> Result<Option<WorkContext>, sqlx::Error> {
     let row = sqlx::query(
         "SELECT w.id, w.name, w.owner, w.team_slug, w.state, w.record_id, w.provisioned_product_id, t.has_stop_start, \
                 tm.role_arn, t.product_id, t.version_id, \
-                c.name AS configuration_name, w.parameter_values, c.tags \
+                c.name AS configuration_name, w.parameter_values, c.tags, \
+                t.product_name || ' ' || t.version_name AS type_label, \
+                extract(epoch FROM now() - w.created_at)::float8 AS age_seconds \
          FROM workspaces w JOIN teams tm ON tm.slug = w.team_slug \
          JOIN workspace_configurations c ON c.id = w.configuration_id JOIN workspace_types t ON t.id = c.workspace_type_id \
          WHERE w.id = $1",
@@ -177,6 +183,8 @@ pub async fn work_context(db: impl PgExecutor<'_>, id: &str) -> Result<Option<Wo
         record_id: row.try_get("record_id")?,
         provisioned_product_id: row.try_get("provisioned_product_id")?,
         has_stop_start: row.try_get("has_stop_start")?,
+        type_label: row.try_get("type_label")?,
+        age_seconds: row.try_get("age_seconds")?,
     }))
 }
 

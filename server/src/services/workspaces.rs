@@ -153,6 +153,7 @@ impl WorkspaceService for Workspaces {
                 let detail = format!("{} ({}): {message}", name.as_str(), configuration.draft.name);
                 let entry = audit::Entry::by(user, "workspace.launch").team(team.as_str()).outcome(audit::Outcome::Refused).detail(&detail);
                 audit::record(&self.db, &entry).await.map_err(database_error)?;
+                crate::metrics::launch(&configuration.type_label, "refused");
                 let hint = if user.is_admin() { " As an administrator you may tick \"Launch over budget\" to launch anyway." } else { "" };
                 return Err(AppError::BadRequest(format!("{message}{hint}")));
             }
@@ -175,6 +176,7 @@ impl WorkspaceService for Workspaces {
         notifications::publish(&mut *tx, &notice).await.map_err(database_error)?;
         tx.commit().await.map_err(database_error)?;
         tracing::info!(workspace_id = %id, "Launch requested");
+        crate::metrics::launch(&configuration.type_label, "requested");
         Ok(id)
     }
 

@@ -15,6 +15,8 @@ pub struct TestApp {
     pub sdk: aws_config::SdkConfig,
     /// Keeps cookies, never follows redirects: tests look at each response.
     pub http: reqwest::Client,
+    /// `http://127.0.0.1:<port>` of the metrics server (on a port of its own).
+    pub metrics_address: String,
 }
 
 /// The AWS configuration pointing at moto. Refuses to run against real AWS.
@@ -38,6 +40,7 @@ pub fn settings_for(identity: &DemoIdentity) -> Settings {
     Settings {
         database_url: "postgres://unused".to_string().into(),
         listen: "127.0.0.1:0".into(),
+        metrics_listen: Some("127.0.0.1:0".into()),
         cognito: CognitoSettings {
             user_pool_id: identity.user_pool_id.clone(),
             client_id: identity.client_id.clone(),
@@ -80,8 +83,9 @@ pub async fn spawn_app_with(db: PgPool, adjust: impl FnOnce(&mut Settings)) -> T
     adjust(&mut settings);
     let app = Application::build_with(settings, db.clone(), &sdk).await.expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let metrics_address = format!("http://127.0.0.1:{}", app.metrics_port().unwrap_or_default());
     tokio::spawn(app.run());
-    TestApp { address, db, identity, sdk, http: client() }
+    TestApp { address, db, identity, sdk, http: client(), metrics_address }
 }
 
 pub fn client() -> reqwest::Client {

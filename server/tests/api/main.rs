@@ -12,6 +12,7 @@ mod idle;
 mod helpers;
 mod jobs;
 mod live;
+mod metrics;
 mod notifications;
 mod repositories;
 mod sso;
