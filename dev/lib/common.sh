@@ -9,6 +9,7 @@ SERVER_BIN="${SERVER_BIN:-$ROOT/target/debug/server}"
 CACHE="${ATRIUM_CACHE:-$HOME/.cache/atrium}"
 CARGO_LEPTOS_VERSION="0.3.10"
 MOTO_VERSION="5.2.5"
+CFN_LINT_VERSION="1.58.0"
 export PATH="$HOME/.cargo/bin:$ROOT/node_modules/.bin:$PATH"
 # cargo-leptos compiles with this set and Leptos reads it at compile time (the wasm file name):
 # every cargo call sets it too, so tests and the site share one build.
@@ -77,6 +78,15 @@ ensure_moto() {
       python3 -m venv "$VENV"
     fi
     "$VENV/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+  fi
+}
+
+ensure_cfn_lint() { # checks deploy/atrium.yaml, the CloudFormation template
+  CFN_LINT="$CACHE/venv-cfn-lint-$CFN_LINT_VERSION/bin/cfn-lint"
+  if [ ! -x "$CFN_LINT" ]; then
+    log "installing cfn-lint==$CFN_LINT_VERSION"
+    python3 -m venv "$CACHE/venv-cfn-lint-$CFN_LINT_VERSION"
+    "$CACHE/venv-cfn-lint-$CFN_LINT_VERSION/bin/pip" install --quiet --disable-pip-version-check "cfn-lint==$CFN_LINT_VERSION"
   fi
 }
 
