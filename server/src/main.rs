@@ -86,7 +86,16 @@ async fn main() -> anyhow::Result<()> {
             startup::migrate(&db).await?;
             let sdk = atrium::aws::load_sdk_config().await;
             tracing::info!("The worker is running");
-            startup::worker(db, &sdk)?.with_mail_from(&sdk, args.mail_from).run().await;
+            let worker = startup::worker(db.clone(), &sdk)?.with_mail_from(&sdk, args.mail_from);
+            tokio::select! {
+                () = worker.run() => {}
+                () = startup::shutdown_signal() => {
+                    // A claimed job is a row locked by an open transaction: closing the
+                    // connections rolls them back, and another worker claims the jobs at once.
+                    tracing::info!("The worker stops; its claimed jobs are released");
+                }
+            }
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), db.close()).await;
             Ok(())
         }
         Some(Command::Serve(settings)) => startup::Application::build(*settings).await?.run().await,

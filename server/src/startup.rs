@@ -54,6 +54,8 @@ pub struct AppState {
     pub services: Arc<Services>,
     /// Changes made by any process (cache invalidation, live workspace pages).
     pub changes: crate::changes::Changes,
+    /// Turns true when the process starts shutting down: live streams end with a retry hint.
+    pub shutting_down: tokio::sync::watch::Receiver<bool>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -67,7 +69,11 @@ pub struct Application {
     router: Router,
     /// The metrics server's listener and routes, apart from the public port.
     metrics: Option<(TcpListener, Router)>,
+    shutdown: tokio::sync::watch::Sender<bool>,
 }
+
+/// How long requests in flight may take to finish once the process is told to stop.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 
 /// A pool that does not fail start-up or requests forever when Postgres is briefly away:
 /// requests wait at most a few seconds for a connection, then answer 503.
@@ -179,6 +185,7 @@ impl Application {
             .await
             .with_context(|| format!("Failed to listen on {}", settings.listen))?;
         tokio::spawn(changes.clone().listen(db.clone()));
+        let (shutdown, shutting_down) = tokio::sync::watch::channel(false);
         let state = AppState {
             leptos_options: leptos_options(&settings.listen),
             db: db.clone(),
@@ -190,6 +197,7 @@ impl Application {
             secure_cookies: settings.secure_cookies,
             services,
             changes,
+            shutting_down,
         };
         let router = router(state, &settings, db.clone());
         // Expired sessions hold access tokens: delete them, not just ignore them.
@@ -208,7 +216,7 @@ impl Application {
             }
             None => None,
         };
-        Ok(Application { listener, router, metrics })
+        Ok(Application { listener, router, metrics, shutdown })
     }
 
     pub fn port(&self) -> u16 {
@@ -220,7 +228,16 @@ impl Application {
         self.metrics.as_ref().and_then(|(listener, _)| listener.local_addr().ok()).map(|a| a.port())
     }
 
+    /// Serves until SIGTERM or Ctrl-C, then shuts down gracefully (see `run_until`).
     pub async fn run(self) -> anyhow::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `stop` completes, then stops accepting connections, ends the live streams
+    /// (their browsers reconnect, through the load balancer to another replica) and lets the
+    /// requests in flight finish, for at most `SHUTDOWN_GRACE`.
+    pub async fn run_until(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        use std::future::IntoFuture;
         if let Some((listener, router)) = self.metrics {
             tracing::info!("Metrics on http://{}/metrics", listener.local_addr()?);
             tokio::spawn(async move {
@@ -230,10 +247,27 @@ impl Application {
             });
         }
         tracing::info!("Atrium listens on http://{}", self.listener.local_addr()?);
-        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<std::net::SocketAddr>())
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .context("The HTTP server failed")
+        let shutdown = self.shutdown;
+        let mut shutting_down = shutdown.subscribe();
+        let stopping = async move {
+            stop.await;
+            tracing::info!("Shutting down: no new connections; finishing the requests in flight");
+            let _ = shutdown.send(true);
+        };
+        let server = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+            .with_graceful_shutdown(stopping)
+            .into_future();
+        let deadline = async move {
+            let _ = shutting_down.wait_for(|stopping| *stopping).await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        };
+        tokio::select! {
+            result = server => result.context("The HTTP server failed"),
+            () = deadline => {
+                tracing::warn!("Requests still in flight after {SHUTDOWN_GRACE:?}; stopping anyway");
+                Ok(())
+            }
+        }
     }
 }
 
@@ -368,7 +402,8 @@ fn router(state: AppState, settings: &Settings, db: PgPool) -> Router {
         .layer(SetRequestIdLayer::new(telemetry::REQUEST_ID, MakeRequestUuid))
 }
 
-async fn shutdown_signal() {
+/// SIGTERM (how ECS, Kubernetes and systemd stop a process) or Ctrl-C.
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         if let Err(error) = tokio::signal::ctrl_c().await {
             tracing::error!(%error, "Failed to listen for Ctrl-C");

@@ -9,7 +9,11 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use futures::StreamExt;
+use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
+
+/// How soon a browser reconnects when this process ends its stream on shutdown.
+const RECONNECT_AFTER: Duration = Duration::from_millis(500);
 
 /// Sends the workspace (as JSON) now and whenever it changes. Changes come from Postgres'
 /// NOTIFY (`crate::changes`), whichever process made them: nothing is queried while nothing
@@ -52,5 +56,12 @@ pub async fn workspace_events(
             }
         }
     });
-    Sse::new(initial.chain(updates)).keep_alive(KeepAlive::default()).into_response()
+    // When this process stops, the stream ends with a hint to reconnect soon (to another
+    // replica, through the load balancer); the browser's EventSource does so by itself.
+    let mut shutting_down = state.shutting_down.clone();
+    let stopping = async move {
+        let _ = shutting_down.wait_for(|stopping| *stopping).await;
+    };
+    let goodbye = futures::stream::once(async { Ok(Event::default().retry(RECONNECT_AFTER).comment("server shutting down")) });
+    Sse::new(initial.chain(updates).take_until(stopping).chain(goodbye)).keep_alive(KeepAlive::default()).into_response()
 }

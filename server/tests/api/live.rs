@@ -185,3 +185,44 @@ async fn spend_synced_by_another_process_reaches_the_cached_team_pages(db: PgPoo
     let month = within_a_second(async || app.get_text("/teams/genomics/catalog").await.1.contains("it has spent $1,234.00")).await;
     assert!(month, "the launch form still shows the month it cached before the sync");
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_replica_told_to_stop_ends_its_live_streams_with_a_retry_hint_and_exits(db: PgPool) {
+    let app = spawn_app(db).await;
+    let configuration = app.configuration_for_genomics("Linux workstation (EC2)", "v1", "Standard").await;
+    let response = app.sign_in("ada", PASSWORD).await;
+    let session = session_cookie(&response).expect("a session cookie");
+    let (_, id) = app.launch("genomics", configuration, "ada-shutdown", "key-shutdown-001").await;
+    let id = id.as_str().expect("an id").to_owned();
+
+    // A replica of its own, stopped by a signal the test sends (SIGTERM in production).
+    let replica = Application::build_with(settings_for(&app.identity), another_pool(&app.db).await, &app.sdk).await.expect("builds");
+    let address = format!("http://127.0.0.1:{}", replica.port());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(replica.run_until(async move {
+        let _ = stopped.await;
+    }));
+    let mut stream = client()
+        .get(format!("{address}/events/workspaces/{id}"))
+        .header("cookie", format!("atrium_session={session}"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(stream.status().as_u16(), 200);
+    let first = tokio::time::timeout(Duration::from_secs(5), stream.chunk()).await.expect("the current state at once");
+    assert!(String::from_utf8_lossy(&first.expect("bytes").expect("a chunk")).contains("requested"));
+
+    let _ = stop.send(());
+    let mut rest = String::new();
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Ok(Some(chunk)) = stream.chunk().await {
+            rest.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the stream ends on shutdown; got {rest}");
+    assert!(rest.contains("retry: 500"), "with a hint to reconnect: {rest}");
+    let exited = tokio::time::timeout(Duration::from_secs(5), running).await;
+    assert!(matches!(exited, Ok(Ok(Ok(())))), "the replica exits once its requests are done");
+    assert!(client().get(format!("{address}/healthz")).send().await.is_err(), "and accepts no more connections");
+}
