@@ -22,6 +22,8 @@ use leptos_router::{
 };
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    allow_this_pages_scripts();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -37,6 +39,22 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// Sends the Content-Security-Policy with this response's nonce, which Leptos puts on the
+/// page's inline scripts (hydration and resources): they run, no other inline script does.
+#[cfg(feature = "ssr")]
+fn allow_this_pages_scripts() {
+    let (Some(nonce), Some(response), Some(services)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+        use_context::<std::sync::Arc<services::Services>>(),
+    ) else {
+        return;
+    };
+    if let Ok(policy) = http::HeaderValue::from_str(&services.content_security_policy.with_nonce(&nonce.to_string())) {
+        response.insert_header(http::header::CONTENT_SECURITY_POLICY, policy);
     }
 }
 
@@ -75,6 +93,7 @@ fn css_hash() -> Option<&'static str> {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    pages::layout::SignedInUser::provide();
 
     view! {
         <Title text="Atrium"/>

@@ -39,8 +39,20 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::PostgresStore;
 
+/// What every handler reads, behind one `Arc`: axum clones the state for each extractor and
+/// middleware of every request, and a profile of `/` showed those clones (and their drops).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<SharedState>);
+
+impl std::ops::Deref for AppState {
+    type Target = SharedState;
+
+    fn deref(&self) -> &SharedState {
+        &self.0
+    }
+}
+
+pub struct SharedState {
     pub leptos_options: LeptosOptions,
     pub db: PgPool,
     pub auth: Arc<AuthService>,
@@ -177,6 +189,7 @@ impl Application {
                 sso: sso_name,
                 password: settings.password_sign_in,
             },
+            content_security_policy: content_security_policy(&settings, sso.as_deref()),
         });
         if settings.run_worker {
             tokio::spawn(worker(db.clone(), sdk)?.with_mail_from(sdk, settings.mail_from.clone()).run());
@@ -186,7 +199,7 @@ impl Application {
             .with_context(|| format!("Failed to listen on {}", settings.listen))?;
         tokio::spawn(changes.clone().listen(db.clone()));
         let (shutdown, shutting_down) = tokio::sync::watch::channel(false);
-        let state = AppState {
+        let state = AppState(Arc::new(SharedState {
             leptos_options: leptos_options(&settings.listen),
             db: db.clone(),
             auth,
@@ -198,7 +211,7 @@ impl Application {
             services,
             changes,
             shutting_down,
-        };
+        }));
         let router = router(state, &settings, db.clone());
         // Expired sessions hold access tokens: delete them, not just ignore them.
         let expired = IndexedSessionStore::new(db.clone());
@@ -298,15 +311,32 @@ async fn server_fn_handler(State(state): State<AppState>, request: Request) -> i
     handle_server_fns_with_context(move || provide_context(services.clone()), request).await
 }
 
-fn router(state: AppState, settings: &Settings, db: PgPool) -> Router {
-    // Sign-out of an SSO session is a form answered with a redirect to the provider.
-    let sso_origin = state
-        .sso
-        .as_ref()
+/// The Content-Security-Policy but for scripts (see `ContentSecurityPolicy`). form-action also
+/// governs where a form's redirect may lead: "Connect" leaves the site, and so does sign-out
+/// through the SSO provider (its issuer's origin; a sign-out page on another host, like
+/// Cognito's, needs ATRIUM_CONNECT_ORIGINS to allow it, as its default https: does).
+fn content_security_policy(settings: &Settings, sso: Option<&SsoProvider>) -> app::services::ContentSecurityPolicy {
+    let sso_origin = sso
         .and_then(|sso| url::Url::parse(sso.issuer()).ok())
         .map(|url| url.origin().ascii_serialization())
         .filter(|origin| origin != "null")
         .unwrap_or_default();
+    let policy = format!(
+        "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
+         frame-ancestors 'none'; base-uri 'self'; form-action 'self' {} {sso_origin}",
+        settings.connect_origins
+    );
+    if HeaderValue::from_str(&policy).is_err() {
+        tracing::error!("ATRIUM_CONNECT_ORIGINS is not a valid header value; Connect may only stay on this site");
+        return app::services::ContentSecurityPolicy::new(
+            "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
+             frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+        );
+    }
+    app::services::ContentSecurityPolicy::new(policy)
+}
+
+fn router(state: AppState, settings: &Settings, db: PgPool) -> Router {
     let routes = generate_route_list(app::App);
     let sessions = SessionManagerLayer::new(IndexedSessionStore::cached(db.clone(), state.changes.sessions.clone()))
         .with_name("atrium_session")
@@ -315,6 +345,10 @@ fn router(state: AppState, settings: &Settings, db: PgPool) -> Router {
         .with_same_site(SameSite::Lax)
         .with_expiry(Expiry::OnInactivity(time::Duration::seconds(settings.session_idle_seconds)));
     let services = state.services.clone();
+    let fallback_services = state.services.clone();
+    // Pages send their own policy, with their scripts' nonce (`app::shell`); this is the rest's.
+    let csp = HeaderValue::from_str(&state.services.content_security_policy.without_inline_scripts())
+        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"));
     let options = state.leptos_options.clone();
     let pkg_path = format!("/{}", options.site_pkg_dir);
     let pkg_dir = ServeDir::new(std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref()));
@@ -351,7 +385,7 @@ fn router(state: AppState, settings: &Settings, db: PgPool) -> Router {
         // one answers inside a reactive owner and could take the status of a 404 page being
         // rendered at the same moment on the same thread (a wasm chunk sent with status 404).
         .nest_service(&pkg_path, pkg_dir)
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(move || provide_context(fallback_services.clone()), app::shell))
         .with_state(state)
         .layer(axum::middleware::from_fn_with_state(signed_in, middleware::load_current_user))
         .layer(axum::middleware::from_fn(crate::metrics::track_requests))
@@ -359,18 +393,6 @@ fn router(state: AppState, settings: &Settings, db: PgPool) -> Router {
         .layer(axum::middleware::from_fn(middleware::reject_cross_site_posts))
         .layer(axum::middleware::from_fn_with_state(client_networks, routes::client::resolve_client));
 
-    // form-action also governs where a form's redirect may lead: "Connect" leaves the site, and
-    // so does sign-out through the SSO provider (its issuer's origin; a sign-out page on another
-    // host, like Cognito's, needs ATRIUM_CONNECT_ORIGINS to allow it, as its default https: does).
-    let csp = format!(
-        "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
-         img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self' {} {sso_origin}",
-        settings.connect_origins
-    );
-    let csp = HeaderValue::from_str(&csp).unwrap_or_else(|_| {
-        tracing::error!("ATRIUM_CONNECT_ORIGINS is not a valid header value; Connect may only stay on this site");
-        HeaderValue::from_static("default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
-    });
     router = router.layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, csp));
     let headers: [(&str, &str); 4] = [
         ("x-content-type-options", "nosniff"),

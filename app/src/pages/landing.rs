@@ -1,4 +1,5 @@
-use crate::api::{sign_in_methods, whoami};
+use crate::api::sign_in_methods;
+use crate::pages::layout::SignedInUser;
 use crate::domain::SignInMethods;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -19,7 +20,7 @@ fn sign_in_message(code: &str) -> &'static str {
 #[component]
 pub fn LandingPage() -> impl IntoView {
     let query = use_query_map();
-    let user = Resource::new(|| (), |_| whoami());
+    let user = SignedInUser::resource();
     let methods = Resource::new(|| (), |_| sign_in_methods());
     let error = move || query.read().get("error").map(|code| sign_in_message(&code));
     let next = move || query.read().get("next").unwrap_or_default();

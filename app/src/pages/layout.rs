@@ -1,11 +1,27 @@
 use crate::api::whoami;
+use crate::domain::CurrentUser;
+use crate::error::AppError;
 use leptos::prelude::*;
+
+/// Who is signed in, asked once per page load: the header and the pages share the answer.
+#[derive(Clone, Copy)]
+pub struct SignedInUser(pub Resource<Result<Option<CurrentUser>, AppError>>);
+
+impl SignedInUser {
+    pub fn provide() {
+        provide_context(SignedInUser(Resource::new(|| (), |_| whoami())));
+    }
+
+    pub fn resource() -> Resource<Result<Option<CurrentUser>, AppError>> {
+        use_context::<SignedInUser>().map_or_else(|| Resource::new(|| (), |_| whoami()), |user| user.0)
+    }
+}
 
 /// The bar on every page: the product name, and who is signed in with a sign-out button.
 /// Sign-out is a plain form POST so it works before hydration too.
 #[component]
 pub fn Header() -> impl IntoView {
-    let user = Resource::new(|| (), |_| whoami());
+    let user = SignedInUser::resource();
     view! {
         <header class="border-b border-slate-200 bg-white">
             <div class="mx-auto flex max-w-5xl items-center justify-between px-4 py-3">

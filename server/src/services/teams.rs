@@ -75,12 +75,18 @@ impl TeamService for Teams {
 
     #[tracing::instrument(skip(self, user), fields(username = %user.username))]
     async fn teams_for(&self, user: &CurrentUser) -> Result<Vec<TeamSummary>, AppError> {
-        let rows = if user.is_admin() {
-            teams::list_all(&self.db).await
-        } else {
-            teams::list_for_member(&self.db, user.username.as_str()).await
+        if user.is_admin() {
+            let rows = teams::list_all(&self.db).await.map_err(database_error)?;
+            return Ok(rows.iter().map(teams::Team::summary).collect());
         }
-        .map_err(database_error)?;
+        // The user's teams (from the access cache) and their rows (from the team cache, as the
+        // team pages read them): no query while nothing changes.
+        let mut rows = Vec::with_capacity(user.teams.len());
+        for slug in &user.teams {
+            let found = self.team_rows.get_or_load(slug.as_str(), teams::find(&self.db, slug)).await.map_err(database_error)?;
+            rows.extend(found.filter(|team| !team.archived));
+        }
+        rows.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(rows.iter().map(teams::Team::summary).collect())
     }
 

@@ -184,3 +184,30 @@ async fn every_response_carries_a_request_id_the_load_balancer_may_set(db: PgPoo
     let second = id_of(&app.get("/").await).expect("an id is made when none is given");
     assert_ne!(first, second);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn pages_run_only_the_inline_scripts_carrying_their_nonce(db: PgPool) {
+    let app = spawn_app(db).await;
+    let script_src = |response: &reqwest::Response| {
+        let policy = response.headers().get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        policy.split(';').map(str::trim).find(|d| d.starts_with("script-src")).unwrap_or_default().to_owned()
+    };
+    let nonce_of = |directive: &str| directive.split("'nonce-").nth(1).and_then(|rest| rest.split('\'').next()).map(str::to_owned);
+
+    let page = app.get("/").await;
+    let directive = script_src(&page);
+    assert!(!directive.contains("unsafe-inline"), "{directive}");
+    let nonce = nonce_of(&directive).expect("the page's policy names a nonce");
+    let html = page.text().await.expect("a body");
+    assert!(html.contains(&format!("<script nonce=\"{nonce}\">")), "Leptos' inline scripts carry it");
+
+    let again = nonce_of(&script_src(&app.get("/").await)).expect("a nonce");
+    assert_ne!(again, nonce, "a new nonce for every response");
+
+    let not_found = app.get("/no-such-page").await;
+    assert_eq!(not_found.status().as_u16(), 404);
+    assert!(nonce_of(&script_src(&not_found)).is_some(), "the not-found page hydrates too");
+
+    let health = app.get("/healthz").await;
+    assert_eq!(script_src(&health), "script-src 'self' 'wasm-unsafe-eval'", "no inline script anywhere else");
+}
