@@ -57,7 +57,7 @@ for _ in range(6):
     served.add(headers["X-Served-By"])
 check(served == {"replica1", "replica2"}, f"pages land on both replicas with one session: {sorted(served)}")
 
-launched = None
+launched, refusals = None, []
 for configuration in psql("SELECT c.id FROM workspace_configurations c JOIN workspace_types t ON t.id = c.workspace_type_id "
                           "WHERE t.status = 'approved' AND 'genomics' = ANY (c.allowed_teams) ORDER BY c.id"):
     form = {"team": "genomics", "configuration_id": configuration, "name": "ada-cluster", "launch_key": "cluster-launch-0001"}
@@ -65,7 +65,8 @@ for configuration in psql("SELECT c.id FROM workspace_configurations c JOIN work
     if status == 200:
         launched = (json.loads(body), headers["X-Served-By"])
         break
-check(launched is not None, "ada launches a workspace")
+    refusals.append((status, body[:200]))
+check(launched is not None, f"ada launches a workspace {refusals}")
 workspace, victim = launched
 
 events, stream_errors = [], []
