@@ -85,11 +85,9 @@ async fn scrape(State(db): State<PgPool>) -> Response {
 /// the sessions not yet expired.
 async fn record_database_gauges(db: &PgPool) -> Result<(), sqlx::Error> {
     let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(
-        "SELECT kind, \
-                count(*) FILTER (WHERE id NOT IN (SELECT id FROM jobs FOR UPDATE SKIP LOCKED)), \
-                count(*) - count(*) FILTER (WHERE id NOT IN (SELECT id FROM jobs FOR UPDATE SKIP LOCKED)), \
-                count(*) FILTER (WHERE attempts > 0) \
-         FROM jobs GROUP BY kind",
+        "WITH unlocked AS (SELECT id FROM jobs FOR UPDATE SKIP LOCKED) \
+         SELECT j.kind, count(*) FILTER (WHERE u.id IS NULL), count(u.id), count(*) FILTER (WHERE j.attempts > 0) \
+         FROM jobs j LEFT JOIN unlocked u ON u.id = j.id GROUP BY j.kind",
     )
     .fetch_all(db)
     .await?;

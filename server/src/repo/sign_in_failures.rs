@@ -14,6 +14,10 @@ pub struct Source<'a> {
     pub known_device: Option<&'a str>,
 }
 
+/// A failure's row came from `Source` ($2 the address, $3 the known device's hash): from that
+/// browser, else from that address without a known device.
+const FROM_SOURCE: &str = "CASE WHEN $3::text IS NULL THEN client_ip = $2 AND device IS NULL ELSE device = $3 END";
+
 #[derive(Debug, sqlx::FromRow)]
 pub struct Recent {
     /// Failures of this username from this source within the pair window.
@@ -30,16 +34,15 @@ pub async fn recent(
     pair_window: Duration,
     address_window: Duration,
 ) -> Result<Recent, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         "WITH pair AS ( \
              SELECT failed_at FROM sign_in_failures \
-             WHERE username = $1 AND failed_at > now() - make_interval(secs => $4) \
-               AND CASE WHEN $3::text IS NULL THEN client_ip = $2 AND device IS NULL ELSE device = $3 END) \
+             WHERE username = $1 AND failed_at > now() - make_interval(secs => $4) AND {FROM_SOURCE}) \
          SELECT (SELECT count(*) FROM pair) AS pair_failures, \
                 (SELECT extract(epoch FROM now() - max(failed_at))::float8 FROM pair) AS seconds_since_last_pair_failure, \
                 (SELECT count(*) FROM sign_in_failures \
-                 WHERE client_ip = $2 AND failed_at > now() - make_interval(secs => $5)) AS address_failures",
-    )
+                 WHERE client_ip = $2 AND failed_at > now() - make_interval(secs => $5)) AS address_failures"
+    ))
     .bind(username)
     .bind(source.client_ip)
     .bind(source.known_device)
@@ -69,10 +72,7 @@ pub async fn record(db: &PgPool, username: &str, source: Source<'_>) -> Result<(
 /// A successful sign-in clears the failures of its own (username, source) pair only: it proves
 /// nothing about guesses made elsewhere.
 pub async fn clear(db: impl PgExecutor<'_>, username: &str, source: Source<'_>) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "DELETE FROM sign_in_failures WHERE username = $1 \
-           AND CASE WHEN $3::text IS NULL THEN client_ip = $2 AND device IS NULL ELSE device = $3 END",
-    )
+    sqlx::query(&format!("DELETE FROM sign_in_failures WHERE username = $1 AND {FROM_SOURCE}"))
     .bind(username)
     .bind(source.client_ip)
     .bind(source.known_device)
