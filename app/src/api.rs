@@ -566,3 +566,43 @@ pub async fn save_settings(
     }
     .await)
 }
+
+#[server(endpoint = "tokens")]
+pub async fn load_tokens() -> Result<crate::domain::tokens::TokenList, AppError> {
+    with_status(async move {
+        let user = require_user()?;
+        services()?.tokens.tokens(&user).await
+    }
+    .await)
+}
+
+/// The "new token" form: one checkbox per scope.
+#[server(endpoint = "create_token")]
+pub async fn create_token(
+    name: String,
+    days: String,
+    #[server(default)] scope_read: String,
+    #[server(default)] scope_workspaces: String,
+    #[server(default)] scope_admin: String,
+) -> Result<crate::domain::tokens::CreatedToken, AppError> {
+    with_status(async move {
+        let user = require_user()?;
+        let scopes = [("read", scope_read), ("workspaces", scope_workspaces), ("admin", scope_admin)]
+            .into_iter()
+            .filter(|(_, checked)| !checked.trim().is_empty())
+            .map(|(scope, _)| scope.to_owned())
+            .collect();
+        let form = crate::domain::tokens::TokenForm { name, days, scopes };
+        services()?.tokens.create(&user, form).await
+    }
+    .await)
+}
+
+#[server(endpoint = "revoke_token")]
+pub async fn revoke_token(id: i64) -> Result<(), AppError> {
+    with_status(async move {
+        let user = require_user()?;
+        services()?.tokens.revoke(&user, id).await
+    }
+    .await)
+}

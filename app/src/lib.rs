@@ -118,6 +118,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/people") view={Lazy::<PeopleRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/costs") view={Lazy::<CostsRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/settings") view={Lazy::<SettingsRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/settings/tokens") view={Lazy::<TokensRoute>::new()} ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>
@@ -149,6 +150,7 @@ enum ResearcherPage {
     TeamMembers,
     Workspace,
     Settings,
+    Tokens,
 }
 
 #[lazy]
@@ -165,6 +167,7 @@ fn researcher_page(page: ResearcherPage) -> AnyView {
         ResearcherPage::TeamMembers => pages::team_members::TeamMembersPage().into_any(),
         ResearcherPage::Workspace => pages::workspace::WorkspacePage().into_any(),
         ResearcherPage::Settings => pages::settings::SettingsPage().into_any(),
+        ResearcherPage::Tokens => pages::tokens::TokensPage().into_any(),
     }
 }
 
@@ -228,6 +231,7 @@ lazy_routes! { researcher_page, __preload_researcher_page:
     TeamMembersRoute => ResearcherPage::TeamMembers,
     WorkspaceRoute => ResearcherPage::Workspace,
     SettingsRoute => ResearcherPage::Settings,
+    TokensRoute => ResearcherPage::Tokens,
 }
 
 lazy_routes! { admin_page, __preload_admin_page:

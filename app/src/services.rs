@@ -56,8 +56,9 @@ pub trait WorkspaceService: Send + Sync {
     /// Stop, start or terminate, for the owner or an admin, if the state and type allow it.
     async fn request_action(&self, user: &CurrentUser, id: &str, action: crate::domain::workspace::WorkspaceAction) -> Result<(), AppError>;
     /// Where to connect to an available workspace: its URL output, or a SageMaker presigned
-    /// URL minted now in the team's account. Never stored.
-    async fn connect_url(&self, user: &CurrentUser, id: &str) -> Result<String, AppError>;
+    /// URL minted now in the team's account. Never stored; each connect is an audit row
+    /// (`workspace.connect`, with the kind of URL, never the URL).
+    async fn connect(&self, user: &CurrentUser, id: &str) -> Result<crate::domain::workspace::Connection, AppError>;
     /// "Keep running": the idle check leaves it alone for `hours` (one of `SNOOZE_HOURS`).
     async fn keep_running(&self, user: &CurrentUser, id: &str, hours: u32) -> Result<(), AppError>;
     /// Stops the user's running workspaces that stop on sign-out (their settings, else each
@@ -141,6 +142,17 @@ pub trait SettingsService: Send + Sync {
     async fn save(&self, user: &CurrentUser, form: crate::domain::settings::SettingsForm) -> Result<crate::domain::settings::UserSettings, AppError>;
 }
 
+/// Personal access tokens for the REST API. Each method acts for the caller only, but
+/// admins may revoke anyone's.
+#[async_trait::async_trait]
+pub trait TokenService: Send + Sync {
+    async fn tokens(&self, user: &CurrentUser) -> Result<crate::domain::tokens::TokenList, AppError>;
+    /// A new token; its secret is in the answer and nowhere else. Audited.
+    async fn create(&self, user: &CurrentUser, form: crate::domain::tokens::TokenForm) -> Result<crate::domain::tokens::CreatedToken, AppError>;
+    /// Revokes one of the user's tokens (any token, for an admin). Audited.
+    async fn revoke(&self, user: &CurrentUser, id: i64) -> Result<(), AppError>;
+}
+
 /// Provided as Leptos context to every request, behind one `Arc` (cloned per request).
 pub struct Services {
     pub teams: Arc<dyn TeamService>,
@@ -153,6 +165,7 @@ pub struct Services {
     pub team_admin: Arc<dyn TeamAdminService>,
     pub people: Arc<dyn PeopleService>,
     pub settings: Arc<dyn SettingsService>,
+    pub tokens: Arc<dyn TokenService>,
     pub sign_in_methods: crate::domain::SignInMethods,
     pub content_security_policy: ContentSecurityPolicy,
 }

@@ -59,6 +59,12 @@ ensure_node_tools() { # Tailwind CLI and wasm-opt from npm, at the versions in p
   fi
 }
 
+# The API reference page's Swagger UI, from the pinned npm package into the site's assets.
+vendor_api_docs() {
+  mkdir -p "$ROOT/public/vendor/swagger-ui"
+  cp "$ROOT/node_modules/swagger-ui-dist/"{swagger-ui-bundle.js,swagger-ui.css,LICENSE} "$ROOT/public/vendor/swagger-ui/"
+}
+
 ensure_oidc_provider() { # npm oidc-provider, at the version in dev/oidc-provider/package-lock.json
   local dir="$ROOT/dev/oidc-provider"
   if [ ! -d "$dir/node_modules/oidc-provider" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
@@ -211,6 +217,7 @@ seed_demo() {
 
 build_site() {
   log "building the portal (cargo leptos build --split) and the AWS emulator"
+  vendor_api_docs
   # Every page is a lazy route, whose browser code imports a module that only --split writes:
   # without it the wasm does not load at all.
   (cd "$ROOT" && cargo leptos build --split)

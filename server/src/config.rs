@@ -82,6 +82,14 @@ pub struct Settings {
     /// gets a 403, except on `/healthz`.
     #[arg(long, env = "ATRIUM_ALLOWED_CIDRS", value_delimiter = ',', value_parser = parse_network)]
     pub allowed_cidrs: Vec<IpNet>,
+
+    /// Requests an API token may make at once, before `ATRIUM_API_RATE` applies.
+    #[arg(long, env = "ATRIUM_API_BURST", default_value_t = 60.0)]
+    pub api_burst: f64,
+
+    /// Requests per second an API token may make in the long run (shared by every replica).
+    #[arg(long, env = "ATRIUM_API_RATE", default_value_t = 5.0)]
+    pub api_rate: f64,
 }
 
 /// A network (`10.0.0.0/8`) or a single address (`192.0.2.7`).

@@ -2,6 +2,7 @@
 //! AWS adapters and the implementations of the app's service traits.
 //! See `ARCHITECTURE.md` at the repository root for how the pieces fit.
 
+pub mod api;
 pub mod auth;
 pub mod aws;
 pub mod changes;

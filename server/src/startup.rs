@@ -64,6 +64,8 @@ pub struct SharedState {
     pub public_url: Option<String>,
     pub secure_cookies: bool,
     pub services: Arc<Services>,
+    /// Turns `/api/v1` bearer tokens into users.
+    pub tokens: Arc<crate::services::tokens::ApiTokens>,
     /// Changes made by any process (cache invalidation, live workspace pages).
     pub changes: crate::changes::Changes,
     /// Turns true when the process starts shutting down: live streams end with a retry hint.
@@ -152,6 +154,15 @@ impl Application {
             settings.password_sign_in || sso.is_some(),
             "ATRIUM_PASSWORD_SIGN_IN=false needs single sign-on: set ATRIUM_OIDC_ISSUER and ATRIUM_OIDC_CLIENT_ID"
         );
+        anyhow::ensure!(
+            settings.api_burst >= 1.0 && settings.api_rate > 0.0,
+            "ATRIUM_API_BURST must be at least 1 and ATRIUM_API_RATE above 0"
+        );
+        let tokens = Arc::new(crate::services::tokens::ApiTokens::new(
+            db.clone(),
+            changes.access.clone(),
+            crate::services::tokens::RateLimit { burst: settings.api_burst, per_second: settings.api_rate },
+        ));
         let ssm: Arc<dyn crate::aws::ssm::ParameterStore> = Arc::new(SsmParameterStore::new(sdk));
         let ssm = match settings.ssm_cache_seconds {
             0 => ssm,
@@ -169,6 +180,7 @@ impl Application {
             )),
             people: Arc::new(People::new(db.clone(), directory, sso_name.clone(), changes.access.clone())),
             settings: Arc::new(crate::services::settings::UserPreferences::new(db.clone())),
+            tokens: tokens.clone(),
             teams: teams.clone(),
             password_policy: auth.clone(),
             catalog_admin: Arc::new(CatalogAdmin::new(db.clone(), Arc::new(SdkServiceCatalog::new(sdk)))),
@@ -209,6 +221,7 @@ impl Application {
             public_url: settings.public_url.clone(),
             secure_cookies: settings.secure_cookies,
             services,
+            tokens,
             changes,
             shutting_down,
         }));
@@ -374,6 +387,8 @@ fn router(state: AppState, settings: &Settings, db: PgPool) -> Router {
         .route("/workspaces/{id}/connect", post(routes::connect::connect))
         .route("/admin/audit.csv", get(routes::audit_csv::audit_csv))
         .route("/costs.csv", get(routes::costs_csv::costs_csv))
+        .route("/api/docs", get(routes::api_docs::api_docs))
+        .nest(crate::api::BASE, crate::api::router(state.clone()))
         .route("/api/{*fn_name}", get(server_fn_handler).post(server_fn_handler))
         .leptos_routes_with_context(
             &state,

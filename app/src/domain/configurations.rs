@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FieldError {
     pub field: String,
     pub message: String,
@@ -20,6 +21,7 @@ impl FieldError {
 
 /// The admin's form as submitted.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ConfigurationForm {
     pub name: String,
     pub description: String,
@@ -63,6 +65,7 @@ impl ConfigurationForm {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ConfigurationDraft {
     pub name: String,
     pub description: String,
@@ -76,6 +79,7 @@ pub struct ConfigurationDraft {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Configuration {
     pub id: i64,
     pub workspace_type_id: i64,
@@ -90,6 +94,7 @@ pub struct Configuration {
 /// The profiles a user may launch on a team, and a note when Parameter Store could not be
 /// reached and they are as it last said.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ProfileList {
     pub profiles: Vec<Profile>,
     pub stale_note: Option<String>,
@@ -98,6 +103,7 @@ pub struct ProfileList {
 /// A team's workspace profile from SSM Parameter Store: a friendly, named way to launch one of
 /// the configurations the team is offered.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Profile {
     pub name: String,
     pub display_name: String,
@@ -110,6 +116,7 @@ pub struct Profile {
 
 /// The JSON stored at `<team path>/profiles/<name>`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ProfileDocument {
     pub display_name: String,
     #[serde(default)]

@@ -50,6 +50,7 @@ pub fn month_end_forecast(spent_so_far: i64, recent_daily: &[i64], days_left: u3
 
 /// A team's month: what it spent so far, where it is heading, and its budget if it has one.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MonthBudget {
     pub team: String,
     pub team_name: String,
@@ -84,6 +85,7 @@ pub fn monthly_estimate(hourly_cents: u32) -> i64 {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TeamSpend {
     pub total_cents: i64,
     /// One amount per day of the dashboard's range.
@@ -92,6 +94,7 @@ pub struct TeamSpend {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UserSpend {
     /// Empty for spend not tagged with a user.
     pub username: String,
@@ -105,6 +108,7 @@ impl UserSpend {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct WorkspaceSpend {
     /// Empty for the team's spend not tagged with a workspace.
     pub workspace_id: String,
@@ -115,6 +119,7 @@ pub struct WorkspaceSpend {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct BudgetAlert {
     /// The team's name.
     pub team: String,
@@ -126,6 +131,7 @@ pub struct BudgetAlert {
 
 /// Everything `/costs` shows for a range.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CostDashboard {
     pub days: u32,
     /// Each day of the range, oldest first, as YYYY-MM-DD.
@@ -191,6 +197,7 @@ fn csv_amount(cents: i64) -> String {
 
 /// An admin's budget form: dollars a month and the alert percentages.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct BudgetForm {
     pub team: String,
     pub amount: String,
@@ -229,6 +236,7 @@ impl BudgetForm {
 
 /// A researcher's own spend on a team.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MySpend {
     pub days: u32,
     pub total_cents: i64,

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 pub const ALARM_MINUTES: usize = 3;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum Alarm {
     Cpu,
     Memory,

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 pub const SNOOZE_HOURS: [u32; 3] = [1, 4, 8];
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct IdlePolicy {
     /// Stop after this many minutes idle; `None`: never stopped for being idle.
     pub stop_after_minutes: Option<u32>,
@@ -34,6 +35,7 @@ impl Default for IdlePolicy {
 
 /// The admin's form for a policy; empty fields keep the defaults.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct IdlePolicyForm {
     /// Minutes, or "never".
     pub stop_after: String,

@@ -6,6 +6,7 @@ use std::fmt;
 
 /// A global role, from the Cognito group `role-<name>`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Role {
     Admin,
@@ -51,6 +52,7 @@ pub struct InvalidInput(pub String);
 
 /// A team's slug: lower-case letters, digits and dashes, 1–63 characters, starting alphanumeric.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct TeamSlug(String);
 
@@ -98,6 +100,7 @@ impl fmt::Display for TeamSlug {
 
 /// A Cognito username as typed on the sign-in form.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct Username(String);
 
@@ -139,6 +142,7 @@ impl fmt::Display for Username {
 
 /// The signed-in user, built from a verified ID token's `cognito:groups`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CurrentUser {
     pub username: Username,
     pub roles: Vec<Role>,
@@ -231,6 +235,7 @@ impl Group {
 
 /// A team as listed on `/teams`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TeamSummary {
     pub slug: TeamSlug,
     pub name: String,
@@ -238,6 +243,7 @@ pub struct TeamSummary {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TeamLink {
     pub title: String,
     pub url: String,
@@ -246,6 +252,7 @@ pub struct TeamLink {
 /// What the team's SSM path says about its shared resources. Every part is optional:
 /// a team without metadata still has a home.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TeamMetadata {
     pub links: Vec<TeamLink>,
     pub s3_scratch_prefix: Option<String>,
@@ -253,6 +260,7 @@ pub struct TeamMetadata {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TeamHome {
     pub team: TeamSummary,
     pub aws_account_id: String,
@@ -267,6 +275,7 @@ pub struct TeamHome {
 /// How people may sign in here: the OpenID provider's button (its display name) and/or the
 /// username/password form.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SignInMethods {
     pub sso: Option<String>,
     pub password: bool,
@@ -285,6 +294,7 @@ impl SignInMethods {
 
 /// The user pool's password policy, explained to someone choosing a new password.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PasswordPolicy {
     pub minimum_length: u32,
     pub require_uppercase: bool,
@@ -477,5 +487,6 @@ pub mod parameters;
 pub mod people;
 pub mod settings;
 pub mod team_admin;
+pub mod tokens;
 pub mod workspace;
 pub mod workspace_types;

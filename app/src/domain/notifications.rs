@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum NotificationEvent {
     WorkspaceLaunched,
     WorkspaceAvailable,
@@ -71,6 +72,7 @@ impl NotificationEvent {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum Platform {
     Slack,
     Teams,
@@ -98,6 +100,7 @@ impl Platform {
 
 /// A target as admins see it: never the webhook URL, only a hint to recognise it by.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NotificationTarget {
     pub id: i64,
     pub name: String,
@@ -114,6 +117,7 @@ pub struct NotificationTarget {
 /// The admin's form. `events` holds the ticked checkboxes (`events[workspace.launched]=on`).
 /// Its `Debug` leaves the webhook URL out: the URL is a secret.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TargetForm {
     pub name: String,
     pub platform: String,

@@ -6,12 +6,14 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum ParameterKind {
     String,
     Number,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ParameterConstraints {
     pub allowed_values: Vec<String>,
     /// A pattern the whole value must match (CloudFormation's AllowedPattern).
@@ -25,6 +27,7 @@ pub struct ParameterConstraints {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ParameterSpec {
     pub key: String,
     pub kind: ParameterKind,
@@ -34,6 +37,7 @@ pub struct ParameterSpec {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[error("{key}: {message}")]
 pub struct ParameterError {
     pub key: String,

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 /// Where a user's account stands in the user pool.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum AccountStatus {
     Confirmed,
     MustChangePassword,
@@ -29,6 +30,7 @@ impl AccountStatus {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Person {
     pub username: Username,
     pub email: Option<String>,
@@ -44,6 +46,7 @@ pub struct Person {
 
 /// One page of `/admin/people`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PeoplePage {
     pub people: Vec<Person>,
     /// Cognito's token for the next page, if there is one.
@@ -56,6 +59,7 @@ pub struct PeoplePage {
 
 /// The invitation form as submitted.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct InviteForm {
     pub username: String,
     pub email: String,
@@ -147,6 +151,7 @@ impl InviteForm {
 
 /// An admin's edit of one user's access: exactly these roles, teams and team-admin teams.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AccessForm {
     pub username: String,
     pub roles: BTreeMap<String, String>,
@@ -168,6 +173,7 @@ pub fn groups_for(roles: &[Role], teams: &[TeamSlug], team_admin_of: &[TeamSlug]
 
 /// What disabling a user leaves for the admin to decide: their workspaces that still run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Disabled {
     pub username: Username,
     pub live_workspaces: Vec<LiveWorkspace>,
@@ -175,6 +181,7 @@ pub struct Disabled {
 
 /// A member of a team, as its members page lists them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Member {
     pub username: Username,
     pub roles: Vec<Role>,
@@ -185,6 +192,7 @@ pub struct Member {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TeamMembers {
     pub team: TeamSummary,
     pub members: Vec<Member>,

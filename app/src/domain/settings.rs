@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// Whether signing out stops the user's running workspaces.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum SignOutStop {
     /// As each workspace's configuration says.
     AsConfigured,
@@ -53,6 +54,7 @@ impl SignOutStop {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UserSettings {
     pub stop_on_sign_out: SignOutStop,
     /// The e-mail they want: idle warnings and stop notices of their workspaces, health
@@ -66,6 +68,7 @@ pub struct UserSettings {
 
 /// The settings form as submitted: a choice's name and checked boxes ("on").
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SettingsForm {
     pub stop_on_sign_out: String,
     pub mail_workspace: String,

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 /// The create/edit form as submitted. On edit the slug is fixed (it names the Cognito group,
 /// the workspaces and the costs).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TeamForm {
     pub slug: String,
     pub name: String,
@@ -134,6 +135,7 @@ impl TeamForm {
 
 /// One step of "Test connection", in plain words.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CheckStep {
     /// What was tried, e.g. "Assume the portal's role".
     pub step: String,
@@ -143,6 +145,7 @@ pub struct CheckStep {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ConnectionCheck {
     /// "2026-11-24 09:30 UTC".
     pub checked_at: String,
@@ -152,6 +155,7 @@ pub struct ConnectionCheck {
 
 /// A live workspace, linked from a team an admin wants to archive.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LiveWorkspace {
     pub id: String,
     pub name: String,
@@ -161,6 +165,7 @@ pub struct LiveWorkspace {
 
 /// A team as the admin's list shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TeamAdminRow {
     pub slug: TeamSlug,
     pub name: String,

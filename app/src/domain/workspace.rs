@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum WorkspaceState {
     Requested,
@@ -20,6 +21,7 @@ pub enum WorkspaceState {
 
 /// What happened to a workspace; each event moves it from one state to the next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum WorkspaceEvent {
     ProvisioningStarted,
@@ -139,6 +141,7 @@ impl fmt::Display for WorkspaceEvent {
 
 /// What a user may ask of a running (or stopped) workspace.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum WorkspaceAction {
     Stop,
@@ -184,6 +187,7 @@ impl WorkspaceAction {
 /// A workspace's name: 3–40 lower-case letters, digits and dashes, starting with a letter
 /// (it becomes part of AWS resource names).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct WorkspaceName(String);
 
 impl WorkspaceName {
@@ -206,8 +210,42 @@ impl WorkspaceName {
     }
 }
 
+/// How "Connect" reaches a workspace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "kebab-case")]
+pub enum ConnectionKind {
+    /// The URL the workspace's stack put in its outputs.
+    WorkspaceUrl,
+    /// A SageMaker notebook instance's presigned URL, minted in the team's account.
+    SagemakerNotebook,
+    /// A SageMaker Studio domain's presigned URL for the user's profile.
+    SagemakerStudio,
+}
+
+impl ConnectionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectionKind::WorkspaceUrl => "workspace-url",
+            ConnectionKind::SagemakerNotebook => "sagemaker-notebook",
+            ConnectionKind::SagemakerStudio => "sagemaker-studio",
+        }
+    }
+}
+
+/// Where to connect to a workspace, minted for one caller. Never stored, never logged.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Connection {
+    pub url: String,
+    pub kind: ConnectionKind,
+    /// Seconds a presigned URL may be used for; `None` for a workspace's own URL.
+    pub expires_in_seconds: Option<u32>,
+}
+
 /// One change of state, as shown on the workspace page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct WorkspaceEventView {
     pub to_state: WorkspaceState,
     pub message: Option<String>,
@@ -217,6 +255,7 @@ pub struct WorkspaceEventView {
 /// The user's workspaces on a team, as its home page lists them: the live ones, and how many
 /// have ended (terminated or failed), which are listed a page at a time elsewhere.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MyWorkspaces {
     pub live: Vec<WorkspaceView>,
     pub ended: i64,
@@ -224,6 +263,7 @@ pub struct MyWorkspaces {
 
 /// One page (from 1) of the user's ended workspaces on a team, newest first.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EndedWorkspaces {
     pub workspaces: Vec<WorkspaceView>,
     pub total: i64,
@@ -233,6 +273,7 @@ pub struct EndedWorkspaces {
 
 /// A workspace as its owner (or an admin) sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct WorkspaceView {
     pub id: String,
     pub name: String,

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// A product in Service Catalog, as offered for import.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CatalogProduct {
     pub id: String,
     pub name: String,
@@ -15,6 +16,7 @@ pub struct CatalogProduct {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CatalogVersion {
     pub id: String,
     pub name: String,
@@ -22,6 +24,7 @@ pub struct CatalogVersion {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TypeStatus {
     /// Known to the portal, not yet launchable.
@@ -56,6 +59,7 @@ impl TypeStatus {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct WorkspaceType {
     pub id: i64,
     pub product_id: String,
@@ -72,6 +76,7 @@ pub struct WorkspaceType {
 /// The admin's catalog page: what Service Catalog offers, what has been imported, the
 /// configurations written for it, and the teams a configuration can be given to.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CatalogOverview {
     pub products: Vec<CatalogProduct>,
     pub types: Vec<WorkspaceType>,

@@ -12,6 +12,7 @@ pub fn SettingsPage() -> impl IntoView {
     view! {
         <Title text="Settings · Atrium"/>
         <h1 class="text-2xl font-semibold">"Settings"</h1>
+        <p class="mt-2 text-sm"><a class="text-indigo-700 underline" href="/settings/tokens">"API tokens"</a>" for scripts and the atrium command-line tool."</p>
         {move || save.value().get().map(|result| match result {
             Ok(_) => view! { <p role="status" data-testid="settings-message" class="mt-4 rounded border border-green-200 bg-green-50 p-3 text-sm text-green-800">"Saved."</p> }.into_any(),
             Err(error) => view! { <p role="alert" data-testid="settings-message" class="mt-4 rounded border border-red-200 bg-red-50 p-3 text-sm text-red-800">{error.to_string()}</p> }.into_any(),

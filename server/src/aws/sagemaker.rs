@@ -23,6 +23,9 @@ impl SageMakerPresigner {
     }
 }
 
+/// How long a presigned URL may be opened (notebook URLs are valid five minutes at AWS too).
+pub const PRESIGNED_URL_SECONDS: u32 = 300;
+
 #[async_trait::async_trait]
 impl Presigner for SageMakerPresigner {
     #[tracing::instrument(skip_all)]
@@ -46,7 +49,7 @@ impl Presigner for SageMakerPresigner {
             .create_presigned_domain_url()
             .domain_id(domain_id)
             .user_profile_name(user_profile)
-            .expires_in_seconds(300)
+            .expires_in_seconds(PRESIGNED_URL_SECONDS as i32)
             .send()
             .await
             .map_err(classify)?

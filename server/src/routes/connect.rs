@@ -9,8 +9,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Extension;
 
 pub async fn connect(State(state): State<AppState>, Extension(user): Extension<CurrentUser>, Path(id): Path<String>) -> Response {
-    match state.services.workspaces.connect_url(&user, &id).await {
-        Ok(url) => Redirect::to(&url).into_response(),
+    match state.services.workspaces.connect(&user, &id).await {
+        Ok(connection) => Redirect::to(&connection.url).into_response(),
         Err(error) => for_error(&error),
     }
 }

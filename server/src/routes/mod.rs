@@ -1,5 +1,6 @@
 //! The axum side: sign-in form and single sign-on handlers, health, and the middleware every request passes.
 
+pub mod api_docs;
 pub mod audit_csv;
 pub mod auth;
 pub mod client;

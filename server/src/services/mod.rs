@@ -10,6 +10,7 @@ pub mod people;
 pub mod settings;
 pub mod team_admin;
 pub mod teams;
+pub mod tokens;
 pub mod workspaces;
 
 use crate::changes::TeamCache;

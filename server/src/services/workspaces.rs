@@ -4,7 +4,7 @@ use crate::repo::{configurations, teams};
 use crate::worker::workspace_job;
 use app::domain::configurations::FieldError;
 use app::domain::idle::SNOOZE_HOURS;
-use app::domain::workspace::{EndedWorkspaces, MyWorkspaces, WorkspaceAction, WorkspaceName, WorkspaceView};
+use app::domain::workspace::{Connection, ConnectionKind, EndedWorkspaces, MyWorkspaces, WorkspaceAction, WorkspaceName, WorkspaceView};
 use app::domain::{CurrentUser, TeamSlug};
 use app::error::AppError;
 use app::domain::configurations::Configuration;
@@ -247,34 +247,45 @@ impl WorkspaceService for Workspaces {
     }
 
     #[tracing::instrument(skip(self, user), fields(username = %user.username))]
-    async fn connect_url(&self, user: &CurrentUser, id: &str) -> Result<String, AppError> {
+    #[tracing::instrument(skip(self, user), fields(username = %user.username))]
+    async fn connect(&self, user: &CurrentUser, id: &str) -> Result<Connection, AppError> {
         let view = self.workspace(user, id).await?;
         if view.state != app::domain::workspace::WorkspaceState::Available {
             return Err(AppError::BadRequest(format!("The workspace is {}: connect once it is available.", view.state.as_str())));
         }
         let outputs = &view.outputs;
-        if let Some(url) = outputs.get("ConnectionUrl") {
-            // A Connect is use: the idle check counts from here.
-            workspaces::record_connect(&self.db, id).await.map_err(database_error)?;
-            return Ok(url.clone());
-        }
         let team = teams::find(&self.db, &view.team).await.map_err(database_error)?.ok_or(AppError::Internal)?;
-        // The owner's name, even when an admin clicks: the session is the workspace's user.
-        let session = crate::aws::provisioning::role_session_name(&view.owner);
-        let minted = match (outputs.get("NotebookInstanceName"), outputs.get("DomainId"), outputs.get("UserProfileName")) {
-            (Some(notebook), _, _) => self.presigner.notebook_url(&team.role_arn, &session, notebook).await,
-            (None, Some(domain), Some(profile)) => self.presigner.studio_url(&team.role_arn, &session, domain, profile).await,
-            _ => return Err(AppError::BadRequest("This workspace has nothing to connect to; see its details.".into())),
+        let connection = if let Some(url) = outputs.get("ConnectionUrl") {
+            Connection { url: url.clone(), kind: ConnectionKind::WorkspaceUrl, expires_in_seconds: None }
+        } else {
+            // The owner's name, even when an admin clicks: the session is the workspace's user.
+            let session = crate::aws::provisioning::role_session_name(&view.owner);
+            let (minted, kind) = match (outputs.get("NotebookInstanceName"), outputs.get("DomainId"), outputs.get("UserProfileName")) {
+                (Some(notebook), _, _) => (self.presigner.notebook_url(&team.role_arn, &session, notebook).await, ConnectionKind::SagemakerNotebook),
+                (None, Some(domain), Some(profile)) => {
+                    (self.presigner.studio_url(&team.role_arn, &session, domain, profile).await, ConnectionKind::SagemakerStudio)
+                }
+                _ => return Err(AppError::BadRequest("This workspace has nothing to connect to; see its details.".into())),
+            };
+            let url = minted.map_err(|error| match error {
+                ProvisionError::Retryable(cause) => {
+                    tracing::warn!(error = ?cause, "SageMaker is unavailable");
+                    AppError::Unavailable("SageMaker".into())
+                }
+                ProvisionError::Rejected(message) => AppError::BadRequest(format!("AWS refused the connection: {message}")),
+            })?;
+            Connection { url, kind, expires_in_seconds: Some(crate::aws::sagemaker::PRESIGNED_URL_SECONDS) }
         };
-        let url = minted.map_err(|error| match error {
-            ProvisionError::Retryable(cause) => {
-                tracing::warn!(error = ?cause, "SageMaker is unavailable");
-                AppError::Unavailable("SageMaker".into())
-            }
-            ProvisionError::Rejected(message) => AppError::BadRequest(format!("AWS refused the connection: {message}")),
-        })?;
-        workspaces::record_connect(&self.db, id).await.map_err(database_error)?;
-        Ok(url)
+        // A Connect is use: the idle check counts from here. The audit row names the kind of
+        // URL, never the URL (a presigned URL is a credential while it lasts).
+        let detail = format!("{} in account {}", connection.kind.as_str(), team.aws_account_id);
+        let mut tx = self.db.begin().await.map_err(database_error)?;
+        workspaces::record_connect(&mut *tx, id).await.map_err(database_error)?;
+        audit::record(&mut *tx, &audit::Entry::by(user, "workspace.connect").object("workspace", id).team(view.team.as_str()).detail(&detail))
+            .await
+            .map_err(database_error)?;
+        tx.commit().await.map_err(database_error)?;
+        Ok(connection)
     }
 
     #[tracing::instrument(skip(self, user), fields(username = %user.username))]

@@ -15,6 +15,7 @@ mod live;
 mod metrics;
 mod notifications;
 mod repositories;
+mod rest_api;
 mod sso;
 mod teams;
 mod tokens;

@@ -1,0 +1,165 @@
+//! Admin endpoints: the audit log and the catalog (import, approve, retire, configure).
+//! Each needs a token with the `admin` scope, and the services check the user is an admin.
+
+use super::auth::Caller;
+use super::error::{ApiResult, ErrorBody};
+use super::extract::{Json as JsonBody, Path, Query};
+use super::Cursor;
+use crate::startup::AppState;
+use app::domain::audit::{AuditFilter, AuditRow};
+use app::domain::configurations::{Configuration, ConfigurationForm};
+use app::domain::tokens::Scope;
+use app::domain::workspace_types::{CatalogOverview, TypeStatus, WorkspaceType};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    pub actor: Option<String>,
+    pub team: Option<String>,
+    /// An action such as `workspace.launch`.
+    pub action: Option<String>,
+    /// `YYYY-MM-DD`, inclusive, UTC.
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// From the previous page's `next_cursor`.
+    pub cursor: Option<String>,
+}
+
+/// One page of audit rows, newest first.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct AuditRows {
+    pub items: Vec<AuditRow>,
+    pub next_cursor: Option<String>,
+}
+
+#[utoipa::path(get, path = "/audit", tag = "admin", params(AuditQuery), responses(
+    (status = 200, description = "Audit rows matching the filter", body = AuditRows),
+    (status = 400, description = "A bad date or cursor", body = ErrorBody),
+    (status = 403, description = "Not an admin, or no admin scope", body = ErrorBody),
+))]
+pub async fn audit(State(state): State<AppState>, caller: Caller, Query(query): Query<AuditQuery>) -> ApiResult<Json<AuditRows>> {
+    let user = caller.with(Scope::Admin)?;
+    let page = Cursor::page(query.cursor.as_deref())?;
+    let filter = AuditFilter { actor: query.actor, team: query.team, action: query.action, from: query.from, to: query.to };
+    let found = state.services.audit.search(user, filter, page).await?;
+    let next_cursor = (found.page * found.per_page < found.total).then(|| Cursor::for_page(found.page + 1));
+    Ok(Json(AuditRows { items: found.rows, next_cursor }))
+}
+
+#[utoipa::path(get, path = "/catalog", tag = "admin", responses(
+    (status = 200, description = "Service Catalog's products, the imported types and their configurations", body = CatalogOverview),
+    (status = 403, description = "Not an admin, or no admin scope", body = ErrorBody),
+))]
+pub async fn catalog(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<CatalogOverview>> {
+    // The one catalog method that takes no user: the pages check the same way.
+    app::services::must_be_admin(caller.with(Scope::Admin)?)?;
+    Ok(Json(state.services.catalog_admin.overview().await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImportRequest {
+    pub product_id: String,
+    pub version_id: String,
+}
+
+#[utoipa::path(post, path = "/catalog/types", tag = "admin", request_body = ImportRequest, responses(
+    (status = 201, description = "Imported (or the type imported before)", body = WorkspaceType),
+    (status = 403, description = "Not an admin, or no admin scope", body = ErrorBody),
+    (status = 404, description = "No such product version", body = ErrorBody),
+))]
+pub async fn import(State(state): State<AppState>, caller: Caller, JsonBody(request): JsonBody<ImportRequest>) -> ApiResult<(StatusCode, Json<WorkspaceType>)> {
+    let user = caller.with(Scope::Admin)?;
+    let imported = state.services.catalog_admin.import(user, &request.product_id, &request.version_id).await?;
+    Ok((StatusCode::CREATED, Json(imported)))
+}
+
+async fn set_status(state: &AppState, caller: &Caller, id: i64, status: TypeStatus) -> ApiResult<Json<WorkspaceType>> {
+    let user = caller.with(Scope::Admin)?;
+    Ok(Json(state.services.catalog_admin.set_status(user, id, status).await?))
+}
+
+#[utoipa::path(post, path = "/catalog/types/{id}/approve", tag = "admin",
+    params(("id" = i64, Path, description = "The workspace type's id")),
+    responses(
+        (status = 200, description = "Approved: its configurations may be launched", body = WorkspaceType),
+        (status = 400, description = "Approved already", body = ErrorBody),
+        (status = 403, description = "Not an admin, or no admin scope", body = ErrorBody),
+        (status = 404, description = "No such type", body = ErrorBody),
+    ))]
+pub async fn approve(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> ApiResult<Json<WorkspaceType>> {
+    set_status(&state, &caller, id, TypeStatus::Approved).await
+}
+
+#[utoipa::path(post, path = "/catalog/types/{id}/retire", tag = "admin",
+    params(("id" = i64, Path, description = "The workspace type's id")),
+    responses(
+        (status = 200, description = "Retired: no new launches", body = WorkspaceType),
+        (status = 400, description = "Retired already", body = ErrorBody),
+        (status = 403, description = "Not an admin, or no admin scope", body = ErrorBody),
+        (status = 404, description = "No such type", body = ErrorBody),
+    ))]
+pub async fn retire(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> ApiResult<Json<WorkspaceType>> {
+    set_status(&state, &caller, id, TypeStatus::Retired).await
+}
+
+/// A configuration of an approved type.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigurationRequest {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Parameter values; a parameter left out takes the template's default.
+    #[serde(default)]
+    pub parameters: BTreeMap<String, String>,
+    /// Roles that may launch it: `researcher`, `guest`…
+    pub allowed_roles: Vec<String>,
+    /// Team slugs that are offered it.
+    pub allowed_teams: Vec<String>,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    /// Dollars per hour, e.g. `"0.42"`.
+    pub estimated_hourly_cost: String,
+}
+
+impl From<ConfigurationRequest> for ConfigurationForm {
+    fn from(request: ConfigurationRequest) -> Self {
+        let checked = |keys: Vec<String>| keys.into_iter().map(|k| (k, "on".to_owned())).collect();
+        ConfigurationForm {
+            name: request.name,
+            description: request.description,
+            parameters: request.parameters,
+            allowed_roles: checked(request.allowed_roles),
+            allowed_teams: checked(request.allowed_teams),
+            tags: request.tags.iter().map(|(k, v)| format!("{k}={v}\n")).collect(),
+            estimated_hourly_cost: request.estimated_hourly_cost,
+            ..ConfigurationForm::default()
+        }
+    }
+}
+
+#[utoipa::path(post, path = "/catalog/types/{id}/configurations", tag = "admin", request_body = ConfigurationRequest,
+    params(("id" = i64, Path, description = "The approved workspace type's id")),
+    responses(
+        (status = 201, description = "Created", body = Configuration),
+        (status = 403, description = "Not an admin, or no admin scope", body = ErrorBody),
+        (status = 404, description = "No such type", body = ErrorBody),
+        (status = 422, description = "Invalid fields, each named", body = ErrorBody),
+    ))]
+pub async fn create_configuration(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    JsonBody(request): JsonBody<ConfigurationRequest>,
+) -> ApiResult<(StatusCode, Json<Configuration>)> {
+    let user = caller.with(Scope::Admin)?;
+    let created = state.services.catalog_admin.create_configuration(user, id, request.into()).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}

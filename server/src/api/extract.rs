@@ -1,0 +1,18 @@
+//! axum's extractors with the API's JSON errors instead of plain-text rejections.
+
+use super::error::ApiError;
+use axum::extract::FromRequest;
+use axum::extract::FromRequestParts;
+
+/// A JSON body; malformed JSON, wrong types and unknown fields are 400/422 with a message.
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct Json<T>(pub T);
+
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct Path<T>(pub T);
+
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct Query<T>(pub T);

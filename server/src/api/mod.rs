@@ -1,0 +1,146 @@
+//! The REST API, `/api/v1`: what the pages do, for scripts and the `atrium` CLI, through the
+//! same services (so through the same checks). Callers authenticate with a personal access
+//! token (`auth.rs`); every error is JSON of one shape (`error.rs`). The OpenAPI document is
+//! generated from the handlers (utoipa) and served at `/api/v1/openapi.json`.
+
+pub mod admin;
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod me;
+pub mod workspaces;
+
+use crate::startup::AppState;
+use app::domain::TeamSlug;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{any, get};
+use axum::Router;
+use error::{ApiError, ApiResult};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Where the API is mounted.
+pub const BASE: &str = "/api/v1";
+
+/// The largest request body the API reads.
+const BODY_LIMIT: usize = 64 * 1024;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Atrium API",
+        version = "1",
+        description = "Teams, workspaces, costs and the catalog of the Atrium research workbench portal. \
+                       Authenticate with a personal access token from /settings/tokens: `Authorization: Bearer <token>`."
+    ),
+    servers((url = "/api/v1")),
+    modifiers(&BearerToken),
+    security(("token" = [])),
+    tags(
+        (name = "me", description = "The caller"),
+        (name = "teams", description = "The caller's teams and what they may launch there"),
+        (name = "workspaces", description = "Launch, follow, stop, start, terminate and connect"),
+        (name = "costs", description = "Spend against budgets (cost viewers and admins)"),
+        (name = "admin", description = "The audit log and the catalog (admin scope)"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerToken;
+
+impl utoipa::Modify for BearerToken {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("token", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    }
+}
+
+fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(me::me))
+        .routes(routes!(me::teams))
+        .routes(routes!(me::profiles))
+        .routes(routes!(me::catalog))
+        .routes(routes!(me::costs))
+        .routes(routes!(workspaces::list, workspaces::launch))
+        .routes(routes!(workspaces::ended))
+        .routes(routes!(workspaces::get))
+        .routes(routes!(workspaces::events))
+        .routes(routes!(workspaces::stop))
+        .routes(routes!(workspaces::start))
+        .routes(routes!(workspaces::terminate))
+        .routes(routes!(workspaces::connect))
+        .routes(routes!(admin::audit))
+        .routes(routes!(admin::catalog))
+        .routes(routes!(admin::import))
+        .routes(routes!(admin::approve))
+        .routes(routes!(admin::retire))
+        .routes(routes!(admin::create_configuration))
+}
+
+/// The OpenAPI document, as served.
+pub fn openapi_json() -> String {
+    api().into_openapi().to_pretty_json().unwrap_or_else(|error| {
+        tracing::error!(%error, "Failed to write the OpenAPI document");
+        "{}".to_owned()
+    })
+}
+
+/// The API's routes, to be nested at `BASE`.
+pub fn router(state: AppState) -> Router<AppState> {
+    let (router, _) = api().split_for_parts();
+    let document = openapi_json();
+    router
+        .route("/openapi.json", get(move || async move { ([(header::CONTENT_TYPE, "application/json")], document.clone()) }))
+        // A route, not a fallback: nested under /api/v1, it must win over the server functions'
+        // `/api/{*fn_name}`, which would answer with a plain-text error.
+        .route("/{*unknown}", any(|| async { ApiError::not_found("There is no such API endpoint; see /api/v1/openapi.json.") }))
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "This endpoint does not take that method.").into_response()
+        })
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(state, auth::authenticate))
+}
+
+/// A team slug from a request: one that cannot be a slug names no team (as on the pages).
+fn team_slug(raw: &str) -> ApiResult<TeamSlug> {
+    TeamSlug::parse(raw).map_err(|_| ApiError::from(app::error::AppError::NotFound("This team".into())))
+}
+
+/// Opaque page cursors: clients pass back what the API gave them.
+struct Cursor;
+
+impl Cursor {
+    fn for_page(page: i64) -> String {
+        hex::encode(format!("page:{page}"))
+    }
+
+    /// The page a cursor names; the first without one.
+    fn page(cursor: Option<&str>) -> ApiResult<i64> {
+        let Some(cursor) = cursor else { return Ok(1) };
+        hex::decode(cursor)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .and_then(|text| text.strip_prefix("page:").and_then(|n| n.parse::<i64>().ok()))
+            .filter(|page| (2..=1_000_000).contains(page))
+            .ok_or_else(|| ApiError::bad_request("This cursor is not one the API gave; start again without one."))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cursor;
+
+    #[test]
+    fn a_cursor_names_the_page_it_was_made_for_and_nothing_else_is_accepted() {
+        assert_eq!(Cursor::page(Some(&Cursor::for_page(7))).ok(), Some(7));
+        assert_eq!(Cursor::page(None).ok(), Some(1));
+        for bad in ["", "zz", "7", &hex::encode("page:-1"), &hex::encode("page:1"), &hex::encode("p:2")] {
+            assert!(Cursor::page(Some(bad)).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,208 @@
+//! Workspaces: list, launch (with an idempotency key), act on, follow and connect to.
+
+use super::auth::Caller;
+use super::error::{ApiError, ApiResult, ErrorBody};
+use super::extract::{Json as JsonBody, Path, Query};
+use super::{team_slug, Cursor};
+use crate::startup::AppState;
+use app::domain::tokens::Scope;
+use app::domain::workspace::{Connection, WorkspaceAction, WorkspaceEventView, WorkspaceView};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct TeamFilter {
+    /// Only this team's.
+    pub team: Option<String>,
+}
+
+/// The caller's live workspaces (not terminated or failed).
+#[utoipa::path(get, path = "/workspaces", tag = "workspaces", params(TeamFilter), responses(
+    (status = 200, description = "The caller's live workspaces, on every team of theirs or on one", body = Vec<WorkspaceView>),
+    (status = 403, description = "Not a member of that team", body = ErrorBody),
+))]
+pub async fn list(State(state): State<AppState>, caller: Caller, Query(filter): Query<TeamFilter>) -> ApiResult<Json<Vec<WorkspaceView>>> {
+    let user = caller.with(Scope::Read)?;
+    let teams = match filter.team {
+        Some(team) => vec![team_slug(&team)?],
+        None => user.teams.clone(),
+    };
+    let mut live = Vec::new();
+    for team in &teams {
+        live.extend(state.services.workspaces.my_workspaces(user, team).await?.live);
+    }
+    Ok(Json(live))
+}
+
+/// One page of ended workspaces, newest first.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct EndedPage {
+    pub items: Vec<WorkspaceView>,
+    /// Pass as `cursor` for the next page; absent on the last.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    /// From the previous page's `next_cursor`.
+    pub cursor: Option<String>,
+}
+
+#[utoipa::path(get, path = "/teams/{team}/workspaces/ended", tag = "workspaces",
+    params(("team" = String, Path, description = "The team's slug"), PageQuery),
+    responses(
+        (status = 200, description = "The caller's terminated and failed workspaces on the team", body = EndedPage),
+        (status = 400, description = "A cursor the API did not give", body = ErrorBody),
+        (status = 403, description = "Not a member", body = ErrorBody),
+    ))]
+pub async fn ended(State(state): State<AppState>, caller: Caller, Path(team): Path<String>, Query(query): Query<PageQuery>) -> ApiResult<Json<EndedPage>> {
+    let user = caller.with(Scope::Read)?;
+    let page = Cursor::page(query.cursor.as_deref())?;
+    let ended = state.services.workspaces.ended_workspaces(user, &team_slug(&team)?, page).await?;
+    let next_cursor = (ended.page * ended.per_page < ended.total).then(|| Cursor::for_page(ended.page + 1));
+    Ok(Json(EndedPage { items: ended.workspaces, next_cursor }))
+}
+
+#[utoipa::path(get, path = "/workspaces/{id}", tag = "workspaces",
+    params(("id" = String, Path, description = "The workspace's id")),
+    responses(
+        (status = 200, description = "The workspace", body = WorkspaceView),
+        (status = 403, description = "Neither its owner nor an admin", body = ErrorBody),
+        (status = 404, description = "No such workspace", body = ErrorBody),
+    ))]
+pub async fn get(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<WorkspaceView>> {
+    let user = caller.with(Scope::Read)?;
+    Ok(Json(state.services.workspaces.workspace(user, &id).await?))
+}
+
+#[utoipa::path(get, path = "/workspaces/{id}/events", tag = "workspaces",
+    params(("id" = String, Path, description = "The workspace's id")),
+    responses(
+        (status = 200, description = "Its changes of state, oldest first", body = Vec<WorkspaceEventView>),
+        (status = 403, description = "Neither its owner nor an admin", body = ErrorBody),
+        (status = 404, description = "No such workspace", body = ErrorBody),
+    ))]
+pub async fn events(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Vec<WorkspaceEventView>>> {
+    let user = caller.with(Scope::Read)?;
+    Ok(Json(state.services.workspaces.workspace(user, &id).await?.events))
+}
+
+/// What to launch: a configuration, or a team profile (which names its configuration).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LaunchRequest {
+    pub team: String,
+    /// One of the team's catalog configurations; or give `profile`.
+    pub configuration_id: Option<i64>,
+    /// One of the team's profiles, by name.
+    pub profile: Option<String>,
+    pub name: String,
+    /// Admins only: launch although the team would go over its monthly budget (audited).
+    #[serde(default)]
+    pub override_budget: bool,
+}
+
+/// The header that makes a launch safe to retry: the same key again gives the same workspace.
+const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+#[utoipa::path(post, path = "/workspaces", tag = "workspaces", request_body = LaunchRequest,
+    params(("Idempotency-Key" = String, Header, description = "8 to 200 of A-Z a-z 0-9 - _ . ; the same key launches once")),
+    responses(
+        (status = 201, description = "Launched (or launched before with this key): the workspace, provisioning", body = WorkspaceView),
+        (status = 400, description = "No or a malformed key, or the quota is reached", body = ErrorBody),
+        (status = 403, description = "Not allowed on this team or configuration", body = ErrorBody),
+        (status = 422, description = "Invalid fields, each named", body = ErrorBody),
+    ))]
+pub async fn launch(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    JsonBody(request): JsonBody<LaunchRequest>,
+) -> ApiResult<(StatusCode, Json<WorkspaceView>)> {
+    let user = caller.with(Scope::Workspaces)?;
+    let key = headers
+        .get(IDEMPOTENCY_KEY)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| ApiError::bad_request("Send an Idempotency-Key header (8 to 200 of A-Z a-z 0-9 - _ .), new for each launch."))?;
+    let team = team_slug(&request.team)?;
+    let services = &state.services;
+    let configuration_id = match (request.configuration_id, request.profile.as_deref()) {
+        (Some(id), None) => id,
+        (None, Some(profile)) => {
+            let profiles = services.teams.profiles(user, &team).await?;
+            profiles
+                .profiles
+                .iter()
+                .find(|p| p.name == profile)
+                .map(|p| p.configuration.id)
+                .ok_or_else(|| ApiError::from(app::error::AppError::invalid("profile", "The team has no profile of that name that you may launch.")))?
+        }
+        _ => return Err(ApiError::from(app::error::AppError::invalid("configuration_id", "Give either configuration_id or profile."))),
+    };
+    let id = services
+        .workspaces
+        .launch(user, &team, configuration_id, &request.name, key, request.profile.as_deref(), request.override_budget)
+        .await?;
+    Ok((StatusCode::CREATED, Json(services.workspaces.workspace(user, &id).await?)))
+}
+
+async fn act(state: &AppState, caller: &Caller, id: &str, action: WorkspaceAction) -> ApiResult<(StatusCode, Json<WorkspaceView>)> {
+    let user = caller.with(Scope::Workspaces)?;
+    state.services.workspaces.request_action(user, id, action).await?;
+    Ok((StatusCode::ACCEPTED, Json(state.services.workspaces.workspace(user, id).await?)))
+}
+
+#[utoipa::path(post, path = "/workspaces/{id}/stop", tag = "workspaces",
+    params(("id" = String, Path, description = "The workspace's id")),
+    responses(
+        (status = 202, description = "Stopping", body = WorkspaceView),
+        (status = 400, description = "Not in a state that can stop, or its type cannot", body = ErrorBody),
+        (status = 403, description = "Neither its owner nor an admin", body = ErrorBody),
+        (status = 404, description = "No such workspace", body = ErrorBody),
+    ))]
+pub async fn stop(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<(StatusCode, Json<WorkspaceView>)> {
+    act(&state, &caller, &id, WorkspaceAction::Stop).await
+}
+
+#[utoipa::path(post, path = "/workspaces/{id}/start", tag = "workspaces",
+    params(("id" = String, Path, description = "The workspace's id")),
+    responses(
+        (status = 202, description = "Starting", body = WorkspaceView),
+        (status = 400, description = "Not stopped", body = ErrorBody),
+        (status = 403, description = "Neither its owner nor an admin", body = ErrorBody),
+        (status = 404, description = "No such workspace", body = ErrorBody),
+    ))]
+pub async fn start(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<(StatusCode, Json<WorkspaceView>)> {
+    act(&state, &caller, &id, WorkspaceAction::Start).await
+}
+
+#[utoipa::path(post, path = "/workspaces/{id}/terminate", tag = "workspaces",
+    params(("id" = String, Path, description = "The workspace's id")),
+    responses(
+        (status = 202, description = "Terminating", body = WorkspaceView),
+        (status = 400, description = "Ended already or changing state", body = ErrorBody),
+        (status = 403, description = "Neither its owner nor an admin", body = ErrorBody),
+        (status = 404, description = "No such workspace", body = ErrorBody),
+    ))]
+pub async fn terminate(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<(StatusCode, Json<WorkspaceView>)> {
+    act(&state, &caller, &id, WorkspaceAction::Terminate).await
+}
+
+#[utoipa::path(post, path = "/workspaces/{id}/connect", tag = "workspaces",
+    params(("id" = String, Path, description = "The workspace's id")),
+    responses(
+        (status = 200, description = "Where to connect, minted for the caller; audited, never stored", body = Connection),
+        (status = 400, description = "Not available yet", body = ErrorBody),
+        (status = 403, description = "Neither its owner nor an admin", body = ErrorBody),
+        (status = 404, description = "No such workspace", body = ErrorBody),
+        (status = 503, description = "SageMaker unreachable", body = ErrorBody),
+    ))]
+pub async fn connect(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Connection>> {
+    let user = caller.with(Scope::Workspaces)?;
+    Ok(Json(state.services.workspaces.connect(user, &id).await?))
+}

@@ -1,0 +1,31 @@
+//! `/api/docs`: the API's reference, rendered in the browser by Swagger UI (npm
+//! `swagger-ui-dist`, pinned in package.json and served from this site) from
+//! `/api/v1/openapi.json`.
+
+use axum::response::Html;
+
+pub async fn api_docs() -> Html<&'static str> {
+    Html(
+        r#"<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>API reference · Atrium</title>
+<link rel="stylesheet" href="/vendor/swagger-ui/swagger-ui.css">
+<style>
+  body { margin: 0; font-family: system-ui, sans-serif; color: #0f172a; }
+  .atrium-bar { display: flex; gap: 1rem; align-items: center; padding: .75rem 1rem; border-bottom: 1px solid #e2e8f0; }
+  .atrium-bar a { color: #4338ca; }
+</style>
+</head>
+<body>
+<header class="atrium-bar"><a href="/">Atrium</a><span>API reference</span>
+<a href="/settings/tokens">Your API tokens</a><a href="/api/v1/openapi.json">OpenAPI document (JSON)</a></header>
+<main id="reference"><h1>Atrium API</h1><p>Loading the reference…</p></main>
+<script src="/vendor/swagger-ui/swagger-ui-bundle.js"></script>
+<script src="/api-docs.js"></script>
+</body>
+</html>"#,
+    )
+}
