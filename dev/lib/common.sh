@@ -216,11 +216,11 @@ seed_demo() {
 }
 
 build_site() {
-  log "building the portal (cargo leptos build --split) and the AWS emulator"
+  log "building the portal (cargo leptos build --split), the atrium CLI and the AWS emulator"
   vendor_api_docs
   # Every page is a lazy route, whose browser code imports a module that only --split writes:
   # without it the wasm does not load at all.
   (cd "$ROOT" && cargo leptos build --split)
   # The same RUSTFLAGS as cargo-leptos' debug build, so the two share one build cache.
-  (cd "$ROOT" && RUSTFLAGS="--cfg erase_components" cargo build -p aws-emulator)
+  (cd "$ROOT" && RUSTFLAGS="--cfg erase_components" cargo build -p aws-emulator -p atrium-cli)
 }

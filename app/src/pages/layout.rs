@@ -46,7 +46,7 @@ pub fn Header() -> impl IntoView {
                                             <a href="/admin/audit" class="text-slate-700 hover:text-indigo-700">"Audit log"</a>
                                         })}
                                         <a href="/settings" class="text-slate-700 hover:text-indigo-700">"Settings"</a>
-                                        <a href="/api/docs" class="text-slate-700 hover:text-indigo-700">"API"</a>
+                                        <a href="/api/docs" rel="external" class="text-slate-700 hover:text-indigo-700">"API"</a>
                                         <span class="text-slate-500" data-testid="signed-in-as">
                                             {user.username.to_string()} " · " {roles}
                                         </span>

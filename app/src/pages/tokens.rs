@@ -18,7 +18,7 @@ pub fn TokensPage() -> impl IntoView {
         <h1 class="text-2xl font-semibold">"API tokens"</h1>
         <p class="mt-2 max-w-prose text-sm text-slate-700">
             "A token lets a script or the " <code>"atrium"</code> " command-line tool act as you on the "
-            <a class="text-indigo-700 underline" href="/api/docs">"Atrium API"</a>
+            <a class="text-indigo-700 underline" href="/api/docs" rel="external">"Atrium API"</a>
             ", with no more than the scopes you give it. It is shown once: keep it like a password."
         </p>
         {move || create.value().get().and_then(|r| r.ok()).map(|created| view! {

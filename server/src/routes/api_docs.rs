@@ -17,6 +17,13 @@ pub async fn api_docs() -> Html<&'static str> {
   body { margin: 0; font-family: system-ui, sans-serif; color: #0f172a; }
   .atrium-bar { display: flex; gap: 1rem; align-items: center; padding: .75rem 1rem; border-bottom: 1px solid #e2e8f0; }
   .atrium-bar a { color: #4338ca; }
+  /* Swagger UI's colours, darkened to WCAG AA contrast. */
+  .swagger-ui .opblock-get .opblock-summary-method { background: #1d4ed8 !important; }
+  .swagger-ui .opblock-post .opblock-summary-method { background: #047857 !important; }
+  .swagger-ui .version-stamp, .swagger-ui .version-stamp pre { background: #3f6212 !important; }
+  .swagger-ui .info .url, .swagger-ui .info a, .swagger-ui .info__license__url a { color: #1d4ed8 !important; }
+  .swagger-ui .btn.authorize, .swagger-ui .btn.authorize span { color: #047857 !important; border-color: #047857 !important; }
+  .swagger-ui .btn.authorize svg { fill: #047857 !important; }
 </style>
 </head>
 <body>

@@ -1,0 +1,348 @@
+//! `atrium`: Atrium's REST API from a terminal or a script. It talks only to `/api/v1`, with a
+//! personal access token from the portal's `/settings/tokens`. Tables for people,
+//! `--output json` for scripts. Exit codes: 0 done, 1 failed (an error, or a workspace that
+//! failed while `--wait`ed for), 2 bad usage (clap's).
+
+mod client;
+mod config;
+
+use anyhow::{anyhow, bail, Context};
+use clap::{Parser, Subcommand, ValueEnum};
+use client::Api;
+use comfy_table::{presets, Table};
+use serde_json::{json, Value};
+use std::io::{BufRead, IsTerminal};
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(name = "atrium", version, about = "Atrium from the command line: teams, workspaces and costs through the portal's API.")]
+struct Cli {
+    /// `table` for people, `json` for scripts.
+    #[arg(long, short, global = true, value_enum, default_value_t = Output::Table)]
+    output: Output,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Output {
+    Table,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Saves the portal's address and a token (from --token, or read from standard input).
+    Login {
+        /// The portal, e.g. https://atrium.example.edu
+        #[arg(long)]
+        url: String,
+        /// A personal access token from the portal's /settings/tokens.
+        #[arg(long)]
+        token: Option<String>,
+    },
+    /// Your teams.
+    Teams,
+    /// Your live workspaces.
+    Workspaces {
+        #[arg(long)]
+        team: Option<String>,
+    },
+    /// Launches a workspace from a configuration (its id or name) or a team profile.
+    Launch {
+        #[arg(long)]
+        team: String,
+        /// A configuration of the team's catalog: its id or its name.
+        #[arg(long = "config", conflicts_with = "profile", required_unless_present = "profile")]
+        configuration: Option<String>,
+        /// One of the team's profiles, by name.
+        #[arg(long)]
+        profile: Option<String>,
+        /// The new workspace's name.
+        name: String,
+        /// Follow it until it is available (exit 0) or failed (exit 1).
+        #[arg(long)]
+        wait: bool,
+        /// How long --wait waits, in minutes.
+        #[arg(long, default_value_t = 30)]
+        timeout_minutes: u64,
+    },
+    /// Stops a workspace (by name or id).
+    Stop {
+        workspace: String,
+        /// Wait until it is stopped.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Starts a stopped workspace.
+    Start {
+        workspace: String,
+        /// Wait until it is available.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Terminates a workspace for good.
+    Terminate {
+        workspace: String,
+        /// Wait until it is terminated.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Prints where to connect to a workspace (a URL minted for you), or opens it.
+    Connect {
+        workspace: String,
+        /// Open it in the browser (xdg-open / open).
+        #[arg(long)]
+        open: bool,
+    },
+    /// Spend per team over the last days (cost viewers and admins).
+    Costs {
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let output = cli.output;
+    if let Command::Login { url, token } = cli.command {
+        return login(url, token, output).await;
+    }
+    let api = Api::new(&config::load()?)?;
+    match cli.command {
+        Command::Login { .. } => unreachable!("handled above"),
+        Command::Teams => {
+            let teams: Value = api.get("/teams").await?;
+            print(output, &teams, &["slug", "name", "description"]);
+        }
+        Command::Workspaces { team } => {
+            let path = match team {
+                Some(team) => format!("/workspaces?team={}", encode(&team)),
+                None => "/workspaces".to_owned(),
+            };
+            let workspaces: Value = api.get(&path).await?;
+            print(output, &workspaces, &["name", "team", "state", "configuration_name", "age", "id"]);
+        }
+        Command::Launch { team, configuration, profile, name, wait, timeout_minutes } => {
+            let mut body = json!({"team": team, "name": name});
+            match (configuration, profile) {
+                (Some(configuration), _) => body["configuration_id"] = json!(configuration_id(&api, &team, &configuration).await?),
+                (None, Some(profile)) => body["profile"] = json!(profile),
+                (None, None) => bail!("Give --config or --profile"),
+            }
+            // A new key for this launch: a retry of this same request launches once.
+            let key = uuid::Uuid::new_v4().to_string();
+            let workspace: Value = api.post("/workspaces", Some(body), Some(&key)).await?;
+            if !wait {
+                print_one(output, &workspace, &format!("Launching {} ({})", workspace["name"].as_str().unwrap_or(""), workspace["id"].as_str().unwrap_or("")));
+                return Ok(ExitCode::SUCCESS);
+            }
+            let id = workspace["id"].as_str().context("The API answered without the workspace's id")?.to_owned();
+            return follow(&api, &id, "available", Duration::from_secs(timeout_minutes * 60), output).await;
+        }
+        Command::Stop { workspace, wait } => return act(&api, &workspace, "stop", wait.then_some("stopped"), output).await,
+        Command::Start { workspace, wait } => return act(&api, &workspace, "start", wait.then_some("available"), output).await,
+        Command::Terminate { workspace, wait } => return act(&api, &workspace, "terminate", wait.then_some("terminated"), output).await,
+        Command::Connect { workspace, open } => {
+            let id = find_workspace(&api, &workspace).await?;
+            let connection: Value = api.post(&format!("/workspaces/{}/connect", encode(&id)), None, None).await?;
+            let url = connection["url"].as_str().context("The API answered without a URL")?;
+            if open {
+                let opener = if cfg!(target_os = "macos") { "open" } else { "xdg-open" };
+                std::process::Command::new(opener).arg(url).status().with_context(|| format!("Failed to run {opener}"))?;
+            }
+            match output {
+                Output::Json => println!("{connection}"),
+                Output::Table => println!("{url}"),
+            }
+        }
+        Command::Costs { days } => {
+            let dashboard: Value = api.get(&format!("/costs?days={days}")).await?;
+            if output == Output::Json {
+                println!("{dashboard}");
+            } else {
+                let mut table = table(&["team", "spent", "month", "forecast", "budget"]);
+                for team in dashboard["teams"].as_array().into_iter().flatten() {
+                    let month = &team["month"];
+                    table.add_row(vec![
+                        month["team_name"].as_str().unwrap_or("").to_owned(),
+                        dollars(&team["total_cents"]),
+                        dollars(&month["spent_cents"]),
+                        dollars(&month["forecast_cents"]),
+                        if month["budget_cents"].is_null() { "none".to_owned() } else { dollars(&month["budget_cents"]) },
+                    ]);
+                }
+                println!("{table}");
+                println!("Total over {days} days: {}", dollars(&dashboard["total_cents"]));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn login(url: String, token: Option<String>, output: Output) -> anyhow::Result<ExitCode> {
+    let token = match token {
+        Some(token) => token,
+        None => {
+            if std::io::stdin().is_terminal() {
+                eprint!("Paste your token (from {}/settings/tokens): ", url.trim_end_matches('/'));
+            }
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line).context("Failed to read the token")?;
+            line.trim().to_owned()
+        }
+    };
+    let login = config::Login { url: url.trim_end_matches('/').to_owned(), token };
+    let me: Value = Api::new(&login)?.get("/me").await.context("The portal did not accept this token")?;
+    let path = config::save(&login)?;
+    match output {
+        Output::Json => println!("{me}"),
+        Output::Table => println!("Logged in to {} as {}; saved in {}", login.url, me["username"].as_str().unwrap_or("?"), path.display()),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A configuration's id from its id or its name in the team's catalog.
+async fn configuration_id(api: &Api, team: &str, wanted: &str) -> anyhow::Result<i64> {
+    if let Ok(id) = wanted.parse::<i64>() {
+        return Ok(id);
+    }
+    let catalog: Value = api.get(&format!("/teams/{}/catalog", encode(team))).await?;
+    let configurations = catalog.as_array().cloned().unwrap_or_default();
+    configurations
+        .iter()
+        .find(|c| c["draft"]["name"].as_str() == Some(wanted))
+        .and_then(|c| c["id"].as_i64())
+        .ok_or_else(|| {
+            let names: Vec<&str> = configurations.iter().filter_map(|c| c["draft"]["name"].as_str()).collect();
+            anyhow!("{team} offers no configuration \"{wanted}\"; it offers: {}", names.join(", "))
+        })
+}
+
+/// A live workspace of the caller's, by id or by name.
+async fn find_workspace(api: &Api, wanted: &str) -> anyhow::Result<String> {
+    let workspaces: Value = api.get("/workspaces").await?;
+    let matches: Vec<&Value> = workspaces.as_array().into_iter().flatten().filter(|w| w["id"] == wanted || w["name"] == wanted).collect();
+    match matches.as_slice() {
+        [one] => Ok(one["id"].as_str().unwrap_or_default().to_owned()),
+        [] => bail!("You have no live workspace named {wanted}; see `atrium workspaces`"),
+        several => {
+            let teams: Vec<&str> = several.iter().filter_map(|w| w["team"].as_str()).collect();
+            bail!("{wanted} names a workspace on several teams ({}); use its id", teams.join(", "))
+        }
+    }
+}
+
+/// Stop, start or terminate; with `until`, follows it until it is in that state.
+async fn act(api: &Api, wanted: &str, action: &str, until: Option<&str>, output: Output) -> anyhow::Result<ExitCode> {
+    let id = find_workspace(api, wanted).await?;
+    let workspace: Value = api.post(&format!("/workspaces/{}/{action}", encode(&id)), None, None).await?;
+    match until {
+        Some(state) => follow(api, &id, state, Duration::from_secs(30 * 60), output).await,
+        None => {
+            print_one(output, &workspace, &format!("{wanted}: {}", workspace["state"].as_str().unwrap_or("?")));
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Follows a workspace with a spinner until it is in state `until` (exit 0), or failed or
+/// terminated instead (exit 1).
+async fn follow(api: &Api, id: &str, until: &str, timeout: Duration, output: Output) -> anyhow::Result<ExitCode> {
+    let spinner = indicatif::ProgressBar::new_spinner();
+    spinner.enable_steady_tick(Duration::from_millis(120));
+    let started = std::time::Instant::now();
+    loop {
+        let workspace: Value = api.get(&format!("/workspaces/{}", encode(id))).await?;
+        let state = workspace["state"].as_str().unwrap_or("?").to_owned();
+        let last = workspace["events"].as_array().and_then(|e| e.last()).and_then(|e| e["message"].as_str()).unwrap_or("");
+        spinner.set_message(format!("{} is {state}{}{last}", workspace["name"].as_str().unwrap_or(id), if last.is_empty() { "" } else { ": " }));
+        let done = match state.as_str() {
+            reached if reached == until => Some(ExitCode::SUCCESS),
+            "failed" | "terminated" => Some(ExitCode::FAILURE),
+            _ => None,
+        };
+        if let Some(code) = done {
+            spinner.finish_and_clear();
+            let failure = workspace["failure_message"].as_str().map(|m| format!(": {m}")).unwrap_or_default();
+            print_one(output, &workspace, &format!("{} is {state}{failure}", workspace["name"].as_str().unwrap_or(id)));
+            return Ok(code);
+        }
+        if started.elapsed() > timeout {
+            spinner.finish_and_clear();
+            bail!("{id} is still {state} after {} minutes", timeout.as_secs() / 60);
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}
+
+fn encode(segment: &str) -> String {
+    segment.chars().flat_map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { vec![c.to_string()] } else { c.to_string().bytes().map(|b| format!("%{b:02X}")).collect() }).collect()
+}
+
+fn dollars(cents: &Value) -> String {
+    let cents = cents.as_i64().unwrap_or(0);
+    format!("${}.{:02}", cents / 100, (cents % 100).abs())
+}
+
+fn table(header: &[&str]) -> Table {
+    let mut table = Table::new();
+    table.load_preset(presets::NOTHING).set_header(header.iter().map(|h| h.to_uppercase()));
+    table
+}
+
+/// A list as a table of `columns`, or as JSON.
+fn print(output: Output, rows: &Value, columns: &[&str]) {
+    if output == Output::Json {
+        println!("{rows}");
+        return;
+    }
+    let mut table = table(columns);
+    for row in rows.as_array().into_iter().flatten() {
+        table.add_row(columns.iter().map(|c| match &row[*c] {
+            Value::String(s) => s.clone(),
+            Value::Null => String::new(),
+            other => other.to_string(),
+        }));
+    }
+    println!("{table}");
+}
+
+fn print_one(output: Output, value: &Value, line: &str) {
+    match output {
+        Output::Json => println!("{value}"),
+        Output::Table => println!("{line}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_segments_are_encoded_and_cents_read_as_dollars() {
+        assert_eq!(encode("genomics"), "genomics");
+        assert_eq!(encode("a/b c"), "a%2Fb%20c");
+        assert_eq!(dollars(&json!(1234)), "$12.34");
+        assert_eq!(dollars(&json!(5)), "$0.05");
+    }
+
+    #[test]
+    fn launch_needs_a_configuration_or_a_profile_not_both() {
+        assert!(Cli::try_parse_from(["atrium", "launch", "--team", "genomics", "x"]).is_err());
+        assert!(Cli::try_parse_from(["atrium", "launch", "--team", "g", "--config", "1", "--profile", "p", "x"]).is_err());
+        assert!(Cli::try_parse_from(["atrium", "launch", "--team", "g", "--config", "Standard", "--wait", "x"]).is_ok());
+    }
+}

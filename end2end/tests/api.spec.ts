@@ -1,0 +1,65 @@
+import { expect, test } from '@playwright/test';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hydrated, signIn, wcagViolations } from './helpers';
+
+/** The `atrium` CLI that dev/test built. */
+const CLI = process.env.ATRIUM_CLI ?? '../target/debug/atrium';
+
+test('ada creates a token in the browser; the atrium CLI launches, lists, stops and terminates with it', async ({ page, baseURL }) => {
+  await signIn(page, 'ada');
+  await expect(page).toHaveURL(/\/teams$/);
+  await page.goto('/settings/tokens');
+  await hydrated(page);
+  await page.getByLabel('Name').fill('cli end-to-end');
+  await page.getByRole('button', { name: 'Create token' }).click();
+  const secret = await page.getByTestId('token-secret').inputValue();
+  expect(secret).toMatch(/^atr_[0-9a-f]{64}$/);
+  await expect(page.getByTestId('my-tokens')).toContainText('cli end-to-end');
+  expect(await wcagViolations(page)).toEqual([]);
+
+  // Logs in: the token is kept in a file only its owner can read.
+  const config = join(mkdtempSync(join(tmpdir(), 'atrium-cli-')), 'config.json');
+  const env = { ...process.env, ATRIUM_CONFIG: config, ATRIUM_URL: '', ATRIUM_TOKEN: '' };
+  delete env.ATRIUM_URL;
+  delete env.ATRIUM_TOKEN;
+  const cli = (...args: string[]) => execFileSync(CLI, args, { env, encoding: 'utf8', timeout: 90_000 });
+  expect(cli('login', '--url', baseURL!, '--token', secret)).toContain('as ada');
+  expect(statSync(config).mode & 0o777).toBe(0o600);
+
+  expect(cli('teams')).toContain('genomics');
+  const launched = cli('launch', '--team', 'genomics', '--config', 'Standard workstation', '--wait', 'ada-cli');
+  expect(launched).toContain('ada-cli is available');
+  const listed = JSON.parse(cli('workspaces', '--team', 'genomics', '--output', 'json'));
+  const mine = listed.find((w: { name: string }) => w.name === 'ada-cli');
+  expect(mine.state).toBe('available');
+  expect(cli('stop', 'ada-cli', '--wait')).toContain('ada-cli is stopped');
+  expect(cli('terminate', mine.id)).toContain(`${mine.id}: terminating`);
+
+  // An error is a message and exit code 1, not a stack trace.
+  const refused = spawnSync(CLI, ['costs'], { env, encoding: 'utf8' });
+  expect(refused.status).toBe(1);
+  expect(refused.stderr).toContain('error: You do not have access');
+
+  // The browser shows the token was used; revoking it ends the CLI's access.
+  await page.reload();
+  await hydrated(page);
+  const row = page.getByTestId('my-tokens').locator('tr', { hasText: 'cli end-to-end' });
+  await expect(row).not.toContainText('never');
+  await row.getByRole('button', { name: 'Revoke cli end-to-end' }).click();
+  await expect(row.getByTestId('token-status')).toHaveText('revoked');
+  const revoked = spawnSync(CLI, ['teams'], { env, encoding: 'utf8' });
+  expect(revoked.status).toBe(1);
+  expect(revoked.stderr).toContain('unknown, expired or revoked');
+});
+
+test('the API reference is linked from the header and rendered from the OpenAPI document', async ({ page }) => {
+  await signIn(page, 'ada');
+  await expect(page).toHaveURL(/\/teams$/);
+  await page.getByRole('link', { name: 'API', exact: true }).click();
+  await expect(page).toHaveURL(/\/api\/docs$/);
+  await expect(page.getByText('/workspaces/{id}/connect')).toBeVisible();
+  expect(await wcagViolations(page)).toEqual([]);
+});
