@@ -96,10 +96,28 @@ enum Command {
         #[arg(long)]
         open: bool,
     },
+    /// The catalog as one YAML file (admins; a token with the admin scope).
+    Catalog {
+        #[command(subcommand)]
+        command: CatalogCommand,
+    },
     /// Spend per team over the last days (cost viewers and admins).
     Costs {
         #[arg(long, default_value_t = 30)]
         days: u32,
+    },
+}
+
+#[derive(Subcommand)]
+enum CatalogCommand {
+    /// Writes the approved types and their configurations as YAML to standard output.
+    Export,
+    /// Makes the catalog what a file says: types and configurations added, changed, retired.
+    Apply {
+        file: std::path::PathBuf,
+        /// Print the changes and make none.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -168,6 +186,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Output::Table => println!("{url}"),
             }
         }
+        Command::Catalog { command: CatalogCommand::Export } => print!("{}", api.get_text("/catalog/export").await?),
+        Command::Catalog { command: CatalogCommand::Apply { file, dry_run } } => return apply_catalog(&api, &file, dry_run, output).await,
         Command::Costs { days } => {
             let dashboard: Value = api.get(&format!("/costs?days={days}")).await?;
             if output == Output::Json {
@@ -210,6 +230,49 @@ async fn login(url: String, token: Option<String>, output: Output) -> anyhow::Re
     match output {
         Output::Json => println!("{me}"),
         Output::Table => println!("Logged in to {} as {}; saved in {}", login.url, me["username"].as_str().unwrap_or("?"), path.display()),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Applies a catalog file and prints its changes; each problem of the file as `file:line: …`.
+async fn apply_catalog(api: &Api, file: &std::path::Path, dry_run: bool, output: Output) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("Failed to read {}", file.display()))?;
+    let path = if dry_run { "/catalog/apply?dry_run=true" } else { "/catalog/apply" };
+    let changes: Value = match api.post_yaml(path, text).await {
+        Ok(changes) => changes,
+        Err(error) => {
+            let Some(failure) = error.downcast_ref::<client::ApiFailure>().filter(|f| !f.fields.is_empty()) else { return Err(error) };
+            for (field, message) in &failure.fields {
+                // The API names the line as "line N: …".
+                match message.strip_prefix("line ").and_then(|rest| rest.split_once(": ")) {
+                    Some((line, rest)) => eprintln!("{}:{line}: {field}: {rest}", file.display()),
+                    None => eprintln!("{}: {field}: {message}", file.display()),
+                }
+            }
+            eprintln!("Nothing was changed.");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    if output == Output::Json {
+        println!("{changes}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let list = changes["changes"].as_array().cloned().unwrap_or_default();
+    for change in &list {
+        let sign = match change["action"].as_str() {
+            Some("add") => "+",
+            Some("retire") => "-",
+            _ => "~",
+        };
+        println!("{sign} {} {} {}", change["action"].as_str().unwrap_or(""), change["kind"].as_str().unwrap_or(""), change["name"].as_str().unwrap_or(""));
+        for field in change["fields"].as_array().into_iter().flatten() {
+            println!("    {}: {} → {}", field["field"].as_str().unwrap_or(""), field["from"].as_str().unwrap_or(""), field["to"].as_str().unwrap_or(""));
+        }
+    }
+    match (list.len(), dry_run) {
+        (0, _) => println!("No changes: the catalog is as {} says.", file.display()),
+        (n, true) => println!("{n} change(s); a dry run, so nothing was changed."),
+        (n, false) => println!("{n} change(s) applied."),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod auth;
 pub mod aws;
+pub mod catalog_file;
 pub mod changes;
 pub mod config;
 pub mod demo;

@@ -66,6 +66,8 @@ pub struct SharedState {
     pub services: Arc<Services>,
     /// Turns `/api/v1` bearer tokens into users.
     pub tokens: Arc<crate::services::tokens::ApiTokens>,
+    /// The catalog as one YAML file (`/api/v1/catalog/export` and `apply`).
+    pub catalog_code: Arc<crate::services::catalog_code::CatalogCode>,
     /// Changes made by any process (cache invalidation, live workspace pages).
     pub changes: crate::changes::Changes,
     /// Turns true when the process starts shutting down: live streams end with a retry hint.
@@ -222,6 +224,7 @@ impl Application {
             secure_cookies: settings.secure_cookies,
             services,
             tokens,
+            catalog_code: Arc::new(crate::services::catalog_code::CatalogCode::new(db.clone(), Arc::new(SdkServiceCatalog::new(sdk)))),
             changes,
             shutting_down,
         }));

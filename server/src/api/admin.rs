@@ -2,9 +2,10 @@
 //! Each needs a token with the `admin` scope, and the services check the user is an admin.
 
 use super::auth::Caller;
-use super::error::{ApiResult, ErrorBody};
-use super::extract::{Json as JsonBody, Path, Query};
+use super::error::{ApiError, ApiResult, ErrorBody};
+use super::extract::{Body, Json as JsonBody, Path, Query};
 use super::Cursor;
+use crate::services::catalog_code::ChangeSet;
 use crate::startup::AppState;
 use app::domain::audit::{AuditFilter, AuditRow};
 use app::domain::configurations::{Configuration, ConfigurationForm};
@@ -162,4 +163,35 @@ pub async fn create_configuration(
     let user = caller.with(Scope::Admin)?;
     let created = state.services.catalog_admin.create_configuration(user, id, request.into()).await?;
     Ok((StatusCode::CREATED, Json(created)))
+}
+
+#[utoipa::path(get, path = "/catalog/export", tag = "admin", responses(
+    (status = 200, description = "The approved types and their configurations as one YAML file", body = String, content_type = "application/yaml"),
+    (status = 403, description = "Not an admin, or no admin scope", body = ErrorBody),
+))]
+pub async fn export(State(state): State<AppState>, caller: Caller) -> ApiResult<([(axum::http::HeaderName, &'static str); 1], String)> {
+    let user = caller.with(Scope::Admin)?;
+    let yaml = state.catalog_code.export(user).await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/yaml; charset=utf-8")], yaml))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ApplyQuery {
+    /// Only say what would change; change nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+#[utoipa::path(post, path = "/catalog/apply", tag = "admin", params(ApplyQuery),
+    request_body(content = String, content_type = "application/yaml", description = "A catalog file, as export writes it"),
+    responses(
+        (status = 200, description = "The changes, made in one transaction unless a dry run (none: the catalog is as the file says)", body = ChangeSet),
+        (status = 403, description = "Not an admin, or no admin scope", body = ErrorBody),
+        (status = 422, description = "Every problem of the file, each naming its line and field; nothing was changed", body = ErrorBody),
+    ))]
+pub async fn apply(State(state): State<AppState>, caller: Caller, Query(query): Query<ApplyQuery>, Body(body): Body) -> ApiResult<Json<ChangeSet>> {
+    let user = caller.with(Scope::Admin)?;
+    let text = std::str::from_utf8(&body).map_err(|_| ApiError::bad_request("The catalog file must be UTF-8 text."))?;
+    Ok(Json(state.catalog_code.apply(user, text, query.dry_run).await?))
 }

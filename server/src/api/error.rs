@@ -4,7 +4,7 @@
 
 use app::domain::configurations::FieldError;
 use app::error::AppError;
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -101,6 +101,13 @@ impl From<JsonRejection> for ApiError {
             other => other.body_text(),
         };
         ApiError::new(status, code, message)
+    }
+}
+
+impl From<BytesRejection> for ApiError {
+    fn from(rejection: BytesRejection) -> Self {
+        let code = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE { "payload_too_large" } else { "bad_request" };
+        ApiError::new(rejection.status(), code, rejection.body_text())
     }
 }
 

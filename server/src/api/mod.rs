@@ -27,7 +27,7 @@ use utoipa_axum::routes;
 pub const BASE: &str = "/api/v1";
 
 /// The largest request body the API reads.
-const BODY_LIMIT: usize = 64 * 1024;
+const BODY_LIMIT: usize = 256 * 1024;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -80,6 +80,8 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::approve))
         .routes(routes!(admin::retire))
         .routes(routes!(admin::create_configuration))
+        .routes(routes!(admin::export))
+        .routes(routes!(admin::apply))
 }
 
 /// The OpenAPI document, as served.

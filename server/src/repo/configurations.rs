@@ -15,7 +15,7 @@ pub enum SaveError {
 
 const SELECT: &str = "SELECT c.id, c.workspace_type_id, t.product_name || ' ' || t.version_name AS type_label, t.has_stop_start, c.name, c.description, \
     c.parameter_values, c.allowed_roles, c.allowed_teams, c.tags, c.estimated_hourly_cost_cents, c.idle_stop_minutes, c.idle_cpu_percent, \
-    c.max_running_hours, to_char(c.nightly_stop_at, 'HH24:MI') AS nightly_stop, c.stop_on_sign_out \
+    c.max_running_hours, to_char(c.nightly_stop_at, 'HH24:MI') AS nightly_stop, c.stop_on_sign_out, c.retired_at \
     FROM workspace_configurations c JOIN workspace_types t ON t.id = c.workspace_type_id";
 
 fn from_row(row: &sqlx::postgres::PgRow) -> Result<Configuration, sqlx::Error> {
@@ -99,8 +99,52 @@ pub async fn set_idle_policy(db: impl PgExecutor<'_>, id: i64, policy: &IdlePoli
     Ok(updated.rows_affected() == 1)
 }
 
+/// Every configuration that is not retired.
 pub async fn list(db: impl PgExecutor<'_>) -> Result<Vec<Configuration>, sqlx::Error> {
-    sqlx::query(&format!("{SELECT} ORDER BY c.name")).fetch_all(db).await?.iter().map(from_row).collect()
+    sqlx::query(&format!("{SELECT} WHERE c.retired_at IS NULL ORDER BY c.name")).fetch_all(db).await?.iter().map(from_row).collect()
+}
+
+/// Every configuration, and whether it is retired.
+pub async fn list_with_retired(db: impl PgExecutor<'_>) -> Result<Vec<(Configuration, bool)>, sqlx::Error> {
+    sqlx::query(&format!("{SELECT} ORDER BY c.name"))
+        .fetch_all(db)
+        .await?
+        .iter()
+        .map(|row| Ok((from_row(row)?, row.try_get::<Option<time::OffsetDateTime>, _>("retired_at")?.is_some())))
+        .collect()
+}
+
+/// Rewrites a configuration (and brings it back if it was retired).
+pub async fn update(db: impl PgExecutor<'_>, id: i64, type_id: i64, draft: &ConfigurationDraft) -> Result<(), sqlx::Error> {
+    let roles: Vec<&str> = draft.allowed_roles.iter().map(|r| r.as_str()).collect();
+    let teams: Vec<&str> = draft.allowed_teams.iter().map(|t| t.as_str()).collect();
+    sqlx::query(
+        "UPDATE workspace_configurations SET workspace_type_id = $2, description = $3, parameter_values = $4, allowed_roles = $5, \
+         allowed_teams = $6, tags = $7, estimated_hourly_cost_cents = $8, idle_stop_minutes = $9, idle_cpu_percent = $10, \
+         max_running_hours = $11, nightly_stop_at = $12::time, stop_on_sign_out = $13, retired_at = NULL WHERE id = $1",
+    )
+    .bind(id)
+    .bind(type_id)
+    .bind(&draft.description)
+    .bind(Json(&draft.parameter_values))
+    .bind(&roles)
+    .bind(&teams)
+    .bind(Json(&draft.tags))
+    .bind(i32::try_from(draft.estimated_hourly_cost_cents).unwrap_or(i32::MAX))
+    .bind(draft.idle.stop_after_minutes.map(|m| m as i32))
+    .bind(draft.idle.cpu_percent as i32)
+    .bind(draft.idle.max_running_hours.map(|h| h as i32))
+    .bind(draft.idle.nightly_stop.as_deref())
+    .bind(draft.idle.stop_on_sign_out)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// No new launches of it; its workspaces are untouched.
+pub async fn retire(db: impl PgExecutor<'_>, id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE workspace_configurations SET retired_at = now() WHERE id = $1 AND retired_at IS NULL").bind(id).execute(db).await?;
+    Ok(())
 }
 
 pub async fn find(db: impl PgExecutor<'_>, id: i64) -> Result<Option<Configuration>, sqlx::Error> {
@@ -109,7 +153,7 @@ pub async fn find(db: impl PgExecutor<'_>, id: i64) -> Result<Option<Configurati
 
 /// Configurations of approved types that `team` may use (roles are checked by the caller).
 pub async fn launchable_on_team(db: impl PgExecutor<'_>, team: &TeamSlug) -> Result<Vec<Configuration>, sqlx::Error> {
-    sqlx::query(&format!("{SELECT} WHERE t.status = 'approved' AND $1 = ANY (c.allowed_teams) ORDER BY c.name"))
+    sqlx::query(&format!("{SELECT} WHERE t.status = 'approved' AND c.retired_at IS NULL AND $1 = ANY (c.allowed_teams) ORDER BY c.name"))
         .bind(team.as_str())
         .fetch_all(db)
         .await?

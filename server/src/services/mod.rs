@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod catalog;
+pub mod catalog_code;
 pub mod costs;
 pub mod health;
 pub mod idle;

@@ -6,6 +6,7 @@ mod admin;
 mod audit;
 mod auth;
 mod catalog;
+mod catalog_code;
 mod costs;
 mod health;
 mod idle;

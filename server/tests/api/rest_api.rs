@@ -217,7 +217,7 @@ async fn bad_input_gets_a_json_4xx_never_a_page(db: PgPool) {
     let (status, body) = send(r#"{"team": "genomics", "name": "x"}"#, Some("key-00000001")).await;
     assert_eq!((status, body["error"]["fields"][0]["field"].as_str()), (422, Some("configuration_id")), "{body}");
 
-    let huge = format!(r#"{{"team": "genomics", "configuration_id": 1, "name": "{}"}}"#, "x".repeat(100_000));
+    let huge = format!(r#"{{"team": "genomics", "configuration_id": 1, "name": "{}"}}"#, "x".repeat(300_000));
     let response = reqwest::Client::new()
         .post(format!("{}/api/v1/workspaces", app.address))
         .bearer_auth(&token)

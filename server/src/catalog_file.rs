@@ -1,0 +1,398 @@
+//! The catalog as one YAML file: the approved workspace types and their configurations, as
+//! `atrium catalog export` writes it and `atrium catalog apply` reads it back. Parsing keeps
+//! the line of every field, so that each problem, whether the YAML's, its shape's or a rule's,
+//! names the file line and the field.
+
+use app::domain::configurations::{Configuration, FieldError};
+use app::domain::idle::IdlePolicy;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, HashMap};
+use yaml_rust2::parser::{MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+use yaml_rust2::{Event, Yaml, YamlEmitter};
+
+/// The whole file. Every scalar is text, as in the admin's form, and checked by the same rules.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogFile {
+    #[serde(default)]
+    pub types: Vec<TypeEntry>,
+}
+
+/// An approved product version of Service Catalog, by name.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TypeEntry {
+    pub product: String,
+    pub version: String,
+    #[serde(default)]
+    pub configurations: Vec<ConfigurationEntry>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigurationEntry {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub parameters: BTreeMap<String, String>,
+    pub allowed_roles: Vec<String>,
+    pub allowed_teams: Vec<String>,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    /// Dollars per hour, e.g. "0.20".
+    pub estimated_hourly_cost: String,
+    /// Absent: the default policy (stop after 60 minutes under 5 % CPU).
+    #[serde(default)]
+    pub idle: Option<IdleEntry>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IdleEntry {
+    /// Minutes idle, or "never".
+    #[serde(default)]
+    pub stop_after: String,
+    #[serde(default)]
+    pub cpu_percent: String,
+    #[serde(default)]
+    pub max_running_hours: String,
+    /// "20:00" in the team's time zone.
+    #[serde(default)]
+    pub nightly_stop: String,
+    /// "true" or "false".
+    #[serde(default)]
+    pub stop_on_sign_out: String,
+}
+
+impl ConfigurationEntry {
+    /// The admin's form with these values, for the form's own checks.
+    pub fn form(&self) -> app::domain::configurations::ConfigurationForm {
+        let checked = |keys: &[String]| keys.iter().map(|k| (k.clone(), "on".to_owned())).collect();
+        let idle = self.idle.clone().unwrap_or_default();
+        app::domain::configurations::ConfigurationForm {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            parameters: self.parameters.clone(),
+            allowed_roles: checked(&self.allowed_roles),
+            allowed_teams: checked(&self.allowed_teams),
+            tags: self.tags.iter().map(|(k, v)| format!("{k}={v}\n")).collect(),
+            estimated_hourly_cost: self.estimated_hourly_cost.clone(),
+            idle_stop_after: idle.stop_after,
+            idle_cpu_percent: idle.cpu_percent,
+            idle_max_running_hours: idle.max_running_hours,
+            idle_nightly_stop: idle.nightly_stop,
+            idle_stop_on_sign_out: if ["true", "yes", "on"].contains(&idle.stop_on_sign_out.trim()) { "on".into() } else { String::new() },
+        }
+    }
+
+    /// A stored configuration as the file writes it.
+    pub fn from_configuration(configuration: &Configuration) -> ConfigurationEntry {
+        let draft = &configuration.draft;
+        let idle = &draft.idle;
+        let cents = draft.estimated_hourly_cost_cents;
+        ConfigurationEntry {
+            name: draft.name.clone(),
+            description: draft.description.clone(),
+            parameters: draft.parameter_values.clone(),
+            allowed_roles: draft.allowed_roles.iter().map(|r| r.as_str().to_owned()).collect(),
+            allowed_teams: draft.allowed_teams.iter().map(|t| t.to_string()).collect(),
+            tags: draft.tags.clone(),
+            estimated_hourly_cost: format!("{}.{:02}", cents / 100, cents % 100),
+            idle: (*idle != IdlePolicy::default()).then(|| IdleEntry {
+                stop_after: idle.stop_after_minutes.map_or("never".to_owned(), |m| m.to_string()),
+                cpu_percent: idle.cpu_percent.to_string(),
+                max_running_hours: idle.max_running_hours.map(|h| h.to_string()).unwrap_or_default(),
+                nightly_stop: idle.nightly_stop.clone().unwrap_or_default(),
+                stop_on_sign_out: idle.stop_on_sign_out.to_string(),
+            }),
+        }
+    }
+}
+
+/// Where each field of a parsed file is: `types[0].configurations[1].name` → its line.
+#[derive(Debug, Default)]
+pub struct Lines(HashMap<String, usize>);
+
+impl Lines {
+    /// The line of `path`, or of the nearest enclosing field that has one.
+    pub fn of(&self, path: &str) -> Option<usize> {
+        let mut path = path;
+        loop {
+            if let Some(line) = self.0.get(path) {
+                return Some(*line);
+            }
+            let cut = path.rfind(['.', '['])?;
+            path = &path[..cut];
+        }
+    }
+
+    /// `message` at `path`, as "line N: …".
+    pub fn error(&self, path: &str, message: &str) -> FieldError {
+        match self.of(path) {
+            Some(line) => FieldError::new(path, format!("line {line}: {message}")),
+            None => FieldError::new(path, message.to_owned()),
+        }
+    }
+}
+
+/// The file's content and where each field is, or each problem with its line.
+pub fn parse(text: &str) -> Result<(CatalogFile, Lines), Vec<FieldError>> {
+    let mut builder = Builder::default();
+    let mut parser = Parser::new_from_str(text);
+    if let Err(error) = parser.load(&mut builder, false) {
+        let marker = error.marker();
+        return Err(vec![FieldError::new("", format!("line {}: this is not valid YAML: {}", marker.line(), error.info()))]);
+    }
+    if let Some((line, message)) = builder.error {
+        return Err(vec![FieldError::new("", format!("line {line}: {message}"))]);
+    }
+    let lines = Lines(builder.lines);
+    let root = builder.root.unwrap_or(Value::Object(Map::new()));
+    match serde_path_to_error::deserialize::<_, CatalogFile>(root) {
+        Ok(file) => Ok((file, lines)),
+        Err(error) => {
+            let path = error.path().to_string();
+            let path = if path == "." { String::new() } else { path };
+            Err(vec![lines.error(&path, &error.inner().to_string())])
+        }
+    }
+}
+
+/// Builds a JSON value from the YAML parser's events and notes the line of every field.
+/// Scalars stay text (so "0.20" and "08:00" mean what they say); a plain `~`, `null` or
+/// empty value is a field left out.
+#[derive(Default)]
+struct Builder {
+    stack: Vec<Frame>,
+    root: Option<Value>,
+    lines: HashMap<String, usize>,
+    error: Option<(usize, String)>,
+}
+
+enum Frame {
+    Map { path: String, entries: Map<String, Value>, key: Option<String> },
+    Seq { path: String, items: Vec<Value> },
+}
+
+impl Builder {
+    /// The path of the node that starts now, noting its line.
+    fn child_path(&mut self, line: usize) -> String {
+        let path = match self.stack.last() {
+            Some(Frame::Map { path, key: Some(key), .. }) if path.is_empty() => key.clone(),
+            Some(Frame::Map { path, key: Some(key), .. }) => format!("{path}.{key}"),
+            Some(Frame::Map { path, key: None, .. }) => path.clone(),
+            Some(Frame::Seq { path, items }) => format!("{path}[{}]", items.len()),
+            None => String::new(),
+        };
+        self.lines.entry(path.clone()).or_insert(line);
+        path
+    }
+
+    fn attach(&mut self, value: Value) {
+        match self.stack.last_mut() {
+            Some(Frame::Map { entries, key, .. }) => {
+                if let Some(key) = key.take() {
+                    if !value.is_null() {
+                        entries.insert(key, value);
+                    }
+                }
+            }
+            Some(Frame::Seq { items, .. }) => items.push(value),
+            None => self.root = Some(value),
+        }
+    }
+
+    fn expecting_key(&self) -> bool {
+        matches!(self.stack.last(), Some(Frame::Map { key: None, .. }))
+    }
+
+    fn fail(&mut self, line: usize, message: &str) {
+        self.error.get_or_insert((line, message.to_owned()));
+    }
+}
+
+impl MarkedEventReceiver for Builder {
+    fn on_event(&mut self, event: Event, mark: Marker) {
+        if self.error.is_some() {
+            return;
+        }
+        let line = mark.line();
+        match event {
+            Event::Scalar(text, style, ..) => {
+                if self.expecting_key() {
+                    let path = match self.stack.last() {
+                        Some(Frame::Map { path, .. }) if path.is_empty() => text.clone(),
+                        Some(Frame::Map { path, .. }) => format!("{path}.{text}"),
+                        _ => text.clone(),
+                    };
+                    self.lines.entry(path).or_insert(line);
+                    if let Some(Frame::Map { key, entries, .. }) = self.stack.last_mut() {
+                        if entries.contains_key(&text) {
+                            let message = format!("\"{text}\" is given twice");
+                            self.fail(line, &message);
+                            return;
+                        }
+                        *key = Some(text);
+                    }
+                    return;
+                }
+                self.child_path(line);
+                let null = style == TScalarStyle::Plain && ["", "~", "null", "Null", "NULL"].contains(&text.as_str());
+                self.attach(if null { Value::Null } else { Value::String(text) });
+            }
+            Event::MappingStart(..) | Event::SequenceStart(..) if self.expecting_key() => {
+                self.fail(line, "a key must be plain text");
+            }
+            Event::MappingStart(..) => {
+                let path = self.child_path(line);
+                self.stack.push(Frame::Map { path, entries: Map::new(), key: None });
+            }
+            Event::SequenceStart(..) => {
+                let path = self.child_path(line);
+                self.stack.push(Frame::Seq { path, items: Vec::new() });
+            }
+            Event::MappingEnd => {
+                if let Some(Frame::Map { entries, .. }) = self.stack.pop() {
+                    self.attach(Value::Object(entries));
+                }
+            }
+            Event::SequenceEnd => {
+                if let Some(Frame::Seq { items, .. }) = self.stack.pop() {
+                    self.attach(Value::Array(items));
+                }
+            }
+            Event::Alias(..) => self.fail(line, "anchors and aliases (*name) are not supported here; write the value out"),
+            _ => {}
+        }
+    }
+}
+
+/// The file as `export` writes it: fields in a fixed, readable order.
+pub fn to_yaml(file: &CatalogFile, header: &str) -> String {
+    fn text(s: &str) -> Yaml {
+        Yaml::String(s.to_owned())
+    }
+    fn map(entries: Vec<(&str, Yaml)>) -> Yaml {
+        let mut hash = yaml_rust2::yaml::Hash::new();
+        for (key, value) in entries {
+            hash.insert(text(key), value);
+        }
+        Yaml::Hash(hash)
+    }
+    fn strings(values: &[String]) -> Yaml {
+        Yaml::Array(values.iter().map(|v| text(v)).collect())
+    }
+    fn pairs(values: &BTreeMap<String, String>) -> Yaml {
+        let mut hash = yaml_rust2::yaml::Hash::new();
+        for (k, v) in values {
+            hash.insert(text(k), text(v));
+        }
+        Yaml::Hash(hash)
+    }
+    let types = file
+        .types
+        .iter()
+        .map(|t| {
+            let configurations = t
+                .configurations
+                .iter()
+                .map(|c| {
+                    let mut fields = vec![
+                        ("name", text(&c.name)),
+                        ("description", text(&c.description)),
+                        ("estimated_hourly_cost", text(&c.estimated_hourly_cost)),
+                        ("allowed_roles", strings(&c.allowed_roles)),
+                        ("allowed_teams", strings(&c.allowed_teams)),
+                        ("parameters", pairs(&c.parameters)),
+                        ("tags", pairs(&c.tags)),
+                    ];
+                    if let Some(idle) = &c.idle {
+                        fields.push((
+                            "idle",
+                            map(vec![
+                                ("stop_after", text(&idle.stop_after)),
+                                ("cpu_percent", text(&idle.cpu_percent)),
+                                ("max_running_hours", text(&idle.max_running_hours)),
+                                ("nightly_stop", text(&idle.nightly_stop)),
+                                ("stop_on_sign_out", text(&idle.stop_on_sign_out)),
+                            ]),
+                        ));
+                    }
+                    map(fields)
+                })
+                .collect();
+            map(vec![("product", text(&t.product)), ("version", text(&t.version)), ("configurations", Yaml::Array(configurations))])
+        })
+        .collect();
+    let mut out = String::new();
+    let document = map(vec![("types", Yaml::Array(types))]);
+    if YamlEmitter::new(&mut out).dump(&document).is_err() {
+        tracing::error!("Failed to write the catalog as YAML");
+    }
+    let body = out.strip_prefix("---\n").unwrap_or(&out);
+    format!("{header}{body}\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = "\
+types:
+  - product: Linux workstation (EC2)
+    version: v1
+    configurations:
+      - name: Standard workstation
+        estimated_hourly_cost: 0.20
+        allowed_roles: [researcher]
+        allowed_teams:
+          - genomics
+        parameters:
+          InstanceType: t3.large
+        idle:
+          stop_after: never
+";
+
+    #[test]
+    fn a_file_reads_as_text_fields_with_their_lines() {
+        let (file, lines) = parse(FILE).expect("valid");
+        let configuration = &file.types[0].configurations[0];
+        assert_eq!(configuration.estimated_hourly_cost, "0.20", "a number stays as written");
+        assert_eq!(configuration.allowed_teams, ["genomics"]);
+        assert_eq!(configuration.idle.as_ref().map(|i| i.stop_after.as_str()), Some("never"));
+        assert_eq!(lines.of("types[0].configurations[0].name"), Some(5));
+        assert_eq!(lines.of("types[0].configurations[0].allowed_teams[0]"), Some(9));
+        assert_eq!(lines.of("types[0].configurations[0].parameters.Nope"), Some(10), "the nearest enclosing field");
+    }
+
+    #[test]
+    fn each_problem_names_its_line_and_field() {
+        let unknown = FILE.replace("        estimated_hourly_cost: 0.20\n", "        estimated_hourly_cost: 0.20\n        colour: blue\n");
+        let errors = parse(&unknown).expect_err("an unknown field");
+        assert!(errors[0].message.starts_with("line 7: unknown field `colour`"), "{errors:?}");
+        assert_eq!(errors[0].field, "types[0].configurations[0].colour");
+
+        let wrong_type = FILE.replace("allowed_roles: [researcher]", "allowed_roles: researcher");
+        let errors = parse(&wrong_type).expect_err("a wrong type");
+        assert_eq!(errors[0].field, "types[0].configurations[0].allowed_roles");
+        assert!(errors[0].message.starts_with("line 7: invalid type"), "{errors:?}");
+
+        let broken = parse("types:\n  - product: [unclosed\n").expect_err("not YAML");
+        assert!(broken[0].message.contains("not valid YAML"), "{broken:?}");
+        let twice = parse("types: []\ntypes: []\n").expect_err("a key twice");
+        assert!(twice[0].message.starts_with("line 2:"), "{twice:?}");
+    }
+
+    #[test]
+    fn what_export_writes_reads_back_the_same() {
+        let (file, _) = parse(FILE).expect("valid");
+        let written = to_yaml(&file, "# exported\n");
+        let (again, _) = parse(&written).expect("its own output parses");
+        let mut expected = file.clone();
+        expected.types[0].configurations[0].idle = Some(IdleEntry { stop_after: "never".into(), ..IdleEntry::default() });
+        assert_eq!(again, expected, "{written}");
+    }
+}
