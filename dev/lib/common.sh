@@ -10,6 +10,7 @@ CACHE="${ATRIUM_CACHE:-$HOME/.cache/atrium}"
 CARGO_LEPTOS_VERSION="0.3.10"
 MOTO_VERSION="5.2.5"
 CFN_LINT_VERSION="1.58.0"
+SCHEMATHESIS_VERSION="4.32.5"
 export PATH="$HOME/.cargo/bin:$ROOT/node_modules/.bin:$PATH"
 # cargo-leptos compiles with this set and Leptos reads it at compile time (the wasm file name):
 # every cargo call sets it too, so tests and the site share one build.
@@ -93,6 +94,15 @@ ensure_cfn_lint() { # checks deploy/atrium.yaml, the CloudFormation template
     log "installing cfn-lint==$CFN_LINT_VERSION"
     python3 -m venv "$CACHE/venv-cfn-lint-$CFN_LINT_VERSION"
     "$CACHE/venv-cfn-lint-$CFN_LINT_VERSION/bin/pip" install --quiet --disable-pip-version-check "cfn-lint==$CFN_LINT_VERSION"
+  fi
+}
+
+ensure_schemathesis() { # fuzzes /api/v1 from its OpenAPI document (dev/fuzz-api)
+  SCHEMATHESIS="$CACHE/venv-schemathesis-$SCHEMATHESIS_VERSION/bin/schemathesis"
+  if [ ! -x "$SCHEMATHESIS" ]; then
+    log "installing schemathesis==$SCHEMATHESIS_VERSION"
+    python3 -m venv "$CACHE/venv-schemathesis-$SCHEMATHESIS_VERSION"
+    "$CACHE/venv-schemathesis-$SCHEMATHESIS_VERSION/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
   fi
 }
 

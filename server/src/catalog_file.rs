@@ -16,7 +16,7 @@ use yaml_rust2::{Event, Yaml, YamlEmitter};
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CatalogFile {
-    #[serde(default)]
+    /// Required, even empty (`types: []` retires every type): an empty file is a mistake.
     pub types: Vec<TypeEntry>,
 }
 
@@ -150,7 +150,9 @@ pub fn parse(text: &str) -> Result<(CatalogFile, Lines), Vec<FieldError>> {
         return Err(vec![FieldError::new("", format!("line {line}: {message}"))]);
     }
     let lines = Lines(builder.lines);
-    let root = builder.root.unwrap_or(Value::Object(Map::new()));
+    let Some(root) = builder.root.filter(|root| !root.is_null()) else {
+        return Err(vec![FieldError::new("types", "line 1: the file is empty; it needs `types:` (`types: []` retires every type)")]);
+    };
     match serde_path_to_error::deserialize::<_, CatalogFile>(root) {
         Ok(file) => Ok((file, lines)),
         Err(error) => {
@@ -380,6 +382,8 @@ types:
         assert_eq!(errors[0].field, "types[0].configurations[0].allowed_roles");
         assert!(errors[0].message.starts_with("line 7: invalid type"), "{errors:?}");
 
+        assert!(parse("").expect_err("empty")[0].message.contains("the file is empty"));
+        assert!(parse("# only a comment\n").is_err());
         let broken = parse("types:\n  - product: [unclosed\n").expect_err("not YAML");
         assert!(broken[0].message.contains("not valid YAML"), "{broken:?}");
         let twice = parse("types: []\ntypes: []\n").expect_err("a key twice");

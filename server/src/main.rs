@@ -30,6 +30,25 @@ enum Command {
     /// Once the demo workspaces run, give alan's workstation a CPU at 99 % in the local
     /// CloudWatch and check health, so that dev/run shows an alarm.
     DemoMetrics(SeedArgs),
+    /// Create a personal access token for a user (as they could on /settings/tokens) and print
+    /// it: for automation set up by an operator, and for dev/test's API fuzzing. Audited.
+    IssueToken(IssueTokenArgs),
+}
+
+#[derive(Args)]
+struct IssueTokenArgs {
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    database_url: secrecy::SecretString,
+    #[arg(long)]
+    username: String,
+    /// What the token is for.
+    #[arg(long, default_value = "issued by an operator")]
+    name: String,
+    /// Comma-separated: read, workspaces, admin (admin for admins only).
+    #[arg(long, default_value = "read")]
+    scopes: String,
+    #[arg(long, default_value_t = 1)]
+    days: u32,
 }
 
 #[derive(Args)]
@@ -76,6 +95,12 @@ async fn main() -> anyhow::Result<()> {
             let db = startup::database_pool(args.database_url.expose_secret())?;
             let sdk = atrium::aws::load_sdk_config().await;
             atrium::demo::seed_metrics(&sdk, &db).await.context("Failed to seed the demo metrics")
+        }
+        Some(Command::IssueToken(args)) => {
+            let db = startup::database_pool(args.database_url.expose_secret())?;
+            let secret = atrium::services::tokens::issue(&db, &args.username, &args.name, &args.scopes, args.days).await?;
+            println!("{secret}");
+            Ok(())
         }
         Some(Command::DemoSsoUsers) => {
             println!("{}", atrium::demo::sso_directory());

@@ -5,6 +5,7 @@ use super::auth::Caller;
 use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{Body, Json as JsonBody, Path, Query};
 use super::Cursor;
+use crate::catalog_file::CatalogFile;
 use crate::services::catalog_code::ChangeSet;
 use crate::startup::AppState;
 use app::domain::audit::{AuditFilter, AuditRow};
@@ -166,7 +167,7 @@ pub async fn create_configuration(
 }
 
 #[utoipa::path(get, path = "/catalog/export", tag = "admin", responses(
-    (status = 200, description = "The approved types and their configurations as one YAML file", body = String, content_type = "application/yaml"),
+    (status = 200, description = "The approved types and their configurations as one YAML file", body = CatalogFile, content_type = "application/yaml"),
     (status = 403, description = "Not an admin, or no admin scope", body = ErrorBody),
 ))]
 pub async fn export(State(state): State<AppState>, caller: Caller) -> ApiResult<([(axum::http::HeaderName, &'static str); 1], String)> {
@@ -184,7 +185,7 @@ pub struct ApplyQuery {
 }
 
 #[utoipa::path(post, path = "/catalog/apply", tag = "admin", params(ApplyQuery),
-    request_body(content = String, content_type = "application/yaml", description = "A catalog file, as export writes it"),
+    request_body(content = CatalogFile, content_type = "application/yaml", description = "A catalog file, as export writes it"),
     responses(
         (status = 200, description = "The changes, made in one transaction unless a dry run (none: the catalog is as the file says)", body = ChangeSet),
         (status = 403, description = "Not an admin, or no admin scope", body = ErrorBody),

@@ -54,6 +54,12 @@ impl CatalogAdminService for CatalogAdmin {
     #[tracing::instrument(skip(self, admin), fields(admin = %admin.username))]
     async fn import(&self, admin: &CurrentUser, product_id: &str, version_id: &str) -> Result<WorkspaceType, AppError> {
         must_be_admin(admin)?;
+        // Service Catalog's ids (`prod-…`, `pa-…`): anything else names no version, and would
+        // fail in the SDK before reaching AWS.
+        let is_id = |id: &str| (1..=100).contains(&id.len()) && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !is_id(product_id) || !is_id(version_id) {
+            return Err(AppError::NotFound("This product version".into()));
+        }
         let details = self.catalog.version_details(product_id, version_id).await.map_err(catalog_error)?;
         let mut tx = self.db.begin().await.map_err(database_error)?;
         let imported = workspace_types::import(

@@ -85,6 +85,19 @@ impl ApiTokens {
     }
 }
 
+/// A token for `username` made outside a session (`server issue-token`), with the same checks
+/// and audit row as one made on `/settings/tokens`.
+pub async fn issue(db: &PgPool, username: &str, name: &str, scopes: &str, days: u32) -> anyhow::Result<String> {
+    let access = users::access(db, username).await?.ok_or_else(|| anyhow::anyhow!("Atrium has no user {username} (they sign in once first)"))?;
+    anyhow::ensure!(!access.disabled, "{username} is disabled");
+    let mut user = CurrentUser { username: Username::parse(username)?, roles: Vec::new(), teams: Vec::new(), team_admin_of: Vec::new(), client_ip: None };
+    access.apply_to(&mut user);
+    let tokens = ApiTokens::new(db.clone(), crate::changes::Changes::new().access.clone(), RateLimit { burst: 60.0, per_second: 5.0 });
+    let form = TokenForm { name: name.to_owned(), days: days.to_string(), scopes: scopes.split(',').map(str::to_owned).collect() };
+    let created = tokens.create(&user, form).await.map_err(|error| anyhow::anyhow!("{error}"))?;
+    Ok(created.secret)
+}
+
 /// A new secret: `atr_` and 244 random bits (two version-4 UUIDs), in hex.
 fn new_secret() -> String {
     format!("{PREFIX}{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())

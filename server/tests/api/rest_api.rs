@@ -121,6 +121,8 @@ async fn a_token_does_only_what_its_scopes_allow_and_admin_is_for_admins(db: PgP
     assert!(rows["items"].as_array().is_some_and(|r| r.len() >= 2), "{rows}");
     let (status, _) = api(&app, "GET", "/audit?cursor=not-ours", Some(&admin), None).await;
     assert_eq!(status, 400, "a cursor the API did not give");
+    let (status, body) = api(&app, "POST", "/catalog/types", Some(&admin), Some(json!({"product_id": "", "version_id": ""}))).await;
+    assert_eq!(status, 404, "ids that cannot be Service Catalog's name nothing (found by schemathesis as a 500): {body}");
 }
 
 #[sqlx::test(migrations = "../migrations")]
