@@ -409,6 +409,9 @@ fn router(state: AppState, settings: &Settings, db: PgPool) -> Router {
         .layer(axum::middleware::from_fn(crate::metrics::track_requests))
         .layer(sessions)
         .layer(axum::middleware::from_fn(middleware::reject_cross_site_posts))
+        .layer(axum::middleware::from_fn(routes::input::arguments_that_do_not_decode_are_a_400))
+        .layer(axum::middleware::from_fn(routes::input::reject_control_characters))
+        .layer(axum::middleware::from_fn(routes::input::redirect_trailing_slash))
         .layer(axum::middleware::from_fn_with_state(client_networks, routes::client::resolve_client));
 
     router = router.layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, csp));

@@ -100,6 +100,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/openapi.json", get(move || async move { ([(header::CONTENT_TYPE, "application/json")], document.clone()) }))
         // A route, not a fallback: nested under /api/v1, it must win over the server functions'
         // `/api/{*fn_name}`, which would answer with a plain-text error.
+        .route("/", any(|| async { ApiError::not_found("See /api/v1/openapi.json for the endpoints, or /api/docs.") }))
         .route("/{*unknown}", any(|| async { ApiError::not_found("There is no such API endpoint; see /api/v1/openapi.json.") }))
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "This endpoint does not take that method.").into_response()

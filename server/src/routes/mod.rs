@@ -9,6 +9,7 @@ pub mod costs_csv;
 pub mod error_page;
 pub mod events;
 pub mod health;
+pub mod input;
 pub mod middleware;
 pub mod sso;
 

@@ -49,9 +49,16 @@ pub fn is_outage(error: &sqlx::Error) -> bool {
     }
 }
 
-/// Database failures as users see them: an outage is a 503, anything else a logged 500.
+/// Database failures as users see them: a value it refused is a 400, an outage a 503,
+/// anything else a logged 500.
 pub fn database_error(error: sqlx::Error) -> AppError {
     match error {
+        // Class 22, data exceptions: a value from the request Postgres cannot take (too long,
+        // out of range, a character it does not store). The request's fault, not ours.
+        sqlx::Error::Database(e) if e.code().is_some_and(|code| code.starts_with("22")) => {
+            tracing::info!(error = %e, "The database refused a value from the request");
+            AppError::BadRequest("A value in the request is not one Atrium can take (too long, out of range, or with a character it cannot store).".into())
+        }
         error if is_outage(&error) => {
             tracing::warn!(error = %error, "The database is unreachable");
             AppError::Unavailable("The database".into())

@@ -234,9 +234,13 @@ impl PeopleService for People {
         if search.as_ref().is_some_and(|s| s.chars().count() > 100) {
             return Err(AppError::invalid("search", "Search with up to 100 characters."));
         }
-        let page = page.filter(|p| !p.is_empty());
+        let page = page.map(|p| p.trim().to_owned()).filter(|p| !p.is_empty());
         let listed = self.directory.list_users(search.as_deref(), page.as_deref()).await.map_err(|error| match error {
-            DirectoryError::Refused(_) if page.is_some() => AppError::BadRequest("That page of the list has expired. Start again from the first page.".into()),
+            // A page token that is not (or no longer) one Cognito gave: real Cognito refuses it,
+            // others (moto) fail on it; either way it is the link's fault, not ours.
+            DirectoryError::Refused(_) | DirectoryError::Unexpected(_) if page.is_some() => {
+                AppError::BadRequest("That page of the list has expired. Start again from the first page.".into())
+            }
             other => directory_error(other),
         })?;
         let usernames: Vec<String> = listed.users.iter().map(|u| u.username.clone()).collect();

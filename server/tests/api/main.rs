@@ -11,6 +11,7 @@ mod costs;
 mod health;
 mod idle;
 mod helpers;
+mod hostile;
 mod jobs;
 mod live;
 mod metrics;
