@@ -83,6 +83,15 @@ pub struct Settings {
     #[arg(long, env = "ATRIUM_ALLOWED_CIDRS", value_delimiter = ',', value_parser = parse_network)]
     pub allowed_cidrs: Vec<IpNet>,
 
+    /// Seconds a SageMaker Studio presigned URL may be opened (5 to 300): a credential, kept
+    /// short. (A notebook instance's URL lasts five minutes, fixed by AWS.)
+    #[arg(long, env = "ATRIUM_PRESIGNED_URL_SECONDS", default_value_t = 60)]
+    pub presigned_url_seconds: u32,
+
+    /// Seconds a SageMaker Studio session opened from Atrium lasts (1,800 to 43,200).
+    #[arg(long, env = "ATRIUM_STUDIO_SESSION_SECONDS", default_value_t = 43_200)]
+    pub studio_session_seconds: u32,
+
     /// Requests an API token may make at once, before `ATRIUM_API_RATE` applies.
     #[arg(long, env = "ATRIUM_API_BURST", default_value_t = 60.0)]
     pub api_burst: f64,

@@ -282,7 +282,7 @@ pub struct DemoProduct {
     pub stop_start: Option<(&'static str, &'static str)>,
 }
 
-pub const PRODUCTS: [DemoProduct; 3] = [
+pub const PRODUCTS: [DemoProduct; 4] = [
     DemoProduct {
         name: "Linux workstation (EC2)",
         description: "A Linux desktop in the browser, for analysis that outgrows a laptop.",
@@ -303,6 +303,12 @@ pub const PRODUCTS: [DemoProduct; 3] = [
         name: "EMR cluster",
         description: "A Spark cluster for big-data jobs. Terminate it when done.",
         versions: &[("v1", "emr-cluster.json", "Core nodes and EMR release.")],
+        stop_start: None,
+    },
+    DemoProduct {
+        name: "SageMaker Studio",
+        description: "The team's SageMaker Studio domain, with a user profile of your own, opened with a presigned URL.",
+        versions: &[("v1", "sagemaker-studio.json", "The default JupyterLab instance type.")],
         stop_start: None,
     },
 ];
@@ -412,11 +418,12 @@ pub async fn seed_catalog(sdk: &aws_config::SdkConfig, templates_url: &str) -> a
 
 /// (configuration, product, version, roles, teams, hourly cost) the demo starts with. Linux
 /// workstation v2 is left for an admin to import and approve.
-pub const CONFIGURATIONS: [(&str, &str, &str, &[&str], &[&str], &str); 4] = [
+pub const CONFIGURATIONS: [(&str, &str, &str, &[&str], &[&str], &str); 5] = [
     ("Small workstation", "Linux workstation (EC2)", "v1", &["researcher", "guest", "internal-guest"], &["genomics", "climate", "physics"], "0.05"),
     ("Standard workstation", "Linux workstation (EC2)", "v1", &["researcher"], &["genomics", "climate", "physics"], "0.17"),
     ("Notebook", "SageMaker notebook", "v1", &["researcher"], &["genomics", "climate"], "0.12"),
     ("Spark cluster", "EMR cluster", "v1", &["researcher"], &["climate", "physics"], "1.10"),
+    ("Studio", "SageMaker Studio", "v1", &["researcher"], &["genomics", "physics"], "0.05"),
 ];
 
 /// Imports, approves and configures the demo workspace types, through the same service an
@@ -502,7 +509,9 @@ pub async fn seed_workspaces(sdk: &aws_config::SdkConfig, db: &PgPool) -> anyhow
 
     // No cache: nothing here listens for changes.
     let teams = Arc::new(Teams::new(db.clone(), Arc::new(crate::aws::ssm::SsmParameterStore::new(sdk)), crate::changes::Changes::new().teams.clone()));
-    let presigner = Arc::new(crate::aws::sagemaker::SageMakerPresigner::new(sdk.clone()));
+    // Never used to connect here: the defaults.
+    let settings = crate::aws::sagemaker::PresignedUrlSettings { url_seconds: 60, studio_session_seconds: 43_200 };
+    let presigner = Arc::new(crate::aws::sagemaker::SageMakerPresigner::new(sdk.clone(), settings));
     let service = Workspaces::new(db.clone(), teams, 100, presigner);
     let configurations = crate::repo::configurations::list(db).await?;
     let mut launched = Vec::new();

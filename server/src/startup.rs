@@ -165,6 +165,14 @@ impl Application {
             changes.access.clone(),
             crate::services::tokens::RateLimit { burst: settings.api_burst, per_second: settings.api_rate },
         ));
+        anyhow::ensure!(
+            (5..=300).contains(&settings.presigned_url_seconds) && (1800..=43_200).contains(&settings.studio_session_seconds),
+            "ATRIUM_PRESIGNED_URL_SECONDS must be 5 to 300 and ATRIUM_STUDIO_SESSION_SECONDS 1800 to 43200"
+        );
+        let presigned = crate::aws::sagemaker::PresignedUrlSettings {
+            url_seconds: settings.presigned_url_seconds,
+            studio_session_seconds: settings.studio_session_seconds,
+        };
         let ssm: Arc<dyn crate::aws::ssm::ParameterStore> = Arc::new(SsmParameterStore::new(sdk));
         let ssm = match settings.ssm_cache_seconds {
             0 => ssm,
@@ -190,7 +198,7 @@ impl Application {
                 db.clone(),
                 teams,
                 settings.workspace_quota,
-                Arc::new(crate::aws::sagemaker::SageMakerPresigner::new(sdk.clone())),
+                Arc::new(crate::aws::sagemaker::SageMakerPresigner::new(sdk.clone(), presigned)),
             )),
             audit: Arc::new(crate::services::audit::AuditLog::new(db.clone())),
             costs: Arc::new(crate::services::costs::Costs::new(db.clone(), &changes)),

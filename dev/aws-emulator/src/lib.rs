@@ -24,11 +24,12 @@ use wire::{AwsError, Caller};
 
 /// The demo products' CloudFormation templates, served at `/templates/<name>` so that
 /// `CreateProduct` can load them by URL as Service Catalog does.
-pub const TEMPLATES: [(&str, &str); 4] = [
+pub const TEMPLATES: [(&str, &str); 5] = [
     ("linux-workstation-v1.json", include_str!("../templates/linux-workstation-v1.json")),
     ("linux-workstation-v2.json", include_str!("../templates/linux-workstation-v2.json")),
     ("sagemaker-notebook.json", include_str!("../templates/sagemaker-notebook.json")),
     ("emr-cluster.json", include_str!("../templates/emr-cluster.json")),
+    ("sagemaker-studio.json", include_str!("../templates/sagemaker-studio.json")),
 ];
 
 #[derive(Clone)]

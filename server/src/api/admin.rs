@@ -10,6 +10,7 @@ use crate::services::catalog_code::ChangeSet;
 use crate::startup::AppState;
 use app::domain::audit::{AuditFilter, AuditRow};
 use app::domain::configurations::{Configuration, ConfigurationForm};
+use app::domain::team_admin::TeamAdminRow;
 use app::domain::tokens::Scope;
 use app::domain::workspace_types::{CatalogOverview, TypeStatus, WorkspaceType};
 use axum::extract::State;
@@ -195,4 +196,13 @@ pub async fn apply(State(state): State<AppState>, caller: Caller, Query(query): 
     let user = caller.with(Scope::Admin)?;
     let text = std::str::from_utf8(&body).map_err(|_| ApiError::bad_request("The catalog file must be UTF-8 text."))?;
     Ok(Json(state.catalog_code.apply(user, text, query.dry_run).await?))
+}
+
+#[utoipa::path(get, path = "/admin/teams", tag = "admin", responses(
+    (status = 200, description = "Every team with its members, live workspaces (whose ever they are), month and budget", body = Vec<TeamAdminRow>),
+    (status = 403, description = "Not an admin, or no admin scope", body = ErrorBody),
+))]
+pub async fn teams(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<TeamAdminRow>>> {
+    let user = caller.with(Scope::Admin)?;
+    Ok(Json(state.services.team_admin.teams(user).await?))
 }

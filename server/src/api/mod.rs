@@ -82,6 +82,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::create_configuration))
         .routes(routes!(admin::export))
         .routes(routes!(admin::apply))
+        .routes(routes!(admin::teams))
 }
 
 /// The OpenAPI document, as served.

@@ -24,6 +24,13 @@ const ENDED_PER_PAGE: i64 = 25;
 use crate::services::costs;
 use app::domain::notifications::NotificationEvent;
 
+/// A SageMaker user profile name for a username: letters, digits and hyphens, at most 63.
+fn studio_profile_name(username: &str) -> String {
+    let name: String = username.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).take(63).collect();
+    let name = name.trim_matches('-').to_owned();
+    if name.is_empty() { "atrium-user".to_owned() } else { name }
+}
+
 pub struct Workspaces {
     db: PgPool,
     /// For the team's profiles, when a launch starts from one.
@@ -260,10 +267,12 @@ impl WorkspaceService for Workspaces {
         } else {
             // The owner's name, even when an admin clicks: the session is the workspace's user.
             let session = crate::aws::provisioning::role_session_name(&view.owner);
-            let (minted, kind) = match (outputs.get("NotebookInstanceName"), outputs.get("DomainId"), outputs.get("UserProfileName")) {
-                (Some(notebook), _, _) => (self.presigner.notebook_url(&team.role_arn, &session, notebook).await, ConnectionKind::SagemakerNotebook),
-                (None, Some(domain), Some(profile)) => {
-                    (self.presigner.studio_url(&team.role_arn, &session, domain, profile).await, ConnectionKind::SagemakerStudio)
+            let (minted, kind) = match (outputs.get("NotebookInstanceName"), outputs.get("DomainId")) {
+                (Some(notebook), _) => (self.presigner.notebook_url(&team.role_arn, &session, notebook).await, ConnectionKind::SagemakerNotebook),
+                // Studio: each person in a user profile of their own, named after them.
+                (None, Some(domain)) => {
+                    let profile = outputs.get("UserProfileName").cloned().unwrap_or_else(|| studio_profile_name(user.username.as_str()));
+                    (self.presigner.studio_url(&team.role_arn, &session, domain, &profile).await, ConnectionKind::SagemakerStudio)
                 }
                 _ => return Err(AppError::BadRequest("This workspace has nothing to connect to; see its details.".into())),
             };
@@ -274,7 +283,9 @@ impl WorkspaceService for Workspaces {
                 }
                 ProvisionError::Rejected(message) => AppError::BadRequest(format!("AWS refused the connection: {message}")),
             })?;
-            Connection { url, kind, expires_in_seconds: Some(crate::aws::sagemaker::PRESIGNED_URL_SECONDS) }
+            // A notebook instance's URL lasts five minutes, fixed by AWS; a domain URL as asked.
+            let expires_in_seconds = if kind == ConnectionKind::SagemakerNotebook { 300 } else { self.presigner.url_seconds() };
+            Connection { url, kind, expires_in_seconds: Some(expires_in_seconds) }
         };
         // A Connect is use: the idle check counts from here. The audit row names the kind of
         // URL, never the URL (a presigned URL is a credential while it lasts).

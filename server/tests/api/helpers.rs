@@ -61,6 +61,8 @@ pub fn settings_for(identity: &DemoIdentity) -> Settings {
         ssm_cache_seconds: 60,
         trusted_proxies: Vec::new(),
         allowed_cidrs: Vec::new(),
+        presigned_url_seconds: 60,
+        studio_session_seconds: 43_200,
         api_burst: 60.0,
         api_rate: 5.0,
     }

@@ -121,6 +121,9 @@ async fn a_token_does_only_what_its_scopes_allow_and_admin_is_for_admins(db: PgP
     assert!(rows["items"].as_array().is_some_and(|r| r.len() >= 2), "{rows}");
     let (status, _) = api(&app, "GET", "/audit?cursor=not-ours", Some(&admin), None).await;
     assert_eq!(status, 400, "a cursor the API did not give");
+    let (status, teams) = api(&app, "GET", "/admin/teams", Some(&admin), None).await;
+    assert_eq!(status, 200, "{teams}");
+    assert!(teams.as_array().is_some_and(|t| t.iter().any(|t| t["slug"] == "genomics" && t["live_workspaces"].is_array())), "{teams}");
     let (status, body) = api(&app, "POST", "/catalog/types", Some(&admin), Some(json!({"product_id": "", "version_id": ""}))).await;
     assert_eq!(status, 404, "ids that cannot be Service Catalog's name nothing (found by schemathesis as a 500): {body}");
 }
@@ -169,7 +172,7 @@ async fn launch_connect_and_terminate_through_the_api(db: PgPool) {
     let url = connection["url"].as_str().expect("url");
     assert!(url.contains("/sagemaker/presigned?token="), "{url}");
     assert_eq!(connection["kind"], "sagemaker-notebook");
-    assert_eq!(connection["expires_in_seconds"], 300);
+    assert_eq!(connection["expires_in_seconds"], 300, "a notebook URL lasts five minutes at AWS");
     let detail: String = sqlx::query_scalar("SELECT detail FROM audit_log WHERE action = 'workspace.connect' AND actor = 'ada'")
         .fetch_one(&app.db)
         .await
@@ -286,4 +289,48 @@ async fn the_openapi_document_describes_every_endpoint(db: PgPool) {
     let docs = reqwest::get(format!("{}/api/docs", app.address)).await.expect("sent");
     assert_eq!(docs.status().as_u16(), 200);
     assert!(docs.text().await.expect("page").contains("/vendor/swagger-ui/swagger-ui-bundle.js"));
+}
+
+/// The seed's flow: a user with a token asks for Studio in their team's account and gets a
+/// presigned URL for a user profile of their own; another team's member gets 403; an old URL
+/// fails as expired.
+#[sqlx::test(migrations = "../migrations")]
+async fn studio_through_the_api_opens_the_callers_own_profile_with_a_url_that_expires(db: PgPool) {
+    let app = spawn_app_with(db, |settings| settings.presigned_url_seconds = 5).await;
+    let configuration = app.configuration_for_genomics("SageMaker Studio", "v1", "Studio").await;
+    let token = token_for(&app, "ada", &["read", "workspaces"]).await;
+    let launch = json!({"team": "genomics", "configuration_id": configuration, "name": "ada-studio"});
+    let (status, launched) = api(&app, "POST", "/workspaces", Some(&token), Some(launch)).await;
+    assert_eq!(status, 201, "{launched}");
+    let id = launched["id"].as_str().expect("id").to_owned();
+    assert_eq!(app.work_until_settled(&app.worker(), &id).await, "available");
+    let (_, workspace) = api(&app, "GET", &format!("/workspaces/{id}"), Some(&token), None).await;
+    assert_eq!(workspace["outputs"]["DomainId"], "d-111111111111", "the genomics account's domain");
+
+    let (status, connection) = api(&app, "POST", &format!("/workspaces/{id}/connect"), Some(&token), None).await;
+    assert_eq!(status, 200, "{connection}");
+    assert_eq!((connection["kind"].as_str(), connection["expires_in_seconds"].as_u64()), (Some("sagemaker-studio"), Some(5)));
+    let url = connection["url"].as_str().expect("url").to_owned();
+    let landing = reqwest::get(&url).await.expect("opened").text().await.expect("page");
+    assert!(landing.contains(">ada<") && landing.contains("domain d-111111111111") && landing.contains("111111111111"), "{landing}");
+    let (status, again) = api(&app, "POST", &format!("/workspaces/{id}/connect"), Some(&token), None).await;
+    assert_eq!(status, 200, "the profile exists now, and that is fine: {again}");
+
+    let graces = token_for(&app, "grace", &["read", "workspaces"]).await;
+    let (status, admin) = api(&app, "POST", &format!("/workspaces/{id}/connect"), Some(&graces), None).await;
+    assert_eq!(status, 200, "{admin}");
+    let landing = reqwest::get(admin["url"].as_str().expect("url")).await.expect("opened").text().await.expect("page");
+    assert!(landing.contains(">grace<"), "an admin connects as herself, in a profile of her own: {landing}");
+
+    let alans = token_for(&app, "alan", &["read", "workspaces"]).await;
+    assert_eq!(api(&app, "POST", &format!("/workspaces/{id}/connect"), Some(&alans), None).await.0, 403, "another team's Studio");
+
+    tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+    let expired = reqwest::get(&url).await.expect("opened").text().await.expect("page");
+    assert!(expired.contains("This link is expired"), "{expired}");
+    let connects: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'workspace.connect' AND detail = 'sagemaker-studio in account 111111111111'")
+        .fetch_one(&app.db)
+        .await
+        .expect("count");
+    assert_eq!(connects, 3);
 }
