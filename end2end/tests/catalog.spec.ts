@@ -6,7 +6,7 @@ test('grace imports and approves Linux workstation v2', async ({ page }) => {
   await expect(page).toHaveURL(/\/teams$/);
   await page.goto('/admin/catalog');
   await hydrated(page);
-  await expect(page.getByTestId('catalog-product')).toHaveCount(3);
+  await expect(page.getByTestId('catalog-product')).toHaveCount(4);
 
   await page.getByRole('button', { name: 'Import Linux workstation (EC2) v2' }).click();
   const row = page.getByTestId('workspace-type').filter({ hasText: 'Linux workstation (EC2) v2' });
