@@ -35,6 +35,8 @@ test('ada creates a token in the browser; the atrium CLI launches, lists, stops 
   const listed = JSON.parse(cli('workspaces', '--team', 'genomics', '--output', 'json'));
   const mine = listed.find((w: { name: string }) => w.name === 'ada-cli');
   expect(mine.state).toBe('available');
+  // Connect prints the workspace's URL (a presigned one for SageMaker), and is audited.
+  expect(cli('connect', 'ada-cli').trim()).toMatch(/^https?:\/\//);
   expect(cli('stop', 'ada-cli', '--wait')).toContain('ada-cli is stopped');
   expect(cli('terminate', mine.id)).toContain(`${mine.id}: terminating`);
 

@@ -5,11 +5,11 @@ use super::auth::Caller;
 use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{Body, Json as JsonBody, Path, Query};
 use super::Cursor;
-use crate::catalog_file::CatalogFile;
+use crate::catalog_file::{CatalogFile, ConfigurationEntry};
 use crate::services::catalog_code::ChangeSet;
 use crate::startup::AppState;
 use app::domain::audit::{AuditFilter, AuditRow};
-use app::domain::configurations::{Configuration, ConfigurationForm};
+use app::domain::configurations::Configuration;
 use app::domain::team_admin::TeamAdminRow;
 use app::domain::tokens::Scope;
 use app::domain::workspace_types::{CatalogOverview, TypeStatus, WorkspaceType};
@@ -17,7 +17,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Deserialize, IntoParams)]
@@ -112,43 +111,7 @@ pub async fn retire(State(state): State<AppState>, caller: Caller, Path(id): Pat
     set_status(&state, &caller, id, TypeStatus::Retired).await
 }
 
-/// A configuration of an approved type.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ConfigurationRequest {
-    pub name: String,
-    #[serde(default)]
-    pub description: String,
-    /// Parameter values; a parameter left out takes the template's default.
-    #[serde(default)]
-    pub parameters: BTreeMap<String, String>,
-    /// Roles that may launch it: `researcher`, `guest`…
-    pub allowed_roles: Vec<String>,
-    /// Team slugs that are offered it.
-    pub allowed_teams: Vec<String>,
-    #[serde(default)]
-    pub tags: BTreeMap<String, String>,
-    /// Dollars per hour, e.g. `"0.42"`.
-    pub estimated_hourly_cost: String,
-}
-
-impl From<ConfigurationRequest> for ConfigurationForm {
-    fn from(request: ConfigurationRequest) -> Self {
-        let checked = |keys: Vec<String>| keys.into_iter().map(|k| (k, "on".to_owned())).collect();
-        ConfigurationForm {
-            name: request.name,
-            description: request.description,
-            parameters: request.parameters,
-            allowed_roles: checked(request.allowed_roles),
-            allowed_teams: checked(request.allowed_teams),
-            tags: request.tags.iter().map(|(k, v)| format!("{k}={v}\n")).collect(),
-            estimated_hourly_cost: request.estimated_hourly_cost,
-            ..ConfigurationForm::default()
-        }
-    }
-}
-
-#[utoipa::path(post, path = "/catalog/types/{id}/configurations", tag = "admin", request_body = ConfigurationRequest,
+#[utoipa::path(post, path = "/catalog/types/{id}/configurations", tag = "admin", request_body = ConfigurationEntry,
     params(("id" = i64, Path, description = "The approved workspace type's id")),
     responses(
         (status = 201, description = "Created", body = Configuration),
@@ -160,10 +123,11 @@ pub async fn create_configuration(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    JsonBody(request): JsonBody<ConfigurationRequest>,
+    JsonBody(request): JsonBody<ConfigurationEntry>,
 ) -> ApiResult<(StatusCode, Json<Configuration>)> {
     let user = caller.with(Scope::Admin)?;
-    let created = state.services.catalog_admin.create_configuration(user, id, request.into()).await?;
+    // The same fields as a configuration in the catalog file, checked by the same form rules.
+    let created = state.services.catalog_admin.create_configuration(user, id, request.form()).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 

@@ -26,7 +26,7 @@ impl CatalogAdmin {
 }
 
 
-fn catalog_error(error: CatalogError) -> AppError {
+pub(crate) fn catalog_error(error: CatalogError) -> AppError {
     match error {
         CatalogError::NotFound(what) => AppError::NotFound(what),
         CatalogError::Unavailable(source) => {

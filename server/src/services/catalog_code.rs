@@ -4,7 +4,8 @@
 //! Applying the same file twice changes nothing the second time.
 
 use super::database_error;
-use crate::aws::service_catalog::{CatalogError, ServiceCatalog, VersionDetails};
+use super::catalog::catalog_error;
+use crate::aws::service_catalog::{ServiceCatalog, VersionDetails};
 use crate::catalog_file::{self, CatalogFile, ConfigurationEntry, Lines, TypeEntry};
 use crate::repo::workspace_types::NewWorkspaceType;
 use crate::repo::{audit, configurations, teams, workspace_types};
@@ -62,20 +63,6 @@ pub struct CatalogCode {
 
 fn label(product: &str, version: &str) -> String {
     format!("{product} {version}")
-}
-
-fn catalog_error(error: CatalogError) -> AppError {
-    match error {
-        CatalogError::NotFound(what) => AppError::NotFound(what),
-        CatalogError::Unavailable(source) => {
-            tracing::warn!(error = ?source, "Service Catalog is unreachable");
-            AppError::Unavailable("Service Catalog".into())
-        }
-        CatalogError::Unexpected(source) => {
-            tracing::error!(error = ?source, "Service Catalog call failed");
-            AppError::Internal
-        }
-    }
 }
 
 /// The form's field names as the file writes them.
