@@ -168,7 +168,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             let id = workspace["id"].as_str().context("The API answered without the workspace's id")?.to_owned();
-            return follow(&api, &id, "available", Duration::from_secs(timeout_minutes * 60), output).await;
+            return follow(&api, &id, "available", Duration::from_secs(timeout_minutes.saturating_mul(60)), output).await;
         }
         Command::Stop { workspace, wait } => return act(&api, &workspace, "stop", wait.then_some("stopped"), output).await,
         Command::Start { workspace, wait } => return act(&api, &workspace, "start", wait.then_some("available"), output).await,
@@ -357,7 +357,8 @@ fn encode(segment: &str) -> String {
 
 fn dollars(cents: &Value) -> String {
     let cents = cents.as_i64().unwrap_or(0);
-    format!("${}.{:02}", cents / 100, (cents % 100).abs())
+    let sign = if cents < 0 { "-" } else { "" };
+    format!("{sign}${}.{:02}", (cents / 100).abs(), (cents % 100).abs())
 }
 
 fn table(header: &[&str]) -> Table {

@@ -142,7 +142,7 @@ impl Lines {
 pub fn parse(text: &str) -> Result<(CatalogFile, Lines), Vec<FieldError>> {
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(text);
-    if let Err(error) = parser.load(&mut builder, false) {
+    if let Err(error) = parser.load(&mut builder, true) {
         let marker = error.marker();
         return Err(vec![FieldError::new("", format!("line {}: this is not valid YAML: {}", marker.line(), error.info()))]);
     }
@@ -172,10 +172,19 @@ struct Builder {
     root: Option<Value>,
     lines: HashMap<String, usize>,
     error: Option<(usize, String)>,
+    documents: usize,
+    nodes: usize,
 }
 
+/// A catalog file nests five levels deep (types, a type, configurations, one, its idle
+/// policy); deeper is not a catalog, and very deep input would cost memory and stack.
+const MAX_DEPTH: usize = 12;
+/// Far more fields than any catalog has.
+const MAX_NODES: usize = 200_000;
+
 enum Frame {
-    Map { path: String, entries: Map<String, Value>, key: Option<String> },
+    /// `keys`: every key seen, null values too, so that a key given twice is found.
+    Map { path: String, entries: Map<String, Value>, key: Option<String>, keys: std::collections::HashSet<String> },
     Seq { path: String, items: Vec<Value> },
 }
 
@@ -222,7 +231,21 @@ impl MarkedEventReceiver for Builder {
             return;
         }
         let line = mark.line();
+        self.nodes += 1;
+        if self.nodes > MAX_NODES {
+            self.fail(line, "the file has too many fields for a catalog");
+            return;
+        }
         match event {
+            Event::DocumentStart => {
+                self.documents += 1;
+                if self.documents > 1 {
+                    self.fail(line, "the file holds more than one YAML document (a second `---`); a catalog is one");
+                }
+            }
+            Event::MappingStart(..) | Event::SequenceStart(..) if self.stack.len() >= MAX_DEPTH => {
+                self.fail(line, "this is nested deeper than a catalog file goes");
+            }
             Event::Scalar(text, style, ..) => {
                 if self.expecting_key() {
                     let path = match self.stack.last() {
@@ -231,8 +254,8 @@ impl MarkedEventReceiver for Builder {
                         _ => text.clone(),
                     };
                     self.lines.entry(path).or_insert(line);
-                    if let Some(Frame::Map { key, entries, .. }) = self.stack.last_mut() {
-                        if entries.contains_key(&text) {
+                    if let Some(Frame::Map { key, keys, .. }) = self.stack.last_mut() {
+                        if !keys.insert(text.clone()) {
                             let message = format!("\"{text}\" is given twice");
                             self.fail(line, &message);
                             return;
@@ -250,7 +273,7 @@ impl MarkedEventReceiver for Builder {
             }
             Event::MappingStart(..) => {
                 let path = self.child_path(line);
-                self.stack.push(Frame::Map { path, entries: Map::new(), key: None });
+                self.stack.push(Frame::Map { path, entries: Map::new(), key: None, keys: Default::default() });
             }
             Event::SequenceStart(..) => {
                 let path = self.child_path(line);
@@ -388,6 +411,11 @@ types:
         assert!(broken[0].message.contains("not valid YAML"), "{broken:?}");
         let twice = parse("types: []\ntypes: []\n").expect_err("a key twice");
         assert!(twice[0].message.starts_with("line 2:"), "{twice:?}");
+        assert!(parse("types:\ntypes: []\n").is_err(), "a key twice, the first one empty");
+        let two = parse("types: []\n---\ntypes: []\n").expect_err("two documents");
+        assert!(two[0].message.contains("more than one YAML document"), "{two:?}");
+        let deep = format!("types:\n{}x\n", "- ".repeat(5000));
+        assert!(parse(&deep).expect_err("too deep")[0].message.contains("nested deeper"));
     }
 
     #[test]

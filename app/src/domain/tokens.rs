@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Scope {
-    /// Read what the user may see: teams, workspaces, costs.
+    /// Read what the user may see: teams, workspaces, costs. Every token may; a token with
+    /// only this scope is read-only.
     Read,
     /// Launch, stop, start, terminate and connect to workspaces.
     Workspaces,
@@ -34,7 +35,7 @@ impl Scope {
 
     pub fn describe(self) -> &'static str {
         match self {
-            Scope::Read => "read: see teams, workspaces and costs",
+            Scope::Read => "read: see teams, workspaces and costs (every token may; alone, a read-only token)",
             Scope::Workspaces => "workspaces: launch, stop, start, terminate and connect",
             Scope::Admin => "admin: the catalog and the audit log (admins only)",
         }

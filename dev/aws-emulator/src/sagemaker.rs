@@ -61,6 +61,17 @@ impl SageMaker {
         if operation == "CreateUserProfile" {
             return self.create_user_profile(&body, caller).await;
         }
+        if operation == "DescribeUserProfile" {
+            let (domain, profile) = (required(&body, "DomainId")?, required(&body, "UserProfileName")?);
+            let identity = self.moto.caller_identity(&caller).await?;
+            let key = (identity.account, domain.to_owned(), profile.to_owned());
+            let exists = self.profiles.lock().map_err(|_| AwsError::internal(anyhow::anyhow!("poisoned")))?.contains(&key);
+            return if exists {
+                Ok(json!({ "DomainId": domain, "UserProfileName": profile, "Status": "InService" }))
+            } else {
+                Err(AwsError::not_found(format!("User profile {profile} does not exist")))
+            };
+        }
         let (user, resource, expires_in) = match operation {
             "CreatePresignedDomainUrl" => (
                 required(&body, "UserProfileName")?.to_owned(),

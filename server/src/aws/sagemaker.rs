@@ -57,7 +57,22 @@ impl Presigner for SageMakerPresigner {
     async fn studio_url(&self, role_arn: &str, session_name: &str, domain_id: &str, user_profile: &str) -> Result<String, ProvisionError> {
         let client = self.client(role_arn, session_name).await?;
         match client.create_user_profile().domain_id(domain_id).user_profile_name(user_profile).send().await {
-            Ok(_) => tracing::info!(user_profile, "Created a Studio user profile"),
+            Ok(_) => {
+                tracing::info!(user_profile, "Created a Studio user profile");
+                // A new profile is Pending for a moment; a URL for it needs it InService.
+                let mut ready = false;
+                for _ in 0..15 {
+                    let profile = client.describe_user_profile().domain_id(domain_id).user_profile_name(user_profile).send().await.map_err(classify)?;
+                    if profile.status() == Some(&aws_sdk_sagemaker::types::UserProfileStatus::InService) {
+                        ready = true;
+                        break;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                }
+                if !ready {
+                    return Err(ProvisionError::Retryable(anyhow::anyhow!("The Studio user profile {user_profile} is still being created")));
+                }
+            }
             // Created on an earlier connect: creating is idempotent this way.
             Err(error) if error.as_service_error().and_then(|e| aws_sdk_sagemaker::error::ProvideErrorMetadata::code(e)) == Some("ResourceInUse") => {}
             Err(error) => return Err(classify(error)),

@@ -10,13 +10,14 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 /// The largest form body read here to be checked; larger forms are refused.
-const FORM_LIMIT: usize = 2 * 1024 * 1024;
+const FORM_LIMIT: usize = 1024 * 1024;
 
 /// `/teams/` → 308 `/teams` (with the query kept). Leading slashes collapse to one, so that
 /// `//elsewhere.example/` cannot become a redirect to another site.
 pub async fn redirect_trailing_slash(request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    if path.len() > 1 && path.ends_with('/') {
+    // A backslash is left to routing (a 404): some browsers read `/\\host` as `//host`.
+    if path.len() > 1 && path.ends_with('/') && !path.contains('\\') {
         let canonical = format!("/{}", path.trim_matches('/'));
         let location = match request.uri().query() {
             Some(query) => format!("{canonical}?{query}"),
@@ -62,17 +63,24 @@ pub async fn reject_control_characters(request: Request, next: Next) -> Response
             return refuse(&path, StatusCode::BAD_REQUEST, format!("The field \"{field}\" contains a control character (such as NUL); remove it and try again."));
         }
     }
+    // Forms go to server functions and the sign-in routes; the body of anything else is not
+    // read here (the API reads JSON with its own limit).
+    let form_route = (path.starts_with("/api/") && !path.starts_with(crate::api::BASE)) || path.starts_with("/auth/");
     let is_form = request
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+    if !form_route || !is_form {
         return next.run(request).await;
+    }
+    let declared = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > FORM_LIMIT) {
+        return refuse(&path, StatusCode::PAYLOAD_TOO_LARGE, "This form is too large.".into());
     }
     let (parts, body) = request.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, FORM_LIMIT).await else {
-        return refuse(&path, StatusCode::PAYLOAD_TOO_LARGE, "This form is too large.".into());
+        return refuse(&path, StatusCode::BAD_REQUEST, "The form could not be read whole (too large, or cut off).".into());
     };
     if let Some(field) = field_with_control(form_urlencoded::parse(&bytes)) {
         return refuse(&path, StatusCode::BAD_REQUEST, format!("The field \"{field}\" contains a control character (such as NUL); remove it and try again."));
@@ -91,7 +99,10 @@ pub async fn arguments_that_do_not_decode_are_a_400(request: Request, next: Next
         return response;
     }
     let (mut parts, body) = response.into_parts();
-    let bytes = axum::body::to_bytes(body, FORM_LIMIT).await.unwrap_or_default();
+    let Ok(bytes) = axum::body::to_bytes(body, FORM_LIMIT).await else {
+        parts.headers.remove(header::CONTENT_LENGTH);
+        return Response::from_parts(parts, Body::empty());
+    };
     let Ok(app::error::AppError::Transport(message)) = serde_json::from_slice::<app::error::AppError>(&bytes) else {
         return Response::from_parts(parts, Body::from(bytes));
     };

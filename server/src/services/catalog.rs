@@ -157,7 +157,7 @@ impl CatalogAdminService for CatalogAdmin {
         let id = configurations::insert(&mut *tx, type_id, &draft, admin.username.as_str()).await.map_err(|error| match error {
             SaveError::NameTaken => AppError::Invalid(vec![FieldError {
                 field: "name".into(),
-                message: format!("A configuration named \"{}\" exists already.", draft.name),
+                message: format!("A configuration named \"{}\" exists already (perhaps retired by a catalog file; a file that lists it brings it back).", draft.name),
             }]),
             SaveError::Database(e) => database_error(e),
         })?;

@@ -49,11 +49,18 @@ pub struct FieldChange {
 
 /// One thing to do, once the whole file checked out.
 enum Step {
-    Import { product_id: String, version_id: String, details: VersionDetails },
+    Import { key: TypeKey, product_id: String, version_id: String, details: VersionDetails },
     SetStatus { type_id: i64, from: TypeStatus, to: TypeStatus },
-    AddConfiguration { type_label: String, draft: ConfigurationDraft },
-    UpdateConfiguration { id: i64, type_label: String, draft: ConfigurationDraft },
+    AddConfiguration { type_key: TypeKey, draft: ConfigurationDraft },
+    UpdateConfiguration { id: i64, type_key: TypeKey, draft: ConfigurationDraft },
     RetireConfiguration { id: i64 },
+}
+
+/// A type as the file names it: (product name, version name).
+type TypeKey = (String, String);
+
+fn key(product: &str, version: &str) -> TypeKey {
+    (product.to_owned(), version.to_owned())
 }
 
 pub struct CatalogCode {
@@ -125,11 +132,11 @@ impl CatalogCode {
             return Ok(ChangeSet { applied: false, changes });
         }
 
-        let mut type_ids: BTreeMap<String, i64> = types.iter().map(|t| (label(&t.product_name, &t.version_name), t.id)).collect();
+        let mut type_ids: BTreeMap<TypeKey, i64> = types.iter().map(|t| (key(&t.product_name, &t.version_name), t.id)).collect();
         let by = admin.username.as_str();
         for step in steps {
             match step {
-                Step::Import { product_id, version_id, details } => {
+                Step::Import { key, product_id, version_id, details } => {
                     let imported = workspace_types::import(
                         &mut *tx,
                         &NewWorkspaceType {
@@ -148,7 +155,7 @@ impl CatalogCode {
                     if imported.status != TypeStatus::Approved {
                         workspace_types::change_status(&mut *tx, imported.id, imported.status, TypeStatus::Approved).await.map_err(database_error)?;
                     }
-                    type_ids.insert(label(&imported.product_name, &imported.version_name), imported.id);
+                    type_ids.insert(key, imported.id);
                 }
                 Step::SetStatus { type_id, from, to } => {
                     workspace_types::change_status(&mut *tx, type_id, from, to)
@@ -156,15 +163,15 @@ impl CatalogCode {
                         .map_err(database_error)?
                         .ok_or_else(|| AppError::Conflict("A workspace type changed during the apply; run it again.".into()))?;
                 }
-                Step::AddConfiguration { type_label, draft } => {
-                    let type_id = *type_ids.get(&type_label).ok_or(AppError::Internal)?;
+                Step::AddConfiguration { type_key, draft } => {
+                    let type_id = *type_ids.get(&type_key).ok_or(AppError::Internal)?;
                     configurations::insert(&mut *tx, type_id, &draft, by).await.map_err(|error| match error {
                         configurations::SaveError::NameTaken => AppError::Conflict(format!("\"{}\" was created meanwhile; run the apply again.", draft.name)),
                         configurations::SaveError::Database(e) => database_error(e),
                     })?;
                 }
-                Step::UpdateConfiguration { id, type_label, draft } => {
-                    let type_id = *type_ids.get(&type_label).ok_or(AppError::Internal)?;
+                Step::UpdateConfiguration { id, type_key, draft } => {
+                    let type_id = *type_ids.get(&type_key).ok_or(AppError::Internal)?;
                     configurations::update(&mut *tx, id, type_id, &draft).await.map_err(database_error)?;
                 }
                 Step::RetireConfiguration { id } => configurations::retire(&mut *tx, id).await.map_err(database_error)?,
@@ -179,7 +186,7 @@ impl CatalogCode {
 
     /// Service Catalog's product and version ids, and the version's details, for each type of
     /// the file not imported yet.
-    async fn look_up_new_versions(&self, file: &CatalogFile, known: &[WorkspaceType], lines: &Lines) -> Result<BTreeMap<String, (String, String, VersionDetails)>, AppError> {
+    async fn look_up_new_versions(&self, file: &CatalogFile, known: &[WorkspaceType], lines: &Lines) -> Result<BTreeMap<TypeKey, (String, String, VersionDetails)>, AppError> {
         let missing: Vec<(usize, &TypeEntry)> = file
             .types
             .iter()
@@ -202,8 +209,15 @@ impl CatalogCode {
                 errors.push(lines.error(&format!("types[{i}].version"), &format!("{} has no version \"{}\"; it has {}.", product.name, entry.version, versions.join(", "))));
                 continue;
             };
+            // Imported before under names Service Catalog has changed since: the file must use
+            // the names Atrium knows it by (importing again would find the same type).
+            if let Some(imported) = known.iter().find(|k| k.product_id == product.id && k.version_id == version.id) {
+                let known_as = label(&imported.product_name, &imported.version_name);
+                errors.push(lines.error(&format!("types[{i}].product"), &format!("This version is imported as \"{known_as}\"; use that name.")));
+                continue;
+            }
             let details = self.catalog.version_details(&product.id, &version.id).await.map_err(catalog_error)?;
-            found.insert(label(&entry.product, &entry.version), (product.id.clone(), version.id.clone(), details));
+            found.insert(key(&entry.product, &entry.version), (product.id.clone(), version.id.clone(), details));
         }
         if errors.is_empty() { Ok(found) } else { Err(AppError::Invalid(errors)) }
     }
@@ -215,7 +229,7 @@ fn duplicates(file: &CatalogFile, lines: &Lines) -> Result<(), AppError> {
     let mut types = BTreeSet::new();
     let mut names = BTreeSet::new();
     for (i, t) in file.types.iter().enumerate() {
-        if !types.insert(label(&t.product, &t.version)) {
+        if !types.insert(key(&t.product, &t.version)) {
             errors.push(lines.error(&format!("types[{i}].version"), &format!("{} is listed twice.", label(&t.product, &t.version))));
         }
         for (j, c) in t.configurations.iter().enumerate() {
@@ -235,7 +249,7 @@ fn plan(
     types: &[WorkspaceType],
     existing: &[(Configuration, bool)],
     team_slugs: &BTreeSet<String>,
-    mut lookups: BTreeMap<String, (String, String, VersionDetails)>,
+    mut lookups: BTreeMap<TypeKey, (String, String, VersionDetails)>,
 ) -> Result<(Vec<Change>, Vec<Step>), AppError> {
     let mut changes = Vec::new();
     let mut steps = Vec::new();
@@ -243,29 +257,35 @@ fn plan(
     let change = |action: &str, kind: &str, name: &str, fields: Vec<FieldChange>| Change { action: action.into(), kind: kind.into(), name: name.into(), fields };
 
     // Types: those of the file are approved (imported first if need be); approved ones it
-    // leaves out are retired.
-    let mut specs_of: BTreeMap<String, Vec<ParameterSpec>> = BTreeMap::new();
-    for entry in &file.types {
+    // leaves out are retired. `in_file`: each type of the file, with its id if imported.
+    let mut specs_of: BTreeMap<TypeKey, Vec<ParameterSpec>> = BTreeMap::new();
+    let mut in_file: BTreeMap<TypeKey, Option<i64>> = BTreeMap::new();
+    for (i, entry) in file.types.iter().enumerate() {
         let name = label(&entry.product, &entry.version);
-        match types.iter().find(|t| t.product_name == entry.product && t.version_name == entry.version) {
-            Some(current) => {
-                specs_of.insert(name.clone(), current.parameters.clone());
+        let type_key = key(&entry.product, &entry.version);
+        let matching: Vec<&WorkspaceType> = types.iter().filter(|t| t.product_name == entry.product && t.version_name == entry.version).collect();
+        match matching.as_slice() {
+            [current] => {
+                specs_of.insert(type_key.clone(), current.parameters.clone());
+                in_file.insert(type_key, Some(current.id));
                 if current.status != TypeStatus::Approved {
                     let field = FieldChange { field: "status".into(), from: current.status.as_str().into(), to: "approved".into() };
                     changes.push(change("change", "type", &name, vec![field]));
                     steps.push(Step::SetStatus { type_id: current.id, from: current.status, to: TypeStatus::Approved });
                 }
             }
-            None => {
-                let (product_id, version_id, details) = lookups.remove(&name).ok_or(AppError::Internal)?;
-                specs_of.insert(name.clone(), details.parameters.clone());
+            [] => {
+                let (product_id, version_id, details) = lookups.remove(&type_key).ok_or(AppError::Internal)?;
+                specs_of.insert(type_key.clone(), details.parameters.clone());
+                in_file.insert(type_key.clone(), None);
                 changes.push(change("add", "type", &name, Vec::new()));
-                steps.push(Step::Import { product_id, version_id, details });
+                steps.push(Step::Import { key: type_key, product_id, version_id, details });
             }
+            _ => errors.push(lines.error(&format!("types[{i}].product"), &format!("Two imported types are named \"{name}\": a file cannot tell them apart; rename one in Service Catalog."))),
         }
     }
     let approved_before: BTreeSet<i64> = types.iter().filter(|t| t.status == TypeStatus::Approved).map(|t| t.id).collect();
-    for retired in types.iter().filter(|t| t.status == TypeStatus::Approved && !specs_of.contains_key(&label(&t.product_name, &t.version_name))) {
+    for retired in types.iter().filter(|t| t.status == TypeStatus::Approved && !in_file.contains_key(&key(&t.product_name, &t.version_name))) {
         changes.push(change("retire", "type", &label(&retired.product_name, &retired.version_name), Vec::new()));
         steps.push(Step::SetStatus { type_id: retired.id, from: TypeStatus::Approved, to: TypeStatus::Retired });
     }
@@ -274,8 +294,9 @@ fn plan(
     // out one of a type it governs (approved before, or in the file).
     let mut listed = BTreeSet::new();
     for (i, entry) in file.types.iter().enumerate() {
-        let type_label = label(&entry.product, &entry.version);
-        let specs = specs_of.get(&type_label).cloned().unwrap_or_default();
+        let type_key = key(&entry.product, &entry.version);
+        let wanted_type = (label(&entry.product, &entry.version), in_file.get(&type_key).copied().flatten());
+        let specs = specs_of.get(&type_key).cloned().unwrap_or_default();
         for (j, configuration) in entry.configurations.iter().enumerate() {
             let path = format!("types[{i}].configurations[{j}]");
             for (k, team) in configuration.allowed_teams.iter().enumerate() {
@@ -294,16 +315,16 @@ fn plan(
             match existing.iter().find(|(c, _)| c.draft.name == draft.name) {
                 None => {
                     changes.push(change("add", "configuration", &draft.name, Vec::new()));
-                    steps.push(Step::AddConfiguration { type_label: type_label.clone(), draft: draft.clone() });
+                    steps.push(Step::AddConfiguration { type_key: type_key.clone(), draft: draft.clone() });
                 }
                 Some((current, retired)) => {
-                    let mut fields = differences(current, &draft, &type_label);
+                    let mut fields = differences(current, &draft, &wanted_type);
                     if *retired {
                         fields.insert(0, FieldChange { field: "status".into(), from: "retired".into(), to: "active".into() });
                     }
                     if !fields.is_empty() {
                         changes.push(change("change", "configuration", &draft.name, fields));
-                        steps.push(Step::UpdateConfiguration { id: current.id, type_label: type_label.clone(), draft });
+                        steps.push(Step::UpdateConfiguration { id: current.id, type_key: type_key.clone(), draft });
                     }
                 }
             }
@@ -312,7 +333,8 @@ fn plan(
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }
-    let governed = |c: &Configuration| approved_before.contains(&c.workspace_type_id) || specs_of.contains_key(&c.type_label);
+    let governed_ids: BTreeSet<i64> = approved_before.iter().copied().chain(in_file.values().flatten().copied()).collect();
+    let governed = |c: &Configuration| governed_ids.contains(&c.workspace_type_id);
     for (left_out, _) in existing.iter().filter(|(c, retired)| !retired && governed(c) && !listed.contains(&c.draft.name)) {
         changes.push(change("retire", "configuration", &left_out.draft.name, Vec::new()));
         steps.push(Step::RetireConfiguration { id: left_out.id });
@@ -320,16 +342,19 @@ fn plan(
     Ok((changes, steps))
 }
 
-/// Each field of a stored configuration that the file's version changes.
-fn differences(current: &Configuration, wanted: &ConfigurationDraft, wanted_type: &str) -> Vec<FieldChange> {
+/// Each field of a stored configuration that the file's version changes. `wanted_type`: the
+/// file's type, by name and id (none yet for one this apply imports).
+fn differences(current: &Configuration, wanted: &ConfigurationDraft, wanted_type: &(String, Option<i64>)) -> Vec<FieldChange> {
     let mut fields = Vec::new();
+    if wanted_type.1 != Some(current.workspace_type_id) {
+        fields.push(FieldChange { field: "type".into(), from: current.type_label.clone(), to: wanted_type.0.clone() });
+    }
     let mut compare = |field: String, from: String, to: String| {
         if from != to {
             fields.push(FieldChange { field, from, to });
         }
     };
     let have = &current.draft;
-    compare("type".into(), current.type_label.clone(), wanted_type.to_owned());
     compare("description".into(), have.description.clone(), wanted.description.clone());
     let cost = |cents: u32| format!("{}.{:02}", cents / 100, cents % 100);
     compare("estimated_hourly_cost".into(), cost(have.estimated_hourly_cost_cents), cost(wanted.estimated_hourly_cost_cents));
@@ -354,7 +379,20 @@ fn differences(current: &Configuration, wanted: &ConfigurationDraft, wanted_type
             compare(format!("{kind}.{key}"), value(from), value(to));
         }
     }
-    compare("idle".into(), have.idle.describe_for(current.has_stop_start), wanted.idle.describe_for(current.has_stop_start));
+    // Field by field: a policy's description leaves out what its type does not use.
+    let idle = |policy: &app::domain::idle::IdlePolicy| {
+        let none = || "(none)".to_owned();
+        [
+            ("idle.stop_after", policy.stop_after_minutes.map_or_else(|| "never".to_owned(), |m| m.to_string())),
+            ("idle.cpu_percent", policy.cpu_percent.to_string()),
+            ("idle.max_running_hours", policy.max_running_hours.map_or_else(none, |h| h.to_string())),
+            ("idle.nightly_stop", policy.nightly_stop.clone().unwrap_or_else(none)),
+            ("idle.stop_on_sign_out", policy.stop_on_sign_out.to_string()),
+        ]
+    };
+    for ((field, from), (_, to)) in idle(&have.idle).into_iter().zip(idle(&wanted.idle)) {
+        compare(field.into(), from, to);
+    }
     fields
 }
 

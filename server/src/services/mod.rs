@@ -53,9 +53,10 @@ pub fn is_outage(error: &sqlx::Error) -> bool {
 /// anything else a logged 500.
 pub fn database_error(error: sqlx::Error) -> AppError {
     match error {
-        // Class 22, data exceptions: a value from the request Postgres cannot take (too long,
-        // out of range, a character it does not store). The request's fault, not ours.
-        sqlx::Error::Database(e) if e.code().is_some_and(|code| code.starts_with("22")) => {
+        // Data exceptions a value from the request causes: too long (22001), out of range
+        // (22003), a date that is not one (22007, 22008), a character Postgres does not store
+        // (22021, 22P05). The request's fault, not ours; other data exceptions stay 500s.
+        sqlx::Error::Database(e) if e.code().is_some_and(|code| ["22001", "22003", "22007", "22008", "22021", "22P05"].contains(&code.as_ref())) => {
             tracing::info!(error = %e, "The database refused a value from the request");
             AppError::BadRequest("A value in the request is not one Atrium can take (too long, out of range, or with a character it cannot store).".into())
         }

@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use sqlx::PgPool;
 use crate::aws::provisioning::ProvisionError;
 use crate::aws::sagemaker::Presigner;
+use sha2::Digest;
 use std::sync::Arc;
 use std::time::Duration;
 use crate::notifications::{self, Notice};
@@ -24,11 +25,21 @@ const ENDED_PER_PAGE: i64 = 25;
 use crate::services::costs;
 use app::domain::notifications::NotificationEvent;
 
-/// A SageMaker user profile name for a username: letters, digits and hyphens, at most 63.
+/// A SageMaker user profile name for a username (letters, digits and inner hyphens, at most
+/// 63): the username itself when it is one, else a readable part of it and a hash of all of it,
+/// so that two users never share a profile (`j.smith@x.org` and `j_smith@x.org` both read
+/// `j-smith-x-org`).
 fn studio_profile_name(username: &str) -> String {
-    let name: String = username.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).take(63).collect();
-    let name = name.trim_matches('-').to_owned();
-    if name.is_empty() { "atrium-user".to_owned() } else { name }
+    let usable = |name: &str| {
+        (1..=63).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') && !name.starts_with('-') && !name.ends_with('-')
+    };
+    if usable(username) {
+        return username.to_owned();
+    }
+    let readable: String = username.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).take(40).collect();
+    let readable = readable.trim_matches('-');
+    let hash = hex::encode(sha2::Sha256::digest(username.as_bytes()));
+    if readable.is_empty() { format!("u-{}", &hash[..20]) } else { format!("{readable}-{}", &hash[..12]) }
 }
 
 pub struct Workspaces {
@@ -254,7 +265,6 @@ impl WorkspaceService for Workspaces {
     }
 
     #[tracing::instrument(skip(self, user), fields(username = %user.username))]
-    #[tracing::instrument(skip(self, user), fields(username = %user.username))]
     async fn connect(&self, user: &CurrentUser, id: &str) -> Result<Connection, AppError> {
         let view = self.workspace(user, id).await?;
         if view.state != app::domain::workspace::WorkspaceState::Available {
@@ -265,12 +275,16 @@ impl WorkspaceService for Workspaces {
         let connection = if let Some(url) = outputs.get("ConnectionUrl") {
             Connection { url: url.clone(), kind: ConnectionKind::WorkspaceUrl, expires_in_seconds: None }
         } else {
-            // The owner's name, even when an admin clicks: the session is the workspace's user.
-            let session = crate::aws::provisioning::role_session_name(&view.owner);
             let (minted, kind) = match (outputs.get("NotebookInstanceName"), outputs.get("DomainId")) {
-                (Some(notebook), _) => (self.presigner.notebook_url(&team.role_arn, &session, notebook).await, ConnectionKind::SagemakerNotebook),
-                // Studio: each person in a user profile of their own, named after them.
+                // The owner's name, even when an admin clicks: the notebook is the owner's.
+                (Some(notebook), _) => {
+                    let session = crate::aws::provisioning::role_session_name(&view.owner);
+                    (self.presigner.notebook_url(&team.role_arn, &session, notebook).await, ConnectionKind::SagemakerNotebook)
+                }
+                // Studio: each person in a user profile of their own, named after them, and
+                // the calls made in their name (CloudTrail says who created which profile).
                 (None, Some(domain)) => {
+                    let session = crate::aws::provisioning::role_session_name(user.username.as_str());
                     let profile = outputs.get("UserProfileName").cloned().unwrap_or_else(|| studio_profile_name(user.username.as_str()));
                     (self.presigner.studio_url(&team.role_arn, &session, domain, &profile).await, ConnectionKind::SagemakerStudio)
                 }
@@ -357,4 +371,20 @@ pub(crate) async fn begin_action(
     let requested_at: String = sqlx::query_scalar("SELECT gen_random_uuid()::text").fetch_one(&mut **tx).await?;
     crate::jobs::enqueue(&mut **tx, &workspace_job(id, &requested_at), Duration::ZERO).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod studio_tests {
+    use super::studio_profile_name;
+
+    #[test]
+    fn every_user_gets_a_studio_profile_of_their_own() {
+        assert_eq!(studio_profile_name("ada"), "ada");
+        let names: Vec<String> = ["j.smith@x.org", "j_smith@x.org", "j-smith@x.org", "zoë", "zo", "___"].iter().map(|u| studio_profile_name(u)).collect();
+        for (i, a) in names.iter().enumerate() {
+            assert!(a.len() <= 63 && a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') && !a.starts_with('-'), "{a}");
+            assert!(names.iter().skip(i + 1).all(|b| a != b), "{names:?}");
+        }
+        assert!(studio_profile_name("j.smith@x.org").starts_with("j-smith-x-org-"));
+    }
 }

@@ -108,6 +108,8 @@ async fn a_token_does_only_what_its_scopes_allow_and_admin_is_for_admins(db: PgP
     assert_eq!((status, error_code(&refused)), (403, "forbidden"), "{refused}");
     assert!(refused["error"]["message"].as_str().unwrap_or_default().contains("workspaces scope"));
     assert_eq!(api(&app, "GET", "/audit", Some(&reader), None).await.0, 403);
+    let launcher = token_for(&app, "ada", &["workspaces"]).await;
+    assert_eq!(api(&app, "GET", "/me", Some(&launcher), None).await.0, 200, "every token may read");
 
     let browser = app.client_signed_in_as("ada").await;
     let (status, body) = call(&app, &browser, "create_token", &[("name", "x"), ("days", "7"), ("scope_admin", "on")]).await;
