@@ -140,6 +140,9 @@ impl Lines {
 
 /// The file's content and where each field is, or each problem with its line.
 pub fn parse(text: &str) -> Result<(CatalogFile, Lines), Vec<FieldError>> {
+    if let Some(line) = nested_too_deep(text) {
+        return Err(vec![FieldError::new("", format!("line {line}: this is nested deeper than a catalog file goes"))]);
+    }
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(text);
     if let Err(error) = parser.load(&mut builder, true) {
@@ -161,6 +164,38 @@ pub fn parse(text: &str) -> Result<(CatalogFile, Lines), Vec<FieldError>> {
             Err(vec![lines.error(&path, &error.inner().to_string())])
         }
     }
+}
+
+/// The first line nested far deeper than a catalog goes, judged before parsing: yaml-rust2
+/// loads each level of nesting with a nested call, and a few thousand levels (`- - - - …`, or
+/// `[[[[…`) would overflow the stack of the thread parsing it.
+fn nested_too_deep(text: &str) -> Option<usize> {
+    const MAX_COLUMN: usize = 120;
+    const MAX_FLOW: i64 = 32;
+    let mut flow: i64 = 0;
+    for (index, line) in text.lines().enumerate() {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        let mut rest = line.trim_start_matches(' ');
+        let mut column = indent;
+        while let Some(after) = rest.strip_prefix("- ").or_else(|| rest.strip_prefix("? ")) {
+            column += 2 + (after.len() - after.trim_start_matches(' ').len());
+            rest = after.trim_start_matches(' ');
+        }
+        for c in line.chars() {
+            match c {
+                '[' | '{' => flow += 1,
+                ']' | '}' => flow -= 1,
+                _ => {}
+            }
+            if flow > MAX_FLOW {
+                return Some(index + 1);
+            }
+        }
+        if column > MAX_COLUMN {
+            return Some(index + 1);
+        }
+    }
+    None
 }
 
 /// Builds a JSON value from the YAML parser's events and notes the line of every field.
@@ -414,8 +449,11 @@ types:
         assert!(parse("types:\ntypes: []\n").is_err(), "a key twice, the first one empty");
         let two = parse("types: []\n---\ntypes: []\n").expect_err("two documents");
         assert!(two[0].message.contains("more than one YAML document"), "{two:?}");
-        let deep = format!("types:\n{}x\n", "- ".repeat(5000));
-        assert!(parse(&deep).expect_err("too deep")[0].message.contains("nested deeper"));
+        for deep in [format!("types:\n{}x\n", "- ".repeat(5000)), format!("types: {}\n", "[".repeat(5000)), format!("types:\n{}- x\n", " ".repeat(500))] {
+            assert!(parse(&deep).expect_err("too deep")[0].message.contains("nested deeper"), "{}", &deep[..40]);
+        }
+        let deep_but_short = format!("types:\n  - product: {}\n", "[".repeat(3) + &"]".repeat(3));
+        assert!(!parse(&deep_but_short).expect_err("not a string")[0].message.contains("nested deeper"), "a little nesting is YAML's to judge");
     }
 
     #[test]
