@@ -8,6 +8,7 @@ pub mod cognito;
 pub mod cost_explorer;
 pub mod directory;
 pub mod provisioning;
+pub mod s3;
 pub mod sagemaker;
 pub mod service_catalog;
 pub mod ssm;

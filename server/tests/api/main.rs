@@ -16,6 +16,7 @@ mod jobs;
 mod live;
 mod metrics;
 mod notifications;
+mod object_store;
 mod repositories;
 mod rest_api;
 mod sso;

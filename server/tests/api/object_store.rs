@@ -1,0 +1,62 @@
+//! Study bytes go between the browser and S3 directly: a presigned POST uploads, a presigned
+//! GET downloads. Against moto's S3, with a real HTTP client, read back through the SDK.
+
+use atrium::aws::s3::{S3Store, UploadRules};
+use std::time::Duration;
+
+async fn bucket(store: &S3Store, sdk: &aws_config::SdkConfig) -> String {
+    let name = format!("atrium-studies-{}", uuid::Uuid::new_v4().simple());
+    let mut create = store.client().create_bucket().bucket(&name);
+    let region = sdk.region().map(|r| r.to_string()).unwrap_or_default();
+    if region != "us-east-1" {
+        let location = aws_sdk_s3::types::BucketLocationConstraint::from(region.as_str());
+        create = create.create_bucket_configuration(aws_sdk_s3::types::CreateBucketConfiguration::builder().location_constraint(location).build());
+    }
+    create.send().await.expect("bucket created");
+    name
+}
+
+#[tokio::test]
+async fn a_browser_uploads_through_a_presigned_post_and_downloads_through_a_presigned_get() {
+    let sdk = crate::helpers::moto_sdk_config().await;
+    let store = S3Store::new(sdk.clone());
+    let bucket = bucket(&store, &sdk).await;
+    let key = "studies/genomics/variants/samples.csv";
+    let bytes = b"sample,depth\nNA12878,31\n".to_vec();
+    let rules = UploadRules { bucket: &bucket, key, max_bytes: 1024, content_type: Some("text/csv"), expires_in: Duration::from_secs(300) };
+    let post = store.presigned_post(&rules).await.expect("a signed form");
+    assert!(post.fields.contains_key("policy") && post.fields.contains_key("x-amz-signature"), "{:?}", post.fields);
+
+    let mut form = reqwest::multipart::Form::new();
+    for (name, value) in &post.fields {
+        form = form.text(name.clone(), value.clone());
+    }
+    let file = reqwest::multipart::Part::bytes(bytes.clone()).file_name("samples.csv").mime_str("text/csv").expect("mime");
+    let response = reqwest::Client::new().post(&post.url).multipart(form.part("file", file)).send().await.expect("posted");
+    assert!(response.status().is_success(), "{} {}", response.status(), response.text().await.unwrap_or_default());
+
+    let stored = store.client().get_object().bucket(&bucket).key(key).send().await.expect("the object is there");
+    let read = stored.body.collect().await.expect("body").into_bytes();
+    assert_eq!(read.as_ref(), bytes.as_slice(), "the same bytes, read back through the SDK");
+
+    let url = store.presigned_get(&bucket, key, Duration::from_secs(60)).await.expect("a download URL");
+    let downloaded = reqwest::get(&url).await.expect("downloaded").bytes().await.expect("bytes");
+    assert_eq!(downloaded.as_ref(), bytes.as_slice());
+
+    // moto stores whatever is posted (it checks neither the policy nor the signature); S3
+    // refuses a form whose key, size or content type the signed policy does not allow. So
+    // the policy itself is what is checked here.
+    use base64::Engine;
+    let policy = base64::engine::general_purpose::STANDARD.decode(&post.fields["policy"]).expect("base64");
+    let policy: serde_json::Value = serde_json::from_slice(&policy).expect("JSON");
+    let conditions = policy["conditions"].as_array().expect("conditions");
+    assert!(conditions.contains(&serde_json::json!({ "key": key })), "exactly this key: {policy}");
+    assert!(conditions.contains(&serde_json::json!(["content-length-range", 1, 1024])), "{policy}");
+    assert!(conditions.contains(&serde_json::json!({ "bucket": bucket })), "{policy}");
+    assert!(conditions.contains(&serde_json::json!({ "Content-Type": "text/csv" })), "{policy}");
+    assert!(policy["expiration"].as_str().is_some_and(|e| e.ends_with('Z')), "{policy}");
+
+    let listed = store.list(&bucket, "studies/genomics/", 100).await.expect("listed");
+    assert_eq!(listed.len(), 1);
+    assert_eq!((listed[0].key.as_str(), listed[0].size), (key, bytes.len() as i64));
+}
