@@ -13,9 +13,10 @@ use crate::domain::workspace_types::TypeStatus;
 #[cfg(feature = "ssr")]
 use crate::services::{require_admin, require_user, services, signed_in_user, with_status};
 
-/// A team slug from a request: one that cannot be a slug names no team.
+/// A team slug from a request: one that cannot be a slug names no team. (The REST API reads
+/// its slugs this way too.)
 #[cfg(feature = "ssr")]
-fn team_slug(raw: &str) -> Result<crate::domain::TeamSlug, AppError> {
+pub fn team_slug(raw: &str) -> Result<crate::domain::TeamSlug, AppError> {
     crate::domain::TeamSlug::parse(raw).map_err(|_| AppError::NotFound("This team".into()))
 }
 

@@ -11,7 +11,8 @@ pub mod me;
 pub mod workspaces;
 
 use crate::startup::AppState;
-use app::domain::TeamSlug;
+/// A team slug from a request, read as the pages read it.
+use app::api::team_slug;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
@@ -85,18 +86,14 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::teams))
 }
 
-/// The OpenAPI document, as served.
-pub fn openapi_json() -> String {
-    api().into_openapi().to_pretty_json().unwrap_or_else(|error| {
+/// The API's routes, to be nested at `BASE`, and its OpenAPI document, made from the same
+/// route list.
+pub fn router(state: AppState) -> Router<AppState> {
+    let (router, openapi) = api().split_for_parts();
+    let document = openapi.to_pretty_json().unwrap_or_else(|error| {
         tracing::error!(%error, "Failed to write the OpenAPI document");
         "{}".to_owned()
-    })
-}
-
-/// The API's routes, to be nested at `BASE`.
-pub fn router(state: AppState) -> Router<AppState> {
-    let (router, _) = api().split_for_parts();
-    let document = openapi_json();
+    });
     router
         .route("/openapi.json", get(move || async move { ([(header::CONTENT_TYPE, "application/json")], document.clone()) }))
         // A route, not a fallback: nested under /api/v1, it must win over the server functions'
@@ -110,10 +107,6 @@ pub fn router(state: AppState) -> Router<AppState> {
         .layer(axum::middleware::from_fn_with_state(state, auth::authenticate))
 }
 
-/// A team slug from a request: one that cannot be a slug names no team (as on the pages).
-fn team_slug(raw: &str) -> ApiResult<TeamSlug> {
-    TeamSlug::parse(raw).map_err(|_| ApiError::from(app::error::AppError::NotFound("This team".into())))
-}
 
 /// Opaque page cursors: clients pass back what the API gave them.
 struct Cursor;
