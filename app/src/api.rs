@@ -225,13 +225,25 @@ pub async fn launch_workspace(
     #[server(default)] profile: Option<String>,
     /// An admin's "Launch over budget" checkbox.
     #[server(default)] override_budget: Option<String>,
+    /// `studies[<id>]` = `ro` or `rw` (empty: not mounted).
+    #[server(default)] studies: Option<BTreeMap<String, String>>,
 ) -> Result<String, AppError> {
     with_status(async move {
         let user = require_user()?;
         let team = team_slug(&team)?;
         let profile = profile.filter(|p| !p.is_empty());
         let override_budget = override_budget.is_some_and(|v| !v.is_empty());
-        let id = services()?.workspaces.launch(&user, &team, configuration_id, &name, &launch_key, profile.as_deref(), override_budget).await?;
+        let mut mounts = Vec::new();
+        for (id, access) in studies.unwrap_or_default().into_iter().filter(|(_, access)| !access.is_empty()) {
+            match (id.parse::<i64>(), crate::domain::studies::Access::parse(&access)) {
+                (Ok(id), Some(access)) => mounts.push((id, access)),
+                _ => return Err(AppError::invalid("studies", format!("\"{access}\" for study {id} is not read-only or read-write."))),
+            }
+        }
+        let id = services()?
+            .workspaces
+            .launch_with_studies(&user, &team, configuration_id, &name, &launch_key, profile.as_deref(), override_budget, &mounts)
+            .await?;
         leptos_axum::redirect(&format!("/workspaces/{id}"));
         Ok(id)
     }
@@ -604,6 +616,140 @@ pub async fn revoke_token(id: i64) -> Result<(), AppError> {
     with_status(async move {
         let user = require_user()?;
         services()?.tokens.revoke(&user, id).await
+    }
+    .await)
+}
+
+/// The names of ticked checkboxes named `field[name]`.
+#[cfg(feature = "ssr")]
+fn ticked(boxes: Option<BTreeMap<String, String>>) -> Vec<String> {
+    boxes.unwrap_or_default().into_iter().filter(|(_, value)| !value.is_empty()).map(|(name, _)| name).collect()
+}
+
+#[server(endpoint = "studies")]
+pub async fn load_studies(team: String) -> Result<crate::domain::studies::StudyList, AppError> {
+    with_status(async move {
+        let user = require_user()?;
+        let team = team_slug(&team)?;
+        services()?.studies.studies(&user, &team).await
+    }
+    .await)
+}
+
+#[server(endpoint = "create_study")]
+#[allow(clippy::too_many_arguments)] // one argument per form field
+pub async fn create_study(
+    team: String,
+    scope: String,
+    name: String,
+    #[server(default)] description: String,
+    #[server(default)] folder: String,
+    #[server(default)] controlled: Option<String>,
+    #[server(default)] teams: Option<BTreeMap<String, String>>,
+    #[server(default)] location: String,
+) -> Result<crate::domain::studies::StudyView, AppError> {
+    with_status(async move {
+        let user = require_user()?;
+        let slug = team_slug(&team)?;
+        let form = crate::domain::studies::StudyForm {
+            scope,
+            name,
+            description,
+            folder,
+            controlled: controlled.is_some_and(|v| !v.is_empty()),
+            teams: ticked(teams),
+            location,
+        };
+        let study = services()?.studies.create(&user, &slug, form).await?;
+        leptos_axum::redirect(&format!("/teams/{slug}/studies/{}", study.id));
+        Ok(study)
+    }
+    .await)
+}
+
+#[server(endpoint = "study_files")]
+pub async fn load_study_files(team: String, id: i64, #[server(default)] folder: String, #[server(default)] page: Option<String>) -> Result<crate::domain::studies::FolderListing, AppError> {
+    with_status(async move {
+        let user = require_user()?;
+        let team = team_slug(&team)?;
+        services()?.studies.files(&user, &team, id, &folder, page).await
+    }
+    .await)
+}
+
+#[server(endpoint = "study_upload")]
+pub async fn study_upload(team: String, id: i64, path: String, size: u64, #[server(default)] content_type: String) -> Result<crate::domain::studies::UploadTicket, AppError> {
+    with_status(async move {
+        let user = require_user()?;
+        let team = team_slug(&team)?;
+        services()?.studies.upload(&user, &team, id, &path, size, &content_type).await
+    }
+    .await)
+}
+
+#[server(endpoint = "study_upload_complete")]
+pub async fn complete_study_upload(team: String, id: i64, path: String, upload_id: String, #[server(default)] etags: Vec<String>) -> Result<(), AppError> {
+    with_status(async move {
+        let user = require_user()?;
+        let team = team_slug(&team)?;
+        services()?.studies.complete_upload(&user, &team, id, &path, &upload_id, etags).await
+    }
+    .await)
+}
+
+#[server(endpoint = "study_delete_file")]
+pub async fn delete_study_file(team: String, id: i64, path: String) -> Result<(), AppError> {
+    with_status(async move {
+        let user = require_user()?;
+        let team = team_slug(&team)?;
+        services()?.studies.delete_file(&user, &team, id, &path).await
+    }
+    .await)
+}
+
+#[server(endpoint = "study_writers")]
+pub async fn set_study_writers(team: String, id: i64, #[server(default)] writers: Option<BTreeMap<String, String>>) -> Result<(), AppError> {
+    with_status(async move {
+        let user = require_user()?;
+        let team = team_slug(&team)?;
+        services()?.studies.set_writers(&user, &team, id, ticked(writers)).await
+    }
+    .await)
+}
+
+#[server(endpoint = "request_egress")]
+pub async fn request_egress(team: String, id: i64, #[server(default)] files: Option<BTreeMap<String, String>>, #[server(default)] reason: String) -> Result<i64, AppError> {
+    with_status(async move {
+        let user = require_user()?;
+        let slug = team_slug(&team)?;
+        let request = services()?.studies.request_egress(&user, &slug, id, ticked(files), &reason).await?;
+        leptos_axum::redirect(&format!("/teams/{slug}/egress/{request}"));
+        Ok(request)
+    }
+    .await)
+}
+
+#[server(endpoint = "egress_request")]
+pub async fn load_egress_request(team: String, id: i64) -> Result<crate::domain::studies::EgressRequestView, AppError> {
+    with_status(async move {
+        let user = require_user()?;
+        let team = team_slug(&team)?;
+        services()?.studies.egress_request(&user, &team, id).await
+    }
+    .await)
+}
+
+#[server(endpoint = "decide_egress")]
+pub async fn decide_egress(team: String, id: i64, decision: String, #[server(default)] note: String) -> Result<(), AppError> {
+    with_status(async move {
+        let user = require_user()?;
+        let team = team_slug(&team)?;
+        let approve = match decision.as_str() {
+            "approve" => true,
+            "reject" => false,
+            _ => return Err(AppError::invalid("decision", "Approve or reject.")),
+        };
+        services()?.studies.decide_egress(&user, &team, id, approve, &note).await
     }
     .await)
 }

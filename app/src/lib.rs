@@ -109,6 +109,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/teams/:team/catalog") view={Lazy::<TeamCatalogRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/teams/:team/ended") view={Lazy::<EndedWorkspacesRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/teams/:team/members") view={Lazy::<TeamMembersRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/teams/:team/studies") view={Lazy::<StudiesRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/teams/:team/studies/:id") view={Lazy::<StudyRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/teams/:team/egress/:id") view={Lazy::<EgressRequestRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/workspaces/:id") view={Lazy::<WorkspaceRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/admin/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/admin/catalog") view={Lazy::<CatalogAdminRoute>::new()} ssr=SsrMode::Async/>
@@ -148,6 +151,9 @@ enum ResearcherPage {
     TeamCatalog,
     EndedWorkspaces,
     TeamMembers,
+    Studies,
+    Study,
+    EgressRequest,
     Workspace,
     Settings,
     Tokens,
@@ -165,6 +171,9 @@ fn researcher_page(page: ResearcherPage) -> AnyView {
         ResearcherPage::TeamCatalog => pages::team_catalog::TeamCatalogPage().into_any(),
         ResearcherPage::EndedWorkspaces => pages::team_home::EndedWorkspacesPage().into_any(),
         ResearcherPage::TeamMembers => pages::team_members::TeamMembersPage().into_any(),
+        ResearcherPage::Studies => pages::studies::StudiesPage().into_any(),
+        ResearcherPage::Study => pages::studies::StudyPage().into_any(),
+        ResearcherPage::EgressRequest => pages::studies::EgressRequestPage().into_any(),
         ResearcherPage::Workspace => pages::workspace::WorkspacePage().into_any(),
         ResearcherPage::Settings => pages::settings::SettingsPage().into_any(),
         ResearcherPage::Tokens => pages::tokens::TokensPage().into_any(),
@@ -229,6 +238,9 @@ lazy_routes! { researcher_page, __preload_researcher_page:
     TeamCatalogRoute => ResearcherPage::TeamCatalog,
     EndedWorkspacesRoute => ResearcherPage::EndedWorkspaces,
     TeamMembersRoute => ResearcherPage::TeamMembers,
+    StudiesRoute => ResearcherPage::Studies,
+    StudyRoute => ResearcherPage::Study,
+    EgressRequestRoute => ResearcherPage::EgressRequest,
     WorkspaceRoute => ResearcherPage::Workspace,
     SettingsRoute => ResearcherPage::Settings,
     TokensRoute => ResearcherPage::Tokens,

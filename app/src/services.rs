@@ -46,7 +46,23 @@ pub trait WorkspaceService: Send + Sync {
     /// A launch that would take the team over its monthly budget is refused, unless an admin
     /// sets `override_budget` (audited).
     #[allow(clippy::too_many_arguments)]
-    async fn launch(&self, user: &CurrentUser, team: &TeamSlug, configuration_id: i64, name: &str, key: &str, profile: Option<&str>, override_budget: bool) -> Result<String, AppError>;
+    async fn launch(&self, user: &CurrentUser, team: &TeamSlug, configuration_id: i64, name: &str, key: &str, profile: Option<&str>, override_budget: bool) -> Result<String, AppError> {
+        self.launch_with_studies(user, team, configuration_id, name, key, profile, override_budget, &[]).await
+    }
+    /// `launch`, mounting studies with the access chosen for each (checked again now): passed
+    /// to the product as its `Studies` parameter and recorded with the workspace.
+    #[allow(clippy::too_many_arguments)]
+    async fn launch_with_studies(
+        &self,
+        user: &CurrentUser,
+        team: &TeamSlug,
+        configuration_id: i64,
+        name: &str,
+        key: &str,
+        profile: Option<&str>,
+        override_budget: bool,
+        studies: &[(i64, crate::domain::studies::Access)],
+    ) -> Result<String, AppError>;
     /// One workspace, for its owner or an admin.
     async fn workspace(&self, user: &CurrentUser, id: &str) -> Result<crate::domain::workspace::WorkspaceView, AppError>;
     /// The user's live workspaces on a team and how many ended (member or admin).
@@ -153,6 +169,35 @@ pub trait TokenService: Send + Sync {
     async fn revoke(&self, user: &CurrentUser, id: i64) -> Result<(), AppError>;
 }
 
+/// Studies: research data in S3 seen through a team. Every method checks the caller's access
+/// to the study from that team (`NotFound` for a study they may not see, so ids reveal
+/// nothing; `Forbidden` for one they may see but not change).
+#[async_trait::async_trait]
+pub trait StudyService: Send + Sync {
+    async fn studies(&self, user: &CurrentUser, team: &TeamSlug) -> Result<crate::domain::studies::StudyList, AppError>;
+    /// Creates the study's prefix in S3, then its row: no row without a prefix. Audited.
+    async fn create(&self, user: &CurrentUser, team: &TeamSlug, form: crate::domain::studies::StudyForm) -> Result<crate::domain::studies::StudyView, AppError>;
+    /// One page of a folder of the study (`page`: where the previous page ended).
+    async fn files(&self, user: &CurrentUser, team: &TeamSlug, id: i64, folder: &str, page: Option<String>) -> Result<crate::domain::studies::FolderListing, AppError>;
+    /// A presigned upload of one file (writers only), within the size and type rules. Audited.
+    async fn upload(&self, user: &CurrentUser, team: &TeamSlug, id: i64, path: &str, size: u64, content_type: &str) -> Result<crate::domain::studies::UploadTicket, AppError>;
+    /// Completes a multipart upload from its parts' ETags (in order).
+    async fn complete_upload(&self, user: &CurrentUser, team: &TeamSlug, id: i64, path: &str, upload_id: &str, etags: Vec<String>) -> Result<(), AppError>;
+    /// A presigned download of one file, minted now. Audited; refused for controlled studies.
+    async fn download_url(&self, user: &CurrentUser, team: &TeamSlug, id: i64, path: &str) -> Result<String, AppError>;
+    /// Deletes one file (writers only). Audited.
+    async fn delete_file(&self, user: &CurrentUser, team: &TeamSlug, id: i64, path: &str) -> Result<(), AppError>;
+    /// Sets a team study's writers (its owner and the team's admins). Audited.
+    async fn set_writers(&self, user: &CurrentUser, team: &TeamSlug, id: i64, writers: Vec<String>) -> Result<(), AppError>;
+    /// Asks to export files from a controlled study's egress folder. Audited.
+    async fn request_egress(&self, user: &CurrentUser, team: &TeamSlug, id: i64, files: Vec<String>, reason: &str) -> Result<i64, AppError>;
+    async fn egress_request(&self, user: &CurrentUser, team: &TeamSlug, request_id: i64) -> Result<crate::domain::studies::EgressRequestView, AppError>;
+    /// Approves or rejects a pending request (team admins and admins, not the requester). Audited.
+    async fn decide_egress(&self, user: &CurrentUser, team: &TeamSlug, request_id: i64, approve: bool, note: &str) -> Result<(), AppError>;
+    /// A presigned download of one file of an approved request, for its requester. Audited.
+    async fn egress_download_url(&self, user: &CurrentUser, team: &TeamSlug, request_id: i64, file: &str) -> Result<String, AppError>;
+}
+
 /// Provided as Leptos context to every request, behind one `Arc` (cloned per request).
 pub struct Services {
     pub teams: Arc<dyn TeamService>,
@@ -166,6 +211,7 @@ pub struct Services {
     pub people: Arc<dyn PeopleService>,
     pub settings: Arc<dyn SettingsService>,
     pub tokens: Arc<dyn TokenService>,
+    pub studies: Arc<dyn StudyService>,
     pub sign_in_methods: crate::domain::SignInMethods,
     pub content_security_policy: ContentSecurityPolicy,
 }

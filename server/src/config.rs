@@ -92,6 +92,33 @@ pub struct Settings {
     #[arg(long, env = "ATRIUM_STUDIO_SESSION_SECONDS", default_value_t = 43_200)]
     pub studio_session_seconds: u32,
 
+    /// The portal's own bucket, for organisation studies (in the portal's account).
+    #[arg(long, env = "ATRIUM_STUDIES_BUCKET", default_value = "atrium-studies")]
+    pub studies_bucket: String,
+
+    /// The largest file a study takes, in bytes (default 5 GiB).
+    #[arg(long, env = "ATRIUM_STUDY_MAX_FILE_BYTES", default_value_t = 5 * 1024 * 1024 * 1024)]
+    pub study_max_file_bytes: u64,
+
+    /// Content types no study takes (comma-separated): pages and scripts, which a browser
+    /// would run if someone opened them from the bucket.
+    #[arg(
+        long,
+        env = "ATRIUM_STUDY_BLOCKED_TYPES",
+        value_delimiter = ',',
+        default_value = "text/html,application/xhtml+xml,image/svg+xml,text/javascript,application/javascript"
+    )]
+    pub study_blocked_types: Vec<String>,
+
+    /// Seconds an upload form or part URL for a study works (60 to 43,200).
+    #[arg(long, env = "ATRIUM_UPLOAD_URL_SECONDS", default_value_t = 900)]
+    pub upload_url_seconds: u64,
+
+    /// Where browsers send study uploads (CSP connect-src sources besides 'self'): the S3
+    /// endpoints of the buckets.
+    #[arg(long, env = "ATRIUM_S3_ORIGINS", default_value = "https://*.amazonaws.com")]
+    pub s3_origins: String,
+
     /// Requests an API token may make at once, before `ATRIUM_API_RATE` applies.
     #[arg(long, env = "ATRIUM_API_BURST", default_value_t = 60.0)]
     pub api_burst: f64,

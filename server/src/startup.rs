@@ -178,6 +178,20 @@ impl Application {
             0 => ssm,
             seconds => crate::aws::ssm_cache::CachedParameterStore::new(ssm, Duration::from_secs(seconds)),
         };
+        anyhow::ensure!((60..=43_200).contains(&settings.upload_url_seconds), "ATRIUM_UPLOAD_URL_SECONDS must be 60 to 43200");
+        let studies = Arc::new(crate::services::studies::Studies::new(
+            db.clone(),
+            Arc::new(crate::aws::s3::S3Objects::new(sdk.clone())),
+            ssm.clone(),
+            changes.teams.clone(),
+            crate::services::studies::StudySettings {
+                portal_bucket: settings.studies_bucket.clone(),
+                max_file_bytes: settings.study_max_file_bytes,
+                blocked_content_types: settings.study_blocked_types.iter().map(|t| t.trim().to_ascii_lowercase()).filter(|t| !t.is_empty()).collect(),
+                download_url_seconds: settings.presigned_url_seconds.into(),
+                upload_url_seconds: settings.upload_url_seconds,
+            },
+        ));
         let teams = Arc::new(Teams::new(db.clone(), ssm, changes.teams.clone()));
         let directory = Arc::new(CognitoDirectory::new(sdk, cognito.user_pool_id.clone()));
         let sso_name = sso.as_ref().map(|sso| sso.display_name().to_owned());
@@ -191,6 +205,7 @@ impl Application {
             people: Arc::new(People::new(db.clone(), directory, sso_name.clone(), changes.access.clone())),
             settings: Arc::new(crate::services::settings::UserPreferences::new(db.clone())),
             tokens: tokens.clone(),
+            studies,
             teams: teams.clone(),
             password_policy: auth.clone(),
             catalog_admin: Arc::new(CatalogAdmin::new(db.clone(), Arc::new(SdkServiceCatalog::new(sdk)))),
@@ -346,12 +361,12 @@ fn content_security_policy(settings: &Settings, sso: Option<&SsoProvider>) -> ap
         .filter(|origin| origin != "null")
         .unwrap_or_default();
     let policy = format!(
-        "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
+        "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' {}; \
          frame-ancestors 'none'; base-uri 'self'; form-action 'self' {} {sso_origin}",
-        settings.connect_origins
+        settings.s3_origins, settings.connect_origins
     );
     if HeaderValue::from_str(&policy).is_err() {
-        tracing::error!("ATRIUM_CONNECT_ORIGINS is not a valid header value; Connect may only stay on this site");
+        tracing::error!("ATRIUM_CONNECT_ORIGINS or ATRIUM_S3_ORIGINS is not a valid header value; the pages may only reach this site");
         return app::services::ContentSecurityPolicy::new(
             "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
              frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
@@ -396,6 +411,8 @@ fn router(state: AppState, settings: &Settings, db: PgPool) -> Router {
         .route("/healthz", get(routes::health::healthz))
         .route("/events/workspaces/{id}", get(routes::events::workspace_events))
         .route("/workspaces/{id}/connect", post(routes::connect::connect))
+        .route("/teams/{team}/studies/{id}/download", get(routes::study_download::study_file))
+        .route("/teams/{team}/egress/{id}/download", get(routes::study_download::egress_file))
         .route("/admin/audit.csv", get(routes::audit_csv::audit_csv))
         .route("/costs.csv", get(routes::costs_csv::costs_csv))
         .route("/api/docs", get(routes::api_docs::api_docs))

@@ -88,6 +88,9 @@ pub struct Configuration {
     /// Its type can stop and start; otherwise it can only be terminated.
     #[serde(default)]
     pub has_stop_start: bool,
+    /// Its type takes the `Studies` parameter: workspaces can mount studies.
+    #[serde(default)]
+    pub mounts_studies: bool,
     pub draft: ConfigurationDraft,
 }
 

@@ -257,6 +257,17 @@ pub struct TeamMetadata {
     pub links: Vec<TeamLink>,
     pub s3_scratch_prefix: Option<String>,
     pub efs_access_point: Option<String>,
+    /// The bucket holding the team's studies (`studies-bucket`); else the scratch prefix's.
+    #[serde(default)]
+    pub studies_bucket: Option<String>,
+}
+
+impl TeamMetadata {
+    /// Where the team's studies are stored: `studies-bucket`, or the scratch prefix's bucket.
+    pub fn bucket_for_studies(&self) -> Option<String> {
+        let scratch_bucket = || self.s3_scratch_prefix.as_deref()?.strip_prefix("s3://")?.split('/').next().filter(|b| !b.is_empty()).map(str::to_owned);
+        self.studies_bucket.clone().or_else(scratch_bucket)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -486,6 +497,7 @@ pub mod notifications;
 pub mod parameters;
 pub mod people;
 pub mod settings;
+pub mod studies;
 pub mod team_admin;
 pub mod tokens;
 pub mod workspace;

@@ -304,6 +304,9 @@ pub struct WorkspaceView {
     /// Health alarms raised now (a running workstation's CPU, memory or disk).
     #[serde(default)]
     pub health_alarms: Vec<super::health::Alarm>,
+    /// The studies it was launched with.
+    #[serde(default)]
+    pub studies: Vec<super::studies::MountedStudy>,
 }
 
 impl WorkspaceView {

@@ -6,6 +6,7 @@ pub mod landing;
 pub mod layout;
 pub mod new_password;
 pub mod settings;
+pub mod studies;
 pub mod tokens;
 pub mod team_catalog;
 pub mod team_home;

@@ -1,4 +1,5 @@
-use crate::api::{load_team_catalog, LaunchWorkspace};
+use crate::api::{load_studies, load_team_catalog, LaunchWorkspace};
+use crate::domain::studies::{Access, StudyView};
 use crate::domain::configurations::Configuration;
 use crate::domain::costs::{monthly_estimate, MonthBudget};
 use crate::domain::dollars;
@@ -13,6 +14,7 @@ pub fn TeamCatalogPage() -> impl IntoView {
     let params = use_params_map();
     let team = move || params.read().get("team").unwrap_or_default();
     let catalog = Resource::new(team, load_team_catalog);
+    let studies = Resource::new(team, load_studies);
     let launch = ServerAction::<LaunchWorkspace>::new();
     view! {
         <Title text="Workspace catalog · Atrium"/>
@@ -31,12 +33,14 @@ pub fn TeamCatalogPage() -> impl IntoView {
                         <p class="mt-4 text-slate-600">"Nothing is available to you on this team yet. Ask an administrator."</p>
                     }.into_any(),
                     Ok(catalog) => {
+                        // Without studies (none, or unreadable now) a launch simply mounts none.
+                        let studies = studies.await.map(|list| list.studies).unwrap_or_default();
                         let key = catalog.launch.key;
                         let may_override = catalog.launch.may_override_budget;
                         view! {
                             <TeamBudget month=catalog.launch.month/>
                             <ul class="mt-6 grid gap-4 sm:grid-cols-2" data-testid="team-catalog">
-                                {catalog.items.into_iter().map(|c| view! { <CatalogItem c team=team() launch_key=key.clone() launch may_override/> }).collect_view()}
+                                {catalog.items.into_iter().map(|c| view! { <CatalogItem c team=team() launch_key=key.clone() launch may_override studies=studies.clone()/> }).collect_view()}
                             </ul>
                         }.into_any()
                     }
@@ -78,8 +82,9 @@ pub fn CostEstimate(hourly_cents: u32) -> impl IntoView {
 }
 
 #[component]
-fn CatalogItem(c: Configuration, team: String, launch_key: String, launch: ServerAction<LaunchWorkspace>, may_override: bool) -> impl IntoView {
+fn CatalogItem(c: Configuration, team: String, launch_key: String, launch: ServerAction<LaunchWorkspace>, may_override: bool, studies: Vec<StudyView>) -> impl IntoView {
     let cents = c.draft.estimated_hourly_cost_cents;
+    let studies = if c.mounts_studies { studies } else { Vec::new() };
     view! {
         <li class="rounded-lg border border-slate-200 bg-white p-5 shadow-sm" data-testid="catalog-item">
             <h2 class="text-lg font-semibold text-indigo-700">{c.draft.name}</h2>
@@ -87,7 +92,7 @@ fn CatalogItem(c: Configuration, team: String, launch_key: String, launch: Serve
             <p class="mt-2 text-sm text-slate-600">{c.draft.description}</p>
             <CostEstimate hourly_cents=cents/>
             <p class="mt-1 text-sm text-slate-600" data-testid="idle-policy">{c.draft.idle.describe_for(c.has_stop_start)}</p>
-            <LaunchForm team configuration_id=c.id launch_key launch may_override/>
+            <LaunchForm team configuration_id=c.id launch_key launch may_override studies/>
         </li>
     }
 }
@@ -106,12 +111,16 @@ pub fn LaunchForm(
     /// Offer admins "Launch over budget" (audited).
     #[prop(optional)]
     may_override: bool,
+    /// The studies the workspace may mount (empty: its type mounts none).
+    #[prop(optional)]
+    studies: Vec<StudyView>,
 ) -> impl IntoView {
     let pending = launch.pending();
     let key = match &profile {
         Some(profile) => format!("{launch_key}-{profile}"),
         None => format!("{launch_key}-{configuration_id}"),
     };
+    let study_ids = key.clone();
     view! {
         <ActionForm action=launch>
             {profile.map(|profile| view! { <input type="hidden" name="profile" value=profile/> })}
@@ -123,6 +132,7 @@ pub fn LaunchForm(
                     title="3 to 40 lower-case letters, digits and dashes, starting with a letter"
                     class="mt-1 w-full rounded border border-slate-300 px-2 py-1"/>
             </label>
+            <StudyChoice studies prefix=study_ids/>
             {may_override.then(|| view! {
                 <label class="mt-2 flex items-center gap-2 text-sm text-slate-600">
                     <input type="checkbox" name="override_budget" value="on"/>"Launch over budget (recorded in the audit log)"
@@ -134,4 +144,28 @@ pub fn LaunchForm(
             </button>
         </ActionForm>
     }
+}
+
+/// One choice per study: not mounted, read-only, or read-write where the user may write it.
+#[component]
+fn StudyChoice(studies: Vec<StudyView>, prefix: String) -> impl IntoView {
+    (!studies.is_empty()).then(|| view! {
+        <fieldset class="mt-3 rounded border border-slate-200 p-2 text-sm" data-testid="launch-studies">
+            <legend class="px-1 font-medium">"Studies to mount"</legend>
+            {studies.into_iter().map(|study| {
+                let id = format!("{prefix}-study-{}", study.id);
+                let writable = study.mount_access() == Access::Rw;
+                view! {
+                    <div class="mt-1 flex items-center justify-between gap-2">
+                        <label for=id.clone()>{study.name.clone()}</label>
+                        <select id=id name=format!("studies[{}]", study.id) class="rounded border border-slate-300 px-1 py-0.5">
+                            <option value="">"Not mounted"</option>
+                            <option value="ro">"Read-only"</option>
+                            {writable.then(|| view! { <option value="rw">"Read-write"</option> })}
+                        </select>
+                    </div>
+                }
+            }).collect_view()}
+        </fieldset>
+    })
 }

@@ -46,6 +46,9 @@ fn TeamHomeView(home: TeamHome) -> impl IntoView {
             <a href=format!("/teams/{}/catalog", team.slug) class="rounded border border-indigo-300 px-4 py-2 text-sm font-medium text-indigo-700 hover:bg-indigo-50">
                 "Browse the workspace catalog"
             </a>
+            <a href=format!("/teams/{}/studies", team.slug) class="rounded border border-indigo-300 px-4 py-2 text-sm font-medium text-indigo-700 hover:bg-indigo-50">
+                "Studies"
+            </a>
             {may_manage_members.then(|| view! {
                 <a href=format!("/teams/{}/members", team.slug) class="rounded border border-slate-300 px-4 py-2 text-sm font-medium text-slate-700 hover:bg-slate-100">
                     "Manage members"

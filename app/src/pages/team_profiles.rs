@@ -1,4 +1,5 @@
-use crate::api::{load_team_profiles, LaunchWorkspace};
+use crate::api::{load_studies, load_team_profiles, LaunchWorkspace};
+use crate::domain::studies::StudyView;
 use crate::domain::configurations::Profile;
 use crate::pages::errors::ErrorPanel;
 use crate::pages::team_catalog::{CostEstimate, LaunchForm, TeamBudget};
@@ -12,6 +13,7 @@ pub fn TeamProfilesPage() -> impl IntoView {
     let params = use_params_map();
     let team = move || params.read().get("team").unwrap_or_default();
     let profiles = Resource::new(team, load_team_profiles);
+    let studies = Resource::new(team, load_studies);
     let launch = ServerAction::<LaunchWorkspace>::new();
     view! {
         <Title text="Profiles · Atrium"/>
@@ -30,6 +32,7 @@ pub fn TeamProfilesPage() -> impl IntoView {
                         <p class="mt-4 text-slate-600">"This team has no profiles you can launch. Try the catalog, or ask an administrator."</p>
                     }.into_any(),
                     Ok(found) => {
+                        let studies = studies.await.map(|list| list.studies).unwrap_or_default();
                         let key = found.launch.key;
                         let may_override = found.launch.may_override_budget;
                         view! {
@@ -38,7 +41,7 @@ pub fn TeamProfilesPage() -> impl IntoView {
                             })}
                             <TeamBudget month=found.launch.month/>
                             <ul class="mt-6 grid gap-4 sm:grid-cols-2" data-testid="profiles">
-                                {found.profiles.into_iter().map(|p| view! { <ProfileCard p team=team() launch_key=key.clone() launch may_override/> }).collect_view()}
+                                {found.profiles.into_iter().map(|p| view! { <ProfileCard p team=team() launch_key=key.clone() launch may_override studies=studies.clone()/> }).collect_view()}
                             </ul>
                         }.into_any()
                     }
@@ -50,8 +53,9 @@ pub fn TeamProfilesPage() -> impl IntoView {
 }
 
 #[component]
-fn ProfileCard(p: Profile, team: String, launch_key: String, launch: ServerAction<LaunchWorkspace>, may_override: bool) -> impl IntoView {
+fn ProfileCard(p: Profile, team: String, launch_key: String, launch: ServerAction<LaunchWorkspace>, may_override: bool, studies: Vec<StudyView>) -> impl IntoView {
     let cents = p.configuration.draft.estimated_hourly_cost_cents;
+    let studies = if p.configuration.mounts_studies { studies } else { Vec::new() };
     view! {
         <li class="rounded-lg border border-slate-200 bg-white p-5 shadow-sm" data-testid="profile">
             <div class="flex items-baseline justify-between gap-3">
@@ -65,7 +69,7 @@ fn ProfileCard(p: Profile, team: String, launch_key: String, launch: ServerActio
             {(!p.parameters.is_empty()).then(|| view! {
                 <p class="mt-1 text-xs text-slate-500">{p.parameters.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")}</p>
             })}
-            <LaunchForm team configuration_id=p.configuration.id launch_key launch profile=p.name may_override/>
+            <LaunchForm team configuration_id=p.configuration.id launch_key launch profile=p.name may_override studies/>
         </li>
     }
 }

@@ -160,6 +160,23 @@ fn WorkspaceDetails(w: WorkspaceView, act: ServerAction<RequestAction>, keep: Se
                 }).collect_view()}
             </ol>
         </section>
+        {(!w.studies.is_empty()).then(|| {
+            let team = w.team.to_string();
+            view! {
+                <section class="mt-6 rounded-lg border border-slate-200 bg-white p-6 shadow-sm" data-testid="workspace-studies">
+                    <h2 class="text-lg font-semibold">"Studies"</h2>
+                    <ul class="mt-3 space-y-1 text-sm">
+                        {w.studies.into_iter().map(|study| view! {
+                            <li data-study=study.name.clone()>
+                                <a class="text-indigo-700 underline" href=format!("/teams/{team}/studies/{}", study.id)>{study.name.clone()}</a>
+                                " · "<span data-testid="study-mount-access">{study.access.label()}</span>
+                                " · "<span class="font-mono text-xs">{study.location.clone()}</span>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                </section>
+            }
+        })}
         {(!w.outputs.is_empty()).then(|| view! {
             <section class="mt-6 rounded-lg border border-slate-200 bg-white p-6 shadow-sm" data-testid="workspace-outputs">
                 <h2 class="text-lg font-semibold">"Details"</h2>

@@ -2,12 +2,15 @@
 //! operations Atrium calls that moto does not implement, over the real AWS JSON 1.1 wire
 //! protocol, so the real SDK clients reach it through `AWS_ENDPOINT_URL_SERVICE_CATALOG` and
 //! `AWS_ENDPOINT_URL_SAGEMAKER`. Provisioning creates real CloudFormation stacks in moto.
+//! Everything else it is sent is S3 (`AWS_ENDPOINT_URL_S3`), checked as S3 would and passed
+//! to moto (see `s3`).
 //!
 //! Tests steer it through `POST /_emulator/faults` (see `faults::FaultRule`).
 
 pub mod catalog;
 pub mod faults;
 pub mod moto;
+pub mod s3;
 pub mod sagemaker;
 pub mod wire;
 
@@ -36,14 +39,16 @@ pub const TEMPLATES: [(&str, &str); 5] = [
 pub struct Emulator {
     catalog: catalog::Catalog,
     sagemaker: sagemaker::SageMaker,
+    s3: s3::S3Proxy,
     faults: Arc<Mutex<Faults>>,
     region: String,
 }
 
 impl Emulator {
     pub fn new(moto_endpoint: String, public_url: String, step_delay: Duration, region: String) -> Emulator {
-        let moto = moto::Moto::new(moto_endpoint);
+        let moto = moto::Moto::new(moto_endpoint.clone());
         Emulator {
+            s3: s3::S3Proxy::new(moto_endpoint),
             catalog: catalog::Catalog::new(moto.clone(), step_delay),
             sagemaker: sagemaker::SageMaker::new(moto, public_url),
             faults: Arc::new(Mutex::new(Faults::default())),
@@ -62,6 +67,8 @@ impl Emulator {
             .route("/templates/{name}", get(template))
             .route("/sagemaker/presigned", get(presigned_landing))
             .route("/healthz", get(|| async { "ok" }))
+            .fallback(s3_request)
+            .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024))
             .with_state(self)
     }
 }
@@ -102,6 +109,10 @@ async fn dispatch(State(emulator): State<Emulator>, headers: HeaderMap, body: By
         Ok(answer) => wire::ok(answer),
         Err(error) => error.into_response(),
     }
+}
+
+async fn s3_request(State(emulator): State<Emulator>, request: axum::extract::Request) -> Response {
+    s3::handle(State(emulator.s3.clone()), request).await
 }
 
 async fn add_fault(State(emulator): State<Emulator>, Json(rule): Json<FaultRule>) -> StatusCode {

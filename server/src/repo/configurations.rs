@@ -13,7 +13,8 @@ pub enum SaveError {
     Database(#[from] sqlx::Error),
 }
 
-const SELECT: &str = "SELECT c.id, c.workspace_type_id, t.product_name || ' ' || t.version_name AS type_label, t.has_stop_start, c.name, c.description, \
+const SELECT: &str = "SELECT c.id, c.workspace_type_id, t.product_name || ' ' || t.version_name AS type_label, t.has_stop_start, \
+    t.parameters @> '[{\"key\": \"Studies\"}]'::jsonb AS mounts_studies, c.name, c.description, \
     c.parameter_values, c.allowed_roles, c.allowed_teams, c.tags, c.estimated_hourly_cost_cents, c.idle_stop_minutes, c.idle_cpu_percent, \
     c.max_running_hours, to_char(c.nightly_stop_at, 'HH24:MI') AS nightly_stop, c.stop_on_sign_out, c.retired_at \
     FROM workspace_configurations c JOIN workspace_types t ON t.id = c.workspace_type_id";
@@ -30,6 +31,7 @@ fn from_row(row: &sqlx::postgres::PgRow) -> Result<Configuration, sqlx::Error> {
         workspace_type_id: row.try_get("workspace_type_id")?,
         type_label: row.try_get("type_label")?,
         has_stop_start: row.try_get("has_stop_start")?,
+        mounts_studies: row.try_get("mounts_studies")?,
         draft: ConfigurationDraft {
             name: row.try_get("name")?,
             description: row.try_get("description")?,

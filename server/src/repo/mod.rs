@@ -7,6 +7,7 @@ pub mod configurations;
 pub mod costs;
 pub mod notification_targets;
 pub mod sign_in_failures;
+pub mod studies;
 pub mod teams;
 pub mod users;
 pub mod workspace_types;

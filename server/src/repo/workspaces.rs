@@ -225,6 +225,7 @@ fn view_from_row(row: &sqlx::postgres::PgRow) -> Result<WorkspaceView, sqlx::Err
         stops_at: row.try_get("stops_at")?,
         kept_running: row.try_get::<Option<bool>, _>("kept_running")?.unwrap_or(false),
         health_alarms: row.try_get::<Vec<String>, _>("health_alarms")?.iter().filter_map(|a| app::domain::health::Alarm::parse(a)).collect(),
+        studies: Vec::new(),
     })
 }
 
@@ -246,6 +247,7 @@ pub async fn view(db: &sqlx::PgPool, id: &str) -> Result<Option<WorkspaceView>, 
             view.events.push(WorkspaceEventView { to_state, message: event.try_get("message")?, at: event.try_get("at")? });
         }
     }
+    view.studies = super::studies::mounts_of(db, id).await?;
     Ok(Some(view))
 }
 

@@ -12,6 +12,7 @@ pub mod health;
 pub mod input;
 pub mod middleware;
 pub mod sso;
+pub mod study_download;
 
 /// A CSV file for the browser to save as `filename`.
 pub fn csv_download(filename: &str, csv: String) -> axum::response::Response {

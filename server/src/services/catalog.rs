@@ -172,6 +172,7 @@ impl CatalogAdminService for CatalogAdmin {
             workspace_type_id: type_id,
             type_label: format!("{} {}", workspace_type.product_name, workspace_type.version_name),
             has_stop_start: workspace_type.has_stop_start,
+            mounts_studies: workspace_type.parameters.iter().any(|p| p.key == app::domain::studies::STUDIES_PARAMETER),
             draft,
         })
     }

@@ -9,6 +9,7 @@ pub mod idle;
 pub mod notifications;
 pub mod people;
 pub mod settings;
+pub mod studies;
 pub mod team_admin;
 pub mod teams;
 pub mod tokens;

@@ -117,7 +117,8 @@ fn stale_note(age: std::time::Duration) -> String {
 }
 
 /// Team metadata from the parameters directly under the team's SSM path: `links` (a JSON list
-/// of `{title, url}`), `s3-scratch-prefix`, `efs-access-point`. Unknown names are ignored.
+/// of `{title, url}`), `s3-scratch-prefix`, `efs-access-point`, `studies-bucket`. Unknown names
+/// are ignored.
 pub fn parse_metadata(parameters: &[(String, String)]) -> TeamMetadata {
     let mut metadata = TeamMetadata::default();
     for (name, value) in parameters {
@@ -134,6 +135,7 @@ pub fn parse_metadata(parameters: &[(String, String)]) -> TeamMetadata {
             },
             "s3-scratch-prefix" => metadata.s3_scratch_prefix = Some(value.clone()),
             "efs-access-point" => metadata.efs_access_point = Some(value.clone()),
+            "studies-bucket" => metadata.studies_bucket = Some(value.clone()),
             _ => {}
         }
     }

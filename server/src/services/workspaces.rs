@@ -9,6 +9,7 @@ use app::domain::{CurrentUser, TeamSlug};
 use app::error::AppError;
 use app::domain::configurations::Configuration;
 use app::domain::parameters::validate_parameters;
+use app::domain::studies::{studies_parameter, Access, STUDIES_PARAMETER};
 use app::services::{TeamService, WorkspaceService};
 use crate::repo::{audit, workspace_types};
 use std::collections::BTreeMap;
@@ -128,7 +129,17 @@ fn invalid(field: &str, message: impl Into<String>) -> AppError {
 #[async_trait::async_trait]
 impl WorkspaceService for Workspaces {
     #[tracing::instrument(skip(self, user, key), fields(username = %user.username, %team))]
-    async fn launch(&self, user: &CurrentUser, team: &TeamSlug, configuration_id: i64, name: &str, key: &str, profile: Option<&str>, override_budget: bool) -> Result<String, AppError> {
+    async fn launch_with_studies(
+        &self,
+        user: &CurrentUser,
+        team: &TeamSlug,
+        configuration_id: i64,
+        name: &str,
+        key: &str,
+        profile: Option<&str>,
+        override_budget: bool,
+        studies: &[(i64, Access)],
+    ) -> Result<String, AppError> {
         let team_row = super::enter_team(&self.db, user, team).await?;
         let key_ok = (8..=200).contains(&key.len()) && key.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
         if !key_ok {
@@ -144,7 +155,16 @@ impl WorkspaceService for Workspaces {
         let Some(configuration) = offered.into_iter().find(|c| c.id == configuration_id && (user.is_admin() || c.draft.allows(&user.roles, team))) else {
             return Err(AppError::Forbidden);
         };
-        let parameter_values = self.parameter_values(user, team, &configuration, profile).await?;
+        let mut parameter_values = self.parameter_values(user, team, &configuration, profile).await?;
+        let mounts = crate::services::studies::mounts_for_launch(&self.db, user, team, studies).await?;
+        if !mounts.is_empty() {
+            let specs = workspace_types::find(&self.db, configuration.workspace_type_id).await.map_err(database_error)?.ok_or(AppError::Internal)?.parameters;
+            if !specs.iter().any(|spec| spec.key == STUDIES_PARAMETER) {
+                return Err(invalid("studies", format!("{} cannot mount studies: launch it without them.", configuration.draft.name)));
+            }
+            let locations: Vec<(String, Access)> = mounts.iter().map(|(study, access)| (study.location(), *access)).collect();
+            parameter_values.insert(STUDIES_PARAMETER.to_owned(), studies_parameter(&locations));
+        }
 
         let mut tx = self.db.begin().await.map_err(database_error)?;
         workspaces::lock_owner(&mut tx, owner).await.map_err(database_error)?;
@@ -181,8 +201,14 @@ impl WorkspaceService for Workspaces {
             LaunchError::NameTaken => invalid("name", format!("You already have a workspace named \"{}\" on this team.", name.as_str())),
             LaunchError::Database(e) => database_error(e),
         })?;
+        let mounted: Vec<(i64, Access)> = mounts.iter().map(|(study, access)| (study.id, *access)).collect();
+        crate::repo::studies::insert_mounts(&mut tx, &id, &mounted).await.map_err(database_error)?;
         crate::jobs::enqueue(&mut *tx, &workspace_job(&id, "launch"), Duration::ZERO).await.map_err(database_error)?;
-        let detail = format!("{} ({})", name.as_str(), configuration.draft.name);
+        let with_studies = mounts.iter().map(|(study, access)| format!("\"{}\" {}", study.name, access.as_str())).collect::<Vec<_>>().join(", ");
+        let detail = match with_studies.is_empty() {
+            true => format!("{} ({})", name.as_str(), configuration.draft.name),
+            false => format!("{} ({}) with {with_studies}", name.as_str(), configuration.draft.name),
+        };
         let entry = audit::Entry::by(user, "workspace.launch").object("workspace", &id).team(team.as_str()).detail(&detail);
         audit::record(&mut *tx, &entry).await.map_err(database_error)?;
         if let Some(reason) = &budget_override {

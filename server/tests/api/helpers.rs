@@ -65,6 +65,11 @@ pub fn settings_for(identity: &DemoIdentity) -> Settings {
         studio_session_seconds: 43_200,
         api_burst: 60.0,
         api_rate: 5.0,
+        studies_bucket: atrium::demo::PORTAL_STUDIES_BUCKET.into(),
+        study_max_file_bytes: 64 * 1024 * 1024,
+        study_blocked_types: vec!["text/html".into(), "image/svg+xml".into()],
+        upload_url_seconds: 900,
+        s3_origins: "https:".into(),
     }
 }
 

@@ -23,7 +23,7 @@ async fn a_browser_uploads_through_a_presigned_post_and_downloads_through_a_pres
     let bucket = bucket(&store, &sdk).await;
     let key = "studies/genomics/variants/samples.csv";
     let bytes = b"sample,depth\nNA12878,31\n".to_vec();
-    let rules = UploadRules { bucket: &bucket, key, max_bytes: 1024, content_type: Some("text/csv"), expires_in: Duration::from_secs(300) };
+    let rules = UploadRules { bucket: &bucket, key, min_bytes: 1, max_bytes: 1024, content_type: Some("text/csv"), expires_in: Duration::from_secs(300) };
     let post = store.presigned_post(&rules).await.expect("a signed form");
     assert!(post.fields.contains_key("policy") && post.fields.contains_key("x-amz-signature"), "{:?}", post.fields);
 

@@ -1,0 +1,570 @@
+//! `/teams/:team/studies`: the studies a member can see from the team, and a new one;
+//! `/teams/:team/studies/:id`: one study's files, uploaded and downloaded by the browser
+//! straight to and from S3; `/teams/:team/egress/:id`: an export request and its history.
+
+use crate::api::{
+    complete_study_upload, load_egress_request, load_studies, load_study_files, study_upload, CreateStudy, DecideEgress, DeleteStudyFile, RequestEgress,
+    SetStudyWriters,
+};
+use crate::domain::studies::{size_label, EgressPanel, FileEntry, FolderListing, StudyScope, StudyView, UploadTicket};
+use crate::pages::errors::ErrorPanel;
+use crate::pages::forms::{last_error, FieldMessage};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+fn encode(text: &str) -> String {
+    form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+fn team_nav(team: String, last: &'static str) -> impl IntoView {
+    view! {
+        <nav class="text-sm text-slate-500">
+            <a href="/teams" class="hover:underline">"Teams"</a>" / "
+            <a href=format!("/teams/{team}") class="hover:underline">{team.clone()}</a>" / "
+            <a href=format!("/teams/{team}/studies") class="hover:underline">"studies"</a>{last}
+        </nav>
+    }
+}
+
+#[component]
+pub fn StudiesPage() -> impl IntoView {
+    let params = use_params_map();
+    let team = move || params.read().get("team").unwrap_or_default();
+    let create = ServerAction::<CreateStudy>::new();
+    let list = Resource::new(team, load_studies);
+    let error = last_error(create);
+    view! {
+        <Title text="Studies · Atrium"/>
+        {move || team_nav(team(), "")}
+        <h1 class="mt-2 text-2xl font-semibold">"Studies"</h1>
+        <p class="mt-2 max-w-prose text-sm text-slate-700">
+            "Research data in S3: your own, your team's, your organisation's and open data. Files go between your browser and S3 directly; workspaces mount the studies you choose at launch."
+        </p>
+        <Suspense fallback=|| view! { <p class="mt-4">"Loading the studies…"</p> }>
+            {move || Suspend::new(async move {
+                match list.await {
+                    Ok(list) => {
+                        let team = team();
+                        let creating = list.may_create.then(|| view! { <NewStudyForm team=team.clone() create error is_admin=list.is_admin all_teams=list.all_teams.clone()/> });
+                        view! {
+                            <StudyTable team studies=list.studies/>
+                            {creating}
+                        }.into_any()
+                    }
+                    Err(error) => view! { <ErrorPanel error/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn StudyTable(team: String, studies: Vec<StudyView>) -> impl IntoView {
+    if studies.is_empty() {
+        return view! { <p class="mt-6 text-sm text-slate-700">"No studies yet."</p> }.into_any();
+    }
+    view! {
+        <table class="mt-6 w-full border-collapse text-left text-sm" data-testid="studies">
+            <thead><tr class="border-b border-slate-300">
+                <th scope="col" class="py-1 pr-3">"Study"</th>
+                <th scope="col" class="py-1 pr-3">"Kind"</th>
+                <th scope="col" class="py-1 pr-3">"Owner"</th>
+                <th scope="col" class="py-1 pr-3">"Your access"</th>
+                <th scope="col" class="py-1">"Location"</th>
+            </tr></thead>
+            <tbody>
+                {studies.into_iter().map(|study| view! {
+                    <tr class="border-b border-slate-200" data-study=study.name.clone()>
+                        <td class="py-1 pr-3">
+                            <a class="text-indigo-700 underline" href=format!("/teams/{team}/studies/{}", study.id)>{study.name.clone()}</a>
+                            {study.controlled.then(|| view! { <span class="ml-2 rounded bg-amber-100 px-1.5 text-xs text-amber-900">"controlled"</span> })}
+                        </td>
+                        <td class="py-1 pr-3">{study.scope.label()}</td>
+                        <td class="py-1 pr-3">{study.owner.clone()}</td>
+                        <td class="py-1 pr-3" data-testid="study-access">{study.access.label()}</td>
+                        <td class="py-1 font-mono text-xs">{study.location.clone()}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
+#[component]
+fn NewStudyForm(team: String, create: ServerAction<CreateStudy>, error: Signal<Option<crate::error::AppError>>, is_admin: bool, all_teams: Vec<String>) -> impl IntoView {
+    let scopes: Vec<StudyScope> = StudyScope::ALL.into_iter().filter(|s| is_admin || matches!(s, StudyScope::My | StudyScope::Team)).collect();
+    view! {
+        <section class="mt-8 rounded-lg border border-slate-200 bg-white p-4 text-sm shadow-sm">
+            <h2 class="font-semibold">"New study"</h2>
+            {move || error.get().map(|e| view! {
+                <p role="alert" data-testid="study-error" class="mt-3 rounded border border-red-200 bg-red-50 p-3 text-red-800">{e.to_string()}</p>
+            })}
+            <ActionForm action=create attr:class="mt-3 grid gap-3 sm:grid-cols-2" attr:data-testid="new-study">
+                <input type="hidden" name="team" value=team/>
+                <div>
+                    <label for="study-scope" class="block font-medium">"For"</label>
+                    <select id="study-scope" name="scope" class="mt-1 w-full rounded border border-slate-300 p-1.5">
+                        {scopes.into_iter().map(|scope| view! { <option value=scope.as_str() selected=scope == StudyScope::Team>{scope.label()}</option> }).collect_view()}
+                    </select>
+                    <FieldMessage error field="scope" id="study-scope-error".into()/>
+                </div>
+                <div>
+                    <label for="study-name" class="block font-medium">"Name"</label>
+                    <input id="study-name" name="name" required maxlength="80" aria-describedby="study-name-error" class="mt-1 w-full rounded border border-slate-300 p-1.5"/>
+                    <FieldMessage error field="name" id="study-name-error".into()/>
+                </div>
+                <div class="sm:col-span-2">
+                    <label for="study-description" class="block font-medium">"Description"</label>
+                    <textarea id="study-description" name="description" rows="2" maxlength="2000" class="mt-1 w-full rounded border border-slate-300 p-1.5"></textarea>
+                </div>
+                <div>
+                    <label for="study-folder" class="block font-medium">"Folder (optional: from the name)"</label>
+                    <input id="study-folder" name="folder" maxlength="200" placeholder="e.g. rna-seq-2026" aria-describedby="study-folder-error" class="mt-1 w-full rounded border border-slate-300 p-1.5"/>
+                    <FieldMessage error field="folder" id="study-folder-error".into()/>
+                </div>
+                <label class="flex items-center gap-2 self-end">
+                    <input type="checkbox" name="controlled" value="on"/>
+                    "Controlled: mounted read-only; files leave only through approved export requests"
+                </label>
+                {is_admin.then(|| view! {
+                    <fieldset class="sm:col-span-2 rounded border border-slate-200 p-3" aria-describedby="study-teams-error">
+                        <legend class="px-1 font-medium">"Organisation studies: the teams that may read it"</legend>
+                        {all_teams.into_iter().map(|slug| view! {
+                            <label class="mr-4 inline-flex items-center gap-1">
+                                <input type="checkbox" name=format!("teams[{slug}]") value="on"/>{slug.clone()}
+                            </label>
+                        }).collect_view()}
+                        <FieldMessage error field="teams" id="study-teams-error".into()/>
+                    </fieldset>
+                    <div class="sm:col-span-2">
+                        <label for="study-location" class="block font-medium">"Open data: where it is (s3://bucket/prefix/)"</label>
+                        <input id="study-location" name="location" aria-describedby="study-location-error" class="mt-1 w-full rounded border border-slate-300 p-1.5 font-mono"/>
+                        <FieldMessage error field="location" id="study-location-error".into()/>
+                    </div>
+                })}
+                <div class="sm:col-span-2"><button type="submit" class="rounded bg-indigo-700 px-3 py-1.5 text-white">"Create study"</button></div>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// One file's upload as the page shows it.
+#[derive(Clone)]
+struct Upload {
+    name: String,
+    percent: RwSignal<f64>,
+    outcome: RwSignal<Option<Result<(), String>>>,
+}
+
+#[component]
+pub fn StudyPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let team = move || params.read().get("team").unwrap_or_default();
+    let id = move || params.read().get("id").and_then(|id| id.parse::<i64>().ok()).unwrap_or(0);
+    let folder = move || query.read().get("folder").unwrap_or_default();
+    let page = move || query.read().get("page");
+    let delete = ServerAction::<DeleteStudyFile>::new();
+    let writers = ServerAction::<SetStudyWriters>::new();
+    let uploaded = RwSignal::new(0u32);
+    let listing = Resource::new(
+        move || (team(), id(), folder(), page(), delete.version().get(), writers.version().get(), uploaded.get()),
+        |(team, id, folder, page, ..)| load_study_files(team, id, folder, page),
+    );
+    view! {
+        <Title text="Study · Atrium"/>
+        {move || team_nav(team(), " / study")}
+        <Suspense fallback=|| view! { <p class="mt-4">"Loading the study…"</p> }>
+            {move || Suspend::new(async move {
+                match listing.await {
+                    Ok(listing) => view! { <StudyView team=team() listing delete writers uploaded/> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn StudyView(team: String, listing: FolderListing, delete: ServerAction<DeleteStudyFile>, writers: ServerAction<SetStudyWriters>, uploaded: RwSignal<u32>) -> impl IntoView {
+    let FolderListing { study, folder, folders, files, next_page, max_file_bytes, egress, team_members } = listing;
+    let base = format!("/teams/{team}/studies/{}", study.id);
+    let may_write = study.may_write();
+    let download = (!study.controlled).then(|| base.clone());
+    view! {
+        <h1 class="mt-2 text-2xl font-semibold" data-testid="study-name">{study.name.clone()}</h1>
+        <p class="mt-1 text-sm text-slate-600">
+            {study.scope.label()}" · owner "{study.owner.clone()}" · you have "
+            <span data-testid="study-access">{study.access.label()}</span>" access"
+            {study.controlled.then(|| " · controlled")}
+        </p>
+        <p class="mt-2 max-w-prose text-sm text-slate-700">{study.description.clone()}</p>
+        <p class="mt-1 font-mono text-xs text-slate-600">{format!("{}{folder}", study.location)}</p>
+        {move || delete.value().get().and_then(|r| r.err()).map(|e| view! {
+            <p role="alert" class="mt-4 rounded border border-red-200 bg-red-50 p-3 text-sm text-red-800">{e.to_string()}</p>
+        })}
+        <FolderNav base=base.clone() folder=folder.clone()/>
+        <FileTable team=team.clone() study_id=study.id base=base.clone() folders files download may_write delete/>
+        {next_page.map(|token| view! {
+            <p class="mt-3 text-sm"><a class="text-indigo-700 underline" href=format!("{base}?folder={}&page={}", encode(&folder), encode(&token))>"Next page"</a></p>
+        })}
+        {may_write.then(|| view! { <UploadPanel team=team.clone() study_id=study.id folder=folder.clone() max_file_bytes uploaded/> })}
+        {study.may_choose_writers.then(|| view! { <WritersForm team=team.clone() study=study.clone() members=team_members writers/> })}
+        {egress.map(|panel| view! { <EgressSection team=team.clone() study_id=study.id panel/> })}
+    }
+}
+
+#[component]
+fn FolderNav(base: String, folder: String) -> impl IntoView {
+    if folder.is_empty() {
+        return ().into_any();
+    }
+    let parent = folder.trim_end_matches('/').rsplit_once('/').map(|(parent, _)| format!("{parent}/")).unwrap_or_default();
+    view! {
+        <p class="mt-4 text-sm">
+            <a class="text-indigo-700 underline" href=format!("{base}?folder={}", encode(&parent))>"Up one folder"</a>
+            " · in "<span class="font-mono">{folder}</span>
+        </p>
+    }
+    .into_any()
+}
+
+#[component]
+fn FileTable(
+    team: String,
+    study_id: i64,
+    base: String,
+    folders: Vec<String>,
+    files: Vec<FileEntry>,
+    /// Where downloads start (`None`: a controlled study, whose files leave by export only).
+    download: Option<String>,
+    may_write: bool,
+    delete: ServerAction<DeleteStudyFile>,
+) -> impl IntoView {
+    if folders.is_empty() && files.is_empty() {
+        return view! { <p class="mt-4 text-sm text-slate-700" data-testid="no-files">"No files here yet."</p> }.into_any();
+    }
+    view! {
+        <table class="mt-4 w-full border-collapse text-left text-sm" data-testid="study-files">
+            <thead><tr class="border-b border-slate-300">
+                <th scope="col" class="py-1 pr-3">"Name"</th>
+                <th scope="col" class="py-1 pr-3">"Size"</th>
+                <th scope="col" class="py-1 pr-3">"Last modified"</th>
+                <th scope="col" class="py-1"><span class="sr-only">"Actions"</span></th>
+            </tr></thead>
+            <tbody>
+                {folders.into_iter().map(|sub| {
+                    let label = sub.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_owned();
+                    view! {
+                        <tr class="border-b border-slate-200">
+                            <td class="py-1 pr-3"><a class="text-indigo-700 underline" href=format!("{base}?folder={}", encode(&sub))>{format!("{label}/")}</a></td>
+                            <td class="py-1 pr-3">"folder"</td><td></td><td></td>
+                        </tr>
+                    }
+                }).collect_view()}
+                {files.into_iter().map(|file| {
+                    let confirm = RwSignal::new(false);
+                    let path = file.path.clone();
+                    let team = team.clone();
+                    let delete_cell = may_write.then(|| move || if confirm.get() {
+                                    let (team, path) = (team.clone(), path.clone());
+                                    let question = format!("Delete {path}? ");
+                                    view! {
+                                        <ActionForm action=delete attr:class="ml-3 inline">
+                                            <input type="hidden" name="team" value=team/>
+                                            <input type="hidden" name="id" value=study_id.to_string()/>
+                                            <input type="hidden" name="path" value=path/>
+                                            <span role="alert">{question}</span>
+                                            <button type="submit" class="rounded bg-red-700 px-2 py-0.5 text-white">"Delete for good"</button>
+                                            <button type="button" class="ml-2 underline" on:click=move |_| confirm.set(false)>"Cancel"</button>
+                                        </ActionForm>
+                                    }.into_any()
+                                } else {
+                                    view! {
+                                        <button type="button" class="ml-3 text-red-800 underline" on:click=move |_| confirm.set(true)>"Delete"</button>
+                                    }.into_any()
+                                });
+                    view! {
+                        <tr class="border-b border-slate-200" data-file=file.name.clone()>
+                            <td class="py-1 pr-3">{file.name.clone()}</td>
+                            <td class="py-1 pr-3">{size_label(file.size)}</td>
+                            <td class="py-1 pr-3">{file.last_modified.clone()}</td>
+                            <td class="py-1">
+                                {download.clone().map(|base| view! {
+                                    // rel=external: a server route (a redirect to S3), not a page of the app.
+                                    <a rel="external" class="text-indigo-700 underline" aria-label=format!("Download {}", file.name)
+                                        href=format!("{base}/download?path={}", encode(&file.path))>"Download"</a>
+                                })}
+                                {delete_cell}
+                            </td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
+#[component]
+fn UploadPanel(team: String, study_id: i64, folder: String, max_file_bytes: u64, uploaded: RwSignal<u32>) -> impl IntoView {
+    let uploads = RwSignal::new(Vec::<Upload>::new());
+    let input = NodeRef::<leptos::html::Input>::new();
+    let start = move |_| {
+        let Some(input) = input.get() else { return };
+        let Some(list) = input.files() else { return };
+        for index in 0..list.length() {
+            let Some(file) = list.item(index) else { continue };
+            let upload = Upload { name: file.name(), percent: RwSignal::new(0.0), outcome: RwSignal::new(None) };
+            uploads.update(|all| all.push(upload.clone()));
+            let (team, path) = (team.clone(), format!("{folder}{}", file.name()));
+            leptos::task::spawn_local(async move {
+                let outcome = browser::upload(team, study_id, path, file, upload.percent).await;
+                if outcome.is_ok() {
+                    uploaded.update(|n| *n += 1);
+                }
+                upload.outcome.set(Some(outcome));
+            });
+        }
+        input.set_value("");
+    };
+    view! {
+        <section class="mt-8 rounded-lg border border-slate-200 bg-white p-4 text-sm shadow-sm" data-testid="upload">
+            <h2 class="font-semibold">"Upload files"</h2>
+            <p class="mt-1 text-slate-600">{format!("Straight to S3, up to {} each.", size_label(max_file_bytes as i64))}</p>
+            <label for="study-files-input" class="mt-3 block font-medium">"Files"</label>
+            <input id="study-files-input" node_ref=input type="file" multiple class="mt-1 block"/>
+            <button type="button" on:click=start class="mt-3 rounded bg-indigo-700 px-3 py-1.5 text-white">"Upload"</button>
+            <ul class="mt-3 space-y-2" data-testid="uploads">
+                <For each=move || uploads.get() key=|u| u.name.clone() let:upload>
+                    <li data-upload=upload.name.clone()>
+                        <span>{upload.name.clone()}</span>
+                        <progress class="ml-3 align-middle" max="100" value=move || upload.percent.get().to_string()
+                            aria-label=format!("Upload of {}", upload.name)></progress>
+                        <span class="ml-2" data-testid="upload-status">{move || match upload.outcome.get() {
+                            None => format!("{:.0}%", upload.percent.get()),
+                            Some(Ok(())) => "uploaded".to_owned(),
+                            Some(Err(message)) => message,
+                        }}</span>
+                    </li>
+                </For>
+            </ul>
+        </section>
+    }
+}
+
+#[component]
+fn WritersForm(team: String, study: StudyView, members: Vec<String>, writers: ServerAction<SetStudyWriters>) -> impl IntoView {
+    let error = last_error(writers);
+    let chosen = study.writers.clone();
+    view! {
+        <section class="mt-8 rounded-lg border border-slate-200 bg-white p-4 text-sm shadow-sm">
+            <h2 class="font-semibold">"Who may write"</h2>
+            <p class="mt-1 text-slate-600">"Besides the owner and the team's admins. Guests only ever read."</p>
+            {move || error.get().map(|e| view! { <p role="alert" class="mt-2 text-red-800">{e.to_string()}</p> })}
+            <ActionForm action=writers attr:class="mt-2" attr:data-testid="writers">
+                <input type="hidden" name="team" value=team/>
+                <input type="hidden" name="id" value=study.id.to_string()/>
+                {members.into_iter().filter(|m| *m != study.owner).map(|member| view! {
+                    <label class="mr-4 inline-flex items-center gap-1">
+                        <input type="checkbox" name=format!("writers[{member}]") value="on" checked=chosen.contains(&member)/>{member.clone()}
+                    </label>
+                }).collect_view()}
+                <button type="submit" class="ml-2 rounded border border-indigo-300 px-2 py-0.5 text-indigo-800">"Save writers"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn EgressSection(team: String, study_id: i64, panel: EgressPanel) -> impl IntoView {
+    let request = ServerAction::<RequestEgress>::new();
+    let error = last_error(request);
+    let form_team = team.clone();
+    view! {
+        <section class="mt-8 rounded-lg border border-amber-200 bg-amber-50 p-4 text-sm" data-testid="egress">
+            <h2 class="font-semibold">"Exports"</h2>
+            <p class="mt-1">"Results leave this controlled study only through its egress folder, once a team admin approves: "
+                <span class="font-mono">{panel.location.clone()}</span></p>
+            {move || error.get().map(|e| view! { <p role="alert" class="mt-2 text-red-800">{e.to_string()}</p> })}
+            {(panel.may_request && !panel.files.is_empty()).then(|| view! {
+                <ActionForm action=request attr:class="mt-3" attr:data-testid="egress-request">
+                    <input type="hidden" name="team" value=form_team/>
+                    <input type="hidden" name="id" value=study_id.to_string()/>
+                    <fieldset>
+                        <legend class="font-medium">"Files to export"</legend>
+                        {panel.files.iter().map(|file| view! {
+                            <label class="mr-4 inline-flex items-center gap-1">
+                                <input type="checkbox" name=format!("files[{}]", file.path) value="on"/>{format!("{} ({})", file.path, size_label(file.size))}
+                            </label>
+                        }).collect_view()}
+                    </fieldset>
+                    <label for="egress-reason" class="mt-2 block font-medium">"Why these files should leave"</label>
+                    <textarea id="egress-reason" name="reason" rows="2" required maxlength="2000" class="mt-1 w-full rounded border border-slate-300 p-1.5"></textarea>
+                    <button type="submit" class="mt-2 rounded bg-indigo-700 px-3 py-1.5 text-white">"Request export"</button>
+                </ActionForm>
+            })}
+            <ul class="mt-3 list-disc pl-5">
+                {panel.requests.into_iter().map(|r| view! {
+                    <li><a class="text-indigo-700 underline" href=format!("/teams/{team}/egress/{}", r.id)>
+                        {format!("Request #{} by {}: {} ({}, {})", r.id, r.requester, r.files.join(", "), r.status, r.created_at)}
+                    </a></li>
+                }).collect_view()}
+            </ul>
+        </section>
+    }
+}
+
+#[component]
+pub fn EgressRequestPage() -> impl IntoView {
+    let params = use_params_map();
+    let team = move || params.read().get("team").unwrap_or_default();
+    let id = move || params.read().get("id").and_then(|id| id.parse::<i64>().ok()).unwrap_or(0);
+    let decide = ServerAction::<DecideEgress>::new();
+    let request = Resource::new(move || (team(), id(), decide.version().get()), |(team, id, _)| load_egress_request(team, id));
+    let error = last_error(decide);
+    view! {
+        <Title text="Export request · Atrium"/>
+        {move || team_nav(team(), " / export request")}
+        {move || error.get().map(|e| view! { <p role="alert" class="mt-4 rounded border border-red-200 bg-red-50 p-3 text-sm text-red-800">{e.to_string()}</p> })}
+        <Suspense fallback=|| view! { <p class="mt-4">"Loading the request…"</p> }>
+            {move || Suspend::new(async move {
+                match request.await {
+                    Ok(r) => {
+                        let download_base = format!("/teams/{}/egress/{}/download", r.team, r.id);
+                        view! {
+                            <h1 class="mt-2 text-2xl font-semibold">{format!("Export request #{}", r.id)}</h1>
+                            <p class="mt-1 text-sm">"From "<a class="text-indigo-700 underline" href=format!("/teams/{}/studies/{}", r.team, r.study_id)>{r.study_name.clone()}</a>
+                                " · by "{r.requester.clone()}" · "{r.created_at.clone()}" · "<span data-testid="egress-status">{r.status.clone()}</span></p>
+                            <p class="mt-2 text-sm">"Reason: "{r.reason.clone()}</p>
+                            {r.decided_by.clone().map(|by| view! { <p class="mt-1 text-sm">{format!("Decided by {by}{}", r.decision_note.clone().map(|n| format!(": {n}")).unwrap_or_default())}</p> })}
+                            <ul class="mt-3 list-disc pl-5 text-sm" data-testid="egress-files">
+                                {r.files.iter().map(|file| view! {
+                                    <li>{file.clone()}
+                                        {r.may_download.then(|| view! {
+                                            " "<a rel="external" class="text-indigo-700 underline" aria-label=format!("Download {file}")
+                                                href=format!("{download_base}?file={}", encode(file))>"Download"</a>
+                                        })}
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                            {r.may_decide.then(|| view! {
+                                <ActionForm action=decide attr:class="mt-4 rounded border border-slate-200 bg-white p-3 text-sm" attr:data-testid="egress-decision">
+                                    <input type="hidden" name="team" value=r.team.clone()/>
+                                    <input type="hidden" name="id" value=r.id.to_string()/>
+                                    <label for="egress-note" class="block font-medium">"Note (optional)"</label>
+                                    <input id="egress-note" name="note" maxlength="2000" class="mt-1 w-full rounded border border-slate-300 p-1.5"/>
+                                    <button type="submit" name="decision" value="approve" class="mt-2 rounded bg-green-800 px-3 py-1.5 text-white">"Approve"</button>
+                                    <button type="submit" name="decision" value="reject" class="ml-2 mt-2 rounded bg-red-700 px-3 py-1.5 text-white">"Reject"</button>
+                                </ActionForm>
+                            })}
+                            <h2 class="mt-6 font-semibold">"History"</h2>
+                            <ol class="mt-2 list-decimal pl-5 text-sm" data-testid="egress-history">
+                                {r.history.into_iter().map(|event| view! {
+                                    <li>{format!("{} · {} · {}{}", event.at, event.actor, event.action, event.detail.map(|d| format!(" · {d}")).unwrap_or_default())}</li>
+                                }).collect_view()}
+                            </ol>
+                        }.into_any()
+                    }
+                    Err(error) => view! { <ErrorPanel error/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// The browser's side of an upload: S3 is sent the bytes with XMLHttpRequest, whose upload
+/// progress events drive the progress bar (fetch has none).
+mod browser {
+    use super::*;
+    use leptos::wasm_bindgen::{closure::Closure, JsCast, JsValue};
+    use leptos::web_sys::{Blob, File, FormData, ProgressEvent, XmlHttpRequest};
+
+    enum Body {
+        Form(FormData),
+        Blob(Blob),
+    }
+
+    fn js_error(error: JsValue) -> String {
+        error.as_string().unwrap_or_else(|| "the browser refused the upload".to_owned())
+    }
+
+    /// S3's `<Message>` from an error document, or the status.
+    fn s3_message(status: u16, text: &str) -> String {
+        let message = text.split_once("<Message>").and_then(|(_, rest)| rest.split_once("</Message>")).map(|(m, _)| m.to_owned());
+        format!("S3 refused the upload ({status}){}", message.map(|m| format!(": {m}")).unwrap_or_default())
+    }
+
+    /// Sends one request and waits for its end: the status, ETag and body.
+    async fn send(method: &str, url: &str, body: Body, on_progress: impl Fn(f64) + 'static) -> Result<(u16, Option<String>, String), String> {
+        let xhr = XmlHttpRequest::new().map_err(js_error)?;
+        xhr.open_with_async(method, url, true).map_err(js_error)?;
+        let (done, finished) = futures::channel::oneshot::channel::<bool>();
+        let done = std::rc::Rc::new(std::cell::RefCell::new(Some(done)));
+        let finish = |loaded: bool| {
+            let done = done.clone();
+            Closure::<dyn FnMut()>::new(move || {
+                if let Some(done) = done.borrow_mut().take() {
+                    let _ = done.send(loaded);
+                }
+            })
+        };
+        let (on_load, on_error) = (finish(true), finish(false));
+        xhr.set_onload(Some(on_load.as_ref().unchecked_ref()));
+        xhr.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        let on_progress = Closure::<dyn FnMut(ProgressEvent)>::new(move |event: ProgressEvent| on_progress(event.loaded()));
+        if let Ok(upload) = xhr.upload() {
+            upload.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
+        }
+        match &body {
+            Body::Form(form) => xhr.send_with_opt_form_data(Some(form)),
+            Body::Blob(blob) => xhr.send_with_opt_blob(Some(blob)),
+        }
+        .map_err(js_error)?;
+        let loaded = finished.await.unwrap_or(false);
+        // The callbacks live until the request has ended.
+        drop((on_load, on_error, on_progress));
+        if !loaded {
+            return Err("The upload did not reach S3 (the network failed, or S3 refused the browser).".into());
+        }
+        let status = xhr.status().map_err(js_error)?;
+        let etag = xhr.get_response_header("ETag").ok().flatten();
+        Ok((status, etag, xhr.response_text().ok().flatten().unwrap_or_default()))
+    }
+
+    pub async fn upload(team: String, study_id: i64, path: String, file: File, percent: RwSignal<f64>) -> Result<(), String> {
+        let size = file.size();
+        let ticket = study_upload(team.clone(), study_id, path, size as u64, file.type_()).await.map_err(|e| e.to_string())?;
+        match ticket {
+            UploadTicket::Post { url, fields } => {
+                let form = FormData::new().map_err(js_error)?;
+                for (name, value) in &fields {
+                    form.append_with_str(name, value).map_err(js_error)?;
+                }
+                form.append_with_blob_and_filename("file", &file, &file.name()).map_err(js_error)?;
+                let (status, _, text) = send("POST", &url, Body::Form(form), move |loaded| percent.set(loaded * 100.0 / size.max(1.0))).await?;
+                if !(200..300).contains(&status) {
+                    return Err(s3_message(status, &text));
+                }
+            }
+            UploadTicket::Multipart { path, upload_id, part_size, part_urls } => {
+                let mut etags = Vec::with_capacity(part_urls.len());
+                for (index, url) in part_urls.iter().enumerate() {
+                    let start = index as f64 * part_size as f64;
+                    let blob = file.slice_with_f64_and_f64(start, (start + part_size as f64).min(size)).map_err(js_error)?;
+                    let progress = move |loaded: f64| percent.set((start + loaded) * 100.0 / size.max(1.0));
+                    let (status, etag, text) = send("PUT", url, Body::Blob(blob), progress).await?;
+                    if !(200..300).contains(&status) {
+                        return Err(s3_message(status, &text));
+                    }
+                    etags.push(etag.ok_or("S3 did not say which part it stored (no ETag): its CORS rules must expose ETag.")?);
+                }
+                complete_study_upload(team, study_id, path, upload_id, etags).await.map_err(|e| e.to_string())?;
+            }
+        }
+        percent.set(100.0);
+        Ok(())
+    }
+}

@@ -1,0 +1,489 @@
+//! Studies: rows and permissions in Postgres, bytes in S3, moved by the browser itself with
+//! presigned URLs. Every URL handed out is an audit row.
+
+use super::database_error;
+use crate::aws::provisioning::role_session_name;
+use crate::aws::s3::{ObjectStore, Place, StoreError, UploadRules};
+use crate::aws::ssm::ParameterStore;
+use crate::changes::TeamCache;
+use crate::repo::studies::{self as repo, InsertError, NewStudyRow, StudyRow};
+use crate::repo::{audit, teams};
+use app::domain::studies::{
+    access, browse_folder, file_path, may_choose_writers, may_write_data, Access, EgressPanel, EgressRequestView, FileEntry, FolderListing, StudyForm,
+    StudyList, StudyScope, StudyView, UploadTicket, MULTIPART_THRESHOLD, PART_SIZE,
+};
+use app::domain::{CurrentUser, TeamSlug};
+use app::error::AppError;
+use app::services::StudyService;
+use sqlx::PgPool;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Files listed per page of a folder.
+const FILES_PER_PAGE: i32 = 100;
+
+#[derive(Clone, Debug)]
+pub struct StudySettings {
+    /// The portal's own bucket, for organisation studies.
+    pub portal_bucket: String,
+    /// The largest file an upload may be.
+    pub max_file_bytes: u64,
+    /// Content types no study accepts (they would run script if opened from the bucket).
+    pub blocked_content_types: Vec<String>,
+    /// How long a download URL works.
+    pub download_url_seconds: u64,
+    /// How long an upload form or part URL works.
+    pub upload_url_seconds: u64,
+}
+
+pub struct Studies {
+    db: PgPool,
+    store: Arc<dyn ObjectStore>,
+    parameters: Arc<dyn ParameterStore>,
+    team_rows: TeamCache,
+    settings: StudySettings,
+}
+
+/// S3's failures as users see them: unreachable is a 503 with the reason, a refusal a 400
+/// in S3's words.
+fn store_error(error: StoreError) -> AppError {
+    match error {
+        StoreError::Unavailable(reason) => {
+            tracing::warn!(%reason, "S3 is unreachable");
+            AppError::Unavailable(format!("S3 ({reason})"))
+        }
+        StoreError::Refused(message) => AppError::BadRequest(format!("S3 refused the request: {message}")),
+    }
+}
+
+/// A study as the caller sees it, and the team it is seen from.
+struct Seen {
+    team: teams::Team,
+    study: StudyRow,
+    access: Access,
+}
+
+impl Studies {
+    pub fn new(db: PgPool, store: Arc<dyn ObjectStore>, parameters: Arc<dyn ParameterStore>, team_rows: TeamCache, settings: StudySettings) -> Self {
+        Studies { db, store, parameters, team_rows, settings }
+    }
+
+    /// The study if the caller may see it from this team; `NotFound` otherwise, so that a
+    /// guessed id tells nothing.
+    async fn seen(&self, user: &CurrentUser, slug: &TeamSlug, id: i64) -> Result<Seen, AppError> {
+        let team = super::enter_cached_team(&self.db, &self.team_rows, user, slug).await?;
+        let study = repo::find(&self.db, id).await.map_err(database_error)?;
+        let found = study.and_then(|study| access(user, slug, &study.facts()).map(|access| (study, access)));
+        let (study, access) = found.ok_or_else(|| AppError::NotFound("This study".into()))?;
+        Ok(Seen { team, study, access })
+    }
+
+    async fn writable(&self, user: &CurrentUser, slug: &TeamSlug, id: i64) -> Result<Seen, AppError> {
+        let seen = self.seen(user, slug, id).await?;
+        if seen.access != Access::Rw {
+            return Err(AppError::Forbidden);
+        }
+        Ok(seen)
+    }
+
+    /// Where the study's bytes are: a team's study through the team's role, as the caller.
+    fn place(user: &CurrentUser, team: &teams::Team, study: &StudyRow) -> Place {
+        let role = study.team_slug.is_some().then(|| (team.role_arn.clone(), role_session_name(user.username.as_str())));
+        Place { bucket: study.bucket.clone(), role }
+    }
+
+    fn view(user: &CurrentUser, slug: &TeamSlug, study: &StudyRow, access: Access) -> StudyView {
+        StudyView {
+            id: study.id,
+            scope: study.scope,
+            name: study.name.clone(),
+            description: study.description.clone(),
+            owner: study.owner.clone(),
+            team: study.team_slug.clone(),
+            location: study.location(),
+            controlled: study.controlled,
+            access,
+            may_choose_writers: may_choose_writers(user, slug, study.scope, &study.owner),
+            writers: study.writers.clone(),
+            teams: study.teams.clone(),
+        }
+    }
+
+    /// The bucket of the team's studies, from its SSM metadata.
+    async fn team_bucket(&self, team: &teams::Team) -> Result<String, AppError> {
+        let (parameters, _) = self.parameters.parameters_with_age(&team.ssm_path).await.map_err(|error| {
+            tracing::warn!(%error, "Failed to read the team's metadata");
+            AppError::Unavailable("Parameter Store".into())
+        })?;
+        super::teams::parse_metadata(&parameters).bucket_for_studies().ok_or_else(|| {
+            AppError::BadRequest(format!(
+                "The team has no bucket for studies yet: an administrator sets `studies-bucket` (or `s3-scratch-prefix`) under {}.",
+                team.ssm_path
+            ))
+        })
+    }
+
+    fn file_entries(&self, prefix: &str, objects: Vec<(String, i64, String)>) -> Vec<FileEntry> {
+        objects
+            .into_iter()
+            .filter_map(|(key, size, last_modified)| {
+                let path = key.strip_prefix(prefix)?.to_owned();
+                let name = path.rsplit('/').next().unwrap_or(&path).to_owned();
+                Some(FileEntry { path, name, size, last_modified })
+            })
+            .collect()
+    }
+
+    /// An export request the caller may look at: its requester, and those who decide it.
+    async fn egress_seen(&self, user: &CurrentUser, slug: &TeamSlug, request_id: i64) -> Result<(Seen, repo::EgressRow, bool), AppError> {
+        let request = repo::find_egress(&self.db, request_id).await.map_err(database_error)?.ok_or_else(|| AppError::NotFound("This export request".into()))?;
+        let seen = self.seen(user, slug, request.study_id).await.map_err(|_| AppError::NotFound("This export request".into()))?;
+        let decider = user.username.as_str() != request.requester
+            && match seen.study.scope {
+                StudyScope::My | StudyScope::Team => user.may_manage_members(slug),
+                StudyScope::Organisation | StudyScope::OpenData => user.is_admin(),
+            };
+        if request.requester != user.username.as_str() && !decider {
+            return Err(AppError::NotFound("This export request".into()));
+        }
+        Ok((seen, request, decider))
+    }
+}
+
+/// Checks the studies chosen at launch against what the user may use now; each study and the
+/// access it is mounted with. A study the user lost access to is refused.
+pub async fn mounts_for_launch(db: &PgPool, user: &CurrentUser, team: &TeamSlug, chosen: &[(i64, Access)]) -> Result<Vec<(StudyRow, Access)>, AppError> {
+    let mut mounts = Vec::with_capacity(chosen.len());
+    for (id, wanted) in chosen {
+        let study = repo::find(db, *id).await.map_err(database_error)?;
+        let Some((study, allowed)) = study.and_then(|s| access(user, team, &s.facts()).map(|a| (s, a))) else {
+            return Err(AppError::invalid("studies", format!("You may not use study #{id} on this team (any more).")));
+        };
+        let allowed = if study.controlled { Access::Ro } else { allowed };
+        if *wanted > allowed {
+            return Err(AppError::invalid("studies", format!("\"{}\" can only be mounted read-only.", study.name)));
+        }
+        mounts.push((study, *wanted));
+    }
+    Ok(mounts)
+}
+
+/// One audit row about a study (`study`) or an export request (`egress_request`).
+async fn record(db: impl sqlx::PgExecutor<'_>, user: &CurrentUser, action: &str, object: (&str, i64), team: &TeamSlug, detail: &str) -> Result<(), AppError> {
+    let id = object.1.to_string();
+    let entry = audit::Entry::by(user, action).object(object.0, &id).team(team.as_str()).detail(detail);
+    audit::record(db, &entry).await.map_err(database_error)
+}
+
+fn content_type(raw: &str) -> Result<String, AppError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok("application/octet-stream".into());
+    }
+    let fine = raw.len() <= 100
+        && raw.split_once('/').is_some_and(|(kind, sub)| !kind.is_empty() && !sub.is_empty())
+        && raw.chars().all(|c| c.is_ascii_alphanumeric() || "/.+-_".contains(c));
+    if fine { Ok(raw.to_ascii_lowercase()) } else { Err(AppError::invalid("content_type", format!("\"{raw}\" is not a content type."))) }
+}
+
+#[async_trait::async_trait]
+impl StudyService for Studies {
+    #[tracing::instrument(skip(self, user), fields(username = %user.username))]
+    async fn studies(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<StudyList, AppError> {
+        super::enter_cached_team(&self.db, &self.team_rows, user, slug).await?;
+        let rows = repo::seen_from_team(&self.db, slug.as_str()).await.map_err(database_error)?;
+        let studies = rows.iter().filter_map(|study| access(user, slug, &study.facts()).map(|a| Self::view(user, slug, study, a))).collect();
+        let all_teams = if user.is_admin() {
+            teams::list_all(&self.db).await.map_err(database_error)?.into_iter().filter(|t| !t.archived).map(|t| t.slug.to_string()).collect()
+        } else {
+            Vec::new()
+        };
+        Ok(StudyList { studies, may_create: may_write_data(user), is_admin: user.is_admin(), all_teams })
+    }
+
+    #[tracing::instrument(skip(self, user, form), fields(username = %user.username))]
+    async fn create(&self, user: &CurrentUser, slug: &TeamSlug, form: StudyForm) -> Result<StudyView, AppError> {
+        let team = super::enter_cached_team(&self.db, &self.team_rows, user, slug).await?;
+        if !may_write_data(user) {
+            return Err(AppError::Forbidden);
+        }
+        let new = form.validate().map_err(AppError::Invalid)?;
+        let (bucket, prefix, team_slug) = match new.scope {
+            StudyScope::Organisation | StudyScope::OpenData if !user.is_admin() => return Err(AppError::Forbidden),
+            StudyScope::My | StudyScope::Team => (self.team_bucket(&team).await?, format!("studies/{slug}/{}", new.folder), Some(slug.as_str())),
+            StudyScope::Organisation => (self.settings.portal_bucket.clone(), format!("studies/organisation/{}", new.folder), None),
+            StudyScope::OpenData => new.location.clone().map(|(bucket, prefix)| (bucket, prefix, None)).ok_or(AppError::Internal)?,
+        };
+        let shared_with: Vec<String> = new.teams.iter().map(|t| t.to_string()).collect();
+        for other in &new.teams {
+            if teams::find(&self.db, other).await.map_err(database_error)?.is_none_or(|t| t.archived) {
+                return Err(AppError::invalid("teams", format!("There is no team \"{other}\".")));
+            }
+        }
+        let row = NewStudyRow {
+            scope: new.scope,
+            team_slug,
+            name: &new.name,
+            description: &new.description,
+            owner: user.username.as_str(),
+            bucket: &bucket,
+            prefix: &prefix,
+            controlled: new.controlled,
+            teams: &shared_with,
+        };
+        let mut tx = self.db.begin().await.map_err(database_error)?;
+        let id = repo::insert(&mut tx, &row).await.map_err(|error| match error {
+            InsertError::Overlaps => AppError::invalid("folder", "Another study already uses this folder, or one inside or around it. Choose another folder."),
+            InsertError::NameTaken => AppError::invalid("name", format!("There is already a study named \"{}\" here.", new.name)),
+            InsertError::Database(e) => database_error(e),
+        })?;
+        let study = repo::find(&mut *tx, id).await.map_err(database_error)?.ok_or(AppError::Internal)?;
+        let place = Self::place(user, &team, &study);
+        // The row commits only once its prefix is there: S3 failing rolls it back.
+        if study.scope == StudyScope::OpenData {
+            if !self.store.prefix_exists(&place, &prefix).await.map_err(store_error)? {
+                return Err(AppError::invalid("location", format!("Nothing is stored at {} (or Atrium may not read it).", study.location())));
+            }
+        } else {
+            self.store.create_prefix(&place, &prefix).await.map_err(store_error)?;
+        }
+        let detail = format!("{} \"{}\" at {}", new.scope.label(), new.name, study.location());
+        record(&mut *tx, user, "study.create", ("study", id), slug, &detail).await?;
+        tx.commit().await.map_err(database_error)?;
+        let access = access(user, slug, &study.facts()).unwrap_or(Access::Ro);
+        Ok(Self::view(user, slug, &study, access))
+    }
+
+    #[tracing::instrument(skip(self, user, page), fields(username = %user.username))]
+    async fn files(&self, user: &CurrentUser, slug: &TeamSlug, id: i64, folder: &str, page: Option<String>) -> Result<FolderListing, AppError> {
+        let Seen { team, study, access: granted } = self.seen(user, slug, id).await?;
+        let folder = browse_folder(folder).map_err(|message| AppError::invalid("folder", message))?;
+        let page = page.filter(|p| !p.is_empty());
+        if page.as_ref().is_some_and(|p| p.len() > 1024) {
+            return Err(AppError::BadRequest("That page of the folder does not exist.".into()));
+        }
+        let place = Self::place(user, &team, &study);
+        let listed = self.store.folder(&place, &format!("{}{folder}", study.prefix), page, FILES_PER_PAGE).await.map_err(store_error)?;
+        let folders = listed.folders.iter().filter_map(|f| f.strip_prefix(&study.prefix).map(str::to_owned)).collect();
+        let files = self.file_entries(&study.prefix, listed.objects);
+        let egress = if study.controlled {
+            let egress_prefix = study.egress_prefix();
+            let waiting = self.store.folder(&place, &egress_prefix, None, FILES_PER_PAGE).await.map_err(store_error)?;
+            let requests = repo::egress_of_study(&self.db, study.id).await.map_err(database_error)?;
+            let visible = requests.into_iter().filter(|r| r.requester == user.username.as_str() || user.may_manage_members(slug)).collect();
+            Some(EgressPanel {
+                location: format!("s3://{}/{egress_prefix}", study.bucket),
+                files: self.file_entries(&egress_prefix, waiting.objects),
+                requests: visible,
+                may_request: granted == Access::Rw,
+            })
+        } else {
+            None
+        };
+        let study = Self::view(user, slug, &study, granted);
+        let team_members = if study.may_choose_writers { repo::team_members(&self.db, slug.as_str()).await.map_err(database_error)? } else { Vec::new() };
+        Ok(FolderListing {
+            study,
+            team_members,
+            folder,
+            folders,
+            files,
+            next_page: listed.next,
+            max_file_bytes: self.settings.max_file_bytes,
+            egress,
+        })
+    }
+
+    #[tracing::instrument(skip(self, user), fields(username = %user.username))]
+    async fn upload(&self, user: &CurrentUser, slug: &TeamSlug, id: i64, path: &str, size: u64, content_type_raw: &str) -> Result<UploadTicket, AppError> {
+        let Seen { team, study, .. } = self.writable(user, slug, id).await?;
+        let path = file_path(path).map_err(|message| AppError::invalid("path", message))?;
+        let max = self.settings.max_file_bytes;
+        if size == 0 || size > max {
+            return Err(AppError::invalid(
+                "size",
+                format!("{path} is {}; a study takes files of 1 byte to {}.", app::domain::studies::size_label(size as i64), app::domain::studies::size_label(max as i64)),
+            ));
+        }
+        let content_type = content_type(content_type_raw)?;
+        if self.settings.blocked_content_types.contains(&content_type) {
+            return Err(AppError::invalid("content_type", format!("Files of type {content_type} cannot be uploaded to a study.")));
+        }
+        let key = format!("{}{path}", study.prefix);
+        let place = Self::place(user, &team, &study);
+        let expires_in = Duration::from_secs(self.settings.upload_url_seconds);
+        let (ticket, how) = if size < MULTIPART_THRESHOLD {
+            // Exactly this file: this key, this size, this type, until it expires.
+            let rules = UploadRules { bucket: &study.bucket, key: &key, min_bytes: size, max_bytes: size, content_type: Some(&content_type), expires_in };
+            let post = self.store.presigned_post(&place, &rules).await.map_err(store_error)?;
+            (UploadTicket::Post { url: post.url, fields: post.fields.into_iter().collect() }, "a POST form".to_owned())
+        } else {
+            let parts = size.div_ceil(PART_SIZE) as u32;
+            let (upload_id, part_urls) = self.store.presigned_parts(&place, &key, &content_type, parts, expires_in).await.map_err(store_error)?;
+            (UploadTicket::Multipart { path: path.clone(), upload_id, part_size: PART_SIZE, part_urls }, format!("{parts} part URLs"))
+        };
+        let detail = format!("{path} ({size} bytes, {content_type}) in \"{}\": {how}", study.name);
+        record(&self.db, user, "study.upload_url", ("study", id), slug, &detail).await?;
+        Ok(ticket)
+    }
+
+    #[tracing::instrument(skip(self, user, etags), fields(username = %user.username))]
+    async fn complete_upload(&self, user: &CurrentUser, slug: &TeamSlug, id: i64, path: &str, upload_id: &str, etags: Vec<String>) -> Result<(), AppError> {
+        let Seen { team, study, .. } = self.writable(user, slug, id).await?;
+        let path = file_path(path).map_err(|message| AppError::invalid("path", message))?;
+        if upload_id.is_empty() || upload_id.len() > 1024 || etags.is_empty() || etags.len() > 10_000 || etags.iter().any(|e| e.len() > 200) {
+            return Err(AppError::BadRequest("This upload cannot be completed: start it again.".into()));
+        }
+        let key = format!("{}{path}", study.prefix);
+        let place = Self::place(user, &team, &study);
+        self.store.complete_parts(&place, &key, upload_id, &etags).await.map_err(store_error)?;
+        // Parts are signed one by one: the whole is checked once it is whole.
+        let size = self.store.size_of(&place, &key).await.map_err(store_error)?.unwrap_or(0);
+        if size as u64 > self.settings.max_file_bytes {
+            self.store.delete(&place, &key).await.map_err(store_error)?;
+            return Err(AppError::invalid("size", format!("{path} came to more than the largest file a study takes; it was removed.")));
+        }
+        record(&self.db, user, "study.upload", ("study", id), slug, &format!("{path} ({size} bytes) in \"{}\"", study.name)).await
+    }
+
+    #[tracing::instrument(skip(self, user), fields(username = %user.username))]
+    async fn download_url(&self, user: &CurrentUser, slug: &TeamSlug, id: i64, path: &str) -> Result<String, AppError> {
+        let Seen { team, study, .. } = self.seen(user, slug, id).await?;
+        if study.controlled {
+            // Controlled data leaves only through an approved export request.
+            return Err(AppError::Forbidden);
+        }
+        let path = file_path(path).map_err(|message| AppError::invalid("path", message))?;
+        let key = format!("{}{path}", study.prefix);
+        let place = Self::place(user, &team, &study);
+        if self.store.size_of(&place, &key).await.map_err(store_error)?.is_none() {
+            return Err(AppError::NotFound(format!("The file {path}")));
+        }
+        let url = self.store.presigned_get(&place, &key, Duration::from_secs(self.settings.download_url_seconds)).await.map_err(store_error)?;
+        record(&self.db, user, "study.download_url", ("study", id), slug, &format!("{path} in \"{}\"", study.name)).await?;
+        Ok(url)
+    }
+
+    #[tracing::instrument(skip(self, user), fields(username = %user.username))]
+    async fn delete_file(&self, user: &CurrentUser, slug: &TeamSlug, id: i64, path: &str) -> Result<(), AppError> {
+        let Seen { team, study, .. } = self.writable(user, slug, id).await?;
+        let path = file_path(path).map_err(|message| AppError::invalid("path", message))?;
+        let key = format!("{}{path}", study.prefix);
+        let place = Self::place(user, &team, &study);
+        if self.store.size_of(&place, &key).await.map_err(store_error)?.is_none() {
+            return Err(AppError::NotFound(format!("The file {path}")));
+        }
+        self.store.delete(&place, &key).await.map_err(store_error)?;
+        record(&self.db, user, "study.file.delete", ("study", id), slug, &format!("{path} in \"{}\"", study.name)).await
+    }
+
+    #[tracing::instrument(skip(self, user, writers), fields(username = %user.username))]
+    async fn set_writers(&self, user: &CurrentUser, slug: &TeamSlug, id: i64, mut writers: Vec<String>) -> Result<(), AppError> {
+        let Seen { study, .. } = self.seen(user, slug, id).await?;
+        if !may_choose_writers(user, slug, study.scope, &study.owner) {
+            return Err(AppError::Forbidden);
+        }
+        writers.sort();
+        writers.dedup();
+        let members = repo::team_members(&self.db, slug.as_str()).await.map_err(database_error)?;
+        if let Some(stranger) = writers.iter().find(|w| !members.contains(w)) {
+            return Err(AppError::invalid("writers", format!("{stranger} is not a member of the team.")));
+        }
+        let mut tx = self.db.begin().await.map_err(database_error)?;
+        repo::set_writers(&mut tx, id, &writers).await.map_err(database_error)?;
+        let detail = format!("\"{}\": {}", study.name, if writers.is_empty() { "only the owner and team admins".to_owned() } else { writers.join(", ") });
+        record(&mut *tx, user, "study.writers", ("study", id), slug, &detail).await?;
+        tx.commit().await.map_err(database_error)
+    }
+
+    #[tracing::instrument(skip(self, user, files, reason), fields(username = %user.username))]
+    async fn request_egress(&self, user: &CurrentUser, slug: &TeamSlug, id: i64, mut files: Vec<String>, reason: &str) -> Result<i64, AppError> {
+        let Seen { team, study, .. } = self.writable(user, slug, id).await?;
+        if !study.controlled {
+            return Err(AppError::BadRequest("Only controlled studies export through requests: download the files directly.".into()));
+        }
+        let reason = reason.trim();
+        if reason.is_empty() || reason.chars().count() > 2000 {
+            return Err(AppError::invalid("reason", "Say why the files should leave (1 to 2,000 characters)."));
+        }
+        files.sort();
+        files.dedup();
+        if files.is_empty() || files.len() > 100 {
+            return Err(AppError::invalid("files", "Choose 1 to 100 files from the egress folder."));
+        }
+        let place = Self::place(user, &team, &study);
+        for file in &files {
+            file_path(file).map_err(|message| AppError::invalid("files", message))?;
+            let key = format!("{}{file}", study.egress_prefix());
+            if self.store.size_of(&place, &key).await.map_err(store_error)?.is_none() {
+                return Err(AppError::invalid("files", format!("{file} is not in the egress folder.")));
+            }
+        }
+        let mut tx = self.db.begin().await.map_err(database_error)?;
+        let request_id = repo::insert_egress(&mut *tx, study.id, user.username.as_str(), &files, reason).await.map_err(database_error)?;
+        let detail = format!("{} from \"{}\": {reason}", files.join(", "), study.name);
+        record(&mut *tx, user, "egress.request", ("egress_request", request_id), slug, &detail).await?;
+        tx.commit().await.map_err(database_error)?;
+        Ok(request_id)
+    }
+
+    #[tracing::instrument(skip(self, user), fields(username = %user.username))]
+    async fn egress_request(&self, user: &CurrentUser, slug: &TeamSlug, request_id: i64) -> Result<EgressRequestView, AppError> {
+        let (seen, request, decider) = self.egress_seen(user, slug, request_id).await?;
+        let history = repo::egress_history(&self.db, request_id).await.map_err(database_error)?;
+        Ok(EgressRequestView {
+            id: request.id,
+            study_id: seen.study.id,
+            study_name: seen.study.name.clone(),
+            team: slug.to_string(),
+            may_decide: decider && request.status == "pending",
+            may_download: request.status == "approved" && request.requester == user.username.as_str(),
+            requester: request.requester,
+            files: request.files,
+            reason: request.reason,
+            status: request.status,
+            decided_by: request.decided_by,
+            decision_note: request.decision_note,
+            created_at: request.created_at,
+            history,
+        })
+    }
+
+    #[tracing::instrument(skip(self, user, note), fields(username = %user.username))]
+    async fn decide_egress(&self, user: &CurrentUser, slug: &TeamSlug, request_id: i64, approve: bool, note: &str) -> Result<(), AppError> {
+        let (seen, request, decider) = self.egress_seen(user, slug, request_id).await?;
+        if !decider {
+            // The requester: someone else must decide.
+            return Err(AppError::Forbidden);
+        }
+        let note = note.trim();
+        if note.chars().count() > 2000 {
+            return Err(AppError::invalid("note", "A note may be at most 2,000 characters."));
+        }
+        let mut tx = self.db.begin().await.map_err(database_error)?;
+        if !repo::decide_egress(&mut *tx, request_id, approve, user.username.as_str(), note).await.map_err(database_error)? {
+            return Err(AppError::Conflict(format!("This request was already {}.", request.status)));
+        }
+        let action = if approve { "egress.approve" } else { "egress.reject" };
+        let detail = format!("{} from \"{}\" for {}{}", request.files.join(", "), seen.study.name, request.requester, if note.is_empty() { String::new() } else { format!(": {note}") });
+        record(&mut *tx, user, action, ("egress_request", request_id), slug, &detail).await?;
+        tx.commit().await.map_err(database_error)
+    }
+
+    #[tracing::instrument(skip(self, user), fields(username = %user.username))]
+    async fn egress_download_url(&self, user: &CurrentUser, slug: &TeamSlug, request_id: i64, file: &str) -> Result<String, AppError> {
+        let (seen, request, _) = self.egress_seen(user, slug, request_id).await?;
+        if request.requester != user.username.as_str() || request.status != "approved" {
+            return Err(AppError::Forbidden);
+        }
+        if !request.files.iter().any(|f| f == file) {
+            return Err(AppError::NotFound(format!("The file {file} in this request")));
+        }
+        let key = format!("{}{file}", seen.study.egress_prefix());
+        let place = Self::place(user, &seen.team, &seen.study);
+        let url = self.store.presigned_get(&place, &key, Duration::from_secs(self.settings.download_url_seconds)).await.map_err(store_error)?;
+        let detail = format!("{file} from \"{}\"", seen.study.name);
+        record(&self.db, user, "egress.download_url", ("egress_request", request_id), slug, &detail).await?;
+        Ok(url)
+    }
+}
