@@ -111,7 +111,18 @@ async fn dispatch(State(emulator): State<Emulator>, headers: HeaderMap, body: By
     }
 }
 
+/// S3, with the faults of operation `S3` whose `body_contains` is in "<METHOD> <path>".
 async fn s3_request(State(emulator): State<Emulator>, request: axum::extract::Request) -> Response {
+    let call = format!("{} {}", request.method(), request.uri());
+    match emulator.faults().take("S3", &call) {
+        Some(Fault::ServerError | Fault::Throttle) => {
+            return (StatusCode::SERVICE_UNAVAILABLE, [("content-type", "application/xml")], "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>").into_response();
+        }
+        Some(Fault::AccessDenied) => {
+            return (StatusCode::FORBIDDEN, [("content-type", "application/xml")], "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>").into_response();
+        }
+        _ => {}
+    }
     s3::handle(State(emulator.s3.clone()), request).await
 }
 

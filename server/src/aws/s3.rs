@@ -186,7 +186,9 @@ pub trait ObjectStore: Send + Sync {
     async fn create_prefix(&self, place: &Place, prefix: &str) -> Result<(), StoreError>;
     /// Whether anything is stored under the prefix.
     async fn prefix_exists(&self, place: &Place, prefix: &str) -> Result<bool, StoreError>;
-    async fn folder(&self, place: &Place, prefix: &str, page: Option<String>, limit: i32) -> Result<FolderPage, StoreError>;
+    /// One page of the objects under `prefix`: with `delimited`, the folder's own files and
+    /// its sub-folders; without, every object below it.
+    async fn folder(&self, place: &Place, prefix: &str, page: Option<String>, limit: i32, delimited: bool) -> Result<FolderPage, StoreError>;
     async fn presigned_get(&self, place: &Place, key: &str, expires_in: Duration) -> Result<String, StoreError>;
     async fn presigned_post(&self, place: &Place, rules: &UploadRules<'_>) -> Result<PresignedPost, StoreError>;
     /// Starts a multipart upload and presigns a PUT for each of its `parts`; the upload id and URLs.
@@ -257,14 +259,14 @@ impl ObjectStore for S3Objects {
         Ok(listed.key_count().unwrap_or(0) > 0)
     }
 
-    async fn folder(&self, place: &Place, prefix: &str, page: Option<String>, limit: i32) -> Result<FolderPage, StoreError> {
+    async fn folder(&self, place: &Place, prefix: &str, page: Option<String>, limit: i32, delimited: bool) -> Result<FolderPage, StoreError> {
         let store = self.store(place).await?;
         let listed = store
             .client
             .list_objects_v2()
             .bucket(&place.bucket)
             .prefix(prefix)
-            .delimiter("/")
+            .set_delimiter(delimited.then(|| "/".to_owned()))
             .max_keys(limit)
             .set_continuation_token(page)
             .send()

@@ -263,12 +263,12 @@ impl StudyService for Studies {
             return Err(AppError::BadRequest("That page of the folder does not exist.".into()));
         }
         let place = Self::place(user, &team, &study);
-        let listed = self.store.folder(&place, &format!("{}{folder}", study.prefix), page, FILES_PER_PAGE).await.map_err(store_error)?;
+        let listed = self.store.folder(&place, &format!("{}{folder}", study.prefix), page, FILES_PER_PAGE, true).await.map_err(store_error)?;
         let folders = listed.folders.iter().filter_map(|f| f.strip_prefix(&study.prefix).map(str::to_owned)).collect();
         let files = self.file_entries(&study.prefix, listed.objects);
         let egress = if study.controlled {
             let egress_prefix = study.egress_prefix();
-            let waiting = self.store.folder(&place, &egress_prefix, None, FILES_PER_PAGE).await.map_err(store_error)?;
+            let waiting = self.store.folder(&place, &egress_prefix, None, FILES_PER_PAGE, false).await.map_err(store_error)?;
             let requests = repo::egress_of_study(&self.db, study.id).await.map_err(database_error)?;
             let visible = requests.into_iter().filter(|r| r.requester == user.username.as_str() || user.may_manage_members(slug)).collect();
             Some(EgressPanel {

@@ -162,7 +162,8 @@ impl WorkspaceService for Workspaces {
             if !specs.iter().any(|spec| spec.key == STUDIES_PARAMETER) {
                 return Err(invalid("studies", format!("{} cannot mount studies: launch it without them.", configuration.draft.name)));
             }
-            let locations: Vec<(String, Access)> = mounts.iter().map(|(study, access)| (study.location(), *access)).collect();
+            let mut locations: Vec<(String, Access)> = mounts.iter().map(|(study, access)| (study.location(), *access)).collect();
+            locations.sort();
             parameter_values.insert(STUDIES_PARAMETER.to_owned(), studies_parameter(&locations));
         }
 

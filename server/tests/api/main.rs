@@ -20,6 +20,7 @@ mod object_store;
 mod repositories;
 mod rest_api;
 mod sso;
+mod studies;
 mod teams;
 mod tokens;
 mod workspaces;

@@ -43,9 +43,33 @@ async fn a_browser_uploads_through_a_presigned_post_and_downloads_through_a_pres
     let downloaded = reqwest::get(&url).await.expect("downloaded").bytes().await.expect("bytes");
     assert_eq!(downloaded.as_ref(), bytes.as_slice());
 
-    // moto stores whatever is posted (it checks neither the policy nor the signature); S3
-    // refuses a form whose key, size or content type the signed policy does not allow. So
-    // the policy itself is what is checked here.
+    // S3 refuses a form whose key, size or expiry its signed policy does not allow (here the
+    // AWS emulator does, in front of moto, which would store anything).
+    let post_form = |fields: &std::collections::BTreeMap<String, String>, body: Vec<u8>| {
+        let mut form = reqwest::multipart::Form::new();
+        for (name, value) in fields {
+            form = form.text(name.clone(), value.clone());
+        }
+        let file = reqwest::multipart::Part::bytes(body).file_name("x.csv").mime_str("text/csv").expect("mime");
+        reqwest::Client::new().post(&post.url).multipart(form.part("file", file)).send()
+    };
+    let mut elsewhere = post.fields.clone();
+    elsewhere.insert("key".into(), "studies/physics/stolen.csv".into());
+    assert_eq!(post_form(&elsewhere, bytes.clone()).await.expect("posted").status().as_u16(), 403, "another key");
+    assert_eq!(post_form(&post.fields, vec![b'x'; 1025]).await.expect("posted").status().as_u16(), 403, "over the size");
+    let short = UploadRules { expires_in: Duration::from_secs(1), ..rules };
+    let expiring = store.presigned_post(&short).await.expect("a signed form");
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let mut form = reqwest::multipart::Form::new();
+    for (name, value) in &expiring.fields {
+        form = form.text(name.clone(), value.clone());
+    }
+    let file = reqwest::multipart::Part::bytes(bytes.clone()).file_name("x.csv").mime_str("text/csv").expect("mime");
+    let late = reqwest::Client::new().post(&expiring.url).multipart(form.part("file", file)).send().await.expect("posted");
+    assert_eq!(late.status().as_u16(), 403, "after its expiry");
+    assert!(store.client().head_object().bucket(&bucket).key("studies/physics/stolen.csv").send().await.is_err(), "nothing was stored elsewhere");
+
+    // And the signed policy says so.
     use base64::Engine;
     let policy = base64::engine::general_purpose::STANDARD.decode(&post.fields["policy"]).expect("base64");
     let policy: serde_json::Value = serde_json::from_slice(&policy).expect("JSON");
