@@ -306,3 +306,41 @@ async fn a_workspace_mounts_the_studies_chosen_at_launch(db: PgPool) {
     let audit: String = sqlx::query_scalar("SELECT detail FROM audit_log WHERE action = 'workspace.launch' AND object_id = $1").bind(&workspace).fetch_one(&app.db).await.expect("audited");
     assert!(audit.contains("\"Reference genomes\" rw"), "{audit}");
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_large_file_goes_up_in_presigned_parts(db: PgPool) {
+    let app = spawn_app(db).await;
+    let ada = app.client_signed_in_as("ada").await;
+    let id = create_team_study(&app, &ada, &unique("large")).await;
+    let size = app::domain::studies::MULTIPART_THRESHOLD as usize + 1024 * 1024;
+    let bytes: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+    let (status, ticket) = ticket(&app, &ada, id, "reads/sample.bam", size, "application/octet-stream").await;
+    assert_eq!(status, 200, "{ticket}");
+    let multipart = &ticket["Multipart"];
+    let part_size = multipart["part_size"].as_u64().expect("part size") as usize;
+    let urls: Vec<&str> = multipart["part_urls"].as_array().expect("part URLs").iter().filter_map(|u| u.as_str()).collect();
+    assert_eq!(urls.len(), size.div_ceil(part_size));
+    let http = reqwest::Client::new();
+    let mut etags = Vec::new();
+    for (index, url) in urls.iter().enumerate() {
+        let part = bytes[index * part_size..((index + 1) * part_size).min(size)].to_vec();
+        let response = http.put(*url).body(part).send().await.expect("part sent");
+        assert!(response.status().is_success(), "{}", response.status());
+        etags.push(response.headers().get("etag").and_then(|v| v.to_str().ok()).expect("an ETag").to_owned());
+    }
+    let mut form = vec![
+        ("team".to_owned(), "genomics".to_owned()),
+        ("id".into(), id.to_string()),
+        ("path".into(), multipart["path"].as_str().expect("path").to_owned()),
+        ("upload_id".into(), multipart["upload_id"].as_str().expect("upload id").to_owned()),
+    ];
+    form.extend(etags.iter().enumerate().map(|(i, etag)| (format!("etags[{i}]"), etag.clone())));
+    let response = ada.post(format!("{}/api/study_upload_complete", app.address)).form(&form).send().await.expect("sent");
+    assert_eq!(response.status().as_u16(), 200, "{}", response.text().await.unwrap_or_default());
+    let (_, listing) = call(&app, &ada, "study_files", &[("team", "genomics"), ("id", &id.to_string()), ("folder", "reads/")]).await;
+    assert_eq!(listing["files"][0]["size"], size as i64, "{listing}");
+    let response = ada.get(format!("{}/teams/genomics/studies/{id}/download?path=reads/sample.bam", app.address)).send().await.expect("sent");
+    let downloaded = reqwest::get(location(&response)).await.expect("downloaded").bytes().await.expect("bytes");
+    assert!(downloaded.as_ref() == bytes.as_slice(), "the same bytes, put together");
+    assert_eq!(audit_rows(&app.db, "ada", "study.upload", "success").await, 1);
+}
