@@ -169,6 +169,8 @@ pub fn StudyPage() -> impl IntoView {
     let delete = ServerAction::<DeleteStudyFile>::new();
     let writers = ServerAction::<SetStudyWriters>::new();
     let uploaded = RwSignal::new(0u32);
+    // Outside the listing: it reloads as each upload ends, and the uploads stay in view.
+    let uploads = RwSignal::new(Vec::<Upload>::new());
     let listing = Resource::new(
         move || (team(), id(), folder(), page(), delete.version().get(), writers.version().get(), uploaded.get()),
         |(team, id, folder, page, ..)| load_study_files(team, id, folder, page),
@@ -176,19 +178,26 @@ pub fn StudyPage() -> impl IntoView {
     view! {
         <Title text="Study · Atrium"/>
         {move || team_nav(team(), " / study")}
-        <Suspense fallback=|| view! { <p class="mt-4">"Loading the study…"</p> }>
+        <Transition fallback=|| view! { <p class="mt-4">"Loading the study…"</p> }>
             {move || Suspend::new(async move {
                 match listing.await {
-                    Ok(listing) => view! { <StudyView team=team() listing delete writers uploaded/> }.into_any(),
+                    Ok(listing) => view! { <StudyView team=team() listing delete writers uploaded uploads/> }.into_any(),
                     Err(error) => view! { <ErrorPanel error/> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
 #[component]
-fn StudyView(team: String, listing: FolderListing, delete: ServerAction<DeleteStudyFile>, writers: ServerAction<SetStudyWriters>, uploaded: RwSignal<u32>) -> impl IntoView {
+fn StudyView(
+    team: String,
+    listing: FolderListing,
+    delete: ServerAction<DeleteStudyFile>,
+    writers: ServerAction<SetStudyWriters>,
+    uploaded: RwSignal<u32>,
+    uploads: RwSignal<Vec<Upload>>,
+) -> impl IntoView {
     let FolderListing { study, folder, folders, files, next_page, max_file_bytes, egress, team_members } = listing;
     let base = format!("/teams/{team}/studies/{}", study.id);
     let may_write = study.may_write();
@@ -210,7 +219,7 @@ fn StudyView(team: String, listing: FolderListing, delete: ServerAction<DeleteSt
         {next_page.map(|token| view! {
             <p class="mt-3 text-sm"><a class="text-indigo-700 underline" href=format!("{base}?folder={}&page={}", encode(&folder), encode(&token))>"Next page"</a></p>
         })}
-        {may_write.then(|| view! { <UploadPanel team=team.clone() study_id=study.id folder=folder.clone() max_file_bytes uploaded/> })}
+        {may_write.then(|| view! { <UploadPanel team=team.clone() study_id=study.id folder=folder.clone() max_file_bytes uploaded uploads/> })}
         {study.may_choose_writers.then(|| view! { <WritersForm team=team.clone() study=study.clone() members=team_members writers/> })}
         {egress.map(|panel| view! { <EgressSection team=team.clone() study_id=study.id panel/> })}
     }
@@ -309,8 +318,7 @@ fn FileTable(
 }
 
 #[component]
-fn UploadPanel(team: String, study_id: i64, folder: String, max_file_bytes: u64, uploaded: RwSignal<u32>) -> impl IntoView {
-    let uploads = RwSignal::new(Vec::<Upload>::new());
+fn UploadPanel(team: String, study_id: i64, folder: String, max_file_bytes: u64, uploaded: RwSignal<u32>, uploads: RwSignal<Vec<Upload>>) -> impl IntoView {
     let input = NodeRef::<leptos::html::Input>::new();
     let start = move |_| {
         let Some(input) = input.get() else { return };
@@ -322,10 +330,11 @@ fn UploadPanel(team: String, study_id: i64, folder: String, max_file_bytes: u64,
             let (team, path) = (team.clone(), format!("{folder}{}", file.name()));
             leptos::task::spawn_local(async move {
                 let outcome = browser::upload(team, study_id, path, file, upload.percent).await;
-                if outcome.is_ok() {
+                let done = outcome.is_ok();
+                upload.outcome.set(Some(outcome));
+                if done {
                     uploaded.update(|n| *n += 1);
                 }
-                upload.outcome.set(Some(outcome));
             });
         }
         input.set_value("");

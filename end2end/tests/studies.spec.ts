@@ -1,0 +1,100 @@
+import { expect, test } from '@playwright/test';
+import { hydrated, signIn, wcagViolations } from './helpers';
+
+const STUDY = `Sequencing run ${Date.now() % 100000}`;
+const CSV = 'sample,depth\nNA12878,31\nNA19240,28\n';
+const FASTA = '>chr21_fragment\nGATTACAGATTACACCGGTTAACCGG\n';
+
+// One story, in order: ada's study is what gus, alan and the launch then use.
+test.describe.configure({ mode: 'serial' });
+
+let studyUrl = '';
+
+test('ada creates a team study, uploads two files with progress, and downloads the same bytes', async ({ page }) => {
+  await signIn(page, 'ada');
+  await expect(page).toHaveURL(/\/teams$/);
+  await page.goto('/teams/genomics');
+  await page.getByRole('link', { name: 'Studies' }).click();
+  await expect(page).toHaveURL(/\/teams\/genomics\/studies$/);
+  await hydrated(page);
+  // The seeded studies of each kind ada may see from Genomics Lab.
+  const listed = page.getByTestId('studies');
+  for (const name of ['Reference genomes', 'Patient cohort', "Ada's notes", 'Institutional reference panel', '1000 Genomes (sample)']) {
+    await expect(listed).toContainText(name);
+  }
+  expect(await wcagViolations(page)).toEqual([]);
+
+  const form = page.getByTestId('new-study');
+  await form.getByLabel('For').selectOption('team');
+  await form.getByLabel('Name', { exact: true }).fill(STUDY);
+  await form.getByLabel('Description').fill('Two files from the browser.');
+  await form.getByRole('button', { name: 'Create study' }).click();
+  await expect(page).toHaveURL(/\/teams\/genomics\/studies\/\d+$/);
+  studyUrl = new URL(page.url()).pathname;
+  await expect(page.getByTestId('study-name')).toHaveText(STUDY);
+  await expect(page.getByTestId('no-files')).toBeVisible();
+  await hydrated(page);
+
+  await page.getByLabel('Files').setInputFiles([
+    { name: 'samples.csv', mimeType: 'text/csv', buffer: Buffer.from(CSV) },
+    { name: 'chr21.fasta', mimeType: 'application/octet-stream', buffer: Buffer.from(FASTA) },
+  ]);
+  await page.getByRole('button', { name: 'Upload' }).click();
+  const uploads = page.getByTestId('uploads');
+  for (const name of ['samples.csv', 'chr21.fasta']) {
+    const row = uploads.locator(`[data-upload="${name}"]`);
+    await expect(row.getByRole('progressbar', { name: `Upload of ${name}` })).toBeVisible();
+    await expect(row.getByTestId('upload-status')).toHaveText('uploaded', { timeout: 15_000 });
+    await expect(row.getByRole('progressbar')).toHaveAttribute('value', '100');
+  }
+  const files = page.getByTestId('study-files');
+  await expect(files.locator('[data-file="samples.csv"]')).toContainText('35 B');
+  await expect(files.locator('[data-file="chr21.fasta"]')).toBeVisible();
+  expect(await wcagViolations(page)).toEqual([]);
+
+  // A download is minted per click: the link leads through the portal to S3.
+  const href = await files.getByRole('link', { name: 'Download samples.csv' }).getAttribute('href');
+  expect(href).toContain('/download?path=samples.csv');
+  const downloaded = await page.request.get(href!);
+  expect(downloaded.ok()).toBe(true);
+  expect(await downloaded.text()).toBe(CSV);
+});
+
+test('gus, a guest, reads the study but cannot upload', async ({ page }) => {
+  await signIn(page, 'gus');
+  await expect(page).toHaveURL(/\/teams/);
+  await page.goto(studyUrl);
+  await expect(page.getByTestId('study-access')).toHaveText('read-only');
+  await expect(page.getByTestId('study-files').locator('[data-file="samples.csv"]')).toBeVisible();
+  await expect(page.getByTestId('upload')).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Delete' })).toHaveCount(0);
+  const id = studyUrl.split('/').pop()!;
+  const posted = await page.request.post('/api/study_upload', {
+    form: { team: 'genomics', id, path: 'gus.csv', size: '5', content_type: 'text/csv' },
+  });
+  expect(posted.status()).toBe(403);
+});
+
+test('alan, of another team, gets 403 on the study and on its downloads', async ({ page }) => {
+  await signIn(page, 'alan');
+  await expect(page).toHaveURL(/\/teams/);
+  const response = await page.goto(studyUrl);
+  expect(response?.status()).toBe(403);
+  const download = await page.request.get(`${studyUrl}/download?path=samples.csv`, { maxRedirects: 0 });
+  expect(download.status()).toBe(403);
+});
+
+test('ada launches a workstation with the study read-write and its page lists it', async ({ page }) => {
+  await signIn(page, 'ada');
+  await expect(page).toHaveURL(/\/teams$/);
+  await page.goto('/teams/genomics/catalog');
+  await hydrated(page);
+  const item = page.getByTestId('catalog-item').filter({ hasText: 'Standard workstation' });
+  await item.getByLabel('Workspace name').fill(`ada-data-${Date.now() % 100000}`);
+  await item.getByTestId('launch-studies').getByLabel(STUDY).selectOption('rw');
+  await item.getByRole('button', { name: 'Launch' }).click();
+  await expect(page).toHaveURL(/\/workspaces\/[0-9a-f-]{36}$/);
+  const mounted = page.getByTestId('workspace-studies').locator(`[data-study="${STUDY}"]`);
+  await expect(mounted).toBeVisible();
+  await expect(mounted.getByTestId('study-mount-access')).toHaveText('read-write');
+});
