@@ -98,3 +98,41 @@ test('ada launches a workstation with the study read-write and its page lists it
   await expect(mounted).toBeVisible();
   await expect(mounted.getByTestId('study-mount-access')).toHaveText('read-write');
 });
+
+test('controlled data leaves through an export that a team admin approves', async ({ page }) => {
+  await signIn(page, 'ada');
+  await expect(page).toHaveURL(/\/teams$/);
+  await page.goto('/teams/genomics/studies');
+  await page.getByRole('link', { name: 'Patient cohort' }).click();
+  await hydrated(page);
+  // No direct downloads from a controlled study.
+  await expect(page.getByRole('link', { name: 'Download cohort.csv' })).toHaveCount(0);
+  const egress = page.getByTestId('egress');
+  await egress.getByLabel(/results\/summary\.csv/).check();
+  await egress.getByLabel('Why these files should leave').fill('Aggregate counts for the paper');
+  await egress.getByRole('button', { name: 'Request export' }).click();
+  await expect(page).toHaveURL(/\/teams\/genomics\/egress\/\d+$/);
+  const requestUrl = new URL(page.url()).pathname;
+  await expect(page.getByTestId('egress-status')).toHaveText('pending');
+  await expect(page.getByRole('link', { name: 'Download results/summary.csv' })).toHaveCount(0);
+  expect(await wcagViolations(page)).toEqual([]);
+
+  await page.context().clearCookies();
+  await signIn(page, 'rosalind');
+  await expect(page).toHaveURL(/\/teams/);
+  await page.goto(requestUrl);
+  await hydrated(page);
+  const decision = page.getByTestId('egress-decision');
+  await decision.getByLabel('Note (optional)').fill('Aggregates only: fine.');
+  await decision.getByRole('button', { name: 'Approve' }).click();
+  await expect(page.getByTestId('egress-status')).toHaveText('approved');
+  await expect(page.getByTestId('egress-history')).toContainText('egress.approve');
+
+  await page.context().clearCookies();
+  await signIn(page, 'ada');
+  await expect(page).toHaveURL(/\/teams$/);
+  await page.goto(requestUrl);
+  const link = page.getByRole('link', { name: 'Download results/summary.csv' });
+  const downloaded = await page.request.get((await link.getAttribute('href'))!);
+  expect(await downloaded.text()).toMatch(/^sample,population/);
+});

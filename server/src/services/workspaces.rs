@@ -156,6 +156,8 @@ impl WorkspaceService for Workspaces {
             return Err(AppError::Forbidden);
         };
         let mut parameter_values = self.parameter_values(user, team, &configuration, profile).await?;
+        // Only the studies checked here are mounted: never a value a configuration or profile set.
+        parameter_values.remove(STUDIES_PARAMETER);
         let mounts = crate::services::studies::mounts_for_launch(&self.db, user, team, studies).await?;
         if !mounts.is_empty() {
             let specs = workspace_types::find(&self.db, configuration.workspace_type_id).await.map_err(database_error)?.ok_or(AppError::Internal)?.parameters;

@@ -242,7 +242,8 @@ fn ConfigurationForm(t: WorkspaceType, teams: Vec<TeamSummary>, configure: Serve
                     <label class="block text-sm">"Run at most (hours, empty: no limit)"<input name="idle_max_running_hours" inputmode="numeric" class=input/></label>
                     <label class="block text-sm">"Stop nightly at (team time, empty: never)"<input name="idle_nightly_stop" placeholder="20:00" class=input/></label>
                     <label class="inline-flex items-center gap-1 text-sm"><input type="checkbox" name="idle_stop_on_sign_out" value="on"/>"Stop when the owner signs out"</label>
-                    {t.parameters.into_iter().map(|p| view! { <ParameterInput p/> }).collect_view()}
+                    // Atrium sets `Studies` at each launch, from the studies chosen then.
+                    {t.parameters.into_iter().filter(|p| p.key != crate::domain::studies::STUDIES_PARAMETER).map(|p| view! { <ParameterInput p/> }).collect_view()}
                 </div>
                 <fieldset class="mt-3 text-sm">
                     <legend class="font-medium">"Roles that may launch it"</legend>
