@@ -199,24 +199,34 @@ pub trait ObjectStore: Send + Sync {
     async fn delete(&self, place: &Place, key: &str) -> Result<(), StoreError>;
 }
 
+/// How long a team role's session is reused: its credentials last 15 minutes (`team_account`).
+const ROLE_SESSION_REUSE: Duration = Duration::from_secs(600);
+
 /// `ObjectStore` over the AWS SDK.
 pub struct S3Objects {
     base: aws_config::SdkConfig,
+    /// Team role sessions by (role ARN, session name): a study page would otherwise call
+    /// sts:AssumeRole on every view.
+    sessions: moka::sync::Cache<(String, String), aws_config::SdkConfig>,
 }
 
 impl S3Objects {
     pub fn new(base: aws_config::SdkConfig) -> Self {
-        S3Objects { base }
+        let sessions = moka::sync::Cache::builder().max_capacity(10_000).time_to_live(ROLE_SESSION_REUSE).build();
+        S3Objects { base, sessions }
     }
 
     async fn store(&self, place: &Place) -> Result<S3Store, StoreError> {
-        let config = match &place.role {
-            None => self.base.clone(),
-            Some((role_arn, session)) => super::provisioning::team_account(&self.base, role_arn, session).await.map_err(|error| match error {
-                super::provisioning::ProvisionError::Retryable(e) => StoreError::Unavailable(format!("{e:#}")),
-                super::provisioning::ProvisionError::Rejected(message) => StoreError::Refused(message),
-            })?,
-        };
+        let Some((role_arn, session)) = &place.role else { return Ok(S3Store::new(self.base.clone())) };
+        let key = (role_arn.clone(), session.clone());
+        if let Some(config) = self.sessions.get(&key) {
+            return Ok(S3Store::new(config));
+        }
+        let config = super::provisioning::team_account(&self.base, role_arn, session).await.map_err(|error| match error {
+            super::provisioning::ProvisionError::Retryable(e) => StoreError::Unavailable(format!("{e:#}")),
+            super::provisioning::ProvisionError::Rejected(message) => StoreError::Refused(message),
+        })?;
+        self.sessions.insert(key, config.clone());
         Ok(S3Store::new(config))
     }
 }
