@@ -3,7 +3,7 @@
 
 use super::error_page::for_error;
 use crate::startup::AppState;
-use app::domain::CurrentUser;
+use app::domain::{CurrentUser, TeamSlug};
 use app::error::AppError;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
@@ -19,6 +19,15 @@ fn redirect(result: Result<String, AppError>) -> Response {
     }
 }
 
+/// The signed-in caller, and the team and id of the path (`what` names the missing thing).
+fn caller_team_and_id(user: Option<Extension<CurrentUser>>, team: &str, id: &str, what: &str) -> Result<(CurrentUser, TeamSlug, i64), Response> {
+    let Some(Extension(user)) = user else { return Err(for_error(&AppError::NotSignedIn)) };
+    match (app::api::team_slug(team), id.parse::<i64>()) {
+        (Ok(team), Ok(id)) => Ok((user, team, id)),
+        _ => Err(for_error(&AppError::NotFound(what.into()))),
+    }
+}
+
 /// `/teams/{team}/studies/{id}/download?path=…`
 pub async fn study_file(
     State(state): State<AppState>,
@@ -26,9 +35,9 @@ pub async fn study_file(
     Path((team, id)): Path<(String, String)>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let Some(Extension(user)) = user else { return for_error(&AppError::NotSignedIn) };
-    let (Ok(team), Ok(id)) = (app::api::team_slug(&team), id.parse::<i64>()) else {
-        return for_error(&AppError::NotFound("This study".into()));
+    let (user, team, id) = match caller_team_and_id(user, &team, &id, "This study") {
+        Ok(found) => found,
+        Err(page) => return page,
     };
     let path = query.get("path").map(String::as_str).unwrap_or_default();
     redirect(state.services.studies.download_url(&user, &team, id, path).await)
@@ -41,9 +50,9 @@ pub async fn egress_file(
     Path((team, id)): Path<(String, String)>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let Some(Extension(user)) = user else { return for_error(&AppError::NotSignedIn) };
-    let (Ok(team), Ok(id)) = (app::api::team_slug(&team), id.parse::<i64>()) else {
-        return for_error(&AppError::NotFound("This export request".into()));
+    let (user, team, id) = match caller_team_and_id(user, &team, &id, "This export request") {
+        Ok(found) => found,
+        Err(page) => return page,
     };
     let file = query.get("file").map(String::as_str).unwrap_or_default();
     redirect(state.services.studies.egress_download_url(&user, &team, id, file).await)
