@@ -753,3 +753,34 @@ pub async fn decide_egress(team: String, id: i64, decision: String, #[server(def
     }
     .await)
 }
+
+#[server(endpoint = "workspace_sharing")]
+pub async fn load_workspace_sharing(id: String) -> Result<crate::domain::workspace::WorkspaceSharing, AppError> {
+    with_status(async move {
+        let user = require_user()?;
+        services()?.workspaces.sharing(&user, &id).await
+    }
+    .await)
+}
+
+/// `people[<username>]` ticked for each member; `whole_team` for everyone on the team.
+#[server(endpoint = "share_workspace")]
+pub async fn share_workspace(id: String, #[server(default)] people: Option<BTreeMap<String, String>>, #[server(default)] whole_team: Option<String>) -> Result<(), AppError> {
+    with_status(async move {
+        let user = require_user()?;
+        let whole_team = whole_team.is_some_and(|v| !v.is_empty());
+        services()?.workspaces.share(&user, &id, ticked(people), whole_team).await
+    }
+    .await)
+}
+
+#[server(endpoint = "launch_again")]
+pub async fn launch_again(id: String, launch_key: String) -> Result<String, AppError> {
+    with_status(async move {
+        let user = require_user()?;
+        let again = services()?.workspaces.launch_again(&user, &id, &launch_key).await?;
+        leptos_axum::redirect(&format!("/workspaces/{again}"));
+        Ok(again)
+    }
+    .await)
+}

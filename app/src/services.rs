@@ -63,7 +63,7 @@ pub trait WorkspaceService: Send + Sync {
         override_budget: bool,
         studies: &[(i64, crate::domain::studies::Access)],
     ) -> Result<String, AppError>;
-    /// One workspace, for its owner or an admin.
+    /// One workspace, for its owner or an admin, and for the team members it is shared with.
     async fn workspace(&self, user: &CurrentUser, id: &str) -> Result<crate::domain::workspace::WorkspaceView, AppError>;
     /// The user's live workspaces on a team and how many ended (member or admin).
     async fn my_workspaces(&self, user: &CurrentUser, team: &TeamSlug) -> Result<crate::domain::workspace::MyWorkspaces, AppError>;
@@ -82,6 +82,14 @@ pub trait WorkspaceService: Send + Sync {
     async fn stop_for_sign_out(&self, user: &CurrentUser) -> Result<usize, AppError>;
     /// A fresh key for a launch form, so that submitting it twice launches once.
     async fn new_launch_key(&self) -> Result<String, AppError>;
+    /// Who may do what with the workspace, and whom it is shared with (anyone who may see it).
+    async fn sharing(&self, user: &CurrentUser, id: &str) -> Result<crate::domain::workspace::WorkspaceSharing, AppError>;
+    /// Shares the workspace, for connecting, with exactly these members of its team (and the
+    /// whole team, if asked). Its owner or an admin; audited.
+    async fn share(&self, user: &CurrentUser, id: &str, people: Vec<String>, whole_team: bool) -> Result<(), AppError>;
+    /// "Launch again": a new workspace of an ended one's configuration, parameters and studies
+    /// (checked again), under the same name. The same key again gives the same id.
+    async fn launch_again(&self, user: &CurrentUser, id: &str, key: &str) -> Result<String, AppError>;
 }
 
 #[async_trait::async_trait]

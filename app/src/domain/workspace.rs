@@ -259,6 +259,26 @@ pub struct WorkspaceEventView {
 pub struct MyWorkspaces {
     pub live: Vec<WorkspaceView>,
     pub ended: i64,
+    /// Other members' live workspaces shared with this user ("Shared with me").
+    #[serde(default)]
+    pub shared: Vec<WorkspaceView>,
+}
+
+/// Who may do what with a workspace, and whom it is shared with, as its page shows it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkspaceSharing {
+    /// The owner (or an admin): may stop, start, terminate, share and launch it again.
+    pub may_manage: bool,
+    /// Its owner, when the viewer sees it because it is shared with them (they may connect).
+    pub shared_by: Option<String>,
+    /// The members it is shared with by name.
+    pub people: Vec<String>,
+    /// Shared with everyone on its team.
+    pub whole_team: bool,
+    /// The team's other members, who may be chosen (for those who manage it).
+    pub members: Vec<String>,
+    /// A fresh key for "Launch again", offered for an ended workspace to those who manage it.
+    pub launch_again_key: Option<String>,
 }
 
 /// One page (from 1) of the user's ended workspaces on a team, newest first.

@@ -105,12 +105,26 @@ fn MyWorkspacesPanel(team: String, mine: MyWorkspaces) -> impl IntoView {
     } else {
         view! { <WorkspaceList workspaces=mine.live/> }.into_any()
     };
+    let shared = (!mine.shared.is_empty()).then(|| view! {
+        <section class="mt-8" data-testid="shared-with-me">
+            <h2 class="text-lg font-semibold">"Shared with me"</h2>
+            <ul class="mt-3 divide-y divide-slate-200 rounded-lg border border-slate-200 bg-white">
+                {mine.shared.into_iter().map(|w| view! {
+                    <li class="flex items-center justify-between p-3 text-sm">
+                        <a class="font-medium text-indigo-700 hover:underline" href=format!("/workspaces/{}", w.id)>{w.name.clone()}</a>
+                        <span class="text-slate-600">{format!("{}'s {} · {}", w.owner, w.configuration_name, w.state.as_str())}</span>
+                    </li>
+                }).collect_view()}
+            </ul>
+        </section>
+    });
     view! {
         <section class="mt-8" data-testid="my-workspaces">
             <h2 class="text-lg font-semibold">"My workspaces"</h2>
             {list}
             {ended}
         </section>
+        {shared}
     }
 }
 

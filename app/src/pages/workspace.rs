@@ -1,4 +1,5 @@
-use crate::api::{load_workspace, KeepWorkspaceRunning, WorkspaceAction as RequestAction};
+use crate::api::{load_workspace, load_workspace_sharing, KeepWorkspaceRunning, LaunchAgain, ShareWorkspace, WorkspaceAction as RequestAction};
+use crate::domain::workspace::WorkspaceSharing;
 use crate::domain::idle::SNOOZE_HOURS;
 use crate::domain::workspace::{WorkspaceAction, WorkspaceState, WorkspaceView};
 use crate::pages::errors::ErrorPanel;
@@ -16,6 +17,9 @@ pub fn WorkspacePage() -> impl IntoView {
     let loaded = Resource::new(move || (id(), keep.version().get()), |(id, _)| load_workspace(id));
     let live: RwSignal<Option<WorkspaceView>> = RwSignal::new(None);
     let act = ServerAction::<RequestAction>::new();
+    let share = ServerAction::<ShareWorkspace>::new();
+    let again = ServerAction::<LaunchAgain>::new();
+    let sharing = Resource::new(move || (id(), share.version().get(), act.version().get()), |(id, ..)| load_workspace_sharing(id));
     // "Keep running" changes what the page was loaded with: show the reloaded one.
     Effect::new(move |_| {
         if let Some(Ok(())) = keep.value().get() {
@@ -28,12 +32,21 @@ pub fn WorkspacePage() -> impl IntoView {
         <Suspense fallback=|| view! { <p>"Loading the workspace…"</p> }>
             {move || Suspend::new(async move {
                 match loaded.await {
-                    Ok(initial) => view! {
-                        {move || act.value().get().and_then(|r| r.err()).or_else(|| keep.value().get().and_then(|r| r.err())).map(|error| view! {
-                            <p role="alert" data-testid="action-error" class="mb-4 rounded border border-red-200 bg-red-50 p-3 text-sm text-red-800">{error.to_string()}</p>
-                        })}
-                        {move || view! { <WorkspaceDetails w=live.get().unwrap_or_else(|| initial.clone()) act keep/> }}
-                    }.into_any(),
+                    Ok(initial) => {
+                        // Without it (a failure to read the shares), the page shows no actions.
+                        let sharing = sharing.await.unwrap_or_default();
+                        let may_manage = sharing.may_manage;
+                        view! {
+                            {move || act.value().get().and_then(|r| r.err())
+                                .or_else(|| keep.value().get().and_then(|r| r.err()))
+                                .or_else(|| again.value().get().and_then(|r| r.err()))
+                                .map(|error| view! {
+                                    <p role="alert" data-testid="action-error" class="mb-4 rounded border border-red-200 bg-red-50 p-3 text-sm text-red-800">{error.to_string()}</p>
+                                })}
+                            {move || view! { <WorkspaceDetails w=live.get().unwrap_or_else(|| initial.clone()) act keep may_manage/> }}
+                            <SharingPanel id=id() sharing share again/>
+                        }.into_any()
+                    }
                     Err(error) => view! { <ErrorPanel error/> }.into_any(),
                 }
             })}
@@ -66,9 +79,10 @@ fn state_badge(state: WorkspaceState) -> &'static str {
 }
 
 #[component]
-fn WorkspaceDetails(w: WorkspaceView, act: ServerAction<RequestAction>, keep: ServerAction<KeepWorkspaceRunning>) -> impl IntoView {
+fn WorkspaceDetails(w: WorkspaceView, act: ServerAction<RequestAction>, keep: ServerAction<KeepWorkspaceRunning>, may_manage: bool) -> impl IntoView {
     let cents = w.estimated_hourly_cost_cents;
-    let actions = w.available_actions();
+    // Those it is shared with connect; only its owner (or an admin) acts on it.
+    let actions = if may_manage { w.available_actions() } else { Vec::new() };
     let terminate_only = !w.has_stop_start && !matches!(w.state, WorkspaceState::Terminated | WorkspaceState::Terminating);
     view! {
         <Title text=format!("{} · Atrium", w.name)/>
@@ -89,7 +103,7 @@ fn WorkspaceDetails(w: WorkspaceView, act: ServerAction<RequestAction>, keep: Se
                 "AWS reported: "{message}
             </p>
         })}
-        {w.stops_at.clone().map(|at| {
+        {w.stops_at.clone().filter(|_| may_manage).map(|at| {
             let id = w.id.clone();
             let verb = if w.has_stop_start { "stops" } else { "is terminated" };
             let note = if w.kept_running {
@@ -146,7 +160,7 @@ fn WorkspaceDetails(w: WorkspaceView, act: ServerAction<RequestAction>, keep: Se
                     }.into_any(),
                 }
             }).collect_view()}
-            {terminate_only.then(|| view! { <p class="text-sm text-slate-500" data-testid="terminate-only">"This workspace type cannot be stopped and started: terminate it when you are done."</p> })}
+            {(terminate_only && may_manage).then(|| view! { <p class="text-sm text-slate-500" data-testid="terminate-only">"This workspace type cannot be stopped and started: terminate it when you are done."</p> })}
         </div>
         <section class="mt-6 rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
             <h2 class="text-lg font-semibold">"Progress"</h2>
@@ -188,4 +202,57 @@ fn WorkspaceDetails(w: WorkspaceView, act: ServerAction<RequestAction>, keep: Se
             </section>
         })}
     }
+}
+
+/// Sharing (for the owner or an admin), "Shared with you" (for the others), and "Launch again"
+/// once it has ended.
+#[component]
+fn SharingPanel(id: String, sharing: WorkspaceSharing, share: ServerAction<ShareWorkspace>, again: ServerAction<LaunchAgain>) -> impl IntoView {
+    let error = crate::pages::forms::last_error(share);
+    if let Some(owner) = sharing.shared_by {
+        return view! {
+            <p class="mt-6 rounded border border-indigo-200 bg-indigo-50 p-3 text-sm text-indigo-900" data-testid="shared-by">
+                {format!("{owner} shared this workspace with you: you may connect to it, as yourself.")}
+            </p>
+        }
+        .into_any();
+    }
+    if !sharing.may_manage {
+        return ().into_any();
+    }
+    let again_id = id.clone();
+    let launch_again = sharing.launch_again_key.clone().map(|key| view! {
+        <ActionForm action=again attr:class="mt-6" attr:data-testid="launch-again">
+            <input type="hidden" name="id" value=again_id/>
+            <input type="hidden" name="launch_key" value=key/>
+            <button type="submit" class="rounded bg-indigo-700 px-4 py-1 font-medium text-white hover:bg-indigo-800">"Launch again"</button>
+            <span class="ml-2 text-sm text-slate-600">"A new workspace with the same configuration, parameters and studies."</span>
+        </ActionForm>
+    });
+    let people = sharing.people.clone();
+    let share_form = sharing.launch_again_key.is_none().then(|| view! {
+        <section class="mt-6 rounded-lg border border-slate-200 bg-white p-4 text-sm shadow-sm">
+            <h2 class="text-lg font-semibold">"Share"</h2>
+            <p class="mt-1 text-slate-600">"People you share it with may connect to it, each as themselves (every connect is audited), while they are on the team. Only you stop, start or terminate it."</p>
+            {move || error.get().map(|e| view! { <p role="alert" class="mt-2 text-red-800">{e.to_string()}</p> })}
+            <ActionForm action=share attr:class="mt-2" attr:data-testid="share">
+                <input type="hidden" name="id" value=id/>
+                <label class="mr-4 inline-flex items-center gap-1">
+                    <input type="checkbox" name="whole_team" value="on" checked=sharing.whole_team/>"Everyone on the team"
+                </label>
+                {sharing.members.into_iter().map(|member| view! {
+                    <label class="mr-4 inline-flex items-center gap-1">
+                        <input type="checkbox" name=format!("people[{member}]") value="on" checked=people.contains(&member)/>{member.clone()}
+                    </label>
+                }).collect_view()}
+                <button type="submit" class="ml-2 rounded border border-indigo-300 px-2 py-0.5 text-indigo-800">"Save sharing"</button>
+            </ActionForm>
+            <p class="mt-2 text-slate-600" data-testid="shared-with">{
+                let mut with = sharing.people.clone();
+                if sharing.whole_team { with.insert(0, "everyone on the team".into()); }
+                if with.is_empty() { "Not shared.".to_owned() } else { format!("Shared with {}.", with.join(", ")) }
+            }</p>
+        </section>
+    });
+    view! { {launch_again}{share_form} }.into_any()
 }

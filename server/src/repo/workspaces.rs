@@ -539,3 +539,52 @@ pub async fn record_alarms(
     }
     Ok(true)
 }
+
+/// Everyone on the workspace's team, as a share's grantee.
+pub const WHOLE_TEAM: &str = "*";
+
+/// Whom the workspace is shared with (usernames, or `WHOLE_TEAM`).
+pub async fn shares_of(db: impl PgExecutor<'_>, id: &str) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT grantee FROM workspace_shares WHERE workspace_id = $1 ORDER BY grantee").bind(id).fetch_all(db).await
+}
+
+/// Whether the workspace is shared with this user, by name or with the whole team.
+pub async fn is_shared_with(db: impl PgExecutor<'_>, id: &str, username: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM workspace_shares WHERE workspace_id = $1 AND grantee IN ($2, '*'))")
+        .bind(id)
+        .bind(username)
+        .fetch_one(db)
+        .await
+}
+
+/// Shares the workspace with exactly these grantees.
+pub async fn set_shares(conn: &mut sqlx::PgConnection, id: &str, grantees: &[String], by: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM workspace_shares WHERE workspace_id = $1 AND NOT (grantee = ANY ($2))").bind(id).bind(grantees).execute(&mut *conn).await?;
+    sqlx::query("INSERT INTO workspace_shares (workspace_id, grantee, shared_by) SELECT $1, unnest($2::text[]), $3 ON CONFLICT DO NOTHING")
+        .bind(id)
+        .bind(grantees)
+        .bind(by)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Others' live workspaces on the team shared with this user.
+pub async fn shared_with(db: impl PgExecutor<'_>, username: &str, team: &TeamSlug) -> Result<Vec<WorkspaceView>, sqlx::Error> {
+    let rows = sqlx::query(&format!(
+        "{VIEW} WHERE w.team_slug = $2 AND w.owner <> $1 AND w.state NOT IN ('terminated', 'failed') \
+         AND EXISTS (SELECT 1 FROM workspace_shares s WHERE s.workspace_id = w.id AND s.grantee IN ($1, '*')) ORDER BY w.name"
+    ))
+    .bind(username)
+    .bind(team.as_str())
+    .fetch_all(db)
+    .await?;
+    rows.iter().map(view_from_row).collect()
+}
+
+/// What a workspace was launched with: its configuration and parameter values.
+pub async fn launch_inputs(db: impl PgExecutor<'_>, id: &str) -> Result<Option<(i64, BTreeMap<String, String>)>, sqlx::Error> {
+    let row: Option<(i64, Json<BTreeMap<String, String>>)> =
+        sqlx::query_as("SELECT configuration_id, parameter_values FROM workspaces WHERE id = $1").bind(id).fetch_optional(db).await?;
+    Ok(row.map(|(configuration, values)| (configuration, values.0)))
+}

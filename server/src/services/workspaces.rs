@@ -4,7 +4,7 @@ use crate::repo::{configurations, teams};
 use crate::worker::workspace_job;
 use app::domain::configurations::FieldError;
 use app::domain::idle::SNOOZE_HOURS;
-use app::domain::workspace::{Connection, ConnectionKind, EndedWorkspaces, MyWorkspaces, WorkspaceAction, WorkspaceName, WorkspaceView};
+use app::domain::workspace::{Connection, ConnectionKind, EndedWorkspaces, MyWorkspaces, WorkspaceAction, WorkspaceName, WorkspaceSharing, WorkspaceState, WorkspaceView};
 use app::domain::{CurrentUser, TeamSlug};
 use app::error::AppError;
 use app::domain::configurations::Configuration;
@@ -122,40 +122,47 @@ async fn check_budget(
     Ok(if override_budget && user.is_admin() { BudgetCheck::Overridden(message) } else { BudgetCheck::Refused(message) })
 }
 
+/// A launch form's idempotency key: 8 to 200 letters, digits, `-`, `_` and `.`.
+fn check_launch_key(key: &str) -> Result<(), AppError> {
+    let fine = (8..=200).contains(&key.len()) && key.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    if fine { Ok(()) } else { Err(AppError::BadRequest("The launch form is out of date; reload the page and try again.".into())) }
+}
+
 fn invalid(field: &str, message: impl Into<String>) -> AppError {
     AppError::Invalid(vec![FieldError { field: field.into(), message: message.into() }])
 }
 
-#[async_trait::async_trait]
-impl WorkspaceService for Workspaces {
-    #[tracing::instrument(skip(self, user, key), fields(username = %user.username, %team))]
-    async fn launch_with_studies(
-        &self,
-        user: &CurrentUser,
-        team: &TeamSlug,
-        configuration_id: i64,
-        name: &str,
-        key: &str,
-        profile: Option<&str>,
-        override_budget: bool,
-        studies: &[(i64, Access)],
-    ) -> Result<String, AppError> {
-        let team_row = super::enter_team(&self.db, user, team).await?;
-        let key_ok = (8..=200).contains(&key.len()) && key.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
-        if !key_ok {
-            return Err(AppError::BadRequest("The launch form is out of date; reload the page and try again.".into()));
-        }
+/// A launch whose caller, team, name, key and configuration have been checked.
+struct Launch<'a> {
+    team: &'a teams::Team,
+    configuration: &'a Configuration,
+    name: &'a WorkspaceName,
+    key: &'a str,
+    parameter_values: BTreeMap<String, String>,
+    studies: &'a [(i64, Access)],
+    override_budget: bool,
+    /// "Launch again": the workspace launched again.
+    again_from: Option<&'a str>,
+}
+
+/// The owner, while still on the team, or an admin: those who act on a workspace.
+fn manages(user: &CurrentUser, view: &WorkspaceView) -> bool {
+    (view.owner == user.username.as_str() && user.may_enter_team(&view.team)) || user.is_admin()
+}
+
+impl Workspaces {
+    /// The workspace, for those who act on it (not those it is only shared with).
+    async fn managed(&self, user: &CurrentUser, id: &str) -> Result<WorkspaceView, AppError> {
+        let view = self.workspace(user, id).await?;
+        if manages(user, &view) { Ok(view) } else { Err(AppError::Forbidden) }
+    }
+
+    /// Mounts, quota, budget, then the workspace and its provisioning job in one transaction.
+    async fn launch_checked(&self, user: &CurrentUser, launch: Launch<'_>) -> Result<String, AppError> {
+        let Launch { team: team_row, configuration, name, key, mut parameter_values, studies, override_budget, again_from } = launch;
+        let team = &team_row.slug;
         let owner = user.username.as_str();
-        // The same form submitted again: the workspace it already launched.
-        if let Some(id) = workspaces::find_by_key(&self.db, owner, key).await.map_err(database_error)? {
-            return Ok(id);
-        }
-        let name = WorkspaceName::parse(name).map_err(|e| invalid("name", e.0))?;
-        let offered = configurations::launchable_on_team(&self.db, team).await.map_err(database_error)?;
-        let Some(configuration) = offered.into_iter().find(|c| c.id == configuration_id && (user.is_admin() || c.draft.allows(&user.roles, team))) else {
-            return Err(AppError::Forbidden);
-        };
-        let mut parameter_values = self.parameter_values(user, team, &configuration, profile).await?;
+        let configuration_id = configuration.id;
         // Only the studies checked here are mounted: never a value a configuration or profile set.
         parameter_values.remove(STUDIES_PARAMETER);
         let mounts = crate::services::studies::mounts_for_launch(&self.db, user, team, studies).await?;
@@ -186,7 +193,7 @@ impl WorkspaceService for Workspaces {
         if teams::find(&mut *tx, team).await.map_err(database_error)?.is_none_or(|t| t.archived) {
             return Err(AppError::NotFound(format!("The team \"{team}\"")));
         }
-        let budget_override = match check_budget(&mut tx, user, &team_row, &configuration, override_budget).await.map_err(database_error)? {
+        let budget_override = match check_budget(&mut tx, user, team_row, configuration, override_budget).await.map_err(database_error)? {
             BudgetCheck::Fits => None,
             BudgetCheck::Overridden(reason) => Some(reason),
             BudgetCheck::Refused(message) => {
@@ -208,10 +215,13 @@ impl WorkspaceService for Workspaces {
         crate::repo::studies::insert_mounts(&mut tx, &id, &mounted).await.map_err(database_error)?;
         crate::jobs::enqueue(&mut *tx, &workspace_job(&id, "launch"), Duration::ZERO).await.map_err(database_error)?;
         let with_studies = mounts.iter().map(|(study, access)| format!("\"{}\" {}", study.name, access.as_str())).collect::<Vec<_>>().join(", ");
-        let detail = match with_studies.is_empty() {
-            true => format!("{} ({})", name.as_str(), configuration.draft.name),
-            false => format!("{} ({}) with {with_studies}", name.as_str(), configuration.draft.name),
-        };
+        let mut detail = format!("{} ({})", name.as_str(), configuration.draft.name);
+        if !with_studies.is_empty() {
+            detail.push_str(&format!(" with {with_studies}"));
+        }
+        if let Some(earlier) = again_from {
+            detail.push_str(&format!(", launched again from {earlier}"));
+        }
         let entry = audit::Entry::by(user, "workspace.launch").object("workspace", &id).team(team.as_str()).detail(&detail);
         audit::record(&mut *tx, &entry).await.map_err(database_error)?;
         if let Some(reason) = &budget_override {
@@ -226,15 +236,49 @@ impl WorkspaceService for Workspaces {
         crate::metrics::launch(&configuration.type_label, "requested");
         Ok(id)
     }
+}
+
+#[async_trait::async_trait]
+impl WorkspaceService for Workspaces {
+    #[tracing::instrument(skip(self, user, key), fields(username = %user.username, %team))]
+    async fn launch_with_studies(
+        &self,
+        user: &CurrentUser,
+        team: &TeamSlug,
+        configuration_id: i64,
+        name: &str,
+        key: &str,
+        profile: Option<&str>,
+        override_budget: bool,
+        studies: &[(i64, Access)],
+    ) -> Result<String, AppError> {
+        let team_row = super::enter_team(&self.db, user, team).await?;
+        check_launch_key(key)?;
+        let owner = user.username.as_str();
+        // The same form submitted again: the workspace it already launched.
+        if let Some(id) = workspaces::find_by_key(&self.db, owner, key).await.map_err(database_error)? {
+            return Ok(id);
+        }
+        let name = WorkspaceName::parse(name).map_err(|e| invalid("name", e.0))?;
+        let offered = configurations::launchable_on_team(&self.db, team).await.map_err(database_error)?;
+        let Some(configuration) = offered.into_iter().find(|c| c.id == configuration_id && (user.is_admin() || c.draft.allows(&user.roles, team))) else {
+            return Err(AppError::Forbidden);
+        };
+        let parameter_values = self.parameter_values(user, team, &configuration, profile).await?;
+        let launch = Launch { team: &team_row, configuration: &configuration, name: &name, key, parameter_values, studies, override_budget, again_from: None };
+        self.launch_checked(user, launch).await
+    }
 
     async fn workspace(&self, user: &CurrentUser, id: &str) -> Result<WorkspaceView, AppError> {
         let view = workspaces::view(&self.db, id).await.map_err(database_error)?.ok_or_else(|| AppError::NotFound("This workspace".into()))?;
-        // The owner, while still on the team; or an admin.
-        let owner = view.owner == user.username.as_str() && user.may_enter_team(&view.team);
-        if !owner && !user.is_admin() {
-            return Err(AppError::Forbidden);
+        if manages(user, &view) {
+            return Ok(view);
         }
-        Ok(view)
+        // Shared with them, while they are on its team (leaving it ends the share at once).
+        if user.may_enter_team(&view.team) && workspaces::is_shared_with(&self.db, id, user.username.as_str()).await.map_err(database_error)? {
+            return Ok(view);
+        }
+        Err(AppError::Forbidden)
     }
 
     async fn my_workspaces(&self, user: &CurrentUser, team: &TeamSlug) -> Result<MyWorkspaces, AppError> {
@@ -247,7 +291,8 @@ impl WorkspaceService for Workspaces {
             Some(ended) => ended,
             None => workspaces::count_ended_for_owner(&self.db, owner, team).await.map_err(database_error)?,
         };
-        Ok(MyWorkspaces { live, ended })
+        let shared = workspaces::shared_with(&self.db, owner, team).await.map_err(database_error)?;
+        Ok(MyWorkspaces { live, ended, shared })
     }
 
     #[tracing::instrument(skip(self, user), fields(username = %user.username))]
@@ -267,7 +312,7 @@ impl WorkspaceService for Workspaces {
 
     #[tracing::instrument(skip(self, user), fields(username = %user.username))]
     async fn request_action(&self, user: &CurrentUser, id: &str, action: WorkspaceAction) -> Result<(), AppError> {
-        let view = self.workspace(user, id).await?;
+        let view = self.managed(user, id).await?;
         if !view.available_actions().contains(&action) {
             let reason = if action != WorkspaceAction::Terminate && !view.has_stop_start {
                 "This workspace type has no stop and start: it can only be terminated.".to_owned()
@@ -363,7 +408,7 @@ impl WorkspaceService for Workspaces {
 
     #[tracing::instrument(skip(self, user), fields(username = %user.username))]
     async fn keep_running(&self, user: &CurrentUser, id: &str, hours: u32) -> Result<(), AppError> {
-        let view = self.workspace(user, id).await?;
+        let view = self.managed(user, id).await?;
         if !SNOOZE_HOURS.contains(&hours) {
             return Err(AppError::BadRequest(format!("Keep it running for {} hours.", SNOOZE_HOURS.map(|h| h.to_string()).join(", "))));
         }
@@ -381,6 +426,82 @@ impl WorkspaceService for Workspaces {
 
     async fn new_launch_key(&self) -> Result<String, AppError> {
         Ok(uuid::Uuid::new_v4().to_string())
+    }
+
+    #[tracing::instrument(skip(self, user), fields(username = %user.username))]
+    async fn sharing(&self, user: &CurrentUser, id: &str) -> Result<WorkspaceSharing, AppError> {
+        let view = self.workspace(user, id).await?;
+        let may_manage = manages(user, &view);
+        let mut people = workspaces::shares_of(&self.db, id).await.map_err(database_error)?;
+        let whole_team = people.iter().any(|p| p == workspaces::WHOLE_TEAM);
+        people.retain(|p| p != workspaces::WHOLE_TEAM);
+        if !may_manage {
+            return Ok(WorkspaceSharing { shared_by: Some(view.owner), whole_team, ..WorkspaceSharing::default() });
+        }
+        let mut members = crate::repo::studies::team_members(&self.db, view.team.as_str()).await.map_err(database_error)?;
+        members.retain(|m| *m != view.owner);
+        let ended = matches!(view.state, WorkspaceState::Terminated | WorkspaceState::Failed);
+        let launch_again_key = ended.then(|| uuid::Uuid::new_v4().to_string());
+        Ok(WorkspaceSharing { may_manage, shared_by: None, people, whole_team, members, launch_again_key })
+    }
+
+    #[tracing::instrument(skip(self, user, people), fields(username = %user.username))]
+    async fn share(&self, user: &CurrentUser, id: &str, mut people: Vec<String>, whole_team: bool) -> Result<(), AppError> {
+        let view = self.managed(user, id).await?;
+        if matches!(view.state, WorkspaceState::Terminated | WorkspaceState::Failed) {
+            return Err(AppError::BadRequest(format!("The workspace is {}: there is nothing to share.", view.state.as_str())));
+        }
+        people.retain(|p| *p != view.owner);
+        people.sort();
+        people.dedup();
+        let members = crate::repo::studies::team_members(&self.db, view.team.as_str()).await.map_err(database_error)?;
+        if let Some(stranger) = people.iter().find(|p| !members.contains(p)) {
+            return Err(invalid("people", format!("{stranger} is not a member of {}: a workspace is shared within its team only.", view.team)));
+        }
+        let mut grantees = people;
+        if whole_team {
+            grantees.push(workspaces::WHOLE_TEAM.to_owned());
+        }
+        let before = workspaces::shares_of(&self.db, id).await.map_err(database_error)?;
+        let named = |list: Vec<&String>| list.iter().map(|g| if g.as_str() == workspaces::WHOLE_TEAM { "everyone on the team".to_owned() } else { (*g).clone() }).collect::<Vec<_>>().join(", ");
+        let added = named(grantees.iter().filter(|g| !before.contains(g)).collect());
+        let removed = named(before.iter().filter(|g| !grantees.contains(g)).collect());
+        let mut tx = self.db.begin().await.map_err(database_error)?;
+        workspaces::set_shares(&mut tx, id, &grantees, user.username.as_str()).await.map_err(database_error)?;
+        for (action, who) in [("workspace.share", added), ("workspace.unshare", removed)] {
+            if !who.is_empty() {
+                let detail = format!("{}: {who}", view.name);
+                audit::record(&mut *tx, &audit::Entry::by(user, action).object("workspace", id).team(view.team.as_str()).detail(&detail))
+                    .await
+                    .map_err(database_error)?;
+            }
+        }
+        tx.commit().await.map_err(database_error)
+    }
+
+    #[tracing::instrument(skip(self, user, key), fields(username = %user.username))]
+    async fn launch_again(&self, user: &CurrentUser, id: &str, key: &str) -> Result<String, AppError> {
+        let earlier = self.managed(user, id).await?;
+        check_launch_key(key)?;
+        if let Some(again) = workspaces::find_by_key(&self.db, user.username.as_str(), key).await.map_err(database_error)? {
+            return Ok(again);
+        }
+        if !matches!(earlier.state, WorkspaceState::Terminated | WorkspaceState::Failed) {
+            return Err(AppError::BadRequest(format!("The workspace is {}: only an ended one can be launched again.", earlier.state.as_str())));
+        }
+        if earlier.owner != user.username.as_str() {
+            return Err(AppError::BadRequest(format!("Only its owner, {}, can launch it again.", earlier.owner)));
+        }
+        let team_row = super::enter_team(&self.db, user, &earlier.team).await?;
+        let (configuration_id, parameter_values) = workspaces::launch_inputs(&self.db, id).await.map_err(database_error)?.ok_or(AppError::Internal)?;
+        let offered = configurations::launchable_on_team(&self.db, &earlier.team).await.map_err(database_error)?;
+        let Some(configuration) = offered.into_iter().find(|c| c.id == configuration_id && (user.is_admin() || c.draft.allows(&user.roles, &earlier.team))) else {
+            return Err(AppError::BadRequest(format!("\"{}\" is no longer offered to you on this team: launch another configuration.", earlier.configuration_name)));
+        };
+        let name = WorkspaceName::parse(&earlier.name).map_err(|e| invalid("name", e.0))?;
+        let studies: Vec<(i64, Access)> = earlier.studies.iter().map(|s| (s.id, s.access)).collect();
+        let launch = Launch { team: &team_row, configuration: &configuration, name: &name, key, parameter_values, studies: &studies, override_budget: false, again_from: Some(id) };
+        self.launch_checked(user, launch).await
     }
 }
 

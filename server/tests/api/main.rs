@@ -21,6 +21,7 @@ mod repositories;
 mod rest_api;
 mod sso;
 mod studies;
+mod workspace_life;
 mod teams;
 mod tokens;
 mod workspaces;

@@ -1,0 +1,124 @@
+//! After the first launch: sharing a workspace with team members, and launching an ended one
+//! again.
+
+use crate::helpers::{audit_rows, call, invalid_fields, spawn_app_with, TestApp};
+use sqlx::PgPool;
+
+/// ada's available workstation on genomics (through the worker): its id.
+async fn adas_workstation(app: &TestApp, ada: &reqwest::Client, name: &str) -> String {
+    let configuration = app.configuration_for_genomics("Linux workstation (EC2)", "v1", "Workstation").await.to_string();
+    let key = format!("key-{name}");
+    let form = [("team", "genomics"), ("configuration_id", configuration.as_str()), ("name", name), ("launch_key", key.as_str())];
+    let (status, id) = call(app, ada, "launch_workspace", &form).await;
+    assert_eq!(status, 200, "{id}");
+    let id = id.as_str().expect("an id").to_owned();
+    assert_eq!(app.work_until_settled(&app.worker(), &id).await, "available");
+    id
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_shared_workspace_is_connected_to_by_members_as_themselves_and_never_by_others(db: PgPool) {
+    let app = spawn_app_with(db, |settings| settings.workspace_quota = 10).await;
+    let ada = app.client_signed_in_as("ada").await;
+    let id = adas_workstation(&app, &ada, "ada-shared").await;
+    let gus = app.client_signed_in_as("gus").await;
+    let alan = app.client_signed_in_as("alan").await;
+    let connect = |client: &reqwest::Client| client.post(format!("{}/workspaces/{id}/connect", app.address)).send();
+
+    // Before it is shared, only ada.
+    assert_eq!(connect(&gus).await.expect("sent").status().as_u16(), 403);
+    let (status, body) = call(&app, &ada, "share_workspace", &[("id", &id), ("people[alan]", "on")]).await;
+    assert_eq!((status, invalid_fields(&body)), (400, vec!["people".to_owned()]), "alan is not on genomics: {body}");
+    let (status, _) = call(&app, &gus, "share_workspace", &[("id", &id), ("people[gus]", "on")]).await;
+    assert_eq!(status, 403);
+    let (status, body) = call(&app, &ada, "share_workspace", &[("id", &id), ("people[gus]", "on")]).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(audit_rows(&app.db, "ada", "workspace.share", "success").await, 1);
+
+    // gus sees it under "Shared with me", connects as himself, and may do nothing else.
+    let (_, page) = call(&app, &gus, "team_page", &[("slug", "genomics")]).await;
+    assert_eq!(page["workspaces"]["shared"][0]["id"], id.as_str(), "{page}");
+    let (_, sharing) = call(&app, &gus, "workspace_sharing", &[("id", &id)]).await;
+    assert_eq!((sharing["shared_by"].as_str(), sharing["may_manage"].as_bool()), (Some("ada"), Some(false)), "{sharing}");
+    assert_eq!(connect(&gus).await.expect("sent").status().as_u16(), 303);
+    assert_eq!(audit_rows(&app.db, "gus", "workspace.connect", "success").await, 1);
+    for action in ["stop", "terminate"] {
+        let (status, _) = call(&app, &gus, "workspace_action", &[("id", &id), ("action", action)]).await;
+        assert_eq!(status, 403, "{action}");
+    }
+    let (status, _) = call(&app, &gus, "launch_again", &[("id", &id), ("launch_key", "key-gus-again")]).await;
+    assert_eq!(status, 403);
+    // Others still get nothing.
+    assert_eq!(connect(&alan).await.expect("sent").status().as_u16(), 403);
+    assert_eq!(app.client_signed_in_as("alan").await.get(format!("{}/workspaces/{id}", app.address)).send().await.expect("sent").status().as_u16(), 403);
+
+    // Someone who leaves the team loses the share at once.
+    let rosalind = app.client_signed_in_as("rosalind").await;
+    let (status, body) = call(&app, &rosalind, "remove_team_member", &[("team", "genomics"), ("username", "gus")]).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(connect(&gus).await.expect("sent").status().as_u16(), 403);
+
+    // Shared with the whole team: every member; unsharing is audited too.
+    let (status, _) = call(&app, &ada, "share_workspace", &[("id", &id), ("whole_team", "on")]).await;
+    assert_eq!(status, 200);
+    assert_eq!(connect(&rosalind).await.expect("sent").status().as_u16(), 303);
+    assert_eq!(audit_rows(&app.db, "ada", "workspace.unshare", "success").await, 1, "gus, by name");
+    let (status, _) = call(&app, &ada, "share_workspace", &[("id", &id)]).await;
+    assert_eq!(status, 200);
+    assert_eq!(connect(&rosalind).await.expect("sent").status().as_u16(), 403);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_ended_workspace_is_launched_again_with_what_it_had(db: PgPool) {
+    let app = spawn_app_with(db, |settings| settings.workspace_quota = 10).await;
+    let ada = app.client_signed_in_as("ada").await;
+    let reference: i64 = sqlx::query_scalar("SELECT id FROM studies WHERE name = 'Reference genomes'").fetch_one(&app.db).await.expect("seeded");
+    let configuration = app.configuration_for_genomics("Linux workstation (EC2)", "v1", "Workstation").await.to_string();
+    let study = format!("studies[{reference}]");
+    let form = [
+        ("team", "genomics"),
+        ("configuration_id", configuration.as_str()),
+        ("name", "ada-again"),
+        ("launch_key", "key-ada-again-1"),
+        (study.as_str(), "rw"),
+    ];
+    let (status, first) = call(&app, &ada, "launch_workspace", &form).await;
+    assert_eq!(status, 200, "{first}");
+    let first = first.as_str().expect("an id").to_owned();
+    let worker = app.worker();
+    assert_eq!(app.work_until_settled(&worker, &first).await, "available");
+
+    // A live workspace is not launched again.
+    let (status, body) = call(&app, &ada, "launch_again", &[("id", &first), ("launch_key", "key-again-0001")]).await;
+    assert_eq!(status, 400, "{body}");
+    let (_, sharing) = call(&app, &ada, "workspace_sharing", &[("id", &first)]).await;
+    assert!(sharing["launch_again_key"].is_null(), "{sharing}");
+
+    let (status, _) = call(&app, &ada, "workspace_action", &[("id", &first), ("action", "terminate")]).await;
+    assert_eq!(status, 200);
+    assert_eq!(app.work_until_settled(&worker, &first).await, "terminated");
+    let (_, sharing) = call(&app, &ada, "workspace_sharing", &[("id", &first)]).await;
+    let key = sharing["launch_again_key"].as_str().expect("offered once ended").to_owned();
+    let (status, again) = call(&app, &ada, "launch_again", &[("id", &first), ("launch_key", &key)]).await;
+    assert_eq!(status, 200, "{again}");
+    let (_, twice) = call(&app, &ada, "launch_again", &[("id", &first), ("launch_key", &key)]).await;
+    assert_eq!(again, twice, "the same key launches once");
+    let again = again.as_str().expect("an id").to_owned();
+    assert_ne!(again, first);
+
+    let (_, view) = call(&app, &ada, "workspace", &[("id", &again)]).await;
+    assert_eq!((view["name"].as_str(), view["configuration_name"].as_str()), (Some("ada-again"), Some("Workstation")), "{view}");
+    assert_eq!(view["studies"][0]["name"], "Reference genomes", "{view}");
+    let values: Vec<serde_json::Value> = sqlx::query_scalar("SELECT parameter_values FROM workspaces WHERE id IN ($1, $2) ORDER BY created_at")
+        .bind(&first)
+        .bind(&again)
+        .fetch_all(&app.db)
+        .await
+        .expect("stored");
+    assert_eq!(values[0], values[1], "the same parameters and studies");
+    let detail: String = sqlx::query_scalar("SELECT detail FROM audit_log WHERE action = 'workspace.launch' AND object_id = $1").bind(&again).fetch_one(&app.db).await.expect("audited");
+    assert!(detail.contains(&format!("launched again from {first}")), "{detail}");
+    let alan = app.client_signed_in_as("alan").await;
+    let (status, _) = call(&app, &alan, "launch_again", &[("id", &first), ("launch_key", "key-alan-again-1")]).await;
+    assert_eq!(status, 403);
+}
