@@ -784,3 +784,45 @@ pub async fn launch_again(id: String, launch_key: String) -> Result<String, AppE
     }
     .await)
 }
+
+#[server(endpoint = "admin/workspaces")]
+pub async fn load_admin_workspaces(
+    #[server(default)] team: String,
+    #[server(default)] owner: String,
+    #[server(default)] type_label: String,
+    #[server(default)] state: String,
+    #[server(default)] drift_only: bool,
+    #[server(default)] page: i64,
+) -> Result<crate::domain::workspace::AdminWorkspacePage, AppError> {
+    with_status(async move {
+        let admin = require_admin()?;
+        let given = |value: String| Some(value.trim().to_owned()).filter(|v| !v.is_empty());
+        let filter = crate::domain::workspace::AdminWorkspaceFilter {
+            team: given(team),
+            owner: given(owner),
+            type_label: given(type_label),
+            state: given(state),
+            drift_only,
+        };
+        services()?.admin_workspaces.workspaces(&admin, filter, page).await
+    }
+    .await)
+}
+
+#[server(endpoint = "admin/resync_workspace")]
+pub async fn resync_workspace(id: String) -> Result<String, AppError> {
+    with_status(async move {
+        let admin = require_admin()?;
+        services()?.admin_workspaces.resync(&admin, &id).await
+    }
+    .await)
+}
+
+#[server(endpoint = "admin/force_terminate_workspace")]
+pub async fn force_terminate_workspace(id: String) -> Result<(), AppError> {
+    with_status(async move {
+        let admin = require_admin()?;
+        services()?.admin_workspaces.force_terminate(&admin, &id).await
+    }
+    .await)
+}

@@ -119,6 +119,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/notifications") view={Lazy::<NotificationsRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/admin/teams") view={Lazy::<TeamsAdminRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/admin/people") view={Lazy::<PeopleRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/workspaces") view={Lazy::<AdminWorkspacesRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/costs") view={Lazy::<CostsRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/settings") view={Lazy::<SettingsRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/settings/tokens") view={Lazy::<TokensRoute>::new()} ssr=SsrMode::Async/>
@@ -188,6 +189,7 @@ enum AdminPage {
     Notifications,
     TeamsAdmin,
     People,
+    AdminWorkspaces,
     Costs,
 }
 
@@ -201,6 +203,7 @@ fn admin_page(page: AdminPage) -> AnyView {
         AdminPage::Notifications => pages::admin::notifications::NotificationsPage().into_any(),
         AdminPage::TeamsAdmin => pages::admin::teams::TeamsAdminPage().into_any(),
         AdminPage::People => pages::admin::people::PeoplePage().into_any(),
+        AdminPage::AdminWorkspaces => pages::admin::workspaces::AdminWorkspacesPage().into_any(),
         AdminPage::Costs => pages::costs::CostsPage().into_any(),
     }
 }
@@ -253,5 +256,6 @@ lazy_routes! { admin_page, __preload_admin_page:
     NotificationsRoute => AdminPage::Notifications,
     TeamsAdminRoute => AdminPage::TeamsAdmin,
     PeopleRoute => AdminPage::People,
+    AdminWorkspacesRoute => AdminPage::AdminWorkspaces,
     CostsRoute => AdminPage::Costs,
 }

@@ -206,6 +206,16 @@ pub trait StudyService: Send + Sync {
     async fn egress_download_url(&self, user: &CurrentUser, team: &TeamSlug, request_id: i64, file: &str) -> Result<String, AppError>;
 }
 
+/// Every workspace, as admins look after them. Every method checks that the caller is an admin.
+#[async_trait::async_trait]
+pub trait AdminWorkspaceService: Send + Sync {
+    async fn workspaces(&self, admin: &CurrentUser, filter: crate::domain::workspace::AdminWorkspaceFilter, page: i64) -> Result<crate::domain::workspace::AdminWorkspacePage, AppError>;
+    /// Compares the workspace with AWS now; what was found, in words. Audited.
+    async fn resync(&self, admin: &CurrentUser, id: &str) -> Result<String, AppError>;
+    /// Ends a workspace AWS no longer knows, or that is stuck, without asking AWS. Audited.
+    async fn force_terminate(&self, admin: &CurrentUser, id: &str) -> Result<(), AppError>;
+}
+
 /// Provided as Leptos context to every request, behind one `Arc` (cloned per request).
 pub struct Services {
     pub teams: Arc<dyn TeamService>,
@@ -220,6 +230,7 @@ pub struct Services {
     pub settings: Arc<dyn SettingsService>,
     pub tokens: Arc<dyn TokenService>,
     pub studies: Arc<dyn StudyService>,
+    pub admin_workspaces: Arc<dyn AdminWorkspaceService>,
     pub sign_in_methods: crate::domain::SignInMethods,
     pub content_security_policy: ContentSecurityPolicy,
 }

@@ -206,6 +206,7 @@ impl Application {
             settings: Arc::new(crate::services::settings::UserPreferences::new(db.clone())),
             tokens: tokens.clone(),
             studies,
+            admin_workspaces: Arc::new(crate::services::admin_workspaces::AdminWorkspaces::new(db.clone(), reconciler(db.clone(), sdk))),
             teams: teams.clone(),
             password_policy: auth.clone(),
             catalog_admin: Arc::new(CatalogAdmin::new(db.clone(), Arc::new(SdkServiceCatalog::new(sdk)))),
@@ -337,7 +338,13 @@ pub fn worker_with(
 ) -> anyhow::Result<crate::worker::Worker> {
     let costs = crate::aws::cost_explorer::CostExplorer::new(sdk.clone());
     let metrics = crate::aws::cloudwatch::CloudWatchMetrics::new(sdk.clone());
-    Ok(crate::worker::Worker::new(db, provisioner, Arc::new(costs), Arc::new(metrics), webhooks(sdk)?))
+    let reconciler = reconciler(db.clone(), sdk);
+    Ok(crate::worker::Worker::new(db, provisioner, Arc::new(costs), Arc::new(metrics), webhooks(sdk)?, reconciler))
+}
+
+/// Compares workspaces with AWS (the worker's schedule, and "Resync").
+pub fn reconciler(db: PgPool, sdk: &aws_config::SdkConfig) -> crate::services::reconcile::Reconciler {
+    crate::services::reconcile::Reconciler::new(db, Arc::new(crate::aws::observe::AwsObserver::new(sdk.clone())))
 }
 
 /// Webhook delivery, with URLs read from SSM SecureStrings.

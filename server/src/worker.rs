@@ -34,6 +34,10 @@ pub const COST_SYNC_JOB: &str = "cost-sync";
 pub const IDLE_CHECK_JOB: &str = "idle-check";
 /// How often running workspaces are checked for idleness: EC2 publishes CPU every 5 minutes.
 const IDLE_CHECK_EVERY: Duration = Duration::from_secs(300);
+/// Compares live workspaces with AWS (`services::reconcile`), then reschedules itself.
+pub const RECONCILE_JOB: &str = "reconcile";
+/// How often workspaces are compared with AWS.
+const RECONCILE_EVERY: Duration = Duration::from_secs(900);
 /// Checks each team's forecast against its budget's thresholds.
 pub const BUDGET_CHECK_JOB: &str = "budget-check";
 /// How often costs are synced; Cost Explorer updates a few times a day and bills each call.
@@ -66,6 +70,7 @@ pub struct Worker {
     webhooks: Webhooks,
     /// `None`: e-mail is off (no sender configured); queued mail is dropped with a log line.
     mailer: Option<Arc<dyn Mailer>>,
+    reconciler: crate::services::reconcile::Reconciler,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -75,8 +80,15 @@ pub enum Tick {
 }
 
 impl Worker {
-    pub fn new(db: PgPool, provisioner: Arc<dyn Provisioner>, costs: Arc<dyn CostSource>, metrics: Arc<dyn Metrics>, webhooks: Webhooks) -> Self {
-        Worker { db, provisioner, costs, metrics, webhooks, mailer: None }
+    pub fn new(
+        db: PgPool,
+        provisioner: Arc<dyn Provisioner>,
+        costs: Arc<dyn CostSource>,
+        metrics: Arc<dyn Metrics>,
+        webhooks: Webhooks,
+        reconciler: crate::services::reconcile::Reconciler,
+    ) -> Self {
+        Worker { db, provisioner, costs, metrics, webhooks, mailer: None, reconciler }
     }
 
     /// Sends e-mail from `from` through SES, when a sender is configured.
@@ -90,7 +102,7 @@ impl Worker {
         // The cost sync keeps itself going; this starts it the first time, and syncs now
         // rather than hours later after a restart.
         // So does the idle check.
-        for kind in [COST_SYNC_JOB, IDLE_CHECK_JOB] {
+        for kind in [COST_SYNC_JOB, IDLE_CHECK_JOB, RECONCILE_JOB] {
             if let Err(error) = jobs::ensure_one_due_now(&self.db, &NewJob { kind, payload: json!({}) }).await {
                 tracing::warn!(%error, kind, "Could not schedule a recurring job");
             }
@@ -118,6 +130,7 @@ impl Worker {
                 COST_SYNC_JOB => self.sync_costs(job).await,
                 IDLE_CHECK_JOB => self.check_idle(job).await,
                 BUDGET_CHECK_JOB => self.check_budgets(job).await,
+                RECONCILE_JOB => self.reconcile(job).await,
                 NOTIFICATION_JOB => self.deliver(job).await,
                 MAIL_JOB => self.send_mail(job).await,
                 other => {
@@ -359,6 +372,15 @@ impl Worker {
         }
         let payload = job.payload.clone();
         job.reschedule(IDLE_CHECK_EVERY, payload).await?;
+        Ok(())
+    }
+
+    /// Compares the live workspaces checked longest ago with AWS.
+    async fn reconcile(&self, job: ClaimedJob) -> anyhow::Result<()> {
+        let looked_at = self.reconciler.reconcile_due().await?;
+        tracing::info!(looked_at, "Workspaces reconciled with AWS");
+        let payload = job.payload.clone();
+        job.reschedule(RECONCILE_EVERY, payload).await?;
         Ok(())
     }
 

@@ -36,6 +36,12 @@ pub enum WorkspaceEvent {
     Failed,
     /// A stop or start did not happen: the workspace is as it was.
     ActionFailed,
+    /// The reconcile found it stopped in AWS (stopped outside Atrium).
+    ObservedStopped,
+    /// The reconcile found it running in AWS (started outside Atrium).
+    ObservedRunning,
+    /// An admin ended a workspace AWS no longer knows, or that is stuck.
+    ForceTerminated,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -92,6 +98,9 @@ impl WorkspaceState {
             (S::Requested | S::Provisioning | S::Terminating, E::Failed) => S::Failed,
             (S::Stopping, E::ActionFailed) => S::Available,
             (S::Starting, E::ActionFailed) => S::Stopped,
+            (S::Available, E::ObservedStopped) => S::Stopped,
+            (S::Stopped, E::ObservedRunning) => S::Available,
+            (from, E::ForceTerminated) if from != S::Terminated => S::Terminated,
             (from, event) => return Err(IllegalTransition { from, event }),
         };
         Ok(next)
@@ -134,6 +143,9 @@ impl fmt::Display for WorkspaceEvent {
             WorkspaceEvent::Terminated => "marked terminated",
             WorkspaceEvent::Failed => "marked failed",
             WorkspaceEvent::ActionFailed => "returned to its last state",
+            WorkspaceEvent::ObservedStopped => "marked stopped as AWS says",
+            WorkspaceEvent::ObservedRunning => "marked running as AWS says",
+            WorkspaceEvent::ForceTerminated => "force terminated",
         };
         f.write_str(words)
     }
@@ -405,6 +417,18 @@ mod tests {
     }
 
     #[test]
+    fn what_aws_says_is_applied_only_where_it_is_safe() {
+        assert_eq!(S::Available.transition(E::ObservedStopped), Ok(S::Stopped));
+        assert_eq!(S::Stopped.transition(E::ObservedRunning), Ok(S::Available));
+        assert!(S::Stopping.transition(E::ObservedStopped).is_err(), "a job owns it");
+        assert!(S::Provisioning.transition(E::ObservedRunning).is_err());
+        for from in S::ALL.into_iter().filter(|s| *s != S::Terminated) {
+            assert_eq!(from.transition(E::ForceTerminated), Ok(S::Terminated), "{from:?}");
+        }
+        assert!(S::Terminated.transition(E::ForceTerminated).is_err());
+    }
+
+    #[test]
     fn transitional_states_are_exactly_those_a_job_works_on() {
         let transitional: Vec<S> = S::ALL.into_iter().filter(|s| s.is_transitional()).collect();
         assert_eq!(transitional, vec![S::Requested, S::Provisioning, S::Stopping, S::Starting, S::Terminating]);
@@ -418,3 +442,42 @@ mod tests {
         assert_eq!(S::parse("exploded"), None);
     }
 }
+
+/// The filter of `/admin/workspaces` (empty fields: any).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminWorkspaceFilter {
+    pub team: Option<String>,
+    pub owner: Option<String>,
+    pub type_label: Option<String>,
+    pub state: Option<String>,
+    /// Only those with drift.
+    pub drift_only: bool,
+}
+
+/// One workspace as `/admin/workspaces` lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminWorkspaceRow {
+    pub id: String,
+    pub name: String,
+    pub team: String,
+    pub owner: String,
+    pub type_label: String,
+    pub state: WorkspaceState,
+    pub drift: Option<String>,
+    pub reconciled_at: Option<String>,
+    pub created_at: String,
+}
+
+/// One page of every workspace (terminated ones archived after `ARCHIVE_AFTER_DAYS`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminWorkspacePage {
+    pub rows: Vec<AdminWorkspaceRow>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+    /// The type labels there are, for the filter.
+    pub type_labels: Vec<String>,
+}
+
+/// Terminated workspaces leave the admin list after this many days (never the audit log or costs).
+pub const ARCHIVE_AFTER_DAYS: i64 = 30;

@@ -40,6 +40,7 @@ pub fn Header() -> impl IntoView {
                                         {admin.then(|| view! {
                                             <a href="/admin/teams" class="text-slate-700 hover:text-indigo-700">"Teams admin"</a>
                                             <a href="/admin/people" class="text-slate-700 hover:text-indigo-700">"People"</a>
+                                            <a href="/admin/workspaces" class="text-slate-700 hover:text-indigo-700">"Workspaces"</a>
                                             <a href="/admin/catalog" class="text-slate-700 hover:text-indigo-700">"Catalog"</a>
                                             <a href="/admin/budgets" class="text-slate-700 hover:text-indigo-700">"Budgets"</a>
                                             <a href="/admin/notifications" class="text-slate-700 hover:text-indigo-700">"Notifications"</a>

@@ -588,3 +588,120 @@ pub async fn launch_inputs(db: impl PgExecutor<'_>, id: &str) -> Result<Option<(
         sqlx::query_as("SELECT configuration_id, parameter_values FROM workspaces WHERE id = $1").bind(id).fetch_optional(db).await?;
     Ok(row.map(|(configuration, values)| (configuration, values.0)))
 }
+
+/// What the reconcile needs of a workspace.
+pub struct ReconcileContext {
+    pub state: WorkspaceState,
+    pub owner: String,
+    pub role_arn: String,
+    pub outputs: BTreeMap<String, String>,
+    /// Since the launch was requested.
+    pub age_minutes: i64,
+}
+
+impl ReconcileContext {
+    pub fn state_after(&self, event: WorkspaceEvent) -> WorkspaceState {
+        self.state.transition(event).unwrap_or(self.state)
+    }
+}
+
+pub async fn reconcile_context(db: impl PgExecutor<'_>, id: &str) -> Result<Option<ReconcileContext>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT w.state, w.owner, tm.role_arn, w.outputs, (extract(epoch FROM now() - w.created_at) / 60)::bigint AS age_minutes \
+         FROM workspaces w JOIN teams tm ON tm.slug = w.team_slug WHERE w.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let state: String = row.try_get("state")?;
+    let outputs: Json<BTreeMap<String, String>> = row.try_get("outputs")?;
+    Ok(Some(ReconcileContext {
+        state: WorkspaceState::parse(&state).ok_or_else(|| sqlx::Error::Decode(format!("unknown state {state}").into()))?,
+        owner: row.try_get("owner")?,
+        role_arn: row.try_get("role_arn")?,
+        outputs: outputs.0,
+        age_minutes: row.try_get("age_minutes")?,
+    }))
+}
+
+/// Records what the reconcile found (`None`: nothing wrong). A new finding is also an event
+/// on the workspace's page, once.
+pub async fn set_drift(db: impl PgExecutor<'_>, id: &str, state: WorkspaceState, drift: Option<&str>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "WITH changed AS ( \
+             UPDATE workspaces w SET drift = $3, reconciled_at = now() FROM (SELECT drift AS before FROM workspaces WHERE id = $1) old \
+             WHERE w.id = $1 RETURNING old.before) \
+         INSERT INTO workspace_events (workspace_id, from_state, to_state, message) \
+         SELECT $1, $2, $2, 'Drift: ' || $3 FROM changed WHERE $3 IS NOT NULL AND changed.before IS DISTINCT FROM $3",
+    )
+    .bind(id)
+    .bind(state.as_str())
+    .bind(drift)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Live workspaces, those checked longest ago (or never) first.
+pub async fn due_for_reconcile(db: impl PgExecutor<'_>, limit: i64) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM workspaces WHERE state NOT IN ('terminated', 'failed') ORDER BY reconciled_at NULLS FIRST, created_at LIMIT $1")
+        .bind(limit)
+        .fetch_all(db)
+        .await
+}
+
+/// One page of every workspace matching the filter (terminated ones archived after
+/// `ARCHIVE_AFTER_DAYS`), newest first, and how many match.
+pub async fn admin_page(
+    db: &sqlx::PgPool,
+    filter: &app::domain::workspace::AdminWorkspaceFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<app::domain::workspace::AdminWorkspaceRow>, i64), sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT w.id, w.name, w.team_slug, w.owner, t.product_name || ' ' || t.version_name AS type_label, w.state, w.drift, \
+                to_char(w.reconciled_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC' AS reconciled_at, \
+                to_char(w.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC' AS created_at, count(*) OVER () AS total \
+         FROM workspaces w JOIN workspace_configurations c ON c.id = w.configuration_id JOIN workspace_types t ON t.id = c.workspace_type_id \
+         WHERE ($1::text IS NULL OR w.team_slug = $1) AND ($2::text IS NULL OR w.owner = $2) \
+           AND ($3::text IS NULL OR t.product_name || ' ' || t.version_name = $3) AND ($4::text IS NULL OR w.state = $4) \
+           AND (NOT $5 OR w.drift IS NOT NULL) \
+           AND NOT (w.state = 'terminated' AND w.updated_at < now() - make_interval(days => $6)) \
+         ORDER BY w.drift IS NULL, w.created_at DESC, w.id LIMIT $7 OFFSET $8",
+    )
+    .bind(filter.team.as_deref())
+    .bind(filter.owner.as_deref())
+    .bind(filter.type_label.as_deref())
+    .bind(filter.state.as_deref())
+    .bind(filter.drift_only)
+    .bind(app::domain::workspace::ARCHIVE_AFTER_DAYS as i32)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db)
+    .await?;
+    let total = rows.first().map(|row| row.try_get("total")).transpose()?.unwrap_or(0);
+    let rows = rows
+        .iter()
+        .map(|row| {
+            let state: String = row.try_get("state")?;
+            Ok(app::domain::workspace::AdminWorkspaceRow {
+                id: row.try_get("id")?,
+                name: row.try_get("name")?,
+                team: row.try_get("team_slug")?,
+                owner: row.try_get("owner")?,
+                type_label: row.try_get("type_label")?,
+                state: WorkspaceState::parse(&state).ok_or_else(|| sqlx::Error::Decode(format!("unknown state {state}").into()))?,
+                drift: row.try_get("drift")?,
+                reconciled_at: row.try_get("reconciled_at")?,
+                created_at: row.try_get("created_at")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()?;
+    Ok((rows, total))
+}
+
+/// Every workspace type's label ("Linux workstation (EC2) v2"), for filters.
+pub async fn type_labels(db: impl PgExecutor<'_>) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT DISTINCT product_name || ' ' || version_name AS label FROM workspace_types ORDER BY label").fetch_all(db).await
+}

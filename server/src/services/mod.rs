@@ -1,5 +1,6 @@
 //! Implementations of the service traits the app's server functions call.
 
+pub mod admin_workspaces;
 pub mod audit;
 pub mod catalog;
 pub mod catalog_code;
@@ -8,6 +9,7 @@ pub mod health;
 pub mod idle;
 pub mod notifications;
 pub mod people;
+pub mod reconcile;
 pub mod settings;
 pub mod studies;
 pub mod team_admin;

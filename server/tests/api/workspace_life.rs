@@ -7,8 +7,13 @@ use sqlx::PgPool;
 /// ada's available workstation on genomics (through the worker): its id.
 async fn adas_workstation(app: &TestApp, ada: &reqwest::Client, name: &str) -> String {
     let configuration = app.configuration_for_genomics("Linux workstation (EC2)", "v1", "Workstation").await.to_string();
+    launch_available(app, ada, &configuration, name).await
+}
+
+/// Launches `configuration` on genomics and works it until available: its id.
+async fn launch_available(app: &TestApp, ada: &reqwest::Client, configuration: &str, name: &str) -> String {
     let key = format!("key-{name}");
-    let form = [("team", "genomics"), ("configuration_id", configuration.as_str()), ("name", name), ("launch_key", key.as_str())];
+    let form = [("team", "genomics"), ("configuration_id", configuration), ("name", name), ("launch_key", key.as_str())];
     let (status, id) = call(app, ada, "launch_workspace", &form).await;
     assert_eq!(status, 200, "{id}");
     let id = id.as_str().expect("an id").to_owned();
@@ -121,4 +126,70 @@ async fn an_ended_workspace_is_launched_again_with_what_it_had(db: PgPool) {
     let alan = app.client_signed_in_as("alan").await;
     let (status, _) = call(&app, &alan, "launch_again", &[("id", &first), ("launch_key", "key-alan-again-1")]).await;
     assert_eq!(status, 403);
+}
+
+/// An EC2 client in genomics' account (moto), to change things behind Atrium's back.
+async fn genomics_ec2(app: &TestApp) -> aws_sdk_ec2::Client {
+    let config = atrium::aws::provisioning::team_account(&app.sdk, "arn:aws:iam::111111111111:role/AtriumPortalAccess", "someone-in-the-console")
+        .await
+        .expect("the team role");
+    aws_sdk_ec2::Client::new(&config)
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_reconcile_applies_safe_drift_and_flags_the_rest(db: PgPool) {
+    let app = spawn_app_with(db, |settings| settings.workspace_quota = 10).await;
+    let ada = app.client_signed_in_as("ada").await;
+    let id = adas_workstation(&app, &ada, "ada-drifting").await;
+    let instance: String = sqlx::query_scalar("SELECT outputs->>'InstanceId' FROM workspaces WHERE id = $1").bind(&id).fetch_one(&app.db).await.expect("an instance");
+    let ec2 = genomics_ec2(&app).await;
+    let grace = app.client_signed_in_as("grace").await;
+    let resync = |client: &reqwest::Client| {
+        let (client, app, id) = (client.clone(), &app, id.clone());
+        async move { call(app, &client, "admin/resync_workspace", &[("id", &id)]).await }
+    };
+    let state = || sqlx::query_scalar::<_, String>("SELECT state FROM workspaces WHERE id = $1").bind(&id).fetch_one(&app.db);
+
+    // In sync: nothing changes.
+    let (status, found) = resync(&grace).await;
+    assert_eq!((status, found.as_str()), (200, Some("AWS agrees with Atrium.")));
+    // Stopped in the console: applied.
+    ec2.stop_instances().instance_ids(&instance).send().await.expect("stopped behind Atrium's back");
+    let (status, found) = resync(&grace).await;
+    assert_eq!(status, 200, "{found}");
+    assert!(found.as_str().is_some_and(|f| f.contains("stopped outside Atrium")), "{found}");
+    assert_eq!(state().await.expect("state"), "stopped");
+    let (_, view) = call(&app, &ada, "workspace", &[("id", &id)]).await;
+    assert!(view["events"].to_string().contains("AWS says stopped"), "{view}");
+    // A team admin may not resync (admins only).
+    let rosalind = app.client_signed_in_as("rosalind").await;
+    assert_eq!(resync(&rosalind).await.0, 403);
+
+    // Terminated in the console: flagged, not applied.
+    ec2.terminate_instances().instance_ids(&instance).send().await.expect("terminated behind Atrium's back");
+    let (_, found) = resync(&grace).await;
+    assert!(found.as_str().is_some_and(|f| f.contains("Terminated outside Atrium")), "{found}");
+    assert_eq!(state().await.expect("state"), "stopped");
+    let (status, listed) = call(&app, &grace, "admin/workspaces", &[("drift_only", "true")]).await;
+    assert_eq!(status, 200, "{listed}");
+    assert_eq!(listed["rows"][0]["id"], id.as_str(), "{listed}");
+    assert!(listed["rows"][0]["drift"].as_str().is_some_and(|d| d.starts_with("Terminated outside Atrium")), "{listed}");
+    // Force terminate ends it, audited.
+    let (status, _) = call(&app, &rosalind, "admin/force_terminate_workspace", &[("id", &id)]).await;
+    assert_eq!(status, 403);
+    let (status, body) = call(&app, &grace, "admin/force_terminate_workspace", &[("id", &id)]).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(state().await.expect("state"), "terminated");
+    assert_eq!(audit_rows(&app.db, "grace", "workspace.force_terminate", "success").await, 1);
+    let (status, _) = call(&app, &grace, "admin/force_terminate_workspace", &[("id", &id)]).await;
+    assert_eq!(status, 409);
+
+    // A launch that never finishes is flagged as stuck after 40 minutes.
+    let configuration: i64 = sqlx::query_scalar("SELECT configuration_id FROM workspaces WHERE id = $1").bind(&id).fetch_one(&app.db).await.expect("stored");
+    let stuck = launch_available(&app, &ada, &configuration.to_string(), "ada-stuck").await;
+    sqlx::query("UPDATE workspaces SET state = 'provisioning', created_at = now() - interval '41 minutes' WHERE id = $1").bind(&stuck).execute(&app.db).await.expect("held");
+    let (_, found) = call(&app, &grace, "admin/resync_workspace", &[("id", &stuck)]).await;
+    assert_eq!(found.as_str(), Some("Stuck in provisioning for 41 min."), "{found}");
+    let (status, _) = call(&app, &grace, "admin/workspaces", &[("state", "exploded")]).await;
+    assert_eq!(status, 400);
 }

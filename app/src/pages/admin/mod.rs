@@ -4,3 +4,4 @@ pub mod catalog;
 pub mod notifications;
 pub mod people;
 pub mod teams;
+pub mod workspaces;
