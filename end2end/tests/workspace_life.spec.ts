@@ -40,3 +40,52 @@ test('ada shares her workstation with gus, who finds it under "Shared with me" a
   expect((await alan.goto(url))?.status()).toBe(403);
   expect((await alan.request.post(`${url}/connect`, { maxRedirects: 0 })).status()).toBe(403);
 });
+
+/** Calls moto's query API as someone in genomics' account (moto checks no signature). */
+async function asGenomicsConsole(request: import('@playwright/test').APIRequestContext, service: string, params: Record<string, string>, credentials?: { key: string; token: string }) {
+  const moto = process.env.AWS_ENDPOINT_URL;
+  expect(moto, 'dev/test exports the moto endpoint').toBeTruthy();
+  const key = credentials?.key ?? 'AKIAIOSFODNN7EXAMPLE';
+  const headers: Record<string, string> = {
+    authorization: `AWS4-HMAC-SHA256 Credential=${key}/20260101/us-east-1/${service}/aws4_request, SignedHeaders=host, Signature=${'0'.repeat(64)}`,
+  };
+  if (credentials) headers['x-amz-security-token'] = credentials.token;
+  const response = await request.post(`${moto}/`, { form: params, headers });
+  expect(response.ok(), await response.text()).toBe(true);
+  return response.text();
+}
+
+test('grace resyncs a workstation stopped behind Atrium\'s back, and it shows stopped', async ({ page, browser, request }) => {
+  const name = `ada-console-${Date.now() % 100000}`;
+  await signIn(page, 'ada');
+  await expect(page).toHaveURL(/\/teams$/);
+  await page.goto('/teams/genomics/catalog');
+  await hydrated(page);
+  const item = page.getByTestId('catalog-item').filter({ hasText: 'Standard workstation' });
+  await item.getByLabel('Workspace name').fill(name);
+  await item.getByRole('button', { name: 'Launch' }).click();
+  await expect(page).toHaveURL(/\/workspaces\/[0-9a-f-]{36}$/);
+  await expect(page.getByTestId('workspace-state')).toHaveText('available', { timeout: 20_000 });
+  const instance = (await page.getByTestId('workspace-outputs').locator('dt:has-text("InstanceId") + dd').textContent())!.trim();
+
+  // Someone stops the instance in the team's account, outside Atrium.
+  const assumed = await asGenomicsConsole(request, 'sts', {
+    Action: 'AssumeRole', Version: '2011-06-15', RoleArn: 'arn:aws:iam::111111111111:role/AtriumPortalAccess', RoleSessionName: 'console',
+  });
+  const key = assumed.match(/<AccessKeyId>([^<]+)</)![1];
+  const token = assumed.match(/<SessionToken>([^<]+)</)![1];
+  await asGenomicsConsole(request, 'ec2', { Action: 'StopInstances', Version: '2016-11-15', 'InstanceId.1': instance }, { key, token });
+
+  const grace = await (await browser.newContext()).newPage();
+  await signIn(grace, 'grace');
+  await grace.goto(`/admin/workspaces?owner=ada`);
+  await hydrated(grace);
+  const row = grace.getByTestId('admin-workspaces').locator(`[data-workspace="${name}"]`);
+  await expect(row.getByTestId('admin-state')).toHaveText('available');
+  expect(await wcagViolations(grace)).toEqual([]);
+  await row.getByRole('button', { name: `Resync ${name}` }).click();
+  await expect(grace.getByTestId('resync-result')).toContainText('stopped outside Atrium');
+  await expect(row.getByTestId('admin-state')).toHaveText('stopped');
+  await page.reload();
+  await expect(page.getByTestId('workspace-state')).toHaveText('stopped');
+});
