@@ -826,3 +826,12 @@ pub async fn force_terminate_workspace(id: String) -> Result<(), AppError> {
     }
     .await)
 }
+
+#[server(endpoint = "admin/transfer_workspace")]
+pub async fn transfer_workspace(id: String, to: String) -> Result<(), AppError> {
+    with_status(async move {
+        let admin = require_admin()?;
+        services()?.admin_workspaces.transfer(&admin, &id, &to).await
+    }
+    .await)
+}

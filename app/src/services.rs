@@ -214,6 +214,8 @@ pub trait AdminWorkspaceService: Send + Sync {
     async fn resync(&self, admin: &CurrentUser, id: &str) -> Result<String, AppError>;
     /// Ends a workspace AWS no longer knows, or that is stuck, without asking AWS. Audited.
     async fn force_terminate(&self, admin: &CurrentUser, id: &str) -> Result<(), AppError>;
+    /// Gives a live workspace to another member of its team (a leaver's, say). Audited.
+    async fn transfer(&self, admin: &CurrentUser, id: &str, to: &str) -> Result<(), AppError>;
 }
 
 /// Provided as Leptos context to every request, behind one `Arc` (cloned per request).

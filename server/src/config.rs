@@ -92,6 +92,11 @@ pub struct Settings {
     #[arg(long, env = "ATRIUM_STUDIO_SESSION_SECONDS", default_value_t = 43_200)]
     pub studio_session_seconds: u32,
 
+    /// Days a running workspace whose owner left its team (or was disabled) keeps running before
+    /// it is stopped, unless an admin transfers it.
+    #[arg(long, env = "ATRIUM_LEAVER_GRACE_DAYS", default_value_t = 7)]
+    pub leaver_grace_days: i64,
+
     /// The portal's own bucket, for organisation studies (in the portal's account).
     #[arg(long, env = "ATRIUM_STUDIES_BUCKET", default_value = "atrium-studies")]
     pub studies_bucket: String,

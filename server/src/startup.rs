@@ -230,7 +230,8 @@ impl Application {
             content_security_policy: content_security_policy(&settings, sso.as_deref()),
         });
         if settings.run_worker {
-            tokio::spawn(worker(db.clone(), sdk)?.with_mail_from(sdk, settings.mail_from.clone()).run());
+            let worker = worker(db.clone(), sdk)?.with_mail_from(sdk, settings.mail_from.clone()).with_leaver_grace_days(settings.leaver_grace_days);
+            tokio::spawn(worker.run());
         }
         let listener = TcpListener::bind(&settings.listen)
             .await

@@ -97,6 +97,12 @@ impl Worker {
         self
     }
 
+    /// Stops leavers' running workspaces after this many days.
+    pub fn with_leaver_grace_days(mut self, days: i64) -> Self {
+        self.reconciler = self.reconciler.with_leaver_grace_days(days);
+        self
+    }
+
     /// Runs until the process ends, polling for due jobs.
     pub async fn run(self) {
         // The cost sync keeps itself going; this starts it the first time, and syncs now

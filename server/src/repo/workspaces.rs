@@ -705,3 +705,40 @@ pub async fn admin_page(
 pub async fn type_labels(db: impl PgExecutor<'_>) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar("SELECT DISTINCT product_name || ' ' || version_name AS label FROM workspace_types ORDER BY label").fetch_all(db).await
 }
+
+/// Marks live workspaces whose owner has left the team (or is disabled) and clears those whose
+/// owner is back; the newly marked ones (id, name, team, owner, state).
+pub async fn mark_leavers(conn: &mut sqlx::PgConnection) -> Result<Vec<(String, String, String, String, String)>, sqlx::Error> {
+    const LEFT: &str = "(NOT EXISTS (SELECT 1 FROM team_memberships m WHERE m.team_slug = w.team_slug AND m.username = w.owner) \
+        OR EXISTS (SELECT 1 FROM users u WHERE u.username = w.owner AND u.disabled_at IS NOT NULL))";
+    sqlx::query(&format!("UPDATE workspaces w SET owner_left_at = NULL WHERE owner_left_at IS NOT NULL AND NOT {LEFT}")).execute(&mut *conn).await?;
+    sqlx::query_as(&format!(
+        "UPDATE workspaces w SET owner_left_at = now() WHERE owner_left_at IS NULL AND state NOT IN ('terminated', 'failed') AND {LEFT} \
+         RETURNING id, name, team_slug, owner, state"
+    ))
+    .fetch_all(&mut *conn)
+    .await
+}
+
+/// Running workspaces whose owner left their team more than `grace_days` ago and that can
+/// be stopped: (id, team).
+pub async fn leavers_to_stop(db: impl PgExecutor<'_>, grace_days: i64) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT w.id, w.team_slug FROM workspaces w JOIN workspace_configurations c ON c.id = w.configuration_id \
+         JOIN workspace_types t ON t.id = c.workspace_type_id \
+         WHERE w.state = 'available' AND t.has_stop_start AND w.owner_left_at < now() - make_interval(days => $1::int)",
+    )
+    .bind(grace_days)
+    .fetch_all(db)
+    .await
+}
+
+/// Gives a live workspace to another owner; false when it is not live any more.
+pub async fn transfer(db: impl PgExecutor<'_>, id: &str, to: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE workspaces SET owner = $2, owner_left_at = NULL WHERE id = $1 AND state NOT IN ('terminated', 'failed')")
+        .bind(id)
+        .bind(to)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}

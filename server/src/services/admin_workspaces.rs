@@ -22,11 +22,15 @@ impl AdminWorkspaces {
         AdminWorkspaces { db, reconciler }
     }
 
-    async fn team_of(&self, id: &str) -> Result<(String, String, WorkspaceState), AppError> {
-        let found: Option<(String, String, String)> =
-            sqlx::query_as("SELECT team_slug, name, state FROM workspaces WHERE id = $1").bind(id).fetch_optional(&self.db).await.map_err(database_error)?;
-        let (team, name, state) = found.ok_or_else(|| AppError::NotFound("This workspace".into()))?;
-        Ok((team, name, WorkspaceState::parse(&state).ok_or(AppError::Internal)?))
+    /// (team, name, state, owner)
+    async fn team_of(&self, id: &str) -> Result<(String, String, WorkspaceState, String), AppError> {
+        let found: Option<(String, String, String, String)> = sqlx::query_as("SELECT team_slug, name, state, owner FROM workspaces WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.db)
+            .await
+            .map_err(database_error)?;
+        let (team, name, state, owner) = found.ok_or_else(|| AppError::NotFound("This workspace".into()))?;
+        Ok((team, name, WorkspaceState::parse(&state).ok_or(AppError::Internal)?, owner))
     }
 }
 
@@ -47,7 +51,7 @@ impl AdminWorkspaceService for AdminWorkspaces {
     #[tracing::instrument(skip(self, admin), fields(admin = %admin.username))]
     async fn resync(&self, admin: &CurrentUser, id: &str) -> Result<String, AppError> {
         must_be_admin(admin)?;
-        let (team, name, _) = self.team_of(id).await?;
+        let (team, name, ..) = self.team_of(id).await?;
         let finding = self.reconciler.reconcile(id).await.map_err(|error| match error {
             ReconcileError::Unavailable(cause) => {
                 tracing::warn!(error = ?cause, "AWS is unavailable for a resync");
@@ -66,7 +70,7 @@ impl AdminWorkspaceService for AdminWorkspaces {
     #[tracing::instrument(skip(self, admin), fields(admin = %admin.username))]
     async fn force_terminate(&self, admin: &CurrentUser, id: &str) -> Result<(), AppError> {
         must_be_admin(admin)?;
-        let (team, name, state) = self.team_of(id).await?;
+        let (team, name, state, _) = self.team_of(id).await?;
         if state == WorkspaceState::Terminated {
             return Err(AppError::Conflict("The workspace is terminated already.".into()));
         }
@@ -81,6 +85,36 @@ impl AdminWorkspaceService for AdminWorkspaces {
         workspaces::set_drift(&mut *tx, id, WorkspaceState::Terminated, None).await.map_err(database_error)?;
         let detail = format!("{name} (was {state})");
         audit::record(&mut *tx, &audit::Entry::by(admin, "workspace.force_terminate").object("workspace", id).team(&team).detail(&detail))
+            .await
+            .map_err(database_error)?;
+        tx.commit().await.map_err(database_error)
+    }
+
+    #[tracing::instrument(skip(self, admin), fields(admin = %admin.username))]
+    async fn transfer(&self, admin: &CurrentUser, id: &str, to: &str) -> Result<(), AppError> {
+        must_be_admin(admin)?;
+        let (team, name, state, owner) = self.team_of(id).await?;
+        if matches!(state, WorkspaceState::Terminated | WorkspaceState::Failed) {
+            return Err(AppError::Conflict(format!("The workspace is {state}: there is nothing to hand over.")));
+        }
+        let to = to.trim();
+        if to == owner {
+            return Err(AppError::invalid("to", format!("{to} owns it already.")));
+        }
+        let members = crate::repo::studies::team_members(&self.db, &team).await.map_err(database_error)?;
+        if !members.iter().any(|m| m == to) {
+            return Err(AppError::invalid("to", format!("\"{to}\" is not a member of {team}: a workspace stays on its team.")));
+        }
+        let mut tx = self.db.begin().await.map_err(database_error)?;
+        let moved = workspaces::transfer(&mut *tx, id, to).await.map_err(|error| match &error {
+            sqlx::Error::Database(e) if e.code().as_deref() == Some("23505") => AppError::Conflict(format!("{to} already has a workspace named \"{name}\" on {team}.")),
+            _ => database_error(error),
+        })?;
+        if !moved {
+            return Err(AppError::Conflict("The workspace changed just now; look again and retry.".into()));
+        }
+        let detail = format!("{name}: from {owner} to {to} (its costs stay with it)");
+        audit::record(&mut *tx, &audit::Entry::by(admin, "workspace.transfer").object("workspace", id).team(&team).detail(&detail))
             .await
             .map_err(database_error)?;
         tx.commit().await.map_err(database_error)

@@ -46,15 +46,59 @@ pub enum ReconcileError {
     Database(#[from] sqlx::Error),
 }
 
+/// Days a leaver's running workspaces keep running before they are stopped (by default).
+pub const LEAVER_GRACE_DAYS: i64 = 7;
+
 #[derive(Clone)]
 pub struct Reconciler {
     db: PgPool,
     observer: Arc<dyn Observer>,
+    /// Days before a leaver's running workspaces are stopped.
+    leaver_grace_days: i64,
 }
 
 impl Reconciler {
     pub fn new(db: PgPool, observer: Arc<dyn Observer>) -> Self {
-        Reconciler { db, observer }
+        Reconciler { db, observer, leaver_grace_days: LEAVER_GRACE_DAYS }
+    }
+
+    pub fn with_leaver_grace_days(mut self, days: i64) -> Self {
+        self.leaver_grace_days = days;
+        self
+    }
+
+    /// People who left: their live workspaces are marked (an event says what will happen),
+    /// and stopped once the grace period is over, unless an admin transferred them. The
+    /// stopped ones' ids.
+    pub async fn handle_leavers(&self) -> Result<Vec<String>, sqlx::Error> {
+        let mut tx = self.db.begin().await?;
+        let days = self.leaver_grace_days;
+        for (id, name, team, owner, state) in workspaces::mark_leavers(&mut tx).await? {
+            let message = format!("Its owner {owner} left {team}: it is stopped in {days} days unless an admin transfers it");
+            sqlx::query("INSERT INTO workspace_events (workspace_id, from_state, to_state, message) VALUES ($1, $2, $2, $3)")
+                .bind(&id)
+                .bind(&state)
+                .bind(&message)
+                .execute(&mut *tx)
+                .await?;
+            tracing::info!(workspace_id = %id, %name, %owner, "A workspace's owner left its team");
+        }
+        tx.commit().await?;
+        let mut stopped = Vec::new();
+        for (id, team) in workspaces::leavers_to_stop(&self.db, days).await? {
+            let mut tx = self.db.begin().await?;
+            let message = format!("stopped: its owner left the team more than {days} days ago");
+            match crate::services::workspaces::begin_action(&mut tx, &id, WorkspaceState::Available, app::domain::workspace::WorkspaceAction::Stop, &message).await {
+                Ok(()) => {}
+                Err(TransitionError::Database(error)) => return Err(error),
+                Err(_) => continue,
+            }
+            let entry = crate::repo::audit::Entry::anonymous("atrium", "workspace.stop", None).object("workspace", &id).team(&team).detail("its owner left the team");
+            crate::repo::audit::record(&mut *tx, &entry).await?;
+            tx.commit().await?;
+            stopped.push(id);
+        }
+        Ok(stopped)
     }
 
     /// Compares one workspace with AWS.
@@ -106,6 +150,10 @@ impl Reconciler {
 
     /// The scheduled run: the live workspaces checked longest ago. How many were looked at.
     pub async fn reconcile_due(&self) -> Result<usize, sqlx::Error> {
+        let stopped = self.handle_leavers().await?;
+        if !stopped.is_empty() {
+            tracing::info!(?stopped, "Leavers' workspaces stopped");
+        }
         let due = workspaces::due_for_reconcile(&self.db, PER_RUN).await?;
         for id in &due {
             match self.reconcile(id).await {

@@ -70,6 +70,7 @@ pub fn settings_for(identity: &DemoIdentity) -> Settings {
         study_blocked_types: vec!["text/html".into(), "image/svg+xml".into()],
         upload_url_seconds: 900,
         s3_origins: "https:".into(),
+        leaver_grace_days: 7,
     }
 }
 

@@ -193,3 +193,39 @@ async fn the_reconcile_applies_safe_drift_and_flags_the_rest(db: PgPool) {
     let (status, _) = call(&app, &grace, "admin/workspaces", &[("state", "exploded")]).await;
     assert_eq!(status, 400);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_leavers_running_workspace_is_stopped_after_the_grace_period_unless_transferred(db: PgPool) {
+    let app = spawn_app_with(db, |settings| settings.workspace_quota = 10).await;
+    let ada = app.client_signed_in_as("ada").await;
+    let configuration = app.configuration_for_genomics("Linux workstation (EC2)", "v1", "Workstation").await.to_string();
+    let kept = launch_available(&app, &ada, &configuration, "ada-kept").await;
+    let handed = launch_available(&app, &ada, &configuration, "ada-handed").await;
+    let rosalind = app.client_signed_in_as("rosalind").await;
+    let (status, body) = call(&app, &rosalind, "remove_team_member", &[("team", "genomics"), ("username", "ada")]).await;
+    assert_eq!(status, 200, "{body}");
+
+    let reconciler = atrium::startup::reconciler(app.db.clone(), &app.sdk);
+    assert!(reconciler.handle_leavers().await.expect("checked").is_empty(), "nothing is stopped at once");
+    let events: String = sqlx::query_scalar("SELECT string_agg(message, ' | ') FROM workspace_events WHERE workspace_id = $1").bind(&kept).fetch_one(&app.db).await.expect("events");
+    assert!(events.contains("Its owner ada left genomics: it is stopped in 7 days unless an admin transfers it"), "{events}");
+
+    // An admin hands one over to a member; only to a member.
+    let grace = app.client_signed_in_as("grace").await;
+    let (status, body) = call(&app, &grace, "admin/transfer_workspace", &[("id", &handed), ("to", "alan")]).await;
+    assert_eq!((status, invalid_fields(&body)), (400, vec!["to".to_owned()]), "{body}");
+    let (status, _) = call(&app, &rosalind, "admin/transfer_workspace", &[("id", &handed), ("to", "rosalind")]).await;
+    assert_eq!(status, 403);
+    let (status, body) = call(&app, &grace, "admin/transfer_workspace", &[("id", &handed), ("to", "rosalind")]).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(audit_rows(&app.db, "grace", "workspace.transfer", "success").await, 1);
+    let (status, view) = call(&app, &rosalind, "workspace", &[("id", &handed)]).await;
+    assert_eq!((status, view["owner"].as_str()), (200, Some("rosalind")), "{view}");
+
+    // Eight days on, the one not handed over is stopped (by the worker, audited as Atrium).
+    sqlx::query("UPDATE workspaces SET owner_left_at = now() - interval '8 days' WHERE owner_left_at IS NOT NULL").execute(&app.db).await.expect("aged");
+    assert_eq!(reconciler.handle_leavers().await.expect("checked"), vec![kept.clone()]);
+    assert_eq!(app.work_until_settled(&app.worker(), &kept).await, "stopped");
+    assert_eq!(app.work_until_settled(&app.worker(), &handed).await, "available");
+    assert_eq!(audit_rows(&app.db, "atrium", "workspace.stop", "success").await, 1);
+}

@@ -1,4 +1,4 @@
-use crate::api::{load_admin_workspaces, ForceTerminateWorkspace, ResyncWorkspace};
+use crate::api::{load_admin_workspaces, ForceTerminateWorkspace, ResyncWorkspace, TransferWorkspace};
 use crate::domain::workspace::{AdminWorkspacePage, WorkspaceState};
 use crate::pages::errors::ErrorPanel;
 use leptos::prelude::*;
@@ -14,8 +14,9 @@ pub fn AdminWorkspacesPage() -> impl IntoView {
     let page = move || query.read().get("page").and_then(|p| p.parse::<i64>().ok()).unwrap_or(1);
     let resync = ServerAction::<ResyncWorkspace>::new();
     let force = ServerAction::<ForceTerminateWorkspace>::new();
+    let transfer = ServerAction::<TransferWorkspace>::new();
     let list = Resource::new(
-        move || (field("team"), field("owner"), field("type"), field("state"), field("drift") == "on", page(), resync.version().get(), force.version().get()),
+        move || (field("team"), field("owner"), field("type"), field("state"), field("drift") == "on", page(), (resync.version().get(), force.version().get(), transfer.version().get())),
         |(team, owner, type_label, state, drift_only, page, ..)| load_admin_workspaces(team, owner, type_label, state, drift_only, page),
     );
     let input = "mt-1 w-full rounded border border-slate-300 px-2 py-1";
@@ -29,7 +30,7 @@ pub fn AdminWorkspacesPage() -> impl IntoView {
             Ok(found) => view! { <p role="status" data-testid="resync-result" class="mt-4 rounded border border-green-200 bg-green-50 p-3 text-sm text-green-900">{found}</p> }.into_any(),
             Err(e) => view! { <p role="alert" class="mt-4 rounded border border-red-200 bg-red-50 p-3 text-sm text-red-800">{e.to_string()}</p> }.into_any(),
         })}
-        {move || force.value().get().and_then(|r| r.err()).map(|e| view! {
+        {move || force.value().get().and_then(|r| r.err()).or_else(|| transfer.value().get().and_then(|r| r.err())).map(|e| view! {
             <p role="alert" class="mt-4 rounded border border-red-200 bg-red-50 p-3 text-sm text-red-800">{e.to_string()}</p>
         })}
         <form method="get" action="/admin/workspaces" class="mt-4 grid gap-3 rounded-lg border border-slate-200 bg-white p-4 text-sm sm:grid-cols-6">
@@ -48,7 +49,7 @@ pub fn AdminWorkspacesPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="mt-4">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match list.await {
-                    Ok(found) => view! { <WorkspaceTable found resync force/> }.into_any(),
+                    Ok(found) => view! { <WorkspaceTable found resync force transfer/> }.into_any(),
                     Err(error) => view! { <ErrorPanel error/> }.into_any(),
                 }
             })}
@@ -57,7 +58,12 @@ pub fn AdminWorkspacesPage() -> impl IntoView {
 }
 
 #[component]
-fn WorkspaceTable(found: AdminWorkspacePage, resync: ServerAction<ResyncWorkspace>, force: ServerAction<ForceTerminateWorkspace>) -> impl IntoView {
+fn WorkspaceTable(
+    found: AdminWorkspacePage,
+    resync: ServerAction<ResyncWorkspace>,
+    force: ServerAction<ForceTerminateWorkspace>,
+    transfer: ServerAction<TransferWorkspace>,
+) -> impl IntoView {
     let pages = (found.total + found.per_page - 1) / found.per_page.max(1);
     view! {
         <p class="mt-4 text-sm text-slate-600">{format!("{} workspaces; page {} of {}.", found.total, found.page, pages.max(1))}</p>
@@ -85,13 +91,22 @@ fn WorkspaceTable(found: AdminWorkspacePage, resync: ServerAction<ResyncWorkspac
                             <td class="py-1 pr-3" data-testid="drift">{w.drift.clone().unwrap_or_default()}</td>
                             <td class="py-1">
                                 {(!ended).then(|| {
-                                    let (resync_id, force_id) = (id.clone(), id.clone());
+                                    let (resync_id, force_id, transfer_id) = (id.clone(), id.clone(), id.clone());
                                     let (resync_label, force_label) = (format!("Resync {name}"), format!("Force terminate {name}"));
+                                    let transfer_label = format!("Give {name} to (a member of {})", w.team);
                                     view! {
                                         <ActionForm action=resync attr:class="inline">
                                             <input type="hidden" name="id" value=resync_id/>
                                             <button type="submit" aria-label=resync_label class="rounded border border-slate-300 px-2 py-0.5">"Resync"</button>
                                         </ActionForm>
+                                        <details class="mt-1">
+                                            <summary class="cursor-pointer text-indigo-800">"Transfer…"</summary>
+                                            <ActionForm action=transfer>
+                                                <input type="hidden" name="id" value=transfer_id/>
+                                                <label class="block text-xs">{transfer_label}<input name="to" required class="mt-1 block w-40 rounded border border-slate-300 px-1"/></label>
+                                                <button type="submit" class="mt-1 rounded border border-indigo-300 px-2 py-0.5">"Transfer"</button>
+                                            </ActionForm>
+                                        </details>
                                         <details class="mt-1">
                                             <summary class="cursor-pointer text-red-800">"Force terminate…"</summary>
                                             <p class="max-w-xs text-xs text-slate-600">"Marks it terminated without asking AWS: for a workspace AWS no longer knows, or that is stuck. Delete any resources left by hand."</p>
