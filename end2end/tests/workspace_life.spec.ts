@@ -1,8 +1,8 @@
-import { expect, test } from '@playwright/test';
+import { expect, Page, test } from '@playwright/test';
 import { hydrated, signIn, wcagViolations } from './helpers';
 
-test('ada shares her workstation with gus, who finds it under "Shared with me" and connects; alan gets 403', async ({ page, browser }) => {
-  const name = `ada-together-${Date.now() % 100000}`;
+/** Signs in as ada and launches a Standard workstation on genomics, until it is available. */
+async function adasAvailableWorkstation(page: Page, name: string) {
   await signIn(page, 'ada');
   await expect(page).toHaveURL(/\/teams$/);
   await page.goto('/teams/genomics/catalog');
@@ -11,9 +11,14 @@ test('ada shares her workstation with gus, who finds it under "Shared with me" a
   await item.getByLabel('Workspace name').fill(name);
   await item.getByRole('button', { name: 'Launch' }).click();
   await expect(page).toHaveURL(/\/workspaces\/[0-9a-f-]{36}$/);
-  const url = page.url();
   await hydrated(page);
   await expect(page.getByTestId('workspace-state')).toHaveText('available', { timeout: 20_000 });
+}
+
+test('ada shares her workstation with gus, who finds it under "Shared with me" and connects; alan gets 403', async ({ page, browser }) => {
+  const name = `ada-together-${Date.now() % 100000}`;
+  await adasAvailableWorkstation(page, name);
+  const url = page.url();
   const share = page.getByTestId('share');
   await share.getByLabel('gus').check();
   await share.getByRole('button', { name: 'Save sharing' }).click();
@@ -57,15 +62,7 @@ async function asGenomicsConsole(request: import('@playwright/test').APIRequestC
 
 test('grace resyncs a workstation stopped behind Atrium\'s back, and it shows stopped', async ({ page, browser, request }) => {
   const name = `ada-console-${Date.now() % 100000}`;
-  await signIn(page, 'ada');
-  await expect(page).toHaveURL(/\/teams$/);
-  await page.goto('/teams/genomics/catalog');
-  await hydrated(page);
-  const item = page.getByTestId('catalog-item').filter({ hasText: 'Standard workstation' });
-  await item.getByLabel('Workspace name').fill(name);
-  await item.getByRole('button', { name: 'Launch' }).click();
-  await expect(page).toHaveURL(/\/workspaces\/[0-9a-f-]{36}$/);
-  await expect(page.getByTestId('workspace-state')).toHaveText('available', { timeout: 20_000 });
+  await adasAvailableWorkstation(page, name);
   const instance = (await page.getByTestId('workspace-outputs').locator('dt:has-text("InstanceId") + dd').textContent())!.trim();
 
   // Someone stops the instance in the team's account, outside Atrium.

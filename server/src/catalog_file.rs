@@ -152,18 +152,52 @@ pub fn parse(text: &str) -> Result<(CatalogFile, Lines), Vec<FieldError>> {
     if let Some((line, message)) = builder.error {
         return Err(vec![FieldError::new("", format!("line {line}: {message}"))]);
     }
+    let empty_keys = std::mem::take(&mut builder.empty_keys);
     let lines = Lines(builder.lines);
     let Some(root) = builder.root.filter(|root| !root.is_null()) else {
         return Err(vec![FieldError::new("types", "line 1: the file is empty; it needs `types:` (`types: []` retires every type)")]);
     };
     match serde_path_to_error::deserialize::<_, CatalogFile>(root) {
-        Ok(file) => Ok((file, lines)),
+        Ok(file) => match unknown_empty_key(&file, &empty_keys) {
+            Some((path, key)) => Err(vec![lines.error(&path, &format!("unknown field `{key}`"))]),
+            None => Ok((file, lines)),
+        },
         Err(error) => {
             let path = error.path().to_string();
             let path = if path == "." { String::new() } else { path };
             Err(vec![lines.error(&path, &error.inner().to_string())])
         }
     }
+}
+
+/// A key given no value that is not a field where it stands (`colour:`), as (its path, the
+/// key): a value left out is dropped before the file is read, so the reader never sees it.
+fn unknown_empty_key(file: &CatalogFile, empty_keys: &[(String, String)]) -> Option<(String, String)> {
+    let read = serde_json::to_value(file).ok()?;
+    empty_keys.iter().find_map(|(map, key)| {
+        // Parameters and tags are maps of the admin's own keys: any key is one of them.
+        if map.ends_with("parameters") || map.ends_with("tags") {
+            return None;
+        }
+        let known = value_at(&read, map).is_some_and(|fields| fields.get(key.as_str()).is_some());
+        let path = if map.is_empty() { key.clone() } else { format!("{map}.{key}") };
+        (!known).then(|| (path, key.clone()))
+    })
+}
+
+/// The value at a path such as `types[0].configurations[1].idle`.
+fn value_at<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
+    let mut current = value;
+    for part in path.split('.').filter(|part| !part.is_empty()) {
+        let (name, indexes) = part.split_once('[').map_or((part, ""), |(name, rest)| (name, rest));
+        if !name.is_empty() {
+            current = current.get(name)?;
+        }
+        for index in indexes.split('[').filter(|i| !i.is_empty()) {
+            current = current.get(index.trim_end_matches(']').parse::<usize>().ok()?)?;
+        }
+    }
+    Some(current)
 }
 
 /// The first line nested far deeper than a catalog goes, judged before parsing: yaml-rust2
@@ -209,6 +243,8 @@ struct Builder {
     error: Option<(usize, String)>,
     documents: usize,
     nodes: usize,
+    /// Keys given no value (`colour:`), as (the map's path, the key): left out, if they are fields.
+    empty_keys: Vec<(String, String)>,
 }
 
 /// A catalog file nests five levels deep (types, a type, configurations, one, its idle
@@ -239,9 +275,11 @@ impl Builder {
 
     fn attach(&mut self, value: Value) {
         match self.stack.last_mut() {
-            Some(Frame::Map { entries, key, .. }) => {
+            Some(Frame::Map { entries, key, path, .. }) => {
                 if let Some(key) = key.take() {
-                    if !value.is_null() {
+                    if value.is_null() {
+                        self.empty_keys.push((path.clone(), key));
+                    } else {
                         entries.insert(key, value);
                     }
                 }
@@ -430,6 +468,14 @@ types:
 
     #[test]
     fn each_problem_names_its_line_and_field() {
+        for empty in ["'': null\n", "colour:\n"] {
+            let errors = parse(&format!("{empty}types: []\n")).expect_err("an unknown field, even empty");
+            assert!(errors[0].message.contains("unknown field"), "{empty:?}: {errors:?}");
+        }
+        let empty_known = FILE.replace("        estimated_hourly_cost: 0.20\n", "        estimated_hourly_cost: 0.20\n        description:\n        tags:\n");
+        assert!(parse(&empty_known).is_ok(), "fields left empty are left out");
+        let empty_unknown = FILE.replace("        estimated_hourly_cost: 0.20\n", "        estimated_hourly_cost: 0.20\n        colour:\n");
+        assert!(parse(&empty_unknown).expect_err("unknown")[0].message.starts_with("line 7: unknown field `colour`"));
         let unknown = FILE.replace("        estimated_hourly_cost: 0.20\n", "        estimated_hourly_cost: 0.20\n        colour: blue\n");
         let errors = parse(&unknown).expect_err("an unknown field");
         assert!(errors[0].message.starts_with("line 7: unknown field `colour`"), "{errors:?}");

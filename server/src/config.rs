@@ -94,7 +94,7 @@ pub struct Settings {
 
     /// Days a running workspace whose owner left its team (or was disabled) keeps running before
     /// it is stopped, unless an admin transfers it.
-    #[arg(long, env = "ATRIUM_LEAVER_GRACE_DAYS", default_value_t = 7)]
+    #[arg(long, env = "ATRIUM_LEAVER_GRACE_DAYS", default_value_t = crate::services::reconcile::LEAVER_GRACE_DAYS)]
     pub leaver_grace_days: i64,
 
     /// The portal's own bucket, for organisation studies (in the portal's account).

@@ -62,6 +62,9 @@ struct SeedArgs {
     /// The sender of Atrium's e-mail; the seed has SES verify it, the worker sends from it.
     #[arg(long, env = "ATRIUM_MAIL_FROM")]
     mail_from: Option<String>,
+    /// The worker: days a leaver's running workspaces keep running before they are stopped.
+    #[arg(long, env = "ATRIUM_LEAVER_GRACE_DAYS", default_value_t = atrium::services::reconcile::LEAVER_GRACE_DAYS)]
+    leaver_grace_days: i64,
 }
 
 #[tokio::main]
@@ -111,7 +114,7 @@ async fn main() -> anyhow::Result<()> {
             startup::migrate(&db).await?;
             let sdk = atrium::aws::load_sdk_config().await;
             tracing::info!("The worker is running");
-            let worker = startup::worker(db.clone(), &sdk)?.with_mail_from(&sdk, args.mail_from);
+            let worker = startup::worker(db.clone(), &sdk)?.with_mail_from(&sdk, args.mail_from).with_leaver_grace_days(args.leaver_grace_days);
             tokio::select! {
                 () = worker.run() => {}
                 () = startup::shutdown_signal() => {

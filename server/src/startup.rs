@@ -179,6 +179,7 @@ impl Application {
             seconds => crate::aws::ssm_cache::CachedParameterStore::new(ssm, Duration::from_secs(seconds)),
         };
         anyhow::ensure!((60..=43_200).contains(&settings.upload_url_seconds), "ATRIUM_UPLOAD_URL_SECONDS must be 60 to 43200");
+        anyhow::ensure!((0..=365).contains(&settings.leaver_grace_days), "ATRIUM_LEAVER_GRACE_DAYS must be 0 to 365");
         let studies = Arc::new(crate::services::studies::Studies::new(
             db.clone(),
             Arc::new(crate::aws::s3::S3Objects::new(sdk.clone())),
