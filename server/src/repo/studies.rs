@@ -147,11 +147,6 @@ pub async fn set_writers(conn: &mut PgConnection, id: i64, writers: &[String]) -
     Ok(())
 }
 
-/// The team's members as last mirrored from Cognito.
-pub async fn team_members(db: impl PgExecutor<'_>, team: &str) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT username FROM team_memberships WHERE team_slug = $1 ORDER BY username").bind(team).fetch_all(db).await
-}
-
 pub async fn insert_mounts(conn: &mut PgConnection, workspace_id: &str, mounts: &[(i64, Access)]) -> Result<(), sqlx::Error> {
     let ids: Vec<i64> = mounts.iter().map(|(id, _)| *id).collect();
     let access: Vec<&str> = mounts.iter().map(|(_, access)| access.as_str()).collect();

@@ -197,3 +197,8 @@ pub async fn list_for_admin(db: impl PgExecutor<'_>) -> Result<Vec<TeamFacts>, s
 pub async fn is_known_time_zone(db: impl PgExecutor<'_>, name: &str) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $1)").bind(name).fetch_one(db).await
 }
+
+/// The team's members as last mirrored from Cognito.
+pub async fn team_members(db: impl PgExecutor<'_>, team: &str) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT username FROM team_memberships WHERE team_slug = $1 ORDER BY username").bind(team).fetch_all(db).await
+}

@@ -101,7 +101,7 @@ impl AdminWorkspaceService for AdminWorkspaces {
         if to == owner {
             return Err(AppError::invalid("to", format!("{to} owns it already.")));
         }
-        let members = crate::repo::studies::team_members(&self.db, &team).await.map_err(database_error)?;
+        let members = crate::repo::teams::team_members(&self.db, &team).await.map_err(database_error)?;
         if !members.iter().any(|m| m == to) {
             return Err(AppError::invalid("to", format!("\"{to}\" is not a member of {team}: a workspace stays on its team.")));
         }

@@ -175,6 +175,13 @@ async fn record(db: impl sqlx::PgExecutor<'_>, user: &CurrentUser, action: &str,
     audit::record(db, &entry).await.map_err(database_error)
 }
 
+/// A file's checked path in a study, and its S3 key: the path cannot leave the study's prefix.
+fn file_in(study: &StudyRow, raw: &str) -> Result<(String, String), AppError> {
+    let path = file_path(raw).map_err(|message| AppError::invalid("path", message))?;
+    let key = format!("{}{path}", study.prefix);
+    Ok((path, key))
+}
+
 fn content_type(raw: &str) -> Result<String, AppError> {
     let raw = raw.trim();
     if raw.is_empty() {
@@ -281,7 +288,7 @@ impl StudyService for Studies {
             None
         };
         let study = Self::view(user, slug, &study, granted);
-        let team_members = if study.may_choose_writers { repo::team_members(&self.db, slug.as_str()).await.map_err(database_error)? } else { Vec::new() };
+        let team_members = if study.may_choose_writers { teams::team_members(&self.db, slug.as_str()).await.map_err(database_error)? } else { Vec::new() };
         Ok(FolderListing {
             study,
             team_members,
@@ -297,7 +304,7 @@ impl StudyService for Studies {
     #[tracing::instrument(skip(self, user), fields(username = %user.username))]
     async fn upload(&self, user: &CurrentUser, slug: &TeamSlug, id: i64, path: &str, size: u64, content_type_raw: &str) -> Result<UploadTicket, AppError> {
         let Seen { team, study, .. } = self.writable(user, slug, id).await?;
-        let path = file_path(path).map_err(|message| AppError::invalid("path", message))?;
+        let (path, key) = file_in(&study, path)?;
         let max = self.settings.max_file_bytes;
         if size == 0 || size > max {
             return Err(AppError::invalid(
@@ -309,7 +316,6 @@ impl StudyService for Studies {
         if self.settings.blocked_content_types.contains(&content_type) {
             return Err(AppError::invalid("content_type", format!("Files of type {content_type} cannot be uploaded to a study.")));
         }
-        let key = format!("{}{path}", study.prefix);
         let place = Self::place(user, &team, &study);
         let expires_in = Duration::from_secs(self.settings.upload_url_seconds);
         let (ticket, how) = if size < MULTIPART_THRESHOLD {
@@ -330,11 +336,10 @@ impl StudyService for Studies {
     #[tracing::instrument(skip(self, user, etags), fields(username = %user.username))]
     async fn complete_upload(&self, user: &CurrentUser, slug: &TeamSlug, id: i64, path: &str, upload_id: &str, etags: Vec<String>) -> Result<(), AppError> {
         let Seen { team, study, .. } = self.writable(user, slug, id).await?;
-        let path = file_path(path).map_err(|message| AppError::invalid("path", message))?;
+        let (path, key) = file_in(&study, path)?;
         if upload_id.is_empty() || upload_id.len() > 1024 || etags.is_empty() || etags.len() > 10_000 || etags.iter().any(|e| e.len() > 200) {
             return Err(AppError::BadRequest("This upload cannot be completed: start it again.".into()));
         }
-        let key = format!("{}{path}", study.prefix);
         let place = Self::place(user, &team, &study);
         self.store.complete_parts(&place, &key, upload_id, &etags).await.map_err(store_error)?;
         // Parts are signed one by one: the whole is checked once it is whole.
@@ -353,8 +358,7 @@ impl StudyService for Studies {
             // Controlled data leaves only through an approved export request.
             return Err(AppError::Forbidden);
         }
-        let path = file_path(path).map_err(|message| AppError::invalid("path", message))?;
-        let key = format!("{}{path}", study.prefix);
+        let (path, key) = file_in(&study, path)?;
         let place = Self::place(user, &team, &study);
         if self.store.size_of(&place, &key).await.map_err(store_error)?.is_none() {
             return Err(AppError::NotFound(format!("The file {path}")));
@@ -367,8 +371,7 @@ impl StudyService for Studies {
     #[tracing::instrument(skip(self, user), fields(username = %user.username))]
     async fn delete_file(&self, user: &CurrentUser, slug: &TeamSlug, id: i64, path: &str) -> Result<(), AppError> {
         let Seen { team, study, .. } = self.writable(user, slug, id).await?;
-        let path = file_path(path).map_err(|message| AppError::invalid("path", message))?;
-        let key = format!("{}{path}", study.prefix);
+        let (path, key) = file_in(&study, path)?;
         let place = Self::place(user, &team, &study);
         if self.store.size_of(&place, &key).await.map_err(store_error)?.is_none() {
             return Err(AppError::NotFound(format!("The file {path}")));
@@ -385,7 +388,7 @@ impl StudyService for Studies {
         }
         writers.sort();
         writers.dedup();
-        let members = repo::team_members(&self.db, slug.as_str()).await.map_err(database_error)?;
+        let members = teams::team_members(&self.db, slug.as_str()).await.map_err(database_error)?;
         if let Some(stranger) = writers.iter().find(|w| !members.contains(w)) {
             return Err(AppError::invalid("writers", format!("{stranger} is not a member of the team.")));
         }

@@ -438,7 +438,7 @@ impl WorkspaceService for Workspaces {
         if !may_manage {
             return Ok(WorkspaceSharing { shared_by: Some(view.owner), whole_team, ..WorkspaceSharing::default() });
         }
-        let mut members = crate::repo::studies::team_members(&self.db, view.team.as_str()).await.map_err(database_error)?;
+        let mut members = crate::repo::teams::team_members(&self.db, view.team.as_str()).await.map_err(database_error)?;
         members.retain(|m| *m != view.owner);
         let ended = matches!(view.state, WorkspaceState::Terminated | WorkspaceState::Failed);
         let launch_again_key = ended.then(|| uuid::Uuid::new_v4().to_string());
@@ -454,7 +454,7 @@ impl WorkspaceService for Workspaces {
         people.retain(|p| *p != view.owner);
         people.sort();
         people.dedup();
-        let members = crate::repo::studies::team_members(&self.db, view.team.as_str()).await.map_err(database_error)?;
+        let members = crate::repo::teams::team_members(&self.db, view.team.as_str()).await.map_err(database_error)?;
         if let Some(stranger) = people.iter().find(|p| !members.contains(p)) {
             return Err(invalid("people", format!("{stranger} is not a member of {}: a workspace is shared within its team only.", view.team)));
         }
