@@ -108,6 +108,16 @@ pub async fn approve_type(type_id: i64) -> Result<WorkspaceType, AppError> {
     .await)
 }
 
+/// "Must upgrade by": `by` is `YYYY-MM-DD`, or empty to clear it.
+#[server(endpoint = "admin/set_upgrade_by")]
+pub async fn set_upgrade_by(type_id: i64, #[server(default)] by: String) -> Result<(), AppError> {
+    with_status(async move {
+        let admin = require_admin()?;
+        services()?.catalog_admin.set_upgrade_by(&admin, type_id, &by).await
+    }
+    .await)
+}
+
 #[server(endpoint = "admin/retire_type")]
 pub async fn retire_type(type_id: i64) -> Result<WorkspaceType, AppError> {
     with_status(async move {
@@ -133,6 +143,8 @@ pub async fn create_configuration(
     #[server(default)] idle_max_running_hours: String,
     #[server(default)] idle_nightly_stop: String,
     #[server(default)] idle_stop_on_sign_out: String,
+    #[server(default)] size_parameter: String,
+    #[server(default)] sizes: String,
 ) -> Result<Configuration, AppError> {
     with_status(async move {
         let admin = require_admin()?;
@@ -149,6 +161,8 @@ pub async fn create_configuration(
             idle_max_running_hours,
             idle_nightly_stop,
             idle_stop_on_sign_out,
+            size_parameter,
+            sizes,
         };
         services()?.catalog_admin.create_configuration(&admin, type_id, form).await
     }
@@ -770,6 +784,24 @@ pub async fn share_workspace(id: String, #[server(default)] people: Option<BTree
         let user = require_user()?;
         let whole_team = whole_team.is_some_and(|v| !v.is_empty());
         services()?.workspaces.share(&user, &id, ticked(people), whole_team).await
+    }
+    .await)
+}
+
+#[server(endpoint = "upgrade_workspace")]
+pub async fn upgrade_workspace(id: String, to_type_id: i64) -> Result<(), AppError> {
+    with_status(async move {
+        let user = require_user()?;
+        services()?.workspaces.upgrade(&user, &id, to_type_id).await
+    }
+    .await)
+}
+
+#[server(endpoint = "resize_workspace")]
+pub async fn resize_workspace(id: String, size: String) -> Result<(), AppError> {
+    with_status(async move {
+        let user = require_user()?;
+        services()?.workspaces.resize(&user, &id, &size).await
     }
     .await)
 }

@@ -32,6 +32,9 @@ pub trait CatalogAdminService: Send + Sync {
     /// Imports a product version as a workspace type (again: the existing type).
     async fn import(&self, admin: &CurrentUser, product_id: &str, version_id: &str) -> Result<WorkspaceType, AppError>;
     async fn set_status(&self, admin: &CurrentUser, type_id: i64, status: TypeStatus) -> Result<WorkspaceType, AppError>;
+    /// "Must upgrade by" (`YYYY-MM-DD`, today or later; empty clears it): the date its
+    /// workspaces' owners are asked to upgrade by once a newer version is approved. Audited.
+    async fn set_upgrade_by(&self, admin: &CurrentUser, type_id: i64, by: &str) -> Result<(), AppError>;
     /// A configuration for an approved type; `Invalid` names each bad field.
     async fn create_configuration(&self, admin: &CurrentUser, type_id: i64, form: ConfigurationForm) -> Result<Configuration, AppError>;
     /// Changes how long a configuration's workspaces may stay idle (audited).
@@ -87,6 +90,12 @@ pub trait WorkspaceService: Send + Sync {
     /// Shares the workspace, for connecting, with exactly these members of its team (and the
     /// whole team, if asked). Its owner or an admin; audited.
     async fn share(&self, user: &CurrentUser, id: &str, people: Vec<String>, whole_team: bool) -> Result<(), AppError>;
+    /// Moves a running workspace to a newer approved version of its product (`to_type_id`),
+    /// keeping its id, name, parameters and costs. Its owner or an admin; audited.
+    async fn upgrade(&self, user: &CurrentUser, id: &str, to_type_id: i64) -> Result<(), AppError>;
+    /// Changes a running workspace to another size its configuration lists, if the team's
+    /// budget holds the new estimate. Its owner or an admin; audited.
+    async fn resize(&self, user: &CurrentUser, id: &str, size: &str) -> Result<(), AppError>;
     /// "Launch again": a new workspace of an ended one's configuration, parameters and studies
     /// (checked again), under the same name. The same key again gives the same id.
     async fn launch_again(&self, user: &CurrentUser, id: &str, key: &str) -> Result<String, AppError>;

@@ -47,6 +47,17 @@ pub struct ConfigurationEntry {
     /// Absent: the default policy (stop after 60 minutes under 5 % CPU).
     #[serde(default)]
     pub idle: Option<IdleEntry>,
+    /// The sizes owners may switch to; absent: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sizes: Option<SizesEntry>,
+}
+
+/// "Change size": the parameter, and each value it may take with its dollars per hour.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SizesEntry {
+    pub parameter: String,
+    pub options: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -85,6 +96,8 @@ impl ConfigurationEntry {
             idle_max_running_hours: idle.max_running_hours,
             idle_nightly_stop: idle.nightly_stop,
             idle_stop_on_sign_out: if ["true", "yes", "on"].contains(&idle.stop_on_sign_out.trim()) { "on".into() } else { String::new() },
+            size_parameter: self.sizes.as_ref().map(|s| s.parameter.clone()).unwrap_or_default(),
+            sizes: self.sizes.iter().flat_map(|s| &s.options).map(|(value, cost)| format!("{value} = {cost}\n")).collect(),
         }
     }
 
@@ -107,6 +120,10 @@ impl ConfigurationEntry {
                 max_running_hours: idle.max_running_hours.map(|h| h.to_string()).unwrap_or_default(),
                 nightly_stop: idle.nightly_stop.clone().unwrap_or_default(),
                 stop_on_sign_out: idle.stop_on_sign_out.to_string(),
+            }),
+            sizes: draft.sizes.as_ref().map(|sizes| SizesEntry {
+                parameter: sizes.parameter.clone(),
+                options: sizes.options.iter().map(|o| (o.value.clone(), format!("{}.{:02}", o.estimated_hourly_cost_cents / 100, o.estimated_hourly_cost_cents % 100))).collect(),
             }),
         }
     }

@@ -9,7 +9,7 @@
 use crate::aws::cloudwatch::Metrics;
 use crate::mail::{Mailer, QueuedMail, SesMailer, MAIL_JOB};
 use crate::aws::cost_explorer::CostSource;
-use crate::aws::provisioning::{role_session_name, Actor, ProvisionError, ProvisionRequest, Provisioner, RecordState};
+use crate::aws::provisioning::{role_session_name, Actor, ProvisionError, ProvisionRequest, Provisioner, RecordState, UpdateRequest};
 use crate::jobs::{self, backoff, ClaimedJob, NewJob};
 use crate::notifications::{self, Delivery, Notice, Webhooks, NOTIFICATION_JOB};
 use crate::repo::notification_targets;
@@ -240,6 +240,35 @@ impl Worker {
                     Err(error) => self.failed_or_retry(job, &work, error).await?,
                 }
             }
+            WorkspaceState::Updating => {
+                let Some(update) = work.pending_update.clone() else {
+                    anyhow::bail!("workspace {id} is updating without a pending update");
+                };
+                if let Some(record_id) = job.payload["record_id"].as_str().map(str::to_owned) {
+                    let done = format!("The workspace was {}", update.description);
+                    return self.follow_record(job, &work, &session_name, &record_id, WorkspaceEvent::Updated, &done).await;
+                }
+                let Some(provisioned_product_id) = work.provisioned_product_id.as_deref() else {
+                    return self.fail(job, &work, "it was never provisioned, so there is nothing to update").await;
+                };
+                let actor = Actor { role_arn: &work.role_arn, session_name: &session_name };
+                let token = format!("updating-{}", job.payload["requested_at"].as_str().unwrap_or(&work.id));
+                let request = UpdateRequest {
+                    provisioned_product_id,
+                    product_id: &work.product_id,
+                    version_id: &update.version_id,
+                    parameters: &update.parameters,
+                    token: &token,
+                };
+                match self.provisioner.update(&actor, &request).await {
+                    Ok(record_id) => {
+                        let mut payload = job.payload.clone();
+                        payload["record_id"] = json!(record_id);
+                        job.reschedule(Duration::from_secs(1), payload).await?;
+                    }
+                    Err(error) => self.failed_or_retry(job, &work, error).await?,
+                }
+            }
             // Nothing left to do: another run got there first.
             _ => job.complete().await?,
         }
@@ -280,6 +309,9 @@ impl Worker {
 
     async fn settle(&self, mut job: ClaimedJob, work: &WorkContext, event: WorkspaceEvent, changes: Changes<'_>) -> anyhow::Result<()> {
         let moved_to = moved(workspaces::transition(job.transaction(), &work.id, work.state, event, changes).await)?;
+        if let (Some(_), Some(update)) = (moved_to, &work.pending_update) {
+            workspaces::apply_update(&mut **job.transaction(), &work.id, update).await?;
+        }
         let announced = match moved_to {
             Some(WorkspaceState::Available) if work.state == WorkspaceState::Provisioning => {
                 Some((NotificationEvent::WorkspaceAvailable, format!("{}'s workspace {} is ready", work.owner, work.name)))
@@ -317,13 +349,21 @@ impl Worker {
 
     async fn fail(&self, mut job: ClaimedJob, work: &WorkContext, message: &str) -> anyhow::Result<()> {
         tracing::info!(%message, "AWS refused");
-        // A stop or start that did not happen leaves the workspace (and its costs) as it was.
-        let event = match work.state {
-            WorkspaceState::Stopping | WorkspaceState::Starting => WorkspaceEvent::ActionFailed,
-            _ => WorkspaceEvent::Failed,
+        // A stop, start or update that did not happen leaves the workspace (and its costs) as
+        // it was; its events say why.
+        let as_it_was;
+        let (event, changes) = match work.state {
+            WorkspaceState::Stopping | WorkspaceState::Starting => (WorkspaceEvent::ActionFailed, Changes { failure_message: Some(message), ..Changes::default() }),
+            WorkspaceState::Updating => {
+                as_it_was = format!("Not updated, so it is as it was. AWS said: {message}");
+                (WorkspaceEvent::UpdateFailed, Changes { message: Some(&as_it_was), ..Changes::default() })
+            }
+            _ => (WorkspaceEvent::Failed, Changes { failure_message: Some(message), ..Changes::default() }),
         };
-        let changes = Changes { failure_message: Some(message), ..Changes::default() };
         let moved_to = moved(workspaces::transition(job.transaction(), &work.id, work.state, event, changes).await)?;
+        if moved_to.is_some() && work.pending_update.is_some() {
+            workspaces::drop_update(&mut **job.transaction(), &work.id).await?;
+        }
         let launch_failed = moved_to == Some(WorkspaceState::Failed) && work.state == WorkspaceState::Provisioning;
         if moved_to == Some(WorkspaceState::Failed) {
             let title = format!("{}'s workspace {} failed", work.owner, work.name);

@@ -50,6 +50,12 @@ pub struct ConfigurationForm {
     /// "on" when its workspaces stop as their owner signs out.
     #[serde(default)]
     pub idle_stop_on_sign_out: String,
+    /// The parameter that sets a workspace's size (`InstanceType`); empty: no resizing.
+    #[serde(default)]
+    pub size_parameter: String,
+    /// The sizes an owner may switch to, `value = dollars per hour` per line.
+    #[serde(default)]
+    pub sizes: String,
 }
 
 impl ConfigurationForm {
@@ -76,6 +82,74 @@ pub struct ConfigurationDraft {
     pub estimated_hourly_cost_cents: u32,
     #[serde(default)]
     pub idle: super::idle::IdlePolicy,
+    /// The sizes its workspaces may be changed to ("Change size"); `None`: they keep theirs.
+    #[serde(default)]
+    pub sizes: Option<Sizes>,
+}
+
+/// The sizes a configuration lets owners switch between: values of one parameter, each with
+/// its own hourly estimate (what the budget check uses after the change).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Sizes {
+    pub parameter: String,
+    pub options: Vec<SizeOption>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SizeOption {
+    pub value: String,
+    pub estimated_hourly_cost_cents: u32,
+}
+
+impl Sizes {
+    /// From the form's two fields: the parameter, and `value = dollars` lines whose values the
+    /// template accepts for it. Both empty: no resizing.
+    pub fn parse(parameter: &str, lines: &str, specs: &[ParameterSpec]) -> Result<Option<Sizes>, Vec<FieldError>> {
+        let parameter = parameter.trim();
+        let lines: Vec<&str> = lines.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+        if parameter.is_empty() && lines.is_empty() {
+            return Ok(None);
+        }
+        let mut errors = Vec::new();
+        let Some(spec) = specs.iter().find(|s| s.key == parameter && s.key != super::studies::STUDIES_PARAMETER) else {
+            let message = if parameter.is_empty() { "Choose the parameter the sizes set.".to_owned() } else { format!("\"{parameter}\" is not a parameter of this version.") };
+            return Err(vec![FieldError::new("size_parameter", message)]);
+        };
+        let mut options: Vec<SizeOption> = Vec::new();
+        for line in lines {
+            let Some((value, cost)) = line.split_once('=') else {
+                errors.push(FieldError::new("sizes", format!("\"{line}\" is not `size = dollars per hour`, such as `t3.large = 0.17`.")));
+                continue;
+            };
+            let value = value.trim().to_owned();
+            let cents = parse_cents(cost.trim()).and_then(|c| u32::try_from(c).ok()).filter(|c| *c <= 1_000_000);
+            let one = BTreeMap::from([(spec.key.clone(), value.clone())]);
+            if let Err(problems) = validate_parameters(std::slice::from_ref(spec), &one) {
+                errors.extend(problems.into_iter().map(|p| FieldError::new("sizes", format!("{value}: {}", p.message))));
+            } else if options.iter().any(|o| o.value == value) {
+                errors.push(FieldError::new("sizes", format!("{value} is listed twice.")));
+            } else if let Some(estimated_hourly_cost_cents) = cents {
+                options.push(SizeOption { value, estimated_hourly_cost_cents });
+            } else {
+                errors.push(FieldError::new("sizes", format!("{value}: give the cost per hour in dollars, such as 0.17.")));
+            }
+        }
+        if options.is_empty() && errors.is_empty() {
+            errors.push(FieldError::new("sizes", "List at least one size, such as `t3.large = 0.17`."));
+        }
+        if errors.is_empty() { Ok(Some(Sizes { parameter: spec.key.clone(), options })) } else { Err(errors) }
+    }
+
+    pub fn option(&self, value: &str) -> Option<&SizeOption> {
+        self.options.iter().find(|o| o.value == value)
+    }
+
+    /// Back to the form's lines.
+    pub fn to_lines(&self) -> String {
+        self.options.iter().map(|o| format!("{} = {}.{:02}", o.value, o.estimated_hourly_cost_cents / 100, o.estimated_hourly_cost_cents % 100)).collect::<Vec<_>>().join("\n")
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -203,6 +277,10 @@ impl ConfigurationDraft {
             errors.extend(problems);
             super::idle::IdlePolicy::default()
         });
+        let sizes = Sizes::parse(&form.size_parameter, &form.sizes, specs).unwrap_or_else(|problems| {
+            errors.extend(problems);
+            None
+        });
 
         if !errors.is_empty() {
             return Err(errors);
@@ -218,6 +296,7 @@ impl ConfigurationDraft {
             tags,
             estimated_hourly_cost_cents,
             idle,
+            sizes,
         })
     }
 
@@ -294,6 +373,19 @@ mod tests {
         f.parameters.insert("InstanceType".into(), "  ".into());
         let draft = ConfigurationDraft::parse(&f, &specs()).expect("valid");
         assert!(draft.parameter_values.is_empty());
+    }
+
+    #[test]
+    fn sizes_are_values_the_template_accepts_each_with_its_cost() {
+        let sizes = Sizes::parse("InstanceType", "t3.medium = 0.05\n\n t3.large=0.17 ", &specs()).expect("valid").expect("some");
+        assert_eq!(sizes.parameter, "InstanceType");
+        assert_eq!(sizes.option("t3.large").map(|o| o.estimated_hourly_cost_cents), Some(17));
+        assert_eq!(Sizes::parse(" ", "", &specs()), Ok(None), "no sizes: no resizing");
+        let fields = |p: &str, l: &str| Sizes::parse(p, l, &specs()).unwrap_err().into_iter().map(|e| e.field).collect::<Vec<_>>();
+        assert_eq!(fields("", "t3.large = 0.17"), ["size_parameter"]);
+        assert_eq!(fields("VolumeSize", "8 = 0.01"), ["size_parameter"], "not a parameter of the version");
+        assert_eq!(fields("InstanceType", ""), ["sizes"]);
+        assert_eq!(fields("InstanceType", "p4d.24xlarge = 30\nt3.large\nt3.medium = free\nt3.large = 1\nt3.large = 2"), ["sizes", "sizes", "sizes", "sizes"]);
     }
 
     #[test]

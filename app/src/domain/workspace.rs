@@ -14,6 +14,8 @@ pub enum WorkspaceState {
     Stopping,
     Stopped,
     Starting,
+    /// Service Catalog is moving it to another version or size (UpdateProvisionedProduct).
+    Updating,
     Terminating,
     Terminated,
     Failed,
@@ -42,6 +44,12 @@ pub enum WorkspaceEvent {
     ObservedRunning,
     /// An admin ended a workspace AWS no longer knows, or that is stuck.
     ForceTerminated,
+    /// Its owner asked for a newer version or another size.
+    UpdateRequested,
+    /// AWS has updated it: it runs the new version or size.
+    Updated,
+    /// AWS did not update it: it is as it was.
+    UpdateFailed,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -52,13 +60,14 @@ pub struct IllegalTransition {
 }
 
 impl WorkspaceState {
-    pub const ALL: [WorkspaceState; 9] = [
+    pub const ALL: [WorkspaceState; 10] = [
         WorkspaceState::Requested,
         WorkspaceState::Provisioning,
         WorkspaceState::Available,
         WorkspaceState::Stopping,
         WorkspaceState::Stopped,
         WorkspaceState::Starting,
+        WorkspaceState::Updating,
         WorkspaceState::Terminating,
         WorkspaceState::Terminated,
         WorkspaceState::Failed,
@@ -72,6 +81,7 @@ impl WorkspaceState {
             WorkspaceState::Stopping => "stopping",
             WorkspaceState::Stopped => "stopped",
             WorkspaceState::Starting => "starting",
+            WorkspaceState::Updating => "updating",
             WorkspaceState::Terminating => "terminating",
             WorkspaceState::Terminated => "terminated",
             WorkspaceState::Failed => "failed",
@@ -100,6 +110,8 @@ impl WorkspaceState {
             (S::Starting, E::ActionFailed) => S::Stopped,
             (S::Available, E::ObservedStopped) => S::Stopped,
             (S::Stopped, E::ObservedRunning) => S::Available,
+            (S::Available, E::UpdateRequested) => S::Updating,
+            (S::Updating, E::Updated | E::UpdateFailed) => S::Available,
             (from, E::ForceTerminated) if from != S::Terminated => S::Terminated,
             (from, event) => return Err(IllegalTransition { from, event }),
         };
@@ -114,6 +126,7 @@ impl WorkspaceState {
                 | WorkspaceState::Provisioning
                 | WorkspaceState::Stopping
                 | WorkspaceState::Starting
+                | WorkspaceState::Updating
                 | WorkspaceState::Terminating
         )
     }
@@ -146,6 +159,9 @@ impl fmt::Display for WorkspaceEvent {
             WorkspaceEvent::ObservedStopped => "marked stopped as AWS says",
             WorkspaceEvent::ObservedRunning => "marked running as AWS says",
             WorkspaceEvent::ForceTerminated => "force terminated",
+            WorkspaceEvent::UpdateRequested => "updated",
+            WorkspaceEvent::Updated => "marked updated",
+            WorkspaceEvent::UpdateFailed => "returned to its version and size",
         };
         f.write_str(words)
     }
@@ -339,6 +355,28 @@ pub struct WorkspaceView {
     /// The studies it was launched with.
     #[serde(default)]
     pub studies: Vec<super::studies::MountedStudy>,
+    /// A newer approved version of its product, while it runs an older one.
+    #[serde(default)]
+    pub upgrade: Option<UpgradeOffer>,
+    /// "2026-12-31": an admin's deadline for leaving its version (once a newer one exists).
+    #[serde(default)]
+    pub upgrade_by: Option<String>,
+    /// The sizes its configuration lets its owner switch to (none: it keeps its size).
+    #[serde(default)]
+    pub sizes: Vec<super::configurations::SizeOption>,
+    /// Its size now: the value of the configuration's size parameter.
+    #[serde(default)]
+    pub size: Option<String>,
+}
+
+/// A newer approved version of a workspace's product, offered to its owner.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct UpgradeOffer {
+    /// The workspace type (version) to upgrade to.
+    pub type_id: i64,
+    /// "Linux workstation (EC2) v2".
+    pub type_label: String,
 }
 
 impl WorkspaceView {
@@ -429,9 +467,21 @@ mod tests {
     }
 
     #[test]
+    fn a_running_workspace_is_updated_and_runs_again_whatever_aws_answers() {
+        assert_eq!(S::Available.transition(E::UpdateRequested), Ok(S::Updating));
+        assert_eq!(S::Updating.transition(E::Updated), Ok(S::Available));
+        assert_eq!(S::Updating.transition(E::UpdateFailed), Ok(S::Available), "a failed update leaves it as it was");
+        for from in [S::Stopped, S::Provisioning, S::Stopping, S::Failed, S::Terminated] {
+            assert!(from.transition(E::UpdateRequested).is_err(), "{from:?}");
+        }
+        assert!(S::Updating.transition(E::StopRequested).is_err(), "a job owns it");
+        assert!(S::Updating.transition(E::TerminateRequested).is_err());
+    }
+
+    #[test]
     fn transitional_states_are_exactly_those_a_job_works_on() {
         let transitional: Vec<S> = S::ALL.into_iter().filter(|s| s.is_transitional()).collect();
-        assert_eq!(transitional, vec![S::Requested, S::Provisioning, S::Stopping, S::Starting, S::Terminating]);
+        assert_eq!(transitional, vec![S::Requested, S::Provisioning, S::Stopping, S::Starting, S::Updating, S::Terminating]);
     }
 
     #[test]

@@ -71,6 +71,9 @@ pub struct WorkspaceType {
     pub parameters: Vec<ParameterSpec>,
     /// The version has Stop and Start self-service actions; otherwise terminate only.
     pub has_stop_start: bool,
+    /// "2026-12-31": its workspaces must move to a newer version by then.
+    #[serde(default)]
+    pub upgrade_by: Option<String>,
 }
 
 /// The admin's catalog page: what Service Catalog offers, what has been imported, the

@@ -142,6 +142,7 @@ pub fn WorkspaceList(workspaces: Vec<WorkspaceView>) -> impl IntoView {
                             <span class="ml-2 rounded bg-red-100 px-2 py-0.5 text-red-800" data-testid="health-alarm">{alarm.label()}</span>
                         }).collect_view()}
                         {w.stops_at.clone().map(|at| view! { <span class="ml-2 rounded bg-amber-100 px-2 py-0.5 text-amber-900" data-testid="stops-at">{format!("stops at {at} unless used")}</span> })}
+                        {w.upgrade.clone().map(|offer| view! { <span class="ml-2 rounded bg-indigo-100 px-2 py-0.5 text-indigo-900" data-testid="upgrade-badge">{format!("Upgrade available: {}", offer.type_label)}</span> })}
                     </span>
                 </li>
             }).collect_view()}

@@ -1,4 +1,4 @@
-use crate::api::{load_workspace, load_workspace_sharing, KeepWorkspaceRunning, LaunchAgain, ShareWorkspace, WorkspaceAction as RequestAction};
+use crate::api::{load_workspace, load_workspace_sharing, KeepWorkspaceRunning, LaunchAgain, ResizeWorkspace, ShareWorkspace, UpgradeWorkspace, WorkspaceAction as RequestAction};
 use crate::domain::workspace::WorkspaceSharing;
 use crate::domain::idle::SNOOZE_HOURS;
 use crate::domain::workspace::{WorkspaceAction, WorkspaceState, WorkspaceView};
@@ -19,6 +19,7 @@ pub fn WorkspacePage() -> impl IntoView {
     let act = ServerAction::<RequestAction>::new();
     let share = ServerAction::<ShareWorkspace>::new();
     let again = ServerAction::<LaunchAgain>::new();
+    let change = Changes { upgrade: ServerAction::new(), resize: ServerAction::new() };
     let sharing = Resource::new(move || (id(), share.version().get(), act.version().get()), |(id, ..)| load_workspace_sharing(id));
     // "Keep running" changes what the page was loaded with: show the reloaded one.
     Effect::new(move |_| {
@@ -40,10 +41,12 @@ pub fn WorkspacePage() -> impl IntoView {
                             {move || act.value().get().and_then(|r| r.err())
                                 .or_else(|| keep.value().get().and_then(|r| r.err()))
                                 .or_else(|| again.value().get().and_then(|r| r.err()))
+                                .or_else(|| change.upgrade.value().get().and_then(|r| r.err()))
+                                .or_else(|| change.resize.value().get().and_then(|r| r.err()))
                                 .map(|error| view! {
                                     <p role="alert" data-testid="action-error" class="mb-4 rounded border border-red-200 bg-red-50 p-3 text-sm text-red-800">{error.to_string()}</p>
                                 })}
-                            {move || view! { <WorkspaceDetails w=live.get().unwrap_or_else(|| initial.clone()) act keep may_manage/> }}
+                            {move || view! { <WorkspaceDetails w=live.get().unwrap_or_else(|| initial.clone()) act keep change may_manage/> }}
                             <SharingPanel id=id() sharing share again/>
                         }.into_any()
                     }
@@ -78,8 +81,15 @@ fn state_badge(state: WorkspaceState) -> &'static str {
     }
 }
 
+/// Upgrade and "Change size", the forms that update a workspace in place.
+#[derive(Clone, Copy)]
+struct Changes {
+    upgrade: ServerAction<UpgradeWorkspace>,
+    resize: ServerAction<ResizeWorkspace>,
+}
+
 #[component]
-fn WorkspaceDetails(w: WorkspaceView, act: ServerAction<RequestAction>, keep: ServerAction<KeepWorkspaceRunning>, may_manage: bool) -> impl IntoView {
+fn WorkspaceDetails(w: WorkspaceView, act: ServerAction<RequestAction>, keep: ServerAction<KeepWorkspaceRunning>, change: Changes, may_manage: bool) -> impl IntoView {
     let cents = w.estimated_hourly_cost_cents;
     // Those it is shared with connect; only its owner (or an admin) acts on it.
     let actions = if may_manage { w.available_actions() } else { Vec::new() };
@@ -162,6 +172,7 @@ fn WorkspaceDetails(w: WorkspaceView, act: ServerAction<RequestAction>, keep: Se
             }).collect_view()}
             {(terminate_only && may_manage).then(|| view! { <p class="text-sm text-slate-500" data-testid="terminate-only">"This workspace type cannot be stopped and started: terminate it when you are done."</p> })}
         </div>
+        {may_manage.then(|| view! { <UpdateForms w=w.clone() change/> })}
         <section class="mt-6 rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
             <h2 class="text-lg font-semibold">"Progress"</h2>
             <ol class="mt-3 space-y-2 text-sm" data-testid="workspace-events">
@@ -202,6 +213,52 @@ fn WorkspaceDetails(w: WorkspaceView, act: ServerAction<RequestAction>, keep: Se
             </section>
         })}
     }
+}
+
+/// "Upgrade available" (with the admin's deadline) and "Change size", for a live workspace.
+#[component]
+fn UpdateForms(w: WorkspaceView, change: Changes) -> impl IntoView {
+    let live = !matches!(w.state, WorkspaceState::Terminated | WorkspaceState::Failed | WorkspaceState::Terminating);
+    let running = w.state == WorkspaceState::Available;
+    let when = if running { "" } else { " Start it first: it is updated while it runs." };
+    let id = w.id.clone();
+    let upgrade = w.upgrade.clone().filter(|_| live).map(|offer| {
+        let deadline = w.upgrade_by.clone().map(|by| format!(" Your administrator asks that it be upgraded by {by}."));
+        view! {
+            <section class="mt-4 rounded border border-indigo-200 bg-indigo-50 p-3 text-sm text-indigo-900" data-testid="upgrade-available">
+                <p><strong>"Upgrade available: "</strong>{format!("{} is approved.", offer.type_label)}{deadline}
+                   " Upgrading keeps the workspace, its name, its data volume and its costs."{when}</p>
+                {running.then(|| view! {
+                    <ActionForm action=change.upgrade attr:class="mt-2">
+                        <input type="hidden" name="id" value=id/>
+                        <input type="hidden" name="to_type_id" value=offer.type_id.to_string()/>
+                        <button type="submit" class="rounded bg-indigo-700 px-3 py-1 font-medium text-white hover:bg-indigo-800">{format!("Upgrade to {}", offer.type_label)}</button>
+                    </ActionForm>
+                })}
+            </section>
+        }
+    });
+    let sizes = (live && !w.sizes.is_empty()).then(|| {
+        let current = w.size.clone().unwrap_or_default();
+        view! {
+            <section class="mt-4 rounded border border-slate-200 bg-white p-3 text-sm" data-testid="change-size">
+                <p>{format!("Size: {}.", if current.is_empty() { "the configuration's default" } else { &current })}{when}</p>
+                {running.then(|| view! {
+                    <ActionForm action=change.resize attr:class="mt-2 flex flex-wrap items-center gap-2">
+                        <input type="hidden" name="id" value=w.id.clone()/>
+                        <label for="new-size">"Change size to"</label>
+                        <select id="new-size" name="size" class="rounded border border-slate-300 px-2 py-1">
+                            {w.sizes.iter().filter(|o| o.value != current).map(|o| view! {
+                                <option value=o.value.clone()>{format!("{} · {}/hour", o.value, crate::domain::dollars(o.estimated_hourly_cost_cents.into()))}</option>
+                            }).collect_view()}
+                        </select>
+                        <button type="submit" class="rounded border border-slate-300 px-3 py-1 hover:bg-slate-100">"Change size"</button>
+                    </ActionForm>
+                })}
+            </section>
+        }
+    });
+    view! { {upgrade}{sizes} }
 }
 
 /// Sharing (for the owner or an admin), "Shared with you" (for the others), and "Launch again"

@@ -579,7 +579,8 @@ impl Catalog {
         if let Some(artifact_id) = body.get("ProvisioningArtifactId").and_then(Value::as_str) {
             pp.artifact_id = artifact_id.to_owned();
         }
-        let template = state.artifact(&pp.product_id, &pp.artifact_id)?.template.clone();
+        state.artifact(&pp.product_id, &pp.artifact_id)?;
+        let before = pp.parameters.clone();
         for (key, value) in key_values(body, "ProvisioningParameters") {
             pp.parameters.insert(key, value);
         }
@@ -597,14 +598,25 @@ impl Catalog {
             tokio::time::sleep(catalog.step_delay).await;
             let result = match failure {
                 Some(message) => Err(message),
-                None => match catalog.moto.update_stack(&pp.caller, &pp.stack_name, &template, &pp.parameters).await {
-                    Ok(()) => catalog.wait_for_stack(&pp).await,
-                    Err(e) => Err(format!("{e:#}")),
-                },
+                None => catalog.apply_update(&pp, &before).await.map_err(|e| format!("{e:#}")),
             };
             catalog.finish(&pp.id, &record_id, result);
         });
         Ok(json!({ "RecordDetail": record_json(&record) }))
+    }
+
+    /// Makes the change CloudFormation would make to the stack's resources. moto's UpdateStack
+    /// loses an EC2 instance (its outputs then fail to resolve), so the emulator does what the
+    /// update of `AWS::EC2::Instance` does itself: a new `InstanceType` stops the instance,
+    /// modifies it and starts it again. Other values (a new version's extra parameters) are
+    /// recorded only. The outputs stay as they were.
+    async fn apply_update(&self, pp: &Provisioned, before: &BTreeMap<String, String>) -> anyhow::Result<Vec<(String, String, Option<String>)>> {
+        if let Some(instance_type) = pp.parameters.get("InstanceType").filter(|new| before.get("InstanceType") != Some(*new)) {
+            for instance in self.moto.stack_resources(&pp.caller, &pp.stack_name, "AWS::EC2::Instance").await? {
+                self.moto.ec2_change_instance_type(&pp.caller, &instance, instance_type).await?;
+            }
+        }
+        Ok(Vec::new())
     }
 
     fn terminate(&self, body: &Value) -> Result<Value, AwsError> {

@@ -79,21 +79,6 @@ impl Moto {
         Ok(())
     }
 
-    pub async fn update_stack(
-        &self,
-        caller: &Caller,
-        name: &str,
-        template: &str,
-        parameters: &BTreeMap<String, String>,
-    ) -> anyhow::Result<()> {
-        let mut request = self.cloudformation(caller).await.update_stack().stack_name(name).template_body(template);
-        for (key, value) in parameters {
-            request = request.parameters(Parameter::builder().parameter_key(key).parameter_value(value).build());
-        }
-        request.send().await.context("UpdateStack failed")?;
-        Ok(())
-    }
-
     pub async fn delete_stack(&self, caller: &Caller, name: &str) -> anyhow::Result<()> {
         self.cloudformation(caller).await.delete_stack().stack_name(name).send().await.context("DeleteStack failed")?;
         Ok(())
@@ -143,6 +128,17 @@ impl Moto {
     /// Runs an EC2 query-protocol action on moto as the caller (moto reads the account from
     /// the access key in the Authorization header and does not check the signature).
     pub async fn ec2_instance_action(&self, caller: &Caller, action: &str, instance_id: &str) -> anyhow::Result<()> {
+        self.ec2_call(caller, action, &[("InstanceId.1", instance_id)]).await
+    }
+
+    /// A new instance type, as CloudFormation changes it: stop, modify, start.
+    pub async fn ec2_change_instance_type(&self, caller: &Caller, instance_id: &str, instance_type: &str) -> anyhow::Result<()> {
+        self.ec2_instance_action(caller, "StopInstances", instance_id).await?;
+        self.ec2_call(caller, "ModifyInstanceAttribute", &[("InstanceId", instance_id), ("InstanceType.Value", instance_type)]).await?;
+        self.ec2_instance_action(caller, "StartInstances", instance_id).await
+    }
+
+    async fn ec2_call(&self, caller: &Caller, action: &str, parameters: &[(&str, &str)]) -> anyhow::Result<()> {
         let authorization = format!(
             "AWS4-HMAC-SHA256 Credential={}/20260101/{}/ec2/aws4_request, SignedHeaders=host, Signature=0",
             caller.access_key_id, caller.region
@@ -151,7 +147,7 @@ impl Moto {
             .http
             .post(&self.endpoint)
             .header("authorization", authorization)
-            .form(&[("Action", action), ("Version", "2016-11-15"), ("InstanceId.1", instance_id)]);
+            .form(&[[("Action", action), ("Version", "2016-11-15")].as_slice(), parameters].concat());
         if let Some(token) = &caller.session_token {
             request = request.header("x-amz-security-token", token);
         }

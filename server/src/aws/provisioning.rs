@@ -2,7 +2,7 @@
 //! Catalog ProvisionProduct / DescribeRecord there.
 
 use super::is_unreachable;
-use aws_sdk_servicecatalog::types::{ProvisioningParameter, RecordStatus, Tag};
+use aws_sdk_servicecatalog::types::{ProvisioningParameter, RecordStatus, Tag, UpdateProvisioningParameter};
 use std::collections::BTreeMap;
 
 /// An STS role session name for `user`: AWS allows 2–64 characters of `[\w+=,.@-]`.
@@ -26,6 +26,16 @@ pub struct ProvisionRequest<'a> {
     pub parameters: &'a BTreeMap<String, String>,
     pub tags: &'a BTreeMap<String, String>,
     /// The same token twice gives the same record: a retried launch never provisions twice.
+    pub token: &'a str,
+}
+
+/// A provisioned product moved to another version or other parameter values.
+pub struct UpdateRequest<'a> {
+    pub provisioned_product_id: &'a str,
+    pub product_id: &'a str,
+    pub version_id: &'a str,
+    pub parameters: &'a BTreeMap<String, String>,
+    /// The same token twice is one update.
     pub token: &'a str,
 }
 
@@ -70,6 +80,8 @@ pub trait Provisioner: Send + Sync {
         action: &str,
         token: &str,
     ) -> Result<String, ProvisionError>;
+    /// UpdateProvisionedProduct to `version_id` with exactly `parameters`; the record id.
+    async fn update(&self, actor: &Actor<'_>, update: &UpdateRequest<'_>) -> Result<String, ProvisionError>;
     /// TerminateProvisionedProduct; the record id.
     async fn terminate(&self, actor: &Actor<'_>, provisioned_product_id: &str, token: &str) -> Result<String, ProvisionError>;
 }
@@ -209,6 +221,21 @@ impl Provisioner for ServiceCatalogProvisioner {
             .map_err(classify)?
             .record_detail;
         record_id_of(record, "ExecuteProvisionedProductServiceAction")
+    }
+
+    #[tracing::instrument(skip_all, fields(provisioned_product = update.provisioned_product_id, version = update.version_id))]
+    async fn update(&self, actor: &Actor<'_>, update: &UpdateRequest<'_>) -> Result<String, ProvisionError> {
+        let client = self.in_team_account(actor.role_arn, actor.session_name).await?;
+        let mut call = client
+            .update_provisioned_product()
+            .provisioned_product_id(update.provisioned_product_id)
+            .product_id(update.product_id)
+            .provisioning_artifact_id(update.version_id)
+            .update_token(update.token);
+        for (key, value) in update.parameters {
+            call = call.provisioning_parameters(UpdateProvisioningParameter::builder().key(key).value(value).build());
+        }
+        record_id_of(call.send().await.map_err(classify)?.record_detail, "UpdateProvisionedProduct")
     }
 
     #[tracing::instrument(skip(self, actor))]

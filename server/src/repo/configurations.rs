@@ -16,7 +16,7 @@ pub enum SaveError {
 const SELECT: &str = "SELECT c.id, c.workspace_type_id, t.product_name || ' ' || t.version_name AS type_label, t.has_stop_start, \
     t.parameters @> '[{\"key\": \"Studies\"}]'::jsonb AS mounts_studies, c.name, c.description, \
     c.parameter_values, c.allowed_roles, c.allowed_teams, c.tags, c.estimated_hourly_cost_cents, c.idle_stop_minutes, c.idle_cpu_percent, \
-    c.max_running_hours, to_char(c.nightly_stop_at, 'HH24:MI') AS nightly_stop, c.stop_on_sign_out, c.retired_at \
+    c.max_running_hours, to_char(c.nightly_stop_at, 'HH24:MI') AS nightly_stop, c.stop_on_sign_out, c.retired_at, c.sizes \
     FROM workspace_configurations c JOIN workspace_types t ON t.id = c.workspace_type_id";
 
 fn from_row(row: &sqlx::postgres::PgRow) -> Result<Configuration, sqlx::Error> {
@@ -26,6 +26,7 @@ fn from_row(row: &sqlx::postgres::PgRow) -> Result<Configuration, sqlx::Error> {
     let cents: i32 = row.try_get("estimated_hourly_cost_cents")?;
     let parameters: Json<BTreeMap<String, String>> = row.try_get("parameter_values")?;
     let tags: Json<BTreeMap<String, String>> = row.try_get("tags")?;
+    let sizes: Option<Json<app::domain::configurations::Sizes>> = row.try_get("sizes")?;
     Ok(Configuration {
         id: row.try_get("id")?,
         workspace_type_id: row.try_get("workspace_type_id")?,
@@ -47,6 +48,7 @@ fn from_row(row: &sqlx::postgres::PgRow) -> Result<Configuration, sqlx::Error> {
                 nightly_stop: row.try_get("nightly_stop")?,
                 stop_on_sign_out: row.try_get("stop_on_sign_out")?,
             },
+            sizes: sizes.map(|s| s.0),
         },
     })
 }
@@ -58,8 +60,8 @@ pub async fn insert(db: impl PgExecutor<'_>, type_id: i64, draft: &Configuration
     sqlx::query_scalar(
         "INSERT INTO workspace_configurations \
          (workspace_type_id, name, description, parameter_values, allowed_roles, allowed_teams, tags, estimated_hourly_cost_cents, created_by, \
-          idle_stop_minutes, idle_cpu_percent, max_running_hours, nightly_stop_at, stop_on_sign_out) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::time, $14) RETURNING id",
+          idle_stop_minutes, idle_cpu_percent, max_running_hours, nightly_stop_at, stop_on_sign_out, sizes) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::time, $14, $15) RETURNING id",
     )
     .bind(type_id)
     .bind(&draft.name)
@@ -75,6 +77,7 @@ pub async fn insert(db: impl PgExecutor<'_>, type_id: i64, draft: &Configuration
     .bind(draft.idle.max_running_hours.map(|h| h as i32))
     .bind(draft.idle.nightly_stop.as_deref())
     .bind(draft.idle.stop_on_sign_out)
+    .bind(draft.sizes.as_ref().map(Json))
     .fetch_one(db)
     .await
     .map_err(|error| match &error {
@@ -123,7 +126,7 @@ pub async fn update(db: impl PgExecutor<'_>, id: i64, type_id: i64, draft: &Conf
     sqlx::query(
         "UPDATE workspace_configurations SET workspace_type_id = $2, description = $3, parameter_values = $4, allowed_roles = $5, \
          allowed_teams = $6, tags = $7, estimated_hourly_cost_cents = $8, idle_stop_minutes = $9, idle_cpu_percent = $10, \
-         max_running_hours = $11, nightly_stop_at = $12::time, stop_on_sign_out = $13, retired_at = NULL WHERE id = $1",
+         max_running_hours = $11, nightly_stop_at = $12::time, stop_on_sign_out = $13, sizes = $14, retired_at = NULL WHERE id = $1",
     )
     .bind(id)
     .bind(type_id)
@@ -138,6 +141,7 @@ pub async fn update(db: impl PgExecutor<'_>, id: i64, type_id: i64, draft: &Conf
     .bind(draft.idle.max_running_hours.map(|h| h as i32))
     .bind(draft.idle.nightly_stop.as_deref())
     .bind(draft.idle.stop_on_sign_out)
+    .bind(draft.sizes.as_ref().map(Json))
     .execute(db)
     .await?;
     Ok(())

@@ -2,7 +2,8 @@ use app::domain::parameters::ParameterSpec;
 use app::domain::workspace_types::{TypeStatus, WorkspaceType};
 use sqlx::{PgExecutor, Row};
 
-const COLUMNS: &str = "id, product_id, product_name, version_id, version_name, description, status, parameters, has_stop_start";
+const COLUMNS: &str = "id, product_id, product_name, version_id, version_name, description, status, parameters, has_stop_start, \
+    to_char(upgrade_by, 'YYYY-MM-DD') AS upgrade_by";
 
 fn from_row(row: &sqlx::postgres::PgRow) -> Result<WorkspaceType, sqlx::Error> {
     let status: String = row.try_get("status")?;
@@ -17,6 +18,7 @@ fn from_row(row: &sqlx::postgres::PgRow) -> Result<WorkspaceType, sqlx::Error> {
         status: TypeStatus::parse(&status).ok_or_else(|| sqlx::Error::Decode(format!("unknown status {status}").into()))?,
         parameters: parameters.0,
         has_stop_start: row.try_get("has_stop_start")?,
+        upgrade_by: row.try_get("upgrade_by")?,
     })
 }
 
@@ -85,4 +87,11 @@ pub async fn change_status(db: impl PgExecutor<'_>, id: i64, from: TypeStatus, n
     .as_ref()
     .map(from_row)
     .transpose()
+}
+
+/// "Must upgrade by": the date by which this version's workspaces must move on (`None`
+/// clears it); false when there is no such type.
+pub async fn set_upgrade_by(db: impl PgExecutor<'_>, id: i64, by: Option<time::Date>) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE workspace_types SET upgrade_by = $2 WHERE id = $1").bind(id).bind(by).execute(db).await?;
+    Ok(done.rows_affected() == 1)
 }

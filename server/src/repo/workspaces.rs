@@ -148,6 +148,74 @@ pub struct WorkContext {
     pub type_label: String,
     /// Since the launch was requested.
     pub age_seconds: f64,
+    /// The version or size it is being moved to, while it is updating.
+    pub pending_update: Option<PendingUpdate>,
+}
+
+/// An upgrade or resize AWS has not done yet: applied to the workspace only once it has.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PendingUpdate {
+    /// "upgraded to Linux workstation (EC2) v2", "resized to t3.large", for its events.
+    pub description: String,
+    pub type_id: i64,
+    pub version_id: String,
+    /// Every parameter value it will have.
+    pub parameters: BTreeMap<String, String>,
+    /// The new size's estimate; `None`: unchanged.
+    pub hourly_cost_cents: Option<u32>,
+}
+
+/// Moves an available workspace to `updating` with the change AWS is to make.
+pub async fn begin_update(tx: &mut Transaction<'_, Postgres>, id: &str, update: &PendingUpdate, message: &str) -> Result<(), TransitionError> {
+    transition(tx, id, WorkspaceState::Available, WorkspaceEvent::UpdateRequested, Changes { message: Some(message), ..Changes::default() }).await?;
+    sqlx::query("UPDATE workspaces SET pending_update = $2 WHERE id = $1").bind(id).bind(Json(update)).execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// What an upgrade or resize starts from.
+pub struct UpdateInputs {
+    /// The version it runs.
+    pub type_id: i64,
+    pub version_id: String,
+    pub configuration_id: i64,
+    pub parameters: BTreeMap<String, String>,
+}
+
+pub async fn update_inputs(db: impl PgExecutor<'_>, id: &str) -> Result<Option<UpdateInputs>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT w.workspace_type_id, t.version_id, w.configuration_id, w.parameter_values \
+         FROM workspaces w JOIN workspace_types t ON t.id = w.workspace_type_id WHERE w.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    Ok(Some(UpdateInputs {
+        type_id: row.try_get("workspace_type_id")?,
+        version_id: row.try_get("version_id")?,
+        configuration_id: row.try_get("configuration_id")?,
+        parameters: row.try_get::<Json<BTreeMap<String, String>>, _>("parameter_values")?.0,
+    }))
+}
+
+/// AWS made the change: the workspace now runs the new version, parameters and estimate.
+pub async fn apply_update(db: impl PgExecutor<'_>, id: &str, update: &PendingUpdate) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE workspaces SET workspace_type_id = $2, parameter_values = $3,          estimated_hourly_cost_cents = COALESCE($4, estimated_hourly_cost_cents), pending_update = NULL WHERE id = $1",
+    )
+    .bind(id)
+    .bind(update.type_id)
+    .bind(Json(&update.parameters))
+    .bind(update.hourly_cost_cents.map(|c| i32::try_from(c).unwrap_or(i32::MAX)))
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// AWS did not make the change: the workspace stays as it was.
+pub async fn drop_update(db: impl PgExecutor<'_>, id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE workspaces SET pending_update = NULL WHERE id = $1").bind(id).execute(db).await?;
+    Ok(())
 }
 
 pub async fn work_context(db: impl PgExecutor<'_>, id: &str) -> Result<Option<WorkContext>, sqlx::Error> {
@@ -156,9 +224,9 @@ pub async fn work_context(db: impl PgExecutor<'_>, id: &str) -> Result<Option<Wo
                 tm.role_arn, t.product_id, t.version_id, \
                 c.name AS configuration_name, w.parameter_values, c.tags, \
                 t.product_name || ' ' || t.version_name AS type_label, \
-                extract(epoch FROM now() - w.created_at)::float8 AS age_seconds \
+                extract(epoch FROM now() - w.created_at)::float8 AS age_seconds, w.pending_update \
          FROM workspaces w JOIN teams tm ON tm.slug = w.team_slug \
-         JOIN workspace_configurations c ON c.id = w.configuration_id JOIN workspace_types t ON t.id = c.workspace_type_id \
+         JOIN workspace_configurations c ON c.id = w.configuration_id JOIN workspace_types t ON t.id = w.workspace_type_id \
          WHERE w.id = $1",
     )
     .bind(id)
@@ -185,12 +253,14 @@ pub async fn work_context(db: impl PgExecutor<'_>, id: &str) -> Result<Option<Wo
         has_stop_start: row.try_get("has_stop_start")?,
         type_label: row.try_get("type_label")?,
         age_seconds: row.try_get("age_seconds")?,
+        pending_update: row.try_get::<Option<Json<PendingUpdate>>, _>("pending_update")?.map(|p| p.0),
     }))
 }
 
 const VIEW: &str = "SELECT w.id, w.name, w.team_slug, w.owner, w.state, c.name AS configuration_name, \
-    t.product_name || ' ' || t.version_name AS type_label, c.estimated_hourly_cost_cents, t.has_stop_start, \
-    (c.estimated_hourly_cost_cents * ceil(extract(epoch FROM (CASE WHEN w.state IN ('terminated', 'failed') \
+    t.product_name || ' ' || t.version_name AS type_label, \
+    COALESCE(w.estimated_hourly_cost_cents, c.estimated_hourly_cost_cents) AS estimated_hourly_cost_cents, t.has_stop_start, \
+    (COALESCE(w.estimated_hourly_cost_cents, c.estimated_hourly_cost_cents) * ceil(extract(epoch FROM (CASE WHEN w.state IN ('terminated', 'failed') \
         THEN w.updated_at ELSE now() END) - w.created_at) / 3600.0))::int AS cost_so_far_cents, \
     CASE WHEN now() - w.created_at < interval '1 hour' THEN (extract(epoch FROM now() - w.created_at)::int / 60) || ' min' \
          WHEN now() - w.created_at < interval '2 days' THEN (extract(epoch FROM now() - w.created_at)::int / 3600) || ' h' \
@@ -198,8 +268,14 @@ const VIEW: &str = "SELECT w.id, w.name, w.team_slug, w.owner, w.state, c.name A
     to_char(w.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC' AS created_at, w.failure_message, w.outputs, \
     CASE WHEN w.state = 'available' AND (t.has_stop_start OR w.outputs ? 'ClusterId') THEN \
       to_char(workspace_stop_due(w.id, now()) AT TIME ZONE 'UTC', 'HH24:MI') || ' UTC' END AS stops_at, \
-    w.keep_running_until > now() AS kept_running, CASE WHEN w.state = 'available' THEN w.health_alarms ELSE '{}' END AS health_alarms \
-    FROM workspaces w JOIN workspace_configurations c ON c.id = w.configuration_id JOIN workspace_types t ON t.id = c.workspace_type_id";
+    w.keep_running_until > now() AS kept_running, CASE WHEN w.state = 'available' THEN w.health_alarms ELSE '{}' END AS health_alarms, \
+    newer.id AS upgrade_type_id, newer.product_name || ' ' || newer.version_name AS upgrade_label, \
+    CASE WHEN newer.id IS NOT NULL THEN to_char(t.upgrade_by, 'YYYY-MM-DD') END AS upgrade_by, \
+    c.sizes->'options' AS sizes, w.parameter_values->>(c.sizes->>'parameter') AS size \
+    FROM workspaces w JOIN workspace_configurations c ON c.id = w.configuration_id JOIN workspace_types t ON t.id = w.workspace_type_id \
+    LEFT JOIN LATERAL (SELECT n.id, n.product_name, n.version_name FROM workspace_types n \
+        WHERE n.product_id = t.product_id AND n.status = 'approved' AND n.id > t.id AND w.state NOT IN ('terminated', 'failed') \
+        ORDER BY n.id DESC LIMIT 1) newer ON true";
 
 fn view_from_row(row: &sqlx::postgres::PgRow) -> Result<WorkspaceView, sqlx::Error> {
     let state: String = row.try_get("state")?;
@@ -226,6 +302,13 @@ fn view_from_row(row: &sqlx::postgres::PgRow) -> Result<WorkspaceView, sqlx::Err
         kept_running: row.try_get::<Option<bool>, _>("kept_running")?.unwrap_or(false),
         health_alarms: row.try_get::<Vec<String>, _>("health_alarms")?.iter().filter_map(|a| app::domain::health::Alarm::parse(a)).collect(),
         studies: Vec::new(),
+        upgrade: row
+            .try_get::<Option<i64>, _>("upgrade_type_id")?
+            .zip(row.try_get::<Option<String>, _>("upgrade_label")?)
+            .map(|(type_id, type_label)| app::domain::workspace::UpgradeOffer { type_id, type_label }),
+        upgrade_by: row.try_get("upgrade_by")?,
+        sizes: row.try_get::<Option<Json<Vec<app::domain::configurations::SizeOption>>>, _>("sizes")?.map(|s| s.0).unwrap_or_default(),
+        size: row.try_get("size")?,
     })
 }
 
@@ -404,7 +487,7 @@ pub async fn idle_candidates(db: impl PgExecutor<'_>, now: time::OffsetDateTime)
          workspace_available_since(w.id) AS available_since, w.last_connect_at, w.last_busy_at, w.keep_running_until, \
          workspace_stop_due(w.id, $1) AS stop_due, w.stop_warned_at \
          FROM workspaces w JOIN workspace_configurations c ON c.id = w.configuration_id \
-         JOIN workspace_types t ON t.id = c.workspace_type_id JOIN teams tm ON tm.slug = w.team_slug \
+         JOIN workspace_types t ON t.id = w.workspace_type_id JOIN teams tm ON tm.slug = w.team_slug \
          WHERE w.state = 'available' AND ( \
            (t.has_stop_start AND ((c.idle_stop_minutes IS NOT NULL AND w.outputs ?| ARRAY['InstanceId', 'NotebookInstanceName']) \
               OR c.max_running_hours IS NOT NULL OR c.nightly_stop_at IS NOT NULL)) \
@@ -450,8 +533,8 @@ pub async fn keep_running(db: impl PgExecutor<'_>, id: &str, hours: u32) -> Resu
     sqlx::query(
         "UPDATE workspaces w SET keep_running_until = LEAST(now() + make_interval(hours => $2), \
          CASE WHEN t.has_stop_start THEN workspace_available_since(w.id) + make_interval(hours => c.max_running_hours) END) \
-         FROM workspace_configurations c JOIN workspace_types t ON t.id = c.workspace_type_id \
-         WHERE c.id = w.configuration_id AND w.id = $1",
+         FROM workspace_configurations c, workspace_types t \
+         WHERE c.id = w.configuration_id AND t.id = w.workspace_type_id AND w.id = $1",
     )
         .bind(id)
         .bind(hours as i32)
@@ -465,7 +548,7 @@ pub async fn keep_running(db: impl PgExecutor<'_>, id: &str, hours: u32) -> Resu
 pub async fn to_stop_on_sign_out(db: impl PgExecutor<'_>, owner: &str) -> Result<Vec<(String, String)>, sqlx::Error> {
     sqlx::query_as(
         "SELECT w.id, w.team_slug FROM workspaces w JOIN workspace_configurations c ON c.id = w.configuration_id \
-         JOIN workspace_types t ON t.id = c.workspace_type_id LEFT JOIN users u ON u.username = w.owner \
+         JOIN workspace_types t ON t.id = w.workspace_type_id LEFT JOIN users u ON u.username = w.owner \
          WHERE w.owner = $1 AND w.state = 'available' AND t.has_stop_start AND COALESCE(u.stop_on_sign_out, c.stop_on_sign_out) \
          ORDER BY w.created_at",
     )
@@ -663,7 +746,7 @@ pub async fn admin_page(
         "SELECT w.id, w.name, w.team_slug, w.owner, t.product_name || ' ' || t.version_name AS type_label, w.state, w.drift, \
                 to_char(w.reconciled_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC' AS reconciled_at, \
                 to_char(w.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC' AS created_at, count(*) OVER () AS total \
-         FROM workspaces w JOIN workspace_configurations c ON c.id = w.configuration_id JOIN workspace_types t ON t.id = c.workspace_type_id \
+         FROM workspaces w JOIN workspace_configurations c ON c.id = w.configuration_id JOIN workspace_types t ON t.id = w.workspace_type_id \
          WHERE ($1::text IS NULL OR w.team_slug = $1) AND ($2::text IS NULL OR w.owner = $2) \
            AND ($3::text IS NULL OR t.product_name || ' ' || t.version_name = $3) AND ($4::text IS NULL OR w.state = $4) \
            AND (NOT $5 OR w.drift IS NOT NULL) \
@@ -725,7 +808,7 @@ pub async fn mark_leavers(conn: &mut sqlx::PgConnection) -> Result<Vec<(String, 
 pub async fn leavers_to_stop(db: impl PgExecutor<'_>, grace_days: i64) -> Result<Vec<(String, String)>, sqlx::Error> {
     sqlx::query_as(
         "SELECT w.id, w.team_slug FROM workspaces w JOIN workspace_configurations c ON c.id = w.configuration_id \
-         JOIN workspace_types t ON t.id = c.workspace_type_id \
+         JOIN workspace_types t ON t.id = w.workspace_type_id \
          WHERE w.state = 'available' AND t.has_stop_start AND w.owner_left_at < now() - make_interval(days => $1::int)",
     )
     .bind(grace_days)

@@ -87,6 +87,29 @@ impl CatalogAdminService for CatalogAdmin {
     }
 
     #[tracing::instrument(skip(self, admin), fields(admin = %admin.username))]
+    async fn set_upgrade_by(&self, admin: &CurrentUser, type_id: i64, by: &str) -> Result<(), AppError> {
+        must_be_admin(admin)?;
+        let by = by.trim();
+        let date = if by.is_empty() {
+            None
+        } else {
+            let format = time::macros::format_description!("[year]-[month]-[day]");
+            let date = time::Date::parse(by, &format).map_err(|_| AppError::invalid("by", "Give the date as YYYY-MM-DD, such as 2026-12-31."))?;
+            if date < time::OffsetDateTime::now_utc().date() {
+                return Err(AppError::invalid("by", "Choose today or a later date."));
+            }
+            Some(date)
+        };
+        let workspace_type = workspace_types::find(&self.db, type_id).await.map_err(database_error)?.ok_or_else(|| AppError::NotFound("This workspace type".into()))?;
+        let mut tx = self.db.begin().await.map_err(database_error)?;
+        workspace_types::set_upgrade_by(&mut *tx, type_id, date).await.map_err(database_error)?;
+        let detail = format!("{} {}: {}", workspace_type.product_name, workspace_type.version_name, if by.is_empty() { "no deadline" } else { by });
+        audit::record(&mut *tx, &audit::Entry::by(admin, "catalog.upgrade_by").object("workspace_type", &type_id.to_string()).detail(&detail))
+            .await
+            .map_err(database_error)?;
+        tx.commit().await.map_err(database_error)
+    }
+
     async fn set_status(&self, admin: &CurrentUser, type_id: i64, status: TypeStatus) -> Result<WorkspaceType, AppError> {
         must_be_admin(admin)?;
         let current = workspace_types::find(&self.db, type_id)

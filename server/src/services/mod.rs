@@ -15,6 +15,7 @@ pub mod studies;
 pub mod team_admin;
 pub mod teams;
 pub mod tokens;
+pub mod workspace_updates;
 pub mod workspaces;
 
 use crate::changes::TeamCache;

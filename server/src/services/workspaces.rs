@@ -128,7 +128,7 @@ fn check_launch_key(key: &str) -> Result<(), AppError> {
     if fine { Ok(()) } else { Err(AppError::BadRequest("The launch form is out of date; reload the page and try again.".into())) }
 }
 
-fn invalid(field: &str, message: impl Into<String>) -> AppError {
+pub(super) fn invalid(field: &str, message: impl Into<String>) -> AppError {
     AppError::Invalid(vec![FieldError { field: field.into(), message: message.into() }])
 }
 
@@ -479,6 +479,18 @@ impl WorkspaceService for Workspaces {
         tx.commit().await.map_err(database_error)
     }
 
+    #[tracing::instrument(skip(self, user), fields(username = %user.username))]
+    async fn upgrade(&self, user: &CurrentUser, id: &str, to_type_id: i64) -> Result<(), AppError> {
+        let view = self.managed(user, id).await?;
+        super::workspace_updates::upgrade(&self.db, user, view, to_type_id).await
+    }
+
+    #[tracing::instrument(skip(self, user), fields(username = %user.username))]
+    async fn resize(&self, user: &CurrentUser, id: &str, size: &str) -> Result<(), AppError> {
+        let view = self.managed(user, id).await?;
+        super::workspace_updates::resize(&self.db, user, view, size).await
+    }
+
     #[tracing::instrument(skip(self, user, key), fields(username = %user.username))]
     async fn launch_again(&self, user: &CurrentUser, id: &str, key: &str) -> Result<String, AppError> {
         let earlier = self.managed(user, id).await?;
@@ -518,6 +530,13 @@ pub(crate) async fn begin_action(
     workspaces::transition(tx, id, from, action.event(), changes).await?;
     // Alarms belong to the run that raised them.
     sqlx::query("UPDATE workspaces SET health_alarms = '{}' WHERE id = $1").bind(id).execute(&mut **tx).await?;
+    queue_work(tx, id).await?;
+    Ok(())
+}
+
+/// The worker's job that carries out the workspace's new transitional state, with a token of
+/// its own (AWS does a repeated request once).
+pub(super) async fn queue_work(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, id: &str) -> Result<(), sqlx::Error> {
     let requested_at: String = sqlx::query_scalar("SELECT gen_random_uuid()::text").fetch_one(&mut **tx).await?;
     crate::jobs::enqueue(&mut **tx, &workspace_job(id, &requested_at), Duration::ZERO).await?;
     Ok(())

@@ -225,7 +225,7 @@ impl TestApp {
                 .fetch_one(&self.db)
                 .await
                 .expect("workspace exists");
-            if !["requested", "provisioning", "stopping", "starting", "terminating"].contains(&state.as_str()) {
+            if !["requested", "provisioning", "stopping", "starting", "updating", "terminating"].contains(&state.as_str()) {
                 return state;
             }
             if worker.run_next_job().await.expect("the worker runs") == atrium::worker::Tick::Idle {

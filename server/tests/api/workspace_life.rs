@@ -229,3 +229,170 @@ async fn a_leavers_running_workspace_is_stopped_after_the_grace_period_unless_tr
     assert_eq!(app.work_until_settled(&app.worker(), &handed).await, "available");
     assert_eq!(audit_rows(&app.db, "atrium", "workspace.stop", "success").await, 1);
 }
+
+/// Imports (and, if asked, approves) a seeded version as grace: its workspace type id.
+async fn import_version(app: &TestApp, grace: &reqwest::Client, product: &str, version: &str, approve: bool) -> String {
+    let (product_id, version_id) = app.version_of(product, version).await;
+    let (status, imported) = call(app, grace, "admin/import_version", &[("product_id", &product_id), ("version_id", &version_id)]).await;
+    assert_eq!(status, 200, "{imported}");
+    let type_id = imported["id"].as_i64().expect("imported").to_string();
+    if approve {
+        let (status, body) = call(app, grace, "admin/approve_type", &[("type_id", &type_id)]).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    type_id
+}
+
+/// What Service Catalog says the workspace's provisioned product runs: its version id.
+async fn provisioned_version(app: &TestApp, id: &str) -> String {
+    let product: String = sqlx::query_scalar("SELECT provisioned_product_id FROM workspaces WHERE id = $1").bind(id).fetch_one(&app.db).await.expect("provisioned");
+    let config = atrium::aws::provisioning::team_account(&app.sdk, "arn:aws:iam::111111111111:role/AtriumPortalAccess", "test").await.expect("the team role");
+    let described = aws_sdk_servicecatalog::Client::new(&config).describe_provisioned_product().id(&product).send().await.expect("described");
+    described.provisioned_product_detail().and_then(|d| d.provisioning_artifact_id()).expect("a version").to_owned()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_running_workspace_is_upgraded_in_place_and_a_failed_upgrade_leaves_it_as_it_was(db: PgPool) {
+    let app = spawn_app_with(db, |settings| settings.workspace_quota = 10).await;
+    let ada = app.client_signed_in_as("ada").await;
+    let grace = app.client_signed_in_as("grace").await;
+    let id = adas_workstation(&app, &ada, "ada-upgrade").await;
+    let worker = app.worker();
+    let (_, v1) = app.version_of("Linux workstation (EC2)", "v1").await;
+    let (_, v2) = app.version_of("Linux workstation (EC2)", "v2").await;
+    let upgrade = |client: &reqwest::Client, id: &str, to: &str| {
+        let (client, app, form) = (client.clone(), &app, [("id".to_owned(), id.to_owned()), ("to_type_id".to_owned(), to.to_owned())]);
+        async move { call(app, &client, "upgrade_workspace", &[("id", &form[0].1), ("to_type_id", &form[1].1)]).await }
+    };
+    let view = |id: &str| {
+        let (ada, app, id) = (ada.clone(), &app, id.to_owned());
+        async move { call(app, &ada, "workspace", &[("id", &id)]).await.1 }
+    };
+
+    // v2 imported but not approved: not offered, and refused.
+    let v2_type = import_version(&app, &grace, "Linux workstation (EC2)", "v2", false).await;
+    assert!(view(&id).await["upgrade"].is_null());
+    let (status, body) = upgrade(&ada, &id, &v2_type).await;
+    assert_eq!((status, invalid_fields(&body)), (400, vec!["version".to_owned()]), "{body}");
+    assert!(body.to_string().contains("only an approved version"), "{body}");
+
+    // Approved: offered to ada, with the admin's deadline.
+    call(&app, &grace, "admin/approve_type", &[("type_id", &v2_type)]).await;
+    let v1_type: i64 = sqlx::query_scalar("SELECT workspace_type_id FROM workspaces WHERE id = $1").bind(&id).fetch_one(&app.db).await.expect("stored");
+    let (status, body) = call(&app, &grace, "admin/set_upgrade_by", &[("type_id", &v1_type.to_string()), ("by", "2999-12-31")]).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = call(&app, &grace, "admin/set_upgrade_by", &[("type_id", &v1_type.to_string()), ("by", "2001-01-01")]).await;
+    assert_eq!(status, 400, "a deadline in the past");
+    let offered = view(&id).await;
+    assert_eq!(offered["upgrade"]["type_label"], "Linux workstation (EC2) v2", "{offered}");
+    assert_eq!(offered["upgrade_by"], "2999-12-31", "{offered}");
+
+    // Others may not; another product's version is not an upgrade.
+    let gus = app.client_signed_in_as("gus").await;
+    assert_eq!(upgrade(&gus, &id, &v2_type).await.0, 403);
+    let notebook = import_version(&app, &grace, "SageMaker notebook", "v1", true).await;
+    let (status, body) = upgrade(&ada, &id, &notebook).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("is not a version of Linux workstation"), "{body}");
+
+    // AWS fails the update: the workspace runs v1 as before, and says why.
+    let product: String = sqlx::query_scalar("SELECT provisioned_product_id FROM workspaces WHERE id = $1").bind(&id).fetch_one(&app.db).await.expect("provisioned");
+    app.emulator_fault(serde_json::json!({ "operation": "UpdateProvisionedProduct", "fault": "fail_provisioning",
+        "message": "The volume cannot be resized while attached", "body_contains": product })).await;
+    let (status, body) = upgrade(&ada, &id, &v2_type).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(sqlx::query_scalar::<_, String>("SELECT state FROM workspaces WHERE id = $1").bind(&id).fetch_one(&app.db).await.expect("state"), "updating");
+    assert_eq!(app.work_until_settled(&worker, &id).await, "available");
+    let failed = view(&id).await;
+    assert_eq!(failed["type_label"], "Linux workstation (EC2) v1", "{failed}");
+    assert!(failed["events"].to_string().contains("The volume cannot be resized while attached"), "{failed}");
+    assert_eq!(failed["upgrade"]["type_label"], "Linux workstation (EC2) v2", "still offered");
+
+    // Upgraded: the same workspace (id, name, costs) on v2, in Service Catalog too.
+    let (status, body) = upgrade(&ada, &id, &v2_type).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(app.work_until_settled(&worker, &id).await, "available");
+    let upgraded = view(&id).await;
+    assert_eq!((upgraded["id"].as_str(), upgraded["name"].as_str()), (Some(id.as_str()), Some("ada-upgrade")));
+    assert_eq!(upgraded["type_label"], "Linux workstation (EC2) v2", "{upgraded}");
+    assert!(upgraded["upgrade"].is_null(), "{upgraded}");
+    assert_eq!(provisioned_version(&app, &id).await, v2);
+    assert_ne!(v1, v2);
+    assert_eq!(audit_rows(&app.db, "ada", "workspace.upgrade", "success").await, 2);
+    let (status, body) = upgrade(&ada, &id, &v2_type).await;
+    assert_eq!(status, 400, "it runs v2 already: {body}");
+
+    // A retired version is no upgrade.
+    let configuration: i64 = sqlx::query_scalar("SELECT configuration_id FROM workspaces WHERE id = $1").bind(&id).fetch_one(&app.db).await.expect("stored");
+    let other = launch_available(&app, &ada, &configuration.to_string(), "ada-upgrade-late").await;
+    call(&app, &grace, "admin/retire_type", &[("type_id", &v2_type)]).await;
+    assert!(view(&other).await["upgrade"].is_null());
+    let (status, body) = upgrade(&ada, &other, &v2_type).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("retired"), "{body}");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_running_workspace_changes_to_a_size_its_configuration_lists_within_the_budget(db: PgPool) {
+    let app = spawn_app_with(db, |settings| settings.workspace_quota = 10).await;
+    let grace = app.client_signed_in_as("grace").await;
+    let ada = app.client_signed_in_as("ada").await;
+    let v1 = import_version(&app, &grace, "Linux workstation (EC2)", "v1", true).await;
+    let form = [
+        ("type_id", v1.as_str()),
+        ("name", "Sized workstation"),
+        ("allowed_roles[researcher]", "on"),
+        ("allowed_teams[genomics]", "on"),
+        ("estimated_hourly_cost", "0.05"),
+        ("parameters[InstanceType]", "t3.medium"),
+        ("size_parameter", "InstanceType"),
+        ("sizes", "t3.medium = 0.05\nt3.large = 0.17\nm5.xlarge = 9000"),
+    ];
+    let (status, configuration) = call(&app, &grace, "admin/create_configuration", &form).await;
+    assert_eq!(status, 200, "{configuration}");
+    let (status, body) = call(&app, &grace, "admin/create_configuration", &[("name", "Bad sizes"), ("sizes", "c7.huge = 1"), ("size_parameter", "InstanceType")].iter().chain(&form[2..5]).chain(&[("type_id", v1.as_str())]).copied().collect::<Vec<_>>()).await;
+    assert_eq!((status, invalid_fields(&body)), (400, vec!["sizes".to_owned()]), "a size the template refuses: {body}");
+    let id = launch_available(&app, &ada, &configuration["id"].to_string(), "ada-sized").await;
+    let (status, body) = call(&app, &grace, "admin/set_budget", &[("team", "genomics"), ("amount", "50000")]).await;
+    assert_eq!(status, 200, "{body}");
+    let resize = |size: &str| {
+        let (ada, app, id, size) = (ada.clone(), &app, id.clone(), size.to_owned());
+        async move { call(app, &ada, "resize_workspace", &[("id", &id), ("size", &size)]).await }
+    };
+    let (_, view) = call(&app, &ada, "workspace", &[("id", &id)]).await;
+    assert_eq!((view["size"].as_str(), view["sizes"].as_array().map(Vec::len)), (Some("t3.medium"), Some(3)), "{view}");
+
+    // Sizes it does not list, the size it has, and a size over the team's budget: refused.
+    let (status, body) = resize("p4d.24xlarge").await;
+    assert_eq!((status, invalid_fields(&body)), (400, vec!["size".to_owned()]), "{body}");
+    assert_eq!(resize("t3.medium").await.0, 400);
+    let (status, body) = resize("m5.xlarge").await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("budget"), "{body}");
+    let gus = app.client_signed_in_as("gus").await;
+    assert_eq!(call(&app, &gus, "resize_workspace", &[("id", &id), ("size", "t3.large")]).await.0, 403);
+
+    let (status, body) = resize("t3.large").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(app.work_until_settled(&app.worker(), &id).await, "available");
+    let (_, view) = call(&app, &ada, "workspace", &[("id", &id)]).await;
+    assert_eq!((view["size"].as_str(), view["estimated_hourly_cost_cents"].as_u64()), (Some("t3.large"), Some(17)), "{view}");
+    assert!(view["events"].to_string().contains("resized from t3.medium to t3.large"), "{view}");
+    assert_eq!(audit_rows(&app.db, "ada", "workspace.resize", "success").await, 1);
+    // Service Catalog has the new value.
+    let product: String = sqlx::query_scalar("SELECT provisioned_product_id FROM workspaces WHERE id = $1").bind(&id).fetch_one(&app.db).await.expect("provisioned");
+    let config = atrium::aws::provisioning::team_account(&app.sdk, "arn:aws:iam::111111111111:role/AtriumPortalAccess", "test").await.expect("the team role");
+    let outputs = aws_sdk_servicecatalog::Client::new(&config).get_provisioned_product_outputs().provisioned_product_id(&product).send().await.expect("outputs");
+    assert!(outputs.outputs().iter().any(|o| o.output_key() == Some("InstanceId")), "the instance is still there");
+    let instance = view["outputs"]["InstanceId"].as_str().expect("an instance");
+    let described = genomics_ec2(&app).await.describe_instances().instance_ids(instance).send().await.expect("described");
+    let instance_type = described.reservations().iter().flat_map(|r| r.instances()).find_map(|i| i.instance_type().map(|t| t.as_str().to_owned()));
+    assert_eq!(instance_type.as_deref(), Some("t3.large"), "the instance itself was changed");
+
+    // Stopped: start it first.
+    call(&app, &ada, "workspace_action", &[("id", &id), ("action", "stop")]).await;
+    assert_eq!(app.work_until_settled(&app.worker(), &id).await, "stopped");
+    let (status, body) = resize("t3.medium").await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("Start the workspace first"), "{body}");
+}

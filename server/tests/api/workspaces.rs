@@ -200,6 +200,14 @@ impl atrium::aws::provisioning::Provisioner for CrashAfterProvisioning {
         self.inner.execute_action(actor, product_id, version_id, provisioned_product_id, action, token).await
     }
 
+    async fn update(
+        &self,
+        actor: &atrium::aws::provisioning::Actor<'_>,
+        update: &atrium::aws::provisioning::UpdateRequest<'_>,
+    ) -> Result<String, atrium::aws::provisioning::ProvisionError> {
+        self.inner.update(actor, update).await
+    }
+
     async fn terminate(&self, actor: &atrium::aws::provisioning::Actor<'_>, provisioned_product_id: &str, token: &str) -> Result<String, atrium::aws::provisioning::ProvisionError> {
         self.inner.terminate(actor, provisioned_product_id, token).await
     }

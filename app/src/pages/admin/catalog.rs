@@ -1,4 +1,4 @@
-use crate::api::{load_catalog_overview, ApproveType, CreateConfiguration, ImportVersion, RetireType, SetIdlePolicy};
+use crate::api::{load_catalog_overview, ApproveType, CreateConfiguration, ImportVersion, RetireType, SetIdlePolicy, SetUpgradeBy};
 use crate::domain::configurations::Configuration;
 use crate::domain::parameters::ParameterSpec;
 use crate::domain::{Role, TeamSummary};
@@ -17,8 +17,9 @@ pub fn CatalogAdminPage() -> impl IntoView {
     let retire = ServerAction::<RetireType>::new();
     let configure = ServerAction::<CreateConfiguration>::new();
     let idle = ServerAction::<SetIdlePolicy>::new();
+    let deadline = ServerAction::<SetUpgradeBy>::new();
     let overview = Resource::new(
-        move || (import.version().get(), approve.version().get(), retire.version().get(), configure.version().get(), idle.version().get()),
+        move || (import.version().get(), approve.version().get(), retire.version().get(), configure.version().get(), idle.version().get(), deadline.version().get()),
         |_| load_catalog_overview(),
     );
     let last_error = move || {
@@ -28,6 +29,7 @@ pub fn CatalogAdminPage() -> impl IntoView {
             retire.value().get().and_then(|r| r.err()),
             configure.value().get().and_then(|r| r.err()),
             idle.value().get().and_then(|r| r.err()),
+            deadline.value().get().and_then(|r| r.err()),
         ]
         .into_iter()
         .flatten()
@@ -44,7 +46,7 @@ pub fn CatalogAdminPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="mt-6">"Loading the catalog…"</p> }>
             {move || Suspend::new(async move {
                 match overview.await {
-                    Ok(overview) => view! { <CatalogView overview import approve retire configure idle/> }.into_any(),
+                    Ok(overview) => view! { <CatalogView overview import approve retire configure idle deadline/> }.into_any(),
                     Err(error) => view! { <ErrorPanel error/> }.into_any(),
                 }
             })}
@@ -60,6 +62,7 @@ fn CatalogView(
     retire: ServerAction<RetireType>,
     configure: ServerAction<CreateConfiguration>,
     idle: ServerAction<SetIdlePolicy>,
+    deadline: ServerAction<SetUpgradeBy>,
 ) -> impl IntoView {
     let CatalogOverview { products, types, configurations, teams } = overview;
     let imported: Vec<(String, String)> = types.iter().map(|t| (t.product_id.clone(), t.version_id.clone())).collect();
@@ -76,7 +79,7 @@ fn CatalogView(
                             <tr><th class="p-3">"Type"</th><th class="p-3">"Status"</th><th class="p-3">"Parameters"</th><th class="p-3">"Lifecycle"</th><th class="p-3"></th></tr>
                         </thead>
                         <tbody>
-                            {types.into_iter().map(|t| view! { <TypeRow t approve retire/> }).collect_view()}
+                            {types.into_iter().map(|t| view! { <TypeRow t approve retire deadline/> }).collect_view()}
                         </tbody>
                     </table>
                 }.into_any()
@@ -131,7 +134,7 @@ fn CatalogView(
 }
 
 #[component]
-fn TypeRow(t: WorkspaceType, approve: ServerAction<ApproveType>, retire: ServerAction<RetireType>) -> impl IntoView {
+fn TypeRow(t: WorkspaceType, approve: ServerAction<ApproveType>, retire: ServerAction<RetireType>, deadline: ServerAction<SetUpgradeBy>) -> impl IntoView {
     let label = format!("{} {}", t.product_name, t.version_name);
     let (approve_label, retire_label) = (format!("Approve {label}"), format!("Retire {label}"));
     let badge = match t.status {
@@ -145,7 +148,20 @@ fn TypeRow(t: WorkspaceType, approve: ServerAction<ApproveType>, retire: ServerA
             <td class="p-3"><strong>{t.product_name.clone()}</strong>" "{t.version_name.clone()}</td>
             <td class="p-3"><span class=format!("rounded px-2 py-0.5 text-xs font-medium {badge}") data-testid="type-status">{t.status.as_str()}</span></td>
             <td class="p-3 text-slate-600">{parameters}</td>
-            <td class="p-3 text-slate-600">{if t.has_stop_start { "stop, start, terminate" } else { "terminate only" }}</td>
+            <td class="p-3 text-slate-600">
+                {if t.has_stop_start { "stop, start, terminate" } else { "terminate only" }}
+                {(t.status != TypeStatus::Imported).then(|| {
+                    let field = format!("upgrade-by-{}", t.id);
+                    view! {
+                        <ActionForm action=deadline attr:class="mt-1 flex items-center gap-1" attr:data-testid="upgrade-by">
+                            <input type="hidden" name="type_id" value=t.id.to_string()/>
+                            <label for=field.clone() class="text-xs">"Must upgrade by"</label>
+                            <input id=field type="date" name="by" value=t.upgrade_by.clone().unwrap_or_default() class="rounded border border-slate-300 px-1 text-xs"/>
+                            <button type="submit" aria-label=format!("Save the upgrade deadline of {label}") class="rounded border border-slate-300 px-2 text-xs hover:bg-slate-100">"Save"</button>
+                        </ActionForm>
+                    }
+                })}
+            </td>
             <td class="p-3 text-right">
                 {t.status.can_become(TypeStatus::Approved).then(|| view! {
                     <ActionForm action=approve>
@@ -242,6 +258,13 @@ fn ConfigurationForm(t: WorkspaceType, teams: Vec<TeamSummary>, configure: Serve
                     <label class="block text-sm">"Run at most (hours, empty: no limit)"<input name="idle_max_running_hours" inputmode="numeric" class=input/></label>
                     <label class="block text-sm">"Stop nightly at (team time, empty: never)"<input name="idle_nightly_stop" placeholder="20:00" class=input/></label>
                     <label class="inline-flex items-center gap-1 text-sm"><input type="checkbox" name="idle_stop_on_sign_out" value="on"/>"Stop when the owner signs out"</label>
+                    <label class="block text-sm">"Owners may change the size by"
+                        <select name="size_parameter" class=input>
+                            <option value="">"(no resizing)"</option>
+                            {t.parameters.iter().filter(|p| p.key != crate::domain::studies::STUDIES_PARAMETER).map(|p| view! { <option value=p.key.clone()>{p.key.clone()}</option> }).collect_view()}
+                        </select>
+                    </label>
+                    <label class="block text-sm">"Sizes (value = $ per hour, one per line)"<textarea name="sizes" rows="2" placeholder="t3.large = 0.17" class=input></textarea></label>
                     // Atrium sets `Studies` at each launch, from the studies chosen then.
                     {t.parameters.into_iter().filter(|p| p.key != crate::domain::studies::STUDIES_PARAMETER).map(|p| view! { <ParameterInput p/> }).collect_view()}
                 </div>
