@@ -86,3 +86,50 @@ test('grace resyncs a workstation stopped behind Atrium\'s back, and it shows st
   await page.reload();
   await expect(page.getByTestId('workspace-state')).toHaveText('stopped');
 });
+
+test('grace approves Linux workstation v2; ada upgrades her v1 workstation in place, then changes its size', async ({ page, browser }) => {
+  // grace: v2 imported and approved (the catalog tests may have done it already), with a deadline for v1.
+  const grace = await (await browser.newContext()).newPage();
+  await signIn(grace, 'grace');
+  await grace.goto('/admin/catalog');
+  await hydrated(grace);
+  const import_v2 = grace.getByRole('button', { name: 'Import Linux workstation (EC2) v2' });
+  if (await import_v2.count()) await import_v2.click();
+  const v2 = grace.getByTestId('workspace-type').filter({ hasText: 'Linux workstation (EC2) v2' });
+  const approve = v2.getByRole('button', { name: 'Approve Linux workstation (EC2) v2' });
+  await expect(v2.getByTestId('type-status')).toHaveText(/imported|approved/);
+  if (await approve.count()) await approve.click();
+  await expect(v2.getByTestId('type-status')).toHaveText('approved');
+  const v1 = grace.getByTestId('workspace-type').filter({ hasText: 'Linux workstation (EC2) v1' });
+  await v1.getByLabel('Must upgrade by').fill('2099-06-30');
+  await v1.getByRole('button', { name: 'Save the upgrade deadline of Linux workstation (EC2) v1' }).click();
+  await expect(grace.getByTestId('catalog-error')).toHaveCount(0);
+  await expect(v1.getByLabel('Must upgrade by')).toHaveValue('2099-06-30');
+
+  // ada's v1 workstation offers the upgrade, and the deadline.
+  const name = `ada-upgrade-${Date.now() % 100000}`;
+  await adasAvailableWorkstation(page, name);
+  const offer = page.getByTestId('upgrade-available');
+  await expect(offer).toContainText('Upgrade available: Linux workstation (EC2) v2 is approved.');
+  await expect(offer).toContainText('upgraded by 2099-06-30');
+  expect(await wcagViolations(page)).toEqual([]);
+  const url = page.url();
+  await offer.getByRole('button', { name: 'Upgrade to Linux workstation (EC2) v2' }).click();
+  await expect(page.getByTestId('workspace-state')).toHaveText('available', { timeout: 20_000 });
+  await expect(page.getByTestId('workspace-events')).toContainText('upgraded from Linux workstation (EC2) v1 to Linux workstation (EC2) v2');
+  await page.reload();
+  await hydrated(page);
+  expect(page.url()).toBe(url);
+  await expect(page.getByText(/Standard workstation · Linux workstation \(EC2\) v2/)).toBeVisible();
+  await expect(page.getByTestId('upgrade-available')).toHaveCount(0);
+
+  // A bigger size, from the ones the configuration lists.
+  const size = page.getByTestId('change-size');
+  await size.getByLabel('Change size to').selectOption('m5.xlarge');
+  await size.getByRole('button', { name: 'Change size' }).click();
+  await expect(page.getByTestId('workspace-state')).toHaveText('available', { timeout: 20_000 });
+  await expect(page.getByTestId('workspace-events')).toContainText('resized from t3.large to m5.xlarge');
+  await page.reload();
+  await expect(page.getByTestId('change-size')).toContainText('Size: m5.xlarge.');
+  await expect(page.getByText(/\$0\.23\/hour estimated/)).toBeVisible();
+});

@@ -541,6 +541,21 @@ pub async fn seed_configurations(sdk: &aws_config::SdkConfig, db: &PgPool) -> an
             estimated_hourly_cost: cost.into(),
             ..ConfigurationForm::default()
         };
+        // Workstations have a size, and may change it in place ("Change size" on their page).
+        let size = match name {
+            "Small workstation" => Some("t3.medium"),
+            "Standard workstation" => Some("t3.large"),
+            _ => None,
+        };
+        let form = match size {
+            Some(size) => ConfigurationForm {
+                parameters: [("InstanceType".to_owned(), size.to_owned())].into(),
+                size_parameter: "InstanceType".into(),
+                sizes: "t3.medium = 0.05\nt3.large = 0.17\nm5.xlarge = 0.23".into(),
+                ..form
+            },
+            None => form,
+        };
         service.create_configuration(&admin, imported.id, form).await.map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     }
     Ok(())
