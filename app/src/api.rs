@@ -788,6 +788,17 @@ pub async fn share_workspace(id: String, #[server(default)] people: Option<BTree
     .await)
 }
 
+/// A Session Manager session (`protocol`: `ssh` or `rdp`) to an EC2 workstation.
+#[server(endpoint = "start_workspace_session")]
+pub async fn start_workspace_session(id: String, protocol: String) -> Result<crate::domain::workspace::ShellSession, AppError> {
+    with_status(async move {
+        let user = require_user()?;
+        let protocol = crate::domain::workspace::RemoteProtocol::parse(&protocol).ok_or_else(|| AppError::invalid("protocol", "Choose ssh or rdp."))?;
+        services()?.workspaces.start_session(&user, &id, protocol).await
+    }
+    .await)
+}
+
 #[server(endpoint = "upgrade_workspace")]
 pub async fn upgrade_workspace(id: String, to_type_id: i64) -> Result<(), AppError> {
     with_status(async move {

@@ -78,6 +78,10 @@ pub trait WorkspaceService: Send + Sync {
     /// URL minted now in the team's account. Never stored; each connect is an audit row
     /// (`workspace.connect`, with the kind of URL, never the URL).
     async fn connect(&self, user: &CurrentUser, id: &str) -> Result<crate::domain::workspace::Connection, AppError>;
+    /// A Session Manager session forwarding SSH or RDP of an available EC2 workstation to the
+    /// caller's machine, started in the team's account in the caller's name (its owner, an
+    /// admin, or someone it is shared with). Audited as a connect, without the token.
+    async fn start_session(&self, user: &CurrentUser, id: &str, protocol: crate::domain::workspace::RemoteProtocol) -> Result<crate::domain::workspace::ShellSession, AppError>;
     /// "Keep running": the idle check leaves it alone for `hours` (one of `SNOOZE_HOURS`).
     async fn keep_running(&self, user: &CurrentUser, id: &str, hours: u32) -> Result<(), AppError>;
     /// Stops the user's running workspaces that stop on sign-out (their settings, else each

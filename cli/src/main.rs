@@ -96,6 +96,17 @@ enum Command {
         #[arg(long)]
         open: bool,
     },
+    /// SSH (or RDP) to an EC2 workstation through Session Manager, without an open port: the
+    /// portal starts the session in your name and the Session Manager plugin opens it.
+    Ssh {
+        workspace: String,
+        /// Forward RDP (3389) instead of SSH (22).
+        #[arg(long)]
+        rdp: bool,
+        /// Print the commands instead of running the plugin.
+        #[arg(long)]
+        print: bool,
+    },
     /// The catalog as one YAML file (admins; a token with the admin scope).
     Catalog {
         #[command(subcommand)]
@@ -184,6 +195,26 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             match output {
                 Output::Json => println!("{connection}"),
                 Output::Table => println!("{url}"),
+            }
+        }
+        Command::Ssh { workspace, rdp, print } => {
+            let id = find_workspace(&api, &workspace).await?;
+            let protocol = if rdp { "rdp" } else { "ssh" };
+            let session: Value = api.post(&format!("/workspaces/{}/session?protocol={protocol}", encode(&id)), None, None).await?;
+            let client = session["client_command"].as_str().context("The API answered without a client command")?;
+            if print || output == Output::Json {
+                match output {
+                    Output::Json => println!("{session}"),
+                    Output::Table => println!("{}\n{client}", session["plugin_command"].as_str().unwrap_or_default()),
+                }
+            } else {
+                let arguments: Vec<String> = serde_json::from_value(session["plugin_arguments"].clone()).context("The API answered without the plugin's arguments")?;
+                eprintln!("Session {} is open while this runs. In another terminal: {client}", session["session_id"].as_str().unwrap_or_default());
+                let status = std::process::Command::new("session-manager-plugin")
+                    .args(&arguments)
+                    .status()
+                    .context("Failed to run session-manager-plugin: install AWS's Session Manager plugin, or use --print")?;
+                anyhow::ensure!(status.success(), "session-manager-plugin ended with {status}");
             }
         }
         Command::Catalog { command: CatalogCommand::Export } => print!("{}", api.get_text("/catalog/export").await?),

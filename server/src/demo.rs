@@ -609,7 +609,8 @@ pub async fn seed_workspaces(sdk: &aws_config::SdkConfig, db: &PgPool) -> anyhow
     // Never used to connect here: the defaults.
     let settings = crate::aws::sagemaker::PresignedUrlSettings { url_seconds: 60, studio_session_seconds: 43_200 };
     let presigner = Arc::new(crate::aws::sagemaker::SageMakerPresigner::new(sdk.clone(), settings));
-    let service = Workspaces::new(db.clone(), teams, 100, presigner);
+    let sessions = Arc::new(crate::aws::sessions::SsmSessionStarter::new(sdk.clone()));
+    let service = Workspaces::new(db.clone(), teams, 100, presigner, sessions);
     let configurations = crate::repo::configurations::list(db).await?;
     let mut launched = Vec::new();
     for (owner, groups, team, configuration, name) in WORKSPACES {

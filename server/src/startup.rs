@@ -216,6 +216,7 @@ impl Application {
                 teams,
                 settings.workspace_quota,
                 Arc::new(crate::aws::sagemaker::SageMakerPresigner::new(sdk.clone(), presigned)),
+                Arc::new(crate::aws::sessions::SsmSessionStarter::new(sdk.clone())),
             )),
             audit: Arc::new(crate::services::audit::AuditLog::new(db.clone())),
             costs: Arc::new(crate::services::costs::Costs::new(db.clone(), &changes)),

@@ -271,6 +271,59 @@ pub struct Connection {
     pub expires_in_seconds: Option<u32>,
 }
 
+/// What a Session Manager session forwards from a workstation to the caller's machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RemoteProtocol {
+    Ssh,
+    Rdp,
+}
+
+impl RemoteProtocol {
+    pub fn parse(raw: &str) -> Option<RemoteProtocol> {
+        match raw {
+            "ssh" => Some(RemoteProtocol::Ssh),
+            "rdp" => Some(RemoteProtocol::Rdp),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RemoteProtocol::Ssh => "ssh",
+            RemoteProtocol::Rdp => "rdp",
+        }
+    }
+
+    /// (the instance's port, the caller's local port)
+    pub fn ports(self) -> (u16, u16) {
+        match self {
+            RemoteProtocol::Ssh => (22, 2222),
+            RemoteProtocol::Rdp => (3389, 33389),
+        }
+    }
+}
+
+/// A Session Manager session to a workstation, started for one caller. `plugin_command`
+/// carries the session's token: shown to that caller once, never stored or logged.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ShellSession {
+    pub session_id: String,
+    pub instance_id: String,
+    pub protocol: RemoteProtocol,
+    pub local_port: u16,
+    /// Opens this session (the Session Manager plugin, as `aws ssm start-session` runs it).
+    pub plugin_command: String,
+    /// The same, as the plugin's arguments (what `atrium ssh` runs).
+    pub plugin_arguments: Vec<String>,
+    /// The same forwarding, for someone with credentials in the team's account.
+    pub aws_cli_command: String,
+    /// Then, in another terminal: the SSH command, or where the RDP client connects.
+    pub client_command: String,
+}
+
 /// One change of state, as shown on the workspace page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -1,4 +1,4 @@
-use crate::api::{load_workspace, load_workspace_sharing, KeepWorkspaceRunning, LaunchAgain, ResizeWorkspace, ShareWorkspace, UpgradeWorkspace, WorkspaceAction as RequestAction};
+use crate::api::{load_workspace, load_workspace_sharing, KeepWorkspaceRunning, LaunchAgain, ResizeWorkspace, ShareWorkspace, StartWorkspaceSession, UpgradeWorkspace, WorkspaceAction as RequestAction};
 use crate::domain::workspace::WorkspaceSharing;
 use crate::domain::idle::SNOOZE_HOURS;
 use crate::domain::workspace::{WorkspaceAction, WorkspaceState, WorkspaceView};
@@ -19,7 +19,7 @@ pub fn WorkspacePage() -> impl IntoView {
     let act = ServerAction::<RequestAction>::new();
     let share = ServerAction::<ShareWorkspace>::new();
     let again = ServerAction::<LaunchAgain>::new();
-    let change = Changes { upgrade: ServerAction::new(), resize: ServerAction::new() };
+    let change = Changes { upgrade: ServerAction::new(), resize: ServerAction::new(), session: ServerAction::new() };
     let sharing = Resource::new(move || (id(), share.version().get(), act.version().get()), |(id, ..)| load_workspace_sharing(id));
     // "Keep running" changes what the page was loaded with: show the reloaded one.
     Effect::new(move |_| {
@@ -43,6 +43,7 @@ pub fn WorkspacePage() -> impl IntoView {
                                 .or_else(|| again.value().get().and_then(|r| r.err()))
                                 .or_else(|| change.upgrade.value().get().and_then(|r| r.err()))
                                 .or_else(|| change.resize.value().get().and_then(|r| r.err()))
+                                .or_else(|| change.session.value().get().and_then(|r| r.err()))
                                 .map(|error| view! {
                                     <p role="alert" data-testid="action-error" class="mb-4 rounded border border-red-200 bg-red-50 p-3 text-sm text-red-800">{error.to_string()}</p>
                                 })}
@@ -81,11 +82,12 @@ fn state_badge(state: WorkspaceState) -> &'static str {
     }
 }
 
-/// Upgrade and "Change size", the forms that update a workspace in place.
+/// Upgrade and "Change size", the forms that update a workspace in place, and Session Manager.
 #[derive(Clone, Copy)]
 struct Changes {
     upgrade: ServerAction<UpgradeWorkspace>,
     resize: ServerAction<ResizeWorkspace>,
+    session: ServerAction<StartWorkspaceSession>,
 }
 
 #[component]
@@ -170,6 +172,7 @@ fn WorkspaceDetails(w: WorkspaceView, act: ServerAction<RequestAction>, keep: Se
                     }.into_any(),
                 }
             }).collect_view()}
+            {(w.state == WorkspaceState::Available && w.outputs.contains_key("InstanceId")).then(|| view! { <SessionForms id=w.id.clone() session=change.session/> })}
             {(terminate_only && may_manage).then(|| view! { <p class="text-sm text-slate-500" data-testid="terminate-only">"This workspace type cannot be stopped and started: terminate it when you are done."</p> })}
         </div>
         {may_manage.then(|| view! { <UpdateForms w=w.clone() change/> })}
@@ -212,6 +215,43 @@ fn WorkspaceDetails(w: WorkspaceView, act: ServerAction<RequestAction>, keep: Se
                 </dl>
             </section>
         })}
+    }
+}
+
+/// SSH or RDP through Session Manager: the portal starts the session in the caller's name and
+/// shows the commands that open it (the plugin's carries the session's token: shown once).
+#[component]
+fn SessionForms(id: String, session: ServerAction<StartWorkspaceSession>) -> impl IntoView {
+    let command = |label: &'static str, text: String| view! {
+        <p class="mt-2 font-medium">{label}</p>
+        <pre class="mt-1 overflow-x-auto whitespace-pre-wrap break-all rounded bg-slate-900 p-2 text-xs text-slate-100">{text}</pre>
+    };
+    view! {
+        <details class="rounded border border-slate-300 px-3 py-1" data-testid="session-manager">
+            <summary class="cursor-pointer">"SSH or RDP (Session Manager)…"</summary>
+            <p class="mt-2 max-w-xl text-sm text-slate-600">"No open port: the portal starts a Session Manager session to the workstation in your name, and the commands below forward it to your machine."</p>
+            <div class="mt-2 flex gap-2">
+                {["ssh", "rdp"].into_iter().map(|protocol| {
+                    let id = id.clone();
+                    view! {
+                    <ActionForm action=session>
+                        <input type="hidden" name="id" value=id/>
+                        <input type="hidden" name="protocol" value=protocol/>
+                        <button type="submit" class="rounded border border-slate-300 px-3 py-1 hover:bg-slate-100">{format!("Start an {} session", protocol.to_uppercase())}</button>
+                    </ActionForm>
+                    }
+                }).collect_view()}
+            </div>
+            {move || session.value().get().and_then(|r| r.ok()).map(|s| view! {
+                <div class="mt-2 max-w-3xl text-sm" data-testid="session-commands">
+                    <p>{format!("Session {} to {} is started.", s.session_id, s.instance_id)}</p>
+                    {command("1. Open it (Session Manager plugin):", s.plugin_command)}
+                    {command("2. Then, in another terminal:", s.client_command)}
+                    {command("Or, with credentials in the team's account:", s.aws_cli_command)}
+                    <p class="mt-2 text-slate-600">"Or run: atrium ssh <workspace name>"</p>
+                </div>
+            })}
+        </details>
     }
 }
 

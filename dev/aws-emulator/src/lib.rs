@@ -3,7 +3,8 @@
 //! protocol, so the real SDK clients reach it through `AWS_ENDPOINT_URL_SERVICE_CATALOG` and
 //! `AWS_ENDPOINT_URL_SAGEMAKER`. Provisioning creates real CloudFormation stacks in moto.
 //! Everything else it is sent is S3 (`AWS_ENDPOINT_URL_S3`), checked as S3 would and passed
-//! to moto (see `s3`).
+//! to moto (see `s3`). SSM (`AWS_ENDPOINT_URL_SSM`) answers Session Manager's `StartSession`
+//! and passes the rest to moto (see `ssm`).
 //!
 //! Tests steer it through `POST /_emulator/faults` (see `faults::FaultRule`).
 
@@ -12,6 +13,7 @@ pub mod faults;
 pub mod moto;
 pub mod s3;
 pub mod sagemaker;
+pub mod ssm;
 pub mod wire;
 
 use axum::body::Bytes;
@@ -39,6 +41,8 @@ pub const TEMPLATES: [(&str, &str); 5] = [
 pub struct Emulator {
     catalog: catalog::Catalog,
     sagemaker: sagemaker::SageMaker,
+    ssm: ssm::Ssm,
+    moto: moto::Moto,
     s3: s3::S3Proxy,
     faults: Arc<Mutex<Faults>>,
     region: String,
@@ -50,7 +54,9 @@ impl Emulator {
         Emulator {
             s3: s3::S3Proxy::new(moto_endpoint),
             catalog: catalog::Catalog::new(moto.clone(), step_delay),
-            sagemaker: sagemaker::SageMaker::new(moto, public_url),
+            sagemaker: sagemaker::SageMaker::new(moto.clone(), public_url),
+            ssm: ssm::Ssm::new(moto.clone()),
+            moto,
             faults: Arc::new(Mutex::new(Faults::default())),
             region,
         }
@@ -64,6 +70,7 @@ impl Emulator {
         Router::new()
             .route("/", post(dispatch))
             .route("/_emulator/faults", post(add_fault).get(pending_faults).delete(clear_faults))
+            .route("/_emulator/sessions", get(|State(emulator): State<Emulator>| async move { Json(emulator.ssm.sessions()) }))
             .route("/templates/{name}", get(template))
             .route("/sagemaker/presigned", get(presigned_landing))
             .route("/healthz", get(|| async { "ok" }))
@@ -78,6 +85,9 @@ async fn dispatch(State(emulator): State<Emulator>, headers: HeaderMap, body: By
     let Some((service, operation)) = target.split_once('.') else {
         return AwsError::unknown_operation(&target).into_response();
     };
+    if service == "AmazonSSM" && operation != "StartSession" {
+        return emulator.moto.forward(&headers, body).await;
+    }
     let fault = emulator.faults().take(operation, &String::from_utf8_lossy(&body));
     match &fault {
         Some(Fault::Throttle) => return AwsError::throttled().into_response(),
@@ -103,6 +113,7 @@ async fn dispatch(State(emulator): State<Emulator>, headers: HeaderMap, body: By
     let result = match service {
         "AWS242ServiceCatalogService" => emulator.catalog.handle(operation, body, caller, fault).await,
         "SageMaker" => emulator.sagemaker.handle(operation, body, caller).await,
+        "AmazonSSM" => emulator.ssm.start_session(&body, caller).await,
         _ => Err(AwsError::unknown_operation(&target)),
     };
     match result {

@@ -128,7 +128,17 @@ impl Moto {
     /// Runs an EC2 query-protocol action on moto as the caller (moto reads the account from
     /// the access key in the Authorization header and does not check the signature).
     pub async fn ec2_instance_action(&self, caller: &Caller, action: &str, instance_id: &str) -> anyhow::Result<()> {
-        self.ec2_call(caller, action, &[("InstanceId.1", instance_id)]).await
+        self.ec2_call(caller, action, &[("InstanceId.1", instance_id)]).await.map(drop)
+    }
+
+    /// The instance's state name in the caller's account ("running", "stopped"), if it exists.
+    pub async fn ec2_instance_state(&self, caller: &Caller, instance_id: &str) -> anyhow::Result<Option<String>> {
+        let answer = match self.ec2_call(caller, "DescribeInstances", &[("InstanceId.1", instance_id)]).await {
+            Ok(answer) => answer,
+            Err(_) => return Ok(None), // InvalidInstanceID.NotFound
+        };
+        let state = answer.split("<instanceState>").nth(1).and_then(|s| s.split("<name>").nth(1)).and_then(|s| s.split('<').next());
+        Ok(state.map(str::to_owned))
     }
 
     /// A new instance type, as CloudFormation changes it: stop, modify, start.
@@ -138,7 +148,8 @@ impl Moto {
         self.ec2_instance_action(caller, "StartInstances", instance_id).await
     }
 
-    async fn ec2_call(&self, caller: &Caller, action: &str, parameters: &[(&str, &str)]) -> anyhow::Result<()> {
+    /// Its answer's XML.
+    async fn ec2_call(&self, caller: &Caller, action: &str, parameters: &[(&str, &str)]) -> anyhow::Result<String> {
         let authorization = format!(
             "AWS4-HMAC-SHA256 Credential={}/20260101/{}/ec2/aws4_request, SignedHeaders=host, Signature=0",
             caller.access_key_id, caller.region
@@ -153,7 +164,7 @@ impl Moto {
         }
         let response = request.send().await.context("EC2 call to moto failed")?;
         anyhow::ensure!(response.status().is_success(), "EC2 {action} answered {}", response.status());
-        Ok(())
+        response.text().await.context("EC2 answer unreadable")
     }
 
     /// Runs a SageMaker notebook action (`StopNotebookInstance`, `StartNotebookInstance`) on
@@ -176,5 +187,27 @@ impl Moto {
         let response = request.send().await.context("SageMaker call to moto failed")?;
         anyhow::ensure!(response.status().is_success(), "SageMaker {action} answered {}", response.status());
         Ok(())
+    }
+}
+
+impl Moto {
+    /// Passes a JSON-protocol call the emulator does not answer itself to moto, as it came.
+    pub async fn forward(&self, headers: &axum::http::HeaderMap, body: axum::body::Bytes) -> axum::response::Response {
+        use axum::response::IntoResponse;
+        let mut outgoing = self.http.post(&self.endpoint).body(body);
+        for (name, value) in headers {
+            if !matches!(name.as_str(), "host" | "content-length" | "connection") {
+                outgoing = outgoing.header(name, value);
+            }
+        }
+        match outgoing.send().await {
+            Ok(answer) => {
+                let status = axum::http::StatusCode::from_u16(answer.status().as_u16()).unwrap_or(axum::http::StatusCode::BAD_GATEWAY);
+                let content_type = answer.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("application/x-amz-json-1.1").to_owned();
+                let body = answer.bytes().await.unwrap_or_default();
+                (status, [("content-type", content_type)], body).into_response()
+            }
+            Err(error) => (axum::http::StatusCode::BAD_GATEWAY, format!("moto is unreachable: {error}")).into_response(),
+        }
     }
 }

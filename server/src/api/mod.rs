@@ -75,6 +75,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(workspaces::start))
         .routes(routes!(workspaces::terminate))
         .routes(routes!(workspaces::connect))
+        .routes(routes!(workspaces::start_session))
         .routes(routes!(admin::audit))
         .routes(routes!(admin::catalog))
         .routes(routes!(admin::import))

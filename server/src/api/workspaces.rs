@@ -6,7 +6,8 @@ use super::extract::{Json as JsonBody, Path, Query};
 use super::{team_slug, Cursor};
 use crate::startup::AppState;
 use app::domain::tokens::Scope;
-use app::domain::workspace::{Connection, WorkspaceAction, WorkspaceEventView, WorkspaceView};
+use app::domain::workspace::{Connection, RemoteProtocol, ShellSession, WorkspaceAction, WorkspaceEventView, WorkspaceView};
+use app::error::AppError;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
@@ -205,4 +206,27 @@ pub async fn terminate(State(state): State<AppState>, caller: Caller, Path(id): 
 pub async fn connect(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Connection>> {
     let user = caller.with(Scope::Workspaces)?;
     Ok(Json(state.services.workspaces.connect(user, &id).await?))
+}
+
+/// `?protocol=ssh` (the default) or `rdp`.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct SessionQuery {
+    #[serde(default)]
+    pub protocol: Option<String>,
+}
+
+#[utoipa::path(post, path = "/workspaces/{id}/session", tag = "workspaces",
+    params(("id" = String, Path, description = "The workspace's id"), SessionQuery),
+    responses(
+        (status = 200, description = "A Session Manager session forwarding SSH or RDP, started in the caller's name; audited, the token never stored", body = ShellSession),
+        (status = 400, description = "Not available, not an EC2 workstation, or refused by AWS", body = ErrorBody),
+        (status = 403, description = "Not its owner, an admin, or someone it is shared with", body = ErrorBody),
+        (status = 404, description = "No such workspace", body = ErrorBody),
+        (status = 503, description = "Session Manager unreachable", body = ErrorBody),
+    ))]
+pub async fn start_session(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, Query(query): Query<SessionQuery>) -> ApiResult<Json<ShellSession>> {
+    let user = caller.with(Scope::Workspaces)?;
+    let raw = query.protocol.as_deref().unwrap_or("ssh");
+    let protocol = RemoteProtocol::parse(raw).ok_or_else(|| AppError::invalid("protocol", "Choose ssh or rdp."))?;
+    Ok(Json(state.services.workspaces.start_session(user, &id, protocol).await?))
 }

@@ -12,6 +12,7 @@ pub mod provisioning;
 pub mod s3;
 pub mod sagemaker;
 pub mod service_catalog;
+pub mod sessions;
 pub mod ssm;
 pub mod ssm_cache;
 

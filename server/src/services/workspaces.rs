@@ -16,6 +16,8 @@ use std::collections::BTreeMap;
 use sqlx::PgPool;
 use crate::aws::provisioning::ProvisionError;
 use crate::aws::sagemaker::Presigner;
+use crate::aws::sessions::{SessionStarter, StartedSession, PORT_FORWARDING_DOCUMENT};
+use app::domain::workspace::{RemoteProtocol, ShellSession};
 use sha2::Digest;
 use std::sync::Arc;
 use std::time::Duration;
@@ -50,11 +52,12 @@ pub struct Workspaces {
     /// Active (not terminated or failed) workspaces a user may have at once.
     quota: i64,
     presigner: Arc<dyn Presigner>,
+    sessions: Arc<dyn SessionStarter>,
 }
 
 impl Workspaces {
-    pub fn new(db: PgPool, teams: Arc<dyn TeamService>, quota: i64, presigner: Arc<dyn Presigner>) -> Self {
-        Workspaces { db, teams, quota, presigner }
+    pub fn new(db: PgPool, teams: Arc<dyn TeamService>, quota: i64, presigner: Arc<dyn Presigner>, sessions: Arc<dyn SessionStarter>) -> Self {
+        Workspaces { db, teams, quota, presigner, sessions }
     }
 }
 
@@ -388,6 +391,37 @@ impl WorkspaceService for Workspaces {
     }
 
     #[tracing::instrument(skip(self, user), fields(username = %user.username))]
+    async fn start_session(&self, user: &CurrentUser, id: &str, protocol: RemoteProtocol) -> Result<ShellSession, AppError> {
+        let view = self.workspace(user, id).await?;
+        if view.state != WorkspaceState::Available {
+            return Err(AppError::BadRequest(format!("The workspace is {}: connect once it is available.", view.state.as_str())));
+        }
+        let Some(instance_id) = view.outputs.get("InstanceId").cloned() else {
+            return Err(AppError::BadRequest("Session Manager reaches EC2 workstations; connect to this workspace with Connect.".into()));
+        };
+        let team = teams::find(&self.db, &view.team).await.map_err(database_error)?.ok_or(AppError::Internal)?;
+        // In the caller's name: the account's CloudTrail and session history say who it was.
+        let session_name = crate::aws::provisioning::role_session_name(user.username.as_str());
+        let (remote_port, local_port) = protocol.ports();
+        let started = self.sessions.forward_port(&team.role_arn, &session_name, &instance_id, remote_port, local_port).await.map_err(|error| match error {
+            ProvisionError::Retryable(cause) => {
+                tracing::warn!(error = ?cause, "Session Manager is unavailable");
+                AppError::Unavailable("Session Manager".into())
+            }
+            ProvisionError::Rejected(message) => AppError::BadRequest(format!("AWS refused the session: {message}")),
+        })?;
+        let session = shell_session(&started, &instance_id, protocol, &self.sessions.region());
+        let detail = format!("session-manager {} to {instance_id} in account {} (session {})", protocol.as_str(), team.aws_account_id, started.session_id);
+        let mut tx = self.db.begin().await.map_err(database_error)?;
+        workspaces::record_connect(&mut *tx, id).await.map_err(database_error)?;
+        audit::record(&mut *tx, &audit::Entry::by(user, "workspace.connect").object("workspace", id).team(view.team.as_str()).detail(&detail))
+            .await
+            .map_err(database_error)?;
+        tx.commit().await.map_err(database_error)?;
+        Ok(session)
+    }
+
+    #[tracing::instrument(skip(self, user), fields(username = %user.username))]
     async fn stop_for_sign_out(&self, user: &CurrentUser) -> Result<usize, AppError> {
         let mut stopped = 0;
         for (id, team) in workspaces::to_stop_on_sign_out(&self.db, user.username.as_str()).await.map_err(database_error)? {
@@ -514,6 +548,30 @@ impl WorkspaceService for Workspaces {
         let studies: Vec<(i64, Access)> = earlier.studies.iter().map(|s| (s.id, s.access)).collect();
         let launch = Launch { team: &team_row, configuration: &configuration, name: &name, key, parameter_values, studies: &studies, override_budget: false, again_from: Some(id) };
         self.launch_checked(user, launch).await
+    }
+}
+
+/// The commands that use a started session: the plugin with its token, the AWS CLI's
+/// equivalent, and the client to point at the forwarded port.
+fn shell_session(started: &StartedSession, instance_id: &str, protocol: RemoteProtocol, region: &str) -> ShellSession {
+    let (remote_port, local_port) = protocol.ports();
+    let response = serde_json::json!({ "SessionId": started.session_id, "TokenValue": started.token_value, "StreamUrl": started.stream_url });
+    let parameters = serde_json::json!({ "portNumber": [remote_port.to_string()], "localPortNumber": [local_port.to_string()] });
+    let request = serde_json::json!({ "Target": instance_id, "DocumentName": PORT_FORWARDING_DOCUMENT, "Parameters": parameters });
+    let plugin_arguments = vec![response.to_string(), region.to_owned(), "StartSession".into(), String::new(), request.to_string(), format!("https://ssm.{region}.amazonaws.com")];
+    ShellSession {
+        session_id: started.session_id.clone(),
+        instance_id: instance_id.to_owned(),
+        protocol,
+        local_port,
+        // The JSON has no single quotes (ids, a URL, a token of base64 characters).
+        plugin_command: format!("session-manager-plugin {}", plugin_arguments.iter().map(|a| format!("'{a}'")).collect::<Vec<_>>().join(" ")),
+        plugin_arguments,
+        aws_cli_command: format!("aws ssm start-session --region {region} --target {instance_id} --document-name {PORT_FORWARDING_DOCUMENT} --parameters '{parameters}'"),
+        client_command: match protocol {
+            RemoteProtocol::Ssh => format!("ssh -p {local_port} ec2-user@localhost"),
+            RemoteProtocol::Rdp => format!("Point your RDP client at localhost:{local_port}"),
+        },
     }
 }
 

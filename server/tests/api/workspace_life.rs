@@ -396,3 +396,58 @@ async fn a_running_workspace_changes_to_a_size_its_configuration_lists_within_th
     assert_eq!(status, 400, "{body}");
     assert!(body.to_string().contains("Start the workspace first"), "{body}");
 }
+
+/// The Session Manager sessions the emulator was asked for, newest last.
+async fn sessions_started() -> Vec<serde_json::Value> {
+    let emulator = std::env::var("AWS_ENDPOINT_URL_SSM").expect("dev/test routes SSM through the AWS emulator");
+    reqwest::get(format!("{emulator}/_emulator/sessions")).await.expect("sent").json().await.expect("json")
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn session_manager_forwards_ssh_of_a_workstation_in_the_callers_name(db: PgPool) {
+    let app = spawn_app_with(db, |settings| settings.workspace_quota = 10).await;
+    let ada = app.client_signed_in_as("ada").await;
+    let id = adas_workstation(&app, &ada, "ada-ssh").await;
+    let instance: String = sqlx::query_scalar("SELECT outputs->>'InstanceId' FROM workspaces WHERE id = $1").bind(&id).fetch_one(&app.db).await.expect("an instance");
+    let session = |client: &reqwest::Client, protocol: &str| {
+        let (client, app, id, protocol) = (client.clone(), &app, id.clone(), protocol.to_owned());
+        async move { call(app, &client, "start_workspace_session", &[("id", &id), ("protocol", &protocol)]).await }
+    };
+
+    let (status, started) = session(&ada, "ssh").await;
+    assert_eq!(status, 200, "{started}");
+    let session_id = started["session_id"].as_str().expect("a session").to_owned();
+    assert_eq!(started["client_command"], "ssh -p 2222 ec2-user@localhost");
+    assert!(started["plugin_command"].as_str().is_some_and(|c| c.starts_with("session-manager-plugin '{") && c.contains(&session_id) && c.contains("TokenValue")), "{started}");
+    assert_eq!(started["plugin_arguments"][2], "StartSession");
+    assert!(started["aws_cli_command"].as_str().is_some_and(|c| c.contains(&format!("--target {instance} --document-name AWS-StartPortForwardingSession"))), "{started}");
+    // What AWS was asked: port 22 of the instance, to 2222, by ada in genomics' account.
+    let asked = sessions_started().await.into_iter().find(|s| s["SessionId"] == session_id.as_str()).expect("the emulator saw it");
+    assert_eq!((asked["Target"].as_str(), asked["DocumentName"].as_str()), (Some(instance.as_str()), Some("AWS-StartPortForwardingSession")));
+    assert_eq!((asked["Parameters"]["portNumber"][0].as_str(), asked["Parameters"]["localPortNumber"][0].as_str()), (Some("22"), Some("2222")));
+    assert_eq!(asked["Account"], "111111111111");
+    assert!(asked["Caller"].as_str().is_some_and(|c| c.ends_with("/atrium-ada")), "{asked}");
+    // Audited as a connect, with the session but never its token.
+    let detail: String = sqlx::query_scalar("SELECT detail FROM audit_log WHERE actor = 'ada' AND action = 'workspace.connect'").fetch_one(&app.db).await.expect("audited");
+    assert!(detail.starts_with(&format!("session-manager ssh to {instance}")) && detail.contains(&session_id), "{detail}");
+    let token = started["plugin_arguments"][0].as_str().expect("the response").split("TokenValue\":\"").nth(1).and_then(|t| t.split('"').next()).expect("a token").to_owned();
+    assert!(!detail.contains(&token));
+
+    let (status, rdp) = session(&ada, "rdp").await;
+    assert_eq!((status, rdp["local_port"].as_u64()), (200, Some(33389)), "{rdp}");
+    assert_eq!(session(&ada, "telnet").await.0, 400);
+    // Not shared: gus may not; shared: gus may, in his own name.
+    let gus = app.client_signed_in_as("gus").await;
+    assert_eq!(session(&gus, "ssh").await.0, 403);
+    call(&app, &ada, "share_workspace", &[("id", &id), ("people[gus]", "on")]).await;
+    let (status, his) = session(&gus, "ssh").await;
+    assert_eq!(status, 200, "{his}");
+    let asked = sessions_started().await.into_iter().find(|s| s["SessionId"] == his["session_id"]).expect("the emulator saw it");
+    assert!(asked["Caller"].as_str().is_some_and(|c| c.ends_with("/atrium-gus")), "{asked}");
+
+    // A stopped workstation has no session.
+    call(&app, &ada, "workspace_action", &[("id", &id), ("action", "stop")]).await;
+    assert_eq!(app.work_until_settled(&app.worker(), &id).await, "stopped");
+    let (status, body) = session(&ada, "ssh").await;
+    assert_eq!(status, 400, "{body}");
+}
