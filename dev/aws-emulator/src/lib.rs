@@ -4,7 +4,7 @@
 //! `AWS_ENDPOINT_URL_SAGEMAKER`. Provisioning creates real CloudFormation stacks in moto.
 //! Everything else it is sent is S3 (`AWS_ENDPOINT_URL_S3`), checked as S3 would and passed
 //! to moto (see `s3`). SSM (`AWS_ENDPOINT_URL_SSM`) answers Session Manager's `StartSession`
-//! and passes the rest to moto (see `ssm`).
+//! (see `ssm`); SSM and SageMaker calls it does not answer itself go on to moto.
 //!
 //! Tests steer it through `POST /_emulator/faults` (see `faults::FaultRule`).
 
@@ -85,7 +85,13 @@ async fn dispatch(State(emulator): State<Emulator>, headers: HeaderMap, body: By
     let Some((service, operation)) = target.split_once('.') else {
         return AwsError::unknown_operation(&target).into_response();
     };
-    if service == "AmazonSSM" && operation != "StartSession" {
+    // What moto answers itself (Parameter Store, notebook instances) goes on to it.
+    let ours = match service {
+        "AmazonSSM" => operation == "StartSession",
+        "SageMaker" => sagemaker::OPERATIONS.contains(&operation),
+        _ => true,
+    };
+    if !ours {
         return emulator.moto.forward(&headers, body).await;
     }
     let fault = emulator.faults().take(operation, &String::from_utf8_lossy(&body));

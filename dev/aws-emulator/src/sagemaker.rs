@@ -19,6 +19,9 @@ pub struct PresignedClaims {
     pub exp: u64,
 }
 
+/// What the emulator answers; moto answers the rest (notebook instances).
+pub const OPERATIONS: [&str; 4] = ["CreateUserProfile", "DescribeUserProfile", "CreatePresignedDomainUrl", "CreatePresignedNotebookInstanceUrl"];
+
 #[derive(Clone)]
 pub struct SageMaker {
     moto: Moto,

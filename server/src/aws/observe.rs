@@ -1,5 +1,5 @@
 //! What AWS says a workspace's resources are doing, through each type's own API, for the
-//! reconcile: an EC2 workstation's instance state.
+//! reconcile: an EC2 workstation's instance state, a SageMaker notebook instance's status.
 
 use super::provisioning::{classify, team_account, ProvisionError};
 use std::collections::BTreeMap;
@@ -34,12 +34,34 @@ impl AwsObserver {
     pub fn new(base: aws_config::SdkConfig) -> Self {
         AwsObserver { base }
     }
+
+    async fn notebook(&self, role_arn: &str, session_name: &str, notebook: &str) -> Result<Observed, ProvisionError> {
+        use aws_sdk_sagemaker::types::NotebookInstanceStatus as Status;
+        let sagemaker = crate::aws::call_metrics::client!(aws_sdk_sagemaker, &team_account(&self.base, role_arn, session_name).await?);
+        let described = match sagemaker.describe_notebook_instance().notebook_instance_name(notebook).send().await {
+            Ok(described) => described,
+            // SageMaker says ValidationException "RecordNotFound" for a notebook that is gone.
+            Err(error) if error.as_service_error().and_then(|e| aws_sdk_sagemaker::error::ProvideErrorMetadata::message(e)).is_some_and(|m| m.contains("not found") || m.contains("RecordNotFound") || m.contains("does not exist")) => {
+                return Ok(Observed::Gone);
+            }
+            Err(error) => return Err(classify(error)),
+        };
+        Ok(match described.notebook_instance_status() {
+            Some(Status::InService) => Observed::Running,
+            Some(Status::Stopped) => Observed::Stopped,
+            Some(Status::Pending | Status::Stopping | Status::Updating) => Observed::Changing,
+            _ => Observed::Gone,
+        })
+    }
 }
 
 #[async_trait::async_trait]
 impl Observer for AwsObserver {
     #[tracing::instrument(skip_all)]
     async fn observe(&self, role_arn: &str, session_name: &str, outputs: &BTreeMap<String, String>) -> Result<Observed, ProvisionError> {
+        if let Some(notebook) = outputs.get("NotebookInstanceName") {
+            return self.notebook(role_arn, session_name, notebook).await;
+        }
         let Some(instance) = outputs.get("InstanceId") else { return Ok(Observed::Unknown) };
         let ec2 = crate::aws::call_metrics::client!(aws_sdk_ec2, &team_account(&self.base, role_arn, session_name).await?);
         let described = match ec2.describe_instances().instance_ids(instance).send().await {

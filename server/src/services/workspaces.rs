@@ -160,6 +160,16 @@ impl Workspaces {
         if manages(user, &view) { Ok(view) } else { Err(AppError::Forbidden) }
     }
 
+    /// A connect is use (the idle check counts from here) and an audit row in the caller's name;
+    /// `detail` says how, never with the URL or token (credentials while they last).
+    async fn record_connect(&self, user: &CurrentUser, view: &WorkspaceView, detail: &str) -> Result<(), AppError> {
+        let mut tx = self.db.begin().await.map_err(database_error)?;
+        workspaces::record_connect(&mut *tx, &view.id).await.map_err(database_error)?;
+        let entry = audit::Entry::by(user, "workspace.connect").object("workspace", &view.id).team(view.team.as_str()).detail(detail);
+        audit::record(&mut *tx, &entry).await.map_err(database_error)?;
+        tx.commit().await.map_err(database_error)
+    }
+
     /// Mounts, quota, budget, then the workspace and its provisioning job in one transaction.
     async fn launch_checked(&self, user: &CurrentUser, launch: Launch<'_>) -> Result<String, AppError> {
         let Launch { team: team_row, configuration, name, key, mut parameter_values, studies, override_budget, again_from } = launch;
@@ -378,15 +388,8 @@ impl WorkspaceService for Workspaces {
             let expires_in_seconds = if kind == ConnectionKind::SagemakerNotebook { 300 } else { self.presigner.url_seconds() };
             Connection { url, kind, expires_in_seconds: Some(expires_in_seconds) }
         };
-        // A Connect is use: the idle check counts from here. The audit row names the kind of
-        // URL, never the URL (a presigned URL is a credential while it lasts).
         let detail = format!("{} in account {}", connection.kind.as_str(), team.aws_account_id);
-        let mut tx = self.db.begin().await.map_err(database_error)?;
-        workspaces::record_connect(&mut *tx, id).await.map_err(database_error)?;
-        audit::record(&mut *tx, &audit::Entry::by(user, "workspace.connect").object("workspace", id).team(view.team.as_str()).detail(&detail))
-            .await
-            .map_err(database_error)?;
-        tx.commit().await.map_err(database_error)?;
+        self.record_connect(user, &view, &detail).await?;
         Ok(connection)
     }
 
@@ -412,12 +415,7 @@ impl WorkspaceService for Workspaces {
         })?;
         let session = shell_session(&started, &instance_id, protocol, &self.sessions.region());
         let detail = format!("session-manager {} to {instance_id} in account {} (session {})", protocol.as_str(), team.aws_account_id, started.session_id);
-        let mut tx = self.db.begin().await.map_err(database_error)?;
-        workspaces::record_connect(&mut *tx, id).await.map_err(database_error)?;
-        audit::record(&mut *tx, &audit::Entry::by(user, "workspace.connect").object("workspace", id).team(view.team.as_str()).detail(&detail))
-            .await
-            .map_err(database_error)?;
-        tx.commit().await.map_err(database_error)?;
+        self.record_connect(user, &view, &detail).await?;
         Ok(session)
     }
 

@@ -192,6 +192,14 @@ async fn the_reconcile_applies_safe_drift_and_flags_the_rest(db: PgPool) {
     assert_eq!(found.as_str(), Some("Stuck in provisioning for 41 min."), "{found}");
     let (status, _) = call(&app, &grace, "admin/workspaces", &[("state", "exploded")]).await;
     assert_eq!(status, 400);
+
+    // Its stack deleted in the console: the instance went with it, flagged.
+    let deleted = launch_available(&app, &ada, &configuration.to_string(), "ada-unstacked").await;
+    let product: String = sqlx::query_scalar("SELECT provisioned_product_id FROM workspaces WHERE id = $1").bind(&deleted).fetch_one(&app.db).await.expect("provisioned");
+    let config = atrium::aws::provisioning::team_account(&app.sdk, "arn:aws:iam::111111111111:role/AtriumPortalAccess", "someone-in-the-console").await.expect("the team role");
+    aws_sdk_cloudformation::Client::new(&config).delete_stack().stack_name(format!("SC-{product}")).send().await.expect("deleted behind Atrium's back");
+    let (_, found) = call(&app, &grace, "admin/resync_workspace", &[("id", &deleted)]).await;
+    assert!(found.as_str().is_some_and(|f| f.contains("Terminated outside Atrium")), "{found}");
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -450,4 +458,23 @@ async fn session_manager_forwards_ssh_of_a_workstation_in_the_callers_name(db: P
     assert_eq!(app.work_until_settled(&app.worker(), &id).await, "stopped");
     let (status, body) = session(&ada, "ssh").await;
     assert_eq!(status, 400, "{body}");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_reconcile_reads_a_notebook_instance_through_sagemaker(db: PgPool) {
+    let app = spawn_app_with(db, |settings| settings.workspace_quota = 10).await;
+    let ada = app.client_signed_in_as("ada").await;
+    let configuration = app.configuration_for_genomics("SageMaker notebook", "v1", "Notebook here").await.to_string();
+    let id = launch_available(&app, &ada, &configuration, "ada-notebook-drift").await;
+    let notebook: String = sqlx::query_scalar("SELECT outputs->>'NotebookInstanceName' FROM workspaces WHERE id = $1").bind(&id).fetch_one(&app.db).await.expect("a notebook");
+    let grace = app.client_signed_in_as("grace").await;
+    let (_, found) = call(&app, &grace, "admin/resync_workspace", &[("id", &id)]).await;
+    assert_eq!(found.as_str(), Some("AWS agrees with Atrium."));
+
+    let config = atrium::aws::provisioning::team_account(&app.sdk, "arn:aws:iam::111111111111:role/AtriumPortalAccess", "someone-in-the-console").await.expect("the team role");
+    aws_sdk_sagemaker::Client::new(&config).stop_notebook_instance().notebook_instance_name(&notebook).send().await.expect("stopped behind Atrium's back");
+    let (_, found) = call(&app, &grace, "admin/resync_workspace", &[("id", &id)]).await;
+    assert!(found.as_str().is_some_and(|f| f.contains("stopped outside Atrium")), "{found}");
+    let state: String = sqlx::query_scalar("SELECT state FROM workspaces WHERE id = $1").bind(&id).fetch_one(&app.db).await.expect("state");
+    assert_eq!(state, "stopped");
 }
