@@ -205,10 +205,16 @@ impl Worker {
                 };
                 self.follow_record(job, &work, &session_name, &record_id, WorkspaceEvent::ProvisioningSucceeded, "The workspace is ready").await?;
             }
-            WorkspaceState::Stopping | WorkspaceState::Starting | WorkspaceState::Terminating => {
-                let (done, message) = match work.state {
-                    WorkspaceState::Stopping => (WorkspaceEvent::Stopped, "The workspace is stopped"),
-                    WorkspaceState::Starting => (WorkspaceEvent::Started, "The workspace is running again"),
+            WorkspaceState::Stopping | WorkspaceState::Starting | WorkspaceState::Updating | WorkspaceState::Terminating => {
+                let updated;
+                let (done, message) = match (work.state, &work.pending_update) {
+                    (WorkspaceState::Stopping, _) => (WorkspaceEvent::Stopped, "The workspace is stopped"),
+                    (WorkspaceState::Starting, _) => (WorkspaceEvent::Started, "The workspace is running again"),
+                    (WorkspaceState::Updating, Some(update)) => {
+                        updated = format!("The workspace was {}", update.description);
+                        (WorkspaceEvent::Updated, updated.as_str())
+                    }
+                    (WorkspaceState::Updating, None) => anyhow::bail!("workspace {id} is updating without a pending update"),
                     _ => (WorkspaceEvent::Terminated, "The workspace and its resources are gone"),
                 };
                 // The record of this action, once AWS has accepted it.
@@ -216,15 +222,28 @@ impl Worker {
                     return self.follow_record(job, &work, &session_name, &record_id, done, message).await;
                 }
                 let Some(provisioned_product_id) = work.provisioned_product_id.as_deref() else {
+                    if work.state == WorkspaceState::Updating {
+                        return self.fail(job, &work, "it was never provisioned, so there is nothing to update").await;
+                    }
                     // Never provisioned (failed early): nothing in AWS to act on.
                     return self.settle(job, &work, done, Changes { message: Some(message), ..Changes::default() }).await;
                 };
                 let actor = Actor { role_arn: &work.role_arn, session_name: &session_name };
                 // One token per request: a re-run after a crash repeats it, AWS does it once.
                 let token = format!("{}-{}", work.state.as_str(), job.payload["requested_at"].as_str().unwrap_or(&work.id));
-                let accepted = match work.state {
-                    WorkspaceState::Terminating => self.provisioner.terminate(&actor, provisioned_product_id, &token).await,
-                    state => {
+                let accepted = match (work.state, &work.pending_update) {
+                    (WorkspaceState::Terminating, _) => self.provisioner.terminate(&actor, provisioned_product_id, &token).await,
+                    (WorkspaceState::Updating, Some(update)) => {
+                        let request = UpdateRequest {
+                            provisioned_product_id,
+                            product_id: &work.product_id,
+                            version_id: &update.version_id,
+                            parameters: &update.parameters,
+                            token: &token,
+                        };
+                        self.provisioner.update(&actor, &request).await
+                    }
+                    (state, _) => {
                         let action = if state == WorkspaceState::Stopping { "Stop" } else { "Start" };
                         self.provisioner
                             .execute_action(&actor, &work.product_id, &work.version_id, provisioned_product_id, action, &token)
@@ -232,35 +251,6 @@ impl Worker {
                     }
                 };
                 match accepted {
-                    Ok(record_id) => {
-                        let mut payload = job.payload.clone();
-                        payload["record_id"] = json!(record_id);
-                        job.reschedule(Duration::from_secs(1), payload).await?;
-                    }
-                    Err(error) => self.failed_or_retry(job, &work, error).await?,
-                }
-            }
-            WorkspaceState::Updating => {
-                let Some(update) = work.pending_update.clone() else {
-                    anyhow::bail!("workspace {id} is updating without a pending update");
-                };
-                if let Some(record_id) = job.payload["record_id"].as_str().map(str::to_owned) {
-                    let done = format!("The workspace was {}", update.description);
-                    return self.follow_record(job, &work, &session_name, &record_id, WorkspaceEvent::Updated, &done).await;
-                }
-                let Some(provisioned_product_id) = work.provisioned_product_id.as_deref() else {
-                    return self.fail(job, &work, "it was never provisioned, so there is nothing to update").await;
-                };
-                let actor = Actor { role_arn: &work.role_arn, session_name: &session_name };
-                let token = format!("updating-{}", job.payload["requested_at"].as_str().unwrap_or(&work.id));
-                let request = UpdateRequest {
-                    provisioned_product_id,
-                    product_id: &work.product_id,
-                    version_id: &update.version_id,
-                    parameters: &update.parameters,
-                    token: &token,
-                };
-                match self.provisioner.update(&actor, &request).await {
                     Ok(record_id) => {
                         let mut payload = job.payload.clone();
                         payload["record_id"] = json!(record_id);

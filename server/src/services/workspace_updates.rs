@@ -4,7 +4,7 @@
 //! failed update leaves the workspace on its old version and size.
 
 use super::database_error;
-use super::workspaces::{invalid, queue_work};
+use super::workspaces::{check_budget, invalid, queue_work, BudgetCheck};
 use crate::repo::workspaces::{self, PendingUpdate, TransitionError};
 use crate::repo::{audit, configurations, teams, workspace_types};
 use app::domain::parameters::validate_parameters;
@@ -81,16 +81,15 @@ pub async fn resize(db: &PgPool, user: &CurrentUser, view: WorkspaceView, size: 
     if view.size.as_deref() == Some(option.value.as_str()) {
         return Err(invalid("size", format!("The workspace is {} already.", option.value)));
     }
-    let team = teams::find(db, &view.team).await.map_err(database_error)?.ok_or(AppError::Internal)?;
-    let mut conn = db.acquire().await.map_err(database_error)?;
-    let today = super::costs::today();
-    let month = super::costs::month_budget(&mut *conn, &team, today).await.map_err(database_error)?;
+    // A smaller (or same-priced) size needs no room in the budget.
     let more_per_hour = option.estimated_hourly_cost_cents.saturating_sub(view.estimated_hourly_cost_cents);
-    let extra = super::costs::cost_to_month_end(more_per_hour, today);
-    if more_per_hour > 0 && month.would_exceed(extra) {
-        return Err(AppError::BadRequest(format!("{} Choose a smaller size.", super::costs::over_budget_message(&month, extra))));
+    if more_per_hour > 0 {
+        let team = teams::find(db, &view.team).await.map_err(database_error)?.ok_or(AppError::Internal)?;
+        let mut conn = db.acquire().await.map_err(database_error)?;
+        if let BudgetCheck::Refused(message) = check_budget(&mut conn, user, &team, more_per_hour, false).await.map_err(database_error)? {
+            return Err(AppError::BadRequest(format!("{message} Choose a smaller size.")));
+        }
     }
-    drop(conn);
     let mut parameters = inputs.parameters;
     parameters.insert(sizes.parameter.clone(), option.value.clone());
     let update = PendingUpdate {

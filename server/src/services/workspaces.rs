@@ -97,8 +97,8 @@ impl Workspaces {
     }
 }
 
-/// Whether a launch fits in its team's budget.
-enum BudgetCheck {
+/// Whether a launch (or a bigger size) fits in its team's budget.
+pub(super) enum BudgetCheck {
     Fits,
     /// Over budget, but an admin chose to launch anyway: the reason for the audit log.
     Overridden(String),
@@ -106,18 +106,18 @@ enum BudgetCheck {
     Refused(String),
 }
 
-/// Checks the launch against the team's month, on the launch's own transaction (which holds
-/// the team's budget lock), so the check needs no second connection.
-async fn check_budget(
+/// Checks `hourly_cents` more to the end of the month against the team's month, on the
+/// caller's connection (a launch's transaction holds the team's budget lock).
+pub(super) async fn check_budget(
     conn: &mut sqlx::PgConnection,
     user: &CurrentUser,
     team: &teams::Team,
-    configuration: &Configuration,
+    hourly_cents: u32,
     override_budget: bool,
 ) -> Result<BudgetCheck, sqlx::Error> {
     let today = costs::today();
     let month = costs::month_budget(conn, team, today).await?;
-    let extra = costs::cost_to_month_end(configuration.draft.estimated_hourly_cost_cents, today);
+    let extra = costs::cost_to_month_end(hourly_cents, today);
     if !month.would_exceed(extra) {
         return Ok(BudgetCheck::Fits);
     }
@@ -206,7 +206,7 @@ impl Workspaces {
         if teams::find(&mut *tx, team).await.map_err(database_error)?.is_none_or(|t| t.archived) {
             return Err(AppError::NotFound(format!("The team \"{team}\"")));
         }
-        let budget_override = match check_budget(&mut tx, user, team_row, configuration, override_budget).await.map_err(database_error)? {
+        let budget_override = match check_budget(&mut tx, user, team_row, configuration.draft.estimated_hourly_cost_cents, override_budget).await.map_err(database_error)? {
             BudgetCheck::Fits => None,
             BudgetCheck::Overridden(reason) => Some(reason),
             BudgetCheck::Refused(message) => {

@@ -128,12 +128,15 @@ async fn an_ended_workspace_is_launched_again_with_what_it_had(db: PgPool) {
     assert_eq!(status, 403);
 }
 
-/// An EC2 client in genomics' account (moto), to change things behind Atrium's back.
-async fn genomics_ec2(app: &TestApp) -> aws_sdk_ec2::Client {
-    let config = atrium::aws::provisioning::team_account(&app.sdk, "arn:aws:iam::111111111111:role/AtriumPortalAccess", "someone-in-the-console")
+/// Someone in genomics' account (moto), to look at or change things behind Atrium's back.
+async fn genomics_console(app: &TestApp) -> aws_config::SdkConfig {
+    atrium::aws::provisioning::team_account(&app.sdk, "arn:aws:iam::111111111111:role/AtriumPortalAccess", "someone-in-the-console")
         .await
-        .expect("the team role");
-    aws_sdk_ec2::Client::new(&config)
+        .expect("the team role")
+}
+
+async fn genomics_ec2(app: &TestApp) -> aws_sdk_ec2::Client {
+    aws_sdk_ec2::Client::new(&genomics_console(app).await)
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -196,7 +199,7 @@ async fn the_reconcile_applies_safe_drift_and_flags_the_rest(db: PgPool) {
     // Its stack deleted in the console: the instance went with it, flagged.
     let deleted = launch_available(&app, &ada, &configuration.to_string(), "ada-unstacked").await;
     let product: String = sqlx::query_scalar("SELECT provisioned_product_id FROM workspaces WHERE id = $1").bind(&deleted).fetch_one(&app.db).await.expect("provisioned");
-    let config = atrium::aws::provisioning::team_account(&app.sdk, "arn:aws:iam::111111111111:role/AtriumPortalAccess", "someone-in-the-console").await.expect("the team role");
+    let config = genomics_console(&app).await;
     aws_sdk_cloudformation::Client::new(&config).delete_stack().stack_name(format!("SC-{product}")).send().await.expect("deleted behind Atrium's back");
     let (_, found) = call(&app, &grace, "admin/resync_workspace", &[("id", &deleted)]).await;
     assert!(found.as_str().is_some_and(|f| f.contains("Terminated outside Atrium")), "{found}");
@@ -254,7 +257,7 @@ async fn import_version(app: &TestApp, grace: &reqwest::Client, product: &str, v
 /// What Service Catalog says the workspace's provisioned product runs: its version id.
 async fn provisioned_version(app: &TestApp, id: &str) -> String {
     let product: String = sqlx::query_scalar("SELECT provisioned_product_id FROM workspaces WHERE id = $1").bind(id).fetch_one(&app.db).await.expect("provisioned");
-    let config = atrium::aws::provisioning::team_account(&app.sdk, "arn:aws:iam::111111111111:role/AtriumPortalAccess", "test").await.expect("the team role");
+    let config = genomics_console(app).await;
     let described = aws_sdk_servicecatalog::Client::new(&config).describe_provisioned_product().id(&product).send().await.expect("described");
     described.provisioned_product_detail().and_then(|d| d.provisioning_artifact_id()).expect("a version").to_owned()
 }
@@ -389,7 +392,7 @@ async fn a_running_workspace_changes_to_a_size_its_configuration_lists_within_th
     assert_eq!(audit_rows(&app.db, "ada", "workspace.resize", "success").await, 1);
     // Service Catalog has the new value.
     let product: String = sqlx::query_scalar("SELECT provisioned_product_id FROM workspaces WHERE id = $1").bind(&id).fetch_one(&app.db).await.expect("provisioned");
-    let config = atrium::aws::provisioning::team_account(&app.sdk, "arn:aws:iam::111111111111:role/AtriumPortalAccess", "test").await.expect("the team role");
+    let config = genomics_console(&app).await;
     let outputs = aws_sdk_servicecatalog::Client::new(&config).get_provisioned_product_outputs().provisioned_product_id(&product).send().await.expect("outputs");
     assert!(outputs.outputs().iter().any(|o| o.output_key() == Some("InstanceId")), "the instance is still there");
     let instance = view["outputs"]["InstanceId"].as_str().expect("an instance");
@@ -471,7 +474,7 @@ async fn the_reconcile_reads_a_notebook_instance_through_sagemaker(db: PgPool) {
     let (_, found) = call(&app, &grace, "admin/resync_workspace", &[("id", &id)]).await;
     assert_eq!(found.as_str(), Some("AWS agrees with Atrium."));
 
-    let config = atrium::aws::provisioning::team_account(&app.sdk, "arn:aws:iam::111111111111:role/AtriumPortalAccess", "someone-in-the-console").await.expect("the team role");
+    let config = genomics_console(&app).await;
     aws_sdk_sagemaker::Client::new(&config).stop_notebook_instance().notebook_instance_name(&notebook).send().await.expect("stopped behind Atrium's back");
     let (_, found) = call(&app, &grace, "admin/resync_workspace", &[("id", &id)]).await;
     assert!(found.as_str().is_some_and(|f| f.contains("stopped outside Atrium")), "{found}");
