@@ -13,12 +13,13 @@ mod pages;
 #[cfg(feature = "ssr")]
 pub mod services;
 
-use leptos::prelude::*;
 use leptos::lazy;
-use leptos_meta::{provide_meta_context, MetaTags, Title};
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::{
+    Lazy, LazyRoute, SsrMode,
     components::{Route, Router, Routes},
-    path, Lazy, LazyRoute, SsrMode,
+    path,
 };
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -46,11 +47,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// page's inline scripts (hydration and resources): they run, no other inline script does.
 #[cfg(feature = "ssr")]
 fn allow_this_pages_scripts() {
-    let (Some(nonce), Some(response), Some(services)) = (
-        leptos::nonce::use_nonce(),
-        use_context::<leptos_axum::ResponseOptions>(),
-        use_context::<std::sync::Arc<services::Services>>(),
-    ) else {
+    let (Some(nonce), Some(response), Some(services)) =
+        (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>(), use_context::<std::sync::Arc<services::Services>>())
+    else {
         return;
     };
     if let Ok(policy) = http::HeaderValue::from_str(&services.content_security_policy.with_nonce(&nonce.to_string())) {

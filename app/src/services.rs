@@ -38,7 +38,12 @@ pub trait CatalogAdminService: Send + Sync {
     /// A configuration for an approved type; `Invalid` names each bad field.
     async fn create_configuration(&self, admin: &CurrentUser, type_id: i64, form: ConfigurationForm) -> Result<Configuration, AppError>;
     /// Changes how long a configuration's workspaces may stay idle (audited).
-    async fn set_idle_policy(&self, admin: &CurrentUser, configuration_id: i64, form: crate::domain::idle::IdlePolicyForm) -> Result<Configuration, AppError>;
+    async fn set_idle_policy(
+        &self,
+        admin: &CurrentUser,
+        configuration_id: i64,
+        form: crate::domain::idle::IdlePolicyForm,
+    ) -> Result<Configuration, AppError>;
 }
 
 #[async_trait::async_trait]
@@ -49,7 +54,16 @@ pub trait WorkspaceService: Send + Sync {
     /// A launch that would take the team over its monthly budget is refused, unless an admin
     /// sets `override_budget` (audited).
     #[allow(clippy::too_many_arguments)]
-    async fn launch(&self, user: &CurrentUser, team: &TeamSlug, configuration_id: i64, name: &str, key: &str, profile: Option<&str>, override_budget: bool) -> Result<String, AppError> {
+    async fn launch(
+        &self,
+        user: &CurrentUser,
+        team: &TeamSlug,
+        configuration_id: i64,
+        name: &str,
+        key: &str,
+        profile: Option<&str>,
+        override_budget: bool,
+    ) -> Result<String, AppError> {
         self.launch_with_studies(user, team, configuration_id, name, key, profile, override_budget, &[]).await
     }
     /// `launch`, mounting studies with the access chosen for each (checked again now): passed
@@ -71,9 +85,15 @@ pub trait WorkspaceService: Send + Sync {
     /// The user's live workspaces on a team and how many ended (member or admin).
     async fn my_workspaces(&self, user: &CurrentUser, team: &TeamSlug) -> Result<crate::domain::workspace::MyWorkspaces, AppError>;
     /// One page (from 1) of the user's ended workspaces on a team (member or admin).
-    async fn ended_workspaces(&self, user: &CurrentUser, team: &TeamSlug, page: i64) -> Result<crate::domain::workspace::EndedWorkspaces, AppError>;
+    async fn ended_workspaces(
+        &self,
+        user: &CurrentUser,
+        team: &TeamSlug,
+        page: i64,
+    ) -> Result<crate::domain::workspace::EndedWorkspaces, AppError>;
     /// Stop, start or terminate, for the owner or an admin, if the state and type allow it.
-    async fn request_action(&self, user: &CurrentUser, id: &str, action: crate::domain::workspace::WorkspaceAction) -> Result<(), AppError>;
+    async fn request_action(&self, user: &CurrentUser, id: &str, action: crate::domain::workspace::WorkspaceAction)
+    -> Result<(), AppError>;
     /// Where to connect to an available workspace: its URL output, or a SageMaker presigned
     /// URL minted now in the team's account. Never stored; each connect is an audit row
     /// (`workspace.connect`, with the kind of URL, never the URL).
@@ -81,7 +101,12 @@ pub trait WorkspaceService: Send + Sync {
     /// A Session Manager session forwarding SSH or RDP of an available EC2 workstation to the
     /// caller's machine, started in the team's account in the caller's name (its owner, an
     /// admin, or someone it is shared with). Audited as a connect, without the token.
-    async fn start_session(&self, user: &CurrentUser, id: &str, protocol: crate::domain::workspace::RemoteProtocol) -> Result<crate::domain::workspace::ShellSession, AppError>;
+    async fn start_session(
+        &self,
+        user: &CurrentUser,
+        id: &str,
+        protocol: crate::domain::workspace::RemoteProtocol,
+    ) -> Result<crate::domain::workspace::ShellSession, AppError>;
     /// "Keep running": the idle check leaves it alone for `hours` (one of `SNOOZE_HOURS`).
     async fn keep_running(&self, user: &CurrentUser, id: &str, hours: u32) -> Result<(), AppError>;
     /// Stops the user's running workspaces that stop on sign-out (their settings, else each
@@ -108,7 +133,12 @@ pub trait WorkspaceService: Send + Sync {
 #[async_trait::async_trait]
 pub trait AuditService: Send + Sync {
     /// One page (from 1) of audit rows matching the filter, newest first. Admins only.
-    async fn search(&self, admin: &CurrentUser, filter: crate::domain::audit::AuditFilter, page: i64) -> Result<crate::domain::audit::AuditPage, AppError>;
+    async fn search(
+        &self,
+        admin: &CurrentUser,
+        filter: crate::domain::audit::AuditFilter,
+        page: i64,
+    ) -> Result<crate::domain::audit::AuditPage, AppError>;
 }
 
 #[async_trait::async_trait]
@@ -158,7 +188,12 @@ pub trait TeamAdminService: Send + Sync {
 #[async_trait::async_trait]
 pub trait PeopleService: Send + Sync {
     /// One page of users (admins only); `search` is a username or e-mail prefix.
-    async fn people(&self, admin: &CurrentUser, search: Option<String>, page: Option<String>) -> Result<crate::domain::people::PeoplePage, AppError>;
+    async fn people(
+        &self,
+        admin: &CurrentUser,
+        search: Option<String>,
+        page: Option<String>,
+    ) -> Result<crate::domain::people::PeoplePage, AppError>;
     /// AdminCreateUser with roles and teams (admins only).
     async fn invite(&self, admin: &CurrentUser, form: crate::domain::people::InviteForm) -> Result<(), AppError>;
     /// Sets a user's roles, teams and team-admin memberships to exactly these (admins only).
@@ -176,7 +211,11 @@ pub trait PeopleService: Send + Sync {
 #[async_trait::async_trait]
 pub trait SettingsService: Send + Sync {
     async fn settings(&self, user: &CurrentUser) -> Result<crate::domain::settings::UserSettings, AppError>;
-    async fn save(&self, user: &CurrentUser, form: crate::domain::settings::SettingsForm) -> Result<crate::domain::settings::UserSettings, AppError>;
+    async fn save(
+        &self,
+        user: &CurrentUser,
+        form: crate::domain::settings::SettingsForm,
+    ) -> Result<crate::domain::settings::UserSettings, AppError>;
 }
 
 /// Personal access tokens for the REST API. Each method acts for the caller only, but
@@ -185,7 +224,11 @@ pub trait SettingsService: Send + Sync {
 pub trait TokenService: Send + Sync {
     async fn tokens(&self, user: &CurrentUser) -> Result<crate::domain::tokens::TokenList, AppError>;
     /// A new token; its secret is in the answer and nowhere else. Audited.
-    async fn create(&self, user: &CurrentUser, form: crate::domain::tokens::TokenForm) -> Result<crate::domain::tokens::CreatedToken, AppError>;
+    async fn create(
+        &self,
+        user: &CurrentUser,
+        form: crate::domain::tokens::TokenForm,
+    ) -> Result<crate::domain::tokens::CreatedToken, AppError>;
     /// Revokes one of the user's tokens (any token, for an admin). Audited.
     async fn revoke(&self, user: &CurrentUser, id: i64) -> Result<(), AppError>;
 }
@@ -197,13 +240,41 @@ pub trait TokenService: Send + Sync {
 pub trait StudyService: Send + Sync {
     async fn studies(&self, user: &CurrentUser, team: &TeamSlug) -> Result<crate::domain::studies::StudyList, AppError>;
     /// Creates the study's prefix in S3, then its row: no row without a prefix. Audited.
-    async fn create(&self, user: &CurrentUser, team: &TeamSlug, form: crate::domain::studies::StudyForm) -> Result<crate::domain::studies::StudyView, AppError>;
+    async fn create(
+        &self,
+        user: &CurrentUser,
+        team: &TeamSlug,
+        form: crate::domain::studies::StudyForm,
+    ) -> Result<crate::domain::studies::StudyView, AppError>;
     /// One page of a folder of the study (`page`: where the previous page ended).
-    async fn files(&self, user: &CurrentUser, team: &TeamSlug, id: i64, folder: &str, page: Option<String>) -> Result<crate::domain::studies::FolderListing, AppError>;
+    async fn files(
+        &self,
+        user: &CurrentUser,
+        team: &TeamSlug,
+        id: i64,
+        folder: &str,
+        page: Option<String>,
+    ) -> Result<crate::domain::studies::FolderListing, AppError>;
     /// A presigned upload of one file (writers only), within the size and type rules. Audited.
-    async fn upload(&self, user: &CurrentUser, team: &TeamSlug, id: i64, path: &str, size: u64, content_type: &str) -> Result<crate::domain::studies::UploadTicket, AppError>;
+    async fn upload(
+        &self,
+        user: &CurrentUser,
+        team: &TeamSlug,
+        id: i64,
+        path: &str,
+        size: u64,
+        content_type: &str,
+    ) -> Result<crate::domain::studies::UploadTicket, AppError>;
     /// Completes a multipart upload from its parts' ETags (in order).
-    async fn complete_upload(&self, user: &CurrentUser, team: &TeamSlug, id: i64, path: &str, upload_id: &str, etags: Vec<String>) -> Result<(), AppError>;
+    async fn complete_upload(
+        &self,
+        user: &CurrentUser,
+        team: &TeamSlug,
+        id: i64,
+        path: &str,
+        upload_id: &str,
+        etags: Vec<String>,
+    ) -> Result<(), AppError>;
     /// A presigned download of one file, minted now. Audited; refused for controlled studies.
     async fn download_url(&self, user: &CurrentUser, team: &TeamSlug, id: i64, path: &str) -> Result<String, AppError>;
     /// Deletes one file (writers only). Audited.
@@ -211,8 +282,14 @@ pub trait StudyService: Send + Sync {
     /// Sets a team study's writers (its owner and the team's admins). Audited.
     async fn set_writers(&self, user: &CurrentUser, team: &TeamSlug, id: i64, writers: Vec<String>) -> Result<(), AppError>;
     /// Asks to export files from a controlled study's egress folder. Audited.
-    async fn request_egress(&self, user: &CurrentUser, team: &TeamSlug, id: i64, files: Vec<String>, reason: &str) -> Result<i64, AppError>;
-    async fn egress_request(&self, user: &CurrentUser, team: &TeamSlug, request_id: i64) -> Result<crate::domain::studies::EgressRequestView, AppError>;
+    async fn request_egress(&self, user: &CurrentUser, team: &TeamSlug, id: i64, files: Vec<String>, reason: &str)
+    -> Result<i64, AppError>;
+    async fn egress_request(
+        &self,
+        user: &CurrentUser,
+        team: &TeamSlug,
+        request_id: i64,
+    ) -> Result<crate::domain::studies::EgressRequestView, AppError>;
     /// Approves or rejects a pending request (team admins and admins, not the requester). Audited.
     async fn decide_egress(&self, user: &CurrentUser, team: &TeamSlug, request_id: i64, approve: bool, note: &str) -> Result<(), AppError>;
     /// A presigned download of one file of an approved request, for its requester. Audited.
@@ -222,7 +299,12 @@ pub trait StudyService: Send + Sync {
 /// Every workspace, as admins look after them. Every method checks that the caller is an admin.
 #[async_trait::async_trait]
 pub trait AdminWorkspaceService: Send + Sync {
-    async fn workspaces(&self, admin: &CurrentUser, filter: crate::domain::workspace::AdminWorkspaceFilter, page: i64) -> Result<crate::domain::workspace::AdminWorkspacePage, AppError>;
+    async fn workspaces(
+        &self,
+        admin: &CurrentUser,
+        filter: crate::domain::workspace::AdminWorkspaceFilter,
+        page: i64,
+    ) -> Result<crate::domain::workspace::AdminWorkspacePage, AppError>;
     /// Compares the workspace with AWS now; what was found, in words. Audited.
     async fn resync(&self, admin: &CurrentUser, id: &str) -> Result<String, AppError>;
     /// Ends a workspace AWS no longer knows, or that is stuck, without asking AWS. Audited.
@@ -315,10 +397,8 @@ pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
 
 /// Sets the status of the page being rendered on the server.
 pub fn set_page_status(status: u16) {
-    if let (Some(options), Ok(code)) = (
-        leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
-        http::StatusCode::from_u16(status),
-    ) {
+    if let (Some(options), Ok(code)) = (leptos::prelude::use_context::<leptos_axum::ResponseOptions>(), http::StatusCode::from_u16(status))
+    {
         options.set_status(code);
     }
 }

@@ -68,7 +68,14 @@ impl Api {
         self.send(Method::POST, path, Payload::Yaml(yaml), None, false).await
     }
 
-    async fn send<T: DeserializeOwned>(&self, method: Method, path: &str, payload: Payload, idempotency_key: Option<&str>, raw: bool) -> anyhow::Result<T> {
+    async fn send<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        payload: Payload,
+        idempotency_key: Option<&str>,
+        raw: bool,
+    ) -> anyhow::Result<T> {
         let url = format!("{}{path}", self.base);
         let mut request = self.http.request(method, &url).bearer_auth(&self.token);
         if let Some(key) = idempotency_key {
@@ -90,7 +97,9 @@ impl Api {
                     let fields = error["fields"].as_array().into_iter().flatten();
                     Some(ApiFailure {
                         message: error["message"].as_str()?.to_owned(),
-                        fields: fields.map(|f| (f["field"].as_str().unwrap_or("").to_owned(), f["message"].as_str().unwrap_or("").to_owned())).collect(),
+                        fields: fields
+                            .map(|f| (f["field"].as_str().unwrap_or("").to_owned(), f["message"].as_str().unwrap_or("").to_owned()))
+                            .collect(),
                     })
                 })
                 .unwrap_or_else(|| ApiFailure { message: format!("{status} from {url}"), fields: Vec::new() });

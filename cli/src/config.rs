@@ -50,7 +50,8 @@ fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
 pub fn load() -> anyhow::Result<Login> {
     let saved = || -> anyhow::Result<Login> {
         let path = path()?;
-        let text = std::fs::read_to_string(&path).with_context(|| format!("Not logged in ({} is missing): run `atrium login --url <portal>`", path.display()))?;
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("Not logged in ({} is missing): run `atrium login --url <portal>`", path.display()))?;
         serde_json::from_str(&text).with_context(|| format!("{} is not a login file; run `atrium login` again", path.display()))
     };
     match (std::env::var("ATRIUM_URL"), std::env::var("ATRIUM_TOKEN")) {

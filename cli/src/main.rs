@@ -6,11 +6,11 @@
 mod client;
 mod config;
 
-use anyhow::{anyhow, bail, Context};
+use anyhow::{Context, anyhow, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use client::Api;
-use comfy_table::{presets, Table};
-use serde_json::{json, Value};
+use comfy_table::{Table, presets};
+use serde_json::{Value, json};
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -175,7 +175,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let key = uuid::Uuid::new_v4().to_string();
             let workspace: Value = api.post("/workspaces", Some(body), Some(&key)).await?;
             if !wait {
-                print_one(output, &workspace, &format!("Launching {} ({})", workspace["name"].as_str().unwrap_or(""), workspace["id"].as_str().unwrap_or("")));
+                print_one(
+                    output,
+                    &workspace,
+                    &format!("Launching {} ({})", workspace["name"].as_str().unwrap_or(""), workspace["id"].as_str().unwrap_or("")),
+                );
                 return Ok(ExitCode::SUCCESS);
             }
             let id = workspace["id"].as_str().context("The API answered without the workspace's id")?.to_owned();
@@ -208,8 +212,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     Output::Table => println!("{}\n{client}", session["plugin_command"].as_str().unwrap_or_default()),
                 }
             } else {
-                let arguments: Vec<String> = serde_json::from_value(session["plugin_arguments"].clone()).context("The API answered without the plugin's arguments")?;
-                eprintln!("Session {} is open while this runs. In another terminal: {client}", session["session_id"].as_str().unwrap_or_default());
+                let arguments: Vec<String> = serde_json::from_value(session["plugin_arguments"].clone())
+                    .context("The API answered without the plugin's arguments")?;
+                eprintln!(
+                    "Session {} is open while this runs. In another terminal: {client}",
+                    session["session_id"].as_str().unwrap_or_default()
+                );
                 let status = std::process::Command::new("session-manager-plugin")
                     .args(&arguments)
                     .status()
@@ -295,9 +303,19 @@ async fn apply_catalog(api: &Api, file: &std::path::Path, dry_run: bool, output:
             Some("retire") => "-",
             _ => "~",
         };
-        println!("{sign} {} {} {}", change["action"].as_str().unwrap_or(""), change["kind"].as_str().unwrap_or(""), change["name"].as_str().unwrap_or(""));
+        println!(
+            "{sign} {} {} {}",
+            change["action"].as_str().unwrap_or(""),
+            change["kind"].as_str().unwrap_or(""),
+            change["name"].as_str().unwrap_or("")
+        );
         for field in change["fields"].as_array().into_iter().flatten() {
-            println!("    {}: {} → {}", field["field"].as_str().unwrap_or(""), field["from"].as_str().unwrap_or(""), field["to"].as_str().unwrap_or(""));
+            println!(
+                "    {}: {} → {}",
+                field["field"].as_str().unwrap_or(""),
+                field["from"].as_str().unwrap_or(""),
+                field["to"].as_str().unwrap_or("")
+            );
         }
     }
     match (list.len(), dry_run) {
@@ -315,14 +333,10 @@ async fn configuration_id(api: &Api, team: &str, wanted: &str) -> anyhow::Result
     }
     let catalog: Value = api.get(&format!("/teams/{}/catalog", encode(team))).await?;
     let configurations = catalog.as_array().cloned().unwrap_or_default();
-    configurations
-        .iter()
-        .find(|c| c["draft"]["name"].as_str() == Some(wanted))
-        .and_then(|c| c["id"].as_i64())
-        .ok_or_else(|| {
-            let names: Vec<&str> = configurations.iter().filter_map(|c| c["draft"]["name"].as_str()).collect();
-            anyhow!("{team} offers no configuration \"{wanted}\"; it offers: {}", names.join(", "))
-        })
+    configurations.iter().find(|c| c["draft"]["name"].as_str() == Some(wanted)).and_then(|c| c["id"].as_i64()).ok_or_else(|| {
+        let names: Vec<&str> = configurations.iter().filter_map(|c| c["draft"]["name"].as_str()).collect();
+        anyhow!("{team} offers no configuration \"{wanted}\"; it offers: {}", names.join(", "))
+    })
 }
 
 /// A live workspace of the caller's, by id or by name.
@@ -362,7 +376,11 @@ async fn follow(api: &Api, id: &str, until: &str, timeout: Duration, output: Out
         let workspace: Value = api.get(&format!("/workspaces/{}", encode(id))).await?;
         let state = workspace["state"].as_str().unwrap_or("?").to_owned();
         let last = workspace["events"].as_array().and_then(|e| e.last()).and_then(|e| e["message"].as_str()).unwrap_or("");
-        spinner.set_message(format!("{} is {state}{}{last}", workspace["name"].as_str().unwrap_or(id), if last.is_empty() { "" } else { ": " }));
+        spinner.set_message(format!(
+            "{} is {state}{}{last}",
+            workspace["name"].as_str().unwrap_or(id),
+            if last.is_empty() { "" } else { ": " }
+        ));
         let done = match state.as_str() {
             reached if reached == until => Some(ExitCode::SUCCESS),
             "failed" | "terminated" => Some(ExitCode::FAILURE),
@@ -383,7 +401,16 @@ async fn follow(api: &Api, id: &str, until: &str, timeout: Duration, output: Out
 }
 
 fn encode(segment: &str) -> String {
-    segment.chars().flat_map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { vec![c.to_string()] } else { c.to_string().bytes().map(|b| format!("%{b:02X}")).collect() }).collect()
+    segment
+        .chars()
+        .flat_map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                vec![c.to_string()]
+            } else {
+                c.to_string().bytes().map(|b| format!("%{b:02X}")).collect()
+            }
+        })
+        .collect()
 }
 
 fn dollars(cents: &Value) -> String {

@@ -123,7 +123,13 @@ impl ConfigurationEntry {
             }),
             sizes: draft.sizes.as_ref().map(|sizes| SizesEntry {
                 parameter: sizes.parameter.clone(),
-                options: sizes.options.iter().map(|o| (o.value.clone(), format!("{}.{:02}", o.estimated_hourly_cost_cents / 100, o.estimated_hourly_cost_cents % 100))).collect(),
+                options: sizes
+                    .options
+                    .iter()
+                    .map(|o| {
+                        (o.value.clone(), format!("{}.{:02}", o.estimated_hourly_cost_cents / 100, o.estimated_hourly_cost_cents % 100))
+                    })
+                    .collect(),
             }),
         }
     }
@@ -272,8 +278,16 @@ const MAX_NODES: usize = 200_000;
 
 enum Frame {
     /// `keys`: every key seen, null values too, so that a key given twice is found.
-    Map { path: String, entries: Map<String, Value>, key: Option<String>, keys: std::collections::HashSet<String> },
-    Seq { path: String, items: Vec<Value> },
+    Map {
+        path: String,
+        entries: Map<String, Value>,
+        key: Option<String>,
+        keys: std::collections::HashSet<String>,
+    },
+    Seq {
+        path: String,
+        items: Vec<Value>,
+    },
 }
 
 impl Builder {
@@ -489,7 +503,8 @@ types:
             let errors = parse(&format!("{empty}types: []\n")).expect_err("an unknown field, even empty");
             assert!(errors[0].message.contains("unknown field"), "{empty:?}: {errors:?}");
         }
-        let empty_known = FILE.replace("        estimated_hourly_cost: 0.20\n", "        estimated_hourly_cost: 0.20\n        description:\n        tags:\n");
+        let empty_known = FILE
+            .replace("        estimated_hourly_cost: 0.20\n", "        estimated_hourly_cost: 0.20\n        description:\n        tags:\n");
         assert!(parse(&empty_known).is_ok(), "fields left empty are left out");
         let empty_unknown = FILE.replace("        estimated_hourly_cost: 0.20\n", "        estimated_hourly_cost: 0.20\n        colour:\n");
         assert!(parse(&empty_unknown).expect_err("unknown")[0].message.starts_with("line 7: unknown field `colour`"));
@@ -512,11 +527,18 @@ types:
         assert!(parse("types:\ntypes: []\n").is_err(), "a key twice, the first one empty");
         let two = parse("types: []\n---\ntypes: []\n").expect_err("two documents");
         assert!(two[0].message.contains("more than one YAML document"), "{two:?}");
-        for deep in [format!("types:\n{}x\n", "- ".repeat(5000)), format!("types: {}\n", "[".repeat(5000)), format!("types:\n{}- x\n", " ".repeat(500))] {
+        for deep in [
+            format!("types:\n{}x\n", "- ".repeat(5000)),
+            format!("types: {}\n", "[".repeat(5000)),
+            format!("types:\n{}- x\n", " ".repeat(500)),
+        ] {
             assert!(parse(&deep).expect_err("too deep")[0].message.contains("nested deeper"), "{}", &deep[..40]);
         }
         let deep_but_short = format!("types:\n  - product: {}\n", "[".repeat(3) + &"]".repeat(3));
-        assert!(!parse(&deep_but_short).expect_err("not a string")[0].message.contains("nested deeper"), "a little nesting is YAML's to judge");
+        assert!(
+            !parse(&deep_but_short).expect_err("not a string")[0].message.contains("nested deeper"),
+            "a little nesting is YAML's to judge"
+        );
     }
 
     #[test]

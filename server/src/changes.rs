@@ -10,11 +10,11 @@
 //! While the listening connection is down, notifications are lost: the caches are then
 //! emptied and bypassed, and workspace subscribers are told to look again.
 
-use sqlx::postgres::PgListener;
 use sqlx::PgPool;
+use sqlx::postgres::PgListener;
 use std::hash::Hash;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::broadcast;
 

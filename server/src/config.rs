@@ -162,15 +162,11 @@ pub struct CognitoSettings {
 
 impl CognitoSettings {
     pub fn issuer(&self, region: &str) -> String {
-        self.issuer
-            .clone()
-            .unwrap_or_else(|| format!("https://cognito-idp.{region}.amazonaws.com/{}", self.user_pool_id))
+        self.issuer.clone().unwrap_or_else(|| format!("https://cognito-idp.{region}.amazonaws.com/{}", self.user_pool_id))
     }
 
     pub fn jwks_url(&self, region: &str) -> String {
-        self.jwks_url
-            .clone()
-            .unwrap_or_else(|| format!("{}/.well-known/jwks.json", self.issuer(region)))
+        self.jwks_url.clone().unwrap_or_else(|| format!("{}/.well-known/jwks.json", self.issuer(region)))
     }
 }
 
@@ -198,7 +194,12 @@ pub struct OidcSettings {
     pub groups_claim: String,
 
     /// The ID-token claim naming the user; `preferred_username`, then `sub`, when it is absent.
-    #[arg(id = "oidc_username_claim", long = "oidc-username-claim", env = "ATRIUM_OIDC_USERNAME_CLAIM", default_value = "cognito:username")]
+    #[arg(
+        id = "oidc_username_claim",
+        long = "oidc-username-claim",
+        env = "ATRIUM_OIDC_USERNAME_CLAIM",
+        default_value = "cognito:username"
+    )]
     pub username_claim: String,
 }
 

@@ -6,12 +6,10 @@ use crate::repo::teams::{self, Team};
 use anyhow::Context;
 use app::domain::TeamSlug;
 use aws_sdk_cognitoidentityprovider::{
-    types::{
-        AttributeType, ExplicitAuthFlowsType, MessageActionType, PasswordPolicyType, UserPoolPolicyType,
-    },
     Client as Cognito,
+    types::{AttributeType, ExplicitAuthFlowsType, MessageActionType, PasswordPolicyType, UserPoolPolicyType},
 };
-use aws_sdk_ssm::{types::ParameterType, Client as Ssm};
+use aws_sdk_ssm::{Client as Ssm, types::ParameterType};
 use serde_json::json;
 use sqlx::PgPool;
 
@@ -125,16 +123,56 @@ const FASTA: &str = ">chr21_fragment\nGATTACAGATTACACCGGTTAACCGGTTAAGATTACA\n";
 pub async fn seed_studies(sdk: &aws_config::SdkConfig, db: &PgPool) -> anyhow::Result<()> {
     use app::domain::studies::StudyScope;
     const STUDIES: [DemoStudy; 5] = [
-        (StudyScope::Team, Some("genomics"), "Reference genomes", "GRCh38 fragments and sample sheets for the lab.", "atrium-scratch-111111111111", "studies/genomics/reference-genomes/", false,
-            &[("README.md", README), ("samples.csv", SAMPLES_CSV), ("chr21.fasta", FASTA)]),
-        (StudyScope::Team, Some("genomics"), "Patient cohort", "Controlled: identifiable data, exported only on approval.", "atrium-scratch-111111111111", "studies/genomics/patient-cohort/", true,
-            &[("README.md", README), ("cohort.csv", SAMPLES_CSV)]),
-        (StudyScope::My, Some("genomics"), "Ada's notes", "Ada's own working files.", "atrium-scratch-111111111111", "studies/genomics/ada-notes/", false,
-            &[("notes.csv", SAMPLES_CSV)]),
-        (StudyScope::Organisation, None, "Institutional reference panel", "Shared by the research office with Genomics and Climate.", PORTAL_STUDIES_BUCKET, "studies/organisation/reference-panel/", false,
-            &[("README.md", README), ("panel.csv", SAMPLES_CSV)]),
-        (StudyScope::OpenData, None, "1000 Genomes (sample)", "A slice of the 1000 Genomes Project, from the Registry of Open Data.", OPEN_DATA_BUCKET, "1000genomes/", false,
-            &[("README.md", README), ("chr21.fasta", FASTA)]),
+        (
+            StudyScope::Team,
+            Some("genomics"),
+            "Reference genomes",
+            "GRCh38 fragments and sample sheets for the lab.",
+            "atrium-scratch-111111111111",
+            "studies/genomics/reference-genomes/",
+            false,
+            &[("README.md", README), ("samples.csv", SAMPLES_CSV), ("chr21.fasta", FASTA)],
+        ),
+        (
+            StudyScope::Team,
+            Some("genomics"),
+            "Patient cohort",
+            "Controlled: identifiable data, exported only on approval.",
+            "atrium-scratch-111111111111",
+            "studies/genomics/patient-cohort/",
+            true,
+            &[("README.md", README), ("cohort.csv", SAMPLES_CSV)],
+        ),
+        (
+            StudyScope::My,
+            Some("genomics"),
+            "Ada's notes",
+            "Ada's own working files.",
+            "atrium-scratch-111111111111",
+            "studies/genomics/ada-notes/",
+            false,
+            &[("notes.csv", SAMPLES_CSV)],
+        ),
+        (
+            StudyScope::Organisation,
+            None,
+            "Institutional reference panel",
+            "Shared by the research office with Genomics and Climate.",
+            PORTAL_STUDIES_BUCKET,
+            "studies/organisation/reference-panel/",
+            false,
+            &[("README.md", README), ("panel.csv", SAMPLES_CSV)],
+        ),
+        (
+            StudyScope::OpenData,
+            None,
+            "1000 Genomes (sample)",
+            "A slice of the 1000 Genomes Project, from the Registry of Open Data.",
+            OPEN_DATA_BUCKET,
+            "1000genomes/",
+            false,
+            &[("README.md", README), ("chr21.fasta", FASTA)],
+        ),
     ];
     for (scope, team, name, description, bucket, prefix, controlled, files) in STUDIES {
         let config = match team {
@@ -150,7 +188,14 @@ pub async fn seed_studies(sdk: &aws_config::SdkConfig, db: &PgPool) -> anyhow::R
         let mut keys: Vec<String> = vec![prefix.to_owned()];
         keys.extend(files.iter().map(|(file, _)| format!("{prefix}{file}")));
         for (key, body) in keys.iter().zip(std::iter::once("").chain(files.iter().map(|(_, body)| *body))) {
-            s3.client().put_object().bucket(bucket).key(key).body(body.as_bytes().to_vec().into()).send().await.with_context(|| format!("Failed to store s3://{bucket}/{key}"))?;
+            s3.client()
+                .put_object()
+                .bucket(bucket)
+                .key(key)
+                .body(body.as_bytes().to_vec().into())
+                .send()
+                .await
+                .with_context(|| format!("Failed to store s3://{bucket}/{key}"))?;
         }
         let owner = if scope == StudyScope::My || team.is_some() { "ada" } else { "grace" };
         let row = crate::repo::studies::NewStudyRow {
@@ -165,7 +210,11 @@ pub async fn seed_studies(sdk: &aws_config::SdkConfig, db: &PgPool) -> anyhow::R
             teams: &(if scope == StudyScope::Organisation { vec!["genomics".to_owned(), "climate".to_owned()] } else { Vec::new() }),
         };
         let mut tx = db.begin().await?;
-        let existing = sqlx::query_scalar::<_, i64>("SELECT id FROM studies WHERE bucket = $1 AND prefix = $2").bind(bucket).bind(prefix).fetch_optional(&mut *tx).await?;
+        let existing = sqlx::query_scalar::<_, i64>("SELECT id FROM studies WHERE bucket = $1 AND prefix = $2")
+            .bind(bucket)
+            .bind(prefix)
+            .fetch_optional(&mut *tx)
+            .await?;
         let id = match existing {
             Some(id) => id,
             None => crate::repo::studies::insert(&mut tx, &row).await.with_context(|| format!("Failed to write the study {name}"))?,
@@ -174,7 +223,14 @@ pub async fn seed_studies(sdk: &aws_config::SdkConfig, db: &PgPool) -> anyhow::R
         if controlled {
             // Results a workspace left for export.
             let key = format!("egress/{id}/results/summary.csv");
-            s3.client().put_object().bucket(bucket).key(&key).body(SAMPLES_CSV.as_bytes().to_vec().into()).send().await.context("Failed to store an egress file")?;
+            s3.client()
+                .put_object()
+                .bucket(bucket)
+                .key(&key)
+                .body(SAMPLES_CSV.as_bytes().to_vec().into())
+                .send()
+                .await
+                .context("Failed to store an egress file")?;
         }
     }
     Ok(())
@@ -229,18 +285,10 @@ async fn seed_cognito(cognito: &Cognito, pool_name: &str) -> anyhow::Result<Demo
             .context("CreateUserPool returned no id")?,
     };
 
-    let clients = cognito
-        .list_user_pool_clients()
-        .user_pool_id(&user_pool_id)
-        .max_results(60)
-        .send()
-        .await
-        .context("Failed to list app clients")?;
-    let existing = clients
-        .user_pool_clients()
-        .iter()
-        .find(|c| c.client_name() == Some(CLIENT_NAME))
-        .and_then(|c| c.client_id().map(str::to_owned));
+    let clients =
+        cognito.list_user_pool_clients().user_pool_id(&user_pool_id).max_results(60).send().await.context("Failed to list app clients")?;
+    let existing =
+        clients.user_pool_clients().iter().find(|c| c.client_name() == Some(CLIENT_NAME)).and_then(|c| c.client_id().map(str::to_owned));
     let client_id = match existing {
         Some(id) => id,
         None => create_client(cognito, &user_pool_id, CLIENT_NAME).await?,
@@ -398,7 +446,9 @@ pub const PRODUCTS: [DemoProduct; 4] = [
 /// The demo portfolio and products in Service Catalog, each version's template loaded from
 /// `templates_url/<file>`. Products that exist already (by name) are left as they are.
 pub async fn seed_catalog(sdk: &aws_config::SdkConfig, templates_url: &str) -> anyhow::Result<()> {
-    use aws_sdk_servicecatalog::types::{ProductType, ProvisioningArtifactProperties, ServiceActionDefinitionKey, ServiceActionDefinitionType};
+    use aws_sdk_servicecatalog::types::{
+        ProductType, ProvisioningArtifactProperties, ServiceActionDefinitionKey, ServiceActionDefinitionType,
+    };
     let catalog = aws_sdk_servicecatalog::Client::new(sdk);
     let portfolios = catalog.list_portfolios().send().await.context("Failed to list portfolios")?;
     let portfolio_id = match portfolios.portfolio_details().iter().find(|p| p.display_name() == Some(PORTFOLIO_NAME)).and_then(|p| p.id()) {
@@ -416,11 +466,8 @@ pub async fn seed_catalog(sdk: &aws_config::SdkConfig, templates_url: &str) -> a
             .context("CreatePortfolio returned no id")?,
     };
     let existing = catalog.search_products_as_admin().send().await.context("Failed to search products")?;
-    let existing: Vec<String> = existing
-        .product_view_details()
-        .iter()
-        .filter_map(|d| d.product_view_summary().and_then(|s| s.name()).map(str::to_owned))
-        .collect();
+    let existing: Vec<String> =
+        existing.product_view_details().iter().filter_map(|d| d.product_view_summary().and_then(|s| s.name()).map(str::to_owned)).collect();
     let artifact = |name: &str, file: &str, description: &str| {
         ProvisioningArtifactProperties::builder()
             .name(name)
@@ -501,7 +548,14 @@ pub async fn seed_catalog(sdk: &aws_config::SdkConfig, templates_url: &str) -> a
 /// (configuration, product, version, roles, teams, hourly cost) the demo starts with. Linux
 /// workstation v2 is left for an admin to import and approve.
 pub const CONFIGURATIONS: [(&str, &str, &str, &[&str], &[&str], &str); 5] = [
-    ("Small workstation", "Linux workstation (EC2)", "v1", &["researcher", "guest", "internal-guest"], &["genomics", "climate", "physics"], "0.05"),
+    (
+        "Small workstation",
+        "Linux workstation (EC2)",
+        "v1",
+        &["researcher", "guest", "internal-guest"],
+        &["genomics", "climate", "physics"],
+        "0.05",
+    ),
     ("Standard workstation", "Linux workstation (EC2)", "v1", &["researcher"], &["genomics", "climate", "physics"], "0.17"),
     ("Notebook", "SageMaker notebook", "v1", &["researcher"], &["genomics", "climate"], "0.12"),
     ("Spark cluster", "EMR cluster", "v1", &["researcher"], &["climate", "physics"], "1.10"),
@@ -528,7 +582,8 @@ pub async fn seed_configurations(sdk: &aws_config::SdkConfig, db: &PgPool) -> an
             continue;
         }
         let product = products.iter().find(|p| p.name == product).with_context(|| format!("{product} is not in the catalog"))?;
-        let version = product.versions.iter().find(|v| v.name == version).with_context(|| format!("{version} of {} is missing", product.name))?;
+        let version =
+            product.versions.iter().find(|v| v.name == version).with_context(|| format!("{version} of {} is missing", product.name))?;
         let imported = service.import(&admin, &product.id, &version.id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         if imported.status != TypeStatus::Approved {
             service.set_status(&admin, imported.id, TypeStatus::Approved).await.map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -563,17 +618,35 @@ pub async fn seed_configurations(sdk: &aws_config::SdkConfig, db: &PgPool) -> an
 
 /// Each demo team's profiles: (name, JSON document naming a configuration of CONFIGURATIONS).
 fn profiles_of(team: &str) -> Vec<(&'static str, serde_json::Value)> {
-    let profile = |display: &str, description: &str, size: &str, configuration: &str, parameters: serde_json::Value| {
-        json!({ "display_name": display, "description": description, "size": size, "configuration": configuration, "parameters": parameters })
-    };
-    let notebook = profile("Jupyter notebook", "JupyterLab for exploring data, opened in one click.", "Small", "Notebook",
-        json!({ "InstanceType": "ml.t3.medium", "VolumeSizeInGB": "20" }));
-    let workstation = profile("Analysis workstation", "A Linux desktop for the team's analysis tools.", "Medium", "Standard workstation",
-        json!({ "InstanceType": "t3.large" }));
-    let quick = profile("Quick look", "The smallest workstation, for a quick look at the data.", "Small", "Small workstation",
-        json!({ "InstanceType": "t3.medium" }));
-    let spark = profile("Spark cluster", "A Spark cluster for large jobs. Terminate it when done.", "Large", "Spark cluster",
-        json!({ "CoreNodes": "3" }));
+    let profile = |display: &str, description: &str, size: &str, configuration: &str, parameters: serde_json::Value| json!({ "display_name": display, "description": description, "size": size, "configuration": configuration, "parameters": parameters });
+    let notebook = profile(
+        "Jupyter notebook",
+        "JupyterLab for exploring data, opened in one click.",
+        "Small",
+        "Notebook",
+        json!({ "InstanceType": "ml.t3.medium", "VolumeSizeInGB": "20" }),
+    );
+    let workstation = profile(
+        "Analysis workstation",
+        "A Linux desktop for the team's analysis tools.",
+        "Medium",
+        "Standard workstation",
+        json!({ "InstanceType": "t3.large" }),
+    );
+    let quick = profile(
+        "Quick look",
+        "The smallest workstation, for a quick look at the data.",
+        "Small",
+        "Small workstation",
+        json!({ "InstanceType": "t3.medium" }),
+    );
+    let spark = profile(
+        "Spark cluster",
+        "A Spark cluster for large jobs. Terminate it when done.",
+        "Large",
+        "Spark cluster",
+        json!({ "CoreNodes": "3" }),
+    );
     match team {
         "genomics" => vec![("notebook", notebook), ("quick-look", quick)],
         "climate" => vec![("notebook", notebook), ("spark", spark), ("workstation", workstation)],
@@ -605,7 +678,11 @@ pub async fn seed_workspaces(sdk: &aws_config::SdkConfig, db: &PgPool) -> anyhow
     use std::sync::Arc;
 
     // No cache: nothing here listens for changes.
-    let teams = Arc::new(Teams::new(db.clone(), Arc::new(crate::aws::ssm::SsmParameterStore::new(sdk)), crate::changes::Changes::new().teams.clone()));
+    let teams = Arc::new(Teams::new(
+        db.clone(),
+        Arc::new(crate::aws::ssm::SsmParameterStore::new(sdk)),
+        crate::changes::Changes::new().teams.clone(),
+    ));
     // Never used to connect here: the defaults.
     let settings = crate::aws::sagemaker::PresignedUrlSettings { url_seconds: 60, studio_session_seconds: 43_200 };
     let presigner = Arc::new(crate::aws::sagemaker::SageMakerPresigner::new(sdk.clone(), settings));
@@ -618,14 +695,20 @@ pub async fn seed_workspaces(sdk: &aws_config::SdkConfig, db: &PgPool) -> anyhow
         let mut tx = db.begin().await?;
         crate::repo::users::record_sign_in(&mut tx, &user, crate::repo::users::MembershipSource::Cognito).await?;
         tx.commit().await?;
-        let configuration = configurations.iter().find(|c| c.draft.name == configuration).with_context(|| format!("{configuration} is not configured"))?;
+        let configuration =
+            configurations.iter().find(|c| c.draft.name == configuration).with_context(|| format!("{configuration} is not configured"))?;
         let team_slug = TeamSlug::parse(team)?;
         let key = format!("demo-{team}-{name}");
         let id = service
             .launch(&user, &team_slug, configuration.id, name, &key, None, false)
             .await
             .map_err(|e| anyhow::anyhow!("Failed to launch the demo workspace {name}: {e}"))?;
-        launched.push(DemoWorkspace { team: team.into(), id, owner: owner.into(), hourly_cents: configuration.draft.estimated_hourly_cost_cents });
+        launched.push(DemoWorkspace {
+            team: team.into(),
+            id,
+            owner: owner.into(),
+            hourly_cents: configuration.draft.estimated_hourly_cost_cents,
+        });
     }
     Ok(launched)
 }

@@ -90,7 +90,8 @@ impl Mailer for SesMailer {
     #[tracing::instrument(skip(self, mail), fields(to = %mail.to))]
     async fn send(&self, mail: &QueuedMail) -> Result<(), ProvisionError> {
         use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
-        let content = |text: &str| Content::builder().data(text).charset("UTF-8").build().map_err(|e| ProvisionError::Rejected(e.to_string()));
+        let content =
+            |text: &str| Content::builder().data(text).charset("UTF-8").build().map_err(|e| ProvisionError::Rejected(e.to_string()));
         let message = Message::builder().subject(content(&mail.subject)?).body(Body::builder().text(content(&mail.text)?).build()).build();
         self.client
             .send_email()

@@ -114,7 +114,8 @@ async fn main() -> anyhow::Result<()> {
             startup::migrate(&db).await?;
             let sdk = atrium::aws::load_sdk_config().await;
             tracing::info!("The worker is running");
-            let worker = startup::worker(db.clone(), &sdk)?.with_mail_from(&sdk, args.mail_from).with_leaver_grace_days(args.leaver_grace_days);
+            let worker =
+                startup::worker(db.clone(), &sdk)?.with_mail_from(&sdk, args.mail_from).with_leaver_grace_days(args.leaver_grace_days);
             tokio::select! {
                 () = worker.run() => {}
                 () = startup::shutdown_signal() => {

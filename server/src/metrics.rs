@@ -2,11 +2,11 @@
 //! launches, AWS calls), read from Postgres when scraped (jobs, sessions), and served on a
 //! listen address of their own (`ATRIUM_METRICS_LISTEN`), not on the public port.
 
+use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use sqlx::PgPool;
 use std::sync::OnceLock;
@@ -96,9 +96,10 @@ async fn record_database_gauges(db: &PgPool) -> Result<(), sqlx::Error> {
         metrics::gauge!("atrium_jobs", "kind" => kind.clone(), "state" => "running").set(running as f64);
         metrics::gauge!("atrium_jobs", "kind" => kind, "state" => "failed").set(failed as f64);
     }
-    let oldest: Option<f64> = sqlx::query_scalar("SELECT extract(epoch FROM now() - min(run_after))::float8 FROM jobs WHERE run_after <= now()")
-        .fetch_one(db)
-        .await?;
+    let oldest: Option<f64> =
+        sqlx::query_scalar("SELECT extract(epoch FROM now() - min(run_after))::float8 FROM jobs WHERE run_after <= now()")
+            .fetch_one(db)
+            .await?;
     metrics::gauge!("atrium_oldest_due_job_age_seconds").set(oldest.unwrap_or(0.0));
     let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM user_sessions WHERE expires_at > now()").fetch_one(db).await?;
     metrics::gauge!("atrium_sessions").set(sessions as f64);

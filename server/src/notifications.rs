@@ -91,7 +91,10 @@ pub enum Delivery {
     /// Worth another try: a 5xx, 429, timeout, network trouble.
     Retry(String),
     /// Will never work as it is: the webhook is gone (`dead`) or refused this message.
-    Refused { reason: String, dead: bool },
+    Refused {
+        reason: String,
+        dead: bool,
+    },
 }
 
 /// Posts notices to webhooks whose URLs are read from the secret store at each delivery.

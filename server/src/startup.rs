@@ -8,35 +8,35 @@ use crate::auth::sso::SsoProvider;
 use crate::aws::account_check::SdkAccountCheck;
 use crate::aws::cognito::CognitoIdentityProvider;
 use crate::aws::directory::CognitoDirectory;
-use crate::services::people::People;
-use crate::services::team_admin::TeamAdmin;
 use crate::aws::service_catalog::SdkServiceCatalog;
 use crate::aws::ssm::SsmParameterStore;
-use crate::services::catalog::CatalogAdmin;
-use crate::services::workspaces::Workspaces;
 use crate::config::Settings;
 use crate::routes::{self, middleware};
+use crate::services::catalog::CatalogAdmin;
+use crate::services::people::People;
+use crate::services::team_admin::TeamAdmin;
 use crate::services::teams::Teams;
+use crate::services::workspaces::Workspaces;
+use crate::telemetry;
 use anyhow::Context;
 use app::services::Services;
+use axum::Router;
 use axum::extract::{FromRef, Request, State};
-use axum::http::{header, HeaderName, HeaderValue};
+use axum::http::{HeaderName, HeaderValue, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use axum::Router;
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
+use leptos_axum::{LeptosRoutes, generate_route_list, handle_server_fns_with_context};
 use secrecy::ExposeSecret;
-use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use crate::telemetry;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
+use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 use tower_sessions_sqlx_store::PostgresStore;
 
 /// What every handler reads, behind one `Arc`: axum clones the state for each extractor and
@@ -136,11 +136,7 @@ impl Application {
     pub async fn build_with(settings: Settings, db: PgPool, sdk: &aws_config::SdkConfig) -> anyhow::Result<Application> {
         let region = sdk.region().map(|r| r.to_string()).context("No AWS region is configured (set AWS_REGION)")?;
         let cognito = &settings.cognito;
-        let verifier = Arc::new(TokenVerifier::new(
-            cognito.jwks_url(&region),
-            cognito.issuer(&region),
-            cognito.client_id.clone(),
-        ));
+        let verifier = Arc::new(TokenVerifier::new(cognito.jwks_url(&region), cognito.issuer(&region), cognito.client_id.clone()));
         let identity = Arc::new(CognitoIdentityProvider::new(sdk, cognito.user_pool_id.clone(), cognito.client_id.clone()));
         let changes = crate::changes::Changes::new();
         let auth = Arc::new(AuthService::new(identity, verifier.clone(), db.clone(), changes.access.clone()));
@@ -188,7 +184,12 @@ impl Application {
             crate::services::studies::StudySettings {
                 portal_bucket: settings.studies_bucket.clone(),
                 max_file_bytes: settings.study_max_file_bytes,
-                blocked_content_types: settings.study_blocked_types.iter().map(|t| t.trim().to_ascii_lowercase()).filter(|t| !t.is_empty()).collect(),
+                blocked_content_types: settings
+                    .study_blocked_types
+                    .iter()
+                    .map(|t| t.trim().to_ascii_lowercase())
+                    .filter(|t| !t.is_empty())
+                    .collect(),
                 download_url_seconds: settings.presigned_url_seconds.into(),
                 upload_url_seconds: settings.upload_url_seconds,
             },
@@ -197,12 +198,7 @@ impl Application {
         let directory = Arc::new(CognitoDirectory::new(sdk, cognito.user_pool_id.clone()));
         let sso_name = sso.as_ref().map(|sso| sso.display_name().to_owned());
         let services = Arc::new(Services {
-            team_admin: Arc::new(TeamAdmin::new(
-                db.clone(),
-                directory.clone(),
-                Arc::new(SdkAccountCheck::new(sdk.clone())),
-                &changes,
-            )),
+            team_admin: Arc::new(TeamAdmin::new(db.clone(), directory.clone(), Arc::new(SdkAccountCheck::new(sdk.clone())), &changes)),
             people: Arc::new(People::new(db.clone(), directory, sso_name.clone(), changes.access.clone())),
             settings: Arc::new(crate::services::settings::UserPreferences::new(db.clone())),
             tokens: tokens.clone(),
@@ -225,19 +221,15 @@ impl Application {
                 webhooks(sdk)?,
                 settings.allow_local_webhooks,
             )),
-            sign_in_methods: app::domain::SignInMethods {
-                sso: sso_name,
-                password: settings.password_sign_in,
-            },
+            sign_in_methods: app::domain::SignInMethods { sso: sso_name, password: settings.password_sign_in },
             content_security_policy: content_security_policy(&settings, sso.as_deref()),
         });
         if settings.run_worker {
-            let worker = worker(db.clone(), sdk)?.with_mail_from(sdk, settings.mail_from.clone()).with_leaver_grace_days(settings.leaver_grace_days);
+            let worker =
+                worker(db.clone(), sdk)?.with_mail_from(sdk, settings.mail_from.clone()).with_leaver_grace_days(settings.leaver_grace_days);
             tokio::spawn(worker.run());
         }
-        let listener = TcpListener::bind(&settings.listen)
-            .await
-            .with_context(|| format!("Failed to listen on {}", settings.listen))?;
+        let listener = TcpListener::bind(&settings.listen).await.with_context(|| format!("Failed to listen on {}", settings.listen))?;
         tokio::spawn(changes.clone().listen(db.clone()));
         let (shutdown, shutting_down) = tokio::sync::watch::channel(false);
         let state = AppState(Arc::new(SharedState {
@@ -428,17 +420,15 @@ fn router(state: AppState, settings: &Settings, db: PgPool) -> Router {
         .route("/api/docs", get(routes::api_docs::api_docs))
         .nest(crate::api::BASE, crate::api::router(state.clone()))
         .route("/api/{*fn_name}", get(server_fn_handler).post(server_fn_handler))
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            move || provide_context(services.clone()),
-            move || app::shell(options.clone()),
-        )
+        .leptos_routes_with_context(&state, routes, move || provide_context(services.clone()), move || app::shell(options.clone()))
         // The built wasm, script and stylesheet, served apart from Leptos' file handler: that
         // one answers inside a reactive owner and could take the status of a 404 page being
         // rendered at the same moment on the same thread (a wasm chunk sent with status 404).
         .nest_service(&pkg_path, pkg_dir)
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(move || provide_context(fallback_services.clone()), app::shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+            move || provide_context(fallback_services.clone()),
+            app::shell,
+        ))
         .with_state(state)
         .layer(axum::middleware::from_fn_with_state(signed_in, middleware::load_current_user))
         .layer(axum::middleware::from_fn(crate::metrics::track_requests))
@@ -457,10 +447,7 @@ fn router(state: AppState, settings: &Settings, db: PgPool) -> Router {
         ("permissions-policy", "camera=(), microphone=(), geolocation=()"),
     ];
     for (name, value) in headers {
-        router = router.layer(SetResponseHeaderLayer::if_not_present(
-            HeaderName::from_static(name),
-            HeaderValue::from_static(value),
-        ));
+        router = router.layer(SetResponseHeaderLayer::if_not_present(HeaderName::from_static(name), HeaderValue::from_static(value)));
     }
     if settings.secure_cookies {
         router = router.layer(SetResponseHeaderLayer::if_not_present(

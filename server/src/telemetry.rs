@@ -1,7 +1,7 @@
 use axum::extract::Request;
 use axum::http::HeaderName;
 use tower_http::request_id::RequestId;
-use tracing_subscriber::{fmt, EnvFilter};
+use tracing_subscriber::{EnvFilter, fmt};
 
 /// Logs to stderr; `RUST_LOG` chooses the level (default: info for Atrium, warn for the rest).
 /// `ATRIUM_LOG_FORMAT=json` writes one JSON object per line (with the request id of the span

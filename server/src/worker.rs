@@ -7,11 +7,11 @@
 //! same record back: a workspace is never provisioned twice.
 
 use crate::aws::cloudwatch::Metrics;
-use crate::mail::{Mailer, QueuedMail, SesMailer, MAIL_JOB};
 use crate::aws::cost_explorer::CostSource;
-use crate::aws::provisioning::{role_session_name, Actor, ProvisionError, ProvisionRequest, Provisioner, RecordState, UpdateRequest};
-use crate::jobs::{self, backoff, ClaimedJob, NewJob};
-use crate::notifications::{self, Delivery, Notice, Webhooks, NOTIFICATION_JOB};
+use crate::aws::provisioning::{Actor, ProvisionError, ProvisionRequest, Provisioner, RecordState, UpdateRequest, role_session_name};
+use crate::jobs::{self, ClaimedJob, NewJob, backoff};
+use crate::mail::{MAIL_JOB, Mailer, QueuedMail, SesMailer};
+use crate::notifications::{self, Delivery, NOTIFICATION_JOB, Notice, Webhooks};
 use crate::repo::notification_targets;
 use crate::repo::workspaces::{self, Changes, TransitionError, WorkContext};
 use crate::services::costs::{self as cost_service, SyncError};
@@ -192,7 +192,9 @@ impl Worker {
                             provisioned_product_id: Some(&started.provisioned_product_id),
                             ..Changes::default()
                         };
-                        moved(workspaces::transition(job.transaction(), &id, work.state, WorkspaceEvent::ProvisioningStarted, changes).await)?;
+                        moved(
+                            workspaces::transition(job.transaction(), &id, work.state, WorkspaceEvent::ProvisioningStarted, changes).await,
+                        )?;
                         let payload = job.payload.clone();
                         job.reschedule(Duration::from_secs(1), payload).await?;
                     }
@@ -203,7 +205,8 @@ impl Worker {
                 let Some(record_id) = work.record_id.clone() else {
                     anyhow::bail!("workspace {id} is provisioning without a record id");
                 };
-                self.follow_record(job, &work, &session_name, &record_id, WorkspaceEvent::ProvisioningSucceeded, "The workspace is ready").await?;
+                self.follow_record(job, &work, &session_name, &record_id, WorkspaceEvent::ProvisioningSucceeded, "The workspace is ready")
+                    .await?;
             }
             WorkspaceState::Stopping | WorkspaceState::Starting | WorkspaceState::Updating | WorkspaceState::Terminating => {
                 let updated;
@@ -306,7 +309,9 @@ impl Worker {
             Some(WorkspaceState::Available) if work.state == WorkspaceState::Provisioning => {
                 Some((NotificationEvent::WorkspaceAvailable, format!("{}'s workspace {} is ready", work.owner, work.name)))
             }
-            Some(WorkspaceState::Terminated) => Some((NotificationEvent::WorkspaceTerminated, format!("{}'s workspace {} was terminated", work.owner, work.name))),
+            Some(WorkspaceState::Terminated) => {
+                Some((NotificationEvent::WorkspaceTerminated, format!("{}'s workspace {} was terminated", work.owner, work.name)))
+            }
             _ => None,
         };
         let became_available = matches!(announced, Some((NotificationEvent::WorkspaceAvailable, _)));
@@ -343,7 +348,9 @@ impl Worker {
         // it was; its events say why.
         let as_it_was;
         let (event, changes) = match work.state {
-            WorkspaceState::Stopping | WorkspaceState::Starting => (WorkspaceEvent::ActionFailed, Changes { failure_message: Some(message), ..Changes::default() }),
+            WorkspaceState::Stopping | WorkspaceState::Starting => {
+                (WorkspaceEvent::ActionFailed, Changes { failure_message: Some(message), ..Changes::default() })
+            }
             WorkspaceState::Updating => {
                 as_it_was = format!("Not updated, so it is as it was. AWS said: {message}");
                 (WorkspaceEvent::UpdateFailed, Changes { message: Some(&as_it_was), ..Changes::default() })
@@ -357,7 +364,14 @@ impl Worker {
         let launch_failed = moved_to == Some(WorkspaceState::Failed) && work.state == WorkspaceState::Provisioning;
         if moved_to == Some(WorkspaceState::Failed) {
             let title = format!("{}'s workspace {} failed", work.owner, work.name);
-            let notice = Notice::workspace(NotificationEvent::WorkspaceFailed, title, &work.team, &work.name, &work.configuration_name, Some(message));
+            let notice = Notice::workspace(
+                NotificationEvent::WorkspaceFailed,
+                title,
+                &work.team,
+                &work.name,
+                &work.configuration_name,
+                Some(message),
+            );
             notifications::publish(&mut **job.transaction(), &notice).await?;
         }
         job.complete().await?;

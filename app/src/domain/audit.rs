@@ -40,7 +40,11 @@ impl AuditFilter {
     pub fn dates_are_valid(&self) -> bool {
         let is_date = |d: &String| {
             let parts: Vec<&str> = d.split('-').collect();
-            parts.len() == 3 && parts[0].len() == 4 && parts[1].len() == 2 && parts[2].len() == 2 && parts.iter().all(|p| p.chars().all(|c| c.is_ascii_digit()))
+            parts.len() == 3
+                && parts[0].len() == 4
+                && parts[1].len() == 2
+                && parts[2].len() == 2
+                && parts.iter().all(|p| p.chars().all(|c| c.is_ascii_digit()))
         };
         self.from.iter().chain(self.to.iter()).all(is_date)
     }

@@ -1,8 +1,8 @@
 //! Configurations: what an admin has fixed for an approved workspace type (parameter values,
 //! who may launch it and where, tags, an hourly cost estimate), parsed from the admin's form.
 
-use super::parameters::{validate_parameters, ParameterSpec};
-use super::{parse_cents, Role, TeamSlug};
+use super::parameters::{ParameterSpec, validate_parameters};
+use super::{Role, TeamSlug, parse_cents};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -114,7 +114,11 @@ impl Sizes {
         }
         let mut errors = Vec::new();
         let Some(spec) = specs.iter().find(|s| s.key == parameter && s.key != super::studies::STUDIES_PARAMETER) else {
-            let message = if parameter.is_empty() { "Choose the parameter the sizes set.".to_owned() } else { format!("\"{parameter}\" is not a parameter of this version.") };
+            let message = if parameter.is_empty() {
+                "Choose the parameter the sizes set.".to_owned()
+            } else {
+                format!("\"{parameter}\" is not a parameter of this version.")
+            };
             return Err(vec![FieldError::new("size_parameter", message)]);
         };
         let mut options: Vec<SizeOption> = Vec::new();
@@ -148,7 +152,11 @@ impl Sizes {
 
     /// Back to the form's lines.
     pub fn to_lines(&self) -> String {
-        self.options.iter().map(|o| format!("{} = {}.{:02}", o.value, o.estimated_hourly_cost_cents / 100, o.estimated_hourly_cost_cents % 100)).collect::<Vec<_>>().join("\n")
+        self.options
+            .iter()
+            .map(|o| format!("{} = {}.{:02}", o.value, o.estimated_hourly_cost_cents / 100, o.estimated_hourly_cost_cents % 100))
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 }
 
@@ -252,7 +260,8 @@ impl ConfigurationDraft {
                         tags.insert(key.to_owned(), value.trim().to_owned());
                     }
                 }
-                _ => errors.push(FieldError::new("tags", format!("\"{line}\" is not key=value (key up to 128, value up to 256 characters)."))),
+                _ => errors
+                    .push(FieldError::new("tags", format!("\"{line}\" is not key=value (key up to 128, value up to 256 characters)."))),
             }
         }
 
@@ -271,7 +280,9 @@ impl ConfigurationDraft {
             .map(|(key, value)| (key.clone(), value.trim().to_owned()))
             .collect();
         if let Err(problems) = validate_parameters(specs, &parameter_values) {
-            errors.extend(problems.into_iter().map(|p| FieldError::new(format!("parameters.{}", p.key), format!("{}: {}", p.key, p.message))));
+            errors.extend(
+                problems.into_iter().map(|p| FieldError::new(format!("parameters.{}", p.key), format!("{}: {}", p.key, p.message))),
+            );
         }
         let idle = super::idle::IdlePolicy::parse(&form.idle_policy()).unwrap_or_else(|problems| {
             errors.extend(problems);
@@ -363,7 +374,16 @@ mod tests {
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
             fields,
-            vec!["name", "allowed_roles", "allowed_roles", "allowed_teams", "tags", "tags", "estimated_hourly_cost", "parameters.InstanceType"]
+            vec![
+                "name",
+                "allowed_roles",
+                "allowed_roles",
+                "allowed_teams",
+                "tags",
+                "tags",
+                "estimated_hourly_cost",
+                "parameters.InstanceType"
+            ]
         );
     }
 
@@ -385,7 +405,10 @@ mod tests {
         assert_eq!(fields("", "t3.large = 0.17"), ["size_parameter"]);
         assert_eq!(fields("VolumeSize", "8 = 0.01"), ["size_parameter"], "not a parameter of the version");
         assert_eq!(fields("InstanceType", ""), ["sizes"]);
-        assert_eq!(fields("InstanceType", "p4d.24xlarge = 30\nt3.large\nt3.medium = free\nt3.large = 1\nt3.large = 2"), ["sizes", "sizes", "sizes", "sizes"]);
+        assert_eq!(
+            fields("InstanceType", "p4d.24xlarge = 30\nt3.large\nt3.medium = free\nt3.large = 1\nt3.large = 2"),
+            ["sizes", "sizes", "sizes", "sizes"]
+        );
     }
 
     #[test]

@@ -163,7 +163,11 @@ impl CostDashboard {
             let mut line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
             line.push(csv_amount(cents));
             match month {
-                Some(m) => line.extend([csv_amount(m.spent_cents), csv_amount(m.forecast_cents), m.budget_cents.map(csv_amount).unwrap_or_default()]),
+                Some(m) => line.extend([
+                    csv_amount(m.spent_cents),
+                    csv_amount(m.forecast_cents),
+                    m.budget_cents.map(csv_amount).unwrap_or_default(),
+                ]),
                 None => line.extend([String::new(), String::new(), String::new()]),
             }
             out.push_str(&line.join(","));
@@ -289,7 +293,15 @@ mod tests {
 
     #[test]
     fn a_budget_is_exceeded_by_what_the_forecast_leaves_no_room_for() {
-        let month = MonthBudget { team: "t".into(), team_name: "T".into(), month: "m".into(), spent_cents: 500, forecast_cents: 800, budget_cents: Some(1_000), thresholds: vec![] };
+        let month = MonthBudget {
+            team: "t".into(),
+            team_name: "T".into(),
+            month: "m".into(),
+            spent_cents: 500,
+            forecast_cents: 800,
+            budget_cents: Some(1_000),
+            thresholds: vec![],
+        };
         assert!(!month.would_exceed(200));
         assert!(month.would_exceed(201));
         assert_eq!(month.remaining_cents(), Some(200));
@@ -299,14 +311,28 @@ mod tests {
 
     #[test]
     fn the_csv_has_the_chart_the_tables_and_the_total() {
-        let month = MonthBudget { team: "genomics".into(), team_name: "Genomics, Lab".into(), month: "m".into(), spent_cents: 700, forecast_cents: 900, budget_cents: Some(1_000), thresholds: vec![] };
+        let month = MonthBudget {
+            team: "genomics".into(),
+            team_name: "Genomics, Lab".into(),
+            month: "m".into(),
+            spent_cents: 700,
+            forecast_cents: 900,
+            budget_cents: Some(1_000),
+            thresholds: vec![],
+        };
         let dashboard = CostDashboard {
             days: 2,
             day_labels: vec!["2026-11-22".into(), "2026-11-23".into()],
             teams: vec![TeamSpend { total_cents: 1_050, daily_cents: vec![50, 1_000], month }],
             users: vec![UserSpend { username: "=ada".into(), total_cents: 1_000 }, UserSpend { username: String::new(), total_cents: 50 }],
             users_count: 2,
-            workspaces: vec![WorkspaceSpend { workspace_id: "w".into(), name: "a,b".into(), team: "genomics".into(), owner: "ada".into(), total_cents: 1_050 }],
+            workspaces: vec![WorkspaceSpend {
+                workspace_id: "w".into(),
+                name: "a,b".into(),
+                team: "genomics".into(),
+                owner: "ada".into(),
+                total_cents: 1_050,
+            }],
             workspaces_count: 1,
             total_cents: 1_050,
             alerts: vec![],

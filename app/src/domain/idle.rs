@@ -120,7 +120,10 @@ impl IdlePolicy {
         };
         if let (Some(hours), Some(minutes)) = (max_running_hours, stop_after_minutes) {
             if hours * 60 < minutes {
-                errors.push(FieldError::new("idle_max_running_hours", format!("The maximum ({hours} h) is shorter than the idle window ({minutes} min).")));
+                errors.push(FieldError::new(
+                    "idle_max_running_hours",
+                    format!("The maximum ({hours} h) is shorter than the idle window ({minutes} min)."),
+                ));
             }
         }
         let nightly_stop = match form.nightly_stop.trim() {
@@ -134,7 +137,11 @@ impl IdlePolicy {
             }
         };
         let stop_on_sign_out = !form.stop_on_sign_out.trim().is_empty();
-        if errors.is_empty() { Ok(IdlePolicy { stop_after_minutes, cpu_percent, max_running_hours, nightly_stop, stop_on_sign_out }) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(IdlePolicy { stop_after_minutes, cpu_percent, max_running_hours, nightly_stop, stop_on_sign_out })
+        } else {
+            Err(errors)
+        }
     }
 }
 
@@ -143,7 +150,13 @@ mod tests {
     use super::*;
 
     fn form(stop_after: &str, cpu: &str, max: &str, nightly: &str) -> IdlePolicyForm {
-        IdlePolicyForm { stop_after: stop_after.into(), cpu_percent: cpu.into(), max_running_hours: max.into(), nightly_stop: nightly.into(), ..IdlePolicyForm::default() }
+        IdlePolicyForm {
+            stop_after: stop_after.into(),
+            cpu_percent: cpu.into(),
+            max_running_hours: max.into(),
+            nightly_stop: nightly.into(),
+            ..IdlePolicyForm::default()
+        }
     }
 
     #[test]
@@ -152,7 +165,10 @@ mod tests {
         let never = IdlePolicy::parse(&form("never", "10", "", "")).expect("valid");
         assert_eq!((never.stop_after_minutes, never.cpu_percent), (None, 10));
         let scheduled = IdlePolicy::parse(&form(" 120 ", "5", "8", "8:05")).expect("valid");
-        assert_eq!((scheduled.stop_after_minutes, scheduled.max_running_hours, scheduled.nightly_stop.as_deref()), (Some(120), Some(8), Some("08:05")));
+        assert_eq!(
+            (scheduled.stop_after_minutes, scheduled.max_running_hours, scheduled.nightly_stop.as_deref()),
+            (Some(120), Some(8), Some("08:05"))
+        );
     }
 
     #[test]
@@ -176,8 +192,20 @@ mod tests {
     #[test]
     fn the_description_says_what_stops_it() {
         assert_eq!(IdlePolicy::default().describe_for(true), "Stops after 60 min idle (CPU below 5 % and no Connect)");
-        let all = IdlePolicy { stop_after_minutes: None, cpu_percent: 5, max_running_hours: Some(8), nightly_stop: Some("20:00".into()), stop_on_sign_out: true };
-        assert_eq!(all.describe_for(true), "Never stopped for being idle · runs at most 8 h · stops every night at 20:00 team time · stops when you sign out");
-        assert_eq!(IdlePolicy::default().describe_for(false), "Terminated after 60 min idle (no jobs running): save your results as you go");
+        let all = IdlePolicy {
+            stop_after_minutes: None,
+            cpu_percent: 5,
+            max_running_hours: Some(8),
+            nightly_stop: Some("20:00".into()),
+            stop_on_sign_out: true,
+        };
+        assert_eq!(
+            all.describe_for(true),
+            "Never stopped for being idle · runs at most 8 h · stops every night at 20:00 team time · stops when you sign out"
+        );
+        assert_eq!(
+            IdlePolicy::default().describe_for(false),
+            "Terminated after 60 min idle (no jobs running): save your results as you go"
+        );
     }
 }

@@ -17,13 +17,7 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [
-        Role::Admin,
-        Role::Researcher,
-        Role::Guest,
-        Role::InternalGuest,
-        Role::CostViewer,
-    ];
+    pub const ALL: [Role; 5] = [Role::Admin, Role::Researcher, Role::Guest, Role::InternalGuest, Role::CostViewer];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -58,19 +52,12 @@ pub struct TeamSlug(String);
 
 impl TeamSlug {
     pub fn parse(raw: &str) -> Result<TeamSlug, InvalidInput> {
-        let valid_chars = raw
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-        let starts_alphanumeric = raw
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+        let valid_chars = raw.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        let starts_alphanumeric = raw.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
         if (1..=63).contains(&raw.len()) && valid_chars && starts_alphanumeric {
             Ok(TeamSlug(raw.to_owned()))
         } else {
-            Err(InvalidInput(format!(
-                "\"{raw}\" is not a team slug (lower-case letters, digits and dashes)"
-            )))
+            Err(InvalidInput(format!("\"{raw}\" is not a team slug (lower-case letters, digits and dashes)")))
         }
     }
 
@@ -265,7 +252,8 @@ pub struct TeamMetadata {
 impl TeamMetadata {
     /// Where the team's studies are stored: `studies-bucket`, or the scratch prefix's bucket.
     pub fn bucket_for_studies(&self) -> Option<String> {
-        let scratch_bucket = || self.s3_scratch_prefix.as_deref()?.strip_prefix("s3://")?.split('/').next().filter(|b| !b.is_empty()).map(str::to_owned);
+        let scratch_bucket =
+            || self.s3_scratch_prefix.as_deref()?.strip_prefix("s3://")?.split('/').next().filter(|b| !b.is_empty()).map(str::to_owned);
         self.studies_bucket.clone().or_else(scratch_bucket)
     }
 }
@@ -393,11 +381,7 @@ pub fn csv_cell(raw: &str) -> String {
     if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         value.insert(0, '\'');
     }
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value
-    }
+    if value.contains([',', '"', '\n', '\r']) { format!("\"{}\"", value.replace('"', "\"\"")) } else { value }
 }
 
 /// Where to go after signing in: only paths on this site, never another origin.
@@ -427,10 +411,7 @@ mod tests {
             ["team-genomics", "role-researcher", "team-climate", "role-wizard", "everyone", "team-Bad"],
         );
         assert_eq!(user.roles, vec![Role::Researcher]);
-        assert_eq!(
-            user.teams,
-            vec![TeamSlug::parse("climate").unwrap(), TeamSlug::parse("genomics").unwrap()]
-        );
+        assert_eq!(user.teams, vec![TeamSlug::parse("climate").unwrap(), TeamSlug::parse("genomics").unwrap()]);
     }
 
     #[test]

@@ -193,13 +193,25 @@ mod tests {
 
     #[test]
     fn a_target_needs_a_name_a_platform_and_events() {
-        let mut form = TargetForm { name: "Ops".into(), platform: "slack".into(), team: "climate".into(), webhook_url: String::new(), events: BTreeMap::new() };
+        let mut form = TargetForm {
+            name: "Ops".into(),
+            platform: "slack".into(),
+            team: "climate".into(),
+            webhook_url: String::new(),
+            events: BTreeMap::new(),
+        };
         form.events.insert("budget.threshold".into(), "on".into());
         let valid = form.parse().map_err(|_| "valid").unwrap();
         assert_eq!(valid.events, vec![NotificationEvent::BudgetThreshold]);
         assert_eq!(valid.team.map(|t| t.as_str().to_owned()), Some("climate".into()));
 
-        let bad = TargetForm { name: " ".into(), platform: "irc".into(), team: "Not A Slug".into(), webhook_url: String::new(), events: BTreeMap::new() };
+        let bad = TargetForm {
+            name: " ".into(),
+            platform: "irc".into(),
+            team: "Not A Slug".into(),
+            webhook_url: String::new(),
+            events: BTreeMap::new(),
+        };
         let fields: Vec<String> = bad.parse().err().unwrap_or_default().into_iter().map(|e| e.field).collect();
         assert_eq!(fields, vec!["name", "platform", "team"]);
     }

@@ -127,10 +127,7 @@ mod tests {
             kind: ParameterKind::String,
             default: Some("t3.medium".into()),
             description: None,
-            constraints: ParameterConstraints {
-                allowed_values: vec!["t3.medium".into(), "t3.large".into()],
-                ..Default::default()
-            },
+            constraints: ParameterConstraints { allowed_values: vec!["t3.medium".into(), "t3.large".into()], ..Default::default() },
         }
     }
 
@@ -167,7 +164,10 @@ mod tests {
     #[test]
     fn values_meeting_every_constraint_pass() {
         let specs = [instance_type(), volume_size(), bucket_prefix()];
-        assert_eq!(validate_parameters(&specs, &values(&[("InstanceType", "t3.large"), ("VolumeSize", "100"), ("Prefix", "scratch-1")])), Ok(()));
+        assert_eq!(
+            validate_parameters(&specs, &values(&[("InstanceType", "t3.large"), ("VolumeSize", "100"), ("Prefix", "scratch-1")])),
+            Ok(())
+        );
         assert_eq!(validate_parameters(&specs, &values(&[("VolumeSize", "8")])), Ok(()), "defaults cover the rest");
     }
 
@@ -190,7 +190,10 @@ mod tests {
     #[test]
     fn patterns_match_the_whole_value_and_use_the_templates_words() {
         let spec = bucket_prefix();
-        assert_eq!(spec.check("Scratch").as_deref(), Some("must match the pattern [a-z][a-z0-9-]* (lower-case letters, digits and dashes)"));
+        assert_eq!(
+            spec.check("Scratch").as_deref(),
+            Some("must match the pattern [a-z][a-z0-9-]* (lower-case letters, digits and dashes)")
+        );
         assert!(spec.check("ok-but-then/slash").is_some(), "a partial match is not enough");
         assert_eq!(spec.check("ab").as_deref(), Some("must be at least 3 characters (lower-case letters, digits and dashes)"));
         assert_eq!(spec.check("abc"), None);

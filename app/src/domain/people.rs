@@ -88,7 +88,9 @@ pub fn parse_new_username(raw: &str) -> Result<Username, String> {
         && raw.len() <= 64
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
     if !ok {
-        return Err("A username is 1 to 64 lower-case letters, digits, dots, dashes or underscores, starting with a letter or digit.".into());
+        return Err(
+            "A username is 1 to 64 lower-case letters, digits, dots, dashes or underscores, starting with a letter or digit.".into()
+        );
     }
     Username::parse(raw).map_err(|e| e.0)
 }
@@ -134,7 +136,10 @@ impl InviteForm {
         let username = parse_new_username(&self.username).map_err(|m| errors.push(FieldError::new("username", m))).ok();
         let email = self.email.trim().to_owned();
         if !plausible_email(&email) {
-            errors.push(FieldError::new("email", "Give an e-mail address, such as lin@example.edu: Cognito sends the temporary password there."));
+            errors.push(FieldError::new(
+                "email",
+                "Give an e-mail address, such as lin@example.edu: Cognito sends the temporary password there.",
+            ));
         }
         let roles = parse_roles(&self.roles, "roles", &mut errors);
         if roles.is_empty() {

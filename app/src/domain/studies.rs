@@ -228,7 +228,9 @@ impl StudyForm {
         }
         let mut location = None;
         match scope {
-            Some(StudyScope::Organisation) if teams.is_empty() => errors.push(FieldError::new("teams", "Choose the teams that may read it.")),
+            Some(StudyScope::Organisation) if teams.is_empty() => {
+                errors.push(FieldError::new("teams", "Choose the teams that may read it."))
+            }
             Some(StudyScope::OpenData) => match parse_s3_uri(self.location.trim()) {
                 Ok(found) => location = Some(found),
                 Err(message) => errors.push(FieldError::new("location", message)),
@@ -239,7 +241,9 @@ impl StudyForm {
             errors.push(FieldError::new("controlled", "Open data is public: it cannot be controlled."));
         }
         match scope {
-            Some(scope) if errors.is_empty() => Ok(NewStudy { scope, name, description, folder, controlled: self.controlled, teams, location }),
+            Some(scope) if errors.is_empty() => {
+                Ok(NewStudy { scope, name, description, folder, controlled: self.controlled, teams, location })
+            }
             _ => Err(errors),
         }
     }

@@ -1,7 +1,7 @@
 //! Teams as an admin manages them: the create/edit form, the admin's list, connection checks.
 
-use super::configurations::FieldError;
 use super::TeamSlug;
+use super::configurations::FieldError;
 use serde::{Deserialize, Serialize};
 
 /// The create/edit form as submitted. On edit the slug is fixed (it names the Cognito group,
@@ -89,14 +89,11 @@ impl TeamForm {
         }
         let role_arn = self.role_arn.trim();
         match role_arn_account(role_arn) {
-            None => errors.push(FieldError::new(
-                "role_arn",
-                "Give the ARN of an IAM role, such as arn:aws:iam::444444444444:role/AtriumPortal.",
-            )),
-            Some(other) if is_account_id(account) && other != account => errors.push(FieldError::new(
-                "role_arn",
-                format!("This role is in account {other}, not in the team's account {account}."),
-            )),
+            None => errors
+                .push(FieldError::new("role_arn", "Give the ARN of an IAM role, such as arn:aws:iam::444444444444:role/AtriumPortal.")),
+            Some(other) if is_account_id(account) && other != account => {
+                errors.push(FieldError::new("role_arn", format!("This role is in account {other}, not in the team's account {account}.")))
+            }
             Some(_) => {}
         }
         let ssm_path = match (self.ssm_path.trim(), &slug) {

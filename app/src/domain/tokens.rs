@@ -109,9 +109,12 @@ impl TokenForm {
         let mut scopes = Vec::new();
         for raw in &self.scopes {
             match Scope::parse(raw.trim()) {
-                Some(Scope::Admin) if !admin => errors.push(FieldError::new("scopes", "Only admins may create tokens with the admin scope.")),
+                Some(Scope::Admin) if !admin => {
+                    errors.push(FieldError::new("scopes", "Only admins may create tokens with the admin scope."))
+                }
                 Some(scope) => scopes.push(scope),
-                None => errors.push(FieldError::new("scopes", format!("There is no scope called \"{}\".", raw.chars().take(40).collect::<String>()))),
+                None => errors
+                    .push(FieldError::new("scopes", format!("There is no scope called \"{}\".", raw.chars().take(40).collect::<String>()))),
             }
         }
         scopes.sort();

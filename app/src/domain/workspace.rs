@@ -455,7 +455,6 @@ mod tests {
         }
     }
 
-
     #[test]
     fn the_happy_path_goes_from_requested_to_terminated() {
         let path = [
@@ -487,8 +486,18 @@ mod tests {
 
     #[test]
     fn terminated_is_final_and_failed_can_only_be_terminated() {
-        for event in [E::ProvisioningStarted, E::ProvisioningSucceeded, E::StopRequested, E::Stopped,
-            E::StartRequested, E::Started, E::TerminateRequested, E::Terminated, E::Failed, E::ActionFailed] {
+        for event in [
+            E::ProvisioningStarted,
+            E::ProvisioningSucceeded,
+            E::StopRequested,
+            E::Stopped,
+            E::StartRequested,
+            E::Started,
+            E::TerminateRequested,
+            E::Terminated,
+            E::Failed,
+            E::ActionFailed,
+        ] {
             assert!(S::Terminated.transition(event).is_err(), "{event:?}");
             let from_failed = S::Failed.transition(event);
             if event == E::TerminateRequested {

@@ -1,5 +1,5 @@
 use crate::api::load_costs;
-use crate::domain::costs::{parse_range, CostDashboard, TeamSpend, RANGES};
+use crate::domain::costs::{CostDashboard, RANGES, TeamSpend, parse_range};
 use crate::domain::dollars;
 use crate::error::AppError;
 use crate::pages::errors::ErrorPanel;
@@ -15,12 +15,15 @@ pub fn CostsPage() -> impl IntoView {
     let query = use_query_map();
     let days = move || parse_range(query.read().get("days").as_deref());
     let all = move || query.read().get("all").is_some_and(|all| all == "1");
-    let dashboard = Resource::new(move || (days(), all()), |(days, all)| async move {
-        match days {
-            Ok(days) => load_costs(days, all).await,
-            Err(message) => Err(AppError::BadRequest(message)),
-        }
-    });
+    let dashboard = Resource::new(
+        move || (days(), all()),
+        |(days, all)| async move {
+            match days {
+                Ok(days) => load_costs(days, all).await,
+                Err(message) => Err(AppError::BadRequest(message)),
+            }
+        },
+    );
     let chosen = move || days().unwrap_or(crate::domain::costs::DEFAULT_RANGE);
     view! {
         <Title text="Costs · Atrium"/>
@@ -54,18 +57,31 @@ const PALETTE: [&str; 8] = ["#4f46e5", "#0891b2", "#16a34a", "#d97706", "#db2777
 
 #[component]
 fn Dashboard(dashboard: CostDashboard) -> impl IntoView {
-    let CostDashboard { days, day_labels, teams, users, users_count, workspaces, workspaces_count, total_cents, alerts, synced_at, auto_stop_saved_cents } =
-        dashboard;
+    let CostDashboard {
+        days,
+        day_labels,
+        teams,
+        users,
+        users_count,
+        workspaces,
+        workspaces_count,
+        total_cents,
+        alerts,
+        synced_at,
+        auto_stop_saved_cents,
+    } = dashboard;
     let colours = series_colours(&teams);
     // The top spenders only, unless all were asked for: the page stays small however many
     // users and workspaces spend (the CSV has every one).
     let more = move |shown: usize, count: usize, what: &'static str| {
-        (shown < count).then(|| view! {
-            <p class="mt-2 text-sm text-slate-600" data-testid="costs-more">
-                {format!("The top {shown} of {count} {what}. ")}
-                <a class="text-indigo-700 underline" href=format!("/costs?days={days}&all=1")>"Show all"</a>
-                " or download the CSV."
-            </p>
+        (shown < count).then(|| {
+            view! {
+                <p class="mt-2 text-sm text-slate-600" data-testid="costs-more">
+                    {format!("The top {shown} of {count} {what}. ")}
+                    <a class="text-indigo-700 underline" href=format!("/costs?days={days}&all=1")>"Show all"</a>
+                    " or download the CSV."
+                </p>
+            }
         })
     };
     let (users_shown, workspaces_shown) = (users.len(), workspaces.len());
@@ -215,28 +231,36 @@ fn SpendChart(day_labels: Vec<String>, teams: Vec<TeamSpend>) -> impl IntoView {
     let height = legend_y + 16.0;
 
     let mut stacked = vec![0_i64; n];
-    let paths = series.iter().map(|(name, colour, cents)| {
-        let mut d = String::new();
-        for i in 0..n {
-            if cents[i] == 0 {
-                continue;
+    let paths = series
+        .iter()
+        .map(|(name, colour, cents)| {
+            let mut d = String::new();
+            for i in 0..n {
+                if cents[i] == 0 {
+                    continue;
+                }
+                let (y_top, y_bottom) = (y(stacked[i] + cents[i]), y(stacked[i]));
+                stacked[i] += cents[i];
+                let x = LEFT + i as f64 * slot + slot * 0.1;
+                d.push_str(&format!("M{x:.1} {y_top:.1}h{:.1}V{:.1}h{:.1}Z", slot * 0.8, y_bottom.max(y_top + 0.5), -slot * 0.8));
             }
-            let (y_top, y_bottom) = (y(stacked[i] + cents[i]), y(stacked[i]));
-            stacked[i] += cents[i];
-            let x = LEFT + i as f64 * slot + slot * 0.1;
-            d.push_str(&format!("M{x:.1} {y_top:.1}h{:.1}V{:.1}h{:.1}Z", slot * 0.8, y_bottom.max(y_top + 0.5), -slot * 0.8));
-        }
-        let total: i64 = cents.iter().sum();
-        view! { <path d=d fill=*colour><title>{format!("{name}: {} over {n} days", dollars(total))}</title></path> }
-    }).collect_view();
+            let total: i64 = cents.iter().sum();
+            view! { <path d=d fill=*colour><title>{format!("{name}: {} over {n} days", dollars(total))}</title></path> }
+        })
+        .collect_view();
     // Hover targets: each day's total.
-    let days = day_labels.iter().zip(&day_totals).enumerate().map(|(i, (day, cents))| {
-        view! {
-            <rect x=format!("{:.1}", LEFT + i as f64 * slot) y=TOP width=format!("{slot:.1}") height=PLOT_HEIGHT fill="transparent">
-                <title>{format!("{day}: {}", dollars(*cents))}</title>
-            </rect>
-        }
-    }).collect_view();
+    let days = day_labels
+        .iter()
+        .zip(&day_totals)
+        .enumerate()
+        .map(|(i, (day, cents))| {
+            view! {
+                <rect x=format!("{:.1}", LEFT + i as f64 * slot) y=TOP width=format!("{slot:.1}") height=PLOT_HEIGHT fill="transparent">
+                    <title>{format!("{day}: {}", dollars(*cents))}</title>
+                </rect>
+            }
+        })
+        .collect_view();
     let y_ticks = (0..=4).map(|k| {
         let cents = top * k / 4;
         view! {
@@ -250,14 +274,18 @@ fn SpendChart(day_labels: Vec<String>, teams: Vec<TeamSpend>) -> impl IntoView {
         view! { <text x=format!("{x:.1}") y=bottom + 16.0 text-anchor="middle" font-size="11" fill="#475569">{day.get(5..).unwrap_or(day).to_owned()}</text> }
     }).collect_view();
     let legend_columns = 4;
-    let legend = series.iter().enumerate().map(|(k, (name, colour, _))| {
-        let x = LEFT + (k % legend_columns) as f64 * 170.0;
-        let y = legend_y + (k / legend_columns) as f64 * 18.0;
-        view! {
-            <rect x=x y=y - 10.0 width="12" height="12" fill=*colour/>
-            <text x=x + 18.0 y=y font-size="12" fill="#334155">{name.clone()}</text>
-        }
-    }).collect_view();
+    let legend = series
+        .iter()
+        .enumerate()
+        .map(|(k, (name, colour, _))| {
+            let x = LEFT + (k % legend_columns) as f64 * 170.0;
+            let y = legend_y + (k / legend_columns) as f64 * 18.0;
+            view! {
+                <rect x=x y=y - 10.0 width="12" height="12" fill=*colour/>
+                <text x=x + 18.0 y=y font-size="12" fill="#334155">{name.clone()}</text>
+            }
+        })
+        .collect_view();
     let height = height + (series.len().saturating_sub(1) / legend_columns) as f64 * 18.0;
     view! {
         <svg viewBox=format!("0 0 {WIDTH} {height}") class="w-full" role="img" data-testid="costs-chart"

@@ -1,6 +1,6 @@
 use crate::api::sign_in_methods;
-use crate::pages::layout::SignedInUser;
 use crate::domain::SignInMethods;
+use crate::pages::layout::SignedInUser;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;

@@ -1,4 +1,4 @@
-use crate::api::{load_settings, SaveSettings};
+use crate::api::{SaveSettings, load_settings};
 use crate::domain::settings::SignOutStop;
 use crate::pages::errors::ErrorPanel;
 use leptos::prelude::*;

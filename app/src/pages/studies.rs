@@ -3,12 +3,12 @@
 //! straight to and from S3; `/teams/:team/egress/:id`: an export request and its history.
 
 use crate::api::{
-    complete_study_upload, load_egress_request, load_studies, load_study_files, study_upload, CreateStudy, DecideEgress, DeleteStudyFile, RequestEgress,
-    SetStudyWriters,
+    CreateStudy, DecideEgress, DeleteStudyFile, RequestEgress, SetStudyWriters, complete_study_upload, load_egress_request, load_studies,
+    load_study_files, study_upload,
 };
-use crate::domain::studies::{size_label, EgressPanel, FileEntry, FolderListing, StudyScope, StudyView, UploadTicket};
+use crate::domain::studies::{EgressPanel, FileEntry, FolderListing, StudyScope, StudyView, UploadTicket, size_label};
 use crate::pages::errors::ErrorPanel;
-use crate::pages::forms::{last_error, FieldMessage};
+use crate::pages::forms::{FieldMessage, last_error};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -93,8 +93,15 @@ fn StudyTable(team: String, studies: Vec<StudyView>) -> impl IntoView {
 }
 
 #[component]
-fn NewStudyForm(team: String, create: ServerAction<CreateStudy>, error: Signal<Option<crate::error::AppError>>, is_admin: bool, all_teams: Vec<String>) -> impl IntoView {
-    let scopes: Vec<StudyScope> = StudyScope::ALL.into_iter().filter(|s| is_admin || matches!(s, StudyScope::My | StudyScope::Team)).collect();
+fn NewStudyForm(
+    team: String,
+    create: ServerAction<CreateStudy>,
+    error: Signal<Option<crate::error::AppError>>,
+    is_admin: bool,
+    all_teams: Vec<String>,
+) -> impl IntoView {
+    let scopes: Vec<StudyScope> =
+        StudyScope::ALL.into_iter().filter(|s| is_admin || matches!(s, StudyScope::My | StudyScope::Team)).collect();
     view! {
         <section class="mt-8 rounded-lg border border-slate-200 bg-white p-4 text-sm shadow-sm">
             <h2 class="font-semibold">"New study"</h2>
@@ -318,7 +325,14 @@ fn FileTable(
 }
 
 #[component]
-fn UploadPanel(team: String, study_id: i64, folder: String, max_file_bytes: u64, uploaded: RwSignal<u32>, uploads: RwSignal<Vec<Upload>>) -> impl IntoView {
+fn UploadPanel(
+    team: String,
+    study_id: i64,
+    folder: String,
+    max_file_bytes: u64,
+    uploaded: RwSignal<u32>,
+    uploads: RwSignal<Vec<Upload>>,
+) -> impl IntoView {
     let input = NodeRef::<leptos::html::Input>::new();
     let start = move |_| {
         let Some(input) = input.get() else { return };
@@ -488,7 +502,7 @@ pub fn EgressRequestPage() -> impl IntoView {
 /// progress events drive the progress bar (fetch has none).
 mod browser {
     use super::*;
-    use leptos::wasm_bindgen::{closure::Closure, JsCast, JsValue};
+    use leptos::wasm_bindgen::{JsCast, JsValue, closure::Closure};
     use leptos::web_sys::{Blob, File, FormData, ProgressEvent, XmlHttpRequest};
 
     enum Body {
@@ -507,7 +521,12 @@ mod browser {
     }
 
     /// Sends one request and waits for its end: the status, ETag and body.
-    async fn send(method: &str, url: &str, body: Body, on_progress: impl Fn(f64) + 'static) -> Result<(u16, Option<String>, String), String> {
+    async fn send(
+        method: &str,
+        url: &str,
+        body: Body,
+        on_progress: impl Fn(f64) + 'static,
+    ) -> Result<(u16, Option<String>, String), String> {
         let xhr = XmlHttpRequest::new().map_err(js_error)?;
         xhr.open_with_async(method, url, true).map_err(js_error)?;
         let (done, finished) = futures::channel::oneshot::channel::<bool>();
@@ -553,7 +572,8 @@ mod browser {
                     form.append_with_str(name, value).map_err(js_error)?;
                 }
                 form.append_with_blob_and_filename("file", &file, &file.name()).map_err(js_error)?;
-                let (status, _, text) = send("POST", &url, Body::Form(form), move |loaded| percent.set(loaded * 100.0 / size.max(1.0))).await?;
+                let (status, _, text) =
+                    send("POST", &url, Body::Form(form), move |loaded| percent.set(loaded * 100.0 / size.max(1.0))).await?;
                 if !(200..300).contains(&status) {
                     return Err(s3_message(status, &text));
                 }

@@ -1,8 +1,8 @@
-use crate::api::{load_studies, load_team_catalog, LaunchWorkspace};
-use crate::domain::studies::{Access, StudyView};
+use crate::api::{LaunchWorkspace, load_studies, load_team_catalog};
 use crate::domain::configurations::Configuration;
-use crate::domain::costs::{monthly_estimate, MonthBudget};
+use crate::domain::costs::{MonthBudget, monthly_estimate};
 use crate::domain::dollars;
+use crate::domain::studies::{Access, StudyView};
 use crate::pages::errors::ErrorPanel;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -57,11 +57,20 @@ pub fn TeamBudget(month: MonthBudget) -> impl IntoView {
     let summary = match (month.budget_cents, month.remaining_cents()) {
         (Some(budget), Some(remaining)) if remaining < 0 => format!(
             "{} is forecast to spend {} of its {} budget for {}: {} over.",
-            month.team_name, dollars(month.forecast_cents), dollars(budget), month.month, dollars(-remaining)
+            month.team_name,
+            dollars(month.forecast_cents),
+            dollars(budget),
+            month.month,
+            dollars(-remaining)
         ),
         (Some(budget), Some(remaining)) => format!(
             "{} has {} left of its {} budget for {} (spent {}, forecast {}).",
-            month.team_name, dollars(remaining), dollars(budget), month.month, dollars(month.spent_cents), dollars(month.forecast_cents)
+            month.team_name,
+            dollars(remaining),
+            dollars(budget),
+            month.month,
+            dollars(month.spent_cents),
+            dollars(month.forecast_cents)
         ),
         _ => format!("{} has no budget set; it has spent {} in {}.", month.team_name, dollars(month.spent_cents), month.month),
     };
@@ -82,7 +91,14 @@ pub fn CostEstimate(hourly_cents: u32) -> impl IntoView {
 }
 
 #[component]
-fn CatalogItem(c: Configuration, team: String, launch_key: String, launch: ServerAction<LaunchWorkspace>, may_override: bool, studies: Vec<StudyView>) -> impl IntoView {
+fn CatalogItem(
+    c: Configuration,
+    team: String,
+    launch_key: String,
+    launch: ServerAction<LaunchWorkspace>,
+    may_override: bool,
+    studies: Vec<StudyView>,
+) -> impl IntoView {
     let cents = c.draft.estimated_hourly_cost_cents;
     let studies = if c.mounts_studies { studies } else { Vec::new() };
     view! {
@@ -149,23 +165,25 @@ pub fn LaunchForm(
 /// One choice per study: not mounted, read-only, or read-write where the user may write it.
 #[component]
 fn StudyChoice(studies: Vec<StudyView>, prefix: String) -> impl IntoView {
-    (!studies.is_empty()).then(|| view! {
-        <fieldset class="mt-3 rounded border border-slate-200 p-2 text-sm" data-testid="launch-studies">
-            <legend class="px-1 font-medium">"Studies to mount"</legend>
-            {studies.into_iter().map(|study| {
-                let id = format!("{prefix}-study-{}", study.id);
-                let writable = study.mount_access() == Access::Rw;
-                view! {
-                    <div class="mt-1 flex items-center justify-between gap-2">
-                        <label for=id.clone()>{study.name.clone()}</label>
-                        <select id=id name=format!("studies[{}]", study.id) class="rounded border border-slate-300 px-1 py-0.5">
-                            <option value="">"Not mounted"</option>
-                            <option value="ro">"Read-only"</option>
-                            {writable.then(|| view! { <option value="rw">"Read-write"</option> })}
-                        </select>
-                    </div>
-                }
-            }).collect_view()}
-        </fieldset>
+    (!studies.is_empty()).then(|| {
+        view! {
+            <fieldset class="mt-3 rounded border border-slate-200 p-2 text-sm" data-testid="launch-studies">
+                <legend class="px-1 font-medium">"Studies to mount"</legend>
+                {studies.into_iter().map(|study| {
+                    let id = format!("{prefix}-study-{}", study.id);
+                    let writable = study.mount_access() == Access::Rw;
+                    view! {
+                        <div class="mt-1 flex items-center justify-between gap-2">
+                            <label for=id.clone()>{study.name.clone()}</label>
+                            <select id=id name=format!("studies[{}]", study.id) class="rounded border border-slate-300 px-1 py-0.5">
+                                <option value="">"Not mounted"</option>
+                                <option value="ro">"Read-only"</option>
+                                {writable.then(|| view! { <option value="rw">"Read-write"</option> })}
+                            </select>
+                        </div>
+                    }
+                }).collect_view()}
+            </fieldset>
+        }
     })
 }

@@ -1,8 +1,8 @@
 use crate::api::{load_ended_workspaces, load_team_page};
-use crate::domain::costs::MySpend;
-use crate::domain::workspace::{MyWorkspaces, WorkspaceView};
-use crate::domain::dollars;
 use crate::domain::TeamHome;
+use crate::domain::costs::MySpend;
+use crate::domain::dollars;
+use crate::domain::workspace::{MyWorkspaces, WorkspaceView};
 use crate::pages::errors::ErrorPanel;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -11,10 +11,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 #[component]
 pub fn TeamHomePage() -> impl IntoView {
     let params = use_params_map();
-    let page = Resource::new(
-        move || params.read().get("team").unwrap_or_default(),
-        load_team_page,
-    );
+    let page = Resource::new(move || params.read().get("team").unwrap_or_default(), load_team_page);
     view! {
         <Suspense fallback=|| view! { <p>"Loading the team…"</p> }>
             {move || Suspend::new(async move {
@@ -95,28 +92,32 @@ fn TeamHomeView(home: TeamHome) -> impl IntoView {
 /// The user's live workspaces on this team, newest first; ended ones are a link away.
 #[component]
 fn MyWorkspacesPanel(team: String, mine: MyWorkspaces) -> impl IntoView {
-    let ended = (mine.ended > 0).then(|| view! {
-        <p class="mt-2 text-sm"><a class="text-indigo-700 underline" href=format!("/teams/{team}/ended") data-testid="ended-link">
-            {format!("{} ended (terminated or failed)", mine.ended)}
-        </a></p>
+    let ended = (mine.ended > 0).then(|| {
+        view! {
+            <p class="mt-2 text-sm"><a class="text-indigo-700 underline" href=format!("/teams/{team}/ended") data-testid="ended-link">
+                {format!("{} ended (terminated or failed)", mine.ended)}
+            </a></p>
+        }
     });
     let list = if mine.live.is_empty() {
         view! { <p class="mt-2 text-slate-600">"None running. Launch one from a profile or the catalog."</p> }.into_any()
     } else {
         view! { <WorkspaceList workspaces=mine.live/> }.into_any()
     };
-    let shared = (!mine.shared.is_empty()).then(|| view! {
-        <section class="mt-8" data-testid="shared-with-me">
-            <h2 class="text-lg font-semibold">"Shared with me"</h2>
-            <ul class="mt-3 divide-y divide-slate-200 rounded-lg border border-slate-200 bg-white">
-                {mine.shared.into_iter().map(|w| view! {
-                    <li class="flex items-center justify-between p-3 text-sm">
-                        <a class="font-medium text-indigo-700 hover:underline" href=format!("/workspaces/{}", w.id)>{w.name.clone()}</a>
-                        <span class="text-slate-600">{format!("{}'s {} · {}", w.owner, w.configuration_name, w.state.as_str())}</span>
-                    </li>
-                }).collect_view()}
-            </ul>
-        </section>
+    let shared = (!mine.shared.is_empty()).then(|| {
+        view! {
+            <section class="mt-8" data-testid="shared-with-me">
+                <h2 class="text-lg font-semibold">"Shared with me"</h2>
+                <ul class="mt-3 divide-y divide-slate-200 rounded-lg border border-slate-200 bg-white">
+                    {mine.shared.into_iter().map(|w| view! {
+                        <li class="flex items-center justify-between p-3 text-sm">
+                            <a class="font-medium text-indigo-700 hover:underline" href=format!("/workspaces/{}", w.id)>{w.name.clone()}</a>
+                            <span class="text-slate-600">{format!("{}'s {} · {}", w.owner, w.configuration_name, w.state.as_str())}</span>
+                        </li>
+                    }).collect_view()}
+                </ul>
+            </section>
+        }
     });
     view! {
         <section class="mt-8" data-testid="my-workspaces">

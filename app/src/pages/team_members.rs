@@ -1,7 +1,7 @@
-use crate::api::{load_team_members, AddTeamMember, RemoveTeamMember};
+use crate::api::{AddTeamMember, RemoveTeamMember, load_team_members};
 use crate::domain::people::TeamMembers;
 use crate::pages::errors::ErrorPanel;
-use crate::pages::forms::{last_error, FieldMessage};
+use crate::pages::forms::{FieldMessage, last_error};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;

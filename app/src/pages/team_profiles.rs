@@ -1,6 +1,6 @@
-use crate::api::{load_studies, load_team_profiles, LaunchWorkspace};
-use crate::domain::studies::StudyView;
+use crate::api::{LaunchWorkspace, load_studies, load_team_profiles};
 use crate::domain::configurations::Profile;
+use crate::domain::studies::StudyView;
 use crate::pages::errors::ErrorPanel;
 use crate::pages::team_catalog::{CostEstimate, LaunchForm, TeamBudget};
 use leptos::prelude::*;
@@ -53,7 +53,14 @@ pub fn TeamProfilesPage() -> impl IntoView {
 }
 
 #[component]
-fn ProfileCard(p: Profile, team: String, launch_key: String, launch: ServerAction<LaunchWorkspace>, may_override: bool, studies: Vec<StudyView>) -> impl IntoView {
+fn ProfileCard(
+    p: Profile,
+    team: String,
+    launch_key: String,
+    launch: ServerAction<LaunchWorkspace>,
+    may_override: bool,
+    studies: Vec<StudyView>,
+) -> impl IntoView {
     let cents = p.configuration.draft.estimated_hourly_cost_cents;
     let studies = if p.configuration.mounts_studies { studies } else { Vec::new() };
     view! {

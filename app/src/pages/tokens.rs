@@ -1,7 +1,7 @@
-use crate::api::{load_tokens, whoami, CreateToken, RevokeToken};
-use crate::domain::tokens::{Scope, TokenView, MAX_TOKEN_DAYS};
+use crate::api::{CreateToken, RevokeToken, load_tokens, whoami};
+use crate::domain::tokens::{MAX_TOKEN_DAYS, Scope, TokenView};
 use crate::pages::errors::ErrorPanel;
-use crate::pages::forms::{last_error, FieldMessage};
+use crate::pages::forms::{FieldMessage, last_error};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -85,7 +85,13 @@ pub fn TokensPage() -> impl IntoView {
 }
 
 #[component]
-fn TokenTable(title: &'static str, tokens: Vec<TokenView>, revoke: ServerAction<RevokeToken>, show_owner: bool, testid: &'static str) -> impl IntoView {
+fn TokenTable(
+    title: &'static str,
+    tokens: Vec<TokenView>,
+    revoke: ServerAction<RevokeToken>,
+    show_owner: bool,
+    testid: &'static str,
+) -> impl IntoView {
     view! {
         <section class="mt-8">
             <h2 class="text-lg font-semibold">{title}</h2>

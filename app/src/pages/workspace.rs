@@ -1,6 +1,9 @@
-use crate::api::{load_workspace, load_workspace_sharing, KeepWorkspaceRunning, LaunchAgain, ResizeWorkspace, ShareWorkspace, StartWorkspaceSession, UpgradeWorkspace, WorkspaceAction as RequestAction};
-use crate::domain::workspace::WorkspaceSharing;
+use crate::api::{
+    KeepWorkspaceRunning, LaunchAgain, ResizeWorkspace, ShareWorkspace, StartWorkspaceSession, UpgradeWorkspace,
+    WorkspaceAction as RequestAction, load_workspace, load_workspace_sharing,
+};
 use crate::domain::idle::SNOOZE_HOURS;
+use crate::domain::workspace::WorkspaceSharing;
 use crate::domain::workspace::{WorkspaceAction, WorkspaceState, WorkspaceView};
 use crate::pages::errors::ErrorPanel;
 use leptos::prelude::*;
@@ -60,7 +63,7 @@ pub fn WorkspacePage() -> impl IntoView {
 
 /// Subscribes to the workspace's event stream (browser only; closed when the page goes).
 fn follow_events(id: &str, live: RwSignal<Option<WorkspaceView>>) {
-    use leptos::wasm_bindgen::{closure::Closure, JsCast};
+    use leptos::wasm_bindgen::{JsCast, closure::Closure};
     let Ok(source) = leptos::web_sys::EventSource::new(&format!("/events/workspaces/{id}")) else { return };
     let on_message = Closure::<dyn FnMut(leptos::web_sys::MessageEvent)>::new(move |event: leptos::web_sys::MessageEvent| {
         if let Some(view) = event.data().as_string().and_then(|text| serde_json::from_str::<WorkspaceView>(&text).ok()) {
@@ -91,7 +94,13 @@ struct Changes {
 }
 
 #[component]
-fn WorkspaceDetails(w: WorkspaceView, act: ServerAction<RequestAction>, keep: ServerAction<KeepWorkspaceRunning>, change: Changes, may_manage: bool) -> impl IntoView {
+fn WorkspaceDetails(
+    w: WorkspaceView,
+    act: ServerAction<RequestAction>,
+    keep: ServerAction<KeepWorkspaceRunning>,
+    change: Changes,
+    may_manage: bool,
+) -> impl IntoView {
     let cents = w.estimated_hourly_cost_cents;
     // Those it is shared with connect; only its owner (or an admin) acts on it.
     let actions = if may_manage { w.available_actions() } else { Vec::new() };
@@ -222,9 +231,11 @@ fn WorkspaceDetails(w: WorkspaceView, act: ServerAction<RequestAction>, keep: Se
 /// shows the commands that open it (the plugin's carries the session's token: shown once).
 #[component]
 fn SessionForms(id: String, session: ServerAction<StartWorkspaceSession>) -> impl IntoView {
-    let command = |label: &'static str, text: String| view! {
-        <p class="mt-2 font-medium">{label}</p>
-        <pre class="mt-1 overflow-x-auto whitespace-pre-wrap break-all rounded bg-slate-900 p-2 text-xs text-slate-100">{text}</pre>
+    let command = |label: &'static str, text: String| {
+        view! {
+            <p class="mt-2 font-medium">{label}</p>
+            <pre class="mt-1 overflow-x-auto whitespace-pre-wrap break-all rounded bg-slate-900 p-2 text-xs text-slate-100">{text}</pre>
+        }
     };
     view! {
         <details class="rounded border border-slate-300 px-3 py-1" data-testid="session-manager">
@@ -304,7 +315,12 @@ fn UpdateForms(w: WorkspaceView, change: Changes) -> impl IntoView {
 /// Sharing (for the owner or an admin), "Shared with you" (for the others), and "Launch again"
 /// once it has ended.
 #[component]
-fn SharingPanel(id: String, sharing: WorkspaceSharing, share: ServerAction<ShareWorkspace>, again: ServerAction<LaunchAgain>) -> impl IntoView {
+fn SharingPanel(
+    id: String,
+    sharing: WorkspaceSharing,
+    share: ServerAction<ShareWorkspace>,
+    again: ServerAction<LaunchAgain>,
+) -> impl IntoView {
     let error = crate::pages::forms::last_error(share);
     if let Some(owner) = sharing.shared_by {
         return view! {

@@ -4,9 +4,9 @@
 
 use crate::faults::Fault;
 use crate::moto::Moto;
-use crate::wire::{epoch_now, required, AwsError, Caller};
+use crate::wire::{AwsError, Caller, epoch_now, required};
 use aws_sdk_cloudformation::types::StackStatus;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -187,10 +187,7 @@ fn key_values(body: &Value, member: &str) -> Vec<(String, String)> {
     body.get(member)
         .and_then(Value::as_array)
         .map(|items| {
-            items
-                .iter()
-                .filter_map(|i| Some((i.get("Key")?.as_str()?.to_owned(), i.get("Value")?.as_str()?.to_owned())))
-                .collect()
+            items.iter().filter_map(|i| Some((i.get("Key")?.as_str()?.to_owned(), i.get("Value")?.as_str()?.to_owned()))).collect()
         })
         .unwrap_or_default()
 }
@@ -449,8 +446,11 @@ impl Catalog {
             return Ok(json!({ "RecordDetail": record_json(record) }));
         }
         if state.provisioned.values().any(|p| p.name == name && p.status != "TERMINATED") {
-            return Err(AwsError { status: axum::http::StatusCode::BAD_REQUEST, code: "DuplicateResourceException",
-                message: format!("A provisioned product named {name} already exists") });
+            return Err(AwsError {
+                status: axum::http::StatusCode::BAD_REQUEST,
+                code: "DuplicateResourceException",
+                message: format!("A provisioned product named {name} already exists"),
+            });
         }
         let template = state.artifact(&product_id, &artifact_id)?.template.clone();
         let parameters: BTreeMap<String, String> = key_values(body, "ProvisioningParameters").into_iter().collect();
@@ -495,10 +495,7 @@ impl Catalog {
     }
 
     async fn create_and_wait(&self, pp: &Provisioned, template: &str) -> Result<Vec<(String, String, Option<String>)>, String> {
-        self.moto
-            .create_stack(&pp.caller, &pp.stack_name, template, &pp.parameters, &pp.tags)
-            .await
-            .map_err(|e| format!("{e:#}"))?;
+        self.moto.create_stack(&pp.caller, &pp.stack_name, template, &pp.parameters, &pp.tags).await.map_err(|e| format!("{e:#}"))?;
         self.wait_for_stack(pp).await
     }
 
@@ -610,7 +607,11 @@ impl Catalog {
     /// update of `AWS::EC2::Instance` does itself: a new `InstanceType` stops the instance,
     /// modifies it and starts it again. Other values (a new version's extra parameters) are
     /// recorded only. The outputs stay as they were.
-    async fn apply_update(&self, pp: &Provisioned, before: &BTreeMap<String, String>) -> anyhow::Result<Vec<(String, String, Option<String>)>> {
+    async fn apply_update(
+        &self,
+        pp: &Provisioned,
+        before: &BTreeMap<String, String>,
+    ) -> anyhow::Result<Vec<(String, String, Option<String>)>> {
         if let Some(instance_type) = pp.parameters.get("InstanceType").filter(|new| before.get("InstanceType") != Some(*new)) {
             for instance in self.moto.stack_resources(&pp.caller, &pp.stack_name, "AWS::EC2::Instance").await? {
                 self.moto.ec2_change_instance_type(&pp.caller, &instance, instance_type).await?;
@@ -652,7 +653,12 @@ impl Catalog {
         let mut state = self.state();
         let mut pp = Self::provisioned_product(&state, body, "ProvisionedProductId")?.clone();
         let action_id = required(body, "ServiceActionId")?;
-        let action = state.actions.iter().find(|a| a.id == action_id).cloned().ok_or_else(|| AwsError::not_found(format!("Service action {action_id} not found")))?;
+        let action = state
+            .actions
+            .iter()
+            .find(|a| a.id == action_id)
+            .cloned()
+            .ok_or_else(|| AwsError::not_found(format!("Service action {action_id} not found")))?;
         let allowed = state.artifact(&pp.product_id, &pp.artifact_id)?.actions.contains(&action.id);
         if !allowed {
             return Err(AwsError::invalid(format!("{} is not associated with this version", action.name)));

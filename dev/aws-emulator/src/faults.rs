@@ -96,7 +96,12 @@ mod tests {
     #[test]
     fn a_fault_for_one_product_leaves_the_others_alone() {
         let mut faults = Faults::default();
-        faults.add(FaultRule { operation: "ProvisionProduct".into(), fault: Fault::ServerError, times: 1, body_contains: Some("ws-b".into()) });
+        faults.add(FaultRule {
+            operation: "ProvisionProduct".into(),
+            fault: Fault::ServerError,
+            times: 1,
+            body_contains: Some("ws-b".into()),
+        });
         assert_eq!(faults.take("ProvisionProduct", r#"{"ProvisionedProductName":"ws-a"}"#), None);
         assert_eq!(faults.take("ProvisionProduct", r#"{"ProvisionedProductName":"ws-b"}"#), Some(Fault::ServerError));
     }

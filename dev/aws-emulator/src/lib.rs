@@ -133,10 +133,20 @@ async fn s3_request(State(emulator): State<Emulator>, request: axum::extract::Re
     let call = format!("{} {}", request.method(), request.uri());
     match emulator.faults().take("S3", &call) {
         Some(Fault::ServerError | Fault::Throttle) => {
-            return (StatusCode::SERVICE_UNAVAILABLE, [("content-type", "application/xml")], "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>").into_response();
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [("content-type", "application/xml")],
+                "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>",
+            )
+                .into_response();
         }
         Some(Fault::AccessDenied) => {
-            return (StatusCode::FORBIDDEN, [("content-type", "application/xml")], "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>").into_response();
+            return (
+                StatusCode::FORBIDDEN,
+                [("content-type", "application/xml")],
+                "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>",
+            )
+                .into_response();
         }
         _ => {}
     }
@@ -187,7 +197,9 @@ async fn presigned_landing(State(emulator): State<Emulator>, Query(query): Query
         .into_response(),
         Err(reason) => (
             StatusCode::FORBIDDEN,
-            Html(format!("<!DOCTYPE html><title>SageMaker (emulated)</title><h1 data-testid=\"sagemaker-landing\">This link is {reason}</h1>")),
+            Html(format!(
+                "<!DOCTYPE html><title>SageMaker (emulated)</title><h1 data-testid=\"sagemaker-landing\">This link is {reason}</h1>"
+            )),
         )
             .into_response(),
     }

@@ -85,14 +85,8 @@ impl Moto {
     }
 
     pub async fn stack(&self, caller: &Caller, name: &str) -> anyhow::Result<StackState> {
-        let response = self
-            .cloudformation(caller)
-            .await
-            .describe_stacks()
-            .stack_name(name)
-            .send()
-            .await
-            .context("DescribeStacks failed")?;
+        let response =
+            self.cloudformation(caller).await.describe_stacks().stack_name(name).send().await.context("DescribeStacks failed")?;
         let stack = response.stacks.unwrap_or_default().into_iter().next().context("the stack is gone")?;
         Ok(StackState {
             status: stack.stack_status.unwrap_or(StackStatus::CreateFailed),
@@ -203,7 +197,8 @@ impl Moto {
         match outgoing.send().await {
             Ok(answer) => {
                 let status = axum::http::StatusCode::from_u16(answer.status().as_u16()).unwrap_or(axum::http::StatusCode::BAD_GATEWAY);
-                let content_type = answer.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("application/x-amz-json-1.1").to_owned();
+                let content_type =
+                    answer.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("application/x-amz-json-1.1").to_owned();
                 let body = answer.bytes().await.unwrap_or_default();
                 (status, [("content-type", content_type)], body).into_response()
             }

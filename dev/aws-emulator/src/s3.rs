@@ -95,7 +95,8 @@ impl S3Proxy {
             }
         }
         if !parts.headers.contains_key("authorization") {
-            let query: BTreeMap<String, String> = url::form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes()).into_owned().collect();
+            let query: BTreeMap<String, String> =
+                url::form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes()).into_owned().collect();
             if let Some(credential) = query.get("X-Amz-Credential") {
                 outgoing = outgoing.header("authorization", authorization(credential));
             }
@@ -161,7 +162,11 @@ impl S3Proxy {
         let Some(key) = fields.get("key") else {
             return s3_error(StatusCode::BAD_REQUEST, "InvalidArgument", "Bucket POST must contain a field named 'key'.");
         };
-        let path: String = key.split('/').map(|segment| url::form_urlencoded::byte_serialize(segment.as_bytes()).collect::<String>().replace('+', "%20")).collect::<Vec<_>>().join("/");
+        let path: String = key
+            .split('/')
+            .map(|segment| url::form_urlencoded::byte_serialize(segment.as_bytes()).collect::<String>().replace('+', "%20"))
+            .collect::<Vec<_>>()
+            .join("/");
         let mut put = self.http.put(format!("{}/{bucket}/{path}", self.moto)).body(bytes);
         if let Some(credential) = fields.get("x-amz-credential") {
             put = put.header("authorization", authorization(credential));
@@ -193,7 +198,8 @@ pub fn check_policy(bucket: &str, fields: &BTreeMap<String, String>, size: u64) 
     let decoded = base64::engine::general_purpose::STANDARD.decode(encoded).map_err(|_| "The policy is not base64.")?;
     let policy: serde_json::Value = serde_json::from_slice(&decoded).map_err(|_| "The policy is not JSON.")?;
     let expiration = policy["expiration"].as_str().ok_or("The policy has no expiration.")?;
-    let expires = time::OffsetDateTime::parse(expiration, &time::format_description::well_known::Rfc3339).map_err(|_| "The policy's expiration is not a date.")?;
+    let expires = time::OffsetDateTime::parse(expiration, &time::format_description::well_known::Rfc3339)
+        .map_err(|_| "The policy's expiration is not a date.")?;
     if time::OffsetDateTime::now_utc() > expires {
         return Err("Invalid according to Policy: Policy expired.".into());
     }

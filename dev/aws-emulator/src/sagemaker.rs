@@ -5,10 +5,10 @@
 //! profile created there first (`CreateUserProfile`, which refuses a second one of a name).
 
 use crate::moto::Moto;
-use crate::wire::{required, AwsError, Caller};
-use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use crate::wire::{AwsError, Caller, required};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct PresignedClaims {
@@ -20,7 +20,8 @@ pub struct PresignedClaims {
 }
 
 /// What the emulator answers; moto answers the rest (notebook instances).
-pub const OPERATIONS: [&str; 4] = ["CreateUserProfile", "DescribeUserProfile", "CreatePresignedDomainUrl", "CreatePresignedNotebookInstanceUrl"];
+pub const OPERATIONS: [&str; 4] =
+    ["CreateUserProfile", "DescribeUserProfile", "CreatePresignedDomainUrl", "CreatePresignedNotebookInstanceUrl"];
 
 #[derive(Clone)]
 pub struct SageMaker {
@@ -40,7 +41,11 @@ impl SageMaker {
 
     /// The account's one domain; anything else is not found.
     fn check_domain(account: &str, domain: &str) -> Result<(), AwsError> {
-        if domain == format!("d-{account}") { Ok(()) } else { Err(AwsError::not_found(format!("Domain {domain} does not exist in account {account}"))) }
+        if domain == format!("d-{account}") {
+            Ok(())
+        } else {
+            Err(AwsError::not_found(format!("Domain {domain} does not exist in account {account}")))
+        }
     }
 
     async fn create_user_profile(&self, body: &Value, caller: Caller) -> Result<Value, AwsError> {
@@ -48,14 +53,22 @@ impl SageMaker {
         let profile = required(body, "UserProfileName")?.to_owned();
         let valid = !profile.is_empty() && profile.len() <= 63 && profile.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
         if !valid {
-            return Err(AwsError { status: axum::http::StatusCode::BAD_REQUEST, code: "ValidationException", message: format!("UserProfileName {profile} is not valid") });
+            return Err(AwsError {
+                status: axum::http::StatusCode::BAD_REQUEST,
+                code: "ValidationException",
+                message: format!("UserProfileName {profile} is not valid"),
+            });
         }
         let identity = self.moto.caller_identity(&caller).await?;
         Self::check_domain(&identity.account, &domain)?;
         let key = (identity.account.clone(), domain.clone(), profile.clone());
         let created = self.profiles.lock().map_err(|_| AwsError::internal(anyhow::anyhow!("poisoned")))?.insert(key);
         if !created {
-            return Err(AwsError { status: axum::http::StatusCode::BAD_REQUEST, code: "ResourceInUse", message: format!("User profile {profile} already exists") });
+            return Err(AwsError {
+                status: axum::http::StatusCode::BAD_REQUEST,
+                code: "ResourceInUse",
+                message: format!("User profile {profile} already exists"),
+            });
         }
         Ok(json!({ "UserProfileArn": format!("arn:aws:sagemaker:{}:{}:user-profile/{domain}/{profile}", caller.region, identity.account) }))
     }
@@ -81,21 +94,23 @@ impl SageMaker {
                 format!("domain {}", required(&body, "DomainId")?),
                 body.get("ExpiresInSeconds").and_then(Value::as_u64).unwrap_or(300),
             ),
-            "CreatePresignedNotebookInstanceUrl" => (
-                String::new(),
-                format!("notebook {}", required(&body, "NotebookInstanceName")?),
-                300,
-            ),
+            "CreatePresignedNotebookInstanceUrl" => (String::new(), format!("notebook {}", required(&body, "NotebookInstanceName")?), 300),
             other => return Err(AwsError::unknown_operation(other)),
         };
         if !(5..=300).contains(&expires_in) {
-            return Err(AwsError { status: axum::http::StatusCode::BAD_REQUEST, code: "ValidationException",
-                message: "ExpiresInSeconds must be between 5 and 300".into() });
+            return Err(AwsError {
+                status: axum::http::StatusCode::BAD_REQUEST,
+                code: "ValidationException",
+                message: "ExpiresInSeconds must be between 5 and 300".into(),
+            });
         }
         if let Some(session) = body.get("SessionExpirationDurationInSeconds").and_then(Value::as_u64) {
             if !(1800..=43200).contains(&session) {
-                return Err(AwsError { status: axum::http::StatusCode::BAD_REQUEST, code: "ValidationException",
-                    message: "SessionExpirationDurationInSeconds must be between 1800 and 43200".into() });
+                return Err(AwsError {
+                    status: axum::http::StatusCode::BAD_REQUEST,
+                    code: "ValidationException",
+                    message: "SessionExpirationDurationInSeconds must be between 1800 and 43200".into(),
+                });
             }
         }
         let identity = self.moto.caller_identity(&caller).await?;
@@ -119,12 +134,12 @@ impl SageMaker {
     pub fn open(&self, token: &str) -> Result<PresignedClaims, String> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
-        decode::<PresignedClaims>(token, &DecodingKey::from_secret(&self.secret), &validation)
-            .map(|data| data.claims)
-            .map_err(|e| match e.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => "expired".to_owned(),
-                _ => "invalid".to_owned(),
-            })
+        decode::<PresignedClaims>(token, &DecodingKey::from_secret(&self.secret), &validation).map(|data| data.claims).map_err(|e| match e
+            .kind()
+        {
+            jsonwebtoken::errors::ErrorKind::ExpiredSignature => "expired".to_owned(),
+            _ => "invalid".to_owned(),
+        })
     }
 }
 

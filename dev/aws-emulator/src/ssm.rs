@@ -4,8 +4,8 @@
 //! (`GET /_emulator/sessions`). The token is random and opens nothing: there is no agent here.
 
 use crate::moto::Moto;
-use crate::wire::{required, AwsError, Caller};
-use serde_json::{json, Value};
+use crate::wire::{AwsError, Caller, required};
+use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 
 /// The documents Atrium starts sessions with.
@@ -47,7 +47,7 @@ impl Ssm {
                     status: axum::http::StatusCode::BAD_REQUEST,
                     code: "TargetNotConnected",
                     message: format!("{target} is not connected."),
-                })
+                });
             }
         }
         let who = identity.session_name.clone().unwrap_or_else(|| identity.arn.rsplit('/').next().unwrap_or("user").to_owned());

@@ -3,7 +3,7 @@
 
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 #[derive(Debug)]
 pub struct AwsError {
@@ -50,12 +50,7 @@ impl From<anyhow::Error> for AwsError {
 impl IntoResponse for AwsError {
     fn into_response(self) -> Response {
         let body = json!({ "__type": self.code, "message": self.message });
-        (
-            self.status,
-            [("content-type", "application/x-amz-json-1.1"), ("x-amzn-errortype", self.code)],
-            body.to_string(),
-        )
-            .into_response()
+        (self.status, [("content-type", "application/x-amz-json-1.1"), ("x-amzn-errortype", self.code)], body.to_string()).into_response()
     }
 }
 

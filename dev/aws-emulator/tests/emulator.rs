@@ -1,8 +1,11 @@
 //! The emulator through the real Service Catalog SDK client, against moto (started by dev/test).
 
 use aws_config::BehaviorVersion;
-use aws_sdk_servicecatalog::types::{ProvisioningArtifactProperties, ProvisioningArtifactType, ServiceActionDefinitionKey, ServiceActionDefinitionType, ProvisioningParameter, RecordStatus, Tag};
 use aws_sdk_servicecatalog::Client;
+use aws_sdk_servicecatalog::types::{
+    ProvisioningArtifactProperties, ProvisioningArtifactType, ProvisioningParameter, RecordStatus, ServiceActionDefinitionKey,
+    ServiceActionDefinitionType, Tag,
+};
 use std::time::Duration;
 
 struct Running {
@@ -108,7 +111,9 @@ async fn products_report_their_versions_and_template_parameters() {
     let emulator = start().await;
     let (product_id, _, v2) = emulator.linux_product().await;
     let search = emulator.client.search_products_as_admin().send().await.expect("search");
-    assert!(search.product_view_details().iter().any(|d| d.product_view_summary().and_then(|s| s.product_id()) == Some(product_id.as_str())));
+    assert!(
+        search.product_view_details().iter().any(|d| d.product_view_summary().and_then(|s| s.product_id()) == Some(product_id.as_str()))
+    );
     let artifacts = emulator.client.list_provisioning_artifacts().product_id(&product_id).send().await.expect("list");
     let names: Vec<_> = artifacts.provisioning_artifact_details().iter().filter_map(|a| a.name()).collect();
     assert_eq!(names, vec!["v1", "v2"]);
@@ -121,11 +126,13 @@ async fn products_report_their_versions_and_template_parameters() {
         .send()
         .await
         .expect("parameters");
-    let volume = parameters.provisioning_artifact_parameters().iter().find(|p| p.parameter_key() == Some("VolumeSize")).expect("v2 adds VolumeSize");
+    let volume =
+        parameters.provisioning_artifact_parameters().iter().find(|p| p.parameter_key() == Some("VolumeSize")).expect("v2 adds VolumeSize");
     let constraints = volume.parameter_constraints().expect("constraints");
     assert_eq!(constraints.min_value(), Some("8"));
     assert_eq!(constraints.max_value(), Some("512"));
-    let instance_type = parameters.provisioning_artifact_parameters().iter().find(|p| p.parameter_key() == Some("InstanceType")).expect("InstanceType");
+    let instance_type =
+        parameters.provisioning_artifact_parameters().iter().find(|p| p.parameter_key() == Some("InstanceType")).expect("InstanceType");
     assert_eq!(instance_type.parameter_constraints().map(|c| c.allowed_values().len()), Some(3));
 }
 
@@ -149,21 +156,56 @@ async fn provisioning_creates_a_real_stack_and_reports_its_outputs_then_stops_an
     assert_eq!(detail.status, Some(RecordStatus::InProgress));
     let record = emulator.wait_for(detail.record_id().expect("id")).await;
     assert_eq!(status(&record), Some(RecordStatus::Succeeded), "{:?}", record.record_detail);
-    let instance_id = record.record_outputs().iter().find(|o| o.output_key() == Some("InstanceId")).and_then(|o| o.output_value()).expect("InstanceId output");
+    let instance_id = record
+        .record_outputs()
+        .iter()
+        .find(|o| o.output_key() == Some("InstanceId"))
+        .and_then(|o| o.output_value())
+        .expect("InstanceId output");
     assert!(instance_id.starts_with("i-"), "a real moto instance: {instance_id}");
 
     let pp_id = detail.provisioned_product_id().expect("pp id").to_owned();
-    let again = emulator.client.provision_product().product_id(&product_id).provisioning_artifact_id(&v2)
-        .provisioned_product_name("ws-ada-1").provision_token("launch-1").send().await.expect("same token");
+    let again = emulator
+        .client
+        .provision_product()
+        .product_id(&product_id)
+        .provisioning_artifact_id(&v2)
+        .provisioned_product_name("ws-ada-1")
+        .provision_token("launch-1")
+        .send()
+        .await
+        .expect("same token");
     assert_eq!(again.record_detail.and_then(|r| r.record_id), detail.record_id, "one token, one record");
 
-    let actions = emulator.client.list_service_actions_for_provisioning_artifact().product_id(&product_id).provisioning_artifact_id(&v2).send().await.expect("actions");
+    let actions = emulator
+        .client
+        .list_service_actions_for_provisioning_artifact()
+        .product_id(&product_id)
+        .provisioning_artifact_id(&v2)
+        .send()
+        .await
+        .expect("actions");
     let stop = actions.service_action_summaries().iter().find(|a| a.name() == Some("Stop")).and_then(|a| a.id()).expect("Stop");
-    let stopped = emulator.client.execute_provisioned_product_service_action().provisioned_product_id(&pp_id).service_action_id(stop).execute_token("stop-1").send().await.expect("stop accepted");
+    let stopped = emulator
+        .client
+        .execute_provisioned_product_service_action()
+        .provisioned_product_id(&pp_id)
+        .service_action_id(stop)
+        .execute_token("stop-1")
+        .send()
+        .await
+        .expect("stop accepted");
     let record = emulator.wait_for(stopped.record_detail().and_then(|r| r.record_id()).expect("id")).await;
     assert_eq!(status(&record), Some(RecordStatus::Succeeded), "{:?}", record.record_detail);
 
-    let terminated = emulator.client.terminate_provisioned_product().provisioned_product_id(&pp_id).terminate_token("t-1").send().await.expect("terminate accepted");
+    let terminated = emulator
+        .client
+        .terminate_provisioned_product()
+        .provisioned_product_id(&pp_id)
+        .terminate_token("t-1")
+        .send()
+        .await
+        .expect("terminate accepted");
     let record = emulator.wait_for(terminated.record_detail().and_then(|r| r.record_id()).expect("id")).await;
     assert_eq!(status(&record), Some(RecordStatus::Succeeded));
     let gone = emulator.client.describe_provisioned_product().id(&pp_id).send().await;
@@ -174,7 +216,14 @@ async fn provisioning_creates_a_real_stack_and_reports_its_outputs_then_stops_an
 async fn v1_has_no_stop_and_start_actions() {
     let emulator = start().await;
     let (product_id, v1, _) = emulator.linux_product().await;
-    let actions = emulator.client.list_service_actions_for_provisioning_artifact().product_id(&product_id).provisioning_artifact_id(&v1).send().await.expect("actions");
+    let actions = emulator
+        .client
+        .list_service_actions_for_provisioning_artifact()
+        .product_id(&product_id)
+        .provisioning_artifact_id(&v1)
+        .send()
+        .await
+        .expect("actions");
     assert!(actions.service_action_summaries().is_empty());
 }
 
@@ -182,15 +231,21 @@ async fn v1_has_no_stop_and_start_actions() {
 async fn injected_faults_throttle_fail_and_then_clear() {
     let emulator = start().await;
     let (product_id, v1, _) = emulator.linux_product().await;
-    let no_retries = Client::from_conf(
-        emulator.client.config().to_builder().retry_config(aws_config::retry::RetryConfig::disabled()).build(),
-    );
+    let no_retries =
+        Client::from_conf(emulator.client.config().to_builder().retry_config(aws_config::retry::RetryConfig::disabled()).build());
     emulator.fault(serde_json::json!({ "operation": "DescribeProvisioningParameters", "fault": "throttle" })).await;
-    let error = no_retries.describe_provisioning_parameters().product_id(&product_id).provisioning_artifact_id(&v1).send().await.expect_err("throttled");
+    let error = no_retries
+        .describe_provisioning_parameters()
+        .product_id(&product_id)
+        .provisioning_artifact_id(&v1)
+        .send()
+        .await
+        .expect_err("throttled");
     assert_eq!(aws_sdk_servicecatalog::error::ProvideErrorMetadata::code(&error), Some("ThrottlingException"));
 
     emulator.fault(serde_json::json!({ "operation": "DescribeProvisioningParameters", "fault": "server_error" })).await;
-    let error = no_retries.describe_provisioning_parameters().product_id(&product_id).provisioning_artifact_id(&v1).send().await.expect_err("5xx");
+    let error =
+        no_retries.describe_provisioning_parameters().product_id(&product_id).provisioning_artifact_id(&v1).send().await.expect_err("5xx");
     assert_eq!(error.raw_response().map(|r| r.status().as_u16()), Some(500));
 
     // The SDK's own retries get through two throttles.
@@ -198,8 +253,16 @@ async fn injected_faults_throttle_fail_and_then_clear() {
     emulator.client.describe_provisioning_parameters().product_id(&product_id).provisioning_artifact_id(&v1).send().await.expect("retried");
 
     emulator.fault(serde_json::json!({ "operation": "ProvisionProduct", "fault": "fail_provisioning", "message": "Insufficient capacity for t3.medium" })).await;
-    let provisioned = emulator.client.provision_product().product_id(&product_id).provisioning_artifact_id(&v1)
-        .provisioned_product_name("ws-doomed").provision_token("doomed").send().await.expect("accepted");
+    let provisioned = emulator
+        .client
+        .provision_product()
+        .product_id(&product_id)
+        .provisioning_artifact_id(&v1)
+        .provisioned_product_name("ws-doomed")
+        .provision_token("doomed")
+        .send()
+        .await
+        .expect("accepted");
     let record = emulator.wait_for(provisioned.record_detail().and_then(|r| r.record_id()).expect("id")).await;
     assert_eq!(status(&record), Some(RecordStatus::Failed));
     let message = record.record_detail().and_then(|d| d.record_errors().first()).and_then(|e| e.description()).expect("error");
@@ -272,8 +335,16 @@ async fn every_demo_template_provisions_in_moto() {
             .expect("product created");
         let product_id = product.product_view_detail.and_then(|d| d.product_view_summary).and_then(|s| s.product_id).expect("id");
         let artifact_id = product.provisioning_artifact_detail.and_then(|a| a.id).expect("artifact");
-        let provisioned = emulator.client.provision_product().product_id(&product_id).provisioning_artifact_id(&artifact_id)
-            .provisioned_product_name(format!("ws-{}", file.trim_end_matches(".json"))).provision_token(file).send().await.expect("accepted");
+        let provisioned = emulator
+            .client
+            .provision_product()
+            .product_id(&product_id)
+            .provisioning_artifact_id(&artifact_id)
+            .provisioned_product_name(format!("ws-{}", file.trim_end_matches(".json")))
+            .provision_token(file)
+            .send()
+            .await
+            .expect("accepted");
         let record = emulator.wait_for(provisioned.record_detail().and_then(|r| r.record_id()).expect("id")).await;
         assert_eq!(status(&record), Some(RecordStatus::Succeeded), "{file}: {:?}", record.record_detail);
         assert!(!record.record_outputs().is_empty(), "{file} has outputs");

@@ -1,10 +1,10 @@
 //! Admin endpoints: the audit log and the catalog (import, approve, retire, configure).
 //! Each needs a token with the `admin` scope, and the services check the user is an admin.
 
+use super::Cursor;
 use super::auth::Caller;
 use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{Body, Json as JsonBody, Path, Query};
-use super::Cursor;
 use crate::catalog_file::{CatalogFile, ConfigurationEntry};
 use crate::services::catalog_code::ChangeSet;
 use crate::startup::AppState;
@@ -13,9 +13,9 @@ use app::domain::configurations::Configuration;
 use app::domain::team_admin::TeamAdminRow;
 use app::domain::tokens::Scope;
 use app::domain::workspace_types::{CatalogOverview, TypeStatus, WorkspaceType};
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -76,7 +76,11 @@ pub struct ImportRequest {
     (status = 403, description = "Not an admin, or no admin scope", body = ErrorBody),
     (status = 404, description = "No such product version", body = ErrorBody),
 ))]
-pub async fn import(State(state): State<AppState>, caller: Caller, JsonBody(request): JsonBody<ImportRequest>) -> ApiResult<(StatusCode, Json<WorkspaceType>)> {
+pub async fn import(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(request): JsonBody<ImportRequest>,
+) -> ApiResult<(StatusCode, Json<WorkspaceType>)> {
     let user = caller.with(Scope::Admin)?;
     let imported = state.services.catalog_admin.import(user, &request.product_id, &request.version_id).await?;
     Ok((StatusCode::CREATED, Json(imported)))
@@ -156,7 +160,12 @@ pub struct ApplyQuery {
         (status = 403, description = "Not an admin, or no admin scope", body = ErrorBody),
         (status = 422, description = "Every problem of the file, each naming its line and field; nothing was changed", body = ErrorBody),
     ))]
-pub async fn apply(State(state): State<AppState>, caller: Caller, Query(query): Query<ApplyQuery>, Body(body): Body) -> ApiResult<Json<ChangeSet>> {
+pub async fn apply(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<ApplyQuery>,
+    Body(body): Body,
+) -> ApiResult<Json<ChangeSet>> {
     let user = caller.with(Scope::Admin)?;
     let text = std::str::from_utf8(&body).map_err(|_| ApiError::bad_request("The catalog file must be UTF-8 text."))?;
     Ok(Json(state.catalog_code.apply(user, text, query.dry_run).await?))

@@ -6,11 +6,11 @@ use crate::repo::audit;
 use crate::routes::client::ClientAddress;
 use crate::services::tokens::{TokenCaller, TokenRefusal};
 use crate::startup::AppState;
-use app::domain::tokens::Scope;
 use app::domain::CurrentUser;
+use app::domain::tokens::Scope;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{header, Method};
+use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 

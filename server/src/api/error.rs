@@ -5,7 +5,7 @@
 use app::domain::configurations::FieldError;
 use app::error::AppError;
 use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -62,7 +62,11 @@ impl ApiError {
     pub fn rate_limited(retry_after_seconds: u64) -> Self {
         ApiError {
             retry_after_seconds: Some(retry_after_seconds),
-            ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", format!("Too many requests with this token; try again in {retry_after_seconds} s."))
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("Too many requests with this token; try again in {retry_after_seconds} s."),
+            )
         }
     }
 
@@ -82,7 +86,9 @@ impl From<AppError> for ApiError {
             AppError::Invalid(fields) => ApiError { fields, ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message) },
             AppError::Conflict(_) => ApiError::new(StatusCode::CONFLICT, "conflict", message),
             AppError::Unavailable(_) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message),
-            AppError::Internal | AppError::Transport(_) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", AppError::Internal.to_string()),
+            AppError::Internal | AppError::Transport(_) => {
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", AppError::Internal.to_string())
+            }
         }
     }
 }

@@ -9,8 +9,8 @@ use app::domain::configurations::{Configuration, ProfileList};
 use app::domain::costs::CostDashboard;
 use app::domain::tokens::Scope;
 use app::domain::{Role, TeamSlug, TeamSummary};
-use axum::extract::State;
 use axum::Json;
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

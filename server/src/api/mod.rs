@@ -13,14 +13,14 @@ pub mod workspaces;
 use crate::startup::AppState;
 /// A team slug from a request, read as the pages read it.
 use app::api::team_slug;
+use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{header, StatusCode};
+use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{any, get};
-use axum::Router;
 use error::{ApiError, ApiResult};
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::OpenApi;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -107,7 +107,6 @@ pub fn router(state: AppState) -> Router<AppState> {
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(state, auth::authenticate))
 }
-
 
 /// Opaque page cursors: clients pass back what the API gave them.
 struct Cursor;

@@ -3,14 +3,14 @@
 use super::auth::Caller;
 use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{Json as JsonBody, Path, Query};
-use super::{team_slug, Cursor};
+use super::{Cursor, team_slug};
 use crate::startup::AppState;
 use app::domain::tokens::Scope;
 use app::domain::workspace::{Connection, RemoteProtocol, ShellSession, WorkspaceAction, WorkspaceEventView, WorkspaceView};
 use app::error::AppError;
+use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -61,7 +61,12 @@ pub struct PageQuery {
         (status = 400, description = "A cursor the API did not give", body = ErrorBody),
         (status = 403, description = "Not a member", body = ErrorBody),
     ))]
-pub async fn ended(State(state): State<AppState>, caller: Caller, Path(team): Path<String>, Query(query): Query<PageQuery>) -> ApiResult<Json<EndedPage>> {
+pub async fn ended(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(team): Path<String>,
+    Query(query): Query<PageQuery>,
+) -> ApiResult<Json<EndedPage>> {
     let user = caller.with(Scope::Read)?;
     let page = Cursor::page(query.cursor.as_deref())?;
     let ended = state.services.workspaces.ended_workspaces(user, &team_slug(&team)?, page).await?;
@@ -136,12 +141,9 @@ pub async fn launch(
         (Some(id), None) => id,
         (None, Some(profile)) => {
             let profiles = services.teams.profiles(user, &team).await?;
-            profiles
-                .profiles
-                .iter()
-                .find(|p| p.name == profile)
-                .map(|p| p.configuration.id)
-                .ok_or_else(|| ApiError::from(app::error::AppError::invalid("profile", "The team has no profile of that name that you may launch.")))?
+            profiles.profiles.iter().find(|p| p.name == profile).map(|p| p.configuration.id).ok_or_else(|| {
+                ApiError::from(app::error::AppError::invalid("profile", "The team has no profile of that name that you may launch."))
+            })?
         }
         _ => return Err(ApiError::from(app::error::AppError::invalid("configuration_id", "Give either configuration_id or profile."))),
     };
@@ -190,7 +192,11 @@ pub async fn start(State(state): State<AppState>, caller: Caller, Path(id): Path
         (status = 403, description = "Neither its owner nor an admin", body = ErrorBody),
         (status = 404, description = "No such workspace", body = ErrorBody),
     ))]
-pub async fn terminate(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<(StatusCode, Json<WorkspaceView>)> {
+pub async fn terminate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<(StatusCode, Json<WorkspaceView>)> {
     act(&state, &caller, &id, WorkspaceAction::Terminate).await
 }
 
@@ -224,7 +230,12 @@ pub struct SessionQuery {
         (status = 404, description = "No such workspace", body = ErrorBody),
         (status = 503, description = "Session Manager unreachable", body = ErrorBody),
     ))]
-pub async fn start_session(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, Query(query): Query<SessionQuery>) -> ApiResult<Json<ShellSession>> {
+pub async fn start_session(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(query): Query<SessionQuery>,
+) -> ApiResult<Json<ShellSession>> {
     let user = caller.with(Scope::Workspaces)?;
     let raw = query.protocol.as_deref().unwrap_or("ssh");
     let protocol = RemoteProtocol::parse(raw).ok_or_else(|| AppError::invalid("protocol", "Choose ssh or rdp."))?;

@@ -3,11 +3,11 @@
 //! Keys are cached; an unknown `kid` (key rotation) triggers one refetch, at most once per
 //! `MIN_REFRESH_INTERVAL`, so a flood of forged tokens cannot turn into a flood of fetches.
 
-use jsonwebtoken::{decode, decode_header, jwk::JwkSet, Algorithm, DecodingKey, Validation};
+use super::probe::Probe;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header, jwk::JwkSet};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use super::probe::Probe;
 use tokio::sync::{Mutex, RwLock};
 
 const MIN_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
@@ -68,11 +68,8 @@ impl TokenVerifier {
     }
 
     pub fn with_clock(jwks_url: String, issuer: String, client_id: String, clock: Clock) -> Self {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(3))
-            .timeout(Duration::from_secs(10))
-            .build()
-            .unwrap_or_default();
+        let http =
+            reqwest::Client::builder().connect_timeout(Duration::from_secs(3)).timeout(Duration::from_secs(10)).build().unwrap_or_default();
         TokenVerifier {
             jwks_url,
             issuer,

@@ -4,9 +4,9 @@
 use super::jwks::{TokenError, TokenVerifier};
 use super::sso::SsoIdentity;
 use crate::aws::cognito::{IdentityError, IdentityProvider, SignInOutcome, Tokens};
+use crate::changes::AccessCache;
 use crate::repo;
 use crate::repo::audit::{self, Outcome};
-use crate::changes::AccessCache;
 use crate::repo::users::MembershipSource;
 use app::domain::{CurrentUser, PasswordPolicy, Username};
 use secrecy::{ExposeSecret, SecretString};
@@ -104,7 +104,9 @@ impl AuthService {
         device: Option<&str>,
     ) -> Result<SignInResult, AuthError> {
         let device = match device.map(device_hash) {
-            Some(hash) if repo::sign_in_failures::is_known_device(&self.db, &hash, username.as_str()).await.map_err(database_failure)? => {
+            Some(hash)
+                if repo::sign_in_failures::is_known_device(&self.db, &hash, username.as_str()).await.map_err(database_failure)? =>
+            {
                 Some(hash)
             }
             _ => None,
@@ -206,9 +208,8 @@ impl AuthService {
 
     /// Records a single sign-on that did not end signed in, with the reason.
     pub async fn record_sso_failure(&self, username: Option<&str>, outcome: Outcome, reason: &str, client_ip: &str) {
-        let entry = audit::Entry::anonymous(username.unwrap_or("unknown"), "auth.sso.sign_in", Some(client_ip))
-            .outcome(outcome)
-            .detail(reason);
+        let entry =
+            audit::Entry::anonymous(username.unwrap_or("unknown"), "auth.sso.sign_in", Some(client_ip)).outcome(outcome).detail(reason);
         if let Err(error) = audit::record(&self.db, &entry).await {
             tracing::warn!(%error, "Failed to record a failed single sign-on");
         }
@@ -216,9 +217,7 @@ impl AuthService {
 
     async fn finish(&self, outcome: SignInOutcome, client_ip: Option<&str>) -> Result<SignInResult, AuthError> {
         match outcome {
-            SignInOutcome::NewPasswordRequired { challenge_session } => {
-                Ok(SignInResult::NewPasswordRequired { challenge_session })
-            }
+            SignInOutcome::NewPasswordRequired { challenge_session } => Ok(SignInResult::NewPasswordRequired { challenge_session }),
             SignInOutcome::SignedIn(tokens) => {
                 let (mut user, email) = self.verified_user(&tokens).await?;
                 user.client_ip = client_ip.map(str::to_owned);
@@ -237,8 +236,7 @@ impl AuthService {
             TokenError::UnknownKey => AuthError::Unavailable("The identity provider", anyhow::anyhow!("unknown signing key")),
             other => AuthError::Unexpected(anyhow::Error::new(other).context("The identity provider's ID token was rejected")),
         })?;
-        let username = Username::parse(&claims.username)
-            .map_err(|e| anyhow::anyhow!("The ID token names an unusable username: {e}"))?;
+        let username = Username::parse(&claims.username).map_err(|e| anyhow::anyhow!("The ID token names an unusable username: {e}"))?;
         Ok((CurrentUser::from_groups(username, claims.groups.iter().map(String::as_str)), claims.email))
     }
 

@@ -1,11 +1,11 @@
 //! A typed wrapper over the tower-sessions session: what Atrium keeps there and nothing else.
 
-use app::domain::{CurrentUser, Username};
-use serde::{Deserialize, Serialize};
-use crate::auth::sso::{PendingSso, PENDING_TTL_SECONDS};
+use crate::auth::sso::{PENDING_TTL_SECONDS, PendingSso};
 use crate::aws::cognito::Tokens;
+use app::domain::{CurrentUser, Username};
 use secrecy::ExposeSecret;
-use tower_sessions::{session, Session};
+use serde::{Deserialize, Serialize};
+use tower_sessions::{Session, session};
 
 /// The key of the signed-in user; the session store reads it to know whose session it is.
 pub(crate) const USER: &str = "user";

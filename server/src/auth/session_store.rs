@@ -93,9 +93,7 @@ impl SessionStore for IndexedSessionStore {
             Absent,
             Store(session_store::Error),
         }
-        let loaded = cache.get_or_load(&key, async {
-            self.inner.load(id).await.map_err(Miss::Store)?.ok_or(Miss::Absent)
-        });
+        let loaded = cache.get_or_load(&key, async { self.inner.load(id).await.map_err(Miss::Store)?.ok_or(Miss::Absent) });
         match loaded.await {
             Ok(record) => Ok(Some(record)),
             Err(Miss::Absent) => Ok(None),
@@ -127,13 +125,11 @@ impl ExpiredDeletion for IndexedSessionStore {
 
 /// Deletes every session of the user (they are signed out on their next request); how many.
 pub async fn end_sessions_of(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, username: &str) -> Result<u64, sqlx::Error> {
-    let ended = sqlx::query(
-        "DELETE FROM tower_sessions.session WHERE id IN (SELECT session_id FROM user_sessions WHERE username = $1)",
-    )
-    .bind(username)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
+    let ended = sqlx::query("DELETE FROM tower_sessions.session WHERE id IN (SELECT session_id FROM user_sessions WHERE username = $1)")
+        .bind(username)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
     sqlx::query("DELETE FROM user_sessions WHERE username = $1").bind(username).execute(&mut **tx).await?;
     Ok(ended)
 }

@@ -6,6 +6,7 @@
 //! Metadata (with the JWKS) is cached; a token signed with a key the cached JWKS lacks makes
 //! one fresh discovery, at most once per `MIN_REFRESH_INTERVAL`, before it is refused.
 
+use super::probe::Probe;
 use crate::config::OidcSettings;
 use app::domain::Username;
 use openidconnect::core::{
@@ -15,16 +16,15 @@ use openidconnect::core::{
 };
 use openidconnect::{
     AdditionalClaims, AuthorizationCode, Client, ClientId, ClientSecret, CsrfToken, EmptyExtraTokenFields, EndpointMaybeSet,
-    EndpointNotSet, EndpointSet, IdToken, IdTokenFields, IssuerUrl, LogoutRequest, Nonce, PkceCodeChallenge,
-    PkceCodeVerifier, PostLogoutRedirectUrl, ProviderMetadataWithLogout, RedirectUrl, RequestTokenError, Scope,
-    StandardErrorResponse, StandardTokenResponse, TokenResponse,
+    EndpointNotSet, EndpointSet, IdToken, IdTokenFields, IssuerUrl, LogoutRequest, Nonce, PkceCodeChallenge, PkceCodeVerifier,
+    PostLogoutRedirectUrl, ProviderMetadataWithLogout, RedirectUrl, RequestTokenError, Scope, StandardErrorResponse, StandardTokenResponse,
+    TokenResponse,
 };
 use openidconnect::{ClaimsVerificationError, SignatureVerificationError};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
-use super::probe::Probe;
 use tokio::sync::{Mutex, RwLock};
 
 /// How long discovered metadata is reused before it is read again.
@@ -215,25 +215,21 @@ impl SsoProvider {
         let request = client
             .exchange_code(AuthorizationCode::new(code.to_owned()))
             .map_err(|e| self.unavailable(anyhow::Error::new(e).context("The provider has no token endpoint")))?;
-        let response = request
-            .set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier.clone()))
-            .request_async(&self.http)
-            .await
-            .map_err(|error| match error {
-                RequestTokenError::ServerResponse(response) => {
-                    let mut reason = response.error().to_string();
-                    if let Some(description) = response.error_description() {
-                        reason.push_str(": ");
-                        reason.push_str(description);
+        let response =
+            request.set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier.clone())).request_async(&self.http).await.map_err(
+                |error| match error {
+                    RequestTokenError::ServerResponse(response) => {
+                        let mut reason = response.error().to_string();
+                        if let Some(description) = response.error_description() {
+                            reason.push_str(": ");
+                            reason.push_str(description);
+                        }
+                        SsoError::CodeRejected(reason)
                     }
-                    SsoError::CodeRejected(reason)
-                }
-                other => self.unavailable(anyhow::Error::new(other).context("The token request failed")),
-            })?;
-        let id_token = response
-            .id_token()
-            .ok_or_else(|| SsoError::InvalidToken("the provider sent no ID token".into()))?
-            .clone();
+                    other => self.unavailable(anyhow::Error::new(other).context("The token request failed")),
+                },
+            )?;
+        let id_token = response.id_token().ok_or_else(|| SsoError::InvalidToken("the provider sent no ID token".into()))?.clone();
         let nonce = Nonce::new(pending.nonce.clone());
         let claims = match id_token.claims(&client.id_token_verifier(), &nonce) {
             // The provider may have rotated its keys since the metadata was cached.
@@ -316,9 +312,7 @@ fn cognito_logout_url(authorize: &url::Url, client_id: &str, post_logout_url: &s
 fn groups_from(value: Option<&serde_json::Value>) -> Vec<String> {
     match value {
         Some(serde_json::Value::Array(items)) => items.iter().filter_map(|v| v.as_str()).map(str::to_owned).collect(),
-        Some(serde_json::Value::String(names)) => {
-            names.split([' ', ',']).filter(|n| !n.is_empty()).map(str::to_owned).collect()
-        }
+        Some(serde_json::Value::String(names)) => names.split([' ', ',']).filter(|n| !n.is_empty()).map(str::to_owned).collect(),
         _ => Vec::new(),
     }
 }

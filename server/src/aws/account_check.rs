@@ -2,7 +2,7 @@
 //! call of each kind the portal needs, and say in plain words what worked and what did not.
 
 use super::is_unreachable;
-use super::provisioning::{team_account, ProvisionError};
+use super::provisioning::{ProvisionError, team_account};
 use app::domain::team_admin::CheckStep;
 use aws_sdk_costexplorer::types::{DateInterval, Granularity};
 use aws_sdk_servicecatalog::error::{ProvideErrorMetadata, SdkError};
@@ -54,7 +54,9 @@ impl AccountCheck for SdkAccountCheck {
         let account = match team_account(&self.base, role_arn, "atrium-connection-test").await {
             Ok(account) => account,
             Err(ProvisionError::Rejected(message)) => {
-                let detail = format!("AWS refused sts:AssumeRole on {role_arn}: {message}. Check that the role exists and trusts the portal's account.");
+                let detail = format!(
+                    "AWS refused sts:AssumeRole on {role_arn}: {message}. Check that the role exists and trusts the portal's account."
+                );
                 return vec![step(assume, Err(detail))];
             }
             Err(ProvisionError::Retryable(error)) => {
@@ -86,10 +88,7 @@ impl AccountCheck for SdkAccountCheck {
 
         let costs = crate::aws::call_metrics::client!(aws_sdk_costexplorer, &account);
         let today = time::OffsetDateTime::now_utc().date();
-        let period = DateInterval::builder()
-            .start((today - time::Duration::days(1)).to_string())
-            .end(today.to_string())
-            .build();
+        let period = DateInterval::builder().start((today - time::Duration::days(1)).to_string()).end(today.to_string()).build();
         let spend = match period {
             Ok(period) => costs
                 .get_cost_and_usage()

@@ -2,7 +2,7 @@
 //! team's role): a workstation's CPU for the idle check, and its CPU, memory and disk (the
 //! last two where the CloudWatch agent publishes them) for health alarms.
 
-use super::provisioning::{classify, team_account, ProvisionError};
+use super::provisioning::{ProvisionError, classify, team_account};
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
 
@@ -28,13 +28,37 @@ pub struct Health {
 #[async_trait::async_trait]
 pub trait Metrics: Send + Sync {
     /// The instance's average CPU per period in `[start, end)`, oldest first.
-    async fn cpu(&self, role_arn: &str, instance_id: &str, start: time::OffsetDateTime, end: time::OffsetDateTime) -> Result<Vec<Sample>, ProvisionError>;
+    async fn cpu(
+        &self,
+        role_arn: &str,
+        instance_id: &str,
+        start: time::OffsetDateTime,
+        end: time::OffsetDateTime,
+    ) -> Result<Vec<Sample>, ProvisionError>;
     /// A SageMaker notebook instance's average CPU per period in `[start, end)`.
-    async fn notebook_cpu(&self, role_arn: &str, notebook: &str, start: time::OffsetDateTime, end: time::OffsetDateTime) -> Result<Vec<Sample>, ProvisionError>;
+    async fn notebook_cpu(
+        &self,
+        role_arn: &str,
+        notebook: &str,
+        start: time::OffsetDateTime,
+        end: time::OffsetDateTime,
+    ) -> Result<Vec<Sample>, ProvisionError>;
     /// The EMR cluster's `IsIdle` (1 idle, 0 running jobs) per period in `[start, end)`.
-    async fn cluster_idle(&self, role_arn: &str, cluster_id: &str, start: time::OffsetDateTime, end: time::OffsetDateTime) -> Result<Vec<Sample>, ProvisionError>;
+    async fn cluster_idle(
+        &self,
+        role_arn: &str,
+        cluster_id: &str,
+        start: time::OffsetDateTime,
+        end: time::OffsetDateTime,
+    ) -> Result<Vec<Sample>, ProvisionError>;
     /// The instance's CPU, memory and disk use per minute in `[start, end)`.
-    async fn health(&self, role_arn: &str, instance_id: &str, start: time::OffsetDateTime, end: time::OffsetDateTime) -> Result<Health, ProvisionError>;
+    async fn health(
+        &self,
+        role_arn: &str,
+        instance_id: &str,
+        start: time::OffsetDateTime,
+        end: time::OffsetDateTime,
+    ) -> Result<Health, ProvisionError>;
 }
 
 fn query(id: &str, namespace: &str, metric: &str, instance_id: &str, period: i64) -> MetricDataQuery {
@@ -66,7 +90,13 @@ impl CloudWatchMetrics {
 
 impl CloudWatchMetrics {
     /// Each query's samples by its id, oldest first, in the team's account.
-    async fn read(&self, role_arn: &str, queries: Vec<MetricDataQuery>, start: time::OffsetDateTime, end: time::OffsetDateTime) -> Result<Vec<(String, Vec<Sample>)>, ProvisionError> {
+    async fn read(
+        &self,
+        role_arn: &str,
+        queries: Vec<MetricDataQuery>,
+        start: time::OffsetDateTime,
+        end: time::OffsetDateTime,
+    ) -> Result<Vec<(String, Vec<Sample>)>, ProvisionError> {
         let client = crate::aws::call_metrics::client!(aws_sdk_cloudwatch, &team_account(&self.base, role_arn, "atrium-idle-check").await?);
         let mut found: Vec<(String, Vec<Sample>)> = Vec::new();
         let mut next: Option<String> = None;
@@ -82,11 +112,9 @@ impl CloudWatchMetrics {
                 .map_err(classify)?;
             for result in page.metric_data_results() {
                 let id = result.id().unwrap_or_default().to_owned();
-                let samples = result
-                    .timestamps()
-                    .iter()
-                    .zip(result.values())
-                    .filter_map(|(at, value)| time::OffsetDateTime::from_unix_timestamp(at.secs()).ok().map(|at| Sample { at, value: *value }));
+                let samples = result.timestamps().iter().zip(result.values()).filter_map(|(at, value)| {
+                    time::OffsetDateTime::from_unix_timestamp(at.secs()).ok().map(|at| Sample { at, value: *value })
+                });
                 match found.iter_mut().find(|(known, _)| *known == id) {
                     Some((_, list)) => list.extend(samples),
                     None => found.push((id, samples.collect())),
@@ -111,27 +139,52 @@ fn take(found: &mut Vec<(String, Vec<Sample>)>, id: &str) -> Vec<Sample> {
 #[async_trait::async_trait]
 impl Metrics for CloudWatchMetrics {
     #[tracing::instrument(skip(self))]
-    async fn cpu(&self, role_arn: &str, instance_id: &str, start: time::OffsetDateTime, end: time::OffsetDateTime) -> Result<Vec<Sample>, ProvisionError> {
-        let mut found = self.read(role_arn, vec![query("cpu", "AWS/EC2", "CPUUtilization", instance_id, PERIOD_SECONDS)], start, end).await?;
+    async fn cpu(
+        &self,
+        role_arn: &str,
+        instance_id: &str,
+        start: time::OffsetDateTime,
+        end: time::OffsetDateTime,
+    ) -> Result<Vec<Sample>, ProvisionError> {
+        let mut found =
+            self.read(role_arn, vec![query("cpu", "AWS/EC2", "CPUUtilization", instance_id, PERIOD_SECONDS)], start, end).await?;
         Ok(take(&mut found, "cpu"))
     }
 
     #[tracing::instrument(skip(self))]
-    async fn notebook_cpu(&self, role_arn: &str, notebook: &str, start: time::OffsetDateTime, end: time::OffsetDateTime) -> Result<Vec<Sample>, ProvisionError> {
+    async fn notebook_cpu(
+        &self,
+        role_arn: &str,
+        notebook: &str,
+        start: time::OffsetDateTime,
+        end: time::OffsetDateTime,
+    ) -> Result<Vec<Sample>, ProvisionError> {
         let cpu = query_by("cpu", "/aws/sagemaker/NotebookInstances", "CPUUtilization", ("NotebookInstanceName", notebook), PERIOD_SECONDS);
         let mut found = self.read(role_arn, vec![cpu], start, end).await?;
         Ok(take(&mut found, "cpu"))
     }
 
     #[tracing::instrument(skip(self))]
-    async fn cluster_idle(&self, role_arn: &str, cluster_id: &str, start: time::OffsetDateTime, end: time::OffsetDateTime) -> Result<Vec<Sample>, ProvisionError> {
+    async fn cluster_idle(
+        &self,
+        role_arn: &str,
+        cluster_id: &str,
+        start: time::OffsetDateTime,
+        end: time::OffsetDateTime,
+    ) -> Result<Vec<Sample>, ProvisionError> {
         let idle = query_by("idle", "AWS/ElasticMapReduce", "IsIdle", ("JobFlowId", cluster_id), PERIOD_SECONDS);
         let mut found = self.read(role_arn, vec![idle], start, end).await?;
         Ok(take(&mut found, "idle"))
     }
 
     #[tracing::instrument(skip(self))]
-    async fn health(&self, role_arn: &str, instance_id: &str, start: time::OffsetDateTime, end: time::OffsetDateTime) -> Result<Health, ProvisionError> {
+    async fn health(
+        &self,
+        role_arn: &str,
+        instance_id: &str,
+        start: time::OffsetDateTime,
+        end: time::OffsetDateTime,
+    ) -> Result<Health, ProvisionError> {
         let queries = vec![
             query("cpu", "AWS/EC2", "CPUUtilization", instance_id, 60),
             query("memory", "CWAgent", "mem_used_percent", instance_id, 60),

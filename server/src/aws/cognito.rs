@@ -3,11 +3,9 @@
 use super::is_unreachable;
 use app::domain::{PasswordPolicy, Username};
 use aws_sdk_cognitoidentityprovider::{
-    operation::{
-        initiate_auth::InitiateAuthError, respond_to_auth_challenge::RespondToAuthChallengeError,
-    },
-    types::{AuthFlowType, AuthenticationResultType, ChallengeNameType},
     Client,
+    operation::{initiate_auth::InitiateAuthError, respond_to_auth_challenge::RespondToAuthChallengeError},
+    types::{AuthFlowType, AuthenticationResultType, ChallengeNameType},
 };
 use secrecy::{ExposeSecret, SecretString};
 
@@ -22,7 +20,9 @@ pub struct Tokens {
 pub enum SignInOutcome {
     SignedIn(Tokens),
     /// The user signed in with a temporary password and must choose a new one.
-    NewPasswordRequired { challenge_session: String },
+    NewPasswordRequired {
+        challenge_session: String,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -154,8 +154,9 @@ impl IdentityProvider for CognitoIdentityProvider {
                     RespondToAuthChallengeError::ExpiredCodeException(_)
                     | RespondToAuthChallengeError::ResourceNotFoundException(_)
                     | RespondToAuthChallengeError::CodeMismatchException(_) => IdentityError::ChallengeExpired,
-                    RespondToAuthChallengeError::NotAuthorizedException(_)
-                    | RespondToAuthChallengeError::UserNotFoundException(_) => IdentityError::InvalidCredentials,
+                    RespondToAuthChallengeError::NotAuthorizedException(_) | RespondToAuthChallengeError::UserNotFoundException(_) => {
+                        IdentityError::InvalidCredentials
+                    }
                     other => IdentityError::Unexpected(anyhow::Error::new(other).context("RespondToAuthChallenge failed")),
                 }
             })?;
@@ -186,7 +187,9 @@ impl IdentityProvider for CognitoIdentityProvider {
                     .auth_parameters("REFRESH_TOKEN", refresh.expose_secret())
                     .send()
                     .await
-                    .map_err(|e| IdentityError::Unexpected(anyhow::Error::new(e).context("Failed to refresh the access token to sign out")))?;
+                    .map_err(|e| {
+                        IdentityError::Unexpected(anyhow::Error::new(e).context("Failed to refresh the access token to sign out"))
+                    })?;
                 let token = refreshed
                     .authentication_result
                     .and_then(|r| r.access_token)
@@ -199,23 +202,14 @@ impl IdentityProvider for CognitoIdentityProvider {
 
     #[tracing::instrument(skip(self))]
     async fn password_policy(&self) -> Result<PasswordPolicy, IdentityError> {
-        let response = self
-            .client
-            .describe_user_pool()
-            .user_pool_id(&self.user_pool_id)
-            .send()
-            .await
-            .map_err(|error| {
-                if is_unreachable(&error) {
-                    IdentityError::Unavailable(anyhow::Error::new(error).context("Failed to call DescribeUserPool"))
-                } else {
-                    IdentityError::Unexpected(anyhow::Error::new(error).context("DescribeUserPool failed"))
-                }
-            })?;
-        let policy = response
-            .user_pool
-            .and_then(|pool| pool.policies)
-            .and_then(|policies| policies.password_policy);
+        let response = self.client.describe_user_pool().user_pool_id(&self.user_pool_id).send().await.map_err(|error| {
+            if is_unreachable(&error) {
+                IdentityError::Unavailable(anyhow::Error::new(error).context("Failed to call DescribeUserPool"))
+            } else {
+                IdentityError::Unexpected(anyhow::Error::new(error).context("DescribeUserPool failed"))
+            }
+        })?;
+        let policy = response.user_pool.and_then(|pool| pool.policies).and_then(|policies| policies.password_policy);
         // Cognito's documented defaults apply when the pool states no policy.
         Ok(match policy {
             Some(p) => PasswordPolicy {

@@ -3,7 +3,7 @@
 //! shared spend) and grouped by the cost-allocation tags `atrium:workspace` and `atrium:user`
 //! that every launch puts on its resources. Cost Explorer groups by two keys at most.
 
-use super::provisioning::{classify, team_account, ProvisionError};
+use super::provisioning::{ProvisionError, classify, team_account};
 use aws_sdk_costexplorer::types::{DateInterval, Expression, Granularity, GroupDefinition, GroupDefinitionType, MatchOption, TagValues};
 
 pub const WORKSPACE_TAG: &str = "atrium:workspace";
@@ -52,13 +52,11 @@ const DAY: &[time::format_description::FormatItem<'static>] = time::macros::form
 impl CostSource for CostExplorer {
     #[tracing::instrument(skip(self))]
     async fn daily_costs(&self, role_arn: &str, team: &str, start: time::Date, end: time::Date) -> Result<CostReport, ProvisionError> {
-        let client = crate::aws::call_metrics::client!(aws_sdk_costexplorer, &team_account(&self.base, role_arn, "atrium-cost-sync").await?);
+        let client =
+            crate::aws::call_metrics::client!(aws_sdk_costexplorer, &team_account(&self.base, role_arn, "atrium-cost-sync").await?);
         let format = |date: time::Date| date.format(DAY).map_err(|e| ProvisionError::Rejected(e.to_string()));
-        let period = DateInterval::builder()
-            .start(format(start)?)
-            .end(format(end)?)
-            .build()
-            .map_err(|e| ProvisionError::Rejected(e.to_string()))?;
+        let period =
+            DateInterval::builder().start(format(start)?).end(format(end)?).build().map_err(|e| ProvisionError::Rejected(e.to_string()))?;
         let by_tag = |key: &str| GroupDefinition::builder().r#type(GroupDefinitionType::Tag).key(key).build();
         // Another team sharing the account has its own tagged spend; only this team's counts.
         let this_team = Expression::builder()

@@ -3,9 +3,9 @@
 
 use super::is_unreachable;
 use app::domain::people::AccountStatus;
+use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cognitoidentityprovider::types::{AttributeType, DeliveryMediumType, UserStatusType, UserType};
-use aws_sdk_cognitoidentityprovider::Client;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DirectoryUser {
@@ -226,14 +226,7 @@ impl Directory for CognitoDirectory {
 
     #[tracing::instrument(skip(self))]
     async fn create_group(&self, name: &str, description: &str) -> Result<(), DirectoryError> {
-        let created = self
-            .client
-            .create_group()
-            .user_pool_id(&self.user_pool_id)
-            .group_name(name)
-            .description(description)
-            .send()
-            .await;
+        let created = self.client.create_group().user_pool_id(&self.user_pool_id).group_name(name).description(description).send().await;
         match created {
             Ok(_) => Ok(()),
             Err(error) if error.code() == Some("GroupExistsException") => Ok(()),

@@ -16,7 +16,7 @@ pub mod sessions;
 pub mod ssm;
 pub mod ssm_cache;
 
-use aws_config::{timeout::TimeoutConfig, BehaviorVersion, SdkConfig};
+use aws_config::{BehaviorVersion, SdkConfig, timeout::TimeoutConfig};
 use std::time::Duration;
 
 /// The SDK configuration from the standard chain (env, profile, instance role), with timeouts

@@ -1,7 +1,7 @@
 //! What AWS says a workspace's resources are doing, through each type's own API, for the
 //! reconcile: an EC2 workstation's instance state, a SageMaker notebook instance's status.
 
-use super::provisioning::{classify, team_account, ProvisionError};
+use super::provisioning::{ProvisionError, classify, team_account};
 use std::collections::BTreeMap;
 
 /// A workspace's resources as AWS reports them.
@@ -41,7 +41,12 @@ impl AwsObserver {
         let described = match sagemaker.describe_notebook_instance().notebook_instance_name(notebook).send().await {
             Ok(described) => described,
             // SageMaker says ValidationException "RecordNotFound" for a notebook that is gone.
-            Err(error) if error.as_service_error().and_then(|e| aws_sdk_sagemaker::error::ProvideErrorMetadata::message(e)).is_some_and(|m| m.contains("not found") || m.contains("RecordNotFound") || m.contains("does not exist")) => {
+            Err(error)
+                if error
+                    .as_service_error()
+                    .and_then(|e| aws_sdk_sagemaker::error::ProvideErrorMetadata::message(e))
+                    .is_some_and(|m| m.contains("not found") || m.contains("RecordNotFound") || m.contains("does not exist")) =>
+            {
                 return Ok(Observed::Gone);
             }
             Err(error) => return Err(classify(error)),
@@ -66,7 +71,10 @@ impl Observer for AwsObserver {
         let ec2 = crate::aws::call_metrics::client!(aws_sdk_ec2, &team_account(&self.base, role_arn, session_name).await?);
         let described = match ec2.describe_instances().instance_ids(instance).send().await {
             Ok(described) => described,
-            Err(error) if error.as_service_error().and_then(|e| aws_sdk_ec2::error::ProvideErrorMetadata::code(e)) == Some("InvalidInstanceID.NotFound") => {
+            Err(error)
+                if error.as_service_error().and_then(|e| aws_sdk_ec2::error::ProvideErrorMetadata::code(e))
+                    == Some("InvalidInstanceID.NotFound") =>
+            {
                 return Ok(Observed::Gone);
             }
             Err(error) => return Err(classify(error)),

@@ -7,10 +7,7 @@ use std::collections::BTreeMap;
 
 /// An STS role session name for `user`: AWS allows 2–64 characters of `[\w+=,.@-]`.
 pub fn role_session_name(user: &str) -> String {
-    let cleaned: String = user
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "_+=,.@-".contains(c) { c } else { '-' })
-        .collect();
+    let cleaned: String = user.chars().map(|c| if c.is_ascii_alphanumeric() || "_+=,.@-".contains(c) { c } else { '-' }).collect();
     let mut name = format!("atrium-{cleaned}");
     name.truncate(64);
     name
@@ -103,27 +100,30 @@ impl ServiceCatalogProvisioner {
 
 /// The SDK configuration acting in a team's account: its role assumed as `session_name`
 /// (which the account's CloudTrail, and SageMaker's presigned URLs, then name).
-pub async fn team_account(base: &aws_config::SdkConfig, role_arn: &str, session_name: &str) -> Result<aws_config::SdkConfig, ProvisionError> {
+pub async fn team_account(
+    base: &aws_config::SdkConfig,
+    role_arn: &str,
+    session_name: &str,
+) -> Result<aws_config::SdkConfig, ProvisionError> {
     let assumed = crate::aws::call_metrics::client!(aws_sdk_sts, base)
-            .assume_role()
-            .role_arn(role_arn)
-            .role_session_name(session_name)
-            .duration_seconds(900)
-            .send()
-            .await
-            .map_err(classify)?;
-        let credentials = assumed
-            .credentials
-            .ok_or_else(|| ProvisionError::Retryable(anyhow::anyhow!("AssumeRole returned no credentials")))?;
-        let expiry = std::time::SystemTime::try_from(credentials.expiration).ok();
-        let provider = aws_credential_types::Credentials::new(
-            credentials.access_key_id,
-            credentials.secret_access_key,
-            Some(credentials.session_token),
-            expiry,
-            "atrium-team-role",
-        );
-        Ok(base.to_builder().credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(provider)).build())
+        .assume_role()
+        .role_arn(role_arn)
+        .role_session_name(session_name)
+        .duration_seconds(900)
+        .send()
+        .await
+        .map_err(classify)?;
+    let credentials =
+        assumed.credentials.ok_or_else(|| ProvisionError::Retryable(anyhow::anyhow!("AssumeRole returned no credentials")))?;
+    let expiry = std::time::SystemTime::try_from(credentials.expiration).ok();
+    let provider = aws_credential_types::Credentials::new(
+        credentials.access_key_id,
+        credentials.secret_access_key,
+        Some(credentials.session_token),
+        expiry,
+        "atrium-team-role",
+    );
+    Ok(base.to_builder().credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(provider)).build())
 }
 
 /// Throttling, 5xx and network trouble are worth retrying; anything else is AWS's answer.
@@ -143,9 +143,7 @@ where
 }
 
 fn record_id_of(record: Option<aws_sdk_servicecatalog::types::RecordDetail>, operation: &str) -> Result<String, ProvisionError> {
-    record
-        .and_then(|r| r.record_id)
-        .ok_or_else(|| ProvisionError::Retryable(anyhow::anyhow!("{operation} returned no record")))
+    record.and_then(|r| r.record_id).ok_or_else(|| ProvisionError::Retryable(anyhow::anyhow!("{operation} returned no record")))
 }
 
 /// The HTTP status of a raw response, whatever the SDK's response type.
@@ -177,9 +175,12 @@ impl Provisioner for ServiceCatalogProvisioner {
             let tag = Tag::builder().key(key).value(value).build().map_err(|e| ProvisionError::Rejected(e.to_string()))?;
             call = call.tags(tag);
         }
-        let detail = call.send().await.map_err(classify)?.record_detail.ok_or_else(|| {
-            ProvisionError::Retryable(anyhow::anyhow!("ProvisionProduct returned no record"))
-        })?;
+        let detail = call
+            .send()
+            .await
+            .map_err(classify)?
+            .record_detail
+            .ok_or_else(|| ProvisionError::Retryable(anyhow::anyhow!("ProvisionProduct returned no record")))?;
         match (detail.record_id, detail.provisioned_product_id) {
             (Some(record_id), Some(provisioned_product_id)) => Ok(Started { record_id, provisioned_product_id }),
             _ => Err(ProvisionError::Retryable(anyhow::anyhow!("ProvisionProduct returned a record without ids"))),

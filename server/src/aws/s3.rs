@@ -5,8 +5,8 @@
 
 use anyhow::Context;
 use aws_credential_types::provider::ProvideCredentials;
-use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::Client;
+use aws_sdk_s3::presigning::PresigningConfig;
 use base64::Engine;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -66,11 +66,14 @@ impl S3Store {
         let region = self.config.region().map(|r| r.to_string()).unwrap_or_default();
         if region != "us-east-1" && !region.is_empty() {
             let location = aws_sdk_s3::types::BucketLocationConstraint::from(region.as_str());
-            create = create.create_bucket_configuration(aws_sdk_s3::types::CreateBucketConfiguration::builder().location_constraint(location).build());
+            create = create
+                .create_bucket_configuration(aws_sdk_s3::types::CreateBucketConfiguration::builder().location_constraint(location).build());
         }
         match create.send().await {
             Ok(_) => Ok(()),
-            Err(error) if error.as_service_error().is_some_and(|e| e.is_bucket_already_owned_by_you() || e.is_bucket_already_exists()) => Ok(()),
+            Err(error) if error.as_service_error().is_some_and(|e| e.is_bucket_already_owned_by_you() || e.is_bucket_already_exists()) => {
+                Ok(())
+            }
             Err(error) => Err(anyhow::Error::new(error).context(format!("CreateBucket {bucket}"))),
         }
     }
@@ -78,11 +81,7 @@ impl S3Store {
     /// The objects under `prefix` (at most `limit`).
     pub async fn list(&self, bucket: &str, prefix: &str, limit: i32) -> anyhow::Result<Vec<ObjectEntry>> {
         let listed = self.client.list_objects_v2().bucket(bucket).prefix(prefix).max_keys(limit).send().await.context("ListObjectsV2")?;
-        Ok(listed
-            .contents()
-            .iter()
-            .filter_map(|o| Some(ObjectEntry { key: o.key()?.to_owned(), size: o.size().unwrap_or(0) }))
-            .collect())
+        Ok(listed.contents().iter().filter_map(|o| Some(ObjectEntry { key: o.key()?.to_owned(), size: o.size().unwrap_or(0) })).collect())
     }
 
     /// A URL that downloads `key` until it expires.
@@ -104,7 +103,15 @@ impl S3Store {
         let region = self.config.region().map(|r| r.to_string()).context("no AWS region is configured")?;
         let now = SystemTime::now();
         let stamp = time::OffsetDateTime::from(now);
-        let amz_date = format!("{:04}{:02}{:02}T{:02}{:02}{:02}Z", stamp.year(), u8::from(stamp.month()), stamp.day(), stamp.hour(), stamp.minute(), stamp.second());
+        let amz_date = format!(
+            "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+            stamp.year(),
+            u8::from(stamp.month()),
+            stamp.day(),
+            stamp.hour(),
+            stamp.minute(),
+            stamp.second()
+        );
         let credential = format!("{}/{}/{region}/s3/aws4_request", credentials.access_key_id(), &amz_date[..8]);
         // Whole seconds, as S3's own examples write it.
         let expires = time::OffsetDateTime::from(now + rules.expires_in);
@@ -130,7 +137,10 @@ impl S3Store {
         if let Some(content_type) = rules.content_type {
             fields.insert("Content-Type".to_owned(), content_type.to_owned());
         }
-        let mut conditions = vec![serde_json::json!({ "bucket": rules.bucket }), serde_json::json!(["content-length-range", rules.min_bytes.max(1), rules.max_bytes])];
+        let mut conditions = vec![
+            serde_json::json!({ "bucket": rules.bucket }),
+            serde_json::json!(["content-length-range", rules.min_bytes.max(1), rules.max_bytes]),
+        ];
         conditions.extend(fields.iter().map(|(name, value)| serde_json::json!({ name: value })));
         let policy = serde_json::json!({ "expiration": expiration, "conditions": conditions });
         let policy = base64::engine::general_purpose::STANDARD.encode(policy.to_string());
@@ -188,11 +198,25 @@ pub trait ObjectStore: Send + Sync {
     async fn prefix_exists(&self, place: &Place, prefix: &str) -> Result<bool, StoreError>;
     /// One page of the objects under `prefix`: with `delimited`, the folder's own files and
     /// its sub-folders; without, every object below it.
-    async fn folder(&self, place: &Place, prefix: &str, page: Option<String>, limit: i32, delimited: bool) -> Result<FolderPage, StoreError>;
+    async fn folder(
+        &self,
+        place: &Place,
+        prefix: &str,
+        page: Option<String>,
+        limit: i32,
+        delimited: bool,
+    ) -> Result<FolderPage, StoreError>;
     async fn presigned_get(&self, place: &Place, key: &str, expires_in: Duration) -> Result<String, StoreError>;
     async fn presigned_post(&self, place: &Place, rules: &UploadRules<'_>) -> Result<PresignedPost, StoreError>;
     /// Starts a multipart upload and presigns a PUT for each of its `parts`; the upload id and URLs.
-    async fn presigned_parts(&self, place: &Place, key: &str, content_type: &str, parts: u32, expires_in: Duration) -> Result<(String, Vec<String>), StoreError>;
+    async fn presigned_parts(
+        &self,
+        place: &Place,
+        key: &str,
+        content_type: &str,
+        parts: u32,
+        expires_in: Duration,
+    ) -> Result<(String, Vec<String>), StoreError>;
     async fn complete_parts(&self, place: &Place, key: &str, upload_id: &str, etags: &[String]) -> Result<(), StoreError>;
     /// The object's size, if it exists.
     async fn size_of(&self, place: &Place, key: &str) -> Result<Option<i64>, StoreError>;
@@ -269,7 +293,14 @@ impl ObjectStore for S3Objects {
         Ok(listed.key_count().unwrap_or(0) > 0)
     }
 
-    async fn folder(&self, place: &Place, prefix: &str, page: Option<String>, limit: i32, delimited: bool) -> Result<FolderPage, StoreError> {
+    async fn folder(
+        &self,
+        place: &Place,
+        prefix: &str,
+        page: Option<String>,
+        limit: i32,
+        delimited: bool,
+    ) -> Result<FolderPage, StoreError> {
         let store = self.store(place).await?;
         let listed = store
             .client
@@ -290,7 +321,8 @@ impl ObjectStore for S3Objects {
                 let key = o.key()?;
                 // The prefix's own marker is the folder, not a file in it.
                 (key != prefix).then(|| {
-                    let modified = o.last_modified().and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok()).unwrap_or_default();
+                    let modified =
+                        o.last_modified().and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok()).unwrap_or_default();
                     (key.to_owned(), o.size().unwrap_or(0), modified)
                 })
             })
@@ -307,7 +339,14 @@ impl ObjectStore for S3Objects {
         self.store(place).await?.presigned_post(rules).await.map_err(unexpected)
     }
 
-    async fn presigned_parts(&self, place: &Place, key: &str, content_type: &str, parts: u32, expires_in: Duration) -> Result<(String, Vec<String>), StoreError> {
+    async fn presigned_parts(
+        &self,
+        place: &Place,
+        key: &str,
+        content_type: &str,
+        parts: u32,
+        expires_in: Duration,
+    ) -> Result<(String, Vec<String>), StoreError> {
         let store = self.store(place).await?;
         let started = store
             .client
@@ -318,7 +357,8 @@ impl ObjectStore for S3Objects {
             .send()
             .await
             .map_err(store_error)?;
-        let upload_id = started.upload_id().ok_or_else(|| StoreError::Unavailable("CreateMultipartUpload returned no upload id".into()))?.to_owned();
+        let upload_id =
+            started.upload_id().ok_or_else(|| StoreError::Unavailable("CreateMultipartUpload returned no upload id".into()))?.to_owned();
         let mut urls = Vec::with_capacity(parts as usize);
         for number in 1..=parts as i32 {
             let config = PresigningConfig::expires_in(expires_in).map_err(|e| unexpected(e.into()))?;
@@ -339,7 +379,8 @@ impl ObjectStore for S3Objects {
 
     async fn complete_parts(&self, place: &Place, key: &str, upload_id: &str, etags: &[String]) -> Result<(), StoreError> {
         use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
-        let parts = etags.iter().enumerate().map(|(i, etag)| CompletedPart::builder().part_number(i as i32 + 1).e_tag(etag).build()).collect();
+        let parts =
+            etags.iter().enumerate().map(|(i, etag)| CompletedPart::builder().part_number(i as i32 + 1).e_tag(etag).build()).collect();
         let store = self.store(place).await?;
         store
             .client

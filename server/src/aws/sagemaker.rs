@@ -2,7 +2,7 @@
 //! to the browser as a redirect (or to an API caller) and never stored or logged. A Studio URL
 //! is for the caller's own user profile in the team's domain, created on first use.
 
-use super::provisioning::{classify, team_account, ProvisionError};
+use super::provisioning::{ProvisionError, classify, team_account};
 
 #[async_trait::async_trait]
 pub trait Presigner: Send + Sync {
@@ -62,7 +62,13 @@ impl Presigner for SageMakerPresigner {
                 // A new profile is Pending for a moment; a URL for it needs it InService.
                 let mut ready = false;
                 for _ in 0..15 {
-                    let profile = client.describe_user_profile().domain_id(domain_id).user_profile_name(user_profile).send().await.map_err(classify)?;
+                    let profile = client
+                        .describe_user_profile()
+                        .domain_id(domain_id)
+                        .user_profile_name(user_profile)
+                        .send()
+                        .await
+                        .map_err(classify)?;
                     if profile.status() == Some(&aws_sdk_sagemaker::types::UserProfileStatus::InService) {
                         ready = true;
                         break;
@@ -70,11 +76,15 @@ impl Presigner for SageMakerPresigner {
                     tokio::time::sleep(std::time::Duration::from_secs(1)).await;
                 }
                 if !ready {
-                    return Err(ProvisionError::Retryable(anyhow::anyhow!("The Studio user profile {user_profile} is still being created")));
+                    return Err(ProvisionError::Retryable(anyhow::anyhow!(
+                        "The Studio user profile {user_profile} is still being created"
+                    )));
                 }
             }
             // Created on an earlier connect: creating is idempotent this way.
-            Err(error) if error.as_service_error().and_then(|e| aws_sdk_sagemaker::error::ProvideErrorMetadata::code(e)) == Some("ResourceInUse") => {}
+            Err(error)
+                if error.as_service_error().and_then(|e| aws_sdk_sagemaker::error::ProvideErrorMetadata::code(e))
+                    == Some("ResourceInUse") => {}
             Err(error) => return Err(classify(error)),
         }
         client

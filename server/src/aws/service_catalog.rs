@@ -4,8 +4,8 @@
 use super::is_unreachable;
 use app::domain::parameters::{ParameterConstraints, ParameterKind, ParameterSpec};
 use app::domain::workspace_types::{CatalogProduct, CatalogVersion};
-use aws_sdk_servicecatalog::types::ProvisioningArtifactParameter;
 use aws_sdk_servicecatalog::Client;
+use aws_sdk_servicecatalog::types::ProvisioningArtifactParameter;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
@@ -91,13 +91,8 @@ impl ServiceCatalog for SdkServiceCatalog {
             for view in page.product_view_details() {
                 let Some(summary) = view.product_view_summary() else { continue };
                 let Some(id) = summary.product_id() else { continue };
-                let artifacts = self
-                    .client
-                    .list_provisioning_artifacts()
-                    .product_id(id)
-                    .send()
-                    .await
-                    .map_err(classify("ListProvisioningArtifacts"))?;
+                let artifacts =
+                    self.client.list_provisioning_artifacts().product_id(id).send().await.map_err(classify("ListProvisioningArtifacts"))?;
                 products.push(CatalogProduct {
                     id: id.to_owned(),
                     name: summary.name().unwrap_or(id).to_owned(),
@@ -123,13 +118,7 @@ impl ServiceCatalog for SdkServiceCatalog {
 
     #[tracing::instrument(skip(self))]
     async fn version_details(&self, product_id: &str, version_id: &str) -> Result<VersionDetails, CatalogError> {
-        let product = self
-            .client
-            .describe_product_as_admin()
-            .id(product_id)
-            .send()
-            .await
-            .map_err(classify("DescribeProductAsAdmin"))?;
+        let product = self.client.describe_product_as_admin().id(product_id).send().await.map_err(classify("DescribeProductAsAdmin"))?;
         let summary = product.product_view_detail().and_then(|d| d.product_view_summary());
         let version = product
             .provisioning_artifact_summaries()

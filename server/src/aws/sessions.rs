@@ -2,7 +2,7 @@
 //! name: SSH or RDP forwarded to the caller's machine without an open port (the instance's SSM
 //! agent dials out). The session's token is a credential: returned once, never stored or logged.
 
-use super::provisioning::{classify, team_account, ProvisionError};
+use super::provisioning::{ProvisionError, classify, team_account};
 
 /// The SSM document that forwards one port of the instance.
 pub const PORT_FORWARDING_DOCUMENT: &str = "AWS-StartPortForwardingSession";
@@ -18,7 +18,14 @@ pub struct StartedSession {
 pub trait SessionStarter: Send + Sync {
     /// Starts a session forwarding `remote_port` of `instance_id` to `local_port` of the
     /// caller's machine, as `session_name` in the account of `role_arn`.
-    async fn forward_port(&self, role_arn: &str, session_name: &str, instance_id: &str, remote_port: u16, local_port: u16) -> Result<StartedSession, ProvisionError>;
+    async fn forward_port(
+        &self,
+        role_arn: &str,
+        session_name: &str,
+        instance_id: &str,
+        remote_port: u16,
+        local_port: u16,
+    ) -> Result<StartedSession, ProvisionError>;
     /// The region sessions are started in (the plugin needs it).
     fn region(&self) -> String;
 }
@@ -36,7 +43,14 @@ impl SsmSessionStarter {
 #[async_trait::async_trait]
 impl SessionStarter for SsmSessionStarter {
     #[tracing::instrument(skip(self, role_arn))]
-    async fn forward_port(&self, role_arn: &str, session_name: &str, instance_id: &str, remote_port: u16, local_port: u16) -> Result<StartedSession, ProvisionError> {
+    async fn forward_port(
+        &self,
+        role_arn: &str,
+        session_name: &str,
+        instance_id: &str,
+        remote_port: u16,
+        local_port: u16,
+    ) -> Result<StartedSession, ProvisionError> {
         let ssm = crate::aws::call_metrics::client!(aws_sdk_ssm, &team_account(&self.base, role_arn, session_name).await?);
         let started = ssm
             .start_session()

@@ -16,14 +16,12 @@ pub struct NewJob {
 /// Adds a job. Pass the caller's transaction so the job commits with the change that needs it.
 #[tracing::instrument(skip(db, job), fields(kind = job.kind))]
 pub async fn enqueue(db: impl PgExecutor<'_>, job: &NewJob, delay: Duration) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "INSERT INTO jobs (kind, payload, run_after) VALUES ($1, $2, now() + make_interval(secs => $3)) RETURNING id",
-    )
-    .bind(job.kind)
-    .bind(&job.payload)
-    .bind(delay.as_secs_f64())
-    .fetch_one(db)
-    .await
+    sqlx::query_scalar("INSERT INTO jobs (kind, payload, run_after) VALUES ($1, $2, now() + make_interval(secs => $3)) RETURNING id")
+        .bind(job.kind)
+        .bind(&job.payload)
+        .bind(delay.as_secs_f64())
+        .fetch_one(db)
+        .await
 }
 
 /// For a job that reschedules itself for ever and must exist once (a unique index on its
@@ -105,12 +103,14 @@ impl ClaimedJob {
     /// again after `delay` with a new payload. A step that got this far succeeded, so failed
     /// attempts start counting afresh.
     pub async fn reschedule(mut self, delay: Duration, payload: serde_json::Value) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE jobs SET payload = $2, attempts = 0, last_error = NULL, run_after = now() + make_interval(secs => $3) WHERE id = $1")
-            .bind(self.id)
-            .bind(payload)
-            .bind(delay.as_secs_f64())
-            .execute(&mut *self.tx)
-            .await?;
+        sqlx::query(
+            "UPDATE jobs SET payload = $2, attempts = 0, last_error = NULL, run_after = now() + make_interval(secs => $3) WHERE id = $1",
+        )
+        .bind(self.id)
+        .bind(payload)
+        .bind(delay.as_secs_f64())
+        .execute(&mut *self.tx)
+        .await?;
         self.tx.commit().await
     }
 }
@@ -118,14 +118,12 @@ impl ClaimedJob {
 /// Puts back a job whose run broke off (its claim rolled back): counts an attempt and waits,
 /// so that one broken job cannot hold up the queue.
 pub async fn defer(db: &PgPool, id: i64, delay: Duration, error: &str) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE jobs SET attempts = attempts + 1, last_error = $2, run_after = now() + make_interval(secs => $3) WHERE id = $1",
-    )
-    .bind(id)
-    .bind(error)
-    .bind(delay.as_secs_f64())
-    .execute(db)
-    .await?;
+    sqlx::query("UPDATE jobs SET attempts = attempts + 1, last_error = $2, run_after = now() + make_interval(secs => $3) WHERE id = $1")
+        .bind(id)
+        .bind(error)
+        .bind(delay.as_secs_f64())
+        .execute(db)
+        .await?;
     Ok(())
 }
 
@@ -133,9 +131,7 @@ pub async fn defer(db: &PgPool, id: i64, delay: Duration, error: &str) -> Result
 pub fn backoff(attempt: i32, base: Duration, cap: Duration) -> Duration {
     let exponent = attempt.clamp(0, 20) as u32;
     let ceiling = base.saturating_mul(2u32.saturating_pow(exponent)).min(cap);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
     // Full jitter; subsecond nanos are random enough to spread retries apart.
     ceiling.mul_f64(f64::from(nanos % 1000) / 1000.0)
 }

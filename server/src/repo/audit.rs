@@ -1,7 +1,7 @@
 //! The audit log: one row per mutation, written in the transaction of the change.
 
-use app::domain::audit::{AuditFilter, AuditRow};
 use app::domain::CurrentUser;
+use app::domain::audit::{AuditFilter, AuditRow};
 use sqlx::{PgExecutor, Row};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

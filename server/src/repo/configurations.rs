@@ -42,9 +42,15 @@ fn from_row(row: &sqlx::postgres::PgRow) -> Result<Configuration, sqlx::Error> {
             tags: tags.0,
             estimated_hourly_cost_cents: u32::try_from(cents).map_err(|_| decode("cost"))?,
             idle: IdlePolicy {
-                stop_after_minutes: row.try_get::<Option<i32>, _>("idle_stop_minutes")?.map(|m| u32::try_from(m).map_err(|_| decode("idle window"))).transpose()?,
+                stop_after_minutes: row
+                    .try_get::<Option<i32>, _>("idle_stop_minutes")?
+                    .map(|m| u32::try_from(m).map_err(|_| decode("idle window")))
+                    .transpose()?,
                 cpu_percent: u32::try_from(row.try_get::<i32, _>("idle_cpu_percent")?).map_err(|_| decode("idle threshold"))?,
-                max_running_hours: row.try_get::<Option<i32>, _>("max_running_hours")?.map(|h| u32::try_from(h).map_err(|_| decode("maximum"))).transpose()?,
+                max_running_hours: row
+                    .try_get::<Option<i32>, _>("max_running_hours")?
+                    .map(|h| u32::try_from(h).map_err(|_| decode("maximum")))
+                    .transpose()?,
                 nightly_stop: row.try_get("nightly_stop")?,
                 stop_on_sign_out: row.try_get("stop_on_sign_out")?,
             },

@@ -6,12 +6,13 @@ use sqlx::{PgExecutor, Postgres, Row, Transaction};
 
 /// Replaces the team's costs for each of `days` with `costs`: a day synced again is replaced,
 /// never added to, and a day Cost Explorer did not report on is left as it was.
-pub async fn replace_days(tx: &mut Transaction<'_, Postgres>, team: &str, days: &[time::Date], costs: &[DailyCost]) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM daily_costs WHERE team_slug = $1 AND day = ANY($2)")
-        .bind(team)
-        .bind(days)
-        .execute(&mut **tx)
-        .await?;
+pub async fn replace_days(
+    tx: &mut Transaction<'_, Postgres>,
+    team: &str,
+    days: &[time::Date],
+    costs: &[DailyCost],
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM daily_costs WHERE team_slug = $1 AND day = ANY($2)").bind(team).bind(days).execute(&mut **tx).await?;
     // Cost Explorer can split one (day, workspace, user) over pages; the sum is the day's.
     let cost_days: Vec<time::Date> = costs.iter().map(|c| c.day).collect();
     let workspaces: Vec<&str> = costs.iter().map(|c| c.workspace_id.as_str()).collect();
@@ -98,7 +99,12 @@ pub struct TeamDay {
 
 /// Spend per team and day over a range (each synced row rounded to cents, then summed), for
 /// one team or all.
-pub async fn team_days(db: impl PgExecutor<'_>, first: time::Date, last: time::Date, team: Option<&str>) -> Result<Vec<TeamDay>, sqlx::Error> {
+pub async fn team_days(
+    db: impl PgExecutor<'_>,
+    first: time::Date,
+    last: time::Date,
+    team: Option<&str>,
+) -> Result<Vec<TeamDay>, sqlx::Error> {
     // The team filter is added when asked, not written `$3 IS NULL OR team_slug = $3`: a
     // prepared statement's generic plan for that scans every row; this way one team's days
     // come through the primary key.
@@ -122,7 +128,11 @@ pub async fn team_days(db: impl PgExecutor<'_>, first: time::Date, last: time::D
 /// Spend per workspace and user over a range: one row per (team, workspace, user), whose
 /// count grows with the workspaces that spent, not with the days or rows synced. A row
 /// without a user counts for the owner of its workspace.
-pub async fn spend_by_workspace_and_user(db: impl PgExecutor<'_>, first: time::Date, last: time::Date) -> Result<Vec<WorkspaceSpend>, sqlx::Error> {
+pub async fn spend_by_workspace_and_user(
+    db: impl PgExecutor<'_>,
+    first: time::Date,
+    last: time::Date,
+) -> Result<Vec<WorkspaceSpend>, sqlx::Error> {
     sqlx::query(
         "WITH per AS ( \
            SELECT team_slug, workspace_id, username, sum(micros_to_cents(amount_micros))::bigint AS cents FROM daily_costs \
@@ -150,12 +160,14 @@ const UNSYNCED_WORKSPACES: &str = "FROM workspaces w JOIN workspace_configuratio
 
 /// The hourly estimates of the team's `UNSYNCED_WORKSPACES` over `[since, until)`.
 pub async fn unsynced_hourly_cents(db: impl PgExecutor<'_>, team: &str, since: time::Date, until: time::Date) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(&format!("SELECT COALESCE(sum(c.estimated_hourly_cost_cents), 0)::bigint {UNSYNCED_WORKSPACES} AND w.team_slug = $3"))
-        .bind(since)
-        .bind(until)
-        .bind(team)
-        .fetch_one(db)
-        .await
+    sqlx::query_scalar(&format!(
+        "SELECT COALESCE(sum(c.estimated_hourly_cost_cents), 0)::bigint {UNSYNCED_WORKSPACES} AND w.team_slug = $3"
+    ))
+    .bind(since)
+    .bind(until)
+    .bind(team)
+    .fetch_one(db)
+    .await
 }
 
 /// `unsynced_hourly_cents` of every team at once (teams without such workspaces left out).
@@ -164,12 +176,13 @@ pub async fn unsynced_hourly_cents_by_team(
     since: time::Date,
     until: time::Date,
 ) -> Result<std::collections::HashMap<String, i64>, sqlx::Error> {
-    let rows: Vec<(String, i64)> =
-        sqlx::query_as(&format!("SELECT w.team_slug, sum(c.estimated_hourly_cost_cents)::bigint {UNSYNCED_WORKSPACES} GROUP BY w.team_slug"))
-            .bind(since)
-            .bind(until)
-            .fetch_all(db)
-            .await?;
+    let rows: Vec<(String, i64)> = sqlx::query_as(&format!(
+        "SELECT w.team_slug, sum(c.estimated_hourly_cost_cents)::bigint {UNSYNCED_WORKSPACES} GROUP BY w.team_slug"
+    ))
+    .bind(since)
+    .bind(until)
+    .fetch_all(db)
+    .await?;
     Ok(rows.into_iter().collect())
 }
 
@@ -213,7 +226,10 @@ pub async fn budget(db: impl PgExecutor<'_>, team: &str) -> Result<Option<Budget
 
 fn budget_from(row: &sqlx::postgres::PgRow) -> Result<Budget, sqlx::Error> {
     let thresholds: Vec<i32> = row.try_get("thresholds")?;
-    Ok(Budget { amount_cents: row.try_get("amount_cents")?, thresholds: thresholds.into_iter().filter_map(|t| u32::try_from(t).ok()).collect() })
+    Ok(Budget {
+        amount_cents: row.try_get("amount_cents")?,
+        thresholds: thresholds.into_iter().filter_map(|t| u32::try_from(t).ok()).collect(),
+    })
 }
 
 pub async fn set_budget(db: impl PgExecutor<'_>, team: &str, budget: &Budget, by: &str) -> Result<(), sqlx::Error> {

@@ -73,11 +73,11 @@ pub async fn record(db: &PgPool, username: &str, source: Source<'_>) -> Result<(
 /// nothing about guesses made elsewhere.
 pub async fn clear(db: impl PgExecutor<'_>, username: &str, source: Source<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(&format!("DELETE FROM sign_in_failures WHERE username = $1 AND {FROM_SOURCE}"))
-    .bind(username)
-    .bind(source.client_ip)
-    .bind(source.known_device)
-    .execute(db)
-    .await?;
+        .bind(username)
+        .bind(source.client_ip)
+        .bind(source.known_device)
+        .execute(db)
+        .await?;
     Ok(())
 }
 

@@ -169,7 +169,8 @@ pub async fn mounts_of(db: impl PgExecutor<'_>, workspace_id: &str) -> Result<Ve
     .await?;
     rows.iter()
         .map(|row| {
-            let (bucket, prefix, access): (String, String, String) = (row.try_get("bucket")?, row.try_get("prefix")?, row.try_get("access")?);
+            let (bucket, prefix, access): (String, String, String) =
+                (row.try_get("bucket")?, row.try_get("prefix")?, row.try_get("access")?);
             Ok(MountedStudy {
                 id: row.try_get("id")?,
                 name: row.try_get("name")?,
@@ -210,7 +211,13 @@ fn egress(row: &sqlx::postgres::PgRow) -> Result<EgressRow, sqlx::Error> {
     })
 }
 
-pub async fn insert_egress(db: impl PgExecutor<'_>, study_id: i64, requester: &str, files: &[String], reason: &str) -> Result<i64, sqlx::Error> {
+pub async fn insert_egress(
+    db: impl PgExecutor<'_>,
+    study_id: i64,
+    requester: &str,
+    files: &[String],
+    reason: &str,
+) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("INSERT INTO egress_requests (study_id, requester, files, reason) VALUES ($1, $2, $3, $4) RETURNING id")
         .bind(study_id)
         .bind(requester)
@@ -233,7 +240,13 @@ pub async fn egress_of_study(db: impl PgExecutor<'_>, study_id: i64) -> Result<V
     rows.iter()
         .map(|row| {
             let request = egress(row)?;
-            Ok(EgressSummary { id: request.id, requester: request.requester, files: request.files, status: request.status, created_at: request.created_at })
+            Ok(EgressSummary {
+                id: request.id,
+                requester: request.requester,
+                files: request.files,
+                status: request.status,
+                created_at: request.created_at,
+            })
         })
         .collect()
 }
@@ -263,6 +276,13 @@ pub async fn egress_history(db: impl PgExecutor<'_>, id: i64) -> Result<Vec<Egre
     .fetch_all(db)
     .await?;
     rows.iter()
-        .map(|row| Ok(EgressEvent { at: row.try_get("at")?, actor: row.try_get("actor")?, action: row.try_get("action")?, detail: row.try_get("detail")? }))
+        .map(|row| {
+            Ok(EgressEvent {
+                at: row.try_get("at")?,
+                actor: row.try_get("actor")?,
+                action: row.try_get("action")?,
+                detail: row.try_get("detail")?,
+            })
+        })
         .collect()
 }

@@ -50,12 +50,7 @@ pub async fn find(db: impl PgExecutor<'_>, slug: &TeamSlug) -> Result<Option<Tea
 }
 
 async fn list_where(db: impl PgExecutor<'_>, filter: &str) -> Result<Vec<Team>, sqlx::Error> {
-    sqlx::query(&format!("SELECT {COLUMNS} FROM teams {filter} ORDER BY name"))
-        .fetch_all(db)
-        .await?
-        .iter()
-        .map(team_from_row)
-        .collect()
+    sqlx::query(&format!("SELECT {COLUMNS} FROM teams {filter} ORDER BY name")).fetch_all(db).await?.iter().map(team_from_row).collect()
 }
 
 /// Every team that is not archived.
@@ -144,10 +139,8 @@ pub async fn update(db: impl PgExecutor<'_>, team: &ValidTeam) -> Result<bool, s
 
 /// Archives the team unless it is archived already; `false` then.
 pub async fn archive(db: impl PgExecutor<'_>, slug: &TeamSlug) -> Result<bool, sqlx::Error> {
-    let archived = sqlx::query("UPDATE teams SET archived_at = now() WHERE slug = $1 AND archived_at IS NULL")
-        .bind(slug.as_str())
-        .execute(db)
-        .await?;
+    let archived =
+        sqlx::query("UPDATE teams SET archived_at = now() WHERE slug = $1 AND archived_at IS NULL").bind(slug.as_str()).execute(db).await?;
     Ok(archived.rows_affected() == 1)
 }
 

@@ -105,10 +105,8 @@ pub async fn access(db: impl PgExecutor<'_>, username: &str) -> Result<Option<Ac
 
 /// Whether an admin has disabled the user (a user without a row is not disabled).
 pub async fn is_disabled(db: impl PgExecutor<'_>, username: &str) -> Result<bool, sqlx::Error> {
-    let disabled: Option<bool> = sqlx::query_scalar("SELECT disabled_at IS NOT NULL FROM users WHERE username = $1")
-        .bind(username)
-        .fetch_optional(db)
-        .await?;
+    let disabled: Option<bool> =
+        sqlx::query_scalar("SELECT disabled_at IS NOT NULL FROM users WHERE username = $1").bind(username).fetch_optional(db).await?;
     Ok(disabled.unwrap_or(false))
 }
 
@@ -126,16 +124,17 @@ pub async fn ensure(tx: &mut Transaction<'_, Postgres>, username: &str, roles: &
 
 pub async fn set_roles(tx: &mut Transaction<'_, Postgres>, username: &str, roles: &[Role]) -> Result<(), sqlx::Error> {
     let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-    sqlx::query("UPDATE users SET roles = $2 WHERE username = $1")
-        .bind(username)
-        .bind(&roles)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query("UPDATE users SET roles = $2 WHERE username = $1").bind(username).bind(&roles).execute(&mut **tx).await?;
     Ok(())
 }
 
 /// Adds the user to the team (as its team admin or not), or removes them (`None`).
-pub async fn set_membership(tx: &mut Transaction<'_, Postgres>, username: &str, team: &TeamSlug, team_admin: Option<bool>) -> Result<(), sqlx::Error> {
+pub async fn set_membership(
+    tx: &mut Transaction<'_, Postgres>,
+    username: &str,
+    team: &TeamSlug,
+    team_admin: Option<bool>,
+) -> Result<(), sqlx::Error> {
     match team_admin {
         Some(team_admin) => {
             sqlx::query(
@@ -185,7 +184,10 @@ pub async fn sign_in_records(db: impl PgExecutor<'_>, usernames: &[String]) -> R
     .await?;
     rows.iter()
         .map(|row| {
-            Ok((row.try_get("username")?, SignInRecord { last_sign_in: row.try_get("last_sign_in")?, from_provider: row.try_get("from_provider")? }))
+            Ok((
+                row.try_get("username")?,
+                SignInRecord { last_sign_in: row.try_get("last_sign_in")?, from_provider: row.try_get("from_provider")? },
+            ))
         })
         .collect()
 }
@@ -223,7 +225,12 @@ pub async fn preferences(db: impl PgExecutor<'_>, username: &str) -> Result<Pref
     }
 }
 
-pub async fn set_preferences(db: impl PgExecutor<'_>, username: &str, stop_on_sign_out: Option<bool>, mail: [bool; 3]) -> Result<(), sqlx::Error> {
+pub async fn set_preferences(
+    db: impl PgExecutor<'_>,
+    username: &str,
+    stop_on_sign_out: Option<bool>,
+    mail: [bool; 3],
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE users SET stop_on_sign_out = $2, mail_workspace = $3, mail_health = $4, mail_budget = $5 WHERE username = $1")
         .bind(username)
         .bind(stop_on_sign_out)

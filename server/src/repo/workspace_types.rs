@@ -75,7 +75,12 @@ pub async fn find(db: impl PgExecutor<'_>, id: i64) -> Result<Option<WorkspaceTy
 }
 
 /// Moves a type to `next` only if it is still in `from` (a concurrent change wins once).
-pub async fn change_status(db: impl PgExecutor<'_>, id: i64, from: TypeStatus, next: TypeStatus) -> Result<Option<WorkspaceType>, sqlx::Error> {
+pub async fn change_status(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    from: TypeStatus,
+    next: TypeStatus,
+) -> Result<Option<WorkspaceType>, sqlx::Error> {
     sqlx::query(&format!(
         "UPDATE workspace_types SET status = $3, status_changed_at = now() WHERE id = $1 AND status = $2 RETURNING {COLUMNS}"
     ))

@@ -1,8 +1,8 @@
 //! Workspaces and their events. Every change of state goes through `transition`, which checks
 //! it against the lifecycle and records it in `workspace_events` in the caller's transaction.
 
-use app::domain::workspace::{WorkspaceEvent, WorkspaceEventView, WorkspaceState, WorkspaceView};
 use app::domain::TeamSlug;
+use app::domain::workspace::{WorkspaceEvent, WorkspaceEventView, WorkspaceState, WorkspaceView};
 use sqlx::types::Json;
 use sqlx::{PgExecutor, Postgres, Row, Transaction};
 use std::collections::BTreeMap;
@@ -38,11 +38,7 @@ pub async fn count_active(db: impl PgExecutor<'_>, owner: &str) -> Result<i64, s
 }
 
 pub async fn find_by_key(db: impl PgExecutor<'_>, owner: &str, key: &str) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT id FROM workspaces WHERE owner = $1 AND idempotency_key = $2")
-        .bind(owner)
-        .bind(key)
-        .fetch_optional(db)
-        .await
+    sqlx::query_scalar("SELECT id FROM workspaces WHERE owner = $1 AND idempotency_key = $2").bind(owner).bind(key).fetch_optional(db).await
 }
 
 /// Inserts a requested workspace and its first event.
@@ -63,10 +59,12 @@ pub async fn insert(tx: &mut Transaction<'_, Postgres>, new: &NewWorkspace<'_>) 
         sqlx::Error::Database(e) if e.constraint() == Some("workspaces_live_name") => LaunchError::NameTaken,
         _ => LaunchError::Database(error),
     })?;
-    sqlx::query("INSERT INTO workspace_events (workspace_id, from_state, to_state, message) VALUES ($1, NULL, 'requested', 'Launch requested')")
-        .bind(&id)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO workspace_events (workspace_id, from_state, to_state, message) VALUES ($1, NULL, 'requested', 'Launch requested')",
+    )
+    .bind(&id)
+    .execute(&mut **tx)
+    .await?;
     Ok(id)
 }
 
@@ -166,8 +164,20 @@ pub struct PendingUpdate {
 }
 
 /// Moves an available workspace to `updating` with the change AWS is to make.
-pub async fn begin_update(tx: &mut Transaction<'_, Postgres>, id: &str, update: &PendingUpdate, message: &str) -> Result<(), TransitionError> {
-    transition(tx, id, WorkspaceState::Available, WorkspaceEvent::UpdateRequested, Changes { message: Some(message), ..Changes::default() }).await?;
+pub async fn begin_update(
+    tx: &mut Transaction<'_, Postgres>,
+    id: &str,
+    update: &PendingUpdate,
+    message: &str,
+) -> Result<(), TransitionError> {
+    transition(
+        tx,
+        id,
+        WorkspaceState::Available,
+        WorkspaceEvent::UpdateRequested,
+        Changes { message: Some(message), ..Changes::default() },
+    )
+    .await?;
     sqlx::query("UPDATE workspaces SET pending_update = $2 WHERE id = $1").bind(id).bind(Json(update)).execute(&mut **tx).await?;
     Ok(())
 }
@@ -300,7 +310,11 @@ fn view_from_row(row: &sqlx::postgres::PgRow) -> Result<WorkspaceView, sqlx::Err
         has_stop_start: row.try_get("has_stop_start")?,
         stops_at: row.try_get("stops_at")?,
         kept_running: row.try_get::<Option<bool>, _>("kept_running")?.unwrap_or(false),
-        health_alarms: row.try_get::<Vec<String>, _>("health_alarms")?.iter().filter_map(|a| app::domain::health::Alarm::parse(a)).collect(),
+        health_alarms: row
+            .try_get::<Vec<String>, _>("health_alarms")?
+            .iter()
+            .filter_map(|a| app::domain::health::Alarm::parse(a))
+            .collect(),
         studies: Vec::new(),
         upgrade: row
             .try_get::<Option<i64>, _>("upgrade_type_id")?
@@ -337,7 +351,11 @@ pub async fn view(db: &sqlx::PgPool, id: &str) -> Result<Option<WorkspaceView>, 
 /// The owner's live workspaces on a team (not terminated or failed), newest first, without
 /// their events; and how many have ended, when there is a live one (`None` otherwise: ask
 /// `count_ended_for_owner`). One query for the usual team home.
-pub async fn live_for_owner(db: impl PgExecutor<'_>, owner: &str, team: &TeamSlug) -> Result<(Vec<WorkspaceView>, Option<i64>), sqlx::Error> {
+pub async fn live_for_owner(
+    db: impl PgExecutor<'_>,
+    owner: &str,
+    team: &TeamSlug,
+) -> Result<(Vec<WorkspaceView>, Option<i64>), sqlx::Error> {
     // The count is an uncorrelated subquery: Postgres computes it once for all rows.
     let with_ended = VIEW.replacen(
         "SELECT ",
@@ -365,7 +383,13 @@ pub async fn count_ended_for_owner(db: impl PgExecutor<'_>, owner: &str, team: &
 }
 
 /// One page of the owner's ended workspaces on a team, newest first.
-pub async fn ended_for_owner(db: impl PgExecutor<'_>, owner: &str, team: &TeamSlug, limit: i64, offset: i64) -> Result<Vec<WorkspaceView>, sqlx::Error> {
+pub async fn ended_for_owner(
+    db: impl PgExecutor<'_>,
+    owner: &str,
+    team: &TeamSlug,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<WorkspaceView>, sqlx::Error> {
     sqlx::query(&format!(
         "{VIEW} WHERE w.owner = $1 AND w.team_slug = $2 AND w.state IN ('terminated', 'failed') \
          ORDER BY w.created_at DESC, w.id LIMIT $3 OFFSET $4"
@@ -509,10 +533,12 @@ pub async fn record_stop_warning(db: impl PgExecutor<'_>, id: &str, at: time::Of
 /// Locks the workspace and says whether it is still due to stop now: a Keep running or a
 /// Connect since the check read it puts the stop off.
 pub async fn still_due(tx: &mut Transaction<'_, Postgres>, id: &str) -> Result<bool, sqlx::Error> {
-    let due: Option<Option<bool>> = sqlx::query_scalar("SELECT workspace_stop_due(id, now()) <= now() FROM workspaces WHERE id = $1 AND state = 'available' FOR UPDATE")
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await?;
+    let due: Option<Option<bool>> = sqlx::query_scalar(
+        "SELECT workspace_stop_due(id, now()) <= now() FROM workspaces WHERE id = $1 AND state = 'available' FOR UPDATE",
+    )
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?;
     Ok(due.flatten().unwrap_or(false))
 }
 
@@ -536,10 +562,10 @@ pub async fn keep_running(db: impl PgExecutor<'_>, id: &str, hours: u32) -> Resu
          FROM workspace_configurations c, workspace_types t \
          WHERE c.id = w.configuration_id AND t.id = w.workspace_type_id AND w.id = $1",
     )
-        .bind(id)
-        .bind(hours as i32)
-        .execute(db)
-        .await?;
+    .bind(id)
+    .bind(hours as i32)
+    .execute(db)
+    .await?;
     Ok(())
 }
 
@@ -642,7 +668,11 @@ pub async fn is_shared_with(db: impl PgExecutor<'_>, id: &str, username: &str) -
 
 /// Shares the workspace with exactly these grantees.
 pub async fn set_shares(conn: &mut sqlx::PgConnection, id: &str, grantees: &[String], by: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM workspace_shares WHERE workspace_id = $1 AND NOT (grantee = ANY ($2))").bind(id).bind(grantees).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM workspace_shares WHERE workspace_id = $1 AND NOT (grantee = ANY ($2))")
+        .bind(id)
+        .bind(grantees)
+        .execute(&mut *conn)
+        .await?;
     sqlx::query("INSERT INTO workspace_shares (workspace_id, grantee, shared_by) SELECT $1, unnest($2::text[]), $3 ON CONFLICT DO NOTHING")
         .bind(id)
         .bind(grantees)
@@ -728,10 +758,12 @@ pub async fn set_drift(db: impl PgExecutor<'_>, id: &str, state: WorkspaceState,
 
 /// Live workspaces, those checked longest ago (or never) first.
 pub async fn due_for_reconcile(db: impl PgExecutor<'_>, limit: i64) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT id FROM workspaces WHERE state NOT IN ('terminated', 'failed') ORDER BY reconciled_at NULLS FIRST, created_at LIMIT $1")
-        .bind(limit)
-        .fetch_all(db)
-        .await
+    sqlx::query_scalar(
+        "SELECT id FROM workspaces WHERE state NOT IN ('terminated', 'failed') ORDER BY reconciled_at NULLS FIRST, created_at LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(db)
+    .await
 }
 
 /// One page of every workspace matching the filter (terminated ones archived after
@@ -786,7 +818,9 @@ pub async fn admin_page(
 
 /// Every workspace type's label ("Linux workstation (EC2) v2"), for filters.
 pub async fn type_labels(db: impl PgExecutor<'_>) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT DISTINCT product_name || ' ' || version_name AS label FROM workspace_types ORDER BY label").fetch_all(db).await
+    sqlx::query_scalar("SELECT DISTINCT product_name || ' ' || version_name AS label FROM workspace_types ORDER BY label")
+        .fetch_all(db)
+        .await
 }
 
 /// Marks live workspaces whose owner has left the team (or is disabled) and clears those whose
@@ -794,7 +828,9 @@ pub async fn type_labels(db: impl PgExecutor<'_>) -> Result<Vec<String>, sqlx::E
 pub async fn mark_leavers(conn: &mut sqlx::PgConnection) -> Result<Vec<(String, String, String, String, String)>, sqlx::Error> {
     const LEFT: &str = "(NOT EXISTS (SELECT 1 FROM team_memberships m WHERE m.team_slug = w.team_slug AND m.username = w.owner) \
         OR EXISTS (SELECT 1 FROM users u WHERE u.username = w.owner AND u.disabled_at IS NOT NULL))";
-    sqlx::query(&format!("UPDATE workspaces w SET owner_left_at = NULL WHERE owner_left_at IS NOT NULL AND NOT {LEFT}")).execute(&mut *conn).await?;
+    sqlx::query(&format!("UPDATE workspaces w SET owner_left_at = NULL WHERE owner_left_at IS NOT NULL AND NOT {LEFT}"))
+        .execute(&mut *conn)
+        .await?;
     sqlx::query_as(&format!(
         "UPDATE workspaces w SET owner_left_at = now() WHERE owner_left_at IS NULL AND state NOT IN ('terminated', 'failed') AND {LEFT} \
          RETURNING id, name, team_slug, owner, state"
@@ -818,10 +854,11 @@ pub async fn leavers_to_stop(db: impl PgExecutor<'_>, grace_days: i64) -> Result
 
 /// Gives a live workspace to another owner; false when it is not live any more.
 pub async fn transfer(db: impl PgExecutor<'_>, id: &str, to: &str) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE workspaces SET owner = $2, owner_left_at = NULL WHERE id = $1 AND state NOT IN ('terminated', 'failed')")
-        .bind(id)
-        .bind(to)
-        .execute(db)
-        .await?;
+    let done =
+        sqlx::query("UPDATE workspaces SET owner = $2, owner_left_at = NULL WHERE id = $1 AND state NOT IN ('terminated', 'failed')")
+            .bind(id)
+            .bind(to)
+            .execute(db)
+            .await?;
     Ok(done.rows_affected() == 1)
 }

@@ -4,15 +4,19 @@ use super::error_page::for_error;
 use crate::services::audit::AuditLog;
 use crate::startup::AppState;
 use app::domain::audit::AuditFilter;
-use app::domain::{csv_cell, CurrentUser};
+use app::domain::{CurrentUser, csv_cell};
+use axum::Extension;
 use axum::extract::{Query, State};
 use axum::response::Response;
-use axum::Extension;
 
 /// Enough for any audit question a page of filters can ask; more is a database export.
 const MAX_ROWS: i64 = 100_000;
 
-pub async fn audit_csv(State(state): State<AppState>, Extension(admin): Extension<CurrentUser>, Query(filter): Query<AuditFilter>) -> Response {
+pub async fn audit_csv(
+    State(state): State<AppState>,
+    Extension(admin): Extension<CurrentUser>,
+    Query(filter): Query<AuditFilter>,
+) -> Response {
     let rows = match AuditLog::new(state.db.clone()).all(&admin, filter, MAX_ROWS).await {
         Ok(rows) => rows,
         Err(error) => return for_error(&error),

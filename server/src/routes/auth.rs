@@ -1,18 +1,18 @@
 //! The sign-in, new-password and sign-out forms. Plain form POSTs answered with redirects, so
 //! they work without JavaScript; errors come back as a code the page turns into a message.
 
+use super::client::ClientAddress;
 use super::error_page::unavailable;
 use crate::auth::service::{AuthError, SignInResult};
 use crate::auth::session::{PendingChallenge, UserSession};
 use crate::startup::AppState;
-use app::domain::{safe_next_path, CurrentUser, Username};
-use super::client::ClientAddress;
-use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue};
+use app::domain::{CurrentUser, Username, safe_next_path};
 use axum::Extension;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Redirect, Response};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -180,10 +180,7 @@ pub async fn new_password(State(state): State<AppState>, session: Session, Form(
             return Redirect::to("/new-password?error=policy").into_response();
         }
     }
-    let result = state
-        .auth
-        .complete_new_password(&pending.username, &pending.challenge_session, &new_password)
-        .await;
+    let result = state.auth.complete_new_password(&pending.username, &pending.challenge_session, &new_password).await;
     match result {
         Ok(SignInResult::SignedIn { user, tokens }) => {
             if let Err(error) = session.sign_in(&user, &tokens).await {

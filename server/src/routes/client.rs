@@ -60,10 +60,7 @@ impl ClientNetworks {
 /// Notes the client's address on the request and turns away clients outside
 /// `ATRIUM_ALLOWED_CIDRS` (the load balancer's health checks on `/healthz` stay open).
 pub async fn resolve_client(State(networks): State<ClientNetworks>, mut request: Request, next: Next) -> Response {
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |info| info.0.ip());
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |info| info.0.ip());
     let forwarded_for = request.headers().get("x-forwarded-for").and_then(|value| value.to_str().ok());
     let address = networks.client_address(peer, forwarded_for);
     if request.uri().path() != "/healthz" && !networks.allows(address) {
@@ -83,10 +80,7 @@ mod tests {
     use super::*;
 
     fn networks(trusted: &[&str]) -> ClientNetworks {
-        ClientNetworks {
-            trusted_proxies: trusted.iter().map(|net| net.parse().expect("a network")).collect(),
-            allowed: Arc::new([]),
-        }
+        ClientNetworks { trusted_proxies: trusted.iter().map(|net| net.parse().expect("a network")).collect(), allowed: Arc::new([]) }
     }
 
     fn ip(text: &str) -> IpAddr {

@@ -4,9 +4,9 @@
 use super::error_page::for_error;
 use crate::startup::AppState;
 use app::domain::CurrentUser;
+use axum::Extension;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Extension;
 
 pub async fn connect(State(state): State<AppState>, Extension(user): Extension<CurrentUser>, Path(id): Path<String>) -> Response {
     match state.services.workspaces.connect(&user, &id).await {

@@ -3,15 +3,19 @@
 
 use super::error_page::for_error;
 use crate::startup::AppState;
-use app::domain::costs::parse_range;
 use app::domain::CurrentUser;
+use app::domain::costs::parse_range;
 use app::error::AppError;
+use axum::Extension;
 use axum::extract::{Query, State};
 use axum::response::Response;
-use axum::Extension;
 use std::collections::HashMap;
 
-pub async fn costs_csv(State(state): State<AppState>, user: Option<Extension<CurrentUser>>, Query(query): Query<HashMap<String, String>>) -> Response {
+pub async fn costs_csv(
+    State(state): State<AppState>,
+    user: Option<Extension<CurrentUser>>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
     let Some(Extension(user)) = user else { return for_error(&AppError::NotSignedIn) };
     let days = match parse_range(query.get("days").map(String::as_str)) {
         Ok(days) => days,

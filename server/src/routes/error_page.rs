@@ -18,7 +18,10 @@ pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
         code = status.as_u16(),
         // What to quote when asking for help: the same id is in the logs.
         reference = crate::telemetry::current_request_id()
-            .map(|id| format!(r#"<p class="mt-3 text-sm text-slate-500">Reference: <code data-testid="request-id">{}</code></p>"#, escape(&id)))
+            .map(|id| format!(
+                r#"<p class="mt-3 text-sm text-slate-500">Reference: <code data-testid="request-id">{}</code></p>"#,
+                escape(&id)
+            ))
             .unwrap_or_default(),
         stylesheet = app::stylesheet_href(&crate::startup::leptos_options("")),
     );

@@ -3,11 +3,11 @@
 use crate::startup::AppState;
 use app::domain::CurrentUser;
 use app::error::AppError;
+use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::Extension;
 use futures::StreamExt;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
@@ -18,11 +18,7 @@ const RECONNECT_AFTER: Duration = Duration::from_millis(500);
 /// Sends the workspace (as JSON) now and whenever it changes. Changes come from Postgres'
 /// NOTIFY (`crate::changes`), whichever process made them: nothing is queried while nothing
 /// changes. The stream ends when the browser goes away.
-pub async fn workspace_events(
-    State(state): State<AppState>,
-    user: Option<Extension<CurrentUser>>,
-    Path(id): Path<String>,
-) -> Response {
+pub async fn workspace_events(State(state): State<AppState>, user: Option<Extension<CurrentUser>>, Path(id): Path<String>) -> Response {
     let Some(Extension(user)) = user else { return StatusCode::UNAUTHORIZED.into_response() };
     let workspaces = state.services.workspaces.clone();
     // Subscribed before the first read, so that no change falls between the two.

@@ -1,7 +1,7 @@
 use crate::startup::AppState;
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::Json;
 use serde_json::json;
 use std::time::Duration;
 

@@ -5,7 +5,7 @@
 use super::error_page::error_page;
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -37,7 +37,10 @@ fn has_control(text: &str) -> bool {
 
 /// The first field (or "the address") with a control character.
 fn field_with_control<'a>(pairs: impl Iterator<Item = (std::borrow::Cow<'a, str>, std::borrow::Cow<'a, str>)>) -> Option<String> {
-    pairs.into_iter().find(|(key, value)| has_control(key) || has_control(value)).map(|(key, _)| key.chars().filter(|c| !c.is_control()).take(60).collect())
+    pairs
+        .into_iter()
+        .find(|(key, value)| has_control(key) || has_control(value))
+        .map(|(key, _)| key.chars().filter(|c| !c.is_control()).take(60).collect())
 }
 
 fn refuse(path: &str, status: StatusCode, message: String) -> Response {
@@ -60,7 +63,11 @@ pub async fn reject_control_characters(request: Request, next: Next) -> Response
     }
     if let Some(query) = request.uri().query() {
         if let Some(field) = field_with_control(form_urlencoded::parse(query.as_bytes())) {
-            return refuse(&path, StatusCode::BAD_REQUEST, format!("The field \"{field}\" contains a control character (such as NUL); remove it and try again."));
+            return refuse(
+                &path,
+                StatusCode::BAD_REQUEST,
+                format!("The field \"{field}\" contains a control character (such as NUL); remove it and try again."),
+            );
         }
     }
     // Forms go to server functions and the sign-in routes; the body of anything else is not
@@ -83,7 +90,11 @@ pub async fn reject_control_characters(request: Request, next: Next) -> Response
         return refuse(&path, StatusCode::BAD_REQUEST, "The form could not be read whole (too large, or cut off).".into());
     };
     if let Some(field) = field_with_control(form_urlencoded::parse(&bytes)) {
-        return refuse(&path, StatusCode::BAD_REQUEST, format!("The field \"{field}\" contains a control character (such as NUL); remove it and try again."));
+        return refuse(
+            &path,
+            StatusCode::BAD_REQUEST,
+            format!("The field \"{field}\" contains a control character (such as NUL); remove it and try again."),
+        );
     }
     next.run(Request::from_parts(parts, Body::from(bytes))).await
 }

@@ -1,12 +1,12 @@
 use super::client::ClientAddress;
 use super::error_page::{error_page, unavailable};
 use crate::auth::session::UserSession;
-use axum::extract::{Request, State};
 use crate::changes::Changes;
-use sqlx::PgPool;
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
+use sqlx::PgPool;
 use tower_sessions::Session;
 
 /// What the middleware needs to know who is signed in.
@@ -28,9 +28,7 @@ impl SignedIn {
 const SIGNED_IN_PREFIXES: [&str; 5] = ["/teams", "/workspaces", "/admin", "/costs", "/settings"];
 
 fn needs_sign_in(path: &str) -> bool {
-    SIGNED_IN_PREFIXES
-        .iter()
-        .any(|prefix| path == *prefix || path.starts_with(&format!("{prefix}/")))
+    SIGNED_IN_PREFIXES.iter().any(|prefix| path == *prefix || path.starts_with(&format!("{prefix}/")))
 }
 
 /// Puts the signed-in `CurrentUser` into the request's extensions (where server functions find
@@ -47,9 +45,7 @@ pub async fn load_current_user(State(signed_in): State<SignedIn>, session: Sessi
         let mut response = next.run(request).await;
         // Named by their content (`atrium.<hash>.wasm`): a new build is a new name.
         if hashed && response.status().is_success() {
-            response
-                .headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
+            response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
         }
         return response;
     }
@@ -101,9 +97,7 @@ pub async fn load_current_user(State(signed_in): State<SignedIn>, session: Sessi
         request.extensions_mut().insert(user);
     }
     let mut response = next.run(request).await;
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 

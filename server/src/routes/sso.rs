@@ -3,6 +3,7 @@
 //! status, no session and an audit row.
 
 use super::auth::{landing_for, session_failure};
+use super::client::ClientAddress;
 use super::error_page::{error_page, unavailable};
 use crate::auth::service::AuthError;
 use crate::auth::session::UserSession;
@@ -10,9 +11,8 @@ use crate::auth::sso::{SsoError, SsoProvider};
 use crate::repo::audit::Outcome;
 use crate::startup::AppState;
 use app::domain::safe_next_path;
-use super::client::ClientAddress;
-use axum::extract::{Query, State};
 use axum::Extension;
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -100,9 +100,7 @@ pub async fn callback(
     };
     let outcome = match (pending, query.error, query.code) {
         (None, _, _) => Err(SsoError::UnknownState),
-        (Some(_), Some(error), _) => {
-            Err(SsoError::Denied(query.error_description.map_or(error.clone(), |d| format!("{error}: {d}"))))
-        }
+        (Some(_), Some(error), _) => Err(SsoError::Denied(query.error_description.map_or(error.clone(), |d| format!("{error}: {d}")))),
         (Some(_), None, None) => Err(SsoError::MissingCode),
         (Some(pending), None, Some(code)) => sso.finish(&pending, &code).await.map(|identity| (pending, identity)),
     };
@@ -151,11 +149,9 @@ fn failure_page(sso: &SsoProvider, error: &SsoError) -> Response {
     let again = "Please sign in again.";
     match error {
         SsoError::Unavailable(what, _) => unavailable(what),
-        SsoError::Denied(reason) => error_page(
-            StatusCode::FORBIDDEN,
-            "Sign-in was not completed",
-            &format!("{provider} did not sign you in ({reason}). {again}"),
-        ),
+        SsoError::Denied(reason) => {
+            error_page(StatusCode::FORBIDDEN, "Sign-in was not completed", &format!("{provider} did not sign you in ({reason}). {again}"))
+        }
         SsoError::UnknownState => error_page(
             StatusCode::BAD_REQUEST,
             "Sign-in could not be completed",
@@ -174,7 +170,9 @@ fn failure_page(sso: &SsoProvider, error: &SsoError) -> Response {
         SsoError::InvalidToken(reason) => error_page(
             StatusCode::UNAUTHORIZED,
             "Sign-in could not be trusted",
-            &format!("Atrium could not trust the answer from {provider}: {reason}. {again} If this keeps happening, tell your administrator."),
+            &format!(
+                "Atrium could not trust the answer from {provider}: {reason}. {again} If this keeps happening, tell your administrator."
+            ),
         ),
     }
 }

@@ -5,10 +5,10 @@ use super::error_page::for_error;
 use crate::startup::AppState;
 use app::domain::{CurrentUser, TeamSlug};
 use app::error::AppError;
+use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Extension;
 use std::collections::HashMap;
 
 fn redirect(result: Result<String, AppError>) -> Response {
@@ -20,7 +20,12 @@ fn redirect(result: Result<String, AppError>) -> Response {
 }
 
 /// The signed-in caller, and the team and id of the path (`what` names the missing thing).
-fn caller_team_and_id(user: Option<Extension<CurrentUser>>, team: &str, id: &str, what: &str) -> Result<(CurrentUser, TeamSlug, i64), Response> {
+fn caller_team_and_id(
+    user: Option<Extension<CurrentUser>>,
+    team: &str,
+    id: &str,
+    what: &str,
+) -> Result<(CurrentUser, TeamSlug, i64), Response> {
     let Some(Extension(user)) = user else { return Err(for_error(&AppError::NotSignedIn)) };
     match (app::api::team_slug(team), id.parse::<i64>()) {
         (Ok(team), Ok(id)) => Ok((user, team, id)),

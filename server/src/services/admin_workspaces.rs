@@ -4,10 +4,10 @@
 use super::database_error;
 use super::reconcile::{ReconcileError, Reconciler};
 use crate::repo::{audit, workspaces};
-use app::domain::workspace::{AdminWorkspaceFilter, AdminWorkspacePage, WorkspaceEvent, WorkspaceState};
 use app::domain::CurrentUser;
+use app::domain::workspace::{AdminWorkspaceFilter, AdminWorkspacePage, WorkspaceEvent, WorkspaceState};
 use app::error::AppError;
-use app::services::{must_be_admin, AdminWorkspaceService};
+use app::services::{AdminWorkspaceService, must_be_admin};
 use sqlx::PgPool;
 
 const PER_PAGE: i64 = 50;
@@ -24,11 +24,12 @@ impl AdminWorkspaces {
 
     /// (team, name, state, owner)
     async fn team_of(&self, id: &str) -> Result<(String, String, WorkspaceState, String), AppError> {
-        let found: Option<(String, String, String, String)> = sqlx::query_as("SELECT team_slug, name, state, owner FROM workspaces WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.db)
-            .await
-            .map_err(database_error)?;
+        let found: Option<(String, String, String, String)> =
+            sqlx::query_as("SELECT team_slug, name, state, owner FROM workspaces WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.db)
+                .await
+                .map_err(database_error)?;
         let (team, name, state, owner) = found.ok_or_else(|| AppError::NotFound("This workspace".into()))?;
         Ok((team, name, WorkspaceState::parse(&state).ok_or(AppError::Internal)?, owner))
     }
@@ -43,7 +44,8 @@ impl AdminWorkspaceService for AdminWorkspaces {
             return Err(AppError::invalid("state", format!("\"{state}\" is not a workspace state.")));
         }
         let page = page.max(1);
-        let (rows, total) = workspaces::admin_page(&self.db, &filter, PER_PAGE, (page - 1).saturating_mul(PER_PAGE)).await.map_err(database_error)?;
+        let (rows, total) =
+            workspaces::admin_page(&self.db, &filter, PER_PAGE, (page - 1).saturating_mul(PER_PAGE)).await.map_err(database_error)?;
         let type_labels = workspaces::type_labels(&self.db).await.map_err(database_error)?;
         Ok(AdminWorkspacePage { rows, total, page, per_page: PER_PAGE, type_labels })
     }
@@ -107,7 +109,9 @@ impl AdminWorkspaceService for AdminWorkspaces {
         }
         let mut tx = self.db.begin().await.map_err(database_error)?;
         let moved = workspaces::transfer(&mut *tx, id, to).await.map_err(|error| match &error {
-            sqlx::Error::Database(e) if e.code().as_deref() == Some("23505") => AppError::Conflict(format!("{to} already has a workspace named \"{name}\" on {team}.")),
+            sqlx::Error::Database(e) if e.code().as_deref() == Some("23505") => {
+                AppError::Conflict(format!("{to} already has a workspace named \"{name}\" on {team}."))
+            }
             _ => database_error(error),
         })?;
         if !moved {

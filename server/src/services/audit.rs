@@ -1,7 +1,7 @@
 use super::database_error;
 use crate::repo::audit;
-use app::domain::audit::{AuditFilter, AuditPage};
 use app::domain::CurrentUser;
+use app::domain::audit::{AuditFilter, AuditPage};
 use app::error::AppError;
 use app::services::AuditService;
 use sqlx::PgPool;

@@ -1,18 +1,18 @@
 use super::database_error;
 use crate::aws::service_catalog::{CatalogError, ServiceCatalog};
+use crate::notifications::Notice;
 use crate::repo::configurations::{self, SaveError};
 use crate::repo::workspace_types::{self, NewWorkspaceType};
 use crate::repo::{audit, teams};
+use app::domain::CurrentUser;
 use app::domain::configurations::{Configuration, ConfigurationDraft, ConfigurationForm, FieldError};
 use app::domain::idle::{IdlePolicy, IdlePolicyForm};
+use app::domain::notifications::NotificationEvent;
 use app::domain::workspace_types::{CatalogOverview, TypeStatus, WorkspaceType};
-use app::domain::CurrentUser;
 use app::error::AppError;
-use app::services::{must_be_admin, CatalogAdminService};
+use app::services::{CatalogAdminService, must_be_admin};
 use sqlx::PgPool;
 use std::sync::Arc;
-use crate::notifications::Notice;
-use app::domain::notifications::NotificationEvent;
 
 pub struct CatalogAdmin {
     db: PgPool,
@@ -24,7 +24,6 @@ impl CatalogAdmin {
         CatalogAdmin { db, catalog }
     }
 }
-
 
 pub(crate) fn catalog_error(error: CatalogError) -> AppError {
     match error {
@@ -94,19 +93,27 @@ impl CatalogAdminService for CatalogAdmin {
             None
         } else {
             let format = time::macros::format_description!("[year]-[month]-[day]");
-            let date = time::Date::parse(by, &format).map_err(|_| AppError::invalid("by", "Give the date as YYYY-MM-DD, such as 2026-12-31."))?;
+            let date =
+                time::Date::parse(by, &format).map_err(|_| AppError::invalid("by", "Give the date as YYYY-MM-DD, such as 2026-12-31."))?;
             if date < time::OffsetDateTime::now_utc().date() {
                 return Err(AppError::invalid("by", "Choose today or a later date."));
             }
             Some(date)
         };
-        let workspace_type = workspace_types::find(&self.db, type_id).await.map_err(database_error)?.ok_or_else(|| AppError::NotFound("This workspace type".into()))?;
+        let workspace_type = workspace_types::find(&self.db, type_id)
+            .await
+            .map_err(database_error)?
+            .ok_or_else(|| AppError::NotFound("This workspace type".into()))?;
         let mut tx = self.db.begin().await.map_err(database_error)?;
         workspace_types::set_upgrade_by(&mut *tx, type_id, date).await.map_err(database_error)?;
-        let detail = format!("{} {}: {}", workspace_type.product_name, workspace_type.version_name, if by.is_empty() { "no deadline" } else { by });
-        audit::record(&mut *tx, &audit::Entry::by(admin, "catalog.upgrade_by").object("workspace_type", &type_id.to_string()).detail(&detail))
-            .await
-            .map_err(database_error)?;
+        let detail =
+            format!("{} {}: {}", workspace_type.product_name, workspace_type.version_name, if by.is_empty() { "no deadline" } else { by });
+        audit::record(
+            &mut *tx,
+            &audit::Entry::by(admin, "catalog.upgrade_by").object("workspace_type", &type_id.to_string()).detail(&detail),
+        )
+        .await
+        .map_err(database_error)?;
         tx.commit().await.map_err(database_error)
     }
 
@@ -180,7 +187,10 @@ impl CatalogAdminService for CatalogAdmin {
         let id = configurations::insert(&mut *tx, type_id, &draft, admin.username.as_str()).await.map_err(|error| match error {
             SaveError::NameTaken => AppError::Invalid(vec![FieldError {
                 field: "name".into(),
-                message: format!("A configuration named \"{}\" exists already (perhaps retired by a catalog file; a file that lists it brings it back).", draft.name),
+                message: format!(
+                    "A configuration named \"{}\" exists already (perhaps retired by a catalog file; a file that lists it brings it back).",
+                    draft.name
+                ),
             }]),
             SaveError::Database(e) => database_error(e),
         })?;

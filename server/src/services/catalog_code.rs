@@ -3,16 +3,16 @@
 //! unless it is a dry run, exactly those changes in one transaction, audited as one change set.
 //! Applying the same file twice changes nothing the second time.
 
-use super::database_error;
 use super::catalog::catalog_error;
+use super::database_error;
 use crate::aws::service_catalog::{ServiceCatalog, VersionDetails};
 use crate::catalog_file::{self, CatalogFile, ConfigurationEntry, Lines, TypeEntry};
 use crate::repo::workspace_types::NewWorkspaceType;
 use crate::repo::{audit, configurations, teams, workspace_types};
+use app::domain::CurrentUser;
 use app::domain::configurations::{Configuration, ConfigurationDraft, FieldError};
 use app::domain::parameters::ParameterSpec;
 use app::domain::workspace_types::{TypeStatus, WorkspaceType};
-use app::domain::CurrentUser;
 use app::error::AppError;
 use app::services::must_be_admin;
 use serde::{Deserialize, Serialize};
@@ -126,7 +126,8 @@ impl CatalogCode {
         sqlx::query("SELECT pg_advisory_xact_lock(hashtext('atrium.catalog.apply'))").execute(&mut *tx).await.map_err(database_error)?;
         let types = workspace_types::list(&mut *tx).await.map_err(database_error)?;
         let existing = configurations::list_with_retired(&mut *tx).await.map_err(database_error)?;
-        let team_slugs: BTreeSet<String> = teams::list_all(&mut *tx).await.map_err(database_error)?.iter().map(|t| t.slug.to_string()).collect();
+        let team_slugs: BTreeSet<String> =
+            teams::list_all(&mut *tx).await.map_err(database_error)?.iter().map(|t| t.slug.to_string()).collect();
         let (changes, steps) = plan(&file, &lines, &types, &existing, &team_slugs, lookups)?;
         if dry_run || changes.is_empty() {
             return Ok(ChangeSet { applied: false, changes });
@@ -153,7 +154,9 @@ impl CatalogCode {
                     .await
                     .map_err(database_error)?;
                     if imported.status != TypeStatus::Approved {
-                        workspace_types::change_status(&mut *tx, imported.id, imported.status, TypeStatus::Approved).await.map_err(database_error)?;
+                        workspace_types::change_status(&mut *tx, imported.id, imported.status, TypeStatus::Approved)
+                            .await
+                            .map_err(database_error)?;
                     }
                     type_ids.insert(key, imported.id);
                 }
@@ -166,7 +169,9 @@ impl CatalogCode {
                 Step::AddConfiguration { type_key, draft } => {
                     let type_id = *type_ids.get(&type_key).ok_or(AppError::Internal)?;
                     configurations::insert(&mut *tx, type_id, &draft, by).await.map_err(|error| match error {
-                        configurations::SaveError::NameTaken => AppError::Conflict(format!("\"{}\" was created meanwhile; run the apply again.", draft.name)),
+                        configurations::SaveError::NameTaken => {
+                            AppError::Conflict(format!("\"{}\" was created meanwhile; run the apply again.", draft.name))
+                        }
                         configurations::SaveError::Database(e) => database_error(e),
                     })?;
                 }
@@ -178,7 +183,9 @@ impl CatalogCode {
             }
         }
         let summary = summarise(&changes);
-        audit::record(&mut *tx, &audit::Entry::by(admin, "catalog.apply").object("catalog", "file").detail(&summary)).await.map_err(database_error)?;
+        audit::record(&mut *tx, &audit::Entry::by(admin, "catalog.apply").object("catalog", "file").detail(&summary))
+            .await
+            .map_err(database_error)?;
         tx.commit().await.map_err(database_error)?;
         tracing::info!(changes = changes.len(), "Applied a catalog file");
         Ok(ChangeSet { applied: true, changes })
@@ -186,7 +193,12 @@ impl CatalogCode {
 
     /// Service Catalog's product and version ids, and the version's details, for each type of
     /// the file not imported yet.
-    async fn look_up_new_versions(&self, file: &CatalogFile, known: &[WorkspaceType], lines: &Lines) -> Result<BTreeMap<TypeKey, (String, String, VersionDetails)>, AppError> {
+    async fn look_up_new_versions(
+        &self,
+        file: &CatalogFile,
+        known: &[WorkspaceType],
+        lines: &Lines,
+    ) -> Result<BTreeMap<TypeKey, (String, String, VersionDetails)>, AppError> {
         let missing: Vec<(usize, &TypeEntry)> = file
             .types
             .iter()
@@ -201,19 +213,26 @@ impl CatalogCode {
         let mut errors = Vec::new();
         for (i, entry) in missing {
             let Some(product) = products.iter().find(|p| p.name == entry.product) else {
-                errors.push(lines.error(&format!("types[{i}].product"), &format!("Service Catalog has no product named \"{}\".", entry.product)));
+                errors.push(
+                    lines.error(&format!("types[{i}].product"), &format!("Service Catalog has no product named \"{}\".", entry.product)),
+                );
                 continue;
             };
             let Some(version) = product.versions.iter().find(|v| v.name == entry.version) else {
                 let versions: Vec<&str> = product.versions.iter().map(|v| v.name.as_str()).collect();
-                errors.push(lines.error(&format!("types[{i}].version"), &format!("{} has no version \"{}\"; it has {}.", product.name, entry.version, versions.join(", "))));
+                errors.push(lines.error(
+                    &format!("types[{i}].version"),
+                    &format!("{} has no version \"{}\"; it has {}.", product.name, entry.version, versions.join(", ")),
+                ));
                 continue;
             };
             // Imported before under names Service Catalog has changed since: the file must use
             // the names Atrium knows it by (importing again would find the same type).
             if let Some(imported) = known.iter().find(|k| k.product_id == product.id && k.version_id == version.id) {
                 let known_as = label(&imported.product_name, &imported.version_name);
-                errors.push(lines.error(&format!("types[{i}].product"), &format!("This version is imported as \"{known_as}\"; use that name.")));
+                errors.push(
+                    lines.error(&format!("types[{i}].product"), &format!("This version is imported as \"{known_as}\"; use that name.")),
+                );
                 continue;
             }
             let details = self.catalog.version_details(&product.id, &version.id).await.map_err(catalog_error)?;
@@ -234,7 +253,10 @@ fn duplicates(file: &CatalogFile, lines: &Lines) -> Result<(), AppError> {
         }
         for (j, c) in t.configurations.iter().enumerate() {
             if !names.insert(c.name.trim().to_owned()) {
-                errors.push(lines.error(&format!("types[{i}].configurations[{j}].name"), &format!("A configuration named \"{}\" is listed twice.", c.name)));
+                errors.push(lines.error(
+                    &format!("types[{i}].configurations[{j}].name"),
+                    &format!("A configuration named \"{}\" is listed twice.", c.name),
+                ));
             }
         }
     }
@@ -254,7 +276,12 @@ fn plan(
     let mut changes = Vec::new();
     let mut steps = Vec::new();
     let mut errors: Vec<FieldError> = Vec::new();
-    let change = |action: &str, kind: &str, name: &str, fields: Vec<FieldChange>| Change { action: action.into(), kind: kind.into(), name: name.into(), fields };
+    let change = |action: &str, kind: &str, name: &str, fields: Vec<FieldChange>| Change {
+        action: action.into(),
+        kind: kind.into(),
+        name: name.into(),
+        fields,
+    };
 
     // Types: those of the file are approved (imported first if need be); approved ones it
     // leaves out are retired. `in_file`: each type of the file, with its id if imported.
@@ -263,7 +290,8 @@ fn plan(
     for (i, entry) in file.types.iter().enumerate() {
         let name = label(&entry.product, &entry.version);
         let type_key = key(&entry.product, &entry.version);
-        let matching: Vec<&WorkspaceType> = types.iter().filter(|t| t.product_name == entry.product && t.version_name == entry.version).collect();
+        let matching: Vec<&WorkspaceType> =
+            types.iter().filter(|t| t.product_name == entry.product && t.version_name == entry.version).collect();
         match matching.as_slice() {
             [current] => {
                 specs_of.insert(type_key.clone(), current.parameters.clone());
@@ -281,11 +309,16 @@ fn plan(
                 changes.push(change("add", "type", &name, Vec::new()));
                 steps.push(Step::Import { key: type_key, product_id, version_id, details });
             }
-            _ => errors.push(lines.error(&format!("types[{i}].product"), &format!("Two imported types are named \"{name}\": a file cannot tell them apart; rename one in Service Catalog."))),
+            _ => errors.push(lines.error(
+                &format!("types[{i}].product"),
+                &format!("Two imported types are named \"{name}\": a file cannot tell them apart; rename one in Service Catalog."),
+            )),
         }
     }
     let approved_before: BTreeSet<i64> = types.iter().filter(|t| t.status == TypeStatus::Approved).map(|t| t.id).collect();
-    for retired in types.iter().filter(|t| t.status == TypeStatus::Approved && !in_file.contains_key(&key(&t.product_name, &t.version_name))) {
+    for retired in
+        types.iter().filter(|t| t.status == TypeStatus::Approved && !in_file.contains_key(&key(&t.product_name, &t.version_name)))
+    {
         changes.push(change("retire", "type", &label(&retired.product_name, &retired.version_name), Vec::new()));
         steps.push(Step::SetStatus { type_id: retired.id, from: TypeStatus::Approved, to: TypeStatus::Retired });
     }
@@ -402,7 +435,11 @@ fn summarise(changes: &[Change]) -> String {
         .iter()
         .map(|c| {
             let fields: Vec<&str> = c.fields.iter().map(|f| f.field.as_str()).collect();
-            if fields.is_empty() { format!("{} {} {}", c.action, c.kind, c.name) } else { format!("{} {} {} ({})", c.action, c.kind, c.name, fields.join(", ")) }
+            if fields.is_empty() {
+                format!("{} {} {}", c.action, c.kind, c.name)
+            } else {
+                format!("{} {} {} ({})", c.action, c.kind, c.name, fields.join(", "))
+            }
         })
         .collect();
     let summary = format!("{} changes: {}", changes.len(), parts.join("; "));

@@ -4,18 +4,16 @@
 use super::database_error;
 use crate::aws::cost_explorer::CostSource;
 use crate::aws::provisioning::ProvisionError;
-use crate::notifications::{self, Notice};
 use crate::changes::{Changes, LiveCache, TeamCache};
+use crate::notifications::{self, Notice};
 use crate::repo::costs::{self, Budget};
 use crate::repo::{audit, teams};
-use app::domain::costs::{
-    month_end_forecast, BudgetForm, CostDashboard, MonthBudget, MySpend, TeamSpend, UserSpend, WorkspaceSpend,
-};
+use app::domain::costs::{BudgetForm, CostDashboard, MonthBudget, MySpend, TeamSpend, UserSpend, WorkspaceSpend, month_end_forecast};
 use app::domain::dollars;
 use app::domain::notifications::NotificationEvent;
 use app::domain::{CurrentUser, Role, TeamSlug};
 use app::error::AppError;
-use app::services::{must_be_admin, CostService};
+use app::services::{CostService, must_be_admin};
 use sqlx::PgPool;
 use std::collections::BTreeMap;
 use time::{Date, Duration};
@@ -56,7 +54,12 @@ fn month_basis_start(today: Date) -> Date {
 
 /// The month from the team's daily spend (from `month_basis_start` at least), with its budget
 /// and the running workspaces Cost Explorer has not reported on yet.
-async fn month_with_budget(conn: &mut sqlx::PgConnection, team: &teams::Team, daily: &Daily, today: Date) -> Result<MonthBudget, sqlx::Error> {
+async fn month_with_budget(
+    conn: &mut sqlx::PgConnection,
+    team: &teams::Team,
+    daily: &Daily,
+    today: Date,
+) -> Result<MonthBudget, sqlx::Error> {
     let budget = costs::budget(&mut *conn, team.slug.as_str()).await?;
     let unsynced = costs::unsynced_hourly_cents(&mut *conn, team.slug.as_str(), today - Duration::days(FORECAST_BASIS_DAYS), today).await?;
     Ok(month_forecast(team, daily, budget, unsynced, today))
@@ -88,7 +91,13 @@ fn month_from_days(team: &teams::Team, daily: &Daily, budget: Option<Budget>, to
 }
 
 /// Each team's spend per day of the `days` ending `today` (zero-filled), with its month.
-fn teams_spend(all_teams: &[teams::Team], daily: &BTreeMap<&str, Daily>, months: Vec<MonthBudget>, days: u32, today: Date) -> (Vec<String>, Vec<TeamSpend>) {
+fn teams_spend(
+    all_teams: &[teams::Team],
+    daily: &BTreeMap<&str, Daily>,
+    months: Vec<MonthBudget>,
+    days: u32,
+    today: Date,
+) -> (Vec<String>, Vec<TeamSpend>) {
     let first = today - Duration::days(i64::from(days) - 1);
     let day_list: Vec<Date> = (0..i64::from(days)).map(|i| first + Duration::days(i)).collect();
     let none = Daily::new();
@@ -110,7 +119,8 @@ fn users_spend(spend: &[WorkspaceSpend]) -> Vec<UserSpend> {
     for row in spend {
         *users.entry(row.owner.as_str()).or_default() += row.total_cents;
     }
-    let mut users: Vec<UserSpend> = users.into_iter().map(|(username, total_cents)| UserSpend { username: username.to_owned(), total_cents }).collect();
+    let mut users: Vec<UserSpend> =
+        users.into_iter().map(|(username, total_cents)| UserSpend { username: username.to_owned(), total_cents }).collect();
     users.sort_by(|a, b| b.total_cents.cmp(&a.total_cents).then_with(|| a.username.cmp(&b.username)));
     users
 }
@@ -191,7 +201,6 @@ impl Costs {
         })
     }
 
-
     /// Every team's month, from each team's daily spend since `month_basis_start` at least
     /// (the dashboard's, read once for the range and the months).
     /// Two queries whatever the number of teams: budgets, and running workspaces not synced yet.
@@ -264,9 +273,8 @@ impl CostService for Costs {
         must_be_admin(admin)?;
         let slug = TeamSlug::parse(form.team.trim()).map_err(|_| AppError::NotFound("This team".into()))?;
         let team = super::enter_team(&self.db, admin, &slug).await?;
-        let valid = form.parse().map_err(|message| {
-            AppError::Invalid(vec![app::domain::configurations::FieldError::new("amount", message)])
-        })?;
+        let valid =
+            form.parse().map_err(|message| AppError::Invalid(vec![app::domain::configurations::FieldError::new("amount", message)]))?;
         let budget = Budget { amount_cents: valid.amount_cents, thresholds: valid.thresholds };
         let mut tx = self.db.begin().await.map_err(database_error)?;
         costs::set_budget(&mut *tx, team.slug.as_str(), &budget, admin.username.as_str()).await.map_err(database_error)?;

@@ -6,7 +6,7 @@ use crate::aws::cloudwatch::{Health, Metrics, Sample};
 use crate::mail::{self, MailKind};
 use crate::notifications::{self, Notice};
 use crate::repo::workspaces::{self, HealthCandidate};
-use app::domain::health::{Alarm, ALARM_MINUTES};
+use app::domain::health::{ALARM_MINUTES, Alarm};
 use app::domain::notifications::NotificationEvent;
 use sqlx::PgPool;
 use time::{Duration, OffsetDateTime};
@@ -31,10 +31,7 @@ fn has_recent(health: &Health, alarm: Alarm, now: OffsetDateTime) -> bool {
 
 /// The alarms the samples call for at `now`.
 pub fn alarms(health: &Health, now: OffsetDateTime) -> Vec<Alarm> {
-    Alarm::ALL
-        .into_iter()
-        .filter(|alarm| above_for_minutes(samples_of(health, *alarm), alarm.threshold(), now))
-        .collect()
+    Alarm::ALL.into_iter().filter(|alarm| above_for_minutes(samples_of(health, *alarm), alarm.threshold(), now)).collect()
 }
 
 /// Checks every running workstation once; the alarms it raised, by workspace id.
@@ -82,7 +79,14 @@ async fn record(db: &PgPool, candidate: &HealthCandidate, alarms: &[Alarm]) -> R
     }
     for alarm in &new {
         let title = format!("{}: {} for {ALARM_MINUTES} minutes", candidate.name, alarm.label());
-        let notice = Notice::workspace(NotificationEvent::WorkspaceHealth, title, &candidate.team, &candidate.name, &candidate.configuration_name, None);
+        let notice = Notice::workspace(
+            NotificationEvent::WorkspaceHealth,
+            title,
+            &candidate.team,
+            &candidate.name,
+            &candidate.configuration_name,
+            None,
+        );
         notifications::publish(&mut *tx, &notice).await?;
         mail::to_user(&mut *tx, &candidate.owner, MailKind::Health, &notice.title, &notice.text).await?;
     }

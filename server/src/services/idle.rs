@@ -2,12 +2,12 @@
 //! CloudWatch and stops the ones idle for their configuration's whole window, with no Connect
 //! and no "Keep running" in it. A workspace is never stopped on missing data.
 
-use crate::aws::cloudwatch::{Metrics, Sample, PERIOD_SECONDS};
+use crate::aws::cloudwatch::{Metrics, PERIOD_SECONDS, Sample};
 use crate::mail::{self, MailKind};
 use crate::notifications::{self, Notice};
 use crate::repo::audit;
-use app::domain::notifications::NotificationEvent;
 use crate::repo::workspaces::{self, IdleCandidate};
+use app::domain::notifications::NotificationEvent;
 use app::domain::workspace::{WorkspaceAction, WorkspaceState};
 use sqlx::PgPool;
 use time::{Duration, OffsetDateTime};
@@ -54,7 +54,8 @@ pub fn verdict(candidate: &IdleCandidate, samples: &[Sample], now: OffsetDateTim
     let Some(minutes) = candidate.stop_after_minutes.filter(|_| measured) else { return Verdict::NotYet };
     let window = Duration::minutes(i64::from(minutes));
     let window_start = now - window;
-    let in_window: Vec<&Sample> = samples.iter().filter(|s| s.at >= window_start - Duration::seconds(PERIOD_SECONDS) && s.at <= now).collect();
+    let in_window: Vec<&Sample> =
+        samples.iter().filter(|s| s.at >= window_start - Duration::seconds(PERIOD_SECONDS) && s.at <= now).collect();
     // A workstation is busy at or above its CPU threshold; a cluster whenever IsIdle is not 1.
     // Seen first, so that a busy workspace moves its stop later rather than being warned about.
     let threshold = f64::from(candidate.cpu_percent);
@@ -64,7 +65,12 @@ pub fn verdict(candidate: &IdleCandidate, samples: &[Sample], now: OffsetDateTim
             return Verdict::Busy { last_busy_at: busy };
         }
     }
-    if [Some(candidate.available_since), candidate.last_connect_at, candidate.last_busy_at].into_iter().flatten().max().is_some_and(|since| since > window_start) {
+    if [Some(candidate.available_since), candidate.last_connect_at, candidate.last_busy_at]
+        .into_iter()
+        .flatten()
+        .max()
+        .is_some_and(|since| since > window_start)
+    {
         return Verdict::NotYet;
     }
     // Proof of idleness: datapoints from the window's start to its last few minutes, with at
@@ -165,7 +171,14 @@ async fn warn(db: &PgPool, candidate: &IdleCandidate, now: OffsetDateTime) -> Re
     let at = due.format(time::macros::format_description!("[hour]:[minute] UTC")).unwrap_or_default();
     let title = format!("{} stops at {at} unless it is used", candidate.name);
     let detail = "Open it in Atrium and choose Keep running to keep it going.";
-    let notice = Notice::workspace(NotificationEvent::WorkspaceIdleWarning, title, &candidate.team, &candidate.name, &candidate.configuration_name, Some(detail));
+    let notice = Notice::workspace(
+        NotificationEvent::WorkspaceIdleWarning,
+        title,
+        &candidate.team,
+        &candidate.name,
+        &candidate.configuration_name,
+        Some(detail),
+    );
     let mut tx = db.begin().await?;
     notifications::publish(&mut *tx, &notice).await?;
     mail::to_user(&mut *tx, &candidate.owner, MailKind::Workspace, &notice.title, &notice.text).await?;
@@ -188,10 +201,18 @@ async fn stop_idle(db: &PgPool, candidate: &IdleCandidate, reason: &str) -> Resu
         Err(_) => return Ok(false),
     }
     let audit_action = if candidate.can_stop { "workspace.stop" } else { "workspace.terminate" };
-    let entry = audit::Entry::anonymous("atrium", audit_action, None).object("workspace", &candidate.id).team(&candidate.team).detail(reason);
+    let entry =
+        audit::Entry::anonymous("atrium", audit_action, None).object("workspace", &candidate.id).team(&candidate.team).detail(reason);
     audit::record(&mut *tx, &entry).await?;
     let title = format!("{} was {reason}", candidate.name);
-    let notice = Notice::workspace(NotificationEvent::WorkspaceAutoStopped, title, &candidate.team, &candidate.name, &candidate.configuration_name, None);
+    let notice = Notice::workspace(
+        NotificationEvent::WorkspaceAutoStopped,
+        title,
+        &candidate.team,
+        &candidate.name,
+        &candidate.configuration_name,
+        None,
+    );
     notifications::publish(&mut *tx, &notice).await?;
     mail::to_user(&mut *tx, &candidate.owner, MailKind::Workspace, &notice.title, &notice.text).await?;
     tx.commit().await?;
@@ -233,7 +254,10 @@ mod tests {
 
     /// One sample per period from `minutes` ago until now, at `cpu`.
     fn samples(minutes: i64, cpu: f64) -> Vec<Sample> {
-        (0..=minutes * 60 / PERIOD_SECONDS).rev().map(|i| Sample { at: now() - Duration::seconds(i * PERIOD_SECONDS), value: cpu }).collect()
+        (0..=minutes * 60 / PERIOD_SECONDS)
+            .rev()
+            .map(|i| Sample { at: now() - Duration::seconds(i * PERIOD_SECONDS), value: cpu })
+            .collect()
     }
 
     #[test]
@@ -269,7 +293,8 @@ mod tests {
         assert_eq!(verdict(&long, &[], now()), Verdict::Stop { reason: "stopped: running 2 h, the most its configuration allows".into() });
         let short = IdleCandidate { max_running_hours: Some(4), stop_after_minutes: None, ..candidate() };
         assert_eq!(verdict(&short, &[], now()), Verdict::NotYet);
-        let nightly = IdleCandidate { last_nightly_stop: Some(("20:00 Europe/Berlin".into(), now() - Duration::minutes(5))), ..candidate() };
+        let nightly =
+            IdleCandidate { last_nightly_stop: Some(("20:00 Europe/Berlin".into(), now() - Duration::minutes(5))), ..candidate() };
         assert_eq!(verdict(&nightly, &[], now()), Verdict::Stop { reason: "stopped: nightly stop at 20:00 Europe/Berlin".into() });
         let started_after = IdleCandidate { available_since: now() - Duration::minutes(1), ..nightly.clone() };
         assert_eq!(verdict(&started_after, &[], now()), Verdict::NotYet, "started after tonight's stop: tomorrow's");
@@ -279,7 +304,8 @@ mod tests {
 
     #[test]
     fn an_idle_cluster_is_terminated_and_a_working_one_is_not() {
-        let cluster = IdleCandidate { instance_id: None, cluster_id: Some("j-1".into()), can_stop: false, max_running_hours: Some(1), ..candidate() };
+        let cluster =
+            IdleCandidate { instance_id: None, cluster_id: Some("j-1".into()), can_stop: false, max_running_hours: Some(1), ..candidate() };
         assert_eq!(
             verdict(&cluster, &samples(65, 1.0), now()),
             Verdict::Stop { reason: "terminated: idle 60 min, no jobs running (EMR IsIdle)".into() },

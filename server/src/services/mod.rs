@@ -30,7 +30,12 @@ pub async fn enter_team(db: &sqlx::PgPool, user: &CurrentUser, slug: &TeamSlug) 
 
 /// `enter_team` with the team row from the cache: pages read it on every view, and every
 /// process forgets the cached teams as soon as one changes.
-pub async fn enter_cached_team(db: &sqlx::PgPool, cache: &TeamCache, user: &CurrentUser, slug: &TeamSlug) -> Result<crate::repo::teams::Team, AppError> {
+pub async fn enter_cached_team(
+    db: &sqlx::PgPool,
+    cache: &TeamCache,
+    user: &CurrentUser,
+    slug: &TeamSlug,
+) -> Result<crate::repo::teams::Team, AppError> {
     let found = cache.get_or_load(slug.as_str(), crate::repo::teams::find(db, slug)).await.map_err(database_error)?;
     admit(found, user, slug)
 }
@@ -48,7 +53,9 @@ pub fn is_outage(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
         // Class 08: connection exceptions; 57P01-57P03: admin shutdown, crash shutdown, cannot connect now.
-        sqlx::Error::Database(e) => e.code().is_some_and(|code| code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")),
+        sqlx::Error::Database(e) => {
+            e.code().is_some_and(|code| code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03"))
+        }
         _ => false,
     }
 }
@@ -60,9 +67,13 @@ pub fn database_error(error: sqlx::Error) -> AppError {
         // Data exceptions a value from the request causes: too long (22001), out of range
         // (22003), a date that is not one (22007, 22008), a character Postgres does not store
         // (22021, 22P05). The request's fault, not ours; other data exceptions stay 500s.
-        sqlx::Error::Database(e) if e.code().is_some_and(|code| ["22001", "22003", "22007", "22008", "22021", "22P05"].contains(&code.as_ref())) => {
+        sqlx::Error::Database(e)
+            if e.code().is_some_and(|code| ["22001", "22003", "22007", "22008", "22021", "22P05"].contains(&code.as_ref())) =>
+        {
             tracing::info!(error = %e, "The database refused a value from the request");
-            AppError::BadRequest("A value in the request is not one Atrium can take (too long, out of range, or with a character it cannot store).".into())
+            AppError::BadRequest(
+                "A value in the request is not one Atrium can take (too long, out of range, or with a character it cannot store).".into(),
+            )
         }
         error if is_outage(&error) => {
             tracing::warn!(error = %error, "The database is unreachable");

@@ -5,11 +5,11 @@ use crate::aws::ssm::ParameterStoreError;
 use crate::notifications::{Delivery, Notice, Webhooks};
 use crate::repo::notification_targets::{self, NewTarget};
 use crate::repo::{audit, teams};
+use app::domain::CurrentUser;
 use app::domain::configurations::FieldError;
 use app::domain::notifications::{NotificationEvent, NotificationTarget, Platform, TargetForm};
-use app::domain::CurrentUser;
 use app::error::AppError;
-use app::services::{must_be_admin, NotificationService};
+use app::services::{NotificationService, must_be_admin};
 use sqlx::PgPool;
 
 /// Where webhook URLs are kept in Parameter Store, one SecureString per target.
@@ -26,7 +26,6 @@ impl NotificationAdmin {
         NotificationAdmin { db, webhooks, allow_local_http }
     }
 }
-
 
 fn secret_error(error: ParameterStoreError) -> AppError {
     match error {
@@ -116,7 +115,10 @@ impl NotificationService for NotificationAdmin {
     #[tracing::instrument(skip(self, admin), fields(admin = %admin.username))]
     async fn remove_target(&self, admin: &CurrentUser, id: i64) -> Result<(), AppError> {
         must_be_admin(admin)?;
-        let stored = notification_targets::find(&self.db, id).await.map_err(database_error)?.ok_or_else(|| AppError::NotFound("This notification target".into()))?;
+        let stored = notification_targets::find(&self.db, id)
+            .await
+            .map_err(database_error)?
+            .ok_or_else(|| AppError::NotFound("This notification target".into()))?;
         let mut tx = self.db.begin().await.map_err(database_error)?;
         notification_targets::delete(&mut *tx, id).await.map_err(database_error)?;
         let id_text = id.to_string();
@@ -133,7 +135,10 @@ impl NotificationService for NotificationAdmin {
     #[tracing::instrument(skip(self, admin), fields(admin = %admin.username))]
     async fn send_test(&self, admin: &CurrentUser, id: i64) -> Result<String, AppError> {
         must_be_admin(admin)?;
-        let stored = notification_targets::find(&self.db, id).await.map_err(database_error)?.ok_or_else(|| AppError::NotFound("This notification target".into()))?;
+        let stored = notification_targets::find(&self.db, id)
+            .await
+            .map_err(database_error)?
+            .ok_or_else(|| AppError::NotFound("This notification target".into()))?;
         let notice = Notice {
             event: stored.target.events.first().copied().unwrap_or(NotificationEvent::CatalogApproved),
             team: stored.target.team.clone(),
@@ -143,12 +148,16 @@ impl NotificationService for NotificationAdmin {
         let delivery = self.webhooks.deliver(&stored, &notice).await;
         let (outcome, message) = match &delivery {
             Delivery::Delivered => (audit::Outcome::Success, format!("The test message was delivered to {}.", stored.target.name)),
-            Delivery::Retry(reason) | Delivery::Refused { reason, .. } => (audit::Outcome::Failure, format!("The test message was not delivered: {reason}")),
+            Delivery::Retry(reason) | Delivery::Refused { reason, .. } => {
+                (audit::Outcome::Failure, format!("The test message was not delivered: {reason}"))
+            }
         };
         let mut tx = self.db.begin().await.map_err(database_error)?;
         match &delivery {
             Delivery::Delivered => notification_targets::revive(&mut *tx, id).await,
-            Delivery::Retry(reason) | Delivery::Refused { reason, .. } => notification_targets::record_delivery(&mut *tx, id, Some(reason), false).await,
+            Delivery::Retry(reason) | Delivery::Refused { reason, .. } => {
+                notification_targets::record_delivery(&mut *tx, id, Some(reason), false).await
+            }
         }
         .map_err(database_error)?;
         let id_text = id.to_string();

@@ -6,18 +6,19 @@
 use super::{database_error, directory_error, enter_team};
 use crate::auth::session_store::end_sessions_of;
 use crate::aws::directory::{Directory, DirectoryError, NewUser};
+use crate::changes::AccessCache;
 use crate::repo::workspaces::{self, LiveOf};
 use crate::repo::{audit, teams, users};
 use app::domain::people::{
-    groups_for, parse_roles, parse_teams, team_admin_may_manage, AccessForm, AccountStatus, Disabled, InviteForm, Member, PeoplePage, Person, TeamMembers,
+    AccessForm, AccountStatus, Disabled, InviteForm, Member, PeoplePage, Person, TeamMembers, groups_for, parse_roles, parse_teams,
+    team_admin_may_manage,
 };
 use app::domain::{CurrentUser, Group, Role, TeamSlug, Username};
 use app::error::AppError;
-use app::services::{must_be_admin, PeopleService};
+use app::services::{PeopleService, must_be_admin};
 use futures::stream::{self, StreamExt};
 use sqlx::PgPool;
 use std::collections::{BTreeSet, HashMap};
-use crate::changes::AccessCache;
 use std::sync::Arc;
 
 /// Cognito calls in flight at once for one page: well below the pool's request quota.
@@ -76,11 +77,7 @@ impl People {
             Err(other) => return Err(directory_error(other)),
         };
         let live: Vec<TeamSlug> = teams::list_all(&self.db).await.map_err(database_error)?.into_iter().map(|t| t.slug).collect();
-        Ok(groups
-            .iter()
-            .filter_map(|g| Group::parse(g))
-            .filter(|g| team_of(g).is_none_or(|team| live.contains(team)))
-            .collect())
+        Ok(groups.iter().filter_map(|g| Group::parse(g)).filter(|g| team_of(g).is_none_or(|team| live.contains(team))).collect())
     }
 
     /// Each user's group names, a few Cognito calls at a time; users gone meanwhile are left out.
@@ -131,7 +128,11 @@ impl People {
         let mut failure = None;
         for (group, add) in changes {
             let name = group.name();
-            let result = if *add { self.directory.add_to_group(username, &name).await } else { self.directory.remove_from_group(username, &name).await };
+            let result = if *add {
+                self.directory.add_to_group(username, &name).await
+            } else {
+                self.directory.remove_from_group(username, &name).await
+            };
             match result {
                 Ok(()) => applied.push((group.clone(), *add)),
                 Err(error) => {
@@ -168,7 +169,8 @@ impl People {
             None => Ok(()),
             Some((group, add, error)) => {
                 let detail = format!("{}: {error}", group.name());
-                audit::record_refusal(&self.db, &change_entry(actor, username, &group, add, &detail).outcome(audit::Outcome::Failure)).await;
+                audit::record_refusal(&self.db, &change_entry(actor, username, &group, add, &detail).outcome(audit::Outcome::Failure))
+                    .await;
                 Err(error)
             }
         }
@@ -222,7 +224,13 @@ fn parse_username(raw: &str) -> Result<Username, AppError> {
 }
 
 fn roles_in(groups: &BTreeSet<Group>) -> Vec<Role> {
-    groups.iter().filter_map(|g| match g { Group::Role(r) => Some(*r), _ => None }).collect()
+    groups
+        .iter()
+        .filter_map(|g| match g {
+            Group::Role(r) => Some(*r),
+            _ => None,
+        })
+        .collect()
 }
 
 #[async_trait::async_trait]
@@ -289,7 +297,11 @@ impl PeopleService for People {
                 other => directory_error(other),
             };
             let detail = error.to_string();
-            audit::record_refusal(&self.db, &audit::Entry::by(admin, "user.invite").object("user", username).outcome(audit::Outcome::Failure).detail(&detail)).await;
+            audit::record_refusal(
+                &self.db,
+                &audit::Entry::by(admin, "user.invite").object("user", username).outcome(audit::Outcome::Failure).detail(&detail),
+            )
+            .await;
             return Err(error);
         }
         let mut tx = self.db.begin().await.map_err(database_error)?;
@@ -298,7 +310,9 @@ impl PeopleService for People {
         users::set_disabled(&mut tx, username, false).await.map_err(database_error)?;
         users::set_email(&mut *tx, username, &invite.email).await.map_err(database_error)?;
         let detail = format!("e-mail {}", invite.email);
-        audit::record(&mut *tx, &audit::Entry::by(admin, "user.invite").object("user", username).detail(&detail)).await.map_err(database_error)?;
+        audit::record(&mut *tx, &audit::Entry::by(admin, "user.invite").object("user", username).detail(&detail))
+            .await
+            .map_err(database_error)?;
         tx.commit().await.map_err(database_error)?;
         self.access_cache.forget(username);
         let changes: Vec<Change> = groups_for(&invite.roles, &invite.teams, &[]).into_iter().map(|g| (g, true)).collect();
@@ -323,15 +337,18 @@ impl PeopleService for People {
         let admin_group = Group::Role(Role::Admin);
         if before.contains(&admin_group) && !wanted.contains(&admin_group) && self.other_enabled_admins(&username).await? == 0 {
             let message = format!("{username} is the last administrator. Make someone else an administrator first.");
-            audit::record_refusal(&self.db, &audit::Entry::by(admin, "user.role.remove").object("user", username.as_str()).outcome(audit::Outcome::Refused).detail(&message))
-                .await;
+            audit::record_refusal(
+                &self.db,
+                &audit::Entry::by(admin, "user.role.remove")
+                    .object("user", username.as_str())
+                    .outcome(audit::Outcome::Refused)
+                    .detail(&message),
+            )
+            .await;
             return Err(AppError::invalid("roles", message));
         }
-        let changes: Vec<Change> = wanted
-            .difference(&before)
-            .map(|g| (g.clone(), true))
-            .chain(before.difference(&wanted).map(|g| (g.clone(), false)))
-            .collect();
+        let changes: Vec<Change> =
+            wanted.difference(&before).map(|g| (g.clone(), true)).chain(before.difference(&wanted).map(|g| (g.clone(), false))).collect();
         self.apply(admin, &username, &before, &changes).await
     }
 
@@ -341,7 +358,11 @@ impl PeopleService for People {
         let (name, in_pool) = self.known_user(username).await?;
         if name.eq_ignore_ascii_case(admin.username.as_str()) {
             let message = "You cannot disable yourself.";
-            audit::record_refusal(&self.db, &audit::Entry::by(admin, "user.disable").object("user", &name).outcome(audit::Outcome::Refused).detail(message)).await;
+            audit::record_refusal(
+                &self.db,
+                &audit::Entry::by(admin, "user.disable").object("user", &name).outcome(audit::Outcome::Refused).detail(message),
+            )
+            .await;
             return Err(AppError::BadRequest(message.into()));
         }
         let mut groups = BTreeSet::new();
@@ -357,7 +378,9 @@ impl PeopleService for People {
         users::set_disabled(&mut tx, &name, true).await.map_err(database_error)?;
         let ended = end_sessions_of(&mut tx, &name).await.map_err(database_error)?;
         let detail = format!("{ended} session(s) ended");
-        audit::record(&mut *tx, &audit::Entry::by(admin, "user.disable").object("user", &name).detail(&detail)).await.map_err(database_error)?;
+        audit::record(&mut *tx, &audit::Entry::by(admin, "user.disable").object("user", &name).detail(&detail))
+            .await
+            .map_err(database_error)?;
         tx.commit().await.map_err(database_error)?;
         self.access_cache.forget(&name);
         let live_workspaces = workspaces::live(&self.db, LiveOf::Owner(&name)).await.map_err(database_error)?;
@@ -403,7 +426,9 @@ impl PeopleService for People {
     async fn add_member(&self, user: &CurrentUser, team: &TeamSlug, username: &str) -> Result<(), AppError> {
         self.managed_team(user, team).await?;
         let username = match self.canonical(username).await {
-            Err(AppError::NotFound(_)) => return Err(AppError::invalid("username", format!("There is no user named \"{}\".", username.trim()))),
+            Err(AppError::NotFound(_)) => {
+                return Err(AppError::invalid("username", format!("There is no user named \"{}\".", username.trim())));
+            }
             other => other?,
         };
         let before = self.groups_of(&username).await?;
@@ -427,11 +452,8 @@ impl PeopleService for People {
         if !user.is_admin() && (!team_admin_may_manage(&roles_in(&before)) || before.contains(&team_admin)) {
             return Err(AppError::Forbidden);
         }
-        let changes: Vec<Change> = [Group::Team(team.clone()), team_admin]
-            .into_iter()
-            .filter(|g| before.contains(g))
-            .map(|g| (g, false))
-            .collect();
+        let changes: Vec<Change> =
+            [Group::Team(team.clone()), team_admin].into_iter().filter(|g| before.contains(g)).map(|g| (g, false)).collect();
         if changes.is_empty() {
             return Err(AppError::NotFound(format!("{username} on this team")));
         }

@@ -4,7 +4,7 @@
 //! Runs on a schedule (the worker) and on demand ("Resync" on `/admin/workspaces`).
 
 use crate::aws::observe::{Observed, Observer};
-use crate::aws::provisioning::{role_session_name, ProvisionError};
+use crate::aws::provisioning::{ProvisionError, role_session_name};
 use crate::repo::workspaces::{self, Changes, TransitionError};
 use app::domain::workspace::{WorkspaceEvent, WorkspaceState};
 use sqlx::PgPool;
@@ -88,12 +88,23 @@ impl Reconciler {
         for (id, team) in workspaces::leavers_to_stop(&self.db, days).await? {
             let mut tx = self.db.begin().await?;
             let message = format!("stopped: its owner left the team more than {days} days ago");
-            match crate::services::workspaces::begin_action(&mut tx, &id, WorkspaceState::Available, app::domain::workspace::WorkspaceAction::Stop, &message).await {
+            match crate::services::workspaces::begin_action(
+                &mut tx,
+                &id,
+                WorkspaceState::Available,
+                app::domain::workspace::WorkspaceAction::Stop,
+                &message,
+            )
+            .await
+            {
                 Ok(()) => {}
                 Err(TransitionError::Database(error)) => return Err(error),
                 Err(_) => continue,
             }
-            let entry = crate::repo::audit::Entry::anonymous("atrium", "workspace.stop", None).object("workspace", &id).team(&team).detail("its owner left the team");
+            let entry = crate::repo::audit::Entry::anonymous("atrium", "workspace.stop", None)
+                .object("workspace", &id)
+                .team(&team)
+                .detail("its owner left the team");
             crate::repo::audit::record(&mut *tx, &entry).await?;
             tx.commit().await?;
             stopped.push(id);
@@ -120,8 +131,12 @@ impl Reconciler {
                     Err(ProvisionError::Rejected(message)) => Observed::Refused(message),
                 };
                 match (state, observed) {
-                    (WorkspaceState::Available, Observed::Stopped) => Finding::Applied("AWS says stopped: it was stopped outside Atrium".into()),
-                    (WorkspaceState::Stopped, Observed::Running) => Finding::Applied("AWS says running: it was started outside Atrium".into()),
+                    (WorkspaceState::Available, Observed::Stopped) => {
+                        Finding::Applied("AWS says stopped: it was stopped outside Atrium".into())
+                    }
+                    (WorkspaceState::Stopped, Observed::Running) => {
+                        Finding::Applied("AWS says running: it was started outside Atrium".into())
+                    }
                     (_, Observed::Gone) => Finding::Flagged("Terminated outside Atrium: AWS no longer has its instance".into()),
                     (_, Observed::Refused(message)) => Finding::Flagged(format!("AWS refused the check: {message}")),
                     _ => Finding::InSync,
@@ -130,9 +145,11 @@ impl Reconciler {
         };
         match &finding {
             Finding::Applied(message) => {
-                let event = if seen.state == WorkspaceState::Available { WorkspaceEvent::ObservedStopped } else { WorkspaceEvent::ObservedRunning };
+                let event =
+                    if seen.state == WorkspaceState::Available { WorkspaceEvent::ObservedStopped } else { WorkspaceEvent::ObservedRunning };
                 let mut tx = self.db.begin().await?;
-                match workspaces::transition(&mut tx, id, seen.state, event, Changes { message: Some(message), ..Changes::default() }).await {
+                match workspaces::transition(&mut tx, id, seen.state, event, Changes { message: Some(message), ..Changes::default() }).await
+                {
                     Ok(_) => {}
                     // Moved meanwhile (its owner acted): the next run looks again.
                     Err(TransitionError::Moved(_) | TransitionError::Illegal(_)) => return Ok(Finding::InSync),

@@ -2,8 +2,8 @@
 
 use super::database_error;
 use crate::repo::{audit, users};
-use app::domain::settings::{SettingsForm, SignOutStop, UserSettings};
 use app::domain::CurrentUser;
+use app::domain::settings::{SettingsForm, SignOutStop, UserSettings};
 use app::error::AppError;
 use app::services::SettingsService;
 use sqlx::PgPool;
@@ -37,14 +37,17 @@ impl SettingsService for UserPreferences {
 
     #[tracing::instrument(skip(self, user, form), fields(username = %user.username))]
     async fn save(&self, user: &CurrentUser, form: SettingsForm) -> Result<UserSettings, AppError> {
-        let choice = SignOutStop::parse(&form.stop_on_sign_out).ok_or_else(|| AppError::invalid("stop_on_sign_out", "Choose one of the three options."))?;
+        let choice = SignOutStop::parse(&form.stop_on_sign_out)
+            .ok_or_else(|| AppError::invalid("stop_on_sign_out", "Choose one of the three options."))?;
         let checked = |raw: &str| !raw.trim().is_empty();
         let mail = [checked(&form.mail_workspace), checked(&form.mail_health), checked(&form.mail_budget)];
         let name = user.username.as_str();
         let mut tx = self.db.begin().await.map_err(database_error)?;
         users::set_preferences(&mut *tx, name, choice.stored(), mail).await.map_err(database_error)?;
         let detail = format!("stop on sign-out: {}; mail (workspace, health, budget): {mail:?}", choice.as_str());
-        audit::record(&mut *tx, &audit::Entry::by(user, "settings.save").object("user", name).detail(&detail)).await.map_err(database_error)?;
+        audit::record(&mut *tx, &audit::Entry::by(user, "settings.save").object("user", name).detail(&detail))
+            .await
+            .map_err(database_error)?;
         let saved = users::preferences(&mut *tx, name).await.map_err(database_error)?;
         tx.commit().await.map_err(database_error)?;
         Ok(settings_from(saved))

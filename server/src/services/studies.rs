@@ -9,8 +9,8 @@ use crate::changes::TeamCache;
 use crate::repo::studies::{self as repo, InsertError, NewStudyRow, StudyRow};
 use crate::repo::{audit, teams};
 use app::domain::studies::{
-    access, browse_folder, file_path, may_choose_writers, may_write_data, Access, EgressPanel, EgressRequestView, FileEntry, FolderListing, StudyForm,
-    StudyList, StudyScope, StudyView, UploadTicket, MULTIPART_THRESHOLD, PART_SIZE,
+    Access, EgressPanel, EgressRequestView, FileEntry, FolderListing, MULTIPART_THRESHOLD, PART_SIZE, StudyForm, StudyList, StudyScope,
+    StudyView, UploadTicket, access, browse_folder, file_path, may_choose_writers, may_write_data,
 };
 use app::domain::{CurrentUser, TeamSlug};
 use app::error::AppError;
@@ -64,7 +64,13 @@ struct Seen {
 }
 
 impl Studies {
-    pub fn new(db: PgPool, store: Arc<dyn ObjectStore>, parameters: Arc<dyn ParameterStore>, team_rows: TeamCache, settings: StudySettings) -> Self {
+    pub fn new(
+        db: PgPool,
+        store: Arc<dyn ObjectStore>,
+        parameters: Arc<dyn ParameterStore>,
+        team_rows: TeamCache,
+        settings: StudySettings,
+    ) -> Self {
         Studies { db, store, parameters, team_rows, settings }
     }
 
@@ -136,7 +142,10 @@ impl Studies {
 
     /// An export request the caller may look at: its requester, and those who decide it.
     async fn egress_seen(&self, user: &CurrentUser, slug: &TeamSlug, request_id: i64) -> Result<(Seen, repo::EgressRow, bool), AppError> {
-        let request = repo::find_egress(&self.db, request_id).await.map_err(database_error)?.ok_or_else(|| AppError::NotFound("This export request".into()))?;
+        let request = repo::find_egress(&self.db, request_id)
+            .await
+            .map_err(database_error)?
+            .ok_or_else(|| AppError::NotFound("This export request".into()))?;
         let seen = self.seen(user, slug, request.study_id).await.map_err(|_| AppError::NotFound("This export request".into()))?;
         let decider = user.username.as_str() != request.requester
             && match seen.study.scope {
@@ -152,7 +161,12 @@ impl Studies {
 
 /// Checks the studies chosen at launch against what the user may use now; each study and the
 /// access it is mounted with. A study the user lost access to is refused.
-pub async fn mounts_for_launch(db: &PgPool, user: &CurrentUser, team: &TeamSlug, chosen: &[(i64, Access)]) -> Result<Vec<(StudyRow, Access)>, AppError> {
+pub async fn mounts_for_launch(
+    db: &PgPool,
+    user: &CurrentUser,
+    team: &TeamSlug,
+    chosen: &[(i64, Access)],
+) -> Result<Vec<(StudyRow, Access)>, AppError> {
     let mut mounts = Vec::with_capacity(chosen.len());
     for (id, wanted) in chosen {
         let study = repo::find(db, *id).await.map_err(database_error)?;
@@ -169,7 +183,14 @@ pub async fn mounts_for_launch(db: &PgPool, user: &CurrentUser, team: &TeamSlug,
 }
 
 /// One audit row about a study (`study`) or an export request (`egress_request`).
-async fn record(db: impl sqlx::PgExecutor<'_>, user: &CurrentUser, action: &str, object: (&str, i64), team: &TeamSlug, detail: &str) -> Result<(), AppError> {
+async fn record(
+    db: impl sqlx::PgExecutor<'_>,
+    user: &CurrentUser,
+    action: &str,
+    object: (&str, i64),
+    team: &TeamSlug,
+    detail: &str,
+) -> Result<(), AppError> {
     let id = object.1.to_string();
     let entry = audit::Entry::by(user, action).object(object.0, &id).team(team.as_str()).detail(detail);
     audit::record(db, &entry).await.map_err(database_error)
@@ -199,9 +220,16 @@ impl StudyService for Studies {
     async fn studies(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<StudyList, AppError> {
         super::enter_cached_team(&self.db, &self.team_rows, user, slug).await?;
         let rows = repo::seen_from_team(&self.db, slug.as_str()).await.map_err(database_error)?;
-        let studies = rows.iter().filter_map(|study| access(user, slug, &study.facts()).map(|a| Self::view(user, slug, study, a))).collect();
+        let studies =
+            rows.iter().filter_map(|study| access(user, slug, &study.facts()).map(|a| Self::view(user, slug, study, a))).collect();
         let all_teams = if user.is_admin() {
-            teams::list_all(&self.db).await.map_err(database_error)?.into_iter().filter(|t| !t.archived).map(|t| t.slug.to_string()).collect()
+            teams::list_all(&self.db)
+                .await
+                .map_err(database_error)?
+                .into_iter()
+                .filter(|t| !t.archived)
+                .map(|t| t.slug.to_string())
+                .collect()
         } else {
             Vec::new()
         };
@@ -217,7 +245,9 @@ impl StudyService for Studies {
         let new = form.validate().map_err(AppError::Invalid)?;
         let (bucket, prefix, team_slug) = match new.scope {
             StudyScope::Organisation | StudyScope::OpenData if !user.is_admin() => return Err(AppError::Forbidden),
-            StudyScope::My | StudyScope::Team => (self.team_bucket(&team).await?, format!("studies/{slug}/{}", new.folder), Some(slug.as_str())),
+            StudyScope::My | StudyScope::Team => {
+                (self.team_bucket(&team).await?, format!("studies/{slug}/{}", new.folder), Some(slug.as_str()))
+            }
             StudyScope::Organisation => (self.settings.portal_bucket.clone(), format!("studies/organisation/{}", new.folder), None),
             StudyScope::OpenData => new.location.clone().map(|(bucket, prefix)| (bucket, prefix, None)).ok_or(AppError::Internal)?,
         };
@@ -240,7 +270,9 @@ impl StudyService for Studies {
         };
         let mut tx = self.db.begin().await.map_err(database_error)?;
         let id = repo::insert(&mut tx, &row).await.map_err(|error| match error {
-            InsertError::Overlaps => AppError::invalid("folder", "Another study already uses this folder, or one inside or around it. Choose another folder."),
+            InsertError::Overlaps => {
+                AppError::invalid("folder", "Another study already uses this folder, or one inside or around it. Choose another folder.")
+            }
             InsertError::NameTaken => AppError::invalid("name", format!("There is already a study named \"{}\" here.", new.name)),
             InsertError::Database(e) => database_error(e),
         })?;
@@ -249,7 +281,10 @@ impl StudyService for Studies {
         // The row commits only once its prefix is there: S3 failing rolls it back.
         if study.scope == StudyScope::OpenData {
             if !self.store.prefix_exists(&place, &prefix).await.map_err(store_error)? {
-                return Err(AppError::invalid("location", format!("Nothing is stored at {} (or Atrium may not read it).", study.location())));
+                return Err(AppError::invalid(
+                    "location",
+                    format!("Nothing is stored at {} (or Atrium may not read it).", study.location()),
+                ));
             }
         } else {
             self.store.create_prefix(&place, &prefix).await.map_err(store_error)?;
@@ -262,7 +297,14 @@ impl StudyService for Studies {
     }
 
     #[tracing::instrument(skip(self, user, page), fields(username = %user.username))]
-    async fn files(&self, user: &CurrentUser, slug: &TeamSlug, id: i64, folder: &str, page: Option<String>) -> Result<FolderListing, AppError> {
+    async fn files(
+        &self,
+        user: &CurrentUser,
+        slug: &TeamSlug,
+        id: i64,
+        folder: &str,
+        page: Option<String>,
+    ) -> Result<FolderListing, AppError> {
         let Seen { team, study, access: granted } = self.seen(user, slug, id).await?;
         let folder = browse_folder(folder).map_err(|message| AppError::invalid("folder", message))?;
         let page = page.filter(|p| !p.is_empty());
@@ -270,7 +312,8 @@ impl StudyService for Studies {
             return Err(AppError::BadRequest("That page of the folder does not exist.".into()));
         }
         let place = Self::place(user, &team, &study);
-        let listed = self.store.folder(&place, &format!("{}{folder}", study.prefix), page, FILES_PER_PAGE, true).await.map_err(store_error)?;
+        let listed =
+            self.store.folder(&place, &format!("{}{folder}", study.prefix), page, FILES_PER_PAGE, true).await.map_err(store_error)?;
         let folders = listed.folders.iter().filter_map(|f| f.strip_prefix(&study.prefix).map(str::to_owned)).collect();
         let files = self.file_entries(&study.prefix, listed.objects);
         let egress = if study.controlled {
@@ -288,7 +331,8 @@ impl StudyService for Studies {
             None
         };
         let study = Self::view(user, slug, &study, granted);
-        let team_members = if study.may_choose_writers { teams::team_members(&self.db, slug.as_str()).await.map_err(database_error)? } else { Vec::new() };
+        let team_members =
+            if study.may_choose_writers { teams::team_members(&self.db, slug.as_str()).await.map_err(database_error)? } else { Vec::new() };
         Ok(FolderListing {
             study,
             team_members,
@@ -302,14 +346,26 @@ impl StudyService for Studies {
     }
 
     #[tracing::instrument(skip(self, user), fields(username = %user.username))]
-    async fn upload(&self, user: &CurrentUser, slug: &TeamSlug, id: i64, path: &str, size: u64, content_type_raw: &str) -> Result<UploadTicket, AppError> {
+    async fn upload(
+        &self,
+        user: &CurrentUser,
+        slug: &TeamSlug,
+        id: i64,
+        path: &str,
+        size: u64,
+        content_type_raw: &str,
+    ) -> Result<UploadTicket, AppError> {
         let Seen { team, study, .. } = self.writable(user, slug, id).await?;
         let (path, key) = file_in(&study, path)?;
         let max = self.settings.max_file_bytes;
         if size == 0 || size > max {
             return Err(AppError::invalid(
                 "size",
-                format!("{path} is {}; a study takes files of 1 byte to {}.", app::domain::studies::size_label(size as i64), app::domain::studies::size_label(max as i64)),
+                format!(
+                    "{path} is {}; a study takes files of 1 byte to {}.",
+                    app::domain::studies::size_label(size as i64),
+                    app::domain::studies::size_label(max as i64)
+                ),
             ));
         }
         let content_type = content_type(content_type_raw)?;
@@ -320,12 +376,20 @@ impl StudyService for Studies {
         let expires_in = Duration::from_secs(self.settings.upload_url_seconds);
         let (ticket, how) = if size < MULTIPART_THRESHOLD {
             // Exactly this file: this key, this size, this type, until it expires.
-            let rules = UploadRules { bucket: &study.bucket, key: &key, min_bytes: size, max_bytes: size, content_type: Some(&content_type), expires_in };
+            let rules = UploadRules {
+                bucket: &study.bucket,
+                key: &key,
+                min_bytes: size,
+                max_bytes: size,
+                content_type: Some(&content_type),
+                expires_in,
+            };
             let post = self.store.presigned_post(&place, &rules).await.map_err(store_error)?;
             (UploadTicket::Post { url: post.url, fields: post.fields.into_iter().collect() }, "a POST form".to_owned())
         } else {
             let parts = size.div_ceil(PART_SIZE) as u32;
-            let (upload_id, part_urls) = self.store.presigned_parts(&place, &key, &content_type, parts, expires_in).await.map_err(store_error)?;
+            let (upload_id, part_urls) =
+                self.store.presigned_parts(&place, &key, &content_type, parts, expires_in).await.map_err(store_error)?;
             (UploadTicket::Multipart { path: path.clone(), upload_id, part_size: PART_SIZE, part_urls }, format!("{parts} part URLs"))
         };
         let detail = format!("{path} ({size} bytes, {content_type}) in \"{}\": {how}", study.name);
@@ -334,10 +398,19 @@ impl StudyService for Studies {
     }
 
     #[tracing::instrument(skip(self, user, etags), fields(username = %user.username))]
-    async fn complete_upload(&self, user: &CurrentUser, slug: &TeamSlug, id: i64, path: &str, upload_id: &str, etags: Vec<String>) -> Result<(), AppError> {
+    async fn complete_upload(
+        &self,
+        user: &CurrentUser,
+        slug: &TeamSlug,
+        id: i64,
+        path: &str,
+        upload_id: &str,
+        etags: Vec<String>,
+    ) -> Result<(), AppError> {
         let Seen { team, study, .. } = self.writable(user, slug, id).await?;
         let (path, key) = file_in(&study, path)?;
-        if upload_id.is_empty() || upload_id.len() > 1024 || etags.is_empty() || etags.len() > 10_000 || etags.iter().any(|e| e.len() > 200) {
+        if upload_id.is_empty() || upload_id.len() > 1024 || etags.is_empty() || etags.len() > 10_000 || etags.iter().any(|e| e.len() > 200)
+        {
             return Err(AppError::BadRequest("This upload cannot be completed: start it again.".into()));
         }
         let place = Self::place(user, &team, &study);
@@ -363,7 +436,8 @@ impl StudyService for Studies {
         if self.store.size_of(&place, &key).await.map_err(store_error)?.is_none() {
             return Err(AppError::NotFound(format!("The file {path}")));
         }
-        let url = self.store.presigned_get(&place, &key, Duration::from_secs(self.settings.download_url_seconds)).await.map_err(store_error)?;
+        let url =
+            self.store.presigned_get(&place, &key, Duration::from_secs(self.settings.download_url_seconds)).await.map_err(store_error)?;
         record(&self.db, user, "study.download_url", ("study", id), slug, &format!("{path} in \"{}\"", study.name)).await?;
         Ok(url)
     }
@@ -394,13 +468,24 @@ impl StudyService for Studies {
         }
         let mut tx = self.db.begin().await.map_err(database_error)?;
         repo::set_writers(&mut tx, id, &writers).await.map_err(database_error)?;
-        let detail = format!("\"{}\": {}", study.name, if writers.is_empty() { "only the owner and team admins".to_owned() } else { writers.join(", ") });
+        let detail = format!(
+            "\"{}\": {}",
+            study.name,
+            if writers.is_empty() { "only the owner and team admins".to_owned() } else { writers.join(", ") }
+        );
         record(&mut *tx, user, "study.writers", ("study", id), slug, &detail).await?;
         tx.commit().await.map_err(database_error)
     }
 
     #[tracing::instrument(skip(self, user, files, reason), fields(username = %user.username))]
-    async fn request_egress(&self, user: &CurrentUser, slug: &TeamSlug, id: i64, mut files: Vec<String>, reason: &str) -> Result<i64, AppError> {
+    async fn request_egress(
+        &self,
+        user: &CurrentUser,
+        slug: &TeamSlug,
+        id: i64,
+        mut files: Vec<String>,
+        reason: &str,
+    ) -> Result<i64, AppError> {
         let Seen { team, study, .. } = self.writable(user, slug, id).await?;
         if !study.controlled {
             return Err(AppError::BadRequest("Only controlled studies export through requests: download the files directly.".into()));
@@ -468,7 +553,13 @@ impl StudyService for Studies {
             return Err(AppError::Conflict(format!("This request was already {}.", request.status)));
         }
         let action = if approve { "egress.approve" } else { "egress.reject" };
-        let detail = format!("{} from \"{}\" for {}{}", request.files.join(", "), seen.study.name, request.requester, if note.is_empty() { String::new() } else { format!(": {note}") });
+        let detail = format!(
+            "{} from \"{}\" for {}{}",
+            request.files.join(", "),
+            seen.study.name,
+            request.requester,
+            if note.is_empty() { String::new() } else { format!(": {note}") }
+        );
         record(&mut *tx, user, action, ("egress_request", request_id), slug, &detail).await?;
         tx.commit().await.map_err(database_error)
     }
@@ -484,7 +575,8 @@ impl StudyService for Studies {
         }
         let key = format!("{}{file}", seen.study.egress_prefix());
         let place = Self::place(user, &seen.team, &seen.study);
-        let url = self.store.presigned_get(&place, &key, Duration::from_secs(self.settings.download_url_seconds)).await.map_err(store_error)?;
+        let url =
+            self.store.presigned_get(&place, &key, Duration::from_secs(self.settings.download_url_seconds)).await.map_err(store_error)?;
         let detail = format!("{file} from \"{}\"", seen.study.name);
         record(&self.db, user, "egress.download_url", ("egress_request", request_id), slug, &detail).await?;
         Ok(url)

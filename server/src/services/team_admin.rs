@@ -4,14 +4,14 @@
 use super::{database_error, directory_error};
 use crate::aws::account_check::AccountCheck;
 use crate::aws::directory::Directory;
+use crate::changes::{AccessCache, Changes, TeamCache};
 use crate::repo::workspaces::{self, LiveOf};
 use crate::repo::{audit, teams};
 use app::domain::team_admin::{ConnectionCheck, TeamAdminRow, TeamForm};
 use app::domain::{CurrentUser, Group, TeamSlug};
 use app::error::AppError;
-use app::services::{must_be_admin, TeamAdminService};
+use app::services::{TeamAdminService, must_be_admin};
 use sqlx::PgPool;
-use crate::changes::{AccessCache, Changes, TeamCache};
 use std::sync::Arc;
 
 pub struct TeamAdmin {
@@ -30,10 +30,7 @@ impl TeamAdmin {
     }
 
     async fn team(&self, slug: &TeamSlug) -> Result<teams::Team, AppError> {
-        teams::find(&self.db, slug)
-            .await
-            .map_err(database_error)?
-            .ok_or_else(|| AppError::NotFound(format!("The team \"{slug}\"")))
+        teams::find(&self.db, slug).await.map_err(database_error)?.ok_or_else(|| AppError::NotFound(format!("The team \"{slug}\"")))
     }
 
     async fn check_time_zone(&self, zone: &str) -> Result<(), AppError> {
@@ -89,7 +86,10 @@ impl TeamAdminService for TeamAdmin {
         self.check_time_zone(&team.time_zone).await?;
         let mut tx = self.db.begin().await.map_err(database_error)?;
         if !teams::create(&mut *tx, &team).await.map_err(database_error)? {
-            return Err(AppError::invalid("slug", format!("There is already a team \"{}\" (perhaps archived). Choose another slug.", team.slug)));
+            return Err(AppError::invalid(
+                "slug",
+                format!("There is already a team \"{}\" (perhaps archived). Choose another slug.", team.slug),
+            ));
         }
         // The groups are made before the row commits: a team without them would be one nobody
         // can be put on. A failure here rolls the row back.
@@ -102,7 +102,10 @@ impl TeamAdminService for TeamAdmin {
                 drop(tx);
                 let error = directory_error(error);
                 let detail = error.to_string();
-                let entry = audit::Entry::by(admin, "team.create").object("team", team.slug.as_str()).outcome(audit::Outcome::Failure).detail(&detail);
+                let entry = audit::Entry::by(admin, "team.create")
+                    .object("team", team.slug.as_str())
+                    .outcome(audit::Outcome::Failure)
+                    .detail(&detail);
                 audit::record_refusal(&self.db, &entry).await;
                 return Err(error);
             }
@@ -140,11 +143,16 @@ impl TeamAdminService for TeamAdmin {
         let steps = self.account_check.check(&team.role_arn, &team.ssm_path).await;
         let ok = steps.iter().all(|s| s.ok);
         let check = ConnectionCheck { checked_at: now_label(), ok, steps };
-        let detail = check.steps.iter().find(|s| !s.ok).map_or_else(|| "every step passed".to_owned(), |s| format!("{}: {}", s.step, s.detail));
+        let detail =
+            check.steps.iter().find(|s| !s.ok).map_or_else(|| "every step passed".to_owned(), |s| format!("{}: {}", s.step, s.detail));
         let outcome = if ok { audit::Outcome::Success } else { audit::Outcome::Failure };
         let mut tx = self.db.begin().await.map_err(database_error)?;
         teams::record_connection_check(&mut *tx, slug, &check).await.map_err(database_error)?;
-        let entry = audit::Entry::by(admin, "team.test_connection").object("team", slug.as_str()).team(slug.as_str()).outcome(outcome).detail(&detail);
+        let entry = audit::Entry::by(admin, "team.test_connection")
+            .object("team", slug.as_str())
+            .team(slug.as_str())
+            .outcome(outcome)
+            .detail(&detail);
         audit::record(&mut *tx, &entry).await.map_err(database_error)?;
         tx.commit().await.map_err(database_error)?;
         Ok(check)
@@ -170,7 +178,11 @@ impl TeamAdminService for TeamAdmin {
                 if live.len() == 1 { "is" } else { "are" },
                 names.join(", ")
             );
-            let entry = audit::Entry::by(admin, "team.archive").object("team", slug.as_str()).team(slug.as_str()).outcome(audit::Outcome::Refused).detail(&message);
+            let entry = audit::Entry::by(admin, "team.archive")
+                .object("team", slug.as_str())
+                .team(slug.as_str())
+                .outcome(audit::Outcome::Refused)
+                .detail(&message);
             audit::record_refusal(&self.db, &entry).await;
             return Err(AppError::Conflict(message));
         }

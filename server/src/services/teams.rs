@@ -1,7 +1,7 @@
 use super::database_error;
 use crate::auth::service::{AuthError, AuthService};
-use crate::changes::TeamCache;
 use crate::aws::ssm::{ParameterStore, ParameterStoreError};
+use crate::changes::TeamCache;
 use crate::repo::{configurations, teams};
 use app::domain::configurations::{Configuration, Profile, ProfileDocument, ProfileList};
 use app::domain::{CurrentUser, PasswordPolicy, TeamHome, TeamLink, TeamMetadata, TeamSlug, TeamSummary};
@@ -35,13 +35,14 @@ impl TeamService for Teams {
     async fn profiles(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<ProfileList, AppError> {
         let team = super::enter_cached_team(&self.db, &self.team_rows, user, slug).await?;
         let offered = self.offered(user, slug).await?;
-        let (documents, age) = self.parameters.parameters_with_age(&format!("{}/profiles", team.ssm_path)).await.map_err(|error| match error {
-            ParameterStoreError::Unavailable(_) => AppError::Unavailable("Parameter Store".into()),
-            ParameterStoreError::Unexpected(e) => {
-                tracing::error!(error = ?e, "Failed to read the team's profiles");
-                AppError::Internal
-            }
-        })?;
+        let (documents, age) =
+            self.parameters.parameters_with_age(&format!("{}/profiles", team.ssm_path)).await.map_err(|error| match error {
+                ParameterStoreError::Unavailable(_) => AppError::Unavailable("Parameter Store".into()),
+                ParameterStoreError::Unexpected(e) => {
+                    tracing::error!(error = ?e, "Failed to read the team's profiles");
+                    AppError::Internal
+                }
+            })?;
         let mut profiles = Vec::new();
         for (name, value) in documents {
             let document: ProfileDocument = match serde_json::from_str(&value) {
@@ -110,10 +111,7 @@ impl TeamService for Teams {
 
 /// What a page says when it shows settings Parameter Store could not refresh.
 fn stale_note(age: std::time::Duration) -> String {
-    format!(
-        "Parameter Store cannot be reached right now: this is what it said {} minute(s) ago.",
-        age.as_secs().div_ceil(60).max(1)
-    )
+    format!("Parameter Store cannot be reached right now: this is what it said {} minute(s) ago.", age.as_secs().div_ceil(60).max(1))
 }
 
 /// Team metadata from the parameters directly under the team's SSM path: `links` (a JSON list
@@ -126,10 +124,8 @@ pub fn parse_metadata(parameters: &[(String, String)]) -> TeamMetadata {
             "links" => match serde_json::from_str::<Vec<TeamLink>>(value) {
                 // Only web links: a `javascript:` URL in an href would run in the portal's origin.
                 Ok(links) => {
-                    metadata.links = links
-                        .into_iter()
-                        .filter(|link| link.url.starts_with("https://") || link.url.starts_with("http://"))
-                        .collect()
+                    metadata.links =
+                        links.into_iter().filter(|link| link.url.starts_with("https://") || link.url.starts_with("http://")).collect()
                 }
                 Err(error) => tracing::warn!(%error, "The team's `links` parameter is not a JSON list of {{title, url}}"),
             },
@@ -174,10 +170,8 @@ mod tests {
         let broken = parse_metadata(&[("links".into(), "not json".into())]);
         assert!(broken.links.is_empty());
 
-        let scripted = parse_metadata(&[(
-            "links".into(),
-            r#"[{"title":"x","url":"javascript:alert(1)"},{"title":"ok","url":"http://wiki"}]"#.into(),
-        )]);
+        let scripted =
+            parse_metadata(&[("links".into(), r#"[{"title":"x","url":"javascript:alert(1)"},{"title":"ok","url":"http://wiki"}]"#.into())]);
         assert_eq!(scripted.links.iter().map(|l| l.title.as_str()).collect::<Vec<_>>(), vec!["ok"]);
     }
 }

@@ -41,7 +41,9 @@ pub enum TokenRefusal {
     /// Unknown, revoked or expired, or its user is disabled: 401.
     Invalid,
     /// Over its rate limit: 429, try again after this many seconds.
-    Limited { retry_after_seconds: u64 },
+    Limited {
+        retry_after_seconds: u64,
+    },
     Failed(AppError),
 }
 
@@ -88,9 +90,16 @@ impl ApiTokens {
 /// A token for `username` made outside a session (`server issue-token`), with the same checks
 /// and audit row as one made on `/settings/tokens`.
 pub async fn issue(db: &PgPool, username: &str, name: &str, scopes: &str, days: u32) -> anyhow::Result<String> {
-    let access = users::access(db, username).await?.ok_or_else(|| anyhow::anyhow!("Atrium has no user {username} (they sign in once first)"))?;
+    let access =
+        users::access(db, username).await?.ok_or_else(|| anyhow::anyhow!("Atrium has no user {username} (they sign in once first)"))?;
     anyhow::ensure!(!access.disabled, "{username} is disabled");
-    let mut user = CurrentUser { username: Username::parse(username)?, roles: Vec::new(), teams: Vec::new(), team_admin_of: Vec::new(), client_ip: None };
+    let mut user = CurrentUser {
+        username: Username::parse(username)?,
+        roles: Vec::new(),
+        teams: Vec::new(),
+        team_admin_of: Vec::new(),
+        client_ip: None,
+    };
     access.apply_to(&mut user);
     let tokens = ApiTokens::new(db.clone(), crate::changes::Changes::new().access.clone(), RateLimit { burst: 60.0, per_second: 5.0 });
     let form = TokenForm { name: name.to_owned(), days: days.to_string(), scopes: scopes.split(',').map(str::to_owned).collect() };
@@ -129,7 +138,9 @@ impl TokenService for ApiTokens {
         let scopes: Vec<&str> = valid.scopes.iter().map(|s| s.as_str()).collect();
         let detail = format!("\"{}\", scopes {}, expires {}", token.name, scopes.join(" "), token.expires_at);
         let id = token.id.to_string();
-        audit::record(&mut *tx, &audit::Entry::by(user, "token.create").object("token", &id).detail(&detail)).await.map_err(database_error)?;
+        audit::record(&mut *tx, &audit::Entry::by(user, "token.create").object("token", &id).detail(&detail))
+            .await
+            .map_err(database_error)?;
         tx.commit().await.map_err(database_error)?;
         Ok(CreatedToken { token, secret })
     }
@@ -144,7 +155,9 @@ impl TokenService for ApiTokens {
             .ok_or_else(|| AppError::NotFound("This token".into()))?;
         let detail = format!("a token of {owner}");
         let id = id.to_string();
-        audit::record(&mut *tx, &audit::Entry::by(user, "token.revoke").object("token", &id).detail(&detail)).await.map_err(database_error)?;
+        audit::record(&mut *tx, &audit::Entry::by(user, "token.revoke").object("token", &id).detail(&detail))
+            .await
+            .map_err(database_error)?;
         tx.commit().await.map_err(database_error)?;
         Ok(())
     }

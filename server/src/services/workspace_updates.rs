@@ -4,13 +4,13 @@
 //! failed update leaves the workspace on its old version and size.
 
 use super::database_error;
-use super::workspaces::{check_budget, invalid, queue_work, BudgetCheck};
+use super::workspaces::{BudgetCheck, check_budget, invalid, queue_work};
 use crate::repo::workspaces::{self, PendingUpdate, TransitionError};
 use crate::repo::{audit, configurations, teams, workspace_types};
+use app::domain::CurrentUser;
 use app::domain::parameters::validate_parameters;
 use app::domain::workspace::{WorkspaceState, WorkspaceView};
 use app::domain::workspace_types::TypeStatus;
-use app::domain::CurrentUser;
 use app::error::AppError;
 use sqlx::PgPool;
 
@@ -31,7 +31,8 @@ pub async fn upgrade(db: &PgPool, user: &CurrentUser, view: WorkspaceView, to_ty
     require_running(&view, "upgraded")?;
     let inputs = workspaces::update_inputs(db, &view.id).await.map_err(database_error)?.ok_or(AppError::Internal)?;
     let current = workspace_types::find(db, inputs.type_id).await.map_err(database_error)?.ok_or(AppError::Internal)?;
-    let target = workspace_types::find(db, to_type_id).await.map_err(database_error)?.ok_or_else(|| AppError::NotFound("That version".into()))?;
+    let target =
+        workspace_types::find(db, to_type_id).await.map_err(database_error)?.ok_or_else(|| AppError::NotFound("That version".into()))?;
     let label = |t: &app::domain::workspace_types::WorkspaceType| format!("{} {}", t.product_name, t.version_name);
     if target.product_id != current.product_id {
         return Err(invalid("version", format!("{} is not a version of {}.", label(&target), current.product_name)));
@@ -40,7 +41,10 @@ pub async fn upgrade(db: &PgPool, user: &CurrentUser, view: WorkspaceView, to_ty
         return Err(invalid("version", format!("The workspace runs {} already.", label(&target))));
     }
     if target.status != TypeStatus::Approved {
-        return Err(invalid("version", format!("{} is {}: only an approved version can be upgraded to.", label(&target), target.status.as_str())));
+        return Err(invalid(
+            "version",
+            format!("{} is {}: only an approved version can be upgraded to.", label(&target), target.status.as_str()),
+        ));
     }
     let configuration = configurations::find(db, inputs.configuration_id).await.map_err(database_error)?.ok_or(AppError::Internal)?;
     let parameters = target
@@ -53,7 +57,10 @@ pub async fn upgrade(db: &PgPool, user: &CurrentUser, view: WorkspaceView, to_ty
         .collect();
     if let Err(problems) = validate_parameters(&target.parameters, &parameters) {
         let problem = problems.into_iter().map(|p| format!("{}: {}", p.key, p.message)).collect::<Vec<_>>().join("; ");
-        return Err(invalid("version", format!("{} does not take this workspace's values ({problem}); ask an administrator.", label(&target))));
+        return Err(invalid(
+            "version",
+            format!("{} does not take this workspace's values ({problem}); ask an administrator.", label(&target)),
+        ));
     }
     let update = PendingUpdate {
         description: format!("upgraded from {} to {}", label(&current), label(&target)),
@@ -76,7 +83,10 @@ pub async fn resize(db: &PgPool, user: &CurrentUser, view: WorkspaceView, size: 
     };
     let Some(option) = sizes.option(size.trim()) else {
         let offered = sizes.options.iter().map(|o| o.value.as_str()).collect::<Vec<_>>().join(", ");
-        return Err(invalid("size", format!("\"{}\" is not a size of {}: choose one of {offered}.", size.trim(), configuration.draft.name)));
+        return Err(invalid(
+            "size",
+            format!("\"{}\" is not a size of {}: choose one of {offered}.", size.trim(), configuration.draft.name),
+        ));
     };
     if view.size.as_deref() == Some(option.value.as_str()) {
         return Err(invalid("size", format!("The workspace is {} already.", option.value)));

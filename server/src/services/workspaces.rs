@@ -1,27 +1,30 @@
 use super::database_error;
-use crate::repo::workspaces::{self, LaunchError, NewWorkspace};
-use crate::repo::{configurations, teams};
-use crate::worker::workspace_job;
-use app::domain::configurations::FieldError;
-use app::domain::idle::SNOOZE_HOURS;
-use app::domain::workspace::{Connection, ConnectionKind, EndedWorkspaces, MyWorkspaces, WorkspaceAction, WorkspaceName, WorkspaceSharing, WorkspaceState, WorkspaceView};
-use app::domain::{CurrentUser, TeamSlug};
-use app::error::AppError;
-use app::domain::configurations::Configuration;
-use app::domain::parameters::validate_parameters;
-use app::domain::studies::{studies_parameter, Access, STUDIES_PARAMETER};
-use app::services::{TeamService, WorkspaceService};
-use crate::repo::{audit, workspace_types};
-use std::collections::BTreeMap;
-use sqlx::PgPool;
 use crate::aws::provisioning::ProvisionError;
 use crate::aws::sagemaker::Presigner;
-use crate::aws::sessions::{SessionStarter, StartedSession, PORT_FORWARDING_DOCUMENT};
+use crate::aws::sessions::{PORT_FORWARDING_DOCUMENT, SessionStarter, StartedSession};
+use crate::notifications::{self, Notice};
+use crate::repo::workspaces::{self, LaunchError, NewWorkspace};
+use crate::repo::{audit, workspace_types};
+use crate::repo::{configurations, teams};
+use crate::worker::workspace_job;
+use app::domain::configurations::Configuration;
+use app::domain::configurations::FieldError;
+use app::domain::idle::SNOOZE_HOURS;
+use app::domain::parameters::validate_parameters;
+use app::domain::studies::{Access, STUDIES_PARAMETER, studies_parameter};
+use app::domain::workspace::{
+    Connection, ConnectionKind, EndedWorkspaces, MyWorkspaces, WorkspaceAction, WorkspaceName, WorkspaceSharing, WorkspaceState,
+    WorkspaceView,
+};
 use app::domain::workspace::{RemoteProtocol, ShellSession};
+use app::domain::{CurrentUser, TeamSlug};
+use app::error::AppError;
+use app::services::{TeamService, WorkspaceService};
 use sha2::Digest;
+use sqlx::PgPool;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
-use crate::notifications::{self, Notice};
 
 /// Ended workspaces listed per page.
 const ENDED_PER_PAGE: i64 = 25;
@@ -34,7 +37,10 @@ use app::domain::notifications::NotificationEvent;
 /// `j-smith-x-org`).
 fn studio_profile_name(username: &str) -> String {
     let usable = |name: &str| {
-        (1..=63).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') && !name.starts_with('-') && !name.ends_with('-')
+        (1..=63).contains(&name.len())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && !name.starts_with('-')
+            && !name.ends_with('-')
     };
     if usable(username) {
         return username.to_owned();
@@ -56,7 +62,13 @@ pub struct Workspaces {
 }
 
 impl Workspaces {
-    pub fn new(db: PgPool, teams: Arc<dyn TeamService>, quota: i64, presigner: Arc<dyn Presigner>, sessions: Arc<dyn SessionStarter>) -> Self {
+    pub fn new(
+        db: PgPool,
+        teams: Arc<dyn TeamService>,
+        quota: i64,
+        presigner: Arc<dyn Presigner>,
+        sessions: Arc<dyn SessionStarter>,
+    ) -> Self {
         Workspaces { db, teams, quota, presigner, sessions }
     }
 }
@@ -180,7 +192,11 @@ impl Workspaces {
         parameter_values.remove(STUDIES_PARAMETER);
         let mounts = crate::services::studies::mounts_for_launch(&self.db, user, team, studies).await?;
         if !mounts.is_empty() {
-            let specs = workspace_types::find(&self.db, configuration.workspace_type_id).await.map_err(database_error)?.ok_or(AppError::Internal)?.parameters;
+            let specs = workspace_types::find(&self.db, configuration.workspace_type_id)
+                .await
+                .map_err(database_error)?
+                .ok_or(AppError::Internal)?
+                .parameters;
             if !specs.iter().any(|spec| spec.key == STUDIES_PARAMETER) {
                 return Err(invalid("studies", format!("{} cannot mount studies: launch it without them.", configuration.draft.name)));
             }
@@ -206,7 +222,10 @@ impl Workspaces {
         if teams::find(&mut *tx, team).await.map_err(database_error)?.is_none_or(|t| t.archived) {
             return Err(AppError::NotFound(format!("The team \"{team}\"")));
         }
-        let budget_override = match check_budget(&mut tx, user, team_row, configuration.draft.estimated_hourly_cost_cents, override_budget).await.map_err(database_error)? {
+        let budget_override = match check_budget(&mut tx, user, team_row, configuration.draft.estimated_hourly_cost_cents, override_budget)
+            .await
+            .map_err(database_error)?
+        {
             BudgetCheck::Fits => None,
             BudgetCheck::Overridden(reason) => Some(reason),
             BudgetCheck::Refused(message) => {
@@ -219,7 +238,8 @@ impl Workspaces {
                 return Err(AppError::BadRequest(format!("{message}{hint}")));
             }
         };
-        let new = NewWorkspace { team, owner, name: name.as_str(), configuration_id, idempotency_key: key, parameter_values: &parameter_values };
+        let new =
+            NewWorkspace { team, owner, name: name.as_str(), configuration_id, idempotency_key: key, parameter_values: &parameter_values };
         let id = workspaces::insert(&mut tx, &new).await.map_err(|error| match error {
             LaunchError::NameTaken => invalid("name", format!("You already have a workspace named \"{}\" on this team.", name.as_str())),
             LaunchError::Database(e) => database_error(e),
@@ -227,7 +247,8 @@ impl Workspaces {
         let mounted: Vec<(i64, Access)> = mounts.iter().map(|(study, access)| (study.id, *access)).collect();
         crate::repo::studies::insert_mounts(&mut tx, &id, &mounted).await.map_err(database_error)?;
         crate::jobs::enqueue(&mut *tx, &workspace_job(&id, "launch"), Duration::ZERO).await.map_err(database_error)?;
-        let with_studies = mounts.iter().map(|(study, access)| format!("\"{}\" {}", study.name, access.as_str())).collect::<Vec<_>>().join(", ");
+        let with_studies =
+            mounts.iter().map(|(study, access)| format!("\"{}\" {}", study.name, access.as_str())).collect::<Vec<_>>().join(", ");
         let mut detail = format!("{} ({})", name.as_str(), configuration.draft.name);
         if !with_studies.is_empty() {
             detail.push_str(&format!(" with {with_studies}"));
@@ -238,11 +259,13 @@ impl Workspaces {
         let entry = audit::Entry::by(user, "workspace.launch").object("workspace", &id).team(team.as_str()).detail(&detail);
         audit::record(&mut *tx, &entry).await.map_err(database_error)?;
         if let Some(reason) = &budget_override {
-            let entry = audit::Entry::by(user, "workspace.launch.budget_override").object("workspace", &id).team(team.as_str()).detail(reason);
+            let entry =
+                audit::Entry::by(user, "workspace.launch.budget_override").object("workspace", &id).team(team.as_str()).detail(reason);
             audit::record(&mut *tx, &entry).await.map_err(database_error)?;
         }
         let title = format!("{} launched {}", user.username, name.as_str());
-        let notice = Notice::workspace(NotificationEvent::WorkspaceLaunched, title, team.as_str(), name.as_str(), &configuration.draft.name, None);
+        let notice =
+            Notice::workspace(NotificationEvent::WorkspaceLaunched, title, team.as_str(), name.as_str(), &configuration.draft.name, None);
         notifications::publish(&mut *tx, &notice).await.map_err(database_error)?;
         tx.commit().await.map_err(database_error)?;
         tracing::info!(workspace_id = %id, "Launch requested");
@@ -274,21 +297,35 @@ impl WorkspaceService for Workspaces {
         }
         let name = WorkspaceName::parse(name).map_err(|e| invalid("name", e.0))?;
         let offered = configurations::launchable_on_team(&self.db, team).await.map_err(database_error)?;
-        let Some(configuration) = offered.into_iter().find(|c| c.id == configuration_id && (user.is_admin() || c.draft.allows(&user.roles, team))) else {
+        let Some(configuration) =
+            offered.into_iter().find(|c| c.id == configuration_id && (user.is_admin() || c.draft.allows(&user.roles, team)))
+        else {
             return Err(AppError::Forbidden);
         };
         let parameter_values = self.parameter_values(user, team, &configuration, profile).await?;
-        let launch = Launch { team: &team_row, configuration: &configuration, name: &name, key, parameter_values, studies, override_budget, again_from: None };
+        let launch = Launch {
+            team: &team_row,
+            configuration: &configuration,
+            name: &name,
+            key,
+            parameter_values,
+            studies,
+            override_budget,
+            again_from: None,
+        };
         self.launch_checked(user, launch).await
     }
 
     async fn workspace(&self, user: &CurrentUser, id: &str) -> Result<WorkspaceView, AppError> {
-        let view = workspaces::view(&self.db, id).await.map_err(database_error)?.ok_or_else(|| AppError::NotFound("This workspace".into()))?;
+        let view =
+            workspaces::view(&self.db, id).await.map_err(database_error)?.ok_or_else(|| AppError::NotFound("This workspace".into()))?;
         if manages(user, &view) {
             return Ok(view);
         }
         // Shared with them, while they are on its team (leaving it ends the share at once).
-        if user.may_enter_team(&view.team) && workspaces::is_shared_with(&self.db, id, user.username.as_str()).await.map_err(database_error)? {
+        if user.may_enter_team(&view.team)
+            && workspaces::is_shared_with(&self.db, id, user.username.as_str()).await.map_err(database_error)?
+        {
             return Ok(view);
         }
         Err(AppError::Forbidden)
@@ -406,15 +443,23 @@ impl WorkspaceService for Workspaces {
         // In the caller's name: the account's CloudTrail and session history say who it was.
         let session_name = crate::aws::provisioning::role_session_name(user.username.as_str());
         let (remote_port, local_port) = protocol.ports();
-        let started = self.sessions.forward_port(&team.role_arn, &session_name, &instance_id, remote_port, local_port).await.map_err(|error| match error {
-            ProvisionError::Retryable(cause) => {
-                tracing::warn!(error = ?cause, "Session Manager is unavailable");
-                AppError::Unavailable("Session Manager".into())
-            }
-            ProvisionError::Rejected(message) => AppError::BadRequest(format!("AWS refused the session: {message}")),
-        })?;
+        let started =
+            self.sessions.forward_port(&team.role_arn, &session_name, &instance_id, remote_port, local_port).await.map_err(|error| {
+                match error {
+                    ProvisionError::Retryable(cause) => {
+                        tracing::warn!(error = ?cause, "Session Manager is unavailable");
+                        AppError::Unavailable("Session Manager".into())
+                    }
+                    ProvisionError::Rejected(message) => AppError::BadRequest(format!("AWS refused the session: {message}")),
+                }
+            })?;
         let session = shell_session(&started, &instance_id, protocol, &self.sessions.region());
-        let detail = format!("session-manager {} to {instance_id} in account {} (session {})", protocol.as_str(), team.aws_account_id, started.session_id);
+        let detail = format!(
+            "session-manager {} to {instance_id} in account {} (session {})",
+            protocol.as_str(),
+            team.aws_account_id,
+            started.session_id
+        );
         self.record_connect(user, &view, &detail).await?;
         Ok(session)
     }
@@ -424,7 +469,15 @@ impl WorkspaceService for Workspaces {
         let mut stopped = 0;
         for (id, team) in workspaces::to_stop_on_sign_out(&self.db, user.username.as_str()).await.map_err(database_error)? {
             let mut tx = self.db.begin().await.map_err(database_error)?;
-            match begin_action(&mut tx, &id, app::domain::workspace::WorkspaceState::Available, WorkspaceAction::Stop, "stopped: its owner signed out").await {
+            match begin_action(
+                &mut tx,
+                &id,
+                app::domain::workspace::WorkspaceState::Available,
+                WorkspaceAction::Stop,
+                "stopped: its owner signed out",
+            )
+            .await
+            {
                 Ok(()) => {}
                 Err(workspaces::TransitionError::Database(error)) => return Err(database_error(error)),
                 // Changed meanwhile (stopping already, say): nothing to do.
@@ -488,14 +541,22 @@ impl WorkspaceService for Workspaces {
         people.dedup();
         let members = crate::repo::teams::team_members(&self.db, view.team.as_str()).await.map_err(database_error)?;
         if let Some(stranger) = people.iter().find(|p| !members.contains(p)) {
-            return Err(invalid("people", format!("{stranger} is not a member of {}: a workspace is shared within its team only.", view.team)));
+            return Err(invalid(
+                "people",
+                format!("{stranger} is not a member of {}: a workspace is shared within its team only.", view.team),
+            ));
         }
         let mut grantees = people;
         if whole_team {
             grantees.push(workspaces::WHOLE_TEAM.to_owned());
         }
         let before = workspaces::shares_of(&self.db, id).await.map_err(database_error)?;
-        let named = |list: Vec<&String>| list.iter().map(|g| if g.as_str() == workspaces::WHOLE_TEAM { "everyone on the team".to_owned() } else { (*g).clone() }).collect::<Vec<_>>().join(", ");
+        let named = |list: Vec<&String>| {
+            list.iter()
+                .map(|g| if g.as_str() == workspaces::WHOLE_TEAM { "everyone on the team".to_owned() } else { (*g).clone() })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         let added = named(grantees.iter().filter(|g| !before.contains(g)).collect());
         let removed = named(before.iter().filter(|g| !grantees.contains(g)).collect());
         let mut tx = self.db.begin().await.map_err(database_error)?;
@@ -531,20 +592,38 @@ impl WorkspaceService for Workspaces {
             return Ok(again);
         }
         if !matches!(earlier.state, WorkspaceState::Terminated | WorkspaceState::Failed) {
-            return Err(AppError::BadRequest(format!("The workspace is {}: only an ended one can be launched again.", earlier.state.as_str())));
+            return Err(AppError::BadRequest(format!(
+                "The workspace is {}: only an ended one can be launched again.",
+                earlier.state.as_str()
+            )));
         }
         if earlier.owner != user.username.as_str() {
             return Err(AppError::BadRequest(format!("Only its owner, {}, can launch it again.", earlier.owner)));
         }
         let team_row = super::enter_team(&self.db, user, &earlier.team).await?;
-        let (configuration_id, parameter_values) = workspaces::launch_inputs(&self.db, id).await.map_err(database_error)?.ok_or(AppError::Internal)?;
+        let (configuration_id, parameter_values) =
+            workspaces::launch_inputs(&self.db, id).await.map_err(database_error)?.ok_or(AppError::Internal)?;
         let offered = configurations::launchable_on_team(&self.db, &earlier.team).await.map_err(database_error)?;
-        let Some(configuration) = offered.into_iter().find(|c| c.id == configuration_id && (user.is_admin() || c.draft.allows(&user.roles, &earlier.team))) else {
-            return Err(AppError::BadRequest(format!("\"{}\" is no longer offered to you on this team: launch another configuration.", earlier.configuration_name)));
+        let Some(configuration) =
+            offered.into_iter().find(|c| c.id == configuration_id && (user.is_admin() || c.draft.allows(&user.roles, &earlier.team)))
+        else {
+            return Err(AppError::BadRequest(format!(
+                "\"{}\" is no longer offered to you on this team: launch another configuration.",
+                earlier.configuration_name
+            )));
         };
         let name = WorkspaceName::parse(&earlier.name).map_err(|e| invalid("name", e.0))?;
         let studies: Vec<(i64, Access)> = earlier.studies.iter().map(|s| (s.id, s.access)).collect();
-        let launch = Launch { team: &team_row, configuration: &configuration, name: &name, key, parameter_values, studies: &studies, override_budget: false, again_from: Some(id) };
+        let launch = Launch {
+            team: &team_row,
+            configuration: &configuration,
+            name: &name,
+            key,
+            parameter_values,
+            studies: &studies,
+            override_budget: false,
+            again_from: Some(id),
+        };
         self.launch_checked(user, launch).await
     }
 }
@@ -553,19 +632,32 @@ impl WorkspaceService for Workspaces {
 /// equivalent, and the client to point at the forwarded port.
 fn shell_session(started: &StartedSession, instance_id: &str, protocol: RemoteProtocol, region: &str) -> ShellSession {
     let (remote_port, local_port) = protocol.ports();
-    let response = serde_json::json!({ "SessionId": started.session_id, "TokenValue": started.token_value, "StreamUrl": started.stream_url });
+    let response =
+        serde_json::json!({ "SessionId": started.session_id, "TokenValue": started.token_value, "StreamUrl": started.stream_url });
     let parameters = serde_json::json!({ "portNumber": [remote_port.to_string()], "localPortNumber": [local_port.to_string()] });
     let request = serde_json::json!({ "Target": instance_id, "DocumentName": PORT_FORWARDING_DOCUMENT, "Parameters": parameters });
-    let plugin_arguments = vec![response.to_string(), region.to_owned(), "StartSession".into(), String::new(), request.to_string(), format!("https://ssm.{region}.amazonaws.com")];
+    let plugin_arguments = vec![
+        response.to_string(),
+        region.to_owned(),
+        "StartSession".into(),
+        String::new(),
+        request.to_string(),
+        format!("https://ssm.{region}.amazonaws.com"),
+    ];
     ShellSession {
         session_id: started.session_id.clone(),
         instance_id: instance_id.to_owned(),
         protocol,
         local_port,
         // The JSON has no single quotes (ids, a URL, a token of base64 characters).
-        plugin_command: format!("session-manager-plugin {}", plugin_arguments.iter().map(|a| format!("'{a}'")).collect::<Vec<_>>().join(" ")),
+        plugin_command: format!(
+            "session-manager-plugin {}",
+            plugin_arguments.iter().map(|a| format!("'{a}'")).collect::<Vec<_>>().join(" ")
+        ),
         plugin_arguments,
-        aws_cli_command: format!("aws ssm start-session --region {region} --target {instance_id} --document-name {PORT_FORWARDING_DOCUMENT} --parameters '{parameters}'"),
+        aws_cli_command: format!(
+            "aws ssm start-session --region {region} --target {instance_id} --document-name {PORT_FORWARDING_DOCUMENT} --parameters '{parameters}'"
+        ),
         client_command: match protocol {
             RemoteProtocol::Ssh => format!("ssh -p {local_port} ec2-user@localhost"),
             RemoteProtocol::Rdp => format!("Point your RDP client at localhost:{local_port}"),
@@ -605,7 +697,8 @@ mod studio_tests {
     #[test]
     fn every_user_gets_a_studio_profile_of_their_own() {
         assert_eq!(studio_profile_name("ada"), "ada");
-        let names: Vec<String> = ["j.smith@x.org", "j_smith@x.org", "j-smith@x.org", "zoë", "zo", "___"].iter().map(|u| studio_profile_name(u)).collect();
+        let names: Vec<String> =
+            ["j.smith@x.org", "j_smith@x.org", "j-smith@x.org", "zoë", "zo", "___"].iter().map(|u| studio_profile_name(u)).collect();
         for (i, a) in names.iter().enumerate() {
             assert!(a.len() <= 63 && a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') && !a.starts_with('-'), "{a}");
             assert!(names.iter().skip(i + 1).all(|b| a != b), "{names:?}");

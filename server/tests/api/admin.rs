@@ -1,6 +1,6 @@
 //! Teams and people managed from the portal: /admin/teams, /admin/people, team members.
 
-use crate::helpers::{audit_rows, call, invalid_fields, spawn_app, TestApp, PASSWORD};
+use crate::helpers::{PASSWORD, TestApp, audit_rows, call, invalid_fields, spawn_app};
 use sqlx::PgPool;
 
 const ROLE_444: &str = "arn:aws:iam::444444444444:role/AtriumPortalAccess";
@@ -84,12 +84,17 @@ async fn archiving_is_refused_while_workspaces_live_and_then_hides_the_team(db: 
     let app = spawn_app(db.clone()).await;
     let configuration = app.configuration_for_genomics("Linux workstation (EC2)", "v1", "Archive test").await;
     let ada = app.client_signed_in_as("ada").await;
-    let (status, id) = call(&app, &ada, "launch_workspace", &[
-        ("team", "genomics"),
-        ("configuration_id", &configuration.to_string()),
-        ("name", "before-archive"),
-        ("launch_key", "archive-test-key-1"),
-    ])
+    let (status, id) = call(
+        &app,
+        &ada,
+        "launch_workspace",
+        &[
+            ("team", "genomics"),
+            ("configuration_id", &configuration.to_string()),
+            ("name", "before-archive"),
+            ("launch_key", "archive-test-key-1"),
+        ],
+    )
     .await;
     assert_eq!(status, 200, "{id}");
     let grace = app.client_signed_in_as("grace").await;
@@ -121,17 +126,19 @@ async fn removing_ada_from_a_team_is_a_403_on_her_next_request(db: PgPool) {
     assert_eq!(status_of(&app, &ada, "/teams/climate").await, 200);
     let grace = app.client_signed_in_as("grace").await;
 
-    let (status, body) = call(&app, &grace, "admin/set_access", &[("username", "ada"), ("roles[researcher]", "on"), ("teams[genomics]", "on")]).await;
+    let (status, body) =
+        call(&app, &grace, "admin/set_access", &[("username", "ada"), ("roles[researcher]", "on"), ("teams[genomics]", "on")]).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(status_of(&app, &ada, "/teams/climate").await, 403, "still signed in, no longer a member");
     assert_eq!(status_of(&app, &ada, "/teams/genomics").await, 200);
     let (status, _) = call(&app, &ada, "team_catalog", &[("slug", "climate")]).await;
     assert_eq!(status, 403);
     assert!(!app.groups_of("ada").await.contains(&"team-climate".to_string()));
-    let row: (String, String) = sqlx::query_as("SELECT team_slug, detail FROM audit_log WHERE action = 'team.member.remove' AND object_id = 'ada'")
-        .fetch_one(&db)
-        .await
-        .expect("audited");
+    let row: (String, String) =
+        sqlx::query_as("SELECT team_slug, detail FROM audit_log WHERE action = 'team.member.remove' AND object_id = 'ada'")
+            .fetch_one(&db)
+            .await
+            .expect("audited");
     assert_eq!(row, ("climate".to_string(), "team-climate".to_string()));
 
     let (status, body) = call(&app, &grace, "admin/set_access", &[("username", "ada"), ("roles[wizard]", "on")]).await;
@@ -169,7 +176,8 @@ async fn disabling_gus_ends_his_sessions_at_once_and_keeps_him_out(db: PgPool) {
 
     let (status, body) = call(&app, &grace, "admin/disable_user", &[("username", "gus")]).await;
     assert_eq!(status, 200, "{body}");
-    let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM user_sessions WHERE username = 'gus'").fetch_one(&db).await.expect("count");
+    let sessions: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM user_sessions WHERE username = 'gus'").fetch_one(&db).await.expect("count");
     assert_eq!(sessions, 0);
     for client in [&gus, &gus_elsewhere] {
         let response = client.get(format!("{}/teams", app.address)).send().await.expect("sent");
@@ -220,9 +228,16 @@ async fn an_invited_user_gets_a_temporary_password_roles_and_teams(db: PgPool) {
 
     let (_, people) = call(&app, &grace, "admin/people", &[("search", "lin")]).await;
     let lin = &people["people"][0];
-    assert_eq!((lin["username"].as_str(), lin["status"].as_str(), lin["last_sign_in"].as_str()), (Some("lin"), Some("MustChangePassword"), None), "{people}");
+    assert_eq!(
+        (lin["username"].as_str(), lin["status"].as_str(), lin["last_sign_in"].as_str()),
+        (Some("lin"), Some("MustChangePassword"), None),
+        "{people}"
+    );
     let (_, by_email) = call(&app, &grace, "admin/people", &[("search", "gus@")]).await;
-    assert_eq!(by_email["people"].as_array().map(|p| p.iter().map(|p| p["username"].clone()).collect::<Vec<_>>()), Some(vec![serde_json::json!("gus")]));
+    assert_eq!(
+        by_email["people"].as_array().map(|p| p.iter().map(|p| p["username"].clone()).collect::<Vec<_>>()),
+        Some(vec![serde_json::json!("gus")])
+    );
 }
 
 #[sqlx::test(migrations = "../migrations")]

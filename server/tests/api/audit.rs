@@ -1,4 +1,4 @@
-use crate::helpers::{spawn_app, PASSWORD};
+use crate::helpers::{PASSWORD, spawn_app};
 use sqlx::PgPool;
 
 #[sqlx::test(migrations = "../migrations")]
@@ -11,12 +11,11 @@ async fn mutations_are_audited_with_who_what_where_and_the_result(db: PgPool) {
     let id = id.as_str().expect("id").to_owned();
     app.post_form("/auth/sign-out", &[]).await;
 
-    let rows: Vec<(String, String, String, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT actor, action, result, object_id, team_slug, client_ip FROM audit_log WHERE actor = 'ada' ORDER BY id",
-    )
-    .fetch_all(&app.db)
-    .await
-    .expect("audit rows");
+    let rows: Vec<(String, String, String, Option<String>, Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT actor, action, result, object_id, team_slug, client_ip FROM audit_log WHERE actor = 'ada' ORDER BY id")
+            .fetch_all(&app.db)
+            .await
+            .expect("audit rows");
     let actions: Vec<(&str, &str)> = rows.iter().map(|r| (r.1.as_str(), r.2.as_str())).collect();
     assert_eq!(
         actions,
@@ -25,10 +24,12 @@ async fn mutations_are_audited_with_who_what_where_and_the_result(db: PgPool) {
     let launch = &rows[2];
     assert_eq!((launch.3.as_deref(), launch.4.as_deref(), launch.5.as_deref()), (Some(id.as_str()), Some("genomics"), Some("127.0.0.1")));
 
-    let approvals: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE actor = 'grace' AND action IN ('catalog.import', 'catalog.approve', 'catalog.configure')")
-        .fetch_one(&app.db)
-        .await
-        .expect("count");
+    let approvals: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log WHERE actor = 'grace' AND action IN ('catalog.import', 'catalog.approve', 'catalog.configure')",
+    )
+    .fetch_one(&app.db)
+    .await
+    .expect("count");
     assert_eq!(approvals, 3, "grace's catalog changes are there too");
 }
 
@@ -56,10 +57,13 @@ async fn admins_read_filter_and_export_the_log_and_nobody_else_can(db: PgPool) {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines[0], "at_utc,actor,roles,action,object_type,object_id,team,client_ip,result,detail");
     assert_eq!(lines.len(), 3, "a header, ada's launch and her sign-in: {csv}");
-    assert!(lines.iter().any(|l| {
-        let cells: Vec<&str> = l.split(',').collect();
-        cells.get(3) == Some(&"workspace.launch") && cells.get(6) == Some(&"genomics")
-    }), "{csv}");
+    assert!(
+        lines.iter().any(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            cells.get(3) == Some(&"workspace.launch") && cells.get(6) == Some(&"genomics")
+        }),
+        "{csv}"
+    );
 
     let bad = grace.get(format!("{}/admin/audit.csv?from=yesterday", app.address)).send().await.expect("sent");
     assert_eq!(bad.status().as_u16(), 400);

@@ -1,4 +1,4 @@
-use crate::helpers::{client, location, session_cookie, spawn_app, spawn_app_with, PASSWORD};
+use crate::helpers::{PASSWORD, client, location, session_cookie, spawn_app, spawn_app_with};
 use sqlx::PgPool;
 
 #[sqlx::test(migrations = "../migrations")]
@@ -19,13 +19,7 @@ async fn a_researcher_signs_in_and_sees_exactly_her_teams(db: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn wrong_password_unknown_user_and_disabled_user_get_the_same_answer_and_no_session(db: PgPool) {
     let app = spawn_app(db).await;
-    app.cognito()
-        .admin_disable_user()
-        .user_pool_id(&app.identity.user_pool_id)
-        .username("gus")
-        .send()
-        .await
-        .expect("gus is disabled");
+    app.cognito().admin_disable_user().user_pool_id(&app.identity.user_pool_id).username("gus").send().await.expect("gus is disabled");
 
     let mut answers = Vec::new();
     for (username, password) in [("ada", "wrong-password-1A!"), ("nobody", PASSWORD), ("gus", PASSWORD)] {
@@ -52,9 +46,7 @@ async fn an_empty_form_is_answered_with_a_message_not_an_error(db: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn sign_in_returns_to_the_page_asked_for_but_never_to_another_site(db: PgPool) {
     let app = spawn_app(db).await;
-    let response = app
-        .post_form("/auth/sign-in", &[("username", "ada"), ("password", PASSWORD), ("next", "/teams/climate")])
-        .await;
+    let response = app.post_form("/auth/sign-in", &[("username", "ada"), ("password", PASSWORD), ("next", "/teams/climate")]).await;
     assert_eq!(location(&response), "/teams/climate");
 
     let other = crate::helpers::client();
@@ -74,22 +66,18 @@ async fn a_temporary_password_must_be_replaced_following_the_policy(db: PgPool) 
     assert_eq!(location(&response), "/new-password");
     let challenge_cookie = session_cookie(&response).expect("the challenge is kept in a session");
 
-    let response = app
-        .post_form("/auth/new-password", &[("new_password", "short"), ("confirm_password", "short")])
-        .await;
+    let response = app.post_form("/auth/new-password", &[("new_password", "short"), ("confirm_password", "short")]).await;
     assert_eq!(location(&response), "/new-password?error=policy");
     let (_, page) = app.get_text("/new-password?error=policy").await;
     assert!(page.contains("at least 12 characters"), "the policy is explained");
     assert!(page.contains("a symbol"));
 
-    let response = app
-        .post_form("/auth/new-password", &[("new_password", "Newbie-Chosen-2026"), ("confirm_password", "Other-2026-xx")])
-        .await;
+    let response =
+        app.post_form("/auth/new-password", &[("new_password", "Newbie-Chosen-2026"), ("confirm_password", "Other-2026-xx")]).await;
     assert_eq!(location(&response), "/new-password?error=mismatch");
 
-    let response = app
-        .post_form("/auth/new-password", &[("new_password", "Newbie-Chosen-2026"), ("confirm_password", "Newbie-Chosen-2026")])
-        .await;
+    let response =
+        app.post_form("/auth/new-password", &[("new_password", "Newbie-Chosen-2026"), ("confirm_password", "Newbie-Chosen-2026")]).await;
     assert_eq!(location(&response), "/teams/climate", "a user with one team goes straight to it");
     let signed_in_cookie = session_cookie(&response).expect("a new session id is issued");
     assert_ne!(signed_in_cookie, challenge_cookie, "the session id is rotated at sign-in");
@@ -111,9 +99,8 @@ async fn a_temporary_password_must_be_replaced_following_the_policy(db: PgPool) 
 #[sqlx::test(migrations = "../migrations")]
 async fn the_new_password_form_without_a_pending_challenge_goes_back_to_sign_in(db: PgPool) {
     let app = spawn_app(db).await;
-    let response = app
-        .post_form("/auth/new-password", &[("new_password", "Whatever-2026-x"), ("confirm_password", "Whatever-2026-x")])
-        .await;
+    let response =
+        app.post_form("/auth/new-password", &[("new_password", "Whatever-2026-x"), ("confirm_password", "Whatever-2026-x")]).await;
     assert_eq!(location(&response), "/?error=challenge");
 }
 
@@ -138,26 +125,19 @@ async fn sign_out_deletes_the_session_and_ends_the_cognito_session(db: PgPool) {
 
     let response = app.sign_in("ada", PASSWORD).await;
     assert_eq!(response.status().as_u16(), 303);
-    let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM tower_sessions.session")
-        .fetch_one(&app.db)
-        .await
-        .expect("sessions are counted");
+    let sessions: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM tower_sessions.session").fetch_one(&app.db).await.expect("sessions are counted");
     assert_eq!(sessions, 1);
 
     let response = app.post_form("/auth/sign-out", &[]).await;
     assert_eq!(location(&response), "/");
-    let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM tower_sessions.session")
-        .fetch_one(&app.db)
-        .await
-        .expect("sessions are counted");
+    let sessions: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM tower_sessions.session").fetch_one(&app.db).await.expect("sessions are counted");
     assert_eq!(sessions, 0, "the session row is deleted");
 
     let response = app.get("/teams").await;
     assert_eq!(location(&response), "/?next=%2Fteams");
-    assert!(
-        app.cognito().get_user().access_token(&elsewhere).send().await.is_err(),
-        "Cognito no longer accepts ada's tokens"
-    );
+    assert!(app.cognito().get_user().access_token(&elsewhere).send().await.is_err(), "Cognito no longer accepts ada's tokens");
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -226,7 +206,13 @@ async fn behind_a_proxy(db: PgPool) -> crate::helpers::TestApp {
 
 /// Signs in from `address` with `device` as the browser's device cookie; answers where the
 /// portal sends the browser, and the response.
-async fn sign_in_from(app: &crate::helpers::TestApp, address: &str, username: &str, password: &str, device: Option<&str>) -> (String, reqwest::Response) {
+async fn sign_in_from(
+    app: &crate::helpers::TestApp,
+    address: &str,
+    username: &str,
+    password: &str,
+    device: Option<&str>,
+) -> (String, reqwest::Response) {
     let mut request = client()
         .post(format!("{}/auth/sign-in", app.address))
         .header("x-forwarded-for", address)
@@ -274,13 +260,12 @@ async fn guesses_slow_down_their_own_username_and_address_and_lock_out_no_one_el
     assert_eq!(sign_in_from(&app, attacker, "alan", PASSWORD, None).await.0, "/teams/physics", "nor is another user from that address");
 
     // The audit log names the client the proxy saw, not the proxy.
-    let refused: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM audit_log WHERE action = 'auth.sign_in' AND result = 'refused' AND client_ip = $1",
-    )
-    .bind(attacker)
-    .fetch_one(&app.db)
-    .await
-    .expect("audit log read");
+    let refused: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'auth.sign_in' AND result = 'refused' AND client_ip = $1")
+            .bind(attacker)
+            .fetch_one(&app.db)
+            .await
+            .expect("audit log read");
     assert_eq!(refused, 2);
 }
 

@@ -1,6 +1,6 @@
 //! The admin catalog against the emulator's Service Catalog, seeded by dev/test.
 
-use crate::helpers::{spawn_app, TestApp, PASSWORD};
+use crate::helpers::{PASSWORD, TestApp, spawn_app};
 use sqlx::PgPool;
 
 async fn json(response: reqwest::Response) -> (u16, serde_json::Value) {
@@ -38,7 +38,8 @@ async fn nobody_but_an_admin_reaches_the_catalog(db: PgPool) {
             .await
             .expect("sent");
         assert_eq!(import.status().as_u16(), 403, "{user} importing");
-        let approve = app_user.post(format!("{}/api/admin/approve_type", app.address)).form(&[("type_id", "1")]).send().await.expect("sent");
+        let approve =
+            app_user.post(format!("{}/api/admin/approve_type", app.address)).form(&[("type_id", "1")]).send().await.expect("sent");
         assert_eq!(approve.status().as_u16(), 403, "{user} approving");
     }
     let imported: i64 = sqlx::query_scalar("SELECT count(*) FROM workspace_types").fetch_one(&app.db).await.expect("count");
@@ -84,11 +85,9 @@ async fn an_emr_version_without_actions_is_terminate_only(db: PgPool) {
     let app = spawn_app(db).await;
     app.sign_in("grace", PASSWORD).await;
     let (product_id, version_id) = app.version_of("EMR cluster", "v1").await;
-    let (status, imported) = json(
-        app.post_form("/api/admin/import_version", &[("product_id", product_id.as_str()), ("version_id", version_id.as_str())])
-            .await,
-    )
-    .await;
+    let (status, imported) =
+        json(app.post_form("/api/admin/import_version", &[("product_id", product_id.as_str()), ("version_id", version_id.as_str())]).await)
+            .await;
     assert_eq!(status, 200);
     assert_eq!(imported["has_stop_start"], false);
 }
@@ -97,7 +96,8 @@ async fn an_emr_version_without_actions_is_terminate_only(db: PgPool) {
 async fn importing_an_unknown_version_is_a_404_not_a_500(db: PgPool) {
     let app = spawn_app(db).await;
     app.sign_in("grace", PASSWORD).await;
-    let (status, body) = json(app.post_form("/api/admin/import_version", &[("product_id", "prod-nope"), ("version_id", "pa-nope")]).await).await;
+    let (status, body) =
+        json(app.post_form("/api/admin/import_version", &[("product_id", "prod-nope"), ("version_id", "pa-nope")]).await).await;
     assert_eq!(status, 404, "{body}");
     let (status, _) = json(app.post_form("/api/admin/approve_type", &[("type_id", "424242")]).await).await;
     assert_eq!(status, 404);
@@ -106,7 +106,8 @@ async fn importing_an_unknown_version_is_a_404_not_a_500(db: PgPool) {
 /// Imports and approves a version as grace; the type's id.
 async fn approved_type(app: &TestApp, product: &str, version: &str) -> String {
     let (product_id, version_id) = app.version_of(product, version).await;
-    let (_, imported) = json(app.post_form("/api/admin/import_version", &[("product_id", &product_id), ("version_id", &version_id)]).await).await;
+    let (_, imported) =
+        json(app.post_form("/api/admin/import_version", &[("product_id", &product_id), ("version_id", &version_id)]).await).await;
     let id = imported["id"].as_i64().expect("imported").to_string();
     let (status, _) = json(app.post_form("/api/admin/approve_type", &[("type_id", &id)]).await).await;
     assert_eq!(status, 200);
@@ -138,16 +139,21 @@ async fn an_admin_writes_a_validated_configuration_that_researchers_of_the_team_
     app.sign_in("grace", PASSWORD).await;
     let type_id = approved_type(&app, "Linux workstation (EC2)", "v2").await;
 
-    let (status, refused) = post(&app, "/api/admin/create_configuration", &configuration_form(&type_id, "Large", "p4d.24xlarge", &["researcher"])).await;
+    let (status, refused) =
+        post(&app, "/api/admin/create_configuration", &configuration_form(&type_id, "Large", "p4d.24xlarge", &["researcher"])).await;
     assert_eq!(status, 400, "{refused}");
     assert!(refused.to_string().contains("InstanceType: must be one of t3.medium, t3.large, m5.xlarge"), "{refused}");
 
-    let (status, created) = post(&app, "/api/admin/create_configuration", &configuration_form(&type_id, "Large workstation", "t3.large", &["researcher"])).await;
+    let (status, created) =
+        post(&app, "/api/admin/create_configuration", &configuration_form(&type_id, "Large workstation", "t3.large", &["researcher"]))
+            .await;
     assert_eq!(status, 200, "{created}");
     assert_eq!(created["draft"]["estimated_hourly_cost_cents"], 42);
     assert_eq!(created["draft"]["parameter_values"], serde_json::json!({ "InstanceType": "t3.large" }));
 
-    let (status, taken) = post(&app, "/api/admin/create_configuration", &configuration_form(&type_id, "Large workstation", "t3.large", &["researcher"])).await;
+    let (status, taken) =
+        post(&app, "/api/admin/create_configuration", &configuration_form(&type_id, "Large workstation", "t3.large", &["researcher"]))
+            .await;
     assert_eq!(status, 400);
     assert!(taken.to_string().contains("exists already"), "{taken}");
 
@@ -173,7 +179,9 @@ async fn a_retired_type_leaves_the_team_catalog_and_takes_no_new_configurations(
     let app = spawn_app(db).await;
     app.sign_in("grace", PASSWORD).await;
     let type_id = approved_type(&app, "Linux workstation (EC2)", "v2").await;
-    let (status, _) = post(&app, "/api/admin/create_configuration", &configuration_form(&type_id, "Standard", "t3.medium", &["researcher", "guest"])).await;
+    let (status, _) =
+        post(&app, "/api/admin/create_configuration", &configuration_form(&type_id, "Standard", "t3.medium", &["researcher", "guest"]))
+            .await;
     assert_eq!(status, 200);
     let (_, page) = app.get_text("/teams/genomics/catalog").await;
     assert!(page.contains("Standard"), "an admin on the team sees it too");
@@ -181,7 +189,8 @@ async fn a_retired_type_leaves_the_team_catalog_and_takes_no_new_configurations(
     app.post_form("/api/admin/retire_type", &[("type_id", &type_id)]).await;
     let (_, page) = app.get_text("/teams/genomics/catalog").await;
     assert!(!page.contains("Standard"), "no new launches of a retired type");
-    let (status, refused) = post(&app, "/api/admin/create_configuration", &configuration_form(&type_id, "Another", "t3.medium", &["researcher"])).await;
+    let (status, refused) =
+        post(&app, "/api/admin/create_configuration", &configuration_form(&type_id, "Another", "t3.medium", &["researcher"])).await;
     assert_eq!(status, 400);
     assert!(refused.to_string().contains("approve it before"), "{refused}");
 }

@@ -1,7 +1,7 @@
 //! The catalog as code: export, a dry run that changes nothing, apply in one audited change
 //! set, idempotence, and a file with problems (each with its line) that changes nothing.
 
-use crate::helpers::{audit_rows, call, spawn_app, TestApp};
+use crate::helpers::{TestApp, audit_rows, call, spawn_app};
 use serde_json::Value;
 use sqlx::PgPool;
 
@@ -13,7 +13,8 @@ async fn admin_token(app: &TestApp) -> String {
 }
 
 async fn export(app: &TestApp, token: &str) -> String {
-    let response = reqwest::Client::new().get(format!("{}/api/v1/catalog/export", app.address)).bearer_auth(token).send().await.expect("sent");
+    let response =
+        reqwest::Client::new().get(format!("{}/api/v1/catalog/export", app.address)).bearer_auth(token).send().await.expect("sent");
     assert_eq!(response.status().as_u16(), 200);
     response.text().await.expect("yaml")
 }
@@ -34,10 +35,12 @@ async fn apply(app: &TestApp, token: &str, yaml: &str, dry_run: bool) -> (u16, V
 
 /// (name, cost in cents, teams, retired) of every configuration.
 async fn catalog_rows(app: &TestApp) -> Vec<(String, i32, Vec<String>, bool)> {
-    sqlx::query_as("SELECT name, estimated_hourly_cost_cents, allowed_teams, retired_at IS NOT NULL FROM workspace_configurations ORDER BY name")
-        .fetch_all(&app.db)
-        .await
-        .expect("rows")
+    sqlx::query_as(
+        "SELECT name, estimated_hourly_cost_cents, allowed_teams, retired_at IS NOT NULL FROM workspace_configurations ORDER BY name",
+    )
+    .fetch_all(&app.db)
+    .await
+    .expect("rows")
 }
 
 fn summary(changes: &Value) -> Vec<String> {
@@ -45,7 +48,9 @@ fn summary(changes: &Value) -> Vec<String> {
         .as_array()
         .expect("changes")
         .iter()
-        .map(|c| format!("{} {} {}", c["action"].as_str().unwrap_or(""), c["kind"].as_str().unwrap_or(""), c["name"].as_str().unwrap_or("")))
+        .map(|c| {
+            format!("{} {} {}", c["action"].as_str().unwrap_or(""), c["kind"].as_str().unwrap_or(""), c["name"].as_str().unwrap_or(""))
+        })
         .collect()
 }
 
@@ -59,14 +64,18 @@ async fn a_changed_file_is_previewed_then_applied_once_in_one_change_set(db: PgP
     let (status, same) = apply(&app, &token, &exported, false).await;
     assert_eq!((status, same["changes"].as_array().map(Vec::len)), (200, Some(0)), "the export applies as no changes: {same}");
 
-    let changed = exported
-        .replace("estimated_hourly_cost: \"0.20\"", "estimated_hourly_cost: \"0.35\"")
-        .replacen("- genomics\n", "- genomics\n          - climate\n", 1)
-        + "  - product: Linux workstation (EC2)\n    version: v2\n    configurations:\n      - name: Big workstation\n        estimated_hourly_cost: \"0.80\"\n        allowed_roles: [researcher]\n        allowed_teams: [genomics]\n";
+    let changed = exported.replace("estimated_hourly_cost: \"0.20\"", "estimated_hourly_cost: \"0.35\"").replacen(
+        "- genomics\n",
+        "- genomics\n          - climate\n",
+        1,
+    ) + "  - product: Linux workstation (EC2)\n    version: v2\n    configurations:\n      - name: Big workstation\n        estimated_hourly_cost: \"0.80\"\n        allowed_roles: [researcher]\n        allowed_teams: [genomics]\n";
     let before = catalog_rows(&app).await;
     let (status, preview) = apply(&app, &token, &changed, true).await;
     assert_eq!(status, 200, "{preview}\n{changed}");
-    assert_eq!(summary(&preview), ["add type Linux workstation (EC2) v2", "change configuration Standard", "add configuration Big workstation"]);
+    assert_eq!(
+        summary(&preview),
+        ["add type Linux workstation (EC2) v2", "change configuration Standard", "add configuration Big workstation"]
+    );
     let fields: Vec<(String, String, String)> = preview["changes"][1]["fields"]
         .as_array()
         .expect("fields")
@@ -138,7 +147,12 @@ types:
 
     let (status, body) = apply(&app, &token, &bad.replace("  - product: No such product\n    version: v1\n", ""), false).await;
     assert_eq!(status, 422, "{body}");
-    let messages: Vec<String> = body["error"]["fields"].as_array().expect("fields").iter().map(|f| format!("{} {}", f["field"].as_str().unwrap_or(""), f["message"].as_str().unwrap_or(""))).collect();
+    let messages: Vec<String> = body["error"]["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .map(|f| format!("{} {}", f["field"].as_str().unwrap_or(""), f["message"].as_str().unwrap_or("")))
+        .collect();
     let has = |prefix: &str| messages.iter().any(|m| m.starts_with(prefix));
     assert!(has("types[0].configurations[0].allowed_roles line 7:"), "{messages:?}");
     assert!(has("types[0].configurations[0].parameters.InstanceType line 10:"), "{messages:?}");

@@ -1,11 +1,11 @@
 //! Costs and budgets: the Cost Explorer sync against moto, budget alerts, the dashboard's
 //! access rules and CSV, and launches refused over budget.
 
-use crate::helpers::{moto_sdk_config, spawn_app, PASSWORD};
+use crate::helpers::{PASSWORD, moto_sdk_config, spawn_app};
+use app::domain::TeamSlug;
 use atrium::aws::cost_explorer::CostExplorer;
 use atrium::repo::teams::{self, Team};
 use atrium::services::costs::{check_budgets, sync_costs};
-use app::domain::TeamSlug;
 use serde_json::json;
 use sqlx::PgPool;
 use time::macros::date;
@@ -36,10 +36,12 @@ async fn moto_costs(account: &str, days: &[(&str, &[(&str, &str, &str)])]) {
         .map(|(day, groups)| {
             let groups: Vec<serde_json::Value> = groups
                 .iter()
-                .map(|(workspace, user, amount)| json!({
-                    "Keys": [format!("atrium:workspace${workspace}"), format!("atrium:user${user}")],
-                    "Metrics": { "UnblendedCost": { "Amount": amount, "Unit": "USD" } }
-                }))
+                .map(|(workspace, user, amount)| {
+                    json!({
+                        "Keys": [format!("atrium:workspace${workspace}"), format!("atrium:user${user}")],
+                        "Metrics": { "UnblendedCost": { "Amount": amount, "Unit": "USD" } }
+                    })
+                })
                 .collect();
             json!({ "TimePeriod": { "Start": day, "End": day }, "Total": {}, "Groups": groups, "Estimated": false })
         })
@@ -89,7 +91,13 @@ struct Silent;
 
 #[async_trait::async_trait]
 impl atrium::aws::cost_explorer::CostSource for Silent {
-    async fn daily_costs(&self, _: &str, _: &str, _: time::Date, _: time::Date) -> Result<atrium::aws::cost_explorer::CostReport, atrium::aws::provisioning::ProvisionError> {
+    async fn daily_costs(
+        &self,
+        _: &str,
+        _: &str,
+        _: time::Date,
+        _: time::Date,
+    ) -> Result<atrium::aws::cost_explorer::CostReport, atrium::aws::provisioning::ProvisionError> {
         Ok(atrium::aws::cost_explorer::CostReport::default())
     }
 }
@@ -110,15 +118,22 @@ async fn each_budget_threshold_alerts_once_a_month(db: PgPool) {
     let team = team_of_its_own(&db, "budgeted").await;
     let slug = team.slug.as_str();
     // A channel for the team's budget alerts: each alert queues one delivery.
-    sqlx::query("INSERT INTO notification_targets (name, platform, team_slug, events, ssm_parameter, url_hint, created_by) \
-                 VALUES ('ops', 'slack', $1, '{budget.threshold}', '/atrium/notifications/x', 'h', 'grace')")
-        .bind(slug)
-        .execute(&db)
-        .await
-        .expect("target");
-    atrium::repo::costs::set_budget(&db, slug, &atrium::repo::costs::Budget { amount_cents: 100_000, thresholds: vec![50, 80, 100] }, "grace")
-        .await
-        .expect("budget");
+    sqlx::query(
+        "INSERT INTO notification_targets (name, platform, team_slug, events, ssm_parameter, url_hint, created_by) \
+                 VALUES ('ops', 'slack', $1, '{budget.threshold}', '/atrium/notifications/x', 'h', 'grace')",
+    )
+    .bind(slug)
+    .execute(&db)
+    .await
+    .expect("target");
+    atrium::repo::costs::set_budget(
+        &db,
+        slug,
+        &atrium::repo::costs::Budget { amount_cents: 100_000, thresholds: vec![50, 80, 100] },
+        "grace",
+    )
+    .await
+    .expect("budget");
     let today = date!(2026 - 11 - 10);
     // $600 so far, nothing in the last week: forecast $600 of $1,000.
     add_costs(&db, slug, date!(2026 - 11 - 01), 600).await;
@@ -194,16 +209,24 @@ async fn a_launch_over_budget_is_refused_unless_an_admin_overrides(db: PgPool) {
 
     let id = configuration.to_string();
     let launch = |override_budget: &'static str, key: &'static str| {
-        let form = [("team", "genomics"), ("configuration_id", id.as_str()), ("name", "grace-urgent"), ("launch_key", key), ("override_budget", override_budget)];
+        let form = [
+            ("team", "genomics"),
+            ("configuration_id", id.as_str()),
+            ("name", "grace-urgent"),
+            ("launch_key", key),
+            ("override_budget", override_budget),
+        ];
         grace.post(format!("{}/api/launch_workspace", app.address)).form(&form).send()
     };
     assert_eq!(launch("", "key-urgent-0001").await.expect("sent").status().as_u16(), 400, "admins too, unless they override");
     assert_eq!(launch("on", "key-urgent-0002").await.expect("sent").status().as_u16(), 200);
 
-    let audit: Vec<(String, String, String)> = sqlx::query_as("SELECT actor, action, result FROM audit_log WHERE action LIKE 'workspace.launch%' OR action = 'budget.set' ORDER BY id")
-        .fetch_all(&app.db)
-        .await
-        .expect("audit");
+    let audit: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT actor, action, result FROM audit_log WHERE action LIKE 'workspace.launch%' OR action = 'budget.set' ORDER BY id",
+    )
+    .fetch_all(&app.db)
+    .await
+    .expect("audit");
     let audit: Vec<(&str, &str, &str)> = audit.iter().map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str())).collect();
     assert_eq!(
         audit,
@@ -224,7 +247,12 @@ async fn workspaces_launched_since_the_last_sync_count_against_the_budget(db: Pg
     let one_launch = atrium::services::costs::cost_to_month_end(20, atrium::services::costs::today());
     let budget = format!("{:.2}", (one_launch * 3 / 2) as f64 / 100.0);
     let grace = app.client_signed_in_as("grace").await;
-    let set = grace.post(format!("{}/api/admin/set_budget", app.address)).form(&[("team", "genomics"), ("amount", budget.as_str())]).send().await.expect("sent");
+    let set = grace
+        .post(format!("{}/api/admin/set_budget", app.address))
+        .form(&[("team", "genomics"), ("amount", budget.as_str())])
+        .send()
+        .await
+        .expect("sent");
     assert_eq!(set.status().as_u16(), 200);
 
     // ada and grace launch at the same moment: room for one of them.

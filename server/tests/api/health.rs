@@ -1,5 +1,5 @@
-use crate::helpers::{seeded, settings_for, spawn_app, spawn_app_with, PASSWORD};
-use atrium::startup::{database_pool, Application};
+use crate::helpers::{PASSWORD, seeded, settings_for, spawn_app, spawn_app_with};
+use atrium::startup::{Application, database_pool};
 use sqlx::PgPool;
 
 #[sqlx::test(migrations = "../migrations")]
@@ -50,12 +50,8 @@ async fn pages_answer_503_while_the_database_is_down_and_the_process_keeps_runni
     assert!(response.text().await.unwrap_or_default().contains("Temporarily unavailable"));
 
     // Signing in reaches Cognito but cannot record the sign-in.
-    let response = http
-        .post(format!("{address}/auth/sign-in"))
-        .form(&[("username", "ada"), ("password", PASSWORD)])
-        .send()
-        .await
-        .expect("sent");
+    let response =
+        http.post(format!("{address}/auth/sign-in")).form(&[("username", "ada"), ("password", PASSWORD)]).send().await.expect("sent");
     assert_eq!(response.status().as_u16(), 503);
 
     // The landing page needs no database and still renders.
@@ -67,10 +63,7 @@ async fn pages_answer_503_while_the_database_is_down_and_the_process_keeps_runni
 async fn sign_in_answers_503_when_cognito_is_unreachable(db: PgPool) {
     let (_, identity) = seeded(&db).await;
     // An endpoint set in code outranks AWS_ENDPOINT_URL; port 9 refuses connections.
-    let unreachable = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url("http://127.0.0.1:9")
-        .load()
-        .await;
+    let unreachable = aws_config::defaults(aws_config::BehaviorVersion::latest()).endpoint_url("http://127.0.0.1:9").load().await;
     let app = Application::build_with(settings_for(&identity), db, &unreachable).await.expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run());
@@ -134,9 +127,8 @@ async fn the_portal_recovers_by_itself_when_the_database_comes_back(db: PgPool) 
     let (sdk, identity) = seeded(&db).await;
 
     let options = db.connect_options();
-    let target: std::net::SocketAddr = format!("{}:{}", options.get_host(), options.get_port())
-        .parse()
-        .expect("the test database listens on an IP address");
+    let target: std::net::SocketAddr =
+        format!("{}:{}", options.get_host(), options.get_port()).parse().expect("the test database listens on an IP address");
     let link = DatabaseLink::to(target).await;
     let relayed = sqlx::postgres::PgPoolOptions::new()
         .acquire_timeout(std::time::Duration::from_secs(2))
@@ -147,12 +139,8 @@ async fn the_portal_recovers_by_itself_when_the_database_comes_back(db: PgPool) 
     let http = crate::helpers::client();
     let teams = || async { http.get(format!("{address}/teams")).send().await.expect("sent").status().as_u16() };
 
-    let response = http
-        .post(format!("{address}/auth/sign-in"))
-        .form(&[("username", "ada"), ("password", PASSWORD)])
-        .send()
-        .await
-        .expect("sent");
+    let response =
+        http.post(format!("{address}/auth/sign-in")).form(&[("username", "ada"), ("password", PASSWORD)]).send().await.expect("sent");
     assert_eq!(response.status().as_u16(), 303);
     assert_eq!(teams().await, 200);
 

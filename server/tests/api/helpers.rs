@@ -142,19 +142,11 @@ impl TestApp {
 }
 
 pub fn location(response: &reqwest::Response) -> String {
-    response
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned()
+    response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
 }
 
 pub fn session_cookie(response: &reqwest::Response) -> Option<String> {
-    response
-        .cookies()
-        .find(|c| c.name() == "atrium_session")
-        .map(|c| c.value().to_owned())
+    response.cookies().find(|c| c.name() == "atrium_session").map(|c| c.value().to_owned())
 }
 
 impl TestApp {
@@ -256,7 +248,10 @@ pub async fn call(app: &TestApp, client: &reqwest::Client, endpoint: &str, form:
 
 /// The fields named in an `Invalid` answer.
 pub fn invalid_fields(body: &serde_json::Value) -> Vec<String> {
-    body["Invalid"].as_array().map(|errors| errors.iter().filter_map(|e| e["field"].as_str().map(str::to_owned)).collect()).unwrap_or_default()
+    body["Invalid"]
+        .as_array()
+        .map(|errors| errors.iter().filter_map(|e| e["field"].as_str().map(str::to_owned)).collect())
+        .unwrap_or_default()
 }
 
 /// How many audit rows of `action` by `actor` ended with `result`.

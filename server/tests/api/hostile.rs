@@ -4,7 +4,7 @@
 //! pages from the app's route list, so that a route added later is covered without a change
 //! here.
 
-use crate::helpers::{spawn_app, TestApp};
+use crate::helpers::{TestApp, spawn_app};
 use sqlx::PgPool;
 use std::collections::BTreeSet;
 
@@ -125,9 +125,16 @@ async fn no_hostile_input_gets_a_server_error_anywhere(db: PgPool) {
                     .join("/");
                 let response = browser.get(format!("{}{path}", app.address)).send().await;
                 assert_no_server_error(response, &format!("{user}: GET {page} with {}", short(value)), &mut failures).await;
-                let real = page.replace(":team", "genomics").replace("{team}", "genomics").replace(":id", "no-such-id").replace("{id}", "no-such-id");
+                let real = page
+                    .replace(":team", "genomics")
+                    .replace("{team}", "genomics")
+                    .replace(":id", "no-such-id")
+                    .replace("{id}", "no-such-id");
                 let query: String = form_urlencoded::Serializer::new(String::new())
-                    .extend_pairs(["page", "days", "all", "next", "search", "actor", "team", "action", "from", "to", "error", "cursor", "id"].map(|k| (k, value.as_str())))
+                    .extend_pairs(
+                        ["page", "days", "all", "next", "search", "actor", "team", "action", "from", "to", "error", "cursor", "id"]
+                            .map(|k| (k, value.as_str())),
+                    )
                     .finish();
                 let response = browser.get(format!("{}{real}?{query}", app.address)).send().await;
                 assert_no_server_error(response, &format!("{user}: GET {real}?… with {}", short(value)), &mut failures).await;
@@ -136,7 +143,9 @@ async fn no_hostile_input_gets_a_server_error_anywhere(db: PgPool) {
         // The routes outside Leptos (axum's own); /api/v1 is fuzzed by schemathesis (dev/fuzz-api).
         for value in &values {
             let segment = form_urlencoded::byte_serialize(value.as_bytes()).collect::<String>().replace('+', "%20");
-            let query = |keys: &[&str]| form_urlencoded::Serializer::new(String::new()).extend_pairs(keys.iter().map(|k| (*k, value.as_str()))).finish();
+            let query = |keys: &[&str]| {
+                form_urlencoded::Serializer::new(String::new()).extend_pairs(keys.iter().map(|k| (*k, value.as_str()))).finish()
+            };
             let requests = [
                 browser.get(format!("{}/events/workspaces/{segment}", app.address)),
                 browser.post(format!("{}/workspaces/{segment}/connect", app.address)),
@@ -144,11 +153,21 @@ async fn no_hostile_input_gets_a_server_error_anywhere(db: PgPool) {
                 browser.get(format!("{}/costs.csv?{}", app.address, query(&["days", "all"]))),
                 browser.get(format!("{}/auth/sso?{}", app.address, query(&["next"]))),
                 browser.get(format!("{}/auth/callback?{}", app.address, query(&["code", "state", "error", "error_description"]))),
-                browser.post(format!("{}/auth/new-password", app.address)).form(&[("password", value.as_str()), ("confirm", value.as_str())]),
+                browser
+                    .post(format!("{}/auth/new-password", app.address))
+                    .form(&[("password", value.as_str()), ("confirm", value.as_str())]),
                 browser.get(format!("{}/{segment}/", app.address)),
             ];
             for request in requests {
-                let what = format!("{user}: {} with {}", request.try_clone().and_then(|r| r.build().ok()).map(|r| format!("{} {}", r.method(), r.url().path())).unwrap_or_default(), short(value));
+                let what = format!(
+                    "{user}: {} with {}",
+                    request
+                        .try_clone()
+                        .and_then(|r| r.build().ok())
+                        .map(|r| format!("{} {}", r.method(), r.url().path()))
+                        .unwrap_or_default(),
+                    short(value)
+                );
                 let response = request.timeout(std::time::Duration::from_secs(10)).send().await;
                 assert_no_server_error(response, &what, &mut failures).await;
             }
@@ -156,25 +175,43 @@ async fn no_hostile_input_gets_a_server_error_anywhere(db: PgPool) {
     }
     // Anonymous sign-in attempts with hostile names and passwords.
     for value in hostile_values().iter().take(8) {
-        let response = crate::helpers::client().post(format!("{}/auth/sign-in", app.address)).form(&[("username", value.as_str()), ("password", value.as_str())]).send().await;
+        let response = crate::helpers::client()
+            .post(format!("{}/auth/sign-in", app.address))
+            .form(&[("username", value.as_str()), ("password", value.as_str())])
+            .send()
+            .await;
         assert_no_server_error(response, &format!("sign-in with {}", short(value)), &mut failures).await;
     }
     let shown: Vec<&String> = failures.iter().take(60).collect();
-    assert!(failures.is_empty(), "{} server errors, the first:\n{}", failures.len(), shown.iter().map(|f| f.chars().take(300).collect::<String>()).collect::<Vec<_>>().join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} server errors, the first:\n{}",
+        failures.len(),
+        shown.iter().map(|f| f.chars().take(300).collect::<String>()).collect::<Vec<_>>().join("\n")
+    );
 }
 
 #[sqlx::test(migrations = "../migrations")]
 async fn a_trailing_slash_redirects_to_the_canonical_path_and_nul_is_a_400_naming_the_field(db: PgPool) {
     let app: TestApp = spawn_app(db).await;
     app.sign_in("ada", crate::helpers::PASSWORD).await;
-    for (path, canonical) in [("/teams/", "/teams"), ("/teams/genomics/", "/teams/genomics"), ("/costs/?days=7", "/costs?days=7"), ("//example.com/", "/example.com")] {
+    for (path, canonical) in [
+        ("/teams/", "/teams"),
+        ("/teams/genomics/", "/teams/genomics"),
+        ("/costs/?days=7", "/costs?days=7"),
+        ("//example.com/", "/example.com"),
+    ] {
         let response = app.get(path).await;
         assert_eq!(response.status().as_u16(), 308, "{path}");
         assert_eq!(crate::helpers::location(&response), canonical, "{path}");
     }
     let (status, page) = app.get_text("/admin/audit?actor=a%00b").await;
     assert_eq!(status, 400);
-    assert!(page.contains("The field &quot;actor&quot; contains a control character") || page.contains("The field \"actor\" contains a control character"), "{page}");
+    assert!(
+        page.contains("The field &quot;actor&quot; contains a control character")
+            || page.contains("The field \"actor\" contains a control character"),
+        "{page}"
+    );
     let (status, _) = app.get_text("/workspaces/%00").await;
     assert_eq!(status, 400);
     let response = app.post_form("/api/save_settings", &[("stop_on_sign_out", "never\u{0}")]).await;

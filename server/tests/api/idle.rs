@@ -1,7 +1,7 @@
 //! Idle auto-stop through the real CloudWatch API (moto): metrics are put into the team's
 //! account for the workstation's instance, and the idle check reads them back.
 
-use crate::helpers::{audit_rows, call, invalid_fields, spawn_app, TestApp};
+use crate::helpers::{TestApp, audit_rows, call, invalid_fields, spawn_app};
 use atrium::aws::cloudwatch::CloudWatchMetrics;
 use atrium::services::idle::check_idle_workspaces;
 use aws_sdk_cloudwatch::primitives::DateTime;
@@ -22,19 +22,37 @@ async fn idle_candidate(app: &TestApp, name: &str) -> (String, String) {
 /// twenty minutes ago (a stop never comes without a warning); (workspace id, its `output`).
 async fn launched_idle(app: &TestApp, configuration: i64, name: &str, output: &str) -> (String, String) {
     let ada = app.client_signed_in_as("ada").await;
-    let (status, id) = call(app, &ada, "launch_workspace", &[
-        ("team", "genomics"),
-        ("configuration_id", &configuration.to_string()),
-        ("name", name),
-        ("launch_key", &format!("idle-test-{name}")),
-    ])
+    let (status, id) = call(
+        app,
+        &ada,
+        "launch_workspace",
+        &[
+            ("team", "genomics"),
+            ("configuration_id", &configuration.to_string()),
+            ("name", name),
+            ("launch_key", &format!("idle-test-{name}")),
+        ],
+    )
     .await;
     assert_eq!(status, 200, "{id}");
     let id = id.as_str().expect("an id").to_owned();
     assert_eq!(app.work_until_settled(&app.worker(), &id).await, "available");
-    sqlx::query("UPDATE workspace_events SET at = at - interval '3 hours' WHERE workspace_id = $1").bind(&id).execute(&app.db).await.expect("backdated");
-    sqlx::query("UPDATE workspaces SET stop_warned_at = now() - interval '20 minutes' WHERE id = $1").bind(&id).execute(&app.db).await.expect("warned");
-    let value: String = sqlx::query_scalar("SELECT outputs->>$2 FROM workspaces WHERE id = $1").bind(&id).bind(output).fetch_one(&app.db).await.expect("output");
+    sqlx::query("UPDATE workspace_events SET at = at - interval '3 hours' WHERE workspace_id = $1")
+        .bind(&id)
+        .execute(&app.db)
+        .await
+        .expect("backdated");
+    sqlx::query("UPDATE workspaces SET stop_warned_at = now() - interval '20 minutes' WHERE id = $1")
+        .bind(&id)
+        .execute(&app.db)
+        .await
+        .expect("warned");
+    let value: String = sqlx::query_scalar("SELECT outputs->>$2 FROM workspaces WHERE id = $1")
+        .bind(&id)
+        .bind(output)
+        .fetch_one(&app.db)
+        .await
+        .expect("output");
     (id, value)
 }
 
@@ -120,7 +138,8 @@ async fn a_recent_connect_missing_metrics_or_a_busy_cpu_keep_it_running(db: PgPo
     for id in [&connected, &unmeasured, &busy] {
         assert_eq!(state(&app, id).await, "available");
     }
-    let last_busy: Option<OffsetDateTime> = sqlx::query_scalar("SELECT last_busy_at FROM workspaces WHERE id = $1").bind(&busy).fetch_one(&db).await.expect("row");
+    let last_busy: Option<OffsetDateTime> =
+        sqlx::query_scalar("SELECT last_busy_at FROM workspaces WHERE id = $1").bind(&busy).fetch_one(&db).await.expect("row");
     assert!(last_busy.is_some(), "the busy minute is remembered");
 }
 
@@ -162,9 +181,21 @@ async fn an_admin_sets_a_configurations_idle_policy_with_field_errors_for_bad_va
     let configuration = app.configuration_for_genomics("Linux workstation (EC2)", "v1", "Policy test").await.to_string();
     let grace = app.client_signed_in_as("grace").await;
 
-    let (status, body) = call(&app, &grace, "admin/set_idle_policy", &[("configuration_id", &configuration), ("idle_stop_after", "5"), ("idle_cpu_percent", "95")]).await;
+    let (status, body) = call(
+        &app,
+        &grace,
+        "admin/set_idle_policy",
+        &[("configuration_id", &configuration), ("idle_stop_after", "5"), ("idle_cpu_percent", "95")],
+    )
+    .await;
     assert_eq!((status, invalid_fields(&body)), (400, vec!["idle_stop_after".to_string(), "idle_cpu_percent".to_string()]), "{body}");
-    let (status, body) = call(&app, &grace, "admin/set_idle_policy", &[("configuration_id", &configuration), ("idle_stop_after", "120"), ("idle_cpu_percent", "10")]).await;
+    let (status, body) = call(
+        &app,
+        &grace,
+        "admin/set_idle_policy",
+        &[("configuration_id", &configuration), ("idle_stop_after", "120"), ("idle_cpu_percent", "10")],
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     let idle = &body["draft"]["idle"];
     assert_eq!((idle["stop_after_minutes"].as_u64(), idle["cpu_percent"].as_u64()), (Some(120), Some(10)), "{body}");
@@ -173,7 +204,8 @@ async fn an_admin_sets_a_configurations_idle_policy_with_field_errors_for_bad_va
     assert_eq!(audit_rows(&db, "grace", "catalog.idle_policy", "success").await, 1);
 
     let ada = app.client_signed_in_as("ada").await;
-    let (status, _) = call(&app, &ada, "admin/set_idle_policy", &[("configuration_id", &configuration), ("idle_stop_after", "never")]).await;
+    let (status, _) =
+        call(&app, &ada, "admin/set_idle_policy", &[("configuration_id", &configuration), ("idle_stop_after", "never")]).await;
     assert_eq!(status, 403);
     let (_, catalog) = call(&app, &ada, "team_catalog", &[("slug", "genomics")]).await;
     let item = catalog["items"].as_array().expect("items").iter().find(|c| c["id"].to_string() == configuration).cloned().expect("offered");
@@ -204,7 +236,13 @@ async fn the_nightly_stop_fires_at_the_teams_local_time_across_a_dst_change(db: 
     let app = spawn_app(db.clone()).await;
     let grace = app.client_signed_in_as("grace").await;
     let team = |zone: &'static str| {
-        vec![("slug", "genomics"), ("name", "Genomics Lab"), ("aws_account_id", "111111111111"), ("role_arn", GENOMICS_ROLE), ("time_zone", zone)]
+        vec![
+            ("slug", "genomics"),
+            ("name", "Genomics Lab"),
+            ("aws_account_id", "111111111111"),
+            ("role_arn", GENOMICS_ROLE),
+            ("time_zone", zone),
+        ]
     };
     let (status, body) = call(&app, &grace, "admin/update_team", &team("Mars/Olympus_Mons")).await;
     assert_eq!((status, invalid_fields(&body)), (400, vec!["time_zone".to_string()]), "{body}");
@@ -212,16 +250,26 @@ async fn the_nightly_stop_fires_at_the_teams_local_time_across_a_dst_change(db: 
     assert_eq!(status, 200, "{body}");
 
     let (id, _) = idle_candidate(&app, "nightly").await;
-    let configuration: i64 = sqlx::query_scalar("SELECT configuration_id FROM workspaces WHERE id = $1").bind(&id).fetch_one(&db).await.expect("row");
-    let (status, body) = call(&app, &grace, "admin/set_idle_policy", &[
-        ("configuration_id", &configuration.to_string()),
-        ("idle_stop_after", "never"),
-        ("idle_nightly_stop", "20:00"),
-    ])
+    let configuration: i64 =
+        sqlx::query_scalar("SELECT configuration_id FROM workspaces WHERE id = $1").bind(&id).fetch_one(&db).await.expect("row");
+    let (status, body) = call(
+        &app,
+        &grace,
+        "admin/set_idle_policy",
+        &[("configuration_id", &configuration.to_string()), ("idle_stop_after", "never"), ("idle_nightly_stop", "20:00")],
+    )
     .await;
     assert_eq!(status, 200, "{body}");
-    sqlx::query("UPDATE workspace_events SET at = '2026-03-29T10:00:00Z' WHERE workspace_id = $1").bind(&id).execute(&db).await.expect("backdated");
-    sqlx::query("UPDATE workspaces SET stop_warned_at = '2026-03-29T17:40:00Z' WHERE id = $1").bind(&id).execute(&db).await.expect("warned");
+    sqlx::query("UPDATE workspace_events SET at = '2026-03-29T10:00:00Z' WHERE workspace_id = $1")
+        .bind(&id)
+        .execute(&db)
+        .await
+        .expect("backdated");
+    sqlx::query("UPDATE workspaces SET stop_warned_at = '2026-03-29T17:40:00Z' WHERE id = $1")
+        .bind(&id)
+        .execute(&db)
+        .await
+        .expect("warned");
     let metrics = CloudWatchMetrics::new(app.sdk.clone());
 
     // 19:30 in Berlin on the day the clocks went forward: not yet.
@@ -241,16 +289,29 @@ async fn a_maximum_running_time_stops_a_busy_workspace_and_caps_keep_running(db:
     let app = spawn_app(db.clone()).await;
     let (id, instance) = idle_candidate(&app, "marathon").await;
     put_cpu(&app, &instance, 65, 80.0).await;
-    let configuration: i64 = sqlx::query_scalar("SELECT configuration_id FROM workspaces WHERE id = $1").bind(&id).fetch_one(&db).await.expect("row");
+    let configuration: i64 =
+        sqlx::query_scalar("SELECT configuration_id FROM workspaces WHERE id = $1").bind(&id).fetch_one(&db).await.expect("row");
     let grace = app.client_signed_in_as("grace").await;
     let policy = |max: &'static str| {
         let configuration = configuration.to_string();
         let grace = grace.clone();
         let app = &app;
-        async move { call(app, &grace, "admin/set_idle_policy", &[("configuration_id", &configuration), ("idle_stop_after", "180"), ("idle_max_running_hours", max)]).await }
+        async move {
+            call(
+                app,
+                &grace,
+                "admin/set_idle_policy",
+                &[("configuration_id", &configuration), ("idle_stop_after", "180"), ("idle_max_running_hours", max)],
+            )
+            .await
+        }
     };
     let (status, body) = policy("2").await;
-    assert_eq!((status, invalid_fields(&body)), (400, vec!["idle_max_running_hours".to_string()]), "a maximum below the idle window: {body}");
+    assert_eq!(
+        (status, invalid_fields(&body)),
+        (400, vec!["idle_max_running_hours".to_string()]),
+        "a maximum below the idle window: {body}"
+    );
     let (status, body) = policy("4").await;
     assert_eq!(status, 200, "{body}");
 
@@ -267,7 +328,11 @@ async fn a_maximum_running_time_stops_a_busy_workspace_and_caps_keep_running(db:
     let metrics = CloudWatchMetrics::new(app.sdk.clone());
     sqlx::query("UPDATE workspaces SET keep_running_until = NULL WHERE id = $1").bind(&id).execute(&db).await.expect("reset");
     assert!(check_idle_workspaces(&db, &metrics, OffsetDateTime::now_utc()).await.expect("check").is_empty(), "busy, under the maximum");
-    sqlx::query("UPDATE workspace_events SET at = at - interval '2 hours' WHERE workspace_id = $1").bind(&id).execute(&db).await.expect("older");
+    sqlx::query("UPDATE workspace_events SET at = at - interval '2 hours' WHERE workspace_id = $1")
+        .bind(&id)
+        .execute(&db)
+        .await
+        .expect("older");
     assert_eq!(check_idle_workspaces(&db, &metrics, OffsetDateTime::now_utc()).await.expect("check"), [id.clone()], "busy, but 5 h > 4 h");
 }
 
@@ -275,14 +340,19 @@ async fn a_maximum_running_time_stops_a_busy_workspace_and_caps_keep_running(db:
 async fn the_teams_channels_hear_of_a_stop_once_twenty_minutes_ahead(db: PgPool) {
     let app = spawn_app(db.clone()).await;
     let grace = app.client_signed_in_as("grace").await;
-    let (status, body) = call(&app, &grace, "admin/add_notification_target", &[
-        ("name", "Genomics channel"),
-        ("platform", "slack"),
-        ("team", "genomics"),
-        ("webhook_url", "http://127.0.0.1:9/hooks/genomics"),
-        ("events[workspace.idle_warning]", "on"),
-        ("events[workspace.auto_stopped]", "on"),
-    ])
+    let (status, body) = call(
+        &app,
+        &grace,
+        "admin/add_notification_target",
+        &[
+            ("name", "Genomics channel"),
+            ("platform", "slack"),
+            ("team", "genomics"),
+            ("webhook_url", "http://127.0.0.1:9/hooks/genomics"),
+            ("events[workspace.idle_warning]", "on"),
+            ("events[workspace.auto_stopped]", "on"),
+        ],
+    )
     .await;
     assert_eq!(status, 200, "{body}");
     let (id, instance) = idle_candidate(&app, "warned").await;
@@ -312,9 +382,17 @@ async fn the_teams_channels_hear_of_a_stop_once_twenty_minutes_ahead(db: PgPool)
     assert_eq!(queued("WorkspaceIdleWarning").await, 1, "one warning for one stop");
     assert_eq!(queued("WorkspaceAutoStopped").await, 0);
 
-    sqlx::query("UPDATE workspaces SET last_busy_at = now() - interval '70 minutes' WHERE id = $1").bind(&id).execute(&db).await.expect("idle");
+    sqlx::query("UPDATE workspaces SET last_busy_at = now() - interval '70 minutes' WHERE id = $1")
+        .bind(&id)
+        .execute(&db)
+        .await
+        .expect("idle");
     assert!(check_idle_workspaces(&db, &metrics, OffsetDateTime::now_utc()).await.expect("check").is_empty(), "the warning is minutes old");
-    sqlx::query("UPDATE workspaces SET stop_warned_at = now() - interval '16 minutes' WHERE id = $1").bind(&id).execute(&db).await.expect("older");
+    sqlx::query("UPDATE workspaces SET stop_warned_at = now() - interval '16 minutes' WHERE id = $1")
+        .bind(&id)
+        .execute(&db)
+        .await
+        .expect("older");
     assert_eq!(check_idle_workspaces(&db, &metrics, OffsetDateTime::now_utc()).await.expect("check"), [id]);
     assert_eq!(queued("WorkspaceAutoStopped").await, 1, "the stop itself is announced");
 }
@@ -323,13 +401,15 @@ async fn the_teams_channels_hear_of_a_stop_once_twenty_minutes_ahead(db: PgPool)
 async fn signing_out_stops_the_workspaces_the_settings_and_configuration_say(db: PgPool) {
     let app = spawn_app(db.clone()).await;
     let (first, _) = idle_candidate(&app, "sign-out-one").await;
-    let configuration: i64 = sqlx::query_scalar("SELECT configuration_id FROM workspaces WHERE id = $1").bind(&first).fetch_one(&db).await.expect("row");
+    let configuration: i64 =
+        sqlx::query_scalar("SELECT configuration_id FROM workspaces WHERE id = $1").bind(&first).fetch_one(&db).await.expect("row");
     let grace = app.client_signed_in_as("grace").await;
-    let (status, body) = call(&app, &grace, "admin/set_idle_policy", &[
-        ("configuration_id", &configuration.to_string()),
-        ("idle_stop_after", "never"),
-        ("idle_stop_on_sign_out", "on"),
-    ])
+    let (status, body) = call(
+        &app,
+        &grace,
+        "admin/set_idle_policy",
+        &[("configuration_id", &configuration.to_string()), ("idle_stop_after", "never"), ("idle_stop_on_sign_out", "on")],
+    )
     .await;
     assert_eq!(status, 200, "{body}");
 
@@ -384,23 +464,30 @@ async fn a_cpu_alarm_is_raised_once_shown_and_notified_again_only_after_it_clear
     use atrium::services::health::check_health;
     let app = spawn_app(db.clone()).await;
     let grace = app.client_signed_in_as("grace").await;
-    call(&app, &grace, "admin/add_notification_target", &[
-        ("name", "Genomics health"),
-        ("platform", "slack"),
-        ("team", "genomics"),
-        ("webhook_url", "http://127.0.0.1:9/hooks/health"),
-        ("events[workspace.health]", "on"),
-    ])
+    call(
+        &app,
+        &grace,
+        "admin/add_notification_target",
+        &[
+            ("name", "Genomics health"),
+            ("platform", "slack"),
+            ("team", "genomics"),
+            ("webhook_url", "http://127.0.0.1:9/hooks/health"),
+            ("events[workspace.health]", "on"),
+        ],
+    )
     .await;
     let (id, instance) = idle_candidate(&app, "hot").await;
     let metrics = CloudWatchMetrics::new(app.sdk.clone());
     let notices = || {
         let db = db.clone();
         async move {
-            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM jobs WHERE kind = 'notification' AND payload->'notice'->>'event' = 'WorkspaceHealth'")
-                .fetch_one(&db)
-                .await
-                .expect("jobs readable")
+            sqlx::query_scalar::<_, i64>(
+                "SELECT count(*) FROM jobs WHERE kind = 'notification' AND payload->'notice'->>'event' = 'WorkspaceHealth'",
+            )
+            .fetch_one(&db)
+            .await
+            .expect("jobs readable")
         }
     };
 
@@ -421,11 +508,12 @@ async fn a_cpu_alarm_is_raised_once_shown_and_notified_again_only_after_it_clear
     let (_, view) = call(&app, &ada, "workspace", &[("id", &id)]).await;
     assert_eq!(view["health_alarms"], serde_json::json!([]), "cleared by the calm minute: {view}");
     check_health(&db, &metrics, as_of(0)).await.expect("check");
-    let messages: Vec<String> = sqlx::query_scalar("SELECT message FROM workspace_events WHERE workspace_id = $1 AND from_state = to_state ORDER BY id")
-        .bind(&id)
-        .fetch_all(&db)
-        .await
-        .expect("events");
+    let messages: Vec<String> =
+        sqlx::query_scalar("SELECT message FROM workspace_events WHERE workspace_id = $1 AND from_state = to_state ORDER BY id")
+            .bind(&id)
+            .fetch_all(&db)
+            .await
+            .expect("events");
     assert_eq!(messages, ["alarm: CPU above 95 % for 3 min", "cleared: CPU back under 95 %", "alarm: CPU above 95 % for 3 min"]);
     assert_eq!(notices().await, 2, "raised again after it cleared");
 }
@@ -477,10 +565,15 @@ async fn no_workspace_stops_without_a_warning_a_quarter_of_an_hour_before(db: Pg
     sqlx::query("UPDATE workspaces SET stop_warned_at = NULL WHERE id = $1").bind(&id).execute(&db).await.expect("unwarned");
     let metrics = CloudWatchMetrics::new(app.sdk.clone());
     assert!(check_idle_workspaces(&db, &metrics, OffsetDateTime::now_utc()).await.expect("check").is_empty(), "warned first");
-    let warned: Option<OffsetDateTime> = sqlx::query_scalar("SELECT stop_warned_at FROM workspaces WHERE id = $1").bind(&id).fetch_one(&db).await.expect("row");
+    let warned: Option<OffsetDateTime> =
+        sqlx::query_scalar("SELECT stop_warned_at FROM workspaces WHERE id = $1").bind(&id).fetch_one(&db).await.expect("row");
     assert!(warned.is_some());
     assert!(check_idle_workspaces(&db, &metrics, OffsetDateTime::now_utc()).await.expect("check").is_empty(), "too soon after the warning");
-    sqlx::query("UPDATE workspaces SET stop_warned_at = now() - interval '16 minutes' WHERE id = $1").bind(&id).execute(&db).await.expect("older");
+    sqlx::query("UPDATE workspaces SET stop_warned_at = now() - interval '16 minutes' WHERE id = $1")
+        .bind(&id)
+        .execute(&db)
+        .await
+        .expect("older");
     assert_eq!(check_idle_workspaces(&db, &metrics, OffsetDateTime::now_utc()).await.expect("check"), [id]);
 }
 
@@ -500,7 +593,8 @@ async fn sent_by_ses() -> u64 {
         .text()
         .await
         .expect("text");
-    let count = xml.split("<SentLast24Hours>").nth(1).and_then(|rest| rest.split('<').next()).unwrap_or_else(|| panic!("no count in {xml}"));
+    let count =
+        xml.split("<SentLast24Hours>").nth(1).and_then(|rest| rest.split('<').next()).unwrap_or_else(|| panic!("no count in {xml}"));
     count.trim().parse::<f64>().unwrap_or_else(|_| panic!("not a count: {count}")) as u64
 }
 
@@ -519,9 +613,7 @@ async fn an_idle_warning_and_a_budget_alert_each_mail_the_right_person_once(db: 
     let app = spawn_app(db.clone()).await;
     atrium::demo::verify_sender(&app.sdk, FROM).await.expect("sender verified");
     let worker = app.worker().with_mail_from(&app.sdk, Some(FROM.to_owned()));
-    let send_all = || async {
-        while worker.run_next_job().await.expect("the worker runs") == atrium::worker::Tick::Ran {}
-    };
+    let send_all = || async { while worker.run_next_job().await.expect("the worker runs") == atrium::worker::Tick::Ran {} };
     app.client_signed_in_as("rosalind").await;
     let (id, instance) = idle_candidate(&app, "mailed-ws").await;
     let email: Option<String> = sqlx::query_scalar("SELECT email FROM users WHERE username = 'ada'").fetch_one(&db).await.expect("row");
@@ -530,7 +622,11 @@ async fn an_idle_warning_and_a_budget_alert_each_mail_the_right_person_once(db: 
     let metrics = CloudWatchMetrics::new(app.sdk.clone());
 
     // The window ends in ten minutes: one warning, to ada, however often the check runs.
-    sqlx::query("UPDATE workspaces SET last_busy_at = now() - interval '50 minutes', stop_warned_at = NULL WHERE id = $1").bind(&id).execute(&db).await.expect("busy");
+    sqlx::query("UPDATE workspaces SET last_busy_at = now() - interval '50 minutes', stop_warned_at = NULL WHERE id = $1")
+        .bind(&id)
+        .execute(&db)
+        .await
+        .expect("busy");
     for _ in 0..2 {
         check_idle_workspaces(&db, &metrics, OffsetDateTime::now_utc()).await.expect("check");
     }
@@ -553,9 +649,14 @@ async fn an_idle_warning_and_a_budget_alert_each_mail_the_right_person_once(db: 
     let ada = app.client_signed_in_as("ada").await;
     let (status, body) = call(&app, &ada, "save_settings", &[("stop_on_sign_out", "as-configured"), ("mail_health", "on")]).await;
     assert_eq!(status, 200, "{body}");
-    sqlx::query("UPDATE workspaces SET last_connect_at = now() - interval '50 minutes', last_busy_at = NULL WHERE id = $1").bind(&id).execute(&db).await.expect("a new stretch");
+    sqlx::query("UPDATE workspaces SET last_connect_at = now() - interval '50 minutes', last_busy_at = NULL WHERE id = $1")
+        .bind(&id)
+        .execute(&db)
+        .await
+        .expect("a new stretch");
     check_idle_workspaces(&db, &metrics, OffsetDateTime::now_utc()).await.expect("check");
-    let warned_again: Option<OffsetDateTime> = sqlx::query_scalar("SELECT stop_warned_at FROM workspaces WHERE id = $1").bind(&id).fetch_one(&db).await.expect("row");
+    let warned_again: Option<OffsetDateTime> =
+        sqlx::query_scalar("SELECT stop_warned_at FROM workspaces WHERE id = $1").bind(&id).fetch_one(&db).await.expect("row");
     assert!(warned_again.is_some_and(|at| at > OffsetDateTime::now_utc() - Duration::minutes(1)), "warned again");
     assert!(mailed(&db, "mailed-ws stops at").await.is_empty(), "no second e-mail for ada");
 }

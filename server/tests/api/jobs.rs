@@ -1,4 +1,4 @@
-use atrium::jobs::{claim_next, enqueue, NewJob};
+use atrium::jobs::{NewJob, claim_next, enqueue};
 use sqlx::PgPool;
 use std::collections::HashSet;
 use std::time::Duration;

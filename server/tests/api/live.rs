@@ -1,10 +1,10 @@
 //! Several processes on one database, as replicas behind a load balancer are: what one writes,
 //! the others apply at once (Postgres LISTEN/NOTIFY), although they cache sessions and access.
 
-use crate::helpers::{client, session_cookie, settings_for, spawn_app, TestApp, PASSWORD};
+use crate::helpers::{PASSWORD, TestApp, client, session_cookie, settings_for, spawn_app};
 use atrium::startup::Application;
-use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
 use std::time::{Duration, Instant};
 
 /// A pool of its own on the test's database: what another process would have.
@@ -23,12 +23,8 @@ async fn second_replica(app: &TestApp) -> String {
 
 /// GET with this session cookie only (no cookie store): (status, redirect target).
 async fn get_with_session(address: &str, path: &str, session: &str) -> (u16, String) {
-    let response = client()
-        .get(format!("{address}{path}"))
-        .header("cookie", format!("atrium_session={session}"))
-        .send()
-        .await
-        .expect("sent");
+    let response =
+        client().get(format!("{address}{path}")).header("cookie", format!("atrium_session={session}")).send().await.expect("sent");
     (response.status().as_u16(), crate::helpers::location(&response))
 }
 
@@ -83,12 +79,8 @@ async fn signing_out_on_one_replica_ends_the_session_on_the_other(db: PgPool) {
     assert_eq!(get_with_session(&app.address, "/teams", &session).await.0, 200);
     assert_eq!(get_with_session(&other, "/teams", &session).await.0, 200);
 
-    let signed_out = client()
-        .post(format!("{other}/auth/sign-out"))
-        .header("cookie", format!("atrium_session={session}"))
-        .send()
-        .await
-        .expect("sent");
+    let signed_out =
+        client().post(format!("{other}/auth/sign-out")).header("cookie", format!("atrium_session={session}")).send().await.expect("sent");
     assert!(signed_out.status().is_redirection());
     let ended = within_a_second(async || get_with_session(&app.address, "/teams", &session).await.1.starts_with("/?next=")).await;
     assert!(ended, "the first replica still honours a session signed out on the second");

@@ -1,7 +1,7 @@
 //! `/metrics` on its own port: requests, launches, time to available, AWS calls, jobs,
 //! sessions and the pool, scraped after a launch.
 
-use crate::helpers::{spawn_app, PASSWORD};
+use crate::helpers::{PASSWORD, spawn_app};
 use sqlx::PgPool;
 
 /// The value of the first series `name{…}` whose labels include every one of `labels`.

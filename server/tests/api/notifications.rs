@@ -1,10 +1,10 @@
 //! Webhook notifications: delivery with retries to a receiver on 127.0.0.1, dead targets,
 //! the platforms' payloads, and the admin's form.
 
-use crate::helpers::{spawn_app, TestApp, PASSWORD};
+use crate::helpers::{PASSWORD, TestApp, spawn_app};
 use app::domain::notifications::NotificationEvent;
-use atrium::notifications::{publish, Notice};
-use axum::{extract::State, http::StatusCode, routing::post, Json, Router};
+use atrium::notifications::{Notice, publish};
+use axum::{Json, Router, extract::State, http::StatusCode, routing::post};
 use std::sync::{Arc, Mutex};
 
 /// A webhook receiver: answers each POST with the next status of its script (200 once the
@@ -133,7 +133,12 @@ async fn admins_keep_webhook_urls_secret_and_can_send_a_test(db: sqlx::PgPool) {
     assert!(!listed.contains(&url), "the URL is never shown back: {listed}");
 
     let id: i64 = sqlx::query_scalar("SELECT id FROM notification_targets").fetch_one(&app.db).await.expect("id");
-    let tested = grace.post(format!("{}/api/admin/test_notification_target", app.address)).form(&[("id", id.to_string())]).send().await.expect("sent");
+    let tested = grace
+        .post(format!("{}/api/admin/test_notification_target", app.address))
+        .form(&[("id", id.to_string())])
+        .send()
+        .await
+        .expect("sent");
     assert_eq!(tested.status().as_u16(), 200);
     assert_eq!(receiver.received().len(), 1);
     assert!(receiver.received()[0].1["text"].as_str().unwrap_or_default().contains("Test message"));
@@ -144,13 +149,21 @@ async fn admins_keep_webhook_urls_secret_and_can_send_a_test(db: sqlx::PgPool) {
 
     let bad = grace
         .post(format!("{}/api/admin/add_notification_target", app.address))
-        .form(&[("name", "Plain"), ("platform", "slack"), ("webhook_url", "http://hooks.example.com/x"), ("events[workspace.launched]", "on")])
+        .form(&[
+            ("name", "Plain"),
+            ("platform", "slack"),
+            ("webhook_url", "http://hooks.example.com/x"),
+            ("events[workspace.launched]", "on"),
+        ])
         .send()
         .await
         .expect("sent");
     assert_eq!(bad.status().as_u16(), 400);
     assert!(bad.text().await.expect("text").contains("https://"));
 
-    let actions: Vec<String> = sqlx::query_scalar("SELECT action FROM audit_log WHERE action LIKE 'notification.%' ORDER BY id").fetch_all(&app.db).await.expect("audit");
+    let actions: Vec<String> = sqlx::query_scalar("SELECT action FROM audit_log WHERE action LIKE 'notification.%' ORDER BY id")
+        .fetch_all(&app.db)
+        .await
+        .expect("audit");
     assert_eq!(actions, vec!["notification.add", "notification.test"]);
 }

@@ -10,7 +10,8 @@ async fn bucket(store: &S3Store, sdk: &aws_config::SdkConfig) -> String {
     let region = sdk.region().map(|r| r.to_string()).unwrap_or_default();
     if region != "us-east-1" {
         let location = aws_sdk_s3::types::BucketLocationConstraint::from(region.as_str());
-        create = create.create_bucket_configuration(aws_sdk_s3::types::CreateBucketConfiguration::builder().location_constraint(location).build());
+        create = create
+            .create_bucket_configuration(aws_sdk_s3::types::CreateBucketConfiguration::builder().location_constraint(location).build());
     }
     create.send().await.expect("bucket created");
     name
@@ -23,7 +24,14 @@ async fn a_browser_uploads_through_a_presigned_post_and_downloads_through_a_pres
     let bucket = bucket(&store, &sdk).await;
     let key = "studies/genomics/variants/samples.csv";
     let bytes = b"sample,depth\nNA12878,31\n".to_vec();
-    let rules = UploadRules { bucket: &bucket, key, min_bytes: 1, max_bytes: 1024, content_type: Some("text/csv"), expires_in: Duration::from_secs(300) };
+    let rules = UploadRules {
+        bucket: &bucket,
+        key,
+        min_bytes: 1,
+        max_bytes: 1024,
+        content_type: Some("text/csv"),
+        expires_in: Duration::from_secs(300),
+    };
     let post = store.presigned_post(&rules).await.expect("a signed form");
     assert!(post.fields.contains_key("policy") && post.fields.contains_key("x-amz-signature"), "{:?}", post.fields);
 
@@ -67,7 +75,10 @@ async fn a_browser_uploads_through_a_presigned_post_and_downloads_through_a_pres
     let file = reqwest::multipart::Part::bytes(bytes.clone()).file_name("x.csv").mime_str("text/csv").expect("mime");
     let late = reqwest::Client::new().post(&expiring.url).multipart(form.part("file", file)).send().await.expect("posted");
     assert_eq!(late.status().as_u16(), 403, "after its expiry");
-    assert!(store.client().head_object().bucket(&bucket).key("studies/physics/stolen.csv").send().await.is_err(), "nothing was stored elsewhere");
+    assert!(
+        store.client().head_object().bucket(&bucket).key("studies/physics/stolen.csv").send().await.is_err(),
+        "nothing was stored elsewhere"
+    );
 
     // And the signed policy says so.
     use base64::Engine;

@@ -1,5 +1,5 @@
 use app::domain::{CurrentUser, TeamSlug, Username};
-use atrium::demo::{team_row, TEAMS};
+use atrium::demo::{TEAMS, team_row};
 use atrium::repo::{teams, users};
 use sqlx::PgPool;
 
@@ -42,19 +42,21 @@ async fn teams_are_listed_by_name(db: PgPool) {
 async fn a_sign_in_mirrors_memberships_and_drops_old_ones(db: PgPool) {
     with_demo_teams(&db).await;
     let mut tx = db.begin().await.expect("tx");
-    users::record_sign_in(&mut tx, &user("ada", &["role-researcher", "team-genomics", "team-climate", "team-unknown"]), users::MembershipSource::Cognito)
-        .await
-        .expect("recorded");
+    users::record_sign_in(
+        &mut tx,
+        &user("ada", &["role-researcher", "team-genomics", "team-climate", "team-unknown"]),
+        users::MembershipSource::Cognito,
+    )
+    .await
+    .expect("recorded");
     tx.commit().await.expect("commit");
     let slugs = |teams: Vec<teams::Team>| teams.into_iter().map(|t| t.slug.to_string()).collect::<Vec<_>>();
-    assert_eq!(
-        slugs(teams::list_for_member(&db, "ada").await.expect("query")),
-        vec!["climate", "genomics"],
-        "unknown teams are ignored"
-    );
+    assert_eq!(slugs(teams::list_for_member(&db, "ada").await.expect("query")), vec!["climate", "genomics"], "unknown teams are ignored");
 
     let mut tx = db.begin().await.expect("tx");
-    users::record_sign_in(&mut tx, &user("ada", &["role-admin", "team-physics"]), users::MembershipSource::Cognito).await.expect("recorded");
+    users::record_sign_in(&mut tx, &user("ada", &["role-admin", "team-physics"]), users::MembershipSource::Cognito)
+        .await
+        .expect("recorded");
     tx.commit().await.expect("commit");
     assert_eq!(slugs(teams::list_for_member(&db, "ada").await.expect("query")), vec!["physics"]);
     assert_eq!(users::roles_of(&db, "ada").await.expect("query"), Some(vec!["admin".to_string()]));

@@ -1,8 +1,8 @@
 //! `/api/v1` with personal access tokens: tokens (hash only, shown once, expiry, revocation,
 //! scopes, disabled users, rate limits), the JSON error shape, and the same answers as the pages.
 
-use crate::helpers::{audit_rows, call, spawn_app, spawn_app_with, TestApp};
-use serde_json::{json, Value};
+use crate::helpers::{TestApp, audit_rows, call, spawn_app, spawn_app_with};
+use serde_json::{Value, json};
 use sqlx::PgPool;
 
 /// Creates a token on `/settings/tokens`' server function as `username`; its secret.
@@ -71,7 +71,12 @@ async fn unknown_expired_revoked_and_disabled_users_tokens_get_401(db: PgPool) {
         let (status, body) = api(&app, "GET", "/teams", token, None).await;
         assert_eq!((status, error_code(&body)), (401, "unauthorized"), "{why}");
     }
-    let basic = reqwest::Client::new().get(format!("{}/api/v1/teams", app.address)).header("authorization", "Basic YWRhOng=").send().await.expect("sent");
+    let basic = reqwest::Client::new()
+        .get(format!("{}/api/v1/teams", app.address))
+        .header("authorization", "Basic YWRhOng=")
+        .send()
+        .await
+        .expect("sent");
     assert_eq!(basic.status().as_u16(), 401);
 
     let expiring = token_for(&app, "ada", &["read"]).await;
@@ -180,7 +185,8 @@ async fn launch_connect_and_terminate_through_the_api(db: PgPool) {
         .await
         .expect("a connect is audited");
     assert_eq!(detail, "sagemaker-notebook in account 111111111111");
-    let leaked: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE detail LIKE '%presigned%'").fetch_one(&app.db).await.expect("count");
+    let leaked: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE detail LIKE '%presigned%'").fetch_one(&app.db).await.expect("count");
     assert_eq!(leaked, 0, "never the URL");
 
     let alans = token_for(&app, "alan", &["read", "workspaces"]).await;
@@ -250,7 +256,13 @@ async fn the_api_answers_as_the_pages_do(db: PgPool) {
     let app = spawn_app(db).await;
     let configuration = app.configuration_for_genomics("Linux workstation (EC2)", "v1", "Standard").await;
     let ada = app.client_signed_in_as("ada").await;
-    let (_, id) = call(&app, &ada, "launch_workspace", &[("team", "genomics"), ("configuration_id", &configuration.to_string()), ("name", "parity-1"), ("launch_key", "parity-key-0001")]).await;
+    let (_, id) = call(
+        &app,
+        &ada,
+        "launch_workspace",
+        &[("team", "genomics"), ("configuration_id", &configuration.to_string()), ("name", "parity-1"), ("launch_key", "parity-key-0001")],
+    )
+    .await;
     let id = id.as_str().expect("launched").to_owned();
 
     // (user, page, API path): what each may and may not see.
@@ -330,9 +342,11 @@ async fn studio_through_the_api_opens_the_callers_own_profile_with_a_url_that_ex
     tokio::time::sleep(std::time::Duration::from_secs(6)).await;
     let expired = reqwest::get(&url).await.expect("opened").text().await.expect("page");
     assert!(expired.contains("This link is expired"), "{expired}");
-    let connects: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'workspace.connect' AND detail = 'sagemaker-studio in account 111111111111'")
-        .fetch_one(&app.db)
-        .await
-        .expect("count");
+    let connects: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log WHERE action = 'workspace.connect' AND detail = 'sagemaker-studio in account 111111111111'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .expect("count");
     assert_eq!(connects, 3);
 }

@@ -3,7 +3,7 @@
 //! go wrong. Tampered ID tokens come from the provider itself, re-signed on request
 //! (`POST /_faults`), so they travel the real token endpoint.
 
-use crate::helpers::{client, location, session_cookie, spawn_app_with, TestApp, PASSWORD};
+use crate::helpers::{PASSWORD, TestApp, client, location, session_cookie, spawn_app_with};
 use atrium::config::OidcSettings;
 use sqlx::PgPool;
 
@@ -57,10 +57,8 @@ fn query_param(url: &str, name: &str) -> Option<String> {
 
 fn with_param(url: &str, name: &str, value: &str) -> String {
     let mut parsed = url::Url::parse(url).expect("url");
-    let pairs: Vec<(String, String)> = parsed
-        .query_pairs()
-        .map(|(k, v)| (k.to_string(), if k == name { value.to_owned() } else { v.into_owned() }))
-        .collect();
+    let pairs: Vec<(String, String)> =
+        parsed.query_pairs().map(|(k, v)| (k.to_string(), if k == name { value.to_owned() } else { v.into_owned() })).collect();
     parsed.query_pairs_mut().clear().extend_pairs(pairs);
     parsed.to_string()
 }
@@ -85,10 +83,9 @@ async fn at_provider(authorize_url: &str, action: AtProvider) -> String {
             let page = response.text().await.unwrap_or_default();
             assert!(page.contains("name=\"password\""), "the provider's login page: {page}");
             let submitted = match action {
-                AtProvider::SignIn(username, password) => browser
-                    .post(format!("{url}/login"))
-                    .form(&[("username", username), ("password", password)])
-                    .send(),
+                AtProvider::SignIn(username, password) => {
+                    browser.post(format!("{url}/login")).form(&[("username", username), ("password", password)]).send()
+                }
                 AtProvider::Cancel => browser.post(format!("{url}/abort")).send(),
             };
             let submitted = submitted.await.expect("login posted");
@@ -118,10 +115,7 @@ async fn last_sso_audit(app: &TestApp) -> (String, String, Option<String>) {
 /// Asserts that no session is left (the pre-sign-in one with state and nonce is deleted) and
 /// that `http` is not signed in: /teams sends it to sign in.
 async fn assert_signed_out(app: &TestApp, http: &reqwest::Client) {
-    let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM tower_sessions.session")
-        .fetch_one(&app.db)
-        .await
-        .expect("session table");
+    let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM tower_sessions.session").fetch_one(&app.db).await.expect("session table");
     assert_eq!(sessions, 0, "no session row is left");
     let response = http.get(format!("{}/teams", app.address)).send().await.expect("sent");
     assert_eq!(response.status().as_u16(), 303);
@@ -132,11 +126,7 @@ async fn assert_signed_out(app: &TestApp, http: &reqwest::Client) {
 async fn ada_signs_in_at_the_provider_and_comes_back_to_the_page_she_asked_for(db: PgPool) {
     let app = spawn_sso_app(db).await;
     let browser = client();
-    let started = browser
-        .get(format!("{}/auth/sso?next=%2Fteams%2Fgenomics%2Fcatalog", app.address))
-        .send()
-        .await
-        .expect("sent");
+    let started = browser.get(format!("{}/auth/sso?next=%2Fteams%2Fgenomics%2Fcatalog", app.address)).send().await.expect("sent");
     let pre_sign_in_cookie = session_cookie(&started).expect("the pre-sign-in session holds state and nonce");
     let authorize = location(&started);
     for (param, expected) in [("code_challenge_method", "S256"), ("response_type", "code"), ("client_id", "atrium")] {
@@ -174,7 +164,8 @@ async fn ada_signs_in_at_the_provider_and_comes_back_to_the_page_she_asked_for(d
 async fn a_password_user_and_the_same_username_through_sso_are_one_person(db: PgPool) {
     let app = spawn_sso_app(db).await;
     app.client_signed_in_as("alan").await;
-    let first_seen = || sqlx::query_scalar::<_, time::OffsetDateTime>("SELECT first_seen_at FROM users WHERE username = 'alan'").fetch_one(&app.db);
+    let first_seen =
+        || sqlx::query_scalar::<_, time::OffsetDateTime>("SELECT first_seen_at FROM users WHERE username = 'alan'").fetch_one(&app.db);
     let seen_by_password = first_seen().await.expect("alan is known after his password sign-in");
     let browser = client();
     let authorize = start(&app, &browser, None).await;

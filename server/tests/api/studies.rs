@@ -2,7 +2,7 @@
 //! presigned URLs, the bytes straight to and from S3 (moto, behind the AWS emulator that
 //! checks POST policies as S3 does).
 
-use crate::helpers::{audit_rows, call, invalid_fields, spawn_app, spawn_app_with, TestApp};
+use crate::helpers::{TestApp, audit_rows, call, invalid_fields, spawn_app, spawn_app_with};
 use sqlx::PgPool;
 
 /// A name no other test uses (tests share moto's buckets).
@@ -28,7 +28,13 @@ async fn post_upload(ticket: &serde_json::Value, bytes: Vec<u8>, content_type: &
 }
 
 async fn ticket(app: &TestApp, client: &reqwest::Client, id: i64, path: &str, size: usize, content_type: &str) -> (u16, serde_json::Value) {
-    call(app, client, "study_upload", &[("team", "genomics"), ("id", &id.to_string()), ("path", path), ("size", &size.to_string()), ("content_type", content_type)]).await
+    call(
+        app,
+        client,
+        "study_upload",
+        &[("team", "genomics"), ("id", &id.to_string()), ("path", path), ("size", &size.to_string()), ("content_type", content_type)],
+    )
+    .await
 }
 
 fn location(response: &reqwest::Response) -> String {
@@ -56,7 +62,8 @@ async fn a_member_uploads_through_a_presigned_post_and_downloads_the_same_bytes(
 
     // gus (a guest of the team) reads and downloads, per click, the same bytes.
     let gus = app.client_signed_in_as("gus").await;
-    let response = gus.get(format!("{}/teams/genomics/studies/{id}/download?path=calls/variants.csv", app.address)).send().await.expect("sent");
+    let response =
+        gus.get(format!("{}/teams/genomics/studies/{id}/download?path=calls/variants.csv", app.address)).send().await.expect("sent");
     assert_eq!(response.status().as_u16(), 303);
     let downloaded = reqwest::get(location(&response)).await.expect("downloaded").bytes().await.expect("bytes");
     assert_eq!(downloaded.as_ref(), bytes.as_slice());
@@ -65,11 +72,14 @@ async fn a_member_uploads_through_a_presigned_post_and_downloads_the_same_bytes(
     assert_eq!(audit_rows(&app.db, "gus", "study.download_url", "success").await, 1);
 
     // Deleting is for writers, and takes the file away.
-    let (status, _) = call(&app, &gus, "study_delete_file", &[("team", "genomics"), ("id", &id.to_string()), ("path", "calls/variants.csv")]).await;
+    let (status, _) =
+        call(&app, &gus, "study_delete_file", &[("team", "genomics"), ("id", &id.to_string()), ("path", "calls/variants.csv")]).await;
     assert_eq!(status, 403);
-    let (status, body) = call(&app, &ada, "study_delete_file", &[("team", "genomics"), ("id", &id.to_string()), ("path", "calls/variants.csv")]).await;
+    let (status, body) =
+        call(&app, &ada, "study_delete_file", &[("team", "genomics"), ("id", &id.to_string()), ("path", "calls/variants.csv")]).await;
     assert_eq!(status, 200, "{body}");
-    let response = ada.get(format!("{}/teams/genomics/studies/{id}/download?path=calls/variants.csv", app.address)).send().await.expect("sent");
+    let response =
+        ada.get(format!("{}/teams/genomics/studies/{id}/download?path=calls/variants.csv", app.address)).send().await.expect("sent");
     assert_eq!(response.status().as_u16(), 404);
     assert_eq!(audit_rows(&app.db, "ada", "study.file.delete", "success").await, 1);
 }
@@ -122,7 +132,11 @@ async fn other_teams_see_nothing_and_guessed_ids_tell_nothing(db: PgPool) {
     let id = create_team_study(&app, &ada, &unique("private")).await;
     let alan = app.client_signed_in_as("alan").await;
     // alan is not on genomics: its studies page, the study and its downloads are refused.
-    for path in ["/teams/genomics/studies".to_owned(), format!("/teams/genomics/studies/{id}"), format!("/teams/genomics/studies/{id}/download?path=README.md")] {
+    for path in [
+        "/teams/genomics/studies".to_owned(),
+        format!("/teams/genomics/studies/{id}"),
+        format!("/teams/genomics/studies/{id}/download?path=README.md"),
+    ] {
         let status = alan.get(format!("{}{path}", app.address)).send().await.expect("sent").status().as_u16();
         assert_eq!(status, 403, "{path}");
     }
@@ -150,21 +164,36 @@ async fn a_study_cannot_escape_or_overlap_another(db: PgPool) {
     let app = spawn_app(db).await;
     let ada = app.client_signed_in_as("ada").await;
     let folder = unique("nested");
-    let (status, body) = call(&app, &ada, "create_study", &[("team", "genomics"), ("scope", "team"), ("name", &folder), ("folder", &folder)]).await;
+    let (status, body) =
+        call(&app, &ada, "create_study", &[("team", "genomics"), ("scope", "team"), ("name", &folder), ("folder", &folder)]).await;
     assert_eq!(status, 200, "{body}");
     let inside = format!("{folder}/inner");
     for (name, folder) in [("escape", "../physics"), ("absolute", "/root"), ("inside", inside.as_str()), ("seeded", "reference-genomes")] {
-        let (status, body) = call(&app, &ada, "create_study", &[("team", "genomics"), ("scope", "team"), ("name", &unique(name)), ("folder", folder)]).await;
+        let (status, body) =
+            call(&app, &ada, "create_study", &[("team", "genomics"), ("scope", "team"), ("name", &unique(name)), ("folder", folder)]).await;
         assert_eq!((status, invalid_fields(&body)), (400, vec!["folder".to_owned()]), "{folder}: {body}");
     }
-    let (status, body) = call(&app, &ada, "create_study", &[("team", "genomics"), ("scope", "team"), ("name", "Reference genomes"), ("folder", &unique("copy"))]).await;
+    let (status, body) = call(
+        &app,
+        &ada,
+        "create_study",
+        &[("team", "genomics"), ("scope", "team"), ("name", "Reference genomes"), ("folder", &unique("copy"))],
+    )
+    .await;
     assert_eq!((status, invalid_fields(&body)), (400, vec!["name".to_owned()]), "{body}");
     // Researchers make my and team studies; organisation studies and open data are admins'.
-    let (status, _) = call(&app, &ada, "create_study", &[("team", "genomics"), ("scope", "organisation"), ("name", "x"), ("teams[genomics]", "on")]).await;
+    let (status, _) =
+        call(&app, &ada, "create_study", &[("team", "genomics"), ("scope", "organisation"), ("name", "x"), ("teams[genomics]", "on")])
+            .await;
     assert_eq!(status, 403);
     let grace = app.client_signed_in_as("grace").await;
-    let (status, body) =
-        call(&app, &grace, "create_study", &[("team", "genomics"), ("scope", "open-data"), ("name", &unique("empty")), ("location", "s3://atrium-open-data/nothing-here/")]).await;
+    let (status, body) = call(
+        &app,
+        &grace,
+        "create_study",
+        &[("team", "genomics"), ("scope", "open-data"), ("name", &unique("empty")), ("location", "s3://atrium-open-data/nothing-here/")],
+    )
+    .await;
     assert_eq!((status, invalid_fields(&body)), (400, vec!["location".to_owned()]), "{body}");
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM studies").fetch_one(&app.db).await.expect("counted");
     assert_eq!(count, 6, "the five seeded studies and the first one, nothing else");
@@ -176,14 +205,21 @@ async fn s3_unreachable_is_a_503_and_no_study_is_left_behind(db: PgPool) {
     let ada = app.client_signed_in_as("ada").await;
     let folder = unique("unreachable");
     app.emulator_fault(serde_json::json!({ "operation": "S3", "fault": "server_error", "times": 20, "body_contains": folder })).await;
-    let (status, body) = call(&app, &ada, "create_study", &[("team", "genomics"), ("scope", "team"), ("name", &folder), ("folder", &folder)]).await;
+    let (status, body) =
+        call(&app, &ada, "create_study", &[("team", "genomics"), ("scope", "team"), ("name", &folder), ("folder", &folder)]).await;
     assert_eq!(status, 503, "{body}");
     assert!(body.to_string().contains("S3"), "{body}");
-    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM studies WHERE name = $1").bind(&folder).fetch_one(&app.db).await.expect("counted");
+    let rows: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM studies WHERE name = $1").bind(&folder).fetch_one(&app.db).await.expect("counted");
     assert_eq!(rows, 0);
     // Once S3 answers again, the same study is created.
-    reqwest::Client::new().delete(format!("{}/_emulator/faults", std::env::var("AWS_ENDPOINT_URL_S3").expect("emulator"))).send().await.expect("cleared");
-    let (status, body) = call(&app, &ada, "create_study", &[("team", "genomics"), ("scope", "team"), ("name", &folder), ("folder", &folder)]).await;
+    reqwest::Client::new()
+        .delete(format!("{}/_emulator/faults", std::env::var("AWS_ENDPOINT_URL_S3").expect("emulator")))
+        .send()
+        .await
+        .expect("cleared");
+    let (status, body) =
+        call(&app, &ada, "create_study", &[("team", "genomics"), ("scope", "team"), ("name", &folder), ("folder", &folder)]).await;
     assert_eq!(status, 200, "{body}");
 }
 
@@ -243,7 +279,13 @@ async fn controlled_data_leaves_only_once_an_export_is_approved(db: PgPool) {
     let (status, _) = call(&app, &gus, "egress_request", &[("team", "genomics"), ("id", &first)]).await;
     assert_eq!(status, 404);
     let rosalind = app.client_signed_in_as("rosalind").await;
-    let (status, body) = call(&app, &rosalind, "decide_egress", &[("team", "genomics"), ("id", &first), ("decision", "approve"), ("note", "aggregates only")]).await;
+    let (status, body) = call(
+        &app,
+        &rosalind,
+        "decide_egress",
+        &[("team", "genomics"), ("id", &first), ("decision", "approve"), ("note", "aggregates only")],
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     let (status, _) = call(&app, &rosalind, "decide_egress", &[("team", "genomics"), ("id", &first), ("decision", "reject")]).await;
     assert_eq!(status, 409, "decided once");
@@ -269,14 +311,20 @@ async fn controlled_data_leaves_only_once_an_export_is_approved(db: PgPool) {
 async fn a_workspace_mounts_the_studies_chosen_at_launch(db: PgPool) {
     let app = spawn_app_with(db, |settings| settings.workspace_quota = 10).await;
     let configuration = app.configuration_for_genomics("Linux workstation (EC2)", "v1", "Workstation").await.to_string();
-    let studies: Vec<(i64, String)> = sqlx::query_as("SELECT id, name FROM studies WHERE team_slug = 'genomics' ORDER BY name").fetch_all(&app.db).await.expect("seeded");
+    let studies: Vec<(i64, String)> =
+        sqlx::query_as("SELECT id, name FROM studies WHERE team_slug = 'genomics' ORDER BY name").fetch_all(&app.db).await.expect("seeded");
     let id_of = |name: &str| studies.iter().find(|(_, n)| n == name).map(|(id, _)| id.to_string()).expect("seeded study");
     let (reference, cohort) = (id_of("Reference genomes"), id_of("Patient cohort"));
     let ada = app.client_signed_in_as("ada").await;
     let launch = |name: &'static str, mounts: Vec<(String, &'static str)>| {
         let (ada, app, configuration) = (&ada, &app, configuration.clone());
         async move {
-            let mut form = vec![("team".to_owned(), "genomics".to_owned()), ("configuration_id".into(), configuration), ("name".into(), name.into()), ("launch_key".into(), format!("key-{name}"))];
+            let mut form = vec![
+                ("team".to_owned(), "genomics".to_owned()),
+                ("configuration_id".into(), configuration),
+                ("name".into(), name.into()),
+                ("launch_key".into(), format!("key-{name}")),
+            ];
             form.extend(mounts.into_iter().map(|(id, access)| (format!("studies[{id}]"), access.to_owned())));
             let response = ada.post(format!("{}/api/launch_workspace", app.address)).form(&form).send().await.expect("sent");
             (response.status().as_u16(), response.json::<serde_json::Value>().await.unwrap_or_default())
@@ -290,7 +338,11 @@ async fn a_workspace_mounts_the_studies_chosen_at_launch(db: PgPool) {
     let (status, workspace) = launch("ada-mounted", vec![(reference.clone(), "rw"), (cohort.clone(), "ro")]).await;
     assert_eq!(status, 200, "{workspace}");
     let workspace = workspace.as_str().expect("an id").to_owned();
-    let values: serde_json::Value = sqlx::query_scalar("SELECT parameter_values FROM workspaces WHERE id = $1").bind(&workspace).fetch_one(&app.db).await.expect("stored");
+    let values: serde_json::Value = sqlx::query_scalar("SELECT parameter_values FROM workspaces WHERE id = $1")
+        .bind(&workspace)
+        .fetch_one(&app.db)
+        .await
+        .expect("stored");
     assert_eq!(
         values["Studies"],
         "s3://atrium-scratch-111111111111/studies/genomics/patient-cohort/:ro,s3://atrium-scratch-111111111111/studies/genomics/reference-genomes/:rw",
@@ -298,12 +350,21 @@ async fn a_workspace_mounts_the_studies_chosen_at_launch(db: PgPool) {
     );
     let (status, view) = call(&app, &ada, "workspace", &[("id", &workspace)]).await;
     assert_eq!(status, 200, "{view}");
-    let listed: Vec<(&str, &str)> = view["studies"].as_array().expect("studies").iter().map(|s| (s["name"].as_str().unwrap_or(""), s["access"].as_str().unwrap_or(""))).collect();
+    let listed: Vec<(&str, &str)> = view["studies"]
+        .as_array()
+        .expect("studies")
+        .iter()
+        .map(|s| (s["name"].as_str().unwrap_or(""), s["access"].as_str().unwrap_or("")))
+        .collect();
     assert_eq!(listed, [("Patient cohort", "ro"), ("Reference genomes", "rw")]);
     // The product received it: the stack's parameter, in the team's account.
     let worker = app.worker();
     assert_eq!(app.work_until_settled(&worker, &workspace).await, "available");
-    let audit: String = sqlx::query_scalar("SELECT detail FROM audit_log WHERE action = 'workspace.launch' AND object_id = $1").bind(&workspace).fetch_one(&app.db).await.expect("audited");
+    let audit: String = sqlx::query_scalar("SELECT detail FROM audit_log WHERE action = 'workspace.launch' AND object_id = $1")
+        .bind(&workspace)
+        .fetch_one(&app.db)
+        .await
+        .expect("audited");
     assert!(audit.contains("\"Reference genomes\" rw"), "{audit}");
 }
 
@@ -339,7 +400,8 @@ async fn a_large_file_goes_up_in_presigned_parts(db: PgPool) {
     assert_eq!(response.status().as_u16(), 200, "{}", response.text().await.unwrap_or_default());
     let (_, listing) = call(&app, &ada, "study_files", &[("team", "genomics"), ("id", &id.to_string()), ("folder", "reads/")]).await;
     assert_eq!(listing["files"][0]["size"], size as i64, "{listing}");
-    let response = ada.get(format!("{}/teams/genomics/studies/{id}/download?path=reads/sample.bam", app.address)).send().await.expect("sent");
+    let response =
+        ada.get(format!("{}/teams/genomics/studies/{id}/download?path=reads/sample.bam", app.address)).send().await.expect("sent");
     let downloaded = reqwest::get(location(&response)).await.expect("downloaded").bytes().await.expect("bytes");
     assert!(downloaded.as_ref() == bytes.as_slice(), "the same bytes, put together");
     assert_eq!(audit_rows(&app.db, "ada", "study.upload", "success").await, 1);

@@ -1,4 +1,4 @@
-use crate::helpers::{location, spawn_app, PASSWORD};
+use crate::helpers::{PASSWORD, location, spawn_app};
 use sqlx::PgPool;
 
 #[sqlx::test(migrations = "../migrations")]
@@ -57,9 +57,7 @@ async fn an_anonymous_visitor_is_sent_to_sign_in_and_back(db: PgPool) {
     assert_eq!(response.status().as_u16(), 303);
     assert_eq!(location(&response), "/?next=%2Fteams%2Fgenomics");
 
-    let response = app
-        .post_form("/auth/sign-in", &[("username", "ada"), ("password", PASSWORD), ("next", "/teams/genomics")])
-        .await;
+    let response = app.post_form("/auth/sign-in", &[("username", "ada"), ("password", PASSWORD), ("next", "/teams/genomics")]).await;
     assert_eq!(location(&response), "/teams/genomics");
 }
 

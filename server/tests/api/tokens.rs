@@ -2,7 +2,7 @@
 
 use crate::helpers::PASSWORD;
 use atrium::auth::jwks::{TokenError, TokenVerifier};
-use aws_sdk_cognitoidentityprovider::{types::AuthFlowType, Client as Cognito};
+use aws_sdk_cognitoidentityprovider::{Client as Cognito, types::AuthFlowType};
 use sqlx::PgPool;
 
 struct Pool {
@@ -105,9 +105,8 @@ async fn an_expired_token_is_rejected(db: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn a_token_for_another_client_is_rejected(db: PgPool) {
     let pool = seeded_pool(&db).await;
-    let other_client = atrium::demo::create_client(&pool.cognito, &pool.identity.user_pool_id, "someone-else")
-        .await
-        .expect("client created");
+    let other_client =
+        atrium::demo::create_client(&pool.cognito, &pool.identity.user_pool_id, "someone-else").await.expect("client created");
     let (id_token, _) = pool.tokens(&other_client, "ada").await;
     assert!(matches!(pool.verifier().verify_id_token(&id_token).await, Err(TokenError::Invalid(_))));
 }

@@ -1,7 +1,7 @@
 //! After the first launch: sharing a workspace with team members, and launching an ended one
 //! again.
 
-use crate::helpers::{audit_rows, call, invalid_fields, spawn_app_with, TestApp};
+use crate::helpers::{TestApp, audit_rows, call, invalid_fields, spawn_app_with};
 use sqlx::PgPool;
 
 /// ada's available workstation on genomics (through the worker): its id.
@@ -55,7 +55,10 @@ async fn a_shared_workspace_is_connected_to_by_members_as_themselves_and_never_b
     assert_eq!(status, 403);
     // Others still get nothing.
     assert_eq!(connect(&alan).await.expect("sent").status().as_u16(), 403);
-    assert_eq!(app.client_signed_in_as("alan").await.get(format!("{}/workspaces/{id}", app.address)).send().await.expect("sent").status().as_u16(), 403);
+    assert_eq!(
+        app.client_signed_in_as("alan").await.get(format!("{}/workspaces/{id}", app.address)).send().await.expect("sent").status().as_u16(),
+        403
+    );
 
     // Someone who leaves the team loses the share at once.
     let rosalind = app.client_signed_in_as("rosalind").await;
@@ -77,7 +80,8 @@ async fn a_shared_workspace_is_connected_to_by_members_as_themselves_and_never_b
 async fn an_ended_workspace_is_launched_again_with_what_it_had(db: PgPool) {
     let app = spawn_app_with(db, |settings| settings.workspace_quota = 10).await;
     let ada = app.client_signed_in_as("ada").await;
-    let reference: i64 = sqlx::query_scalar("SELECT id FROM studies WHERE name = 'Reference genomes'").fetch_one(&app.db).await.expect("seeded");
+    let reference: i64 =
+        sqlx::query_scalar("SELECT id FROM studies WHERE name = 'Reference genomes'").fetch_one(&app.db).await.expect("seeded");
     let configuration = app.configuration_for_genomics("Linux workstation (EC2)", "v1", "Workstation").await.to_string();
     let study = format!("studies[{reference}]");
     let form = [
@@ -114,14 +118,19 @@ async fn an_ended_workspace_is_launched_again_with_what_it_had(db: PgPool) {
     let (_, view) = call(&app, &ada, "workspace", &[("id", &again)]).await;
     assert_eq!((view["name"].as_str(), view["configuration_name"].as_str()), (Some("ada-again"), Some("Workstation")), "{view}");
     assert_eq!(view["studies"][0]["name"], "Reference genomes", "{view}");
-    let values: Vec<serde_json::Value> = sqlx::query_scalar("SELECT parameter_values FROM workspaces WHERE id IN ($1, $2) ORDER BY created_at")
-        .bind(&first)
-        .bind(&again)
-        .fetch_all(&app.db)
-        .await
-        .expect("stored");
+    let values: Vec<serde_json::Value> =
+        sqlx::query_scalar("SELECT parameter_values FROM workspaces WHERE id IN ($1, $2) ORDER BY created_at")
+            .bind(&first)
+            .bind(&again)
+            .fetch_all(&app.db)
+            .await
+            .expect("stored");
     assert_eq!(values[0], values[1], "the same parameters and studies");
-    let detail: String = sqlx::query_scalar("SELECT detail FROM audit_log WHERE action = 'workspace.launch' AND object_id = $1").bind(&again).fetch_one(&app.db).await.expect("audited");
+    let detail: String = sqlx::query_scalar("SELECT detail FROM audit_log WHERE action = 'workspace.launch' AND object_id = $1")
+        .bind(&again)
+        .fetch_one(&app.db)
+        .await
+        .expect("audited");
     assert!(detail.contains(&format!("launched again from {first}")), "{detail}");
     let alan = app.client_signed_in_as("alan").await;
     let (status, _) = call(&app, &alan, "launch_again", &[("id", &first), ("launch_key", "key-alan-again-1")]).await;
@@ -144,7 +153,11 @@ async fn the_reconcile_applies_safe_drift_and_flags_the_rest(db: PgPool) {
     let app = spawn_app_with(db, |settings| settings.workspace_quota = 10).await;
     let ada = app.client_signed_in_as("ada").await;
     let id = adas_workstation(&app, &ada, "ada-drifting").await;
-    let instance: String = sqlx::query_scalar("SELECT outputs->>'InstanceId' FROM workspaces WHERE id = $1").bind(&id).fetch_one(&app.db).await.expect("an instance");
+    let instance: String = sqlx::query_scalar("SELECT outputs->>'InstanceId' FROM workspaces WHERE id = $1")
+        .bind(&id)
+        .fetch_one(&app.db)
+        .await
+        .expect("an instance");
     let ec2 = genomics_ec2(&app).await;
     let grace = app.client_signed_in_as("grace").await;
     let resync = |client: &reqwest::Client| {
@@ -188,9 +201,14 @@ async fn the_reconcile_applies_safe_drift_and_flags_the_rest(db: PgPool) {
     assert_eq!(status, 409);
 
     // A launch that never finishes is flagged as stuck after 40 minutes.
-    let configuration: i64 = sqlx::query_scalar("SELECT configuration_id FROM workspaces WHERE id = $1").bind(&id).fetch_one(&app.db).await.expect("stored");
+    let configuration: i64 =
+        sqlx::query_scalar("SELECT configuration_id FROM workspaces WHERE id = $1").bind(&id).fetch_one(&app.db).await.expect("stored");
     let stuck = launch_available(&app, &ada, &configuration.to_string(), "ada-stuck").await;
-    sqlx::query("UPDATE workspaces SET state = 'provisioning', created_at = now() - interval '41 minutes' WHERE id = $1").bind(&stuck).execute(&app.db).await.expect("held");
+    sqlx::query("UPDATE workspaces SET state = 'provisioning', created_at = now() - interval '41 minutes' WHERE id = $1")
+        .bind(&stuck)
+        .execute(&app.db)
+        .await
+        .expect("held");
     let (_, found) = call(&app, &grace, "admin/resync_workspace", &[("id", &stuck)]).await;
     assert_eq!(found.as_str(), Some("Stuck in provisioning for 41 min."), "{found}");
     let (status, _) = call(&app, &grace, "admin/workspaces", &[("state", "exploded")]).await;
@@ -198,9 +216,18 @@ async fn the_reconcile_applies_safe_drift_and_flags_the_rest(db: PgPool) {
 
     // Its stack deleted in the console: the instance went with it, flagged.
     let deleted = launch_available(&app, &ada, &configuration.to_string(), "ada-unstacked").await;
-    let product: String = sqlx::query_scalar("SELECT provisioned_product_id FROM workspaces WHERE id = $1").bind(&deleted).fetch_one(&app.db).await.expect("provisioned");
+    let product: String = sqlx::query_scalar("SELECT provisioned_product_id FROM workspaces WHERE id = $1")
+        .bind(&deleted)
+        .fetch_one(&app.db)
+        .await
+        .expect("provisioned");
     let config = genomics_console(&app).await;
-    aws_sdk_cloudformation::Client::new(&config).delete_stack().stack_name(format!("SC-{product}")).send().await.expect("deleted behind Atrium's back");
+    aws_sdk_cloudformation::Client::new(&config)
+        .delete_stack()
+        .stack_name(format!("SC-{product}"))
+        .send()
+        .await
+        .expect("deleted behind Atrium's back");
     let (_, found) = call(&app, &grace, "admin/resync_workspace", &[("id", &deleted)]).await;
     assert!(found.as_str().is_some_and(|f| f.contains("Terminated outside Atrium")), "{found}");
 }
@@ -218,7 +245,11 @@ async fn a_leavers_running_workspace_is_stopped_after_the_grace_period_unless_tr
 
     let reconciler = atrium::startup::reconciler(app.db.clone(), &app.sdk);
     assert!(reconciler.handle_leavers().await.expect("checked").is_empty(), "nothing is stopped at once");
-    let events: String = sqlx::query_scalar("SELECT string_agg(message, ' | ') FROM workspace_events WHERE workspace_id = $1").bind(&kept).fetch_one(&app.db).await.expect("events");
+    let events: String = sqlx::query_scalar("SELECT string_agg(message, ' | ') FROM workspace_events WHERE workspace_id = $1")
+        .bind(&kept)
+        .fetch_one(&app.db)
+        .await
+        .expect("events");
     assert!(events.contains("Its owner ada left genomics: it is stopped in 7 days unless an admin transfers it"), "{events}");
 
     // An admin hands one over to a member; only to a member.
@@ -234,7 +265,10 @@ async fn a_leavers_running_workspace_is_stopped_after_the_grace_period_unless_tr
     assert_eq!((status, view["owner"].as_str()), (200, Some("rosalind")), "{view}");
 
     // Eight days on, the one not handed over is stopped (by the worker, audited as Atrium).
-    sqlx::query("UPDATE workspaces SET owner_left_at = now() - interval '8 days' WHERE owner_left_at IS NOT NULL").execute(&app.db).await.expect("aged");
+    sqlx::query("UPDATE workspaces SET owner_left_at = now() - interval '8 days' WHERE owner_left_at IS NOT NULL")
+        .execute(&app.db)
+        .await
+        .expect("aged");
     assert_eq!(reconciler.handle_leavers().await.expect("checked"), vec![kept.clone()]);
     assert_eq!(app.work_until_settled(&app.worker(), &kept).await, "stopped");
     assert_eq!(app.work_until_settled(&app.worker(), &handed).await, "available");
@@ -256,9 +290,14 @@ async fn import_version(app: &TestApp, grace: &reqwest::Client, product: &str, v
 
 /// What Service Catalog says the workspace's provisioned product runs: its version id.
 async fn provisioned_version(app: &TestApp, id: &str) -> String {
-    let product: String = sqlx::query_scalar("SELECT provisioned_product_id FROM workspaces WHERE id = $1").bind(id).fetch_one(&app.db).await.expect("provisioned");
+    let product: String = sqlx::query_scalar("SELECT provisioned_product_id FROM workspaces WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.db)
+        .await
+        .expect("provisioned");
     let config = genomics_console(app).await;
-    let described = aws_sdk_servicecatalog::Client::new(&config).describe_provisioned_product().id(&product).send().await.expect("described");
+    let described =
+        aws_sdk_servicecatalog::Client::new(&config).describe_provisioned_product().id(&product).send().await.expect("described");
     described.provisioned_product_detail().and_then(|d| d.provisioning_artifact_id()).expect("a version").to_owned()
 }
 
@@ -289,7 +328,8 @@ async fn a_running_workspace_is_upgraded_in_place_and_a_failed_upgrade_leaves_it
 
     // Approved: offered to ada, with the admin's deadline.
     call(&app, &grace, "admin/approve_type", &[("type_id", &v2_type)]).await;
-    let v1_type: i64 = sqlx::query_scalar("SELECT workspace_type_id FROM workspaces WHERE id = $1").bind(&id).fetch_one(&app.db).await.expect("stored");
+    let v1_type: i64 =
+        sqlx::query_scalar("SELECT workspace_type_id FROM workspaces WHERE id = $1").bind(&id).fetch_one(&app.db).await.expect("stored");
     let (status, body) = call(&app, &grace, "admin/set_upgrade_by", &[("type_id", &v1_type.to_string()), ("by", "2999-12-31")]).await;
     assert_eq!(status, 200, "{body}");
     let (status, _) = call(&app, &grace, "admin/set_upgrade_by", &[("type_id", &v1_type.to_string()), ("by", "2001-01-01")]).await;
@@ -307,12 +347,20 @@ async fn a_running_workspace_is_upgraded_in_place_and_a_failed_upgrade_leaves_it
     assert!(body.to_string().contains("is not a version of Linux workstation"), "{body}");
 
     // AWS fails the update: the workspace runs v1 as before, and says why.
-    let product: String = sqlx::query_scalar("SELECT provisioned_product_id FROM workspaces WHERE id = $1").bind(&id).fetch_one(&app.db).await.expect("provisioned");
+    let product: String = sqlx::query_scalar("SELECT provisioned_product_id FROM workspaces WHERE id = $1")
+        .bind(&id)
+        .fetch_one(&app.db)
+        .await
+        .expect("provisioned");
     app.emulator_fault(serde_json::json!({ "operation": "UpdateProvisionedProduct", "fault": "fail_provisioning",
-        "message": "The volume cannot be resized while attached", "body_contains": product })).await;
+        "message": "The volume cannot be resized while attached", "body_contains": product }))
+        .await;
     let (status, body) = upgrade(&ada, &id, &v2_type).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(sqlx::query_scalar::<_, String>("SELECT state FROM workspaces WHERE id = $1").bind(&id).fetch_one(&app.db).await.expect("state"), "updating");
+    assert_eq!(
+        sqlx::query_scalar::<_, String>("SELECT state FROM workspaces WHERE id = $1").bind(&id).fetch_one(&app.db).await.expect("state"),
+        "updating"
+    );
     assert_eq!(app.work_until_settled(&worker, &id).await, "available");
     let failed = view(&id).await;
     assert_eq!(failed["type_label"], "Linux workstation (EC2) v1", "{failed}");
@@ -334,7 +382,8 @@ async fn a_running_workspace_is_upgraded_in_place_and_a_failed_upgrade_leaves_it
     assert_eq!(status, 400, "it runs v2 already: {body}");
 
     // A retired version is no upgrade.
-    let configuration: i64 = sqlx::query_scalar("SELECT configuration_id FROM workspaces WHERE id = $1").bind(&id).fetch_one(&app.db).await.expect("stored");
+    let configuration: i64 =
+        sqlx::query_scalar("SELECT configuration_id FROM workspaces WHERE id = $1").bind(&id).fetch_one(&app.db).await.expect("stored");
     let other = launch_available(&app, &ada, &configuration.to_string(), "ada-upgrade-late").await;
     call(&app, &grace, "admin/retire_type", &[("type_id", &v2_type)]).await;
     assert!(view(&other).await["upgrade"].is_null());
@@ -361,7 +410,18 @@ async fn a_running_workspace_changes_to_a_size_its_configuration_lists_within_th
     ];
     let (status, configuration) = call(&app, &grace, "admin/create_configuration", &form).await;
     assert_eq!(status, 200, "{configuration}");
-    let (status, body) = call(&app, &grace, "admin/create_configuration", &[("name", "Bad sizes"), ("sizes", "c7.huge = 1"), ("size_parameter", "InstanceType")].iter().chain(&form[2..5]).chain(&[("type_id", v1.as_str())]).copied().collect::<Vec<_>>()).await;
+    let (status, body) = call(
+        &app,
+        &grace,
+        "admin/create_configuration",
+        &[("name", "Bad sizes"), ("sizes", "c7.huge = 1"), ("size_parameter", "InstanceType")]
+            .iter()
+            .chain(&form[2..5])
+            .chain(&[("type_id", v1.as_str())])
+            .copied()
+            .collect::<Vec<_>>(),
+    )
+    .await;
     assert_eq!((status, invalid_fields(&body)), (400, vec!["sizes".to_owned()]), "a size the template refuses: {body}");
     let id = launch_available(&app, &ada, &configuration["id"].to_string(), "ada-sized").await;
     let (status, body) = call(&app, &grace, "admin/set_budget", &[("team", "genomics"), ("amount", "50000")]).await;
@@ -391,13 +451,23 @@ async fn a_running_workspace_changes_to_a_size_its_configuration_lists_within_th
     assert!(view["events"].to_string().contains("resized from t3.medium to t3.large"), "{view}");
     assert_eq!(audit_rows(&app.db, "ada", "workspace.resize", "success").await, 1);
     // Service Catalog has the new value.
-    let product: String = sqlx::query_scalar("SELECT provisioned_product_id FROM workspaces WHERE id = $1").bind(&id).fetch_one(&app.db).await.expect("provisioned");
+    let product: String = sqlx::query_scalar("SELECT provisioned_product_id FROM workspaces WHERE id = $1")
+        .bind(&id)
+        .fetch_one(&app.db)
+        .await
+        .expect("provisioned");
     let config = genomics_console(&app).await;
-    let outputs = aws_sdk_servicecatalog::Client::new(&config).get_provisioned_product_outputs().provisioned_product_id(&product).send().await.expect("outputs");
+    let outputs = aws_sdk_servicecatalog::Client::new(&config)
+        .get_provisioned_product_outputs()
+        .provisioned_product_id(&product)
+        .send()
+        .await
+        .expect("outputs");
     assert!(outputs.outputs().iter().any(|o| o.output_key() == Some("InstanceId")), "the instance is still there");
     let instance = view["outputs"]["InstanceId"].as_str().expect("an instance");
     let described = genomics_ec2(&app).await.describe_instances().instance_ids(instance).send().await.expect("described");
-    let instance_type = described.reservations().iter().flat_map(|r| r.instances()).find_map(|i| i.instance_type().map(|t| t.as_str().to_owned()));
+    let instance_type =
+        described.reservations().iter().flat_map(|r| r.instances()).find_map(|i| i.instance_type().map(|t| t.as_str().to_owned()));
     assert_eq!(instance_type.as_deref(), Some("t3.large"), "the instance itself was changed");
 
     // Stopped: start it first.
@@ -419,7 +489,11 @@ async fn session_manager_forwards_ssh_of_a_workstation_in_the_callers_name(db: P
     let app = spawn_app_with(db, |settings| settings.workspace_quota = 10).await;
     let ada = app.client_signed_in_as("ada").await;
     let id = adas_workstation(&app, &ada, "ada-ssh").await;
-    let instance: String = sqlx::query_scalar("SELECT outputs->>'InstanceId' FROM workspaces WHERE id = $1").bind(&id).fetch_one(&app.db).await.expect("an instance");
+    let instance: String = sqlx::query_scalar("SELECT outputs->>'InstanceId' FROM workspaces WHERE id = $1")
+        .bind(&id)
+        .fetch_one(&app.db)
+        .await
+        .expect("an instance");
     let session = |client: &reqwest::Client, protocol: &str| {
         let (client, app, id, protocol) = (client.clone(), &app, id.clone(), protocol.to_owned());
         async move { call(app, &client, "start_workspace_session", &[("id", &id), ("protocol", &protocol)]).await }
@@ -429,19 +503,45 @@ async fn session_manager_forwards_ssh_of_a_workstation_in_the_callers_name(db: P
     assert_eq!(status, 200, "{started}");
     let session_id = started["session_id"].as_str().expect("a session").to_owned();
     assert_eq!(started["client_command"], "ssh -p 2222 ec2-user@localhost");
-    assert!(started["plugin_command"].as_str().is_some_and(|c| c.starts_with("session-manager-plugin '{") && c.contains(&session_id) && c.contains("TokenValue")), "{started}");
+    assert!(
+        started["plugin_command"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("session-manager-plugin '{") && c.contains(&session_id) && c.contains("TokenValue")),
+        "{started}"
+    );
     assert_eq!(started["plugin_arguments"][2], "StartSession");
-    assert!(started["aws_cli_command"].as_str().is_some_and(|c| c.contains(&format!("--target {instance} --document-name AWS-StartPortForwardingSession"))), "{started}");
+    assert!(
+        started["aws_cli_command"]
+            .as_str()
+            .is_some_and(|c| c.contains(&format!("--target {instance} --document-name AWS-StartPortForwardingSession"))),
+        "{started}"
+    );
     // What AWS was asked: port 22 of the instance, to 2222, by ada in genomics' account.
     let asked = sessions_started().await.into_iter().find(|s| s["SessionId"] == session_id.as_str()).expect("the emulator saw it");
-    assert_eq!((asked["Target"].as_str(), asked["DocumentName"].as_str()), (Some(instance.as_str()), Some("AWS-StartPortForwardingSession")));
-    assert_eq!((asked["Parameters"]["portNumber"][0].as_str(), asked["Parameters"]["localPortNumber"][0].as_str()), (Some("22"), Some("2222")));
+    assert_eq!(
+        (asked["Target"].as_str(), asked["DocumentName"].as_str()),
+        (Some(instance.as_str()), Some("AWS-StartPortForwardingSession"))
+    );
+    assert_eq!(
+        (asked["Parameters"]["portNumber"][0].as_str(), asked["Parameters"]["localPortNumber"][0].as_str()),
+        (Some("22"), Some("2222"))
+    );
     assert_eq!(asked["Account"], "111111111111");
     assert!(asked["Caller"].as_str().is_some_and(|c| c.ends_with("/atrium-ada")), "{asked}");
     // Audited as a connect, with the session but never its token.
-    let detail: String = sqlx::query_scalar("SELECT detail FROM audit_log WHERE actor = 'ada' AND action = 'workspace.connect'").fetch_one(&app.db).await.expect("audited");
+    let detail: String = sqlx::query_scalar("SELECT detail FROM audit_log WHERE actor = 'ada' AND action = 'workspace.connect'")
+        .fetch_one(&app.db)
+        .await
+        .expect("audited");
     assert!(detail.starts_with(&format!("session-manager ssh to {instance}")) && detail.contains(&session_id), "{detail}");
-    let token = started["plugin_arguments"][0].as_str().expect("the response").split("TokenValue\":\"").nth(1).and_then(|t| t.split('"').next()).expect("a token").to_owned();
+    let token = started["plugin_arguments"][0]
+        .as_str()
+        .expect("the response")
+        .split("TokenValue\":\"")
+        .nth(1)
+        .and_then(|t| t.split('"').next())
+        .expect("a token")
+        .to_owned();
     assert!(!detail.contains(&token));
 
     let (status, rdp) = session(&ada, "rdp").await;
@@ -469,13 +569,22 @@ async fn the_reconcile_reads_a_notebook_instance_through_sagemaker(db: PgPool) {
     let ada = app.client_signed_in_as("ada").await;
     let configuration = app.configuration_for_genomics("SageMaker notebook", "v1", "Notebook here").await.to_string();
     let id = launch_available(&app, &ada, &configuration, "ada-notebook-drift").await;
-    let notebook: String = sqlx::query_scalar("SELECT outputs->>'NotebookInstanceName' FROM workspaces WHERE id = $1").bind(&id).fetch_one(&app.db).await.expect("a notebook");
+    let notebook: String = sqlx::query_scalar("SELECT outputs->>'NotebookInstanceName' FROM workspaces WHERE id = $1")
+        .bind(&id)
+        .fetch_one(&app.db)
+        .await
+        .expect("a notebook");
     let grace = app.client_signed_in_as("grace").await;
     let (_, found) = call(&app, &grace, "admin/resync_workspace", &[("id", &id)]).await;
     assert_eq!(found.as_str(), Some("AWS agrees with Atrium."));
 
     let config = genomics_console(&app).await;
-    aws_sdk_sagemaker::Client::new(&config).stop_notebook_instance().notebook_instance_name(&notebook).send().await.expect("stopped behind Atrium's back");
+    aws_sdk_sagemaker::Client::new(&config)
+        .stop_notebook_instance()
+        .notebook_instance_name(&notebook)
+        .send()
+        .await
+        .expect("stopped behind Atrium's back");
     let (_, found) = call(&app, &grace, "admin/resync_workspace", &[("id", &id)]).await;
     assert!(found.as_str().is_some_and(|f| f.contains("stopped outside Atrium")), "{found}");
     let state: String = sqlx::query_scalar("SELECT state FROM workspaces WHERE id = $1").bind(&id).fetch_one(&app.db).await.expect("state");

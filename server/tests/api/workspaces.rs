@@ -1,6 +1,6 @@
 //! Launching and provisioning through the emulator's Service Catalog, in the team's account.
 
-use crate::helpers::{spawn_app, spawn_app_with, PASSWORD};
+use crate::helpers::{PASSWORD, spawn_app, spawn_app_with};
 use sqlx::PgPool;
 
 async fn states_of(db: &PgPool, id: &str) -> Vec<String> {
@@ -46,10 +46,8 @@ async fn the_same_launch_form_submitted_twice_gives_one_workspace(db: PgPool) {
     );
     assert_eq!((first.0, second.0), (200, 200), "{first:?} {second:?}");
     assert_eq!(first.1, second.1, "one workspace id");
-    let (workspaces, jobs): (i64, i64) = sqlx::query_as("SELECT (SELECT count(*) FROM workspaces), (SELECT count(*) FROM jobs)")
-        .fetch_one(&app.db)
-        .await
-        .expect("counted");
+    let (workspaces, jobs): (i64, i64) =
+        sqlx::query_as("SELECT (SELECT count(*) FROM workspaces), (SELECT count(*) FROM jobs)").fetch_one(&app.db).await.expect("counted");
     assert_eq!((workspaces, jobs), (1, 1));
 }
 
@@ -87,7 +85,12 @@ async fn nobody_else_opens_a_workspace_or_its_events(db: PgPool) {
     // alan is not on genomics, and may not launch there either.
     let response = alan
         .post(format!("{}/api/launch_workspace", app.address))
-        .form(&[("team", "genomics"), ("configuration_id", &configuration.to_string()), ("name", "alan-sneaky"), ("launch_key", "key-sneaky-001")])
+        .form(&[
+            ("team", "genomics"),
+            ("configuration_id", &configuration.to_string()),
+            ("name", "alan-sneaky"),
+            ("launch_key", "key-sneaky-001"),
+        ])
         .send()
         .await
         .expect("sent");
@@ -103,7 +106,8 @@ async fn a_provisioning_failure_shows_the_aws_message(db: PgPool) {
     app.sign_in("ada", PASSWORD).await;
     let name = format!("ada-doomed-{}", std::process::id());
     app.emulator_fault(serde_json::json!({ "operation": "ProvisionProduct", "fault": "fail_provisioning",
-        "message": "Insufficient capacity in eu-west-1a", "body_contains": name })).await;
+        "message": "Insufficient capacity in eu-west-1a", "body_contains": name }))
+        .await;
     let (_, id) = app.launch("genomics", configuration, &name, "key-doomed-001").await;
     let id = id.as_str().expect("id").to_owned();
     assert_eq!(app.work_until_settled(&app.worker(), &id).await, "failed");
@@ -118,8 +122,10 @@ async fn throttling_and_server_errors_are_retried_until_provisioning_succeeds(db
     app.sign_in("ada", PASSWORD).await;
     let name = format!("ada-busy-{}", std::process::id());
     // More than the SDK's own three attempts: the job itself has to retry.
-    app.emulator_fault(serde_json::json!({ "operation": "ProvisionProduct", "fault": "throttle", "times": 4, "body_contains": name })).await;
-    app.emulator_fault(serde_json::json!({ "operation": "ProvisionProduct", "fault": "server_error", "times": 3, "body_contains": name })).await;
+    app.emulator_fault(serde_json::json!({ "operation": "ProvisionProduct", "fault": "throttle", "times": 4, "body_contains": name }))
+        .await;
+    app.emulator_fault(serde_json::json!({ "operation": "ProvisionProduct", "fault": "server_error", "times": 3, "body_contains": name }))
+        .await;
     let (_, id) = app.launch("genomics", configuration, &name, "key-busy-0001").await;
     let id = id.as_str().expect("id").to_owned();
     assert_eq!(app.work_until_settled(&app.worker(), &id).await, "available");
@@ -208,7 +214,12 @@ impl atrium::aws::provisioning::Provisioner for CrashAfterProvisioning {
         self.inner.update(actor, update).await
     }
 
-    async fn terminate(&self, actor: &atrium::aws::provisioning::Actor<'_>, provisioned_product_id: &str, token: &str) -> Result<String, atrium::aws::provisioning::ProvisionError> {
+    async fn terminate(
+        &self,
+        actor: &atrium::aws::provisioning::Actor<'_>,
+        provisioned_product_id: &str,
+        token: &str,
+    ) -> Result<String, atrium::aws::provisioning::ProvisionError> {
         self.inner.terminate(actor, provisioned_product_id, token).await
     }
 }
@@ -305,7 +316,12 @@ async fn another_user_cannot_stop_or_terminate_a_workspace(db: PgPool) {
     let (_, id) = app.launch("genomics", configuration, "ada-guarded", "key-guarded-01").await;
     let id = id.as_str().expect("id").to_owned();
     let gus = app.client_signed_in_as("gus").await;
-    let response = gus.post(format!("{}/api/workspace_action", app.address)).form(&[("id", id.as_str()), ("action", "terminate")]).send().await.expect("sent");
+    let response = gus
+        .post(format!("{}/api/workspace_action", app.address))
+        .form(&[("id", id.as_str()), ("action", "terminate")])
+        .send()
+        .await
+        .expect("sent");
     assert_eq!(response.status().as_u16(), 403, "a teammate is not the owner");
 }
 
@@ -357,7 +373,8 @@ async fn a_launch_from_a_profile_uses_its_parameter_values_checked_against_the_t
     let configuration = app.configuration_for_genomics("Linux workstation (EC2)", "v1", &unique).await;
     let ssm = aws_sdk_ssm::Client::new(&app.sdk);
     for (name, instance_type) in [("profiled-good", "t3.large"), ("profiled-bad", "p5.48xlarge")] {
-        let document = serde_json::json!({ "display_name": name, "configuration": unique, "parameters": { "InstanceType": instance_type } });
+        let document =
+            serde_json::json!({ "display_name": name, "configuration": unique, "parameters": { "InstanceType": instance_type } });
         ssm.put_parameter()
             .name(format!("/atrium/teams/genomics/profiles/{name}-{}", std::process::id()))
             .value(document.to_string())
@@ -373,17 +390,24 @@ async fn a_launch_from_a_profile_uses_its_parameter_values_checked_against_the_t
         let app = &app;
         async move {
             let response = app
-                .post_form("/api/launch_workspace", &[("team", "genomics"), ("configuration_id", &configuration), ("name", name), ("launch_key", key), ("profile", &profile)])
+                .post_form(
+                    "/api/launch_workspace",
+                    &[
+                        ("team", "genomics"),
+                        ("configuration_id", &configuration),
+                        ("name", name),
+                        ("launch_key", key),
+                        ("profile", &profile),
+                    ],
+                )
                 .await;
             (response.status().as_u16(), response.text().await.unwrap_or_default())
         }
     };
     let (status, id) = launch(format!("profiled-good-{}", std::process::id()), "ada-profiled", "key-profiled-01").await;
     assert_eq!(status, 200, "{id}");
-    let values: serde_json::Value = sqlx::query_scalar("SELECT parameter_values FROM workspaces WHERE name = 'ada-profiled'")
-        .fetch_one(&app.db)
-        .await
-        .expect("stored");
+    let values: serde_json::Value =
+        sqlx::query_scalar("SELECT parameter_values FROM workspaces WHERE name = 'ada-profiled'").fetch_one(&app.db).await.expect("stored");
     assert_eq!(values, serde_json::json!({ "InstanceType": "t3.large" }));
 
     let (status, body) = launch(format!("profiled-bad-{}", std::process::id()), "ada-misprofiled", "key-profiled-02").await;
@@ -401,13 +425,15 @@ async fn a_job_that_breaks_off_waits_instead_of_holding_up_the_queue(db: PgPool)
     let (_, id) = app.launch("genomics", configuration, "ada-broken", "key-broken-0001").await;
     let id = id.as_str().expect("id").to_owned();
     // Provisioning without a record: the worker cannot go on with this one.
-    sqlx::query("UPDATE workspaces SET state = 'provisioning', record_id = NULL WHERE id = $1").bind(&id).execute(&app.db).await.expect("broken");
+    sqlx::query("UPDATE workspaces SET state = 'provisioning', record_id = NULL WHERE id = $1")
+        .bind(&id)
+        .execute(&app.db)
+        .await
+        .expect("broken");
     let worker = app.worker();
     assert_eq!(worker.run_next_job().await.expect("runs"), atrium::worker::Tick::Ran);
-    let (attempts, waiting): (i32, bool) = sqlx::query_as("SELECT attempts, run_after > now() FROM jobs")
-        .fetch_one(&app.db)
-        .await
-        .expect("the job is kept");
+    let (attempts, waiting): (i32, bool) =
+        sqlx::query_as("SELECT attempts, run_after > now() FROM jobs").fetch_one(&app.db).await.expect("the job is kept");
     assert_eq!((attempts, waiting), (1, true), "counted and put back for later");
     assert_eq!(worker.run_next_job().await.expect("runs"), atrium::worker::Tick::Idle, "not claimed again at once");
 }
@@ -440,7 +466,8 @@ async fn a_worker_process_killed_mid_provisioning_is_resumed_and_provisions_once
     app.sign_in("ada", PASSWORD).await;
     let name = format!("ada-killed-{}", std::process::id());
     // ProvisionProduct for this workspace hangs for a while: the worker is killed in the middle.
-    app.emulator_fault(serde_json::json!({ "operation": "ProvisionProduct", "fault": "slow", "millis": 4000, "body_contains": name })).await;
+    app.emulator_fault(serde_json::json!({ "operation": "ProvisionProduct", "fault": "slow", "millis": 4000, "body_contains": name }))
+        .await;
     let (_, id) = app.launch("genomics", configuration, &name, "key-killed-0001").await;
     let id = id.as_str().expect("id").to_owned();
 
@@ -463,7 +490,8 @@ async fn a_worker_process_killed_mid_provisioning_is_resumed_and_provisions_once
     let emulator = std::env::var("AWS_ENDPOINT_URL_SERVICE_CATALOG").expect("emulator");
     let mut reached = false;
     for _ in 0..100 {
-        let pending: Vec<serde_json::Value> = reqwest::get(format!("{emulator}/_emulator/faults")).await.expect("sent").json().await.expect("json");
+        let pending: Vec<serde_json::Value> =
+            reqwest::get(format!("{emulator}/_emulator/faults")).await.expect("sent").json().await.expect("json");
         if !pending.iter().any(|rule| rule["body_contains"] == name.as_str()) {
             reached = true;
             break;

@@ -1,5 +1,5 @@
-use crate::api::{load_budgets, SetBudget};
-use crate::domain::costs::{MonthBudget, DEFAULT_THRESHOLDS};
+use crate::api::{SetBudget, load_budgets};
+use crate::domain::costs::{DEFAULT_THRESHOLDS, MonthBudget};
 use crate::domain::dollars;
 use crate::pages::errors::ErrorPanel;
 use leptos::prelude::*;

@@ -1,8 +1,8 @@
-use crate::api::{load_catalog_overview, ApproveType, CreateConfiguration, ImportVersion, RetireType, SetIdlePolicy, SetUpgradeBy};
+use crate::api::{ApproveType, CreateConfiguration, ImportVersion, RetireType, SetIdlePolicy, SetUpgradeBy, load_catalog_overview};
 use crate::domain::configurations::Configuration;
 use crate::domain::parameters::ParameterSpec;
-use crate::domain::{Role, TeamSummary};
 use crate::domain::workspace_types::{CatalogOverview, TypeStatus, WorkspaceType};
+use crate::domain::{Role, TeamSummary};
 use crate::error::AppError;
 use crate::pages::errors::ErrorPanel;
 use leptos::prelude::*;
@@ -19,7 +19,16 @@ pub fn CatalogAdminPage() -> impl IntoView {
     let idle = ServerAction::<SetIdlePolicy>::new();
     let deadline = ServerAction::<SetUpgradeBy>::new();
     let overview = Resource::new(
-        move || (import.version().get(), approve.version().get(), retire.version().get(), configure.version().get(), idle.version().get(), deadline.version().get()),
+        move || {
+            (
+                import.version().get(),
+                approve.version().get(),
+                retire.version().get(),
+                configure.version().get(),
+                idle.version().get(),
+                deadline.version().get(),
+            )
+        },
         |_| load_catalog_overview(),
     );
     let last_error = move || {
@@ -134,7 +143,12 @@ fn CatalogView(
 }
 
 #[component]
-fn TypeRow(t: WorkspaceType, approve: ServerAction<ApproveType>, retire: ServerAction<RetireType>, deadline: ServerAction<SetUpgradeBy>) -> impl IntoView {
+fn TypeRow(
+    t: WorkspaceType,
+    approve: ServerAction<ApproveType>,
+    retire: ServerAction<RetireType>,
+    deadline: ServerAction<SetUpgradeBy>,
+) -> impl IntoView {
     let label = format!("{} {}", t.product_name, t.version_name);
     let (approve_label, retire_label) = (format!("Approve {label}"), format!("Retire {label}"));
     let badge = match t.status {
@@ -308,7 +322,8 @@ fn ParameterInput(p: ParameterSpec) -> impl IntoView {
                 <option value="">"Template default"</option>
                 {p.constraints.allowed_values.iter().map(|v| view! { <option value=v.clone()>{v.clone()}</option> }).collect_view()}
             </select>
-        }.into_any()
+        }
+        .into_any()
     };
     view! {
         <label class="block text-sm">{p.key.clone()}{field}<span class="text-xs text-slate-500">{hint}</span></label>

@@ -1,4 +1,4 @@
-use crate::api::{load_notification_targets, AddNotificationTarget, RemoveNotificationTarget, TestNotificationTarget};
+use crate::api::{AddNotificationTarget, RemoveNotificationTarget, TestNotificationTarget, load_notification_targets};
 use crate::domain::notifications::{NotificationEvent, NotificationTarget};
 use crate::pages::errors::ErrorPanel;
 use leptos::prelude::*;
@@ -11,10 +11,8 @@ pub fn NotificationsPage() -> impl IntoView {
     let add = ServerAction::<AddNotificationTarget>::new();
     let remove = ServerAction::<RemoveNotificationTarget>::new();
     let test = ServerAction::<TestNotificationTarget>::new();
-    let targets = Resource::new(
-        move || (add.version().get(), remove.version().get(), test.version().get()),
-        |_| load_notification_targets(),
-    );
+    let targets =
+        Resource::new(move || (add.version().get(), remove.version().get(), test.version().get()), |_| load_notification_targets());
     let message = move || {
         let outcome = |r: Option<Result<String, crate::error::AppError>>| r.map(|r| r.map_err(|e| e.to_string()));
         outcome(test.value().get())
@@ -71,7 +69,11 @@ pub fn NotificationsPage() -> impl IntoView {
 }
 
 #[component]
-fn TargetRow(target: NotificationTarget, remove: ServerAction<RemoveNotificationTarget>, test: ServerAction<TestNotificationTarget>) -> impl IntoView {
+fn TargetRow(
+    target: NotificationTarget,
+    remove: ServerAction<RemoveNotificationTarget>,
+    test: ServerAction<TestNotificationTarget>,
+) -> impl IntoView {
     let events: Vec<&str> = target.events.iter().map(|e| e.label()).collect();
     let dead = target.status == "dead";
     view! {

@@ -1,9 +1,9 @@
-use crate::api::{load_people, DisableUser, EnableUser, InviteUser, SetUserAccess};
+use crate::api::{DisableUser, EnableUser, InviteUser, SetUserAccess, load_people};
 use crate::domain::people::{AccountStatus, Disabled, PeoplePage, Person};
 use crate::domain::{Role, TeamSummary};
 use crate::error::AppError;
 use crate::pages::errors::ErrorPanel;
-use crate::pages::forms::{last_error, FieldMessage};
+use crate::pages::forms::{FieldMessage, last_error};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -69,7 +69,13 @@ fn DisabledPanel(result: Disabled) -> impl IntoView {
 }
 
 #[component]
-fn PeopleList(page: PeoplePage, search: String, refresh: RwSignal<u32>, notice: RwSignal<Option<String>>, disabled: RwSignal<Option<Disabled>>) -> impl IntoView {
+fn PeopleList(
+    page: PeoplePage,
+    search: String,
+    refresh: RwSignal<u32>,
+    notice: RwSignal<Option<String>>,
+    disabled: RwSignal<Option<Disabled>>,
+) -> impl IntoView {
     let PeoplePage { people, next_page, teams, provider } = page;
     let next_href = next_page.map(|token| {
         let query: String = form_urlencoded::Serializer::new(String::new()).append_pair("q", &search).append_pair("page", &token).finish();
@@ -188,7 +194,12 @@ fn PersonRow(
 
 /// The roles and teams of one person as checkboxes.
 #[component]
-fn AccessForm(person: Person, teams: Vec<TeamSummary>, access: ServerAction<SetUserAccess>, error: Signal<Option<AppError>>) -> impl IntoView {
+fn AccessForm(
+    person: Person,
+    teams: Vec<TeamSummary>,
+    access: ServerAction<SetUserAccess>,
+    error: Signal<Option<AppError>>,
+) -> impl IntoView {
     let username = person.username.to_string();
     let key = username.clone();
     let id = move |what: &str| format!("{what}-{key}");

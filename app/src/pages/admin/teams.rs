@@ -1,9 +1,9 @@
-use crate::api::{load_admin_teams, ArchiveTeam, CreateTeam, TestTeamConnection, UpdateTeam};
+use crate::api::{ArchiveTeam, CreateTeam, TestTeamConnection, UpdateTeam, load_admin_teams};
 use crate::domain::dollars;
 use crate::domain::team_admin::{ConnectionCheck, TeamAdminRow, TeamForm};
 use crate::error::AppError;
 use crate::pages::errors::ErrorPanel;
-use crate::pages::forms::{last_error, FieldMessage};
+use crate::pages::forms::{FieldMessage, last_error};
 use leptos::prelude::*;
 use leptos_meta::Title;
 

@@ -1,4 +1,4 @@
-use crate::api::{load_admin_workspaces, ForceTerminateWorkspace, ResyncWorkspace, TransferWorkspace};
+use crate::api::{ForceTerminateWorkspace, ResyncWorkspace, TransferWorkspace, load_admin_workspaces};
 use crate::domain::workspace::{AdminWorkspacePage, WorkspaceState};
 use crate::pages::errors::ErrorPanel;
 use leptos::prelude::*;
@@ -16,7 +16,17 @@ pub fn AdminWorkspacesPage() -> impl IntoView {
     let force = ServerAction::<ForceTerminateWorkspace>::new();
     let transfer = ServerAction::<TransferWorkspace>::new();
     let list = Resource::new(
-        move || (field("team"), field("owner"), field("type"), field("state"), field("drift") == "on", page(), (resync.version().get(), force.version().get(), transfer.version().get())),
+        move || {
+            (
+                field("team"),
+                field("owner"),
+                field("type"),
+                field("state"),
+                field("drift") == "on",
+                page(),
+                (resync.version().get(), force.version().get(), transfer.version().get()),
+            )
+        },
         |(team, owner, type_label, state, drift_only, page, ..)| load_admin_workspaces(team, owner, type_label, state, drift_only, page),
     );
     let input = "mt-1 w-full rounded border border-slate-300 px-2 py-1";
