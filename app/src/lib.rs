@@ -6,9 +6,9 @@
 // Leptos' concrete view types (release builds) nest deeper than the default limit.
 #![recursion_limit = "512"]
 
-pub mod api;
 pub mod domain;
 pub mod error;
+pub mod features;
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod services;

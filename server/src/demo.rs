@@ -569,7 +569,7 @@ pub async fn seed_configurations(sdk: &aws_config::SdkConfig, db: &PgPool) -> an
     use crate::services::catalog::CatalogAdmin;
     use app::domain::configurations::ConfigurationForm;
     use app::domain::workspace_types::TypeStatus;
-    use app::services::CatalogAdminService;
+    use app::features::catalog::CatalogAdminService;
     use std::sync::Arc;
 
     let catalog = Arc::new(SdkServiceCatalog::new(sdk));
@@ -674,7 +674,7 @@ pub struct DemoWorkspace {
 /// Launches the demo workspaces (again: the same ones, by their launch keys).
 pub async fn seed_workspaces(sdk: &aws_config::SdkConfig, db: &PgPool) -> anyhow::Result<Vec<DemoWorkspace>> {
     use crate::services::{teams::Teams, workspaces::Workspaces};
-    use app::services::WorkspaceService;
+    use app::features::workspaces::WorkspaceService;
     use std::sync::Arc;
 
     // No cache: nothing here listens for changes.

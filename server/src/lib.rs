@@ -17,5 +17,6 @@ pub mod repo;
 pub mod routes;
 pub mod services;
 pub mod startup;
+pub mod state;
 pub mod telemetry;
 pub mod worker;

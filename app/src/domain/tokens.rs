@@ -12,19 +12,28 @@ pub enum Scope {
     /// Read what the user may see: teams, workspaces, costs. Every token may; a token with
     /// only this scope is read-only.
     Read,
-    /// Launch, stop, start, terminate and connect to workspaces.
+    /// Launch, stop, start, terminate, connect to, share and update workspaces.
     Workspaces,
-    /// Admin endpoints (catalog, audit), for admins only.
+    /// Study data: upload, delete, set writers, request and review exports.
+    Studies,
+    /// The teams the user administers: add and remove members.
+    Teams,
+    /// The user's own settings and tokens (list and revoke; a token never makes tokens).
+    Account,
+    /// Admin endpoints (catalog, audit, teams, people, budgets, notifications), for admins only.
     Admin,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 3] = [Scope::Read, Scope::Workspaces, Scope::Admin];
+    pub const ALL: [Scope; 6] = [Scope::Read, Scope::Workspaces, Scope::Studies, Scope::Teams, Scope::Account, Scope::Admin];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Scope::Read => "read",
             Scope::Workspaces => "workspaces",
+            Scope::Studies => "studies",
+            Scope::Teams => "teams",
+            Scope::Account => "account",
             Scope::Admin => "admin",
         }
     }
@@ -36,8 +45,11 @@ impl Scope {
     pub fn describe(self) -> &'static str {
         match self {
             Scope::Read => "read: see teams, workspaces and costs (every token may; alone, a read-only token)",
-            Scope::Workspaces => "workspaces: launch, stop, start, terminate and connect",
-            Scope::Admin => "admin: the catalog and the audit log (admins only)",
+            Scope::Workspaces => "workspaces: launch, stop, start, terminate, connect, share and update",
+            Scope::Studies => "studies: upload, delete and export study data, review exports",
+            Scope::Teams => "teams: add and remove members of the teams you administer",
+            Scope::Account => "account: your settings, and list or revoke your tokens",
+            Scope::Admin => "admin: the catalog, audit log, teams, people, budgets and notifications (admins only)",
         }
     }
 }

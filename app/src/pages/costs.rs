@@ -1,7 +1,7 @@
-use crate::api::load_costs;
 use crate::domain::costs::{CostDashboard, RANGES, TeamSpend, parse_range};
 use crate::domain::dollars;
 use crate::error::AppError;
+use crate::features::costs::load_costs;
 use crate::pages::errors::ErrorPanel;
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -1,5 +1,5 @@
-use crate::api::sign_in_methods;
 use crate::domain::SignInMethods;
+use crate::features::account::sign_in_methods;
 use crate::pages::layout::SignedInUser;
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -1,6 +1,6 @@
-use crate::api::whoami;
 use crate::domain::CurrentUser;
 use crate::error::AppError;
+use crate::features::account::whoami;
 use leptos::prelude::*;
 
 /// Who is signed in, asked once per page load: the header and the pages share the answer.

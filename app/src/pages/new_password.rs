@@ -1,4 +1,4 @@
-use crate::api::load_password_policy;
+use crate::features::account::load_password_policy;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;

@@ -1,5 +1,5 @@
-use crate::api::{SaveSettings, load_settings};
 use crate::domain::settings::SignOutStop;
+use crate::features::account::{SaveSettings, load_settings};
 use crate::pages::errors::ErrorPanel;
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -2,11 +2,11 @@
 //! `/teams/:team/studies/:id`: one study's files, uploaded and downloaded by the browser
 //! straight to and from S3; `/teams/:team/egress/:id`: an export request and its history.
 
-use crate::api::{
+use crate::domain::studies::{EgressPanel, FileEntry, FolderListing, StudyScope, StudyView, UploadTicket, size_label};
+use crate::features::studies::{
     CreateStudy, DecideEgress, DeleteStudyFile, RequestEgress, SetStudyWriters, complete_study_upload, load_egress_request, load_studies,
     load_study_files, study_upload,
 };
-use crate::domain::studies::{EgressPanel, FileEntry, FolderListing, StudyScope, StudyView, UploadTicket, size_label};
 use crate::pages::errors::ErrorPanel;
 use crate::pages::forms::{FieldMessage, last_error};
 use leptos::prelude::*;

@@ -1,8 +1,9 @@
-use crate::api::{LaunchWorkspace, load_studies, load_team_catalog};
 use crate::domain::configurations::Configuration;
 use crate::domain::costs::{MonthBudget, monthly_estimate};
 use crate::domain::dollars;
 use crate::domain::studies::{Access, StudyView};
+use crate::features::studies::load_studies;
+use crate::features::workspaces::{LaunchWorkspace, load_team_catalog};
 use crate::pages::errors::ErrorPanel;
 use leptos::prelude::*;
 use leptos_meta::Title;

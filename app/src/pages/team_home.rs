@@ -1,8 +1,9 @@
-use crate::api::{load_ended_workspaces, load_team_page};
 use crate::domain::TeamHome;
 use crate::domain::costs::MySpend;
 use crate::domain::dollars;
 use crate::domain::workspace::{MyWorkspaces, WorkspaceView};
+use crate::features::teams::load_team_page;
+use crate::features::workspaces::load_ended_workspaces;
 use crate::pages::errors::ErrorPanel;
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -1,5 +1,5 @@
-use crate::api::{AddTeamMember, RemoveTeamMember, load_team_members};
 use crate::domain::people::TeamMembers;
+use crate::features::teams::{AddTeamMember, RemoveTeamMember, load_team_members};
 use crate::pages::errors::ErrorPanel;
 use crate::pages::forms::{FieldMessage, last_error};
 use leptos::prelude::*;

@@ -1,6 +1,7 @@
-use crate::api::{LaunchWorkspace, load_studies, load_team_profiles};
 use crate::domain::configurations::Profile;
 use crate::domain::studies::StudyView;
+use crate::features::studies::load_studies;
+use crate::features::workspaces::{LaunchWorkspace, load_team_profiles};
 use crate::pages::errors::ErrorPanel;
 use crate::pages::team_catalog::{CostEstimate, LaunchForm, TeamBudget};
 use leptos::prelude::*;

@@ -1,4 +1,4 @@
-use crate::api::my_teams;
+use crate::features::teams::my_teams;
 use crate::pages::errors::ErrorPanel;
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -1,5 +1,5 @@
-use crate::api::{CreateToken, RevokeToken, load_tokens, whoami};
 use crate::domain::tokens::{MAX_TOKEN_DAYS, Scope, TokenView};
+use crate::features::account::{CreateToken, RevokeToken, load_tokens, whoami};
 use crate::pages::errors::ErrorPanel;
 use crate::pages::forms::{FieldMessage, last_error};
 use leptos::prelude::*;

@@ -1,10 +1,10 @@
-use crate::api::{
-    KeepWorkspaceRunning, LaunchAgain, ResizeWorkspace, ShareWorkspace, StartWorkspaceSession, UpgradeWorkspace,
-    WorkspaceAction as RequestAction, load_workspace, load_workspace_sharing,
-};
 use crate::domain::idle::SNOOZE_HOURS;
 use crate::domain::workspace::WorkspaceSharing;
 use crate::domain::workspace::{WorkspaceAction, WorkspaceState, WorkspaceView};
+use crate::features::workspaces::{
+    KeepWorkspaceRunning, LaunchAgain, ResizeWorkspace, ShareWorkspace, StartWorkspaceSession, UpgradeWorkspace,
+    WorkspaceAction as RequestAction, load_workspace, load_workspace_sharing,
+};
 use crate::pages::errors::ErrorPanel;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -105,7 +105,9 @@ fn WorkspaceDetails(
     // Those it is shared with connect; only its owner (or an admin) acts on it.
     let actions = if may_manage { w.available_actions() } else { Vec::new() };
     let terminate_only = !w.has_stop_start && !matches!(w.state, WorkspaceState::Terminated | WorkspaceState::Terminating);
-    view! {
+    // Each part is erased on its own (`into_any`): the page nests inside Suspense and the
+    // router, and as one concrete view type it overflowed rustc's layout depth in release builds.
+    let heading = view! {
         <Title text=format!("{} · Atrium", w.name)/>
         <nav class="text-sm text-slate-500">
             <a href="/teams" class="hover:underline">"Teams"</a>" / "
@@ -119,11 +121,17 @@ fn WorkspaceDetails(
             }).collect_view()}
         </div>
         <p class="mt-1 text-slate-600">{format!("{} · {} · {}/hour estimated · launched {}", w.configuration_name, w.type_label, crate::domain::dollars(cents.into()), w.created_at)}</p>
+    }
+    .into_any();
+    let failure = view! {
         {w.failure_message.clone().map(|message| view! {
             <p role="alert" data-testid="workspace-failure" class="mt-4 rounded border border-red-200 bg-red-50 p-3 text-sm text-red-800">
                 "AWS reported: "{message}
             </p>
         })}
+    }
+    .into_any();
+    let stops_at = view! {
         {w.stops_at.clone().filter(|_| may_manage).map(|at| {
             let id = w.id.clone();
             let verb = if w.has_stop_start { "stops" } else { "is terminated" };
@@ -151,6 +159,9 @@ fn WorkspaceDetails(
                 </div>
             }
         })}
+    }
+    .into_any();
+    let buttons = view! {
         <div class="mt-4 flex flex-wrap items-start gap-3" data-testid="workspace-actions">
             {(w.state == WorkspaceState::Available).then(|| view! {
                 // A plain form: the server answers with a redirect to the (short-lived) URL.
@@ -184,7 +195,13 @@ fn WorkspaceDetails(
             {(w.state == WorkspaceState::Available && w.outputs.contains_key("InstanceId")).then(|| view! { <SessionForms id=w.id.clone() session=change.session/> })}
             {(terminate_only && may_manage).then(|| view! { <p class="text-sm text-slate-500" data-testid="terminate-only">"This workspace type cannot be stopped and started: terminate it when you are done."</p> })}
         </div>
+    }
+    .into_any();
+    let updates = view! {
         {may_manage.then(|| view! { <UpdateForms w=w.clone() change/> })}
+    }
+    .into_any();
+    let progress = view! {
         <section class="mt-6 rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
             <h2 class="text-lg font-semibold">"Progress"</h2>
             <ol class="mt-3 space-y-2 text-sm" data-testid="workspace-events">
@@ -197,6 +214,9 @@ fn WorkspaceDetails(
                 }).collect_view()}
             </ol>
         </section>
+    }
+    .into_any();
+    let studies = view! {
         {(!w.studies.is_empty()).then(|| {
             let team = w.team.to_string();
             view! {
@@ -214,6 +234,9 @@ fn WorkspaceDetails(
                 </section>
             }
         })}
+    }
+    .into_any();
+    let outputs = view! {
         {(!w.outputs.is_empty()).then(|| view! {
             <section class="mt-6 rounded-lg border border-slate-200 bg-white p-6 shadow-sm" data-testid="workspace-outputs">
                 <h2 class="text-lg font-semibold">"Details"</h2>
@@ -225,6 +248,8 @@ fn WorkspaceDetails(
             </section>
         })}
     }
+    .into_any();
+    view! { {heading}{failure}{stops_at}{buttons}{updates}{progress}{studies}{outputs} }.into_any()
 }
 
 /// SSH or RDP through Session Manager: the portal starts the session in the caller's name and

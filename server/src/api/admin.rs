@@ -7,10 +7,10 @@ use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{Body, Json as JsonBody, Path, Query};
 use crate::catalog_file::{CatalogFile, ConfigurationEntry};
 use crate::services::catalog_code::ChangeSet;
-use crate::startup::AppState;
+use crate::state::AppState;
 use app::domain::audit::{AuditFilter, AuditRow};
 use app::domain::configurations::Configuration;
-use app::domain::team_admin::TeamAdminRow;
+use app::domain::idle::IdlePolicyForm;
 use app::domain::tokens::Scope;
 use app::domain::workspace_types::{CatalogOverview, TypeStatus, WorkspaceType};
 use axum::Json;
@@ -171,11 +171,111 @@ pub async fn apply(
     Ok(Json(state.catalog_code.apply(user, text, query.dry_run).await?))
 }
 
-#[utoipa::path(get, path = "/admin/teams", tag = "admin", responses(
-    (status = 200, description = "Every team with its members, live workspaces (whose ever they are), month and budget", body = Vec<TeamAdminRow>),
-    (status = 403, description = "Not an admin, or no admin scope", body = ErrorBody),
-))]
-pub async fn teams(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<TeamAdminRow>>> {
+/// "Must upgrade by" of a workspace type.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpgradeByRequest {
+    /// `YYYY-MM-DD`, today or later (UTC): the date its workspaces' owners are asked to upgrade
+    /// by once a newer version is approved; null clears it.
+    #[serde(deserialize_with = "Option::deserialize")]
+    #[schema(required = true, format = Date, pattern = r"^\d{4}-\d{2}-\d{2}$")]
+    pub by: Option<String>,
+}
+
+#[utoipa::path(put, path = "/catalog/types/{id}/upgrade-by", tag = "admin", request_body = UpgradeByRequest,
+    params(("id" = i64, Path, description = "The workspace type's id")),
+    responses(
+        (status = 204, description = "Set, or cleared (audited)"),
+        (status = 403, description = "Not an admin, or no admin scope", body = ErrorBody),
+        (status = 404, description = "No such type", body = ErrorBody),
+        (status = 422, description = "Not a date, or one in the past (`by`)", body = ErrorBody),
+    ))]
+pub async fn set_upgrade_by(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    JsonBody(request): JsonBody<UpgradeByRequest>,
+) -> ApiResult<StatusCode> {
     let user = caller.with(Scope::Admin)?;
-    Ok(Json(state.services.team_admin.teams(user).await?))
+    state.services.catalog_admin.set_upgrade_by(user, id, request.by.as_deref().unwrap_or_default()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A configuration's idle policy, in the fields of its `draft.idle`; an absent field takes the
+/// default, as on the admin's form.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IdlePolicyRequest {
+    /// Stop after this many minutes idle; null: never stopped for being idle; absent: 60.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<u32>, minimum = 10, maximum = 1440)]
+    pub stop_after_minutes: Option<Option<u32>>,
+    /// Below this average CPU (percent) a workstation counts as idle; absent: 5.
+    #[schema(minimum = 1, maximum = 90)]
+    pub cpu_percent: Option<u32>,
+    /// Stop after running this many hours, idle or not; absent: no maximum. At least the idle window.
+    #[schema(minimum = 1, maximum = 168)]
+    pub max_running_hours: Option<u32>,
+    /// Stop every day at this time (`HH:MM`) in the team's time zone; absent: never.
+    #[schema(pattern = r"^([01]?[0-9]|2[0-3]):[0-5][0-9]$")]
+    pub nightly_stop: Option<String>,
+    /// Stop its owner's running workspaces when they sign out, unless their settings say else.
+    #[serde(default)]
+    pub stop_on_sign_out: bool,
+}
+
+/// A field given, even as null: `Some(None)`; absent (with `default`): `None`.
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+impl IdlePolicyRequest {
+    /// The admin's form with these values, for the form's own checks.
+    fn form(self) -> IdlePolicyForm {
+        let number = |n: Option<u32>| n.map(|n| n.to_string()).unwrap_or_default();
+        IdlePolicyForm {
+            stop_after: match self.stop_after_minutes {
+                None => String::new(),
+                Some(None) => "never".to_owned(),
+                Some(Some(minutes)) => minutes.to_string(),
+            },
+            cpu_percent: number(self.cpu_percent),
+            max_running_hours: number(self.max_running_hours),
+            nightly_stop: self.nightly_stop.unwrap_or_default(),
+            stop_on_sign_out: if self.stop_on_sign_out { "on".to_owned() } else { String::new() },
+        }
+    }
+}
+
+#[utoipa::path(put, path = "/catalog/configurations/{id}/idle-policy", tag = "admin", request_body = IdlePolicyRequest,
+    params(("id" = i64, Path, description = "The configuration's id")),
+    responses(
+        (status = 200, description = "Changed for its workspaces from now on (audited)", body = Configuration),
+        (status = 403, description = "Not an admin, or no admin scope", body = ErrorBody),
+        (status = 404, description = "No such configuration", body = ErrorBody),
+        (status = 422, description = "Each invalid field, named as on the admin's form (`idle_stop_after`, `idle_cpu_percent`, `idle_max_running_hours`, `idle_nightly_stop`)", body = ErrorBody),
+    ))]
+pub async fn set_idle_policy(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    JsonBody(request): JsonBody<IdlePolicyRequest>,
+) -> ApiResult<Json<Configuration>> {
+    let user = caller.with(Scope::Admin)?;
+    Ok(Json(state.services.catalog_admin.set_idle_policy(user, id, request.form()).await?))
+}
+
+/// This feature's endpoints, for the API's router and its OpenAPI document.
+pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(utoipa_axum::routes!(audit))
+        .routes(utoipa_axum::routes!(catalog))
+        .routes(utoipa_axum::routes!(import))
+        .routes(utoipa_axum::routes!(approve))
+        .routes(utoipa_axum::routes!(retire))
+        .routes(utoipa_axum::routes!(create_configuration))
+        .routes(utoipa_axum::routes!(export))
+        .routes(utoipa_axum::routes!(apply))
+        .routes(utoipa_axum::routes!(set_upgrade_by))
+        .routes(utoipa_axum::routes!(set_idle_policy))
 }

@@ -5,7 +5,7 @@ use super::error::ApiError;
 use crate::repo::audit;
 use crate::routes::client::ClientAddress;
 use crate::services::tokens::{TokenCaller, TokenRefusal};
-use crate::startup::AppState;
+use crate::state::AppState;
 use app::domain::CurrentUser;
 use app::domain::tokens::Scope;
 use axum::extract::{FromRequestParts, Request, State};

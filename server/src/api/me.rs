@@ -4,7 +4,7 @@ use super::auth::Caller;
 use super::error::{ApiResult, ErrorBody};
 use super::extract::{Path, Query};
 use super::team_slug;
-use crate::startup::AppState;
+use crate::state::AppState;
 use app::domain::configurations::{Configuration, ProfileList};
 use app::domain::costs::CostDashboard;
 use app::domain::tokens::Scope;
@@ -89,4 +89,14 @@ pub struct CostRange {
 pub async fn costs(State(state): State<AppState>, caller: Caller, Query(range): Query<CostRange>) -> ApiResult<Json<CostDashboard>> {
     let user = caller.with(Scope::Read)?;
     Ok(Json(state.services.costs.dashboard(user, range.days.unwrap_or(30), None).await?))
+}
+
+/// This feature's endpoints, for the API's router and its OpenAPI document.
+pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(utoipa_axum::routes!(me))
+        .routes(utoipa_axum::routes!(teams))
+        .routes(utoipa_axum::routes!(profiles))
+        .routes(utoipa_axum::routes!(catalog))
+        .routes(utoipa_axum::routes!(costs))
 }

@@ -3,16 +3,22 @@
 //! token (`auth.rs`); every error is JSON of one shape (`error.rs`). The OpenAPI document is
 //! generated from the handlers (utoipa) and served at `/api/v1/openapi.json`.
 
+pub mod account;
 pub mod admin;
+pub mod admin_workspaces;
 pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod me;
+pub mod people;
+pub mod spending;
+pub mod studies;
+pub mod teams;
 pub mod workspaces;
 
-use crate::startup::AppState;
+use crate::state::AppState;
 /// A team slug from a request, read as the pages read it.
-use app::api::team_slug;
+use app::features::team_slug;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{StatusCode, header};
@@ -22,7 +28,6 @@ use error::{ApiError, ApiResult};
 use utoipa::OpenApi;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 /// Where the API is mounted.
 pub const BASE: &str = "/api/v1";
@@ -43,10 +48,16 @@ const BODY_LIMIT: usize = 256 * 1024;
     security(("token" = [])),
     tags(
         (name = "me", description = "The caller"),
-        (name = "teams", description = "The caller's teams and what they may launch there"),
+        (name = "teams", description = "The caller's teams, what they may launch there, and their members (team admins)"),
         (name = "workspaces", description = "Launch, follow, stop, start, terminate and connect"),
+        (name = "studies", description = "Study data (uploads and downloads by presigned URL), writers, and exports out of controlled studies"),
         (name = "costs", description = "Spend against budgets (cost viewers and admins)"),
         (name = "admin", description = "The audit log and the catalog (admin scope)"),
+        (name = "admin-teams", description = "Team onboarding: create, edit, test and archive teams (admin scope)"),
+        (name = "people", description = "Invite people, set their roles and teams, disable and enable them (admin scope)"),
+        (name = "budgets", description = "Each team's monthly budget and alert thresholds (admin scope)"),
+        (name = "notifications", description = "Slack and Microsoft Teams webhooks for workspace, budget and catalog events (admin scope)"),
+        (name = "account", description = "The caller's settings and tokens (tokens are created on /settings/tokens only)"),
     )
 )]
 struct ApiDoc;
@@ -61,30 +72,17 @@ impl utoipa::Modify for BearerToken {
 }
 
 fn api() -> OpenApiRouter<AppState> {
+    // Each feature's handlers register themselves in their own file.
     OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(me::me))
-        .routes(routes!(me::teams))
-        .routes(routes!(me::profiles))
-        .routes(routes!(me::catalog))
-        .routes(routes!(me::costs))
-        .routes(routes!(workspaces::list, workspaces::launch))
-        .routes(routes!(workspaces::ended))
-        .routes(routes!(workspaces::get))
-        .routes(routes!(workspaces::events))
-        .routes(routes!(workspaces::stop))
-        .routes(routes!(workspaces::start))
-        .routes(routes!(workspaces::terminate))
-        .routes(routes!(workspaces::connect))
-        .routes(routes!(workspaces::start_session))
-        .routes(routes!(admin::audit))
-        .routes(routes!(admin::catalog))
-        .routes(routes!(admin::import))
-        .routes(routes!(admin::approve))
-        .routes(routes!(admin::retire))
-        .routes(routes!(admin::create_configuration))
-        .routes(routes!(admin::export))
-        .routes(routes!(admin::apply))
-        .routes(routes!(admin::teams))
+        .merge(me::routes())
+        .merge(workspaces::routes())
+        .merge(admin::routes())
+        .merge(admin_workspaces::routes())
+        .merge(studies::routes())
+        .merge(teams::routes())
+        .merge(people::routes())
+        .merge(spending::routes())
+        .merge(account::routes())
 }
 
 /// The API's routes, to be nested at `BASE`, and its OpenAPI document, made from the same

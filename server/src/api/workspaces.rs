@@ -4,9 +4,12 @@ use super::auth::Caller;
 use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{Json as JsonBody, Path, Query};
 use super::{Cursor, team_slug};
-use crate::startup::AppState;
+use crate::state::AppState;
+use app::domain::idle::SNOOZE_HOURS;
 use app::domain::tokens::Scope;
-use app::domain::workspace::{Connection, RemoteProtocol, ShellSession, WorkspaceAction, WorkspaceEventView, WorkspaceView};
+use app::domain::workspace::{
+    Connection, RemoteProtocol, ShellSession, WorkspaceAction, WorkspaceEventView, WorkspaceSharing, WorkspaceView,
+};
 use app::error::AppError;
 use axum::Json;
 use axum::extract::State;
@@ -240,4 +243,211 @@ pub async fn start_session(
     let raw = query.protocol.as_deref().unwrap_or("ssh");
     let protocol = RemoteProtocol::parse(raw).ok_or_else(|| AppError::invalid("protocol", "Choose ssh or rdp."))?;
     Ok(Json(state.services.workspaces.start_session(user, &id, protocol).await?))
+}
+
+/// Who may do what with a workspace, and whom it is shared with: `WorkspaceSharing`, as the
+/// workspace's page reads it.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct Sharing {
+    /// The owner (or an admin): may stop, start, terminate, share and launch it again.
+    pub may_manage: bool,
+    /// Its owner, when the caller sees it because it is shared with them (they may connect).
+    pub shared_by: Option<String>,
+    /// The members it is shared with by name (shown to those who manage it).
+    pub people: Vec<String>,
+    /// Shared with everyone on its team.
+    pub whole_team: bool,
+    /// The team's other members, who may be chosen (for those who manage it).
+    pub members: Vec<String>,
+    /// A fresh key for "Launch again", offered for an ended workspace to those who manage it.
+    pub launch_again_key: Option<String>,
+}
+
+impl From<WorkspaceSharing> for Sharing {
+    fn from(s: WorkspaceSharing) -> Self {
+        let WorkspaceSharing { may_manage, shared_by, people, whole_team, members, launch_again_key } = s;
+        Sharing { may_manage, shared_by, people, whole_team, members, launch_again_key }
+    }
+}
+
+#[utoipa::path(get, path = "/workspaces/{id}/sharing", tag = "workspaces",
+    params(("id" = String, Path, description = "The workspace's id")),
+    responses(
+        (status = 200, description = "Who may manage it and whom it is shared with", body = Sharing),
+        (status = 403, description = "Not its owner, an admin, or someone it is shared with", body = ErrorBody),
+        (status = 404, description = "No such workspace", body = ErrorBody),
+    ))]
+pub async fn sharing(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Sharing>> {
+    let user = caller.with(Scope::Read)?;
+    Ok(Json(state.services.workspaces.sharing(user, &id).await?.into()))
+}
+
+/// Whom to share a workspace with, for connecting: exactly these, replacing the shares before.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShareRequest {
+    /// Members of the workspace's team, by username; an empty list shares it with nobody by name.
+    pub people: Vec<String>,
+    /// Shared with everyone on its team as well.
+    pub whole_team: bool,
+}
+
+#[utoipa::path(put, path = "/workspaces/{id}/sharing", tag = "workspaces", request_body = ShareRequest,
+    params(("id" = String, Path, description = "The workspace's id")),
+    responses(
+        (status = 204, description = "Shared with exactly these (audited)"),
+        (status = 400, description = "The workspace has ended", body = ErrorBody),
+        (status = 403, description = "Neither its owner nor an admin", body = ErrorBody),
+        (status = 404, description = "No such workspace", body = ErrorBody),
+        (status = 422, description = "Someone who is not a member of its team (`people`)", body = ErrorBody),
+    ))]
+pub async fn share(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    JsonBody(request): JsonBody<ShareRequest>,
+) -> ApiResult<StatusCode> {
+    let user = caller.with(Scope::Workspaces)?;
+    state.services.workspaces.share(user, &id, request.people, request.whole_team).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// "Keep running": how long the idle check leaves the workspace alone.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeepRunningRequest {
+    #[schema(schema_with = snooze_hours)]
+    pub hours: u32,
+}
+
+/// `hours` as the page offers it: one of `SNOOZE_HOURS`.
+fn snooze_hours() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::Integer)
+        .enum_values(Some(SNOOZE_HOURS))
+        .description(Some("Hours, one of those the page offers"))
+        .build()
+}
+
+#[utoipa::path(post, path = "/workspaces/{id}/keep-running", tag = "workspaces", request_body = KeepRunningRequest,
+    params(("id" = String, Path, description = "The workspace's id")),
+    responses(
+        (status = 204, description = "Not stopped for being idle for that long (audited)"),
+        (status = 400, description = "Hours not offered, or not a running workspace that stops when idle", body = ErrorBody),
+        (status = 403, description = "Neither its owner nor an admin", body = ErrorBody),
+        (status = 404, description = "No such workspace", body = ErrorBody),
+    ))]
+pub async fn keep_running(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    JsonBody(request): JsonBody<KeepRunningRequest>,
+) -> ApiResult<StatusCode> {
+    let user = caller.with(Scope::Workspaces)?;
+    state.services.workspaces.keep_running(user, &id, request.hours).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The newer approved version of its product to move a running workspace to (the
+/// workspace's `upgrade.type_id`).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpgradeRequest {
+    pub to_type_id: i64,
+}
+
+#[utoipa::path(post, path = "/workspaces/{id}/upgrade", tag = "workspaces", request_body = UpgradeRequest,
+    params(("id" = String, Path, description = "The workspace's id")),
+    responses(
+        (status = 202, description = "Updating: the same workspace moves to that version (audited)", body = WorkspaceView),
+        (status = 400, description = "Not available (start it first)", body = ErrorBody),
+        (status = 403, description = "Neither its owner nor an admin", body = ErrorBody),
+        (status = 404, description = "No such workspace or version", body = ErrorBody),
+        (status = 422, description = "Not an approved newer version of its product (`version`)", body = ErrorBody),
+    ))]
+pub async fn upgrade(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    JsonBody(request): JsonBody<UpgradeRequest>,
+) -> ApiResult<(StatusCode, Json<WorkspaceView>)> {
+    let user = caller.with(Scope::Workspaces)?;
+    state.services.workspaces.upgrade(user, &id, request.to_type_id).await?;
+    Ok((StatusCode::ACCEPTED, Json(state.services.workspaces.workspace(user, &id).await?)))
+}
+
+/// Another size its configuration lists (the workspace's `sizes`).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResizeRequest {
+    pub size: String,
+}
+
+#[utoipa::path(post, path = "/workspaces/{id}/resize", tag = "workspaces", request_body = ResizeRequest,
+    params(("id" = String, Path, description = "The workspace's id")),
+    responses(
+        (status = 202, description = "Updating to that size (audited)", body = WorkspaceView),
+        (status = 400, description = "Not available (start it first), or the team's budget does not hold it", body = ErrorBody),
+        (status = 403, description = "Neither its owner nor an admin", body = ErrorBody),
+        (status = 404, description = "No such workspace", body = ErrorBody),
+        (status = 422, description = "Not a size its configuration lists, or the size it has (`size`)", body = ErrorBody),
+    ))]
+pub async fn resize(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    JsonBody(request): JsonBody<ResizeRequest>,
+) -> ApiResult<(StatusCode, Json<WorkspaceView>)> {
+    let user = caller.with(Scope::Workspaces)?;
+    state.services.workspaces.resize(user, &id, &request.size).await?;
+    Ok((StatusCode::ACCEPTED, Json(state.services.workspaces.workspace(user, &id).await?)))
+}
+
+/// The request's Idempotency-Key; 400 without one.
+fn idempotency_key(headers: &HeaderMap) -> ApiResult<&str> {
+    headers
+        .get(IDEMPOTENCY_KEY)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| ApiError::bad_request("Send an Idempotency-Key header (8 to 200 of A-Z a-z 0-9 - _ .), new for each launch."))
+}
+
+#[utoipa::path(post, path = "/workspaces/{id}/launch-again", tag = "workspaces",
+    params(
+        ("id" = String, Path, description = "The ended workspace's id"),
+        ("Idempotency-Key" = String, Header, description = "8 to 200 of A-Z a-z 0-9 - _ . ; the same key launches once"),
+    ),
+    responses(
+        (status = 201, description = "A new workspace of its configuration, parameters and studies, under its name (or the one launched before with this key)", body = WorkspaceView),
+        (status = 400, description = "No or a malformed key, not ended, not the caller's, no longer offered, or the quota is reached", body = ErrorBody),
+        (status = 403, description = "Neither its owner nor an admin", body = ErrorBody),
+        (status = 404, description = "No such workspace", body = ErrorBody),
+    ))]
+pub async fn launch_again(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<(StatusCode, Json<WorkspaceView>)> {
+    let user = caller.with(Scope::Workspaces)?;
+    let again = state.services.workspaces.launch_again(user, &id, idempotency_key(&headers)?).await?;
+    Ok((StatusCode::CREATED, Json(state.services.workspaces.workspace(user, &again).await?)))
+}
+
+/// This feature's endpoints, for the API's router and its OpenAPI document.
+pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(utoipa_axum::routes!(list, launch))
+        .routes(utoipa_axum::routes!(ended))
+        .routes(utoipa_axum::routes!(get))
+        .routes(utoipa_axum::routes!(events))
+        .routes(utoipa_axum::routes!(stop))
+        .routes(utoipa_axum::routes!(start))
+        .routes(utoipa_axum::routes!(terminate))
+        .routes(utoipa_axum::routes!(connect))
+        .routes(utoipa_axum::routes!(start_session))
+        .routes(utoipa_axum::routes!(sharing, share))
+        .routes(utoipa_axum::routes!(keep_running))
+        .routes(utoipa_axum::routes!(upgrade))
+        .routes(utoipa_axum::routes!(resize))
+        .routes(utoipa_axum::routes!(launch_again))
 }

@@ -2,7 +2,7 @@
 
 use super::error_page::for_error;
 use crate::services::audit::AuditLog;
-use crate::startup::AppState;
+use crate::state::AppState;
 use app::domain::audit::AuditFilter;
 use app::domain::{CurrentUser, csv_cell};
 use axum::Extension;

@@ -5,7 +5,7 @@ use super::client::ClientAddress;
 use super::error_page::unavailable;
 use crate::auth::service::{AuthError, SignInResult};
 use crate::auth::session::{PendingChallenge, UserSession};
-use crate::startup::AppState;
+use crate::state::AppState;
 use app::domain::{CurrentUser, Username, safe_next_path};
 use axum::Extension;
 use axum::Form;

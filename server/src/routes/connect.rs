@@ -2,7 +2,7 @@
 //! URL goes straight to the browser and nowhere else (not stored, not logged, not cached).
 
 use super::error_page::for_error;
-use crate::startup::AppState;
+use crate::state::AppState;
 use app::domain::CurrentUser;
 use axum::Extension;
 use axum::extract::{Path, State};

@@ -2,7 +2,7 @@
 //! Cost viewers and admins.
 
 use super::error_page::for_error;
-use crate::startup::AppState;
+use crate::state::AppState;
 use app::domain::CurrentUser;
 use app::domain::costs::parse_range;
 use app::error::AppError;

@@ -1,6 +1,6 @@
 //! Server-sent events: a workspace's state pushed to its page as it changes.
 
-use crate::startup::AppState;
+use crate::state::AppState;
 use app::domain::CurrentUser;
 use app::error::AppError;
 use axum::Extension;

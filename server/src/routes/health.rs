@@ -1,4 +1,4 @@
-use crate::startup::AppState;
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;

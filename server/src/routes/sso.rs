@@ -9,7 +9,7 @@ use crate::auth::service::AuthError;
 use crate::auth::session::UserSession;
 use crate::auth::sso::{SsoError, SsoProvider};
 use crate::repo::audit::Outcome;
-use crate::startup::AppState;
+use crate::state::AppState;
 use app::domain::safe_next_path;
 use axum::Extension;
 use axum::extract::{Query, State};

@@ -2,7 +2,7 @@
 //! click (audited), so the bytes go from S3 to the browser and the URL is never stored.
 
 use super::error_page::for_error;
-use crate::startup::AppState;
+use crate::state::AppState;
 use app::domain::{CurrentUser, TeamSlug};
 use app::error::AppError;
 use axum::Extension;
@@ -27,7 +27,7 @@ fn caller_team_and_id(
     what: &str,
 ) -> Result<(CurrentUser, TeamSlug, i64), Response> {
     let Some(Extension(user)) = user else { return Err(for_error(&AppError::NotSignedIn)) };
-    match (app::api::team_slug(team), id.parse::<i64>()) {
+    match (app::features::team_slug(team), id.parse::<i64>()) {
         (Ok(team), Ok(id)) => Ok((user, team, id)),
         _ => Err(for_error(&AppError::NotFound(what.into()))),
     }

@@ -7,7 +7,8 @@ use crate::repo::{audit, workspaces};
 use app::domain::CurrentUser;
 use app::domain::workspace::{AdminWorkspaceFilter, AdminWorkspacePage, WorkspaceEvent, WorkspaceState};
 use app::error::AppError;
-use app::services::{AdminWorkspaceService, must_be_admin};
+use app::features::admin_workspaces::AdminWorkspaceService;
+use app::services::must_be_admin;
 use sqlx::PgPool;
 
 const PER_PAGE: i64 = 50;

@@ -3,7 +3,7 @@ use crate::repo::audit;
 use app::domain::CurrentUser;
 use app::domain::audit::{AuditFilter, AuditPage};
 use app::error::AppError;
-use app::services::AuditService;
+use app::features::audit::AuditService;
 use sqlx::PgPool;
 
 pub const PER_PAGE: i64 = 50;

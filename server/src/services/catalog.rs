@@ -10,7 +10,8 @@ use app::domain::idle::{IdlePolicy, IdlePolicyForm};
 use app::domain::notifications::NotificationEvent;
 use app::domain::workspace_types::{CatalogOverview, TypeStatus, WorkspaceType};
 use app::error::AppError;
-use app::services::{CatalogAdminService, must_be_admin};
+use app::features::catalog::CatalogAdminService;
+use app::services::must_be_admin;
 use sqlx::PgPool;
 use std::sync::Arc;
 

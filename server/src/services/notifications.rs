@@ -9,7 +9,8 @@ use app::domain::CurrentUser;
 use app::domain::configurations::FieldError;
 use app::domain::notifications::{NotificationEvent, NotificationTarget, Platform, TargetForm};
 use app::error::AppError;
-use app::services::{NotificationService, must_be_admin};
+use app::features::notifications::NotificationService;
+use app::services::must_be_admin;
 use sqlx::PgPool;
 
 /// Where webhook URLs are kept in Parameter Store, one SecureString per target.

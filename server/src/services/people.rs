@@ -15,7 +15,8 @@ use app::domain::people::{
 };
 use app::domain::{CurrentUser, Group, Role, TeamSlug, Username};
 use app::error::AppError;
-use app::services::{PeopleService, must_be_admin};
+use app::features::people::PeopleService;
+use app::services::must_be_admin;
 use futures::stream::{self, StreamExt};
 use sqlx::PgPool;
 use std::collections::{BTreeSet, HashMap};

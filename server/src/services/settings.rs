@@ -5,7 +5,7 @@ use crate::repo::{audit, users};
 use app::domain::CurrentUser;
 use app::domain::settings::{SettingsForm, SignOutStop, UserSettings};
 use app::error::AppError;
-use app::services::SettingsService;
+use app::features::account::SettingsService;
 use sqlx::PgPool;
 
 pub struct UserPreferences {

@@ -14,7 +14,7 @@ use app::domain::studies::{
 };
 use app::domain::{CurrentUser, TeamSlug};
 use app::error::AppError;
-use app::services::StudyService;
+use app::features::studies::StudyService;
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;

@@ -10,7 +10,8 @@ use crate::repo::{audit, teams};
 use app::domain::team_admin::{ConnectionCheck, TeamAdminRow, TeamForm};
 use app::domain::{CurrentUser, Group, TeamSlug};
 use app::error::AppError;
-use app::services::{TeamAdminService, must_be_admin};
+use app::features::team_admin::TeamAdminService;
+use app::services::must_be_admin;
 use sqlx::PgPool;
 use std::sync::Arc;
 

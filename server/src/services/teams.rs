@@ -6,7 +6,8 @@ use crate::repo::{configurations, teams};
 use app::domain::configurations::{Configuration, Profile, ProfileDocument, ProfileList};
 use app::domain::{CurrentUser, PasswordPolicy, TeamHome, TeamLink, TeamMetadata, TeamSlug, TeamSummary};
 use app::error::AppError;
-use app::services::{PasswordPolicyService, TeamService};
+use app::features::account::PasswordPolicyService;
+use app::features::teams::TeamService;
 use sqlx::PgPool;
 use std::sync::Arc;
 

@@ -7,7 +7,7 @@ use crate::repo::{api_tokens, audit, users};
 use app::domain::tokens::{CreatedToken, Scope, TokenForm, TokenList};
 use app::domain::{CurrentUser, Username};
 use app::error::AppError;
-use app::services::TokenService;
+use app::features::account::TokenService;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 

@@ -19,7 +19,8 @@ use app::domain::workspace::{
 use app::domain::workspace::{RemoteProtocol, ShellSession};
 use app::domain::{CurrentUser, TeamSlug};
 use app::error::AppError;
-use app::services::{TeamService, WorkspaceService};
+use app::features::teams::TeamService;
+use app::features::workspaces::WorkspaceService;
 use sha2::Digest;
 use sqlx::PgPool;
 use std::collections::BTreeMap;

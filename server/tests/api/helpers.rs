@@ -279,3 +279,60 @@ impl TestApp {
         groups.groups().iter().filter_map(|g| g.group_name().map(str::to_owned)).collect()
     }
 }
+
+// --- /api/v1 with personal access tokens ---
+
+/// Creates a token on `/settings/tokens`' server function as `username`; its secret.
+pub async fn token_for(app: &TestApp, username: &str, scopes: &[&str]) -> String {
+    let browser = app.client_signed_in_as(username).await;
+    let mut form = vec![("name", "test script"), ("days", "7")];
+    let fields: Vec<String> = scopes.iter().map(|s| format!("scope_{s}")).collect();
+    form.extend(fields.iter().map(|f| (f.as_str(), "on")));
+    let (status, created) = call(app, &browser, "create_token", &form).await;
+    assert_eq!(status, 200, "{created}");
+    created["secret"].as_str().expect("the secret is in the answer").to_owned()
+}
+
+/// (status, JSON body) of an API request with `token`.
+pub async fn api(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let url = format!("{}/api/v1{path}", app.address);
+    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
+    let mut request = reqwest::Client::new().request(method, url);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.header("idempotency-key", "api-test-key-0001").json(&body);
+    }
+    let response = request.send().await.expect("sent");
+    let status = response.status().as_u16();
+    let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let body = response.text().await.expect("body");
+    assert!(content_type.starts_with("application/json"), "{path}: JSON, never a page ({status} {content_type}): {body}");
+    (status, serde_json::from_str(&body).expect("JSON"))
+}
+
+pub fn error_code(body: &serde_json::Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or_else(|| panic!("the error shape: {body}"))
+}
+
+/// The source of every feature module of the app, where the server functions are (read by the
+/// tests that walk all server functions).
+pub fn server_function_source() -> String {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../app/src/features");
+    let mut files: Vec<_> =
+        std::fs::read_dir(dir).expect("app/src/features").filter_map(|entry| entry.ok()).map(|entry| entry.path()).collect();
+    files.sort();
+    files
+        .iter()
+        .filter(|path| path.extension().is_some_and(|ext| ext == "rs"))
+        .map(|path| std::fs::read_to_string(path).expect("a feature module"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

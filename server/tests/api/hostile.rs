@@ -1,6 +1,6 @@
 //! Hostile input, as a hostile user would send it, into every server function, every page and
 //! every form route, as an admin and as a researcher: no answer may be a 5xx. The server
-//! functions are read from `app/src/api.rs` and checked against those registered, and the
+//! functions are read from `app/src/features/` and checked against those registered, and the
 //! pages from the app's route list, so that a route added later is covered without a change
 //! here.
 
@@ -31,9 +31,9 @@ fn hostile_values() -> Vec<String> {
     ]
 }
 
-/// (endpoint, parameter names, map parameters) of every server function in `app/src/api.rs`.
+/// (endpoint, parameter names, map parameters) of every server function in `app/src/features/`.
 fn server_functions() -> Vec<(String, Vec<String>, Vec<String>)> {
-    let source = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../app/src/api.rs")).expect("app/src/api.rs");
+    let source = crate::helpers::server_function_source();
     let mut found = Vec::new();
     for piece in source.split("#[server(endpoint = \"").skip(1) {
         let Some((endpoint, rest)) = piece.split_once('"') else { continue };
@@ -98,7 +98,7 @@ async fn no_hostile_input_gets_a_server_error_anywhere(db: PgPool) {
     let registered: BTreeSet<String> = leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path.to_owned()).collect();
     assert!(registered.len() > 40, "the server functions are registered: {registered:?}");
     let missed: Vec<&String> = registered.difference(&parsed).collect();
-    assert!(missed.is_empty(), "server functions this test did not read from app/src/api.rs: {missed:?}");
+    assert!(missed.is_empty(), "server functions this test did not read from app/src/features/: {missed:?}");
 
     let pages: Vec<String> = leptos_axum::generate_route_list(app::App).iter().map(|route| route.path().to_owned()).collect();
     assert!(pages.iter().any(|p| p.starts_with("/workspaces/")), "the route list: {pages:?}");

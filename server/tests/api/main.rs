@@ -3,6 +3,9 @@
 //! sets `AWS_ENDPOINT_URL`.
 
 mod admin;
+mod api_admin;
+mod api_studies;
+mod api_workspaces;
 mod audit;
 mod auth;
 mod catalog;

@@ -1,43 +1,9 @@
 //! `/api/v1` with personal access tokens: tokens (hash only, shown once, expiry, revocation,
 //! scopes, disabled users, rate limits), the JSON error shape, and the same answers as the pages.
 
-use crate::helpers::{TestApp, audit_rows, call, spawn_app, spawn_app_with};
+use crate::helpers::{api, audit_rows, call, error_code, spawn_app, spawn_app_with, token_for};
 use serde_json::{Value, json};
 use sqlx::PgPool;
-
-/// Creates a token on `/settings/tokens`' server function as `username`; its secret.
-async fn token_for(app: &TestApp, username: &str, scopes: &[&str]) -> String {
-    let browser = app.client_signed_in_as(username).await;
-    let mut form = vec![("name", "test script"), ("days", "7")];
-    let fields: Vec<String> = scopes.iter().map(|s| format!("scope_{s}")).collect();
-    form.extend(fields.iter().map(|f| (f.as_str(), "on")));
-    let (status, created) = call(app, &browser, "create_token", &form).await;
-    assert_eq!(status, 200, "{created}");
-    created["secret"].as_str().expect("the secret is in the answer").to_owned()
-}
-
-/// (status, JSON body) of an API request with `token`.
-async fn api(app: &TestApp, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
-    let url = format!("{}/api/v1{path}", app.address);
-    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
-    let mut request = reqwest::Client::new().request(method, url);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    if let Some(body) = body {
-        request = request.header("idempotency-key", "api-test-key-0001").json(&body);
-    }
-    let response = request.send().await.expect("sent");
-    let status = response.status().as_u16();
-    let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-    let body = response.text().await.expect("body");
-    assert!(content_type.starts_with("application/json"), "{path}: JSON, never a page ({status} {content_type}): {body}");
-    (status, serde_json::from_str(&body).expect("JSON"))
-}
-
-fn error_code(body: &Value) -> &str {
-    body["error"]["code"].as_str().unwrap_or_else(|| panic!("the error shape: {body}"))
-}
 
 #[sqlx::test(migrations = "../migrations")]
 async fn a_token_is_shown_once_kept_as_a_hash_and_acts_for_its_user(db: PgPool) {

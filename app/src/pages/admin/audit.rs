@@ -1,5 +1,5 @@
-use crate::api::load_audit_log;
 use crate::domain::audit::{AuditFilter, AuditPage};
+use crate::features::audit::load_audit_log;
 use crate::pages::errors::ErrorPanel;
 use leptos::prelude::*;
 use leptos_meta::Title;

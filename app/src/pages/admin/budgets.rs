@@ -1,6 +1,6 @@
-use crate::api::{SetBudget, load_budgets};
 use crate::domain::costs::{DEFAULT_THRESHOLDS, MonthBudget};
 use crate::domain::dollars;
+use crate::features::costs::{SetBudget, load_budgets};
 use crate::pages::errors::ErrorPanel;
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -1,9 +1,11 @@
-use crate::api::{ApproveType, CreateConfiguration, ImportVersion, RetireType, SetIdlePolicy, SetUpgradeBy, load_catalog_overview};
 use crate::domain::configurations::Configuration;
 use crate::domain::parameters::ParameterSpec;
 use crate::domain::workspace_types::{CatalogOverview, TypeStatus, WorkspaceType};
 use crate::domain::{Role, TeamSummary};
 use crate::error::AppError;
+use crate::features::catalog::{
+    ApproveType, CreateConfiguration, ImportVersion, RetireType, SetIdlePolicy, SetUpgradeBy, load_catalog_overview,
+};
 use crate::pages::errors::ErrorPanel;
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -1,5 +1,5 @@
-use crate::api::{AddNotificationTarget, RemoveNotificationTarget, TestNotificationTarget, load_notification_targets};
 use crate::domain::notifications::{NotificationEvent, NotificationTarget};
+use crate::features::notifications::{AddNotificationTarget, RemoveNotificationTarget, TestNotificationTarget, load_notification_targets};
 use crate::pages::errors::ErrorPanel;
 use leptos::prelude::*;
 use leptos_meta::Title;

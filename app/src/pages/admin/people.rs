@@ -1,7 +1,7 @@
-use crate::api::{DisableUser, EnableUser, InviteUser, SetUserAccess, load_people};
 use crate::domain::people::{AccountStatus, Disabled, PeoplePage, Person};
 use crate::domain::{Role, TeamSummary};
 use crate::error::AppError;
+use crate::features::people::{DisableUser, EnableUser, InviteUser, SetUserAccess, load_people};
 use crate::pages::errors::ErrorPanel;
 use crate::pages::forms::{FieldMessage, last_error};
 use leptos::prelude::*;

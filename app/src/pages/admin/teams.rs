@@ -1,7 +1,7 @@
-use crate::api::{ArchiveTeam, CreateTeam, TestTeamConnection, UpdateTeam, load_admin_teams};
 use crate::domain::dollars;
 use crate::domain::team_admin::{ConnectionCheck, TeamAdminRow, TeamForm};
 use crate::error::AppError;
+use crate::features::team_admin::{ArchiveTeam, CreateTeam, TestTeamConnection, UpdateTeam, load_admin_teams};
 use crate::pages::errors::ErrorPanel;
 use crate::pages::forms::{FieldMessage, last_error};
 use leptos::prelude::*;

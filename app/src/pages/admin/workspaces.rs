@@ -1,5 +1,5 @@
-use crate::api::{ForceTerminateWorkspace, ResyncWorkspace, TransferWorkspace, load_admin_workspaces};
 use crate::domain::workspace::{AdminWorkspacePage, WorkspaceState};
+use crate::features::admin_workspaces::{ForceTerminateWorkspace, ResyncWorkspace, TransferWorkspace, load_admin_workspaces};
 use crate::pages::errors::ErrorPanel;
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -1,0 +1,26 @@
+//! The audit log (admins).
+
+use crate::domain::CurrentUser;
+use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::services::as_admin;
+#[cfg(feature = "ssr")]
+use crate::services::services;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+#[async_trait::async_trait]
+pub trait AuditService: Send + Sync {
+    /// One page (from 1) of audit rows matching the filter, newest first. Admins only.
+    async fn search(
+        &self,
+        admin: &CurrentUser,
+        filter: crate::domain::audit::AuditFilter,
+        page: i64,
+    ) -> Result<crate::domain::audit::AuditPage, AppError>;
+}
+
+#[server(endpoint = "admin/audit")]
+pub async fn load_audit_log(filter: crate::domain::audit::AuditFilter, page: i64) -> Result<crate::domain::audit::AuditPage, AppError> {
+    as_admin(|admin| async move { services()?.audit.search(&admin, filter, page).await }).await
+}

@@ -1,0 +1,33 @@
+//! The app's features, one module each: the feature's service trait (implemented by the server
+//! crate over Postgres and AWS) and its server functions, which find the caller, call one
+//! service method and return its typed result. The REST API (`server/src/api/<feature>.rs`)
+//! calls the same service methods.
+
+pub mod account;
+pub mod admin_workspaces;
+pub mod audit;
+pub mod catalog;
+pub mod costs;
+pub mod notifications;
+pub mod people;
+pub mod studies;
+pub mod team_admin;
+pub mod teams;
+pub mod workspaces;
+
+use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use std::collections::BTreeMap;
+
+/// A team slug from a request: one that cannot be a slug names no team. (The REST API reads
+/// its slugs this way too.)
+#[cfg(feature = "ssr")]
+pub fn team_slug(raw: &str) -> Result<crate::domain::TeamSlug, AppError> {
+    crate::domain::TeamSlug::parse(raw).map_err(|_| AppError::NotFound("This team".into()))
+}
+
+/// The names of ticked checkboxes named `field[name]`.
+#[cfg(feature = "ssr")]
+pub(crate) fn ticked(boxes: Option<BTreeMap<String, String>>) -> Vec<String> {
+    boxes.unwrap_or_default().into_iter().filter(|(_, value)| !value.is_empty()).map(|(name, _)| name).collect()
+}

@@ -1,0 +1,85 @@
+//! Onboarding teams (admins): their AWS accounts, connection checks, archiving.
+
+#[cfg(feature = "ssr")]
+use super::team_slug;
+use crate::domain::CurrentUser;
+use crate::domain::TeamSlug;
+use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::services::as_admin;
+#[cfg(feature = "ssr")]
+use crate::services::services;
+use leptos::prelude::*;
+
+/// Teams as admins manage them. Every method checks that the caller is an admin.
+#[cfg(feature = "ssr")]
+#[async_trait::async_trait]
+pub trait TeamAdminService: Send + Sync {
+    /// Every team (archived ones last) with members, live workspaces, month and last check.
+    async fn teams(&self, admin: &CurrentUser) -> Result<Vec<crate::domain::team_admin::TeamAdminRow>, AppError>;
+    /// Creates the team and its Cognito group `team-<slug>`. `Invalid` names each bad field.
+    async fn create_team(&self, admin: &CurrentUser, form: crate::domain::team_admin::TeamForm) -> Result<TeamSlug, AppError>;
+    /// Changes everything but the slug.
+    async fn update_team(&self, admin: &CurrentUser, form: crate::domain::team_admin::TeamForm) -> Result<(), AppError>;
+    /// Assumes the team's role and makes one read call of each kind the portal needs.
+    async fn test_connection(&self, admin: &CurrentUser, slug: &TeamSlug) -> Result<crate::domain::team_admin::ConnectionCheck, AppError>;
+    /// Archives the team; `Conflict` while it has live workspaces.
+    async fn archive_team(&self, admin: &CurrentUser, slug: &TeamSlug) -> Result<(), AppError>;
+}
+
+#[server(endpoint = "admin/teams")]
+pub async fn load_admin_teams() -> Result<Vec<crate::domain::team_admin::TeamAdminRow>, AppError> {
+    as_admin(|admin| async move { services()?.team_admin.teams(&admin).await }).await
+}
+
+#[server(endpoint = "admin/create_team")]
+pub async fn create_team(
+    slug: String,
+    name: String,
+    #[server(default)] description: String,
+    aws_account_id: String,
+    role_arn: String,
+    #[server(default)] ssm_path: String,
+    #[server(default)] time_zone: String,
+) -> Result<crate::domain::TeamSlug, AppError> {
+    as_admin(|admin| async move {
+        let form = crate::domain::team_admin::TeamForm { slug, name, description, aws_account_id, role_arn, ssm_path, time_zone };
+        services()?.team_admin.create_team(&admin, form).await
+    })
+    .await
+}
+
+#[server(endpoint = "admin/update_team")]
+pub async fn update_team(
+    slug: String,
+    name: String,
+    #[server(default)] description: String,
+    aws_account_id: String,
+    role_arn: String,
+    #[server(default)] ssm_path: String,
+    #[server(default)] time_zone: String,
+) -> Result<(), AppError> {
+    as_admin(|admin| async move {
+        let form = crate::domain::team_admin::TeamForm { slug, name, description, aws_account_id, role_arn, ssm_path, time_zone };
+        services()?.team_admin.update_team(&admin, form).await
+    })
+    .await
+}
+
+#[server(endpoint = "admin/test_connection")]
+pub async fn test_team_connection(slug: String) -> Result<crate::domain::team_admin::ConnectionCheck, AppError> {
+    as_admin(|admin| async move {
+        let slug = team_slug(&slug)?;
+        services()?.team_admin.test_connection(&admin, &slug).await
+    })
+    .await
+}
+
+#[server(endpoint = "admin/archive_team")]
+pub async fn archive_team(slug: String) -> Result<(), AppError> {
+    as_admin(|admin| async move {
+        let slug = team_slug(&slug)?;
+        services()?.team_admin.archive_team(&admin, &slug).await
+    })
+    .await
+}

@@ -1,0 +1,1 @@
+//! /api/v1 at parity with the pages: api_studies.
