@@ -5,6 +5,20 @@ use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
+/// One refused field of a form or request body, and why, in words for the person.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError { field: field.into(), message: message.into() }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
     #[error("Please sign in to continue.")]
@@ -16,7 +30,7 @@ pub enum AppError {
     #[error("{0}")]
     BadRequest(String),
     #[error("Please correct the form: {}", .0.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join(" "))]
-    Invalid(Vec<crate::domain::configurations::FieldError>),
+    Invalid(Vec<FieldError>),
     /// The request clashes with the current state (a team that still has workspaces…).
     #[error("{0}")]
     Conflict(String),
@@ -28,17 +42,46 @@ pub enum AppError {
     Transport(String),
 }
 
+/// Where an error is answered: a page or server function, or the REST API (`/api/v1`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Door {
+    Page,
+    Api,
+}
+
 impl AppError {
-    /// The HTTP status a page showing this error answers with.
-    pub fn status(&self) -> u16 {
+    /// The one status map, for both doors. They differ in one place only: invalid fields are
+    /// 400 on a page (a form to correct) and 422 in the API (a body that parsed but does not
+    /// validate, as JSON APIs answer it).
+    pub fn status_at(&self, door: Door) -> u16 {
         match self {
             AppError::NotSignedIn => 401,
             AppError::Forbidden => 403,
             AppError::NotFound(_) => 404,
+            AppError::Invalid(_) if door == Door::Api => 422,
             AppError::BadRequest(_) | AppError::Invalid(_) => 400,
             AppError::Conflict(_) => 409,
             AppError::Unavailable(_) => 503,
             AppError::Internal | AppError::Transport(_) => 500,
+        }
+    }
+
+    /// The HTTP status a page or server function answers this error with.
+    pub fn status(&self) -> u16 {
+        self.status_at(Door::Page)
+    }
+
+    /// A stable code for scripts (the API's `error.code`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::NotSignedIn => "unauthorized",
+            AppError::Forbidden => "forbidden",
+            AppError::NotFound(_) => "not_found",
+            AppError::BadRequest(_) => "bad_request",
+            AppError::Invalid(_) => "invalid",
+            AppError::Conflict(_) => "conflict",
+            AppError::Unavailable(_) => "unavailable",
+            AppError::Internal | AppError::Transport(_) => "internal",
         }
     }
 
@@ -65,7 +108,7 @@ impl AppError {
 
     /// One invalid field.
     pub fn invalid(field: &str, message: impl Into<String>) -> AppError {
-        AppError::Invalid(vec![crate::domain::configurations::FieldError::new(field, message)])
+        AppError::Invalid(vec![FieldError::new(field, message)])
     }
 }
 

@@ -1,5 +1,5 @@
 //! The API client: every request carries the token, and every error answer becomes a message
-//! (`{"error": {"code", "message"}}`).
+//! (`{"error": {"code", "message"}}`). An answer without a body (204) reads as `null`.
 
 use crate::config::Login;
 use anyhow::Context;
@@ -63,6 +63,11 @@ impl Api {
         self.send(Method::POST, path, payload, idempotency_key, false).await
     }
 
+    /// A PUT of a JSON body; an empty answer (204) reads as `null`.
+    pub async fn put<T: DeserializeOwned>(&self, path: &str, body: Value) -> anyhow::Result<T> {
+        self.send(Method::PUT, path, Payload::Json(body), None, false).await
+    }
+
     /// A POST of a YAML file.
     pub async fn post_yaml<T: DeserializeOwned>(&self, path: &str, yaml: String) -> anyhow::Result<T> {
         self.send(Method::POST, path, Payload::Yaml(yaml), None, false).await
@@ -107,6 +112,10 @@ impl Api {
         }
         if raw {
             return serde_json::from_value(Value::String(text)).context("The answer was not text");
+        }
+        if text.is_empty() {
+            // 204 No Content: nothing to read.
+            return serde_json::from_value(Value::Null).with_context(|| format!("{url} answered with nothing"));
         }
         serde_json::from_str(&text).with_context(|| format!("{url} did not answer with the JSON expected"))
     }

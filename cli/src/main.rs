@@ -5,6 +5,9 @@
 
 mod client;
 mod config;
+mod studies;
+mod transfer;
+mod workspaces;
 
 use anyhow::{Context, anyhow, bail};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -16,7 +19,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 #[derive(Parser)]
-#[command(name = "atrium", version, about = "Atrium from the command line: teams, workspaces and costs through the portal's API.")]
+#[command(name = "atrium", version, about = "Atrium from the command line: teams, workspaces, studies and costs through the portal's API.")]
 struct Cli {
     /// `table` for people, `json` for scripts.
     #[arg(long, short, global = true, value_enum, default_value_t = Output::Table)]
@@ -67,6 +70,10 @@ enum Command {
         /// How long --wait waits, in minutes.
         #[arg(long, default_value_t = 30)]
         timeout_minutes: u64,
+        /// A study of the team to mount, read-only or read-write: `"Reference genomes:rw"`
+        /// (its name or id). Repeat for several.
+        #[arg(long = "study", value_name = "STUDY:ro|rw", value_parser = studies::parse_mount)]
+        studies: Vec<studies::Mount>,
     },
     /// Stops a workspace (by name or id).
     Stop {
@@ -106,6 +113,60 @@ enum Command {
         /// Print the commands instead of running the plugin.
         #[arg(long)]
         print: bool,
+    },
+    /// Shares a workspace for connecting with members of its team: exactly those given, replacing
+    /// the shares before. Without options, shows whom it is shared with.
+    Share {
+        workspace: String,
+        /// A member of its team, by username. Repeat for several.
+        #[arg(long = "with", value_name = "USER")]
+        people: Vec<String>,
+        /// With everyone on its team (as well as those named).
+        #[arg(long)]
+        whole_team: bool,
+        /// With no one: ends every share.
+        #[arg(long, conflicts_with_all = ["people", "whole_team"])]
+        no_one: bool,
+    },
+    /// Moves a running workspace to a newer approved version of its product, in place.
+    Upgrade {
+        workspace: String,
+        /// The version's type id; the one the workspace is offered (`upgrade.type_id`) by default.
+        #[arg(long = "to", value_name = "TYPE_ID")]
+        to: Option<i64>,
+        /// Wait until it is available again.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Changes a running workspace's size to another its configuration lists (`sizes`).
+    Resize {
+        workspace: String,
+        size: String,
+        /// Wait until it is available again.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Keeps a running workspace from being stopped for being idle, for a while.
+    KeepRunning {
+        workspace: String,
+        /// How long: one of the choices the page offers (1, 4 or 8).
+        #[arg(long)]
+        hours: u32,
+    },
+    /// The studies seen from a team.
+    Studies {
+        #[arg(long)]
+        team: String,
+    },
+    /// A study's files: list, upload, download.
+    Study {
+        #[command(subcommand)]
+        command: studies::StudyCommand,
+    },
+    /// Exports out of controlled studies: request, show, approve, reject, download.
+    Export {
+        #[command(subcommand)]
+        command: studies::ExportCommand,
     },
     /// The catalog as one YAML file (admins; a token with the admin scope).
     Catalog {
@@ -164,8 +225,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let workspaces: Value = api.get(&path).await?;
             print(output, &workspaces, &["name", "team", "state", "configuration_name", "age", "id"]);
         }
-        Command::Launch { team, configuration, profile, name, wait, timeout_minutes } => {
+        Command::Launch { team, configuration, profile, name, wait, timeout_minutes, studies } => {
             let mut body = json!({"team": team, "name": name});
+            if !studies.is_empty() {
+                body["studies"] = studies::mounts_json(&studies);
+            }
             match (configuration, profile) {
                 (Some(configuration), _) => body["configuration_id"] = json!(configuration_id(&api, &team, &configuration).await?),
                 (None, Some(profile)) => body["profile"] = json!(profile),
@@ -225,6 +289,26 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 anyhow::ensure!(status.success(), "session-manager-plugin ended with {status}");
             }
         }
+        Command::Share { workspace, people, whole_team, no_one } => {
+            let shares = if no_one || whole_team || !people.is_empty() {
+                workspaces::Shares::Set { people, whole_team }
+            } else {
+                workspaces::Shares::Show
+            };
+            return workspaces::share(&api, &workspace, shares, output).await;
+        }
+        Command::Upgrade { workspace, to, wait } => {
+            let to = match to {
+                Some(to) => to,
+                None => workspaces::offered_upgrade(&api, &workspace).await?,
+            };
+            return workspaces::upgrade(&api, &workspace, to, wait, output).await;
+        }
+        Command::Resize { workspace, size, wait } => return workspaces::resize(&api, &workspace, &size, wait, output).await,
+        Command::KeepRunning { workspace, hours } => return workspaces::keep_running(&api, &workspace, hours, output).await,
+        Command::Studies { team } => studies::list(&api, &team, output).await?,
+        Command::Study { command } => studies::run(&api, command, output).await?,
+        Command::Export { command } => studies::export(&api, command, output).await?,
         Command::Catalog { command: CatalogCommand::Export } => print!("{}", api.get_text("/catalog/export").await?),
         Command::Catalog { command: CatalogCommand::Apply { file, dry_run } } => return apply_catalog(&api, &file, dry_run, output).await,
         Command::Costs { days } => {
@@ -452,6 +536,7 @@ fn print_one(output: Output, value: &Value, line: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::CommandFactory;
 
     #[test]
     fn path_segments_are_encoded_and_cents_read_as_dollars() {
@@ -466,5 +551,51 @@ mod tests {
         assert!(Cli::try_parse_from(["atrium", "launch", "--team", "genomics", "x"]).is_err());
         assert!(Cli::try_parse_from(["atrium", "launch", "--team", "g", "--config", "1", "--profile", "p", "x"]).is_err());
         assert!(Cli::try_parse_from(["atrium", "launch", "--team", "g", "--config", "Standard", "--wait", "x"]).is_ok());
+    }
+
+    #[test]
+    fn studies_to_mount_are_named_with_their_access() {
+        let parsed = Cli::try_parse_from([
+            "atrium",
+            "launch",
+            "--team",
+            "g",
+            "--config",
+            "1",
+            "x",
+            "--study",
+            "Reference genomes:rw",
+            "--study",
+            "Patient cohort:ro",
+        ]);
+        let Ok(Cli { command: Command::Launch { studies, .. }, .. }) = parsed else { panic!("parses") };
+        assert_eq!(
+            studies.iter().map(|m| (m.study.as_str(), m.access.as_str())).collect::<Vec<_>>(),
+            [("Reference genomes", "rw"), ("Patient cohort", "ro")]
+        );
+        assert!(Cli::try_parse_from(["atrium", "launch", "--team", "g", "--config", "1", "x", "--study", "Reference genomes"]).is_err());
+        assert!(Cli::try_parse_from(["atrium", "launch", "--team", "g", "--config", "1", "x", "--study", "Reference genomes:w"]).is_err());
+    }
+
+    #[test]
+    fn sharing_with_no_one_excludes_naming_anyone_and_a_rejection_needs_a_note() {
+        assert!(Cli::try_parse_from(["atrium", "share", "box", "--with", "gus", "--with", "ada", "--whole-team"]).is_ok());
+        assert!(Cli::try_parse_from(["atrium", "share", "box", "--no-one"]).is_ok());
+        assert!(Cli::try_parse_from(["atrium", "share", "box", "--no-one", "--with", "gus"]).is_err());
+        assert!(Cli::try_parse_from(["atrium", "share", "box", "--no-one", "--whole-team"]).is_err());
+        assert!(Cli::try_parse_from(["atrium", "export", "reject", "--team", "g", "7"]).is_err());
+        assert!(Cli::try_parse_from(["atrium", "export", "reject", "--team", "g", "7", "--note", "raw data"]).is_ok());
+        assert!(Cli::try_parse_from(["atrium", "export", "approve", "--team", "g", "7"]).is_ok());
+        assert!(Cli::try_parse_from(["atrium", "export", "approve", "--team", "g", "seven"]).is_err());
+        assert!(Cli::try_parse_from(["atrium", "export", "request", "--team", "g", "cohort", "--reason", "r"]).is_err(), "no files");
+        assert!(Cli::try_parse_from(["atrium", "keep-running", "box", "--hours", "-4"]).is_err());
+    }
+
+    #[test]
+    fn every_command_parses_as_clap_checks_it() {
+        // clap's own consistency checks (unique short options with the global -o among them).
+        Cli::command().debug_assert();
+        let download = Cli::try_parse_from(["atrium", "-o", "json", "study", "download", "--team", "g", "s", "a/b.csv", "-O", "-"]);
+        assert!(download.is_ok());
     }
 }

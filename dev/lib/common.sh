@@ -8,6 +8,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 SERVER_BIN="${SERVER_BIN:-$ROOT/target/debug/server}"
 CACHE="${ATRIUM_CACHE:-$HOME/.cache/atrium}"
 CARGO_LEPTOS_VERSION="0.3.10"
+SQLX_CLI_VERSION="0.8.6" # the sqlx in Cargo.lock
 MOTO_VERSION="5.2.5"
 CFN_LINT_VERSION="1.58.0"
 SCHEMATHESIS_VERSION="4.32.5"
@@ -15,6 +16,9 @@ export PATH="$HOME/.cargo/bin:$ROOT/node_modules/.bin:$PATH"
 # cargo-leptos compiles with this set and Leptos reads it at compile time (the wasm file name):
 # every cargo call sets it too, so tests and the site share one build.
 export LEPTOS_OUTPUT_NAME=atrium
+# SQL is checked at compile time against the committed .sqlx/ (`cargo sqlx prepare`), so a
+# build needs no database; dev/test checks .sqlx/ against the migrations.
+export SQLX_OFFLINE=true
 # Debian keeps initdb and pg_ctl out of PATH.
 for pg_bin in /usr/lib/postgresql/*/bin; do [ -d "$pg_bin" ] && PATH="$PATH:$pg_bin"; done
 mkdir -p "$CACHE"
@@ -41,6 +45,10 @@ ensure_rust_tools() {
   if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
     log "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 18 minutes, once)"
     cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads
+  fi
+  if ! cargo sqlx --version 2>/dev/null | grep -q "$SQLX_CLI_VERSION"; then
+    log "installing sqlx-cli $SQLX_CLI_VERSION (about 2 minutes, once)"
+    cargo install sqlx-cli --version "$SQLX_CLI_VERSION" --no-default-features --features postgres,rustls --locked
   fi
   local bindgen
   bindgen=$(grep -A1 '^name = "wasm-bindgen"$' "$ROOT/Cargo.lock" | sed -n 's/^version = "\(.*\)"/\1/p')

@@ -3,8 +3,9 @@
 //! the line of every field, so that each problem, whether the YAML's, its shape's or a rule's,
 //! names the file line and the field.
 
-use app::domain::configurations::{Configuration, FieldError};
+use app::domain::configurations::Configuration;
 use app::domain::idle::IdlePolicy;
+use app::error::FieldError;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};

@@ -1,5 +1,7 @@
 //! Typed configuration, read once at start-up from the environment (or flags). A missing
-//! setting stops the process with its name; secrets never print.
+//! setting stops the process with its name; so does a value out of range (clap refuses it
+//! while parsing, naming the flag; `Settings::validate` refuses it, naming the variable, for
+//! settings built in code). Secrets never print. Every default is here.
 //!
 //! AWS endpoints are not configured here: the SDK's own `AWS_ENDPOINT_URL` and
 //! `AWS_ENDPOINT_URL_<SERVICE>` variables point it at local emulators in development.
@@ -7,6 +9,45 @@
 use clap::Args;
 use ipnet::IpNet;
 use secrecy::SecretString;
+use std::fmt::Display;
+use std::net::SocketAddr;
+use std::ops::{Bound, RangeBounds, RangeFrom, RangeInclusive};
+
+/// Days a leaver's running workspaces keep running before they are stopped, by default.
+pub const DEFAULT_LEAVER_GRACE_DAYS: i64 = 7;
+/// Seconds a SageMaker presigned URL (and a study download URL) works, by default.
+pub const DEFAULT_PRESIGNED_URL_SECONDS: u32 = 60;
+/// Seconds a SageMaker Studio session opened from Atrium lasts, by default.
+pub const DEFAULT_STUDIO_SESSION_SECONDS: u32 = 43_200;
+/// The portal's own bucket for organisation studies, by default.
+pub const DEFAULT_STUDIES_BUCKET: &str = "atrium-studies";
+
+/// `ATRIUM_SESSION_IDLE_SECONDS`: a second to a year (a longer one overflows the cookie's expiry).
+pub const SESSION_IDLE_SECONDS: RangeInclusive<i64> = 1..=365 * 24 * 3600;
+/// `ATRIUM_WORKSPACE_QUOTA`: 0 (nobody launches) or more.
+pub const WORKSPACE_QUOTA: RangeFrom<i64> = 0..;
+/// `ATRIUM_PRESIGNED_URL_SECONDS`: AWS's range for a Studio presigned URL.
+pub const PRESIGNED_URL_SECONDS: RangeInclusive<i64> = 5..=300;
+/// `ATRIUM_STUDIO_SESSION_SECONDS`: AWS's range for a Studio session.
+pub const STUDIO_SESSION_SECONDS: RangeInclusive<i64> = 1_800..=43_200;
+/// `ATRIUM_LEAVER_GRACE_DAYS`: at most a year.
+pub const LEAVER_GRACE_DAYS: RangeInclusive<i64> = 0..=365;
+/// `ATRIUM_UPLOAD_URL_SECONDS`: a minute to twelve hours.
+pub const UPLOAD_URL_SECONDS: RangeInclusive<u64> = 60..=43_200;
+
+/// A setting the portal refuses, named as operators set it (its environment variable).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{setting} {problem}")]
+pub struct ConfigError {
+    pub setting: &'static str,
+    pub problem: String,
+}
+
+impl ConfigError {
+    fn new(setting: &'static str, problem: impl Into<String>) -> Self {
+        ConfigError { setting, problem: problem.into() }
+    }
+}
 
 #[derive(Args, Debug, Clone)]
 pub struct Settings {
@@ -14,13 +55,8 @@ pub struct Settings {
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: SecretString,
 
-    /// Address to listen on.
-    #[arg(long, env = "ATRIUM_LISTEN", default_value = "127.0.0.1:3000")]
-    pub listen: String,
-
-    /// Where Prometheus scrapes `/metrics` (not the public port); no metrics server without it.
-    #[arg(long, env = "ATRIUM_METRICS_LISTEN")]
-    pub metrics_listen: Option<String>,
+    #[command(flatten)]
+    pub http: HttpSettings,
 
     #[command(flatten)]
     pub cognito: CognitoSettings,
@@ -28,49 +64,62 @@ pub struct Settings {
     #[command(flatten)]
     pub oidc: OidcSettings,
 
-    /// Offer the username/password form. SSO-only institutions turn it off.
-    #[arg(long, env = "ATRIUM_PASSWORD_SIGN_IN", default_value_t = true, action = clap::ArgAction::Set)]
+    /// Offer the username/password form. SSO-only institutions turn it off (which needs
+    /// `ATRIUM_OIDC_ISSUER`).
+    #[arg(
+        long,
+        env = "ATRIUM_PASSWORD_SIGN_IN",
+        default_value_t = true,
+        action = clap::ArgAction::Set,
+        requires_if("false", "oidc_issuer")
+    )]
     pub password_sign_in: bool,
+
+    /// Run the worker inside the server process (otherwise run `atrium worker` separately).
+    #[arg(long, env = "ATRIUM_RUN_WORKER", default_value_t = true, action = clap::ArgAction::Set)]
+    pub run_worker: bool,
+
+    #[command(flatten)]
+    pub api: ApiSettings,
+
+    #[command(flatten)]
+    pub workspaces: WorkspaceSettings,
+
+    #[command(flatten)]
+    pub studies: StudiesSettings,
+
+    #[command(flatten)]
+    pub notifications: NotificationSettings,
+}
+
+/// The web server: where it listens, who its clients are, what its pages may reach.
+#[derive(Args, Debug, Clone)]
+pub struct HttpSettings {
+    /// Address to listen on (`<ip>:<port>`).
+    #[arg(long, env = "ATRIUM_LISTEN", default_value = "127.0.0.1:3000")]
+    pub listen: SocketAddr,
+
+    /// Where Prometheus scrapes `/metrics` (not the public port); no metrics server without it.
+    #[arg(long, env = "ATRIUM_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
 
     /// The portal's address as browsers see it (e.g. `https://atrium.example.edu`); the SSO
     /// callback is `<it>/auth/callback`. Defaults to the request's `Host` (https unless
     /// `ATRIUM_SECURE_COOKIES=false`): set it behind a proxy that rewrites `Host`.
-    #[arg(long, env = "ATRIUM_PUBLIC_URL")]
+    #[arg(long, env = "ATRIUM_PUBLIC_URL", value_parser = parse_public_url)]
     pub public_url: Option<String>,
 
     /// Mark the session cookie `Secure`. Only local development over plain HTTP turns it off.
     #[arg(long, env = "ATRIUM_SECURE_COOKIES", default_value_t = true, action = clap::ArgAction::Set)]
     pub secure_cookies: bool,
 
-    /// Where "Connect" may send the browser (CSP form-action sources besides 'self'): the
-    /// workspaces' URLs and SageMaker's presigned URLs.
-    #[arg(long, env = "ATRIUM_CONNECT_ORIGINS", default_value = "https:")]
-    pub connect_origins: String,
-
-    /// Run the worker inside the server process (otherwise run `atrium worker` separately).
-    #[arg(long, env = "ATRIUM_RUN_WORKER", default_value_t = true, action = clap::ArgAction::Set)]
-    pub run_worker: bool,
-
-    /// Active workspaces a user may have at once.
-    #[arg(long, env = "ATRIUM_WORKSPACE_QUOTA", default_value_t = 3)]
-    pub workspace_quota: i64,
-
-    /// Accept plain-HTTP webhook URLs on this machine (127.0.0.1, localhost): local development
-    /// and tests only. Otherwise webhooks must be https.
-    #[arg(long, env = "ATRIUM_ALLOW_LOCAL_WEBHOOKS", default_value_t = false, action = clap::ArgAction::Set)]
-    pub allow_local_webhooks: bool,
-
-    /// How long team metadata and profiles read from SSM Parameter Store are reused before a
-    /// background refresh (0: read on every page).
-    #[arg(long, env = "ATRIUM_SSM_CACHE_SECONDS", default_value_t = 60)]
-    pub ssm_cache_seconds: u64,
-
-    /// The sender of Atrium's e-mail (an SES-verified address). Without it no e-mail is sent.
-    #[arg(long, env = "ATRIUM_MAIL_FROM")]
-    pub mail_from: Option<String>,
-
-    /// Seconds of inactivity after which a session ends.
-    #[arg(long, env = "ATRIUM_SESSION_IDLE_SECONDS", default_value_t = 8 * 3600)]
+    /// Seconds of inactivity after which a session ends (1 to 31,536,000).
+    #[arg(
+        long,
+        env = "ATRIUM_SESSION_IDLE_SECONDS",
+        default_value_t = 8 * 3600,
+        value_parser = clap::value_parser!(i64).range(SESSION_IDLE_SECONDS)
+    )]
     pub session_idle_seconds: i64,
 
     /// The load balancers and proxies (networks or addresses, comma-separated) whose
@@ -83,54 +132,264 @@ pub struct Settings {
     #[arg(long, env = "ATRIUM_ALLOWED_CIDRS", value_delimiter = ',', value_parser = parse_network)]
     pub allowed_cidrs: Vec<IpNet>,
 
-    /// Seconds a SageMaker Studio presigned URL may be opened (5 to 300): a credential, kept
-    /// short. (A notebook instance's URL lasts five minutes, fixed by AWS.)
-    #[arg(long, env = "ATRIUM_PRESIGNED_URL_SECONDS", default_value_t = 60)]
-    pub presigned_url_seconds: u32,
-
-    /// Seconds a SageMaker Studio session opened from Atrium lasts (1,800 to 43,200).
-    #[arg(long, env = "ATRIUM_STUDIO_SESSION_SECONDS", default_value_t = 43_200)]
-    pub studio_session_seconds: u32,
-
-    /// Days a running workspace whose owner left its team (or was disabled) keeps running before
-    /// it is stopped, unless an admin transfers it.
-    #[arg(long, env = "ATRIUM_LEAVER_GRACE_DAYS", default_value_t = crate::services::reconcile::LEAVER_GRACE_DAYS)]
-    pub leaver_grace_days: i64,
-
-    /// The portal's own bucket, for organisation studies (in the portal's account).
-    #[arg(long, env = "ATRIUM_STUDIES_BUCKET", default_value = "atrium-studies")]
-    pub studies_bucket: String,
-
-    /// The largest file a study takes, in bytes (default 5 GiB).
-    #[arg(long, env = "ATRIUM_STUDY_MAX_FILE_BYTES", default_value_t = 5 * 1024 * 1024 * 1024)]
-    pub study_max_file_bytes: u64,
-
-    /// Content types no study takes (comma-separated): pages and scripts, which a browser
-    /// would run if someone opened them from the bucket.
-    #[arg(
-        long,
-        env = "ATRIUM_STUDY_BLOCKED_TYPES",
-        value_delimiter = ',',
-        default_value = "text/html,application/xhtml+xml,image/svg+xml,text/javascript,application/javascript"
-    )]
-    pub study_blocked_types: Vec<String>,
-
-    /// Seconds an upload form or part URL for a study works (60 to 43,200).
-    #[arg(long, env = "ATRIUM_UPLOAD_URL_SECONDS", default_value_t = 900)]
-    pub upload_url_seconds: u64,
+    /// Where "Connect" may send the browser (CSP form-action sources besides 'self'): the
+    /// workspaces' URLs and SageMaker's presigned URLs.
+    #[arg(long, env = "ATRIUM_CONNECT_ORIGINS", default_value = "https:", value_parser = parse_csp_sources)]
+    pub connect_origins: String,
 
     /// Where browsers send study uploads (CSP connect-src sources besides 'self'): the S3
     /// endpoints of the buckets.
-    #[arg(long, env = "ATRIUM_S3_ORIGINS", default_value = "https://*.amazonaws.com")]
+    #[arg(long, env = "ATRIUM_S3_ORIGINS", default_value = "https://*.amazonaws.com", value_parser = parse_csp_sources)]
     pub s3_origins: String,
+}
 
-    /// Requests an API token may make at once, before `ATRIUM_API_RATE` applies.
-    #[arg(long, env = "ATRIUM_API_BURST", default_value_t = 60.0)]
-    pub api_burst: f64,
+/// The REST API's rate limit, per token.
+#[derive(Args, Debug, Clone)]
+pub struct ApiSettings {
+    /// Requests an API token may make at once (at least 1), before `ATRIUM_API_RATE` applies.
+    #[arg(
+        id = "api_burst",
+        long = "api-burst",
+        value_name = "API_BURST",
+        env = "ATRIUM_API_BURST",
+        default_value_t = 60.0,
+        value_parser = parse_api_burst
+    )]
+    pub burst: f64,
 
-    /// Requests per second an API token may make in the long run (shared by every replica).
-    #[arg(long, env = "ATRIUM_API_RATE", default_value_t = 5.0)]
-    pub api_rate: f64,
+    /// Requests per second an API token may make in the long run (above 0; shared by every
+    /// replica).
+    #[arg(
+        id = "api_rate",
+        long = "api-rate",
+        value_name = "API_RATE",
+        env = "ATRIUM_API_RATE",
+        default_value_t = 5.0,
+        value_parser = parse_api_rate
+    )]
+    pub rate: f64,
+}
+
+/// Workspaces: how many, how they are opened, how long a leaver's keep running.
+#[derive(Args, Debug, Clone)]
+pub struct WorkspaceSettings {
+    /// Active workspaces a user may have at once (0 or more).
+    #[arg(
+        id = "workspace_quota",
+        long = "workspace-quota",
+        value_name = "WORKSPACE_QUOTA",
+        env = "ATRIUM_WORKSPACE_QUOTA",
+        default_value_t = 3,
+        value_parser = clap::value_parser!(i64).range(WORKSPACE_QUOTA)
+    )]
+    pub quota: i64,
+
+    /// Days a running workspace whose owner left its team (or was disabled) keeps running before
+    /// it is stopped, unless an admin transfers it (0 to 365).
+    #[arg(
+        long,
+        env = "ATRIUM_LEAVER_GRACE_DAYS",
+        default_value_t = DEFAULT_LEAVER_GRACE_DAYS,
+        value_parser = clap::value_parser!(i64).range(LEAVER_GRACE_DAYS)
+    )]
+    pub leaver_grace_days: i64,
+
+    /// Seconds a SageMaker Studio presigned URL may be opened (5 to 300): a credential, kept
+    /// short. (A notebook instance's URL lasts five minutes, fixed by AWS.) Study download URLs
+    /// last as long.
+    #[arg(
+        long,
+        env = "ATRIUM_PRESIGNED_URL_SECONDS",
+        default_value_t = DEFAULT_PRESIGNED_URL_SECONDS,
+        value_parser = clap::value_parser!(u32).range(PRESIGNED_URL_SECONDS)
+    )]
+    pub presigned_url_seconds: u32,
+
+    /// Seconds a SageMaker Studio session opened from Atrium lasts (1,800 to 43,200).
+    #[arg(
+        long,
+        env = "ATRIUM_STUDIO_SESSION_SECONDS",
+        default_value_t = DEFAULT_STUDIO_SESSION_SECONDS,
+        value_parser = clap::value_parser!(u32).range(STUDIO_SESSION_SECONDS)
+    )]
+    pub studio_session_seconds: u32,
+
+    /// How long team metadata and profiles read from SSM Parameter Store are reused before a
+    /// background refresh (0: read on every page).
+    #[arg(long, env = "ATRIUM_SSM_CACHE_SECONDS", default_value_t = 60)]
+    pub ssm_cache_seconds: u64,
+}
+
+/// Studies: the portal's bucket and what an upload may be.
+#[derive(Args, Debug, Clone)]
+pub struct StudiesSettings {
+    /// The portal's own bucket, for organisation studies (in the portal's account).
+    #[arg(
+        id = "studies_bucket",
+        long = "studies-bucket",
+        value_name = "STUDIES_BUCKET",
+        env = "ATRIUM_STUDIES_BUCKET",
+        default_value = DEFAULT_STUDIES_BUCKET
+    )]
+    pub bucket: String,
+
+    /// The largest file a study takes, in bytes (default 5 GiB).
+    #[arg(
+        id = "study_max_file_bytes",
+        long = "study-max-file-bytes",
+        value_name = "STUDY_MAX_FILE_BYTES",
+        env = "ATRIUM_STUDY_MAX_FILE_BYTES",
+        default_value_t = 5 * 1024 * 1024 * 1024
+    )]
+    pub max_file_bytes: u64,
+
+    /// Content types no study takes (comma-separated): pages and scripts, which a browser
+    /// would run if someone opened them from the bucket. Read in lower case.
+    #[arg(
+        id = "study_blocked_types",
+        long = "study-blocked-types",
+        value_name = "STUDY_BLOCKED_TYPES",
+        env = "ATRIUM_STUDY_BLOCKED_TYPES",
+        value_delimiter = ',',
+        default_value = "text/html,application/xhtml+xml,image/svg+xml,text/javascript,application/javascript",
+        value_parser = parse_content_type
+    )]
+    pub blocked_types: Vec<String>,
+
+    /// Seconds an upload form or part URL for a study works (60 to 43,200).
+    #[arg(
+        long,
+        env = "ATRIUM_UPLOAD_URL_SECONDS",
+        default_value_t = 900,
+        value_parser = clap::value_parser!(u64).range(UPLOAD_URL_SECONDS)
+    )]
+    pub upload_url_seconds: u64,
+}
+
+/// E-mail and webhooks.
+#[derive(Args, Debug, Clone)]
+pub struct NotificationSettings {
+    /// The sender of Atrium's e-mail (an SES-verified address). Without it no e-mail is sent.
+    #[arg(long, env = "ATRIUM_MAIL_FROM")]
+    pub mail_from: Option<String>,
+
+    /// Accept plain-HTTP webhook URLs on this machine (127.0.0.1, localhost): local development
+    /// and tests only. Otherwise webhooks must be https.
+    #[arg(long, env = "ATRIUM_ALLOW_LOCAL_WEBHOOKS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub allow_local_webhooks: bool,
+}
+
+impl Settings {
+    /// Every rule a value must meet, for settings built in code (clap already refused what
+    /// it parsed out of range): the first one broken, named by its environment variable.
+    /// `Application::build_with` calls it before using anything.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let http = &self.http;
+        if let Some(url) = &http.public_url {
+            check_public_url(url).map_err(|problem| ConfigError::new("ATRIUM_PUBLIC_URL", problem))?;
+        }
+        check_csp_sources(&http.connect_origins).map_err(|problem| ConfigError::new("ATRIUM_CONNECT_ORIGINS", problem))?;
+        check_csp_sources(&http.s3_origins).map_err(|problem| ConfigError::new("ATRIUM_S3_ORIGINS", problem))?;
+        within("ATRIUM_SESSION_IDLE_SECONDS", http.session_idle_seconds, SESSION_IDLE_SECONDS)?;
+        if self.oidc.issuer.is_some() && self.oidc.client_id.is_none() {
+            return Err(ConfigError::new("ATRIUM_OIDC_CLIENT_ID", "must be set with ATRIUM_OIDC_ISSUER"));
+        }
+        if !self.password_sign_in && self.oidc.issuer.is_none() {
+            return Err(ConfigError::new(
+                "ATRIUM_PASSWORD_SIGN_IN",
+                "=false needs single sign-on: set ATRIUM_OIDC_ISSUER and ATRIUM_OIDC_CLIENT_ID",
+            ));
+        }
+        check_api_burst(self.api.burst).map_err(|problem| ConfigError::new("ATRIUM_API_BURST", problem))?;
+        check_api_rate(self.api.rate).map_err(|problem| ConfigError::new("ATRIUM_API_RATE", problem))?;
+        let workspaces = &self.workspaces;
+        within("ATRIUM_WORKSPACE_QUOTA", workspaces.quota, WORKSPACE_QUOTA)?;
+        within("ATRIUM_LEAVER_GRACE_DAYS", workspaces.leaver_grace_days, LEAVER_GRACE_DAYS)?;
+        within("ATRIUM_PRESIGNED_URL_SECONDS", i64::from(workspaces.presigned_url_seconds), PRESIGNED_URL_SECONDS)?;
+        within("ATRIUM_STUDIO_SESSION_SECONDS", i64::from(workspaces.studio_session_seconds), STUDIO_SESSION_SECONDS)?;
+        within("ATRIUM_UPLOAD_URL_SECONDS", self.studies.upload_url_seconds, UPLOAD_URL_SECONDS)?;
+        for blocked in &self.studies.blocked_types {
+            if parse_content_type(blocked).as_deref() != Ok(blocked.as_str()) {
+                return Err(ConfigError::new(
+                    "ATRIUM_STUDY_BLOCKED_TYPES",
+                    format!("must list content types in lower case, such as text/html (not `{blocked}`)"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Refuses a value outside `range`, saying what the range is.
+fn within<T: PartialOrd + Display>(setting: &'static str, value: T, range: impl RangeBounds<T>) -> Result<(), ConfigError> {
+    if range.contains(&value) {
+        return Ok(());
+    }
+    let allowed = match (range.start_bound(), range.end_bound()) {
+        (Bound::Included(low), Bound::Included(high)) => format!("{low} to {high}"),
+        (Bound::Included(low), _) => format!("at least {low}"),
+        (_, Bound::Included(high)) => format!("at most {high}"),
+        _ => "in range".to_owned(),
+    };
+    Err(ConfigError::new(setting, format!("must be {allowed} (it is {value})")))
+}
+
+fn parse_number(value: &str) -> Result<f64, String> {
+    value.trim().parse::<f64>().map_err(|_| format!("`{value}` is not a number"))
+}
+
+fn check_api_burst(burst: f64) -> Result<(), String> {
+    if burst.is_finite() && burst >= 1.0 { Ok(()) } else { Err(format!("must be at least 1 (it is {burst})")) }
+}
+
+fn parse_api_burst(value: &str) -> Result<f64, String> {
+    let burst = parse_number(value)?;
+    check_api_burst(burst).map(|()| burst)
+}
+
+fn check_api_rate(rate: f64) -> Result<(), String> {
+    if rate.is_finite() && rate > 0.0 { Ok(()) } else { Err(format!("must be above 0 (it is {rate})")) }
+}
+
+fn parse_api_rate(value: &str) -> Result<f64, String> {
+    let rate = parse_number(value)?;
+    check_api_rate(rate).map(|()| rate)
+}
+
+fn check_public_url(value: &str) -> Result<(), String> {
+    let parsed = url::Url::parse(value).map_err(|error| format!("`{value}` is not a URL ({error})"))?;
+    if ["http", "https"].contains(&parsed.scheme()) && parsed.query().is_none() && parsed.fragment().is_none() {
+        Ok(())
+    } else {
+        Err("must be an http(s) address without query or fragment, e.g. https://atrium.example.edu".to_owned())
+    }
+}
+
+fn parse_public_url(value: &str) -> Result<String, String> {
+    check_public_url(value).map(|()| value.to_owned())
+}
+
+/// CSP sources separated by spaces, which go into the Content-Security-Policy header as they
+/// are: visible ASCII, and no `;` or `,` that would start another directive or policy.
+fn check_csp_sources(value: &str) -> Result<(), String> {
+    if value.chars().all(|c| c == ' ' || (c.is_ascii_graphic() && c != ';' && c != ',')) {
+        Ok(())
+    } else {
+        Err(format!("must be CSP sources separated by spaces, without `;` or `,` (not `{value}`)"))
+    }
+}
+
+fn parse_csp_sources(value: &str) -> Result<String, String> {
+    check_csp_sources(value).map(|()| value.to_owned())
+}
+
+/// A content type such as `text/html`, trimmed and in lower case.
+fn parse_content_type(value: &str) -> Result<String, String> {
+    let normalised = value.trim().to_ascii_lowercase();
+    let well_formed = normalised.split_once('/').is_some_and(|(kind, subtype)| {
+        !kind.is_empty() && !subtype.is_empty() && !subtype.contains('/') && normalised.chars().all(|c| c.is_ascii_graphic())
+    });
+    if well_formed { Ok(normalised) } else { Err(format!("`{value}` is not a content type such as text/html")) }
 }
 
 /// A network (`10.0.0.0/8`) or a single address (`192.0.2.7`).
@@ -215,5 +474,245 @@ impl Settings {
     pub fn from_env_or_exit() -> Settings {
         use clap::Parser;
         SettingsOnly::parse_from(["atrium"]).settings
+    }
+
+    /// Parses the settings from these arguments (the first is the program's name) and the
+    /// environment, as `atrium serve` does, without exiting.
+    pub fn try_parse_from<I, T>(arguments: I) -> Result<Settings, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        use clap::Parser;
+        SettingsOnly::try_parse_from(arguments).map(|only| only.settings)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// The flags every parse needs (those without a default), then `extra`; the environment
+    /// is ignored (dev/test exports ATRIUM_* variables for the server it starts).
+    fn parse(extra: &[&str]) -> Result<Settings, clap::Error> {
+        use clap::FromArgMatches;
+        let required =
+            ["atrium", "--database-url", "postgres://localhost/atrium", "--cognito-user-pool-id", "pool", "--cognito-client-id", "client"];
+        let matches = SettingsOnly::command().mut_args(|arg| arg.env(None)).try_get_matches_from(required.iter().chain(extra))?;
+        Settings::from_arg_matches(&matches)
+    }
+
+    #[test]
+    fn try_parse_from_reads_flags() {
+        let settings = Settings::try_parse_from([
+            "atrium",
+            "--database-url",
+            "postgres://localhost/atrium",
+            "--cognito-user-pool-id",
+            "pool",
+            "--cognito-client-id",
+            "client",
+            "--workspace-quota",
+            "12",
+        ])
+        .expect("parses");
+        assert_eq!(settings.workspaces.quota, 12);
+    }
+
+    fn refusal(extra: &[&str]) -> String {
+        match parse(extra) {
+            Ok(settings) => panic!("{extra:?} is accepted: {settings:?}"),
+            Err(error) => error.to_string(),
+        }
+    }
+
+    fn valid() -> Settings {
+        parse(&[]).expect("the defaults parse")
+    }
+
+    #[test]
+    fn the_defaults_are_valid() {
+        let settings = valid();
+        assert_eq!(settings.validate(), Ok(()));
+        assert_eq!(settings.workspaces.presigned_url_seconds, DEFAULT_PRESIGNED_URL_SECONDS);
+        assert_eq!(settings.workspaces.leaver_grace_days, DEFAULT_LEAVER_GRACE_DAYS);
+        assert_eq!(settings.studies.bucket, DEFAULT_STUDIES_BUCKET);
+        assert_eq!(settings.http.listen, SocketAddr::from(([127, 0, 0, 1], 3000)));
+    }
+
+    #[test]
+    fn a_value_out_of_range_is_refused_while_parsing_naming_its_flag() {
+        for (flag, value) in [
+            ("--presigned-url-seconds", "4"),
+            ("--presigned-url-seconds", "301"),
+            ("--studio-session-seconds", "1799"),
+            ("--studio-session-seconds", "43201"),
+            ("--upload-url-seconds", "59"),
+            ("--upload-url-seconds", "43201"),
+            ("--leaver-grace-days", "-1"),
+            ("--leaver-grace-days", "366"),
+            ("--workspace-quota", "-1"),
+            ("--session-idle-seconds", "0"),
+            ("--api-burst", "0.5"),
+            ("--api-burst", "NaN"),
+            ("--api-rate", "0"),
+            ("--api-rate", "-1"),
+            ("--api-rate", "inf"),
+            ("--public-url", "ftp://atrium.example.edu"),
+            ("--public-url", "https://atrium.example.edu/?x=1"),
+            ("--public-url", "atrium.example.edu"),
+            ("--connect-origins", "https:; script-src *"),
+            ("--s3-origins", "https://a, https://b"),
+            ("--study-blocked-types", "text/html,"),
+            ("--listen", "localhost"),
+            ("--password-sign-in", "false"),
+        ] {
+            let message = refusal(&[&format!("{flag}={value}")]);
+            if flag == "--password-sign-in" {
+                assert!(message.contains("required") && message.contains("--oidc-issuer"), "names what it needs: {message}");
+            } else {
+                assert!(message.contains("invalid value") && message.contains(flag), "{flag} {value}: {message}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_edges_of_each_range_are_accepted() {
+        let settings = parse(&[
+            "--presigned-url-seconds",
+            "5",
+            "--studio-session-seconds",
+            "1800",
+            "--upload-url-seconds",
+            "43200",
+            "--leaver-grace-days",
+            "0",
+            "--workspace-quota",
+            "0",
+            "--api-burst",
+            "1",
+            "--api-rate",
+            "0.2",
+            "--public-url",
+            "https://atrium.example.edu",
+            "--study-blocked-types",
+            " Text/HTML ,image/svg+xml",
+        ])
+        .expect("parses");
+        assert_eq!(settings.validate(), Ok(()));
+        assert_eq!(settings.workspaces.presigned_url_seconds, 5);
+        assert_eq!(settings.studies.blocked_types, ["text/html", "image/svg+xml"], "trimmed, in lower case");
+    }
+
+    #[test]
+    fn validate_refuses_a_value_out_of_range_naming_its_variable() {
+        type Breaks = fn(&mut Settings);
+        let cases: [(&str, Breaks); 14] = [
+            ("ATRIUM_PRESIGNED_URL_SECONDS", |s| s.workspaces.presigned_url_seconds = 301),
+            ("ATRIUM_STUDIO_SESSION_SECONDS", |s| s.workspaces.studio_session_seconds = 60),
+            ("ATRIUM_UPLOAD_URL_SECONDS", |s| s.studies.upload_url_seconds = 10),
+            ("ATRIUM_LEAVER_GRACE_DAYS", |s| s.workspaces.leaver_grace_days = 400),
+            ("ATRIUM_WORKSPACE_QUOTA", |s| s.workspaces.quota = -1),
+            ("ATRIUM_SESSION_IDLE_SECONDS", |s| s.http.session_idle_seconds = 0),
+            ("ATRIUM_API_BURST", |s| s.api.burst = 0.0),
+            ("ATRIUM_API_RATE", |s| s.api.rate = 0.0),
+            ("ATRIUM_PUBLIC_URL", |s| s.http.public_url = Some("https://atrium.example.edu#top".into())),
+            ("ATRIUM_CONNECT_ORIGINS", |s| s.http.connect_origins = "https:; img-src *".into()),
+            ("ATRIUM_S3_ORIGINS", |s| s.http.s3_origins = "https://a\tb".into()),
+            ("ATRIUM_STUDY_BLOCKED_TYPES", |s| s.studies.blocked_types = vec!["Text/HTML".into()]),
+            ("ATRIUM_PASSWORD_SIGN_IN", |s| s.password_sign_in = false),
+            ("ATRIUM_OIDC_CLIENT_ID", |s| s.oidc.issuer = Some("https://sso.example.edu".into())),
+        ];
+        for (variable, break_it) in cases {
+            let mut settings = valid();
+            break_it(&mut settings);
+            let error = settings.validate().expect_err(variable);
+            assert_eq!(error.setting, variable);
+            assert!(error.to_string().starts_with(variable), "{error}");
+        }
+    }
+
+    #[test]
+    fn a_range_refusal_says_what_the_range_is() {
+        let mut settings = valid();
+        settings.workspaces.presigned_url_seconds = 400;
+        assert_eq!(
+            settings.validate().map_err(|error| error.to_string()),
+            Err("ATRIUM_PRESIGNED_URL_SECONDS must be 5 to 300 (it is 400)".to_owned())
+        );
+    }
+
+    #[test]
+    fn password_sign_in_may_be_off_with_single_sign_on() {
+        let mut settings = valid();
+        settings.password_sign_in = false;
+        settings.oidc.issuer = Some("https://sso.example.edu".into());
+        settings.oidc.client_id = Some("atrium".into());
+        assert_eq!(settings.validate(), Ok(()));
+    }
+
+    /// Operators, dev/ and deploy/ set these by name: grouping the settings changes none of
+    /// them, nor any default.
+    #[test]
+    fn every_flag_variable_and_default_is_as_documented() {
+        let command = SettingsOnly::command();
+        let mut arguments: Vec<(String, String, String)> = command
+            .get_arguments()
+            .filter(|arg| arg.get_id() != "help")
+            .map(|arg| {
+                let long = arg.get_long().unwrap_or_default().to_owned();
+                let env = arg.get_env().map(|env| env.to_string_lossy().into_owned()).unwrap_or_default();
+                let default = arg.get_default_values().iter().map(|v| v.to_string_lossy().into_owned()).collect::<Vec<_>>().join(",");
+                (long, env, default)
+            })
+            .collect();
+        arguments.sort();
+        let mut expected: Vec<(String, String, String)> = [
+            ("allow-local-webhooks", "ATRIUM_ALLOW_LOCAL_WEBHOOKS", "false"),
+            ("allowed-cidrs", "ATRIUM_ALLOWED_CIDRS", ""),
+            ("api-burst", "ATRIUM_API_BURST", "60"),
+            ("api-rate", "ATRIUM_API_RATE", "5"),
+            ("cognito-client-id", "ATRIUM_COGNITO_CLIENT_ID", ""),
+            ("cognito-issuer", "ATRIUM_COGNITO_ISSUER", ""),
+            ("cognito-jwks-url", "ATRIUM_COGNITO_JWKS_URL", ""),
+            ("cognito-user-pool-id", "ATRIUM_COGNITO_USER_POOL_ID", ""),
+            ("connect-origins", "ATRIUM_CONNECT_ORIGINS", "https:"),
+            ("database-url", "DATABASE_URL", ""),
+            ("leaver-grace-days", "ATRIUM_LEAVER_GRACE_DAYS", "7"),
+            ("listen", "ATRIUM_LISTEN", "127.0.0.1:3000"),
+            ("mail-from", "ATRIUM_MAIL_FROM", ""),
+            ("metrics-listen", "ATRIUM_METRICS_LISTEN", ""),
+            ("oidc-client-id", "ATRIUM_OIDC_CLIENT_ID", ""),
+            ("oidc-client-secret", "ATRIUM_OIDC_CLIENT_SECRET", ""),
+            ("oidc-display-name", "ATRIUM_OIDC_DISPLAY_NAME", "your organisation"),
+            ("oidc-groups-claim", "ATRIUM_OIDC_GROUPS_CLAIM", "cognito:groups"),
+            ("oidc-issuer", "ATRIUM_OIDC_ISSUER", ""),
+            ("oidc-username-claim", "ATRIUM_OIDC_USERNAME_CLAIM", "cognito:username"),
+            ("password-sign-in", "ATRIUM_PASSWORD_SIGN_IN", "true"),
+            ("presigned-url-seconds", "ATRIUM_PRESIGNED_URL_SECONDS", "60"),
+            ("public-url", "ATRIUM_PUBLIC_URL", ""),
+            ("run-worker", "ATRIUM_RUN_WORKER", "true"),
+            ("s3-origins", "ATRIUM_S3_ORIGINS", "https://*.amazonaws.com"),
+            ("secure-cookies", "ATRIUM_SECURE_COOKIES", "true"),
+            ("session-idle-seconds", "ATRIUM_SESSION_IDLE_SECONDS", "28800"),
+            ("ssm-cache-seconds", "ATRIUM_SSM_CACHE_SECONDS", "60"),
+            ("studies-bucket", "ATRIUM_STUDIES_BUCKET", "atrium-studies"),
+            (
+                "study-blocked-types",
+                "ATRIUM_STUDY_BLOCKED_TYPES",
+                "text/html,application/xhtml+xml,image/svg+xml,text/javascript,application/javascript",
+            ),
+            ("study-max-file-bytes", "ATRIUM_STUDY_MAX_FILE_BYTES", "5368709120"),
+            ("studio-session-seconds", "ATRIUM_STUDIO_SESSION_SECONDS", "43200"),
+            ("trusted-proxies", "ATRIUM_TRUSTED_PROXIES", ""),
+            ("upload-url-seconds", "ATRIUM_UPLOAD_URL_SECONDS", "900"),
+            ("workspace-quota", "ATRIUM_WORKSPACE_QUOTA", "3"),
+        ]
+        .iter()
+        .map(|(long, env, default)| ((*long).to_owned(), (*env).to_owned(), (*default).to_owned()))
+        .collect();
+        expected.sort();
+        assert_eq!(arguments, expected);
     }
 }

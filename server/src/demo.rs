@@ -98,7 +98,7 @@ pub async fn seed_into_pool(sdk: &aws_config::SdkConfig, db: &PgPool, pool_name:
 }
 
 /// The portal's bucket for organisation studies (`ATRIUM_STUDIES_BUCKET`'s default).
-pub const PORTAL_STUDIES_BUCKET: &str = "atrium-studies";
+pub const PORTAL_STUDIES_BUCKET: &str = crate::config::DEFAULT_STUDIES_BUCKET;
 /// A public dataset, registered as open data.
 pub const OPEN_DATA_BUCKET: &str = "atrium-open-data";
 
@@ -210,9 +210,7 @@ pub async fn seed_studies(sdk: &aws_config::SdkConfig, db: &PgPool) -> anyhow::R
             teams: &(if scope == StudyScope::Organisation { vec!["genomics".to_owned(), "climate".to_owned()] } else { Vec::new() }),
         };
         let mut tx = db.begin().await?;
-        let existing = sqlx::query_scalar::<_, i64>("SELECT id FROM studies WHERE bucket = $1 AND prefix = $2")
-            .bind(bucket)
-            .bind(prefix)
+        let existing = sqlx::query_scalar!("SELECT id FROM studies WHERE bucket = $1 AND prefix = $2", bucket, prefix)
             .fetch_optional(&mut *tx)
             .await?;
         let id = match existing {
@@ -299,10 +297,10 @@ async fn seed_cognito(cognito: &Cognito, pool_name: &str) -> anyhow::Result<Demo
     groups.extend(TEAMS.iter().map(|t| format!("teamadmin-{}", t.slug)));
     for group in &groups {
         let created = cognito.create_group().user_pool_id(&user_pool_id).group_name(group).send().await;
-        if let Err(error) = created {
-            if !error.as_service_error().is_some_and(|e| e.is_group_exists_exception()) {
-                return Err(anyhow::Error::new(error).context(format!("Failed to create group {group}")));
-            }
+        if let Err(error) = created
+            && !error.as_service_error().is_some_and(|e| e.is_group_exists_exception())
+        {
+            return Err(anyhow::Error::new(error).context(format!("Failed to create group {group}")));
         }
     }
 
@@ -316,10 +314,10 @@ async fn seed_cognito(cognito: &Cognito, pool_name: &str) -> anyhow::Result<Demo
             .message_action(MessageActionType::Suppress)
             .send()
             .await;
-        if let Err(error) = created {
-            if !error.as_service_error().is_some_and(|e| e.is_username_exists_exception()) {
-                return Err(anyhow::Error::new(error).context(format!("Failed to create user {username}")));
-            }
+        if let Err(error) = created
+            && !error.as_service_error().is_some_and(|e| e.is_username_exists_exception())
+        {
+            return Err(anyhow::Error::new(error).context(format!("Failed to create user {username}")));
         }
         let (password, permanent) = if temporary { (TEMPORARY_PASSWORD, false) } else { (DEMO_PASSWORD, true) };
         cognito
@@ -545,9 +543,12 @@ pub async fn seed_catalog(sdk: &aws_config::SdkConfig, templates_url: &str) -> a
     Ok(())
 }
 
-/// (configuration, product, version, roles, teams, hourly cost) the demo starts with. Linux
+/// (configuration, product, version, roles, teams, hourly cost)
+pub type DemoConfiguration = (&'static str, &'static str, &'static str, &'static [&'static str], &'static [&'static str], &'static str);
+
+/// The configurations the demo starts with. Linux
 /// workstation v2 is left for an admin to import and approve.
-pub const CONFIGURATIONS: [(&str, &str, &str, &[&str], &[&str], &str); 5] = [
+pub const CONFIGURATIONS: [DemoConfiguration; 5] = [
     (
         "Small workstation",
         "Linux workstation (EC2)",
@@ -684,7 +685,10 @@ pub async fn seed_workspaces(sdk: &aws_config::SdkConfig, db: &PgPool) -> anyhow
         crate::changes::Changes::new().teams.clone(),
     ));
     // Never used to connect here: the defaults.
-    let settings = crate::aws::sagemaker::PresignedUrlSettings { url_seconds: 60, studio_session_seconds: 43_200 };
+    let settings = crate::aws::sagemaker::PresignedUrlSettings {
+        url_seconds: crate::config::DEFAULT_PRESIGNED_URL_SECONDS,
+        studio_session_seconds: crate::config::DEFAULT_STUDIO_SESSION_SECONDS,
+    };
     let presigner = Arc::new(crate::aws::sagemaker::SageMakerPresigner::new(sdk.clone(), settings));
     let sessions = Arc::new(crate::aws::sessions::SsmSessionStarter::new(sdk.clone()));
     let service = Workspaces::new(db.clone(), teams, 100, presigner, sessions);
@@ -697,12 +701,15 @@ pub async fn seed_workspaces(sdk: &aws_config::SdkConfig, db: &PgPool) -> anyhow
         tx.commit().await?;
         let configuration =
             configurations.iter().find(|c| c.draft.name == configuration).with_context(|| format!("{configuration} is not configured"))?;
-        let team_slug = TeamSlug::parse(team)?;
         let key = format!("demo-{team}-{name}");
-        let id = service
-            .launch(&user, &team_slug, configuration.id, name, &key, None, false)
-            .await
-            .map_err(|e| anyhow::anyhow!("Failed to launch the demo workspace {name}: {e}"))?;
+        let request = app::domain::workspace::LaunchRequest {
+            team: team.to_owned(),
+            configuration_id: Some(configuration.id),
+            name: name.to_owned(),
+            ..Default::default()
+        };
+        let id =
+            service.launch(&user, request, &key).await.map_err(|e| anyhow::anyhow!("Failed to launch the demo workspace {name}: {e}"))?;
         launched.push(DemoWorkspace {
             team: team.into(),
             id,
@@ -779,14 +786,15 @@ pub async fn seed_metrics(sdk: &aws_config::SdkConfig, db: &PgPool) -> anyhow::R
     let (owner, name) = HOT_WORKSPACE;
     let mut found = None;
     for _ in 0..120 {
-        found = sqlx::query_as::<_, (String, String)>(
-            "SELECT w.outputs->>'InstanceId', t.role_arn FROM workspaces w JOIN teams t ON t.slug = w.team_slug \
-             WHERE w.owner = $1 AND w.name = $2 AND w.state = 'available' AND w.outputs ? 'InstanceId'",
+        found = sqlx::query!(
+            r#"SELECT w.outputs->>'InstanceId' AS "instance!", t.role_arn FROM workspaces w JOIN teams t ON t.slug = w.team_slug
+               WHERE w.owner = $1 AND w.name = $2 AND w.state = 'available' AND w.outputs ? 'InstanceId'"#,
+            owner,
+            name,
         )
-        .bind(owner)
-        .bind(name)
         .fetch_optional(db)
-        .await?;
+        .await?
+        .map(|row| (row.instance, row.role_arn));
         if found.is_some() {
             break;
         }

@@ -18,11 +18,12 @@ pub enum MailKind {
 }
 
 impl MailKind {
-    fn column(self) -> &'static str {
+    /// The name `to_user`'s statement tells the kinds apart by: its column without `mail_`.
+    fn as_str(self) -> &'static str {
         match self {
-            MailKind::Workspace => "mail_workspace",
-            MailKind::Health => "mail_health",
-            MailKind::Budget => "mail_budget",
+            MailKind::Workspace => "workspace",
+            MailKind::Health => "health",
+            MailKind::Budget => "budget",
         }
     }
 }
@@ -30,19 +31,26 @@ impl MailKind {
 /// Queues a message to `username`, if they have an address, are not disabled and want this
 /// kind; how many were queued (0 or 1).
 pub async fn to_user(db: impl PgExecutor<'_>, username: &str, kind: MailKind, subject: &str, text: &str) -> Result<u64, sqlx::Error> {
-    let sql = format!(
+    Ok(sqlx::query!(
         "INSERT INTO jobs (kind, payload) \
          SELECT $1, jsonb_build_object('to', email, 'subject', $3::text, 'text', $4::text) FROM users \
-         WHERE username = $2 AND email IS NOT NULL AND disabled_at IS NULL AND {}",
-        kind.column()
-    );
-    Ok(sqlx::query(&sql).bind(MAIL_JOB).bind(username).bind(subject).bind(text).execute(db).await?.rows_affected())
+         WHERE username = $2 AND email IS NOT NULL AND disabled_at IS NULL \
+         AND CASE $5::text WHEN 'workspace' THEN mail_workspace WHEN 'health' THEN mail_health WHEN 'budget' THEN mail_budget END",
+        MAIL_JOB,
+        username,
+        subject,
+        text,
+        kind.as_str(),
+    )
+    .execute(db)
+    .await?
+    .rows_affected())
 }
 
 /// Queues a budget alert to the team's admins, or to the portal's admins for a team without
 /// one, who want budget mail; how many were queued.
 pub async fn to_team_admins(db: impl PgExecutor<'_>, team: &str, subject: &str, text: &str) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query(
+    Ok(sqlx::query!(
         "WITH team_admins AS ( \
            SELECT u.* FROM users u JOIN team_memberships m ON m.username = u.username WHERE m.team_slug = $2 AND m.team_admin), \
          recipients AS ( \
@@ -51,11 +59,11 @@ pub async fn to_team_admins(db: impl PgExecutor<'_>, team: &str, subject: &str, 
          INSERT INTO jobs (kind, payload) \
          SELECT $1, jsonb_build_object('to', email, 'subject', $3::text, 'text', $4::text) FROM recipients \
          WHERE email IS NOT NULL AND disabled_at IS NULL AND mail_budget",
+        MAIL_JOB,
+        team,
+        subject,
+        text,
     )
-    .bind(MAIL_JOB)
-    .bind(team)
-    .bind(subject)
-    .bind(text)
     .execute(db)
     .await?
     .rows_affected())

@@ -63,7 +63,12 @@ struct SeedArgs {
     #[arg(long, env = "ATRIUM_MAIL_FROM")]
     mail_from: Option<String>,
     /// The worker: days a leaver's running workspaces keep running before they are stopped.
-    #[arg(long, env = "ATRIUM_LEAVER_GRACE_DAYS", default_value_t = atrium::services::reconcile::LEAVER_GRACE_DAYS)]
+    #[arg(
+        long,
+        env = "ATRIUM_LEAVER_GRACE_DAYS",
+        default_value_t = atrium::config::DEFAULT_LEAVER_GRACE_DAYS,
+        value_parser = clap::value_parser!(i64).range(atrium::config::LEAVER_GRACE_DAYS)
+    )]
     leaver_grace_days: i64,
 }
 

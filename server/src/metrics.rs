@@ -84,24 +84,25 @@ async fn scrape(State(db): State<PgPool>) -> Response {
 /// transaction) and failed (retried at least once) per kind, the age of the oldest due job, and
 /// the sessions not yet expired.
 async fn record_database_gauges(db: &PgPool) -> Result<(), sqlx::Error> {
-    let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(
-        "WITH unlocked AS (SELECT id FROM jobs FOR UPDATE SKIP LOCKED) \
-         SELECT j.kind, count(*) FILTER (WHERE u.id IS NULL), count(u.id), count(*) FILTER (WHERE j.attempts > 0) \
-         FROM jobs j LEFT JOIN unlocked u ON u.id = j.id GROUP BY j.kind",
+    let rows = sqlx::query!(
+        r#"WITH unlocked AS (SELECT id FROM jobs FOR UPDATE SKIP LOCKED)
+           SELECT j.kind, count(*) FILTER (WHERE u.id IS NULL) AS "running!", count(u.id) AS "queued!",
+             count(*) FILTER (WHERE j.attempts > 0) AS "failed!"
+           FROM jobs j LEFT JOIN unlocked u ON u.id = j.id GROUP BY j.kind"#
     )
     .fetch_all(db)
     .await?;
-    for (kind, running, queued, failed) in rows {
-        metrics::gauge!("atrium_jobs", "kind" => kind.clone(), "state" => "queued").set(queued as f64);
-        metrics::gauge!("atrium_jobs", "kind" => kind.clone(), "state" => "running").set(running as f64);
-        metrics::gauge!("atrium_jobs", "kind" => kind, "state" => "failed").set(failed as f64);
+    for row in rows {
+        metrics::gauge!("atrium_jobs", "kind" => row.kind.clone(), "state" => "queued").set(row.queued as f64);
+        metrics::gauge!("atrium_jobs", "kind" => row.kind.clone(), "state" => "running").set(row.running as f64);
+        metrics::gauge!("atrium_jobs", "kind" => row.kind, "state" => "failed").set(row.failed as f64);
     }
-    let oldest: Option<f64> =
-        sqlx::query_scalar("SELECT extract(epoch FROM now() - min(run_after))::float8 FROM jobs WHERE run_after <= now()")
+    let oldest =
+        sqlx::query_scalar!(r#"SELECT extract(epoch FROM now() - min(run_after))::float8 AS "age?" FROM jobs WHERE run_after <= now()"#)
             .fetch_one(db)
             .await?;
     metrics::gauge!("atrium_oldest_due_job_age_seconds").set(oldest.unwrap_or(0.0));
-    let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM user_sessions WHERE expires_at > now()").fetch_one(db).await?;
+    let sessions = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM user_sessions WHERE expires_at > now()"#).fetch_one(db).await?;
     metrics::gauge!("atrium_sessions").set(sessions as f64);
     Ok(())
 }

@@ -37,15 +37,15 @@ impl Notice {
 /// Queues the notice for every active target that wants this event: the team's targets and
 /// the global ones; a portal-wide notice (no team) goes to every target that wants it.
 pub async fn publish(db: impl PgExecutor<'_>, notice: &Notice) -> Result<u64, sqlx::Error> {
-    let queued = sqlx::query(
+    let queued = sqlx::query!(
         "INSERT INTO jobs (kind, payload) \
          SELECT $1, jsonb_build_object('target_id', id, 'notice', $2::jsonb) FROM notification_targets \
          WHERE status = 'active' AND $3 = ANY(events) AND ($4::text IS NULL OR team_slug IS NULL OR team_slug = $4)",
+        NOTIFICATION_JOB,
+        json!(notice),
+        notice.event.as_str(),
+        notice.team.as_deref(),
     )
-    .bind(NOTIFICATION_JOB)
-    .bind(json!(notice))
-    .bind(notice.event.as_str())
-    .bind(notice.team.as_deref())
     .execute(db)
     .await?;
     Ok(queued.rows_affected())

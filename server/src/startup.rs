@@ -54,14 +54,14 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 /// A pool that does not fail start-up or requests forever when Postgres is briefly away:
 /// requests wait at most a few seconds for a connection, then answer 503.
 pub fn database_pool(url: &str) -> anyhow::Result<PgPool> {
-    Ok(PgPoolOptions::new()
+    PgPoolOptions::new()
         .max_connections(10)
         // No ping before each use (a round trip per query); a connection that died is found
         // by the query that uses it, and replaced.
         .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(3))
         .connect_lazy(url)
-        .context("Failed to parse DATABASE_URL")?)
+        .context("Failed to parse DATABASE_URL")
 }
 
 pub async fn migrate(db: &PgPool) -> anyhow::Result<()> {
@@ -94,6 +94,8 @@ impl Application {
 
     /// Builds against a given database and AWS configuration (tests pass their own).
     pub async fn build_with(settings: Settings, db: PgPool, sdk: &aws_config::SdkConfig) -> anyhow::Result<Application> {
+        // The one check of the settings: from here on their values are used as they are.
+        settings.validate()?;
         let region = sdk.region().map(|r| r.to_string()).context("No AWS region is configured (set AWS_REGION)")?;
         let cognito = &settings.cognito;
         let verifier = Arc::new(TokenVerifier::new(cognito.jwks_url(&region), cognito.issuer(&region), cognito.client_id.clone()));
@@ -101,57 +103,32 @@ impl Application {
         let changes = crate::changes::Changes::new();
         let auth = Arc::new(AuthService::new(identity, verifier.clone(), db.clone(), changes.access.clone()));
         let sso = SsoProvider::from_settings(&settings.oidc)?.map(Arc::new);
-        if let Some(public_url) = &settings.public_url {
-            let parsed = url::Url::parse(public_url).context("ATRIUM_PUBLIC_URL is not a URL")?;
-            anyhow::ensure!(
-                ["http", "https"].contains(&parsed.scheme()) && parsed.query().is_none() && parsed.fragment().is_none(),
-                "ATRIUM_PUBLIC_URL must be an http(s) address without query or fragment, e.g. https://atrium.example.edu"
-            );
-        }
-        anyhow::ensure!(
-            settings.password_sign_in || sso.is_some(),
-            "ATRIUM_PASSWORD_SIGN_IN=false needs single sign-on: set ATRIUM_OIDC_ISSUER and ATRIUM_OIDC_CLIENT_ID"
-        );
-        anyhow::ensure!(
-            settings.api_burst >= 1.0 && settings.api_rate > 0.0,
-            "ATRIUM_API_BURST must be at least 1 and ATRIUM_API_RATE above 0"
-        );
         let tokens = Arc::new(crate::services::tokens::ApiTokens::new(
             db.clone(),
             changes.access.clone(),
-            crate::services::tokens::RateLimit { burst: settings.api_burst, per_second: settings.api_rate },
+            crate::services::tokens::RateLimit { burst: settings.api.burst, per_second: settings.api.rate },
         ));
-        anyhow::ensure!(
-            (5..=300).contains(&settings.presigned_url_seconds) && (1800..=43_200).contains(&settings.studio_session_seconds),
-            "ATRIUM_PRESIGNED_URL_SECONDS must be 5 to 300 and ATRIUM_STUDIO_SESSION_SECONDS 1800 to 43200"
-        );
         let presigned = crate::aws::sagemaker::PresignedUrlSettings {
-            url_seconds: settings.presigned_url_seconds,
-            studio_session_seconds: settings.studio_session_seconds,
+            url_seconds: settings.workspaces.presigned_url_seconds,
+            studio_session_seconds: settings.workspaces.studio_session_seconds,
         };
         let ssm: Arc<dyn crate::aws::ssm::ParameterStore> = Arc::new(SsmParameterStore::new(sdk));
-        let ssm = match settings.ssm_cache_seconds {
+        let ssm = match settings.workspaces.ssm_cache_seconds {
             0 => ssm,
             seconds => crate::aws::ssm_cache::CachedParameterStore::new(ssm, Duration::from_secs(seconds)),
         };
-        anyhow::ensure!((60..=43_200).contains(&settings.upload_url_seconds), "ATRIUM_UPLOAD_URL_SECONDS must be 60 to 43200");
-        anyhow::ensure!((0..=365).contains(&settings.leaver_grace_days), "ATRIUM_LEAVER_GRACE_DAYS must be 0 to 365");
         let studies = Arc::new(crate::services::studies::Studies::new(
             db.clone(),
             Arc::new(crate::aws::s3::S3Objects::new(sdk.clone())),
             ssm.clone(),
             changes.teams.clone(),
             crate::services::studies::StudySettings {
-                portal_bucket: settings.studies_bucket.clone(),
-                max_file_bytes: settings.study_max_file_bytes,
-                blocked_content_types: settings
-                    .study_blocked_types
-                    .iter()
-                    .map(|t| t.trim().to_ascii_lowercase())
-                    .filter(|t| !t.is_empty())
-                    .collect(),
-                download_url_seconds: settings.presigned_url_seconds.into(),
-                upload_url_seconds: settings.upload_url_seconds,
+                portal_bucket: settings.studies.bucket.clone(),
+                max_file_bytes: settings.studies.max_file_bytes,
+                // Trimmed and in lower case already (config).
+                blocked_content_types: settings.studies.blocked_types.clone(),
+                download_url_seconds: settings.workspaces.presigned_url_seconds.into(),
+                upload_url_seconds: settings.studies.upload_url_seconds,
             },
         ));
         let teams = Arc::new(Teams::new(db.clone(), ssm, changes.teams.clone()));
@@ -170,7 +147,7 @@ impl Application {
             workspaces: Arc::new(Workspaces::new(
                 db.clone(),
                 teams,
-                settings.workspace_quota,
+                settings.workspaces.quota,
                 Arc::new(crate::aws::sagemaker::SageMakerPresigner::new(sdk.clone(), presigned)),
                 Arc::new(crate::aws::sessions::SsmSessionStarter::new(sdk.clone())),
             )),
@@ -179,28 +156,30 @@ impl Application {
             notifications: Arc::new(crate::services::notifications::NotificationAdmin::new(
                 db.clone(),
                 webhooks(sdk)?,
-                settings.allow_local_webhooks,
+                settings.notifications.allow_local_webhooks,
             )),
             sign_in_methods: app::domain::SignInMethods { sso: sso_name, password: settings.password_sign_in },
-            content_security_policy: content_security_policy(&settings, sso.as_deref()),
+            content_security_policy: content_security_policy(&settings, sso.as_deref())?,
         });
         if settings.run_worker {
-            let worker =
-                worker(db.clone(), sdk)?.with_mail_from(sdk, settings.mail_from.clone()).with_leaver_grace_days(settings.leaver_grace_days);
+            let worker = worker(db.clone(), sdk)?
+                .with_mail_from(sdk, settings.notifications.mail_from.clone())
+                .with_leaver_grace_days(settings.workspaces.leaver_grace_days);
             tokio::spawn(worker.run());
         }
-        let listener = TcpListener::bind(&settings.listen).await.with_context(|| format!("Failed to listen on {}", settings.listen))?;
+        let listener =
+            TcpListener::bind(settings.http.listen).await.with_context(|| format!("Failed to listen on {}", settings.http.listen))?;
         tokio::spawn(changes.clone().listen(db.clone()));
         let (shutdown, shutting_down) = tokio::sync::watch::channel(false);
         let state = AppState(Arc::new(SharedState {
-            leptos_options: leptos_options(&settings.listen),
+            leptos_options: leptos_options(&settings.http.listen.to_string()),
             db: db.clone(),
             auth,
             verifier,
             sso,
             password_sign_in: settings.password_sign_in,
-            public_url: settings.public_url.clone(),
-            secure_cookies: settings.secure_cookies,
+            public_url: settings.http.public_url.clone(),
+            secure_cookies: settings.http.secure_cookies,
             services,
             tokens,
             catalog_code: Arc::new(crate::services::catalog_code::CatalogCode::new(db.clone(), Arc::new(SdkServiceCatalog::new(sdk)))),
@@ -216,7 +195,7 @@ impl Application {
                 tracing::warn!(%error, "Stopped deleting expired sessions");
             }
         });
-        let metrics = match &settings.metrics_listen {
+        let metrics = match settings.http.metrics_listen {
             Some(address) => {
                 crate::metrics::handle();
                 let listener = TcpListener::bind(address).await.with_context(|| format!("Failed to listen on {address} for metrics"))?;
@@ -316,7 +295,7 @@ async fn server_fn_handler(State(state): State<AppState>, request: Request) -> i
 /// governs where a form's redirect may lead: "Connect" leaves the site, and so does sign-out
 /// through the SSO provider (its issuer's origin; a sign-out page on another host, like
 /// Cognito's, needs ATRIUM_CONNECT_ORIGINS to allow it, as its default https: does).
-fn content_security_policy(settings: &Settings, sso: Option<&SsoProvider>) -> app::services::ContentSecurityPolicy {
+fn content_security_policy(settings: &Settings, sso: Option<&SsoProvider>) -> anyhow::Result<app::services::ContentSecurityPolicy> {
     let sso_origin = sso
         .and_then(|sso| url::Url::parse(sso.issuer()).ok())
         .map(|url| url.origin().ascii_serialization())
@@ -325,26 +304,22 @@ fn content_security_policy(settings: &Settings, sso: Option<&SsoProvider>) -> ap
     let policy = format!(
         "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' {}; \
          frame-ancestors 'none'; base-uri 'self'; form-action 'self' {} {sso_origin}",
-        settings.s3_origins, settings.connect_origins
+        settings.http.s3_origins, settings.http.connect_origins
     );
-    if HeaderValue::from_str(&policy).is_err() {
-        tracing::error!("ATRIUM_CONNECT_ORIGINS or ATRIUM_S3_ORIGINS is not a valid header value; the pages may only reach this site");
-        return app::services::ContentSecurityPolicy::new(
-            "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
-             frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
-        );
-    }
-    app::services::ContentSecurityPolicy::new(policy)
+    // The origins were checked with the settings: this does not fail unless the SSO issuer's does.
+    HeaderValue::from_str(&policy)
+        .context("The Content-Security-Policy (ATRIUM_CONNECT_ORIGINS, ATRIUM_S3_ORIGINS) is not a valid header value")?;
+    Ok(app::services::ContentSecurityPolicy::new(policy))
 }
 
 fn router(state: AppState, settings: &Settings, db: PgPool) -> Router {
     let routes = generate_route_list(app::App);
     let sessions = SessionManagerLayer::new(IndexedSessionStore::cached(db.clone(), state.changes.sessions.clone()))
         .with_name("atrium_session")
-        .with_secure(settings.secure_cookies)
+        .with_secure(settings.http.secure_cookies)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
-        .with_expiry(Expiry::OnInactivity(time::Duration::seconds(settings.session_idle_seconds)));
+        .with_expiry(Expiry::OnInactivity(time::Duration::seconds(settings.http.session_idle_seconds)));
     let services = state.services.clone();
     let fallback_services = state.services.clone();
     // Pages send their own policy, with their scripts' nonce (`app::shell`); this is the rest's.
@@ -354,14 +329,14 @@ fn router(state: AppState, settings: &Settings, db: PgPool) -> Router {
     let pkg_path = format!("/{}", options.site_pkg_dir);
     let pkg_dir = ServeDir::new(std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref()));
     let client_networks = routes::client::ClientNetworks {
-        trusted_proxies: settings.trusted_proxies.clone().into(),
-        allowed: settings.allowed_cidrs.clone().into(),
+        trusted_proxies: settings.http.trusted_proxies.clone().into(),
+        allowed: settings.http.allowed_cidrs.clone().into(),
     };
     let signed_in = middleware::SignedIn {
         db,
         changes: state.changes.clone(),
         // Written at most every few minutes, and well within the idle timeout.
-        touch_every_seconds: (settings.session_idle_seconds / 4).clamp(1, 300),
+        touch_every_seconds: (settings.http.session_idle_seconds / 4).clamp(1, 300),
     };
 
     let mut router = Router::new()
@@ -409,7 +384,7 @@ fn router(state: AppState, settings: &Settings, db: PgPool) -> Router {
     for (name, value) in headers {
         router = router.layer(SetResponseHeaderLayer::if_not_present(HeaderName::from_static(name), HeaderValue::from_static(value)));
     }
-    if settings.secure_cookies {
+    if settings.http.secure_cookies {
         router = router.layer(SetResponseHeaderLayer::if_not_present(
             header::STRICT_TRANSPORT_SECURITY,
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),

@@ -3,21 +3,9 @@
 
 use super::parameters::{ParameterSpec, validate_parameters};
 use super::{Role, TeamSlug, parse_cents};
+use crate::error::FieldError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        FieldError { field: field.into(), message: message.into() }
-    }
-}
 
 /// The admin's form as submitted.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

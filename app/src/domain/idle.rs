@@ -3,7 +3,7 @@
 //! the team's. Each configuration's policy, as the admin writes it and as users read it before
 //! launch and on a running workspace.
 
-use super::configurations::FieldError;
+use crate::error::FieldError;
 use serde::{Deserialize, Serialize};
 
 /// The hours a user may keep an idle workspace running ("Keep running 4 hours").
@@ -118,13 +118,13 @@ impl IdlePolicy {
                 }
             },
         };
-        if let (Some(hours), Some(minutes)) = (max_running_hours, stop_after_minutes) {
-            if hours * 60 < minutes {
-                errors.push(FieldError::new(
-                    "idle_max_running_hours",
-                    format!("The maximum ({hours} h) is shorter than the idle window ({minutes} min)."),
-                ));
-            }
+        if let (Some(hours), Some(minutes)) = (max_running_hours, stop_after_minutes)
+            && hours * 60 < minutes
+        {
+            errors.push(FieldError::new(
+                "idle_max_running_hours",
+                format!("The maximum ({hours} h) is shorter than the idle window ({minutes} min)."),
+            ));
         }
         let nightly_stop = match form.nightly_stop.trim() {
             "" => None,

@@ -149,8 +149,8 @@ pub struct ValidTarget {
 
 impl TargetForm {
     /// Everything but the URL, which the server checks (scheme, host) before storing it.
-    pub fn parse(&self) -> Result<ValidTarget, Vec<super::configurations::FieldError>> {
-        use super::configurations::FieldError;
+    pub fn parse(&self) -> Result<ValidTarget, Vec<crate::error::FieldError>> {
+        use crate::error::FieldError;
         let mut errors = Vec::new();
         let name = self.name.trim().to_owned();
         if name.is_empty() || name.chars().count() > 100 {

@@ -1,9 +1,9 @@
 //! People as an admin manages them: Cognito users with their status, roles and teams, the
 //! invitation form, and a team's members as its team admin sees them.
 
-use super::configurations::FieldError;
 use super::team_admin::LiveWorkspace;
 use super::{Role, TeamSlug, TeamSummary, Username};
+use crate::error::FieldError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 

@@ -2,8 +2,8 @@
 //! decided here, from the study's scope and the caller's roles and teams, so that pages,
 //! downloads and launches all apply the same rule.
 
-use super::configurations::FieldError;
 use super::{CurrentUser, Role, TeamSlug};
+use crate::error::FieldError;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -1,7 +1,7 @@
 //! Teams as an admin manages them: the create/edit form, the admin's list, connection checks.
 
 use super::TeamSlug;
-use super::configurations::FieldError;
+use crate::error::FieldError;
 use serde::{Deserialize, Serialize};
 
 /// The create/edit form as submitted. On edit the slug is fixed (it names the Cognito group,
@@ -104,7 +104,8 @@ impl TeamForm {
             && ssm_path.len() <= 1000
             && ssm_path.chars().all(|c| c.is_ascii_alphanumeric() || "/_.-".contains(c))
             && !ssm_path.contains("//");
-        if !path_ok && !(ssm_path.is_empty() && slug.is_err()) {
+        // Empty is fine only when the slug gives the default path.
+        if !(path_ok || ssm_path.is_empty() && slug.is_err()) {
             errors.push(FieldError::new("ssm_path", "An SSM path starts with / and has letters, digits, / _ . - only."));
         }
         // The shape only; whether the zone exists is Postgres' to say.

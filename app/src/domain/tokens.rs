@@ -1,7 +1,7 @@
 //! Personal access tokens for the REST API (`/api/v1`): what a token may do, and the form that
 //! creates one.
 
-use super::configurations::FieldError;
+use crate::error::FieldError;
 use serde::{Deserialize, Serialize};
 
 /// What a token may be used for. A token never does more than its user may.

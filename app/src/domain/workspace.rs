@@ -347,6 +347,7 @@ pub struct MyWorkspaces {
 
 /// Who may do what with a workspace, and whom it is shared with, as its page shows it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct WorkspaceSharing {
     /// The owner (or an admin): may stop, start, terminate, share and launch it again.
     pub may_manage: bool,
@@ -440,6 +441,62 @@ impl WorkspaceView {
             .filter(|a| *a == WorkspaceAction::Terminate || self.has_stop_start)
             .filter(|a| self.state.transition(a.event()).is_ok())
             .collect()
+    }
+}
+
+/// What a launch needs, from the page, the API and the CLI alike; the workspace service
+/// resolves it (the profile's configuration, the studies' ids) and checks it. The idempotency
+/// key travels beside it (a form field, or the API's `Idempotency-Key` header).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LaunchRequest {
+    /// The team's slug.
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 63))]
+    pub team: String,
+    /// One of the team's catalog configurations; or give `profile` (or both: that profile of
+    /// that configuration).
+    pub configuration_id: Option<i64>,
+    /// One of the team's profiles, by name.
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 200))]
+    pub profile: Option<String>,
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 63))]
+    pub name: String,
+    /// Admins only: launch although the team would go over its monthly budget (audited).
+    #[serde(default)]
+    pub override_budget: bool,
+    /// Studies to mount, each with its access (checked again at launch).
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_items = 50))]
+    pub studies: Vec<StudyMount>,
+}
+
+/// A study to mount: its id or its name, as the team sees it, and how.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct StudyMount {
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 200))]
+    pub study: String,
+    pub access: super::studies::Access,
+}
+
+impl StudyMount {
+    /// The launch form's `studies[<id>]` boxes (`ro`, `rw`, or empty: not mounted).
+    pub fn from_form(boxes: std::collections::BTreeMap<String, String>) -> Result<Vec<StudyMount>, crate::error::AppError> {
+        let mut mounts = Vec::new();
+        for (study, access) in boxes.into_iter().filter(|(_, access)| !access.is_empty()) {
+            match super::studies::Access::parse(&access) {
+                Some(access) => mounts.push(StudyMount { study, access }),
+                None => {
+                    return Err(crate::error::AppError::invalid(
+                        "studies",
+                        format!("\"{access}\" for study {study} is not read-only or read-write."),
+                    ));
+                }
+            }
+        }
+        Ok(mounts)
     }
 }
 
@@ -566,8 +623,24 @@ pub struct AdminWorkspaceFilter {
     pub drift_only: bool,
 }
 
+impl AdminWorkspaceFilter {
+    /// Each filter trimmed; an empty one filters nothing (the page's empty fields, the API's
+    /// empty query values).
+    pub fn normalised(self) -> AdminWorkspaceFilter {
+        let given = |value: Option<String>| value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        AdminWorkspaceFilter {
+            team: given(self.team),
+            owner: given(self.owner),
+            type_label: given(self.type_label),
+            state: given(self.state),
+            drift_only: self.drift_only,
+        }
+    }
+}
+
 /// One workspace as `/admin/workspaces` lists it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AdminWorkspaceRow {
     pub id: String,
     pub name: String,

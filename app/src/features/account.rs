@@ -1,5 +1,9 @@
 //! The signed-in person: who they are, how they sign in, their settings and their API tokens.
 
+// The browser's half of a form's server function takes one argument per field (the
+// `#[allow]` on the function reaches only the server's half).
+#![cfg_attr(feature = "hydrate", allow(clippy::too_many_arguments))]
+
 use crate::domain::CurrentUser;
 use crate::domain::PasswordPolicy;
 use crate::error::AppError;
@@ -89,19 +93,30 @@ pub async fn load_tokens() -> Result<crate::domain::tokens::TokenList, AppError>
 
 /// The "new token" form: one checkbox per scope.
 #[server(endpoint = "create_token")]
+#[allow(clippy::too_many_arguments)] // one argument per form field
 pub async fn create_token(
     name: String,
     days: String,
     #[server(default)] scope_read: String,
     #[server(default)] scope_workspaces: String,
+    #[server(default)] scope_studies: String,
+    #[server(default)] scope_teams: String,
+    #[server(default)] scope_account: String,
     #[server(default)] scope_admin: String,
 ) -> Result<crate::domain::tokens::CreatedToken, AppError> {
     as_user(|user| async move {
-        let scopes = [("read", scope_read), ("workspaces", scope_workspaces), ("admin", scope_admin)]
-            .into_iter()
-            .filter(|(_, checked)| !checked.trim().is_empty())
-            .map(|(scope, _)| scope.to_owned())
-            .collect();
+        let scopes = [
+            ("read", scope_read),
+            ("workspaces", scope_workspaces),
+            ("studies", scope_studies),
+            ("teams", scope_teams),
+            ("account", scope_account),
+            ("admin", scope_admin),
+        ]
+        .into_iter()
+        .filter(|(_, checked)| !checked.trim().is_empty())
+        .map(|(scope, _)| scope.to_owned())
+        .collect();
         let form = crate::domain::tokens::TokenForm { name, days, scopes };
         services()?.tokens.create(&user, form).await
     })

@@ -1,5 +1,6 @@
 //! Every workspace (admins): filters, resync with AWS, transfer and force terminate.
 
+#[cfg(feature = "ssr")]
 use crate::domain::CurrentUser;
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
@@ -36,12 +37,11 @@ pub async fn load_admin_workspaces(
     #[server(default)] page: i64,
 ) -> Result<crate::domain::workspace::AdminWorkspacePage, AppError> {
     as_admin(|admin| async move {
-        let given = |value: String| Some(value.trim().to_owned()).filter(|v| !v.is_empty());
         let filter = crate::domain::workspace::AdminWorkspaceFilter {
-            team: given(team),
-            owner: given(owner),
-            type_label: given(type_label),
-            state: given(state),
+            team: Some(team),
+            owner: Some(owner),
+            type_label: Some(type_label),
+            state: Some(state),
             drift_only,
         };
         services()?.admin_workspaces.workspaces(&admin, filter, page).await

@@ -1,5 +1,6 @@
 //! The audit log (admins).
 
+#[cfg(feature = "ssr")]
 use crate::domain::CurrentUser;
 use crate::error::AppError;
 #[cfg(feature = "ssr")]

@@ -1,7 +1,13 @@
 //! The catalog (admins): import Service Catalog versions, approve or retire them, configurations and their idle policies.
 
+// The browser's half of a form's server function takes one argument per field (the
+// `#[allow]` on the function reaches only the server's half).
+#![cfg_attr(feature = "hydrate", allow(clippy::too_many_arguments))]
+
+#[cfg(feature = "ssr")]
 use crate::domain::CurrentUser;
 use crate::domain::configurations::Configuration;
+#[cfg(feature = "ssr")]
 use crate::domain::configurations::ConfigurationForm;
 use crate::domain::workspace_types::CatalogOverview;
 #[cfg(feature = "ssr")]

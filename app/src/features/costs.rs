@@ -1,6 +1,8 @@
 //! Spend against budgets: the cost dashboard and the team budgets (admins).
 
+#[cfg(feature = "ssr")]
 use crate::domain::CurrentUser;
+#[cfg(feature = "ssr")]
 use crate::domain::TeamSlug;
 use crate::error::AppError;
 #[cfg(feature = "ssr")]

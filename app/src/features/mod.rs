@@ -15,6 +15,7 @@ pub mod team_admin;
 pub mod teams;
 pub mod workspaces;
 
+#[cfg(feature = "ssr")]
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use std::collections::BTreeMap;

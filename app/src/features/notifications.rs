@@ -1,5 +1,6 @@
 //! Where notices go (admins): Slack, Teams and webhook targets.
 
+#[cfg(feature = "ssr")]
 use crate::domain::CurrentUser;
 use crate::error::AppError;
 #[cfg(feature = "ssr")]

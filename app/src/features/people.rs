@@ -1,6 +1,8 @@
 //! People (admins): search, invite, change access, disable and enable.
 
+#[cfg(feature = "ssr")]
 use crate::domain::CurrentUser;
+#[cfg(feature = "ssr")]
 use crate::domain::TeamSlug;
 use crate::error::AppError;
 #[cfg(feature = "ssr")]

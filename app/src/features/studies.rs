@@ -1,10 +1,16 @@
 //! Studies: research data, uploads, downloads, writers, and export requests with their review.
 
+// The browser's half of a form's server function takes one argument per field (the
+// `#[allow]` on the function reaches only the server's half).
+#![cfg_attr(feature = "hydrate", allow(clippy::too_many_arguments))]
+
 #[cfg(feature = "ssr")]
 use super::team_slug;
 #[cfg(feature = "ssr")]
 use super::ticked;
+#[cfg(feature = "ssr")]
 use crate::domain::CurrentUser;
+#[cfg(feature = "ssr")]
 use crate::domain::TeamSlug;
 use crate::error::AppError;
 #[cfg(feature = "ssr")]

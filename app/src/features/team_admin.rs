@@ -2,7 +2,9 @@
 
 #[cfg(feature = "ssr")]
 use super::team_slug;
+#[cfg(feature = "ssr")]
 use crate::domain::CurrentUser;
+#[cfg(feature = "ssr")]
 use crate::domain::TeamSlug;
 use crate::error::AppError;
 #[cfg(feature = "ssr")]

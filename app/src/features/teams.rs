@@ -2,10 +2,13 @@
 
 #[cfg(feature = "ssr")]
 use super::team_slug;
+#[cfg(feature = "ssr")]
 use crate::domain::CurrentUser;
 use crate::domain::TeamHome;
+#[cfg(feature = "ssr")]
 use crate::domain::TeamSlug;
 use crate::domain::TeamSummary;
+#[cfg(feature = "ssr")]
 use crate::domain::configurations::Configuration;
 use crate::error::AppError;
 #[cfg(feature = "ssr")]

@@ -4,7 +4,9 @@
 use super::team_slug;
 #[cfg(feature = "ssr")]
 use super::ticked;
+#[cfg(feature = "ssr")]
 use crate::domain::CurrentUser;
+#[cfg(feature = "ssr")]
 use crate::domain::TeamSlug;
 use crate::domain::configurations::Configuration;
 use crate::error::AppError;
@@ -18,38 +20,13 @@ use std::collections::BTreeMap;
 #[cfg(feature = "ssr")]
 #[async_trait::async_trait]
 pub trait WorkspaceService: Send + Sync {
-    /// Launches a configuration on a team: checks role, team, name and quota, then writes the
-    /// workspace and its provisioning job together. The same key again gives the same id.
-    /// `profile` names the team profile launched from, whose parameter values apply on top.
-    /// A launch that would take the team over its monthly budget is refused, unless an admin
-    /// sets `override_budget` (audited).
-    #[allow(clippy::too_many_arguments)]
-    async fn launch(
-        &self,
-        user: &CurrentUser,
-        team: &TeamSlug,
-        configuration_id: i64,
-        name: &str,
-        key: &str,
-        profile: Option<&str>,
-        override_budget: bool,
-    ) -> Result<String, AppError> {
-        self.launch_with_studies(user, team, configuration_id, name, key, profile, override_budget, &[]).await
-    }
-    /// `launch`, mounting studies with the access chosen for each (checked again now): passed
-    /// to the product as its `Studies` parameter and recorded with the workspace.
-    #[allow(clippy::too_many_arguments)]
-    async fn launch_with_studies(
-        &self,
-        user: &CurrentUser,
-        team: &TeamSlug,
-        configuration_id: i64,
-        name: &str,
-        key: &str,
-        profile: Option<&str>,
-        override_budget: bool,
-        studies: &[(i64, crate::domain::studies::Access)],
-    ) -> Result<String, AppError>;
+    /// Launches what `request` names on its team: resolves the profile's configuration and the
+    /// studies, checks role, team, name, quota and each study's access, then writes the
+    /// workspace and its provisioning job together. The same key again gives the same id. The
+    /// profile's parameter values apply on top of the configuration's. A launch that would take
+    /// the team over its monthly budget is refused, unless an admin sets `override_budget`
+    /// (audited).
+    async fn launch(&self, user: &CurrentUser, request: crate::domain::workspace::LaunchRequest, key: &str) -> Result<String, AppError>;
     /// One workspace, for its owner or an admin, and for the team members it is shared with.
     async fn workspace(&self, user: &CurrentUser, id: &str) -> Result<crate::domain::workspace::WorkspaceView, AppError>;
     /// The user's live workspaces on a team and how many ended (member or admin).
@@ -156,20 +133,15 @@ pub async fn launch_workspace(
     studies: Option<BTreeMap<String, String>>,
 ) -> Result<String, AppError> {
     as_user(|user| async move {
-        let team = team_slug(&team)?;
-        let profile = profile.filter(|p| !p.is_empty());
-        let override_budget = override_budget.is_some_and(|v| !v.is_empty());
-        let mut mounts = Vec::new();
-        for (id, access) in studies.unwrap_or_default().into_iter().filter(|(_, access)| !access.is_empty()) {
-            match (id.parse::<i64>(), crate::domain::studies::Access::parse(&access)) {
-                (Ok(id), Some(access)) => mounts.push((id, access)),
-                _ => return Err(AppError::invalid("studies", format!("\"{access}\" for study {id} is not read-only or read-write."))),
-            }
-        }
-        let id = services()?
-            .workspaces
-            .launch_with_studies(&user, &team, configuration_id, &name, &launch_key, profile.as_deref(), override_budget, &mounts)
-            .await?;
+        let request = crate::domain::workspace::LaunchRequest {
+            team,
+            configuration_id: Some(configuration_id),
+            profile: profile.filter(|p| !p.is_empty()),
+            name,
+            override_budget: override_budget.is_some_and(|v| !v.is_empty()),
+            studies: crate::domain::workspace::StudyMount::from_form(studies.unwrap_or_default())?,
+        };
+        let id = services()?.workspaces.launch(&user, request, &launch_key).await?;
         leptos_axum::redirect(&format!("/workspaces/{id}"));
         Ok(id)
     })

@@ -214,7 +214,7 @@ fn StudyView(
         <p class="mt-1 text-sm text-slate-600">
             {study.scope.label()}" · owner "{study.owner.clone()}" · you have "
             <span data-testid="study-access">{study.access.label()}</span>" access"
-            {study.controlled.then(|| " · controlled")}
+            {study.controlled.then_some(" · controlled")}
         </p>
         <p class="mt-2 max-w-prose text-sm text-slate-700">{study.description.clone()}</p>
         <p class="mt-1 font-mono text-xs text-slate-600">{format!("{}{folder}", study.location)}</p>
@@ -284,7 +284,7 @@ fn FileTable(
                     let confirm = RwSignal::new(false);
                     let path = file.path.clone();
                     let team = team.clone();
-                    let delete_cell = may_write.then(|| move || if confirm.get() {
+                    let delete_cell = may_write.then_some(move || if confirm.get() {
                                     let (team, path) = (team.clone(), path.clone());
                                     let question = format!("Delete {path}? ");
                                     view! {

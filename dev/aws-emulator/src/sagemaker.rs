@@ -104,14 +104,14 @@ impl SageMaker {
                 message: "ExpiresInSeconds must be between 5 and 300".into(),
             });
         }
-        if let Some(session) = body.get("SessionExpirationDurationInSeconds").and_then(Value::as_u64) {
-            if !(1800..=43200).contains(&session) {
-                return Err(AwsError {
-                    status: axum::http::StatusCode::BAD_REQUEST,
-                    code: "ValidationException",
-                    message: "SessionExpirationDurationInSeconds must be between 1800 and 43200".into(),
-                });
-            }
+        if let Some(session) = body.get("SessionExpirationDurationInSeconds").and_then(Value::as_u64)
+            && !(1800..=43200).contains(&session)
+        {
+            return Err(AwsError {
+                status: axum::http::StatusCode::BAD_REQUEST,
+                code: "ValidationException",
+                message: "SessionExpirationDurationInSeconds must be between 1800 and 43200".into(),
+            });
         }
         let identity = self.moto.caller_identity(&caller).await?;
         if operation == "CreatePresignedDomainUrl" {

@@ -1,5 +1,7 @@
 //! The emulator through the real Service Catalog SDK client, against moto (started by dev/test).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use aws_config::BehaviorVersion;
 use aws_sdk_servicecatalog::Client;
 use aws_sdk_servicecatalog::types::{

@@ -182,6 +182,7 @@ pub struct UpgradeByRequest {
     pub by: Option<String>,
 }
 
+/// Sets or clears the date a workspace type's workspaces must be upgraded by.
 #[utoipa::path(put, path = "/catalog/types/{id}/upgrade-by", tag = "admin", request_body = UpgradeByRequest,
     params(("id" = i64, Path, description = "The workspace type's id")),
     responses(
@@ -247,6 +248,7 @@ impl IdlePolicyRequest {
     }
 }
 
+/// Sets when a configuration's running workspaces are stopped without anyone asking.
 #[utoipa::path(put, path = "/catalog/configurations/{id}/idle-policy", tag = "admin", request_body = IdlePolicyRequest,
     params(("id" = i64, Path, description = "The configuration's id")),
     responses(

@@ -33,33 +33,11 @@ pub struct AdminWorkspaceQuery {
     pub cursor: Option<String>,
 }
 
-/// One workspace as `/admin/workspaces` lists it: `AdminWorkspaceRow`.
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct AdminWorkspace {
-    pub id: String,
-    pub name: String,
-    pub team: String,
-    pub owner: String,
-    pub type_label: String,
-    pub state: WorkspaceState,
-    /// What the reconcile found AWS disagrees on, if anything.
-    pub drift: Option<String>,
-    pub reconciled_at: Option<String>,
-    pub created_at: String,
-}
-
-impl From<AdminWorkspaceRow> for AdminWorkspace {
-    fn from(row: AdminWorkspaceRow) -> Self {
-        let AdminWorkspaceRow { id, name, team, owner, type_label, state, drift, reconciled_at, created_at } = row;
-        AdminWorkspace { id, name, team, owner, type_label, state, drift, reconciled_at, created_at }
-    }
-}
-
 /// One page of every workspace, those with drift first, then newest first (terminated ones
 /// leave the list after 30 days).
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct AdminWorkspaces {
-    pub items: Vec<AdminWorkspace>,
+    pub items: Vec<AdminWorkspaceRow>,
     /// How many match, on every page.
     pub total: i64,
     /// The type labels there are, for `type_label`.
@@ -68,6 +46,7 @@ pub struct AdminWorkspaces {
     pub next_cursor: Option<String>,
 }
 
+/// Every workspace, whose ever it is, filtered as on the admin's workspaces page.
 #[utoipa::path(get, path = "/admin/workspaces", tag = "admin", params(AdminWorkspaceQuery), responses(
     (status = 200, description = "Every workspace matching the filters, whose ever it is", body = AdminWorkspaces),
     (status = 400, description = "A bad state or cursor", body = ErrorBody),
@@ -90,8 +69,7 @@ pub async fn list(
     };
     let found = state.services.admin_workspaces.workspaces(admin, filter, page).await?;
     let next_cursor = (found.page * found.per_page < found.total).then(|| Cursor::for_page(found.page + 1));
-    let items = found.rows.into_iter().map(AdminWorkspace::from).collect();
-    Ok(Json(AdminWorkspaces { items, total: found.total, type_labels: found.type_labels, next_cursor }))
+    Ok(Json(AdminWorkspaces { items: found.rows, total: found.total, type_labels: found.type_labels, next_cursor }))
 }
 
 /// What a resync found.
@@ -101,6 +79,7 @@ pub struct Resync {
     pub finding: String,
 }
 
+/// Compares a workspace with AWS now.
 #[utoipa::path(post, path = "/admin/workspaces/{id}/resync", tag = "admin",
     params(("id" = String, Path, description = "The workspace's id")),
     responses(
@@ -114,6 +93,7 @@ pub async fn resync(State(state): State<AppState>, caller: Caller, Path(id): Pat
     Ok(Json(Resync { finding: state.services.admin_workspaces.resync(admin, &id).await? }))
 }
 
+/// Ends a workspace AWS no longer knows, or that is stuck, without asking AWS.
 #[utoipa::path(post, path = "/admin/workspaces/{id}/force-terminate", tag = "admin",
     params(("id" = String, Path, description = "The workspace's id")),
     responses(
@@ -136,6 +116,7 @@ pub struct TransferRequest {
     pub to: String,
 }
 
+/// Gives a live workspace to another member of its team.
 #[utoipa::path(post, path = "/admin/workspaces/{id}/transfer", tag = "admin", request_body = TransferRequest,
     params(("id" = String, Path, description = "The workspace's id")),
     responses(

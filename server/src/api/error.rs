@@ -2,8 +2,8 @@
 //! that says what went wrong. Every refusal of `/api/v1` passes through here: service errors,
 //! bad JSON, bad paths and queries, tokens and rate limits.
 
-use app::domain::configurations::FieldError;
-use app::error::AppError;
+use app::error::FieldError;
+use app::error::{AppError, Door};
 use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -76,20 +76,21 @@ impl ApiError {
 }
 
 impl From<AppError> for ApiError {
+    /// The status and code are `AppError`'s own (`status_at(Door::Api)`); only the messages of
+    /// two errors are the API's: how to send a token, and no internal detail.
     fn from(error: AppError) -> Self {
-        let message = error.to_string();
-        match error {
-            AppError::NotSignedIn => ApiError::unauthorized("Send a token: Authorization: Bearer <token>."),
-            AppError::Forbidden => ApiError::forbidden(message),
-            AppError::NotFound(_) => ApiError::not_found(message),
-            AppError::BadRequest(_) => ApiError::bad_request(message),
-            AppError::Invalid(fields) => ApiError { fields, ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message) },
-            AppError::Conflict(_) => ApiError::new(StatusCode::CONFLICT, "conflict", message),
-            AppError::Unavailable(_) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message),
-            AppError::Internal | AppError::Transport(_) => {
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", AppError::Internal.to_string())
-            }
-        }
+        let status = StatusCode::from_u16(error.status_at(Door::Api)).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let message = match &error {
+            AppError::NotSignedIn => "Send a token: Authorization: Bearer <token>.".to_owned(),
+            AppError::Transport(_) => AppError::Internal.to_string(),
+            other => other.to_string(),
+        };
+        let code = error.code();
+        let fields = match error {
+            AppError::Invalid(fields) => fields,
+            _ => Vec::new(),
+        };
+        ApiError { fields, ..ApiError::new(status, code, message) }
     }
 }
 

@@ -6,9 +6,9 @@ use super::extract::{Path, Query};
 use super::team_slug;
 use crate::state::AppState;
 use app::domain::configurations::{Configuration, ProfileList};
-use app::domain::costs::CostDashboard;
+use app::domain::costs::{CostDashboard, MySpend};
 use app::domain::tokens::Scope;
-use app::domain::{Role, TeamSlug, TeamSummary};
+use app::domain::{Role, TeamHome, TeamSlug, TeamSummary};
 use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
@@ -48,6 +48,30 @@ pub async fn me(caller: Caller) -> ApiResult<Json<Me>> {
 pub async fn teams(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<TeamSummary>>> {
     let user = caller.with(Scope::Read)?;
     Ok(Json(state.services.teams.teams_for(user).await?))
+}
+
+#[utoipa::path(get, path = "/teams/{team}", tag = "teams",
+    params(("team" = String, Path, description = "The team's slug")),
+    responses(
+        (status = 200, description = "The team as its home page shows it: its name, links and the caller's part in it", body = TeamHome),
+        (status = 403, description = "Not a member", body = ErrorBody),
+        (status = 404, description = "No such team", body = ErrorBody),
+    ))]
+pub async fn team(State(state): State<AppState>, caller: Caller, Path(team): Path<String>) -> ApiResult<Json<TeamHome>> {
+    let user = caller.with(Scope::Read)?;
+    Ok(Json(state.services.teams.team_home(user, &team_slug(&team)?).await?))
+}
+
+#[utoipa::path(get, path = "/teams/{team}/spend", tag = "teams",
+    params(("team" = String, Path, description = "The team's slug")),
+    responses(
+        (status = 200, description = "The caller's own spend on the team, as the team home shows it", body = MySpend),
+        (status = 403, description = "Not a member", body = ErrorBody),
+        (status = 404, description = "No such team", body = ErrorBody),
+    ))]
+pub async fn spend(State(state): State<AppState>, caller: Caller, Path(team): Path<String>) -> ApiResult<Json<MySpend>> {
+    let user = caller.with(Scope::Read)?;
+    Ok(Json(state.services.costs.my_spend(user, &team_slug(&team)?).await?))
 }
 
 #[utoipa::path(get, path = "/teams/{team}/profiles", tag = "teams",
@@ -96,6 +120,8 @@ pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
     utoipa_axum::router::OpenApiRouter::new()
         .routes(utoipa_axum::routes!(me))
         .routes(utoipa_axum::routes!(teams))
+        .routes(utoipa_axum::routes!(team))
+        .routes(utoipa_axum::routes!(spend))
         .routes(utoipa_axum::routes!(profiles))
         .routes(utoipa_axum::routes!(catalog))
         .routes(utoipa_axum::routes!(costs))

@@ -8,7 +8,7 @@ use crate::state::AppState;
 use app::domain::idle::SNOOZE_HOURS;
 use app::domain::tokens::Scope;
 use app::domain::workspace::{
-    Connection, RemoteProtocol, ShellSession, WorkspaceAction, WorkspaceEventView, WorkspaceSharing, WorkspaceView,
+    Connection, LaunchRequest, RemoteProtocol, ShellSession, WorkspaceAction, WorkspaceEventView, WorkspaceSharing, WorkspaceView,
 };
 use app::error::AppError;
 use axum::Json;
@@ -101,21 +101,6 @@ pub async fn events(State(state): State<AppState>, caller: Caller, Path(id): Pat
     Ok(Json(state.services.workspaces.workspace(user, &id).await?.events))
 }
 
-/// What to launch: a configuration, or a team profile (which names its configuration).
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LaunchRequest {
-    pub team: String,
-    /// One of the team's catalog configurations; or give `profile`.
-    pub configuration_id: Option<i64>,
-    /// One of the team's profiles, by name.
-    pub profile: Option<String>,
-    pub name: String,
-    /// Admins only: launch although the team would go over its monthly budget (audited).
-    #[serde(default)]
-    pub override_budget: bool,
-}
-
 /// The header that makes a launch safe to retry: the same key again gives the same workspace.
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
@@ -138,22 +123,8 @@ pub async fn launch(
         .get(IDEMPOTENCY_KEY)
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| ApiError::bad_request("Send an Idempotency-Key header (8 to 200 of A-Z a-z 0-9 - _ .), new for each launch."))?;
-    let team = team_slug(&request.team)?;
     let services = &state.services;
-    let configuration_id = match (request.configuration_id, request.profile.as_deref()) {
-        (Some(id), None) => id,
-        (None, Some(profile)) => {
-            let profiles = services.teams.profiles(user, &team).await?;
-            profiles.profiles.iter().find(|p| p.name == profile).map(|p| p.configuration.id).ok_or_else(|| {
-                ApiError::from(app::error::AppError::invalid("profile", "The team has no profile of that name that you may launch."))
-            })?
-        }
-        _ => return Err(ApiError::from(app::error::AppError::invalid("configuration_id", "Give either configuration_id or profile."))),
-    };
-    let id = services
-        .workspaces
-        .launch(user, &team, configuration_id, &request.name, key, request.profile.as_deref(), request.override_budget)
-        .await?;
+    let id = services.workspaces.launch(user, request, key).await?;
     Ok((StatusCode::CREATED, Json(services.workspaces.workspace(user, &id).await?)))
 }
 
@@ -245,41 +216,17 @@ pub async fn start_session(
     Ok(Json(state.services.workspaces.start_session(user, &id, protocol).await?))
 }
 
-/// Who may do what with a workspace, and whom it is shared with: `WorkspaceSharing`, as the
-/// workspace's page reads it.
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct Sharing {
-    /// The owner (or an admin): may stop, start, terminate, share and launch it again.
-    pub may_manage: bool,
-    /// Its owner, when the caller sees it because it is shared with them (they may connect).
-    pub shared_by: Option<String>,
-    /// The members it is shared with by name (shown to those who manage it).
-    pub people: Vec<String>,
-    /// Shared with everyone on its team.
-    pub whole_team: bool,
-    /// The team's other members, who may be chosen (for those who manage it).
-    pub members: Vec<String>,
-    /// A fresh key for "Launch again", offered for an ended workspace to those who manage it.
-    pub launch_again_key: Option<String>,
-}
-
-impl From<WorkspaceSharing> for Sharing {
-    fn from(s: WorkspaceSharing) -> Self {
-        let WorkspaceSharing { may_manage, shared_by, people, whole_team, members, launch_again_key } = s;
-        Sharing { may_manage, shared_by, people, whole_team, members, launch_again_key }
-    }
-}
-
+/// Who may manage the workspace and whom it is shared with.
 #[utoipa::path(get, path = "/workspaces/{id}/sharing", tag = "workspaces",
     params(("id" = String, Path, description = "The workspace's id")),
     responses(
-        (status = 200, description = "Who may manage it and whom it is shared with", body = Sharing),
+        (status = 200, description = "Who may manage it and whom it is shared with", body = WorkspaceSharing),
         (status = 403, description = "Not its owner, an admin, or someone it is shared with", body = ErrorBody),
         (status = 404, description = "No such workspace", body = ErrorBody),
     ))]
-pub async fn sharing(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Sharing>> {
+pub async fn sharing(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<WorkspaceSharing>> {
     let user = caller.with(Scope::Read)?;
-    Ok(Json(state.services.workspaces.sharing(user, &id).await?.into()))
+    Ok(Json(state.services.workspaces.sharing(user, &id).await?))
 }
 
 /// Whom to share a workspace with, for connecting: exactly these, replacing the shares before.
@@ -292,6 +239,7 @@ pub struct ShareRequest {
     pub whole_team: bool,
 }
 
+/// Shares the workspace, for connecting, with exactly these members of its team.
 #[utoipa::path(put, path = "/workspaces/{id}/sharing", tag = "workspaces", request_body = ShareRequest,
     params(("id" = String, Path, description = "The workspace's id")),
     responses(
@@ -329,6 +277,7 @@ fn snooze_hours() -> utoipa::openapi::Object {
         .build()
 }
 
+/// "Keep running": the idle check leaves the workspace alone for 1, 4 or 8 hours.
 #[utoipa::path(post, path = "/workspaces/{id}/keep-running", tag = "workspaces", request_body = KeepRunningRequest,
     params(("id" = String, Path, description = "The workspace's id")),
     responses(
@@ -356,6 +305,7 @@ pub struct UpgradeRequest {
     pub to_type_id: i64,
 }
 
+/// Moves a running workspace to a newer approved version of its product, in place.
 #[utoipa::path(post, path = "/workspaces/{id}/upgrade", tag = "workspaces", request_body = UpgradeRequest,
     params(("id" = String, Path, description = "The workspace's id")),
     responses(
@@ -383,6 +333,7 @@ pub struct ResizeRequest {
     pub size: String,
 }
 
+/// Changes a running workspace to another size its configuration lists.
 #[utoipa::path(post, path = "/workspaces/{id}/resize", tag = "workspaces", request_body = ResizeRequest,
     params(("id" = String, Path, description = "The workspace's id")),
     responses(
@@ -411,6 +362,7 @@ fn idempotency_key(headers: &HeaderMap) -> ApiResult<&str> {
         .ok_or_else(|| ApiError::bad_request("Send an Idempotency-Key header (8 to 200 of A-Z a-z 0-9 - _ .), new for each launch."))
 }
 
+/// Launches an ended workspace again: its configuration, parameters and studies, under its name.
 #[utoipa::path(post, path = "/workspaces/{id}/launch-again", tag = "workspaces",
     params(
         ("id" = String, Path, description = "The ended workspace's id"),

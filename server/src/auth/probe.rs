@@ -19,10 +19,10 @@ impl Probe {
     /// The last answer while it is recent, else `check`'s (one check at a time).
     pub async fn answer(&self, check: impl Future<Output = bool>) -> bool {
         let mut last = self.last.lock().await;
-        if let Some((at, ok)) = *last {
-            if at.elapsed() < self.every {
-                return ok;
-            }
+        if let Some((at, ok)) = *last
+            && at.elapsed() < self.every
+        {
+            return ok;
         }
         let ok = check.await;
         *last = Some((Instant::now(), ok));

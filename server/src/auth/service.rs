@@ -170,10 +170,10 @@ impl AuthService {
 
     /// The pool's password policy, cached: the page asking for it is open to anyone.
     pub async fn password_policy(&self) -> Result<PasswordPolicy, AuthError> {
-        if let Some((read_at, policy)) = self.policy.read().await.as_ref() {
-            if read_at.elapsed() < POLICY_TTL {
-                return Ok(policy.clone());
-            }
+        if let Some((read_at, policy)) = self.policy.read().await.as_ref()
+            && read_at.elapsed() < POLICY_TTL
+        {
+            return Ok(policy.clone());
         }
         let policy = self.identity.password_policy().await?;
         *self.policy.write().await = Some((Instant::now(), policy.clone()));

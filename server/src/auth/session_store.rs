@@ -43,17 +43,17 @@ impl IndexedSessionStore {
         let owner = record.data.get(USER).and_then(|user| user.get("username")).and_then(|name| name.as_str());
         let result = match owner {
             Some(username) => {
-                sqlx::query(
+                sqlx::query!(
                     "INSERT INTO user_sessions (session_id, username, expires_at) VALUES ($1, $2, $3) \
                      ON CONFLICT (session_id) DO UPDATE SET username = EXCLUDED.username, expires_at = EXCLUDED.expires_at",
+                    record.id.to_string(),
+                    username,
+                    record.expiry_date,
                 )
-                .bind(record.id.to_string())
-                .bind(username)
-                .bind(record.expiry_date)
                 .execute(&self.db)
                 .await
             }
-            None => sqlx::query("DELETE FROM user_sessions WHERE session_id = $1").bind(record.id.to_string()).execute(&self.db).await,
+            None => sqlx::query!("DELETE FROM user_sessions WHERE session_id = $1", record.id.to_string()).execute(&self.db).await,
         };
         result.map(|_| ()).map_err(backend)
     }
@@ -106,12 +106,7 @@ impl SessionStore for IndexedSessionStore {
             cache.forget(&id.to_string());
         }
         self.inner.delete(id).await?;
-        sqlx::query("DELETE FROM user_sessions WHERE session_id = $1")
-            .bind(id.to_string())
-            .execute(&self.db)
-            .await
-            .map(|_| ())
-            .map_err(backend)
+        sqlx::query!("DELETE FROM user_sessions WHERE session_id = $1", id.to_string()).execute(&self.db).await.map(|_| ()).map_err(backend)
     }
 }
 
@@ -119,17 +114,17 @@ impl SessionStore for IndexedSessionStore {
 impl ExpiredDeletion for IndexedSessionStore {
     async fn delete_expired(&self) -> session_store::Result<()> {
         self.inner.delete_expired().await?;
-        sqlx::query("DELETE FROM user_sessions WHERE expires_at < now()").execute(&self.db).await.map(|_| ()).map_err(backend)
+        sqlx::query!("DELETE FROM user_sessions WHERE expires_at < now()").execute(&self.db).await.map(|_| ()).map_err(backend)
     }
 }
 
 /// Deletes every session of the user (they are signed out on their next request); how many.
 pub async fn end_sessions_of(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, username: &str) -> Result<u64, sqlx::Error> {
-    let ended = sqlx::query("DELETE FROM tower_sessions.session WHERE id IN (SELECT session_id FROM user_sessions WHERE username = $1)")
-        .bind(username)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected();
-    sqlx::query("DELETE FROM user_sessions WHERE username = $1").bind(username).execute(&mut **tx).await?;
+    let ended =
+        sqlx::query!("DELETE FROM tower_sessions.session WHERE id IN (SELECT session_id FROM user_sessions WHERE username = $1)", username)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+    sqlx::query!("DELETE FROM user_sessions WHERE username = $1", username).execute(&mut **tx).await?;
     Ok(ended)
 }

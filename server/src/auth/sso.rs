@@ -161,12 +161,11 @@ impl SsoProvider {
 
     /// The provider's metadata, from cache unless it is stale or `fresh` is asked for.
     async fn metadata(&self, fresh: bool) -> Result<ProviderMetadataWithLogout, SsoError> {
-        if !fresh {
-            if let Some((read_at, metadata)) = self.metadata.read().await.as_ref() {
-                if read_at.elapsed() < METADATA_TTL {
-                    return Ok(metadata.clone());
-                }
-            }
+        if !fresh
+            && let Some((read_at, metadata)) = self.metadata.read().await.as_ref()
+            && read_at.elapsed() < METADATA_TTL
+        {
+            return Ok(metadata.clone());
         }
         let metadata = ProviderMetadataWithLogout::discover_async(self.issuer.clone(), &self.http)
             .await

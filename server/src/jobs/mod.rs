@@ -4,7 +4,7 @@
 //! once at a time, and a worker that dies mid-job rolls its claim back for another to take.
 //! Long waits (polling AWS) are not held in a job: the job reschedules itself instead.
 
-use sqlx::{PgExecutor, PgPool, Postgres, Row, Transaction};
+use sqlx::{PgExecutor, PgPool, Postgres, Transaction};
 use std::time::Duration;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,25 +16,27 @@ pub struct NewJob {
 /// Adds a job. Pass the caller's transaction so the job commits with the change that needs it.
 #[tracing::instrument(skip(db, job), fields(kind = job.kind))]
 pub async fn enqueue(db: impl PgExecutor<'_>, job: &NewJob, delay: Duration) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("INSERT INTO jobs (kind, payload, run_after) VALUES ($1, $2, now() + make_interval(secs => $3)) RETURNING id")
-        .bind(job.kind)
-        .bind(&job.payload)
-        .bind(delay.as_secs_f64())
-        .fetch_one(db)
-        .await
+    sqlx::query_scalar!(
+        "INSERT INTO jobs (kind, payload, run_after) VALUES ($1, $2, now() + make_interval(secs => $3)) RETURNING id",
+        job.kind,
+        job.payload,
+        delay.as_secs_f64(),
+    )
+    .fetch_one(db)
+    .await
 }
 
 /// For a job that reschedules itself for ever and must exist once (a unique index on its
 /// kind, see the migrations): adds it, or makes the queued one due now.
 pub async fn ensure_one_due_now(db: impl PgExecutor<'_>, job: &NewJob) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        // A job running right now (locked) is left alone; the unique index stops a second one.
+    // A job running right now (locked) is left alone; the unique index stops a second one.
+    sqlx::query!(
         "WITH due AS (UPDATE jobs SET run_after = LEAST(run_after, now()) \
                       WHERE id IN (SELECT id FROM jobs WHERE kind = $1 FOR UPDATE SKIP LOCKED) RETURNING id) \
          INSERT INTO jobs (kind, payload) SELECT $1, $2 WHERE NOT EXISTS (SELECT 1 FROM due) ON CONFLICT DO NOTHING",
+        job.kind,
+        job.payload,
     )
-    .bind(job.kind)
-    .bind(&job.payload)
     .execute(db)
     .await?;
     Ok(())
@@ -54,9 +56,9 @@ pub struct ClaimedJob {
 /// Claims the oldest due job no other worker holds, if any.
 pub async fn claim_next(db: &PgPool) -> Result<Option<ClaimedJob>, sqlx::Error> {
     let mut tx = db.begin().await?;
-    let row = sqlx::query(
+    let row = sqlx::query!(
         "SELECT id, kind, payload, attempts FROM jobs WHERE run_after <= now() \
-         ORDER BY run_after, id FOR UPDATE SKIP LOCKED LIMIT 1",
+         ORDER BY run_after, id FOR UPDATE SKIP LOCKED LIMIT 1"
     )
     .fetch_optional(&mut *tx)
     .await?;
@@ -64,13 +66,7 @@ pub async fn claim_next(db: &PgPool) -> Result<Option<ClaimedJob>, sqlx::Error> 
         tx.rollback().await?;
         return Ok(None);
     };
-    Ok(Some(ClaimedJob {
-        id: row.try_get("id")?,
-        kind: row.try_get("kind")?,
-        payload: row.try_get("payload")?,
-        attempts: row.try_get("attempts")?,
-        tx,
-    }))
+    Ok(Some(ClaimedJob { id: row.id, kind: row.kind, payload: row.payload, attempts: row.attempts, tx }))
 }
 
 impl ClaimedJob {
@@ -81,19 +77,19 @@ impl ClaimedJob {
 
     /// Done: the job is deleted, with whatever else was written in its transaction.
     pub async fn complete(mut self) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM jobs WHERE id = $1").bind(self.id).execute(&mut *self.tx).await?;
+        sqlx::query!("DELETE FROM jobs WHERE id = $1", self.id).execute(&mut *self.tx).await?;
         self.tx.commit().await
     }
 
     /// Failed for a reason worth another try (throttling, a 5xx): counts an attempt and waits.
     pub async fn retry_later(mut self, delay: Duration, error: &str) -> Result<(), sqlx::Error> {
-        sqlx::query(
+        sqlx::query!(
             "UPDATE jobs SET attempts = attempts + 1, last_error = $2, \
              run_after = now() + make_interval(secs => $3) WHERE id = $1",
+            self.id,
+            error,
+            delay.as_secs_f64(),
         )
-        .bind(self.id)
-        .bind(error)
-        .bind(delay.as_secs_f64())
         .execute(&mut *self.tx)
         .await?;
         self.tx.commit().await
@@ -103,12 +99,12 @@ impl ClaimedJob {
     /// again after `delay` with a new payload. A step that got this far succeeded, so failed
     /// attempts start counting afresh.
     pub async fn reschedule(mut self, delay: Duration, payload: serde_json::Value) -> Result<(), sqlx::Error> {
-        sqlx::query(
+        sqlx::query!(
             "UPDATE jobs SET payload = $2, attempts = 0, last_error = NULL, run_after = now() + make_interval(secs => $3) WHERE id = $1",
+            self.id,
+            payload,
+            delay.as_secs_f64(),
         )
-        .bind(self.id)
-        .bind(payload)
-        .bind(delay.as_secs_f64())
         .execute(&mut *self.tx)
         .await?;
         self.tx.commit().await
@@ -118,12 +114,14 @@ impl ClaimedJob {
 /// Puts back a job whose run broke off (its claim rolled back): counts an attempt and waits,
 /// so that one broken job cannot hold up the queue.
 pub async fn defer(db: &PgPool, id: i64, delay: Duration, error: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE jobs SET attempts = attempts + 1, last_error = $2, run_after = now() + make_interval(secs => $3) WHERE id = $1")
-        .bind(id)
-        .bind(error)
-        .bind(delay.as_secs_f64())
-        .execute(db)
-        .await?;
+    sqlx::query!(
+        "UPDATE jobs SET attempts = attempts + 1, last_error = $2, run_after = now() + make_interval(secs => $3) WHERE id = $1",
+        id,
+        error,
+        delay.as_secs_f64(),
+    )
+    .execute(db)
+    .await?;
     Ok(())
 }
 

@@ -1,8 +1,9 @@
 //! The audit log: one row per mutation, written in the transaction of the change.
 
+use super::dates;
 use app::domain::CurrentUser;
 use app::domain::audit::{AuditFilter, AuditRow};
-use sqlx::{PgExecutor, Row};
+use sqlx::PgExecutor;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -81,78 +82,72 @@ pub async fn record_refusal(db: impl PgExecutor<'_>, entry: &Entry<'_>) {
 }
 
 pub async fn record(db: impl PgExecutor<'_>, entry: &Entry<'_>) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    let roles: Vec<String> = entry.roles.iter().map(|r| (*r).to_owned()).collect();
+    sqlx::query!(
         "INSERT INTO audit_log (actor, actor_roles, action, object_type, object_id, team_slug, client_ip, result, detail) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        entry.actor,
+        &roles,
+        entry.action,
+        entry.object.map(|(kind, _)| kind),
+        entry.object.map(|(_, id)| id),
+        entry.team,
+        entry.client_ip,
+        entry.outcome.as_str(),
+        entry.detail,
     )
-    .bind(entry.actor)
-    .bind(&entry.roles)
-    .bind(entry.action)
-    .bind(entry.object.map(|(kind, _)| kind))
-    .bind(entry.object.map(|(_, id)| id))
-    .bind(entry.team)
-    .bind(entry.client_ip)
-    .bind(entry.outcome.as_str())
-    .bind(entry.detail)
     .execute(db)
     .await?;
     Ok(())
 }
 
-/// The filter, as SQL: `$1` actor, `$2` team, `$3` action prefix, `$4`/`$5` first and last day.
-macro_rules! filtered {
-    () => {
-        "WHERE ($1::text IS NULL OR actor = $1) AND ($2::text IS NULL OR team_slug = $2) \
-         AND ($3::text IS NULL OR action LIKE $3 || '%') \
-         AND ($4::date IS NULL OR at >= $4::date) AND ($5::date IS NULL OR at < $5::date + 1)"
-    };
-}
-
-const COUNT: &str = concat!("SELECT count(*) AS n FROM audit_log ", filtered!());
-const PAGE: &str = concat!(
-    "SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS at, actor, actor_roles, action, object_type, object_id, \
-     team_slug, client_ip, result, detail FROM audit_log ",
-    filtered!(),
-    " ORDER BY id DESC LIMIT $6 OFFSET $7"
-);
-
-/// A page of rows matching `filter`, newest first, and how many match in all.
+/// A page of rows matching `filter`, newest first, and how many match in all. Both statements
+/// filter alike: `$1` actor, `$2` team, `$3` action prefix, `$4`/`$5` first and last day
+/// (`YYYY-MM-DD`, bound as text and cast to a date by PostgreSQL, which refuses an impossible one).
 pub async fn search(db: &sqlx::PgPool, filter: &AuditFilter, limit: i64, offset: i64) -> Result<(Vec<AuditRow>, i64), sqlx::Error> {
-    let total: i64 = sqlx::query(COUNT)
-        .bind(&filter.actor)
-        .bind(&filter.team)
-        .bind(&filter.action)
-        .bind(&filter.from)
-        .bind(&filter.to)
-        .fetch_one(db)
-        .await?
-        .try_get("n")?;
-    let rows = sqlx::query(PAGE)
-        .bind(&filter.actor)
-        .bind(&filter.team)
-        .bind(&filter.action)
-        .bind(&filter.from)
-        .bind(&filter.to)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(db)
-        .await?;
+    let total = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM audit_log
+           WHERE ($1::text IS NULL OR actor = $1) AND ($2::text IS NULL OR team_slug = $2)
+           AND ($3::text IS NULL OR action LIKE $3 || '%')
+           AND ($4::text IS NULL OR at >= $4::text::date) AND ($5::text IS NULL OR at < $5::text::date + 1)"#,
+        filter.actor.as_deref(),
+        filter.team.as_deref(),
+        filter.action.as_deref(),
+        filter.from.as_deref(),
+        filter.to.as_deref(),
+    )
+    .fetch_one(db)
+    .await?;
+    let rows = sqlx::query!(
+        r#"SELECT at, actor, actor_roles, action, object_type, object_id, team_slug, client_ip, result, detail FROM audit_log
+           WHERE ($1::text IS NULL OR actor = $1) AND ($2::text IS NULL OR team_slug = $2)
+           AND ($3::text IS NULL OR action LIKE $3 || '%')
+           AND ($4::text IS NULL OR at >= $4::text::date) AND ($5::text IS NULL OR at < $5::text::date + 1)
+           ORDER BY id DESC LIMIT $6 OFFSET $7"#,
+        filter.actor.as_deref(),
+        filter.team.as_deref(),
+        filter.action.as_deref(),
+        filter.from.as_deref(),
+        filter.to.as_deref(),
+        limit,
+        offset,
+    )
+    .fetch_all(db)
+    .await?;
     let rows = rows
-        .iter()
-        .map(|row| {
-            Ok(AuditRow {
-                at: row.try_get("at")?,
-                actor: row.try_get("actor")?,
-                actor_roles: row.try_get("actor_roles")?,
-                action: row.try_get("action")?,
-                object_type: row.try_get("object_type")?,
-                object_id: row.try_get("object_id")?,
-                team: row.try_get("team_slug")?,
-                client_ip: row.try_get("client_ip")?,
-                result: row.try_get("result")?,
-                detail: row.try_get("detail")?,
-            })
+        .into_iter()
+        .map(|row| AuditRow {
+            at: dates::second(row.at),
+            actor: row.actor,
+            actor_roles: row.actor_roles,
+            action: row.action,
+            object_type: row.object_type,
+            object_id: row.object_id,
+            team: row.team_slug,
+            client_ip: row.client_ip,
+            result: row.result,
+            detail: row.detail,
         })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        .collect();
     Ok((rows, total))
 }

@@ -5,6 +5,7 @@ pub mod api_tokens;
 pub mod audit;
 pub mod configurations;
 pub mod costs;
+pub mod dates;
 pub mod notification_targets;
 pub mod sign_in_failures;
 pub mod studies;

@@ -14,11 +14,7 @@ pub struct Source<'a> {
     pub known_device: Option<&'a str>,
 }
 
-/// A failure's row came from `Source` ($2 the address, $3 the known device's hash): from that
-/// browser, else from that address without a known device.
-const FROM_SOURCE: &str = "CASE WHEN $3::text IS NULL THEN client_ip = $2 AND device IS NULL ELSE device = $3 END";
-
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 pub struct Recent {
     /// Failures of this username from this source within the pair window.
     pub pair_failures: i64,
@@ -34,20 +30,24 @@ pub async fn recent(
     pair_window: Duration,
     address_window: Duration,
 ) -> Result<Recent, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "WITH pair AS ( \
-             SELECT failed_at FROM sign_in_failures \
-             WHERE username = $1 AND failed_at > now() - make_interval(secs => $4) AND {FROM_SOURCE}) \
-         SELECT (SELECT count(*) FROM pair) AS pair_failures, \
-                (SELECT extract(epoch FROM now() - max(failed_at))::float8 FROM pair) AS seconds_since_last_pair_failure, \
-                (SELECT count(*) FROM sign_in_failures \
-                 WHERE client_ip = $2 AND failed_at > now() - make_interval(secs => $5)) AS address_failures"
-    ))
-    .bind(username)
-    .bind(source.client_ip)
-    .bind(source.known_device)
-    .bind(pair_window.as_secs_f64())
-    .bind(address_window.as_secs_f64())
+    // A failure's row came from `source` ($2 the address, $3 the known device's hash): from that
+    // browser, else from that address without a known device (as in `clear`).
+    sqlx::query_as!(
+        Recent,
+        r#"WITH pair AS (
+             SELECT failed_at FROM sign_in_failures
+             WHERE username = $1 AND failed_at > now() - make_interval(secs => $4)
+             AND CASE WHEN $3::text IS NULL THEN client_ip = $2 AND device IS NULL ELSE device = $3 END)
+         SELECT (SELECT count(*) FROM pair) AS "pair_failures!",
+                (SELECT extract(epoch FROM now() - max(failed_at))::float8 FROM pair) AS "seconds_since_last_pair_failure?",
+                (SELECT count(*) FROM sign_in_failures
+                 WHERE client_ip = $2 AND failed_at > now() - make_interval(secs => $5)) AS "address_failures!""#,
+        username,
+        source.client_ip,
+        source.known_device,
+        pair_window.as_secs_f64(),
+        address_window.as_secs_f64(),
+    )
     .fetch_one(db)
     .await
 }
@@ -55,48 +55,59 @@ pub async fn recent(
 /// Records a failure, and forgets this username's and this address's failures older than a day.
 pub async fn record(db: &PgPool, username: &str, source: Source<'_>) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
-    sqlx::query("DELETE FROM sign_in_failures WHERE (username = $1 OR client_ip = $2) AND failed_at < now() - interval '1 day'")
-        .bind(username)
-        .bind(source.client_ip)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("INSERT INTO sign_in_failures (username, client_ip, device) VALUES ($1, $2, $3)")
-        .bind(username)
-        .bind(source.client_ip)
-        .bind(source.known_device)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "DELETE FROM sign_in_failures WHERE (username = $1 OR client_ip = $2) AND failed_at < now() - interval '1 day'",
+        username,
+        source.client_ip,
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO sign_in_failures (username, client_ip, device) VALUES ($1, $2, $3)",
+        username,
+        source.client_ip,
+        source.known_device,
+    )
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await
 }
 
 /// A successful sign-in clears the failures of its own (username, source) pair only: it proves
 /// nothing about guesses made elsewhere.
 pub async fn clear(db: impl PgExecutor<'_>, username: &str, source: Source<'_>) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!("DELETE FROM sign_in_failures WHERE username = $1 AND {FROM_SOURCE}"))
-        .bind(username)
-        .bind(source.client_ip)
-        .bind(source.known_device)
-        .execute(db)
-        .await?;
+    // From `source` ($2 the address, $3 the known device's hash): from that browser, else from
+    // that address without a known device (as in `recent`).
+    sqlx::query!(
+        "DELETE FROM sign_in_failures WHERE username = $1 \
+         AND CASE WHEN $3::text IS NULL THEN client_ip = $2 AND device IS NULL ELSE device = $3 END",
+        username,
+        source.client_ip,
+        source.known_device,
+    )
+    .execute(db)
+    .await?;
     Ok(())
 }
 
 /// Whether the browser with this device cookie hash signed in as `username` before.
 pub async fn is_known_device(db: impl PgExecutor<'_>, token_hash: &str, username: &str) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM sign_in_devices WHERE token_hash = $1 AND username = $2)")
-        .bind(token_hash)
-        .bind(username)
-        .fetch_one(db)
-        .await
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM sign_in_devices WHERE token_hash = $1 AND username = $2) AS "known!""#,
+        token_hash,
+        username,
+    )
+    .fetch_one(db)
+    .await
 }
 
 pub async fn remember_device(db: impl PgExecutor<'_>, token_hash: &str, username: &str) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO sign_in_devices (token_hash, username) VALUES ($1, $2) \
          ON CONFLICT (token_hash, username) DO UPDATE SET last_signed_in_at = now()",
+        token_hash,
+        username,
     )
-    .bind(token_hash)
-    .bind(username)
     .execute(db)
     .await?;
     Ok(())

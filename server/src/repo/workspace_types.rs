@@ -1,25 +1,41 @@
+use super::dates;
 use app::domain::parameters::ParameterSpec;
 use app::domain::workspace_types::{TypeStatus, WorkspaceType};
-use sqlx::{PgExecutor, Row};
+use sqlx::PgExecutor;
+use sqlx::types::Json;
 
-const COLUMNS: &str = "id, product_id, product_name, version_id, version_name, description, status, parameters, has_stop_start, \
-    to_char(upgrade_by, 'YYYY-MM-DD') AS upgrade_by";
+/// A type's columns as the queries select them.
+struct TypeRow {
+    id: i64,
+    product_id: String,
+    product_name: String,
+    version_id: String,
+    version_name: String,
+    description: String,
+    status: String,
+    parameters: Json<Vec<ParameterSpec>>,
+    has_stop_start: bool,
+    upgrade_by: Option<time::Date>,
+}
 
-fn from_row(row: &sqlx::postgres::PgRow) -> Result<WorkspaceType, sqlx::Error> {
-    let status: String = row.try_get("status")?;
-    let parameters: sqlx::types::Json<Vec<ParameterSpec>> = row.try_get("parameters")?;
-    Ok(WorkspaceType {
-        id: row.try_get("id")?,
-        product_id: row.try_get("product_id")?,
-        product_name: row.try_get("product_name")?,
-        version_id: row.try_get("version_id")?,
-        version_name: row.try_get("version_name")?,
-        description: row.try_get("description")?,
-        status: TypeStatus::parse(&status).ok_or_else(|| sqlx::Error::Decode(format!("unknown status {status}").into()))?,
-        parameters: parameters.0,
-        has_stop_start: row.try_get("has_stop_start")?,
-        upgrade_by: row.try_get("upgrade_by")?,
-    })
+impl TryFrom<TypeRow> for WorkspaceType {
+    type Error = sqlx::Error;
+
+    fn try_from(row: TypeRow) -> Result<WorkspaceType, sqlx::Error> {
+        let status = row.status;
+        Ok(WorkspaceType {
+            id: row.id,
+            product_id: row.product_id,
+            product_name: row.product_name,
+            version_id: row.version_id,
+            version_name: row.version_name,
+            description: row.description,
+            status: TypeStatus::parse(&status).ok_or_else(|| sqlx::Error::Decode(format!("unknown status {status}").into()))?,
+            parameters: row.parameters.0,
+            has_stop_start: row.has_stop_start,
+            upgrade_by: row.upgrade_by.map(dates::day),
+        })
+    }
 }
 
 pub struct NewWorkspaceType<'a> {
@@ -36,42 +52,53 @@ pub struct NewWorkspaceType<'a> {
 /// Imports a version, or returns the existing type when it was imported before.
 #[tracing::instrument(skip(db, new), fields(product_id = new.product_id, version_id = new.version_id))]
 pub async fn import(db: impl PgExecutor<'_>, new: &NewWorkspaceType<'_>) -> Result<WorkspaceType, sqlx::Error> {
-    let row = sqlx::query(&format!(
-        "INSERT INTO workspace_types (product_id, product_name, version_id, version_name, description, parameters, has_stop_start, imported_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-         ON CONFLICT ON CONSTRAINT workspace_types_one_per_version DO UPDATE SET product_id = EXCLUDED.product_id \
-         RETURNING {COLUMNS}"
-    ))
-    .bind(new.product_id)
-    .bind(new.product_name)
-    .bind(new.version_id)
-    .bind(new.version_name)
-    .bind(new.description)
-    .bind(sqlx::types::Json(new.parameters))
-    .bind(new.has_stop_start)
-    .bind(new.imported_by)
+    sqlx::query_as!(
+        TypeRow,
+        r#"INSERT INTO workspace_types (product_id, product_name, version_id, version_name, description, parameters, has_stop_start, imported_by)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+           ON CONFLICT ON CONSTRAINT workspace_types_one_per_version DO UPDATE SET product_id = EXCLUDED.product_id
+           RETURNING id, product_id, product_name, version_id, version_name, description, status,
+             parameters AS "parameters: Json<Vec<ParameterSpec>>", has_stop_start, upgrade_by"#,
+        new.product_id,
+        new.product_name,
+        new.version_id,
+        new.version_name,
+        new.description,
+        Json(new.parameters) as _,
+        new.has_stop_start,
+        new.imported_by,
+    )
     .fetch_one(db)
-    .await?;
-    from_row(&row)
+    .await?
+    .try_into()
 }
 
 pub async fn list(db: impl PgExecutor<'_>) -> Result<Vec<WorkspaceType>, sqlx::Error> {
-    sqlx::query(&format!("SELECT {COLUMNS} FROM workspace_types ORDER BY product_name, version_name"))
-        .fetch_all(db)
-        .await?
-        .iter()
-        .map(from_row)
-        .collect()
+    sqlx::query_as!(
+        TypeRow,
+        r#"SELECT id, product_id, product_name, version_id, version_name, description, status,
+             parameters AS "parameters: Json<Vec<ParameterSpec>>", has_stop_start, upgrade_by
+           FROM workspace_types ORDER BY product_name, version_name"#
+    )
+    .fetch_all(db)
+    .await?
+    .into_iter()
+    .map(WorkspaceType::try_from)
+    .collect()
 }
 
 pub async fn find(db: impl PgExecutor<'_>, id: i64) -> Result<Option<WorkspaceType>, sqlx::Error> {
-    sqlx::query(&format!("SELECT {COLUMNS} FROM workspace_types WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(db)
-        .await?
-        .as_ref()
-        .map(from_row)
-        .transpose()
+    sqlx::query_as!(
+        TypeRow,
+        r#"SELECT id, product_id, product_name, version_id, version_name, description, status,
+             parameters AS "parameters: Json<Vec<ParameterSpec>>", has_stop_start, upgrade_by
+           FROM workspace_types WHERE id = $1"#,
+        id,
+    )
+    .fetch_optional(db)
+    .await?
+    .map(WorkspaceType::try_from)
+    .transpose()
 }
 
 /// Moves a type to `next` only if it is still in `from` (a concurrent change wins once).
@@ -81,22 +108,31 @@ pub async fn change_status(
     from: TypeStatus,
     next: TypeStatus,
 ) -> Result<Option<WorkspaceType>, sqlx::Error> {
-    sqlx::query(&format!(
-        "UPDATE workspace_types SET status = $3, status_changed_at = now() WHERE id = $1 AND status = $2 RETURNING {COLUMNS}"
-    ))
-    .bind(id)
-    .bind(from.as_str())
-    .bind(next.as_str())
+    sqlx::query_as!(
+        TypeRow,
+        r#"UPDATE workspace_types SET status = $3, status_changed_at = now() WHERE id = $1 AND status = $2
+           RETURNING id, product_id, product_name, version_id, version_name, description, status,
+             parameters AS "parameters: Json<Vec<ParameterSpec>>", has_stop_start, upgrade_by"#,
+        id,
+        from.as_str(),
+        next.as_str(),
+    )
     .fetch_optional(db)
     .await?
-    .as_ref()
-    .map(from_row)
+    .map(WorkspaceType::try_from)
     .transpose()
 }
 
 /// "Must upgrade by": the date by which this version's workspaces must move on (`None`
 /// clears it); false when there is no such type.
 pub async fn set_upgrade_by(db: impl PgExecutor<'_>, id: i64, by: Option<time::Date>) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE workspace_types SET upgrade_by = $2 WHERE id = $1").bind(id).bind(by).execute(db).await?;
+    let done = sqlx::query!("UPDATE workspace_types SET upgrade_by = $2 WHERE id = $1", id, by).execute(db).await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Serialises catalog applies until the transaction ends: each plans against what the one
+/// before it left.
+pub async fn lock_catalog(db: impl PgExecutor<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query!("SELECT pg_advisory_xact_lock(hashtext('atrium.catalog.apply'))").execute(db).await?;
+    Ok(())
 }

@@ -175,10 +175,10 @@ pub async fn new_password(State(state): State<AppState>, session: Session, Form(
         return Redirect::to("/new-password?error=mismatch").into_response();
     }
     // Check locally first for a precise message; Cognito enforces the policy regardless.
-    if let Ok(policy) = state.auth.password_policy().await {
-        if !policy.violations(new_password.expose_secret()).is_empty() {
-            return Redirect::to("/new-password?error=policy").into_response();
-        }
+    if let Ok(policy) = state.auth.password_policy().await
+        && !policy.violations(new_password.expose_secret()).is_empty()
+    {
+        return Redirect::to("/new-password?error=policy").into_response();
     }
     let result = state.auth.complete_new_password(&pending.username, &pending.challenge_session, &new_password).await;
     match result {

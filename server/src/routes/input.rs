@@ -61,14 +61,14 @@ pub async fn reject_control_characters(request: Request, next: Next) -> Response
     if has_control(&decoded) {
         return refuse(&path, StatusCode::BAD_REQUEST, "The address contains a control character (such as NUL).".into());
     }
-    if let Some(query) = request.uri().query() {
-        if let Some(field) = field_with_control(form_urlencoded::parse(query.as_bytes())) {
-            return refuse(
-                &path,
-                StatusCode::BAD_REQUEST,
-                format!("The field \"{field}\" contains a control character (such as NUL); remove it and try again."),
-            );
-        }
+    if let Some(query) = request.uri().query()
+        && let Some(field) = field_with_control(form_urlencoded::parse(query.as_bytes()))
+    {
+        return refuse(
+            &path,
+            StatusCode::BAD_REQUEST,
+            format!("The field \"{field}\" contains a control character (such as NUL); remove it and try again."),
+        );
     }
     // Forms go to server functions and the sign-in routes; the body of anything else is not
     // read here (the API reads JSON with its own limit).

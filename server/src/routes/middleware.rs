@@ -111,10 +111,10 @@ pub async fn reject_cross_site_posts(request: Request, next: Next) -> Response {
             .and_then(|o| o.to_str().ok())
             .map(|o| o.split_once("://").map_or(o, |(_, rest)| rest).to_owned());
         let host = request.headers().get(header::HOST).and_then(|h| h.to_str().ok());
-        if let (Some(origin_host), Some(host)) = (origin_host, host) {
-            if origin_host != host {
-                return error_page(StatusCode::FORBIDDEN, "Request refused", "This form was sent from another site.");
-            }
+        if let (Some(origin_host), Some(host)) = (origin_host, host)
+            && origin_host != host
+        {
+            return error_page(StatusCode::FORBIDDEN, "Request refused", "This form was sent from another site.");
         }
     }
     next.run(request).await

@@ -20,6 +20,8 @@ fn redirect(result: Result<String, AppError>) -> Response {
 }
 
 /// The signed-in caller, and the team and id of the path (`what` names the missing thing).
+// The error is the page to answer with at once, not a value passed along.
+#[allow(clippy::result_large_err)]
 fn caller_team_and_id(
     user: Option<Extension<CurrentUser>>,
     team: &str,

@@ -25,12 +25,7 @@ impl AdminWorkspaces {
 
     /// (team, name, state, owner)
     async fn team_of(&self, id: &str) -> Result<(String, String, WorkspaceState, String), AppError> {
-        let found: Option<(String, String, String, String)> =
-            sqlx::query_as("SELECT team_slug, name, state, owner FROM workspaces WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&self.db)
-                .await
-                .map_err(database_error)?;
+        let found = workspaces::team_name_state_owner(&self.db, id).await.map_err(database_error)?;
         let (team, name, state, owner) = found.ok_or_else(|| AppError::NotFound("This workspace".into()))?;
         Ok((team, name, WorkspaceState::parse(&state).ok_or(AppError::Internal)?, owner))
     }
@@ -41,6 +36,7 @@ impl AdminWorkspaceService for AdminWorkspaces {
     #[tracing::instrument(skip(self, admin), fields(admin = %admin.username))]
     async fn workspaces(&self, admin: &CurrentUser, filter: AdminWorkspaceFilter, page: i64) -> Result<AdminWorkspacePage, AppError> {
         must_be_admin(admin)?;
+        let filter = filter.normalised();
         if let Some(state) = filter.state.as_deref().filter(|s| WorkspaceState::parse(s).is_none()) {
             return Err(AppError::invalid("state", format!("\"{state}\" is not a workspace state.")));
         }

@@ -10,10 +10,11 @@ use crate::catalog_file::{self, CatalogFile, ConfigurationEntry, Lines, TypeEntr
 use crate::repo::workspace_types::NewWorkspaceType;
 use crate::repo::{audit, configurations, teams, workspace_types};
 use app::domain::CurrentUser;
-use app::domain::configurations::{Configuration, ConfigurationDraft, FieldError};
+use app::domain::configurations::{Configuration, ConfigurationDraft};
 use app::domain::parameters::ParameterSpec;
 use app::domain::workspace_types::{TypeStatus, WorkspaceType};
 use app::error::AppError;
+use app::error::FieldError;
 use app::services::must_be_admin;
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
@@ -123,7 +124,7 @@ impl CatalogCode {
 
         let mut tx = self.db.begin().await.map_err(database_error)?;
         // One apply at a time: each plans against what the one before it left.
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtext('atrium.catalog.apply'))").execute(&mut *tx).await.map_err(database_error)?;
+        workspace_types::lock_catalog(&mut *tx).await.map_err(database_error)?;
         let types = workspace_types::list(&mut *tx).await.map_err(database_error)?;
         let existing = configurations::list_with_retired(&mut *tx).await.map_err(database_error)?;
         let team_slugs: BTreeSet<String> =

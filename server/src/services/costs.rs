@@ -274,8 +274,7 @@ impl CostService for Costs {
         must_be_admin(admin)?;
         let slug = TeamSlug::parse(form.team.trim()).map_err(|_| AppError::NotFound("This team".into()))?;
         let team = super::enter_team(&self.db, admin, &slug).await?;
-        let valid =
-            form.parse().map_err(|message| AppError::Invalid(vec![app::domain::configurations::FieldError::new("amount", message)]))?;
+        let valid = form.parse().map_err(|message| AppError::Invalid(vec![app::error::FieldError::new("amount", message)]))?;
         let budget = Budget { amount_cents: valid.amount_cents, thresholds: valid.thresholds };
         let mut tx = self.db.begin().await.map_err(database_error)?;
         costs::set_budget(&mut *tx, team.slug.as_str(), &budget, admin.username.as_str()).await.map_err(database_error)?;

@@ -31,10 +31,10 @@ pub fn scheduled_stop(candidate: &IdleCandidate, now: OffsetDateTime) -> Option<
     if !candidate.can_stop {
         return None;
     }
-    if let Some(hours) = candidate.max_running_hours {
-        if candidate.available_since + Duration::hours(i64::from(hours)) <= now {
-            return Some(format!("stopped: running {hours} h, the most its configuration allows"));
-        }
+    if let Some(hours) = candidate.max_running_hours
+        && candidate.available_since + Duration::hours(i64::from(hours)) <= now
+    {
+        return Some(format!("stopped: running {hours} h, the most its configuration allows"));
     }
     match &candidate.last_nightly_stop {
         Some((label, at)) if *at > candidate.available_since && *at <= now => Some(format!("stopped: nightly stop at {label}")),
@@ -60,10 +60,10 @@ pub fn verdict(candidate: &IdleCandidate, samples: &[Sample], now: OffsetDateTim
     // Seen first, so that a busy workspace moves its stop later rather than being warned about.
     let threshold = f64::from(candidate.cpu_percent);
     let busy = |s: &&&Sample| if candidate.can_stop { s.value >= threshold } else { s.value < 0.5 };
-    if let Some(busy) = in_window.iter().filter(busy).map(|s| s.at).max() {
-        if candidate.last_busy_at.is_none_or(|known| known < busy) {
-            return Verdict::Busy { last_busy_at: busy };
-        }
+    if let Some(busy) = in_window.iter().filter(busy).map(|s| s.at).max()
+        && candidate.last_busy_at.is_none_or(|known| known < busy)
+    {
+        return Verdict::Busy { last_busy_at: busy };
     }
     if [Some(candidate.available_since), candidate.last_connect_at, candidate.last_busy_at]
         .into_iter()

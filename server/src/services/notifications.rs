@@ -6,9 +6,9 @@ use crate::notifications::{Delivery, Notice, Webhooks};
 use crate::repo::notification_targets::{self, NewTarget};
 use crate::repo::{audit, teams};
 use app::domain::CurrentUser;
-use app::domain::configurations::FieldError;
 use app::domain::notifications::{NotificationEvent, NotificationTarget, Platform, TargetForm};
 use app::error::AppError;
+use app::error::FieldError;
 use app::features::notifications::NotificationService;
 use app::services::must_be_admin;
 use sqlx::PgPool;
@@ -86,7 +86,7 @@ impl NotificationService for NotificationAdmin {
         if let Some(team) = &valid.team {
             teams::find(&self.db, team).await.map_err(database_error)?.ok_or_else(|| AppError::NotFound(format!("The team \"{team}\"")))?;
         }
-        let key: String = sqlx::query_scalar("SELECT gen_random_uuid()::text").fetch_one(&self.db).await.map_err(database_error)?;
+        let key = uuid::Uuid::new_v4().to_string();
         let parameter = format!("{SECRET_PREFIX}{key}");
         // The secret first: a row never names a parameter that does not exist.
         self.webhooks.secrets().put_secret(&parameter, form.webhook_url.trim()).await.map_err(secret_error)?;

@@ -46,9 +46,6 @@ pub enum ReconcileError {
     Database(#[from] sqlx::Error),
 }
 
-/// Days a leaver's running workspaces keep running before they are stopped (by default).
-pub const LEAVER_GRACE_DAYS: i64 = 7;
-
 #[derive(Clone)]
 pub struct Reconciler {
     db: PgPool,
@@ -59,7 +56,7 @@ pub struct Reconciler {
 
 impl Reconciler {
     pub fn new(db: PgPool, observer: Arc<dyn Observer>) -> Self {
-        Reconciler { db, observer, leaver_grace_days: LEAVER_GRACE_DAYS }
+        Reconciler { db, observer, leaver_grace_days: crate::config::DEFAULT_LEAVER_GRACE_DAYS }
     }
 
     pub fn with_leaver_grace_days(mut self, days: i64) -> Self {
@@ -75,12 +72,7 @@ impl Reconciler {
         let days = self.leaver_grace_days;
         for (id, name, team, owner, state) in workspaces::mark_leavers(&mut tx).await? {
             let message = format!("Its owner {owner} left {team}: it is stopped in {days} days unless an admin transfers it");
-            sqlx::query("INSERT INTO workspace_events (workspace_id, from_state, to_state, message) VALUES ($1, $2, $2, $3)")
-                .bind(&id)
-                .bind(&state)
-                .bind(&message)
-                .execute(&mut *tx)
-                .await?;
+            workspaces::add_event(&mut *tx, &id, &state, &message).await?;
             tracing::info!(workspace_id = %id, %name, %owner, "A workspace's owner left its team");
         }
         tx.commit().await?;

@@ -8,7 +8,6 @@ use crate::repo::{audit, workspace_types};
 use crate::repo::{configurations, teams};
 use crate::worker::workspace_job;
 use app::domain::configurations::Configuration;
-use app::domain::configurations::FieldError;
 use app::domain::idle::SNOOZE_HOURS;
 use app::domain::parameters::validate_parameters;
 use app::domain::studies::{Access, STUDIES_PARAMETER, studies_parameter};
@@ -16,9 +15,11 @@ use app::domain::workspace::{
     Connection, ConnectionKind, EndedWorkspaces, MyWorkspaces, WorkspaceAction, WorkspaceName, WorkspaceSharing, WorkspaceState,
     WorkspaceView,
 };
+use app::domain::workspace::{LaunchRequest, StudyMount};
 use app::domain::workspace::{RemoteProtocol, ShellSession};
 use app::domain::{CurrentUser, TeamSlug};
 use app::error::AppError;
+use app::error::FieldError;
 use app::features::teams::TeamService;
 use app::features::workspaces::WorkspaceService;
 use sha2::Digest;
@@ -75,6 +76,42 @@ impl Workspaces {
 }
 
 impl Workspaces {
+    /// The configuration a launch names: given, or the one of the named profile.
+    async fn configuration_to_launch(&self, user: &CurrentUser, team: &TeamSlug, request: &LaunchRequest) -> Result<i64, AppError> {
+        match (request.configuration_id, request.profile.as_deref()) {
+            (Some(id), _) => Ok(id),
+            (None, Some(profile)) => {
+                let profiles = self.teams.profiles(user, team).await?;
+                profiles
+                    .profiles
+                    .iter()
+                    .find(|p| p.name == profile)
+                    .map(|p| p.configuration.id)
+                    .ok_or_else(|| invalid("profile", "The team has no profile of that name that you may launch."))
+            }
+            (None, None) => Err(invalid("configuration_id", "Give a configuration_id or a profile.")),
+        }
+    }
+
+    /// The studies a launch names (by id or by name, among those the team sees), with their
+    /// access; whether the user may mount each is checked with the launch.
+    async fn studies_to_mount(&self, team: &TeamSlug, mounts: &[StudyMount]) -> Result<Vec<(i64, Access)>, AppError> {
+        if mounts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let seen = crate::repo::studies::seen_from_team(&self.db, team.as_str()).await.map_err(database_error)?;
+        mounts
+            .iter()
+            .map(|mount| {
+                let wanted = mount.study.trim();
+                seen.iter()
+                    .find(|study| study.id.to_string() == wanted || study.name.eq_ignore_ascii_case(wanted))
+                    .map(|study| (study.id, mount.access))
+                    .ok_or_else(|| invalid("studies", format!("The team has no study \"{wanted}\".")))
+            })
+            .collect()
+    }
+
     /// The configuration's parameter values, with the profile's on top, checked against the
     /// template's constraints (a profile in SSM is not trusted to be right).
     async fn parameter_values(
@@ -277,41 +314,34 @@ impl Workspaces {
 
 #[async_trait::async_trait]
 impl WorkspaceService for Workspaces {
-    #[tracing::instrument(skip(self, user, key), fields(username = %user.username, %team))]
-    async fn launch_with_studies(
-        &self,
-        user: &CurrentUser,
-        team: &TeamSlug,
-        configuration_id: i64,
-        name: &str,
-        key: &str,
-        profile: Option<&str>,
-        override_budget: bool,
-        studies: &[(i64, Access)],
-    ) -> Result<String, AppError> {
-        let team_row = super::enter_team(&self.db, user, team).await?;
+    #[tracing::instrument(skip(self, user, request, key), fields(username = %user.username, team = %request.team))]
+    async fn launch(&self, user: &CurrentUser, request: LaunchRequest, key: &str) -> Result<String, AppError> {
+        let team = app::features::team_slug(&request.team)?;
+        let team_row = super::enter_team(&self.db, user, &team).await?;
         check_launch_key(key)?;
         let owner = user.username.as_str();
         // The same form submitted again: the workspace it already launched.
         if let Some(id) = workspaces::find_by_key(&self.db, owner, key).await.map_err(database_error)? {
             return Ok(id);
         }
-        let name = WorkspaceName::parse(name).map_err(|e| invalid("name", e.0))?;
-        let offered = configurations::launchable_on_team(&self.db, team).await.map_err(database_error)?;
+        let configuration_id = self.configuration_to_launch(user, &team, &request).await?;
+        let name = WorkspaceName::parse(&request.name).map_err(|e| invalid("name", e.0))?;
+        let offered = configurations::launchable_on_team(&self.db, &team).await.map_err(database_error)?;
         let Some(configuration) =
-            offered.into_iter().find(|c| c.id == configuration_id && (user.is_admin() || c.draft.allows(&user.roles, team)))
+            offered.into_iter().find(|c| c.id == configuration_id && (user.is_admin() || c.draft.allows(&user.roles, &team)))
         else {
             return Err(AppError::Forbidden);
         };
-        let parameter_values = self.parameter_values(user, team, &configuration, profile).await?;
+        let parameter_values = self.parameter_values(user, &team, &configuration, request.profile.as_deref()).await?;
+        let studies = self.studies_to_mount(&team, &request.studies).await?;
         let launch = Launch {
             team: &team_row,
             configuration: &configuration,
             name: &name,
             key,
             parameter_values,
-            studies,
-            override_budget,
+            studies: &studies,
+            override_budget: request.override_budget,
             again_from: None,
         };
         self.launch_checked(user, launch).await
@@ -678,7 +708,7 @@ pub(crate) async fn begin_action(
     let changes = workspaces::Changes { message: Some(message), ..workspaces::Changes::default() };
     workspaces::transition(tx, id, from, action.event(), changes).await?;
     // Alarms belong to the run that raised them.
-    sqlx::query("UPDATE workspaces SET health_alarms = '{}' WHERE id = $1").bind(id).execute(&mut **tx).await?;
+    workspaces::clear_health_alarms(&mut **tx, id).await?;
     queue_work(tx, id).await?;
     Ok(())
 }
@@ -686,7 +716,7 @@ pub(crate) async fn begin_action(
 /// The worker's job that carries out the workspace's new transitional state, with a token of
 /// its own (AWS does a repeated request once).
 pub(super) async fn queue_work(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, id: &str) -> Result<(), sqlx::Error> {
-    let requested_at: String = sqlx::query_scalar("SELECT gen_random_uuid()::text").fetch_one(&mut **tx).await?;
+    let requested_at = workspaces::new_request_token(&mut **tx).await?;
     crate::jobs::enqueue(&mut **tx, &workspace_job(id, &requested_at), Duration::ZERO).await?;
     Ok(())
 }

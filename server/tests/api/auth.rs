@@ -201,7 +201,7 @@ async fn a_form_posted_from_another_site_is_refused(db: PgPool) {
 /// A test app behind a "load balancer" on 127.0.0.1, so that each request can say which
 /// client address it comes from.
 async fn behind_a_proxy(db: PgPool) -> crate::helpers::TestApp {
-    spawn_app_with(db, |settings| settings.trusted_proxies = vec!["127.0.0.1/32".parse().expect("a network")]).await
+    spawn_app_with(db, |settings| settings.http.trusted_proxies = vec!["127.0.0.1/32".parse().expect("a network")]).await
 }
 
 /// Signs in from `address` with `device` as the browser's device cookie; answers where the
@@ -325,8 +325,8 @@ async fn many_usernames_from_one_address_slow_it_down_but_never_refuse_the_right
 #[sqlx::test(migrations = "../migrations")]
 async fn the_allow_list_turns_away_other_networks_but_not_health_checks(db: PgPool) {
     let app = spawn_app_with(db, |settings| {
-        settings.trusted_proxies = vec!["127.0.0.1/32".parse().expect("a network")];
-        settings.allowed_cidrs = vec!["192.0.2.0/24".parse().expect("a network")];
+        settings.http.trusted_proxies = vec!["127.0.0.1/32".parse().expect("a network")];
+        settings.http.allowed_cidrs = vec!["192.0.2.0/24".parse().expect("a network")];
     })
     .await;
     let get = |path: &'static str, from: &'static str| {
@@ -345,7 +345,7 @@ async fn the_allow_list_turns_away_other_networks_but_not_health_checks(db: PgPo
 
 #[sqlx::test(migrations = "../migrations")]
 async fn forwarded_addresses_count_only_from_trusted_proxies(db: PgPool) {
-    let app = spawn_app_with(db, |settings| settings.allowed_cidrs = vec!["192.0.2.0/24".parse().expect("a network")]).await;
+    let app = spawn_app_with(db, |settings| settings.http.allowed_cidrs = vec!["192.0.2.0/24".parse().expect("a network")]).await;
     let response = app.http.get(format!("{}/", app.address)).header("x-forwarded-for", "192.0.2.77").send().await.expect("sent");
     assert_eq!(response.status().as_u16(), 403, "a client cannot claim an allowed address");
 }

@@ -1,4 +1,6 @@
-use atrium::config::{CognitoSettings, OidcSettings, Settings};
+use atrium::config::{
+    ApiSettings, CognitoSettings, HttpSettings, NotificationSettings, OidcSettings, Settings, StudiesSettings, WorkspaceSettings,
+};
 use atrium::demo::{self, DemoIdentity};
 use atrium::startup::Application;
 use aws_sdk_cognitoidentityprovider::Client as Cognito;
@@ -39,8 +41,17 @@ pub fn settings_for(identity: &DemoIdentity) -> Settings {
     let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
     Settings {
         database_url: "postgres://unused".to_string().into(),
-        listen: "127.0.0.1:0".into(),
-        metrics_listen: Some("127.0.0.1:0".into()),
+        http: HttpSettings {
+            listen: ([127, 0, 0, 1], 0).into(),
+            metrics_listen: Some(([127, 0, 0, 1], 0).into()),
+            public_url: None,
+            secure_cookies: false,
+            session_idle_seconds: 3600,
+            trusted_proxies: Vec::new(),
+            allowed_cidrs: Vec::new(),
+            connect_origins: "https:".into(),
+            s3_origins: "https:".into(),
+        },
         cognito: CognitoSettings {
             user_pool_id: identity.user_pool_id.clone(),
             client_id: identity.client_id.clone(),
@@ -49,28 +60,23 @@ pub fn settings_for(identity: &DemoIdentity) -> Settings {
         },
         oidc: OidcSettings::default(),
         password_sign_in: true,
-        public_url: None,
-        secure_cookies: false,
-        session_idle_seconds: 3600,
         // Tests drive the worker themselves, one job at a time.
         run_worker: false,
-        connect_origins: "https:".into(),
-        workspace_quota: 3,
-        allow_local_webhooks: true,
-        mail_from: None,
-        ssm_cache_seconds: 60,
-        trusted_proxies: Vec::new(),
-        allowed_cidrs: Vec::new(),
-        presigned_url_seconds: 60,
-        studio_session_seconds: 43_200,
-        api_burst: 60.0,
-        api_rate: 5.0,
-        studies_bucket: atrium::demo::PORTAL_STUDIES_BUCKET.into(),
-        study_max_file_bytes: 64 * 1024 * 1024,
-        study_blocked_types: vec!["text/html".into(), "image/svg+xml".into()],
-        upload_url_seconds: 900,
-        s3_origins: "https:".into(),
-        leaver_grace_days: 7,
+        api: ApiSettings { burst: 60.0, rate: 5.0 },
+        workspaces: WorkspaceSettings {
+            quota: 3,
+            leaver_grace_days: 7,
+            presigned_url_seconds: 60,
+            studio_session_seconds: 43_200,
+            ssm_cache_seconds: 60,
+        },
+        studies: StudiesSettings {
+            bucket: atrium::demo::PORTAL_STUDIES_BUCKET.into(),
+            max_file_bytes: 64 * 1024 * 1024,
+            blocked_types: vec!["text/html".into(), "image/svg+xml".into()],
+            upload_url_seconds: 900,
+        },
+        notifications: NotificationSettings { mail_from: None, allow_local_webhooks: true },
     }
 }
 

@@ -89,7 +89,7 @@ async fn an_idle_workstation_is_stopped_exactly_once_and_says_why(db: PgPool) {
     // Two checks at once (two workers): one stop.
     let (first, second) = tokio::join!(check_idle_workspaces(&db, &metrics, now), check_idle_workspaces(&db, &metrics, now));
     let stopped = [first.expect("check runs"), second.expect("check runs")].concat();
-    assert_eq!(stopped, [id.clone()]);
+    assert_eq!(stopped, std::slice::from_ref(&id));
     assert_eq!(state(&app, &id).await, "stopping");
     let message: String = sqlx::query_scalar("SELECT message FROM workspace_events WHERE workspace_id = $1 AND to_state = 'stopping'")
         .bind(&id)
@@ -172,7 +172,7 @@ async fn keep_running_holds_off_the_stop_until_it_ends(db: PgPool) {
         .execute(&db)
         .await
         .expect("ended");
-    assert_eq!(check_idle_workspaces(&db, &metrics, OffsetDateTime::now_utc()).await.expect("check"), [id.clone()]);
+    assert_eq!(check_idle_workspaces(&db, &metrics, OffsetDateTime::now_utc()).await.expect("check"), std::slice::from_ref(&id));
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -208,7 +208,7 @@ async fn an_admin_sets_a_configurations_idle_policy_with_field_errors_for_bad_va
         call(&app, &ada, "admin/set_idle_policy", &[("configuration_id", &configuration), ("idle_stop_after", "never")]).await;
     assert_eq!(status, 403);
     let (_, catalog) = call(&app, &ada, "team_catalog", &[("slug", "genomics")]).await;
-    let item = catalog["items"].as_array().expect("items").iter().find(|c| c["id"].to_string() == configuration).cloned().expect("offered");
+    let item = catalog["items"].as_array().expect("items").iter().find(|c| c["id"] == configuration).cloned().expect("offered");
     assert_eq!(item["draft"]["idle"]["stop_after_minutes"], 120, "the launch form shows the new policy");
 }
 
@@ -275,7 +275,7 @@ async fn the_nightly_stop_fires_at_the_teams_local_time_across_a_dst_change(db: 
     // 19:30 in Berlin on the day the clocks went forward: not yet.
     assert!(check_idle_workspaces(&db, &metrics, at("2026-03-29T17:30:00Z")).await.expect("check").is_empty());
     // 20:05 in Berlin, which is 18:05Z now, not 19:05Z.
-    assert_eq!(check_idle_workspaces(&db, &metrics, at("2026-03-29T18:05:00Z")).await.expect("check"), [id.clone()]);
+    assert_eq!(check_idle_workspaces(&db, &metrics, at("2026-03-29T18:05:00Z")).await.expect("check"), std::slice::from_ref(&id));
     let message: String = sqlx::query_scalar("SELECT message FROM workspace_events WHERE workspace_id = $1 AND to_state = 'stopping'")
         .bind(&id)
         .fetch_one(&db)
@@ -333,7 +333,11 @@ async fn a_maximum_running_time_stops_a_busy_workspace_and_caps_keep_running(db:
         .execute(&db)
         .await
         .expect("older");
-    assert_eq!(check_idle_workspaces(&db, &metrics, OffsetDateTime::now_utc()).await.expect("check"), [id.clone()], "busy, but 5 h > 4 h");
+    assert_eq!(
+        check_idle_workspaces(&db, &metrics, OffsetDateTime::now_utc()).await.expect("check"),
+        std::slice::from_ref(&id),
+        "busy, but 5 h > 4 h"
+    );
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -687,6 +691,6 @@ async fn an_idle_notebook_is_stopped_like_a_workstation(db: PgPool) {
         .expect("metrics put");
 
     let metrics = CloudWatchMetrics::new(app.sdk.clone());
-    assert_eq!(check_idle_workspaces(&db, &metrics, OffsetDateTime::now_utc()).await.expect("check"), [id.clone()]);
+    assert_eq!(check_idle_workspaces(&db, &metrics, OffsetDateTime::now_utc()).await.expect("check"), std::slice::from_ref(&id));
     assert_eq!(app.work_until_settled(&app.worker(), &id).await, "stopped", "through the notebook's own Stop action");
 }

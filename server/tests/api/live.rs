@@ -107,7 +107,7 @@ async fn an_access_change_written_elsewhere_applies_to_the_next_request(db: PgPo
 #[sqlx::test(migrations = "../migrations")]
 async fn reading_pages_does_not_write_the_session_but_activity_keeps_it_alive(db: PgPool) {
     // An idle timeout of 8 s: the session is written at most every 2 s of activity.
-    let app = crate::helpers::spawn_app_with(db, |settings| settings.session_idle_seconds = 8).await;
+    let app = crate::helpers::spawn_app_with(db, |settings| settings.http.session_idle_seconds = 8).await;
     let response = app.sign_in("ada", PASSWORD).await;
     let session = session_cookie(&response).expect("a session cookie");
     let expiry = async || -> time::OffsetDateTime {

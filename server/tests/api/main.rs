@@ -2,6 +2,11 @@
 //! (`#[sqlx::test]`), Cognito and SSM in moto. Run through `dev/test`, which starts moto and
 //! sets `AWS_ENDPOINT_URL`.
 
+// A test that cannot set up its world should stop there, loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+// Rows read as tuples in assertions.
+#![allow(clippy::type_complexity)]
+
 mod admin;
 mod api_admin;
 mod api_studies;
@@ -10,6 +15,7 @@ mod audit;
 mod auth;
 mod catalog;
 mod catalog_code;
+mod cli;
 mod costs;
 mod health;
 mod helpers;
@@ -20,6 +26,7 @@ mod live;
 mod metrics;
 mod notifications;
 mod object_store;
+mod parity;
 mod repositories;
 mod rest_api;
 mod sso;

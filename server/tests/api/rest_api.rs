@@ -104,8 +104,8 @@ async fn a_token_does_only_what_its_scopes_allow_and_admin_is_for_admins(db: PgP
 #[sqlx::test(migrations = "../migrations")]
 async fn a_token_over_its_rate_limit_gets_429_with_retry_after(db: PgPool) {
     let app = spawn_app_with(db, |settings| {
-        settings.api_burst = 3.0;
-        settings.api_rate = 0.2;
+        settings.api.burst = 3.0;
+        settings.api.rate = 0.2;
     })
     .await;
     let token = token_for(&app, "ada", &["read"]).await;
@@ -276,7 +276,7 @@ async fn the_openapi_document_describes_every_endpoint(db: PgPool) {
 /// fails as expired.
 #[sqlx::test(migrations = "../migrations")]
 async fn studio_through_the_api_opens_the_callers_own_profile_with_a_url_that_expires(db: PgPool) {
-    let app = spawn_app_with(db, |settings| settings.presigned_url_seconds = 5).await;
+    let app = spawn_app_with(db, |settings| settings.workspaces.presigned_url_seconds = 5).await;
     let configuration = app.configuration_for_genomics("SageMaker Studio", "v1", "Studio").await;
     let token = token_for(&app, "ada", &["read", "workspaces"]).await;
     let launch = json!({"team": "genomics", "configuration_id": configuration, "name": "ada-studio"});

@@ -309,7 +309,7 @@ async fn controlled_data_leaves_only_once_an_export_is_approved(db: PgPool) {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn a_workspace_mounts_the_studies_chosen_at_launch(db: PgPool) {
-    let app = spawn_app_with(db, |settings| settings.workspace_quota = 10).await;
+    let app = spawn_app_with(db, |settings| settings.workspaces.quota = 10).await;
     let configuration = app.configuration_for_genomics("Linux workstation (EC2)", "v1", "Workstation").await.to_string();
     let studies: Vec<(i64, String)> =
         sqlx::query_as("SELECT id, name FROM studies WHERE team_slug = 'genomics' ORDER BY name").fetch_all(&app.db).await.expect("seeded");

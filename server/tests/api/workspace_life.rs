@@ -23,7 +23,7 @@ async fn launch_available(app: &TestApp, ada: &reqwest::Client, configuration: &
 
 #[sqlx::test(migrations = "../migrations")]
 async fn a_shared_workspace_is_connected_to_by_members_as_themselves_and_never_by_others(db: PgPool) {
-    let app = spawn_app_with(db, |settings| settings.workspace_quota = 10).await;
+    let app = spawn_app_with(db, |settings| settings.workspaces.quota = 10).await;
     let ada = app.client_signed_in_as("ada").await;
     let id = adas_workstation(&app, &ada, "ada-shared").await;
     let gus = app.client_signed_in_as("gus").await;
@@ -78,7 +78,7 @@ async fn a_shared_workspace_is_connected_to_by_members_as_themselves_and_never_b
 
 #[sqlx::test(migrations = "../migrations")]
 async fn an_ended_workspace_is_launched_again_with_what_it_had(db: PgPool) {
-    let app = spawn_app_with(db, |settings| settings.workspace_quota = 10).await;
+    let app = spawn_app_with(db, |settings| settings.workspaces.quota = 10).await;
     let ada = app.client_signed_in_as("ada").await;
     let reference: i64 =
         sqlx::query_scalar("SELECT id FROM studies WHERE name = 'Reference genomes'").fetch_one(&app.db).await.expect("seeded");
@@ -150,7 +150,7 @@ async fn genomics_ec2(app: &TestApp) -> aws_sdk_ec2::Client {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn the_reconcile_applies_safe_drift_and_flags_the_rest(db: PgPool) {
-    let app = spawn_app_with(db, |settings| settings.workspace_quota = 10).await;
+    let app = spawn_app_with(db, |settings| settings.workspaces.quota = 10).await;
     let ada = app.client_signed_in_as("ada").await;
     let id = adas_workstation(&app, &ada, "ada-drifting").await;
     let instance: String = sqlx::query_scalar("SELECT outputs->>'InstanceId' FROM workspaces WHERE id = $1")
@@ -234,7 +234,7 @@ async fn the_reconcile_applies_safe_drift_and_flags_the_rest(db: PgPool) {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn a_leavers_running_workspace_is_stopped_after_the_grace_period_unless_transferred(db: PgPool) {
-    let app = spawn_app_with(db, |settings| settings.workspace_quota = 10).await;
+    let app = spawn_app_with(db, |settings| settings.workspaces.quota = 10).await;
     let ada = app.client_signed_in_as("ada").await;
     let configuration = app.configuration_for_genomics("Linux workstation (EC2)", "v1", "Workstation").await.to_string();
     let kept = launch_available(&app, &ada, &configuration, "ada-kept").await;
@@ -303,7 +303,7 @@ async fn provisioned_version(app: &TestApp, id: &str) -> String {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn a_running_workspace_is_upgraded_in_place_and_a_failed_upgrade_leaves_it_as_it_was(db: PgPool) {
-    let app = spawn_app_with(db, |settings| settings.workspace_quota = 10).await;
+    let app = spawn_app_with(db, |settings| settings.workspaces.quota = 10).await;
     let ada = app.client_signed_in_as("ada").await;
     let grace = app.client_signed_in_as("grace").await;
     let id = adas_workstation(&app, &ada, "ada-upgrade").await;
@@ -394,7 +394,7 @@ async fn a_running_workspace_is_upgraded_in_place_and_a_failed_upgrade_leaves_it
 
 #[sqlx::test(migrations = "../migrations")]
 async fn a_running_workspace_changes_to_a_size_its_configuration_lists_within_the_budget(db: PgPool) {
-    let app = spawn_app_with(db, |settings| settings.workspace_quota = 10).await;
+    let app = spawn_app_with(db, |settings| settings.workspaces.quota = 10).await;
     let grace = app.client_signed_in_as("grace").await;
     let ada = app.client_signed_in_as("ada").await;
     let v1 = import_version(&app, &grace, "Linux workstation (EC2)", "v1", true).await;
@@ -486,7 +486,7 @@ async fn sessions_started() -> Vec<serde_json::Value> {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn session_manager_forwards_ssh_of_a_workstation_in_the_callers_name(db: PgPool) {
-    let app = spawn_app_with(db, |settings| settings.workspace_quota = 10).await;
+    let app = spawn_app_with(db, |settings| settings.workspaces.quota = 10).await;
     let ada = app.client_signed_in_as("ada").await;
     let id = adas_workstation(&app, &ada, "ada-ssh").await;
     let instance: String = sqlx::query_scalar("SELECT outputs->>'InstanceId' FROM workspaces WHERE id = $1")
@@ -565,7 +565,7 @@ async fn session_manager_forwards_ssh_of_a_workstation_in_the_callers_name(db: P
 
 #[sqlx::test(migrations = "../migrations")]
 async fn the_reconcile_reads_a_notebook_instance_through_sagemaker(db: PgPool) {
-    let app = spawn_app_with(db, |settings| settings.workspace_quota = 10).await;
+    let app = spawn_app_with(db, |settings| settings.workspaces.quota = 10).await;
     let ada = app.client_signed_in_as("ada").await;
     let configuration = app.configuration_for_genomics("SageMaker notebook", "v1", "Notebook here").await.to_string();
     let id = launch_available(&app, &ada, &configuration, "ada-notebook-drift").await;

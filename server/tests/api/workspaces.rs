@@ -53,7 +53,7 @@ async fn the_same_launch_form_submitted_twice_gives_one_workspace(db: PgPool) {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn launches_are_refused_with_a_message_over_quota_or_with_a_bad_name(db: PgPool) {
-    let app = spawn_app_with(db, |settings| settings.workspace_quota = 1).await;
+    let app = spawn_app_with(db, |settings| settings.workspaces.quota = 1).await;
     let configuration = app.configuration_for_genomics("Linux workstation (EC2)", "v1", "Standard").await;
     app.sign_in("ada", PASSWORD).await;
     let (status, body) = app.launch("genomics", configuration, "Bad Name!", "key-bad-name-01").await;

@@ -1,0 +1,370 @@
+//! Studies from the command line: list them, list, upload and download their files, and export
+//! files out of a controlled study (request, approve, reject, download). A study is named by its
+//! name (or its id) as seen from a team.
+
+use crate::client::Api;
+use crate::{Output, encode, print, print_one, table, transfer};
+use anyhow::{Context, anyhow, bail};
+use clap::Subcommand;
+use serde_json::{Value, json};
+use std::path::PathBuf;
+
+#[derive(Subcommand)]
+pub enum StudyCommand {
+    /// The sub-folders and files of a folder of a study (its top by default).
+    Files {
+        #[arg(long)]
+        team: String,
+        /// The study's name (or id).
+        study: String,
+        /// A folder of the study, e.g. `calls/`.
+        folder: Option<String>,
+    },
+    /// Uploads a file to a study, straight to S3 (in parts when it is large).
+    Upload {
+        #[arg(long)]
+        team: String,
+        /// The study's name (or id).
+        study: String,
+        /// The file on this machine.
+        file: PathBuf,
+        /// Where in the study, e.g. `calls/variants.csv`; the file's name at its top by default.
+        #[arg(long)]
+        path: Option<String>,
+        /// Its content type; guessed from its extension by default.
+        #[arg(long)]
+        content_type: Option<String>,
+    },
+    /// Downloads a file of a study (not of a controlled one: its files leave through an export).
+    Download {
+        #[arg(long)]
+        team: String,
+        /// The study's name (or id).
+        study: String,
+        /// The file's path in the study, e.g. `calls/variants.csv`.
+        path: String,
+        /// Where to write it (`-` for standard output); the file's name in this folder by default.
+        #[arg(short = 'O', long = "output-file", value_name = "FILE")]
+        output_file: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ExportCommand {
+    /// Asks to export files out of a controlled study's egress folder; a team admin decides.
+    Request {
+        #[arg(long)]
+        team: String,
+        /// The controlled study's name (or id).
+        study: String,
+        /// Paths in the study's egress folder (`atrium study files` lists them under "exports").
+        #[arg(required = true)]
+        files: Vec<String>,
+        /// Why they should leave, for those who decide.
+        #[arg(long)]
+        reason: String,
+    },
+    /// An export request and its history.
+    Show {
+        #[arg(long)]
+        team: String,
+        request_id: i64,
+    },
+    /// Approves a pending export request (a team admin; not its requester).
+    Approve {
+        #[arg(long)]
+        team: String,
+        request_id: i64,
+        /// A note for the requester.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Rejects a pending export request, saying why.
+    Reject {
+        #[arg(long)]
+        team: String,
+        request_id: i64,
+        /// Why, for the requester.
+        #[arg(long)]
+        note: String,
+    },
+    /// Downloads a file of an approved export (its requester).
+    Download {
+        #[arg(long)]
+        team: String,
+        request_id: i64,
+        /// One of the request's files.
+        file: String,
+        /// Where to write it (`-` for standard output); the file's name in this folder by default.
+        #[arg(short = 'O', long = "output-file", value_name = "FILE")]
+        output_file: Option<PathBuf>,
+    },
+}
+
+/// A study to mount at launch: `NAME:ro` or `NAME:rw`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mount {
+    pub study: String,
+    pub access: String,
+}
+
+/// Parses `--study NAME:ro|rw` (the name may hold colons; the last one separates the access).
+pub fn parse_mount(raw: &str) -> Result<Mount, String> {
+    let (study, access) = raw.rsplit_once(':').ok_or_else(|| format!("{raw}: give NAME:ro or NAME:rw"))?;
+    let study = study.trim();
+    if study.is_empty() {
+        return Err(format!("{raw}: give the study's name before :{access}"));
+    }
+    match access {
+        "ro" | "rw" => Ok(Mount { study: study.to_owned(), access: access.to_owned() }),
+        other => Err(format!("{raw}: the access is ro (read-only) or rw (read-write), not {other:?}")),
+    }
+}
+
+/// The launch body's `studies`.
+pub fn mounts_json(mounts: &[Mount]) -> Value {
+    Value::Array(mounts.iter().map(|m| json!({"study": m.study, "access": m.access})).collect())
+}
+
+/// `atrium studies --team T`: the studies seen from the team.
+pub async fn list(api: &Api, team: &str, output: Output) -> anyhow::Result<()> {
+    let list: Value = api.get(&format!("/teams/{}/studies", encode(team))).await?;
+    print(output, &list["studies"], &["name", "scope", "access", "controlled", "owner", "id"]);
+    Ok(())
+}
+
+/// A study's id from its name (or its id) among those seen from the team.
+async fn study_id(api: &Api, team: &str, wanted: &str) -> anyhow::Result<i64> {
+    let list: Value = api.get(&format!("/teams/{}/studies", encode(team))).await?;
+    let studies = list["studies"].as_array().cloned().unwrap_or_default();
+    let by_name = studies.iter().find(|s| s["name"].as_str() == Some(wanted));
+    let by_id = || wanted.parse::<i64>().ok().and_then(|id| studies.iter().find(|s| s["id"].as_i64() == Some(id)));
+    by_name.or_else(by_id).and_then(|s| s["id"].as_i64()).ok_or_else(|| {
+        let names: Vec<&str> = studies.iter().filter_map(|s| s["name"].as_str()).collect();
+        anyhow!("{team} sees no study \"{wanted}\"; it sees: {}", names.join(", "))
+    })
+}
+
+pub async fn run(api: &Api, command: StudyCommand, output: Output) -> anyhow::Result<()> {
+    match command {
+        StudyCommand::Files { team, study, folder } => files(api, &team, &study, folder.unwrap_or_default(), output).await,
+        StudyCommand::Upload { team, study, file, path, content_type } => {
+            upload(api, &team, &study, file, path, content_type, output).await
+        }
+        StudyCommand::Download { team, study, path, output_file } => {
+            let id = study_id(api, &team, &study).await?;
+            let answer: Value = api.get(&format!("/teams/{}/studies/{id}/download?path={}", encode(&team), encode(&path))).await?;
+            let url = answer["url"].as_str().context("The API answered without a URL")?;
+            save(url, transfer::Target::from(output_file, &path)?, output).await
+        }
+    }
+}
+
+/// Every page of a folder: its sub-folders, then its files (and a controlled study's egress files).
+async fn files(api: &Api, team: &str, study: &str, folder: String, output: Output) -> anyhow::Result<()> {
+    let id = study_id(api, team, study).await?;
+    let (mut folders, mut files) = (Vec::new(), Vec::new());
+    let mut cursor: Option<String> = None;
+    // Every page; a controlled study's egress panel from the last.
+    let exports = loop {
+        let mut path = format!("/teams/{}/studies/{id}/files?folder={}", encode(team), encode(&folder));
+        if let Some(cursor) = &cursor {
+            path.push_str(&format!("&cursor={}", encode(cursor)));
+        }
+        let mut page: Value = api.get(&path).await?;
+        folders.extend(page["folders"].as_array().cloned().unwrap_or_default());
+        files.extend(page["files"].as_array().cloned().unwrap_or_default());
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break page["exports"].take(),
+        }
+    };
+    if output == Output::Json {
+        println!("{}", json!({"folder": folder, "folders": folders, "files": files, "exports": exports}));
+        return Ok(());
+    }
+    let mut listing = table(&["path", "size", "last_modified"]);
+    for folder in folders.iter().filter_map(Value::as_str) {
+        listing.add_row(vec![folder.to_owned(), String::new(), String::new()]);
+    }
+    for file in &files {
+        listing.add_row(vec![
+            file["path"].as_str().unwrap_or("").to_owned(),
+            file["size"].to_string(),
+            file["last_modified"].as_str().unwrap_or("").to_owned(),
+        ]);
+    }
+    println!("{listing}");
+    if !exports.is_null() {
+        println!("\nEgress folder {} (files an export may name):", exports["location"].as_str().unwrap_or(""));
+        print(output, &exports["files"], &["path", "size", "last_modified"]);
+    }
+    Ok(())
+}
+
+/// Asks the API where to send the bytes, sends them to S3 as the page does, and completes a
+/// multipart upload.
+async fn upload(
+    api: &Api,
+    team: &str,
+    study: &str,
+    file: PathBuf,
+    path: Option<String>,
+    content_type: Option<String>,
+    output: Output,
+) -> anyhow::Result<()> {
+    let metadata = std::fs::metadata(&file).with_context(|| format!("Failed to read {}", file.display()))?;
+    if !metadata.is_file() {
+        bail!("{} is not a file", file.display());
+    }
+    let size = metadata.len();
+    let path = match path {
+        Some(path) => path,
+        None => file.file_name().map(|n| n.to_string_lossy().into_owned()).context("Give --path: the file has no name")?,
+    };
+    let content_type = content_type.unwrap_or_else(|| guess_content_type(&path).to_owned());
+    let id = study_id(api, team, study).await?;
+    let base = format!("/teams/{}/studies/{id}", encode(team));
+    let ticket: Value =
+        api.post(&format!("{base}/uploads"), Some(json!({"path": path, "size": size, "content_type": content_type})), None).await?;
+    let http = transfer::client()?;
+    let bar = transfer::progress(Some(size), output == Output::Table);
+    let sent = async {
+        match ticket["kind"].as_str() {
+            Some("post") => {
+                let url = ticket["url"].as_str().context("The API's upload form has no URL")?;
+                let fields = ticket["fields"].as_object().context("The API's upload form has no fields")?;
+                transfer::post_form(&http, url, fields, &file, size, &content_type, &bar).await
+            }
+            Some("multipart") => {
+                let urls: Vec<String> =
+                    serde_json::from_value(ticket["part_urls"].clone()).context("The API answered without the parts' URLs")?;
+                let part_size = ticket["part_size"].as_u64().context("The API answered without the parts' size")?;
+                let etags = transfer::put_parts(&http, &urls, part_size, &file, size, &bar).await?;
+                let complete = json!({"path": ticket["path"], "upload_id": ticket["upload_id"], "etags": etags});
+                let _: Value = api.post(&format!("{base}/uploads/complete"), Some(complete), None).await?;
+                Ok(())
+            }
+            _ => bail!("The API answered with an upload of a kind this atrium does not know: {ticket}"),
+        }
+    }
+    .await;
+    bar.finish_and_clear();
+    sent?;
+    let done = json!({"study": id, "path": path, "size": size, "content_type": content_type});
+    print_one(output, &done, &format!("Uploaded {} to {study}: {path} ({size} bytes)", file.display()));
+    Ok(())
+}
+
+/// Downloads a presigned URL and says where it went.
+async fn save(url: &str, target: transfer::Target, output: Output) -> anyhow::Result<()> {
+    let written = transfer::download(&transfer::client()?, url, &target, output == Output::Table).await?;
+    if let transfer::Target::File(path) = &target {
+        let done = json!({"file": path.display().to_string(), "size": written});
+        print_one(output, &done, &format!("Downloaded {written} bytes to {}", path.display()));
+    }
+    Ok(())
+}
+
+/// The content type of a file by its extension, as a browser would give it; S3 stores it with
+/// the object. Unknown ones are plain bytes.
+fn guess_content_type(path: &str) -> &'static str {
+    let extension = path.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    match extension.as_str() {
+        "csv" => "text/csv",
+        "tsv" | "tab" => "text/tab-separated-values",
+        "txt" | "log" | "md" | "fa" | "fasta" | "fastq" | "fq" | "vcf" | "bed" | "gff" | "gtf" | "sam" => "text/plain",
+        "json" => "application/json",
+        "xml" => "application/xml",
+        "yaml" | "yml" => "application/yaml",
+        "pdf" => "application/pdf",
+        "zip" => "application/zip",
+        "gz" | "tgz" => "application/gzip",
+        "bz2" => "application/x-bzip2",
+        "xz" => "application/x-xz",
+        "zst" => "application/zstd",
+        "tar" => "application/x-tar",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "tif" | "tiff" => "image/tiff",
+        "nc" => "application/x-netcdf",
+        "h5" | "hdf5" => "application/x-hdf5",
+        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "ipynb" => "application/x-ipynb+json",
+        _ => "application/octet-stream",
+    }
+}
+
+pub async fn export(api: &Api, command: ExportCommand, output: Output) -> anyhow::Result<()> {
+    let decide = |team: &str, request_id: i64, decision: &str| format!("/teams/{}/exports/{request_id}/{decision}", encode(team));
+    let request: Value = match command {
+        ExportCommand::Request { team, study, files, reason } => {
+            let id = study_id(api, &team, &study).await?;
+            let body = json!({"files": files, "reason": reason});
+            api.post(&format!("/teams/{}/studies/{id}/exports", encode(&team)), Some(body), None).await?
+        }
+        ExportCommand::Show { team, request_id } => api.get(&format!("/teams/{}/exports/{request_id}", encode(&team))).await?,
+        ExportCommand::Approve { team, request_id, note } => {
+            api.post(&decide(&team, request_id, "approve"), Some(json!({"note": note.unwrap_or_default()})), None).await?
+        }
+        ExportCommand::Reject { team, request_id, note } => {
+            api.post(&decide(&team, request_id, "reject"), Some(json!({"note": note})), None).await?
+        }
+        ExportCommand::Download { team, request_id, file, output_file } => {
+            let path = format!("/teams/{}/exports/{request_id}/download?file={}", encode(&team), encode(&file));
+            let answer: Value = api.get(&path).await?;
+            let url = answer["url"].as_str().context("The API answered without a URL")?;
+            return save(url, transfer::Target::from(output_file, &file)?, output).await;
+        }
+    };
+    if output == Output::Json {
+        println!("{request}");
+        return Ok(());
+    }
+    let files: Vec<&str> = request["files"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    println!(
+        "Export request {} of {} from {}: {} ({})",
+        request["id"],
+        request["requester"].as_str().unwrap_or("?"),
+        request["study_name"].as_str().unwrap_or("?"),
+        request["status"].as_str().unwrap_or("?"),
+        files.join(", ")
+    );
+    if let Some(decided_by) = request["decided_by"].as_str() {
+        let note = request["decision_note"].as_str().filter(|n| !n.is_empty()).map(|n| format!(": {n}")).unwrap_or_default();
+        println!("Decided by {decided_by}{note}");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mount_is_a_name_and_ro_or_rw() {
+        assert_eq!(parse_mount("Reference genomes:rw"), Ok(Mount { study: "Reference genomes".into(), access: "rw".into() }));
+        assert_eq!(parse_mount("a:b:ro").map(|m| m.study), Ok("a:b".to_owned()), "the last colon separates the access");
+        assert!(parse_mount("Reference genomes").is_err());
+        assert!(parse_mount("Reference genomes:rx").is_err());
+        assert!(parse_mount(":ro").is_err());
+        assert_eq!(mounts_json(&[Mount { study: "x".into(), access: "ro".into() }]), json!([{"study": "x", "access": "ro"}]));
+    }
+
+    #[test]
+    fn content_types_are_guessed_from_extensions() {
+        assert_eq!(guess_content_type("calls/variants.CSV"), "text/csv");
+        assert_eq!(guess_content_type("reads/sample.bam"), "application/octet-stream");
+        assert_eq!(guess_content_type("no-extension"), "application/octet-stream");
+    }
+
+    #[test]
+    fn a_download_goes_to_the_files_name_unless_told() {
+        let name = |out: Option<&str>, path: &str| transfer::Target::from(out.map(PathBuf::from), path).map(|t| t.describe());
+        assert_eq!(name(None, "calls/variants.csv").ok(), Some("variants.csv".to_owned()));
+        assert_eq!(name(Some("-"), "calls/variants.csv").ok(), Some("standard output".to_owned()));
+        assert_eq!(name(Some("x.csv"), "calls/variants.csv").ok(), Some("x.csv".to_owned()));
+        assert!(name(None, "calls/").is_err());
+    }
+}

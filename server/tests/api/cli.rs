@@ -1,0 +1,419 @@
+//! The `atrium` CLI against the whole app: studies (list, upload to S3 in one form or in parts,
+//! download), exports out of a controlled study (request, approve, reject, download), and a
+//! workspace's sharing, keep running, resize, upgrade and studies at launch. Each command's
+//! effect is checked through the pages' server functions; a refusal exits 1 with the API's
+//! message. Runs the binary `cargo build -p atrium-cli` made (dev/test builds it before the
+//! tests), or the one `ATRIUM_CLI` names.
+
+use crate::helpers::{TestApp, api, audit_rows, call, spawn_app, spawn_app_with};
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use std::path::{Path, PathBuf};
+
+/// A name no other test uses (tests share moto's buckets).
+fn unique(name: &str) -> String {
+    format!("{name}-{}-{}", std::process::id(), uuid::Uuid::new_v4().simple().to_string().get(..8).unwrap_or_default())
+}
+
+/// A token of `username` with `scopes`, made as `server issue-token` makes one, after a first
+/// sign-in. (The tokens page's form offers only read, workspaces and admin so far; with studies
+/// there, `helpers::token_for` would do.)
+async fn token_for(app: &TestApp, username: &str, scopes: &[&str]) -> String {
+    app.client_signed_in_as(username).await;
+    atrium::services::tokens::issue(&app.db, username, "cli test", &scopes.join(","), 7).await.expect("a token")
+}
+
+/// The `atrium` binary beside this test's (target/<profile>/deps/api-… → target/<profile>/atrium).
+fn cli_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("ATRIUM_CLI") {
+        return path.into();
+    }
+    let test = std::env::current_exe().expect("the test's path");
+    let profile = test.parent().and_then(Path::parent).expect("target/<profile>/deps");
+    let binary = profile.join(format!("atrium{}", std::env::consts::EXE_SUFFIX));
+    assert!(binary.exists(), "{} is missing: build it with `cargo build -p atrium-cli` (dev/test does)", binary.display());
+    binary
+}
+
+/// A folder of the test's own, where the CLI runs (downloads land there).
+struct Folder(PathBuf);
+
+impl Folder {
+    fn new() -> Folder {
+        let path = std::env::temp_dir().join(unique("atrium-cli-test"));
+        std::fs::create_dir_all(&path).expect("a temporary folder");
+        Folder(path)
+    }
+
+    fn file(&self, name: &str, bytes: &[u8]) -> String {
+        std::fs::write(self.0.join(name), bytes).expect("written");
+        name.to_owned()
+    }
+
+    fn read(&self, name: &str) -> Vec<u8> {
+        std::fs::read(self.0.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    }
+}
+
+impl Drop for Folder {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// What a run of the CLI ended with.
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|_| panic!("JSON on standard output: {}\n{}", self.stdout, self.stderr))
+    }
+
+    /// Exit 0.
+    #[track_caller]
+    fn succeeded(&self) -> &Run {
+        assert_eq!(self.code, 0, "stdout: {}\nstderr: {}", self.stdout, self.stderr);
+        self
+    }
+
+    /// Exit 1 with an error message (never a panic), containing `message`.
+    #[track_caller]
+    fn failed_saying(&self, message: &str) {
+        assert_eq!(self.code, 1, "stdout: {}\nstderr: {}", self.stdout, self.stderr);
+        assert!(self.stderr.starts_with("error: ") && self.stderr.contains(message), "{message:?} in: {}", self.stderr);
+        assert!(!self.stderr.contains("panicked"), "{}", self.stderr);
+    }
+}
+
+/// Runs `atrium <args>` in `folder` with `token`, against the app. The process runs on a
+/// blocking thread, so that the app (on this test's runtime) answers it meanwhile.
+async fn atrium(app: &TestApp, token: &str, folder: &Folder, args: &[&str]) -> Run {
+    let mut command = std::process::Command::new(cli_binary());
+    command
+        .args(args)
+        .current_dir(&folder.0)
+        .env("ATRIUM_URL", &app.address)
+        .env("ATRIUM_TOKEN", token)
+        .env("ATRIUM_CONFIG", folder.0.join("no-saved-login.json"))
+        .stdin(std::process::Stdio::null());
+    let output = tokio::task::spawn_blocking(move || command.output()).await.expect("joined").expect("the CLI runs");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// The API's error message for a request, to find in what the CLI prints.
+async fn api_message(app: &TestApp, method: &str, path: &str, token: &str, body: Option<Value>) -> String {
+    let (status, answer) = api(app, method, path, Some(token), body).await;
+    assert!(status >= 400, "{path}: {status} {answer}");
+    answer["error"]["message"].as_str().unwrap_or_else(|| panic!("an error: {answer}")).to_owned()
+}
+
+async fn create_team_study(app: &TestApp, token: &str, name: &str) -> i64 {
+    let (status, study) = api(app, "POST", "/teams/genomics/studies", Some(token), Some(json!({"scope": "team", "name": name}))).await;
+    assert_eq!(status, 201, "{study}");
+    study["id"].as_i64().unwrap_or_else(|| panic!("a study: {study}"))
+}
+
+/// A folder of a study as the page lists it, for ada.
+async fn page_files(app: &TestApp, id: i64, folder: &str) -> Value {
+    let ada = app.client_signed_in_as("ada").await;
+    let (status, listing) = call(app, &ada, "study_files", &[("team", "genomics"), ("id", &id.to_string()), ("folder", folder)]).await;
+    assert_eq!(status, 200, "{listing}");
+    listing
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_researcher_lists_studies_and_uploads_and_downloads_a_file_with_the_cli(db: PgPool) {
+    let app = spawn_app(db).await;
+    let writer = token_for(&app, "ada", &["read", "studies"]).await;
+    let reader = token_for(&app, "ada", &["read"]).await;
+    let name = unique("cli-study");
+    let id = create_team_study(&app, &writer, &name).await;
+    let here = Folder::new();
+
+    let listed = atrium(&app, &reader, &here, &["studies", "--team", "genomics", "-o", "json"]).await;
+    let ours = listed.succeeded().json().as_array().expect("a list").iter().find(|s| s["name"] == name.as_str()).cloned();
+    assert_eq!(ours.map(|s| (s["id"].clone(), s["access"].clone())), Some((json!(id), json!("rw"))), "{}", listed.stdout);
+    assert!(atrium(&app, &reader, &here, &["studies", "--team", "genomics"]).await.succeeded().stdout.contains(&name));
+
+    let bytes = b"chrom,pos,ref,alt\nchr21,5030578,C,T\n";
+    let local = here.file("local.csv", bytes);
+    let upload = ["study", "upload", "--team", "genomics", &name, &local, "--path", "calls/variants.csv"];
+    // Without the studies scope: the API's refusal, and nothing written.
+    let refusal = api_message(
+        &app,
+        "POST",
+        &format!("/teams/genomics/studies/{id}/uploads"),
+        &reader,
+        Some(json!({"path": "calls/variants.csv", "size": bytes.len()})),
+    )
+    .await;
+    atrium(&app, &reader, &here, &upload).await.failed_saying(&refusal);
+    assert_eq!(page_files(&app, id, "").await["folders"], json!([]));
+    // A path that leaves the study: the field named.
+    let escape = ["study", "upload", "--team", "genomics", &name, &local, "--path", "../escape.csv"];
+    atrium(&app, &writer, &here, &escape).await.failed_saying("path");
+    atrium(&app, &writer, &here, &["study", "upload", "--team", "genomics", "No such study", &local]).await.failed_saying("sees no study");
+
+    let uploaded = atrium(&app, &writer, &here, &upload).await;
+    assert!(uploaded.succeeded().stdout.contains("calls/variants.csv"), "{}", uploaded.stdout);
+    let listing = page_files(&app, id, "calls/").await;
+    assert_eq!((&listing["files"][0]["path"], &listing["files"][0]["size"]), (&json!("calls/variants.csv"), &json!(bytes.len())));
+    assert_eq!(audit_rows(&app.db, "ada", "study.upload_url", "success").await, 1, "one form, minted once");
+    let files = atrium(&app, &reader, &here, &["study", "files", "--team", "genomics", &id.to_string(), "calls/", "-o", "json"]).await;
+    assert_eq!(files.succeeded().json()["files"][0]["path"], "calls/variants.csv", "by id as well as by name");
+
+    // Down again: to the file's name, to a file named, to standard output.
+    let download = ["study", "download", "--team", "genomics", &name, "calls/variants.csv"];
+    atrium(&app, &reader, &here, &download).await.succeeded();
+    assert_eq!(here.read("variants.csv"), bytes);
+    atrium(&app, &reader, &here, &[&download[..], &["-O", "copy.csv"][..]].concat()).await.succeeded();
+    assert_eq!(here.read("copy.csv"), bytes);
+    let piped = atrium(&app, &reader, &here, &[&download[..], &["-O", "-"][..]].concat()).await;
+    assert_eq!(piped.succeeded().stdout.as_bytes(), bytes);
+    assert_eq!(audit_rows(&app.db, "ada", "study.download_url", "success").await, 3);
+    // A file that is not there: the API's 404, and no file left behind.
+    let missing = ["study", "download", "--team", "genomics", &name, "calls/missing.csv"];
+    let absent = api_message(&app, "GET", &format!("/teams/genomics/studies/{id}/download?path=calls/missing.csv"), &reader, None).await;
+    atrium(&app, &reader, &here, &missing).await.failed_saying(&absent);
+    assert!(!here.0.join("missing.csv").exists() && !here.0.join("missing.csv.atrium-part").exists());
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_large_file_goes_up_in_parts_with_the_cli_and_comes_down_whole(db: PgPool) {
+    let app = spawn_app(db).await;
+    let ada = token_for(&app, "ada", &["read", "studies"]).await;
+    let name = unique("cli-large");
+    let id = create_team_study(&app, &ada, &name).await;
+    let here = Folder::new();
+    let size = app::domain::studies::MULTIPART_THRESHOLD as usize + 1024 * 1024 + 7;
+    let bytes: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+    let local = here.file("sample.bam", &bytes);
+
+    atrium(&app, &ada, &here, &["study", "upload", "--team", "genomics", &name, &local, "--path", "reads/sample.bam"]).await.succeeded();
+    let listing = page_files(&app, id, "reads/").await;
+    assert_eq!(listing["files"][0]["size"], json!(size), "{listing}");
+    assert_eq!(audit_rows(&app.db, "ada", "study.upload", "success").await, 1, "completed through the API");
+
+    let download = ["study", "download", "--team", "genomics", &name, "reads/sample.bam", "-O", "back.bam"];
+    atrium(&app, &ada, &here, &download).await.succeeded();
+    assert!(here.read("back.bam") == bytes, "the same bytes, put together");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_export_is_requested_and_decided_with_the_cli_and_the_page_shows_it(db: PgPool) {
+    let app = spawn_app(db).await;
+    let ada = token_for(&app, "ada", &["read", "studies"]).await;
+    let rosalind = token_for(&app, "rosalind", &["read", "studies"]).await;
+    let here = Folder::new();
+    let cohort: i64 = sqlx::query_scalar("SELECT id FROM studies WHERE name = 'Patient cohort'").fetch_one(&app.db).await.expect("seeded");
+    let browser = app.client_signed_in_as("ada").await;
+    let on_page = |request: i64| {
+        let (app, browser) = (&app, &browser);
+        async move {
+            let (status, view) = call(app, browser, "egress_request", &[("team", "genomics"), ("id", &request.to_string())]).await;
+            assert_eq!(status, 200, "{view}");
+            view
+        }
+    };
+
+    // A controlled study's files do not come down directly.
+    let direct = api_message(&app, "GET", &format!("/teams/genomics/studies/{cohort}/download?path=cohort.csv"), &ada, None).await;
+    atrium(&app, &ada, &here, &["study", "download", "--team", "genomics", "Patient cohort", "cohort.csv"]).await.failed_saying(&direct);
+    let listing = atrium(&app, &ada, &here, &["study", "files", "--team", "genomics", "Patient cohort", "-o", "json"]).await;
+    assert_eq!(listing.succeeded().json()["exports"]["files"][0]["path"], "results/summary.csv", "{}", listing.stdout);
+
+    let ask = |reason: &'static str| {
+        ["export", "request", "--team", "genomics", "Patient cohort", "results/summary.csv", "--reason", reason, "-o", "json"]
+    };
+    atrium(&app, &ada, &here, &ask(" ")).await.failed_saying("reason");
+    let first = atrium(&app, &ada, &here, &ask("Aggregate counts for the paper")).await;
+    let first = first.succeeded().json();
+    assert_eq!((&first["status"], &first["study_id"]), (&json!("pending"), &json!(cohort)), "{first}");
+    let first = first["id"].as_i64().expect("an id");
+    assert_eq!(on_page(first).await["reason"], "Aggregate counts for the paper", "the page sees the request the CLI made");
+    let second = atrium(&app, &ada, &here, &ask("Again, for the rejection")).await.succeeded().json()["id"].as_i64().expect("an id");
+
+    // The requester does not decide; a rejection needs a note (a usage error: nothing sent).
+    let own = api_message(&app, "POST", &format!("/teams/genomics/exports/{first}/approve"), &ada, Some(json!({}))).await;
+    atrium(&app, &ada, &here, &["export", "approve", "--team", "genomics", &first.to_string()]).await.failed_saying(&own);
+    let no_note = atrium(&app, &rosalind, &here, &["export", "reject", "--team", "genomics", &first.to_string()]).await;
+    assert_eq!(no_note.code, 2, "{}", no_note.stderr);
+    assert_eq!(on_page(first).await["status"], "pending");
+    let before = atrium(&app, &ada, &here, &["export", "download", "--team", "genomics", &first.to_string(), "results/summary.csv"]).await;
+    assert_eq!(before.code, 1, "nothing leaves before approval: {}", before.stderr);
+
+    let approved =
+        atrium(&app, &rosalind, &here, &["export", "approve", "--team", "genomics", &first.to_string(), "--note", "aggregates only"]).await;
+    assert!(approved.succeeded().stdout.contains("approved"), "{}", approved.stdout);
+    let view = on_page(first).await;
+    assert_eq!(
+        (&view["status"], &view["decided_by"], &view["decision_note"]),
+        (&json!("approved"), &json!("rosalind"), &json!("aggregates only"))
+    );
+    let once = api_message(&app, "POST", &format!("/teams/genomics/exports/{first}/reject"), &rosalind, Some(json!({"note": "no"}))).await;
+    let again = atrium(&app, &rosalind, &here, &["export", "reject", "--team", "genomics", &first.to_string(), "--note", "no"]).await;
+    again.failed_saying(&once);
+    atrium(&app, &rosalind, &here, &["export", "reject", "--team", "genomics", &second.to_string(), "--note", "row-level data"])
+        .await
+        .succeeded();
+    let view = on_page(second).await;
+    assert_eq!((&view["status"], &view["decision_note"]), (&json!("rejected"), &json!("row-level data")));
+
+    // Approved: its requester downloads its file; rejected: nobody.
+    let out =
+        atrium(&app, &ada, &here, &["export", "download", "--team", "genomics", &first.to_string(), "results/summary.csv", "-O", "-"])
+            .await;
+    assert!(out.succeeded().stdout.starts_with("sample,population"), "{}", out.stdout);
+    let rejected =
+        atrium(&app, &ada, &here, &["export", "download", "--team", "genomics", &second.to_string(), "results/summary.csv"]).await;
+    assert_eq!(rejected.code, 1, "{}", rejected.stderr);
+    assert_eq!(audit_rows(&app.db, "rosalind", "egress.approve", "success").await, 1);
+    assert_eq!(audit_rows(&app.db, "rosalind", "egress.reject", "success").await, 1);
+}
+
+/// Imports and approves a seeded version as grace, through the pages: its workspace type id.
+async fn approved_version(app: &TestApp, product: &str, version: &str) -> i64 {
+    let grace = app.client_signed_in_as("grace").await;
+    let (product_id, version_id) = app.version_of(product, version).await;
+    let (status, imported) = call(app, &grace, "admin/import_version", &[("product_id", &product_id), ("version_id", &version_id)]).await;
+    assert_eq!(status, 200, "{imported}");
+    let type_id = imported["id"].as_i64().expect("imported");
+    let (status, body) = call(app, &grace, "admin/approve_type", &[("type_id", &type_id.to_string())]).await;
+    assert_eq!(status, 200, "{body}");
+    type_id
+}
+
+/// Launches with the CLI as `token` (no --wait: the test drives the worker) and works the
+/// workspace until it is available: its id.
+async fn launch_available(app: &TestApp, token: &str, here: &Folder, args: &[&str]) -> String {
+    let launched = atrium(app, token, here, &[&["launch", "--team", "genomics", "-o", "json"][..], args].concat()).await;
+    let id = launched.succeeded().json()["id"].as_str().expect("an id").to_owned();
+    assert_eq!(app.work_until_settled(&app.worker(), &id).await, "available");
+    id
+}
+
+/// The workspace as its page reads it, for `username`.
+async fn page_view(app: &TestApp, username: &str, id: &str) -> Value {
+    let browser = app.client_signed_in_as(username).await;
+    let (status, view) = call(app, &browser, "workspace", &[("id", id)]).await;
+    assert_eq!(status, 200, "{view}");
+    view
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_workspace_is_shared_kept_running_resized_and_upgraded_with_the_cli(db: PgPool) {
+    let app = spawn_app_with(db, |settings| settings.workspaces.quota = 10).await;
+    let v1 = approved_version(&app, "Linux workstation (EC2)", "v1").await;
+    let grace = app.client_signed_in_as("grace").await;
+    let form = [
+        ("type_id", v1.to_string()),
+        ("name", "Sized workstation".into()),
+        ("allowed_roles[researcher]", "on".into()),
+        ("allowed_teams[genomics]", "on".into()),
+        ("estimated_hourly_cost", "0.05".into()),
+        ("parameters[InstanceType]", "t3.medium".into()),
+        ("size_parameter", "InstanceType".into()),
+        ("sizes", "t3.medium = 0.05\nt3.large = 0.17".into()),
+    ];
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, configuration) = call(&app, &grace, "admin/create_configuration", &form).await;
+    assert_eq!(status, 200, "{configuration}");
+    let ada = token_for(&app, "ada", &["read", "workspaces"]).await;
+    let reader = token_for(&app, "ada", &["read"]).await;
+    // gus has signed in (so Atrium knows him as a member of genomics).
+    let gus = token_for(&app, "gus", &["read", "workspaces"]).await;
+    let here = Folder::new();
+    let id = launch_available(&app, &ada, &here, &["--config", "Sized workstation", "ada-cli-box"]).await;
+    let sharing = || {
+        let (app, id) = (&app, &id);
+        async move {
+            let browser = app.client_signed_in_as("ada").await;
+            let (_, shares) = call(app, &browser, "workspace_sharing", &[("id", id)]).await;
+            (shares["people"].clone(), shares["whole_team"].clone())
+        }
+    };
+
+    // Shared with exactly those named, as the page shows; by name, never with a stranger.
+    let scope =
+        api_message(&app, "PUT", &format!("/workspaces/{id}/sharing"), &reader, Some(json!({"people": [], "whole_team": false}))).await;
+    atrium(&app, &reader, &here, &["share", "ada-cli-box", "--with", "gus"]).await.failed_saying(&scope);
+    atrium(&app, &ada, &here, &["share", "ada-cli-box", "--with", "alan"]).await.failed_saying("people");
+    let shared = atrium(&app, &ada, &here, &["share", "ada-cli-box", "--with", "gus"]).await;
+    assert!(shared.succeeded().stdout.contains("shared with gus"), "{}", shared.stdout);
+    assert_eq!(sharing().await, (json!(["gus"]), json!(false)));
+    atrium(&app, &ada, &here, &["share", "ada-cli-box", "--whole-team"]).await.succeeded();
+    assert_eq!(sharing().await, (json!([]), json!(true)), "exactly what was given, replacing the shares before");
+    assert_eq!(atrium(&app, &ada, &here, &["share", "ada-cli-box", "--no-one", "--with", "gus"]).await.code, 2);
+    atrium(&app, &ada, &here, &["share", "ada-cli-box", "--no-one"]).await.succeeded();
+    assert_eq!(sharing().await, (json!([]), json!(false)));
+    let shown = atrium(&app, &reader, &here, &["share", "ada-cli-box"]).await;
+    assert!(shown.succeeded().stdout.contains("shared with no one"), "without options it only shows: {}", shown.stdout);
+
+    // Kept running for the hours the page offers.
+    let hours = api_message(&app, "POST", &format!("/workspaces/{id}/keep-running"), &ada, Some(json!({"hours": 3}))).await;
+    atrium(&app, &ada, &here, &["keep-running", "ada-cli-box", "--hours", "3"]).await.failed_saying(&hours);
+    assert_eq!(page_view(&app, "ada", &id).await["kept_running"], false);
+    atrium(&app, &ada, &here, &["keep-running", "ada-cli-box", "--hours", "4"]).await.succeeded();
+    assert_eq!(page_view(&app, "ada", &id).await["kept_running"], true);
+    assert_eq!(atrium(&app, &gus, &here, &["keep-running", "ada-cli-box", "--hours", "4"]).await.code, 1, "not gus's");
+
+    // Resized to a size its configuration lists.
+    atrium(&app, &ada, &here, &["resize", "ada-cli-box", "p4d.24xlarge"]).await.failed_saying("size");
+    atrium(&app, &reader, &here, &["resize", "ada-cli-box", "t3.large"]).await.failed_saying("workspaces scope");
+    let resized = atrium(&app, &ada, &here, &["resize", "ada-cli-box", "t3.large"]).await;
+    assert!(resized.succeeded().stdout.contains("updating"), "{}", resized.stdout);
+    assert_eq!(app.work_until_settled(&app.worker(), &id).await, "available");
+    assert_eq!(page_view(&app, "ada", &id).await["size"], "t3.large");
+    assert_eq!(audit_rows(&app.db, "ada", "workspace.resize", "success").await, 1);
+
+    // Upgraded in place once a newer version is approved.
+    atrium(&app, &ada, &here, &["upgrade", "ada-cli-box"]).await.failed_saying("offered no upgrade");
+    let v2 = approved_version(&app, "Linux workstation (EC2)", "v2").await;
+    let upgraded = atrium(&app, &ada, &here, &["upgrade", "ada-cli-box", "--to", &v2.to_string()]).await;
+    assert!(upgraded.succeeded().stdout.contains("updating"), "{}", upgraded.stdout);
+    assert_eq!(app.work_until_settled(&app.worker(), &id).await, "available");
+    assert_eq!(page_view(&app, "ada", &id).await["type_label"], "Linux workstation (EC2) v2");
+    atrium(&app, &ada, &here, &["upgrade", "ada-cli-box", "--to", &v2.to_string()]).await.failed_saying("version");
+    assert_eq!(audit_rows(&app.db, "ada", "workspace.upgrade", "success").await, 1);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_workspace_launched_with_the_cli_mounts_the_studies_named(db: PgPool) {
+    let app = spawn_app_with(db, |settings| settings.workspaces.quota = 10).await;
+    let configuration = app.configuration_for_genomics("Linux workstation (EC2)", "v1", "Workstation").await.to_string();
+    let ada = token_for(&app, "ada", &["read", "workspaces"]).await;
+    let here = Folder::new();
+    let launch = |name: &'static str, studies: &'static [&'static str]| {
+        let mut args = vec!["--config".to_owned(), configuration.clone(), name.to_owned()];
+        args.extend(studies.iter().flat_map(|s| ["--study".to_owned(), (*s).to_owned()]));
+        args
+    };
+
+    let controlled_rw = launch("ada-cli-controlled", &["Patient cohort:rw"]);
+    let controlled_rw: Vec<&str> = controlled_rw.iter().map(String::as_str).collect();
+    let refused = atrium(&app, &ada, &here, &[&["launch", "--team", "genomics"][..], &controlled_rw[..]].concat()).await;
+    refused.failed_saying("studies");
+    let bad =
+        atrium(&app, &ada, &here, &["launch", "--team", "genomics", "--config", &configuration, "x", "--study", "Patient cohort:rx"]).await;
+    assert_eq!(bad.code, 2, "not ro or rw: {}", bad.stderr);
+
+    let mounted = launch("ada-cli-mounted", &["Reference genomes:rw", "Patient cohort:ro"]);
+    let mounted: Vec<&str> = mounted.iter().map(String::as_str).collect();
+    let id = launch_available(&app, &ada, &here, &mounted).await;
+    let view = page_view(&app, "ada", &id).await;
+    let listed: Vec<(&str, &str)> = view["studies"]
+        .as_array()
+        .expect("studies")
+        .iter()
+        .map(|s| (s["name"].as_str().unwrap_or(""), s["access"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(listed, [("Patient cohort", "ro"), ("Reference genomes", "rw")], "{view}");
+}
