@@ -9,6 +9,7 @@ pub mod catalog_file;
 pub mod changes;
 pub mod config;
 pub mod demo;
+pub mod http;
 pub mod jobs;
 pub mod mail;
 pub mod metrics;

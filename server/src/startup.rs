@@ -328,7 +328,7 @@ fn router(state: AppState, settings: &Settings, db: PgPool) -> Router {
     let options = state.leptos_options.clone();
     let pkg_path = format!("/{}", options.site_pkg_dir);
     let pkg_dir = ServeDir::new(std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref()));
-    let client_networks = routes::client::ClientNetworks {
+    let client_networks = crate::http::client::ClientNetworks {
         trusted_proxies: settings.http.trusted_proxies.clone().into(),
         allowed: settings.http.allowed_cidrs.clone().into(),
     };
@@ -353,7 +353,7 @@ fn router(state: AppState, settings: &Settings, db: PgPool) -> Router {
         .route("/admin/audit.csv", get(routes::audit_csv::audit_csv))
         .route("/costs.csv", get(routes::costs_csv::costs_csv))
         .route("/api/docs", get(routes::api_docs::api_docs))
-        .nest(crate::api::BASE, crate::api::router(state.clone()))
+        .nest(crate::http::API_BASE, crate::api::router(state.clone()))
         .route("/api/{*fn_name}", get(server_fn_handler).post(server_fn_handler))
         .leptos_routes_with_context(&state, routes, move || provide_context(services.clone()), move || app::shell(options.clone()))
         // The built wasm, script and stylesheet, served apart from Leptos' file handler: that
@@ -369,10 +369,10 @@ fn router(state: AppState, settings: &Settings, db: PgPool) -> Router {
         .layer(axum::middleware::from_fn(crate::metrics::track_requests))
         .layer(sessions)
         .layer(axum::middleware::from_fn(middleware::reject_cross_site_posts))
-        .layer(axum::middleware::from_fn(routes::input::arguments_that_do_not_decode_are_a_400))
-        .layer(axum::middleware::from_fn(routes::input::reject_control_characters))
-        .layer(axum::middleware::from_fn(routes::input::redirect_trailing_slash))
-        .layer(axum::middleware::from_fn_with_state(client_networks, routes::client::resolve_client));
+        .layer(axum::middleware::from_fn(crate::http::input::arguments_that_do_not_decode_are_a_400))
+        .layer(axum::middleware::from_fn(crate::http::input::reject_control_characters))
+        .layer(axum::middleware::from_fn(crate::http::input::redirect_trailing_slash))
+        .layer(axum::middleware::from_fn_with_state(client_networks, crate::http::client::resolve_client));
 
     router = router.layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, csp));
     let headers: [(&str, &str); 4] = [

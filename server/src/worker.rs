@@ -9,7 +9,9 @@
 use crate::aws::cloudwatch::Metrics;
 use crate::aws::cost_explorer::CostSource;
 use crate::aws::provisioning::{Actor, ProvisionError, ProvisionRequest, Provisioner, RecordState, UpdateRequest, role_session_name};
-use crate::jobs::{self, ClaimedJob, NewJob, backoff};
+use crate::jobs::{
+    self, BUDGET_CHECK_JOB, COST_SYNC_JOB, ClaimedJob, IDLE_CHECK_JOB, NewJob, RECONCILE_JOB, WORKSPACE_JOB, backoff, budget_check_job,
+};
 use crate::mail::{MAIL_JOB, Mailer, QueuedMail, SesMailer};
 use crate::notifications::{self, Delivery, NOTIFICATION_JOB, Notice, Webhooks};
 use crate::repo::notification_targets;
@@ -23,43 +25,20 @@ use std::sync::Arc;
 use std::time::Duration;
 use tracing::Instrument;
 
-/// Carries a workspace through a transitional state (provisioning, stopping, starting,
-/// terminating) to the next stable one.
-pub const WORKSPACE_JOB: &str = "workspace";
-
-/// Syncs every team's costs from Cost Explorer, then reschedules itself.
-pub const COST_SYNC_JOB: &str = "cost-sync";
-/// Stops idle workspaces (`services::idle`), raises health alarms (`services::health`), then
-/// reschedules itself.
-pub const IDLE_CHECK_JOB: &str = "idle-check";
 /// How often running workspaces are checked for idleness: EC2 publishes CPU every 5 minutes.
 const IDLE_CHECK_EVERY: Duration = Duration::from_secs(300);
-/// Compares live workspaces with AWS (`services::reconcile`), then reschedules itself.
-pub const RECONCILE_JOB: &str = "reconcile";
 /// How often workspaces are compared with AWS.
 const RECONCILE_EVERY: Duration = Duration::from_secs(900);
-/// Checks each team's forecast against its budget's thresholds.
-pub const BUDGET_CHECK_JOB: &str = "budget-check";
 /// How often costs are synced; Cost Explorer updates a few times a day and bills each call.
 const COST_SYNC_EVERY: Duration = Duration::from_secs(8 * 3600);
 /// Deliveries of one message before its target is marked dead: with backoff from 30 s up to
 /// an hour, about an hour and a half of failures, so a short outage does not kill a target.
 const MAX_DELIVERY_ATTEMPTS: i32 = 8;
 
-pub fn budget_check_job() -> NewJob {
-    NewJob { kind: BUDGET_CHECK_JOB, payload: json!({}) }
-}
-
 /// Retries of one step (throttling, 5xx…) before the workspace is given up as failed.
 const MAX_ATTEMPTS: i32 = 12;
 /// Polls of one record (about an hour) before the workspace is given up as failed.
 const MAX_POLLS: i64 = 720;
-
-/// The job for the workspace's current transition. `requested_at` tells one stop (or start)
-/// request from the next, so each gets its own AWS idempotency token.
-pub fn workspace_job(workspace_id: &str, requested_at: &str) -> NewJob {
-    NewJob { kind: WORKSPACE_JOB, payload: json!({ "workspace_id": workspace_id, "requested_at": requested_at }) }
-}
 
 #[derive(Clone)]
 pub struct Worker {

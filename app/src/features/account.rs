@@ -52,27 +52,32 @@ pub trait TokenService: Send + Sync {
 }
 
 #[server(endpoint = "whoami")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
     Ok(signed_in_user())
 }
 
 /// The sign-in methods the landing page offers (anyone may ask).
 #[server(endpoint = "sign_in_methods")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn sign_in_methods() -> Result<crate::domain::SignInMethods, AppError> {
     Ok(services()?.sign_in_methods.clone())
 }
 
 #[server(endpoint = "password_policy")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_password_policy() -> Result<PasswordPolicy, AppError> {
     with_status(async move { services()?.password_policy.password_policy().await }.await)
 }
 
 #[server(endpoint = "settings")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_settings() -> Result<crate::domain::settings::UserSettings, AppError> {
     as_user(|user| async move { services()?.settings.settings(&user).await }).await
 }
 
 #[server(endpoint = "save_settings")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn save_settings(
     stop_on_sign_out: String,
     #[server(default)] mail_workspace: String,
@@ -87,12 +92,14 @@ pub async fn save_settings(
 }
 
 #[server(endpoint = "tokens")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_tokens() -> Result<crate::domain::tokens::TokenList, AppError> {
     as_user(|user| async move { services()?.tokens.tokens(&user).await }).await
 }
 
 /// The "new token" form: one checkbox per scope.
 #[server(endpoint = "create_token")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 #[allow(clippy::too_many_arguments)] // one argument per form field
 pub async fn create_token(
     name: String,
@@ -124,6 +131,7 @@ pub async fn create_token(
 }
 
 #[server(endpoint = "revoke_token")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn revoke_token(id: i64) -> Result<(), AppError> {
     as_user(|user| async move { services()?.tokens.revoke(&user, id).await }).await
 }

@@ -28,6 +28,7 @@ pub trait AdminWorkspaceService: Send + Sync {
 }
 
 #[server(endpoint = "admin/workspaces")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_admin_workspaces(
     #[server(default)] team: String,
     #[server(default)] owner: String,
@@ -50,16 +51,19 @@ pub async fn load_admin_workspaces(
 }
 
 #[server(endpoint = "admin/resync_workspace")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn resync_workspace(id: String) -> Result<String, AppError> {
     as_admin(|admin| async move { services()?.admin_workspaces.resync(&admin, &id).await }).await
 }
 
 #[server(endpoint = "admin/force_terminate_workspace")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn force_terminate_workspace(id: String) -> Result<(), AppError> {
     as_admin(|admin| async move { services()?.admin_workspaces.force_terminate(&admin, &id).await }).await
 }
 
 #[server(endpoint = "admin/transfer_workspace")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn transfer_workspace(id: String, to: String) -> Result<(), AppError> {
     as_admin(|admin| async move { services()?.admin_workspaces.transfer(&admin, &id, &to).await }).await
 }

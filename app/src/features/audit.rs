@@ -22,6 +22,7 @@ pub trait AuditService: Send + Sync {
 }
 
 #[server(endpoint = "admin/audit")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_audit_log(filter: crate::domain::audit::AuditFilter, page: i64) -> Result<crate::domain::audit::AuditPage, AppError> {
     as_admin(|admin| async move { services()?.audit.search(&admin, filter, page).await }).await
 }

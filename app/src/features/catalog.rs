@@ -44,32 +44,38 @@ pub trait CatalogAdminService: Send + Sync {
 }
 
 #[server(endpoint = "admin/catalog")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_catalog_overview() -> Result<CatalogOverview, AppError> {
     as_admin(|_| async move { services()?.catalog_admin.overview().await }).await
 }
 
 #[server(endpoint = "admin/import_version")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn import_version(product_id: String, version_id: String) -> Result<WorkspaceType, AppError> {
     as_admin(|admin| async move { services()?.catalog_admin.import(&admin, &product_id, &version_id).await }).await
 }
 
 #[server(endpoint = "admin/approve_type")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn approve_type(type_id: i64) -> Result<WorkspaceType, AppError> {
     as_admin(|admin| async move { services()?.catalog_admin.set_status(&admin, type_id, TypeStatus::Approved).await }).await
 }
 
 /// "Must upgrade by": `by` is `YYYY-MM-DD`, or empty to clear it.
 #[server(endpoint = "admin/set_upgrade_by")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn set_upgrade_by(type_id: i64, #[server(default)] by: String) -> Result<(), AppError> {
     as_admin(|admin| async move { services()?.catalog_admin.set_upgrade_by(&admin, type_id, &by).await }).await
 }
 
 #[server(endpoint = "admin/retire_type")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn retire_type(type_id: i64) -> Result<WorkspaceType, AppError> {
     as_admin(|admin| async move { services()?.catalog_admin.set_status(&admin, type_id, TypeStatus::Retired).await }).await
 }
 
 #[server(endpoint = "admin/create_configuration")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 #[allow(clippy::too_many_arguments)] // one argument per form field
 pub async fn create_configuration(
     type_id: i64,
@@ -111,6 +117,7 @@ pub async fn create_configuration(
 }
 
 #[server(endpoint = "admin/set_idle_policy")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn set_idle_policy(
     configuration_id: i64,
     #[server(default)] idle_stop_after: String,

@@ -32,6 +32,7 @@ pub trait CostService: Send + Sync {
 
 /// The cost dashboard; `all`: every user and workspace, not just the top spenders.
 #[server(endpoint = "costs")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_costs(days: u32, #[server(default)] all: bool) -> Result<crate::domain::costs::CostDashboard, AppError> {
     as_user(|user| async move {
         let top = (!all).then_some(crate::domain::costs::TOP_SPENDERS);
@@ -41,11 +42,13 @@ pub async fn load_costs(days: u32, #[server(default)] all: bool) -> Result<crate
 }
 
 #[server(endpoint = "admin/budgets")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_budgets() -> Result<Vec<crate::domain::costs::MonthBudget>, AppError> {
     as_admin(|admin| async move { services()?.costs.budgets(&admin).await }).await
 }
 
 #[server(endpoint = "admin/set_budget")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn set_budget(team: String, amount: String, #[server(default)] thresholds: String) -> Result<(), AppError> {
     as_admin(
         |admin| async move { services()?.costs.set_budget(&admin, crate::domain::costs::BudgetForm { team, amount, thresholds }).await },

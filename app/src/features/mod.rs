@@ -1,7 +1,8 @@
 //! The app's features, one module each: the feature's service trait (implemented by the server
 //! crate over Postgres and AWS) and its server functions, which find the caller, call one
 //! service method and return its typed result. The REST API (`server/src/api/<feature>.rs`)
-//! calls the same service methods.
+//! calls the same service methods. Each server function runs in a tracing span of its name
+//! (`skip_all`: no argument is logged, some are secrets).
 
 pub mod account;
 pub mod admin_workspaces;

@@ -24,11 +24,13 @@ pub trait NotificationService: Send + Sync {
 }
 
 #[server(endpoint = "admin/notifications")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_notification_targets() -> Result<Vec<crate::domain::notifications::NotificationTarget>, AppError> {
     as_admin(|admin| async move { services()?.notifications.targets(&admin).await }).await
 }
 
 #[server(endpoint = "admin/add_notification_target")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn add_notification_target(
     name: String,
     platform: String,
@@ -44,11 +46,13 @@ pub async fn add_notification_target(
 }
 
 #[server(endpoint = "admin/remove_notification_target")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn remove_notification_target(id: i64) -> Result<(), AppError> {
     as_admin(|admin| async move { services()?.notifications.remove_target(&admin, id).await }).await
 }
 
 #[server(endpoint = "admin/test_notification_target")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn test_notification_target(id: i64) -> Result<String, AppError> {
     as_admin(|admin| async move { services()?.notifications.send_test(&admin, id).await }).await
 }

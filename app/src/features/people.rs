@@ -37,6 +37,7 @@ pub trait PeopleService: Send + Sync {
 }
 
 #[server(endpoint = "admin/people")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_people(
     #[server(default)] search: Option<String>,
     #[server(default)] page: Option<String>,
@@ -45,6 +46,7 @@ pub async fn load_people(
 }
 
 #[server(endpoint = "admin/invite_user")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn invite_user(
     username: String,
     email: String,
@@ -66,6 +68,7 @@ pub async fn invite_user(
 }
 
 #[server(endpoint = "admin/set_access")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn set_user_access(
     username: String,
     #[server(default)] roles: Option<BTreeMap<String, String>>,
@@ -85,11 +88,13 @@ pub async fn set_user_access(
 }
 
 #[server(endpoint = "admin/disable_user")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn disable_user(username: String) -> Result<crate::domain::people::Disabled, AppError> {
     as_admin(|admin| async move { services()?.people.disable(&admin, &username).await }).await
 }
 
 #[server(endpoint = "admin/enable_user")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn enable_user(username: String) -> Result<(), AppError> {
     as_admin(|admin| async move { services()?.people.enable(&admin, &username).await }).await
 }

@@ -85,6 +85,7 @@ pub trait StudyService: Send + Sync {
 }
 
 #[server(endpoint = "studies")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_studies(team: String) -> Result<crate::domain::studies::StudyList, AppError> {
     as_user(|user| async move {
         let team = team_slug(&team)?;
@@ -94,6 +95,7 @@ pub async fn load_studies(team: String) -> Result<crate::domain::studies::StudyL
 }
 
 #[server(endpoint = "create_study")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 #[allow(clippy::too_many_arguments)] // one argument per form field
 pub async fn create_study(
     team: String,
@@ -124,6 +126,7 @@ pub async fn create_study(
 }
 
 #[server(endpoint = "study_files")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_study_files(
     team: String,
     id: i64,
@@ -138,6 +141,7 @@ pub async fn load_study_files(
 }
 
 #[server(endpoint = "study_upload")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn study_upload(
     team: String,
     id: i64,
@@ -153,6 +157,7 @@ pub async fn study_upload(
 }
 
 #[server(endpoint = "study_upload_complete")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn complete_study_upload(
     team: String,
     id: i64,
@@ -168,6 +173,7 @@ pub async fn complete_study_upload(
 }
 
 #[server(endpoint = "study_delete_file")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn delete_study_file(team: String, id: i64, path: String) -> Result<(), AppError> {
     as_user(|user| async move {
         let team = team_slug(&team)?;
@@ -177,6 +183,7 @@ pub async fn delete_study_file(team: String, id: i64, path: String) -> Result<()
 }
 
 #[server(endpoint = "study_writers")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn set_study_writers(
     team: String,
     id: i64,
@@ -190,6 +197,7 @@ pub async fn set_study_writers(
 }
 
 #[server(endpoint = "request_egress")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn request_egress(
     team: String,
     id: i64,
@@ -206,6 +214,7 @@ pub async fn request_egress(
 }
 
 #[server(endpoint = "egress_request")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_egress_request(team: String, id: i64) -> Result<crate::domain::studies::EgressRequestView, AppError> {
     as_user(|user| async move {
         let team = team_slug(&team)?;
@@ -215,6 +224,7 @@ pub async fn load_egress_request(team: String, id: i64) -> Result<crate::domain:
 }
 
 #[server(endpoint = "decide_egress")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn decide_egress(team: String, id: i64, decision: String, #[server(default)] note: String) -> Result<(), AppError> {
     as_user(|user| async move {
         let team = team_slug(&team)?;

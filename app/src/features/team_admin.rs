@@ -30,11 +30,13 @@ pub trait TeamAdminService: Send + Sync {
 }
 
 #[server(endpoint = "admin/teams")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_admin_teams() -> Result<Vec<crate::domain::team_admin::TeamAdminRow>, AppError> {
     as_admin(|admin| async move { services()?.team_admin.teams(&admin).await }).await
 }
 
 #[server(endpoint = "admin/create_team")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn create_team(
     slug: String,
     name: String,
@@ -52,6 +54,7 @@ pub async fn create_team(
 }
 
 #[server(endpoint = "admin/update_team")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn update_team(
     slug: String,
     name: String,
@@ -69,6 +72,7 @@ pub async fn update_team(
 }
 
 #[server(endpoint = "admin/test_connection")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn test_team_connection(slug: String) -> Result<crate::domain::team_admin::ConnectionCheck, AppError> {
     as_admin(|admin| async move {
         let slug = team_slug(&slug)?;
@@ -78,6 +82,7 @@ pub async fn test_team_connection(slug: String) -> Result<crate::domain::team_ad
 }
 
 #[server(endpoint = "admin/archive_team")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn archive_team(slug: String) -> Result<(), AppError> {
     as_admin(|admin| async move {
         let slug = team_slug(&slug)?;

@@ -32,11 +32,13 @@ pub trait TeamService: Send + Sync {
 }
 
 #[server(endpoint = "my_teams")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn my_teams() -> Result<Vec<TeamSummary>, AppError> {
     as_user(|user| async move { services()?.teams.teams_for(&user).await }).await
 }
 
 #[server(endpoint = "team_home")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_team_home(slug: String) -> Result<TeamHome, AppError> {
     as_user(|user| async move {
         let slug = team_slug(&slug)?;
@@ -55,6 +57,7 @@ pub struct TeamPage {
 }
 
 #[server(endpoint = "team_page")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_team_page(slug: String) -> Result<TeamPage, AppError> {
     as_user(|user| async move {
         let slug = team_slug(&slug)?;
@@ -68,6 +71,7 @@ pub async fn load_team_page(slug: String) -> Result<TeamPage, AppError> {
 }
 
 #[server(endpoint = "team_members")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_team_members(team: String) -> Result<crate::domain::people::TeamMembers, AppError> {
     as_user(|user| async move {
         let team = team_slug(&team)?;
@@ -77,6 +81,7 @@ pub async fn load_team_members(team: String) -> Result<crate::domain::people::Te
 }
 
 #[server(endpoint = "add_team_member")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn add_team_member(team: String, username: String) -> Result<(), AppError> {
     as_user(|user| async move {
         let team = team_slug(&team)?;
@@ -86,6 +91,7 @@ pub async fn add_team_member(team: String, username: String) -> Result<(), AppEr
 }
 
 #[server(endpoint = "remove_team_member")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn remove_team_member(team: String, username: String) -> Result<(), AppError> {
     as_user(|user| async move {
         let team = team_slug(&team)?;

@@ -107,6 +107,7 @@ pub struct TeamCatalog {
 }
 
 #[server(endpoint = "team_catalog")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_team_catalog(slug: String) -> Result<TeamCatalog, AppError> {
     as_user(|user| async move {
         let slug = team_slug(&slug)?;
@@ -119,6 +120,7 @@ pub async fn load_team_catalog(slug: String) -> Result<TeamCatalog, AppError> {
 }
 
 #[server(endpoint = "launch_workspace")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn launch_workspace(
     team: String,
     configuration_id: i64,
@@ -149,11 +151,13 @@ pub async fn launch_workspace(
 }
 
 #[server(endpoint = "workspace")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_workspace(id: String) -> Result<crate::domain::workspace::WorkspaceView, AppError> {
     as_user(|user| async move { services()?.workspaces.workspace(&user, &id).await }).await
 }
 
 #[server(endpoint = "ended_workspaces")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_ended_workspaces(team: String, page: i64) -> Result<crate::domain::workspace::EndedWorkspaces, AppError> {
     as_user(|user| async move {
         let team = team_slug(&team)?;
@@ -163,6 +167,7 @@ pub async fn load_ended_workspaces(team: String, page: i64) -> Result<crate::dom
 }
 
 #[server(endpoint = "workspace_action")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn workspace_action(id: String, action: String) -> Result<(), AppError> {
     as_user(|user| async move {
         let action = crate::domain::workspace::WorkspaceAction::parse(&action)
@@ -173,6 +178,7 @@ pub async fn workspace_action(id: String, action: String) -> Result<(), AppError
 }
 
 #[server(endpoint = "keep_running")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn keep_workspace_running(id: String, hours: u32) -> Result<(), AppError> {
     as_user(|user| async move { services()?.workspaces.keep_running(&user, &id, hours).await }).await
 }
@@ -187,6 +193,7 @@ pub struct TeamProfiles {
 }
 
 #[server(endpoint = "team_profiles")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_team_profiles(slug: String) -> Result<TeamProfiles, AppError> {
     as_user(|user| async move {
         let slug = team_slug(&slug)?;
@@ -199,12 +206,14 @@ pub async fn load_team_profiles(slug: String) -> Result<TeamProfiles, AppError> 
 }
 
 #[server(endpoint = "workspace_sharing")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_workspace_sharing(id: String) -> Result<crate::domain::workspace::WorkspaceSharing, AppError> {
     as_user(|user| async move { services()?.workspaces.sharing(&user, &id).await }).await
 }
 
 /// `people[<username>]` ticked for each member; `whole_team` for everyone on the team.
 #[server(endpoint = "share_workspace")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn share_workspace(
     id: String,
     #[server(default)] people: Option<BTreeMap<String, String>>,
@@ -219,6 +228,7 @@ pub async fn share_workspace(
 
 /// A Session Manager session (`protocol`: `ssh` or `rdp`) to an EC2 workstation.
 #[server(endpoint = "start_workspace_session")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn start_workspace_session(id: String, protocol: String) -> Result<crate::domain::workspace::ShellSession, AppError> {
     as_user(|user| async move {
         let protocol = crate::domain::workspace::RemoteProtocol::parse(&protocol)
@@ -229,16 +239,19 @@ pub async fn start_workspace_session(id: String, protocol: String) -> Result<cra
 }
 
 #[server(endpoint = "upgrade_workspace")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn upgrade_workspace(id: String, to_type_id: i64) -> Result<(), AppError> {
     as_user(|user| async move { services()?.workspaces.upgrade(&user, &id, to_type_id).await }).await
 }
 
 #[server(endpoint = "resize_workspace")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn resize_workspace(id: String, size: String) -> Result<(), AppError> {
     as_user(|user| async move { services()?.workspaces.resize(&user, &id, &size).await }).await
 }
 
 #[server(endpoint = "launch_again")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn launch_again(id: String, launch_key: String) -> Result<String, AppError> {
     as_user(|user| async move {
         let again = services()?.workspaces.launch_again(&user, &id, &launch_key).await?;

@@ -2,8 +2,8 @@
 //! tokens: those are created on /settings/tokens only.
 
 use super::auth::Caller;
-use super::error::{ApiResult, ErrorBody};
 use super::extract::{Json as JsonBody, Path};
+use crate::http::api_error::{ApiResult, ErrorBody};
 use crate::state::AppState;
 use app::domain::settings::{SettingsForm, SignOutStop, UserSettings};
 use app::domain::tokens::{Scope, TokenList};

@@ -3,9 +3,9 @@
 
 use super::Cursor;
 use super::auth::Caller;
-use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{Body, Json as JsonBody, Path, Query};
 use crate::catalog_file::{CatalogFile, ConfigurationEntry};
+use crate::http::api_error::{ApiError, ApiResult, ErrorBody};
 use crate::services::catalog_code::ChangeSet;
 use crate::state::AppState;
 use app::domain::audit::{AuditFilter, AuditRow};

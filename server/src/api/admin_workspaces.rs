@@ -3,8 +3,8 @@
 
 use super::Cursor;
 use super::auth::Caller;
-use super::error::{ApiResult, ErrorBody};
 use super::extract::{Json as JsonBody, Path, Query};
+use crate::http::api_error::{ApiResult, ErrorBody};
 use crate::state::AppState;
 use app::domain::tokens::Scope;
 use app::domain::workspace::{AdminWorkspaceFilter, AdminWorkspaceRow, WorkspaceState};

@@ -1,9 +1,9 @@
 //! Bearer tokens on `/api/v1`: the middleware that turns one into its user (or answers 401/429),
 //! and the extractor handlers ask for the caller with.
 
-use super::error::ApiError;
+use crate::http::api_error::ApiError;
+use crate::http::client::ClientAddress;
 use crate::repo::audit;
-use crate::routes::client::ClientAddress;
 use crate::services::tokens::{TokenCaller, TokenRefusal};
 use crate::state::AppState;
 use app::domain::CurrentUser;

@@ -1,6 +1,6 @@
 //! axum's extractors with the API's JSON errors instead of plain-text rejections.
 
-use super::error::ApiError;
+use crate::http::api_error::ApiError;
 use axum::extract::FromRequest;
 use axum::extract::FromRequestParts;
 

@@ -1,9 +1,9 @@
 //! Who the caller is, their teams and what they may launch there, and costs.
 
 use super::auth::Caller;
-use super::error::{ApiResult, ErrorBody};
 use super::extract::{Path, Query};
 use super::team_slug;
+use crate::http::api_error::{ApiResult, ErrorBody};
 use crate::state::AppState;
 use app::domain::configurations::{Configuration, ProfileList};
 use app::domain::costs::{CostDashboard, MySpend};

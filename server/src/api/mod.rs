@@ -7,7 +7,6 @@ pub mod account;
 pub mod admin;
 pub mod admin_workspaces;
 pub mod auth;
-pub mod error;
 pub mod extract;
 pub mod me;
 pub mod people;
@@ -16,6 +15,7 @@ pub mod studies;
 pub mod teams;
 pub mod workspaces;
 
+use crate::http::api_error::{ApiError, ApiResult};
 use crate::state::AppState;
 /// A team slug from a request, read as the pages read it.
 use app::features::team_slug;
@@ -24,13 +24,9 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{any, get};
-use error::{ApiError, ApiResult};
 use utoipa::OpenApi;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa_axum::router::OpenApiRouter;
-
-/// Where the API is mounted.
-pub const BASE: &str = "/api/v1";
 
 /// The largest request body the API reads.
 const BODY_LIMIT: usize = 256 * 1024;
@@ -85,7 +81,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(account::routes())
 }
 
-/// The API's routes, to be nested at `BASE`, and its OpenAPI document, made from the same
+/// The API's routes, to be nested at `http::API_BASE`, and its OpenAPI document, made from the same
 /// route list.
 pub fn router(state: AppState) -> Router<AppState> {
     let (router, openapi) = api().split_for_parts();

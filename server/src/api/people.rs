@@ -2,8 +2,8 @@
 //! Each needs a token with the `admin` scope, and the services check the user is an admin.
 
 use super::auth::Caller;
-use super::error::{ApiResult, ErrorBody};
 use super::extract::{Json as JsonBody, Path, Query};
+use crate::http::api_error::{ApiResult, ErrorBody};
 use crate::state::AppState;
 use app::domain::Role;
 use app::domain::people::{AccessForm, Disabled, InviteForm, PeoplePage};

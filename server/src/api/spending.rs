@@ -2,10 +2,10 @@
 //! `admin` scope, and the services check the user is an admin.
 
 use super::auth::Caller;
-use super::error::{ApiResult, ErrorBody};
 use super::extract::{Json as JsonBody, Path};
 use super::people::{TeamSlugText, ticked};
 use super::team_slug;
+use crate::http::api_error::{ApiResult, ErrorBody};
 use crate::state::AppState;
 use app::domain::costs::{BudgetForm, MonthBudget};
 use app::domain::notifications::{NotificationEvent, NotificationTarget, Platform, TargetForm};

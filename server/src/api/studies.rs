@@ -6,9 +6,9 @@
 //! see but not change).
 
 use super::auth::Caller;
-use super::error::{ApiResult, ErrorBody};
 use super::extract::{Json as JsonBody, Path, Query};
 use super::team_slug;
+use crate::http::api_error::{ApiResult, ErrorBody};
 use crate::state::AppState;
 use app::domain::studies::{self as domain, Access};
 use app::domain::tokens::Scope;

@@ -1,9 +1,9 @@
 //! Teams: members (team admins) and the admin's team onboarding.
 
 use super::auth::Caller;
-use super::error::{ApiResult, ErrorBody};
 use super::extract::{Json as JsonBody, Path};
 use super::team_slug;
+use crate::http::api_error::{ApiResult, ErrorBody};
 use crate::state::AppState;
 use app::domain::TeamSlug;
 use app::domain::people::TeamMembers;

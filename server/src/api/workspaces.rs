@@ -1,9 +1,9 @@
 //! Workspaces: list, launch (with an idempotency key), act on, follow and connect to.
 
 use super::auth::Caller;
-use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{Json as JsonBody, Path, Query};
 use super::{Cursor, team_slug};
+use crate::http::api_error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
 use app::domain::idle::SNOOZE_HOURS;
 use app::domain::tokens::Scope;

@@ -7,6 +7,22 @@
 use sqlx::{PgExecutor, PgPool, Postgres, Transaction};
 use std::time::Duration;
 
+// The kinds of job the worker runs, and the jobs services queue: here, below both, so that
+// services enqueue through the queue and the worker calls services, with no arrow back.
+
+/// Carries a workspace through a transitional state (provisioning, stopping, starting,
+/// terminating) to the next stable one.
+pub const WORKSPACE_JOB: &str = "workspace";
+/// Syncs every team's costs from Cost Explorer, then reschedules itself.
+pub const COST_SYNC_JOB: &str = "cost-sync";
+/// Stops idle workspaces (`services::idle`), raises health alarms (`services::health`), then
+/// reschedules itself.
+pub const IDLE_CHECK_JOB: &str = "idle-check";
+/// Compares live workspaces with AWS (`services::reconcile`), then reschedules itself.
+pub const RECONCILE_JOB: &str = "reconcile";
+/// Checks each team's forecast against its budget's thresholds.
+pub const BUDGET_CHECK_JOB: &str = "budget-check";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewJob {
     pub kind: &'static str,
@@ -132,6 +148,16 @@ pub fn backoff(attempt: i32, base: Duration, cap: Duration) -> Duration {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
     // Full jitter; subsecond nanos are random enough to spread retries apart.
     ceiling.mul_f64(f64::from(nanos % 1000) / 1000.0)
+}
+
+pub fn budget_check_job() -> NewJob {
+    NewJob { kind: BUDGET_CHECK_JOB, payload: serde_json::json!({}) }
+}
+
+/// The job for the workspace's current transition. `requested_at` tells one stop (or start)
+/// request from the next, so each gets its own AWS idempotency token.
+pub fn workspace_job(workspace_id: &str, requested_at: &str) -> NewJob {
+    NewJob { kind: WORKSPACE_JOB, payload: serde_json::json!({ "workspace_id": workspace_id, "requested_at": requested_at }) }
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! `/admin/audit.csv`: the audit rows matching the page's filters, as CSV. Admins only.
 
-use super::error_page::for_error;
+use crate::http::error_page::for_error;
 use crate::services::audit::AuditLog;
 use crate::state::AppState;
 use app::domain::audit::AuditFilter;

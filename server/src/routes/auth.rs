@@ -1,10 +1,10 @@
 //! The sign-in, new-password and sign-out forms. Plain form POSTs answered with redirects, so
 //! they work without JavaScript; errors come back as a code the page turns into a message.
 
-use super::client::ClientAddress;
-use super::error_page::unavailable;
 use crate::auth::service::{AuthError, SignInResult};
 use crate::auth::session::{PendingChallenge, UserSession};
+use crate::http::client::ClientAddress;
+use crate::http::error_page::unavailable;
 use crate::state::AppState;
 use app::domain::{CurrentUser, Username, safe_next_path};
 use axum::Extension;
@@ -66,7 +66,7 @@ pub(crate) fn failure(error: AuthError, next: Option<&str>) -> Response {
         }
         AuthError::Unexpected(source) => {
             tracing::error!(error = ?source, "Sign-in failed unexpectedly");
-            super::error_page::error_page(
+            crate::http::error_page::error_page(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Sign-in failed",
                 "Something went wrong on our side while signing you in. It has been logged.",
@@ -106,7 +106,7 @@ pub(crate) fn session_failure(error: tower_sessions::session::Error) -> Response
 }
 
 fn password_sign_in_off() -> Response {
-    super::error_page::error_page(
+    crate::http::error_page::error_page(
         StatusCode::FORBIDDEN,
         "Password sign-in is turned off",
         "This portal signs people in through their organisation's account. Use the sign-in button on the first page.",

@@ -1,7 +1,7 @@
 //! "Connect": a plain form POST answered with a redirect to the workspace, so the presigned
 //! URL goes straight to the browser and nowhere else (not stored, not logged, not cached).
 
-use super::error_page::for_error;
+use crate::http::error_page::for_error;
 use crate::state::AppState;
 use app::domain::CurrentUser;
 use axum::Extension;

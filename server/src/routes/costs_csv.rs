@@ -1,7 +1,7 @@
 //! `/costs.csv?days=N`: exactly the figures `/costs` shows for that range, as CSV.
 //! Cost viewers and admins.
 
-use super::error_page::for_error;
+use crate::http::error_page::for_error;
 use crate::state::AppState;
 use app::domain::CurrentUser;
 use app::domain::costs::parse_range;

@@ -26,7 +26,7 @@ pub async fn workspace_events(State(state): State<AppState>, user: Option<Extens
     // The same check as the page: owner or admin.
     let first = match workspaces.workspace(&user, &id).await {
         Ok(view) => serde_json::to_string(&view).ok(),
-        Err(error) => return super::error_page::for_error(&error),
+        Err(error) => return crate::http::error_page::for_error(&error),
     };
     let initial = futures::stream::iter(first.clone().map(|json| Ok(Event::default().data(json))));
     let updates = futures::stream::unfold((changes, first), move |(mut changes, last)| {

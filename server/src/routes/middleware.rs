@@ -1,7 +1,7 @@
-use super::client::ClientAddress;
-use super::error_page::{error_page, unavailable};
 use crate::auth::session::UserSession;
 use crate::changes::Changes;
+use crate::http::client::ClientAddress;
+use crate::http::error_page::{error_page, unavailable};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;

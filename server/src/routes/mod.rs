@@ -3,13 +3,10 @@
 pub mod api_docs;
 pub mod audit_csv;
 pub mod auth;
-pub mod client;
 pub mod connect;
 pub mod costs_csv;
-pub mod error_page;
 pub mod events;
 pub mod health;
-pub mod input;
 pub mod middleware;
 pub mod sso;
 pub mod study_download;

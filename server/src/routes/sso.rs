@@ -3,11 +3,11 @@
 //! status, no session and an audit row.
 
 use super::auth::{landing_for, session_failure};
-use super::client::ClientAddress;
-use super::error_page::{error_page, unavailable};
 use crate::auth::service::AuthError;
 use crate::auth::session::UserSession;
 use crate::auth::sso::{SsoError, SsoProvider};
+use crate::http::client::ClientAddress;
+use crate::http::error_page::{error_page, unavailable};
 use crate::repo::audit::Outcome;
 use crate::state::AppState;
 use app::domain::safe_next_path;

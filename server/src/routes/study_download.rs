@@ -1,7 +1,7 @@
 //! Study downloads: a plain link answered with a redirect to a presigned GET minted for this
 //! click (audited), so the bytes go from S3 to the browser and the URL is never stored.
 
-use super::error_page::for_error;
+use crate::http::error_page::for_error;
 use crate::state::AppState;
 use app::domain::{CurrentUser, TeamSlug};
 use app::error::AppError;

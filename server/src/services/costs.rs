@@ -283,7 +283,7 @@ impl CostService for Costs {
         let entry = audit::Entry::by(admin, "budget.set").object("team", team.slug.as_str()).team(team.slug.as_str()).detail(&detail);
         audit::record(&mut *tx, &entry).await.map_err(database_error)?;
         // A lower budget may already be crossed: check now rather than after the next sync.
-        crate::jobs::enqueue(&mut *tx, &crate::worker::budget_check_job(), std::time::Duration::ZERO).await.map_err(database_error)?;
+        crate::jobs::enqueue(&mut *tx, &crate::jobs::budget_check_job(), std::time::Duration::ZERO).await.map_err(database_error)?;
         tx.commit().await.map_err(database_error)?;
         // This process shows the new budget from the next request on; others hear of it.
         self.dashboards.forget_all();

@@ -208,7 +208,13 @@ async fn an_admin_sets_a_configurations_idle_policy_with_field_errors_for_bad_va
         call(&app, &ada, "admin/set_idle_policy", &[("configuration_id", &configuration), ("idle_stop_after", "never")]).await;
     assert_eq!(status, 403);
     let (_, catalog) = call(&app, &ada, "team_catalog", &[("slug", "genomics")]).await;
-    let item = catalog["items"].as_array().expect("items").iter().find(|c| c["id"] == configuration).cloned().expect("offered");
+    let item = catalog["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|c| c["id"].as_i64() == configuration.parse().ok())
+        .cloned()
+        .expect("offered");
     assert_eq!(item["draft"]["idle"]["stop_after_minutes"], 120, "the launch form shows the new policy");
 }
 

@@ -76,7 +76,7 @@ async fn a_rescheduled_job_keeps_its_new_payload_and_is_not_a_failure(db: PgPool
 
 #[sqlx::test(migrations = "../migrations")]
 async fn a_self_rescheduling_job_exists_once_and_a_restart_makes_it_due(db: PgPool) {
-    let sync = atrium::jobs::NewJob { kind: atrium::worker::COST_SYNC_JOB, payload: serde_json::json!({}) };
+    let sync = atrium::jobs::NewJob { kind: atrium::jobs::COST_SYNC_JOB, payload: serde_json::json!({}) };
     atrium::jobs::ensure_one_due_now(&db, &sync).await.expect("added");
     let claimed = claim_next(&db).await.expect("claim").expect("due at once");
     claimed.reschedule(Duration::from_secs(3600), serde_json::json!({})).await.expect("rescheduled");

@@ -1,7 +1,7 @@
 //! Who is asking, as far as the network tells: the client's address (through the trusted
 //! proxies only) for sign-in throttling and the audit log, and the optional allow-list.
 
-use super::error_page::error_page;
+use crate::http::error_page::error_page;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;

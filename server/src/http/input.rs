@@ -2,7 +2,7 @@
 //! a 308 to the path without it) and text without control characters (NUL and the like are a
 //! 400 naming the field, never a value that reaches Postgres and comes back as a 500).
 
-use super::error_page::error_page;
+use crate::http::error_page::error_page;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -44,8 +44,8 @@ fn field_with_control<'a>(pairs: impl Iterator<Item = (std::borrow::Cow<'a, str>
 }
 
 fn refuse(path: &str, status: StatusCode, message: String) -> Response {
-    if path.starts_with(crate::api::BASE) {
-        crate::api::error::ApiError::new(status, "bad_request", message).into_response()
+    if path.starts_with(crate::http::API_BASE) {
+        crate::http::api_error::ApiError::new(status, "bad_request", message).into_response()
     } else if path.starts_with("/api/") {
         // A server function's caller reads the body as the error's text.
         (status, message).into_response()
@@ -72,7 +72,7 @@ pub async fn reject_control_characters(request: Request, next: Next) -> Response
     }
     // Forms go to server functions and the sign-in routes; the body of anything else is not
     // read here (the API reads JSON with its own limit).
-    let form_route = (path.starts_with("/api/") && !path.starts_with(crate::api::BASE)) || path.starts_with("/auth/");
+    let form_route = (path.starts_with("/api/") && !path.starts_with(crate::http::API_BASE)) || path.starts_with("/auth/");
     let is_form = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -104,7 +104,7 @@ pub async fn reject_control_characters(request: Request, next: Next) -> Response
 /// failures are `Internal`, never `Transport`, which only the framework's errors become
 /// (`AppError::from_server_fn_error`): those become a 400 saying what did not decode.
 pub async fn arguments_that_do_not_decode_are_a_400(request: Request, next: Next) -> Response {
-    let server_function = request.uri().path().starts_with("/api/") && !request.uri().path().starts_with(crate::api::BASE);
+    let server_function = request.uri().path().starts_with("/api/") && !request.uri().path().starts_with(crate::http::API_BASE);
     let response = next.run(request).await;
     if !server_function || response.status() != StatusCode::INTERNAL_SERVER_ERROR {
         return response;
