@@ -2,34 +2,9 @@
 //! people, budgets and notification targets (admins), and the caller's settings and tokens:
 //! each endpoint has the page's effect, needs its scope, and keeps the services' checks.
 
-use crate::helpers::{TestApp, api, audit_rows, call, error_code, spawn_app};
+use crate::helpers::{api, api_as, audit_rows, call, error_code, spawn_app, token_for};
 use serde_json::{Value, json};
 use sqlx::PgPool;
-
-/// A token of `username` with exactly these scopes, made as `server issue-token` makes one (with
-/// the same checks and audit row as the tokens page).
-async fn token(app: &TestApp, username: &str, scopes: &[&str]) -> String {
-    // The portal knows its users from their first sign-in.
-    app.client_signed_in_as(username).await;
-    atrium::services::tokens::issue(&app.db, username, "test script", &scopes.join(","), 7).await.expect("a token is issued")
-}
-
-/// (status, body) of a request whose success has no body (204); an error is JSON as ever.
-async fn no_content(app: &TestApp, method: &str, path: &str, token: &str, body: Option<Value>) -> (u16, Value) {
-    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
-    let mut request = reqwest::Client::new().request(method, format!("{}/api/v1{path}", app.address)).bearer_auth(token);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.expect("sent");
-    let status = response.status().as_u16();
-    let text = response.text().await.expect("body");
-    if status == 204 {
-        assert_eq!(text, "", "{path}: 204 has no body");
-        return (status, Value::Null);
-    }
-    (status, serde_json::from_str(&text).unwrap_or_else(|_| panic!("{path}: JSON ({status}): {text}")))
-}
 
 fn names(list: &Value, field: &str) -> Vec<String> {
     list.as_array().expect("a list").iter().filter_map(|item| item[field].as_str().map(str::to_owned)).collect()
@@ -43,7 +18,7 @@ fn invalid(body: &Value) -> Vec<String> {
 #[sqlx::test(migrations = "../migrations")]
 async fn a_team_admin_adds_and_removes_members_of_her_team_only_with_the_teams_scope(db: PgPool) {
     let app = spawn_app(db.clone()).await;
-    let rosalind = token(&app, "rosalind", &["teams"]).await;
+    let rosalind = token_for(&app, "rosalind", &["teams"]).await;
     let (status, members) = api(&app, "GET", "/teams/genomics/members", Some(&rosalind), None).await;
     assert_eq!(status, 200, "{members}");
     assert_eq!(names(&members["members"], "username"), ["ada", "gus", "rosalind"]);
@@ -51,42 +26,42 @@ async fn a_team_admin_adds_and_removes_members_of_her_team_only_with_the_teams_s
     let (_, on_page) = call(&app, &page, "team_members", &[("team", "genomics")]).await;
     assert_eq!(members, on_page, "the page's list, field for field");
 
-    let reader = token(&app, "rosalind", &["read"]).await;
-    let (status, body) = no_content(&app, "POST", "/teams/genomics/members", &reader, Some(json!({"username": "alan"}))).await;
+    let reader = token_for(&app, "rosalind", &["read"]).await;
+    let (status, body) = api_as(&app, "POST", "/teams/genomics/members", &reader, Some(json!({"username": "alan"}))).await;
     assert_eq!((status, error_code(&body)), (403, "forbidden"), "a read-only token changes nothing");
     assert!(!app.groups_of("alan").await.contains(&"team-genomics".to_string()));
 
-    let (status, body) = no_content(&app, "POST", "/teams/genomics/members", &rosalind, Some(json!({"username": "alan"}))).await;
+    let (status, body) = api_as(&app, "POST", "/teams/genomics/members", &rosalind, Some(json!({"username": "alan"}))).await;
     assert_eq!(status, 204, "{body}");
     assert!(app.groups_of("alan").await.contains(&"team-genomics".to_string()));
     assert_eq!(audit_rows(&db, "rosalind", "team.member.add", "success").await, 1);
     let (_, on_page) = call(&app, &page, "team_members", &[("team", "genomics")]).await;
     assert_eq!(names(&on_page["members"], "username"), ["ada", "alan", "gus", "rosalind"], "the page sees the new member");
 
-    let (status, body) = no_content(&app, "POST", "/teams/genomics/members", &rosalind, Some(json!({"username": "alan"}))).await;
+    let (status, body) = api_as(&app, "POST", "/teams/genomics/members", &rosalind, Some(json!({"username": "alan"}))).await;
     assert_eq!((status, invalid(&body)), (422, vec!["username".to_owned()]), "a member already");
-    let (status, body) = no_content(&app, "POST", "/teams/genomics/members", &rosalind, Some(json!({"username": "nobody-here"}))).await;
+    let (status, body) = api_as(&app, "POST", "/teams/genomics/members", &rosalind, Some(json!({"username": "nobody-here"}))).await;
     assert_eq!((status, invalid(&body)), (422, vec!["username".to_owned()]), "no such user");
-    let (status, _) = no_content(&app, "POST", "/teams/genomics/members", &rosalind, Some(json!({"username": "grace"}))).await;
+    let (status, _) = api_as(&app, "POST", "/teams/genomics/members", &rosalind, Some(json!({"username": "grace"}))).await;
     assert_eq!(status, 403, "admins are the admins' business");
-    let (status, _) = no_content(&app, "POST", "/teams/climate/members", &rosalind, Some(json!({"username": "gus"}))).await;
+    let (status, _) = api_as(&app, "POST", "/teams/climate/members", &rosalind, Some(json!({"username": "gus"}))).await;
     assert_eq!(status, 403, "another team");
     assert_eq!(api(&app, "GET", "/teams/climate/members", Some(&rosalind), None).await.0, 403);
     assert_eq!(api(&app, "GET", "/teams/atlantis/members", Some(&rosalind), None).await.0, 404);
 
-    let (status, _) = no_content(&app, "DELETE", "/teams/genomics/members/gus", &reader, None).await;
+    let (status, _) = api_as(&app, "DELETE", "/teams/genomics/members/gus", &reader, None).await;
     assert_eq!(status, 403, "removing needs the teams scope too");
-    let (status, body) = no_content(&app, "DELETE", "/teams/genomics/members/gus", &rosalind, None).await;
+    let (status, body) = api_as(&app, "DELETE", "/teams/genomics/members/gus", &rosalind, None).await;
     assert_eq!(status, 204, "{body}");
     assert!(!app.groups_of("gus").await.contains(&"team-genomics".to_string()));
-    let (status, _) = no_content(&app, "DELETE", "/teams/genomics/members/gus", &rosalind, None).await;
+    let (status, _) = api_as(&app, "DELETE", "/teams/genomics/members/gus", &rosalind, None).await;
     assert_eq!(status, 404, "not a member any more");
 
-    let ada = token(&app, "ada", &["teams"]).await;
+    let ada = token_for(&app, "ada", &["teams"]).await;
     assert_eq!(api(&app, "GET", "/teams/genomics/members", Some(&ada), None).await.0, 403, "a member who is not its admin");
-    let (status, _) = no_content(&app, "POST", "/teams/genomics/members", &ada, Some(json!({"username": "gus"}))).await;
+    let (status, _) = api_as(&app, "POST", "/teams/genomics/members", &ada, Some(json!({"username": "gus"}))).await;
     assert_eq!(status, 403);
-    let (status, _) = no_content(&app, "DELETE", "/teams/genomics/members/alan", &ada, None).await;
+    let (status, _) = api_as(&app, "DELETE", "/teams/genomics/members/alan", &ada, None).await;
     assert_eq!(status, 403);
     assert!(app.groups_of("alan").await.contains(&"team-genomics".to_string()));
 }
@@ -100,8 +75,8 @@ fn neuroscience() -> Value {
 #[sqlx::test(migrations = "../migrations")]
 async fn an_admin_onboards_edits_tests_and_archives_a_team_with_the_admin_scope(db: PgPool) {
     let app = spawn_app(db.clone()).await;
-    let grace = token(&app, "grace", &["admin"]).await;
-    let reader = token(&app, "grace", &["read"]).await;
+    let grace = token_for(&app, "grace", &["admin"]).await;
+    let reader = token_for(&app, "grace", &["read"]).await;
     let (status, body) = api(&app, "POST", "/admin/teams", Some(&reader), Some(neuroscience())).await;
     assert_eq!((status, error_code(&body)), (403, "forbidden"));
     assert_eq!(api(&app, "GET", "/admin/teams", Some(&reader), None).await.0, 403);
@@ -126,15 +101,15 @@ async fn an_admin_onboards_edits_tests_and_archives_a_team_with_the_admin_scope(
     change.as_object_mut().expect("an object").remove("slug");
     change["name"] = json!("Neuroscience Lab");
     change["time_zone"] = json!("Europe/Berlin");
-    let (status, body) = no_content(&app, "PUT", "/admin/teams/neuroscience", &grace, Some(change.clone())).await;
+    let (status, body) = api_as(&app, "PUT", "/admin/teams/neuroscience", &grace, Some(change.clone())).await;
     assert_eq!(status, 204, "{body}");
     let (name, zone): (String, String) =
         sqlx::query_as("SELECT name, time_zone FROM teams WHERE slug = 'neuroscience'").fetch_one(&db).await.expect("row");
     assert_eq!((name.as_str(), zone.as_str()), ("Neuroscience Lab", "Europe/Berlin"));
-    let (status, _) = no_content(&app, "PUT", "/admin/teams/atlantis", &grace, Some(change.clone())).await;
+    let (status, _) = api_as(&app, "PUT", "/admin/teams/atlantis", &grace, Some(change.clone())).await;
     assert_eq!(status, 404);
     change["time_zone"] = json!("Mars/Olympus");
-    let (status, body) = no_content(&app, "PUT", "/admin/teams/neuroscience", &grace, Some(change)).await;
+    let (status, body) = api_as(&app, "PUT", "/admin/teams/neuroscience", &grace, Some(change)).await;
     assert_eq!((status, invalid(&body)), (422, vec!["time_zone".to_owned()]));
 
     let (status, check) = api(&app, "POST", "/admin/teams/neuroscience/test-connection", Some(&grace), None).await;
@@ -145,9 +120,9 @@ async fn an_admin_onboards_edits_tests_and_archives_a_team_with_the_admin_scope(
         + audit_rows(&db, "grace", "team.test_connection", "failure").await;
     assert_eq!(checks, 1, "audited as from the page");
 
-    let (status, body) = no_content(&app, "POST", "/admin/teams/neuroscience/archive", &grace, None).await;
+    let (status, body) = api_as(&app, "POST", "/admin/teams/neuroscience/archive", &grace, None).await;
     assert_eq!(status, 204, "{body}");
-    let (status, body) = no_content(&app, "POST", "/admin/teams/neuroscience/archive", &grace, None).await;
+    let (status, body) = api_as(&app, "POST", "/admin/teams/neuroscience/archive", &grace, None).await;
     assert_eq!((status, error_code(&body)), (409, "conflict"), "archived already");
 
     let (status, teams) = api(&app, "GET", "/admin/teams", Some(&grace), None).await;
@@ -162,7 +137,7 @@ async fn an_admin_onboards_edits_tests_and_archives_a_team_with_the_admin_scope(
 #[sqlx::test(migrations = "../migrations")]
 async fn a_non_admins_token_given_the_admin_scope_behind_the_pages_back_is_still_refused(db: PgPool) {
     let app = spawn_app(db.clone()).await;
-    let ada = token(&app, "ada", &["read"]).await;
+    let ada = token_for(&app, "ada", &["read"]).await;
     sqlx::query("UPDATE api_tokens SET scopes = ARRAY['read', 'admin'] WHERE username = 'ada'").execute(&db).await.expect("scoped");
     for (method, path, body) in [
         ("GET", "/admin/teams", None),
@@ -173,7 +148,7 @@ async fn a_non_admins_token_given_the_admin_scope_behind_the_pages_back_is_still
         ("PUT", "/admin/budgets/genomics", Some(json!({"amount_cents": 100}))),
         ("GET", "/admin/notification-targets", None),
     ] {
-        let (status, refused) = no_content(&app, method, path, &ada, body).await;
+        let (status, refused) = api_as(&app, method, path, &ada, body).await;
         assert_eq!((status, error_code(&refused)), (403, "forbidden"), "{method} {path}: the services check the role");
     }
     let teams: i64 = sqlx::query_scalar("SELECT count(*) FROM teams WHERE slug = 'neuroscience'").fetch_one(&db).await.expect("count");
@@ -183,8 +158,8 @@ async fn a_non_admins_token_given_the_admin_scope_behind_the_pages_back_is_still
 #[sqlx::test(migrations = "../migrations")]
 async fn an_admin_lists_invites_sets_access_disables_and_enables_people(db: PgPool) {
     let app = spawn_app(db.clone()).await;
-    let grace = token(&app, "grace", &["admin"]).await;
-    let reader = token(&app, "grace", &["read"]).await;
+    let grace = token_for(&app, "grace", &["admin"]).await;
+    let reader = token_for(&app, "grace", &["read"]).await;
     assert_eq!(api(&app, "GET", "/admin/people", Some(&reader), None).await.0, 403);
 
     let (status, people) = api(&app, "GET", "/admin/people?q=gus", Some(&grace), None).await;
@@ -214,13 +189,13 @@ async fn an_admin_lists_invites_sets_access_disables_and_enables_people(db: PgPo
     assert_eq!(api(&app, "POST", "/admin/people", Some(&grace), Some(wizard)).await.0, 422, "not a role");
 
     let access = json!({"roles": ["researcher"], "teams": ["genomics"]});
-    let (status, body) = no_content(&app, "PUT", "/admin/people/ada/access", &grace, Some(access.clone())).await;
+    let (status, body) = api_as(&app, "PUT", "/admin/people/ada/access", &grace, Some(access.clone())).await;
     assert_eq!(status, 204, "{body}");
     let groups = app.groups_of("ada").await;
     assert!(groups.contains(&"team-genomics".to_string()) && !groups.contains(&"team-climate".to_string()), "{groups:?}");
-    let (status, body) = no_content(&app, "PUT", "/admin/people/grace/access", &grace, Some(access.clone())).await;
+    let (status, body) = api_as(&app, "PUT", "/admin/people/grace/access", &grace, Some(access.clone())).await;
     assert_eq!((status, invalid(&body)), (422, vec!["roles".to_owned()]), "the last admin keeps the role");
-    let (status, _) = no_content(&app, "PUT", "/admin/people/nobody-here/access", &grace, Some(access)).await;
+    let (status, _) = api_as(&app, "PUT", "/admin/people/nobody-here/access", &grace, Some(access)).await;
     assert_eq!(status, 404);
 
     let (status, disabled) = api(&app, "POST", "/admin/people/gus/disable", Some(&grace), None).await;
@@ -230,7 +205,7 @@ async fn an_admin_lists_invites_sets_access_disables_and_enables_people(db: PgPo
     assert!(crate::helpers::location(&refused).contains("error"), "gus is kept out");
     let (status, body) = api(&app, "POST", "/admin/people/grace/disable", Some(&grace), None).await;
     assert_eq!((status, error_code(&body)), (400, "bad_request"), "not oneself");
-    let (status, body) = no_content(&app, "POST", "/admin/people/gus/enable", &grace, None).await;
+    let (status, body) = api_as(&app, "POST", "/admin/people/gus/enable", &grace, None).await;
     assert_eq!(status, 204, "{body}");
     app.client_signed_in_as("gus").await;
     assert_eq!(audit_rows(&db, "grace", "user.enable", "success").await, 1);
@@ -257,12 +232,12 @@ async fn receiver() -> (std::sync::Arc<std::sync::atomic::AtomicUsize>, String) 
 #[sqlx::test(migrations = "../migrations")]
 async fn an_admin_sets_budgets_and_keeps_notification_targets(db: PgPool) {
     let app = spawn_app(db.clone()).await;
-    let grace = token(&app, "grace", &["admin"]).await;
-    let reader = token(&app, "grace", &["read"]).await;
+    let grace = token_for(&app, "grace", &["admin"]).await;
+    let reader = token_for(&app, "grace", &["read"]).await;
     let budget = json!({"amount_cents": 250_000, "thresholds": [100, 80, 80]});
-    let (status, _) = no_content(&app, "PUT", "/admin/budgets/genomics", &reader, Some(budget.clone())).await;
+    let (status, _) = api_as(&app, "PUT", "/admin/budgets/genomics", &reader, Some(budget.clone())).await;
     assert_eq!(status, 403);
-    let (status, body) = no_content(&app, "PUT", "/admin/budgets/genomics", &grace, Some(budget)).await;
+    let (status, body) = api_as(&app, "PUT", "/admin/budgets/genomics", &grace, Some(budget)).await;
     assert_eq!(status, 204, "{body}");
     let (status, budgets) = api(&app, "GET", "/admin/budgets", Some(&grace), None).await;
     assert_eq!(status, 200, "{budgets}");
@@ -275,10 +250,10 @@ async fn an_admin_sets_budgets_and_keeps_notification_targets(db: PgPool) {
     for bad in
         [json!({"amount_cents": 0}), json!({"amount_cents": 100, "thresholds": [501]}), json!({"amount_cents": 100, "thresholds": [0]})]
     {
-        let (status, body) = no_content(&app, "PUT", "/admin/budgets/genomics", &grace, Some(bad.clone())).await;
+        let (status, body) = api_as(&app, "PUT", "/admin/budgets/genomics", &grace, Some(bad.clone())).await;
         assert_eq!((status, error_code(&body)), (422, "invalid"), "{bad}");
     }
-    assert_eq!(no_content(&app, "PUT", "/admin/budgets/atlantis", &grace, Some(json!({"amount_cents": 100}))).await.0, 404);
+    assert_eq!(api_as(&app, "PUT", "/admin/budgets/atlantis", &grace, Some(json!({"amount_cents": 100}))).await.0, 404);
 
     let (received, url) = receiver().await;
     let target = json!({"name": "Genomics channel", "platform": "Slack", "team": "genomics", "webhook_url": url,
@@ -307,9 +282,9 @@ async fn an_admin_sets_budgets_and_keeps_notification_targets(db: PgPool) {
     assert_eq!((status, invalid(&body)), (422, vec!["events".to_owned()]));
 
     let path = format!("/admin/notification-targets/{id}");
-    assert_eq!(no_content(&app, "DELETE", &path, &reader, None).await.0, 403);
-    assert_eq!(no_content(&app, "DELETE", &path, &grace, None).await.0, 204);
-    assert_eq!(no_content(&app, "DELETE", &path, &grace, None).await.0, 404, "removed already");
+    assert_eq!(api_as(&app, "DELETE", &path, &reader, None).await.0, 403);
+    assert_eq!(api_as(&app, "DELETE", &path, &grace, None).await.0, 204);
+    assert_eq!(api_as(&app, "DELETE", &path, &grace, None).await.0, 404, "removed already");
     assert_eq!(api(&app, "POST", &format!("{path}/test"), Some(&grace), None).await.0, 404);
     assert_eq!(api(&app, "GET", "/admin/notification-targets", Some(&grace), None).await.1, json!([]));
 }
@@ -317,8 +292,8 @@ async fn an_admin_sets_budgets_and_keeps_notification_targets(db: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn the_callers_settings_are_the_pages_and_saving_them_needs_the_account_scope(db: PgPool) {
     let app = spawn_app(db.clone()).await;
-    let account = token(&app, "ada", &["account"]).await;
-    let reader = token(&app, "ada", &["read"]).await;
+    let account = token_for(&app, "ada", &["account"]).await;
+    let reader = token_for(&app, "ada", &["read"]).await;
     let page = app.client_signed_in_as("ada").await;
     let (status, settings) = api(&app, "GET", "/me/settings", Some(&reader), None).await;
     assert_eq!(status, 200, "{settings}");
@@ -343,9 +318,9 @@ async fn the_callers_settings_are_the_pages_and_saving_them_needs_the_account_sc
 #[sqlx::test(migrations = "../migrations")]
 async fn a_token_lists_and_revokes_its_users_tokens_and_an_admins_anyones_but_makes_none(db: PgPool) {
     let app = spawn_app(db.clone()).await;
-    let account = token(&app, "ada", &["account"]).await;
-    let reader = token(&app, "ada", &["read"]).await;
-    let alans = token(&app, "alan", &["read"]).await;
+    let account = token_for(&app, "ada", &["account"]).await;
+    let reader = token_for(&app, "ada", &["read"]).await;
+    let alans = token_for(&app, "alan", &["read"]).await;
     let id_of = |user: &'static str, scope: &'static str| {
         let db = db.clone();
         async move {
@@ -367,27 +342,27 @@ async fn a_token_lists_and_revokes_its_users_tokens_and_an_admins_anyones_but_ma
     let page = app.client_signed_in_as("ada").await;
     assert_eq!(tokens, call(&app, &page, "tokens", &[]).await.1, "the page's list");
 
-    let (status, body) = no_content(&app, "DELETE", &format!("/tokens/{readers}"), &reader, None).await;
+    let (status, body) = api_as(&app, "DELETE", &format!("/tokens/{readers}"), &reader, None).await;
     assert_eq!((status, error_code(&body)), (403, "forbidden"), "revoking needs the account scope");
-    let (status, _) = no_content(&app, "DELETE", &format!("/tokens/{alans_id}"), &account, None).await;
+    let (status, _) = api_as(&app, "DELETE", &format!("/tokens/{alans_id}"), &account, None).await;
     assert_eq!(status, 404, "someone else's token is not hers to revoke");
     assert_eq!(api(&app, "GET", "/me", Some(&alans), None).await.0, 200);
-    let (status, body) = no_content(&app, "DELETE", &format!("/tokens/{readers}"), &account, None).await;
+    let (status, body) = api_as(&app, "DELETE", &format!("/tokens/{readers}"), &account, None).await;
     assert_eq!(status, 204, "{body}");
     assert_eq!(api(&app, "GET", "/me", Some(&reader), None).await.0, 401, "revoked");
     assert_eq!(audit_rows(&db, "ada", "token.revoke", "success").await, 1);
 
-    let grace = token(&app, "grace", &["account"]).await;
+    let grace = token_for(&app, "grace", &["account"]).await;
     let (status, everyone) = api(&app, "GET", "/me/tokens", Some(&grace), None).await;
     assert_eq!(status, 200);
     assert!(everyone["everyone"].as_array().is_some_and(|all| all.iter().any(|t| t["id"] == alans_id)), "{everyone}");
-    assert_eq!(no_content(&app, "DELETE", &format!("/tokens/{alans_id}"), &grace, None).await.0, 204, "an admin revokes anyone's");
+    assert_eq!(api_as(&app, "DELETE", &format!("/tokens/{alans_id}"), &grace, None).await.0, 204, "an admin revokes anyone's");
     assert_eq!(api(&app, "GET", "/me", Some(&alans), None).await.0, 401);
 
     let before: i64 = sqlx::query_scalar("SELECT count(*) FROM api_tokens").fetch_one(&db).await.expect("count");
     let ask = json!({"name": "more", "days": "7", "scopes": ["read"]});
     for path in ["/me/tokens", "/tokens"] {
-        let (status, _) = no_content(&app, "POST", path, &account, Some(ask.clone())).await;
+        let (status, _) = api_as(&app, "POST", path, &account, Some(ask.clone())).await;
         assert!([404, 405].contains(&status), "POST {path}: a token never makes tokens ({status})");
     }
     let after: i64 = sqlx::query_scalar("SELECT count(*) FROM api_tokens").fetch_one(&db).await.expect("count");

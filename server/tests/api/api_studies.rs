@@ -2,39 +2,9 @@
 //! URL (the bytes to and from moto, behind the AWS emulator), writers, and exports out of a
 //! controlled study, each checked against what the pages' server functions show.
 
-use crate::helpers::{TestApp, api, audit_rows, call, error_code, spawn_app};
+use crate::helpers::{TestApp, api, api_as, audit_rows, call, error_code, spawn_app, token_for, unique};
 use serde_json::{Value, json};
 use sqlx::PgPool;
-
-/// A name no other test uses (tests share moto's buckets).
-fn unique(name: &str) -> String {
-    format!("{name}-{}-{}", std::process::id(), uuid::Uuid::new_v4().simple().to_string().get(..8).unwrap_or_default())
-}
-
-/// A token of `username` with `scopes` (comma-separated), made as `server issue-token` makes one:
-/// the tokens service's checks and audit row, after a first sign-in. (The tokens page's form
-/// offers only read, workspaces and admin so far; with studies there, `token_for` would do.)
-async fn token_for(app: &TestApp, username: &str, scopes: &[&str]) -> String {
-    app.client_signed_in_as(username).await;
-    atrium::services::tokens::issue(&app.db, username, "test script", &scopes.join(","), 7).await.expect("a token")
-}
-
-/// (status, JSON body or `null` for an empty one) of an API request: for the answers without a body.
-async fn api_maybe_empty(app: &TestApp, method: &str, path: &str, token: &str, body: Option<Value>) -> (u16, Value) {
-    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
-    let mut request = reqwest::Client::new().request(method, format!("{}/api/v1{path}", app.address)).bearer_auth(token);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.expect("sent");
-    let status = response.status().as_u16();
-    let text = response.text().await.expect("body");
-    if status == 204 {
-        assert_eq!(text, "", "{path}: 204 has no body");
-        return (status, Value::Null);
-    }
-    (status, serde_json::from_str(&text).unwrap_or_else(|_| panic!("{path}: JSON, never a page ({status}): {text}")))
-}
 
 /// The fields an `invalid` API error names.
 fn fields(body: &Value) -> Vec<&str> {
@@ -172,10 +142,10 @@ async fn a_file_goes_up_is_listed_comes_down_and_is_deleted_through_the_api(db: 
     let (status, body) = api(&app, "POST", &format!("/teams/genomics/studies/{id}/uploads"), Some(&gus), Some(upload)).await;
     assert_eq!((status, error_code(&body)), (403, "forbidden"), "{body}");
     let delete = format!("/teams/genomics/studies/{id}/files?path=calls/variants.csv");
-    assert_eq!(api_maybe_empty(&app, "DELETE", &delete, &gus, None).await.0, 403);
-    assert_eq!(api_maybe_empty(&app, "DELETE", &delete, &reader, None).await.0, 403, "deleting needs the studies scope");
+    assert_eq!(api_as(&app, "DELETE", &delete, &gus, None).await.0, 403);
+    assert_eq!(api_as(&app, "DELETE", &delete, &reader, None).await.0, 403, "deleting needs the studies scope");
 
-    let (status, _) = api_maybe_empty(&app, "DELETE", &delete, &ada, None).await;
+    let (status, _) = api_as(&app, "DELETE", &delete, &ada, None).await;
     assert_eq!(status, 204);
     assert_eq!(audit_rows(&app.db, "ada", "study.file.delete", "success").await, 1);
     let (_, page) = call(&app, &browser, "study_files", &[("team", "genomics"), ("id", &id.to_string()), ("folder", "calls/")]).await;
@@ -183,7 +153,7 @@ async fn a_file_goes_up_is_listed_comes_down_and_is_deleted_through_the_api(db: 
     let (status, body) =
         api(&app, "GET", &format!("/teams/genomics/studies/{id}/download?path=calls/variants.csv"), Some(&ada), None).await;
     assert_eq!((status, error_code(&body)), (404, "not_found"), "{body}");
-    let (status, body) = api_maybe_empty(&app, "DELETE", &delete, &ada, None).await;
+    let (status, body) = api_as(&app, "DELETE", &delete, &ada, None).await;
     assert_eq!((status, error_code(&body)), (404, "not_found"), "deleted once");
 }
 
@@ -238,16 +208,16 @@ async fn a_large_file_goes_up_in_parts_completed_through_the_api(db: PgPool) {
     let complete = format!("/teams/genomics/studies/{id}/uploads/complete");
     let done = json!({"path": ticket["path"], "upload_id": ticket["upload_id"], "etags": etags});
     let reader = token_for(&app, "ada", &["read"]).await;
-    let (status, body) = api_maybe_empty(&app, "POST", &complete, &reader, Some(done.clone())).await;
+    let (status, body) = api_as(&app, "POST", &complete, &reader, Some(done.clone())).await;
     assert_eq!((status, error_code(&body)), (403, "forbidden"), "{body}");
-    let (status, body) = api_maybe_empty(&app, "POST", &complete, &ada, Some(done)).await;
+    let (status, body) = api_as(&app, "POST", &complete, &ada, Some(done)).await;
     assert_eq!(status, 204, "{body}");
     assert_eq!(audit_rows(&app.db, "ada", "study.upload", "success").await, 1);
 
     let (_, listed) = api(&app, "GET", &format!("/teams/genomics/studies/{id}/files?folder=reads/"), Some(&ada), None).await;
     assert_eq!(listed["files"][0]["size"], json!(size), "whole: {listed}");
     let no_parts = json!({"path": "reads/sample.bam", "upload_id": ticket["upload_id"], "etags": []});
-    let (status, body) = api_maybe_empty(&app, "POST", &complete, &ada, Some(no_parts)).await;
+    let (status, body) = api_as(&app, "POST", &complete, &ada, Some(no_parts)).await;
     assert_eq!((status, error_code(&body)), (400, "bad_request"), "an upload without parts cannot complete: {body}");
 }
 
@@ -259,16 +229,16 @@ async fn writers_set_through_the_api_are_the_ones_the_page_shows(db: PgPool) {
     let writers = format!("/teams/genomics/studies/{id}/writers");
 
     let reader = token_for(&app, "ada", &["read"]).await;
-    let (status, body) = api_maybe_empty(&app, "PUT", &writers, &reader, Some(json!({"writers": ["gus"]}))).await;
+    let (status, body) = api_as(&app, "PUT", &writers, &reader, Some(json!({"writers": ["gus"]}))).await;
     assert_eq!((status, error_code(&body)), (403, "forbidden"), "{body}");
     let gus = token_for(&app, "gus", &["read", "studies"]).await;
-    let (status, body) = api_maybe_empty(&app, "PUT", &writers, &gus, Some(json!({"writers": ["gus"]}))).await;
+    let (status, body) = api_as(&app, "PUT", &writers, &gus, Some(json!({"writers": ["gus"]}))).await;
     assert_eq!((status, error_code(&body)), (403, "forbidden"), "only the owner and team admins choose: {body}");
     let rosalind = token_for(&app, "rosalind", &["read", "studies"]).await;
-    let (status, body) = api_maybe_empty(&app, "PUT", &writers, &rosalind, Some(json!({"writers": ["alan"]}))).await;
+    let (status, body) = api_as(&app, "PUT", &writers, &rosalind, Some(json!({"writers": ["alan"]}))).await;
     assert_eq!((status, fields(&body)), (422, vec!["writers"]), "alan is not a member: {body}");
 
-    let (status, body) = api_maybe_empty(&app, "PUT", &writers, &ada, Some(json!({"writers": ["gus", "rosalind"]}))).await;
+    let (status, body) = api_as(&app, "PUT", &writers, &ada, Some(json!({"writers": ["gus", "rosalind"]}))).await;
     assert_eq!((status, body), (204, Value::Null));
     let browser = app.client_signed_in_as("ada").await;
     let (_, page) = call(&app, &browser, "study_files", &[("team", "genomics"), ("id", &id.to_string())]).await;
@@ -280,7 +250,7 @@ async fn writers_set_through_the_api_are_the_ones_the_page_shows(db: PgPool) {
     let (status, _) =
         api(&app, "POST", &format!("/teams/genomics/studies/{id}/uploads"), Some(&gus), Some(json!({"path": "g.csv", "size": 3}))).await;
     assert_eq!(status, 403);
-    let (status, _) = api_maybe_empty(&app, "PUT", &writers, &ada, Some(json!({"writers": []}))).await;
+    let (status, _) = api_as(&app, "PUT", &writers, &ada, Some(json!({"writers": []}))).await;
     assert_eq!(status, 204);
     let (_, page) = call(&app, &browser, "study_files", &[("team", "genomics"), ("id", &id.to_string())]).await;
     assert_eq!(page["study"]["writers"], json!([]), "{page}");
@@ -311,7 +281,7 @@ async fn other_teams_see_no_study_through_the_api_and_guessed_ids_tell_nothing(d
         ("DELETE", format!("/teams/physics/studies/{id}/files?path=README.md"), None),
         ("POST", format!("/teams/physics/studies/{id}/exports"), Some(json!({"files": ["x.csv"], "reason": "mine"}))),
     ] {
-        let (status, answer) = api_maybe_empty(&app, method, &path, &alan, body).await;
+        let (status, answer) = api_as(&app, method, &path, &alan, body).await;
         assert_eq!((status, error_code(&answer)), (404, "not_found"), "{method} {path}");
     }
     // ada's own study is hers alone, even for an admin.

@@ -5,23 +5,10 @@
 //! message. Runs the binary `cargo build -p atrium-cli` made (dev/test builds it before the
 //! tests), or the one `ATRIUM_CLI` names.
 
-use crate::helpers::{TestApp, api, audit_rows, call, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, api, audit_rows, call, spawn_app, spawn_app_with, token_for, unique};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use std::path::{Path, PathBuf};
-
-/// A name no other test uses (tests share moto's buckets).
-fn unique(name: &str) -> String {
-    format!("{name}-{}-{}", std::process::id(), uuid::Uuid::new_v4().simple().to_string().get(..8).unwrap_or_default())
-}
-
-/// A token of `username` with `scopes`, made as `server issue-token` makes one, after a first
-/// sign-in. (The tokens page's form offers only read, workspaces and admin so far; with studies
-/// there, `helpers::token_for` would do.)
-async fn token_for(app: &TestApp, username: &str, scopes: &[&str]) -> String {
-    app.client_signed_in_as(username).await;
-    atrium::services::tokens::issue(&app.db, username, "cli test", &scopes.join(","), 7).await.expect("a token")
-}
 
 /// The `atrium` binary beside this test's (target/<profile>/deps/api-… → target/<profile>/atrium).
 fn cli_binary() -> PathBuf {

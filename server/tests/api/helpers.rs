@@ -299,7 +299,7 @@ pub async fn token_for(app: &TestApp, username: &str, scopes: &[&str]) -> String
     created["secret"].as_str().expect("the secret is in the answer").to_owned()
 }
 
-/// (status, JSON body) of an API request with `token`.
+/// (status, JSON body) of an API request with `token`; `null` for a 204 (which has no body).
 pub async fn api(
     app: &TestApp,
     method: &str,
@@ -320,6 +320,10 @@ pub async fn api(
     let status = response.status().as_u16();
     let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     let body = response.text().await.expect("body");
+    if status == 204 {
+        assert_eq!(body, "", "{path}: 204 has no body");
+        return (status, serde_json::Value::Null);
+    }
     assert!(content_type.starts_with("application/json"), "{path}: JSON, never a page ({status} {content_type}): {body}");
     (status, serde_json::from_str(&body).expect("JSON"))
 }
@@ -341,4 +345,14 @@ pub fn server_function_source() -> String {
         .map(|path| std::fs::read_to_string(path).expect("a feature module"))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// (status, JSON body or `null` for a 204) of an API request with `token`.
+pub async fn api_as(app: &TestApp, method: &str, path: &str, token: &str, body: Option<serde_json::Value>) -> (u16, serde_json::Value) {
+    api(app, method, path, Some(token), body).await
+}
+
+/// A name no other test uses (tests share moto's buckets and Cognito).
+pub fn unique(name: &str) -> String {
+    format!("{name}-{}-{}", std::process::id(), uuid::Uuid::new_v4().simple().to_string().get(..8).unwrap_or_default())
 }
