@@ -20,6 +20,8 @@ pub async fn api_docs() -> Html<&'static str> {
   /* Swagger UI's colours, darkened to WCAG AA contrast. */
   .swagger-ui .opblock-get .opblock-summary-method { background: #1d4ed8 !important; }
   .swagger-ui .opblock-post .opblock-summary-method { background: #047857 !important; }
+  .swagger-ui .opblock-put .opblock-summary-method { background: #b45309 !important; }
+  .swagger-ui .opblock-delete .opblock-summary-method { background: #b91c1c !important; }
   .swagger-ui .version-stamp, .swagger-ui .version-stamp pre { background: #3f6212 !important; }
   .swagger-ui .info .url, .swagger-ui .info a, .swagger-ui .info__license__url a { color: #1d4ed8 !important; }
   .swagger-ui .btn.authorize, .swagger-ui .btn.authorize span { color: #047857 !important; border-color: #047857 !important; }
