@@ -198,7 +198,13 @@ pub async fn set_upgrade_by(
     JsonBody(request): JsonBody<UpgradeByRequest>,
 ) -> ApiResult<StatusCode> {
     let user = caller.with(Scope::Admin)?;
-    state.services.catalog_admin.set_upgrade_by(user, id, request.by.as_deref().unwrap_or_default()).await?;
+    // Null clears the date. An empty string is no date: the document says so (its pattern), and
+    // only the page's empty field means "clear".
+    let by = match request.by.as_deref() {
+        Some("") => return Err(app::error::AppError::invalid("by", "Give a date as YYYY-MM-DD, or null to clear it.").into()),
+        by => by.unwrap_or_default(),
+    };
+    state.services.catalog_admin.set_upgrade_by(user, id, by).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -264,6 +270,10 @@ pub async fn set_idle_policy(
     JsonBody(request): JsonBody<IdlePolicyRequest>,
 ) -> ApiResult<Json<Configuration>> {
     let user = caller.with(Scope::Admin)?;
+    // Absent means never; an empty string is no time (the document's pattern says so).
+    if request.nightly_stop.as_deref() == Some("") {
+        return Err(app::error::AppError::invalid("idle_nightly_stop", "Give a time as HH:MM, or leave nightly_stop out for never.").into());
+    }
     Ok(Json(state.services.catalog_admin.set_idle_policy(user, id, request.form()).await?))
 }
 
