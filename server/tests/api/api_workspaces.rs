@@ -57,18 +57,6 @@ async fn page_view(app: &TestApp, username: &str, id: &str) -> Value {
     view
 }
 
-/// Imports and approves a seeded version as grace, through the pages: its workspace type id.
-async fn approved_version(app: &TestApp, product: &str, version: &str) -> i64 {
-    let grace = app.client_signed_in_as("grace").await;
-    let (product_id, version_id) = app.version_of(product, version).await;
-    let (status, imported) = call(app, &grace, "admin/import_version", &[("product_id", &product_id), ("version_id", &version_id)]).await;
-    assert_eq!(status, 200, "{imported}");
-    let type_id = imported["id"].as_i64().expect("imported");
-    let (status, body) = call(app, &grace, "admin/approve_type", &[("type_id", &type_id.to_string())]).await;
-    assert_eq!(status, 200, "{body}");
-    type_id
-}
-
 #[sqlx::test(migrations = "../migrations")]
 async fn sharing_is_read_and_set_through_the_api_as_on_the_workspace_page(db: PgPool) {
     let app = spawn_app_with(db, |settings| settings.workspaces.quota = 10).await;
@@ -145,21 +133,7 @@ async fn keep_running_through_the_api_takes_only_the_hours_the_page_offers(db: P
 #[sqlx::test(migrations = "../migrations")]
 async fn a_running_workspace_is_resized_and_upgraded_in_place_through_the_api(db: PgPool) {
     let app = spawn_app_with(db, |settings| settings.workspaces.quota = 10).await;
-    let v1 = approved_version(&app, "Linux workstation (EC2)", "v1").await;
-    let grace = app.client_signed_in_as("grace").await;
-    let form = [
-        ("type_id", v1.to_string()),
-        ("name", "Sized workstation".into()),
-        ("allowed_roles[researcher]", "on".into()),
-        ("allowed_teams[genomics]", "on".into()),
-        ("estimated_hourly_cost", "0.05".into()),
-        ("parameters[InstanceType]", "t3.medium".into()),
-        ("size_parameter", "InstanceType".into()),
-        ("sizes", "t3.medium = 0.05\nt3.large = 0.17".into()),
-    ];
-    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let (status, configuration) = call(&app, &grace, "admin/create_configuration", &form).await;
-    assert_eq!(status, 200, "{configuration}");
+    let configuration = app.sized_workstation_configuration().await;
     let ada = token_for(&app, "ada", &["read", "workspaces"]).await;
     let id = launch_available(&app, &ada, configuration["id"].as_i64().expect("an id"), "ada-api-sized").await;
     let resize = format!("/workspaces/{id}/resize");
@@ -182,7 +156,7 @@ async fn a_running_workspace_is_resized_and_upgraded_in_place_through_the_api(db
     let upgrade = format!("/workspaces/{id}/upgrade");
     let (status, _) = send(&app, "POST", &upgrade, &ada, Some(json!({"to_type_id": 999_999})), None).await;
     assert_eq!(status, 404, "no such version");
-    let v2 = approved_version(&app, "Linux workstation (EC2)", "v2").await;
+    let v2 = app.approved_version("Linux workstation (EC2)", "v2").await;
     assert_eq!(page_view(&app, "ada", &id).await["upgrade"]["type_label"], "Linux workstation (EC2) v2", "offered on the page");
     assert_eq!(send(&app, "POST", &upgrade, &reader, Some(json!({"to_type_id": v2})), None).await.0, 403, "the workspaces scope");
     assert_eq!(send(&app, "POST", &upgrade, &gus, Some(json!({"to_type_id": v2})), None).await.0, 403, "not gus's workspace");

@@ -266,18 +266,6 @@ async fn an_export_is_requested_and_decided_with_the_cli_and_the_page_shows_it(d
     assert_eq!(audit_rows(&app.db, "rosalind", "egress.reject", "success").await, 1);
 }
 
-/// Imports and approves a seeded version as grace, through the pages: its workspace type id.
-async fn approved_version(app: &TestApp, product: &str, version: &str) -> i64 {
-    let grace = app.client_signed_in_as("grace").await;
-    let (product_id, version_id) = app.version_of(product, version).await;
-    let (status, imported) = call(app, &grace, "admin/import_version", &[("product_id", &product_id), ("version_id", &version_id)]).await;
-    assert_eq!(status, 200, "{imported}");
-    let type_id = imported["id"].as_i64().expect("imported");
-    let (status, body) = call(app, &grace, "admin/approve_type", &[("type_id", &type_id.to_string())]).await;
-    assert_eq!(status, 200, "{body}");
-    type_id
-}
-
 /// Launches with the CLI as `token` (no --wait: the test drives the worker) and works the
 /// workspace until it is available: its id.
 async fn launch_available(app: &TestApp, token: &str, here: &Folder, args: &[&str]) -> String {
@@ -298,21 +286,7 @@ async fn page_view(app: &TestApp, username: &str, id: &str) -> Value {
 #[sqlx::test(migrations = "../migrations")]
 async fn a_workspace_is_shared_kept_running_resized_and_upgraded_with_the_cli(db: PgPool) {
     let app = spawn_app_with(db, |settings| settings.workspaces.quota = 10).await;
-    let v1 = approved_version(&app, "Linux workstation (EC2)", "v1").await;
-    let grace = app.client_signed_in_as("grace").await;
-    let form = [
-        ("type_id", v1.to_string()),
-        ("name", "Sized workstation".into()),
-        ("allowed_roles[researcher]", "on".into()),
-        ("allowed_teams[genomics]", "on".into()),
-        ("estimated_hourly_cost", "0.05".into()),
-        ("parameters[InstanceType]", "t3.medium".into()),
-        ("size_parameter", "InstanceType".into()),
-        ("sizes", "t3.medium = 0.05\nt3.large = 0.17".into()),
-    ];
-    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let (status, configuration) = call(&app, &grace, "admin/create_configuration", &form).await;
-    assert_eq!(status, 200, "{configuration}");
+    app.sized_workstation_configuration().await;
     let ada = token_for(&app, "ada", &["read", "workspaces"]).await;
     let reader = token_for(&app, "ada", &["read"]).await;
     // gus has signed in (so Atrium knows him as a member of genomics).
@@ -363,7 +337,7 @@ async fn a_workspace_is_shared_kept_running_resized_and_upgraded_with_the_cli(db
 
     // Upgraded in place once a newer version is approved.
     atrium(&app, &ada, &here, &["upgrade", "ada-cli-box"]).await.failed_saying("offered no upgrade");
-    let v2 = approved_version(&app, "Linux workstation (EC2)", "v2").await;
+    let v2 = app.approved_version("Linux workstation (EC2)", "v2").await;
     let upgraded = atrium(&app, &ada, &here, &["upgrade", "ada-cli-box", "--to", &v2.to_string()]).await;
     assert!(upgraded.succeeded().stdout.contains("updating"), "{}", upgraded.stdout);
     assert_eq!(app.work_until_settled(&app.worker(), &id).await, "available");

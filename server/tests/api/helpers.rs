@@ -156,6 +156,40 @@ pub fn session_cookie(response: &reqwest::Response) -> Option<String> {
 }
 
 impl TestApp {
+    /// Imports and approves a seeded version as grace, through the pages: its workspace type id.
+    pub async fn approved_version(&self, product: &str, version: &str) -> i64 {
+        let grace = self.client_signed_in_as("grace").await;
+        let (product_id, version_id) = self.version_of(product, version).await;
+        let (status, imported) =
+            call(self, &grace, "admin/import_version", &[("product_id", &product_id), ("version_id", &version_id)]).await;
+        assert_eq!(status, 200, "{imported}");
+        let type_id = imported["id"].as_i64().expect("imported");
+        let (status, body) = call(self, &grace, "admin/approve_type", &[("type_id", &type_id.to_string())]).await;
+        assert_eq!(status, 200, "{body}");
+        type_id
+    }
+
+    /// "Sized workstation" on Linux workstation v1 for genomics' researchers, resizable between
+    /// t3.medium and t3.large, created by grace on the catalog page: the configuration.
+    pub async fn sized_workstation_configuration(&self) -> serde_json::Value {
+        let v1 = self.approved_version("Linux workstation (EC2)", "v1").await;
+        let grace = self.client_signed_in_as("grace").await;
+        let type_id = v1.to_string();
+        let form = [
+            ("type_id", type_id.as_str()),
+            ("name", "Sized workstation"),
+            ("allowed_roles[researcher]", "on"),
+            ("allowed_teams[genomics]", "on"),
+            ("estimated_hourly_cost", "0.05"),
+            ("parameters[InstanceType]", "t3.medium"),
+            ("size_parameter", "InstanceType"),
+            ("sizes", "t3.medium = 0.05\nt3.large = 0.17"),
+        ];
+        let (status, configuration) = call(self, &grace, "admin/create_configuration", &form).await;
+        assert_eq!(status, 200, "{configuration}");
+        configuration
+    }
+
     /// (product id, version id) of a seeded product version, straight from Service Catalog.
     pub async fn version_of(&self, product: &str, version: &str) -> (String, String) {
         let catalog = aws_sdk_servicecatalog::Client::new(&self.sdk);
