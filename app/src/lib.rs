@@ -6,12 +6,14 @@
 // Leptos' concrete view types (release builds) nest deeper than the default limit.
 #![recursion_limit = "512"]
 
+#[cfg(feature = "ssr")]
+pub mod caller;
+#[cfg(feature = "ssr")]
+pub mod csp;
 pub mod domain;
 pub mod error;
 pub mod features;
 mod pages;
-#[cfg(feature = "ssr")]
-pub mod services;
 
 use leptos::lazy;
 use leptos::prelude::*;
@@ -48,7 +50,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[cfg(feature = "ssr")]
 fn allow_this_pages_scripts() {
     let (Some(nonce), Some(response), Some(services)) =
-        (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>(), use_context::<std::sync::Arc<services::Services>>())
+        (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>(), use_context::<std::sync::Arc<features::Services>>())
     else {
         return;
     };

@@ -210,9 +210,7 @@ pub async fn seed_studies(sdk: &aws_config::SdkConfig, db: &PgPool) -> anyhow::R
             teams: &(if scope == StudyScope::Organisation { vec!["genomics".to_owned(), "climate".to_owned()] } else { Vec::new() }),
         };
         let mut tx = db.begin().await?;
-        let existing = sqlx::query_scalar!("SELECT id FROM studies WHERE bucket = $1 AND prefix = $2", bucket, prefix)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let existing = crate::repo::studies::at_location(&mut *tx, bucket, prefix).await?;
         let id = match existing {
             Some(id) => id,
             None => crate::repo::studies::insert(&mut tx, &row).await.with_context(|| format!("Failed to write the study {name}"))?,
@@ -786,15 +784,7 @@ pub async fn seed_metrics(sdk: &aws_config::SdkConfig, db: &PgPool) -> anyhow::R
     let (owner, name) = HOT_WORKSPACE;
     let mut found = None;
     for _ in 0..120 {
-        found = sqlx::query!(
-            r#"SELECT w.outputs->>'InstanceId' AS "instance!", t.role_arn FROM workspaces w JOIN teams t ON t.slug = w.team_slug
-               WHERE w.owner = $1 AND w.name = $2 AND w.state = 'available' AND w.outputs ? 'InstanceId'"#,
-            owner,
-            name,
-        )
-        .fetch_optional(db)
-        .await?
-        .map(|row| (row.instance, row.role_arn));
+        found = crate::repo::workspaces::available_instance(db, owner, name).await?;
         if found.is_some() {
             break;
         }

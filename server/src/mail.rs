@@ -3,10 +3,9 @@
 //! kinds they want on `/settings`; addresses come from their ID token or their invitation.
 
 use crate::aws::provisioning::ProvisionError;
+use crate::jobs::{Job, QueuedMail};
+use crate::repo::jobs;
 use sqlx::PgExecutor;
-
-/// Sends one queued e-mail.
-pub const MAIL_JOB: &str = "mail";
 
 /// The kinds of mail a user can turn off, one `users` column each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,7 +17,7 @@ pub enum MailKind {
 }
 
 impl MailKind {
-    /// The name `to_user`'s statement tells the kinds apart by: its column without `mail_`.
+    /// The name the queueing statement tells the kinds apart by: its column without `mail_`.
     fn as_str(self) -> &'static str {
         match self {
             MailKind::Workspace => "workspace",
@@ -31,49 +30,13 @@ impl MailKind {
 /// Queues a message to `username`, if they have an address, are not disabled and want this
 /// kind; how many were queued (0 or 1).
 pub async fn to_user(db: impl PgExecutor<'_>, username: &str, kind: MailKind, subject: &str, text: &str) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query!(
-        "INSERT INTO jobs (kind, payload) \
-         SELECT $1, jsonb_build_object('to', email, 'subject', $3::text, 'text', $4::text) FROM users \
-         WHERE username = $2 AND email IS NOT NULL AND disabled_at IS NULL \
-         AND CASE $5::text WHEN 'workspace' THEN mail_workspace WHEN 'health' THEN mail_health WHEN 'budget' THEN mail_budget END",
-        MAIL_JOB,
-        username,
-        subject,
-        text,
-        kind.as_str(),
-    )
-    .execute(db)
-    .await?
-    .rows_affected())
+    jobs::queue_mail_to_user(db, Job::MAIL, username, kind.as_str(), subject, text).await
 }
 
 /// Queues a budget alert to the team's admins, or to the portal's admins for a team without
 /// one, who want budget mail; how many were queued.
 pub async fn to_team_admins(db: impl PgExecutor<'_>, team: &str, subject: &str, text: &str) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query!(
-        "WITH team_admins AS ( \
-           SELECT u.* FROM users u JOIN team_memberships m ON m.username = u.username WHERE m.team_slug = $2 AND m.team_admin), \
-         recipients AS ( \
-           SELECT * FROM team_admins \
-           UNION ALL SELECT * FROM users WHERE 'admin' = ANY(roles) AND NOT EXISTS (SELECT 1 FROM team_admins)) \
-         INSERT INTO jobs (kind, payload) \
-         SELECT $1, jsonb_build_object('to', email, 'subject', $3::text, 'text', $4::text) FROM recipients \
-         WHERE email IS NOT NULL AND disabled_at IS NULL AND mail_budget",
-        MAIL_JOB,
-        team,
-        subject,
-        text,
-    )
-    .execute(db)
-    .await?
-    .rows_affected())
-}
-
-#[derive(Debug, Clone, serde::Deserialize)]
-pub struct QueuedMail {
-    pub to: String,
-    pub subject: String,
-    pub text: String,
+    jobs::queue_mail_to_team_admins(db, Job::MAIL, team, subject, text).await
 }
 
 #[async_trait::async_trait]

@@ -2,6 +2,7 @@
 //! launches, AWS calls), read from Postgres when scraped (jobs, sessions), and served on a
 //! listen address of their own (`ATRIUM_METRICS_LISTEN`), not on the public port.
 
+use crate::repo::jobs;
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
@@ -84,25 +85,13 @@ async fn scrape(State(db): State<PgPool>) -> Response {
 /// transaction) and failed (retried at least once) per kind, the age of the oldest due job, and
 /// the sessions not yet expired.
 async fn record_database_gauges(db: &PgPool) -> Result<(), sqlx::Error> {
-    let rows = sqlx::query!(
-        r#"WITH unlocked AS (SELECT id FROM jobs FOR UPDATE SKIP LOCKED)
-           SELECT j.kind, count(*) FILTER (WHERE u.id IS NULL) AS "running!", count(u.id) AS "queued!",
-             count(*) FILTER (WHERE j.attempts > 0) AS "failed!"
-           FROM jobs j LEFT JOIN unlocked u ON u.id = j.id GROUP BY j.kind"#
-    )
-    .fetch_all(db)
-    .await?;
-    for row in rows {
+    for row in jobs::counts_by_kind(db).await? {
         metrics::gauge!("atrium_jobs", "kind" => row.kind.clone(), "state" => "queued").set(row.queued as f64);
         metrics::gauge!("atrium_jobs", "kind" => row.kind.clone(), "state" => "running").set(row.running as f64);
         metrics::gauge!("atrium_jobs", "kind" => row.kind, "state" => "failed").set(row.failed as f64);
     }
-    let oldest =
-        sqlx::query_scalar!(r#"SELECT extract(epoch FROM now() - min(run_after))::float8 AS "age?" FROM jobs WHERE run_after <= now()"#)
-            .fetch_one(db)
-            .await?;
-    metrics::gauge!("atrium_oldest_due_job_age_seconds").set(oldest.unwrap_or(0.0));
-    let sessions = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM user_sessions WHERE expires_at > now()"#).fetch_one(db).await?;
+    metrics::gauge!("atrium_oldest_due_job_age_seconds").set(jobs::oldest_due_age_seconds(db).await?.unwrap_or(0.0));
+    let sessions = crate::repo::sessions::live_count(db).await?;
     metrics::gauge!("atrium_sessions").set(sessions as f64);
     Ok(())
 }

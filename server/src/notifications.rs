@@ -3,52 +3,20 @@
 //! change it announces commits; the worker delivers each with retries and backoff.
 
 use crate::aws::ssm::{ParameterStoreError, SecretStore};
+use crate::jobs::Job;
+use crate::repo::jobs;
 use crate::repo::notification_targets::StoredTarget;
-use app::domain::notifications::{NotificationEvent, Platform};
-use serde::{Deserialize, Serialize};
+use app::domain::notifications::Notice;
+use app::domain::notifications::Platform;
 use serde_json::json;
 use sqlx::PgExecutor;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub const NOTIFICATION_JOB: &str = "notification";
-
-/// Something worth telling a channel about.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Notice {
-    pub event: NotificationEvent,
-    /// The team it concerns; None for portal-wide events (the catalog).
-    pub team: Option<String>,
-    pub title: String,
-    pub text: String,
-}
-
-impl Notice {
-    /// A workspace event, told the same way from the launch and from the worker.
-    pub fn workspace(event: NotificationEvent, title: String, team: &str, name: &str, configuration: &str, detail: Option<&str>) -> Notice {
-        let mut text = format!("{name} ({configuration}) on team {team}.");
-        if let Some(detail) = detail {
-            text = format!("{text} {detail}");
-        }
-        Notice { event, team: Some(team.to_owned()), title, text }
-    }
-}
-
 /// Queues the notice for every active target that wants this event: the team's targets and
 /// the global ones; a portal-wide notice (no team) goes to every target that wants it.
 pub async fn publish(db: impl PgExecutor<'_>, notice: &Notice) -> Result<u64, sqlx::Error> {
-    let queued = sqlx::query!(
-        "INSERT INTO jobs (kind, payload) \
-         SELECT $1, jsonb_build_object('target_id', id, 'notice', $2::jsonb) FROM notification_targets \
-         WHERE status = 'active' AND $3 = ANY(events) AND ($4::text IS NULL OR team_slug IS NULL OR team_slug = $4)",
-        NOTIFICATION_JOB,
-        json!(notice),
-        notice.event.as_str(),
-        notice.team.as_deref(),
-    )
-    .execute(db)
-    .await?;
-    Ok(queued.rows_affected())
+    jobs::queue_for_targets(db, Job::NOTIFICATION, &json!(notice), notice.event.as_str(), notice.team.as_deref()).await
 }
 
 /// The platform's own webhook payload: Slack's `text` and blocks; a Teams message carrying

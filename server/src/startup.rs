@@ -20,7 +20,7 @@ use crate::services::workspaces::Workspaces;
 use crate::state::{AppState, SharedState};
 use crate::telemetry;
 use anyhow::Context;
-use app::services::Services;
+use app::features::Services;
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, header};
@@ -68,20 +68,6 @@ pub async fn migrate(db: &PgPool) -> anyhow::Result<()> {
     sqlx::migrate!("../migrations").run(db).await.context("Failed to run the database migrations")?;
     PostgresStore::new(db.clone()).migrate().await.context("Failed to create the session table")?;
     Ok(())
-}
-
-/// Where cargo-leptos put the compiled site; it sets these variables when it runs the server.
-pub fn leptos_options(listen: &str) -> LeptosOptions {
-    let env = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
-    LeptosOptions::builder()
-        .output_name(env("LEPTOS_OUTPUT_NAME", "atrium"))
-        .site_root(env("LEPTOS_SITE_ROOT", "target/site"))
-        .site_pkg_dir(env("LEPTOS_SITE_PKG_DIR", "pkg"))
-        // cargo-leptos (`hash-files`) names /pkg files by their content and writes the names
-        // beside the binary; a binary without them (a test) serves the plain names.
-        .hash_files(app::hash_file().is_some_and(|file| file.exists()))
-        .site_addr(listen.parse::<std::net::SocketAddr>().unwrap_or_else(|_| ([127, 0, 0, 1], 3000).into()))
-        .build()
 }
 
 impl Application {
@@ -172,7 +158,7 @@ impl Application {
         tokio::spawn(changes.clone().listen(db.clone()));
         let (shutdown, shutting_down) = tokio::sync::watch::channel(false);
         let state = AppState(Arc::new(SharedState {
-            leptos_options: leptos_options(&settings.http.listen.to_string()),
+            leptos_options: crate::http::leptos_options(&settings.http.listen.to_string()),
             db: db.clone(),
             auth,
             verifier,
@@ -295,7 +281,7 @@ async fn server_fn_handler(State(state): State<AppState>, request: Request) -> i
 /// governs where a form's redirect may lead: "Connect" leaves the site, and so does sign-out
 /// through the SSO provider (its issuer's origin; a sign-out page on another host, like
 /// Cognito's, needs ATRIUM_CONNECT_ORIGINS to allow it, as its default https: does).
-fn content_security_policy(settings: &Settings, sso: Option<&SsoProvider>) -> anyhow::Result<app::services::ContentSecurityPolicy> {
+fn content_security_policy(settings: &Settings, sso: Option<&SsoProvider>) -> anyhow::Result<app::csp::ContentSecurityPolicy> {
     let sso_origin = sso
         .and_then(|sso| url::Url::parse(sso.issuer()).ok())
         .map(|url| url.origin().ascii_serialization())
@@ -309,7 +295,7 @@ fn content_security_policy(settings: &Settings, sso: Option<&SsoProvider>) -> an
     // The origins were checked with the settings: this does not fail unless the SSO issuer's does.
     HeaderValue::from_str(&policy)
         .context("The Content-Security-Policy (ATRIUM_CONNECT_ORIGINS, ATRIUM_S3_ORIGINS) is not a valid header value")?;
-    Ok(app::services::ContentSecurityPolicy::new(policy))
+    Ok(app::csp::ContentSecurityPolicy::new(policy))
 }
 
 fn router(state: AppState, settings: &Settings, db: PgPool) -> Router {

@@ -4,7 +4,7 @@
 use crate::auth::jwks::TokenVerifier;
 use crate::auth::service::AuthService;
 use crate::auth::sso::SsoProvider;
-use app::services::Services;
+use app::features::Services;
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 use sqlx::PgPool;

@@ -9,17 +9,15 @@
 use crate::aws::cloudwatch::Metrics;
 use crate::aws::cost_explorer::CostSource;
 use crate::aws::provisioning::{Actor, ProvisionError, ProvisionRequest, Provisioner, RecordState, UpdateRequest, role_session_name};
-use crate::jobs::{
-    self, BUDGET_CHECK_JOB, COST_SYNC_JOB, ClaimedJob, IDLE_CHECK_JOB, NewJob, RECONCILE_JOB, WORKSPACE_JOB, backoff, budget_check_job,
-};
-use crate::mail::{MAIL_JOB, Mailer, QueuedMail, SesMailer};
-use crate::notifications::{self, Delivery, NOTIFICATION_JOB, Notice, Webhooks};
+use crate::jobs::{self, ClaimedJob, Job, QueuedMail, WorkspaceStep, backoff};
+use crate::mail::{Mailer, SesMailer};
+use crate::notifications::{self, Delivery, Webhooks};
 use crate::repo::notification_targets;
 use crate::repo::workspaces::{self, Changes, TransitionError, WorkContext};
 use crate::services::costs::{self as cost_service, SyncError};
+use app::domain::notifications::Notice;
 use app::domain::notifications::NotificationEvent;
 use app::domain::workspace::{WorkspaceEvent, WorkspaceState};
-use serde_json::json;
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
@@ -87,9 +85,9 @@ impl Worker {
         // The cost sync keeps itself going; this starts it the first time, and syncs now
         // rather than hours later after a restart.
         // So does the idle check.
-        for kind in [COST_SYNC_JOB, IDLE_CHECK_JOB, RECONCILE_JOB] {
-            if let Err(error) = jobs::ensure_one_due_now(&self.db, &NewJob { kind, payload: json!({}) }).await {
-                tracing::warn!(%error, kind, "Could not schedule a recurring job");
+        for job in [Job::CostSync {}, Job::IdleCheck {}, Job::Reconcile {}] {
+            if let Err(error) = jobs::ensure_one_due_now(&self.db, &job).await {
+                tracing::warn!(%error, ?job, "Could not schedule a recurring job");
             }
         }
         loop {
@@ -110,17 +108,18 @@ impl Worker {
         let span = tracing::info_span!("job", id = job.id, kind = %job.kind, attempts = job.attempts);
         let (id, attempts) = (job.id, job.attempts);
         let outcome = async {
-            match job.kind.as_str() {
-                WORKSPACE_JOB => self.advance(job).await,
-                COST_SYNC_JOB => self.sync_costs(job).await,
-                IDLE_CHECK_JOB => self.check_idle(job).await,
-                BUDGET_CHECK_JOB => self.check_budgets(job).await,
-                RECONCILE_JOB => self.reconcile(job).await,
-                NOTIFICATION_JOB => self.deliver(job).await,
-                MAIL_JOB => self.send_mail(job).await,
-                other => {
-                    tracing::error!(kind = other, "A job of an unknown kind; parked for an hour");
-                    job.retry_later(Duration::from_secs(3600), "unknown job kind").await.map_err(Into::into)
+            match job.job() {
+                Ok(Job::Workspace(step)) => self.advance(job, step).await,
+                Ok(Job::CostSync {}) => self.sync_costs(job).await,
+                Ok(Job::IdleCheck {}) => self.check_idle(job).await,
+                Ok(Job::BudgetCheck {}) => self.check_budgets(job).await,
+                Ok(Job::Reconcile {}) => self.reconcile(job).await,
+                Ok(Job::Notification { target_id, notice }) => self.deliver(job, target_id, notice).await,
+                Ok(Job::Mail(mail)) => self.send_mail(job, mail).await,
+                Err(error) => {
+                    // A kind or payload this version does not know (a newer version queued it?).
+                    tracing::error!(%error, "A job this version cannot read; parked for an hour");
+                    job.retry_later(Duration::from_secs(3600), &format!("unreadable job: {error}")).await.map_err(Into::into)
                 }
             }
         }
@@ -135,11 +134,8 @@ impl Worker {
         Ok(Tick::Ran)
     }
 
-    async fn advance(&self, mut job: ClaimedJob) -> anyhow::Result<()> {
-        let Some(id) = job.payload["workspace_id"].as_str().map(str::to_owned) else {
-            tracing::error!("A provisioning job without a workspace id; dropped");
-            return Ok(job.complete().await?);
-        };
+    async fn advance(&self, mut job: ClaimedJob, step: WorkspaceStep) -> anyhow::Result<()> {
+        let id = step.workspace_id.clone();
         let Some(work) = workspaces::work_context(&mut **job.transaction(), &id).await? else {
             return Ok(job.complete().await?);
         };
@@ -174,8 +170,7 @@ impl Worker {
                         moved(
                             workspaces::transition(job.transaction(), &id, work.state, WorkspaceEvent::ProvisioningStarted, changes).await,
                         )?;
-                        let payload = job.payload.clone();
-                        job.reschedule(Duration::from_secs(1), payload).await?;
+                        job.continue_as(&Job::Workspace(step), Duration::from_secs(1)).await?;
                     }
                     Err(error) => self.failed_or_retry(job, &work, error).await?,
                 }
@@ -184,8 +179,16 @@ impl Worker {
                 let Some(record_id) = work.record_id.clone() else {
                     anyhow::bail!("workspace {id} is provisioning without a record id");
                 };
-                self.follow_record(job, &work, &session_name, &record_id, WorkspaceEvent::ProvisioningSucceeded, "The workspace is ready")
-                    .await?;
+                self.follow_record(
+                    job,
+                    step,
+                    &work,
+                    &session_name,
+                    &record_id,
+                    WorkspaceEvent::ProvisioningSucceeded,
+                    "The workspace is ready",
+                )
+                .await?;
             }
             WorkspaceState::Stopping | WorkspaceState::Starting | WorkspaceState::Updating | WorkspaceState::Terminating => {
                 let updated;
@@ -200,8 +203,8 @@ impl Worker {
                     _ => (WorkspaceEvent::Terminated, "The workspace and its resources are gone"),
                 };
                 // The record of this action, once AWS has accepted it.
-                if let Some(record_id) = job.payload["record_id"].as_str().map(str::to_owned) {
-                    return self.follow_record(job, &work, &session_name, &record_id, done, message).await;
+                if let Some(record_id) = step.record_id.clone() {
+                    return self.follow_record(job, step, &work, &session_name, &record_id, done, message).await;
                 }
                 let Some(provisioned_product_id) = work.provisioned_product_id.as_deref() else {
                     if work.state == WorkspaceState::Updating {
@@ -212,7 +215,7 @@ impl Worker {
                 };
                 let actor = Actor { role_arn: &work.role_arn, session_name: &session_name };
                 // One token per request: a re-run after a crash repeats it, AWS does it once.
-                let token = format!("{}-{}", work.state.as_str(), job.payload["requested_at"].as_str().unwrap_or(&work.id));
+                let token = format!("{}-{}", work.state.as_str(), step.requested_at);
                 let accepted = match (work.state, &work.pending_update) {
                     (WorkspaceState::Terminating, _) => self.provisioner.terminate(&actor, provisioned_product_id, &token).await,
                     (WorkspaceState::Updating, Some(update)) => {
@@ -234,9 +237,8 @@ impl Worker {
                 };
                 match accepted {
                     Ok(record_id) => {
-                        let mut payload = job.payload.clone();
-                        payload["record_id"] = json!(record_id);
-                        job.reschedule(Duration::from_secs(1), payload).await?;
+                        let next = WorkspaceStep { record_id: Some(record_id), ..step };
+                        job.continue_as(&Job::Workspace(next), Duration::from_secs(1)).await?;
                     }
                     Err(error) => self.failed_or_retry(job, &work, error).await?,
                 }
@@ -248,9 +250,11 @@ impl Worker {
     }
 
     /// Polls a record until AWS is done, then moves the workspace by `done`.
+    #[allow(clippy::too_many_arguments)]
     async fn follow_record(
         &self,
         job: ClaimedJob,
+        step: WorkspaceStep,
         work: &workspaces::WorkContext,
         session_name: &str,
         record_id: &str,
@@ -259,14 +263,12 @@ impl Worker {
     ) -> anyhow::Result<()> {
         match self.provisioner.record(&Actor { role_arn: &work.role_arn, session_name }, record_id).await {
             Ok(RecordState::InProgress) => {
-                let polls = job.payload["polls"].as_i64().unwrap_or(0) + 1;
+                let polls = step.polls + 1;
                 if polls > MAX_POLLS {
                     return self.fail(job, work, "AWS did not finish within an hour; ask an administrator to look at it.").await;
                 }
                 let delay = Duration::from_millis(500) + backoff(polls.min(5) as i32, Duration::from_millis(250), Duration::from_secs(5));
-                let mut payload = job.payload.clone();
-                payload["polls"] = json!(polls);
-                job.reschedule(delay, payload).await?;
+                job.continue_as(&Job::Workspace(WorkspaceStep { polls, ..step }), delay).await?;
             }
             Ok(RecordState::Succeeded { outputs }) => {
                 let outputs = (!outputs.is_empty()).then_some(outputs);
@@ -367,8 +369,7 @@ impl Worker {
             return Err(error.into());
         }
         // Whatever teams did sync, their budgets are checked against it.
-        jobs::enqueue(&mut **job.transaction(), &budget_check_job(), Duration::ZERO).await?;
-        let payload = job.payload.clone();
+        jobs::enqueue(&mut **job.transaction(), &Job::BudgetCheck {}, Duration::ZERO).await?;
         match outcome {
             Err(SyncError::Aws(team, ProvisionError::Retryable(cause))) if job.attempts + 1 < MAX_ATTEMPTS => {
                 let delay = backoff(job.attempts, Duration::from_secs(5), Duration::from_secs(1800));
@@ -378,11 +379,11 @@ impl Worker {
             Err(error) => {
                 // A team whose account refuses us must not stop the sync for ever: next round.
                 tracing::error!(%error, "The cost sync failed for a team");
-                job.reschedule(COST_SYNC_EVERY, payload).await?;
+                job.reschedule(COST_SYNC_EVERY).await?;
             }
             Ok(stored) => {
                 tracing::info!(stored, "Costs synced");
-                job.reschedule(COST_SYNC_EVERY, payload).await?;
+                job.reschedule(COST_SYNC_EVERY).await?;
             }
         }
         Ok(())
@@ -399,8 +400,7 @@ impl Worker {
         if !raised.is_empty() {
             tracing::info!(?raised, "Health alarms raised");
         }
-        let payload = job.payload.clone();
-        job.reschedule(IDLE_CHECK_EVERY, payload).await?;
+        job.reschedule(IDLE_CHECK_EVERY).await?;
         Ok(())
     }
 
@@ -408,23 +408,15 @@ impl Worker {
     async fn reconcile(&self, job: ClaimedJob) -> anyhow::Result<()> {
         let looked_at = self.reconciler.reconcile_due().await?;
         tracing::info!(looked_at, "Workspaces reconciled with AWS");
-        let payload = job.payload.clone();
-        job.reschedule(RECONCILE_EVERY, payload).await?;
+        job.reschedule(RECONCILE_EVERY).await?;
         Ok(())
     }
 
     /// Sends one queued e-mail; retries what AWS may accept later, drops what it refuses.
-    async fn send_mail(&self, job: ClaimedJob) -> anyhow::Result<()> {
+    async fn send_mail(&self, job: ClaimedJob, mail: QueuedMail) -> anyhow::Result<()> {
         let Some(mailer) = &self.mailer else {
             tracing::info!("E-mail is off (ATRIUM_MAIL_FROM is not set); a queued message is dropped");
             return Ok(job.complete().await?);
-        };
-        let mail: QueuedMail = match serde_json::from_value(job.payload.clone()) {
-            Ok(mail) => mail,
-            Err(error) => {
-                tracing::error!(%error, "A queued e-mail does not decode; dropped");
-                return Ok(job.complete().await?);
-            }
         };
         match mailer.send(&mail).await {
             Ok(()) => job.complete().await?,
@@ -452,13 +444,7 @@ impl Worker {
 
     /// Posts one notice to one target; retries with backoff, and marks a target dead when it
     /// is gone or keeps failing.
-    async fn deliver(&self, mut job: ClaimedJob) -> anyhow::Result<()> {
-        let target_id = job.payload["target_id"].as_i64();
-        let notice: Option<Notice> = serde_json::from_value(job.payload["notice"].clone()).ok();
-        let (Some(target_id), Some(notice)) = (target_id, notice) else {
-            tracing::error!("A notification job without a target or notice; dropped");
-            return Ok(job.complete().await?);
-        };
+    async fn deliver(&self, mut job: ClaimedJob, target_id: i64, notice: Notice) -> anyhow::Result<()> {
         let Some(target) = notification_targets::find(&mut **job.transaction(), target_id).await? else {
             return Ok(job.complete().await?); // removed since
         };

@@ -216,3 +216,24 @@ mod tests {
         assert_eq!(fields, vec!["name", "platform", "team"]);
     }
 }
+
+/// Something worth telling a channel about.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    pub event: NotificationEvent,
+    /// The team it concerns; None for portal-wide events (the catalog).
+    pub team: Option<String>,
+    pub title: String,
+    pub text: String,
+}
+
+impl Notice {
+    /// A workspace event, told the same way from the launch and from the worker.
+    pub fn workspace(event: NotificationEvent, title: String, team: &str, name: &str, configuration: &str, detail: Option<&str>) -> Notice {
+        let mut text = format!("{name} ({configuration}) on team {team}.");
+        if let Some(detail) = detail {
+            text = format!("{text} {detail}");
+        }
+        Notice { event, team: Some(team.to_owned()), title, text }
+    }
+}

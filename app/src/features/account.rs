@@ -4,17 +4,17 @@
 // `#[allow]` on the function reaches only the server's half).
 #![cfg_attr(feature = "hydrate", allow(clippy::too_many_arguments))]
 
+#[cfg(feature = "ssr")]
+use super::services;
+#[cfg(feature = "ssr")]
+use crate::caller::as_user;
+#[cfg(feature = "ssr")]
+use crate::caller::signed_in_user;
+#[cfg(feature = "ssr")]
+use crate::caller::with_status;
 use crate::domain::CurrentUser;
 use crate::domain::PasswordPolicy;
 use crate::error::AppError;
-#[cfg(feature = "ssr")]
-use crate::services::as_user;
-#[cfg(feature = "ssr")]
-use crate::services::services;
-#[cfg(feature = "ssr")]
-use crate::services::signed_in_user;
-#[cfg(feature = "ssr")]
-use crate::services::with_status;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]

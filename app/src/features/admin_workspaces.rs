@@ -1,12 +1,12 @@
 //! Every workspace (admins): filters, resync with AWS, transfer and force terminate.
 
 #[cfg(feature = "ssr")]
+use super::services;
+#[cfg(feature = "ssr")]
+use crate::caller::as_admin;
+#[cfg(feature = "ssr")]
 use crate::domain::CurrentUser;
 use crate::error::AppError;
-#[cfg(feature = "ssr")]
-use crate::services::as_admin;
-#[cfg(feature = "ssr")]
-use crate::services::services;
 use leptos::prelude::*;
 
 /// Every workspace, as admins look after them. Every method checks that the caller is an admin.

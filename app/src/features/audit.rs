@@ -1,12 +1,12 @@
 //! The audit log (admins).
 
 #[cfg(feature = "ssr")]
+use super::services;
+#[cfg(feature = "ssr")]
+use crate::caller::as_admin;
+#[cfg(feature = "ssr")]
 use crate::domain::CurrentUser;
 use crate::error::AppError;
-#[cfg(feature = "ssr")]
-use crate::services::as_admin;
-#[cfg(feature = "ssr")]
-use crate::services::services;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]

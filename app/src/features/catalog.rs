@@ -5,6 +5,10 @@
 #![cfg_attr(feature = "hydrate", allow(clippy::too_many_arguments))]
 
 #[cfg(feature = "ssr")]
+use super::services;
+#[cfg(feature = "ssr")]
+use crate::caller::as_admin;
+#[cfg(feature = "ssr")]
 use crate::domain::CurrentUser;
 use crate::domain::configurations::Configuration;
 #[cfg(feature = "ssr")]
@@ -14,10 +18,6 @@ use crate::domain::workspace_types::CatalogOverview;
 use crate::domain::workspace_types::TypeStatus;
 use crate::domain::workspace_types::WorkspaceType;
 use crate::error::AppError;
-#[cfg(feature = "ssr")]
-use crate::services::as_admin;
-#[cfg(feature = "ssr")]
-use crate::services::services;
 use leptos::prelude::*;
 use std::collections::BTreeMap;
 

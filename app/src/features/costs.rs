@@ -1,16 +1,16 @@
 //! Spend against budgets: the cost dashboard and the team budgets (admins).
 
 #[cfg(feature = "ssr")]
+use super::services;
+#[cfg(feature = "ssr")]
+use crate::caller::as_admin;
+#[cfg(feature = "ssr")]
+use crate::caller::as_user;
+#[cfg(feature = "ssr")]
 use crate::domain::CurrentUser;
 #[cfg(feature = "ssr")]
 use crate::domain::TeamSlug;
 use crate::error::AppError;
-#[cfg(feature = "ssr")]
-use crate::services::as_admin;
-#[cfg(feature = "ssr")]
-use crate::services::as_user;
-#[cfg(feature = "ssr")]
-use crate::services::services;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]

@@ -20,6 +20,8 @@ pub mod workspaces;
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use std::collections::BTreeMap;
+#[cfg(feature = "ssr")]
+use std::sync::Arc;
 
 /// A team slug from a request: one that cannot be a slug names no team. (The REST API reads
 /// its slugs this way too.)
@@ -32,4 +34,33 @@ pub fn team_slug(raw: &str) -> Result<crate::domain::TeamSlug, AppError> {
 #[cfg(feature = "ssr")]
 pub(crate) fn ticked(boxes: Option<BTreeMap<String, String>>) -> Vec<String> {
     boxes.unwrap_or_default().into_iter().filter(|(_, value)| !value.is_empty()).map(|(name, _)| name).collect()
+}
+
+#[cfg(feature = "ssr")]
+/// Provided as Leptos context to every request, behind one `Arc` (cloned per request).
+pub struct Services {
+    pub teams: Arc<dyn teams::TeamService>,
+    pub password_policy: Arc<dyn account::PasswordPolicyService>,
+    pub catalog_admin: Arc<dyn catalog::CatalogAdminService>,
+    pub workspaces: Arc<dyn workspaces::WorkspaceService>,
+    pub audit: Arc<dyn audit::AuditService>,
+    pub costs: Arc<dyn costs::CostService>,
+    pub notifications: Arc<dyn notifications::NotificationService>,
+    pub team_admin: Arc<dyn team_admin::TeamAdminService>,
+    pub people: Arc<dyn people::PeopleService>,
+    pub settings: Arc<dyn account::SettingsService>,
+    pub tokens: Arc<dyn account::TokenService>,
+    pub studies: Arc<dyn studies::StudyService>,
+    pub admin_workspaces: Arc<dyn admin_workspaces::AdminWorkspaceService>,
+    pub sign_in_methods: crate::domain::SignInMethods,
+    pub content_security_policy: crate::csp::ContentSecurityPolicy,
+}
+
+#[cfg(feature = "ssr")]
+/// The services from context. Missing context is a wiring bug, reported as `Internal`.
+pub fn services() -> Result<Arc<Services>, AppError> {
+    leptos::prelude::use_context::<Arc<Services>>().ok_or_else(|| {
+        tracing::error!("Services were not provided as Leptos context");
+        AppError::Internal
+    })
 }

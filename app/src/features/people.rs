@@ -1,14 +1,14 @@
 //! People (admins): search, invite, change access, disable and enable.
 
 #[cfg(feature = "ssr")]
+use super::services;
+#[cfg(feature = "ssr")]
+use crate::caller::as_admin;
+#[cfg(feature = "ssr")]
 use crate::domain::CurrentUser;
 #[cfg(feature = "ssr")]
 use crate::domain::TeamSlug;
 use crate::error::AppError;
-#[cfg(feature = "ssr")]
-use crate::services::as_admin;
-#[cfg(feature = "ssr")]
-use crate::services::services;
 use leptos::prelude::*;
 use std::collections::BTreeMap;
 

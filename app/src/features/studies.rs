@@ -5,18 +5,18 @@
 #![cfg_attr(feature = "hydrate", allow(clippy::too_many_arguments))]
 
 #[cfg(feature = "ssr")]
+use super::services;
+#[cfg(feature = "ssr")]
 use super::team_slug;
 #[cfg(feature = "ssr")]
 use super::ticked;
+#[cfg(feature = "ssr")]
+use crate::caller::as_user;
 #[cfg(feature = "ssr")]
 use crate::domain::CurrentUser;
 #[cfg(feature = "ssr")]
 use crate::domain::TeamSlug;
 use crate::error::AppError;
-#[cfg(feature = "ssr")]
-use crate::services::as_user;
-#[cfg(feature = "ssr")]
-use crate::services::services;
 use leptos::prelude::*;
 use std::collections::BTreeMap;
 

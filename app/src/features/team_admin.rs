@@ -1,16 +1,16 @@
 //! Onboarding teams (admins): their AWS accounts, connection checks, archiving.
 
 #[cfg(feature = "ssr")]
+use super::services;
+#[cfg(feature = "ssr")]
 use super::team_slug;
+#[cfg(feature = "ssr")]
+use crate::caller::as_admin;
 #[cfg(feature = "ssr")]
 use crate::domain::CurrentUser;
 #[cfg(feature = "ssr")]
 use crate::domain::TeamSlug;
 use crate::error::AppError;
-#[cfg(feature = "ssr")]
-use crate::services::as_admin;
-#[cfg(feature = "ssr")]
-use crate::services::services;
 use leptos::prelude::*;
 
 /// Teams as admins manage them. Every method checks that the caller is an admin.

@@ -1,7 +1,11 @@
 //! Teams as their members see them: the team list, the team home, and team membership (team admins).
 
 #[cfg(feature = "ssr")]
+use super::services;
+#[cfg(feature = "ssr")]
 use super::team_slug;
+#[cfg(feature = "ssr")]
+use crate::caller::as_user;
 #[cfg(feature = "ssr")]
 use crate::domain::CurrentUser;
 use crate::domain::TeamHome;
@@ -11,10 +15,6 @@ use crate::domain::TeamSummary;
 #[cfg(feature = "ssr")]
 use crate::domain::configurations::Configuration;
 use crate::error::AppError;
-#[cfg(feature = "ssr")]
-use crate::services::as_user;
-#[cfg(feature = "ssr")]
-use crate::services::services;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]

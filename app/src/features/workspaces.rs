@@ -1,19 +1,19 @@
 //! Workspaces: what a team may launch, launching, following, acting on, sharing and updating a workspace.
 
 #[cfg(feature = "ssr")]
+use super::services;
+#[cfg(feature = "ssr")]
 use super::team_slug;
 #[cfg(feature = "ssr")]
 use super::ticked;
+#[cfg(feature = "ssr")]
+use crate::caller::as_user;
 #[cfg(feature = "ssr")]
 use crate::domain::CurrentUser;
 #[cfg(feature = "ssr")]
 use crate::domain::TeamSlug;
 use crate::domain::configurations::Configuration;
 use crate::error::AppError;
-#[cfg(feature = "ssr")]
-use crate::services::as_user;
-#[cfg(feature = "ssr")]
-use crate::services::services;
 use leptos::prelude::*;
 use std::collections::BTreeMap;
 
@@ -88,11 +88,7 @@ pub struct LaunchContext {
 }
 
 #[cfg(feature = "ssr")]
-async fn launch_context(
-    services: &crate::services::Services,
-    user: &CurrentUser,
-    team: &crate::domain::TeamSlug,
-) -> Result<LaunchContext, AppError> {
+async fn launch_context(services: &super::Services, user: &CurrentUser, team: &crate::domain::TeamSlug) -> Result<LaunchContext, AppError> {
     let key = services.workspaces.new_launch_key().await?;
     let month = services.costs.team_month(user, team).await?;
     let may_override_budget = user.is_admin() && month.budget_cents.is_some();

@@ -6,7 +6,7 @@ use leptos_meta::Title;
 #[component]
 pub fn ErrorPanel(error: AppError) -> impl IntoView {
     #[cfg(feature = "ssr")]
-    crate::services::set_page_status(error.status());
+    crate::caller::set_page_status(error.status());
     let status = error.status();
     let title = error.title();
     let sign_in = matches!(error, AppError::NotSignedIn);

@@ -60,7 +60,7 @@ pub async fn audit(State(state): State<AppState>, caller: Caller, Query(query): 
 ))]
 pub async fn catalog(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<CatalogOverview>> {
     // The one catalog method that takes no user: the pages check the same way.
-    app::services::must_be_admin(caller.with(Scope::Admin)?)?;
+    app::caller::must_be_admin(caller.with(Scope::Admin)?)?;
     Ok(Json(state.services.catalog_admin.overview().await?))
 }
 

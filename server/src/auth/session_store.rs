@@ -4,6 +4,7 @@
 
 use super::session::USER;
 use crate::changes::LiveCache;
+use crate::repo::sessions;
 use sqlx::PgPool;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
@@ -41,21 +42,12 @@ impl IndexedSessionStore {
     /// Notes (or forgets, for a session nobody is signed in to) whose session this is.
     async fn index(&self, record: &Record) -> session_store::Result<()> {
         let owner = record.data.get(USER).and_then(|user| user.get("username")).and_then(|name| name.as_str());
-        let result = match owner {
-            Some(username) => {
-                sqlx::query!(
-                    "INSERT INTO user_sessions (session_id, username, expires_at) VALUES ($1, $2, $3) \
-                     ON CONFLICT (session_id) DO UPDATE SET username = EXCLUDED.username, expires_at = EXCLUDED.expires_at",
-                    record.id.to_string(),
-                    username,
-                    record.expiry_date,
-                )
-                .execute(&self.db)
-                .await
-            }
-            None => sqlx::query!("DELETE FROM user_sessions WHERE session_id = $1", record.id.to_string()).execute(&self.db).await,
+        let id = record.id.to_string();
+        let noted = match owner {
+            Some(username) => sessions::note_owner(&self.db, &id, username, record.expiry_date).await,
+            None => sessions::forget(&self.db, &id).await,
         };
-        result.map(|_| ()).map_err(backend)
+        noted.map_err(backend)
     }
 }
 
@@ -106,7 +98,7 @@ impl SessionStore for IndexedSessionStore {
             cache.forget(&id.to_string());
         }
         self.inner.delete(id).await?;
-        sqlx::query!("DELETE FROM user_sessions WHERE session_id = $1", id.to_string()).execute(&self.db).await.map(|_| ()).map_err(backend)
+        sessions::forget(&self.db, &id.to_string()).await.map_err(backend)
     }
 }
 
@@ -114,17 +106,6 @@ impl SessionStore for IndexedSessionStore {
 impl ExpiredDeletion for IndexedSessionStore {
     async fn delete_expired(&self) -> session_store::Result<()> {
         self.inner.delete_expired().await?;
-        sqlx::query!("DELETE FROM user_sessions WHERE expires_at < now()").execute(&self.db).await.map(|_| ()).map_err(backend)
+        sessions::forget_expired(&self.db).await.map_err(backend)
     }
-}
-
-/// Deletes every session of the user (they are signed out on their next request); how many.
-pub async fn end_sessions_of(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, username: &str) -> Result<u64, sqlx::Error> {
-    let ended =
-        sqlx::query!("DELETE FROM tower_sessions.session WHERE id IN (SELECT session_id FROM user_sessions WHERE username = $1)", username)
-            .execute(&mut **tx)
-            .await?
-            .rows_affected();
-    sqlx::query!("DELETE FROM user_sessions WHERE username = $1", username).execute(&mut **tx).await?;
-    Ok(ended)
 }

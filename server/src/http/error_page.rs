@@ -23,7 +23,7 @@ pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
                 escape(&id)
             ))
             .unwrap_or_default(),
-        stylesheet = app::stylesheet_href(&crate::startup::leptos_options("")),
+        stylesheet = app::stylesheet_href(&crate::http::leptos_options("")),
     );
     (status, Html(html)).into_response()
 }

@@ -45,6 +45,7 @@ pub struct NewToken<'a> {
     pub burst: f64,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert(db: impl PgExecutor<'_>, token: &NewToken<'_>) -> Result<TokenView, sqlx::Error> {
     let scopes: Vec<String> = token.scopes.iter().map(|s| s.as_str().to_owned()).collect();
     let row = sqlx::query_as!(
@@ -66,6 +67,7 @@ pub async fn insert(db: impl PgExecutor<'_>, token: &NewToken<'_>) -> Result<Tok
 }
 
 /// The user's tokens, newest first (revoked and expired ones too, for a while).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn of_user(db: impl PgExecutor<'_>, username: &str) -> Result<Vec<TokenView>, sqlx::Error> {
     let rows = sqlx::query_as!(
         ViewRow,
@@ -81,6 +83,7 @@ pub async fn of_user(db: impl PgExecutor<'_>, username: &str) -> Result<Vec<Toke
 }
 
 /// Every active token, for admins.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn active(db: impl PgExecutor<'_>) -> Result<Vec<TokenView>, sqlx::Error> {
     let rows = sqlx::query_as!(
         ViewRow,
@@ -95,6 +98,7 @@ pub async fn active(db: impl PgExecutor<'_>) -> Result<Vec<TokenView>, sqlx::Err
 
 /// Revokes a token that is still active; its owner, or `None` when there is no such token
 /// (or it was revoked already). `owner`: only a token of this user.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn revoke(db: impl PgExecutor<'_>, id: i64, owner: Option<&str>, by: &str) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar!(
         "UPDATE api_tokens SET revoked_at = now(), revoked_by = $3 \
@@ -119,6 +123,7 @@ pub struct Charged {
 /// Finds an active (not revoked, not expired) token by its hash and takes one request from its
 /// bucket, refilled at `per_second` up to `burst` since it was last used; notes the use when the
 /// bucket allowed it. One statement, with the row locked, so that replicas share the limit.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn charge(db: impl PgExecutor<'_>, token_hash: &str, burst: f64, per_second: f64) -> Result<Option<Charged>, sqlx::Error> {
     // $2 and $3 are cast to float8 as the f64s they are bound from always made them.
     let row = sqlx::query!(

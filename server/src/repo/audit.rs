@@ -75,12 +75,14 @@ impl<'a> Entry<'a> {
 
 /// Records a refused or failed attempt that has no transaction of its own: a failure to write
 /// it is logged, not returned, so the user still hears why their request was refused.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn record_refusal(db: impl PgExecutor<'_>, entry: &Entry<'_>) {
     if let Err(error) = record(db, entry).await {
         tracing::warn!(%error, action = entry.action, "Failed to audit a refused or failed request");
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn record(db: impl PgExecutor<'_>, entry: &Entry<'_>) -> Result<(), sqlx::Error> {
     let roles: Vec<String> = entry.roles.iter().map(|r| (*r).to_owned()).collect();
     sqlx::query!(
@@ -104,6 +106,7 @@ pub async fn record(db: impl PgExecutor<'_>, entry: &Entry<'_>) -> Result<(), sq
 /// A page of rows matching `filter`, newest first, and how many match in all. Both statements
 /// filter alike: `$1` actor, `$2` team, `$3` action prefix, `$4`/`$5` first and last day
 /// (`YYYY-MM-DD`, bound as text and cast to a date by PostgreSQL, which refuses an impossible one).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn search(db: &sqlx::PgPool, filter: &AuditFilter, limit: i64, offset: i64) -> Result<(Vec<AuditRow>, i64), sqlx::Error> {
     let total = sqlx::query_scalar!(
         r#"SELECT count(*) AS "n!" FROM audit_log

@@ -75,6 +75,7 @@ impl TryFrom<ConfigurationRow> for Configuration {
 
 /// The configurations matching the filters, by name: `id` one of them, `with_retired` retired
 /// ones too, `launchable_on` those of approved types that team may use (and not retired).
+#[tracing::instrument(level = "debug", skip_all)]
 async fn select(
     db: impl PgExecutor<'_>,
     id: Option<i64>,
@@ -104,6 +105,7 @@ fn configurations(rows: Vec<ConfigurationRow>) -> Result<Vec<Configuration>, sql
     rows.into_iter().map(Configuration::try_from).collect()
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert(db: impl PgExecutor<'_>, type_id: i64, draft: &ConfigurationDraft, created_by: &str) -> Result<i64, SaveError> {
     let roles: Vec<String> = draft.allowed_roles.iter().map(|r| r.as_str().to_owned()).collect();
     let teams: Vec<String> = draft.allowed_teams.iter().map(|t| t.as_str().to_owned()).collect();
@@ -138,6 +140,7 @@ pub async fn insert(db: impl PgExecutor<'_>, type_id: i64, draft: &Configuration
 }
 
 /// Changes a configuration's idle policy; `false` if there is no such configuration.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_idle_policy(db: impl PgExecutor<'_>, id: i64, policy: &IdlePolicy) -> Result<bool, sqlx::Error> {
     let updated = sqlx::query!(
         "UPDATE workspace_configurations SET idle_stop_minutes = $2, idle_cpu_percent = $3, max_running_hours = $4, \
@@ -156,11 +159,13 @@ pub async fn set_idle_policy(db: impl PgExecutor<'_>, id: i64, policy: &IdlePoli
 }
 
 /// Every configuration that is not retired.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(db: impl PgExecutor<'_>) -> Result<Vec<Configuration>, sqlx::Error> {
     configurations(select(db, None, false, None).await?)
 }
 
 /// Every configuration, and whether it is retired.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list_with_retired(db: impl PgExecutor<'_>) -> Result<Vec<(Configuration, bool)>, sqlx::Error> {
     select(db, None, true, None)
         .await?
@@ -173,6 +178,7 @@ pub async fn list_with_retired(db: impl PgExecutor<'_>) -> Result<Vec<(Configura
 }
 
 /// Rewrites a configuration (and brings it back if it was retired).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update(db: impl PgExecutor<'_>, id: i64, type_id: i64, draft: &ConfigurationDraft) -> Result<(), sqlx::Error> {
     let roles: Vec<String> = draft.allowed_roles.iter().map(|r| r.as_str().to_owned()).collect();
     let teams: Vec<String> = draft.allowed_teams.iter().map(|t| t.as_str().to_owned()).collect();
@@ -201,16 +207,19 @@ pub async fn update(db: impl PgExecutor<'_>, id: i64, type_id: i64, draft: &Conf
 }
 
 /// No new launches of it; its workspaces are untouched.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn retire(db: impl PgExecutor<'_>, id: i64) -> Result<(), sqlx::Error> {
     sqlx::query!("UPDATE workspace_configurations SET retired_at = now() WHERE id = $1 AND retired_at IS NULL", id).execute(db).await?;
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find(db: impl PgExecutor<'_>, id: i64) -> Result<Option<Configuration>, sqlx::Error> {
     select(db, Some(id), true, None).await?.into_iter().next().map(Configuration::try_from).transpose()
 }
 
 /// Configurations of approved types that `team` may use (roles are checked by the caller).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn launchable_on_team(db: impl PgExecutor<'_>, team: &TeamSlug) -> Result<Vec<Configuration>, sqlx::Error> {
     configurations(select(db, None, false, Some(team.as_str())).await?)
 }

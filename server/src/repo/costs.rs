@@ -7,6 +7,7 @@ use sqlx::{PgExecutor, Postgres, Transaction};
 
 /// Replaces the team's costs for each of `days` with `costs`: a day synced again is replaced,
 /// never added to, and a day Cost Explorer did not report on is left as it was.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn replace_days(
     tx: &mut Transaction<'_, Postgres>,
     team: &str,
@@ -39,6 +40,7 @@ pub async fn replace_days(
 /// A user's spend per workspace on a team over a range of days, in cents (each day rounded as
 /// `micros_to_cents` does), highest first: what was tagged with the user, and what was tagged
 /// only with a workspace of theirs.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn user_spend_by_workspace(
     db: impl PgExecutor<'_>,
     team: &str,
@@ -107,6 +109,7 @@ pub struct TeamDay {
 
 /// Spend per team and day over a range (each synced row rounded to cents, then summed), for
 /// one team or all.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn team_days(
     db: impl PgExecutor<'_>,
     first: time::Date,
@@ -146,6 +149,7 @@ pub async fn team_days(
 /// Spend per workspace and user over a range: one row per (team, workspace, user), whose
 /// count grows with the workspaces that spent, not with the days or rows synced. A row
 /// without a user counts for the owner of its workspace.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn spend_by_workspace_and_user(
     db: impl PgExecutor<'_>,
     first: time::Date,
@@ -176,6 +180,7 @@ pub async fn spend_by_workspace_and_user(
 //          WHERE d.team_slug = w.team_slug AND d.workspace_id = w.id AND d.day >= $1 AND d.day < $2) < $2 - $1
 
 /// The hourly estimates of the team's unsynced running workspaces (see above) over `[since, until)`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn unsynced_hourly_cents(db: impl PgExecutor<'_>, team: &str, since: time::Date, until: time::Date) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar!(
         r#"SELECT COALESCE(sum(c.estimated_hourly_cost_cents), 0)::bigint AS "cents!"
@@ -193,6 +198,7 @@ pub async fn unsynced_hourly_cents(db: impl PgExecutor<'_>, team: &str, since: t
 }
 
 /// `unsynced_hourly_cents` of every team at once (teams without such workspaces left out).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn unsynced_hourly_cents_by_team(
     db: impl PgExecutor<'_>,
     since: time::Date,
@@ -214,6 +220,7 @@ pub async fn unsynced_hourly_cents_by_team(
 }
 
 /// Every team's budget.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn budgets(db: impl PgExecutor<'_>) -> Result<std::collections::HashMap<String, Budget>, sqlx::Error> {
     let rows = sqlx::query!("SELECT team_slug, amount_cents, thresholds FROM team_budgets").fetch_all(db).await?;
     Ok(rows.into_iter().map(|row| (row.team_slug, budget_from(row.amount_cents, row.thresholds))).collect())
@@ -221,11 +228,13 @@ pub async fn budgets(db: impl PgExecutor<'_>) -> Result<std::collections::HashMa
 
 /// Serialises launches on one team until the transaction ends, so that two launches cannot
 /// both fit in the budget that only one of them fits in.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn lock_team_budget(tx: &mut Transaction<'_, Postgres>, team: &str) -> Result<(), sqlx::Error> {
     sqlx::query!("SELECT pg_advisory_xact_lock(hashtext('atrium-budget:' || $1))", team).execute(&mut **tx).await?;
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn last_synced_at(db: impl PgExecutor<'_>) -> Result<Option<String>, sqlx::Error> {
     let at = sqlx::query_scalar!(r#"SELECT max(synced_at) AS "at?" FROM daily_costs"#).fetch_one(db).await?;
     Ok(at.map(dates::minute_utc))
@@ -237,6 +246,7 @@ pub struct Budget {
     pub thresholds: Vec<u32>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn budget(db: impl PgExecutor<'_>, team: &str) -> Result<Option<Budget>, sqlx::Error> {
     let row = sqlx::query!("SELECT amount_cents, thresholds FROM team_budgets WHERE team_slug = $1", team).fetch_optional(db).await?;
     Ok(row.map(|row| budget_from(row.amount_cents, row.thresholds)))
@@ -246,6 +256,7 @@ fn budget_from(amount_cents: i64, thresholds: Vec<i32>) -> Budget {
     Budget { amount_cents, thresholds: thresholds.into_iter().filter_map(|t| u32::try_from(t).ok()).collect() }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_budget(db: impl PgExecutor<'_>, team: &str, budget: &Budget, by: &str) -> Result<(), sqlx::Error> {
     let thresholds: Vec<i32> = budget.thresholds.iter().filter_map(|t| i32::try_from(*t).ok()).collect();
     sqlx::query!(
@@ -263,6 +274,7 @@ pub async fn set_budget(db: impl PgExecutor<'_>, team: &str, budget: &Budget, by
 }
 
 /// Records that `threshold` was crossed this month; false when it already was (no new alert).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn record_alert(
     db: impl PgExecutor<'_>,
     team: &str,
@@ -286,6 +298,7 @@ pub async fn record_alert(
     Ok(inserted.rows_affected() == 1)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn alerts_since(db: impl PgExecutor<'_>, month: time::Date) -> Result<Vec<app::domain::costs::BudgetAlert>, sqlx::Error> {
     let rows = sqlx::query!(
         "SELECT t.name AS team, a.threshold, a.forecast_cents, a.budget_cents, a.alerted_at \
@@ -308,6 +321,7 @@ pub async fn alerts_since(db: impl PgExecutor<'_>, month: time::Date) -> Result<
 
 /// Since `month_start`: each stop the portal made on its own (its event says "stopped: …"),
 /// for as long as the workspace then stood stopped, times its configuration's hourly estimate.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn auto_stop_savings(db: impl PgExecutor<'_>, month_start: time::Date) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar!(
         r#"WITH stops AS (

@@ -53,6 +53,7 @@ impl TryFrom<TargetRow> for StoredTarget {
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert(db: impl PgExecutor<'_>, new: &NewTarget<'_>) -> Result<i64, sqlx::Error> {
     let events: Vec<String> = new.events.iter().map(|e| e.as_str().to_owned()).collect();
     sqlx::query_scalar!(
@@ -70,6 +71,7 @@ pub async fn insert(db: impl PgExecutor<'_>, new: &NewTarget<'_>) -> Result<i64,
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(db: impl PgExecutor<'_>) -> Result<Vec<NotificationTarget>, sqlx::Error> {
     sqlx::query_as!(
         TargetRow,
@@ -83,6 +85,7 @@ pub async fn list(db: impl PgExecutor<'_>) -> Result<Vec<NotificationTarget>, sq
     .collect()
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find(db: impl PgExecutor<'_>, id: i64) -> Result<Option<StoredTarget>, sqlx::Error> {
     sqlx::query_as!(
         TargetRow,
@@ -95,11 +98,13 @@ pub async fn find(db: impl PgExecutor<'_>, id: i64) -> Result<Option<StoredTarge
     .transpose()
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn delete(db: impl PgExecutor<'_>, id: i64) -> Result<bool, sqlx::Error> {
     Ok(sqlx::query!("DELETE FROM notification_targets WHERE id = $1", id).execute(db).await?.rows_affected() == 1)
 }
 
 /// Records how the last delivery went; `dead` stops further deliveries until a test succeeds.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn record_delivery(db: impl PgExecutor<'_>, id: i64, error: Option<&str>, dead: bool) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "UPDATE notification_targets SET last_error = $2, status = CASE WHEN $3 THEN 'dead' ELSE status END WHERE id = $1",
@@ -113,6 +118,7 @@ pub async fn record_delivery(db: impl PgExecutor<'_>, id: i64, error: Option<&st
 }
 
 /// A successful test brings a dead target back.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn revive(db: impl PgExecutor<'_>, id: i64) -> Result<(), sqlx::Error> {
     sqlx::query!("UPDATE notification_targets SET status = 'active', last_error = NULL WHERE id = $1", id).execute(db).await?;
     Ok(())

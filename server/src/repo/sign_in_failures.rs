@@ -23,6 +23,7 @@ pub struct Recent {
     pub address_failures: i64,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn recent(
     db: impl PgExecutor<'_>,
     username: &str,
@@ -53,6 +54,7 @@ pub async fn recent(
 }
 
 /// Records a failure, and forgets this username's and this address's failures older than a day.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn record(db: &PgPool, username: &str, source: Source<'_>) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
     sqlx::query!(
@@ -75,6 +77,7 @@ pub async fn record(db: &PgPool, username: &str, source: Source<'_>) -> Result<(
 
 /// A successful sign-in clears the failures of its own (username, source) pair only: it proves
 /// nothing about guesses made elsewhere.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn clear(db: impl PgExecutor<'_>, username: &str, source: Source<'_>) -> Result<(), sqlx::Error> {
     // From `source` ($2 the address, $3 the known device's hash): from that browser, else from
     // that address without a known device (as in `recent`).
@@ -91,6 +94,7 @@ pub async fn clear(db: impl PgExecutor<'_>, username: &str, source: Source<'_>) 
 }
 
 /// Whether the browser with this device cookie hash signed in as `username` before.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn is_known_device(db: impl PgExecutor<'_>, token_hash: &str, username: &str) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM sign_in_devices WHERE token_hash = $1 AND username = $2) AS "known!""#,
@@ -101,6 +105,7 @@ pub async fn is_known_device(db: impl PgExecutor<'_>, token_hash: &str, username
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn remember_device(db: impl PgExecutor<'_>, token_hash: &str, username: &str) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "INSERT INTO sign_in_devices (token_hash, username) VALUES ($1, $2) \

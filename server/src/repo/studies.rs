@@ -76,6 +76,7 @@ fn study(row: StudyRecord) -> Result<StudyRow, sqlx::Error> {
 
 /// The studies that could be seen from a team: its own, and every organisation study and
 /// open data (the access rule then picks).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn seen_from_team(db: impl PgExecutor<'_>, team: &str) -> Result<Vec<StudyRow>, sqlx::Error> {
     let rows = sqlx::query_as!(
         StudyRecord,
@@ -92,6 +93,13 @@ pub async fn seen_from_team(db: impl PgExecutor<'_>, team: &str) -> Result<Vec<S
     rows.into_iter().map(study).collect()
 }
 
+/// The study kept at this bucket and prefix, if any.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn at_location(db: impl PgExecutor<'_>, bucket: &str, prefix: &str) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar!("SELECT id FROM studies WHERE bucket = $1 AND prefix = $2", bucket, prefix).fetch_optional(db).await
+}
+
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find(db: impl PgExecutor<'_>, id: i64) -> Result<Option<StudyRow>, sqlx::Error> {
     let row = sqlx::query_as!(
         StudyRecord,
@@ -131,6 +139,7 @@ pub enum InsertError {
 
 /// Inserts a study unless its prefix holds, or is held by, another study's in the bucket.
 /// Holds the bucket's lock until the transaction ends, so two creations cannot both pass.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert(conn: &mut PgConnection, new: &NewStudyRow<'_>) -> Result<i64, InsertError> {
     sqlx::query!("SELECT pg_advisory_xact_lock(hashtext('study-bucket:' || $1))", new.bucket).execute(&mut *conn).await?;
     let overlapping = sqlx::query_scalar!(
@@ -165,12 +174,14 @@ pub async fn insert(conn: &mut PgConnection, new: &NewStudyRow<'_>) -> Result<i6
     Ok(id)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_writers(conn: &mut PgConnection, id: i64, writers: &[String]) -> Result<(), sqlx::Error> {
     sqlx::query!("DELETE FROM study_writers WHERE study_id = $1", id).execute(&mut *conn).await?;
     sqlx::query!("INSERT INTO study_writers (study_id, username) SELECT $1, unnest($2::text[])", id, writers).execute(&mut *conn).await?;
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_mounts(conn: &mut PgConnection, workspace_id: &str, mounts: &[(i64, Access)]) -> Result<(), sqlx::Error> {
     let ids: Vec<i64> = mounts.iter().map(|(id, _)| *id).collect();
     let access: Vec<String> = mounts.iter().map(|(_, access)| access.as_str().to_owned()).collect();
@@ -185,6 +196,7 @@ pub async fn insert_mounts(conn: &mut PgConnection, workspace_id: &str, mounts: 
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn mounts_of(db: impl PgExecutor<'_>, workspace_id: &str) -> Result<Vec<MountedStudy>, sqlx::Error> {
     let rows = sqlx::query!(
         "SELECT s.id, s.name, s.bucket, s.prefix, m.access FROM workspace_studies m JOIN studies s ON s.id = m.study_id \
@@ -244,6 +256,7 @@ fn egress(row: EgressRecord) -> EgressRow {
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_egress(
     db: impl PgExecutor<'_>,
     study_id: i64,
@@ -262,6 +275,7 @@ pub async fn insert_egress(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_egress(db: impl PgExecutor<'_>, id: i64) -> Result<Option<EgressRow>, sqlx::Error> {
     let row = sqlx::query_as!(
         EgressRecord,
@@ -273,6 +287,7 @@ pub async fn find_egress(db: impl PgExecutor<'_>, id: i64) -> Result<Option<Egre
     Ok(row.map(egress))
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn egress_of_study(db: impl PgExecutor<'_>, study_id: i64) -> Result<Vec<EgressSummary>, sqlx::Error> {
     let rows = sqlx::query!(
         "SELECT id, requester, files, status, created_at FROM egress_requests WHERE study_id = $1 ORDER BY id DESC LIMIT 50",
@@ -293,6 +308,7 @@ pub async fn egress_of_study(db: impl PgExecutor<'_>, study_id: i64) -> Result<V
 }
 
 /// Decides a pending request; false when it was no longer pending.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn decide_egress(db: impl PgExecutor<'_>, id: i64, approve: bool, by: &str, note: &str) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(
         "UPDATE egress_requests SET status = $2, decided_by = $3, decision_note = nullif($4, ''), decided_at = now() \
@@ -308,6 +324,7 @@ pub async fn decide_egress(db: impl PgExecutor<'_>, id: i64, approve: bool, by: 
 }
 
 /// A request's history: its audit rows, oldest first.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn egress_history(db: impl PgExecutor<'_>, id: i64) -> Result<Vec<EgressEvent>, sqlx::Error> {
     let rows = sqlx::query!(
         "SELECT at, actor, action, detail FROM audit_log WHERE object_type = 'egress_request' AND object_id = $1 ORDER BY id",

@@ -72,6 +72,7 @@ pub async fn find(db: impl PgExecutor<'_>, slug: &TeamSlug) -> Result<Option<Tea
 }
 
 /// Every team, or (`with_archived` false) every team that is not archived.
+#[tracing::instrument(level = "debug", skip_all)]
 async fn list(db: impl PgExecutor<'_>, with_archived: bool) -> Result<Vec<Team>, sqlx::Error> {
     teams(
         sqlx::query_as!(
@@ -177,6 +178,7 @@ pub async fn update(db: impl PgExecutor<'_>, team: &ValidTeam) -> Result<bool, s
 }
 
 /// Archives the team unless it is archived already; `false` then.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn archive(db: impl PgExecutor<'_>, slug: &TeamSlug) -> Result<bool, sqlx::Error> {
     let archived =
         sqlx::query!("UPDATE teams SET archived_at = now() WHERE slug = $1 AND archived_at IS NULL", slug.as_str()).execute(db).await?;
@@ -184,6 +186,7 @@ pub async fn archive(db: impl PgExecutor<'_>, slug: &TeamSlug) -> Result<bool, s
 }
 
 /// Remembers the outcome of a connection test.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn record_connection_check(db: impl PgExecutor<'_>, slug: &TeamSlug, check: &ConnectionCheck) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "UPDATE teams SET connection_checked_at = now(), connection_ok = $2, connection_report = $3 WHERE slug = $1",
@@ -236,11 +239,13 @@ pub async fn list_for_admin(db: impl PgExecutor<'_>) -> Result<Vec<TeamFacts>, s
 }
 
 /// Whether Postgres knows the IANA time zone `name` (it does the nightly-stop arithmetic).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn is_known_time_zone(db: impl PgExecutor<'_>, name: &str) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $1) AS "known!""#, name).fetch_one(db).await
 }
 
 /// The team's members as last mirrored from Cognito.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn team_members(db: impl PgExecutor<'_>, team: &str) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar!("SELECT username FROM team_memberships WHERE team_slug = $1 ORDER BY username", team).fetch_all(db).await
 }

@@ -79,6 +79,7 @@ fn slugs(raw: Vec<String>) -> Vec<TeamSlug> {
 
 /// The user's access as of now (teams that are archived left out); `None` for a user the
 /// portal has no row for.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn access(db: impl PgExecutor<'_>, username: &str) -> Result<Option<Access>, sqlx::Error> {
     let row = sqlx::query!(
         r#"SELECT u.roles, u.disabled_at IS NOT NULL AS "disabled!",
@@ -98,6 +99,7 @@ pub async fn access(db: impl PgExecutor<'_>, username: &str) -> Result<Option<Ac
 }
 
 /// Whether an admin has disabled the user (a user without a row is not disabled).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn is_disabled(db: impl PgExecutor<'_>, username: &str) -> Result<bool, sqlx::Error> {
     let disabled: Option<bool> =
         sqlx::query_scalar!(r#"SELECT disabled_at IS NOT NULL AS "disabled!" FROM users WHERE username = $1"#, username)
@@ -108,6 +110,7 @@ pub async fn is_disabled(db: impl PgExecutor<'_>, username: &str) -> Result<bool
 
 /// A row for a user who has not signed in yet (invited, or changed before their first
 /// sign-in), so the portal's changes have somewhere to go. An existing row is left alone.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn ensure(tx: &mut Transaction<'_, Postgres>, username: &str, roles: &[Role]) -> Result<(), sqlx::Error> {
     let roles: Vec<String> = roles.iter().map(|r| r.as_str().to_owned()).collect();
     sqlx::query!(
@@ -120,6 +123,7 @@ pub async fn ensure(tx: &mut Transaction<'_, Postgres>, username: &str, roles: &
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_roles(tx: &mut Transaction<'_, Postgres>, username: &str, roles: &[Role]) -> Result<(), sqlx::Error> {
     let roles: Vec<String> = roles.iter().map(|r| r.as_str().to_owned()).collect();
     sqlx::query!("UPDATE users SET roles = $2 WHERE username = $1", username, &roles[..]).execute(&mut **tx).await?;
@@ -127,6 +131,7 @@ pub async fn set_roles(tx: &mut Transaction<'_, Postgres>, username: &str, roles
 }
 
 /// Adds the user to the team (as its team admin or not), or removes them (`None`).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_membership(
     tx: &mut Transaction<'_, Postgres>,
     username: &str,
@@ -154,6 +159,7 @@ pub async fn set_membership(
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_disabled(tx: &mut Transaction<'_, Postgres>, username: &str, disabled: bool) -> Result<(), sqlx::Error> {
     sqlx::query!("UPDATE users SET disabled_at = CASE WHEN $2 THEN now() END WHERE username = $1", username, disabled)
         .execute(&mut **tx)
@@ -168,6 +174,7 @@ pub struct SignInRecord {
     pub from_provider: bool,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn sign_in_records(db: impl PgExecutor<'_>, usernames: &[String]) -> Result<HashMap<String, SignInRecord>, sqlx::Error> {
     let rows = sqlx::query!(
         r#"SELECT username, last_sign_in_at, memberships_from = 'provider' AS "from_provider!" FROM users WHERE username = ANY($1)"#,
@@ -185,6 +192,7 @@ pub async fn sign_in_records(db: impl PgExecutor<'_>, usernames: &[String]) -> R
 }
 
 /// The roles recorded at the user's last sign-in, if they ever signed in.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn roles_of(db: impl sqlx::PgExecutor<'_>, username: &str) -> Result<Option<Vec<String>>, sqlx::Error> {
     sqlx::query_scalar!("SELECT roles FROM users WHERE username = $1", username).fetch_optional(db).await
 }
@@ -197,6 +205,7 @@ pub struct Preferences {
     pub email: Option<String>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn preferences(db: impl PgExecutor<'_>, username: &str) -> Result<Preferences, sqlx::Error> {
     let row =
         sqlx::query!("SELECT stop_on_sign_out, mail_workspace, mail_health, mail_budget, email FROM users WHERE username = $1", username)
@@ -212,6 +221,7 @@ pub async fn preferences(db: impl PgExecutor<'_>, username: &str) -> Result<Pref
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_preferences(
     db: impl PgExecutor<'_>,
     username: &str,
@@ -232,6 +242,7 @@ pub async fn set_preferences(
 }
 
 /// The address Atrium's e-mail goes to.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_email(db: impl PgExecutor<'_>, username: &str, email: &str) -> Result<(), sqlx::Error> {
     sqlx::query!("UPDATE users SET email = $2 WHERE username = $1", username, email).execute(db).await?;
     Ok(())

@@ -73,6 +73,7 @@ pub async fn import(db: impl PgExecutor<'_>, new: &NewWorkspaceType<'_>) -> Resu
     .try_into()
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(db: impl PgExecutor<'_>) -> Result<Vec<WorkspaceType>, sqlx::Error> {
     sqlx::query_as!(
         TypeRow,
@@ -87,6 +88,7 @@ pub async fn list(db: impl PgExecutor<'_>) -> Result<Vec<WorkspaceType>, sqlx::E
     .collect()
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find(db: impl PgExecutor<'_>, id: i64) -> Result<Option<WorkspaceType>, sqlx::Error> {
     sqlx::query_as!(
         TypeRow,
@@ -102,6 +104,7 @@ pub async fn find(db: impl PgExecutor<'_>, id: i64) -> Result<Option<WorkspaceTy
 }
 
 /// Moves a type to `next` only if it is still in `from` (a concurrent change wins once).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn change_status(
     db: impl PgExecutor<'_>,
     id: i64,
@@ -125,6 +128,7 @@ pub async fn change_status(
 
 /// "Must upgrade by": the date by which this version's workspaces must move on (`None`
 /// clears it); false when there is no such type.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_upgrade_by(db: impl PgExecutor<'_>, id: i64, by: Option<time::Date>) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!("UPDATE workspace_types SET upgrade_by = $2 WHERE id = $1", id, by).execute(db).await?;
     Ok(done.rows_affected() == 1)
@@ -132,6 +136,7 @@ pub async fn set_upgrade_by(db: impl PgExecutor<'_>, id: i64, by: Option<time::D
 
 /// Serialises catalog applies until the transaction ends: each plans against what the one
 /// before it left.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn lock_catalog(db: impl PgExecutor<'_>) -> Result<(), sqlx::Error> {
     sqlx::query!("SELECT pg_advisory_xact_lock(hashtext('atrium.catalog.apply'))").execute(db).await?;
     Ok(())

@@ -4,11 +4,11 @@
 use super::database_error;
 use super::reconcile::{ReconcileError, Reconciler};
 use crate::repo::{audit, workspaces};
+use app::caller::must_be_admin;
 use app::domain::CurrentUser;
 use app::domain::workspace::{AdminWorkspaceFilter, AdminWorkspacePage, WorkspaceEvent, WorkspaceState};
 use app::error::AppError;
 use app::features::admin_workspaces::AdminWorkspaceService;
-use app::services::must_be_admin;
 use sqlx::PgPool;
 
 const PER_PAGE: i64 = 50;
@@ -24,6 +24,7 @@ impl AdminWorkspaces {
     }
 
     /// (team, name, state, owner)
+    #[tracing::instrument(skip_all)]
     async fn team_of(&self, id: &str) -> Result<(String, String, WorkspaceState, String), AppError> {
         let found = workspaces::team_name_state_owner(&self.db, id).await.map_err(database_error)?;
         let (team, name, state, owner) = found.ok_or_else(|| AppError::NotFound("This workspace".into()))?;

@@ -18,6 +18,7 @@ impl AuditLog {
     }
 
     /// Every row matching the filter (for CSV export), newest first, at most `limit`.
+    #[tracing::instrument(skip_all)]
     pub async fn all(&self, admin: &CurrentUser, filter: AuditFilter, limit: i64) -> Result<Vec<app::domain::audit::AuditRow>, AppError> {
         let filter = checked(admin, filter)?;
         Ok(audit::search(&self.db, &filter, limit, 0).await.map_err(database_error)?.0)
@@ -25,7 +26,7 @@ impl AuditLog {
 }
 
 fn checked(admin: &CurrentUser, filter: AuditFilter) -> Result<AuditFilter, AppError> {
-    app::services::must_be_admin(admin)?;
+    app::caller::must_be_admin(admin)?;
     let filter = filter.normalised();
     if !filter.dates_are_valid() {
         return Err(AppError::BadRequest("Give dates as YYYY-MM-DD.".into()));
@@ -35,6 +36,7 @@ fn checked(admin: &CurrentUser, filter: AuditFilter) -> Result<AuditFilter, AppE
 
 #[async_trait::async_trait]
 impl AuditService for AuditLog {
+    #[tracing::instrument(skip_all)]
     async fn search(&self, admin: &CurrentUser, filter: AuditFilter, page: i64) -> Result<AuditPage, AppError> {
         let filter = checked(admin, filter)?;
         let page = page.max(1);

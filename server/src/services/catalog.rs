@@ -1,18 +1,18 @@
 use super::database_error;
 use crate::aws::service_catalog::{CatalogError, ServiceCatalog};
-use crate::notifications::Notice;
 use crate::repo::configurations::{self, SaveError};
 use crate::repo::workspace_types::{self, NewWorkspaceType};
 use crate::repo::{audit, teams};
+use app::caller::must_be_admin;
 use app::domain::CurrentUser;
 use app::domain::configurations::{Configuration, ConfigurationDraft, ConfigurationForm};
 use app::domain::idle::{IdlePolicy, IdlePolicyForm};
+use app::domain::notifications::Notice;
 use app::domain::notifications::NotificationEvent;
 use app::domain::workspace_types::{CatalogOverview, TypeStatus, WorkspaceType};
 use app::error::AppError;
 use app::error::FieldError;
 use app::features::catalog::CatalogAdminService;
-use app::services::must_be_admin;
 use sqlx::PgPool;
 use std::sync::Arc;
 
@@ -119,6 +119,7 @@ impl CatalogAdminService for CatalogAdmin {
         tx.commit().await.map_err(database_error)
     }
 
+    #[tracing::instrument(skip_all)]
     async fn set_status(&self, admin: &CurrentUser, type_id: i64, status: TypeStatus) -> Result<WorkspaceType, AppError> {
         must_be_admin(admin)?;
         let current = workspace_types::find(&self.db, type_id)

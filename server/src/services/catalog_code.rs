@@ -9,13 +9,13 @@ use crate::aws::service_catalog::{ServiceCatalog, VersionDetails};
 use crate::catalog_file::{self, CatalogFile, ConfigurationEntry, Lines, TypeEntry};
 use crate::repo::workspace_types::NewWorkspaceType;
 use crate::repo::{audit, configurations, teams, workspace_types};
+use app::caller::must_be_admin;
 use app::domain::CurrentUser;
 use app::domain::configurations::{Configuration, ConfigurationDraft};
 use app::domain::parameters::ParameterSpec;
 use app::domain::workspace_types::{TypeStatus, WorkspaceType};
 use app::error::AppError;
 use app::error::FieldError;
-use app::services::must_be_admin;
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use std::collections::{BTreeMap, BTreeSet};
@@ -87,6 +87,7 @@ impl CatalogCode {
     }
 
     /// The approved types and their configurations, as a file `apply` takes back unchanged.
+    #[tracing::instrument(skip_all)]
     pub async fn export(&self, admin: &CurrentUser) -> Result<String, AppError> {
         must_be_admin(admin)?;
         let types = workspace_types::list(&self.db).await.map_err(database_error)?;
@@ -194,6 +195,7 @@ impl CatalogCode {
 
     /// Service Catalog's product and version ids, and the version's details, for each type of
     /// the file not imported yet.
+    #[tracing::instrument(skip_all)]
     async fn look_up_new_versions(
         &self,
         file: &CatalogFile,

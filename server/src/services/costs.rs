@@ -5,16 +5,17 @@ use super::database_error;
 use crate::aws::cost_explorer::CostSource;
 use crate::aws::provisioning::ProvisionError;
 use crate::changes::{Changes, LiveCache, TeamCache};
-use crate::notifications::{self, Notice};
+use crate::notifications;
 use crate::repo::costs::{self, Budget};
 use crate::repo::{audit, teams};
+use app::caller::must_be_admin;
 use app::domain::costs::{BudgetForm, CostDashboard, MonthBudget, MySpend, TeamSpend, UserSpend, WorkspaceSpend, month_end_forecast};
 use app::domain::dollars;
+use app::domain::notifications::Notice;
 use app::domain::notifications::NotificationEvent;
 use app::domain::{CurrentUser, Role, TeamSlug};
 use app::error::AppError;
 use app::features::costs::CostService;
-use app::services::must_be_admin;
 use sqlx::PgPool;
 use std::collections::BTreeMap;
 use time::{Date, Duration};
@@ -40,6 +41,7 @@ fn days_left_after(day: Date) -> u32 {
 
 /// The team's month as of `today`: spend so far, forecast to the month's end (including the
 /// estimates of running workspaces Cost Explorer has not reported on yet), budget.
+#[tracing::instrument(skip_all)]
 pub async fn month_budget(conn: &mut sqlx::PgConnection, team: &teams::Team, today: Date) -> Result<MonthBudget, sqlx::Error> {
     let days = costs::team_days(&mut *conn, month_basis_start(today), today, Some(team.slug.as_str())).await?;
     month_with_budget(conn, team, &days.iter().map(|d| (d.day, d.cents)).collect(), today).await
@@ -55,6 +57,7 @@ fn month_basis_start(today: Date) -> Date {
 
 /// The month from the team's daily spend (from `month_basis_start` at least), with its budget
 /// and the running workspaces Cost Explorer has not reported on yet.
+#[tracing::instrument(skip_all)]
 async fn month_with_budget(
     conn: &mut sqlx::PgConnection,
     team: &teams::Team,
@@ -173,6 +176,7 @@ impl Costs {
 
     /// The dashboard as of now, aggregated in Postgres: what comes back grows with teams, days
     /// and the workspaces that spent, not with the rows synced.
+    #[tracing::instrument(skip_all)]
     async fn compute_dashboard(&self, days: u32, top: Option<usize>) -> Result<CostDashboard, AppError> {
         let today = today();
         // Archived teams' spend is history and stays.
@@ -205,6 +209,7 @@ impl Costs {
     /// Every team's month, from each team's daily spend since `month_basis_start` at least
     /// (the dashboard's, read once for the range and the months).
     /// Two queries whatever the number of teams: budgets, and running workspaces not synced yet.
+    #[tracing::instrument(skip_all)]
     async fn months(&self, all_teams: &[teams::Team], daily: &BTreeMap<&str, Daily>, today: Date) -> Result<Vec<MonthBudget>, sqlx::Error> {
         let mut budgets = costs::budgets(&self.db).await?;
         let unsynced = costs::unsynced_hourly_cents_by_team(&self.db, today - Duration::days(FORECAST_BASIS_DAYS), today).await?;
@@ -237,6 +242,7 @@ impl CostService for Costs {
         self.dashboards.get_or_load(&key, self.compute_dashboard(days, top)).await
     }
 
+    #[tracing::instrument(skip_all)]
     async fn my_spend(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<MySpend, AppError> {
         if !user.may_enter_team(slug) {
             return Err(AppError::Forbidden);
@@ -252,6 +258,7 @@ impl CostService for Costs {
         self.my_spend.get_or_load(&key, spend).await.map_err(database_error)
     }
 
+    #[tracing::instrument(skip_all)]
     async fn team_month(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<MonthBudget, AppError> {
         let team = super::enter_cached_team(&self.db, &self.team_rows, user, slug).await?;
         let month = async {
@@ -261,6 +268,7 @@ impl CostService for Costs {
         self.team_months.get_or_load(slug.as_str(), month).await.map_err(database_error)
     }
 
+    #[tracing::instrument(skip_all)]
     async fn budgets(&self, admin: &CurrentUser) -> Result<Vec<MonthBudget>, AppError> {
         must_be_admin(admin)?;
         let today = today();
@@ -283,7 +291,7 @@ impl CostService for Costs {
         let entry = audit::Entry::by(admin, "budget.set").object("team", team.slug.as_str()).team(team.slug.as_str()).detail(&detail);
         audit::record(&mut *tx, &entry).await.map_err(database_error)?;
         // A lower budget may already be crossed: check now rather than after the next sync.
-        crate::jobs::enqueue(&mut *tx, &crate::jobs::budget_check_job(), std::time::Duration::ZERO).await.map_err(database_error)?;
+        crate::jobs::enqueue(&mut *tx, &crate::jobs::Job::BudgetCheck {}, std::time::Duration::ZERO).await.map_err(database_error)?;
         tx.commit().await.map_err(database_error)?;
         // This process shows the new budget from the next request on; others hear of it.
         self.dashboards.forget_all();
@@ -295,6 +303,7 @@ impl CostService for Costs {
 /// The cost sync job's work: each team's last `SYNC_DAYS` days from Cost Explorer, replacing
 /// what was stored for those days. A team whose account fails does not stop the others; the
 /// first failure is returned after all were tried. Returns how many rows were stored.
+#[tracing::instrument(skip_all)]
 pub async fn sync_costs(db: &PgPool, source: &dyn CostSource, today: Date) -> Result<usize, SyncError> {
     let start = today - Duration::days(SYNC_DAYS - 1);
     let end = today + Duration::days(1);
@@ -328,6 +337,7 @@ pub enum SyncError {
 
 /// The budget check job's work: for each budgeted team, each threshold its forecast has
 /// reached this month is recorded and announced once. Returns the alerts sent.
+#[tracing::instrument(skip_all)]
 pub async fn check_budgets(db: &PgPool, today: Date) -> Result<Vec<(String, u32)>, sqlx::Error> {
     let mut sent = Vec::new();
     let mut conn = db.acquire().await?;

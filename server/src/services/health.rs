@@ -4,9 +4,10 @@
 
 use crate::aws::cloudwatch::{Health, Metrics, Sample};
 use crate::mail::{self, MailKind};
-use crate::notifications::{self, Notice};
+use crate::notifications;
 use crate::repo::workspaces::{self, HealthCandidate};
 use app::domain::health::{ALARM_MINUTES, Alarm};
+use app::domain::notifications::Notice;
 use app::domain::notifications::NotificationEvent;
 use sqlx::PgPool;
 use time::{Duration, OffsetDateTime};
@@ -35,6 +36,7 @@ pub fn alarms(health: &Health, now: OffsetDateTime) -> Vec<Alarm> {
 }
 
 /// Checks every running workstation once; the alarms it raised, by workspace id.
+#[tracing::instrument(skip_all)]
 pub async fn check_health(db: &PgPool, metrics: &dyn Metrics, now: OffsetDateTime) -> Result<Vec<(String, Alarm)>, sqlx::Error> {
     let mut raised = Vec::new();
     for candidate in workspaces::health_candidates(db).await? {
@@ -65,6 +67,7 @@ pub async fn check_health(db: &PgPool, metrics: &dyn Metrics, now: OffsetDateTim
 
 /// Stores the alarms, with an event per change and a notice per newly raised alarm; the
 /// newly raised ones.
+#[tracing::instrument(skip_all)]
 async fn record(db: &PgPool, candidate: &HealthCandidate, alarms: &[Alarm]) -> Result<Vec<Alarm>, sqlx::Error> {
     let new: Vec<Alarm> = alarms.iter().copied().filter(|a| !candidate.alarms.contains(a)).collect();
     let cleared: Vec<Alarm> = candidate.alarms.iter().copied().filter(|a| !alarms.contains(a)).collect();

@@ -4,9 +4,10 @@
 
 use crate::aws::cloudwatch::{Metrics, PERIOD_SECONDS, Sample};
 use crate::mail::{self, MailKind};
-use crate::notifications::{self, Notice};
+use crate::notifications;
 use crate::repo::audit;
 use crate::repo::workspaces::{self, IdleCandidate};
+use app::domain::notifications::Notice;
 use app::domain::notifications::NotificationEvent;
 use app::domain::workspace::{WorkspaceAction, WorkspaceState};
 use sqlx::PgPool;
@@ -91,6 +92,7 @@ pub fn verdict(candidate: &IdleCandidate, samples: &[Sample], now: OffsetDateTim
 
 /// Checks every running workspace that stops on its own once; the ids it stopped. Another
 /// check at the same time stops nothing twice: the stop is a conditional state change.
+#[tracing::instrument(skip_all)]
 pub async fn check_idle_workspaces(db: &PgPool, metrics: &dyn Metrics, now: OffsetDateTime) -> Result<Vec<String>, sqlx::Error> {
     let mut stopped = Vec::new();
     for candidate in workspaces::idle_candidates(db, now).await? {
@@ -155,6 +157,7 @@ fn warned_in_time(candidate: &IdleCandidate, now: OffsetDateTime) -> bool {
 
 /// Announces a stop due within `WARNING_AHEAD` (or overdue: a policy changed, the portal was
 /// down), once per quiet stretch.
+#[tracing::instrument(skip_all)]
 async fn warn_if_due_soon(db: &PgPool, candidate: &IdleCandidate, now: OffsetDateTime) -> Result<(), sqlx::Error> {
     if candidate.stop_due.is_some_and(|due| due - now <= WARNING_AHEAD) {
         warn(db, candidate, now).await?;
@@ -163,6 +166,7 @@ async fn warn_if_due_soon(db: &PgPool, candidate: &IdleCandidate, now: OffsetDat
 }
 
 /// Sends this stretch's warning, unless it went out already.
+#[tracing::instrument(skip_all)]
 async fn warn(db: &PgPool, candidate: &IdleCandidate, now: OffsetDateTime) -> Result<(), sqlx::Error> {
     if candidate.stop_warned_at.is_some_and(|at| at >= warning_stretch_start(candidate)) {
         return Ok(());
@@ -189,6 +193,7 @@ async fn warn(db: &PgPool, candidate: &IdleCandidate, now: OffsetDateTime) -> Re
 /// Stops the workspace (terminates a cluster that cannot stop) through the same transition and
 /// job as its owner's action, audited as `atrium`; `false` if it is no longer available
 /// (stopped meanwhile by someone else).
+#[tracing::instrument(skip_all)]
 async fn stop_idle(db: &PgPool, candidate: &IdleCandidate, reason: &str) -> Result<bool, sqlx::Error> {
     let action = if candidate.can_stop { WorkspaceAction::Stop } else { WorkspaceAction::Terminate };
     let mut tx = db.begin().await?;

@@ -24,12 +24,14 @@ use app::error::AppError;
 
 /// The team, if it exists and is not archived (`NotFound`) and the user may enter it
 /// (`Forbidden`): members, and admins everywhere.
+#[tracing::instrument(skip_all)]
 pub async fn enter_team(db: &sqlx::PgPool, user: &CurrentUser, slug: &TeamSlug) -> Result<crate::repo::teams::Team, AppError> {
     admit(crate::repo::teams::find(db, slug).await.map_err(database_error)?, user, slug)
 }
 
 /// `enter_team` with the team row from the cache: pages read it on every view, and every
 /// process forgets the cached teams as soon as one changes.
+#[tracing::instrument(skip_all)]
 pub async fn enter_cached_team(
     db: &sqlx::PgPool,
     cache: &TeamCache,

@@ -2,15 +2,16 @@
 
 use super::database_error;
 use crate::aws::ssm::ParameterStoreError;
-use crate::notifications::{Delivery, Notice, Webhooks};
+use crate::notifications::{Delivery, Webhooks};
 use crate::repo::notification_targets::{self, NewTarget};
 use crate::repo::{audit, teams};
+use app::caller::must_be_admin;
 use app::domain::CurrentUser;
+use app::domain::notifications::Notice;
 use app::domain::notifications::{NotificationEvent, NotificationTarget, Platform, TargetForm};
 use app::error::AppError;
 use app::error::FieldError;
 use app::features::notifications::NotificationService;
-use app::services::must_be_admin;
 use sqlx::PgPool;
 
 /// Where webhook URLs are kept in Parameter Store, one SecureString per target.
@@ -72,6 +73,7 @@ pub fn check_webhook_url(raw: &str, platform: Platform, allow_local_http: bool) 
 
 #[async_trait::async_trait]
 impl NotificationService for NotificationAdmin {
+    #[tracing::instrument(skip_all)]
     async fn targets(&self, admin: &CurrentUser) -> Result<Vec<NotificationTarget>, AppError> {
         must_be_admin(admin)?;
         notification_targets::list(&self.db).await.map_err(database_error)

@@ -4,11 +4,12 @@
 //! user's next request.
 
 use super::{database_error, directory_error, enter_team};
-use crate::auth::session_store::end_sessions_of;
 use crate::aws::directory::{Directory, DirectoryError, NewUser};
 use crate::changes::AccessCache;
+use crate::repo::sessions::end_sessions_of;
 use crate::repo::workspaces::{self, LiveOf};
 use crate::repo::{audit, teams, users};
+use app::caller::must_be_admin;
 use app::domain::people::{
     AccessForm, AccountStatus, Disabled, InviteForm, Member, PeoplePage, Person, TeamMembers, groups_for, parse_roles, parse_teams,
     team_admin_may_manage,
@@ -16,7 +17,6 @@ use app::domain::people::{
 use app::domain::{CurrentUser, Group, Role, TeamSlug, Username};
 use app::error::AppError;
 use app::features::people::PeopleService;
-use app::services::must_be_admin;
 use futures::stream::{self, StreamExt};
 use sqlx::PgPool;
 use std::collections::{BTreeSet, HashMap};
@@ -44,6 +44,7 @@ impl People {
     }
 
     /// The user as the pool names them (pools may ignore case), or `NotFound`.
+    #[tracing::instrument(skip_all)]
     async fn canonical(&self, username: &str) -> Result<String, AppError> {
         let username = parse_username(username)?;
         match self.directory.user(username.as_str()).await {
@@ -55,6 +56,7 @@ impl People {
 
     /// The user as the pool names them and whether they are in the pool at all: someone who
     /// only signs in through SSO is known from the portal's own row.
+    #[tracing::instrument(skip_all)]
     async fn known_user(&self, username: &str) -> Result<(String, bool), AppError> {
         match self.canonical(username).await {
             Ok(name) => Ok((name, true)),
@@ -71,6 +73,7 @@ impl People {
 
     /// The user's groups that the portal manages: roles, and teams that are not archived.
     /// Other groups in the pool (another application's, an archived team's) are left alone.
+    #[tracing::instrument(skip_all)]
     async fn groups_of(&self, username: &str) -> Result<BTreeSet<Group>, AppError> {
         let groups = match self.directory.groups_of(username).await {
             Ok(groups) => groups,
@@ -82,6 +85,7 @@ impl People {
     }
 
     /// Each user's group names, a few Cognito calls at a time; users gone meanwhile are left out.
+    #[tracing::instrument(skip_all)]
     async fn groups_of_many(&self, usernames: &[String]) -> Result<HashMap<String, Vec<String>>, AppError> {
         let results: Vec<(String, Result<Vec<String>, DirectoryError>)> = stream::iter(usernames.iter().cloned())
             .map(|name| async move {
@@ -105,6 +109,7 @@ impl People {
     }
 
     /// Refuses to edit someone whose roles and teams an SSO provider sets at each sign-in.
+    #[tracing::instrument(skip_all)]
     async fn refuse_if_from_provider(&self, username: &str) -> Result<(), AppError> {
         let records = users::sign_in_records(&self.db, &[username.to_owned()]).await.map_err(database_error)?;
         if records.get(username).is_some_and(|r| r.from_provider) {
@@ -116,6 +121,7 @@ impl People {
         Ok(())
     }
 
+    #[tracing::instrument(skip_all)]
     async fn other_enabled_admins(&self, except: &str) -> Result<usize, AppError> {
         let admins = self.directory.members_of(&Group::Role(Role::Admin).name()).await.map_err(directory_error)?;
         Ok(admins.iter().filter(|u| u.username != except && u.status != AccountStatus::Disabled).count())
@@ -124,6 +130,7 @@ impl People {
     /// Makes the changes in Cognito one by one, then mirrors the ones that were made into
     /// Postgres with an audit row each, in one transaction. A failure midway keeps (and
     /// records) what was done, audits the failure, and is returned.
+    #[tracing::instrument(skip_all)]
     async fn apply(&self, actor: &CurrentUser, username: &str, before: &BTreeSet<Group>, changes: &[Change]) -> Result<(), AppError> {
         let mut applied = Vec::new();
         let mut failure = None;
@@ -178,6 +185,7 @@ impl People {
     }
 
     /// The team (not archived) and the caller's right to manage its members.
+    #[tracing::instrument(skip_all)]
     async fn managed_team(&self, user: &CurrentUser, team: &TeamSlug) -> Result<teams::Team, AppError> {
         let row = enter_team(&self.db, user, team).await?;
         if !user.may_manage_members(team) {
@@ -187,6 +195,7 @@ impl People {
     }
 
     /// Teams that exist and are not archived, among `wanted`; the others as a field error.
+    #[tracing::instrument(skip_all)]
     async fn check_teams(&self, wanted: &[TeamSlug], field: &str) -> Result<(), AppError> {
         let known: Vec<TeamSlug> = teams::list_all(&self.db).await.map_err(database_error)?.into_iter().map(|t| t.slug).collect();
         match wanted.iter().find(|t| !known.contains(t)) {

@@ -67,13 +67,15 @@ impl Reconciler {
     /// People who left: their live workspaces are marked (an event says what will happen),
     /// and stopped once the grace period is over, unless an admin transferred them. The
     /// stopped ones' ids.
+    #[tracing::instrument(skip_all)]
     pub async fn handle_leavers(&self) -> Result<Vec<String>, sqlx::Error> {
         let mut tx = self.db.begin().await?;
         let days = self.leaver_grace_days;
-        for (id, name, team, owner, state) in workspaces::mark_leavers(&mut tx).await? {
+        for left in workspaces::mark_leavers(&mut tx).await? {
+            let (owner, team) = (&left.owner, &left.team_slug);
             let message = format!("Its owner {owner} left {team}: it is stopped in {days} days unless an admin transfers it");
-            workspaces::add_event(&mut *tx, &id, &state, &message).await?;
-            tracing::info!(workspace_id = %id, %name, %owner, "A workspace's owner left its team");
+            workspaces::add_event(&mut *tx, &left.id, &left.state, &message).await?;
+            tracing::info!(workspace_id = %left.id, name = %left.name, %owner, "A workspace's owner left its team");
         }
         tx.commit().await?;
         let mut stopped = Vec::new();
@@ -158,6 +160,7 @@ impl Reconciler {
     }
 
     /// The scheduled run: the live workspaces checked longest ago. How many were looked at.
+    #[tracing::instrument(skip_all)]
     pub async fn reconcile_due(&self) -> Result<usize, sqlx::Error> {
         let stopped = self.handle_leavers().await?;
         if !stopped.is_empty() {

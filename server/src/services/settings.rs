@@ -31,6 +31,7 @@ fn settings_from(preferences: users::Preferences) -> UserSettings {
 
 #[async_trait::async_trait]
 impl SettingsService for UserPreferences {
+    #[tracing::instrument(skip_all)]
     async fn settings(&self, user: &CurrentUser) -> Result<UserSettings, AppError> {
         Ok(settings_from(users::preferences(&self.db, user.username.as_str()).await.map_err(database_error)?))
     }

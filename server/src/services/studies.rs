@@ -76,6 +76,7 @@ impl Studies {
 
     /// The study if the caller may see it from this team; `NotFound` otherwise, so that a
     /// guessed id tells nothing.
+    #[tracing::instrument(skip_all)]
     async fn seen(&self, user: &CurrentUser, slug: &TeamSlug, id: i64) -> Result<Seen, AppError> {
         let team = super::enter_cached_team(&self.db, &self.team_rows, user, slug).await?;
         let study = repo::find(&self.db, id).await.map_err(database_error)?;
@@ -84,6 +85,7 @@ impl Studies {
         Ok(Seen { team, study, access })
     }
 
+    #[tracing::instrument(skip_all)]
     async fn writable(&self, user: &CurrentUser, slug: &TeamSlug, id: i64) -> Result<Seen, AppError> {
         let seen = self.seen(user, slug, id).await?;
         if seen.access != Access::Rw {
@@ -116,6 +118,7 @@ impl Studies {
     }
 
     /// The bucket of the team's studies, from its SSM metadata.
+    #[tracing::instrument(skip_all)]
     async fn team_bucket(&self, team: &teams::Team) -> Result<String, AppError> {
         let (parameters, _) = self.parameters.parameters_with_age(&team.ssm_path).await.map_err(|error| {
             tracing::warn!(%error, "Failed to read the team's metadata");
@@ -141,6 +144,7 @@ impl Studies {
     }
 
     /// An export request the caller may look at: its requester, and those who decide it.
+    #[tracing::instrument(skip_all)]
     async fn egress_seen(&self, user: &CurrentUser, slug: &TeamSlug, request_id: i64) -> Result<(Seen, repo::EgressRow, bool), AppError> {
         let request = repo::find_egress(&self.db, request_id)
             .await
@@ -161,6 +165,7 @@ impl Studies {
 
 /// Checks the studies chosen at launch against what the user may use now; each study and the
 /// access it is mounted with. A study the user lost access to is refused.
+#[tracing::instrument(skip_all)]
 pub async fn mounts_for_launch(
     db: &PgPool,
     user: &CurrentUser,
@@ -183,6 +188,7 @@ pub async fn mounts_for_launch(
 }
 
 /// One audit row about a study (`study`) or an export request (`egress_request`).
+#[tracing::instrument(skip_all)]
 async fn record(
     db: impl sqlx::PgExecutor<'_>,
     user: &CurrentUser,

@@ -7,11 +7,11 @@ use crate::aws::directory::Directory;
 use crate::changes::{AccessCache, Changes, TeamCache};
 use crate::repo::workspaces::{self, LiveOf};
 use crate::repo::{audit, teams};
+use app::caller::must_be_admin;
 use app::domain::team_admin::{ConnectionCheck, TeamAdminRow, TeamForm};
 use app::domain::{CurrentUser, Group, TeamSlug};
 use app::error::AppError;
 use app::features::team_admin::TeamAdminService;
-use app::services::must_be_admin;
 use sqlx::PgPool;
 use std::sync::Arc;
 
@@ -30,10 +30,12 @@ impl TeamAdmin {
         TeamAdmin { db, directory, account_check, access_cache: changes.access.clone(), team_rows: changes.teams.clone() }
     }
 
+    #[tracing::instrument(skip_all)]
     async fn team(&self, slug: &TeamSlug) -> Result<teams::Team, AppError> {
         teams::find(&self.db, slug).await.map_err(database_error)?.ok_or_else(|| AppError::NotFound(format!("The team \"{slug}\"")))
     }
 
+    #[tracing::instrument(skip_all)]
     async fn check_time_zone(&self, zone: &str) -> Result<(), AppError> {
         if teams::is_known_time_zone(&self.db, zone).await.map_err(database_error)? {
             Ok(())

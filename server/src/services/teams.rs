@@ -24,6 +24,7 @@ impl Teams {
 
     /// What the team offers this user (the caller has entered the team). Admins see everything
     /// the team is offered, whatever the roles.
+    #[tracing::instrument(skip_all)]
     async fn offered(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<Vec<Configuration>, AppError> {
         let all = configurations::launchable_on_team(&self.db, slug).await.map_err(database_error)?;
         Ok(all.into_iter().filter(|c| user.is_admin() || c.draft.allows(&user.roles, slug)).collect())
@@ -141,6 +142,7 @@ pub fn parse_metadata(parameters: &[(String, String)]) -> TeamMetadata {
 
 #[async_trait::async_trait]
 impl PasswordPolicyService for AuthService {
+    #[tracing::instrument(skip_all)]
     async fn password_policy(&self) -> Result<PasswordPolicy, AppError> {
         AuthService::password_policy(self).await.map_err(|error| match error {
             AuthError::Unavailable(what, _) => AppError::Unavailable(what.into()),

@@ -58,6 +58,7 @@ impl ApiTokens {
 
     /// The user `secret` acts for, as of now (roles and teams from Postgres, as for a session),
     /// charging one request to the token's rate limit.
+    #[tracing::instrument(skip_all)]
     pub async fn authenticate(&self, secret: &str) -> Result<TokenCaller, TokenRefusal> {
         if !secret.starts_with(PREFIX) || secret.len() > 200 {
             return Err(TokenRefusal::Invalid);
@@ -89,6 +90,7 @@ impl ApiTokens {
 
 /// A token for `username` made outside a session (`server issue-token`), with the same checks
 /// and audit row as one made on `/settings/tokens`.
+#[tracing::instrument(skip_all)]
 pub async fn issue(db: &PgPool, username: &str, name: &str, scopes: &str, days: u32) -> anyhow::Result<String> {
     let access =
         users::access(db, username).await?.ok_or_else(|| anyhow::anyhow!("Atrium has no user {username} (they sign in once first)"))?;
@@ -114,6 +116,7 @@ fn new_secret() -> String {
 
 #[async_trait::async_trait]
 impl TokenService for ApiTokens {
+    #[tracing::instrument(skip_all)]
     async fn tokens(&self, user: &CurrentUser) -> Result<TokenList, AppError> {
         let mine = api_tokens::of_user(&self.db, user.username.as_str()).await.map_err(database_error)?;
         let everyone = if user.is_admin() { api_tokens::active(&self.db).await.map_err(database_error)? } else { Vec::new() };

@@ -27,6 +27,7 @@ fn require_running(view: &WorkspaceView, what: &str) -> Result<(), AppError> {
 
 /// Moves the workspace to a newer approved version of its product, keeping its parameter
 /// values where the new version has them and taking its configuration's for new ones.
+#[tracing::instrument(skip_all)]
 pub async fn upgrade(db: &PgPool, user: &CurrentUser, view: WorkspaceView, to_type_id: i64) -> Result<(), AppError> {
     require_running(&view, "upgraded")?;
     let inputs = workspaces::update_inputs(db, &view.id).await.map_err(database_error)?.ok_or(AppError::Internal)?;
@@ -74,6 +75,7 @@ pub async fn upgrade(db: &PgPool, user: &CurrentUser, view: WorkspaceView, to_ty
 
 /// Changes the workspace's size to one its configuration lists; the team's budget must hold
 /// the new hourly estimate to the end of the month, as at launch.
+#[tracing::instrument(skip_all)]
 pub async fn resize(db: &PgPool, user: &CurrentUser, view: WorkspaceView, size: &str) -> Result<(), AppError> {
     require_running(&view, "resized")?;
     let inputs = workspaces::update_inputs(db, &view.id).await.map_err(database_error)?.ok_or(AppError::Internal)?;
@@ -113,6 +115,7 @@ pub async fn resize(db: &PgPool, user: &CurrentUser, view: WorkspaceView, size: 
 }
 
 /// `updating`, the worker's job and the audit row, together.
+#[tracing::instrument(skip_all)]
 async fn begin(db: &PgPool, user: &CurrentUser, view: &WorkspaceView, update: &PendingUpdate, action: &str) -> Result<(), AppError> {
     let mut tx = db.begin().await.map_err(database_error)?;
     let message = format!("Requested by {}: to be {}", user.username, update.description);

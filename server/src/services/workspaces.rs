@@ -2,13 +2,14 @@ use super::database_error;
 use crate::aws::provisioning::ProvisionError;
 use crate::aws::sagemaker::Presigner;
 use crate::aws::sessions::{PORT_FORWARDING_DOCUMENT, SessionStarter, StartedSession};
-use crate::jobs::workspace_job;
-use crate::notifications::{self, Notice};
+use crate::jobs::Job;
+use crate::notifications;
 use crate::repo::workspaces::{self, LaunchError, NewWorkspace};
 use crate::repo::{audit, workspace_types};
 use crate::repo::{configurations, teams};
 use app::domain::configurations::Configuration;
 use app::domain::idle::SNOOZE_HOURS;
+use app::domain::notifications::Notice;
 use app::domain::parameters::validate_parameters;
 use app::domain::studies::{Access, STUDIES_PARAMETER, studies_parameter};
 use app::domain::workspace::{
@@ -77,6 +78,7 @@ impl Workspaces {
 
 impl Workspaces {
     /// The configuration a launch names: given, or the one of the named profile.
+    #[tracing::instrument(skip_all)]
     async fn configuration_to_launch(&self, user: &CurrentUser, team: &TeamSlug, request: &LaunchRequest) -> Result<i64, AppError> {
         match (request.configuration_id, request.profile.as_deref()) {
             (Some(id), _) => Ok(id),
@@ -95,6 +97,7 @@ impl Workspaces {
 
     /// The studies a launch names (by id or by name, among those the team sees), with their
     /// access; whether the user may mount each is checked with the launch.
+    #[tracing::instrument(skip_all)]
     async fn studies_to_mount(&self, team: &TeamSlug, mounts: &[StudyMount]) -> Result<Vec<(i64, Access)>, AppError> {
         if mounts.is_empty() {
             return Ok(Vec::new());
@@ -114,6 +117,7 @@ impl Workspaces {
 
     /// The configuration's parameter values, with the profile's on top, checked against the
     /// template's constraints (a profile in SSM is not trusted to be right).
+    #[tracing::instrument(skip_all)]
     async fn parameter_values(
         &self,
         user: &CurrentUser,
@@ -158,6 +162,7 @@ pub(super) enum BudgetCheck {
 
 /// Checks `hourly_cents` more to the end of the month against the team's month, on the
 /// caller's connection (a launch's transaction holds the team's budget lock).
+#[tracing::instrument(skip_all)]
 pub(super) async fn check_budget(
     conn: &mut sqlx::PgConnection,
     user: &CurrentUser,
@@ -205,6 +210,7 @@ fn manages(user: &CurrentUser, view: &WorkspaceView) -> bool {
 
 impl Workspaces {
     /// The workspace, for those who act on it (not those it is only shared with).
+    #[tracing::instrument(skip_all)]
     async fn managed(&self, user: &CurrentUser, id: &str) -> Result<WorkspaceView, AppError> {
         let view = self.workspace(user, id).await?;
         if manages(user, &view) { Ok(view) } else { Err(AppError::Forbidden) }
@@ -212,6 +218,7 @@ impl Workspaces {
 
     /// A connect is use (the idle check counts from here) and an audit row in the caller's name;
     /// `detail` says how, never with the URL or token (credentials while they last).
+    #[tracing::instrument(skip_all)]
     async fn record_connect(&self, user: &CurrentUser, view: &WorkspaceView, detail: &str) -> Result<(), AppError> {
         let mut tx = self.db.begin().await.map_err(database_error)?;
         workspaces::record_connect(&mut *tx, &view.id).await.map_err(database_error)?;
@@ -221,6 +228,7 @@ impl Workspaces {
     }
 
     /// Mounts, quota, budget, then the workspace and its provisioning job in one transaction.
+    #[tracing::instrument(skip_all)]
     async fn launch_checked(&self, user: &CurrentUser, launch: Launch<'_>) -> Result<String, AppError> {
         let Launch { team: team_row, configuration, name, key, mut parameter_values, studies, override_budget, again_from } = launch;
         let team = &team_row.slug;
@@ -284,7 +292,7 @@ impl Workspaces {
         })?;
         let mounted: Vec<(i64, Access)> = mounts.iter().map(|(study, access)| (study.id, *access)).collect();
         crate::repo::studies::insert_mounts(&mut tx, &id, &mounted).await.map_err(database_error)?;
-        crate::jobs::enqueue(&mut *tx, &workspace_job(&id, "launch"), Duration::ZERO).await.map_err(database_error)?;
+        crate::jobs::enqueue(&mut *tx, &Job::workspace(&id, "launch"), Duration::ZERO).await.map_err(database_error)?;
         let with_studies =
             mounts.iter().map(|(study, access)| format!("\"{}\" {}", study.name, access.as_str())).collect::<Vec<_>>().join(", ");
         let mut detail = format!("{} ({})", name.as_str(), configuration.draft.name);
@@ -347,6 +355,7 @@ impl WorkspaceService for Workspaces {
         self.launch_checked(user, launch).await
     }
 
+    #[tracing::instrument(skip_all)]
     async fn workspace(&self, user: &CurrentUser, id: &str) -> Result<WorkspaceView, AppError> {
         let view =
             workspaces::view(&self.db, id).await.map_err(database_error)?.ok_or_else(|| AppError::NotFound("This workspace".into()))?;
@@ -362,6 +371,7 @@ impl WorkspaceService for Workspaces {
         Err(AppError::Forbidden)
     }
 
+    #[tracing::instrument(skip_all)]
     async fn my_workspaces(&self, user: &CurrentUser, team: &TeamSlug) -> Result<MyWorkspaces, AppError> {
         if !user.may_enter_team(team) {
             return Err(AppError::Forbidden);
@@ -540,6 +550,7 @@ impl WorkspaceService for Workspaces {
         Ok(())
     }
 
+    #[tracing::instrument(skip_all)]
     async fn new_launch_key(&self) -> Result<String, AppError> {
         Ok(uuid::Uuid::new_v4().to_string())
     }
@@ -632,7 +643,7 @@ impl WorkspaceService for Workspaces {
             return Err(AppError::BadRequest(format!("Only its owner, {}, can launch it again.", earlier.owner)));
         }
         let team_row = super::enter_team(&self.db, user, &earlier.team).await?;
-        let (configuration_id, parameter_values) =
+        let workspaces::LaunchInputs { configuration_id, parameter_values } =
             workspaces::launch_inputs(&self.db, id).await.map_err(database_error)?.ok_or(AppError::Internal)?;
         let offered = configurations::launchable_on_team(&self.db, &earlier.team).await.map_err(database_error)?;
         let Some(configuration) =
@@ -698,6 +709,7 @@ fn shell_session(started: &StartedSession, instance_id: &str, protocol: RemotePr
 
 /// Moves the workspace from `from` into the action's transitional state and queues the job that
 /// carries it out: one step for the owner's "Stop" and for the idle check's alike.
+#[tracing::instrument(skip_all)]
 pub(crate) async fn begin_action(
     tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
     id: &str,
@@ -715,9 +727,10 @@ pub(crate) async fn begin_action(
 
 /// The worker's job that carries out the workspace's new transitional state, with a token of
 /// its own (AWS does a repeated request once).
+#[tracing::instrument(skip_all)]
 pub(super) async fn queue_work(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, id: &str) -> Result<(), sqlx::Error> {
     let requested_at = workspaces::new_request_token(&mut **tx).await?;
-    crate::jobs::enqueue(&mut **tx, &workspace_job(id, &requested_at), Duration::ZERO).await?;
+    crate::jobs::enqueue(&mut **tx, &Job::workspace(id, &requested_at), Duration::ZERO).await?;
     Ok(())
 }
 

@@ -378,7 +378,7 @@ async fn the_teams_channels_hear_of_a_stop_once_twenty_minutes_ahead(db: PgPool)
         let db = db.clone();
         async move {
             sqlx::query_scalar::<_, i64>("SELECT count(*) FROM jobs WHERE kind = $1 AND payload->'notice'->>'event' = $2")
-                .bind(atrium::notifications::NOTIFICATION_JOB)
+                .bind(atrium::jobs::Job::NOTIFICATION)
                 .bind(event)
                 .fetch_one(&db)
                 .await

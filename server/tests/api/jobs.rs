@@ -1,10 +1,18 @@
-use atrium::jobs::{NewJob, claim_next, enqueue};
+use atrium::jobs::{Job, claim_next, enqueue};
 use sqlx::PgPool;
 use std::collections::HashSet;
 use std::time::Duration;
 
-fn job(n: i64) -> NewJob {
-    NewJob { kind: "test", payload: serde_json::json!({ "n": n }) }
+/// A job told apart by its number (a workspace job; the queue does not read payloads).
+fn job(n: i64) -> Job {
+    Job::workspace(&n.to_string(), "test")
+}
+
+fn number(job: &atrium::jobs::ClaimedJob) -> i64 {
+    match job.job().expect("readable") {
+        Job::Workspace(step) => step.workspace_id.parse().expect("a number"),
+        other => panic!("not a test job: {other:?}"),
+    }
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -15,7 +23,7 @@ async fn two_workers_never_hold_the_same_job(db: PgPool) {
     let worker = |db: PgPool| async move {
         let mut ran = Vec::new();
         while let Some(job) = claim_next(&db).await.expect("claim") {
-            ran.push(job.payload["n"].as_i64().expect("n"));
+            ran.push(number(&job));
             tokio::time::sleep(Duration::from_millis(5)).await; // hold the claim a moment
             job.complete().await.expect("completed");
         }
@@ -68,18 +76,18 @@ async fn a_job_enqueued_in_a_rolled_back_transaction_does_not_exist(db: PgPool) 
 async fn a_rescheduled_job_keeps_its_new_payload_and_is_not_a_failure(db: PgPool) {
     enqueue(&db, &job(1), Duration::ZERO).await.expect("enqueued");
     let claimed = claim_next(&db).await.expect("claim").expect("a job");
-    claimed.reschedule(Duration::ZERO, serde_json::json!({ "n": 2 })).await.expect("rescheduled");
+    claimed.continue_as(&job(2), Duration::ZERO).await.expect("rescheduled");
     let again = claim_next(&db).await.expect("claim").expect("due");
-    assert_eq!(again.payload["n"], 2);
+    assert_eq!(number(&again), 2);
     assert_eq!(again.attempts, 0);
 }
 
 #[sqlx::test(migrations = "../migrations")]
 async fn a_self_rescheduling_job_exists_once_and_a_restart_makes_it_due(db: PgPool) {
-    let sync = atrium::jobs::NewJob { kind: atrium::jobs::COST_SYNC_JOB, payload: serde_json::json!({}) };
+    let sync = Job::CostSync {};
     atrium::jobs::ensure_one_due_now(&db, &sync).await.expect("added");
     let claimed = claim_next(&db).await.expect("claim").expect("due at once");
-    claimed.reschedule(Duration::from_secs(3600), serde_json::json!({})).await.expect("rescheduled");
+    claimed.reschedule(Duration::from_secs(3600)).await.expect("rescheduled");
     assert!(claim_next(&db).await.expect("claim").is_none(), "not due for an hour");
 
     let (a, b) = tokio::join!(atrium::jobs::ensure_one_due_now(&db, &sync), atrium::jobs::ensure_one_due_now(&db, &sync));

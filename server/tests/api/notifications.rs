@@ -2,8 +2,9 @@
 //! the platforms' payloads, and the admin's form.
 
 use crate::helpers::{PASSWORD, TestApp, spawn_app};
+use app::domain::notifications::Notice;
 use app::domain::notifications::NotificationEvent;
-use atrium::notifications::{Notice, publish};
+use atrium::notifications::publish;
 use axum::{Json, Router, extract::State, http::StatusCode, routing::post};
 use std::sync::{Arc, Mutex};
 

@@ -18,6 +18,7 @@ impl ReconcileContext {
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn reconcile_context(db: impl PgExecutor<'_>, id: &str) -> Result<Option<ReconcileContext>, sqlx::Error> {
     let row = sqlx::query!(
         r#"SELECT w.state, w.owner, tm.role_arn, w.outputs AS "outputs: Json<BTreeMap<String, String>>",
@@ -39,6 +40,7 @@ pub async fn reconcile_context(db: impl PgExecutor<'_>, id: &str) -> Result<Opti
 
 /// Records what the reconcile found (`None`: nothing wrong). A new finding is also an event
 /// on the workspace's page, once.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_drift(db: impl PgExecutor<'_>, id: &str, state: WorkspaceState, drift: Option<&str>) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "WITH changed AS ( \
@@ -56,6 +58,7 @@ pub async fn set_drift(db: impl PgExecutor<'_>, id: &str, state: WorkspaceState,
 }
 
 /// Live workspaces, those checked longest ago (or never) first.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn due_for_reconcile(db: impl PgExecutor<'_>, limit: i64) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar!(
         "SELECT id FROM workspaces WHERE state NOT IN ('terminated', 'failed') ORDER BY reconciled_at NULLS FIRST, created_at LIMIT $1",
@@ -67,6 +70,7 @@ pub async fn due_for_reconcile(db: impl PgExecutor<'_>, limit: i64) -> Result<Ve
 
 /// One page of every workspace matching the filter (terminated ones archived after
 /// `ARCHIVE_AFTER_DAYS`), newest first, and how many match.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn admin_page(
     db: &sqlx::PgPool,
     filter: &app::domain::workspace::AdminWorkspaceFilter,
@@ -114,15 +118,26 @@ pub async fn admin_page(
 }
 
 /// Every workspace type's label ("Linux workstation (EC2) v2"), for filters.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn type_labels(db: impl PgExecutor<'_>) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar!(r#"SELECT DISTINCT product_name || ' ' || version_name AS "label!" FROM workspace_types ORDER BY 1"#)
         .fetch_all(db)
         .await
 }
 
+/// A live workspace whose owner has left its team (or is disabled).
+pub struct LeaversWorkspace {
+    pub id: String,
+    pub name: String,
+    pub team_slug: String,
+    pub owner: String,
+    pub state: String,
+}
+
 /// Marks live workspaces whose owner has left the team (or is disabled) and clears those whose
-/// owner is back; the newly marked ones (id, name, team, owner, state).
-pub async fn mark_leavers(conn: &mut sqlx::PgConnection) -> Result<Vec<(String, String, String, String, String)>, sqlx::Error> {
+/// owner is back; the newly marked ones.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn mark_leavers(conn: &mut sqlx::PgConnection) -> Result<Vec<LeaversWorkspace>, sqlx::Error> {
     // "Left": not a member of the workspace's team any more, or disabled (the same in both).
     sqlx::query!(
         "UPDATE workspaces w SET owner_left_at = NULL WHERE owner_left_at IS NOT NULL AND NOT \
@@ -131,19 +146,20 @@ pub async fn mark_leavers(conn: &mut sqlx::PgConnection) -> Result<Vec<(String, 
     )
     .execute(&mut *conn)
     .await?;
-    let marked = sqlx::query!(
+    sqlx::query_as!(
+        LeaversWorkspace,
         "UPDATE workspaces w SET owner_left_at = now() WHERE owner_left_at IS NULL AND state NOT IN ('terminated', 'failed') AND \
          (NOT EXISTS (SELECT 1 FROM team_memberships m WHERE m.team_slug = w.team_slug AND m.username = w.owner) \
           OR EXISTS (SELECT 1 FROM users u WHERE u.username = w.owner AND u.disabled_at IS NOT NULL)) \
          RETURNING id, name, team_slug, owner, state"
     )
     .fetch_all(&mut *conn)
-    .await?;
-    Ok(marked.into_iter().map(|r| (r.id, r.name, r.team_slug, r.owner, r.state)).collect())
+    .await
 }
 
 /// Running workspaces whose owner left their team more than `grace_days` ago and that can
 /// be stopped: (id, team).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn leavers_to_stop(db: impl PgExecutor<'_>, grace_days: i64) -> Result<Vec<(String, String)>, sqlx::Error> {
     let rows = sqlx::query!(
         "SELECT w.id, w.team_slug FROM workspaces w JOIN workspace_configurations c ON c.id = w.configuration_id \
@@ -157,6 +173,7 @@ pub async fn leavers_to_stop(db: impl PgExecutor<'_>, grace_days: i64) -> Result
 }
 
 /// Gives a live workspace to another owner; false when it is not live any more.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn transfer(db: impl PgExecutor<'_>, id: &str, to: &str) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(
         "UPDATE workspaces SET owner = $2, owner_left_at = NULL WHERE id = $1 AND state NOT IN ('terminated', 'failed')",
@@ -166,4 +183,18 @@ pub async fn transfer(db: impl PgExecutor<'_>, id: &str, to: &str) -> Result<boo
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// The EC2 instance of the owner's available workspace of this name, and its team's role.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn available_instance(db: impl PgExecutor<'_>, owner: &str, name: &str) -> Result<Option<(String, String)>, sqlx::Error> {
+    Ok(sqlx::query!(
+        r#"SELECT w.outputs->>'InstanceId' AS "instance!", t.role_arn FROM workspaces w JOIN teams t ON t.slug = w.team_slug
+           WHERE w.owner = $1 AND w.name = $2 AND w.state = 'available' AND w.outputs ? 'InstanceId'"#,
+        owner,
+        name,
+    )
+    .fetch_optional(db)
+    .await?
+    .map(|row| (row.instance, row.role_arn)))
 }

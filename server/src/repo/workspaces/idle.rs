@@ -95,6 +95,7 @@ impl IdleRow {
 
 /// Available workspaces of types that can stop whose configuration stops them on its own, as
 /// of `now`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn idle_candidates(db: impl PgExecutor<'_>, now: time::OffsetDateTime) -> Result<Vec<IdleCandidate>, sqlx::Error> {
     let rows = sqlx::query_as!(
         IdleRow,
@@ -120,6 +121,7 @@ pub async fn idle_candidates(db: impl PgExecutor<'_>, now: time::OffsetDateTime)
 }
 
 /// A warning of the coming stop went out at `at`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn record_stop_warning(db: impl PgExecutor<'_>, id: &str, at: time::OffsetDateTime) -> Result<(), sqlx::Error> {
     sqlx::query!("UPDATE workspaces SET stop_warned_at = $2 WHERE id = $1", id, at).execute(db).await?;
     Ok(())
@@ -127,6 +129,7 @@ pub async fn record_stop_warning(db: impl PgExecutor<'_>, id: &str, at: time::Of
 
 /// Locks the workspace and says whether it is still due to stop now: a Keep running or a
 /// Connect since the check read it puts the stop off.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn still_due(tx: &mut Transaction<'_, Postgres>, id: &str) -> Result<bool, sqlx::Error> {
     let due: Option<Option<bool>> = sqlx::query_scalar!(
         r#"SELECT workspace_stop_due(id, now()) <= now() AS "due?" FROM workspaces WHERE id = $1 AND state = 'available' FOR UPDATE"#,
@@ -138,18 +141,21 @@ pub async fn still_due(tx: &mut Transaction<'_, Postgres>, id: &str) -> Result<b
 }
 
 /// The idle check saw the workspace busy at `at`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn record_busy(db: impl PgExecutor<'_>, id: &str, at: time::OffsetDateTime) -> Result<(), sqlx::Error> {
     sqlx::query!("UPDATE workspaces SET last_busy_at = GREATEST(last_busy_at, $2) WHERE id = $1", id, at).execute(db).await?;
     Ok(())
 }
 
 /// Someone connected to the workspace just now.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn record_connect(db: impl PgExecutor<'_>, id: &str) -> Result<(), sqlx::Error> {
     sqlx::query!("UPDATE workspaces SET last_connect_at = now() WHERE id = $1", id).execute(db).await?;
     Ok(())
 }
 
 /// "Keep running": not stopped for being idle for `hours` from now.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn keep_running(db: impl PgExecutor<'_>, id: &str, hours: u32) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "UPDATE workspaces w SET keep_running_until = LEAST(now() + make_interval(hours => $2), \
@@ -166,6 +172,7 @@ pub async fn keep_running(db: impl PgExecutor<'_>, id: &str, hours: u32) -> Resu
 
 /// The owner's available workspaces that stop when they sign out: by their own setting, else
 /// by each configuration's default; (id, team).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn to_stop_on_sign_out(db: impl PgExecutor<'_>, owner: &str) -> Result<Vec<(String, String)>, sqlx::Error> {
     let rows = sqlx::query!(
         "SELECT w.id, w.team_slug FROM workspaces w JOIN workspace_configurations c ON c.id = w.configuration_id \
@@ -193,6 +200,7 @@ pub struct HealthCandidate {
 }
 
 /// Available workspaces with an instance to measure.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn health_candidates(db: impl PgExecutor<'_>) -> Result<Vec<HealthCandidate>, sqlx::Error> {
     let rows = sqlx::query!(
         r#"SELECT w.id, w.name, w.owner, c.name AS configuration_name, w.team_slug, tm.role_arn,
@@ -219,6 +227,7 @@ pub async fn health_candidates(db: impl PgExecutor<'_>) -> Result<Vec<HealthCand
 
 /// Records the alarms a workspace has now, with an event (in its unchanged state) for each
 /// one raised or cleared; `false` if it is no longer available.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn record_alarms(
     tx: &mut Transaction<'_, Postgres>,
     id: &str,

@@ -43,22 +43,26 @@ fn parse_state(state: &str) -> Result<WorkspaceState, sqlx::Error> {
 }
 
 /// Serialises launches by one user, so the quota check and the insert cannot interleave.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn lock_owner(tx: &mut Transaction<'_, Postgres>, owner: &str) -> Result<(), sqlx::Error> {
     sqlx::query!("SELECT username FROM users WHERE username = $1 FOR UPDATE", owner).fetch_optional(&mut **tx).await?;
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn count_active(db: impl PgExecutor<'_>, owner: &str) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM workspaces WHERE owner = $1 AND state NOT IN ('terminated', 'failed')"#, owner)
         .fetch_one(db)
         .await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_by_key(db: impl PgExecutor<'_>, owner: &str, key: &str) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar!("SELECT id FROM workspaces WHERE owner = $1 AND idempotency_key = $2", owner, key).fetch_optional(db).await
 }
 
 /// Inserts a requested workspace and its first event.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert(tx: &mut Transaction<'_, Postgres>, new: &NewWorkspace<'_>) -> Result<String, LaunchError> {
     let id = sqlx::query_scalar!(
         "INSERT INTO workspaces (team_slug, owner, name, configuration_id, idempotency_key, parameter_values) \
@@ -106,6 +110,7 @@ pub struct Changes<'a> {
 }
 
 /// Moves the workspace from `from` by `event`, if it is still in `from`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn transition(
     tx: &mut Transaction<'_, Postgres>,
     id: &str,
@@ -145,6 +150,7 @@ pub async fn transition(
 }
 
 /// Records an event that leaves the workspace in `state` (a finding, a notice).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn add_event(db: impl PgExecutor<'_>, id: &str, state: &str, message: &str) -> Result<(), sqlx::Error> {
     sqlx::query!("INSERT INTO workspace_events (workspace_id, from_state, to_state, message) VALUES ($1, $2, $2, $3)", id, state, message)
         .execute(db)
@@ -153,17 +159,20 @@ pub async fn add_event(db: impl PgExecutor<'_>, id: &str, state: &str, message: 
 }
 
 /// Clears the health alarms: they belong to the run that raised them.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn clear_health_alarms(db: impl PgExecutor<'_>, id: &str) -> Result<(), sqlx::Error> {
     sqlx::query!("UPDATE workspaces SET health_alarms = '{}' WHERE id = $1", id).execute(db).await?;
     Ok(())
 }
 
 /// A fresh random token (a UUID) for a worker's job.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn new_request_token(db: impl PgExecutor<'_>) -> Result<String, sqlx::Error> {
     sqlx::query_scalar!(r#"SELECT gen_random_uuid()::text AS "token!""#).fetch_one(db).await
 }
 
 /// (team, name, state, owner) of a workspace.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn team_name_state_owner(db: impl PgExecutor<'_>, id: &str) -> Result<Option<(String, String, String, String)>, sqlx::Error> {
     let row = sqlx::query!("SELECT team_slug, name, state, owner FROM workspaces WHERE id = $1", id).fetch_optional(db).await?;
     Ok(row.map(|r| (r.team_slug, r.name, r.state, r.owner)))
@@ -207,6 +216,7 @@ pub struct PendingUpdate {
 }
 
 /// Moves an available workspace to `updating` with the change AWS is to make.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn begin_update(
     tx: &mut Transaction<'_, Postgres>,
     id: &str,
@@ -234,6 +244,7 @@ pub struct UpdateInputs {
     pub parameters: BTreeMap<String, String>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update_inputs(db: impl PgExecutor<'_>, id: &str) -> Result<Option<UpdateInputs>, sqlx::Error> {
     let row = sqlx::query!(
         r#"SELECT w.workspace_type_id, t.version_id, w.configuration_id,
@@ -252,6 +263,7 @@ pub async fn update_inputs(db: impl PgExecutor<'_>, id: &str) -> Result<Option<U
 }
 
 /// AWS made the change: the workspace now runs the new version, parameters and estimate.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn apply_update(db: impl PgExecutor<'_>, id: &str, update: &PendingUpdate) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "UPDATE workspaces SET workspace_type_id = $2, parameter_values = $3, \
@@ -267,11 +279,13 @@ pub async fn apply_update(db: impl PgExecutor<'_>, id: &str, update: &PendingUpd
 }
 
 /// AWS did not make the change: the workspace stays as it was.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn drop_update(db: impl PgExecutor<'_>, id: &str) -> Result<(), sqlx::Error> {
     sqlx::query!("UPDATE workspaces SET pending_update = NULL WHERE id = $1", id).execute(db).await?;
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn work_context(db: impl PgExecutor<'_>, id: &str) -> Result<Option<WorkContext>, sqlx::Error> {
     let row = sqlx::query!(
         r#"SELECT w.id, w.name, w.owner, w.team_slug, w.state, w.record_id, w.provisioned_product_id, t.has_stop_start,

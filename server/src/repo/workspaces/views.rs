@@ -98,6 +98,7 @@ impl ViewRow {
 }
 
 /// One workspace with its events, oldest first.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn view(db: &sqlx::PgPool, id: &str) -> Result<Option<WorkspaceView>, sqlx::Error> {
     let Some(row) = view_query!("NULL::int8", "WHERE w.id = $1", id).fetch_optional(db).await? else {
         return Ok(None);
@@ -117,6 +118,7 @@ pub async fn view(db: &sqlx::PgPool, id: &str) -> Result<Option<WorkspaceView>, 
 /// The owner's live workspaces on a team (not terminated or failed), newest first, without
 /// their events; and how many have ended, when there is a live one (`None` otherwise: ask
 /// `count_ended_for_owner`). One query for the usual team home.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn live_for_owner(
     db: impl PgExecutor<'_>,
     owner: &str,
@@ -136,6 +138,7 @@ pub async fn live_for_owner(
 }
 
 /// How many of the owner's workspaces on a team have ended (terminated or failed).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn count_ended_for_owner(db: impl PgExecutor<'_>, owner: &str, team: &TeamSlug) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar!(
         r#"SELECT count(*) AS "count!" FROM workspaces WHERE owner = $1 AND team_slug = $2 AND state IN ('terminated', 'failed')"#,
@@ -147,6 +150,7 @@ pub async fn count_ended_for_owner(db: impl PgExecutor<'_>, owner: &str, team: &
 }
 
 /// One page of the owner's ended workspaces on a team, newest first.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn ended_for_owner(
     db: impl PgExecutor<'_>,
     owner: &str,
@@ -178,6 +182,7 @@ pub enum LiveOf<'a> {
 
 /// Live workspaces, oldest first: what stands in the way of archiving a team, or what a
 /// disabled user leaves running.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn live(db: impl PgExecutor<'_>, of: LiveOf<'_>) -> Result<Vec<app::domain::team_admin::LiveWorkspace>, sqlx::Error> {
     use app::domain::team_admin::LiveWorkspace;
     match of {
@@ -203,6 +208,7 @@ pub async fn live(db: impl PgExecutor<'_>, of: LiveOf<'_>) -> Result<Vec<app::do
 }
 
 /// Others' live workspaces on the team shared with this user.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn shared_with(db: impl PgExecutor<'_>, username: &str, team: &TeamSlug) -> Result<Vec<WorkspaceView>, sqlx::Error> {
     view_query!(
         "NULL::int8",
