@@ -201,7 +201,7 @@ start_emulator() {
   PIDS_TO_STOP+=($!)
   wait_for 30 "the AWS emulator" test -s "$1/emulator.url"
   EMULATOR_URL=$(head -n1 "$1/emulator.url")
-  export AWS_ENDPOINT_URL_SERVICE_CATALOG="$EMULATOR_URL" AWS_ENDPOINT_URL_SAGEMAKER="$EMULATOR_URL" AWS_ENDPOINT_URL_S3="$EMULATOR_URL" AWS_ENDPOINT_URL_SSM="$EMULATOR_URL"
+  export AWS_ENDPOINT_URL_SERVICE_CATALOG="$EMULATOR_URL" AWS_ENDPOINT_URL_SAGEMAKER="$EMULATOR_URL" AWS_ENDPOINT_URL_S3="$EMULATOR_URL" AWS_ENDPOINT_URL_SSM="$EMULATOR_URL" AWS_ENDPOINT_URL_STS="$EMULATOR_URL"
   # Browsers upload study files to S3 (here: the emulator) from the portal's pages.
   export ATRIUM_S3_ORIGINS="$EMULATOR_URL"
   log "AWS emulator (Service Catalog, SageMaker, S3 checks) on $EMULATOR_URL"

@@ -47,6 +47,21 @@ test('grace onboards Neuroscience and lin, and takes access away from ada and gu
   await expect(row.getByTestId('connection-check')).toHaveAttribute('data-ok', 'true');
   await expect(row.getByTestId('connection-check')).toContainText('Connection works');
 
+  // "Connect an AWS account": the stack's parameters carry the team's external id, and the
+  // template downloads with them filled in.
+  const externalId = (await row.getByTestId('external-id').textContent())?.trim() ?? '';
+  expect(externalId).toMatch(/^[0-9a-f]{32}$/);
+  await row.getByText('Connect an AWS account').click();
+  await row.getByRole('button', { name: 'Show how to connect the AWS account of Neuroscience' }).click();
+  const steps = row.getByTestId('account-steps');
+  await expect(steps).toContainText('atrium-team-neuroscience');
+  await expect(steps).toContainText(externalId);
+  const download = await row.getByTestId('template-download').getAttribute('href');
+  const template = await grace.request.get(download ?? '');
+  expect(template.status()).toBe(200);
+  expect(await template.text()).toContain(`Default: "${externalId}"`);
+  expect(await wcagViolations(grace)).toEqual([]);
+
   // A bad field is named next to the field, and nothing is created.
   await form.getByLabel('Slug', { exact: true }).fill('Neuro Science');
   await form.getByLabel('Display name', { exact: true }).fill('Again');

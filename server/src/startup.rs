@@ -10,6 +10,7 @@ use crate::aws::cognito::CognitoIdentityProvider;
 use crate::aws::directory::CognitoDirectory;
 use crate::aws::service_catalog::SdkServiceCatalog;
 use crate::aws::ssm::SsmParameterStore;
+use crate::aws::team_role::TeamSessions;
 use crate::config::Settings;
 use crate::routes::{self, middleware};
 use crate::services::catalog::CatalogAdmin;
@@ -98,6 +99,8 @@ impl Application {
             url_seconds: settings.workspaces.presigned_url_seconds,
             studio_session_seconds: settings.workspaces.studio_session_seconds,
         };
+        // One set of role sessions in team accounts for every adapter of this process.
+        let team_sessions = TeamSessions::new(sdk.clone());
         let ssm: Arc<dyn crate::aws::ssm::ParameterStore> = Arc::new(SsmParameterStore::new(sdk));
         let ssm = match settings.workspaces.ssm_cache_seconds {
             0 => ssm,
@@ -105,7 +108,7 @@ impl Application {
         };
         let studies = Arc::new(crate::services::studies::Studies::new(
             db.clone(),
-            Arc::new(crate::aws::s3::S3Objects::new(sdk.clone())),
+            Arc::new(crate::aws::s3::S3Objects::new(team_sessions.clone())),
             ssm.clone(),
             changes.teams.clone(),
             crate::services::studies::StudySettings {
@@ -121,12 +124,25 @@ impl Application {
         let directory = Arc::new(CognitoDirectory::new(sdk, cognito.user_pool_id.clone()));
         let sso_name = sso.as_ref().map(|sso| sso.display_name().to_owned());
         let services = Arc::new(Services {
-            team_admin: Arc::new(TeamAdmin::new(db.clone(), directory.clone(), Arc::new(SdkAccountCheck::new(sdk.clone())), &changes)),
+            team_admin: Arc::new(TeamAdmin::new(
+                db.clone(),
+                directory.clone(),
+                Arc::new(SdkAccountCheck::new(team_sessions.clone())),
+                crate::services::team_admin::StackSettings {
+                    template_url: settings.team_accounts.template_url.clone(),
+                    portal_account_id: settings.team_accounts.portal_account_id.clone(),
+                    region: sdk.region().map_or_else(|| "us-east-1".to_owned(), ToString::to_string),
+                },
+                &changes,
+            )),
             people: Arc::new(People::new(db.clone(), directory, sso_name.clone(), changes.access.clone())),
             settings: Arc::new(crate::services::settings::UserPreferences::new(db.clone())),
             tokens: tokens.clone(),
             studies,
-            admin_workspaces: Arc::new(crate::services::admin_workspaces::AdminWorkspaces::new(db.clone(), reconciler(db.clone(), sdk))),
+            admin_workspaces: Arc::new(crate::services::admin_workspaces::AdminWorkspaces::new(
+                db.clone(),
+                reconciler(db.clone(), team_sessions.clone()),
+            )),
             teams: teams.clone(),
             password_policy: auth.clone(),
             catalog_admin: Arc::new(CatalogAdmin::new(db.clone(), Arc::new(SdkServiceCatalog::new(sdk)))),
@@ -134,8 +150,8 @@ impl Application {
                 db.clone(),
                 teams,
                 settings.workspaces.quota,
-                Arc::new(crate::aws::sagemaker::SageMakerPresigner::new(sdk.clone(), presigned)),
-                Arc::new(crate::aws::sessions::SsmSessionStarter::new(sdk.clone())),
+                Arc::new(crate::aws::sagemaker::SageMakerPresigner::new(team_sessions.clone(), presigned)),
+                Arc::new(crate::aws::sessions::SsmSessionStarter::new(team_sessions.clone())),
             )),
             audit: Arc::new(crate::services::audit::AuditLog::new(db.clone())),
             costs: Arc::new(crate::services::costs::Costs::new(db.clone(), &changes)),
@@ -148,7 +164,7 @@ impl Application {
             content_security_policy: content_security_policy(&settings, sso.as_deref())?,
         });
         if settings.run_worker {
-            let worker = worker(db.clone(), sdk)?
+            let worker = worker(db.clone(), team_sessions.clone())?
                 .with_mail_from(sdk, settings.notifications.mail_from.clone())
                 .with_leaver_grace_days(settings.workspaces.leaver_grace_days);
             tokio::spawn(worker.run());
@@ -245,26 +261,29 @@ impl Application {
 }
 
 /// The worker against the real AWS clients (provisioning and costs through the team's role).
-pub fn worker(db: PgPool, sdk: &aws_config::SdkConfig) -> anyhow::Result<crate::worker::Worker> {
-    let provisioner = crate::aws::provisioning::ServiceCatalogProvisioner::new(sdk.clone());
-    worker_with(db, sdk, Arc::new(provisioner))
+pub fn worker(db: PgPool, sessions: impl Into<TeamSessions>) -> anyhow::Result<crate::worker::Worker> {
+    let sessions = sessions.into();
+    let provisioner = crate::aws::provisioning::ServiceCatalogProvisioner::new(sessions.clone());
+    worker_with(db, sessions, Arc::new(provisioner))
 }
 
 /// The worker with a provisioner of the caller's (tests wrap the real one).
 pub fn worker_with(
     db: PgPool,
-    sdk: &aws_config::SdkConfig,
+    sessions: impl Into<TeamSessions>,
     provisioner: Arc<dyn crate::aws::provisioning::Provisioner>,
 ) -> anyhow::Result<crate::worker::Worker> {
-    let costs = crate::aws::cost_explorer::CostExplorer::new(sdk.clone());
-    let metrics = crate::aws::cloudwatch::CloudWatchMetrics::new(sdk.clone());
-    let reconciler = reconciler(db.clone(), sdk);
-    Ok(crate::worker::Worker::new(db, provisioner, Arc::new(costs), Arc::new(metrics), webhooks(sdk)?, reconciler))
+    let sessions = sessions.into();
+    let costs = crate::aws::cost_explorer::CostExplorer::new(sessions.clone());
+    let metrics = crate::aws::cloudwatch::CloudWatchMetrics::new(sessions.clone());
+    let reconciler = reconciler(db.clone(), sessions.clone());
+    let webhooks = webhooks(sessions.base())?;
+    Ok(crate::worker::Worker::new(db, provisioner, Arc::new(costs), Arc::new(metrics), webhooks, reconciler))
 }
 
 /// Compares workspaces with AWS (the worker's schedule, and "Resync").
-pub fn reconciler(db: PgPool, sdk: &aws_config::SdkConfig) -> crate::services::reconcile::Reconciler {
-    crate::services::reconcile::Reconciler::new(db, Arc::new(crate::aws::observe::AwsObserver::new(sdk.clone())))
+pub fn reconciler(db: PgPool, sessions: impl Into<TeamSessions>) -> crate::services::reconcile::Reconciler {
+    crate::services::reconcile::Reconciler::new(db, Arc::new(crate::aws::observe::AwsObserver::new(sessions)))
 }
 
 /// Webhook delivery, with URLs read from SSM SecureStrings.
@@ -337,6 +356,7 @@ fn router(state: AppState, settings: &Settings, db: PgPool) -> Router {
         .route("/teams/{team}/studies/{id}/download", get(routes::study_download::study_file))
         .route("/teams/{team}/egress/{id}/download", get(routes::study_download::egress_file))
         .route("/admin/audit.csv", get(routes::audit_csv::audit_csv))
+        .route("/admin/teams/{team}/team-account.yaml", get(routes::team_template::team_template))
         .route("/costs.csv", get(routes::costs_csv::costs_csv))
         .route("/api/docs", get(routes::api_docs::api_docs))
         .nest(crate::http::API_BASE, crate::api::router(state.clone()))

@@ -150,7 +150,7 @@ impl Worker {
                 let short_id: String = work.id.chars().take(8).collect();
                 let provisioned_name = format!("atrium-{short_id}-{}", work.name);
                 let request = ProvisionRequest {
-                    role_arn: &work.role_arn,
+                    role: &work.role,
                     session_name: &session_name,
                     product_id: &work.product_id,
                     version_id: &work.version_id,
@@ -213,7 +213,7 @@ impl Worker {
                     // Never provisioned (failed early): nothing in AWS to act on.
                     return self.settle(job, &work, done, Changes { message: Some(message), ..Changes::default() }).await;
                 };
-                let actor = Actor { role_arn: &work.role_arn, session_name: &session_name };
+                let actor = Actor { role: &work.role, session_name: &session_name };
                 // One token per request: a re-run after a crash repeats it, AWS does it once.
                 let token = format!("{}-{}", work.state.as_str(), step.requested_at);
                 let accepted = match (work.state, &work.pending_update) {
@@ -261,7 +261,7 @@ impl Worker {
         done: WorkspaceEvent,
         message: &str,
     ) -> anyhow::Result<()> {
-        match self.provisioner.record(&Actor { role_arn: &work.role_arn, session_name }, record_id).await {
+        match self.provisioner.record(&Actor { role: &work.role, session_name }, record_id).await {
             Ok(RecordState::InProgress) => {
                 let polls = step.polls + 1;
                 if polls > MAX_POLLS {

@@ -161,6 +161,35 @@ pub struct LiveWorkspace {
     pub state: String,
 }
 
+/// The version of `deploy/team-account.yaml` this portal needs (its `TemplateVersion` output).
+pub const TEAM_STACK_VERSION: u32 = 1;
+
+/// One parameter of the team account's stack, with the team's value.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct StackParameter {
+    pub key: String,
+    pub value: String,
+}
+
+/// What an admin needs to connect a team's AWS account, in three steps: deploy the stack in the
+/// account (CloudFormation's quick-create page, filled in, or the template to upload), give the
+/// team the role it makes, and test the connection.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TeamAccountSetup {
+    pub stack_name: String,
+    /// CloudFormation's quick-create page with the template and the team's values; None when
+    /// the portal has no public URL for the template (`ATRIUM_TEAM_TEMPLATE_URL`).
+    pub quick_create_url: Option<String>,
+    /// The template with the team's values as its parameters' defaults, on the portal.
+    pub template_download: String,
+    pub parameters: Vec<StackParameter>,
+    /// The role the stack makes (its `RoleArn` output).
+    pub role_arn: String,
+    pub template_version: u32,
+}
+
 /// A team as the admin's list shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -170,6 +199,11 @@ pub struct TeamAdminRow {
     pub description: String,
     pub aws_account_id: String,
     pub role_arn: String,
+    /// What the role's trust policy must require as `sts:ExternalId`; the portal passes it on
+    /// every AssumeRole into the account.
+    pub external_id: String,
+    /// When an admin last replaced the external id ("2026-12-07 10:15 UTC"); None: never.
+    pub external_id_rotated_at: Option<String>,
     pub ssm_path: String,
     pub time_zone: String,
     pub members: i64,

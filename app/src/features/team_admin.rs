@@ -27,6 +27,13 @@ pub trait TeamAdminService: Send + Sync {
     async fn test_connection(&self, admin: &CurrentUser, slug: &TeamSlug) -> Result<crate::domain::team_admin::ConnectionCheck, AppError>;
     /// Archives the team; `Conflict` while it has live workspaces.
     async fn archive_team(&self, admin: &CurrentUser, slug: &TeamSlug) -> Result<(), AppError>;
+    /// Gives the team a new external id (audited); the old one stops working at once, so the
+    /// role's trust must be updated with the new one. The new id.
+    async fn rotate_external_id(&self, admin: &CurrentUser, slug: &TeamSlug) -> Result<String, AppError>;
+    /// How to connect the team's AWS account: the stack with the team's values.
+    async fn account_setup(&self, admin: &CurrentUser, slug: &TeamSlug) -> Result<crate::domain::team_admin::TeamAccountSetup, AppError>;
+    /// `deploy/team-account.yaml` with the team's values as its parameters' defaults.
+    async fn account_template(&self, admin: &CurrentUser, slug: &TeamSlug) -> Result<String, AppError>;
 }
 
 #[server(endpoint = "admin/teams")]
@@ -77,6 +84,26 @@ pub async fn test_team_connection(slug: String) -> Result<crate::domain::team_ad
     as_admin(|admin| async move {
         let slug = team_slug(&slug)?;
         services()?.team_admin.test_connection(&admin, &slug).await
+    })
+    .await
+}
+
+#[server(endpoint = "admin/rotate_external_id")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
+pub async fn rotate_external_id(slug: String) -> Result<String, AppError> {
+    as_admin(|admin| async move {
+        let slug = team_slug(&slug)?;
+        services()?.team_admin.rotate_external_id(&admin, &slug).await
+    })
+    .await
+}
+
+#[server(endpoint = "admin/team_account_setup")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
+pub async fn load_team_account_setup(slug: String) -> Result<crate::domain::team_admin::TeamAccountSetup, AppError> {
+    as_admin(|admin| async move {
+        let slug = team_slug(&slug)?;
+        services()?.team_admin.account_setup(&admin, &slug).await
     })
     .await
 }

@@ -4,7 +4,8 @@
 //! `AWS_ENDPOINT_URL_SAGEMAKER`. Provisioning creates real CloudFormation stacks in moto.
 //! Everything else it is sent is S3 (`AWS_ENDPOINT_URL_S3`), checked as S3 would and passed
 //! to moto (see `s3`). SSM (`AWS_ENDPOINT_URL_SSM`) answers Session Manager's `StartSession`
-//! (see `ssm`); SSM and SageMaker calls it does not answer itself go on to moto.
+//! (see `ssm`); SSM and SageMaker calls it does not answer itself go on to moto. STS
+//! (`AWS_ENDPOINT_URL_STS`) checks AssumeRole against the role's trust (see `sts`).
 //!
 //! Tests steer it through `POST /_emulator/faults` (see `faults::FaultRule`).
 
@@ -14,6 +15,7 @@ pub mod moto;
 pub mod s3;
 pub mod sagemaker;
 pub mod ssm;
+pub mod sts;
 pub mod wire;
 
 use axum::body::Bytes;
@@ -42,6 +44,7 @@ pub struct Emulator {
     catalog: catalog::Catalog,
     sagemaker: sagemaker::SageMaker,
     ssm: ssm::Ssm,
+    sts: sts::Sts,
     moto: moto::Moto,
     s3: s3::S3Proxy,
     faults: Arc<Mutex<Faults>>,
@@ -56,6 +59,7 @@ impl Emulator {
             catalog: catalog::Catalog::new(moto.clone(), step_delay),
             sagemaker: sagemaker::SageMaker::new(moto.clone(), public_url),
             ssm: ssm::Ssm::new(moto.clone()),
+            sts: sts::Sts::new(moto.clone()),
             moto,
             faults: Arc::new(Mutex::new(Faults::default())),
             region,
@@ -71,6 +75,7 @@ impl Emulator {
             .route("/", post(dispatch))
             .route("/_emulator/faults", post(add_fault).get(pending_faults).delete(clear_faults))
             .route("/_emulator/sessions", get(|State(emulator): State<Emulator>| async move { Json(emulator.ssm.sessions()) }))
+            .route("/_emulator/assumed-roles", get(|State(emulator): State<Emulator>| async move { Json(emulator.sts.calls()) }))
             .route("/templates/{name}", get(template))
             .route("/sagemaker/presigned", get(presigned_landing))
             .route("/healthz", get(|| async { "ok" }))
@@ -82,6 +87,12 @@ impl Emulator {
 
 async fn dispatch(State(emulator): State<Emulator>, headers: HeaderMap, body: Bytes) -> Response {
     let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    // STS speaks the query protocol: a form, no target header.
+    let form =
+        headers.get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
+    if target.is_empty() && form {
+        return emulator.sts.handle(&headers, body).await;
+    }
     let Some((service, operation)) = target.split_once('.') else {
         return AwsError::unknown_operation(&target).into_response();
     };

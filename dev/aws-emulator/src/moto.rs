@@ -161,6 +161,31 @@ impl Moto {
         response.text().await.context("EC2 answer unreadable")
     }
 
+    /// The trust policy of role `name` in `account`, from moto's IAM; None when moto has no such
+    /// role (or cannot be asked).
+    pub async fn role_trust_policy(&self, account: &str, name: &str) -> Option<serde_json::Value> {
+        let response = self
+            .http
+            .post(&self.endpoint)
+            .header(
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=emulator/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0",
+            )
+            .header("x-moto-account-id", account)
+            .form(&[("Action", "GetRole"), ("Version", "2010-05-08"), ("RoleName", name)])
+            .send()
+            .await
+            .ok()?;
+        if !response.status().is_success() {
+            return None;
+        }
+        let xml = response.text().await.ok()?;
+        let encoded = xml.split("<AssumeRolePolicyDocument>").nth(1)?.split("</AssumeRolePolicyDocument>").next()?;
+        let unescaped = encoded.replace("&quot;", "\"").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&");
+        let decoded = url::form_urlencoded::parse(format!("d={unescaped}").as_bytes()).next().map(|(_, value)| value.into_owned())?;
+        serde_json::from_str(&decoded).ok()
+    }
+
     /// Runs a SageMaker notebook action (`StopNotebookInstance`, `StartNotebookInstance`) on
     /// moto as the caller, over SageMaker's JSON protocol.
     pub async fn notebook_action(&self, caller: &Caller, action: &str, notebook: &str) -> anyhow::Result<()> {

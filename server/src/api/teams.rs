@@ -7,7 +7,7 @@ use crate::http::api_error::{ApiResult, ErrorBody};
 use crate::state::AppState;
 use app::domain::TeamSlug;
 use app::domain::people::TeamMembers;
-use app::domain::team_admin::{ConnectionCheck, TeamAdminRow, TeamForm};
+use app::domain::team_admin::{ConnectionCheck, TeamAccountSetup, TeamAdminRow, TeamForm};
 use app::domain::tokens::Scope;
 use axum::Json;
 use axum::extract::State;
@@ -223,6 +223,61 @@ pub async fn archive_team(State(state): State<AppState>, caller: Caller, Path(te
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The team's new external id.
+#[derive(Serialize, ToSchema)]
+pub struct ExternalId {
+    pub external_id: String,
+}
+
+/// Gives the team a new external id (audited). The old one stops working at once: update the
+/// role's trust policy (the team account's stack parameter `ExternalId`) with the new one.
+#[utoipa::path(post, path = "/admin/teams/{team}/external-id", tag = "admin-teams",
+    params(("team" = String, Path, description = "The team's slug")),
+    responses(
+        (status = 200, description = "The new external id", body = ExternalId),
+        (status = 403, description = "Not an admin, or no admin scope", body = ErrorBody),
+        (status = 404, description = "No such team", body = ErrorBody),
+    ))]
+pub async fn rotate_external_id(State(state): State<AppState>, caller: Caller, Path(team): Path<String>) -> ApiResult<Json<ExternalId>> {
+    let user = caller.with(Scope::Admin)?;
+    let external_id = state.services.team_admin.rotate_external_id(user, &team_slug(&team)?).await?;
+    Ok(Json(ExternalId { external_id }))
+}
+
+/// How to connect the team's AWS account: the stack to deploy there (a quick-create link when
+/// the template has a public URL), its parameters with the team's values, the role it makes.
+#[utoipa::path(get, path = "/admin/teams/{team}/account-setup", tag = "admin-teams",
+    params(("team" = String, Path, description = "The team's slug")),
+    responses(
+        (status = 200, description = "The team account's stack, with the team's values", body = TeamAccountSetup),
+        (status = 403, description = "Not an admin, or no admin scope", body = ErrorBody),
+        (status = 404, description = "No such team", body = ErrorBody),
+        (status = 503, description = "The portal could not ask AWS for its own account id", body = ErrorBody),
+    ))]
+pub async fn account_setup(State(state): State<AppState>, caller: Caller, Path(team): Path<String>) -> ApiResult<Json<TeamAccountSetup>> {
+    let user = caller.with(Scope::Admin)?;
+    Ok(Json(state.services.team_admin.account_setup(user, &team_slug(&team)?).await?))
+}
+
+/// `deploy/team-account.yaml` with the team's values as its parameters' defaults.
+#[utoipa::path(get, path = "/admin/teams/{team}/account-template", tag = "admin-teams",
+    params(("team" = String, Path, description = "The team's slug")),
+    responses(
+        (status = 200, description = "The CloudFormation template", body = String, content_type = "application/yaml"),
+        (status = 403, description = "Not an admin, or no admin scope", body = ErrorBody),
+        (status = 404, description = "No such team", body = ErrorBody),
+        (status = 503, description = "The portal could not ask AWS for its own account id", body = ErrorBody),
+    ))]
+pub async fn account_template(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(team): Path<String>,
+) -> ApiResult<([(axum::http::HeaderName, &'static str); 1], String)> {
+    let user = caller.with(Scope::Admin)?;
+    let template = state.services.team_admin.account_template(user, &team_slug(&team)?).await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/yaml; charset=utf-8")], template))
+}
+
 /// This feature's endpoints, for the API's router and its OpenAPI document.
 pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
     utoipa_axum::router::OpenApiRouter::new()
@@ -232,4 +287,7 @@ pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
         .routes(utoipa_axum::routes!(update_team))
         .routes(utoipa_axum::routes!(test_connection))
         .routes(utoipa_axum::routes!(archive_team))
+        .routes(utoipa_axum::routes!(rotate_external_id))
+        .routes(utoipa_axum::routes!(account_setup))
+        .routes(utoipa_axum::routes!(account_template))
 }

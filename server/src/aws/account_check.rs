@@ -2,24 +2,28 @@
 //! call of each kind the portal needs, and say in plain words what worked and what did not.
 
 use super::is_unreachable;
-use super::provisioning::{ProvisionError, team_account};
+use super::provisioning::ProvisionError;
+use super::team_role::{TeamRole, TeamSessions};
 use app::domain::team_admin::CheckStep;
 use aws_sdk_costexplorer::types::{DateInterval, Granularity};
 use aws_sdk_servicecatalog::error::{ProvideErrorMetadata, SdkError};
 
 #[async_trait::async_trait]
 pub trait AccountCheck: Send + Sync {
+    /// The portal's own account id (GetCallerIdentity, asked once).
+    async fn portal_account(&self) -> Result<String, ProvisionError>;
     /// Every step in order; steps after a failed AssumeRole are not tried.
-    async fn check(&self, role_arn: &str, ssm_path: &str) -> Vec<CheckStep>;
+    async fn check(&self, role: &TeamRole, ssm_path: &str) -> Vec<CheckStep>;
 }
 
 pub struct SdkAccountCheck {
-    base: aws_config::SdkConfig,
+    sessions: TeamSessions,
+    portal_account: tokio::sync::OnceCell<String>,
 }
 
 impl SdkAccountCheck {
-    pub fn new(base: aws_config::SdkConfig) -> Self {
-        SdkAccountCheck { base }
+    pub fn new(sessions: impl Into<TeamSessions>) -> Self {
+        SdkAccountCheck { sessions: sessions.into(), portal_account: tokio::sync::OnceCell::new() }
     }
 }
 
@@ -48,14 +52,30 @@ fn step(step: &str, result: Result<String, String>) -> CheckStep {
 
 #[async_trait::async_trait]
 impl AccountCheck for SdkAccountCheck {
+    async fn portal_account(&self) -> Result<String, ProvisionError> {
+        let account = self
+            .portal_account
+            .get_or_try_init(|| async {
+                let identity = crate::aws::call_metrics::client!(aws_sdk_sts, self.sessions.base())
+                    .get_caller_identity()
+                    .send()
+                    .await
+                    .map_err(super::provisioning::classify)?;
+                identity.account.ok_or_else(|| ProvisionError::Retryable(anyhow::anyhow!("GetCallerIdentity named no account")))
+            })
+            .await?;
+        Ok(account.clone())
+    }
+
     #[tracing::instrument(skip(self))]
-    async fn check(&self, role_arn: &str, ssm_path: &str) -> Vec<CheckStep> {
+    async fn check(&self, role: &TeamRole, ssm_path: &str) -> Vec<CheckStep> {
         let assume = "Assume the portal's role in the account";
-        let account = match team_account(&self.base, role_arn, "atrium-connection-test").await {
+        let account = match self.sessions.fresh(role, "atrium-connection-test").await {
             Ok(account) => account,
             Err(ProvisionError::Rejected(message)) => {
                 let detail = format!(
-                    "AWS refused sts:AssumeRole on {role_arn}: {message}. Check that the role exists and trusts the portal's account."
+                    "AWS refused sts:AssumeRole on {}: {message}. Check that the role exists and trusts the portal's account with the team's external id.",
+                    role.arn
                 );
                 return vec![step(assume, Err(detail))];
             }
@@ -63,7 +83,7 @@ impl AccountCheck for SdkAccountCheck {
                 return vec![step(assume, Err(format!("Could not reach AWS STS: {error:#}")))];
             }
         };
-        let mut steps = vec![step(assume, Ok(format!("Assumed {role_arn}.")))];
+        let mut steps = vec![step(assume, Ok(format!("Assumed {}.", role.arn)))];
 
         let catalog = crate::aws::call_metrics::client!(aws_sdk_servicecatalog, &account);
         let portfolios = catalog.list_portfolios().send().await;

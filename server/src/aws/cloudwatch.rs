@@ -2,7 +2,8 @@
 //! team's role): a workstation's CPU for the idle check, and its CPU, memory and disk (the
 //! last two where the CloudWatch agent publishes them) for health alarms.
 
-use super::provisioning::{ProvisionError, classify, team_account};
+use super::provisioning::{ProvisionError, classify};
+use super::team_role::{TeamRole, TeamSessions};
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
 
@@ -30,7 +31,7 @@ pub trait Metrics: Send + Sync {
     /// The instance's average CPU per period in `[start, end)`, oldest first.
     async fn cpu(
         &self,
-        role_arn: &str,
+        role: &TeamRole,
         instance_id: &str,
         start: time::OffsetDateTime,
         end: time::OffsetDateTime,
@@ -38,7 +39,7 @@ pub trait Metrics: Send + Sync {
     /// A SageMaker notebook instance's average CPU per period in `[start, end)`.
     async fn notebook_cpu(
         &self,
-        role_arn: &str,
+        role: &TeamRole,
         notebook: &str,
         start: time::OffsetDateTime,
         end: time::OffsetDateTime,
@@ -46,7 +47,7 @@ pub trait Metrics: Send + Sync {
     /// The EMR cluster's `IsIdle` (1 idle, 0 running jobs) per period in `[start, end)`.
     async fn cluster_idle(
         &self,
-        role_arn: &str,
+        role: &TeamRole,
         cluster_id: &str,
         start: time::OffsetDateTime,
         end: time::OffsetDateTime,
@@ -54,7 +55,7 @@ pub trait Metrics: Send + Sync {
     /// The instance's CPU, memory and disk use per minute in `[start, end)`.
     async fn health(
         &self,
-        role_arn: &str,
+        role: &TeamRole,
         instance_id: &str,
         start: time::OffsetDateTime,
         end: time::OffsetDateTime,
@@ -79,12 +80,12 @@ fn query_by(id: &str, namespace: &str, metric: &str, (dimension, value): (&str, 
 }
 
 pub struct CloudWatchMetrics {
-    base: aws_config::SdkConfig,
+    sessions: TeamSessions,
 }
 
 impl CloudWatchMetrics {
-    pub fn new(base: aws_config::SdkConfig) -> Self {
-        CloudWatchMetrics { base }
+    pub fn new(sessions: impl Into<TeamSessions>) -> Self {
+        CloudWatchMetrics { sessions: sessions.into() }
     }
 }
 
@@ -92,12 +93,12 @@ impl CloudWatchMetrics {
     /// Each query's samples by its id, oldest first, in the team's account.
     async fn read(
         &self,
-        role_arn: &str,
+        role: &TeamRole,
         queries: Vec<MetricDataQuery>,
         start: time::OffsetDateTime,
         end: time::OffsetDateTime,
     ) -> Result<Vec<(String, Vec<Sample>)>, ProvisionError> {
-        let client = crate::aws::call_metrics::client!(aws_sdk_cloudwatch, &team_account(&self.base, role_arn, "atrium-idle-check").await?);
+        let client = crate::aws::call_metrics::client!(aws_sdk_cloudwatch, &self.sessions.config(role, "atrium-idle-check").await?);
         let mut found: Vec<(String, Vec<Sample>)> = Vec::new();
         let mut next: Option<String> = None;
         loop {
@@ -141,46 +142,45 @@ impl Metrics for CloudWatchMetrics {
     #[tracing::instrument(skip(self))]
     async fn cpu(
         &self,
-        role_arn: &str,
+        role: &TeamRole,
         instance_id: &str,
         start: time::OffsetDateTime,
         end: time::OffsetDateTime,
     ) -> Result<Vec<Sample>, ProvisionError> {
-        let mut found =
-            self.read(role_arn, vec![query("cpu", "AWS/EC2", "CPUUtilization", instance_id, PERIOD_SECONDS)], start, end).await?;
+        let mut found = self.read(role, vec![query("cpu", "AWS/EC2", "CPUUtilization", instance_id, PERIOD_SECONDS)], start, end).await?;
         Ok(take(&mut found, "cpu"))
     }
 
     #[tracing::instrument(skip(self))]
     async fn notebook_cpu(
         &self,
-        role_arn: &str,
+        role: &TeamRole,
         notebook: &str,
         start: time::OffsetDateTime,
         end: time::OffsetDateTime,
     ) -> Result<Vec<Sample>, ProvisionError> {
         let cpu = query_by("cpu", "/aws/sagemaker/NotebookInstances", "CPUUtilization", ("NotebookInstanceName", notebook), PERIOD_SECONDS);
-        let mut found = self.read(role_arn, vec![cpu], start, end).await?;
+        let mut found = self.read(role, vec![cpu], start, end).await?;
         Ok(take(&mut found, "cpu"))
     }
 
     #[tracing::instrument(skip(self))]
     async fn cluster_idle(
         &self,
-        role_arn: &str,
+        role: &TeamRole,
         cluster_id: &str,
         start: time::OffsetDateTime,
         end: time::OffsetDateTime,
     ) -> Result<Vec<Sample>, ProvisionError> {
         let idle = query_by("idle", "AWS/ElasticMapReduce", "IsIdle", ("JobFlowId", cluster_id), PERIOD_SECONDS);
-        let mut found = self.read(role_arn, vec![idle], start, end).await?;
+        let mut found = self.read(role, vec![idle], start, end).await?;
         Ok(take(&mut found, "idle"))
     }
 
     #[tracing::instrument(skip(self))]
     async fn health(
         &self,
-        role_arn: &str,
+        role: &TeamRole,
         instance_id: &str,
         start: time::OffsetDateTime,
         end: time::OffsetDateTime,
@@ -190,7 +190,7 @@ impl Metrics for CloudWatchMetrics {
             query("memory", "CWAgent", "mem_used_percent", instance_id, 60),
             query("disk", "CWAgent", "disk_used_percent", instance_id, 60),
         ];
-        let mut found = self.read(role_arn, queries, start, end).await?;
+        let mut found = self.read(role, queries, start, end).await?;
         Ok(Health { cpu: take(&mut found, "cpu"), memory: take(&mut found, "memory"), disk: take(&mut found, "disk") })
     }
 }

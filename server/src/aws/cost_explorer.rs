@@ -3,7 +3,8 @@
 //! shared spend) and grouped by the cost-allocation tags `atrium:workspace` and `atrium:user`
 //! that every launch puts on its resources. Cost Explorer groups by two keys at most.
 
-use super::provisioning::{ProvisionError, classify, team_account};
+use super::provisioning::{ProvisionError, classify};
+use super::team_role::{TeamRole, TeamSessions};
 use aws_sdk_costexplorer::types::{DateInterval, Expression, Granularity, GroupDefinition, GroupDefinitionType, MatchOption, TagValues};
 
 pub const WORKSPACE_TAG: &str = "atrium:workspace";
@@ -32,17 +33,17 @@ pub struct CostReport {
 #[async_trait::async_trait]
 pub trait CostSource: Send + Sync {
     /// Spend per day in `[start, end)` of `team` (tagged for it, or not tagged for any team),
-    /// in the account whose role is `role_arn`.
-    async fn daily_costs(&self, role_arn: &str, team: &str, start: time::Date, end: time::Date) -> Result<CostReport, ProvisionError>;
+    /// in the account whose role is `role`.
+    async fn daily_costs(&self, role: &TeamRole, team: &str, start: time::Date, end: time::Date) -> Result<CostReport, ProvisionError>;
 }
 
 pub struct CostExplorer {
-    base: aws_config::SdkConfig,
+    sessions: TeamSessions,
 }
 
 impl CostExplorer {
-    pub fn new(base: aws_config::SdkConfig) -> Self {
-        CostExplorer { base }
+    pub fn new(sessions: impl Into<TeamSessions>) -> Self {
+        CostExplorer { sessions: sessions.into() }
     }
 }
 
@@ -51,9 +52,8 @@ const DAY: &[time::format_description::FormatItem<'static>] = time::macros::form
 #[async_trait::async_trait]
 impl CostSource for CostExplorer {
     #[tracing::instrument(skip(self))]
-    async fn daily_costs(&self, role_arn: &str, team: &str, start: time::Date, end: time::Date) -> Result<CostReport, ProvisionError> {
-        let client =
-            crate::aws::call_metrics::client!(aws_sdk_costexplorer, &team_account(&self.base, role_arn, "atrium-cost-sync").await?);
+    async fn daily_costs(&self, role: &TeamRole, team: &str, start: time::Date, end: time::Date) -> Result<CostReport, ProvisionError> {
+        let client = crate::aws::call_metrics::client!(aws_sdk_costexplorer, &self.sessions.config(role, "atrium-cost-sync").await?);
         let format = |date: time::Date| date.format(DAY).map_err(|e| ProvisionError::Rejected(e.to_string()));
         let period =
             DateInterval::builder().start(format(start)?).end(format(end)?).build().map_err(|e| ProvisionError::Rejected(e.to_string()))?;

@@ -15,6 +15,7 @@ pub mod service_catalog;
 pub mod sessions;
 pub mod ssm;
 pub mod ssm_cache;
+pub mod team_role;
 
 use aws_config::{BehaviorVersion, SdkConfig, timeout::TimeoutConfig};
 use std::time::Duration;

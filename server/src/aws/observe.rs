@@ -1,7 +1,8 @@
 //! What AWS says a workspace's resources are doing, through each type's own API, for the
 //! reconcile: an EC2 workstation's instance state, a SageMaker notebook instance's status.
 
-use super::provisioning::{ProvisionError, classify, team_account};
+use super::provisioning::{ProvisionError, classify};
+use super::team_role::{TeamRole, TeamSessions};
 use std::collections::BTreeMap;
 
 /// A workspace's resources as AWS reports them.
@@ -21,23 +22,23 @@ pub enum Observed {
 
 #[async_trait::async_trait]
 pub trait Observer: Send + Sync {
-    /// Asks in the team's account (role `role_arn`, session `session_name`) about the
+    /// Asks in the team's account (role `role`, session `session_name`) about the
     /// resources the workspace's outputs name.
-    async fn observe(&self, role_arn: &str, session_name: &str, outputs: &BTreeMap<String, String>) -> Result<Observed, ProvisionError>;
+    async fn observe(&self, role: &TeamRole, session_name: &str, outputs: &BTreeMap<String, String>) -> Result<Observed, ProvisionError>;
 }
 
 pub struct AwsObserver {
-    base: aws_config::SdkConfig,
+    sessions: TeamSessions,
 }
 
 impl AwsObserver {
-    pub fn new(base: aws_config::SdkConfig) -> Self {
-        AwsObserver { base }
+    pub fn new(sessions: impl Into<TeamSessions>) -> Self {
+        AwsObserver { sessions: sessions.into() }
     }
 
-    async fn notebook(&self, role_arn: &str, session_name: &str, notebook: &str) -> Result<Observed, ProvisionError> {
+    async fn notebook(&self, role: &TeamRole, session_name: &str, notebook: &str) -> Result<Observed, ProvisionError> {
         use aws_sdk_sagemaker::types::NotebookInstanceStatus as Status;
-        let sagemaker = crate::aws::call_metrics::client!(aws_sdk_sagemaker, &team_account(&self.base, role_arn, session_name).await?);
+        let sagemaker = crate::aws::call_metrics::client!(aws_sdk_sagemaker, &self.sessions.config(role, session_name).await?);
         let described = match sagemaker.describe_notebook_instance().notebook_instance_name(notebook).send().await {
             Ok(described) => described,
             // SageMaker says ValidationException "RecordNotFound" for a notebook that is gone.
@@ -63,12 +64,12 @@ impl AwsObserver {
 #[async_trait::async_trait]
 impl Observer for AwsObserver {
     #[tracing::instrument(skip_all)]
-    async fn observe(&self, role_arn: &str, session_name: &str, outputs: &BTreeMap<String, String>) -> Result<Observed, ProvisionError> {
+    async fn observe(&self, role: &TeamRole, session_name: &str, outputs: &BTreeMap<String, String>) -> Result<Observed, ProvisionError> {
         if let Some(notebook) = outputs.get("NotebookInstanceName") {
-            return self.notebook(role_arn, session_name, notebook).await;
+            return self.notebook(role, session_name, notebook).await;
         }
         let Some(instance) = outputs.get("InstanceId") else { return Ok(Observed::Unknown) };
-        let ec2 = crate::aws::call_metrics::client!(aws_sdk_ec2, &team_account(&self.base, role_arn, session_name).await?);
+        let ec2 = crate::aws::call_metrics::client!(aws_sdk_ec2, &self.sessions.config(role, session_name).await?);
         let described = match ec2.describe_instances().instance_ids(instance).send().await {
             Ok(described) => described,
             Err(error)

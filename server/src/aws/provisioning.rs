@@ -2,6 +2,7 @@
 //! Catalog ProvisionProduct / DescribeRecord there.
 
 use super::is_unreachable;
+use super::team_role::{TeamRole, TeamSessions};
 use aws_sdk_servicecatalog::types::{ProvisioningParameter, RecordStatus, Tag, UpdateProvisioningParameter};
 use std::collections::BTreeMap;
 
@@ -14,7 +15,7 @@ pub fn role_session_name(user: &str) -> String {
 }
 
 pub struct ProvisionRequest<'a> {
-    pub role_arn: &'a str,
+    pub role: &'a TeamRole,
     /// Names the user in the team account's CloudTrail (and in SageMaker presigned URLs).
     pub session_name: &'a str,
     pub product_id: &'a str,
@@ -59,7 +60,7 @@ pub enum ProvisionError {
 
 /// Who acts, in which team account.
 pub struct Actor<'a> {
-    pub role_arn: &'a str,
+    pub role: &'a TeamRole,
     pub session_name: &'a str,
 }
 
@@ -84,46 +85,18 @@ pub trait Provisioner: Send + Sync {
 }
 
 pub struct ServiceCatalogProvisioner {
-    base: aws_config::SdkConfig,
+    sessions: TeamSessions,
 }
 
 impl ServiceCatalogProvisioner {
-    pub fn new(base: aws_config::SdkConfig) -> Self {
-        ServiceCatalogProvisioner { base }
+    pub fn new(sessions: impl Into<TeamSessions>) -> Self {
+        ServiceCatalogProvisioner { sessions: sessions.into() }
     }
 
     /// A Service Catalog client acting in the team's account as `session_name`.
-    async fn in_team_account(&self, role_arn: &str, session_name: &str) -> Result<aws_sdk_servicecatalog::Client, ProvisionError> {
-        Ok(crate::aws::call_metrics::client!(aws_sdk_servicecatalog, &team_account(&self.base, role_arn, session_name).await?))
+    async fn in_team_account(&self, role: &TeamRole, session_name: &str) -> Result<aws_sdk_servicecatalog::Client, ProvisionError> {
+        Ok(crate::aws::call_metrics::client!(aws_sdk_servicecatalog, &self.sessions.config(role, session_name).await?))
     }
-}
-
-/// The SDK configuration acting in a team's account: its role assumed as `session_name`
-/// (which the account's CloudTrail, and SageMaker's presigned URLs, then name).
-pub async fn team_account(
-    base: &aws_config::SdkConfig,
-    role_arn: &str,
-    session_name: &str,
-) -> Result<aws_config::SdkConfig, ProvisionError> {
-    let assumed = crate::aws::call_metrics::client!(aws_sdk_sts, base)
-        .assume_role()
-        .role_arn(role_arn)
-        .role_session_name(session_name)
-        .duration_seconds(900)
-        .send()
-        .await
-        .map_err(classify)?;
-    let credentials =
-        assumed.credentials.ok_or_else(|| ProvisionError::Retryable(anyhow::anyhow!("AssumeRole returned no credentials")))?;
-    let expiry = std::time::SystemTime::try_from(credentials.expiration).ok();
-    let provider = aws_credential_types::Credentials::new(
-        credentials.access_key_id,
-        credentials.secret_access_key,
-        Some(credentials.session_token),
-        expiry,
-        "atrium-team-role",
-    );
-    Ok(base.to_builder().credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(provider)).build())
 }
 
 /// Throttling, 5xx and network trouble are worth retrying; anything else is AWS's answer.
@@ -161,7 +134,7 @@ impl HasStatus for aws_smithy_runtime_api::http::Response {
 impl Provisioner for ServiceCatalogProvisioner {
     #[tracing::instrument(skip(self, request), fields(product = request.product_id, name = request.provisioned_product_name))]
     async fn provision(&self, request: &ProvisionRequest<'_>) -> Result<Started, ProvisionError> {
-        let client = self.in_team_account(request.role_arn, request.session_name).await?;
+        let client = self.in_team_account(request.role, request.session_name).await?;
         let mut call = client
             .provision_product()
             .product_id(request.product_id)
@@ -197,7 +170,7 @@ impl Provisioner for ServiceCatalogProvisioner {
         action: &str,
         token: &str,
     ) -> Result<String, ProvisionError> {
-        let client = self.in_team_account(actor.role_arn, actor.session_name).await?;
+        let client = self.in_team_account(actor.role, actor.session_name).await?;
         let actions = client
             .list_service_actions_for_provisioning_artifact()
             .product_id(product_id)
@@ -226,7 +199,7 @@ impl Provisioner for ServiceCatalogProvisioner {
 
     #[tracing::instrument(skip_all, fields(provisioned_product = update.provisioned_product_id, version = update.version_id))]
     async fn update(&self, actor: &Actor<'_>, update: &UpdateRequest<'_>) -> Result<String, ProvisionError> {
-        let client = self.in_team_account(actor.role_arn, actor.session_name).await?;
+        let client = self.in_team_account(actor.role, actor.session_name).await?;
         let mut call = client
             .update_provisioned_product()
             .provisioned_product_id(update.provisioned_product_id)
@@ -241,7 +214,7 @@ impl Provisioner for ServiceCatalogProvisioner {
 
     #[tracing::instrument(skip(self, actor))]
     async fn terminate(&self, actor: &Actor<'_>, provisioned_product_id: &str, token: &str) -> Result<String, ProvisionError> {
-        let client = self.in_team_account(actor.role_arn, actor.session_name).await?;
+        let client = self.in_team_account(actor.role, actor.session_name).await?;
         let record = client
             .terminate_provisioned_product()
             .provisioned_product_id(provisioned_product_id)
@@ -255,7 +228,7 @@ impl Provisioner for ServiceCatalogProvisioner {
 
     #[tracing::instrument(skip(self, actor))]
     async fn record(&self, actor: &Actor<'_>, record_id: &str) -> Result<RecordState, ProvisionError> {
-        let client = self.in_team_account(actor.role_arn, actor.session_name).await?;
+        let client = self.in_team_account(actor.role, actor.session_name).await?;
         let record = client.describe_record().id(record_id).send().await.map_err(classify)?;
         let status = record.record_detail().and_then(|d| d.status().cloned());
         Ok(match status {

@@ -3,6 +3,7 @@
 //! PUT; a POST upload (a form with a signed policy: the exact key, a size range, a content
 //! type) is signed here with SigV4 from the same credentials.
 
+use super::team_role::{TeamRole, TeamSessions};
 use anyhow::Context;
 use aws_credential_types::provider::ProvideCredentials;
 use aws_sdk_s3::Client;
@@ -167,8 +168,8 @@ impl S3Store {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Place {
     pub bucket: String,
-    /// (role ARN, session name) in the team's account; `None`: the portal's credentials.
-    pub role: Option<(String, String)>,
+    /// (team role, session name) in the team's account; `None`: the portal's credentials.
+    pub role: Option<(TeamRole, String)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -223,34 +224,22 @@ pub trait ObjectStore: Send + Sync {
     async fn delete(&self, place: &Place, key: &str) -> Result<(), StoreError>;
 }
 
-/// How long a team role's session is reused: its credentials last 15 minutes (`team_account`).
-const ROLE_SESSION_REUSE: Duration = Duration::from_secs(600);
-
 /// `ObjectStore` over the AWS SDK.
 pub struct S3Objects {
-    base: aws_config::SdkConfig,
-    /// Team role sessions by (role ARN, session name): a study page would otherwise call
-    /// sts:AssumeRole on every view.
-    sessions: moka::sync::Cache<(String, String), aws_config::SdkConfig>,
+    sessions: TeamSessions,
 }
 
 impl S3Objects {
-    pub fn new(base: aws_config::SdkConfig) -> Self {
-        let sessions = moka::sync::Cache::builder().max_capacity(10_000).time_to_live(ROLE_SESSION_REUSE).build();
-        S3Objects { base, sessions }
+    pub fn new(sessions: impl Into<TeamSessions>) -> Self {
+        S3Objects { sessions: sessions.into() }
     }
 
     async fn store(&self, place: &Place) -> Result<S3Store, StoreError> {
-        let Some((role_arn, session)) = &place.role else { return Ok(S3Store::new(self.base.clone())) };
-        let key = (role_arn.clone(), session.clone());
-        if let Some(config) = self.sessions.get(&key) {
-            return Ok(S3Store::new(config));
-        }
-        let config = super::provisioning::team_account(&self.base, role_arn, session).await.map_err(|error| match error {
+        let Some((role, session)) = &place.role else { return Ok(S3Store::new(self.sessions.base().clone())) };
+        let config = self.sessions.config(role, session).await.map_err(|error| match error {
             super::provisioning::ProvisionError::Retryable(e) => StoreError::Unavailable(format!("{e:#}")),
             super::provisioning::ProvisionError::Rejected(message) => StoreError::Refused(message),
         })?;
-        self.sessions.insert(key, config.clone());
         Ok(S3Store::new(config))
     }
 }

@@ -2,13 +2,14 @@
 //! to the browser as a redirect (or to an API caller) and never stored or logged. A Studio URL
 //! is for the caller's own user profile in the team's domain, created on first use.
 
-use super::provisioning::{ProvisionError, classify, team_account};
+use super::provisioning::{ProvisionError, classify};
+use super::team_role::{TeamRole, TeamSessions};
 
 #[async_trait::async_trait]
 pub trait Presigner: Send + Sync {
-    async fn notebook_url(&self, role_arn: &str, session_name: &str, notebook: &str) -> Result<String, ProvisionError>;
+    async fn notebook_url(&self, role: &TeamRole, session_name: &str, notebook: &str) -> Result<String, ProvisionError>;
     /// Creates the user profile if it is not there yet, then mints a URL for it.
-    async fn studio_url(&self, role_arn: &str, session_name: &str, domain_id: &str, user_profile: &str) -> Result<String, ProvisionError>;
+    async fn studio_url(&self, role: &TeamRole, session_name: &str, domain_id: &str, user_profile: &str) -> Result<String, ProvisionError>;
     /// How long a URL may be opened.
     fn url_seconds(&self) -> u32;
 }
@@ -23,25 +24,25 @@ pub struct PresignedUrlSettings {
 }
 
 pub struct SageMakerPresigner {
-    base: aws_config::SdkConfig,
+    sessions: TeamSessions,
     settings: PresignedUrlSettings,
 }
 
 impl SageMakerPresigner {
-    pub fn new(base: aws_config::SdkConfig, settings: PresignedUrlSettings) -> Self {
-        SageMakerPresigner { base, settings }
+    pub fn new(sessions: impl Into<TeamSessions>, settings: PresignedUrlSettings) -> Self {
+        SageMakerPresigner { sessions: sessions.into(), settings }
     }
 
-    async fn client(&self, role_arn: &str, session_name: &str) -> Result<aws_sdk_sagemaker::Client, ProvisionError> {
-        Ok(crate::aws::call_metrics::client!(aws_sdk_sagemaker, &team_account(&self.base, role_arn, session_name).await?))
+    async fn client(&self, role: &TeamRole, session_name: &str) -> Result<aws_sdk_sagemaker::Client, ProvisionError> {
+        Ok(crate::aws::call_metrics::client!(aws_sdk_sagemaker, &self.sessions.config(role, session_name).await?))
     }
 }
 
 #[async_trait::async_trait]
 impl Presigner for SageMakerPresigner {
     #[tracing::instrument(skip_all)]
-    async fn notebook_url(&self, role_arn: &str, session_name: &str, notebook: &str) -> Result<String, ProvisionError> {
-        self.client(role_arn, session_name)
+    async fn notebook_url(&self, role: &TeamRole, session_name: &str, notebook: &str) -> Result<String, ProvisionError> {
+        self.client(role, session_name)
             .await?
             .create_presigned_notebook_instance_url()
             .notebook_instance_name(notebook)
@@ -54,8 +55,8 @@ impl Presigner for SageMakerPresigner {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn studio_url(&self, role_arn: &str, session_name: &str, domain_id: &str, user_profile: &str) -> Result<String, ProvisionError> {
-        let client = self.client(role_arn, session_name).await?;
+    async fn studio_url(&self, role: &TeamRole, session_name: &str, domain_id: &str, user_profile: &str) -> Result<String, ProvisionError> {
+        let client = self.client(role, session_name).await?;
         match client.create_user_profile().domain_id(domain_id).user_profile_name(user_profile).send().await {
             Ok(_) => {
                 tracing::info!(user_profile, "Created a Studio user profile");

@@ -2,7 +2,8 @@
 //! name: SSH or RDP forwarded to the caller's machine without an open port (the instance's SSM
 //! agent dials out). The session's token is a credential: returned once, never stored or logged.
 
-use super::provisioning::{ProvisionError, classify, team_account};
+use super::provisioning::{ProvisionError, classify};
+use super::team_role::{TeamRole, TeamSessions};
 
 /// The SSM document that forwards one port of the instance.
 pub const PORT_FORWARDING_DOCUMENT: &str = "AWS-StartPortForwardingSession";
@@ -17,10 +18,10 @@ pub struct StartedSession {
 #[async_trait::async_trait]
 pub trait SessionStarter: Send + Sync {
     /// Starts a session forwarding `remote_port` of `instance_id` to `local_port` of the
-    /// caller's machine, as `session_name` in the account of `role_arn`.
+    /// caller's machine, as `session_name` in the account of `role`.
     async fn forward_port(
         &self,
-        role_arn: &str,
+        role: &TeamRole,
         session_name: &str,
         instance_id: &str,
         remote_port: u16,
@@ -31,27 +32,27 @@ pub trait SessionStarter: Send + Sync {
 }
 
 pub struct SsmSessionStarter {
-    base: aws_config::SdkConfig,
+    sessions: TeamSessions,
 }
 
 impl SsmSessionStarter {
-    pub fn new(base: aws_config::SdkConfig) -> Self {
-        SsmSessionStarter { base }
+    pub fn new(sessions: impl Into<TeamSessions>) -> Self {
+        SsmSessionStarter { sessions: sessions.into() }
     }
 }
 
 #[async_trait::async_trait]
 impl SessionStarter for SsmSessionStarter {
-    #[tracing::instrument(skip(self, role_arn))]
+    #[tracing::instrument(skip(self, role))]
     async fn forward_port(
         &self,
-        role_arn: &str,
+        role: &TeamRole,
         session_name: &str,
         instance_id: &str,
         remote_port: u16,
         local_port: u16,
     ) -> Result<StartedSession, ProvisionError> {
-        let ssm = crate::aws::call_metrics::client!(aws_sdk_ssm, &team_account(&self.base, role_arn, session_name).await?);
+        let ssm = crate::aws::call_metrics::client!(aws_sdk_ssm, &self.sessions.config(role, session_name).await?);
         let started = ssm
             .start_session()
             .target(instance_id)
@@ -69,6 +70,6 @@ impl SessionStarter for SsmSessionStarter {
     }
 
     fn region(&self) -> String {
-        self.base.region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".into())
+        self.sessions.base().region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".into())
     }
 }

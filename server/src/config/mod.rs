@@ -90,6 +90,9 @@ pub struct Settings {
 
     #[command(flatten)]
     pub notifications: NotificationSettings,
+
+    #[command(flatten)]
+    pub team_accounts: TeamAccountSettings,
 }
 
 /// The web server: where it listens, who its clients are, what its pages may reach.
@@ -279,6 +282,20 @@ pub struct NotificationSettings {
     pub allow_local_webhooks: bool,
 }
 
+/// Connecting teams' AWS accounts (`/admin/teams`, `deploy/team-account.yaml`).
+#[derive(Args, Debug, Clone, Default)]
+pub struct TeamAccountSettings {
+    /// Where CloudFormation can read `deploy/team-account.yaml` (an https URL, in S3 say), for
+    /// the quick-create link. Without it admins download the template and upload it themselves.
+    #[arg(long = "team-template-url", env = "ATRIUM_TEAM_TEMPLATE_URL", value_parser = parse_public_url)]
+    pub template_url: Option<String>,
+
+    /// The portal's own AWS account id, which team accounts' roles trust; asked of STS
+    /// (GetCallerIdentity) when unset.
+    #[arg(long, env = "ATRIUM_PORTAL_ACCOUNT_ID", value_parser = parse_account_id)]
+    pub portal_account_id: Option<String>,
+}
+
 impl Settings {
     /// Every rule a value must meet, for settings built in code (clap already refused what
     /// it parsed out of range): the first one broken, named by its environment variable.
@@ -299,6 +316,12 @@ impl Settings {
                 "ATRIUM_PASSWORD_SIGN_IN",
                 "=false needs single sign-on: set ATRIUM_OIDC_ISSUER and ATRIUM_OIDC_CLIENT_ID",
             ));
+        }
+        if let Some(url) = &self.team_accounts.template_url {
+            check_public_url(url).map_err(|problem| ConfigError::new("ATRIUM_TEAM_TEMPLATE_URL", problem))?;
+        }
+        if let Some(account) = &self.team_accounts.portal_account_id {
+            parse_account_id(account).map_err(|problem| ConfigError::new("ATRIUM_PORTAL_ACCOUNT_ID", problem))?;
         }
         check_api_burst(self.api.burst).map_err(|problem| ConfigError::new("ATRIUM_API_BURST", problem))?;
         check_api_rate(self.api.rate).map_err(|problem| ConfigError::new("ATRIUM_API_RATE", problem))?;
@@ -384,6 +407,14 @@ fn parse_csp_sources(value: &str) -> Result<String, String> {
 }
 
 /// A content type such as `text/html`, trimmed and in lower case.
+fn parse_account_id(value: &str) -> Result<String, String> {
+    if value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(value.to_owned())
+    } else {
+        Err("must be an AWS account id: 12 digits".to_owned())
+    }
+}
+
 fn parse_content_type(value: &str) -> Result<String, String> {
     let normalised = value.trim().to_ascii_lowercase();
     let well_formed = normalised.split_once('/').is_some_and(|(kind, subtype)| {

@@ -74,8 +74,9 @@ pub async fn seed_metrics(sdk: &aws_config::SdkConfig, db: &PgPool) -> anyhow::R
         }
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     }
-    let (instance, role_arn) = found.with_context(|| format!("{owner}'s {name} did not become available"))?;
-    let account = crate::aws::provisioning::team_account(sdk, &role_arn, "atrium-demo").await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (instance, role) = found.with_context(|| format!("{owner}'s {name} did not become available"))?;
+    let account =
+        crate::aws::team_role::TeamSessions::new(sdk.clone()).config(&role, "atrium-demo").await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let now = time::OffsetDateTime::now_utc();
     let data: Vec<MetricDatum> = (0..4)
         .map(|i| {

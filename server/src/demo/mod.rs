@@ -111,6 +111,7 @@ pub fn team_row(team: &DemoTeam) -> anyhow::Result<Team> {
         description: team.description.into(),
         aws_account_id: team.account_id.into(),
         role_arn: format!("arn:aws:iam::{}:role/AtriumPortalAccess", team.account_id),
+        external_id: String::new(), // the database makes one
         ssm_path: format!("/atrium/teams/{}", team.slug),
         time_zone: "UTC".into(),
         archived: false,

@@ -82,9 +82,11 @@ pub async fn seed_studies(sdk: &aws_config::SdkConfig, db: &PgPool) -> anyhow::R
     for (scope, team, name, description, bucket, prefix, controlled, files) in STUDIES {
         let config = match team {
             Some(slug) => {
-                let team = TEAMS.iter().find(|t| t.slug == slug).context("a demo study's team")?;
-                let role = format!("arn:aws:iam::{}:role/AtriumPortalAccess", team.account_id);
-                crate::aws::provisioning::team_account(sdk, &role, "atrium-demo-seed").await.map_err(|e| anyhow::anyhow!("{e:?}"))?
+                let team = crate::repo::teams::find(db, &TeamSlug::parse(slug)?).await?.context("a demo study's team")?;
+                crate::aws::team_role::TeamSessions::new(sdk.clone())
+                    .config(&team.role(), "atrium-demo-seed")
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e:?}"))?
             }
             None => sdk.clone(),
         };

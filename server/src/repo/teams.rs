@@ -1,4 +1,5 @@
 use super::dates;
+use crate::aws::team_role::TeamRole;
 use app::domain::team_admin::{CheckStep, ConnectionCheck, ValidTeam};
 use app::domain::{TeamSlug, TeamSummary};
 use sqlx::PgExecutor;
@@ -12,6 +13,9 @@ pub struct Team {
     pub description: String,
     pub aws_account_id: String,
     pub role_arn: String,
+    /// The external id the role's trust requires. The database makes one for a new team (what
+    /// an insert is given here is ignored).
+    pub external_id: String,
     pub ssm_path: String,
     /// IANA name, for nightly stops.
     pub time_zone: String,
@@ -19,19 +23,25 @@ pub struct Team {
 }
 
 impl Team {
+    /// The role the portal assumes in the team's account, with the team's external id.
+    pub fn role(&self) -> TeamRole {
+        TeamRole::new(&self.role_arn, &self.external_id)
+    }
+
     pub fn summary(&self) -> TeamSummary {
         TeamSummary { slug: self.slug.clone(), name: self.name.clone(), description: self.description.clone() }
     }
 }
 
 /// A team's columns as the queries select them (`slug, name, description, aws_account_id,
-/// role_arn, ssm_path, time_zone, archived_at`).
+/// role_arn, external_id, ssm_path, time_zone, archived_at`).
 struct TeamRow {
     slug: String,
     name: String,
     description: String,
     aws_account_id: String,
     role_arn: String,
+    external_id: String,
     ssm_path: String,
     time_zone: String,
     archived_at: Option<time::OffsetDateTime>,
@@ -47,6 +57,7 @@ impl TryFrom<TeamRow> for Team {
             description: row.description,
             aws_account_id: row.aws_account_id,
             role_arn: row.role_arn,
+            external_id: row.external_id,
             ssm_path: row.ssm_path,
             time_zone: row.time_zone,
             archived: row.archived_at.is_some(),
@@ -62,7 +73,7 @@ fn teams(rows: Vec<TeamRow>) -> Result<Vec<Team>, sqlx::Error> {
 pub async fn find(db: impl PgExecutor<'_>, slug: &TeamSlug) -> Result<Option<Team>, sqlx::Error> {
     sqlx::query_as!(
         TeamRow,
-        "SELECT slug, name, description, aws_account_id, role_arn, ssm_path, time_zone, archived_at FROM teams WHERE slug = $1",
+        "SELECT slug, name, description, aws_account_id, role_arn, external_id, ssm_path, time_zone, archived_at FROM teams WHERE slug = $1",
         slug.as_str(),
     )
     .fetch_optional(db)
@@ -77,7 +88,7 @@ async fn list(db: impl PgExecutor<'_>, with_archived: bool) -> Result<Vec<Team>,
     teams(
         sqlx::query_as!(
             TeamRow,
-            "SELECT slug, name, description, aws_account_id, role_arn, ssm_path, time_zone, archived_at FROM teams \
+            "SELECT slug, name, description, aws_account_id, role_arn, external_id, ssm_path, time_zone, archived_at FROM teams \
              WHERE $1 OR archived_at IS NULL ORDER BY name",
             with_archived,
         )
@@ -104,7 +115,7 @@ pub async fn list_for_member(db: impl PgExecutor<'_>, username: &str) -> Result<
     teams(
         sqlx::query_as!(
             TeamRow,
-            "SELECT t.slug, t.name, t.description, t.aws_account_id, t.role_arn, t.ssm_path, t.time_zone, t.archived_at \
+            "SELECT t.slug, t.name, t.description, t.aws_account_id, t.role_arn, t.external_id, t.ssm_path, t.time_zone, t.archived_at \
              FROM teams t JOIN team_memberships m ON m.team_slug = t.slug \
              WHERE m.username = $1 AND t.archived_at IS NULL ORDER BY t.name",
             username,
@@ -202,6 +213,7 @@ pub async fn record_connection_check(db: impl PgExecutor<'_>, slug: &TeamSlug, c
 /// What the admin's list shows of each team beyond its row: members and the last check.
 pub struct TeamFacts {
     pub team: Team,
+    pub external_id_rotated_at: Option<time::OffsetDateTime>,
     pub members: i64,
     pub last_check: Option<ConnectionCheck>,
 }
@@ -210,7 +222,7 @@ pub struct TeamFacts {
 #[tracing::instrument(skip(db))]
 pub async fn list_for_admin(db: impl PgExecutor<'_>) -> Result<Vec<TeamFacts>, sqlx::Error> {
     let rows = sqlx::query!(
-        r#"SELECT slug, name, description, aws_account_id, role_arn, ssm_path, time_zone, archived_at,
+        r#"SELECT slug, name, description, aws_account_id, role_arn, external_id, ssm_path, time_zone, archived_at, external_id_rotated_at,
          connection_checked_at, connection_ok, connection_report AS "connection_report: Json<Vec<CheckStep>>",
          (SELECT count(*) FROM team_memberships m WHERE m.team_slug = t.slug) AS "members!"
          FROM teams t ORDER BY archived_at IS NOT NULL, name"#
@@ -229,13 +241,25 @@ pub async fn list_for_admin(db: impl PgExecutor<'_>) -> Result<Vec<TeamFacts>, s
                 description: row.description,
                 aws_account_id: row.aws_account_id,
                 role_arn: row.role_arn,
+                external_id: row.external_id,
                 ssm_path: row.ssm_path,
                 time_zone: row.time_zone,
                 archived_at: row.archived_at,
             })?;
-            Ok(TeamFacts { team, members: row.members, last_check })
+            Ok(TeamFacts { team, external_id_rotated_at: row.external_id_rotated_at, members: row.members, last_check })
         })
         .collect()
+}
+
+/// Gives the team a new external id (the column's default makes it); the new id.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn rotate_external_id(db: impl PgExecutor<'_>, slug: &TeamSlug) -> Result<String, sqlx::Error> {
+    sqlx::query_scalar!(
+        "UPDATE teams SET external_id = DEFAULT, external_id_rotated_at = now() WHERE slug = $1 RETURNING external_id",
+        slug.as_str()
+    )
+    .fetch_one(db)
+    .await
 }
 
 /// Whether Postgres knows the IANA time zone `name` (it does the nightly-stop arithmetic).

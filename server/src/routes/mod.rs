@@ -10,6 +10,7 @@ pub mod health;
 pub mod middleware;
 pub mod sso;
 pub mod study_download;
+pub mod team_template;
 
 /// A CSV file for the browser to save as `filename`.
 pub fn csv_download(filename: &str, csv: String) -> axum::response::Response {

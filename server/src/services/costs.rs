@@ -311,7 +311,7 @@ pub async fn sync_costs(db: &PgPool, source: &dyn CostSource, today: Date) -> Re
     let mut first_failure = None;
     // Archived teams too: Cost Explorer reports the last days of their workspaces late.
     for team in teams::list_with_archived(db).await? {
-        let report = match source.daily_costs(&team.role_arn, team.slug.as_str(), start, end).await {
+        let report = match source.daily_costs(&team.role(), team.slug.as_str(), start, end).await {
             Ok(report) => report,
             Err(error) => {
                 first_failure.get_or_insert(SyncError::Aws(team.slug.as_str().to_owned(), error));
@@ -404,6 +404,7 @@ mod tests {
             description: String::new(),
             aws_account_id: "111111111111".into(),
             role_arn: String::new(),
+            external_id: String::new(),
             ssm_path: "/t".into(),
             time_zone: "UTC".into(),
             archived: false,

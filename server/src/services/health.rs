@@ -40,7 +40,7 @@ pub fn alarms(health: &Health, now: OffsetDateTime) -> Vec<Alarm> {
 pub async fn check_health(db: &PgPool, metrics: &dyn Metrics, now: OffsetDateTime) -> Result<Vec<(String, Alarm)>, sqlx::Error> {
     let mut raised = Vec::new();
     for candidate in workspaces::health_candidates(db).await? {
-        let health = match metrics.health(&candidate.role_arn, &candidate.instance_id, now - Duration::minutes(6), now).await {
+        let health = match metrics.health(&candidate.role, &candidate.instance_id, now - Duration::minutes(6), now).await {
             Ok(health) => health,
             Err(error) => {
                 tracing::warn!(workspace_id = %candidate.id, %error, "Could not read the workspace's health");

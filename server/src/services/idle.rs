@@ -102,9 +102,9 @@ pub async fn check_idle_workspaces(db: &PgPool, metrics: &dyn Metrics, now: Offs
             Some(minutes) if needs_metrics => {
                 let start = now - Duration::minutes(i64::from(minutes)) - Duration::seconds(PERIOD_SECONDS);
                 let read = match (&candidate.instance_id, &candidate.notebook, &candidate.cluster_id) {
-                    (Some(instance), _, _) => metrics.cpu(&candidate.role_arn, instance, start, now).await,
-                    (None, Some(notebook), _) => metrics.notebook_cpu(&candidate.role_arn, notebook, start, now).await,
-                    (None, None, Some(cluster)) => metrics.cluster_idle(&candidate.role_arn, cluster, start, now).await,
+                    (Some(instance), _, _) => metrics.cpu(&candidate.role, instance, start, now).await,
+                    (None, Some(notebook), _) => metrics.notebook_cpu(&candidate.role, notebook, start, now).await,
+                    (None, None, Some(cluster)) => metrics.cluster_idle(&candidate.role, cluster, start, now).await,
                     (None, None, None) => Ok(Vec::new()),
                 };
                 match read {
@@ -239,7 +239,7 @@ mod tests {
             owner: "ada".into(),
             configuration_name: "Standard".into(),
             team: "genomics".into(),
-            role_arn: "arn:aws:iam::111111111111:role/AtriumPortalAccess".into(),
+            role: crate::aws::team_role::TeamRole::new("arn:aws:iam::111111111111:role/AtriumPortalAccess", "an-external-id"),
             instance_id: Some("i-1".into()),
             cluster_id: None,
             notebook: None,

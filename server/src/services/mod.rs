@@ -12,6 +12,7 @@ pub mod people;
 pub mod reconcile;
 pub mod settings;
 pub mod studies;
+pub mod team_accounts;
 pub mod team_admin;
 pub mod teams;
 pub mod tokens;

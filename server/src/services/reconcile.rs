@@ -119,7 +119,7 @@ impl Reconciler {
             state if state.is_transitional() => Finding::InSync,
             state => {
                 let session = role_session_name(&seen.owner);
-                let observed = match self.observer.observe(&seen.role_arn, &session, &seen.outputs).await {
+                let observed = match self.observer.observe(&seen.role, &session, &seen.outputs).await {
                     Ok(observed) => observed,
                     Err(ProvisionError::Retryable(cause)) => return Err(ReconcileError::Unavailable(cause)),
                     Err(ProvisionError::Rejected(message)) => Observed::Refused(message),

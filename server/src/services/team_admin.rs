@@ -1,6 +1,7 @@
 //! Teams as admins manage them: create (with the Cognito group), edit, test the account
 //! connection, archive. Each change is audited in its own transaction.
 
+use super::team_accounts;
 use super::{database_error, directory_error};
 use crate::aws::account_check::AccountCheck;
 use crate::aws::directory::Directory;
@@ -8,17 +9,27 @@ use crate::changes::{AccessCache, Changes, TeamCache};
 use crate::repo::workspaces::{self, LiveOf};
 use crate::repo::{audit, teams};
 use app::caller::must_be_admin;
-use app::domain::team_admin::{ConnectionCheck, TeamAdminRow, TeamForm};
+use app::domain::team_admin::{ConnectionCheck, TeamAccountSetup, TeamAdminRow, TeamForm};
 use app::domain::{CurrentUser, Group, TeamSlug};
 use app::error::AppError;
 use app::features::team_admin::TeamAdminService;
 use sqlx::PgPool;
 use std::sync::Arc;
 
+/// Where team accounts' stacks come from: the template's public URL, the portal's account
+/// (asked of STS when not configured) and region.
+#[derive(Clone, Debug, Default)]
+pub struct StackSettings {
+    pub template_url: Option<String>,
+    pub portal_account_id: Option<String>,
+    pub region: String,
+}
+
 pub struct TeamAdmin {
     db: PgPool,
     directory: Arc<dyn Directory>,
     account_check: Arc<dyn AccountCheck>,
+    stacks: StackSettings,
     /// Emptied when a team is archived (its members' access changes).
     access_cache: AccessCache,
     /// Emptied when a team is created, changed or archived, for this process's next request.
@@ -26,8 +37,25 @@ pub struct TeamAdmin {
 }
 
 impl TeamAdmin {
-    pub fn new(db: PgPool, directory: Arc<dyn Directory>, account_check: Arc<dyn AccountCheck>, changes: &Changes) -> Self {
-        TeamAdmin { db, directory, account_check, access_cache: changes.access.clone(), team_rows: changes.teams.clone() }
+    pub fn new(
+        db: PgPool,
+        directory: Arc<dyn Directory>,
+        account_check: Arc<dyn AccountCheck>,
+        stacks: StackSettings,
+        changes: &Changes,
+    ) -> Self {
+        TeamAdmin { db, directory, account_check, stacks, access_cache: changes.access.clone(), team_rows: changes.teams.clone() }
+    }
+
+    /// The portal's account id, as configured or as STS says.
+    async fn portal_account(&self) -> Result<String, AppError> {
+        if let Some(account) = &self.stacks.portal_account_id {
+            return Ok(account.clone());
+        }
+        self.account_check.portal_account().await.map_err(|error| {
+            tracing::warn!(%error, "The portal's account id is unknown");
+            AppError::Unavailable(format!("The portal could not ask AWS for its own account id ({error}); set ATRIUM_PORTAL_ACCOUNT_ID."))
+        })
     }
 
     #[tracing::instrument(skip_all)]
@@ -69,6 +97,8 @@ impl TeamAdminService for TeamAdmin {
                 description: team.description,
                 aws_account_id: team.aws_account_id,
                 role_arn: team.role_arn,
+                external_id: team.external_id,
+                external_id_rotated_at: facts.external_id_rotated_at.map(crate::repo::dates::minute_utc),
                 ssm_path: team.ssm_path,
                 time_zone: team.time_zone,
                 members: facts.members,
@@ -143,7 +173,7 @@ impl TeamAdminService for TeamAdmin {
     async fn test_connection(&self, admin: &CurrentUser, slug: &TeamSlug) -> Result<ConnectionCheck, AppError> {
         must_be_admin(admin)?;
         let team = self.team(slug).await?;
-        let steps = self.account_check.check(&team.role_arn, &team.ssm_path).await;
+        let steps = self.account_check.check(&team.role(), &team.ssm_path).await;
         let ok = steps.iter().all(|s| s.ok);
         let check = ConnectionCheck { checked_at: now_label(), ok, steps };
         let detail =
@@ -159,6 +189,42 @@ impl TeamAdminService for TeamAdmin {
         audit::record(&mut *tx, &entry).await.map_err(database_error)?;
         tx.commit().await.map_err(database_error)?;
         Ok(check)
+    }
+
+    #[tracing::instrument(skip(self, admin), fields(admin = %admin.username))]
+    async fn account_setup(&self, admin: &CurrentUser, slug: &TeamSlug) -> Result<TeamAccountSetup, AppError> {
+        must_be_admin(admin)?;
+        let team = self.team(slug).await?;
+        let portal_account_id = self.portal_account().await?;
+        let site = team_accounts::StackSite {
+            portal_account_id: &portal_account_id,
+            region: &self.stacks.region,
+            template_url: self.stacks.template_url.as_deref(),
+        };
+        Ok(team_accounts::setup(&team, &site))
+    }
+
+    #[tracing::instrument(skip(self, admin), fields(admin = %admin.username))]
+    async fn account_template(&self, admin: &CurrentUser, slug: &TeamSlug) -> Result<String, AppError> {
+        must_be_admin(admin)?;
+        let team = self.team(slug).await?;
+        Ok(team_accounts::template_for(&team, &self.portal_account().await?))
+    }
+
+    #[tracing::instrument(skip(self, admin), fields(admin = %admin.username))]
+    async fn rotate_external_id(&self, admin: &CurrentUser, slug: &TeamSlug) -> Result<String, AppError> {
+        must_be_admin(admin)?;
+        let team = self.team(slug).await?;
+        let mut tx = self.db.begin().await.map_err(database_error)?;
+        let external_id = teams::rotate_external_id(&mut *tx, slug).await.map_err(database_error)?;
+        // The id itself is no secret, but the audit log need not carry it.
+        let detail = format!("{}: the role's trust must now require the new external id", team.name);
+        let entry = audit::Entry::by(admin, "team.external_id.rotate").object("team", slug.as_str()).team(slug.as_str()).detail(&detail);
+        audit::record(&mut *tx, &entry).await.map_err(database_error)?;
+        tx.commit().await.map_err(database_error)?;
+        // Sessions cached under the old id are keyed by it, so no AssumeRole uses it again.
+        self.team_rows.forget_all();
+        Ok(external_id)
     }
 
     #[tracing::instrument(skip(self, admin), fields(admin = %admin.username))]

@@ -21,6 +21,7 @@ async fn team_of_its_own(db: &PgPool, slug: &str) -> Team {
         description: String::new(),
         aws_account_id: account.clone(),
         role_arn: format!("arn:aws:iam::{account}:role/AtriumPortalAccess"),
+        external_id: String::new(), // the database makes one
         ssm_path: format!("/atrium/teams/{slug}"),
         time_zone: "UTC".into(),
         archived: false,
@@ -93,7 +94,7 @@ struct Silent;
 impl atrium::aws::cost_explorer::CostSource for Silent {
     async fn daily_costs(
         &self,
-        _: &str,
+        _: &atrium::aws::team_role::TeamRole,
         _: &str,
         _: time::Date,
         _: time::Date,

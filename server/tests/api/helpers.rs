@@ -77,6 +77,7 @@ pub fn settings_for(identity: &DemoIdentity) -> Settings {
             upload_url_seconds: 900,
         },
         notifications: NotificationSettings { mail_from: None, allow_local_webhooks: true },
+        team_accounts: Default::default(),
     }
 }
 
@@ -389,4 +390,11 @@ pub async fn api_as(app: &TestApp, method: &str, path: &str, token: &str, body: 
 /// A name no other test uses (tests share moto's buckets and Cognito).
 pub fn unique(name: &str) -> String {
     format!("{name}-{}-{}", std::process::id(), uuid::Uuid::new_v4().simple().to_string().get(..8).unwrap_or_default())
+}
+
+/// Credentials in a team's account, as somebody other than the portal (the tests' view of what
+/// AWS holds there).
+pub async fn in_team_account(sdk: &aws_config::SdkConfig, role_arn: &str, session: &str) -> aws_config::SdkConfig {
+    let role = atrium::aws::team_role::TeamRole::new(role_arn, "a-test-outside-the-portal");
+    atrium::aws::team_role::TeamSessions::new(sdk.clone()).fresh(&role, session).await.expect("role assumed")
 }

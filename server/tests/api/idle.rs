@@ -58,7 +58,7 @@ async fn launched_idle(app: &TestApp, configuration: i64, name: &str, output: &s
 
 /// CPU datapoints every five minutes over the last `minutes`, in the team's account.
 async fn put_cpu(app: &TestApp, instance: &str, minutes: i64, percent: f64) {
-    let account = atrium::aws::provisioning::team_account(&app.sdk, GENOMICS_ROLE, "test-metrics").await.expect("role assumed");
+    let account = crate::helpers::in_team_account(&app.sdk, GENOMICS_ROLE, "test-metrics").await;
     let cloudwatch = aws_sdk_cloudwatch::Client::new(&account);
     let now = OffsetDateTime::now_utc();
     let data: Vec<MetricDatum> = (0..=minutes / 5)
@@ -449,7 +449,7 @@ async fn signing_out_stops_the_workspaces_the_settings_and_configuration_say(db:
 
 /// Datapoints of `namespace`/`metric`, one per minute ending now, oldest first; that now.
 async fn put_minutes(app: &TestApp, instance: &str, namespace: &str, metric: &str, values: &[f64]) -> OffsetDateTime {
-    let account = atrium::aws::provisioning::team_account(&app.sdk, GENOMICS_ROLE, "test-metrics").await.expect("role assumed");
+    let account = crate::helpers::in_team_account(&app.sdk, GENOMICS_ROLE, "test-metrics").await;
     let cloudwatch = aws_sdk_cloudwatch::Client::new(&account);
     let now = OffsetDateTime::now_utc();
     let n = values.len() as i64;
@@ -537,7 +537,7 @@ async fn an_idle_emr_cluster_is_terminated_and_a_working_one_is_not(db: PgPool) 
         clusters.push(launched_idle(&app, configuration, name, "ClusterId").await);
     }
     let ada = app.client_signed_in_as("ada").await;
-    let account = atrium::aws::provisioning::team_account(&app.sdk, GENOMICS_ROLE, "test-metrics").await.expect("role assumed");
+    let account = crate::helpers::in_team_account(&app.sdk, GENOMICS_ROLE, "test-metrics").await;
     let cloudwatch = aws_sdk_cloudwatch::Client::new(&account);
     let now = OffsetDateTime::now_utc();
     for ((_, cluster), busy_minute) in clusters.iter().zip([None, Some(20)]) {
@@ -676,7 +676,7 @@ async fn an_idle_notebook_is_stopped_like_a_workstation(db: PgPool) {
     let app = spawn_app(db.clone()).await;
     let configuration = app.configuration_for_genomics("SageMaker notebook", "v1", "Idle notebook").await;
     let (id, notebook) = launched_idle(&app, configuration, "idle-notebook", "NotebookInstanceName").await;
-    let account = atrium::aws::provisioning::team_account(&app.sdk, GENOMICS_ROLE, "test-metrics").await.expect("role assumed");
+    let account = crate::helpers::in_team_account(&app.sdk, GENOMICS_ROLE, "test-metrics").await;
     let now = OffsetDateTime::now_utc();
     let data: Vec<MetricDatum> = (0..=13)
         .map(|i| {

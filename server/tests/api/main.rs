@@ -31,6 +31,7 @@ mod repositories;
 mod rest_api;
 mod sso;
 mod studies;
+mod team_accounts;
 mod teams;
 mod tokens;
 mod workspace_life;

@@ -48,6 +48,8 @@ const TWINS: &[(&str, &[&str])] = &[
     ("admin/test_notification_target", &["POST /admin/notification-targets/{id}/test"]),
     ("admin/teams", &["GET /admin/teams"]),
     ("admin/create_team", &["POST /admin/teams"]),
+    ("admin/rotate_external_id", &["POST /admin/teams/{team}/external-id"]),
+    ("admin/team_account_setup", &["GET /admin/teams/{team}/account-setup", "GET /admin/teams/{team}/account-template"]),
     ("admin/update_team", &["PUT /admin/teams/{team}"]),
     ("admin/test_connection", &["POST /admin/teams/{team}/test-connection"]),
     ("admin/archive_team", &["POST /admin/teams/{team}/archive"]),

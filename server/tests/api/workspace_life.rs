@@ -139,9 +139,7 @@ async fn an_ended_workspace_is_launched_again_with_what_it_had(db: PgPool) {
 
 /// Someone in genomics' account (moto), to look at or change things behind Atrium's back.
 async fn genomics_console(app: &TestApp) -> aws_config::SdkConfig {
-    atrium::aws::provisioning::team_account(&app.sdk, "arn:aws:iam::111111111111:role/AtriumPortalAccess", "someone-in-the-console")
-        .await
-        .expect("the team role")
+    crate::helpers::in_team_account(&app.sdk, "arn:aws:iam::111111111111:role/AtriumPortalAccess", "someone-in-the-console").await
 }
 
 async fn genomics_ec2(app: &TestApp) -> aws_sdk_ec2::Client {

@@ -1,7 +1,9 @@
 use crate::domain::dollars;
 use crate::domain::team_admin::{ConnectionCheck, TeamAdminRow, TeamForm};
 use crate::error::AppError;
-use crate::features::team_admin::{ArchiveTeam, CreateTeam, TestTeamConnection, UpdateTeam, load_admin_teams};
+use crate::features::team_admin::{
+    ArchiveTeam, CreateTeam, LoadTeamAccountSetup, RotateExternalId, TestTeamConnection, UpdateTeam, load_admin_teams,
+};
 use crate::pages::errors::ErrorPanel;
 use crate::pages::forms::{FieldMessage, last_error};
 use leptos::prelude::*;
@@ -143,6 +145,8 @@ fn TeamRow(team: TeamAdminRow, refresh: RwSignal<u32>, notice: RwSignal<Option<S
             <dl class="mt-2 grid gap-x-4 gap-y-1 sm:grid-cols-[10rem_1fr]">
                 <dt class="text-slate-500">"AWS account"</dt><dd class="font-mono">{team.aws_account_id.clone()}</dd>
                 <dt class="text-slate-500">"Role"</dt><dd class="break-all font-mono">{team.role_arn.clone()}</dd>
+                <dt class="text-slate-500">"External id"</dt>
+                <dd><ExternalId slug=slug.clone() external_id=team.external_id.clone() rotated_at=team.external_id_rotated_at.clone() archived=team.archived/></dd>
                 <dt class="text-slate-500">"SSM path"</dt><dd class="font-mono">{team.ssm_path.clone()}</dd>
                 <dt class="text-slate-500">"Time zone"</dt><dd>{team.time_zone.clone()}</dd>
                 <dt class="text-slate-500">"Members"</dt><dd data-testid="member-count">{team.members}</dd>
@@ -173,6 +177,7 @@ fn TeamRow(team: TeamAdminRow, refresh: RwSignal<u32>, notice: RwSignal<Option<S
                 let (test_slug, archive_slug) = (slug.clone(), slug.clone());
                 let test_label = format!("Test connection of {}", team.name);
                 view! {
+                    <ConnectAccount slug=slug.clone() name=team.name.clone()/>
                     <div class="mt-3 flex flex-wrap gap-2">
                         <ActionForm action=test>
                             <input type="hidden" name="slug" value=test_slug.clone()/>
@@ -198,6 +203,75 @@ fn TeamRow(team: TeamAdminRow, refresh: RwSignal<u32>, notice: RwSignal<Option<S
             }})}
         </li>
     }
+}
+
+/// "Connect an AWS account": (1) deploy the team account's stack (CloudFormation's quick-create
+/// page, filled in, or the template to upload), (2) give the team the role it makes, (3) test.
+#[component]
+fn ConnectAccount(slug: String, name: String) -> impl IntoView {
+    let setup = ServerAction::<LoadTeamAccountSetup>::new();
+    let label = format!("Show how to connect the AWS account of {name}");
+    view! {
+        <details class="mt-3" data-testid="connect-account">
+            <summary class="cursor-pointer text-indigo-700">"Connect an AWS account"</summary>
+            <ActionForm action=setup attr:class="mt-2">
+                <input type="hidden" name="slug" value=slug/>
+                <button type="submit" class="rounded border border-slate-300 px-3 py-1" aria-label=label>"Show the steps"</button>
+            </ActionForm>
+            {move || setup.value().get().and_then(|r| r.err()).map(|e| view! { <p role="alert" class="mt-2 text-red-800">{e.to_string()}</p> })}
+            {move || setup.value().get().and_then(|r| r.ok()).map(|setup| view! {
+                <ol class="mt-2 list-decimal space-y-2 pl-5" data-testid="account-steps">
+                    <li>
+                        "In the team's AWS account, create the stack "<span class="font-mono">{setup.stack_name.clone()}</span>" (template version "{setup.template_version}"): "
+                        {setup.quick_create_url.clone().map(|url| view! {
+                            <a class="text-indigo-700 underline" href=url target="_blank" rel="noopener" data-testid="quick-create">"open CloudFormation with everything filled in"</a>" or "
+                        })}
+                        <a class="text-indigo-700 underline" href=setup.template_download.clone() data-testid="template-download">"download the template"</a>
+                        " with these values:"
+                        <dl class="mt-1 grid gap-x-3 sm:grid-cols-[10rem_1fr]">
+                            {setup.parameters.iter().map(|p| view! {
+                                <dt class="text-slate-500">{p.key.clone()}</dt><dd class="break-all font-mono">{p.value.clone()}</dd>
+                            }).collect_view()}
+                        </dl>
+                    </li>
+                    <li>"Give the team the role the stack outputs (RoleArn), under Edit: "<span class="break-all font-mono">{setup.role_arn.clone()}</span></li>
+                    <li>"Test the connection."</li>
+                </ol>
+            })}
+        </details>
+    }
+    .into_any()
+}
+
+/// The external id the team's role must require, and its rotation (the old id stops working at
+/// once, so the admin is told what to change).
+#[component]
+fn ExternalId(slug: String, external_id: String, rotated_at: Option<String>, archived: bool) -> impl IntoView {
+    let rotate = ServerAction::<RotateExternalId>::new();
+    let current = Signal::derive(move || rotate.value().get().and_then(|r| r.ok()).unwrap_or_else(|| external_id.clone()));
+    let rotated = Signal::derive(move || rotate.value().get().is_some_and(|r| r.is_ok()));
+    let since = rotated_at.map_or_else(|| "never rotated".to_owned(), |at| format!("rotated {at}"));
+    view! {
+        <span class="break-all font-mono" data-testid="external-id">{current}</span>
+        <span class="ml-2 text-slate-500">{since}</span>
+        {move || rotated.get().then(|| view! {
+            <p role="status" class="mt-1 text-amber-800" data-testid="external-id-rotated">
+                "Rotated. Update the role's trust policy (the stack's ExternalId parameter) with the new id: until then the portal cannot act in the account."
+            </p>
+        })}
+        {move || rotate.value().get().and_then(|r| r.err()).map(|e| view! { <p role="alert" class="mt-1 text-red-800">{e.to_string()}</p> })}
+        {(!archived).then(|| view! {
+            <details class="mt-1">
+                <summary class="cursor-pointer text-indigo-700">"Rotate…"</summary>
+                <p class="mt-1 text-slate-600">"A new external id replaces this one at once: the role's trust policy must then require the new one."</p>
+                <ActionForm action=rotate attr:class="mt-1">
+                    <input type="hidden" name="slug" value=slug.clone()/>
+                    <button type="submit" class="rounded border border-slate-300 px-3 py-1">"Rotate the external id"</button>
+                </ActionForm>
+            </details>
+        })}
+    }
+    .into_any()
 }
 
 #[component]

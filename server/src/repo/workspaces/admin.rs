@@ -6,7 +6,7 @@ use super::*;
 pub struct ReconcileContext {
     pub state: WorkspaceState,
     pub owner: String,
-    pub role_arn: String,
+    pub role: TeamRole,
     pub outputs: BTreeMap<String, String>,
     /// Since the launch was requested.
     pub age_minutes: i64,
@@ -21,7 +21,7 @@ impl ReconcileContext {
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn reconcile_context(db: impl PgExecutor<'_>, id: &str) -> Result<Option<ReconcileContext>, sqlx::Error> {
     let row = sqlx::query!(
-        r#"SELECT w.state, w.owner, tm.role_arn, w.outputs AS "outputs: Json<BTreeMap<String, String>>",
+        r#"SELECT w.state, w.owner, tm.role_arn, tm.external_id, w.outputs AS "outputs: Json<BTreeMap<String, String>>",
                   (extract(epoch FROM now() - w.created_at) / 60)::bigint AS "age_minutes!"
            FROM workspaces w JOIN teams tm ON tm.slug = w.team_slug WHERE w.id = $1"#,
         id
@@ -32,7 +32,7 @@ pub async fn reconcile_context(db: impl PgExecutor<'_>, id: &str) -> Result<Opti
     Ok(Some(ReconcileContext {
         state: parse_state(&row.state)?,
         owner: row.owner,
-        role_arn: row.role_arn,
+        role: TeamRole::new(row.role_arn, row.external_id),
         outputs: row.outputs.0,
         age_minutes: row.age_minutes,
     }))
@@ -187,14 +187,14 @@ pub async fn transfer(db: impl PgExecutor<'_>, id: &str, to: &str) -> Result<boo
 
 /// The EC2 instance of the owner's available workspace of this name, and its team's role.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn available_instance(db: impl PgExecutor<'_>, owner: &str, name: &str) -> Result<Option<(String, String)>, sqlx::Error> {
+pub async fn available_instance(db: impl PgExecutor<'_>, owner: &str, name: &str) -> Result<Option<(String, TeamRole)>, sqlx::Error> {
     Ok(sqlx::query!(
-        r#"SELECT w.outputs->>'InstanceId' AS "instance!", t.role_arn FROM workspaces w JOIN teams t ON t.slug = w.team_slug
+        r#"SELECT w.outputs->>'InstanceId' AS "instance!", t.role_arn, t.external_id FROM workspaces w JOIN teams t ON t.slug = w.team_slug
            WHERE w.owner = $1 AND w.name = $2 AND w.state = 'available' AND w.outputs ? 'InstanceId'"#,
         owner,
         name,
     )
     .fetch_optional(db)
     .await?
-    .map(|row| (row.instance, row.role_arn)))
+    .map(|row| (row.instance, TeamRole::new(row.role_arn, row.external_id))))
 }

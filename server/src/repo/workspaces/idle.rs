@@ -10,7 +10,7 @@ pub struct IdleCandidate {
     pub owner: String,
     pub configuration_name: String,
     pub team: String,
-    pub role_arn: String,
+    pub role: TeamRole,
     /// The instance whose CPU tells whether it is idle; `None` for types without one.
     pub instance_id: Option<String>,
     /// The EMR cluster whose `IsIdle` tells whether it is idle (types that can only terminate).
@@ -43,6 +43,7 @@ struct IdleRow {
     configuration_name: String,
     team_slug: String,
     role_arn: String,
+    external_id: String,
     instance_id: Option<String>,
     idle_stop_minutes: Option<i32>,
     idle_cpu_percent: i32,
@@ -74,7 +75,7 @@ impl IdleRow {
             owner: self.owner,
             configuration_name: self.configuration_name,
             team: self.team_slug,
-            role_arn: self.role_arn,
+            role: TeamRole::new(self.role_arn, self.external_id),
             instance_id: self.instance_id,
             cluster_id: self.cluster_id,
             notebook: self.notebook,
@@ -99,7 +100,7 @@ impl IdleRow {
 pub async fn idle_candidates(db: impl PgExecutor<'_>, now: time::OffsetDateTime) -> Result<Vec<IdleCandidate>, sqlx::Error> {
     let rows = sqlx::query_as!(
         IdleRow,
-        r#"SELECT w.id, w.name, w.owner, c.name AS configuration_name, w.team_slug, tm.role_arn,
+        r#"SELECT w.id, w.name, w.owner, c.name AS configuration_name, w.team_slug, tm.role_arn, tm.external_id,
                   w.outputs->>'InstanceId' AS "instance_id?", c.idle_stop_minutes, c.idle_cpu_percent,
                   w.outputs->>'ClusterId' AS "cluster_id?", w.outputs->>'NotebookInstanceName' AS "notebook?", t.has_stop_start,
                   c.max_running_hours, c.nightly_stop_at, tm.time_zone,
@@ -193,7 +194,7 @@ pub struct HealthCandidate {
     pub owner: String,
     pub configuration_name: String,
     pub team: String,
-    pub role_arn: String,
+    pub role: TeamRole,
     pub instance_id: String,
     /// The alarms raised and not cleared yet.
     pub alarms: Vec<app::domain::health::Alarm>,
@@ -203,7 +204,7 @@ pub struct HealthCandidate {
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn health_candidates(db: impl PgExecutor<'_>) -> Result<Vec<HealthCandidate>, sqlx::Error> {
     let rows = sqlx::query!(
-        r#"SELECT w.id, w.name, w.owner, c.name AS configuration_name, w.team_slug, tm.role_arn,
+        r#"SELECT w.id, w.name, w.owner, c.name AS configuration_name, w.team_slug, tm.role_arn, tm.external_id,
                   w.outputs->>'InstanceId' AS "instance_id!", w.health_alarms
            FROM workspaces w JOIN workspace_configurations c ON c.id = w.configuration_id JOIN teams tm ON tm.slug = w.team_slug
            WHERE w.state = 'available' AND w.outputs ? 'InstanceId' ORDER BY w.created_at"#
@@ -218,7 +219,7 @@ pub async fn health_candidates(db: impl PgExecutor<'_>) -> Result<Vec<HealthCand
             owner: row.owner,
             configuration_name: row.configuration_name,
             team: row.team_slug,
-            role_arn: row.role_arn,
+            role: TeamRole::new(row.role_arn, row.external_id),
             instance_id: row.instance_id,
             alarms: row.health_alarms.iter().filter_map(|a| app::domain::health::Alarm::parse(a)).collect(),
         })

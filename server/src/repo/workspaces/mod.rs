@@ -2,6 +2,7 @@
 //! it against the lifecycle and records it in `workspace_events` in the caller's transaction.
 
 use super::dates;
+use crate::aws::team_role::TeamRole;
 use app::domain::TeamSlug;
 use app::domain::configurations::SizeOption;
 use app::domain::workspace::{WorkspaceEvent, WorkspaceEventView, WorkspaceState, WorkspaceView};
@@ -185,7 +186,7 @@ pub struct WorkContext {
     pub owner: String,
     pub team: String,
     pub state: WorkspaceState,
-    pub role_arn: String,
+    pub role: TeamRole,
     pub product_id: String,
     pub version_id: String,
     pub configuration_name: String,
@@ -289,7 +290,7 @@ pub async fn drop_update(db: impl PgExecutor<'_>, id: &str) -> Result<(), sqlx::
 pub async fn work_context(db: impl PgExecutor<'_>, id: &str) -> Result<Option<WorkContext>, sqlx::Error> {
     let row = sqlx::query!(
         r#"SELECT w.id, w.name, w.owner, w.team_slug, w.state, w.record_id, w.provisioned_product_id, t.has_stop_start,
-                  tm.role_arn, t.product_id, t.version_id,
+                  tm.role_arn, tm.external_id, t.product_id, t.version_id,
                   c.name AS configuration_name, w.parameter_values AS "parameter_values: Json<BTreeMap<String, String>>",
                   c.tags AS "tags: Json<BTreeMap<String, String>>",
                   t.product_name || ' ' || t.version_name AS "type_label!",
@@ -309,7 +310,7 @@ pub async fn work_context(db: impl PgExecutor<'_>, id: &str) -> Result<Option<Wo
         owner: row.owner,
         team: row.team_slug,
         state: parse_state(&row.state)?,
-        role_arn: row.role_arn,
+        role: TeamRole::new(row.role_arn, row.external_id),
         product_id: row.product_id,
         version_id: row.version_id,
         configuration_name: row.configuration_name,

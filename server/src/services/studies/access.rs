@@ -42,7 +42,7 @@ impl Studies {
 
     /// Where the study's bytes are: a team's study through the team's role, as the caller.
     pub(super) fn place(user: &CurrentUser, team: &teams::Team, study: &StudyRow) -> Place {
-        let role = study.team_slug.is_some().then(|| (team.role_arn.clone(), role_session_name(user.username.as_str())));
+        let role = study.team_slug.is_some().then(|| (team.role(), role_session_name(user.username.as_str())));
         Place { bucket: study.bucket.clone(), role }
     }
 

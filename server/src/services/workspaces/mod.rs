@@ -186,14 +186,14 @@ impl WorkspaceService for Workspaces {
                 // The owner's name, even when an admin clicks: the notebook is the owner's.
                 (Some(notebook), _) => {
                     let session = crate::aws::provisioning::role_session_name(&view.owner);
-                    (self.presigner.notebook_url(&team.role_arn, &session, notebook).await, ConnectionKind::SagemakerNotebook)
+                    (self.presigner.notebook_url(&team.role(), &session, notebook).await, ConnectionKind::SagemakerNotebook)
                 }
                 // Studio: each person in a user profile of their own, named after them, and
                 // the calls made in their name (CloudTrail says who created which profile).
                 (None, Some(domain)) => {
                     let session = crate::aws::provisioning::role_session_name(user.username.as_str());
                     let profile = outputs.get("UserProfileName").cloned().unwrap_or_else(|| studio_profile_name(user.username.as_str()));
-                    (self.presigner.studio_url(&team.role_arn, &session, domain, &profile).await, ConnectionKind::SagemakerStudio)
+                    (self.presigner.studio_url(&team.role(), &session, domain, &profile).await, ConnectionKind::SagemakerStudio)
                 }
                 _ => return Err(AppError::BadRequest("This workspace has nothing to connect to; see its details.".into())),
             };
@@ -227,7 +227,7 @@ impl WorkspaceService for Workspaces {
         let session_name = crate::aws::provisioning::role_session_name(user.username.as_str());
         let (remote_port, local_port) = protocol.ports();
         let started =
-            self.sessions.forward_port(&team.role_arn, &session_name, &instance_id, remote_port, local_port).await.map_err(|error| {
+            self.sessions.forward_port(&team.role(), &session_name, &instance_id, remote_port, local_port).await.map_err(|error| {
                 match error {
                     ProvisionError::Retryable(cause) => {
                         tracing::warn!(error = ?cause, "Session Manager is unavailable");

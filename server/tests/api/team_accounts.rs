@@ -1,0 +1,188 @@
+//! A team's AWS account: the portal assumes the team's role with the team's external id (the
+//! AWS emulator checks it against the role's trust, as IAM does, and notes every AssumeRole),
+//! reuses each role session instead of assuming the role per action, and an admin rotates the
+//! external id (audited).
+
+use crate::helpers::{api, audit_rows, moto_sdk_config, spawn_app, token_for, unique};
+use atrium::aws::team_role::{TeamRole, TeamSessions};
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+/// An AWS account id of this test's own, so that no other test meets its role.
+fn fresh_account() -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    format!("{:012}", (nanos ^ (u128::from(std::process::id()) << 20)) % 1_000_000_000_000)
+}
+
+fn emulator() -> String {
+    std::env::var("AWS_ENDPOINT_URL_STS").expect("dev/test points STS at the AWS emulator")
+}
+
+/// The AssumeRole calls the emulator saw for `role_arn`: (session name, external id, allowed).
+async fn assumed(role_arn: &str) -> Vec<(String, Option<String>, bool)> {
+    let calls: Vec<Value> =
+        reqwest::get(format!("{}/_emulator/assumed-roles", emulator())).await.expect("emulator").json().await.expect("JSON");
+    calls
+        .iter()
+        .filter(|call| call["role_arn"] == role_arn)
+        .map(|call| {
+            let external_id = call["external_id"].as_str().map(str::to_owned);
+            (call["session_name"].as_str().unwrap_or_default().to_owned(), external_id, call["allowed"] == true)
+        })
+        .collect()
+}
+
+/// Deploys `deploy/team-account.yaml` into `account` in moto's CloudFormation (anew, for a new
+/// external id), as the team account's admin does from the portal's link; the
+/// stack's role ARN.
+async fn deploy_team_stack(account: &str, slug: &str, template: &str, parameters: &[(&str, &str)]) -> String {
+    let moto = std::env::var("AWS_ENDPOINT_URL").expect("dev/test starts moto");
+    let cloudformation = |form: Vec<(String, String)>| {
+        reqwest::Client::new()
+            .post(&moto)
+            .header(
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/cloudformation/aws4_request, SignedHeaders=host, Signature=0",
+            )
+            .header("x-moto-account-id", account)
+            .form(&form)
+            .send()
+    };
+    let stack = format!("atrium-team-{slug}");
+    let mut form: Vec<(String, String)> = vec![
+        ("Version".into(), "2010-05-15".into()),
+        ("StackName".into(), stack.clone()),
+        ("TemplateBody".into(), template.to_owned()),
+        ("Capabilities.member.1".into(), "CAPABILITY_NAMED_IAM".into()),
+    ];
+    for (n, (key, value)) in parameters.iter().enumerate() {
+        form.push((format!("Parameters.member.{}.ParameterKey", n + 1), (*key).to_owned()));
+        form.push((format!("Parameters.member.{}.ParameterValue", n + 1), (*value).to_owned()));
+    }
+    // moto's UpdateStack leaves a role's trust as it was, so a new external id is a new stack.
+    let delete =
+        vec![("Action".into(), "DeleteStack".into()), ("Version".into(), "2010-05-15".into()), ("StackName".into(), stack.clone())];
+    cloudformation(delete).await.expect("moto");
+    form.push(("Action".into(), "CreateStack".into()));
+    let created = cloudformation(form).await.expect("moto");
+    assert!(created.status().is_success(), "the stack is created: {}", created.text().await.unwrap_or_default());
+    let described = cloudformation(vec![
+        ("Action".into(), "DescribeStacks".into()),
+        ("Version".into(), "2010-05-15".into()),
+        ("StackName".into(), stack),
+    ])
+    .await
+    .expect("moto")
+    .text()
+    .await
+    .expect("an answer");
+    let role_arn = described
+        .split("<OutputKey>RoleArn</OutputKey>")
+        .nth(1)
+        .and_then(|rest| rest.split("<OutputValue>").nth(1))
+        .and_then(|rest| rest.split("</OutputValue>").next());
+    role_arn.unwrap_or_else(|| panic!("the stack outputs its role: {described}")).to_owned()
+}
+
+#[tokio::test]
+async fn a_role_session_is_assumed_once_per_caller_with_the_external_id_and_reused() {
+    let role = TeamRole::new(format!("arn:aws:iam::{}:role/AtriumPortalAccess", fresh_account()), unique("external-id"));
+    let sessions = TeamSessions::new(moto_sdk_config().await);
+    for _ in 0..3 {
+        sessions.config(&role, "atrium-ada").await.expect("assumed");
+    }
+    sessions.config(&role, "atrium-gus").await.expect("assumed");
+    let calls = assumed(&role.arn).await;
+    let sessions_assumed: Vec<&str> = calls.iter().map(|(session, _, _)| session.as_str()).collect();
+    assert_eq!(sessions_assumed, ["atrium-ada", "atrium-gus"], "one AssumeRole per caller, the session reused after");
+    assert!(calls.iter().all(|(_, external_id, _)| external_id.as_deref() == Some(role.external_id.as_str())), "{calls:?}");
+
+    // A clone shares the sessions: every adapter of a process holds one.
+    sessions.clone().config(&role, "atrium-ada").await.expect("assumed");
+    assert_eq!(assumed(&role.arn).await.len(), 2);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_team_role_is_assumed_with_the_teams_external_id_and_a_trust_wanting_another_refuses(db: PgPool) {
+    let app = spawn_app(db.clone()).await;
+    let grace = token_for(&app, "grace", &["admin"]).await;
+    let account = fresh_account();
+    let role_arn = format!("arn:aws:iam::{account}:role/AtriumPortalAccess");
+    let slug = format!("acct-{}", &account[6..]);
+    let team = json!({"slug": slug, "name": format!("Account {account}"), "aws_account_id": account, "role_arn": role_arn});
+    let (status, body) = api(&app, "POST", "/admin/teams", Some(&grace), Some(team)).await;
+    assert_eq!(status, 201, "{body}");
+    let external_id = |teams: &Value| -> String {
+        let row = teams.as_array().expect("teams").iter().find(|t| t["slug"] == slug.as_str()).expect("the new team");
+        row["external_id"].as_str().expect("an external id").to_owned()
+    };
+    let (_, teams) = api(&app, "GET", "/admin/teams", Some(&grace), None).await;
+    let first_id = external_id(&teams);
+    assert!(first_id.len() >= 32, "a long random id: {first_id}");
+
+    // Step 1: the stack, with the team's values (a quick-create link needs the template's
+    // public URL, which this portal has not).
+    let (status, setup) = api(&app, "GET", &format!("/admin/teams/{slug}/account-setup"), Some(&grace), None).await;
+    assert_eq!(status, 200, "{setup}");
+    let portal = aws_sdk_sts::Client::new(&moto_sdk_config().await).get_caller_identity().send().await.expect("caller identity");
+    let parameters: Vec<(String, String)> = setup["parameters"]
+        .as_array()
+        .expect("parameters")
+        .iter()
+        .map(|p| (p["key"].as_str().unwrap_or_default().to_owned(), p["value"].as_str().unwrap_or_default().to_owned()))
+        .collect();
+    let expected =
+        [("PortalAccountId", portal.account().expect("account")), ("ExternalId", first_id.as_str()), ("TeamSlug", slug.as_str())];
+    assert_eq!(parameters, expected.map(|(k, v)| (k.to_owned(), v.to_owned())));
+    assert_eq!((setup["role_arn"].as_str(), &setup["quick_create_url"]), (Some(role_arn.as_str()), &Value::Null));
+    let browser = app.client_signed_in_as("grace").await;
+    let download =
+        browser.get(format!("{}{}", app.address, setup["template_download"].as_str().expect("a path"))).send().await.expect("sent");
+    assert_eq!(download.status(), 200);
+    let template = download.text().await.expect("the template");
+    let from_api = reqwest::Client::new()
+        .get(format!("{}/api/v1/admin/teams/{slug}/account-template", app.address))
+        .bearer_auth(&grace)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(from_api.text().await.expect("the template"), template, "the API gives the same template");
+
+    // Deployed with another team's external id (a copy-paste), the role does not trust us.
+    let stack_role = deploy_team_stack(&account, &slug, &template, &[("ExternalId", "the-external-id-of-another-team-0000")]).await;
+    assert_eq!(stack_role, role_arn, "the stack makes the role the team names");
+    let test_connection = format!("/admin/teams/{slug}/test-connection");
+    let (status, check) = api(&app, "POST", &test_connection, Some(&grace), None).await;
+    assert_eq!(status, 200, "{check}");
+    assert_eq!(check["ok"], false, "{check}");
+    let first = &check["steps"][0];
+    assert_eq!(first["ok"], false, "{check}");
+    let detail = first["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("not authorized to perform: sts:AssumeRole") && detail.contains("external id"), "said in words: {detail}");
+    let calls = assumed(&role_arn).await;
+    assert!(!calls.is_empty() && calls.iter().all(|(_, id, _)| id.as_deref() == Some(first_id.as_str())), "{calls:?}");
+
+    // The downloaded template as it is (its defaults are the team's values): the role is assumed.
+    deploy_team_stack(&account, &slug, &template, &[]).await;
+    let (_, check) = api(&app, "POST", &test_connection, Some(&grace), None).await;
+    assert_eq!(check["steps"][0]["ok"], true, "{check}");
+    assert!(assumed(&role_arn).await.iter().any(|(_, _, allowed)| *allowed));
+
+    // Rotating gives a new id (audited); the trust still wants the old one, so the test fails
+    // until the stack is updated.
+    let (status, rotated) = api(&app, "POST", &format!("/admin/teams/{slug}/external-id"), Some(&grace), None).await;
+    assert_eq!(status, 200, "{rotated}");
+    let second_id = rotated["external_id"].as_str().expect("the new id").to_owned();
+    assert_ne!(second_id, first_id);
+    let (_, teams) = api(&app, "GET", "/admin/teams", Some(&grace), None).await;
+    assert_eq!(external_id(&teams), second_id);
+    assert_eq!(audit_rows(&db, "grace", "team.external_id.rotate", "success").await, 1);
+    let (_, check) = api(&app, "POST", &test_connection, Some(&grace), None).await;
+    assert_eq!(check["steps"][0]["ok"], false, "the old trust refuses the new id: {check}");
+
+    let ada = token_for(&app, "ada", &["read"]).await;
+    let (status, _) = api(&app, "POST", &format!("/admin/teams/{slug}/external-id"), Some(&ada), None).await;
+    assert_eq!(status, 403, "admins only");
+    let (status, _) = api(&app, "POST", "/admin/teams/no-such-team/external-id", Some(&grace), None).await;
+    assert_eq!(status, 404);
+}
