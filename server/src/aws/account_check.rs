@@ -1,5 +1,6 @@
-//! "Test connection" for a team's account: assume the portal's role there, then make one read
-//! call of each kind the portal needs, and say in plain words what worked and what did not.
+//! "Test connection" for a team's account: assume the portal's role there, then check each
+//! capability the portal uses there with one harmless call, say in plain words what worked and
+//! what did not, and compare the account's stack version with the one this portal needs.
 
 use super::is_unreachable;
 use super::provisioning::ProvisionError;
@@ -45,6 +46,55 @@ where
     }
 }
 
+/// A capability probed with a call on something that does not exist: IAM decides before the
+/// service looks, so "no such thing" means the permission is there, and only a refusal (or no
+/// answer) fails the step.
+fn probe<T, E, R>(permission: &str, allowed: &str, outcome: Result<T, SdkError<E, R>>) -> Result<String, String>
+where
+    E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    match outcome {
+        Ok(_) => Ok(allowed.to_owned()),
+        Err(error) => {
+            let refused = error
+                .code()
+                .is_some_and(|code| code.contains("AccessDenied") || code.contains("Unauthorized") || code.contains("NotAuthorized"));
+            if refused || is_unreachable(&error) || error.as_service_error().is_none() {
+                Err(explain(permission, error))
+            } else {
+                Ok(allowed.to_owned())
+            }
+        }
+    }
+}
+
+/// What each version of `deploy/team-account.yaml` added, for "needs update to vN: adds …".
+const STACK_CHANGES: [(u32, &str); 1] = [(1, "the role, its statements and the stack-version parameter")];
+
+/// The account's stack version against the one this portal needs, from its `stack-version`
+/// parameter (`None`: no such parameter).
+pub fn stack_verdict(found: Option<&str>) -> Result<String, String> {
+    let needed = app::domain::team_admin::TEAM_STACK_VERSION;
+    let Some(found) = found else {
+        return Ok(format!(
+            "No Atrium stack found (no stack-version parameter): the role was made by hand, so only the checks above vouch for it. \
+             deploy/team-account.yaml version {needed} makes it for you."
+        ));
+    };
+    match found.trim().parse::<u32>() {
+        Ok(version) if version >= needed => Ok(format!("Up to date (version {version}).")),
+        Ok(version) => {
+            let adds: Vec<&str> = STACK_CHANGES.iter().filter(|(v, _)| *v > version && *v <= needed).map(|(_, what)| *what).collect();
+            Err(format!(
+                "Version {version}: needs an update to version {needed}, which adds {}. Update the stack with the portal's template.",
+                adds.join("; ")
+            ))
+        }
+        Err(_) => Err(format!("The stack-version parameter says \"{found}\", which is not a version: redeploy deploy/team-account.yaml.")),
+    }
+}
+
 fn step(step: &str, result: Result<String, String>) -> CheckStep {
     let ok = result.is_ok();
     CheckStep { step: step.to_owned(), ok, detail: result.unwrap_or_else(|e| e) }
@@ -85,16 +135,58 @@ impl AccountCheck for SdkAccountCheck {
         };
         let mut steps = vec![step(assume, Ok(format!("Assumed {}.", role.arn)))];
 
+        // Names the probes give things that do not exist.
+        const NOTHING: &str = "atrium-connection-check";
         let catalog = crate::aws::call_metrics::client!(aws_sdk_servicecatalog, &account);
         let portfolios = catalog.list_portfolios().send().await;
         steps.push(step(
-            "List Service Catalog portfolios",
+            "Launch workspaces (Service Catalog)",
             portfolios
-                .map(|r| format!("{} portfolio(s) visible.", r.portfolio_details().len()))
+                .map(|r| format!("Allowed; {} portfolio(s) shared with the account.", r.portfolio_details().len()))
                 .map_err(|e| explain("servicecatalog:ListPortfolios", e)),
         ));
+        let actions = catalog
+            .list_service_actions_for_provisioning_artifact()
+            .product_id("prod-atriumcheck0")
+            .provisioning_artifact_id("pa-atriumcheck0")
+            .send()
+            .await;
+        steps.push(step(
+            "Stop and start workspaces",
+            probe("servicecatalog:ListServiceActionsForProvisioningArtifact", "Allowed.", actions),
+        ));
+
+        let sagemaker = crate::aws::call_metrics::client!(aws_sdk_sagemaker, &account);
+        let notebook = sagemaker.create_presigned_notebook_instance_url().notebook_instance_name(NOTHING).send().await;
+        steps.push(step("Connect to notebooks (SageMaker)", probe("sagemaker:CreatePresignedNotebookInstanceUrl", "Allowed.", notebook)));
+        let studio = sagemaker.describe_user_profile().domain_id("d-atriumcheck0").user_profile_name(NOTHING).send().await;
+        steps.push(step("Open SageMaker Studio", probe("sagemaker:DescribeUserProfile", "Allowed.", studio)));
 
         let ssm = crate::aws::call_metrics::client!(aws_sdk_ssm, &account);
+        let session =
+            ssm.start_session().target("i-00000000000000000").document_name(super::sessions::PORT_FORWARDING_DOCUMENT).send().await;
+        steps.push(step("Session Manager", probe("ssm:StartSession", "Allowed.", session)));
+
+        let ec2 = crate::aws::call_metrics::client!(aws_sdk_ec2, &account);
+        let instances = ec2.describe_instances().max_results(5).send().await;
+        steps.push(step("Reconcile workspaces with AWS (EC2)", probe("ec2:DescribeInstances", "Allowed.", instances)));
+
+        let cloudwatch = crate::aws::call_metrics::client!(aws_sdk_cloudwatch, &account);
+        let now = aws_sdk_cloudwatch::primitives::DateTime::from_secs(time::OffsetDateTime::now_utc().unix_timestamp());
+        let an_hour_ago = aws_sdk_cloudwatch::primitives::DateTime::from_secs(time::OffsetDateTime::now_utc().unix_timestamp() - 3600);
+        let query = aws_sdk_cloudwatch::types::MetricDataQuery::builder()
+            .id("cpu")
+            .metric_stat(
+                aws_sdk_cloudwatch::types::MetricStat::builder()
+                    .metric(aws_sdk_cloudwatch::types::Metric::builder().namespace("AWS/EC2").metric_name("CPUUtilization").build())
+                    .period(300)
+                    .stat("Average")
+                    .build(),
+            )
+            .build();
+        let metrics = cloudwatch.get_metric_data().metric_data_queries(query).start_time(an_hour_ago).end_time(now).send().await;
+        steps.push(step("Idle metrics (CloudWatch)", probe("cloudwatch:GetMetricData", "Allowed.", metrics)));
+
         let parameters = ssm.get_parameters_by_path().path(ssm_path).recursive(true).max_results(10).send().await;
         steps.push(step(
             &format!("Read the team's parameters under {ssm_path}"),
@@ -121,7 +213,28 @@ impl AccountCheck for SdkAccountCheck {
                 .map_err(|e| explain("ce:GetCostAndUsage", e)),
             Err(error) => Err(format!("Could not build the Cost Explorer request: {error}")),
         };
-        steps.push(step("Read the account's spend in Cost Explorer", spend));
+        steps.push(step("Costs (Cost Explorer)", spend));
+
+        let version = ssm.get_parameter().name(format!("{ssm_path}/stack-version")).send().await;
+        let version = match version {
+            Ok(answer) => stack_verdict(answer.parameter().and_then(|p| p.value())),
+            Err(error) if error.as_service_error().is_some_and(|e| e.is_parameter_not_found()) => stack_verdict(None),
+            Err(error) => Err(explain("ssm:GetParameter", error)),
+        };
+        steps.push(step("The account's Atrium stack", version));
         steps
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stack_verdict;
+
+    #[test]
+    fn the_stack_version_is_judged_against_the_one_the_portal_needs() {
+        assert_eq!(stack_verdict(Some("1")), Ok("Up to date (version 1).".to_owned()));
+        assert!(stack_verdict(Some("0")).is_err_and(|e| e.contains("needs an update to version 1, which adds the role")));
+        assert!(stack_verdict(Some("one")).is_err_and(|e| e.contains("not a version")));
+        assert!(stack_verdict(None).is_ok_and(|e| e.contains("made by hand")), "a role made by hand is judged by its checks");
     }
 }

@@ -61,7 +61,25 @@ async fn test_connection_passes_then_names_the_missing_permission(db: PgPool) {
     let (status, check) = call(&app, &grace, "admin/test_connection", &[("slug", "neuroscience")]).await;
     assert_eq!(status, 200, "{check}");
     assert_eq!(check["ok"], true, "{check}");
-    assert_eq!(check["steps"].as_array().map(Vec::len), Some(4), "{check}");
+    let steps: Vec<&str> = check["steps"].as_array().expect("steps").iter().filter_map(|s| s["step"].as_str()).collect();
+    assert_eq!(
+        steps,
+        [
+            "Assume the portal's role in the account",
+            "Launch workspaces (Service Catalog)",
+            "Stop and start workspaces",
+            "Connect to notebooks (SageMaker)",
+            "Open SageMaker Studio",
+            "Session Manager",
+            "Reconcile workspaces with AWS (EC2)",
+            "Idle metrics (CloudWatch)",
+            "Read the team's parameters under /atrium/teams/neuroscience",
+            "Costs (Cost Explorer)",
+            "The account's Atrium stack",
+        ],
+        "each capability in words: {check}"
+    );
+    assert!(check["steps"][10]["detail"].as_str().unwrap_or_default().contains("made by hand"), "no stack in this account: {check}");
 
     // The only caller of ListPortfolios in the suite is this test: the fault is ours.
     app.emulator_fault(serde_json::json!({ "operation": "ListPortfolios", "fault": "access_denied" })).await;
