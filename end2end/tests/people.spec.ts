@@ -51,7 +51,7 @@ test('grace onboards Neuroscience and lin, and takes access away from ada and gu
   // template downloads with them filled in.
   const externalId = (await row.getByTestId('external-id').textContent())?.trim() ?? '';
   expect(externalId).toMatch(/^[0-9a-f]{32}$/);
-  await row.getByText('Connect an AWS account').click();
+  await row.locator('summary', { hasText: 'Connect an AWS account' }).click();
   await row.getByRole('button', { name: 'Show how to connect the AWS account of Neuroscience' }).click();
   const steps = row.getByTestId('account-steps');
   await expect(steps).toContainText('atrium-team-neuroscience');

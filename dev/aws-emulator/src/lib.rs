@@ -76,6 +76,7 @@ impl Emulator {
             .route("/_emulator/faults", post(add_fault).get(pending_faults).delete(clear_faults))
             .route("/_emulator/sessions", get(|State(emulator): State<Emulator>| async move { Json(emulator.ssm.sessions()) }))
             .route("/_emulator/assumed-roles", get(|State(emulator): State<Emulator>| async move { Json(emulator.sts.calls()) }))
+            .route("/_emulator/accounts/{account}/stacks", post(deploy_stack))
             .route("/templates/{name}", get(template))
             .route("/sagemaker/presigned", get(presigned_landing))
             .route("/healthz", get(|| async { "ok" }))
@@ -176,6 +177,37 @@ async fn pending_faults(State(emulator): State<Emulator>) -> Json<Vec<FaultRule>
 async fn clear_faults(State(emulator): State<Emulator>) -> StatusCode {
     emulator.faults().clear();
     StatusCode::NO_CONTENT
+}
+
+/// A stack an account's own admin deploys (a team account's `deploy/team-account.yaml`).
+#[derive(serde::Deserialize)]
+struct StackDeployment {
+    name: String,
+    template: String,
+    #[serde(default)]
+    parameters: std::collections::BTreeMap<String, String>,
+}
+
+/// Deploys a stack in `account` as its admin would in the console, anew (moto's UpdateStack
+/// keeps a role's trust as it was); its status and outputs.
+async fn deploy_stack(State(emulator): State<Emulator>, Path(account): Path<String>, Json(stack): Json<StackDeployment>) -> Response {
+    let deployed = async {
+        let admin = emulator.moto.account_admin(&account, &emulator.region).await?;
+        if emulator.moto.stack(&admin, &stack.name).await.is_ok() {
+            emulator.moto.delete_stack(&admin, &stack.name).await?;
+        }
+        emulator.moto.create_stack(&admin, &stack.name, &stack.template, &stack.parameters, &[]).await?;
+        emulator.moto.stack(&admin, &stack.name).await
+    };
+    match deployed.await {
+        Ok(state) => Json(serde_json::json!({
+            "status": state.status.as_str(),
+            "reason": state.reason,
+            "outputs": state.outputs.into_iter().map(|(key, value, _)| (key, value)).collect::<std::collections::BTreeMap<_, _>>(),
+        }))
+        .into_response(),
+        Err(error) => (StatusCode::BAD_REQUEST, format!("{error:#}")).into_response(),
+    }
 }
 
 async fn template(Path(name): Path<String>) -> Response {

@@ -79,6 +79,21 @@ impl Moto {
         Ok(())
     }
 
+    /// An administrator of `account` (moto lets anyone assume a role it does not know), for
+    /// what an account's own admin does there: deploying the team account's stack.
+    pub async fn account_admin(&self, account: &str, region: &str) -> anyhow::Result<Caller> {
+        let portal = Caller { access_key_id: "testing".into(), session_token: None, region: region.to_owned() };
+        let assumed = aws_sdk_sts::Client::new(&self.config(&portal).await)
+            .assume_role()
+            .role_arn(format!("arn:aws:iam::{account}:role/account-admin"))
+            .role_session_name("account-admin")
+            .send()
+            .await
+            .context("AssumeRole into the account failed")?;
+        let credentials = assumed.credentials.context("AssumeRole returned no credentials")?;
+        Ok(Caller { access_key_id: credentials.access_key_id, session_token: Some(credentials.session_token), region: region.to_owned() })
+    }
+
     pub async fn delete_stack(&self, caller: &Caller, name: &str) -> anyhow::Result<()> {
         self.cloudformation(caller).await.delete_stack().stack_name(name).send().await.context("DeleteStack failed")?;
         Ok(())
