@@ -45,7 +45,40 @@ test('grace connects a new team account in three steps, and a rotated external i
   await expect(check).toContainText('Session Manager');
   await expect(check).toContainText('Up to date (version 1).');
 
+  // A configuration for Oceanography's researchers, and ada on the team: she launches a
+  // workstation in the new account.
+  await page.goto('/admin/catalog');
+  await hydrated(page);
+  const configuration = page.getByTestId('configuration-form').filter({ hasText: 'Linux workstation (EC2) v1' });
+  await configuration.locator('summary').click();
+  await configuration.getByLabel('Name').fill('Ocean workstation');
+  await configuration.getByLabel('Estimated cost per hour ($)').fill('0.05');
+  await configuration.locator('input[name="allowed_roles[researcher]"]').check();
+  await configuration.locator('input[name="allowed_teams[oceanography]"]').check();
+  await configuration.getByRole('button', { name: 'Save configuration' }).click();
+  await expect(page.getByTestId('configuration').filter({ hasText: 'Ocean workstation' })).toBeVisible();
+  await page.goto('/admin/people');
+  await hydrated(page);
+  const adaRow = page.locator('[data-testid="person"][data-username="ada"]');
+  await adaRow.getByText("Edit ada's access").click();
+  await adaRow.getByLabel('Oceanography member', { exact: true }).check();
+  await adaRow.getByRole('button', { name: 'Save ada' }).click();
+  await expect(adaRow.getByTestId('person-teams')).toContainText('oceanography');
+
+  const ada = await (await page.context().browser()!.newContext()).newPage();
+  await signIn(ada, 'ada');
+  await ada.goto('/teams/oceanography/catalog');
+  await hydrated(ada);
+  const item = ada.getByTestId('catalog-item').filter({ hasText: 'Ocean workstation' });
+  await item.getByLabel('Workspace name').fill('ada-ocean');
+  await item.getByRole('button', { name: 'Launch' }).click();
+  await expect(ada).toHaveURL(/\/workspaces\/[0-9a-f-]{36}$/);
+  await expect(ada.getByTestId('workspace-state')).toHaveText('available', { timeout: 30_000 });
+  await expect(ada.getByTestId('workspace-outputs')).toContainText('InstanceId');
+
   // A new external id: the stack still trusts the old one, so the portal is refused, in words.
+  await page.goto('/admin/teams');
+  await hydrated(page);
   await row.locator('summary', { hasText: 'Rotate…' }).click();
   await row.getByRole('button', { name: 'Rotate the external id' }).click();
   await expect(row.getByTestId('external-id-rotated')).toBeVisible();
