@@ -5,12 +5,14 @@
 //! Everything else it is sent is S3 (`AWS_ENDPOINT_URL_S3`), checked as S3 would and passed
 //! to moto (see `s3`). SSM (`AWS_ENDPOINT_URL_SSM`) answers Session Manager's `StartSession`
 //! (see `ssm`); SSM and SageMaker calls it does not answer itself go on to moto. STS
-//! (`AWS_ENDPOINT_URL_STS`) checks AssumeRole against the role's trust (see `sts`).
+//! (`AWS_ENDPOINT_URL_STS`) checks AssumeRole against the role's trust (see `sts`), and the
+//! operations answered here are checked against the calling role's policies (see `iam`).
 //!
 //! Tests steer it through `POST /_emulator/faults` (see `faults::FaultRule`).
 
 pub mod catalog;
 pub mod faults;
+pub mod iam;
 pub mod moto;
 pub mod s3;
 pub mod sagemaker;
@@ -45,6 +47,7 @@ pub struct Emulator {
     sagemaker: sagemaker::SageMaker,
     ssm: ssm::Ssm,
     sts: sts::Sts,
+    iam: iam::Iam,
     moto: moto::Moto,
     s3: s3::S3Proxy,
     faults: Arc<Mutex<Faults>>,
@@ -60,6 +63,7 @@ impl Emulator {
             sagemaker: sagemaker::SageMaker::new(moto.clone(), public_url),
             ssm: ssm::Ssm::new(moto.clone()),
             sts: sts::Sts::new(moto.clone()),
+            iam: iam::Iam::new(moto.clone()),
             moto,
             faults: Arc::new(Mutex::new(Faults::default())),
             region,
@@ -128,6 +132,9 @@ async fn dispatch(State(emulator): State<Emulator>, headers: HeaderMap, body: By
     };
     let caller = Caller::from_headers(&headers, &emulator.region);
     tracing::info!(%operation, access_key = %caller.access_key_id, "call");
+    if let Err(denied) = emulator.iam.authorize(&caller, service, operation).await {
+        return denied.into_response();
+    }
     let result = match service {
         "AWS242ServiceCatalogService" => emulator.catalog.handle(operation, body, caller, fault).await,
         "SageMaker" => emulator.sagemaker.handle(operation, body, caller).await,

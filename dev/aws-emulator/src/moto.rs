@@ -195,10 +195,42 @@ impl Moto {
             return None;
         }
         let xml = response.text().await.ok()?;
-        let encoded = xml.split("<AssumeRolePolicyDocument>").nth(1)?.split("</AssumeRolePolicyDocument>").next()?;
-        let unescaped = encoded.replace("&quot;", "\"").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&");
-        let decoded = url::form_urlencoded::parse(format!("d={unescaped}").as_bytes()).next().map(|(_, value)| value.into_owned())?;
-        serde_json::from_str(&decoded).ok()
+        decode_policy(xml.split("<AssumeRolePolicyDocument>").nth(1)?.split("</AssumeRolePolicyDocument>").next()?)
+    }
+
+    /// The inline policies of role `name` in `account`, from moto's IAM; None when moto has no
+    /// such role.
+    pub async fn role_policies(&self, account: &str, name: &str) -> Option<Vec<serde_json::Value>> {
+        let iam = |form: Vec<(&'static str, String)>| {
+            self.http
+                .post(&self.endpoint)
+                .header(
+                    "authorization",
+                    "AWS4-HMAC-SHA256 Credential=emulator/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0",
+                )
+                .header("x-moto-account-id", account)
+                .form(&form)
+                .send()
+        };
+        let listed =
+            iam(vec![("Action", "ListRolePolicies".into()), ("Version", "2010-05-08".into()), ("RoleName", name.to_owned())]).await.ok()?;
+        if !listed.status().is_success() {
+            return None;
+        }
+        let xml = listed.text().await.ok()?;
+        let mut policies = Vec::new();
+        for policy_name in xml.split("<member>").skip(1).filter_map(|rest| rest.split("</member>").next()) {
+            let form = vec![
+                ("Action", "GetRolePolicy".into()),
+                ("Version", "2010-05-08".into()),
+                ("RoleName", name.to_owned()),
+                ("PolicyName", policy_name.to_owned()),
+            ];
+            let document = iam(form).await.ok()?.text().await.ok()?;
+            let encoded = document.split("<PolicyDocument>").nth(1)?.split("</PolicyDocument>").next()?;
+            policies.push(decode_policy(encoded)?);
+        }
+        Some(policies)
     }
 
     /// Runs a SageMaker notebook action (`StopNotebookInstance`, `StartNotebookInstance`) on
@@ -245,4 +277,11 @@ impl Moto {
             Err(error) => (axum::http::StatusCode::BAD_GATEWAY, format!("moto is unreachable: {error}")).into_response(),
         }
     }
+}
+
+/// A policy document as IAM's XML answers carry it: XML-escaped, URL-encoded JSON.
+fn decode_policy(encoded: &str) -> Option<serde_json::Value> {
+    let unescaped = encoded.replace("&quot;", "\"").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&");
+    let decoded = url::form_urlencoded::parse(format!("d={unescaped}").as_bytes()).next().map(|(_, value)| value.into_owned())?;
+    serde_json::from_str(&decoded).ok()
 }

@@ -30,6 +30,16 @@ impl AwsError {
             message: format!("User is not authorized to perform: servicecatalog:{operation}"),
         }
     }
+    /// IAM's refusal of `action` to `arn` (a role whose policies do not allow it).
+    pub fn not_authorized(arn: &str, action: &str) -> Self {
+        AwsError {
+            status: StatusCode::BAD_REQUEST,
+            code: "AccessDeniedException",
+            message: format!(
+                "User: {arn} is not authorized to perform: {action} because no identity-based policy allows the {action} action"
+            ),
+        }
+    }
     pub fn server_error() -> Self {
         AwsError { status: StatusCode::INTERNAL_SERVER_ERROR, code: "InternalFailure", message: "injected server error".into() }
     }

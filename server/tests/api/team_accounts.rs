@@ -84,6 +84,14 @@ async fn deploy_team_stack(account: &str, slug: &str, template: &str, parameters
     role_arn.unwrap_or_else(|| panic!("the stack outputs its role: {described}")).to_owned()
 }
 
+/// The template without the policy statement `sid` (its `- Sid:` line to the next statement's).
+fn without_statement(template: &str, sid: &str) -> String {
+    let start = template.find(&format!("          - Sid: {sid}\n")).unwrap_or_else(|| panic!("the template has a statement {sid}"));
+    let rest = &template[start + 1..];
+    let end = rest.find("\n          - Sid: ").or_else(|| rest.find("\n\n")).map_or(template.len(), |at| start + 1 + at + 1);
+    format!("{}{}", &template[..start], &template[end..])
+}
+
 #[tokio::test]
 async fn a_role_session_is_assumed_once_per_caller_with_the_external_id_and_reused() {
     let role = TeamRole::new(format!("arn:aws:iam::{}:role/AtriumPortalAccess", fresh_account()), unique("external-id"));
@@ -168,6 +176,30 @@ async fn the_team_role_is_assumed_with_the_teams_external_id_and_a_trust_wanting
     assert_eq!(check["ok"], true, "every capability: {check}");
     let stack = check["steps"].as_array().expect("steps").last().cloned().unwrap_or_default();
     assert_eq!((stack["step"].as_str(), stack["detail"].as_str()), (Some("The account's Atrium stack"), Some("Up to date (version 1).")));
+
+    // Each statement for an operation the AWS emulator answers (moto's IAM does not see those)
+    // is needed: without it, its step fails, naming the permission, and only its step.
+    for (statement, step, permission) in [
+        ("Launch", "Launch workspaces (Service Catalog)", "servicecatalog:ListPortfolios"),
+        ("StopAndStart", "Stop and start workspaces", "servicecatalog:ListServiceActionsForProvisioningArtifact"),
+        ("ConnectToNotebooks", "Connect to notebooks (SageMaker)", "sagemaker:CreatePresignedNotebookInstanceUrl"),
+        ("Studio", "Open SageMaker Studio", "sagemaker:DescribeUserProfile"),
+        ("SessionManager", "Session Manager", "ssm:StartSession"),
+    ] {
+        deploy_team_stack(&account, &slug, &without_statement(&template, statement), &[]).await;
+        let (_, check) = api(&app, "POST", &test_connection, Some(&grace), None).await;
+        let failed: Vec<(&str, &str)> = check["steps"]
+            .as_array()
+            .expect("steps")
+            .iter()
+            .filter(|s| s["ok"] == false)
+            .map(|s| (s["step"].as_str().unwrap_or_default(), s["detail"].as_str().unwrap_or_default()))
+            .collect();
+        assert_eq!(failed.len(), 1, "without {statement}, only its step fails: {check}");
+        assert_eq!(failed[0].0, step);
+        assert!(failed[0].1.contains(permission) && failed[0].1.contains("missing the permission"), "in words: {}", failed[0].1);
+    }
+    deploy_team_stack(&account, &slug, &template, &[]).await;
     assert!(assumed(&role_arn).await.iter().any(|(_, _, allowed)| *allowed));
 
     // Rotating gives a new id (audited); the trust still wants the old one, so the test fails
