@@ -47,19 +47,30 @@ fn action_matches(pattern: &str, action: &str) -> bool {
     remaining.is_empty()
 }
 
-fn allows(policy: &Value, action: &str) -> bool {
-    let statements = match &policy["Statement"] {
+/// A policy's statements (`Statement` is one statement or a list of them).
+pub(crate) fn statements(policy: &Value) -> Vec<Value> {
+    match &policy["Statement"] {
         Value::Array(statements) => statements.clone(),
         single => vec![single.clone()],
-    };
-    statements.iter().any(|statement| {
-        let actions = match &statement["Action"] {
-            Value::String(one) => vec![one.clone()],
-            Value::Array(many) => many.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
-            _ => Vec::new(),
-        };
-        statement["Effect"] == "Allow" && actions.iter().any(|pattern| action_matches(pattern, action))
-    })
+    }
+}
+
+/// A policy member that is one string or a list of them.
+pub(crate) fn strings(value: &Value) -> Vec<String> {
+    match value {
+        Value::String(one) => vec![one.clone()],
+        Value::Array(many) => many.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Whether the statement allows `action` (its resources and conditions aside).
+pub(crate) fn allows_action(statement: &Value, action: &str) -> bool {
+    statement["Effect"] == "Allow" && strings(&statement["Action"]).iter().any(|pattern| action_matches(pattern, action))
+}
+
+fn allows(policy: &Value, action: &str) -> bool {
+    statements(policy).iter().any(|statement| allows_action(statement, action))
 }
 
 #[derive(Clone)]

@@ -176,9 +176,9 @@ impl Moto {
         response.text().await.context("EC2 answer unreadable")
     }
 
-    /// The trust policy of role `name` in `account`, from moto's IAM; None when moto has no such
-    /// role (or cannot be asked).
-    pub async fn role_trust_policy(&self, account: &str, name: &str) -> Option<serde_json::Value> {
+    /// An IAM query call in `account` (moto reads the account from `x-moto-account-id`); the
+    /// answer's XML, or None when moto refused it or could not be asked.
+    async fn iam_call(&self, account: &str, parameters: &[(&str, &str)]) -> Option<String> {
         let response = self
             .http
             .post(&self.endpoint)
@@ -187,48 +187,32 @@ impl Moto {
                 "AWS4-HMAC-SHA256 Credential=emulator/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0",
             )
             .header("x-moto-account-id", account)
-            .form(&[("Action", "GetRole"), ("Version", "2010-05-08"), ("RoleName", name)])
+            .form(&[[("Version", "2010-05-08")].as_slice(), parameters].concat())
             .send()
             .await
             .ok()?;
         if !response.status().is_success() {
             return None;
         }
-        let xml = response.text().await.ok()?;
-        decode_policy(xml.split("<AssumeRolePolicyDocument>").nth(1)?.split("</AssumeRolePolicyDocument>").next()?)
+        response.text().await.ok()
+    }
+
+    /// The trust policy of role `name` in `account`, from moto's IAM; None when moto has no such
+    /// role (or cannot be asked).
+    pub async fn role_trust_policy(&self, account: &str, name: &str) -> Option<serde_json::Value> {
+        let xml = self.iam_call(account, &[("Action", "GetRole"), ("RoleName", name)]).await?;
+        decode_policy(xml_element(&xml, "AssumeRolePolicyDocument")?)
     }
 
     /// The inline policies of role `name` in `account`, from moto's IAM; None when moto has no
     /// such role.
     pub async fn role_policies(&self, account: &str, name: &str) -> Option<Vec<serde_json::Value>> {
-        let iam = |form: Vec<(&'static str, String)>| {
-            self.http
-                .post(&self.endpoint)
-                .header(
-                    "authorization",
-                    "AWS4-HMAC-SHA256 Credential=emulator/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0",
-                )
-                .header("x-moto-account-id", account)
-                .form(&form)
-                .send()
-        };
-        let listed =
-            iam(vec![("Action", "ListRolePolicies".into()), ("Version", "2010-05-08".into()), ("RoleName", name.to_owned())]).await.ok()?;
-        if !listed.status().is_success() {
-            return None;
-        }
-        let xml = listed.text().await.ok()?;
+        let listed = self.iam_call(account, &[("Action", "ListRolePolicies"), ("RoleName", name)]).await?;
         let mut policies = Vec::new();
-        for policy_name in xml.split("<member>").skip(1).filter_map(|rest| rest.split("</member>").next()) {
-            let form = vec![
-                ("Action", "GetRolePolicy".into()),
-                ("Version", "2010-05-08".into()),
-                ("RoleName", name.to_owned()),
-                ("PolicyName", policy_name.to_owned()),
-            ];
-            let document = iam(form).await.ok()?.text().await.ok()?;
-            let encoded = document.split("<PolicyDocument>").nth(1)?.split("</PolicyDocument>").next()?;
-            policies.push(decode_policy(encoded)?);
+        for policy_name in listed.split("<member>").skip(1).filter_map(|rest| rest.split("</member>").next()) {
+            let parameters = [("Action", "GetRolePolicy"), ("RoleName", name), ("PolicyName", policy_name)];
+            let document = self.iam_call(account, &parameters).await?;
+            policies.push(decode_policy(xml_element(&document, "PolicyDocument")?)?);
         }
         Some(policies)
     }
@@ -277,6 +261,11 @@ impl Moto {
             Err(error) => (axum::http::StatusCode::BAD_GATEWAY, format!("moto is unreachable: {error}")).into_response(),
         }
     }
+}
+
+/// The text of the first `<tag>` element of an XML answer.
+fn xml_element<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
+    xml.split(&format!("<{tag}>")).nth(1)?.split(&format!("</{tag}>")).next()
 }
 
 /// A policy document as IAM's XML answers carry it: XML-escaped, URL-encoded JSON.

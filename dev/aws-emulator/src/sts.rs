@@ -8,6 +8,7 @@
 //! `deploy/team-account.yaml`); a role moto does not know is assumed as moto would, since most
 //! tests' team accounts have no stack deployed.
 
+use crate::iam::{allows_action, statements, strings};
 use crate::moto::Moto;
 use crate::wire::Caller;
 use axum::body::Bytes;
@@ -72,14 +73,9 @@ impl Sts {
         };
         let Some(trust) = self.moto.role_trust_policy(account, name).await else { return Ok(()) };
         let identity = self.moto.caller_identity(caller).await.map_err(|error| format!("{error:#}"))?;
-        let statements = match &trust["Statement"] {
-            Value::Array(statements) => statements.clone(),
-            single => vec![single.clone()],
-        };
-        let allowed = statements.iter().any(|statement| {
-            statement["Effect"] == "Allow"
-                && names(&statement["Action"]).iter().any(|action| action == "sts:AssumeRole" || action == "sts:*" || action == "*")
-                && names(&statement["Principal"]["AWS"]).iter().any(|principal| {
+        let allowed = statements(&trust).iter().any(|statement| {
+            allows_action(statement, "sts:AssumeRole")
+                && strings(&statement["Principal"]["AWS"]).iter().any(|principal| {
                     principal == "*"
                         || principal == &identity.arn
                         || principal == &identity.account
@@ -91,18 +87,9 @@ impl Sts {
     }
 }
 
-/// A policy member that is one string or a list of them.
-fn names(value: &Value) -> Vec<String> {
-    match value {
-        Value::String(name) => vec![name.clone()],
-        Value::Array(names) => names.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
-        _ => Vec::new(),
-    }
-}
-
 /// A statement's `StringEquals` on `sts:ExternalId`, if it has one, against the request's.
 fn external_id_matches(condition: &Value, external_id: Option<&str>) -> bool {
-    let required = names(&condition["StringEquals"]["sts:ExternalId"]);
+    let required = strings(&condition["StringEquals"]["sts:ExternalId"]);
     required.is_empty() || external_id.is_some_and(|given| required.iter().any(|id| id == given))
 }
 

@@ -28,6 +28,11 @@ impl SdkAccountCheck {
     }
 }
 
+/// Whether AWS's error code is IAM refusing the call (the services spell it several ways).
+fn is_refusal(code: &str) -> bool {
+    code.contains("AccessDenied") || code.contains("Unauthorized") || code.contains("NotAuthorized")
+}
+
 /// One call's outcome in words: which permission is missing, or what AWS said.
 fn explain<E, R>(permission: &str, error: SdkError<E, R>) -> String
 where
@@ -39,7 +44,7 @@ where
     }
     let code = error.code().unwrap_or("an unknown error");
     let message = error.message().unwrap_or_default();
-    if code.contains("AccessDenied") || code.contains("Unauthorized") || code.contains("NotAuthorized") {
+    if is_refusal(code) {
         format!("The role is missing the permission {permission} ({code}). {message}")
     } else {
         format!("{permission} failed: {code}. {message}")
@@ -57,9 +62,7 @@ where
     match outcome {
         Ok(_) => Ok(allowed.to_owned()),
         Err(error) => {
-            let refused = error
-                .code()
-                .is_some_and(|code| code.contains("AccessDenied") || code.contains("Unauthorized") || code.contains("NotAuthorized"));
+            let refused = error.code().is_some_and(is_refusal);
             if refused || is_unreachable(&error) || error.as_service_error().is_none() {
                 Err(explain(permission, error))
             } else {

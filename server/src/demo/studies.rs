@@ -79,14 +79,13 @@ pub async fn seed_studies(sdk: &aws_config::SdkConfig, db: &PgPool) -> anyhow::R
             &[("README.md", README), ("chr21.fasta", FASTA)],
         ),
     ];
+    // One session per team account, whichever of its studies asks first.
+    let sessions = crate::aws::team_role::TeamSessions::new(sdk.clone());
     for (scope, team, name, description, bucket, prefix, controlled, files) in STUDIES {
         let config = match team {
             Some(slug) => {
                 let team = crate::repo::teams::find(db, &TeamSlug::parse(slug)?).await?.context("a demo study's team")?;
-                crate::aws::team_role::TeamSessions::new(sdk.clone())
-                    .config(&team.role(), "atrium-demo-seed")
-                    .await
-                    .map_err(|e| anyhow::anyhow!("{e:?}"))?
+                sessions.config(&team.role(), "atrium-demo-seed").await.map_err(|e| anyhow::anyhow!("{e:?}"))?
             }
             None => sdk.clone(),
         };

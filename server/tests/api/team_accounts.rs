@@ -32,56 +32,22 @@ async fn assumed(role_arn: &str) -> Vec<(String, Option<String>, bool)> {
         .collect()
 }
 
-/// Deploys `deploy/team-account.yaml` into `account` in moto's CloudFormation (anew, for a new
-/// external id), as the team account's admin does from the portal's link; the
+/// Deploys a team account's stack from `template` into `account` in moto, anew, as the
+/// account's admin does from the portal's link (the AWS emulator acts as that admin); the
 /// stack's role ARN.
 async fn deploy_team_stack(account: &str, slug: &str, template: &str, parameters: &[(&str, &str)]) -> String {
-    let moto = std::env::var("AWS_ENDPOINT_URL").expect("dev/test starts moto");
-    let cloudformation = |form: Vec<(String, String)>| {
-        reqwest::Client::new()
-            .post(&moto)
-            .header(
-                "authorization",
-                "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/cloudformation/aws4_request, SignedHeaders=host, Signature=0",
-            )
-            .header("x-moto-account-id", account)
-            .form(&form)
-            .send()
-    };
-    let stack = format!("atrium-team-{slug}");
-    let mut form: Vec<(String, String)> = vec![
-        ("Version".into(), "2010-05-15".into()),
-        ("StackName".into(), stack.clone()),
-        ("TemplateBody".into(), template.to_owned()),
-        ("Capabilities.member.1".into(), "CAPABILITY_NAMED_IAM".into()),
-    ];
-    for (n, (key, value)) in parameters.iter().enumerate() {
-        form.push((format!("Parameters.member.{}.ParameterKey", n + 1), (*key).to_owned()));
-        form.push((format!("Parameters.member.{}.ParameterValue", n + 1), (*value).to_owned()));
-    }
-    // moto's UpdateStack leaves a role's trust as it was, so a new external id is a new stack.
-    let delete =
-        vec![("Action".into(), "DeleteStack".into()), ("Version".into(), "2010-05-15".into()), ("StackName".into(), stack.clone())];
-    cloudformation(delete).await.expect("moto");
-    form.push(("Action".into(), "CreateStack".into()));
-    let created = cloudformation(form).await.expect("moto");
-    assert!(created.status().is_success(), "the stack is created: {}", created.text().await.unwrap_or_default());
-    let described = cloudformation(vec![
-        ("Action".into(), "DescribeStacks".into()),
-        ("Version".into(), "2010-05-15".into()),
-        ("StackName".into(), stack),
-    ])
-    .await
-    .expect("moto")
-    .text()
-    .await
-    .expect("an answer");
-    let role_arn = described
-        .split("<OutputKey>RoleArn</OutputKey>")
-        .nth(1)
-        .and_then(|rest| rest.split("<OutputValue>").nth(1))
-        .and_then(|rest| rest.split("</OutputValue>").next());
-    role_arn.unwrap_or_else(|| panic!("the stack outputs its role: {described}")).to_owned()
+    let parameters: serde_json::Map<String, Value> = parameters.iter().map(|(key, value)| ((*key).to_owned(), json!(value))).collect();
+    let stack = json!({ "name": format!("atrium-team-{slug}"), "template": template, "parameters": parameters });
+    let response = reqwest::Client::new()
+        .post(format!("{}/_emulator/accounts/{account}/stacks", emulator()))
+        .json(&stack)
+        .send()
+        .await
+        .expect("the emulator answers");
+    assert!(response.status().is_success(), "the stack is created: {}", response.text().await.unwrap_or_default());
+    let deployed: Value = response.json().await.expect("JSON");
+    assert_eq!(deployed["status"], "CREATE_COMPLETE", "{deployed}");
+    deployed["outputs"]["RoleArn"].as_str().unwrap_or_else(|| panic!("the stack outputs its role: {deployed}")).to_owned()
 }
 
 /// The template without the policy statement `sid` (its `- Sid:` line to the next statement's).
