@@ -191,6 +191,8 @@ start_moto() {
   export AWS_REGION="${AWS_REGION:-us-east-1}"
   export AWS_ACCESS_KEY_ID="testing" AWS_SECRET_ACCESS_KEY="testing"
   export AWS_EC2_METADATA_DISABLED=true
+  # The least-privilege tests start a moto of their own: IAM enforcement is global to a moto.
+  export ATRIUM_MOTO_SERVER="$VENV/bin/moto_server"
   wait_for 30 "moto" curl -sf "$AWS_ENDPOINT_URL/moto-api/"
   log "moto (AWS emulator) on $AWS_ENDPOINT_URL"
 }

@@ -179,22 +179,28 @@ impl Moto {
     /// An IAM query call in `account` (moto reads the account from `x-moto-account-id`); the
     /// answer's XML, or None when moto refused it or could not be asked.
     async fn iam_call(&self, account: &str, parameters: &[(&str, &str)]) -> Option<String> {
+        self.query("iam", account, &[[("Version", "2010-05-08")].as_slice(), parameters].concat()).await.ok()
+    }
+
+    /// A call over a query-protocol API (`service`: IAM, CloudFormation…) in `account`, as that
+    /// account's administrator would make it; moto only, with its IAM enforcement off (the call is
+    /// not signed). The answer's XML, or moto's refusal in words.
+    pub async fn query(&self, service: &str, account: &str, parameters: &[(&str, &str)]) -> Result<String, String> {
         let response = self
             .http
             .post(&self.endpoint)
             .header(
                 "authorization",
-                "AWS4-HMAC-SHA256 Credential=emulator/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0",
+                format!("AWS4-HMAC-SHA256 Credential=emulator/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0"),
             )
             .header("x-moto-account-id", account)
-            .form(&[[("Version", "2010-05-08")].as_slice(), parameters].concat())
+            .form(parameters)
             .send()
             .await
-            .ok()?;
-        if !response.status().is_success() {
-            return None;
-        }
-        response.text().await.ok()
+            .map_err(|error| format!("moto could not be asked: {error}"))?;
+        let status = response.status();
+        let body = response.text().await.map_err(|error| format!("moto's answer could not be read: {error}"))?;
+        if status.is_success() { Ok(body) } else { Err(format!("moto answered {status}: {body}")) }
     }
 
     /// The trust policy of role `name` in `account`, from moto's IAM; None when moto has no such
@@ -264,12 +270,12 @@ impl Moto {
 }
 
 /// The text of the first `<tag>` element of an XML answer.
-fn xml_element<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
+pub fn xml_element<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
     xml.split(&format!("<{tag}>")).nth(1)?.split(&format!("</{tag}>")).next()
 }
 
 /// A policy document as IAM's XML answers carry it: XML-escaped, URL-encoded JSON.
-fn decode_policy(encoded: &str) -> Option<serde_json::Value> {
+pub fn decode_policy(encoded: &str) -> Option<serde_json::Value> {
     let unescaped = encoded.replace("&quot;", "\"").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&");
     let decoded = url::form_urlencoded::parse(format!("d={unescaped}").as_bytes()).next().map(|(_, value)| value.into_owned())?;
     serde_json::from_str(&decoded).ok()

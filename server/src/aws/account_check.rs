@@ -28,42 +28,44 @@ impl SdkAccountCheck {
     }
 }
 
-/// Whether AWS's error code is IAM refusing the call (the services spell it several ways).
-fn is_refusal(code: &str) -> bool {
-    code.contains("AccessDenied") || code.contains("Unauthorized") || code.contains("NotAuthorized")
+type HttpResponse = aws_smithy_runtime_api::http::Response;
+
+/// Whether IAM refused the call: an error code saying so (the services spell it several ways),
+/// or HTTP 403 from an error whose body names no code (or cannot be read).
+fn is_refusal<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> bool {
+    match error.code() {
+        Some(code) => code.contains("AccessDenied") || code.contains("Unauthorized") || code.contains("NotAuthorized"),
+        None => error.raw_response().is_some_and(|response| response.status().as_u16() == 403),
+    }
 }
 
 /// One call's outcome in words: which permission is missing, or what AWS said.
-fn explain<E, R>(permission: &str, error: SdkError<E, R>) -> String
+fn explain<E>(permission: &str, error: SdkError<E, HttpResponse>) -> String
 where
     E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
-    R: std::fmt::Debug,
 {
-    if is_unreachable(&error) {
-        return format!("Could not reach AWS for {permission}: {}", aws_sdk_servicecatalog::error::DisplayErrorContext(&error));
-    }
-    let code = error.code().unwrap_or("an unknown error");
     let message = error.message().unwrap_or_default();
-    if is_refusal(code) {
+    if is_refusal(&error) {
+        let code = error.code().unwrap_or("HTTP 403");
         format!("The role is missing the permission {permission} ({code}). {message}")
+    } else if is_unreachable(&error) {
+        format!("Could not reach AWS for {permission}: {}", aws_sdk_servicecatalog::error::DisplayErrorContext(&error))
     } else {
-        format!("{permission} failed: {code}. {message}")
+        format!("{permission} failed: {}. {message}", error.code().unwrap_or("an unknown error"))
     }
 }
 
 /// A capability probed with a call on something that does not exist: IAM decides before the
 /// service looks, so "no such thing" means the permission is there, and only a refusal (or no
 /// answer) fails the step.
-fn probe<T, E, R>(permission: &str, allowed: &str, outcome: Result<T, SdkError<E, R>>) -> Result<String, String>
+fn probe<T, E>(permission: &str, allowed: &str, outcome: Result<T, SdkError<E, HttpResponse>>) -> Result<String, String>
 where
     E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
-    R: std::fmt::Debug,
 {
     match outcome {
         Ok(_) => Ok(allowed.to_owned()),
         Err(error) => {
-            let refused = error.code().is_some_and(is_refusal);
-            if refused || is_unreachable(&error) || error.as_service_error().is_none() {
+            if is_refusal(&error) || is_unreachable(&error) || error.as_service_error().is_none() {
                 Err(explain(permission, error))
             } else {
                 Ok(allowed.to_owned())
@@ -140,6 +142,7 @@ impl AccountCheck for SdkAccountCheck {
 
         // Names the probes give things that do not exist.
         const NOTHING: &str = "atrium-connection-check";
+        const NO_PRODUCT: &str = "pp-atriumcheck0";
         let catalog = crate::aws::call_metrics::client!(aws_sdk_servicecatalog, &account);
         let portfolios = catalog.list_portfolios().send().await;
         steps.push(step(
@@ -158,6 +161,11 @@ impl AccountCheck for SdkAccountCheck {
             "Stop and start workspaces",
             probe("servicecatalog:ListServiceActionsForProvisioningArtifact", "Allowed.", actions),
         ));
+        // On a provisioned product that does not exist, so nothing changes.
+        let upgrade = catalog.update_provisioned_product().provisioned_product_id(NO_PRODUCT).send().await;
+        steps.push(step("Upgrade and resize workspaces", probe("servicecatalog:UpdateProvisionedProduct", "Allowed.", upgrade)));
+        let terminate = catalog.terminate_provisioned_product().provisioned_product_id(NO_PRODUCT).send().await;
+        steps.push(step("Terminate workspaces", probe("servicecatalog:TerminateProvisionedProduct", "Allowed.", terminate)));
 
         let sagemaker = crate::aws::call_metrics::client!(aws_sdk_sagemaker, &account);
         let notebook = sagemaker.create_presigned_notebook_instance_url().notebook_instance_name(NOTHING).send().await;

@@ -68,6 +68,8 @@ async fn test_connection_passes_then_names_the_missing_permission(db: PgPool) {
             "Assume the portal's role in the account",
             "Launch workspaces (Service Catalog)",
             "Stop and start workspaces",
+            "Upgrade and resize workspaces",
+            "Terminate workspaces",
             "Connect to notebooks (SageMaker)",
             "Open SageMaker Studio",
             "Session Manager",
@@ -79,7 +81,7 @@ async fn test_connection_passes_then_names_the_missing_permission(db: PgPool) {
         ],
         "each capability in words: {check}"
     );
-    assert!(check["steps"][10]["detail"].as_str().unwrap_or_default().contains("made by hand"), "no stack in this account: {check}");
+    assert!(check["steps"][12]["detail"].as_str().unwrap_or_default().contains("made by hand"), "no stack in this account: {check}");
 
     // The only caller of ListPortfolios in the suite is this test: the fault is ours.
     app.emulator_fault(serde_json::json!({ "operation": "ListPortfolios", "fault": "access_denied" })).await;

@@ -148,6 +148,8 @@ async fn the_team_role_is_assumed_with_the_teams_external_id_and_a_trust_wanting
     for (statement, step, permission) in [
         ("Launch", "Launch workspaces (Service Catalog)", "servicecatalog:ListPortfolios"),
         ("StopAndStart", "Stop and start workspaces", "servicecatalog:ListServiceActionsForProvisioningArtifact"),
+        ("UpgradeAndResize", "Upgrade and resize workspaces", "servicecatalog:UpdateProvisionedProduct"),
+        ("Terminate", "Terminate workspaces", "servicecatalog:TerminateProvisionedProduct"),
         ("ConnectToNotebooks", "Connect to notebooks (SageMaker)", "sagemaker:CreatePresignedNotebookInstanceUrl"),
         ("Studio", "Open SageMaker Studio", "sagemaker:DescribeUserProfile"),
         ("SessionManager", "Session Manager", "ssm:StartSession"),
