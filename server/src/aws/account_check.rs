@@ -2,9 +2,9 @@
 //! capability the portal uses there with one harmless call, say in plain words what worked and
 //! what did not, and compare the account's stack version with the one this portal needs.
 
-use super::is_unreachable;
 use super::provisioning::ProvisionError;
 use super::team_role::{TeamRole, TeamSessions};
+use super::{is_refused, is_unreachable};
 use app::domain::team_admin::CheckStep;
 use aws_sdk_costexplorer::types::{DateInterval, Granularity};
 use aws_sdk_servicecatalog::error::{ProvideErrorMetadata, SdkError};
@@ -30,22 +30,13 @@ impl SdkAccountCheck {
 
 type HttpResponse = aws_smithy_runtime_api::http::Response;
 
-/// Whether IAM refused the call: an error code saying so (the services spell it several ways),
-/// or HTTP 403 from an error whose body names no code (or cannot be read).
-fn is_refusal<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> bool {
-    match error.code() {
-        Some(code) => code.contains("AccessDenied") || code.contains("Unauthorized") || code.contains("NotAuthorized"),
-        None => error.raw_response().is_some_and(|response| response.status().as_u16() == 403),
-    }
-}
-
 /// One call's outcome in words: which permission is missing, or what AWS said.
 fn explain<E>(permission: &str, error: SdkError<E, HttpResponse>) -> String
 where
     E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
 {
     let message = error.message().unwrap_or_default();
-    if is_refusal(&error) {
+    if is_refused(&error) {
         let code = error.code().unwrap_or("HTTP 403");
         format!("The role is missing the permission {permission} ({code}). {message}")
     } else if is_unreachable(&error) {
@@ -65,7 +56,7 @@ where
     match outcome {
         Ok(_) => Ok(allowed.to_owned()),
         Err(error) => {
-            if is_refusal(&error) || is_unreachable(&error) || error.as_service_error().is_none() {
+            if is_refused(&error) || is_unreachable(&error) || error.as_service_error().is_none() {
                 Err(explain(permission, error))
             } else {
                 Ok(allowed.to_owned())

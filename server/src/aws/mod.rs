@@ -40,3 +40,15 @@ pub fn is_unreachable<E, R>(error: &aws_sdk_ssm::error::SdkError<E, R>) -> bool 
     use aws_sdk_ssm::error::SdkError;
     matches!(error, SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_))
 }
+
+/// Whether IAM refused the call: an error code saying so (the services spell it several ways),
+/// or HTTP 403 from an error whose body names no code (or cannot be read).
+pub fn is_refused<E: aws_sdk_ssm::error::ProvideErrorMetadata>(
+    error: &aws_sdk_ssm::error::SdkError<E, aws_smithy_runtime_api::http::Response>,
+) -> bool {
+    use aws_sdk_ssm::error::ProvideErrorMetadata;
+    match error.code() {
+        Some(code) => code.contains("AccessDenied") || code.contains("Unauthorized") || code.contains("NotAuthorized"),
+        None => error.raw_response().is_some_and(|response| response.status().as_u16() == 403),
+    }
+}

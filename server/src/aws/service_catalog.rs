@@ -13,6 +13,9 @@ pub enum CatalogError {
     Unavailable(#[source] anyhow::Error),
     #[error("{0} was not found in Service Catalog")]
     NotFound(String),
+    /// IAM refused the portal the permission named.
+    #[error("the portal's role is missing the permission {0}")]
+    Refused(String),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -43,12 +46,16 @@ impl SdkServiceCatalog {
     }
 }
 
-fn classify<E, R>(what: &'static str) -> impl Fn(aws_sdk_servicecatalog::error::SdkError<E, R>) -> CatalogError
+fn classify<E>(
+    what: &'static str,
+) -> impl Fn(aws_sdk_servicecatalog::error::SdkError<E, aws_smithy_runtime_api::http::Response>) -> CatalogError
 where
     E: std::error::Error + Send + Sync + 'static + aws_sdk_servicecatalog::error::ProvideErrorMetadata,
-    R: std::fmt::Debug + Send + Sync + 'static,
 {
     move |error| {
+        if crate::aws::is_refused(&error) {
+            return CatalogError::Refused(format!("servicecatalog:{what}"));
+        }
         if is_unreachable(&error) {
             return CatalogError::Unavailable(anyhow::Error::new(error).context(format!("Failed to call {what}")));
         }

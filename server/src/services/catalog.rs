@@ -34,6 +34,10 @@ pub(crate) fn catalog_error(error: CatalogError) -> AppError {
             tracing::warn!(error = ?source, "Service Catalog is unreachable");
             AppError::Unavailable("Service Catalog".into())
         }
+        CatalogError::Refused(permission) => {
+            tracing::error!(%permission, "Service Catalog refused the portal's role");
+            AppError::Unavailable(format!("Service Catalog (the portal's role is missing the permission {permission})"))
+        }
         CatalogError::Unexpected(source) => {
             tracing::error!(error = ?source, "Service Catalog call failed");
             AppError::Internal

@@ -13,7 +13,8 @@
 //! - moto names CloudWatch's actions `monitoring:…`, after its endpoint, so a CloudWatch action
 //!   is also granted under that name.
 //! - moto checks neither a role's trust across accounts nor the external id, nor conditions
-//!   other than `StringEquals`: the AWS emulator does (`team_accounts.rs`).
+//!   (the task role's `Null` on `sts:ExternalId`, `ses:FromAddress`): they are left out here. The
+//!   AWS emulator checks the trust and the external id (`team_accounts.rs`).
 //! - moto has no Service Catalog actions beyond `ListPortfolios` that the check uses, and no
 //!   SageMaker presigned URLs, user profiles or `StartSession`: it authorizes those calls and
 //!   then fails them with a 500, which the check takes for "allowed" (only a refusal fails a
@@ -108,9 +109,14 @@ impl PrivateMoto {
         .await;
         let key = self.iam(PORTAL_ACCOUNT, &[("Action", "CreateAccessKey"), ("UserName", user)]).await;
         let element = |tag: &str| xml_element(&key, tag).unwrap_or_else(|| panic!("CreateAccessKey gives {tag}: {key}")).to_owned();
-        let credentials = aws_credential_types::Credentials::new(element("AccessKeyId"), element("SecretAccessKey"), None, None, "test");
-        // Built by hand, not loaded: the loaded configuration would follow this process's
-        // AWS_ENDPOINT_URL_STS to the shared AWS emulator.
+        self.sdk(element("AccessKeyId"), element("SecretAccessKey"))
+    }
+
+    /// The SDK configuration calling this moto with an access key (moto's administrator's,
+    /// `testing`, works while enforcement is off). Built by hand, not loaded: a loaded one would
+    /// follow this process's AWS_ENDPOINT_URL_STS to the shared AWS emulator.
+    fn sdk(&self, access_key_id: String, secret: String) -> aws_config::SdkConfig {
+        let credentials = aws_credential_types::Credentials::new(access_key_id, secret, None, None, "test");
         aws_config::SdkConfig::builder()
             .behavior_version(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new("us-east-1"))
@@ -119,16 +125,28 @@ impl PrivateMoto {
             .retry_config(aws_config::retry::RetryConfig::disabled())
             .build()
     }
+
+    /// Replaces the portal user's policy (enforcement off while it changes).
+    async fn put_user_policy(&self, user: &str, statements: &[Value]) {
+        self.enforce(false).await;
+        let document = json!({ "Version": "2012-10-17", "Statement": statements }).to_string();
+        self.iam(
+            PORTAL_ACCOUNT,
+            &[("Action", "PutUserPolicy"), ("UserName", user), ("PolicyName", "task-role"), ("PolicyDocument", &document)],
+        )
+        .await;
+        self.enforce(true).await;
+    }
 }
 
 /// A statement as moto's enforcement can read it (see the module's comment).
 fn moto_view(statement: &Value) -> Value {
-    let actions: Vec<String> = match &statement["Action"] {
-        Value::String(action) => vec![action.clone()],
-        Value::Array(actions) => actions.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
-        other => panic!("a statement's actions: {other}"),
-    };
+    let actions = actions_of(statement);
     let mut view = statement.clone();
+    if let Some(fields) = view.as_object_mut() {
+        // moto evaluates no condition but StringEquals on sts:ExternalId (and passes the others).
+        fields.remove("Condition");
+    }
     if actions.iter().any(|action| !action.starts_with("s3:") && !action.starts_with("sts:")) {
         view["Resource"] = json!("*");
     }
@@ -151,15 +169,44 @@ fn failures(steps: &[CheckStep]) -> Vec<(String, String)> {
     steps.iter().filter(|step| !step.ok && !moto_cannot_do(step)).map(|step| (step.step.clone(), step.detail.clone())).collect()
 }
 
-/// The task role's `TeamAccounts` statement in `deploy/atrium.yaml`, its `${TeamRoleName}`
-/// at the default. Its `Null` condition on `sts:ExternalId` is one moto ignores.
-fn team_accounts_statement() -> Value {
-    let template = include_str!("../../../deploy/atrium.yaml");
-    let statement = template.split("- Sid: TeamAccounts\n").nth(1).and_then(|rest| rest.split("- Sid:").next()).expect("TeamAccounts");
-    assert!(statement.contains("Action: sts:AssumeRole\n"), "the statement this test installs: {statement}");
-    assert!(statement.contains(r#"Resource: !Sub "arn:${AWS::Partition}:iam::*:role/${TeamRoleName}""#), "{statement}");
-    assert!(template.contains(&format!("Default: {ROLE}")), "the team role's default name is the team stack's");
-    json!({ "Sid": "TeamAccounts", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": format!("arn:aws:iam::*:role/{ROLE}") })
+/// A CloudFormation template as JSON; the YAML reader keeps the text of `!Sub`, `!GetAtt` and
+/// the other short forms and drops their tag.
+fn template_json(template: &str) -> Value {
+    fn json_of(yaml: &yaml_rust2::Yaml) -> Value {
+        use yaml_rust2::Yaml;
+        match yaml {
+            Yaml::Hash(hash) => Value::Object(hash.iter().filter_map(|(k, v)| Some((k.as_str()?.to_owned(), json_of(v)))).collect()),
+            Yaml::Array(items) => Value::Array(items.iter().map(json_of).collect()),
+            Yaml::String(text) | Yaml::Real(text) => Value::String(text.clone()),
+            Yaml::Integer(number) => json!(number),
+            Yaml::Boolean(flag) => json!(flag),
+            _ => Value::Null,
+        }
+    }
+    json_of(&yaml_rust2::YamlLoader::load_from_str(template).expect("the template reads")[0])
+}
+
+fn actions_of(statement: &Value) -> Vec<String> {
+    match &statement["Action"] {
+        Value::String(action) => vec![action.clone()],
+        Value::Array(actions) => actions.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+        other => panic!("a statement's actions: {other}"),
+    }
+}
+
+/// The statements of the task role's policy in `deploy/atrium.yaml`, their resources resolved
+/// for this test (the organisation's studies bucket `bucket`, the template's defaults).
+fn task_role_statements(bucket: &str) -> Vec<Value> {
+    // The YAML reader keeps the text of `!Sub` and `!GetAtt` and drops the tag.
+    let resolved = include_str!("../../../deploy/atrium.yaml")
+        .replace("${StudiesBucket.Arn}", &format!("arn:aws:s3:::{bucket}"))
+        .replace("!GetAtt StudiesBucket.Arn", &format!("arn:aws:s3:::{bucket}"))
+        .replace("${AWS::Partition}", "aws")
+        .replace("${TeamRoleName}", ROLE);
+    let policies = &template_json(&resolved)["Resources"]["TaskRole"]["Properties"]["Policies"];
+    let statements = policies[0]["PolicyDocument"]["Statement"].as_array().cloned().expect("the task role's statements");
+    assert!(statements.len() > 1 && statements.iter().all(|statement| statement["Sid"].is_string()), "{statements:?}");
+    statements
 }
 
 #[tokio::test]
@@ -197,7 +244,9 @@ async fn the_team_role_is_enough_for_every_capability_and_each_statement_is_need
     let statements: Vec<Value> = policy["Statement"].as_array().expect("statements").iter().map(moto_view).collect();
     moto.put_role_policy(&statements).await;
 
-    let portal = moto.portal("atrium-portal", &[team_accounts_statement()]).await;
+    let team_accounts: Vec<Value> =
+        task_role_statements("unused").into_iter().filter(|statement| statement["Sid"] == "TeamAccounts").map(|s| moto_view(&s)).collect();
+    let portal = moto.portal("atrium-portal", &team_accounts).await;
     let role = TeamRole::new(format!("arn:aws:iam::{TEAM_ACCOUNT}:role/{ROLE}"), EXTERNAL_ID);
     let ssm_path = format!("/atrium/teams/{SLUG}");
     let check = SdkAccountCheck::new(TeamSessions::new(portal));
@@ -265,4 +314,184 @@ async fn the_team_role_is_enough_for_every_capability_and_each_statement_is_need
     let failed = failures(&SdkAccountCheck::new(TeamSessions::new(unprivileged)).check(&role, &ssm_path).await);
     assert_eq!(failed.len(), 1, "{failed:?}");
     assert!(failed[0].1.contains("sts:AssumeRole"), "in words: {}", failed[0].1);
+}
+
+/// What the portal does with its own credentials, one step per call it makes, each with the
+/// statement of the task role it needs: (statement, step, outcome). `run` keeps the names of
+/// each run's users and files apart.
+async fn portal_journey(
+    sdk: &aws_config::SdkConfig,
+    pool: &str,
+    bucket: &str,
+    run: usize,
+) -> Vec<(&'static str, &'static str, Result<(), String>)> {
+    use atrium::aws::cognito::{CognitoIdentityProvider, IdentityProvider};
+    use atrium::aws::directory::{CognitoDirectory, Directory, NewUser};
+    use atrium::aws::s3::{ObjectStore, Place, S3Objects};
+    use atrium::aws::service_catalog::{SdkServiceCatalog, ServiceCatalog};
+    use atrium::aws::ssm::{ParameterStore, SecretStore, SsmParameterStore};
+    use atrium::mail::{Mailer, SesMailer};
+    fn said<T, E: std::fmt::Debug>(outcome: Result<T, E>) -> Result<(), String> {
+        outcome.map(|_| ()).map_err(|error| format!("{error:?}"))
+    }
+    let (user, group) = (format!("lp-person-{run}"), format!("lp-group-{run}"));
+    let people = CognitoDirectory::new(sdk, pool.to_owned());
+    let sign_in = CognitoIdentityProvider::new(sdk, pool.to_owned(), "no-client".into());
+    let parameters = SsmParameterStore::new(sdk);
+    let secret = format!("/atrium/notifications/lp-target-{run}");
+    let studies = S3Objects::new(TeamSessions::new(sdk.clone()));
+    let place = Place { bucket: bucket.to_owned(), role: None };
+    let key = format!("studies/lp-{run}/");
+    let mut steps = vec![
+        ("UsersAndGroups", "create a team's group", said(people.create_group(&group, "least privilege").await)),
+        (
+            "UsersAndGroups",
+            "invite a person",
+            said(people.create_user(&NewUser { username: &user, email: "lp@example.org", temporary_password: None }).await),
+        ),
+        ("UsersAndGroups", "add a member", said(people.add_to_group(&user, &group).await)),
+        ("UsersAndGroups", "a person's teams", said(people.groups_of(&user).await)),
+        ("UsersAndGroups", "a team's members", said(people.members_of(&group).await)),
+        ("UsersAndGroups", "search people", said(people.list_users(Some("lp-"), None).await)),
+        ("UsersAndGroups", "a person", said(people.user(&user).await)),
+        ("UsersAndGroups", "disable a person", said(people.set_enabled(&user, false).await)),
+        ("UsersAndGroups", "enable a person", said(people.set_enabled(&user, true).await)),
+        ("UsersAndGroups", "sign a person out everywhere", said(people.sign_out_everywhere(&user).await)),
+        ("UsersAndGroups", "remove a member", said(people.remove_from_group(&user, &group).await)),
+        ("UsersAndGroups", "the password policy", said(sign_in.password_policy().await)),
+        ("TeamMetadataAndProfiles", "a team's parameters", said(parameters.parameters_under("/atrium/teams/least-privilege").await)),
+        ("NotificationWebhooks", "store a webhook's secret", said(parameters.put_secret(&secret, "a-secret").await)),
+        ("TeamMetadataAndProfiles", "read a webhook's secret", said(parameters.secret(&secret).await)),
+        ("NotificationWebhooks", "delete a webhook's secret", said(parameters.delete_secret(&secret).await)),
+        ("OrganisationStudyFiles", "create a study's folder", said(studies.create_prefix(&place, &key).await)),
+        ("OrganisationStudies", "list a study", said(studies.folder(&place, "studies/", None, 10, true).await)),
+        ("OrganisationStudyFiles", "a file's size", said(studies.size_of(&place, &key).await)),
+        ("OrganisationStudyFiles", "delete a file", said(studies.delete(&place, &key).await)),
+        ("TeamAccounts", "assume a team's role", said(TeamSessions::new(sdk.clone()).fresh(&team_role(), "atrium-portal").await)),
+        ("Mail", "send an e-mail", said(SesMailer::new(sdk, MAIL_FROM.into()).send(&mail()).await)),
+    ];
+    // moto has no Service Catalog admin calls: it authorizes them, then answers 500. Only a
+    // refusal fails these steps; the AWS emulator answers the calls in the other tests.
+    let authorized = |outcome: Result<(), String>| outcome.or_else(|error| if error.contains("Refused(") { Err(error) } else { Ok(()) });
+    let catalog = SdkServiceCatalog::new(sdk);
+    steps.push(("CatalogImport", "list the catalog's products", authorized(said(catalog.products().await))));
+    steps.push(("CatalogImport", "a version's parameters", authorized(said(catalog.version_details("prod-lp", "pa-lp").await))));
+    steps
+}
+
+const MAIL_FROM: &str = "atrium@lp.example.org";
+
+fn mail() -> atrium::jobs::QueuedMail {
+    atrium::jobs::QueuedMail { to: "lp@example.org".into(), subject: "Least privilege".into(), text: "Hello".into() }
+}
+
+fn team_role() -> TeamRole {
+    TeamRole::new(format!("arn:aws:iam::{TEAM_ACCOUNT}:role/{ROLE}"), EXTERNAL_ID)
+}
+
+#[tokio::test]
+async fn the_task_role_is_enough_for_the_portals_own_calls_and_each_statement_is_needed() {
+    let moto = PrivateMoto::start().await;
+    let admin = moto.sdk("testing".into(), "testing".into());
+    let bucket = "atrium-least-privilege-studies";
+    let pool = aws_sdk_cognitoidentityprovider::Client::new(&admin)
+        .create_user_pool()
+        .pool_name("least-privilege")
+        .send()
+        .await
+        .expect("a user pool")
+        .user_pool
+        .and_then(|pool| pool.id)
+        .expect("its id");
+    aws_sdk_s3::Client::new(&admin).create_bucket().bucket(bucket).send().await.expect("the studies bucket");
+    aws_sdk_ssm::Client::new(&admin)
+        .put_parameter()
+        .name("/atrium/teams/least-privilege/links")
+        .value("[]")
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .send()
+        .await
+        .expect("a team parameter");
+    aws_sdk_sesv2::Client::new(&admin).create_email_identity().email_identity(MAIL_FROM).send().await.expect("the sender");
+    let trust = json!({ "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Principal": { "AWS": format!("arn:aws:iam::{PORTAL_ACCOUNT}:root") }, "Action": "sts:AssumeRole" }] });
+    moto.iam(TEAM_ACCOUNT, &[("Action", "CreateRole"), ("RoleName", ROLE), ("AssumeRolePolicyDocument", &trust.to_string())]).await;
+
+    let statements: Vec<Value> = task_role_statements(bucket).iter().map(moto_view).collect();
+    let portal = moto.portal("atrium-task", &statements).await;
+    moto.enforce(true).await;
+    let journey = portal_journey(&portal, &pool, bucket, 0).await;
+    let failed: Vec<_> = journey.iter().filter(|(_, _, outcome)| outcome.is_err()).collect();
+    assert!(failed.is_empty(), "every call the portal makes is allowed: {failed:?}");
+
+    let mut needed: Vec<&str> = journey.iter().map(|(sid, _, _)| *sid).collect();
+    needed.sort_unstable();
+    needed.dedup();
+    let mut sids: Vec<&str> = statements.iter().filter_map(|statement| statement["Sid"].as_str()).collect();
+    sids.sort_unstable();
+    assert_eq!(needed, sids, "each statement of the task role is used by a step");
+
+    for (run, sid) in sids.iter().enumerate() {
+        let without: Vec<Value> = statements.iter().filter(|statement| statement["Sid"] != *sid).cloned().collect();
+        moto.put_user_policy("atrium-task", &without).await;
+        let journey = portal_journey(&portal, &pool, bucket, run + 1).await;
+        // Only the policy changed since the run where every step passed.
+        let failed: Vec<(&str, &str, &String)> =
+            journey.iter().filter_map(|(need, step, outcome)| outcome.as_ref().err().map(|error| (*need, *step, error))).collect();
+        assert!(!failed.is_empty(), "without {sid}, a step fails");
+        for (need, step, error) in &failed {
+            assert_eq!(need, sid, "without {sid}, only its steps fail; {step}: {error}");
+        }
+    }
+}
+
+/// The journeys above prove that each statement is needed; this proves each action in one is:
+/// every action the two shipped policies grant is an AWS call the portal's code makes.
+#[test]
+fn every_action_granted_is_a_call_the_portal_makes() {
+    fn source_of(dir: &std::path::Path, code: &mut String) {
+        for entry in std::fs::read_dir(dir).expect("the server's source").flatten() {
+            let path = entry.path();
+            // The demo seeds moto as an administrator would; the portal does not run it in AWS.
+            if path.is_dir() && path.file_name().is_some_and(|name| name != "demo") {
+                source_of(&path, code);
+            } else if path.extension().is_some_and(|ext| ext == "rs") {
+                code.push_str(&std::fs::read_to_string(&path).expect("a source file"));
+            }
+        }
+    }
+    let mut code = String::new();
+    source_of(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut code);
+    let team_account = template_json(include_str!("../../../deploy/team-account.yaml"));
+    let team_statements = ["PortalAccessPolicy", "StudiesPolicy"].iter().flat_map(|policy| {
+        team_account["Resources"][policy]["Properties"]["PolicyDocument"]["Statement"].as_array().cloned().unwrap_or_default()
+    });
+    let statements: Vec<Value> = task_role_statements("bucket").into_iter().chain(team_statements).collect();
+    assert!(statements.len() > 15, "both policies are read: {statements:?}");
+    let mut never_called = Vec::new();
+    for action in statements.iter().flat_map(actions_of) {
+        let (_, operation) = action.split_once(':').expect("service:Operation");
+        // S3's permissions are not named after its operations.
+        let calls: Vec<String> = match action.as_str() {
+            "s3:ListBucket" => vec!["list_objects_v2".into()],
+            "s3:GetObject" => vec!["get_object".into(), "head_object".into()],
+            "s3:PutObject" => vec!["put_object".into(), "create_multipart_upload".into(), "upload_part".into()],
+            "s3:DeleteObject" => vec!["delete_object".into()],
+            _ => vec![snake_case(operation)],
+        };
+        if !calls.iter().any(|call| code.contains(&format!(".{call}("))) {
+            never_called.push(action);
+        }
+    }
+    assert_eq!(never_called, Vec::<String>::new(), "granted, but the portal never makes these calls");
+}
+
+fn snake_case(operation: &str) -> String {
+    let mut snake = String::new();
+    for (at, letter) in operation.char_indices() {
+        if letter.is_uppercase() && at > 0 {
+            snake.push('_');
+        }
+        snake.push(letter.to_ascii_lowercase());
+    }
+    snake
 }
