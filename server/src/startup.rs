@@ -120,7 +120,7 @@ impl Application {
                 upload_url_seconds: settings.studies.upload_url_seconds,
             },
         ));
-        let teams = Arc::new(Teams::new(db.clone(), ssm, changes.teams.clone()));
+        let teams = Arc::new(Teams::new(db.clone(), ssm.clone(), changes.teams.clone()));
         let directory = Arc::new(CognitoDirectory::new(sdk, cognito.user_pool_id.clone()));
         let sso_name = sso.as_ref().map(|sso| sso.display_name().to_owned());
         let services = Arc::new(Services {
@@ -128,6 +128,7 @@ impl Application {
                 db.clone(),
                 directory.clone(),
                 Arc::new(SdkAccountCheck::new(team_sessions.clone())),
+                ssm,
                 crate::services::team_admin::StackSettings {
                     template_url: settings.team_accounts.template_url.clone(),
                     portal_account_id: settings.team_accounts.portal_account_id.clone(),

@@ -13,8 +13,9 @@ use aws_sdk_servicecatalog::error::{ProvideErrorMetadata, SdkError};
 pub trait AccountCheck: Send + Sync {
     /// The portal's own account id (GetCallerIdentity, asked once).
     async fn portal_account(&self) -> Result<String, ProvisionError>;
-    /// Every step in order; steps after a failed AssumeRole are not tried.
-    async fn check(&self, role: &TeamRole, ssm_path: &str) -> Vec<CheckStep>;
+    /// Every step in order; steps after a failed AssumeRole are not tried. `studies_bucket`:
+    /// the team's bucket for studies, when it has one.
+    async fn check(&self, role: &TeamRole, ssm_path: &str, studies_bucket: Option<&str>) -> Vec<CheckStep>;
 }
 
 pub struct SdkAccountCheck {
@@ -114,7 +115,7 @@ impl AccountCheck for SdkAccountCheck {
     }
 
     #[tracing::instrument(skip(self))]
-    async fn check(&self, role: &TeamRole, ssm_path: &str) -> Vec<CheckStep> {
+    async fn check(&self, role: &TeamRole, ssm_path: &str, studies_bucket: Option<&str>) -> Vec<CheckStep> {
         let assume = "Assume the portal's role in the account";
         let account = match self.sessions.fresh(role, "atrium-connection-test").await {
             Ok(account) => account,
@@ -199,6 +200,24 @@ impl AccountCheck for SdkAccountCheck {
                 })
                 .map_err(|e| explain("ssm:GetParametersByPath", e)),
         ));
+
+        let studies = match studies_bucket {
+            None => Ok(format!(
+                "The team has no bucket for studies (`studies-bucket` under {ssm_path}, or its parameters could not be read): nothing to check."
+            )),
+            Some(bucket) => {
+                let s3 = super::s3::S3Store::new(account.clone());
+                let listing = s3.client().list_objects_v2().bucket(bucket).prefix("studies/").max_keys(1).send().await;
+                match probe("s3:ListBucket", "", listing) {
+                    Err(refused) => Err(refused),
+                    Ok(_) => {
+                        let read = s3.client().get_object().bucket(bucket).key(format!("studies/{NOTHING}")).send().await;
+                        probe("s3:GetObject", &format!("Allowed: studies/ in {bucket} can be listed and read."), read)
+                    }
+                }
+            }
+        };
+        steps.push(step("Studies (S3)", studies));
 
         let costs = crate::aws::call_metrics::client!(aws_sdk_costexplorer, &account);
         let today = time::OffsetDateTime::now_utc().date();

@@ -5,6 +5,7 @@ use super::team_accounts;
 use super::{database_error, directory_error};
 use crate::aws::account_check::AccountCheck;
 use crate::aws::directory::Directory;
+use crate::aws::ssm::ParameterStore;
 use crate::changes::{AccessCache, Changes, TeamCache};
 use crate::repo::workspaces::{self, LiveOf};
 use crate::repo::{audit, teams};
@@ -29,6 +30,8 @@ pub struct TeamAdmin {
     db: PgPool,
     directory: Arc<dyn Directory>,
     account_check: Arc<dyn AccountCheck>,
+    /// The teams' parameters (their studies bucket, for the connection test).
+    parameters: Arc<dyn ParameterStore>,
     stacks: StackSettings,
     /// Emptied when a team is archived (its members' access changes).
     access_cache: AccessCache,
@@ -41,10 +44,12 @@ impl TeamAdmin {
         db: PgPool,
         directory: Arc<dyn Directory>,
         account_check: Arc<dyn AccountCheck>,
+        parameters: Arc<dyn ParameterStore>,
         stacks: StackSettings,
         changes: &Changes,
     ) -> Self {
-        TeamAdmin { db, directory, account_check, stacks, access_cache: changes.access.clone(), team_rows: changes.teams.clone() }
+        let (access_cache, team_rows) = (changes.access.clone(), changes.teams.clone());
+        TeamAdmin { db, directory, account_check, parameters, stacks, access_cache, team_rows }
     }
 
     /// The portal's account id, as configured or as STS says.
@@ -173,7 +178,14 @@ impl TeamAdminService for TeamAdmin {
     async fn test_connection(&self, admin: &CurrentUser, slug: &TeamSlug) -> Result<ConnectionCheck, AppError> {
         must_be_admin(admin)?;
         let team = self.team(slug).await?;
-        let steps = self.account_check.check(&team.role(), &team.ssm_path).await;
+        let studies_bucket = match self.parameters.parameters_with_age(&team.ssm_path).await {
+            Ok((parameters, _)) => crate::services::teams::parse_metadata(&parameters).bucket_for_studies(),
+            Err(error) => {
+                tracing::warn!(%error, "Failed to read the team's parameters; its studies are not checked");
+                None
+            }
+        };
+        let steps = self.account_check.check(&team.role(), &team.ssm_path, studies_bucket.as_deref()).await;
         let ok = steps.iter().all(|s| s.ok);
         let check = ConnectionCheck { checked_at: now_label(), ok, steps };
         let detail =

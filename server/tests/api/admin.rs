@@ -76,12 +76,13 @@ async fn test_connection_passes_then_names_the_missing_permission(db: PgPool) {
             "Reconcile workspaces with AWS (EC2)",
             "Idle metrics (CloudWatch)",
             "Read the team's parameters under /atrium/teams/neuroscience",
+            "Studies (S3)",
             "Costs (Cost Explorer)",
             "The account's Atrium stack",
         ],
         "each capability in words: {check}"
     );
-    assert!(check["steps"][12]["detail"].as_str().unwrap_or_default().contains("made by hand"), "no stack in this account: {check}");
+    assert!(check["steps"][13]["detail"].as_str().unwrap_or_default().contains("made by hand"), "no stack in this account: {check}");
 
     // The only caller of ListPortfolios in the suite is this test: the fault is ours.
     app.emulator_fault(serde_json::json!({ "operation": "ListPortfolios", "fault": "access_denied" })).await;

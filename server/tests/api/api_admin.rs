@@ -115,7 +115,7 @@ async fn an_admin_onboards_edits_tests_and_archives_a_team_with_the_admin_scope(
     let (status, check) = api(&app, "POST", "/admin/teams/neuroscience/test-connection", Some(&grace), None).await;
     assert_eq!(status, 200, "{check}");
     // Whether it passes is admin.rs's to test: its fault on ListPortfolios may be taken by this call.
-    assert_eq!(check["steps"].as_array().map(Vec::len), Some(13), "the role, eleven capabilities and the stack: {check}");
+    assert_eq!(check["steps"].as_array().map(Vec::len), Some(14), "the role, twelve capabilities and the stack: {check}");
     let checks = audit_rows(&db, "grace", "team.test_connection", "success").await
         + audit_rows(&db, "grace", "team.test_connection", "failure").await;
     assert_eq!(checks, 1, "audited as from the page");

@@ -21,6 +21,7 @@
 //!   step). The AWS emulator, which answers them in the other tests, checks them against the
 //!   same policy (`team_accounts.rs`).
 
+use crate::templates::template_json;
 use app::domain::team_admin::CheckStep;
 use atrium::aws::account_check::{AccountCheck, SdkAccountCheck};
 use atrium::aws::team_role::{TeamRole, TeamSessions};
@@ -35,6 +36,8 @@ const SLUG: &str = "least-privilege";
 const EXTERNAL_ID: &str = "the-external-id-of-the-least-privilege-team";
 const ROLE: &str = "AtriumPortalAccess";
 const ROLE_POLICY: &str = "atrium-portal-access";
+const STUDIES_POLICY: &str = "atrium-portal-studies";
+const STUDIES_BUCKET: &str = "atrium-least-privilege-team";
 
 /// moto_server on a port of its own, stopped when the test ends.
 struct PrivateMoto {
@@ -78,6 +81,18 @@ impl PrivateMoto {
             .await
             .expect("moto answers");
         assert!(response.status().is_success(), "reset-auth: {}", response.text().await.unwrap_or_default());
+    }
+
+    /// Creates `bucket` in `account`, as that account's administrator.
+    async fn create_bucket(&self, account: &str, bucket: &str) {
+        let response = reqwest::Client::new()
+            .put(format!("{}/{bucket}", self.moto.endpoint))
+            .header("authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0")
+            .header("x-moto-account-id", account)
+            .send()
+            .await
+            .expect("moto answers");
+        assert!(response.status().is_success(), "CreateBucket: {}", response.text().await.unwrap_or_default());
     }
 
     async fn call(&self, service: &str, account: &str, parameters: &[(&str, &str)]) -> String {
@@ -169,23 +184,6 @@ fn failures(steps: &[CheckStep]) -> Vec<(String, String)> {
     steps.iter().filter(|step| !step.ok && !moto_cannot_do(step)).map(|step| (step.step.clone(), step.detail.clone())).collect()
 }
 
-/// A CloudFormation template as JSON; the YAML reader keeps the text of `!Sub`, `!GetAtt` and
-/// the other short forms and drops their tag.
-fn template_json(template: &str) -> Value {
-    fn json_of(yaml: &yaml_rust2::Yaml) -> Value {
-        use yaml_rust2::Yaml;
-        match yaml {
-            Yaml::Hash(hash) => Value::Object(hash.iter().filter_map(|(k, v)| Some((k.as_str()?.to_owned(), json_of(v)))).collect()),
-            Yaml::Array(items) => Value::Array(items.iter().map(json_of).collect()),
-            Yaml::String(text) | Yaml::Real(text) => Value::String(text.clone()),
-            Yaml::Integer(number) => json!(number),
-            Yaml::Boolean(flag) => json!(flag),
-            _ => Value::Null,
-        }
-    }
-    json_of(&yaml_rust2::YamlLoader::load_from_str(template).expect("the template reads")[0])
-}
-
 fn actions_of(statement: &Value) -> Vec<String> {
     match &statement["Action"] {
         Value::String(action) => vec![action.clone()],
@@ -230,6 +228,8 @@ async fn the_team_role_is_enough_for_every_capability_and_each_statement_is_need
             ("Parameters.member.2.ParameterValue", EXTERNAL_ID),
             ("Parameters.member.3.ParameterKey", "TeamSlug"),
             ("Parameters.member.3.ParameterValue", SLUG),
+            ("Parameters.member.4.ParameterKey", "StudiesBucket"),
+            ("Parameters.member.4.ParameterValue", STUDIES_BUCKET),
         ],
     )
     .await;
@@ -237,11 +237,16 @@ async fn the_team_role_is_enough_for_every_capability_and_each_statement_is_need
         moto.call("cloudformation", TEAM_ACCOUNT, &[("Action", "DescribeStacks"), ("Version", "2010-05-15"), ("StackName", stack)]).await;
     assert_eq!(xml_element(&described, "StackStatus"), Some("CREATE_COMPLETE"), "{described}");
 
-    // The role's policy as the stack made it, installed as moto reads it.
-    let deployed = moto.iam(TEAM_ACCOUNT, &[("Action", "GetRolePolicy"), ("RoleName", ROLE), ("PolicyName", ROLE_POLICY)]).await;
-    let policy =
-        xml_element(&deployed, "PolicyDocument").and_then(decode_policy).unwrap_or_else(|| panic!("the role's policy: {deployed}"));
-    let statements: Vec<Value> = policy["Statement"].as_array().expect("statements").iter().map(moto_view).collect();
+    moto.create_bucket(TEAM_ACCOUNT, STUDIES_BUCKET).await;
+
+    // The role's policies as the stack made them, installed as one as moto reads it.
+    let mut statements = Vec::new();
+    for policy in [ROLE_POLICY, STUDIES_POLICY] {
+        let deployed = moto.iam(TEAM_ACCOUNT, &[("Action", "GetRolePolicy"), ("RoleName", ROLE), ("PolicyName", policy)]).await;
+        let document = xml_element(&deployed, "PolicyDocument").and_then(decode_policy).unwrap_or_else(|| panic!("{policy}: {deployed}"));
+        statements.extend(document["Statement"].as_array().expect("statements").iter().map(moto_view));
+    }
+    moto.iam(TEAM_ACCOUNT, &[("Action", "DeleteRolePolicy"), ("RoleName", ROLE), ("PolicyName", STUDIES_POLICY)]).await;
     moto.put_role_policy(&statements).await;
 
     let team_accounts: Vec<Value> =
@@ -251,7 +256,7 @@ async fn the_team_role_is_enough_for_every_capability_and_each_statement_is_need
     let ssm_path = format!("/atrium/teams/{SLUG}");
     let check = SdkAccountCheck::new(TeamSessions::new(portal));
     moto.enforce(true).await;
-    let steps = check.check(&role, &ssm_path).await;
+    let steps = check.check(&role, &ssm_path, Some(STUDIES_BUCKET)).await;
     assert_eq!(failures(&steps), [], "every capability passes through the role under enforcement: {steps:?}");
     let authorized_only: Vec<&str> = steps.iter().filter(|step| moto_cannot_do(step)).map(|step| step.step.as_str()).collect();
     assert_eq!(authorized_only, NOT_IN_MOTO, "IAM let these through; moto cannot do them");
@@ -268,6 +273,8 @@ async fn the_team_role_is_enough_for_every_capability_and_each_statement_is_need
         ("SessionManager", "Session Manager", "ssm:StartSession"),
         ("IdleMetrics", "Idle metrics (CloudWatch)", "cloudwatch:GetMetricData"),
         ("Reconcile", "Reconcile workspaces with AWS (EC2)", "ec2:DescribeInstances"),
+        ("StudyListing", "Studies (S3)", "s3:ListBucket"),
+        ("StudyFiles", "Studies (S3)", "s3:GetObject"),
         ("Costs", "Costs (Cost Explorer)", "ce:GetCostAndUsage"),
     ];
     let sids: Vec<&str> = statements.iter().filter_map(|statement| statement["Sid"].as_str()).collect();
@@ -282,7 +289,7 @@ async fn the_team_role_is_enough_for_every_capability_and_each_statement_is_need
         moto.enforce(false).await;
         moto.put_role_policy(&without).await;
         moto.enforce(true).await;
-        let failed = failures(&check.check(&role, &ssm_path).await);
+        let failed = failures(&check.check(&role, &ssm_path, Some(STUDIES_BUCKET)).await);
         assert_eq!(failed.len(), 1, "without {sid}, only its step fails: {failed:?}");
         assert_eq!(failed[0].0, step, "without {sid}");
         assert!(failed[0].1.contains(permission) && failed[0].1.contains("missing the permission"), "in words: {}", failed[0].1);
@@ -293,7 +300,7 @@ async fn the_team_role_is_enough_for_every_capability_and_each_statement_is_need
     moto.enforce(false).await;
     moto.put_role_policy(&without).await;
     moto.enforce(true).await;
-    let failed = failures(&check.check(&role, &ssm_path).await);
+    let failed = failures(&check.check(&role, &ssm_path, Some(STUDIES_BUCKET)).await);
     let named: Vec<(&str, bool)> = failed
         .iter()
         .map(|(step, detail)| (step.as_str(), detail.contains("ssm:GetParametersByPath") || detail.contains("ssm:GetParameter ")))
@@ -311,7 +318,7 @@ async fn the_team_role_is_enough_for_every_capability_and_each_statement_is_need
         )
         .await;
     moto.enforce(true).await;
-    let failed = failures(&SdkAccountCheck::new(TeamSessions::new(unprivileged)).check(&role, &ssm_path).await);
+    let failed = failures(&SdkAccountCheck::new(TeamSessions::new(unprivileged)).check(&role, &ssm_path, Some(STUDIES_BUCKET)).await);
     assert_eq!(failed.len(), 1, "{failed:?}");
     assert!(failed[0].1.contains("sts:AssumeRole"), "in words: {}", failed[0].1);
 }

@@ -34,6 +34,7 @@ mod sso;
 mod studies;
 mod team_accounts;
 mod teams;
+mod templates;
 mod tokens;
 mod workspace_life;
 mod workspaces;
