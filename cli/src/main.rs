@@ -5,6 +5,8 @@
 
 mod client;
 mod config;
+#[cfg(test)]
+mod reference;
 mod studies;
 mod transfer;
 mod workspaces;
@@ -49,11 +51,13 @@ enum Command {
     Teams,
     /// Your live workspaces.
     Workspaces {
+        /// The team (its slug, as in `/teams/<slug>`).
         #[arg(long)]
         team: Option<String>,
     },
     /// Launches a workspace from a configuration (its id or name) or a team profile.
     Launch {
+        /// The team (its slug, as in `/teams/<slug>`).
         #[arg(long)]
         team: String,
         /// A configuration of the team's catalog: its id or its name.
@@ -77,6 +81,7 @@ enum Command {
     },
     /// Stops a workspace (by name or id).
     Stop {
+        /// The workspace, by name or id.
         workspace: String,
         /// Wait until it is stopped.
         #[arg(long)]
@@ -84,6 +89,7 @@ enum Command {
     },
     /// Starts a stopped workspace.
     Start {
+        /// The workspace, by name or id.
         workspace: String,
         /// Wait until it is available.
         #[arg(long)]
@@ -91,6 +97,7 @@ enum Command {
     },
     /// Terminates a workspace for good.
     Terminate {
+        /// The workspace, by name or id.
         workspace: String,
         /// Wait until it is terminated.
         #[arg(long)]
@@ -98,6 +105,7 @@ enum Command {
     },
     /// Prints where to connect to a workspace (a URL minted for you), or opens it.
     Connect {
+        /// The workspace, by name or id.
         workspace: String,
         /// Open it in the browser (xdg-open / open).
         #[arg(long)]
@@ -106,6 +114,7 @@ enum Command {
     /// SSH (or RDP) to an EC2 workstation through Session Manager, without an open port: the
     /// portal starts the session in your name and the Session Manager plugin opens it.
     Ssh {
+        /// The workspace, by name or id.
         workspace: String,
         /// Forward RDP (3389) instead of SSH (22).
         #[arg(long)]
@@ -117,6 +126,7 @@ enum Command {
     /// Shares a workspace for connecting with members of its team: exactly those given, replacing
     /// the shares before. Without options, shows whom it is shared with.
     Share {
+        /// The workspace, by name or id.
         workspace: String,
         /// A member of its team, by username. Repeat for several.
         #[arg(long = "with", value_name = "USER")]
@@ -130,6 +140,7 @@ enum Command {
     },
     /// Moves a running workspace to a newer approved version of its product, in place.
     Upgrade {
+        /// The workspace, by name or id.
         workspace: String,
         /// The version's type id; the one the workspace is offered (`upgrade.type_id`) by default.
         #[arg(long = "to", value_name = "TYPE_ID")]
@@ -140,7 +151,9 @@ enum Command {
     },
     /// Changes a running workspace's size to another its configuration lists (`sizes`).
     Resize {
+        /// The workspace, by name or id.
         workspace: String,
+        /// The new size, one of those its configuration lists.
         size: String,
         /// Wait until it is available again.
         #[arg(long)]
@@ -148,6 +161,7 @@ enum Command {
     },
     /// Keeps a running workspace from being stopped for being idle, for a while.
     KeepRunning {
+        /// The workspace, by name or id.
         workspace: String,
         /// How long: one of the choices the page offers (1, 4 or 8).
         #[arg(long)]
@@ -155,6 +169,7 @@ enum Command {
     },
     /// The studies seen from a team.
     Studies {
+        /// The team (its slug, as in `/teams/<slug>`).
         #[arg(long)]
         team: String,
     },
@@ -175,6 +190,7 @@ enum Command {
     },
     /// Spend per team over the last days (cost viewers and admins).
     Costs {
+        /// How many days back the spend is summed.
         #[arg(long, default_value_t = 30)]
         days: u32,
     },
@@ -186,6 +202,7 @@ enum CatalogCommand {
     Export,
     /// Makes the catalog what a file says: types and configurations added, changed, retired.
     Apply {
+        /// The catalog file (YAML), as `atrium catalog export` writes it.
         file: std::path::PathBuf,
         /// Print the changes and make none.
         #[arg(long)]

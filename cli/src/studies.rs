@@ -13,6 +13,7 @@ use std::path::PathBuf;
 pub enum StudyCommand {
     /// The sub-folders and files of a folder of a study (its top by default).
     Files {
+        /// The team (its slug, as in `/teams/<slug>`).
         #[arg(long)]
         team: String,
         /// The study's name (or id).
@@ -22,6 +23,7 @@ pub enum StudyCommand {
     },
     /// Uploads a file to a study, straight to S3 (in parts when it is large).
     Upload {
+        /// The team (its slug, as in `/teams/<slug>`).
         #[arg(long)]
         team: String,
         /// The study's name (or id).
@@ -37,6 +39,7 @@ pub enum StudyCommand {
     },
     /// Downloads a file of a study (not of a controlled one: its files leave through an export).
     Download {
+        /// The team (its slug, as in `/teams/<slug>`).
         #[arg(long)]
         team: String,
         /// The study's name (or id).
@@ -53,6 +56,7 @@ pub enum StudyCommand {
 pub enum ExportCommand {
     /// Asks to export files out of a controlled study's egress folder; a team admin decides.
     Request {
+        /// The team (its slug, as in `/teams/<slug>`).
         #[arg(long)]
         team: String,
         /// The controlled study's name (or id).
@@ -66,14 +70,18 @@ pub enum ExportCommand {
     },
     /// An export request and its history.
     Show {
+        /// The team (its slug, as in `/teams/<slug>`).
         #[arg(long)]
         team: String,
+        /// The export request's number.
         request_id: i64,
     },
     /// Approves a pending export request (a team admin; not its requester).
     Approve {
+        /// The team (its slug, as in `/teams/<slug>`).
         #[arg(long)]
         team: String,
+        /// The export request's number.
         request_id: i64,
         /// A note for the requester.
         #[arg(long)]
@@ -81,8 +89,10 @@ pub enum ExportCommand {
     },
     /// Rejects a pending export request, saying why.
     Reject {
+        /// The team (its slug, as in `/teams/<slug>`).
         #[arg(long)]
         team: String,
+        /// The export request's number.
         request_id: i64,
         /// Why, for the requester.
         #[arg(long)]
@@ -90,8 +100,10 @@ pub enum ExportCommand {
     },
     /// Downloads a file of an approved export (its requester).
     Download {
+        /// The team (its slug, as in `/teams/<slug>`).
         #[arg(long)]
         team: String,
+        /// The export request's number.
         request_id: i64,
         /// One of the request's files.
         file: String,

@@ -12,6 +12,7 @@ SQLX_CLI_VERSION="0.8.6" # the sqlx in Cargo.lock
 MOTO_VERSION="5.2.5"
 CFN_LINT_VERSION="1.58.0"
 SCHEMATHESIS_VERSION="4.32.5"
+MDBOOK_VERSION="0.5.4"
 export PATH="$HOME/.cargo/bin:$ROOT/node_modules/.bin:$PATH"
 # cargo-leptos compiles with this set and Leptos reads it at compile time (the wasm file name):
 # every cargo call sets it too, so tests and the site share one build.
@@ -72,6 +73,13 @@ ensure_node_tools() { # Tailwind CLI and wasm-opt from npm, at the versions in p
 vendor_api_docs() {
   mkdir -p "$ROOT/public/vendor/swagger-ui"
   cp "$ROOT/node_modules/swagger-ui-dist/"{swagger-ui-bundle.js,swagger-ui.css,LICENSE} "$ROOT/public/vendor/swagger-ui/"
+}
+
+ensure_mdbook() { # builds the guides in docs/ (dev/docs); without the server and watcher it has by default
+  if ! mdbook --version 2>/dev/null | grep -q "v$MDBOOK_VERSION"; then
+    log "installing mdbook $MDBOOK_VERSION"
+    cargo install mdbook --version "$MDBOOK_VERSION" --locked --no-default-features --features search
+  fi
 }
 
 ensure_oidc_provider() { # npm oidc-provider, at the version in dev/oidc-provider/package-lock.json

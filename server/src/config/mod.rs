@@ -475,7 +475,7 @@ pub struct OidcSettings {
     #[arg(id = "oidc_client_secret", long = "oidc-client-secret", env = "ATRIUM_OIDC_CLIENT_SECRET", hide_env_values = true)]
     pub client_secret: Option<SecretString>,
 
-    /// The provider's name on the sign-in button: "Sign in with <name>".
+    /// The provider's name on the sign-in button ("Sign in with" the name).
     #[arg(id = "oidc_display_name", long = "oidc-display-name", env = "ATRIUM_OIDC_DISPLAY_NAME", default_value = "your organisation")]
     pub display_name: String,
 
@@ -505,6 +505,35 @@ impl Settings {
     pub fn from_env_or_exit() -> Settings {
         use clap::Parser;
         SettingsOnly::parse_from(["atrium"]).settings
+    }
+
+    /// The configuration reference of the operator's guide (`docs/src/reference/configuration.md`),
+    /// rendered from these definitions: a test keeps the file equal to it.
+    pub fn reference() -> String {
+        use clap::CommandFactory;
+        let mut text = String::from(
+            "<!-- Generated from server/src/config by its tests (ATRIUM_WRITE_DOCS=1 dev/docs rewrites it): do not edit. -->\n\
+             # Configuration reference\n\n\
+             The server reads these settings once, at start, from the environment (or the flags of \
+             `server serve`). A missing required setting, or a value out of range, stops it with the \
+             setting's name. AWS endpoints and credentials are the AWS SDK's own (`AWS_REGION`, \
+             `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`…).\n\n\
+             | Environment variable | Flag | Default | What it sets |\n|---|---|---|---|\n",
+        );
+        let cell = |text: String| text.replace('\n', " ").replace('|', "\\|");
+        for arg in SettingsOnly::command().get_arguments().filter(|arg| !arg.is_hide_set()) {
+            let Some(env) = arg.get_env() else { continue };
+            let flag = arg.get_long().map(|long| format!("`--{long}`")).unwrap_or_default();
+            let defaults: Vec<String> = arg.get_default_values().iter().map(|value| value.to_string_lossy().into_owned()).collect();
+            let default = match (defaults.join(","), arg.is_required_set()) {
+                (joined, _) if !joined.is_empty() => format!("`{joined}`"),
+                (_, true) => "required".to_owned(),
+                _ => "unset".to_owned(),
+            };
+            let help = arg.get_long_help().or(arg.get_help()).map(ToString::to_string).unwrap_or_default();
+            text.push_str(&format!("| `{}` | {flag} | {} | {} |\n", env.to_string_lossy(), cell(default), cell(help)));
+        }
+        text
     }
 
     /// Parses the settings from these arguments (the first is the program's name) and the

@@ -225,3 +225,17 @@ fn every_flag_variable_and_default_is_as_documented() {
     expected.sort();
     assert_eq!(arguments, expected);
 }
+
+#[test]
+fn the_configuration_reference_in_the_docs_is_the_one_the_settings_give() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/src/reference/configuration.md");
+    let generated = Settings::reference();
+    if std::env::var_os("ATRIUM_WRITE_DOCS").is_some() {
+        std::fs::write(path, &generated).expect("the reference is written");
+    }
+    let written = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(written == generated, "docs/src/reference/configuration.md is out of date: ATRIUM_WRITE_DOCS=1 dev/docs rewrites it");
+    for setting in ["DATABASE_URL", "ATRIUM_COGNITO_USER_POOL_ID", "ATRIUM_TEAM_TEMPLATE_URL", "ATRIUM_WORKSPACE_QUOTA"] {
+        assert!(generated.contains(&format!("| `{setting}` |")), "{setting} is in the reference");
+    }
+}
