@@ -101,7 +101,7 @@ impl Application {
         };
         // One set of role sessions in team accounts for every adapter of this process.
         let team_sessions = TeamSessions::new(sdk.clone());
-        let ssm: Arc<dyn crate::aws::ssm::ParameterStore> = Arc::new(SsmParameterStore::new(sdk));
+        let ssm: Arc<dyn crate::aws::ssm::ParameterStore> = Arc::new(SsmParameterStore::new(team_sessions.clone()));
         let ssm = match settings.workspaces.ssm_cache_seconds {
             0 => ssm,
             seconds => crate::aws::ssm_cache::CachedParameterStore::new(ssm, Duration::from_secs(seconds)),

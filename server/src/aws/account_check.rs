@@ -67,7 +67,13 @@ where
 }
 
 /// What each version of `deploy/team-account.yaml` added, for "needs update to vN: adds …".
-const STACK_CHANGES: [(u32, &str); 1] = [(1, "the role, its statements and the stack-version parameter")];
+const STACK_CHANGES: [(u32, &str); 2] = [
+    (1, "the role, its statements and the stack-version parameter"),
+    (
+        2,
+        "Service Catalog's launch role, the notebooks' stop and start documents, the team's parameters, and optionally the team's bucket, a private network and a file system",
+    ),
+];
 
 /// The account's stack version against the one this portal needs, from its `stack-version`
 /// parameter (`None`: no such parameter).
@@ -253,8 +259,15 @@ mod tests {
 
     #[test]
     fn the_stack_version_is_judged_against_the_one_the_portal_needs() {
-        assert_eq!(stack_verdict(Some("1")), Ok("Up to date (version 1).".to_owned()));
-        assert!(stack_verdict(Some("0")).is_err_and(|e| e.contains("needs an update to version 1, which adds the role")));
+        assert_eq!(stack_verdict(Some("2")), Ok("Up to date (version 2).".to_owned()));
+        assert!(
+            stack_verdict(Some("1")).is_err_and(|e| e.contains("needs an update to version 2, which adds Service Catalog's launch role"))
+        );
+        let from_nothing = stack_verdict(Some("0")).unwrap_err();
+        assert!(
+            from_nothing.contains("which adds the role, its statements") && from_nothing.contains("; Service Catalog's"),
+            "{from_nothing}"
+        );
         assert!(stack_verdict(Some("one")).is_err_and(|e| e.contains("not a version")));
         assert!(stack_verdict(None).is_ok_and(|e| e.contains("made by hand")), "a role made by hand is judged by its checks");
     }

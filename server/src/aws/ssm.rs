@@ -1,6 +1,10 @@
-//! Reading team metadata and profiles from SSM Parameter Store.
+//! Reading team metadata and profiles from SSM Parameter Store in each team's account (the tree
+//! the team account's stack writes, read through the team's role), and the portal's own secrets
+//! in its account.
 
 use super::is_unreachable;
+use super::provisioning::ProvisionError;
+use super::team_role::{TeamRole, TeamSessions};
 use aws_sdk_ssm::Client;
 
 #[derive(Debug, thiserror::Error)]
@@ -13,33 +17,49 @@ pub enum ParameterStoreError {
 
 #[async_trait::async_trait]
 pub trait ParameterStore: Send + Sync {
-    /// The parameters directly under `path` (not below), as (name relative to `path`, value).
-    async fn parameters_under(&self, path: &str) -> Result<Vec<(String, String)>, ParameterStoreError>;
+    /// The parameters directly under `path` (not below) in the team's account, as (name relative
+    /// to `path`, value).
+    async fn parameters_under(&self, team: &TeamRole, path: &str) -> Result<Vec<(String, String)>, ParameterStoreError>;
 
     /// As `parameters_under`, and how old the answer is when it is a value kept because
     /// Parameter Store could not be reached to refresh it (only a cache serves such values).
-    async fn parameters_with_age(&self, path: &str) -> Result<(Vec<(String, String)>, Option<std::time::Duration>), ParameterStoreError> {
-        Ok((self.parameters_under(path).await?, None))
+    async fn parameters_with_age(
+        &self,
+        team: &TeamRole,
+        path: &str,
+    ) -> Result<(Vec<(String, String)>, Option<std::time::Duration>), ParameterStoreError> {
+        Ok((self.parameters_under(team, path).await?, None))
     }
 }
 
+/// The role session the portal reads a team's parameters with (one per team, not per user).
+const TEAM_READER: &str = "atrium-portal";
+
 pub struct SsmParameterStore {
+    /// The portal's own account (its secrets).
     client: Client,
+    sessions: TeamSessions,
 }
 
 impl SsmParameterStore {
-    pub fn new(sdk: &aws_config::SdkConfig) -> Self {
-        SsmParameterStore { client: crate::aws::call_metrics::client!(aws_sdk_ssm, sdk) }
+    pub fn new(sessions: impl Into<TeamSessions>) -> Self {
+        let sessions = sessions.into();
+        SsmParameterStore { client: crate::aws::call_metrics::client!(aws_sdk_ssm, sessions.base()), sessions }
     }
 }
 
 #[async_trait::async_trait]
 impl ParameterStore for SsmParameterStore {
     #[tracing::instrument(skip(self))]
-    async fn parameters_under(&self, path: &str) -> Result<Vec<(String, String)>, ParameterStoreError> {
+    async fn parameters_under(&self, team: &TeamRole, path: &str) -> Result<Vec<(String, String)>, ParameterStoreError> {
+        let config = self.sessions.config(team, TEAM_READER).await.map_err(|error| match error {
+            ProvisionError::Retryable(error) => ParameterStoreError::Unavailable(error.context("Failed to assume the team's role")),
+            ProvisionError::Rejected(refusal) => {
+                ParameterStoreError::Unexpected(anyhow::anyhow!("The team's role could not be assumed: {refusal}"))
+            }
+        })?;
         let prefix = format!("{}/", path.trim_end_matches('/'));
-        let mut pages = self
-            .client
+        let mut pages = crate::aws::call_metrics::client!(aws_sdk_ssm, &config)
             .get_parameters_by_path()
             .path(path.trim_end_matches('/'))
             .recursive(false)

@@ -96,10 +96,10 @@ pub async fn seed(sdk: &aws_config::SdkConfig, db: &PgPool) -> anyhow::Result<De
 /// Seeds into the user pool named `pool_name` (tests give each run a pool of its own).
 pub async fn seed_into_pool(sdk: &aws_config::SdkConfig, db: &PgPool, pool_name: &str) -> anyhow::Result<DemoIdentity> {
     let identity = seed_cognito(&Cognito::new(sdk), pool_name).await?;
-    seed_ssm(&Ssm::new(sdk)).await?;
     for team in &TEAMS {
         teams::upsert(db, &team_row(team)?).await.context("Failed to write a demo team")?;
     }
+    seed_ssm(sdk, db).await?;
     seed_studies(sdk, db).await?;
     Ok(identity)
 }
@@ -234,8 +234,14 @@ pub async fn create_client(cognito: &Cognito, user_pool_id: &str, name: &str) ->
         .context("CreateUserPoolClient returned no client id")
 }
 
-async fn seed_ssm(ssm: &Ssm) -> anyhow::Result<()> {
+/// Each team's parameters in its account, as its stack (deploy/team-account.yaml) and its admins
+/// would write them, through the team's role.
+async fn seed_ssm(sdk: &aws_config::SdkConfig, db: &PgPool) -> anyhow::Result<()> {
+    let sessions = crate::aws::team_role::TeamSessions::new(sdk.clone());
     for team in &TEAMS {
+        let row = teams::find(db, &TeamSlug::parse(team.slug)?).await?.context("a demo team's row")?;
+        let account = sessions.config(&row.role(), "atrium-demo-seed").await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let ssm = Ssm::new(&account);
         let path = format!("/atrium/teams/{}", team.slug);
         let links = json!([
             { "title": format!("{} wiki", team.name), "url": format!("https://wiki.example.org/{}", team.slug) },

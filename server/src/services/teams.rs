@@ -37,14 +37,15 @@ impl TeamService for Teams {
     async fn profiles(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<ProfileList, AppError> {
         let team = super::enter_cached_team(&self.db, &self.team_rows, user, slug).await?;
         let offered = self.offered(user, slug).await?;
-        let (documents, age) =
-            self.parameters.parameters_with_age(&format!("{}/profiles", team.ssm_path)).await.map_err(|error| match error {
+        let (documents, age) = self.parameters.parameters_with_age(&team.role(), &format!("{}/profiles", team.ssm_path)).await.map_err(
+            |error| match error {
                 ParameterStoreError::Unavailable(_) => AppError::Unavailable("Parameter Store".into()),
                 ParameterStoreError::Unexpected(e) => {
                     tracing::error!(error = ?e, "Failed to read the team's profiles");
                     AppError::Internal
                 }
-            })?;
+            },
+        )?;
         let mut profiles = Vec::new();
         for (name, value) in documents {
             let document: ProfileDocument = match serde_json::from_str(&value) {
@@ -96,7 +97,7 @@ impl TeamService for Teams {
     #[tracing::instrument(skip(self, user), fields(username = %user.username))]
     async fn team_home(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<TeamHome, AppError> {
         let team = super::enter_cached_team(&self.db, &self.team_rows, user, slug).await?;
-        let (metadata, metadata_error) = match self.parameters.parameters_with_age(&team.ssm_path).await {
+        let (metadata, metadata_error) = match self.parameters.parameters_with_age(&team.role(), &team.ssm_path).await {
             Ok((parameters, age)) => (parse_metadata(&parameters), age.map(stale_note)),
             Err(error) => {
                 match &error {

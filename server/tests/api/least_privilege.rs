@@ -260,7 +260,7 @@ async fn the_team_role_is_enough_for_every_capability_and_each_statement_is_need
     assert_eq!(failures(&steps), [], "every capability passes through the role under enforcement: {steps:?}");
     let authorized_only: Vec<&str> = steps.iter().filter(|step| moto_cannot_do(step)).map(|step| step.step.as_str()).collect();
     assert_eq!(authorized_only, NOT_IN_MOTO, "IAM let these through; moto cannot do them");
-    assert_eq!(steps.last().map(|step| step.detail.as_str()), Some("Up to date (version 1)."));
+    assert_eq!(steps.last().map(|step| step.detail.as_str()), Some("Up to date (version 2)."));
 
     // Each statement, and the step that needs it (the permission it names).
     let needs = [
@@ -336,7 +336,7 @@ async fn portal_journey(
     use atrium::aws::directory::{CognitoDirectory, Directory, NewUser};
     use atrium::aws::s3::{ObjectStore, Place, S3Objects};
     use atrium::aws::service_catalog::{SdkServiceCatalog, ServiceCatalog};
-    use atrium::aws::ssm::{ParameterStore, SecretStore, SsmParameterStore};
+    use atrium::aws::ssm::{SecretStore, SsmParameterStore};
     use atrium::mail::{Mailer, SesMailer};
     fn said<T, E: std::fmt::Debug>(outcome: Result<T, E>) -> Result<(), String> {
         outcome.map(|_| ()).map_err(|error| format!("{error:?}"))
@@ -366,9 +366,8 @@ async fn portal_journey(
         ("UsersAndGroups", "sign a person out everywhere", said(people.sign_out_everywhere(&user).await)),
         ("UsersAndGroups", "remove a member", said(people.remove_from_group(&user, &group).await)),
         ("UsersAndGroups", "the password policy", said(sign_in.password_policy().await)),
-        ("TeamMetadataAndProfiles", "a team's parameters", said(parameters.parameters_under("/atrium/teams/least-privilege").await)),
         ("NotificationWebhooks", "store a webhook's secret", said(parameters.put_secret(&secret, "a-secret").await)),
-        ("TeamMetadataAndProfiles", "read a webhook's secret", said(parameters.secret(&secret).await)),
+        ("NotificationWebhooks", "read a webhook's secret", said(parameters.secret(&secret).await)),
         ("NotificationWebhooks", "delete a webhook's secret", said(parameters.delete_secret(&secret).await)),
         ("OrganisationStudyFiles", "create a study's folder", said(studies.create_prefix(&place, &key).await)),
         ("OrganisationStudies", "list a study", said(studies.folder(&place, "studies/", None, 10, true).await)),
@@ -411,14 +410,6 @@ async fn the_task_role_is_enough_for_the_portals_own_calls_and_each_statement_is
         .and_then(|pool| pool.id)
         .expect("its id");
     aws_sdk_s3::Client::new(&admin).create_bucket().bucket(bucket).send().await.expect("the studies bucket");
-    aws_sdk_ssm::Client::new(&admin)
-        .put_parameter()
-        .name("/atrium/teams/least-privilege/links")
-        .value("[]")
-        .r#type(aws_sdk_ssm::types::ParameterType::String)
-        .send()
-        .await
-        .expect("a team parameter");
     aws_sdk_sesv2::Client::new(&admin).create_email_identity().email_identity(MAIL_FROM).send().await.expect("the sender");
     let trust = json!({ "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Principal": { "AWS": format!("arn:aws:iam::{PORTAL_ACCOUNT}:root") }, "Action": "sts:AssumeRole" }] });
     moto.iam(TEAM_ACCOUNT, &[("Action", "CreateRole"), ("RoleName", ROLE), ("AssumeRolePolicyDocument", &trust.to_string())]).await;

@@ -4,6 +4,7 @@
 //! external id (audited).
 
 use crate::helpers::{api, audit_rows, moto_sdk_config, spawn_app, token_for, unique};
+use atrium::aws::account_check::{AccountCheck, SdkAccountCheck};
 use atrium::aws::team_role::{TeamRole, TeamSessions};
 use serde_json::{Value, json};
 use sqlx::PgPool;
@@ -36,6 +37,12 @@ async fn assumed(role_arn: &str) -> Vec<(String, Option<String>, bool)> {
 /// account's admin does from the portal's link (the AWS emulator acts as that admin); the
 /// stack's role ARN.
 async fn deploy_team_stack(account: &str, slug: &str, template: &str, parameters: &[(&str, &str)]) -> String {
+    let outputs = deploy_team_stack_outputs(account, slug, template, parameters).await;
+    outputs["RoleArn"].as_str().unwrap_or_else(|| panic!("the stack outputs its role: {outputs}")).to_owned()
+}
+
+/// The same, giving the stack's outputs.
+async fn deploy_team_stack_outputs(account: &str, slug: &str, template: &str, parameters: &[(&str, &str)]) -> Value {
     let parameters: serde_json::Map<String, Value> = parameters.iter().map(|(key, value)| ((*key).to_owned(), json!(value))).collect();
     let stack = json!({ "name": format!("atrium-team-{slug}"), "template": template, "parameters": parameters });
     let response = reqwest::Client::new()
@@ -47,7 +54,7 @@ async fn deploy_team_stack(account: &str, slug: &str, template: &str, parameters
     assert!(response.status().is_success(), "the stack is created: {}", response.text().await.unwrap_or_default());
     let deployed: Value = response.json().await.expect("JSON");
     assert_eq!(deployed["status"], "CREATE_COMPLETE", "{deployed}");
-    deployed["outputs"]["RoleArn"].as_str().unwrap_or_else(|| panic!("the stack outputs its role: {deployed}")).to_owned()
+    deployed["outputs"].clone()
 }
 
 /// The template without the policy statement `sid` (its `- Sid:` line to the next statement's).
@@ -141,7 +148,7 @@ async fn the_team_role_is_assumed_with_the_teams_external_id_and_a_trust_wanting
     let (_, check) = api(&app, "POST", &test_connection, Some(&grace), None).await;
     assert_eq!(check["ok"], true, "every capability: {check}");
     let stack = check["steps"].as_array().expect("steps").last().cloned().unwrap_or_default();
-    assert_eq!((stack["step"].as_str(), stack["detail"].as_str()), (Some("The account's Atrium stack"), Some("Up to date (version 1).")));
+    assert_eq!((stack["step"].as_str(), stack["detail"].as_str()), (Some("The account's Atrium stack"), Some("Up to date (version 2).")));
 
     // Each statement for an operation the AWS emulator answers (moto's IAM does not see those)
     // is needed: without it, its step fails, naming the permission, and only its step.
@@ -187,4 +194,40 @@ async fn the_team_role_is_assumed_with_the_teams_external_id_and_a_trust_wanting
     assert_eq!(status, 403, "admins only");
     let (status, _) = api(&app, "POST", "/admin/teams/no-such-team/external-id", Some(&grace), None).await;
     assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn the_stack_makes_the_teams_parameters_and_on_request_its_bucket_network_and_file_system() {
+    let account = fresh_account();
+    let slug = format!("made-{}", &account[6..]);
+    let role = TeamRole::new(format!("arn:aws:iam::{account}:role/AtriumPortalAccess"), unique("external-id-of-a-made-team"));
+    let portal = aws_sdk_sts::Client::new(&moto_sdk_config().await).get_caller_identity().send().await.expect("caller identity");
+    let links = r#"[{"title":"Wiki","url":"https://wiki.example.edu"}]"#;
+    let parameters = [
+        ("PortalAccountId", portal.account().expect("account")),
+        ("ExternalId", role.external_id.as_str()),
+        ("TeamSlug", slug.as_str()),
+        ("CreateBucket", "true"),
+        ("PortalOrigin", "https://atrium.example.edu"),
+        ("CreateNetwork", "true"),
+        ("CreateFileSystem", "true"),
+        ("Links", links),
+    ];
+    let outputs = deploy_team_stack_outputs(&account, &slug, include_str!("../../../deploy/team-account.yaml"), &parameters).await;
+    let bucket = format!("atrium-{slug}-{account}");
+    assert_eq!((outputs["BucketName"].as_str(), outputs["LaunchRoleName"].as_str()), (Some(bucket.as_str()), Some("AtriumLaunchRole")));
+    assert!(outputs["NetworkId"].as_str().is_some_and(|id| id.starts_with("vpc-")), "{outputs}");
+    assert_eq!(outputs["SubnetIds"].as_str().map(|ids| ids.split(',').count()), Some(2), "{outputs}");
+    assert!(outputs["FileSystemAccessPointId"].is_string(), "{outputs}");
+
+    // Through the team's role: its parameters (links, scratch space, studies bucket, file
+    // system, version) and the studies in the bucket the stack made.
+    let check = SdkAccountCheck::new(TeamSessions::new(moto_sdk_config().await));
+    let steps = check.check(&role, &format!("/atrium/teams/{slug}"), Some(&bucket)).await;
+    let failed: Vec<_> = steps.iter().filter(|step| !step.ok).collect();
+    assert!(failed.is_empty(), "{failed:?}");
+    let said = |name: &str| steps.iter().find(|step| step.step.starts_with(name)).map(|step| step.detail.clone()).unwrap_or_default();
+    assert_eq!(said("Read the team's parameters"), "5 parameter(s) readable.");
+    assert_eq!(said("Studies (S3)"), format!("Allowed: studies/ in {bucket} can be listed and read."));
+    assert_eq!(said("The account's Atrium stack"), "Up to date (version 2).");
 }

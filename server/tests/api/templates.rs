@@ -58,3 +58,14 @@ fn the_templates_reference_in_the_docs_is_the_one_the_templates_give() {
     assert!(written == generated, "docs/src/reference/templates.md is out of date: ATRIUM_WRITE_DOCS=1 dev/docs rewrites it");
     assert!(generated.contains("| `ImageUri` |") && generated.contains("| `ExternalId` |"), "both templates");
 }
+
+#[test]
+fn the_team_accounts_template_is_the_version_the_portal_needs() {
+    let template = template_json(include_str!("../../../deploy/team-account.yaml"));
+    let needed = app::domain::team_admin::TEAM_STACK_VERSION;
+    assert_eq!(template["Metadata"]["TemplateVersion"], json!(needed));
+    assert_eq!(template["Outputs"]["TemplateVersion"]["Value"], json!(needed.to_string()), "the output the operator sees");
+    assert_eq!(template["Resources"]["StackVersion"]["Properties"]["Value"], json!(needed.to_string()), "the parameter the check reads");
+    let described = template["Description"].as_str().unwrap_or_default();
+    assert!(described.contains(&format!("(template version {needed})")), "{described}");
+}

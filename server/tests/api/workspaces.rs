@@ -371,7 +371,9 @@ async fn a_launch_from_a_profile_uses_its_parameter_values_checked_against_the_t
     let app = spawn_app(db).await;
     let unique = format!("Profiled {}", std::process::id());
     let configuration = app.configuration_for_genomics("Linux workstation (EC2)", "v1", &unique).await;
-    let ssm = aws_sdk_ssm::Client::new(&app.sdk);
+    // Profiles live in the team's account, with its other parameters.
+    let genomics = crate::helpers::in_team_account(&app.sdk, "arn:aws:iam::111111111111:role/AtriumPortalAccess", "test-profiles").await;
+    let ssm = aws_sdk_ssm::Client::new(&genomics);
     for (name, instance_type) in [("profiled-good", "t3.large"), ("profiled-bad", "p5.48xlarge")] {
         let document =
             serde_json::json!({ "display_name": name, "configuration": unique, "parameters": { "InstanceType": instance_type } });

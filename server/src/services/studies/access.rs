@@ -66,7 +66,7 @@ impl Studies {
     /// The bucket of the team's studies, from its SSM metadata.
     #[tracing::instrument(skip_all)]
     pub(super) async fn team_bucket(&self, team: &teams::Team) -> Result<String, AppError> {
-        let (parameters, _) = self.parameters.parameters_with_age(&team.ssm_path).await.map_err(|error| {
+        let (parameters, _) = self.parameters.parameters_with_age(&team.role(), &team.ssm_path).await.map_err(|error| {
             tracing::warn!(%error, "Failed to read the team's metadata");
             AppError::Unavailable("Parameter Store".into())
         })?;
