@@ -71,7 +71,7 @@ const STACK_CHANGES: [(u32, &str); 2] = [
     (1, "the role, its statements and the stack-version parameter"),
     (
         2,
-        "Service Catalog's launch role, the notebooks' stop and start documents, the team's parameters, and optionally the team's bucket, a private network and a file system",
+        "Service Catalog's launch role, the notebooks' role and their stop and start documents, the team's parameters, and optionally the team's bucket, a private network and a file system",
     ),
 ];
 
@@ -214,12 +214,21 @@ impl AccountCheck for SdkAccountCheck {
             Some(bucket) => {
                 let s3 = super::s3::S3Store::new(account.clone());
                 let listing = s3.client().list_objects_v2().bucket(bucket).prefix("studies/").max_keys(1).send().await;
-                match probe("s3:ListBucket", "", listing) {
-                    Err(refused) => Err(refused),
-                    Ok(_) => {
-                        let read = s3.client().get_object().bucket(bucket).key(format!("studies/{NOTHING}")).send().await;
-                        probe("s3:GetObject", &format!("Allowed: studies/ in {bucket} can be listed and read."), read)
+                match listing {
+                    Err(error) if error.as_service_error().is_some_and(|e| e.is_no_such_bucket()) => {
+                        Err(format!("The account has no bucket {bucket}: check the team's studies-bucket parameter."))
                     }
+                    Err(error) => Err(explain("s3:ListBucket", error)),
+                    // S3 answers a read of a missing key with a refusal unless listing is allowed
+                    // for it, so the read probe reads a file that is there (one byte of it).
+                    Ok(listed) => match listed.contents().iter().find_map(|object| object.key()) {
+                        None => Ok(format!("Allowed: studies/ in {bucket} can be listed (no file there yet to read).")),
+                        Some(key) => {
+                            let read = s3.client().get_object().bucket(bucket).key(key).range("bytes=0-0").send().await;
+                            read.map(|_| format!("Allowed: studies/ in {bucket} can be listed and read."))
+                                .map_err(|error| explain("s3:GetObject", error))
+                        }
+                    },
                 }
             }
         };

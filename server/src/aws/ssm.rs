@@ -32,8 +32,9 @@ pub trait ParameterStore: Send + Sync {
     }
 }
 
-/// The role session the portal reads a team's parameters with (one per team, not per user).
-const TEAM_READER: &str = "atrium-portal";
+/// The role session the portal reads a team's parameters with (one per team, not per user;
+/// every user's session name starts `atrium-`, so none is this one).
+const TEAM_READER: &str = "atrium=team-parameters";
 
 pub struct SsmParameterStore {
     /// The portal's own account (its secrets).
@@ -54,8 +55,10 @@ impl ParameterStore for SsmParameterStore {
     async fn parameters_under(&self, team: &TeamRole, path: &str) -> Result<Vec<(String, String)>, ParameterStoreError> {
         let config = self.sessions.config(team, TEAM_READER).await.map_err(|error| match error {
             ProvisionError::Retryable(error) => ParameterStoreError::Unavailable(error.context("Failed to assume the team's role")),
+            // A team whose account is not connected yet (or no longer trusts the portal): its
+            // pages say the settings could not be read, as when SSM is down.
             ProvisionError::Rejected(refusal) => {
-                ParameterStoreError::Unexpected(anyhow::anyhow!("The team's role could not be assumed: {refusal}"))
+                ParameterStoreError::Unavailable(anyhow::anyhow!("The team's role could not be assumed: {refusal}"))
             }
         })?;
         let prefix = format!("{}/", path.trim_end_matches('/'));
@@ -68,13 +71,7 @@ impl ParameterStore for SsmParameterStore {
             .send();
         let mut found = Vec::new();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|error| {
-                if is_unreachable(&error) {
-                    ParameterStoreError::Unavailable(anyhow::Error::new(error).context("Failed to call GetParametersByPath"))
-                } else {
-                    ParameterStoreError::Unexpected(anyhow::Error::new(error).context("GetParametersByPath failed"))
-                }
-            })?;
+            let page = page.map_err(|error| ssm_error("GetParametersByPath failed", error))?;
             for parameter in page.parameters.unwrap_or_default() {
                 if let (Some(name), Some(value)) = (parameter.name, parameter.value) {
                     let relative = name.strip_prefix(&prefix).unwrap_or(&name).to_owned();

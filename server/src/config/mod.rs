@@ -509,6 +509,7 @@ impl Settings {
 
     /// The configuration reference of the operator's guide (`docs/src/reference/configuration.md`),
     /// rendered from these definitions: a test keeps the file equal to it.
+    #[cfg(test)]
     pub fn reference() -> String {
         use clap::CommandFactory;
         let mut text = String::from(

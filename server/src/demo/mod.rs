@@ -252,17 +252,8 @@ async fn seed_ssm(sdk: &aws_config::SdkConfig, db: &PgPool) -> anyhow::Result<()
             ("s3-scratch-prefix", format!("s3://atrium-scratch-{}/{}/", team.account_id, team.slug)),
             ("efs-access-point", format!("fsap-{}0123456789", team.slug)),
         ];
-        for (profile, document) in profiles_of(team.slug) {
-            ssm.put_parameter()
-                .name(format!("{path}/profiles/{profile}"))
-                .value(document.to_string())
-                .r#type(ParameterType::String)
-                .overwrite(true)
-                .send()
-                .await
-                .with_context(|| format!("Failed to write the profile {profile} of {}", team.slug))?;
-        }
-        for (name, value) in parameters {
+        let profiles = profiles_of(team.slug).into_iter().map(|(profile, document)| (format!("profiles/{profile}"), document.to_string()));
+        for (name, value) in parameters.into_iter().map(|(name, value)| (name.to_owned(), value)).chain(profiles) {
             ssm.put_parameter()
                 .name(format!("{path}/{name}"))
                 .value(value)

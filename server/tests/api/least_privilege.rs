@@ -83,7 +83,7 @@ impl PrivateMoto {
         assert!(response.status().is_success(), "reset-auth: {}", response.text().await.unwrap_or_default());
     }
 
-    /// Creates `bucket` in `account`, as that account's administrator.
+    /// Creates `bucket` in `account`, with a study's file in it, as that account's administrator.
     async fn create_bucket(&self, account: &str, bucket: &str) {
         let response = reqwest::Client::new()
             .put(format!("{}/{bucket}", self.moto.endpoint))
@@ -93,6 +93,16 @@ impl PrivateMoto {
             .await
             .expect("moto answers");
         assert!(response.status().is_success(), "CreateBucket: {}", response.text().await.unwrap_or_default());
+        // A study's file, for the connection test to read.
+        let response = reqwest::Client::new()
+            .put(format!("{}/{bucket}/studies/a-study/readme.txt", self.moto.endpoint))
+            .header("authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0")
+            .header("x-moto-account-id", account)
+            .body("a study")
+            .send()
+            .await
+            .expect("moto answers");
+        assert!(response.status().is_success(), "PutObject: {}", response.text().await.unwrap_or_default());
     }
 
     async fn call(&self, service: &str, account: &str, parameters: &[(&str, &str)]) -> String {

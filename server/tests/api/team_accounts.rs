@@ -228,6 +228,106 @@ async fn the_stack_makes_the_teams_parameters_and_on_request_its_bucket_network_
     assert!(failed.is_empty(), "{failed:?}");
     let said = |name: &str| steps.iter().find(|step| step.step.starts_with(name)).map(|step| step.detail.clone()).unwrap_or_default();
     assert_eq!(said("Read the team's parameters"), "5 parameter(s) readable.");
-    assert_eq!(said("Studies (S3)"), format!("Allowed: studies/ in {bucket} can be listed and read."));
+    assert_eq!(said("Studies (S3)"), format!("Allowed: studies/ in {bucket} can be listed (no file there yet to read)."));
     assert_eq!(said("The account's Atrium stack"), "Up to date (version 2).");
+}
+
+/// The events of workspace `id`, as its page lists them.
+async fn events_of(app: &crate::helpers::TestApp, user: &reqwest::Client, id: &str) -> String {
+    let (_, view) = crate::helpers::call(app, user, "workspace", &[("id", id)]).await;
+    view["events"].to_string()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_workspace_lives_its_life_through_the_team_stacks_role_and_each_statement_is_needed(db: PgPool) {
+    use crate::helpers::call;
+    let app = spawn_app(db).await;
+    let grace = token_for(&app, "grace", &["admin", "teams"]).await;
+    let account = fresh_account();
+    let slug = format!("life-{}", &account[6..]);
+    let role_arn = format!("arn:aws:iam::{account}:role/AtriumPortalAccess");
+    let team = json!({"slug": slug, "name": format!("Life {account}"), "aws_account_id": account, "role_arn": role_arn});
+    let (status, body) = api(&app, "POST", "/admin/teams", Some(&grace), Some(team)).await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = api(&app, "POST", &format!("/teams/{slug}/members"), Some(&grace), Some(json!({"username": "ada"}))).await;
+    assert!(status < 300, "{body}");
+    let template = reqwest::Client::new()
+        .get(format!("{}/api/v1/admin/teams/{slug}/account-template", app.address))
+        .bearer_auth(&grace)
+        .send()
+        .await
+        .expect("sent")
+        .text()
+        .await
+        .expect("the template");
+    deploy_team_stack(&account, &slug, &template, &[]).await;
+
+    // A workstation configuration offered to the team.
+    let type_id = app.approved_version("Linux workstation (EC2)", "v1").await.to_string();
+    let admin = app.client_signed_in_as("grace").await;
+    let allowed = format!("allowed_teams[{slug}]");
+    let form = [
+        ("type_id", type_id.as_str()),
+        ("name", "Life workstation"),
+        ("allowed_roles[researcher]", "on"),
+        (allowed.as_str(), "on"),
+        ("estimated_hourly_cost", "0.20"),
+    ];
+    let (status, configuration) = call(&app, &admin, "admin/create_configuration", &form).await;
+    assert_eq!(status, 200, "{configuration}");
+    let configuration = configuration["id"].to_string();
+
+    let ada = app.client_signed_in_as("ada").await;
+    let worker = app.worker();
+    let launch = |name: &'static str| {
+        let (app, ada, slug, configuration) = (&app, ada.clone(), slug.clone(), configuration.clone());
+        async move {
+            let key = format!("key-{name}");
+            let form =
+                [("team", slug.as_str()), ("configuration_id", configuration.as_str()), ("name", name), ("launch_key", key.as_str())];
+            let (status, id) = call(app, &ada, "launch_workspace", &form).await;
+            assert_eq!(status, 200, "{id}");
+            id.as_str().expect("an id").to_owned()
+        }
+    };
+    let act = |id: String, action: &'static str| {
+        let (app, ada) = (&app, ada.clone());
+        async move {
+            let (status, body) = call(app, &ada, "workspace_action", &[("id", &id), ("action", action)]).await;
+            assert_eq!(status, 200, "{action}: {body}");
+        }
+    };
+
+    // The whole life through the role the stack made: launch, stop, start, terminate.
+    let id = launch("life-1").await;
+    assert_eq!(app.work_until_settled(&worker, &id).await, "available");
+    act(id.clone(), "stop").await;
+    assert_eq!(app.work_until_settled(&worker, &id).await, "stopped");
+    act(id.clone(), "start").await;
+    assert_eq!(app.work_until_settled(&worker, &id).await, "available");
+    act(id.clone(), "terminate").await;
+    assert_eq!(app.work_until_settled(&worker, &id).await, "terminated");
+
+    // Without the statement for launching, a launch fails, and says which permission is missing.
+    deploy_team_stack(&account, &slug, &without_statement(&template, "Launch"), &[]).await;
+    let refused = launch("life-2").await;
+    assert_eq!(app.work_until_settled(&worker, &refused).await, "failed");
+    let events = events_of(&app, &ada, &refused).await;
+    assert!(events.contains("servicecatalog:ProvisionProduct"), "{events}");
+
+    // Without the one for stopping and starting, a stop fails the same way; the rest still works.
+    deploy_team_stack(&account, &slug, &without_statement(&template, "StopAndStart"), &[]).await;
+    let id = launch("life-3").await;
+    assert_eq!(app.work_until_settled(&worker, &id).await, "available");
+    act(id.clone(), "stop").await;
+    let settled = app.work_until_settled(&worker, &id).await;
+    let events = events_of(&app, &ada, &id).await;
+    assert!(settled != "stopped" && events.contains("servicecatalog:"), "{settled}: {events}");
+
+    // Without the one for terminating, it is refused too.
+    deploy_team_stack(&account, &slug, &without_statement(&template, "Terminate"), &[]).await;
+    act(id.clone(), "terminate").await;
+    let settled = app.work_until_settled(&worker, &id).await;
+    let events = events_of(&app, &ada, &id).await;
+    assert!(settled != "terminated" && events.contains("servicecatalog:TerminateProvisionedProduct"), "{settled}: {events}");
 }
