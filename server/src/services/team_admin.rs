@@ -178,8 +178,8 @@ impl TeamAdminService for TeamAdmin {
     async fn test_connection(&self, admin: &CurrentUser, slug: &TeamSlug) -> Result<ConnectionCheck, AppError> {
         must_be_admin(admin)?;
         let team = self.team(slug).await?;
-        let studies_bucket = match self.parameters.parameters_with_age(&team.role(), &team.ssm_path).await {
-            Ok((parameters, _)) => crate::services::teams::parse_metadata(&parameters).bucket_for_studies(),
+        let studies_bucket = match crate::services::teams::metadata_of(self.parameters.as_ref(), &team).await {
+            Ok((metadata, _)) => metadata.bucket_for_studies(),
             Err(error) => {
                 tracing::warn!(%error, "Failed to read the team's parameters; its studies are not checked");
                 None

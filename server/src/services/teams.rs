@@ -97,8 +97,8 @@ impl TeamService for Teams {
     #[tracing::instrument(skip(self, user), fields(username = %user.username))]
     async fn team_home(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<TeamHome, AppError> {
         let team = super::enter_cached_team(&self.db, &self.team_rows, user, slug).await?;
-        let (metadata, metadata_error) = match self.parameters.parameters_with_age(&team.role(), &team.ssm_path).await {
-            Ok((parameters, age)) => (parse_metadata(&parameters), age.map(stale_note)),
+        let (metadata, metadata_error) = match metadata_of(self.parameters.as_ref(), &team).await {
+            Ok((metadata, age)) => (metadata, age.map(stale_note)),
             Err(error) => {
                 match &error {
                     ParameterStoreError::Unavailable(_) => tracing::warn!(error = %error, "SSM is unreachable"),
@@ -117,10 +117,20 @@ fn stale_note(age: std::time::Duration) -> String {
     format!("Parameter Store cannot be reached right now: this is what it said {} minute(s) ago.", age.as_secs().div_ceil(60).max(1))
 }
 
+/// The team's metadata, read in its account (through its role), and how old it is when SSM
+/// could not be reached to refresh it.
+pub async fn metadata_of(
+    parameters: &dyn ParameterStore,
+    team: &teams::Team,
+) -> Result<(TeamMetadata, Option<std::time::Duration>), ParameterStoreError> {
+    let (found, age) = parameters.parameters_with_age(&team.role(), &team.ssm_path).await?;
+    Ok((parse_metadata(&found), age))
+}
+
 /// Team metadata from the parameters directly under the team's SSM path: `links` (a JSON list
 /// of `{title, url}`), `s3-scratch-prefix`, `efs-access-point`, `studies-bucket`. Unknown names
 /// are ignored.
-pub fn parse_metadata(parameters: &[(String, String)]) -> TeamMetadata {
+fn parse_metadata(parameters: &[(String, String)]) -> TeamMetadata {
     let mut metadata = TeamMetadata::default();
     for (name, value) in parameters {
         match name.as_str() {

@@ -21,7 +21,7 @@
 //!   step). The AWS emulator, which answers them in the other tests, checks them against the
 //!   same policy (`team_accounts.rs`).
 
-use crate::templates::template_json;
+use crate::templates::{TEAM_ROLE_STATEMENTS, template_json};
 use app::domain::team_admin::CheckStep;
 use atrium::aws::account_check::{AccountCheck, SdkAccountCheck};
 use atrium::aws::team_role::{TeamRole, TeamSessions};
@@ -85,24 +85,22 @@ impl PrivateMoto {
 
     /// Creates `bucket` in `account`, with a study's file in it, as that account's administrator.
     async fn create_bucket(&self, account: &str, bucket: &str) {
-        let response = reqwest::Client::new()
-            .put(format!("{}/{bucket}", self.moto.endpoint))
-            .header("authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0")
-            .header("x-moto-account-id", account)
-            .send()
-            .await
-            .expect("moto answers");
-        assert!(response.status().is_success(), "CreateBucket: {}", response.text().await.unwrap_or_default());
+        self.s3_put(account, bucket, "").await;
         // A study's file, for the connection test to read.
+        self.s3_put(account, &format!("{bucket}/studies/a-study/readme.txt"), "a study").await;
+    }
+
+    /// An unsigned S3 PUT of `path` (a bucket, or a bucket's key) in `account`.
+    async fn s3_put(&self, account: &str, path: &str, body: &'static str) {
         let response = reqwest::Client::new()
-            .put(format!("{}/{bucket}/studies/a-study/readme.txt", self.moto.endpoint))
+            .put(format!("{}/{path}", self.moto.endpoint))
             .header("authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0")
             .header("x-moto-account-id", account)
-            .body("a study")
+            .body(body)
             .send()
             .await
             .expect("moto answers");
-        assert!(response.status().is_success(), "PutObject: {}", response.text().await.unwrap_or_default());
+        assert!(response.status().is_success(), "PUT {path}: {}", response.text().await.unwrap_or_default());
     }
 
     async fn call(&self, service: &str, account: &str, parameters: &[(&str, &str)]) -> String {
@@ -114,7 +112,7 @@ impl PrivateMoto {
     }
 
     async fn put_role_policy(&self, statements: &[Value]) {
-        let document = json!({ "Version": "2012-10-17", "Statement": statements }).to_string();
+        let document = policy(statements);
         self.iam(
             TEAM_ACCOUNT,
             &[("Action", "PutRolePolicy"), ("RoleName", ROLE), ("PolicyName", ROLE_POLICY), ("PolicyDocument", &document)],
@@ -122,16 +120,27 @@ impl PrivateMoto {
         .await;
     }
 
-    /// The portal's identity: IAM user `user` in the portal's account with `statements`; the SDK
-    /// configuration that calls moto with its access key (signed, as enforcement wants).
-    async fn portal(&self, user: &str, statements: &[Value]) -> aws_config::SdkConfig {
-        self.iam(PORTAL_ACCOUNT, &[("Action", "CreateUser"), ("UserName", user)]).await;
-        let document = json!({ "Version": "2012-10-17", "Statement": statements }).to_string();
+    async fn put_user_policy(&self, user: &str, statements: &[Value]) {
+        let document = policy(statements);
         self.iam(
             PORTAL_ACCOUNT,
             &[("Action", "PutUserPolicy"), ("UserName", user), ("PolicyName", "task-role"), ("PolicyDocument", &document)],
         )
         .await;
+    }
+
+    /// Replaces the team role's policy (enforcement off while it changes).
+    async fn replace_role_policy(&self, statements: &[Value]) {
+        self.enforce(false).await;
+        self.put_role_policy(statements).await;
+        self.enforce(true).await;
+    }
+
+    /// The portal's identity: IAM user `user` in the portal's account with `statements`; the SDK
+    /// configuration that calls moto with its access key (signed, as enforcement wants).
+    async fn portal(&self, user: &str, statements: &[Value]) -> aws_config::SdkConfig {
+        self.iam(PORTAL_ACCOUNT, &[("Action", "CreateUser"), ("UserName", user)]).await;
+        self.put_user_policy(user, statements).await;
         let key = self.iam(PORTAL_ACCOUNT, &[("Action", "CreateAccessKey"), ("UserName", user)]).await;
         let element = |tag: &str| xml_element(&key, tag).unwrap_or_else(|| panic!("CreateAccessKey gives {tag}: {key}")).to_owned();
         self.sdk(element("AccessKeyId"), element("SecretAccessKey"))
@@ -152,16 +161,16 @@ impl PrivateMoto {
     }
 
     /// Replaces the portal user's policy (enforcement off while it changes).
-    async fn put_user_policy(&self, user: &str, statements: &[Value]) {
+    async fn replace_user_policy(&self, user: &str, statements: &[Value]) {
         self.enforce(false).await;
-        let document = json!({ "Version": "2012-10-17", "Statement": statements }).to_string();
-        self.iam(
-            PORTAL_ACCOUNT,
-            &[("Action", "PutUserPolicy"), ("UserName", user), ("PolicyName", "task-role"), ("PolicyDocument", &document)],
-        )
-        .await;
+        self.put_user_policy(user, statements).await;
         self.enforce(true).await;
     }
+}
+
+/// A policy document of `statements`, as IAM takes it.
+fn policy(statements: &[Value]) -> String {
+    json!({ "Version": "2012-10-17", "Statement": statements }).to_string()
 }
 
 /// A statement as moto's enforcement can read it (see the module's comment).
@@ -273,20 +282,7 @@ async fn the_team_role_is_enough_for_every_capability_and_each_statement_is_need
     assert_eq!(steps.last().map(|step| step.detail.as_str()), Some("Up to date (version 2)."));
 
     // Each statement, and the step that needs it (the permission it names).
-    let needs = [
-        ("Launch", "Launch workspaces (Service Catalog)", "servicecatalog:ListPortfolios"),
-        ("StopAndStart", "Stop and start workspaces", "servicecatalog:ListServiceActionsForProvisioningArtifact"),
-        ("UpgradeAndResize", "Upgrade and resize workspaces", "servicecatalog:UpdateProvisionedProduct"),
-        ("Terminate", "Terminate workspaces", "servicecatalog:TerminateProvisionedProduct"),
-        ("ConnectToNotebooks", "Connect to notebooks (SageMaker)", "sagemaker:CreatePresignedNotebookInstanceUrl"),
-        ("Studio", "Open SageMaker Studio", "sagemaker:DescribeUserProfile"),
-        ("SessionManager", "Session Manager", "ssm:StartSession"),
-        ("IdleMetrics", "Idle metrics (CloudWatch)", "cloudwatch:GetMetricData"),
-        ("Reconcile", "Reconcile workspaces with AWS (EC2)", "ec2:DescribeInstances"),
-        ("StudyListing", "Studies (S3)", "s3:ListBucket"),
-        ("StudyFiles", "Studies (S3)", "s3:GetObject"),
-        ("Costs", "Costs (Cost Explorer)", "ce:GetCostAndUsage"),
-    ];
+    let needs = TEAM_ROLE_STATEMENTS;
     let sids: Vec<&str> = statements.iter().filter_map(|statement| statement["Sid"].as_str()).collect();
     let mut tested: Vec<&str> = needs.iter().map(|(sid, _, _)| *sid).chain(["TeamParameters"]).collect();
     tested.sort_unstable();
@@ -296,9 +292,7 @@ async fn the_team_role_is_enough_for_every_capability_and_each_statement_is_need
 
     for (sid, step, permission) in needs {
         let without: Vec<Value> = statements.iter().filter(|statement| statement["Sid"] != sid).cloned().collect();
-        moto.enforce(false).await;
-        moto.put_role_policy(&without).await;
-        moto.enforce(true).await;
+        moto.replace_role_policy(&without).await;
         let failed = failures(&check.check(&role, &ssm_path, Some(STUDIES_BUCKET)).await);
         assert_eq!(failed.len(), 1, "without {sid}, only its step fails: {failed:?}");
         assert_eq!(failed[0].0, step, "without {sid}");
@@ -307,9 +301,7 @@ async fn the_team_role_is_enough_for_every_capability_and_each_statement_is_need
 
     // The team's parameters: both the listing and the stack's version need the statement.
     let without: Vec<Value> = statements.iter().filter(|statement| statement["Sid"] != "TeamParameters").cloned().collect();
-    moto.enforce(false).await;
-    moto.put_role_policy(&without).await;
-    moto.enforce(true).await;
+    moto.replace_role_policy(&without).await;
     let failed = failures(&check.check(&role, &ssm_path, Some(STUDIES_BUCKET)).await);
     let named: Vec<(&str, bool)> = failed
         .iter()
@@ -421,8 +413,10 @@ async fn the_task_role_is_enough_for_the_portals_own_calls_and_each_statement_is
         .expect("its id");
     aws_sdk_s3::Client::new(&admin).create_bucket().bucket(bucket).send().await.expect("the studies bucket");
     aws_sdk_sesv2::Client::new(&admin).create_email_identity().email_identity(MAIL_FROM).send().await.expect("the sender");
-    let trust = json!({ "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Principal": { "AWS": format!("arn:aws:iam::{PORTAL_ACCOUNT}:root") }, "Action": "sts:AssumeRole" }] });
-    moto.iam(TEAM_ACCOUNT, &[("Action", "CreateRole"), ("RoleName", ROLE), ("AssumeRolePolicyDocument", &trust.to_string())]).await;
+    let trust = policy(&[
+        json!({ "Effect": "Allow", "Principal": { "AWS": format!("arn:aws:iam::{PORTAL_ACCOUNT}:root") }, "Action": "sts:AssumeRole" }),
+    ]);
+    moto.iam(TEAM_ACCOUNT, &[("Action", "CreateRole"), ("RoleName", ROLE), ("AssumeRolePolicyDocument", &trust)]).await;
 
     let statements: Vec<Value> = task_role_statements(bucket).iter().map(moto_view).collect();
     let portal = moto.portal("atrium-task", &statements).await;
@@ -440,7 +434,7 @@ async fn the_task_role_is_enough_for_the_portals_own_calls_and_each_statement_is
 
     for (run, sid) in sids.iter().enumerate() {
         let without: Vec<Value> = statements.iter().filter(|statement| statement["Sid"] != *sid).cloned().collect();
-        moto.put_user_policy("atrium-task", &without).await;
+        moto.replace_user_policy("atrium-task", &without).await;
         let journey = portal_journey(&portal, &pool, bucket, run + 1).await;
         // Only the policy changed since the run where every step passed.
         let failed: Vec<(&str, &str, &String)> =

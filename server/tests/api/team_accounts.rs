@@ -4,6 +4,7 @@
 //! external id (audited).
 
 use crate::helpers::{api, audit_rows, moto_sdk_config, spawn_app, token_for, unique};
+use crate::templates::TEAM_ROLE_STATEMENTS;
 use atrium::aws::account_check::{AccountCheck, SdkAccountCheck};
 use atrium::aws::team_role::{TeamRole, TeamSessions};
 use serde_json::{Value, json};
@@ -152,15 +153,8 @@ async fn the_team_role_is_assumed_with_the_teams_external_id_and_a_trust_wanting
 
     // Each statement for an operation the AWS emulator answers (moto's IAM does not see those)
     // is needed: without it, its step fails, naming the permission, and only its step.
-    for (statement, step, permission) in [
-        ("Launch", "Launch workspaces (Service Catalog)", "servicecatalog:ListPortfolios"),
-        ("StopAndStart", "Stop and start workspaces", "servicecatalog:ListServiceActionsForProvisioningArtifact"),
-        ("UpgradeAndResize", "Upgrade and resize workspaces", "servicecatalog:UpdateProvisionedProduct"),
-        ("Terminate", "Terminate workspaces", "servicecatalog:TerminateProvisionedProduct"),
-        ("ConnectToNotebooks", "Connect to notebooks (SageMaker)", "sagemaker:CreatePresignedNotebookInstanceUrl"),
-        ("Studio", "Open SageMaker Studio", "sagemaker:DescribeUserProfile"),
-        ("SessionManager", "Session Manager", "ssm:StartSession"),
-    ] {
+    let emulated = |permission: &str| ["servicecatalog:", "sagemaker:", "ssm:StartSession"].iter().any(|p| permission.starts_with(p));
+    for (statement, step, permission) in TEAM_ROLE_STATEMENTS.into_iter().filter(|(_, _, permission)| emulated(permission)) {
         deploy_team_stack(&account, &slug, &without_statement(&template, statement), &[]).await;
         let (_, check) = api(&app, "POST", &test_connection, Some(&grace), None).await;
         let failed: Vec<(&str, &str)> = check["steps"]

@@ -20,6 +20,24 @@ pub fn template_json(template: &str) -> Value {
     json_of(&yaml_rust2::YamlLoader::load_from_str(template).expect("the template reads")[0])
 }
 
+/// Each statement of the team role's policy (`deploy/team-account.yaml`) but `TeamParameters`
+/// (two steps read with it), the connection-test step that needs it, and the permission that
+/// step names without it.
+pub const TEAM_ROLE_STATEMENTS: [(&str, &str, &str); 12] = [
+    ("Launch", "Launch workspaces (Service Catalog)", "servicecatalog:ListPortfolios"),
+    ("StopAndStart", "Stop and start workspaces", "servicecatalog:ListServiceActionsForProvisioningArtifact"),
+    ("UpgradeAndResize", "Upgrade and resize workspaces", "servicecatalog:UpdateProvisionedProduct"),
+    ("Terminate", "Terminate workspaces", "servicecatalog:TerminateProvisionedProduct"),
+    ("ConnectToNotebooks", "Connect to notebooks (SageMaker)", "sagemaker:CreatePresignedNotebookInstanceUrl"),
+    ("Studio", "Open SageMaker Studio", "sagemaker:DescribeUserProfile"),
+    ("SessionManager", "Session Manager", "ssm:StartSession"),
+    ("IdleMetrics", "Idle metrics (CloudWatch)", "cloudwatch:GetMetricData"),
+    ("Reconcile", "Reconcile workspaces with AWS (EC2)", "ec2:DescribeInstances"),
+    ("StudyListing", "Studies (S3)", "s3:ListBucket"),
+    ("StudyFiles", "Studies (S3)", "s3:GetObject"),
+    ("Costs", "Costs (Cost Explorer)", "ce:GetCostAndUsage"),
+];
+
 fn parameters_table(title: &str, file: &str, template: &str) -> String {
     let template = template_json(template);
     let mut text = format!("\n## {title} (`{file}`)\n\n| Parameter | Type | Default | What it is |\n|---|---|---|---|\n");

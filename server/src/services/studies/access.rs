@@ -66,11 +66,11 @@ impl Studies {
     /// The bucket of the team's studies, from its SSM metadata.
     #[tracing::instrument(skip_all)]
     pub(super) async fn team_bucket(&self, team: &teams::Team) -> Result<String, AppError> {
-        let (parameters, _) = self.parameters.parameters_with_age(&team.role(), &team.ssm_path).await.map_err(|error| {
+        let (metadata, _) = crate::services::teams::metadata_of(self.parameters.as_ref(), team).await.map_err(|error| {
             tracing::warn!(%error, "Failed to read the team's metadata");
             AppError::Unavailable("Parameter Store".into())
         })?;
-        crate::services::teams::parse_metadata(&parameters).bucket_for_studies().ok_or_else(|| {
+        metadata.bucket_for_studies().ok_or_else(|| {
             AppError::BadRequest(format!(
                 "The team has no bucket for studies yet: an administrator sets `studies-bucket` (or `s3-scratch-prefix`) under {}.",
                 team.ssm_path
