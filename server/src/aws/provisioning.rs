@@ -106,12 +106,18 @@ where
     R: std::fmt::Debug + Send + Sync + 'static + HasStatus,
 {
     let code = error.as_service_error().and_then(|e| e.code()).unwrap_or_default().to_owned();
+    let message = error.as_service_error().and_then(|e| e.message()).map(str::to_owned);
+    // A refusal is an answer, even when its body names no error code or cannot be read.
+    if code.is_empty() && error.raw_response().is_some_and(|r| r.status_code() == 403) {
+        return ProvisionError::Rejected(
+            message.unwrap_or_else(|| "AccessDenied: AWS refused the call (HTTP 403): the team's role lacks the permission for it.".into()),
+        );
+    }
     let server_error = error.raw_response().is_some_and(|r| r.status_code() >= 500);
     let throttled = code.contains("Throttl") || code.contains("TooManyRequests") || code.contains("LimitExceeded");
     if is_unreachable(&error) || server_error || throttled {
         return ProvisionError::Retryable(anyhow::Error::new(error));
     }
-    let message = error.as_service_error().and_then(|e| e.message()).map(str::to_owned);
     ProvisionError::Rejected(message.unwrap_or_else(|| format!("{code}: {error}")))
 }
 

@@ -5,6 +5,10 @@
 //! which makes one call per capability with the same SDK operations the portal's journeys make,
 //! passes through the team's role; without any one statement of the role's policy, that
 //! statement's capability fails, and only it, naming the permission. No statement is unused.
+//! The same holds for a workspace's whole journey through the adapters the pages and the worker
+//! use (`team_journey`): launch, watch, stop, start, resize, connect to a notebook and to Studio,
+//! a Session Manager session, the idle check, the reconcile, the team's parameters, the cost
+//! sync, a study's upload, download and export, and terminate.
 //!
 //! Where moto's enforcement differs from IAM's, the policy is installed as moto can read it:
 //! - moto evaluates a statement's `Resource` only for S3, STS and IAM; for every other service
@@ -273,13 +277,17 @@ async fn the_team_role_is_enough_for_every_capability_and_each_statement_is_need
     let portal = moto.portal("atrium-portal", &team_accounts).await;
     let role = TeamRole::new(format!("arn:aws:iam::{TEAM_ACCOUNT}:role/{ROLE}"), EXTERNAL_ID);
     let ssm_path = format!("/atrium/teams/{SLUG}");
-    let check = SdkAccountCheck::new(TeamSessions::new(portal));
+    let check = SdkAccountCheck::new(TeamSessions::new(portal.clone()));
     moto.enforce(true).await;
     let steps = check.check(&role, &ssm_path, Some(STUDIES_BUCKET)).await;
     assert_eq!(failures(&steps), [], "every capability passes through the role under enforcement: {steps:?}");
     let authorized_only: Vec<&str> = steps.iter().filter(|step| moto_cannot_do(step)).map(|step| step.step.as_str()).collect();
     assert_eq!(authorized_only, NOT_IN_MOTO, "IAM let these through; moto cannot do them");
     assert_eq!(steps.last().map(|step| step.detail.as_str()), Some("Up to date (version 2)."));
+    // And a workspace's whole journey, through the adapters the portal uses.
+    let journey = team_journey(&portal, &role, (SLUG, STUDIES_BUCKET), 0).await;
+    let failed: Vec<_> = journey.iter().filter(|(_, _, outcome)| outcome.is_err()).collect();
+    assert!(failed.is_empty(), "every step of the journey passes through the role under enforcement: {failed:?}");
 
     // Each statement, and the step that needs it (the permission it names).
     let needs = TEAM_ROLE_STATEMENTS;
@@ -289,10 +297,22 @@ async fn the_team_role_is_enough_for_every_capability_and_each_statement_is_need
     let mut listed = sids.clone();
     listed.sort_unstable();
     assert_eq!(tested, listed, "every statement of the role is tested here");
+    let mut used: Vec<&str> = journey.iter().map(|(sid, _, _)| *sid).collect();
+    used.sort_unstable();
+    used.dedup();
+    assert_eq!(used, listed, "the journey needs every statement");
 
-    for (sid, step, permission) in needs {
+    for (run, (sid, step, permission)) in needs.into_iter().enumerate() {
         let without: Vec<Value> = statements.iter().filter(|statement| statement["Sid"] != sid).cloned().collect();
         moto.replace_role_policy(&without).await;
+        let journey = team_journey(&portal, &role, (SLUG, STUDIES_BUCKET), run + 1).await;
+        let failed: Vec<(&str, &str, &String)> =
+            journey.iter().filter_map(|(need, step, outcome)| outcome.as_ref().err().map(|error| (*need, *step, error))).collect();
+        assert!(!failed.is_empty(), "without {sid}, a step of the journey fails: {journey:?}");
+        for (need, step, error) in &failed {
+            assert_eq!(*need, sid, "without {sid}, only its steps fail; {step}: {error}");
+            assert!(is_refusal(error), "{step} says it was refused: {error}");
+        }
         let failed = failures(&check.check(&role, &ssm_path, Some(STUDIES_BUCKET)).await);
         assert_eq!(failed.len(), 1, "without {sid}, only its step fails: {failed:?}");
         assert_eq!(failed[0].0, step, "without {sid}");
@@ -308,6 +328,9 @@ async fn the_team_role_is_enough_for_every_capability_and_each_statement_is_need
         .map(|(step, detail)| (step.as_str(), detail.contains("ssm:GetParametersByPath") || detail.contains("ssm:GetParameter ")))
         .collect();
     assert_eq!(named, [(format!("Read the team's parameters under {ssm_path}").as_str(), true), ("The account's Atrium stack", true)]);
+    let journey = team_journey(&portal, &role, (SLUG, STUDIES_BUCKET), needs.len() + 1).await;
+    let failed: Vec<&str> = journey.iter().filter(|(_, _, outcome)| outcome.is_err()).map(|(sid, _, _)| *sid).collect();
+    assert_eq!(failed, ["TeamParameters"], "without TeamParameters, only reading the team's parameters fails");
 
     // The task role: without its TeamAccounts statement, the portal cannot assume the team's
     // role, and the check says so at its first step.
@@ -323,6 +346,160 @@ async fn the_team_role_is_enough_for_every_capability_and_each_statement_is_need
     let failed = failures(&SdkAccountCheck::new(TeamSessions::new(unprivileged)).check(&role, &ssm_path, Some(STUDIES_BUCKET)).await);
     assert_eq!(failed.len(), 1, "{failed:?}");
     assert!(failed[0].1.contains("sts:AssumeRole"), "in words: {}", failed[0].1);
+}
+
+/// A workspace's journey through the team's role, one step per call the portal makes there,
+/// through the same adapters the pages and the worker use, each with the statement of the
+/// role's policy it needs: (statement, step, outcome). `run` keeps each run's files apart;
+/// the team `slug` keeps its studies in `bucket`.
+///
+/// What acts on a workspace runs on one that does not exist: only a refusal fails those steps.
+/// Under moto's enforcement, calls moto authorizes and cannot do (Service Catalog provisioning,
+/// SageMaker presigned URLs and user profiles, `StartSession`) pass unless refused; the AWS
+/// emulator answers them in `team_accounts.rs`, checking the same policy. A presigned URL is signed here
+/// and used by the browser, and moto's enforcement cannot authenticate a presigned request:
+/// the upload's part is put with the role's credentials instead, the permission the URL needs.
+pub(crate) async fn team_journey(
+    portal: &aws_config::SdkConfig,
+    role: &TeamRole,
+    (slug, bucket): (&str, &str),
+    run: usize,
+) -> Vec<(&'static str, &'static str, Result<(), String>)> {
+    use atrium::aws::cloudwatch::{CloudWatchMetrics, Metrics};
+    use atrium::aws::cost_explorer::{CostExplorer, CostSource};
+    use atrium::aws::observe::{AwsObserver, Observer};
+    use atrium::aws::provisioning::{Actor, ProvisionError, ProvisionRequest, Provisioner, ServiceCatalogProvisioner, UpdateRequest};
+    use atrium::aws::s3::{ObjectStore, Place, S3Objects};
+    use atrium::aws::sagemaker::{PresignedUrlSettings, Presigner, SageMakerPresigner};
+    use atrium::aws::sessions::{SessionStarter, SsmSessionStarter};
+    use atrium::aws::ssm::{ParameterStore, SsmParameterStore};
+    use std::collections::BTreeMap;
+    fn said<T, E: std::fmt::Debug>(outcome: Result<T, E>) -> Result<(), String> {
+        outcome.map(|_| ()).map_err(|error| format!("{error:?}"))
+    }
+    // Only a refusal fails a step on a workspace that does not exist (see above).
+    fn authorized<T>(outcome: Result<T, ProvisionError>) -> Result<(), String> {
+        match outcome {
+            Err(ProvisionError::Rejected(refusal)) if is_refusal(&refusal) => Err(refusal),
+            _ => Ok(()),
+        }
+    }
+    let sessions = TeamSessions::new(portal.clone());
+    let (session, actor) = ("atrium-ada", Actor { role, session_name: "atrium-ada" });
+    let catalog = ServiceCatalogProvisioner::new(sessions.clone());
+    let no_values = BTreeMap::new();
+    let launch = ProvisionRequest {
+        role,
+        session_name: session,
+        product_id: "prod-lp",
+        version_id: "pa-lp",
+        provisioned_product_name: "least-privilege",
+        parameters: &no_values,
+        tags: &no_values,
+        token: "launch-lp",
+    };
+    let resize = UpdateRequest {
+        provisioned_product_id: "pp-lp",
+        product_id: "prod-lp",
+        version_id: "pa-lp",
+        parameters: &no_values,
+        token: "resize-lp",
+    };
+    let presigner = SageMakerPresigner::new(sessions.clone(), PresignedUrlSettings { url_seconds: 60, studio_session_seconds: 1800 });
+    let now = time::OffsetDateTime::now_utc();
+    let metrics = CloudWatchMetrics::new(sessions.clone());
+    let observer = AwsObserver::new(sessions.clone());
+    let workstation = BTreeMap::from([("InstanceId".to_owned(), "i-0123456789abcdef0".to_owned())]);
+    let notebook = BTreeMap::from([("NotebookInstanceName".to_owned(), "lp-notebook".to_owned())]);
+    let today = now.date();
+    let studies = S3Objects::new(sessions.clone());
+    let place = Place { bucket: bucket.to_owned(), role: Some((role.clone(), session.to_owned())) };
+    let (folder, upload, export) =
+        (format!("studies/lp-{run}/"), format!("studies/lp-{run}/data.csv"), format!("egress/lp-{run}/results.csv"));
+    let mut steps = vec![
+        ("Launch", "launch a workspace", authorized(catalog.provision(&launch).await)),
+        ("Launch", "watch it come up", authorized(catalog.record(&actor, "rec-lp").await)),
+        ("StopAndStart", "stop it", authorized(catalog.execute_action(&actor, "prod-lp", "pa-lp", "pp-lp", "Stop", "stop-lp").await)),
+        ("StopAndStart", "start it", authorized(catalog.execute_action(&actor, "prod-lp", "pa-lp", "pp-lp", "Start", "start-lp").await)),
+        ("UpgradeAndResize", "resize it", authorized(catalog.update(&actor, &resize).await)),
+        ("ConnectToNotebooks", "connect to a notebook", authorized(presigner.notebook_url(role, session, "lp-notebook").await)),
+        ("Studio", "open SageMaker Studio", authorized(presigner.studio_url(role, session, "d-lp", "ada").await)),
+        (
+            "SessionManager",
+            "a Session Manager session",
+            authorized(SsmSessionStarter::new(sessions.clone()).forward_port(role, session, "i-0123456789abcdef0", 22, 2222).await),
+        ),
+        (
+            "IdleMetrics",
+            "the idle check (a workstation)",
+            said(metrics.cpu(role, "i-0123456789abcdef0", now - Duration::from_secs(3600), now).await),
+        ),
+        (
+            "IdleMetrics",
+            "the idle check (a notebook)",
+            said(metrics.notebook_cpu(role, "lp-notebook", now - Duration::from_secs(3600), now).await),
+        ),
+        ("Reconcile", "reconcile a workstation", said(observer.observe(role, session, &workstation).await)),
+        ("Reconcile", "reconcile a notebook", said(observer.observe(role, session, &notebook).await)),
+        (
+            "TeamParameters",
+            "the team's parameters",
+            said(SsmParameterStore::new(sessions.clone()).parameters_under(role, &format!("/atrium/teams/{slug}")).await),
+        ),
+        (
+            "Costs",
+            "the cost sync",
+            said(CostExplorer::new(sessions.clone()).daily_costs(role, slug, today - time::Duration::days(7), today).await),
+        ),
+        ("StudyFiles", "create a study's folder", said(studies.create_prefix(&place, &folder).await)),
+        ("StudyListing", "list a study", said(studies.folder(&place, &folder, None, 10, true).await)),
+    ];
+    let started = studies.presigned_parts(&place, &upload, "text/csv", 1, Duration::from_secs(60)).await;
+    let upload_id = started.as_ref().map(|(id, _)| id.clone()).unwrap_or_default();
+    steps.push(("StudyFiles", "start an upload", said(started)));
+    if !upload_id.is_empty() {
+        let part = put_part(&sessions.config(role, session).await, bucket, &upload, &upload_id).await;
+        let etags = part.as_ref().map(|etag| vec![etag.clone()]).unwrap_or_default();
+        steps.push(("StudyFiles", "upload its part", said(part)));
+        steps.push(("StudyFiles", "complete the upload", said(studies.complete_parts(&place, &upload, &upload_id, &etags).await)));
+        steps.push(("StudyFiles", "a file's size (its download)", said(studies.size_of(&place, &upload).await)));
+    }
+    steps.push(("StudyFiles", "a file to export", said(studies.create_prefix(&place, &export).await)));
+    steps.push((
+        "StudyListing",
+        "the egress folder (an export)",
+        said(studies.folder(&place, &format!("egress/lp-{run}/"), None, 10, false).await),
+    ));
+    steps.push(("StudyFiles", "delete a file", said(studies.delete(&place, &export).await)));
+    steps.push(("Terminate", "terminate it", authorized(catalog.terminate(&actor, "pp-lp", "terminate-lp").await)));
+    steps
+}
+
+/// Whether an error is IAM's refusal, in IAM's words or the portal's.
+pub(crate) fn is_refusal(error: &str) -> bool {
+    error.contains("not authorized") || error.contains("AccessDenied")
+}
+
+/// The browser's PUT of an upload's one part, made with the team role's credentials (what the
+/// presigned URL stands for); its ETag.
+async fn put_part(
+    config: &Result<aws_config::SdkConfig, atrium::aws::provisioning::ProvisionError>,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+) -> Result<String, String> {
+    let config = config.as_ref().map_err(|error| format!("{error:?}"))?;
+    let part = aws_sdk_s3::Client::new(config)
+        .upload_part()
+        .bucket(bucket)
+        .key(key)
+        .upload_id(upload_id)
+        .part_number(1)
+        .body(aws_sdk_s3::primitives::ByteStream::from_static(b"a,b\n1,2\n"))
+        .send()
+        .await
+        .map_err(|error| format!("{}", aws_smithy_types::error::display::DisplayErrorContext(&error)))?;
+    part.e_tag.ok_or_else(|| "no ETag".to_owned())
 }
 
 /// What the portal does with its own credentials, one step per call it makes, each with the

@@ -325,3 +325,50 @@ async fn a_workspace_lives_its_life_through_the_team_stacks_role_and_each_statem
     let events = events_of(&app, &ada, &id).await;
     assert!(settled != "terminated" && events.contains("servicecatalog:TerminateProvisionedProduct"), "{settled}: {events}");
 }
+
+/// The statements for the calls the AWS emulator answers (moto cannot do them), in the order
+/// the journey first needs them.
+const EMULATED: [&str; 7] = ["Launch", "StopAndStart", "UpgradeAndResize", "ConnectToNotebooks", "Studio", "SessionManager", "Terminate"];
+
+/// The steps of a workspace's journey (`least_privilege::team_journey`) that the AWS emulator
+/// answers, through the role the team's stack made, as the emulator's IAM check judges them:
+/// all pass; without any one of their statements, that statement's steps fail, and only they,
+/// refused in IAM's words. The journey's other steps are proven under moto's enforcement.
+#[tokio::test]
+async fn the_emulated_steps_of_a_workspaces_journey_each_need_their_statement() {
+    use crate::least_privilege::{is_refusal, team_journey};
+    let account = fresh_account();
+    let slug = format!("journey-{}", &account[6..]);
+    let external_id = unique("external-id-of-a-journey");
+    let portal = moto_sdk_config().await;
+    let portal_account = aws_sdk_sts::Client::new(&portal).get_caller_identity().send().await.expect("caller identity");
+    let parameters = [
+        ("PortalAccountId", portal_account.account().expect("account")),
+        ("ExternalId", external_id.as_str()),
+        ("TeamSlug", slug.as_str()),
+    ];
+    let template = include_str!("../../../deploy/team-account.yaml");
+    let role = TeamRole::new(deploy_team_stack(&account, &slug, template, &parameters).await, external_id.clone());
+    let emulated = |journey: Vec<(&'static str, &'static str, Result<(), String>)>| {
+        journey.into_iter().filter(|(sid, _, _)| EMULATED.contains(sid)).collect::<Vec<_>>()
+    };
+
+    let journey = emulated(team_journey(&portal, &role, (&slug, "no-studies-here"), 0).await);
+    let mut used: Vec<&str> = journey.iter().map(|(sid, _, _)| *sid).collect();
+    used.dedup();
+    assert_eq!(used, EMULATED, "the journey has steps for each");
+    let failed: Vec<_> = journey.iter().filter(|(_, _, outcome)| outcome.is_err()).collect();
+    assert!(failed.is_empty(), "{failed:?}");
+
+    for (run, sid) in EMULATED.into_iter().enumerate() {
+        deploy_team_stack(&account, &slug, &without_statement(template, sid), &parameters).await;
+        let journey = emulated(team_journey(&portal, &role, (&slug, "no-studies-here"), run + 1).await);
+        let failed: Vec<(&str, &str, &String)> =
+            journey.iter().filter_map(|(need, step, outcome)| outcome.as_ref().err().map(|error| (*need, *step, error))).collect();
+        assert!(!failed.is_empty(), "without {sid}, a step fails: {journey:?}");
+        for (need, step, error) in failed {
+            assert_eq!(need, sid, "without {sid}, only its steps fail; {step}: {error}");
+            assert!(is_refusal(error) && error.contains(":"), "{step} names the permission: {error}");
+        }
+    }
+}
