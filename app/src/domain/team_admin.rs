@@ -162,7 +162,7 @@ pub struct LiveWorkspace {
 }
 
 /// The version of `deploy/team-account.yaml` this portal needs (its `TemplateVersion` output).
-pub const TEAM_STACK_VERSION: u32 = 2;
+pub const TEAM_STACK_VERSION: u32 = 3;
 
 /// One parameter of the team account's stack, with the team's value.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,6 +3,8 @@
 //! IN_PROGRESS -> SUCCEEDED/FAILED as real stacks are created, updated and deleted in moto.
 
 use crate::faults::Fault;
+use crate::iam::Iam;
+use crate::launch_role::{Call, Change, automation_calls, change_calls};
 use crate::moto::Moto;
 use crate::wire::{AwsError, Caller, epoch_now, required};
 use aws_sdk_cloudformation::types::StackStatus;
@@ -40,6 +42,9 @@ struct Action {
     description: String,
     /// The SSM Automation document, e.g. `AWS-StopEC2Instance`.
     document: String,
+    /// Whether it runs with the launch role (`AssumeRole: LAUNCH_ROLE`), not the caller's
+    /// credentials.
+    launch_role: bool,
 }
 
 #[derive(Clone)]
@@ -80,6 +85,8 @@ struct State {
     portfolios: Vec<(String, String, String)>, // id, display name, provider
     products: Vec<Product>,
     actions: Vec<Action>,
+    /// The role each product's launch constraint names (`LocalRoleName`).
+    launch_roles: HashMap<String, String>,
     provisioned: HashMap<String, Provisioned>,
     records: HashMap<String, Record>,
     /// Idempotency tokens already used, with the record they produced.
@@ -119,6 +126,7 @@ impl State {
 pub struct Catalog {
     state: Arc<Mutex<State>>,
     moto: Moto,
+    iam: Iam,
     http: reqwest::Client,
     /// How long a record stays IN_PROGRESS, so the portal can show progress.
     pub step_delay: Duration,
@@ -193,8 +201,26 @@ fn key_values(body: &Value, member: &str) -> Vec<(String, String)> {
 }
 
 impl Catalog {
-    pub fn new(moto: Moto, step_delay: Duration) -> Catalog {
-        Catalog { state: Arc::new(Mutex::new(State::default())), moto, http: reqwest::Client::new(), step_delay }
+    pub fn new(moto: Moto, iam: Iam, step_delay: Duration) -> Catalog {
+        Catalog { state: Arc::new(Mutex::new(State::default())), moto, iam, http: reqwest::Client::new(), step_delay }
+    }
+
+    /// Ok when whoever Service Catalog acts as for `pp` may make each of `actions`: the launch
+    /// role its product's constraint names, in the caller's account, when `launch_role` (a
+    /// stack change, or an action defined with `AssumeRole: LAUNCH_ROLE`) and there is one;
+    /// else the caller. Otherwise the refusal, in IAM's words (see `launch_role`).
+    async fn acting_role_allows(&self, pp: &Provisioned, calls: impl FnOnce(&str) -> Vec<Call>, launch_role: bool) -> Result<(), String> {
+        let constrained = self.state().launch_roles.get(&pp.product_id).cloned().filter(|_| launch_role);
+        let refusal = |arn: &str, action: &str| format!("User: {arn} is not authorized to perform: {action}");
+        let Some(account) = self.iam.account_of(&pp.caller).await else { return Ok(()) };
+        let calls = calls(&account);
+        match constrained {
+            Some(role) => {
+                let arn = format!("arn:aws:sts::{account}:assumed-role/{role}/servicecatalog");
+                self.iam.role_allows(&account, &role, &calls).await.map_err(|action| refusal(&arn, &action))
+            }
+            None => self.iam.caller_allows(&pp.caller, &calls).await.map_err(|(arn, action)| refusal(&arn, &action)),
+        }
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -210,6 +236,7 @@ impl Catalog {
             "CreateProvisioningArtifact" => self.create_artifact(&body).await,
             "AssociateProductWithPortfolio" => self.associate_portfolio(&body),
             "CreateServiceAction" => self.create_action(&body),
+            "CreateConstraint" => self.create_constraint(&body),
             "AssociateServiceActionWithProvisioningArtifact" => self.associate_action(&body),
             "SearchProductsAsAdmin" => Ok(self.search_products(&body)),
             "DescribeProductAsAdmin" => self.describe_product(&body),
@@ -333,18 +360,42 @@ impl Catalog {
             .and_then(Value::as_str)
             .ok_or_else(|| AwsError::invalid("Definition.Name is required"))?
             .to_owned();
+        let launch_role = body.pointer("/Definition/AssumeRole").and_then(Value::as_str) == Some("LAUNCH_ROLE");
         let mut state = self.state();
         let action = Action {
             id: state.id("act"),
             name,
             description: body.get("Description").and_then(Value::as_str).unwrap_or_default().to_owned(),
             document,
+            launch_role,
         };
         let answer = json!({ "ServiceActionDetail": {
             "ServiceActionSummary": { "Id": action.id, "Name": action.name, "Description": action.description, "DefinitionType": "SSM_AUTOMATION" },
             "Definition": { "Name": action.document, "Version": "1" } } });
         state.actions.push(action);
         Ok(answer)
+    }
+
+    /// A LAUNCH constraint: the role (`LocalRoleName`, or a `RoleArn`'s name) Service Catalog
+    /// changes the product's stacks with. Other constraint types are not emulated.
+    fn create_constraint(&self, body: &Value) -> Result<Value, AwsError> {
+        let (product_id, portfolio_id) = (required(body, "ProductId")?.to_owned(), required(body, "PortfolioId")?.to_owned());
+        if required(body, "Type")? != "LAUNCH" {
+            return Err(AwsError::invalid("The emulator has LAUNCH constraints only"));
+        }
+        let parameters: Value =
+            serde_json::from_str(required(body, "Parameters")?).map_err(|e| AwsError::invalid(format!("Parameters is not JSON: {e}")))?;
+        let role = parameters["LocalRoleName"]
+            .as_str()
+            .or_else(|| parameters["RoleArn"].as_str().and_then(|arn| arn.rsplit('/').next()))
+            .ok_or_else(|| AwsError::invalid("A LAUNCH constraint names LocalRoleName or RoleArn"))?
+            .to_owned();
+        let mut state = self.state();
+        state.product(&product_id)?;
+        let id = state.id("cons");
+        state.launch_roles.insert(product_id.clone(), role);
+        Ok(json!({ "ConstraintDetail": { "ConstraintId": id, "Type": "LAUNCH", "ProductId": product_id, "PortfolioId": portfolio_id },
+                   "ConstraintParameters": parameters.to_string(), "Status": "AVAILABLE" }))
     }
 
     fn associate_action(&self, body: &Value) -> Result<Value, AwsError> {
@@ -495,6 +546,7 @@ impl Catalog {
     }
 
     async fn create_and_wait(&self, pp: &Provisioned, template: &str) -> Result<Vec<(String, String, Option<String>)>, String> {
+        self.acting_role_allows(pp, |account| change_calls(template, Change::Create, account), true).await?;
         self.moto.create_stack(&pp.caller, &pp.stack_name, template, &pp.parameters, &pp.tags).await.map_err(|e| format!("{e:#}"))?;
         self.wait_for_stack(pp).await
     }
@@ -576,7 +628,7 @@ impl Catalog {
         if let Some(artifact_id) = body.get("ProvisioningArtifactId").and_then(Value::as_str) {
             pp.artifact_id = artifact_id.to_owned();
         }
-        state.artifact(&pp.product_id, &pp.artifact_id)?;
+        let template = state.artifact(&pp.product_id, &pp.artifact_id)?.template.clone();
         let before = pp.parameters.clone();
         for (key, value) in key_values(body, "ProvisioningParameters") {
             pp.parameters.insert(key, value);
@@ -595,7 +647,10 @@ impl Catalog {
             tokio::time::sleep(catalog.step_delay).await;
             let result = match failure {
                 Some(message) => Err(message),
-                None => catalog.apply_update(&pp, &before).await.map_err(|e| format!("{e:#}")),
+                None => match catalog.acting_role_allows(&pp, |account| change_calls(&template, Change::Update, account), true).await {
+                    Ok(()) => catalog.apply_update(&pp, &before).await.map_err(|e| format!("{e:#}")),
+                    Err(refusal) => Err(refusal),
+                },
             };
             catalog.finish(&pp.id, &record_id, result);
         });
@@ -623,6 +678,7 @@ impl Catalog {
     fn terminate(&self, body: &Value) -> Result<Value, AwsError> {
         let mut state = self.state();
         let mut pp = Self::provisioned_product(&state, body, "ProvisionedProductId")?.clone();
+        let template = state.artifact(&pp.product_id, &pp.artifact_id)?.template.clone();
         let record = Self::new_record(&mut state, "TERMINATE_PROVISIONED_PRODUCT", &pp);
         pp.last_record_id = record.id.clone();
         pp.status = "UNDER_CHANGE";
@@ -631,7 +687,10 @@ impl Catalog {
         let (catalog, record_id) = (self.clone(), record.id.clone());
         tokio::spawn(async move {
             tokio::time::sleep(catalog.step_delay).await;
-            let result = catalog.moto.delete_stack(&pp.caller, &pp.stack_name).await.map(|()| Vec::new()).map_err(|e| format!("{e:#}"));
+            let result = match catalog.acting_role_allows(&pp, |account| change_calls(&template, Change::Delete, account), true).await {
+                Ok(()) => catalog.moto.delete_stack(&pp.caller, &pp.stack_name).await.map(|()| Vec::new()).map_err(|e| format!("{e:#}")),
+                Err(refusal) => Err(refusal),
+            };
             catalog.finish(&pp.id, &record_id, result);
         });
         Ok(json!({ "RecordDetail": record_json(&record) }))
@@ -680,6 +739,8 @@ impl Catalog {
         tokio::spawn(async move {
             tokio::time::sleep(catalog.step_delay).await;
             let result = async {
+                let allowed = catalog.acting_role_allows(&pp, |_| automation_calls(&action.document), action.launch_role).await;
+                allowed.map_err(anyhow::Error::msg)?;
                 let resources = catalog.moto.stack_resources(&pp.caller, &pp.stack_name, resource_type).await?;
                 anyhow::ensure!(!resources.is_empty(), "The stack has no {resource_type} to act on");
                 for resource in resources {

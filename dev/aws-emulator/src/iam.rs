@@ -4,10 +4,13 @@
 //! with `AccessDeniedException` naming the action, as IAM would. moto does not see these calls,
 //! so its own IAM enforcement cannot cover them.
 //!
-//! Only the actions are evaluated: resources and conditions are taken as matching (the portal
-//! acts on resources the stack's statements name). Callers that are not an assumed role moto
-//! knows (the portal's own credentials, team roles no stack made) are let through as before.
+//! The same check serves Service Catalog's own calls with a product's launch role (see
+//! `launch_role`). Only the actions are evaluated, but for the roles passed to a resource
+//! (`iam:PassRole`): resources and conditions are otherwise taken as matching (the portal acts
+//! on resources the stack's statements name). Callers that are not an assumed role moto knows
+//! (the portal's own credentials, team roles no stack made) are let through as before.
 
+use crate::launch_role::Call;
 use crate::moto::Moto;
 use crate::wire::{AwsError, Caller};
 use serde_json::Value;
@@ -69,8 +72,13 @@ pub(crate) fn allows_action(statement: &Value, action: &str) -> bool {
     statement["Effect"] == "Allow" && strings(&statement["Action"]).iter().any(|pattern| action_matches(pattern, action))
 }
 
-fn allows(policy: &Value, action: &str) -> bool {
-    statements(policy).iter().any(|statement| allows_action(statement, action))
+/// Whether a statement of the policy allows the call: its action, and its resource unless
+/// that is `*` (not judged).
+fn allows(policy: &Value, call: &Call) -> bool {
+    statements(policy).iter().any(|statement| {
+        allows_action(statement, call.action)
+            && (call.resource == "*" || strings(&statement["Resource"]).iter().any(|pattern| action_matches(pattern, &call.resource)))
+    })
 }
 
 #[derive(Clone)]
@@ -85,17 +93,47 @@ impl Iam {
 
     pub async fn authorize(&self, caller: &Caller, service: &str, operation: &str) -> Result<(), AwsError> {
         let Some(prefix) = action_prefix(service) else { return Ok(()) };
-        let Ok(identity) = self.moto.caller_identity(caller).await else { return Ok(()) };
-        let Some((account, role)) = assumed_role(&identity.arn) else { return Ok(()) };
-        let Some(policies) = self.moto.role_policies(&account, &role).await else { return Ok(()) };
         let action = format!("{prefix}:{operation}");
-        if policies.iter().any(|policy| allows(policy, &action)) { Ok(()) } else { Err(AwsError::not_authorized(&identity.arn, &action)) }
+        let Some((arn, account, role)) = self.assumed_role_of(caller).await else { return Ok(()) };
+        let Some(policies) = self.moto.role_policies(&account, &role).await else { return Ok(()) };
+        let allowed = policies.iter().any(|policy| statements(policy).iter().any(|statement| allows_action(statement, &action)));
+        if allowed { Ok(()) } else { Err(AwsError::not_authorized(&arn, &action)) }
+    }
+
+    /// (ARN, account, role name) of the caller's credentials, when they are an assumed role.
+    async fn assumed_role_of(&self, caller: &Caller) -> Option<(String, String, String)> {
+        let identity = self.moto.caller_identity(caller).await.ok()?;
+        let (account, role) = assumed_role(&identity.arn)?;
+        Some((identity.arn, account, role))
+    }
+
+    /// Ok when the caller's role allows each of `actions` (or is not a role moto knows);
+    /// otherwise (the caller's ARN, the first action refused).
+    pub async fn caller_allows(&self, caller: &Caller, calls: &[Call]) -> Result<(), (String, String)> {
+        let Some((arn, account, role)) = self.assumed_role_of(caller).await else { return Ok(()) };
+        self.role_allows(&account, &role, calls).await.map_err(|action| (arn, action))
+    }
+
+    /// Ok when role `role` of `account` allows each of `calls` (or moto has no such role);
+    /// otherwise the first action refused.
+    pub async fn role_allows(&self, account: &str, role: &str, calls: &[Call]) -> Result<(), String> {
+        let Some(policies) = self.moto.role_policies(account, role).await else { return Ok(()) };
+        match calls.iter().find(|call| !policies.iter().any(|policy| allows(policy, call))) {
+            Some(refused) => Err(refused.action.to_owned()),
+            None => Ok(()),
+        }
+    }
+
+    /// The account of the caller's credentials, as moto sees them.
+    pub async fn account_of(&self, caller: &Caller) -> Option<String> {
+        self.moto.caller_identity(caller).await.ok().map(|identity| identity.account)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::{action_matches, allows, assumed_role};
+    use crate::launch_role::Call;
     use serde_json::json;
 
     #[test]
@@ -114,9 +152,12 @@ mod tests {
             { "Effect": "Allow", "Action": ["servicecatalog:ProvisionProduct", "servicecatalog:DescribeRecord"], "Resource": "*" },
             { "Effect": "Deny", "Action": "ssm:StartSession", "Resource": "*" }
         ]});
-        assert!(allows(&policy, "servicecatalog:DescribeRecord"));
-        assert!(!allows(&policy, "servicecatalog:TerminateProvisionedProduct"));
-        assert!(!allows(&policy, "ssm:StartSession"));
+        assert!(allows(&policy, &Call::any("servicecatalog:DescribeRecord")));
+        assert!(!allows(&policy, &Call::any("servicecatalog:TerminateProvisionedProduct")));
+        assert!(!allows(&policy, &Call::any("ssm:StartSession")));
+        let pass = json!({ "Statement": { "Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::1:role/Notebook*" } });
+        assert!(allows(&pass, &Call { action: "iam:PassRole", resource: "arn:aws:iam::1:role/NotebookRole".into() }));
+        assert!(!allows(&pass, &Call { action: "iam:PassRole", resource: "arn:aws:iam::1:role/EMR_DefaultRole".into() }));
         assert_eq!(
             assumed_role("arn:aws:sts::555555555555:assumed-role/AtriumPortalAccess/atrium-ada"),
             Some(("555555555555".into(), "AtriumPortalAccess".into()))

@@ -6,13 +6,15 @@
 //! to moto (see `s3`). SSM (`AWS_ENDPOINT_URL_SSM`) answers Session Manager's `StartSession`
 //! (see `ssm`); SSM and SageMaker calls it does not answer itself go on to moto. STS
 //! (`AWS_ENDPOINT_URL_STS`) checks AssumeRole against the role's trust (see `sts`), and the
-//! operations answered here are checked against the calling role's policies (see `iam`).
+//! operations answered here are checked against the calling role's policies (see `iam`), and
+//! Service Catalog's own calls against the product's launch role (see `launch_role`).
 //!
 //! Tests steer it through `POST /_emulator/faults` (see `faults::FaultRule`).
 
 pub mod catalog;
 pub mod faults;
 pub mod iam;
+pub mod launch_role;
 pub mod moto;
 pub mod s3;
 pub mod sagemaker;
@@ -57,13 +59,14 @@ pub struct Emulator {
 impl Emulator {
     pub fn new(moto_endpoint: String, public_url: String, step_delay: Duration, region: String) -> Emulator {
         let moto = moto::Moto::new(moto_endpoint.clone());
+        let iam = iam::Iam::new(moto.clone());
         Emulator {
             s3: s3::S3Proxy::new(moto_endpoint),
-            catalog: catalog::Catalog::new(moto.clone(), step_delay),
+            catalog: catalog::Catalog::new(moto.clone(), iam.clone(), step_delay),
             sagemaker: sagemaker::SageMaker::new(moto.clone(), public_url),
             ssm: ssm::Ssm::new(moto.clone()),
             sts: sts::Sts::new(moto.clone()),
-            iam: iam::Iam::new(moto.clone()),
+            iam,
             moto,
             faults: Arc::new(Mutex::new(Faults::default())),
             region,

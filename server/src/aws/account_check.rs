@@ -67,12 +67,13 @@ where
 }
 
 /// What each version of `deploy/team-account.yaml` added, for "needs update to vN: adds …".
-const STACK_CHANGES: [(u32, &str); 2] = [
+const STACK_CHANGES: [(u32, &str); 3] = [
     (1, "the role, its statements and the stack-version parameter"),
     (
         2,
         "Service Catalog's launch role, the notebooks' role and their stop and start documents, the team's parameters, and optionally the team's bucket, a private network and a file system",
     ),
+    (3, "the launch role's permission to run the Stop and Start actions' automations"),
 ];
 
 /// The account's stack version against the one this portal needs, from its `stack-version`
@@ -268,10 +269,11 @@ mod tests {
 
     #[test]
     fn the_stack_version_is_judged_against_the_one_the_portal_needs() {
-        assert_eq!(stack_verdict(Some("2")), Ok("Up to date (version 2).".to_owned()));
+        assert_eq!(stack_verdict(Some("3")), Ok("Up to date (version 3).".to_owned()));
         assert!(
-            stack_verdict(Some("1")).is_err_and(|e| e.contains("needs an update to version 2, which adds Service Catalog's launch role"))
+            stack_verdict(Some("2")).is_err_and(|e| e.contains("needs an update to version 3, which adds the launch role's permission"))
         );
+        assert!(stack_verdict(Some("1")).is_err_and(|e| e.contains("version 3, which adds Service Catalog's launch role")));
         let from_nothing = stack_verdict(Some("0")).unwrap_err();
         assert!(
             from_nothing.contains("which adds the role, its statements") && from_nothing.contains("; Service Catalog's"),

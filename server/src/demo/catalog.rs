@@ -4,6 +4,9 @@ use super::*;
 
 pub const PORTFOLIO_NAME: &str = "Atrium research workspaces";
 
+/// The launch role each team account's stack makes (`deploy/team-account.yaml`).
+const LAUNCH_ROLE: &str = "AtriumLaunchRole";
+
 pub struct DemoProduct {
     pub name: &'static str,
     pub description: &'static str,
@@ -114,6 +117,18 @@ pub async fn seed_catalog(sdk: &aws_config::SdkConfig, templates_url: &str) -> a
             .send()
             .await
             .context("Failed to add the product to the portfolio")?;
+        // Service Catalog changes the product's stacks with the team account's launch role
+        // (deploy/team-account.yaml), not with the portal's role there.
+        catalog
+            .create_constraint()
+            .portfolio_id(&portfolio_id)
+            .product_id(&product_id)
+            .r#type("LAUNCH")
+            .parameters(serde_json::json!({ "LocalRoleName": LAUNCH_ROLE }).to_string())
+            .idempotency_token(format!("{}-launch", product.name))
+            .send()
+            .await
+            .context("Failed to give the product its launch constraint")?;
         let Some((stop_document, start_document)) = product.stop_start else { continue };
         let mut actions = Vec::new();
         for (name, document) in [("Stop", stop_document), ("Start", start_document)] {
@@ -124,6 +139,8 @@ pub async fn seed_catalog(sdk: &aws_config::SdkConfig, templates_url: &str) -> a
                 .definition_type(ServiceActionDefinitionType::SsmAutomation)
                 .definition(ServiceActionDefinitionKey::Name, document)
                 .definition(ServiceActionDefinitionKey::Version, "1")
+                // Run with the launch role: the portal's role may not start automations.
+                .definition(ServiceActionDefinitionKey::AssumeRole, "LAUNCH_ROLE")
                 .idempotency_token(document)
                 .send()
                 .await

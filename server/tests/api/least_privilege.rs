@@ -283,7 +283,7 @@ async fn the_team_role_is_enough_for_every_capability_and_each_statement_is_need
     assert_eq!(failures(&steps), [], "every capability passes through the role under enforcement: {steps:?}");
     let authorized_only: Vec<&str> = steps.iter().filter(|step| moto_cannot_do(step)).map(|step| step.step.as_str()).collect();
     assert_eq!(authorized_only, NOT_IN_MOTO, "IAM let these through; moto cannot do them");
-    assert_eq!(steps.last().map(|step| step.detail.as_str()), Some("Up to date (version 2)."));
+    assert_eq!(steps.last().map(|step| step.detail.as_str()), Some("Up to date (version 3)."));
     // And a workspace's whole journey, through the adapters the portal uses.
     let journey = team_journey(&portal, &role, (SLUG, STUDIES_BUCKET), 0).await;
     let failed: Vec<_> = journey.iter().filter(|(_, _, outcome)| outcome.is_err()).collect();

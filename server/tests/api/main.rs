@@ -22,6 +22,7 @@ mod helpers;
 mod hostile;
 mod idle;
 mod jobs;
+mod launch_role;
 mod least_privilege;
 mod live;
 mod metrics;

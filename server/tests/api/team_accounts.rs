@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 
 /// An AWS account id of this test's own, so that no other test meets its role.
-fn fresh_account() -> String {
+pub(crate) fn fresh_account() -> String {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
     format!("{:012}", (nanos ^ (u128::from(std::process::id()) << 20)) % 1_000_000_000_000)
 }
@@ -37,7 +37,7 @@ async fn assumed(role_arn: &str) -> Vec<(String, Option<String>, bool)> {
 /// Deploys a team account's stack from `template` into `account` in moto, anew, as the
 /// account's admin does from the portal's link (the AWS emulator acts as that admin); the
 /// stack's role ARN.
-async fn deploy_team_stack(account: &str, slug: &str, template: &str, parameters: &[(&str, &str)]) -> String {
+pub(crate) async fn deploy_team_stack(account: &str, slug: &str, template: &str, parameters: &[(&str, &str)]) -> String {
     let outputs = deploy_team_stack_outputs(account, slug, template, parameters).await;
     outputs["RoleArn"].as_str().unwrap_or_else(|| panic!("the stack outputs its role: {outputs}")).to_owned()
 }
@@ -59,7 +59,7 @@ async fn deploy_team_stack_outputs(account: &str, slug: &str, template: &str, pa
 }
 
 /// The template without the policy statement `sid` (its `- Sid:` line to the next statement's).
-fn without_statement(template: &str, sid: &str) -> String {
+pub(crate) fn without_statement(template: &str, sid: &str) -> String {
     let start = template.find(&format!("          - Sid: {sid}\n")).unwrap_or_else(|| panic!("the template has a statement {sid}"));
     let rest = &template[start + 1..];
     let end = rest.find("\n          - Sid: ").or_else(|| rest.find("\n\n")).map_or(template.len(), |at| start + 1 + at + 1);
@@ -149,7 +149,7 @@ async fn the_team_role_is_assumed_with_the_teams_external_id_and_a_trust_wanting
     let (_, check) = api(&app, "POST", &test_connection, Some(&grace), None).await;
     assert_eq!(check["ok"], true, "every capability: {check}");
     let stack = check["steps"].as_array().expect("steps").last().cloned().unwrap_or_default();
-    assert_eq!((stack["step"].as_str(), stack["detail"].as_str()), (Some("The account's Atrium stack"), Some("Up to date (version 2).")));
+    assert_eq!((stack["step"].as_str(), stack["detail"].as_str()), (Some("The account's Atrium stack"), Some("Up to date (version 3).")));
 
     // Each statement for an operation the AWS emulator answers (moto's IAM does not see those)
     // is needed: without it, its step fails, naming the permission, and only its step.
@@ -223,7 +223,7 @@ async fn the_stack_makes_the_teams_parameters_and_on_request_its_bucket_network_
     let said = |name: &str| steps.iter().find(|step| step.step.starts_with(name)).map(|step| step.detail.clone()).unwrap_or_default();
     assert_eq!(said("Read the team's parameters"), "5 parameter(s) readable.");
     assert_eq!(said("Studies (S3)"), format!("Allowed: studies/ in {bucket} can be listed (no file there yet to read)."));
-    assert_eq!(said("The account's Atrium stack"), "Up to date (version 2).");
+    assert_eq!(said("The account's Atrium stack"), "Up to date (version 3).");
 }
 
 /// The events of workspace `id`, as its page lists them.
