@@ -113,6 +113,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/teams/:team/studies") view={Lazy::<StudiesRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/teams/:team/studies/:id") view={Lazy::<StudyRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/teams/:team/egress/:id") view={Lazy::<EgressRequestRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/teams/:team/scratch") view={Lazy::<ScratchRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/workspaces/:id") view={Lazy::<WorkspaceRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/admin/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/admin/catalog") view={Lazy::<CatalogAdminRoute>::new()} ssr=SsrMode::Async/>
@@ -156,6 +157,7 @@ enum ResearcherPage {
     Studies,
     Study,
     EgressRequest,
+    Scratch,
     Workspace,
     Settings,
     Tokens,
@@ -176,6 +178,7 @@ fn researcher_page(page: ResearcherPage) -> AnyView {
         ResearcherPage::Studies => pages::studies::StudiesPage().into_any(),
         ResearcherPage::Study => pages::studies::StudyPage().into_any(),
         ResearcherPage::EgressRequest => pages::studies::EgressRequestPage().into_any(),
+        ResearcherPage::Scratch => pages::studies::ScratchPage().into_any(),
         ResearcherPage::Workspace => pages::workspace::WorkspacePage().into_any(),
         ResearcherPage::Settings => pages::settings::SettingsPage().into_any(),
         ResearcherPage::Tokens => pages::tokens::TokensPage().into_any(),
@@ -245,6 +248,7 @@ lazy_routes! { researcher_page, __preload_researcher_page:
     StudiesRoute => ResearcherPage::Studies,
     StudyRoute => ResearcherPage::Study,
     EgressRequestRoute => ResearcherPage::EgressRequest,
+    ScratchRoute => ResearcherPage::Scratch,
     WorkspaceRoute => ResearcherPage::Workspace,
     SettingsRoute => ResearcherPage::Settings,
     TokensRoute => ResearcherPage::Tokens,

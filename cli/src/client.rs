@@ -68,6 +68,11 @@ impl Api {
         self.send(Method::PUT, path, Payload::Json(body), None, false).await
     }
 
+    /// A DELETE; an empty answer (204) reads as `null`.
+    pub async fn delete<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
+        self.send(Method::DELETE, path, Payload::None, None, false).await
+    }
+
     /// A POST of a YAML file.
     pub async fn post_yaml<T: DeserializeOwned>(&self, path: &str, yaml: String) -> anyhow::Result<T> {
         self.send(Method::POST, path, Payload::Yaml(yaml), None, false).await

@@ -178,6 +178,11 @@ enum Command {
         #[command(subcommand)]
         command: studies::StudyCommand,
     },
+    /// The team's scratch space: its files, upload, download and delete.
+    Scratch {
+        #[command(subcommand)]
+        command: studies::ScratchCommand,
+    },
     /// Exports out of controlled studies: request, show, approve, reject, download.
     Export {
         #[command(subcommand)]
@@ -325,6 +330,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::KeepRunning { workspace, hours } => return workspaces::keep_running(&api, &workspace, hours, output).await,
         Command::Studies { team } => studies::list(&api, &team, output).await?,
         Command::Study { command } => studies::run(&api, command, output).await?,
+        Command::Scratch { command } => studies::scratch(&api, command, output).await?,
         Command::Export { command } => studies::export(&api, command, output).await?,
         Command::Catalog { command: CatalogCommand::Export } => print!("{}", api.get_text("/catalog/export").await?),
         Command::Catalog { command: CatalogCommand::Apply { file, dry_run } } => return apply_catalog(&api, &file, dry_run, output).await,

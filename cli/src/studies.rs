@@ -1,6 +1,6 @@
 //! Studies from the command line: list them, list, upload and download their files, and export
 //! files out of a controlled study (request, approve, reject, download). A study is named by its
-//! name (or its id) as seen from a team.
+//! name (or its id) as seen from a team. The team's scratch space has the same file commands.
 
 use crate::client::Api;
 use crate::{Output, encode, print, print_one, table, transfer};
@@ -49,6 +49,51 @@ pub enum StudyCommand {
         /// Where to write it (`-` for standard output); the file's name in this folder by default.
         #[arg(short = 'O', long = "output-file", value_name = "FILE")]
         output_file: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ScratchCommand {
+    /// The sub-folders and files of a folder of the team's scratch space (its top by default).
+    Files {
+        /// The team (its slug, as in `/teams/<slug>`).
+        #[arg(long)]
+        team: String,
+        /// A folder, e.g. `runs/`.
+        folder: Option<String>,
+    },
+    /// Uploads a file to the team's scratch space, straight to S3 (in parts when it is large).
+    Upload {
+        /// The team (its slug, as in `/teams/<slug>`).
+        #[arg(long)]
+        team: String,
+        /// The file on this machine.
+        file: PathBuf,
+        /// Where in the scratch space, e.g. `runs/input.csv`; the file's name at its top by default.
+        #[arg(long)]
+        path: Option<String>,
+        /// Its content type; guessed from its extension by default.
+        #[arg(long)]
+        content_type: Option<String>,
+    },
+    /// Downloads a file of the team's scratch space.
+    Download {
+        /// The team (its slug, as in `/teams/<slug>`).
+        #[arg(long)]
+        team: String,
+        /// The file's path in the scratch space, e.g. `runs/input.csv`.
+        path: String,
+        /// Where to write it (`-` for standard output); the file's name in this folder by default.
+        #[arg(short = 'O', long = "output-file", value_name = "FILE")]
+        output_file: Option<PathBuf>,
+    },
+    /// Deletes a file of the team's scratch space (one you uploaded, or any as a team admin).
+    Delete {
+        /// The team (its slug, as in `/teams/<slug>`).
+        #[arg(long)]
+        team: String,
+        /// The file's path in the scratch space.
+        path: String,
     },
 }
 
@@ -158,28 +203,53 @@ async fn study_id(api: &Api, team: &str, wanted: &str) -> anyhow::Result<i64> {
 }
 
 pub async fn run(api: &Api, command: StudyCommand, output: Output) -> anyhow::Result<()> {
+    let study_base = |team: &str, id: i64| format!("/teams/{}/studies/{id}", encode(team));
     match command {
-        StudyCommand::Files { team, study, folder } => files(api, &team, &study, folder.unwrap_or_default(), output).await,
+        StudyCommand::Files { team, study, folder } => {
+            let base = study_base(&team, study_id(api, &team, &study).await?);
+            files(api, &base, folder.unwrap_or_default(), output).await
+        }
         StudyCommand::Upload { team, study, file, path, content_type } => {
-            upload(api, &team, &study, file, path, content_type, output).await
+            let base = study_base(&team, study_id(api, &team, &study).await?);
+            upload(api, &base, &study, file, path, content_type, output).await
         }
         StudyCommand::Download { team, study, path, output_file } => {
-            let id = study_id(api, &team, &study).await?;
-            let answer: Value = api.get(&format!("/teams/{}/studies/{id}/download?path={}", encode(&team), encode(&path))).await?;
-            let url = answer["url"].as_str().context("The API answered without a URL")?;
-            save(url, transfer::Target::from(output_file, &path)?, output).await
+            let base = study_base(&team, study_id(api, &team, &study).await?);
+            download(api, &base, &path, output_file, output).await
         }
     }
 }
 
-/// Every page of a folder: its sub-folders, then its files (and a controlled study's egress files).
-async fn files(api: &Api, team: &str, study: &str, folder: String, output: Output) -> anyhow::Result<()> {
-    let id = study_id(api, team, study).await?;
+pub async fn scratch(api: &Api, command: ScratchCommand, output: Output) -> anyhow::Result<()> {
+    let base = |team: &str| format!("/teams/{}/scratch", encode(team));
+    match command {
+        ScratchCommand::Files { team, folder } => files(api, &base(&team), folder.unwrap_or_default(), output).await,
+        ScratchCommand::Upload { team, file, path, content_type } => {
+            upload(api, &base(&team), "the scratch space", file, path, content_type, output).await
+        }
+        ScratchCommand::Download { team, path, output_file } => download(api, &base(&team), &path, output_file, output).await,
+        ScratchCommand::Delete { team, path } => {
+            let _: Value = api.delete(&format!("{}/files?path={}", base(&team), encode(&path))).await?;
+            print_one(output, &json!({"deleted": path}), &format!("Deleted {path} from the scratch space"));
+            Ok(())
+        }
+    }
+}
+
+async fn download(api: &Api, base: &str, path: &str, output_file: Option<PathBuf>, output: Output) -> anyhow::Result<()> {
+    let answer: Value = api.get(&format!("{base}/download?path={}", encode(path))).await?;
+    let url = answer["url"].as_str().context("The API answered without a URL")?;
+    save(url, transfer::Target::from(output_file, path)?, output).await
+}
+
+/// Every page of a folder under `base` (a study's or the scratch space's API path): its
+/// sub-folders, then its files (and a controlled study's egress files).
+async fn files(api: &Api, base: &str, folder: String, output: Output) -> anyhow::Result<()> {
     let (mut folders, mut files) = (Vec::new(), Vec::new());
     let mut cursor: Option<String> = None;
     // Every page; a controlled study's egress panel from the last.
     let exports = loop {
-        let mut path = format!("/teams/{}/studies/{id}/files?folder={}", encode(team), encode(&folder));
+        let mut path = format!("{base}/files?folder={}", encode(&folder));
         if let Some(cursor) = &cursor {
             path.push_str(&format!("&cursor={}", encode(cursor)));
         }
@@ -214,12 +284,12 @@ async fn files(api: &Api, team: &str, study: &str, folder: String, output: Outpu
     Ok(())
 }
 
-/// Asks the API where to send the bytes, sends them to S3 as the page does, and completes a
-/// multipart upload.
+/// Asks the API where to send the bytes (`base`: a study's or the scratch space's API path),
+/// sends them to S3 as the page does, and completes a multipart upload.
 async fn upload(
     api: &Api,
-    team: &str,
-    study: &str,
+    base: &str,
+    into: &str,
     file: PathBuf,
     path: Option<String>,
     content_type: Option<String>,
@@ -235,8 +305,6 @@ async fn upload(
         None => file.file_name().map(|n| n.to_string_lossy().into_owned()).context("Give --path: the file has no name")?,
     };
     let content_type = content_type.unwrap_or_else(|| guess_content_type(&path).to_owned());
-    let id = study_id(api, team, study).await?;
-    let base = format!("/teams/{}/studies/{id}", encode(team));
     let ticket: Value =
         api.post(&format!("{base}/uploads"), Some(json!({"path": path, "size": size, "content_type": content_type})), None).await?;
     let http = transfer::client()?;
@@ -263,8 +331,8 @@ async fn upload(
     .await;
     bar.finish_and_clear();
     sent?;
-    let done = json!({"study": id, "path": path, "size": size, "content_type": content_type});
-    print_one(output, &done, &format!("Uploaded {} to {study}: {path} ({size} bytes)", file.display()));
+    let done = json!({"path": path, "size": size, "content_type": content_type});
+    print_one(output, &done, &format!("Uploaded {} to {into}: {path} ({size} bytes)", file.display()));
     Ok(())
 }
 

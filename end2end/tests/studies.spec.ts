@@ -136,3 +136,44 @@ test('controlled data leaves through an export that a team admin approves', asyn
   const downloaded = await page.request.get((await link.getAttribute('href'))!);
   expect(await downloaded.text()).toMatch(/^sample,population/);
 });
+
+test("ada browses her team's scratch space from the team home, uploads a file and downloads one; gus only reads", async ({ page, browser }) => {
+  await signIn(page, 'ada');
+  await page.goto('/teams/genomics');
+  await page.getByRole('link', { name: /Browse the scratch space/ }).click();
+  await expect(page).toHaveURL(/\/teams\/genomics\/scratch$/);
+  await hydrated(page);
+  await expect(page.getByTestId('scratch-location')).toContainText('s3://');
+  const files = page.getByTestId('study-files');
+  await expect(files.locator('[data-file="README.txt"]')).toBeVisible();
+  expect(await wcagViolations(page)).toEqual([]);
+
+  const href = await files.getByRole('link', { name: 'Download README.txt' }).getAttribute('href');
+  expect(href).toBe('/teams/genomics/scratch/download?path=README.txt');
+  const readme = await page.request.get(href!);
+  expect(readme.ok()).toBe(true);
+  expect(await readme.text()).toContain('The scratch space of Genomics Lab');
+
+  const name = `notes-${Date.now() % 100000}.csv`;
+  await page.getByLabel('Files').setInputFiles([{ name, mimeType: 'text/csv', buffer: Buffer.from(CSV) }]);
+  await page.getByRole('button', { name: 'Upload' }).click();
+  await expect(page.getByTestId('uploads').locator(`[data-upload="${name}"]`).getByTestId('upload-status')).toHaveText('uploaded', { timeout: 15_000 });
+  const mine = files.locator(`[data-file="${name}"]`);
+  await expect(mine).toContainText('35 B');
+  // Hers to delete; the README, which a workspace wrote, is the team admins'.
+  await expect(mine.getByRole('button', { name: 'Delete' })).toBeVisible();
+  await expect(files.locator('[data-file="README.txt"]').getByRole('button', { name: 'Delete' })).toHaveCount(0);
+  await mine.getByRole('button', { name: 'Delete' }).click();
+  await mine.getByRole('button', { name: 'Delete for good' }).click();
+  await expect(mine).toHaveCount(0);
+
+  // gus, a guest, reads and downloads but has no upload.
+  const guest = await browser.newPage();
+  await signIn(guest, 'gus');
+  await expect(guest).toHaveURL(/\/teams/);
+  await guest.goto('/teams/genomics/scratch');
+  await hydrated(guest);
+  await expect(guest.getByTestId('study-files').locator('[data-file="README.txt"]')).toBeVisible();
+  await expect(guest.getByTestId('upload')).toHaveCount(0);
+  await guest.close();
+});

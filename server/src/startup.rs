@@ -139,7 +139,8 @@ impl Application {
             people: Arc::new(People::new(db.clone(), directory, sso_name.clone(), changes.access.clone())),
             settings: Arc::new(crate::services::settings::UserPreferences::new(db.clone())),
             tokens: tokens.clone(),
-            studies,
+            studies: studies.clone(),
+            scratch: studies,
             admin_workspaces: Arc::new(crate::services::admin_workspaces::AdminWorkspaces::new(
                 db.clone(),
                 reconciler(db.clone(), team_sessions.clone()),
@@ -355,6 +356,7 @@ fn router(state: AppState, settings: &Settings, db: PgPool) -> Router {
         .route("/events/workspaces/{id}", get(routes::events::workspace_events))
         .route("/workspaces/{id}/connect", post(routes::connect::connect))
         .route("/teams/{team}/studies/{id}/download", get(routes::study_download::study_file))
+        .route("/teams/{team}/scratch/download", get(routes::study_download::scratch_file))
         .route("/teams/{team}/egress/{id}/download", get(routes::study_download::egress_file))
         .route("/admin/audit.csv", get(routes::audit_csv::audit_csv))
         .route("/admin/teams/{team}/team-account.yaml", get(routes::team_template::team_template))

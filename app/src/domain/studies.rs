@@ -539,3 +539,28 @@ mod tests {
         assert_eq!(studies_parameter(&[("s3://b/p/".into(), Access::Rw), ("s3://c/q/".into(), Access::Ro)]), "s3://b/p/:rw,s3://c/q/:ro");
     }
 }
+
+/// One page of a folder of a team's scratch space (`s3-scratch-prefix`): working files shared
+/// by the team, outside every study.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScratchListing {
+    /// `s3://bucket/prefix/`.
+    pub location: String,
+    /// Relative to the scratch space, ending with `/`; empty at its top.
+    pub folder: String,
+    pub folders: Vec<String>,
+    pub files: Vec<ScratchFile>,
+    pub next_page: Option<String>,
+    pub max_file_bytes: u64,
+    /// Guests read only.
+    pub may_upload: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScratchFile {
+    pub file: FileEntry,
+    /// Who uploaded it through the portal (`None`: a workspace wrote it).
+    pub uploader: Option<String>,
+    /// Its uploader and the team's admins may delete it.
+    pub may_delete: bool,
+}

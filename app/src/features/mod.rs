@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod costs;
 pub mod notifications;
 pub mod people;
+pub mod scratch;
 pub mod studies;
 pub mod team_admin;
 pub mod teams;
@@ -51,6 +52,7 @@ pub struct Services {
     pub settings: Arc<dyn account::SettingsService>,
     pub tokens: Arc<dyn account::TokenService>,
     pub studies: Arc<dyn studies::StudyService>,
+    pub scratch: Arc<dyn scratch::ScratchService>,
     pub admin_workspaces: Arc<dyn admin_workspaces::AdminWorkspaceService>,
     pub sign_in_methods: crate::domain::SignInMethods,
     pub content_security_policy: crate::csp::ContentSecurityPolicy,

@@ -32,6 +32,7 @@ pub fn TeamHomePage() -> impl IntoView {
 fn TeamHomeView(home: TeamHome) -> impl IntoView {
     let TeamHome { team, aws_account_id, metadata, metadata_error, may_manage_members } = home;
     let not_set = || view! { <span class="text-slate-400">"not set"</span> }.into_any();
+    let slug = team.slug.to_string();
     view! {
         <Title text=format!("{} · Atrium", team.name)/>
         <nav class="text-sm text-slate-500"><a href="/teams" class="hover:underline">"Teams"</a>" / "{team.slug.to_string()}</nav>
@@ -63,7 +64,10 @@ fn TeamHomeView(home: TeamHome) -> impl IntoView {
                 <dd class="font-mono">{aws_account_id}</dd>
                 <dt class="font-medium text-slate-500">"S3 scratch space"</dt>
                 <dd class="font-mono" data-testid="s3-scratch">{match metadata.s3_scratch_prefix {
-                    Some(prefix) => view! { <span>{prefix}</span> }.into_any(),
+                    Some(prefix) => view! {
+                        <a class="break-all text-indigo-700 underline" href=format!("/teams/{slug}/scratch")
+                            aria-label=format!("Browse the scratch space {prefix}")>{prefix.clone()}</a>
+                    }.into_any(),
                     None => not_set(),
                 }}</dd>
                 <dt class="font-medium text-slate-500">"EFS access point"</dt>

@@ -4,6 +4,8 @@
 //! then forwards what S3 would accept to moto. It also answers the browser's CORS requests as
 //! the bucket's CORS configuration would (uploads and downloads come from the portal's pages).
 //!
+//! A listing's continuation token moto did not give is refused as S3 refuses it (moto fails).
+//!
 //! What it does not check: signatures (it does not know the callers' secrets).
 
 use axum::body::{Body, Bytes};
@@ -94,9 +96,9 @@ impl S3Proxy {
                 outgoing = outgoing.header(name, value);
             }
         }
+        let query: BTreeMap<String, String> =
+            url::form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes()).into_owned().collect();
         if !parts.headers.contains_key("authorization") {
-            let query: BTreeMap<String, String> =
-                url::form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes()).into_owned().collect();
             if let Some(credential) = query.get("X-Amz-Credential") {
                 outgoing = outgoing.header("authorization", authorization(credential));
             }
@@ -104,7 +106,12 @@ impl S3Proxy {
                 outgoing = outgoing.header("x-amz-security-token", token);
             }
         }
-        self.relay(outgoing).await
+        let answer = self.relay(outgoing).await;
+        // moto fails on a continuation token it did not give; S3 says the token is wrong.
+        if query.contains_key("continuation-token") && answer.status().is_server_error() {
+            return s3_error(StatusCode::BAD_REQUEST, "InvalidArgument", "The continuation token provided is incorrect");
+        }
+        answer
     }
 
     async fn relay(&self, outgoing: reqwest::RequestBuilder) -> Response {

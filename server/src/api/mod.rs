@@ -10,6 +10,7 @@ pub mod auth;
 pub mod extract;
 pub mod me;
 pub mod people;
+pub mod scratch;
 pub mod spending;
 pub mod studies;
 pub mod teams;
@@ -47,6 +48,7 @@ const BODY_LIMIT: usize = 256 * 1024;
         (name = "teams", description = "The caller's teams, what they may launch there, and their members (team admins)"),
         (name = "workspaces", description = "Launch, follow, stop, start, terminate and connect"),
         (name = "studies", description = "Study data (uploads and downloads by presigned URL), writers, and exports out of controlled studies"),
+        (name = "scratch", description = "The team's scratch space: working files outside every study (uploads and downloads by presigned URL)"),
         (name = "costs", description = "Spend against budgets (cost viewers and admins)"),
         (name = "admin", description = "The audit log and the catalog (admin scope)"),
         (name = "admin-teams", description = "Team onboarding: create, edit, test and archive teams (admin scope)"),
@@ -75,6 +77,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(admin::routes())
         .merge(admin_workspaces::routes())
         .merge(studies::routes())
+        .merge(scratch::routes())
         .merge(teams::routes())
         .merge(people::routes())
         .merge(spending::routes())

@@ -73,7 +73,7 @@ const STACK_CHANGES: [(u32, &str); 3] = [
         2,
         "Service Catalog's launch role, the notebooks' role and their stop and start documents, the team's parameters, and optionally the team's bucket, a private network and a file system",
     ),
-    (3, "the launch role's permission to run the Stop and Start actions' automations"),
+    (3, "the launch role's permission to run the Stop and Start actions' automations, and the portal's access to the team's scratch space"),
 ];
 
 /// The account's stack version against the one this portal needs, from its `stack-version`

@@ -263,6 +263,19 @@ async fn seed_ssm(sdk: &aws_config::SdkConfig, db: &PgPool) -> anyhow::Result<()
                 .await
                 .with_context(|| format!("Failed to write {path}/{name}"))?;
         }
+        // A file in the team's scratch space, for the page to list.
+        let (bucket, key) = (format!("atrium-scratch-{}", team.account_id), format!("{}/README.txt", team.slug));
+        let s3 = crate::aws::s3::S3Store::new(account);
+        s3.create_bucket_if_missing(&bucket).await?;
+        let readme = format!("The scratch space of {}: working files the team shares, outside every study.\n", team.name);
+        s3.client()
+            .put_object()
+            .bucket(&bucket)
+            .key(&key)
+            .body(readme.into_bytes().into())
+            .send()
+            .await
+            .with_context(|| format!("Failed to store s3://{bucket}/{key}"))?;
     }
     Ok(())
 }

@@ -8,6 +8,7 @@ pub mod costs;
 pub mod dates;
 pub mod jobs;
 pub mod notification_targets;
+pub mod scratch;
 pub mod sessions;
 pub mod sign_in_failures;
 pub mod studies;

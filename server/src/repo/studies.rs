@@ -137,19 +137,24 @@ pub enum InsertError {
     Database(#[from] sqlx::Error),
 }
 
+/// Whether a study's prefix in `bucket` holds `prefix`, or is held by it.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn overlapping(db: impl PgExecutor<'_>, bucket: &str, prefix: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM studies WHERE bucket = $1 AND (starts_with($2, prefix) OR starts_with(prefix, $2))) AS "overlapping!""#,
+        bucket,
+        prefix,
+    )
+    .fetch_one(db)
+    .await
+}
+
 /// Inserts a study unless its prefix holds, or is held by, another study's in the bucket.
 /// Holds the bucket's lock until the transaction ends, so two creations cannot both pass.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert(conn: &mut PgConnection, new: &NewStudyRow<'_>) -> Result<i64, InsertError> {
     sqlx::query!("SELECT pg_advisory_xact_lock(hashtext('study-bucket:' || $1))", new.bucket).execute(&mut *conn).await?;
-    let overlapping = sqlx::query_scalar!(
-        r#"SELECT EXISTS (SELECT 1 FROM studies WHERE bucket = $1 AND (starts_with($2, prefix) OR starts_with(prefix, $2))) AS "overlapping!""#,
-        new.bucket,
-        new.prefix,
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    if overlapping {
+    if overlapping(&mut *conn, new.bucket, new.prefix).await? {
         return Err(InsertError::Overlaps);
     }
     let id = sqlx::query_scalar!(

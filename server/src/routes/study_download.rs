@@ -1,4 +1,4 @@
-//! Study downloads: a plain link answered with a redirect to a presigned GET minted for this
+//! Study and scratch downloads: a plain link answered with a redirect to a presigned GET minted for this
 //! click (audited), so the bytes go from S3 to the browser and the URL is never stored.
 
 use crate::http::error_page::for_error;
@@ -63,4 +63,17 @@ pub async fn egress_file(
     };
     let file = query.get("file").map(String::as_str).unwrap_or_default();
     redirect(state.services.studies.egress_download_url(&user, &team, id, file).await)
+}
+
+/// `/teams/{team}/scratch/download?path=…`: a file of the team's scratch space.
+pub async fn scratch_file(
+    State(state): State<AppState>,
+    user: Option<Extension<CurrentUser>>,
+    Path(team): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let Some(Extension(user)) = user else { return for_error(&AppError::NotSignedIn) };
+    let Ok(team) = app::features::team_slug(&team) else { return for_error(&AppError::NotFound("This team".into())) };
+    let path = query.get("path").map(String::as_str).unwrap_or_default();
+    redirect(state.services.scratch.scratch_download_url(&user, &team, path).await)
 }

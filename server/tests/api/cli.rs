@@ -174,6 +174,36 @@ async fn a_researcher_lists_studies_and_uploads_and_downloads_a_file_with_the_cl
 }
 
 #[sqlx::test(migrations = "../migrations")]
+async fn the_teams_scratch_space_takes_lists_gives_back_and_deletes_a_file_with_the_cli(db: PgPool) {
+    let app = spawn_app(db).await;
+    let ada = token_for(&app, "ada", &["read", "studies"]).await;
+    let gus = token_for(&app, "gus", &["read", "studies"]).await;
+    let here = Folder::new();
+    let folder = unique("cli-scratch");
+    let path = format!("{folder}/runs.csv");
+    let bytes = b"run,seconds\n1,42\n";
+    let local = here.file("runs.csv", bytes);
+
+    let upload = ["scratch", "upload", "--team", "genomics", &local, "--path", &path];
+    atrium(&app, &gus, &here, &upload).await.failed_saying("do not have access");
+    assert!(atrium(&app, &ada, &here, &upload).await.succeeded().stdout.contains(&path));
+    let files = atrium(&app, &gus, &here, &["scratch", "files", "--team", "genomics", &format!("{folder}/"), "-o", "json"]).await;
+    let listed = files.succeeded().json();
+    assert_eq!(
+        (listed["files"][0]["path"].as_str(), listed["files"][0]["uploader"].as_str()),
+        (Some(path.as_str()), Some("ada")),
+        "{listed}"
+    );
+    atrium(&app, &gus, &here, &["scratch", "download", "--team", "genomics", &path, "-O", "back.csv"]).await.succeeded();
+    assert_eq!(here.read("back.csv"), bytes);
+    atrium(&app, &gus, &here, &["scratch", "delete", "--team", "genomics", &path]).await.failed_saying("do not have access");
+    atrium(&app, &ada, &here, &["scratch", "delete", "--team", "genomics", &path]).await.succeeded();
+    let absent = api_message(&app, "GET", &format!("/teams/genomics/scratch/download?path={path}"), &ada, None).await;
+    atrium(&app, &ada, &here, &["scratch", "download", "--team", "genomics", &path]).await.failed_saying(&absent);
+    assert_eq!(audit_rows(&app.db, "ada", "scratch.file.delete", "success").await, 1);
+}
+
+#[sqlx::test(migrations = "../migrations")]
 async fn a_large_file_goes_up_in_parts_with_the_cli_and_comes_down_whole(db: PgPool) {
     let app = spawn_app(db).await;
     let ada = token_for(&app, "ada", &["read", "studies"]).await;

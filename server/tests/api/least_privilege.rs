@@ -8,7 +8,7 @@
 //! The same holds for a workspace's whole journey through the adapters the pages and the worker
 //! use (`team_journey`): launch, watch, stop, start, resize, connect to a notebook and to Studio,
 //! a Session Manager session, the idle check, the reconcile, the team's parameters, the cost
-//! sync, a study's upload, download and export, and terminate.
+//! sync, a study's upload, download and export, the team's scratch space, and terminate.
 //!
 //! Where moto's enforcement differs from IAM's, the policy is installed as moto can read it:
 //! - moto evaluates a statement's `Resource` only for S3, STS and IAM; for every other service
@@ -41,7 +41,8 @@ const EXTERNAL_ID: &str = "the-external-id-of-the-least-privilege-team";
 const ROLE: &str = "AtriumPortalAccess";
 const ROLE_POLICY: &str = "atrium-portal-access";
 const STUDIES_POLICY: &str = "atrium-portal-studies";
-const STUDIES_BUCKET: &str = "atrium-least-privilege-team";
+/// The team's bucket the stack makes (`CreateBucket`): atrium-<slug>-<account>.
+const STUDIES_BUCKET: &str = "atrium-least-privilege-565656565656";
 
 /// moto_server on a port of its own, stopped when the test ends.
 struct PrivateMoto {
@@ -85,13 +86,6 @@ impl PrivateMoto {
             .await
             .expect("moto answers");
         assert!(response.status().is_success(), "reset-auth: {}", response.text().await.unwrap_or_default());
-    }
-
-    /// Creates `bucket` in `account`, with a study's file in it, as that account's administrator.
-    async fn create_bucket(&self, account: &str, bucket: &str) {
-        self.s3_put(account, bucket, "").await;
-        // A study's file, for the connection test to read.
-        self.s3_put(account, &format!("{bucket}/studies/a-study/readme.txt"), "a study").await;
     }
 
     /// An unsigned S3 PUT of `path` (a bucket, or a bucket's key) in `account`.
@@ -251,8 +245,8 @@ async fn the_team_role_is_enough_for_every_capability_and_each_statement_is_need
             ("Parameters.member.2.ParameterValue", EXTERNAL_ID),
             ("Parameters.member.3.ParameterKey", "TeamSlug"),
             ("Parameters.member.3.ParameterValue", SLUG),
-            ("Parameters.member.4.ParameterKey", "StudiesBucket"),
-            ("Parameters.member.4.ParameterValue", STUDIES_BUCKET),
+            ("Parameters.member.4.ParameterKey", "CreateBucket"),
+            ("Parameters.member.4.ParameterValue", "true"),
         ],
     )
     .await;
@@ -260,7 +254,8 @@ async fn the_team_role_is_enough_for_every_capability_and_each_statement_is_need
         moto.call("cloudformation", TEAM_ACCOUNT, &[("Action", "DescribeStacks"), ("Version", "2010-05-15"), ("StackName", stack)]).await;
     assert_eq!(xml_element(&described, "StackStatus"), Some("CREATE_COMPLETE"), "{described}");
 
-    moto.create_bucket(TEAM_ACCOUNT, STUDIES_BUCKET).await;
+    // A study's file, for the connection test to read.
+    moto.s3_put(TEAM_ACCOUNT, &format!("{STUDIES_BUCKET}/studies/a-study/readme.txt"), "a study").await;
 
     // The role's policies as the stack made them, installed as one as moto reads it.
     let mut statements = Vec::new();
@@ -453,6 +448,8 @@ pub(crate) async fn team_journey(
         ),
         ("StudyFiles", "create a study's folder", said(studies.create_prefix(&place, &folder).await)),
         ("StudyListing", "list a study", said(studies.folder(&place, &folder, None, 10, true).await)),
+        ("StudyFiles", "a file in the scratch space", said(studies.create_prefix(&place, &format!("scratch/lp-{run}/")).await)),
+        ("StudyListing", "list the scratch space", said(studies.folder(&place, "scratch/", None, 10, true).await)),
     ];
     let started = studies.presigned_parts(&place, &upload, "text/csv", 1, Duration::from_secs(60)).await;
     let upload_id = started.as_ref().map(|(id, _)| id.clone()).unwrap_or_default();

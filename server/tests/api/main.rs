@@ -31,6 +31,7 @@ mod object_store;
 mod parity;
 mod repositories;
 mod rest_api;
+mod scratch;
 mod sso;
 mod studies;
 mod team_accounts;

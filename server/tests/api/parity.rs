@@ -75,6 +75,10 @@ const TWINS: &[(&str, &[&str])] = &[
     ("request_egress", &["POST /teams/{team}/studies/{id}/exports"]),
     ("egress_request", &["GET /teams/{team}/exports/{request_id}"]),
     ("decide_egress", &["POST /teams/{team}/exports/{request_id}/approve", "POST /teams/{team}/exports/{request_id}/reject"]),
+    ("scratch_files", &["GET /teams/{team}/scratch/files"]),
+    ("scratch_upload", &["POST /teams/{team}/scratch/uploads"]),
+    ("scratch_upload_complete", &["POST /teams/{team}/scratch/uploads/complete"]),
+    ("scratch_delete_file", &["DELETE /teams/{team}/scratch/files"]),
 ];
 
 /// Server functions with no REST twin, and why.
@@ -87,9 +91,10 @@ const PAGE_ONLY: &[(&str, &str)] = &[
     ("create_token", "tokens are made on the page only"),
 ];
 
-/// The study file and export downloads are plain routes on the pages (a redirect to S3); the
+/// The study file, export and scratch downloads are plain routes on the pages (a redirect to S3); the
 /// API answers their presigned URLs as JSON.
-const ROUTE_TWINS: &[&str] = &["GET /teams/{team}/studies/{id}/download", "GET /teams/{team}/exports/{request_id}/download"];
+const ROUTE_TWINS: &[&str] =
+    &["GET /teams/{team}/studies/{id}/download", "GET /teams/{team}/exports/{request_id}/download", "GET /teams/{team}/scratch/download"];
 
 fn server_function_endpoints() -> BTreeSet<String> {
     let source = server_function_source();

@@ -57,9 +57,9 @@ async fn send(method: &str, url: &str, body: Body, on_progress: impl Fn(f64) + '
     Ok((status, etag, xhr.response_text().ok().flatten().unwrap_or_default()))
 }
 
-pub async fn upload(team: String, study_id: i64, path: String, file: File, percent: RwSignal<f64>) -> Result<(), String> {
+pub async fn upload(shelf: Shelf, path: String, file: File, percent: ArcRwSignal<f64>) -> Result<(), String> {
     let size = file.size();
-    let ticket = study_upload(team.clone(), study_id, path, size as u64, file.type_()).await.map_err(|e| e.to_string())?;
+    let ticket = shelf.ticket(path, size as u64, file.type_()).await.map_err(|e| e.to_string())?;
     match ticket {
         UploadTicket::Post { url, fields } => {
             let form = FormData::new().map_err(js_error)?;
@@ -67,7 +67,9 @@ pub async fn upload(team: String, study_id: i64, path: String, file: File, perce
                 form.append_with_str(name, value).map_err(js_error)?;
             }
             form.append_with_blob_and_filename("file", &file, &file.name()).map_err(js_error)?;
-            let (status, _, text) = send("POST", &url, Body::Form(form), move |loaded| percent.set(loaded * 100.0 / size.max(1.0))).await?;
+            let progress = percent.clone();
+            let (status, _, text) =
+                send("POST", &url, Body::Form(form), move |loaded| progress.set(loaded * 100.0 / size.max(1.0))).await?;
             if !(200..300).contains(&status) {
                 return Err(s3_message(status, &text));
             }
@@ -77,14 +79,15 @@ pub async fn upload(team: String, study_id: i64, path: String, file: File, perce
             for (index, url) in part_urls.iter().enumerate() {
                 let start = index as f64 * part_size as f64;
                 let blob = file.slice_with_f64_and_f64(start, (start + part_size as f64).min(size)).map_err(js_error)?;
-                let progress = move |loaded: f64| percent.set((start + loaded) * 100.0 / size.max(1.0));
+                let part_percent = percent.clone();
+                let progress = move |loaded: f64| part_percent.set((start + loaded) * 100.0 / size.max(1.0));
                 let (status, etag, text) = send("PUT", url, Body::Blob(blob), progress).await?;
                 if !(200..300).contains(&status) {
                     return Err(s3_message(status, &text));
                 }
                 etags.push(etag.ok_or("S3 did not say which part it stored (no ETag): its CORS rules must expose ETag.")?);
             }
-            complete_study_upload(team, study_id, path, upload_id, etags).await.map_err(|e| e.to_string())?;
+            shelf.complete(path, upload_id, etags).await.map_err(|e| e.to_string())?;
         }
     }
     percent.set(100.0);

@@ -1,8 +1,10 @@
 //! `/teams/:team/studies`: the studies a member can see from the team, and a new one;
 //! `/teams/:team/studies/:id`: one study's files, uploaded and downloaded by the browser
-//! straight to and from S3; `/teams/:team/egress/:id`: an export request and its history.
+//! straight to and from S3; `/teams/:team/egress/:id`: an export request and its history;
+//! `/teams/:team/scratch`: the team's scratch space, browsed the same way.
 
 use crate::domain::studies::{EgressPanel, FileEntry, FolderListing, StudyScope, StudyView, UploadTicket, size_label};
+use crate::features::scratch::{DeleteScratchFile, complete_scratch_upload, load_scratch_files, scratch_upload};
 use crate::features::studies::{
     CreateStudy, DecideEgress, DeleteStudyFile, RequestEgress, SetStudyWriters, complete_study_upload, load_egress_request, load_studies,
     load_study_files, study_upload,
@@ -16,6 +18,31 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 mod egress;
 pub use egress::*;
 mod browser;
+mod scratch;
+pub use scratch::*;
+
+/// Where a page's files are: a study, or the team's scratch space.
+#[derive(Clone)]
+enum Shelf {
+    Study { team: String, id: i64 },
+    Scratch { team: String },
+}
+
+impl Shelf {
+    async fn ticket(&self, path: String, size: u64, content_type: String) -> Result<UploadTicket, crate::error::AppError> {
+        match self.clone() {
+            Shelf::Study { team, id } => study_upload(team, id, path, size, content_type).await,
+            Shelf::Scratch { team } => scratch_upload(team, path, size, content_type).await,
+        }
+    }
+
+    async fn complete(&self, path: String, upload_id: String, etags: Vec<String>) -> Result<(), crate::error::AppError> {
+        match self.clone() {
+            Shelf::Study { team, id } => complete_study_upload(team, id, path, upload_id, etags).await,
+            Shelf::Scratch { team } => complete_scratch_upload(team, path, upload_id, etags).await,
+        }
+    }
+}
 
 fn encode(text: &str) -> String {
     form_urlencoded::byte_serialize(text.as_bytes()).collect()
@@ -161,12 +188,14 @@ fn NewStudyForm(
     }
 }
 
-/// One file's upload as the page shows it.
+/// One file's upload as the page shows it. Its signals are reference-counted, not owned by
+/// the panel that started it: the listing (and the panel with it) is re-rendered as each
+/// upload ends, and the uploads stay in view.
 #[derive(Clone)]
 struct Upload {
     name: String,
-    percent: RwSignal<f64>,
-    outcome: RwSignal<Option<Result<(), String>>>,
+    percent: ArcRwSignal<f64>,
+    outcome: ArcRwSignal<Option<Result<(), String>>>,
 }
 
 #[component]
@@ -226,11 +255,14 @@ fn StudyView(
             <p role="alert" class="mt-4 rounded border border-red-200 bg-red-50 p-3 text-sm text-red-800">{e.to_string()}</p>
         })}
         <FolderNav base=base.clone() folder=folder.clone()/>
-        <FileTable team=team.clone() study_id=study.id base=base.clone() folders files download may_write delete/>
+        <FileTable base=base.clone() folders files=files.into_iter().map(|file| (file, may_write)).collect() download
+            delete_form=study_delete_form(team.clone(), study.id, delete)/>
         {next_page.map(|token| view! {
             <p class="mt-3 text-sm"><a class="text-indigo-700 underline" href=format!("{base}?folder={}&page={}", encode(&folder), encode(&token))>"Next page"</a></p>
         })}
-        {may_write.then(|| view! { <UploadPanel team=team.clone() study_id=study.id folder=folder.clone() max_file_bytes uploaded uploads/> })}
+        {may_write.then(|| view! {
+            <UploadPanel shelf=Shelf::Study { team: team.clone(), id: study.id } folder=folder.clone() max_file_bytes uploaded uploads/>
+        })}
         {study.may_choose_writers.then(|| view! { <WritersForm team=team.clone() study=study.clone() members=team_members writers/> })}
         {egress.map(|panel| view! { <EgressSection team=team.clone() study_id=study.id panel/> })}
     }
@@ -251,17 +283,43 @@ fn FolderNav(base: String, folder: String) -> impl IntoView {
     .into_any()
 }
 
+/// The form that deletes one file of a study, after "Delete" is clicked.
+fn study_delete_form(team: String, study_id: i64, delete: ServerAction<DeleteStudyFile>) -> Callback<String, AnyView> {
+    Callback::new(move |path: String| {
+        let team = team.clone();
+        view! {
+            <ActionForm action=delete attr:class="ml-3 inline">
+                <input type="hidden" name="team" value=team/>
+                <input type="hidden" name="id" value=study_id.to_string()/>
+                <input type="hidden" name="path" value=path.clone()/>
+                <DeleteQuestion path/>
+            </ActionForm>
+        }
+        .into_any()
+    })
+}
+
+/// "Delete …?" with its two buttons, inside a delete form (Cancel closes it).
+#[component]
+fn DeleteQuestion(path: String) -> impl IntoView {
+    let confirm = use_context::<RwSignal<bool>>();
+    view! {
+        <span role="alert">{format!("Delete {path}? ")}</span>
+        <button type="submit" class="rounded bg-red-700 px-2 py-0.5 text-white">"Delete for good"</button>
+        <button type="button" class="ml-2 underline" on:click=move |_| if let Some(confirm) = confirm { confirm.set(false) }>"Cancel"</button>
+    }
+}
+
 #[component]
 fn FileTable(
-    team: String,
-    study_id: i64,
     base: String,
     folders: Vec<String>,
-    files: Vec<FileEntry>,
+    /// Each file, and whether the caller may delete it.
+    files: Vec<(FileEntry, bool)>,
     /// Where downloads start (`None`: a controlled study, whose files leave by export only).
     download: Option<String>,
-    may_write: bool,
-    delete: ServerAction<DeleteStudyFile>,
+    /// The form that deletes the file at a path.
+    delete_form: Callback<String, AnyView>,
 ) -> impl IntoView {
     if folders.is_empty() && files.is_empty() {
         return view! { <p class="mt-4 text-sm text-slate-700" data-testid="no-files">"No files here yet."</p> }.into_any();
@@ -284,23 +342,12 @@ fn FileTable(
                         </tr>
                     }
                 }).collect_view()}
-                {files.into_iter().map(|file| {
+                {files.into_iter().map(|(file, may_delete)| {
                     let confirm = RwSignal::new(false);
                     let path = file.path.clone();
-                    let team = team.clone();
-                    let delete_cell = may_write.then_some(move || if confirm.get() {
-                                    let (team, path) = (team.clone(), path.clone());
-                                    let question = format!("Delete {path}? ");
-                                    view! {
-                                        <ActionForm action=delete attr:class="ml-3 inline">
-                                            <input type="hidden" name="team" value=team/>
-                                            <input type="hidden" name="id" value=study_id.to_string()/>
-                                            <input type="hidden" name="path" value=path/>
-                                            <span role="alert">{question}</span>
-                                            <button type="submit" class="rounded bg-red-700 px-2 py-0.5 text-white">"Delete for good"</button>
-                                            <button type="button" class="ml-2 underline" on:click=move |_| confirm.set(false)>"Cancel"</button>
-                                        </ActionForm>
-                                    }.into_any()
+                    let delete_cell = may_delete.then_some(move || if confirm.get() {
+                                    let form = delete_form.run(path.clone());
+                                    view! { <leptos::context::Provider value=confirm>{form}</leptos::context::Provider> }.into_any()
                                 } else {
                                     view! {
                                         <button type="button" class="ml-3 text-red-800 underline" on:click=move |_| confirm.set(true)>"Delete"</button>
@@ -330,8 +377,7 @@ fn FileTable(
 
 #[component]
 fn UploadPanel(
-    team: String,
-    study_id: i64,
+    shelf: Shelf,
     folder: String,
     max_file_bytes: u64,
     uploaded: RwSignal<u32>,
@@ -343,11 +389,11 @@ fn UploadPanel(
         let Some(list) = input.files() else { return };
         for index in 0..list.length() {
             let Some(file) = list.item(index) else { continue };
-            let upload = Upload { name: file.name(), percent: RwSignal::new(0.0), outcome: RwSignal::new(None) };
+            let upload = Upload { name: file.name(), percent: ArcRwSignal::new(0.0), outcome: ArcRwSignal::new(None) };
             uploads.update(|all| all.push(upload.clone()));
-            let (team, path) = (team.clone(), format!("{folder}{}", file.name()));
+            let (shelf, path) = (shelf.clone(), format!("{folder}{}", file.name()));
             leptos::task::spawn_local(async move {
-                let outcome = browser::upload(team, study_id, path, file, upload.percent).await;
+                let outcome = browser::upload(shelf, path, file, upload.percent.clone()).await;
                 let done = outcome.is_ok();
                 upload.outcome.set(Some(outcome));
                 if done {
@@ -368,7 +414,10 @@ fn UploadPanel(
                 <For each=move || uploads.get() key=|u| u.name.clone() let:upload>
                     <li data-upload=upload.name.clone()>
                         <span>{upload.name.clone()}</span>
-                        <progress class="ml-3 align-middle" max="100" value=move || upload.percent.get().to_string()
+                        <progress class="ml-3 align-middle" max="100" value={
+                            let percent = upload.percent.clone();
+                            move || percent.get().to_string()
+                        }
                             aria-label=format!("Upload of {}", upload.name)></progress>
                         <span class="ml-2" data-testid="upload-status">{move || match upload.outcome.get() {
                             None => format!("{:.0}%", upload.percent.get()),

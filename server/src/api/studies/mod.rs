@@ -226,9 +226,9 @@ pub struct FileQuery {
 }
 
 /// The URL answered with: never cached, as the pages' download redirects.
-type NoStore<T> = ([(header::HeaderName, &'static str); 1], Json<T>);
+pub(crate) type NoStore<T> = ([(header::HeaderName, &'static str); 1], Json<T>);
 
-fn no_store(url: String) -> NoStore<DownloadUrl> {
+pub(crate) fn no_store(url: String) -> NoStore<DownloadUrl> {
     ([(header::CACHE_CONTROL, "no-store")], Json(DownloadUrl { url }))
 }
 

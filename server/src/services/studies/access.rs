@@ -46,6 +46,11 @@ impl Studies {
         Place { bucket: study.bucket.clone(), role }
     }
 
+    /// The study's files, as the caller reaches them.
+    pub(super) fn shelf(user: &CurrentUser, team: &teams::Team, study: &StudyRow) -> Shelf {
+        Shelf { place: Self::place(user, team, study), prefix: study.prefix.clone(), kind: "a study" }
+    }
+
     pub(super) fn view(user: &CurrentUser, slug: &TeamSlug, study: &StudyRow, access: Access) -> StudyView {
         StudyView {
             id: study.id,
@@ -148,16 +153,21 @@ pub(super) async fn record(
     team: &TeamSlug,
     detail: &str,
 ) -> Result<(), AppError> {
-    let id = object.1.to_string();
-    let entry = audit::Entry::by(user, action).object(object.0, &id).team(team.as_str()).detail(detail);
-    audit::record(db, &entry).await.map_err(database_error)
+    record_on(db, user, action, (object.0, &object.1.to_string()), team, detail).await
 }
 
-/// A file's checked path in a study, and its S3 key: the path cannot leave the study's prefix.
-pub(super) fn file_in(study: &StudyRow, raw: &str) -> Result<(String, String), AppError> {
-    let path = file_path(raw).map_err(|message| AppError::invalid("path", message))?;
-    let key = format!("{}{path}", study.prefix);
-    Ok((path, key))
+/// One audit row about an object of any kind (a team's scratch space: `("team", slug)`).
+#[tracing::instrument(skip_all)]
+pub(super) async fn record_on(
+    db: impl sqlx::PgExecutor<'_>,
+    user: &CurrentUser,
+    action: &str,
+    (kind, id): (&str, &str),
+    team: &TeamSlug,
+    detail: &str,
+) -> Result<(), AppError> {
+    let entry = audit::Entry::by(user, action).object(kind, id).team(team.as_str()).detail(detail);
+    audit::record(db, &entry).await.map_err(database_error)
 }
 
 pub(super) fn content_type(raw: &str) -> Result<String, AppError> {

@@ -20,7 +20,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 mod access;
+mod scratch;
+mod shelf;
 pub use access::*;
+use shelf::Shelf;
 
 /// Files listed per page of a folder.
 const FILES_PER_PAGE: i32 = 100;
@@ -151,19 +154,11 @@ impl StudyService for Studies {
         page: Option<String>,
     ) -> Result<FolderListing, AppError> {
         let Seen { team, study, access: granted } = self.seen(user, slug, id).await?;
-        let folder = browse_folder(folder).map_err(|message| AppError::invalid("folder", message))?;
-        let page = page.filter(|p| !p.is_empty());
-        if page.as_ref().is_some_and(|p| p.len() > 1024) {
-            return Err(AppError::BadRequest("That page of the folder does not exist.".into()));
-        }
-        let place = Self::place(user, &team, &study);
-        let listed =
-            self.store.folder(&place, &format!("{}{folder}", study.prefix), page, FILES_PER_PAGE, true).await.map_err(store_error)?;
-        let folders = listed.folders.iter().filter_map(|f| f.strip_prefix(&study.prefix).map(str::to_owned)).collect();
-        let files = self.file_entries(&study.prefix, listed.objects);
+        let shelf = Self::shelf(user, &team, &study);
+        let (folder, folders, files, next_page) = self.shelf_folder(&shelf, folder, page).await?;
         let egress = if study.controlled {
             let egress_prefix = study.egress_prefix();
-            let waiting = self.store.folder(&place, &egress_prefix, None, FILES_PER_PAGE, false).await.map_err(store_error)?;
+            let waiting = self.store.folder(&shelf.place, &egress_prefix, None, FILES_PER_PAGE, false).await.map_err(store_error)?;
             let requests = repo::egress_of_study(&self.db, study.id).await.map_err(database_error)?;
             let visible = requests.into_iter().filter(|r| r.requester == user.username.as_str() || user.may_manage_members(slug)).collect();
             Some(EgressPanel {
@@ -178,16 +173,7 @@ impl StudyService for Studies {
         let study = Self::view(user, slug, &study, granted);
         let team_members =
             if study.may_choose_writers { teams::team_members(&self.db, slug.as_str()).await.map_err(database_error)? } else { Vec::new() };
-        Ok(FolderListing {
-            study,
-            team_members,
-            folder,
-            folders,
-            files,
-            next_page: listed.next,
-            max_file_bytes: self.settings.max_file_bytes,
-            egress,
-        })
+        Ok(FolderListing { study, team_members, folder, folders, files, next_page, max_file_bytes: self.settings.max_file_bytes, egress })
     }
 
     #[tracing::instrument(skip(self, user), fields(username = %user.username))]
@@ -198,47 +184,11 @@ impl StudyService for Studies {
         id: i64,
         path: &str,
         size: u64,
-        content_type_raw: &str,
+        content_type: &str,
     ) -> Result<UploadTicket, AppError> {
         let Seen { team, study, .. } = self.writable(user, slug, id).await?;
-        let (path, key) = file_in(&study, path)?;
-        let max = self.settings.max_file_bytes;
-        if size == 0 || size > max {
-            return Err(AppError::invalid(
-                "size",
-                format!(
-                    "{path} is {}; a study takes files of 1 byte to {}.",
-                    app::domain::studies::size_label(size as i64),
-                    app::domain::studies::size_label(max as i64)
-                ),
-            ));
-        }
-        let content_type = content_type(content_type_raw)?;
-        if self.settings.blocked_content_types.contains(&content_type) {
-            return Err(AppError::invalid("content_type", format!("Files of type {content_type} cannot be uploaded to a study.")));
-        }
-        let place = Self::place(user, &team, &study);
-        let expires_in = Duration::from_secs(self.settings.upload_url_seconds);
-        let (ticket, how) = if size < MULTIPART_THRESHOLD {
-            // Exactly this file: this key, this size, this type, until it expires.
-            let rules = UploadRules {
-                bucket: &study.bucket,
-                key: &key,
-                min_bytes: size,
-                max_bytes: size,
-                content_type: Some(&content_type),
-                expires_in,
-            };
-            let post = self.store.presigned_post(&place, &rules).await.map_err(store_error)?;
-            (UploadTicket::Post { url: post.url, fields: post.fields.into_iter().collect() }, "a POST form".to_owned())
-        } else {
-            let parts = size.div_ceil(PART_SIZE) as u32;
-            let (upload_id, part_urls) =
-                self.store.presigned_parts(&place, &key, &content_type, parts, expires_in).await.map_err(store_error)?;
-            (UploadTicket::Multipart { path: path.clone(), upload_id, part_size: PART_SIZE, part_urls }, format!("{parts} part URLs"))
-        };
-        let detail = format!("{path} ({size} bytes, {content_type}) in \"{}\": {how}", study.name);
-        record(&self.db, user, "study.upload_url", ("study", id), slug, &detail).await?;
+        let (_, _, ticket, detail) = self.shelf_ticket(&Self::shelf(user, &team, &study), path, size, content_type).await?;
+        record(&self.db, user, "study.upload_url", ("study", id), slug, &format!("{detail} in \"{}\"", study.name)).await?;
         Ok(ticket)
     }
 
@@ -253,19 +203,7 @@ impl StudyService for Studies {
         etags: Vec<String>,
     ) -> Result<(), AppError> {
         let Seen { team, study, .. } = self.writable(user, slug, id).await?;
-        let (path, key) = file_in(&study, path)?;
-        if upload_id.is_empty() || upload_id.len() > 1024 || etags.is_empty() || etags.len() > 10_000 || etags.iter().any(|e| e.len() > 200)
-        {
-            return Err(AppError::BadRequest("This upload cannot be completed: start it again.".into()));
-        }
-        let place = Self::place(user, &team, &study);
-        self.store.complete_parts(&place, &key, upload_id, &etags).await.map_err(store_error)?;
-        // Parts are signed one by one: the whole is checked once it is whole.
-        let size = self.store.size_of(&place, &key).await.map_err(store_error)?.unwrap_or(0);
-        if size as u64 > self.settings.max_file_bytes {
-            self.store.delete(&place, &key).await.map_err(store_error)?;
-            return Err(AppError::invalid("size", format!("{path} came to more than the largest file a study takes; it was removed.")));
-        }
+        let (path, size) = self.shelf_complete(&Self::shelf(user, &team, &study), path, upload_id, &etags).await?;
         record(&self.db, user, "study.upload", ("study", id), slug, &format!("{path} ({size} bytes) in \"{}\"", study.name)).await
     }
 
@@ -276,13 +214,7 @@ impl StudyService for Studies {
             // Controlled data leaves only through an approved export request.
             return Err(AppError::Forbidden);
         }
-        let (path, key) = file_in(&study, path)?;
-        let place = Self::place(user, &team, &study);
-        if self.store.size_of(&place, &key).await.map_err(store_error)?.is_none() {
-            return Err(AppError::NotFound(format!("The file {path}")));
-        }
-        let url =
-            self.store.presigned_get(&place, &key, Duration::from_secs(self.settings.download_url_seconds)).await.map_err(store_error)?;
+        let (path, url) = self.shelf_download(&Self::shelf(user, &team, &study), path).await?;
         record(&self.db, user, "study.download_url", ("study", id), slug, &format!("{path} in \"{}\"", study.name)).await?;
         Ok(url)
     }
@@ -290,12 +222,7 @@ impl StudyService for Studies {
     #[tracing::instrument(skip(self, user), fields(username = %user.username))]
     async fn delete_file(&self, user: &CurrentUser, slug: &TeamSlug, id: i64, path: &str) -> Result<(), AppError> {
         let Seen { team, study, .. } = self.writable(user, slug, id).await?;
-        let (path, key) = file_in(&study, path)?;
-        let place = Self::place(user, &team, &study);
-        if self.store.size_of(&place, &key).await.map_err(store_error)?.is_none() {
-            return Err(AppError::NotFound(format!("The file {path}")));
-        }
-        self.store.delete(&place, &key).await.map_err(store_error)?;
+        let (path, _) = self.shelf_delete(&Self::shelf(user, &team, &study), path).await?;
         record(&self.db, user, "study.file.delete", ("study", id), slug, &format!("{path} in \"{}\"", study.name)).await
     }
 
