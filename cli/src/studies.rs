@@ -262,19 +262,30 @@ async fn files(api: &Api, base: &str, folder: String, output: Output) -> anyhow:
         }
     };
     if output == Output::Json {
-        println!("{}", json!({"folder": folder, "folders": folders, "files": files, "exports": exports}));
+        let mut listing = json!({"folder": folder, "folders": folders, "files": files});
+        if !exports.is_null() {
+            listing["exports"] = exports;
+        }
+        println!("{listing}");
         return Ok(());
     }
-    let mut listing = table(&["path", "size", "last_modified"]);
+    // The scratch space says who uploaded each file.
+    let uploaders = files.iter().any(|file| file.get("uploader").is_some());
+    let columns: &[&str] = if uploaders { &["path", "size", "last_modified", "uploader"] } else { &["path", "size", "last_modified"] };
+    let mut listing = table(columns);
     for folder in folders.iter().filter_map(Value::as_str) {
-        listing.add_row(vec![folder.to_owned(), String::new(), String::new()]);
+        listing.add_row([folder.to_owned()].into_iter().chain(std::iter::repeat_n(String::new(), columns.len() - 1)).collect::<Vec<_>>());
     }
     for file in &files {
-        listing.add_row(vec![
+        let mut row = vec![
             file["path"].as_str().unwrap_or("").to_owned(),
             file["size"].to_string(),
             file["last_modified"].as_str().unwrap_or("").to_owned(),
-        ]);
+        ];
+        if uploaders {
+            row.push(file["uploader"].as_str().unwrap_or("a workspace").to_owned());
+        }
+        listing.add_row(row);
     }
     println!("{listing}");
     if !exports.is_null() {

@@ -194,6 +194,8 @@ async fn the_teams_scratch_space_takes_lists_gives_back_and_deletes_a_file_with_
         (Some(path.as_str()), Some("ada")),
         "{listed}"
     );
+    let table = atrium(&app, &gus, &here, &["scratch", "files", "--team", "genomics", &format!("{folder}/")]).await;
+    assert!(table.succeeded().stdout.contains("UPLOADER") && table.stdout.contains(" ada "), "{}", table.stdout);
     atrium(&app, &gus, &here, &["scratch", "download", "--team", "genomics", &path, "-O", "back.csv"]).await.succeeded();
     assert_eq!(here.read("back.csv"), bytes);
     atrium(&app, &gus, &here, &["scratch", "delete", "--team", "genomics", &path]).await.failed_saying("do not have access");

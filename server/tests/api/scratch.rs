@@ -7,18 +7,7 @@ use sqlx::PgPool;
 
 /// A folder no other test uses (tests share the demo team's scratch space in moto).
 fn unique_folder(name: &str) -> String {
-    format!("{name}-{}-{}/", std::process::id(), uuid::Uuid::new_v4().simple().to_string().get(..8).unwrap_or_default())
-}
-
-/// The POST form of an upload ticket, sent with `bytes` as the file.
-async fn post_upload(ticket: &serde_json::Value, bytes: Vec<u8>) -> reqwest::Response {
-    let post = &ticket["Post"];
-    let mut form = reqwest::multipart::Form::new();
-    for field in post["fields"].as_array().expect("fields") {
-        form = form.text(field[0].as_str().expect("name").to_owned(), field[1].as_str().expect("value").to_owned());
-    }
-    let file = reqwest::multipart::Part::bytes(bytes).file_name("file").mime_str("text/csv").expect("mime");
-    reqwest::Client::new().post(post["url"].as_str().expect("url")).multipart(form.part("file", file)).send().await.expect("posted")
+    format!("{}/", crate::helpers::unique(name))
 }
 
 async fn upload(app: &crate::helpers::TestApp, client: &reqwest::Client, path: &str, bytes: &[u8]) -> (u16, serde_json::Value) {
@@ -26,7 +15,7 @@ async fn upload(app: &crate::helpers::TestApp, client: &reqwest::Client, path: &
     let (status, ticket) =
         call(app, client, "scratch_upload", &[("team", "genomics"), ("path", path), ("size", &size), ("content_type", "text/csv")]).await;
     if status == 200 {
-        let stored = post_upload(&ticket, bytes.to_vec()).await;
+        let stored = crate::studies::post_upload(&ticket, bytes.to_vec(), "text/csv").await;
         assert!(stored.status().is_success(), "{}", stored.text().await.unwrap_or_default());
     }
     (status, ticket)
@@ -73,6 +62,9 @@ async fn members_share_the_scratch_space_and_only_uploaders_and_team_admins_dele
     let (status, body) = upload(&app, &ada, &hers, b"overwritten").await;
     assert_eq!(status, 400, "{body}");
     assert!(body.to_string().contains("another member's file"), "{body}");
+    // Nor the README a workspace wrote (it has no uploader): only a team admin may replace it.
+    let (status, body) = upload(&app, &ada, "README.txt", b"mine now").await;
+    assert_eq!(status, 400, "{body}");
     for file in [&path, &hers] {
         let (status, body) = call(&app, &rosalind, "scratch_delete_file", &[("team", "genomics"), ("path", file)]).await;
         assert_eq!(status, 200, "{body}");

@@ -17,7 +17,7 @@ async fn create_team_study(app: &TestApp, client: &reqwest::Client, name: &str) 
 }
 
 /// The POST form of an upload ticket, sent with `bytes` as the file.
-async fn post_upload(ticket: &serde_json::Value, bytes: Vec<u8>, content_type: &str) -> reqwest::Response {
+pub(crate) async fn post_upload(ticket: &serde_json::Value, bytes: Vec<u8>, content_type: &str) -> reqwest::Response {
     let post = &ticket["Post"];
     let mut form = reqwest::multipart::Form::new();
     for field in post["fields"].as_array().expect("fields") {

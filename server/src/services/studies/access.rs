@@ -68,14 +68,19 @@ impl Studies {
         }
     }
 
-    /// The bucket of the team's studies, from its SSM metadata.
-    #[tracing::instrument(skip_all)]
-    pub(super) async fn team_bucket(&self, team: &teams::Team) -> Result<String, AppError> {
+    /// The team's SSM metadata (its buckets, its scratch space).
+    pub(super) async fn team_metadata(&self, team: &teams::Team) -> Result<app::domain::TeamMetadata, AppError> {
         let (metadata, _) = crate::services::teams::metadata_of(self.parameters.as_ref(), team).await.map_err(|error| {
             tracing::warn!(%error, "Failed to read the team's metadata");
             AppError::Unavailable("Parameter Store".into())
         })?;
-        metadata.bucket_for_studies().ok_or_else(|| {
+        Ok(metadata)
+    }
+
+    /// The bucket of the team's studies, from its SSM metadata.
+    #[tracing::instrument(skip_all)]
+    pub(super) async fn team_bucket(&self, team: &teams::Team) -> Result<String, AppError> {
+        self.team_metadata(team).await?.bucket_for_studies().ok_or_else(|| {
             AppError::BadRequest(format!(
                 "The team has no bucket for studies yet: an administrator sets `studies-bucket` (or `s3-scratch-prefix`) under {}.",
                 team.ssm_path

@@ -7,15 +7,17 @@ use crate::repo::scratch as uploads;
 use app::domain::studies::{ScratchFile, ScratchListing, overlaps, parse_s3_uri};
 use app::features::scratch::ScratchService;
 
+/// A file's uploader (while they may write data: guests only read) and the team's admins.
+fn may_delete(user: &CurrentUser, slug: &TeamSlug, uploader: Option<&str>) -> bool {
+    user.may_manage_members(slug) || (may_write_data(user) && uploader == Some(user.username.as_str()))
+}
+
 impl Studies {
     /// The team's scratch space as the caller reaches it, and its `s3://` location.
     #[tracing::instrument(skip_all)]
     async fn scratch_shelf(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<(Shelf, String), AppError> {
         let team = crate::services::enter_cached_team(&self.db, &self.team_rows, user, slug).await?;
-        let (metadata, _) = crate::services::teams::metadata_of(self.parameters.as_ref(), &team).await.map_err(|error| {
-            tracing::warn!(%error, "Failed to read the team's metadata");
-            AppError::Unavailable("Parameter Store".into())
-        })?;
+        let metadata = self.team_metadata(&team).await?;
         let location = metadata.s3_scratch_prefix.ok_or_else(|| {
             AppError::NotFound(format!("A scratch space (an administrator sets `s3-scratch-prefix` under {})", team.ssm_path))
         })?;
@@ -50,7 +52,7 @@ impl ScratchService for Studies {
             .zip(keys)
             .map(|(file, key)| {
                 let uploader = uploaders.iter().find(|(k, _)| *k == key).map(|(_, uploader)| uploader.clone());
-                let may_delete = user.may_manage_members(slug) || uploader.as_deref() == Some(user.username.as_str());
+                let may_delete = may_delete(user, slug, uploader.as_deref());
                 ScratchFile { file, uploader, may_delete }
             })
             .collect();
@@ -79,9 +81,13 @@ impl ScratchService for Studies {
             return Err(AppError::Forbidden);
         }
         let (path, key) = shelf.file(path)?;
-        let owner = uploads::uploader_of(&self.db, &shelf.place.bucket, &key).await.map_err(database_error)?;
-        if owner.as_deref().is_some_and(|owner| owner != user.username.as_str()) && !user.may_manage_members(slug) {
-            return Err(AppError::invalid("path", format!("{path} is another member's file: choose another name.")));
+        // An existing file is replaced only by its uploader or a team admin (one a workspace
+        // wrote has no uploader). A claim whose upload never arrived holds no name.
+        if !user.may_manage_members(slug) && self.store.size_of(&shelf.place, &key).await.map_err(store_error)?.is_some() {
+            let owner = uploads::uploader_of(&self.db, &shelf.place.bucket, &key).await.map_err(database_error)?;
+            if owner.as_deref() != Some(user.username.as_str()) {
+                return Err(AppError::invalid("path", format!("{path} is another member's file: choose another name.")));
+            }
         }
         let (_, key, ticket, detail) = self.shelf_ticket(&shelf, &path, size, content_type).await?;
         uploads::claim(&self.db, &shelf.place.bucket, &key, slug.as_str(), user.username.as_str()).await.map_err(database_error)?;
@@ -120,11 +126,15 @@ impl ScratchService for Studies {
         let (shelf, _) = self.scratch_shelf(user, slug).await?;
         let (_, key) = shelf.file(path)?;
         let uploader = uploads::uploader_of(&self.db, &shelf.place.bucket, &key).await.map_err(database_error)?;
-        if !user.may_manage_members(slug) && uploader.as_deref() != Some(user.username.as_str()) {
+        if !may_delete(user, slug, uploader.as_deref()) {
             return Err(AppError::Forbidden);
         }
-        let (path, key) = self.shelf_delete(&shelf, path).await?;
-        uploads::forget(&self.db, &shelf.place.bucket, &key).await.map_err(database_error)?;
+        let deleted = self.shelf_delete(&shelf, path).await;
+        // A file already gone takes its claim with it.
+        if matches!(deleted, Ok(_) | Err(AppError::NotFound(_))) {
+            uploads::forget(&self.db, &shelf.place.bucket, &key).await.map_err(database_error)?;
+        }
+        let (path, _) = deleted?;
         record_on(&self.db, user, "scratch.file.delete", ("team", slug.as_str()), slug, &format!("{path} in the scratch space")).await
     }
 }
