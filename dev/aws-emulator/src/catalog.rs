@@ -209,7 +209,12 @@ impl Catalog {
     /// role its product's constraint names, in the caller's account, when `launch_role` (a
     /// stack change, or an action defined with `AssumeRole: LAUNCH_ROLE`) and there is one;
     /// else the caller. Otherwise the refusal, in IAM's words (see `launch_role`).
-    async fn acting_role_allows(&self, pp: &Provisioned, calls: impl FnOnce(&str) -> Vec<Call>, launch_role: bool) -> Result<(), String> {
+    async fn acting_role_allows(
+        &self,
+        pp: &Provisioned,
+        calls: impl FnOnce(&str) -> Vec<Call<'static>>,
+        launch_role: bool,
+    ) -> Result<(), String> {
         let constrained = self.state().launch_roles.get(&pp.product_id).cloned().filter(|_| launch_role);
         let refusal = |arn: &str, action: &str| format!("User: {arn} is not authorized to perform: {action}");
         let Some(account) = self.iam.account_of(&pp.caller).await else { return Ok(()) };

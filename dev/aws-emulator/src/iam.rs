@@ -74,7 +74,7 @@ pub(crate) fn allows_action(statement: &Value, action: &str) -> bool {
 
 /// Whether a statement of the policy allows the call: its action, and its resource unless
 /// that is `*` (not judged).
-fn allows(policy: &Value, call: &Call) -> bool {
+fn allows(policy: &Value, call: &Call<'_>) -> bool {
     statements(policy).iter().any(|statement| {
         allows_action(statement, call.action)
             && (call.resource == "*" || strings(&statement["Resource"]).iter().any(|pattern| action_matches(pattern, &call.resource)))
@@ -94,10 +94,7 @@ impl Iam {
     pub async fn authorize(&self, caller: &Caller, service: &str, operation: &str) -> Result<(), AwsError> {
         let Some(prefix) = action_prefix(service) else { return Ok(()) };
         let action = format!("{prefix}:{operation}");
-        let Some((arn, account, role)) = self.assumed_role_of(caller).await else { return Ok(()) };
-        let Some(policies) = self.moto.role_policies(&account, &role).await else { return Ok(()) };
-        let allowed = policies.iter().any(|policy| statements(policy).iter().any(|statement| allows_action(statement, &action)));
-        if allowed { Ok(()) } else { Err(AwsError::not_authorized(&arn, &action)) }
+        self.caller_allows(caller, &[Call::any(&action)]).await.map_err(|(arn, action)| AwsError::not_authorized(&arn, &action))
     }
 
     /// (ARN, account, role name) of the caller's credentials, when they are an assumed role.
@@ -109,14 +106,14 @@ impl Iam {
 
     /// Ok when the caller's role allows each of `actions` (or is not a role moto knows);
     /// otherwise (the caller's ARN, the first action refused).
-    pub async fn caller_allows(&self, caller: &Caller, calls: &[Call]) -> Result<(), (String, String)> {
+    pub async fn caller_allows(&self, caller: &Caller, calls: &[Call<'_>]) -> Result<(), (String, String)> {
         let Some((arn, account, role)) = self.assumed_role_of(caller).await else { return Ok(()) };
         self.role_allows(&account, &role, calls).await.map_err(|action| (arn, action))
     }
 
     /// Ok when role `role` of `account` allows each of `calls` (or moto has no such role);
     /// otherwise the first action refused.
-    pub async fn role_allows(&self, account: &str, role: &str, calls: &[Call]) -> Result<(), String> {
+    pub async fn role_allows(&self, account: &str, role: &str, calls: &[Call<'_>]) -> Result<(), String> {
         let Some(policies) = self.moto.role_policies(account, role).await else { return Ok(()) };
         match calls.iter().find(|call| !policies.iter().any(|policy| allows(policy, call))) {
             Some(refused) => Err(refused.action.to_owned()),

@@ -13,13 +13,13 @@
 /// A call made with the acting role: its action, and the resource it is judged on (`*`: the
 /// action alone is judged).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Call {
-    pub action: &'static str,
+pub struct Call<'a> {
+    pub action: &'a str,
     pub resource: String,
 }
 
-impl Call {
-    pub fn any(action: &'static str) -> Call {
+impl<'a> Call<'a> {
+    pub fn any(action: &'a str) -> Call<'a> {
         Call { action, resource: "*".into() }
     }
 }
@@ -110,12 +110,12 @@ fn passed_roles(resource: &serde_json::Value, account: &str) -> Vec<String> {
 
 /// The calls of a change to a stack of `template` (CloudFormation JSON) in `account`: the
 /// stack's, then each resource's, `iam:PassRole` once per role a resource is given.
-pub fn change_calls(template: &str, change: Change, account: &str) -> Vec<Call> {
+pub fn change_calls(template: &str, change: Change, account: &str) -> Vec<Call<'static>> {
     let resources: Vec<serde_json::Value> = serde_json::from_str::<serde_json::Value>(template)
         .ok()
         .and_then(|template| template.get("Resources").and_then(|r| r.as_object()).map(|r| r.values().cloned().collect()))
         .unwrap_or_default();
-    let mut calls: Vec<Call> = stack_actions(change).iter().map(|action| Call::any(action)).collect();
+    let mut calls: Vec<Call<'static>> = stack_actions(change).iter().map(|action| Call::any(action)).collect();
     for resource in &resources {
         for action in resource_actions(resource["Type"].as_str().unwrap_or_default(), change) {
             let roles = if *action == "iam:PassRole" { passed_roles(resource, account) } else { vec!["*".into()] };
@@ -130,7 +130,7 @@ pub fn change_calls(template: &str, change: Change, account: &str) -> Vec<Call> 
 }
 
 /// The calls of a self-service action running SSM Automation `document`.
-pub fn automation_calls(document: &str) -> Vec<Call> {
+pub fn automation_calls(document: &str) -> Vec<Call<'static>> {
     automation_actions(document).iter().map(|action| Call::any(action)).collect()
 }
 

@@ -9,7 +9,7 @@
 //! The emulator evaluates actions, not resources or conditions: the statements' scoping (stacks
 //! named `SC-*`, the notebook role by name, templates tagged for Service Catalog) is by review.
 
-use crate::team_accounts::{deploy_team_stack, fresh_account, without_statement};
+use crate::team_accounts::{StackedAccount, without_statement};
 use crate::templates::template_json;
 use app::domain::workspace_types::CatalogProduct;
 use atrium::aws::provisioning::{Actor, ProvisionRequest, Provisioner, RecordState, ServiceCatalogProvisioner, UpdateRequest};
@@ -141,20 +141,11 @@ async fn the_launch_role_is_enough_for_each_products_life_and_each_statement_is_
     let products = SdkServiceCatalog::new(&portal).products().await.expect("the products");
     assert_eq!(products.len(), 4, "{products:?}");
 
-    let account = fresh_account();
-    let slug = format!("launch-{}", &account[6..]);
-    let external_id = format!("external-id-of-{slug}");
-    let portal_account = aws_sdk_sts::Client::new(&portal).get_caller_identity().send().await.expect("caller identity");
-    let parameters = [
-        ("PortalAccountId", portal_account.account().expect("account")),
-        ("ExternalId", external_id.as_str()),
-        ("TeamSlug", slug.as_str()),
-    ];
-    let template = include_str!("../../../deploy/team-account.yaml");
-    let role = TeamRole::new(deploy_team_stack(&account, &slug, template, &parameters).await, external_id.clone());
+    let team = StackedAccount::new(&portal, "launch").await;
+    let (role, template) = (&team.role, include_str!("../../../deploy/team-account.yaml"));
     let provisioner = ServiceCatalogProvisioner::new(TeamSessions::new(portal.clone()));
 
-    let all = lives(&provisioner, &role, &products, "whole").await;
+    let all = lives(&provisioner, role, &products, "whole").await;
     let failed: Vec<_> = all.iter().filter(|(_, _, outcome)| outcome.is_err()).collect();
     assert!(failed.is_empty(), "every product lives its life through the launch role: {failed:?}");
     assert_eq!(all.len(), 5 + 4 + 2 + 2, "launch, stop, start, resize and terminate where they apply: {all:?}");
@@ -166,8 +157,8 @@ async fn the_launch_role_is_enough_for_each_products_life_and_each_statement_is_
     for statement in &statements {
         let sid = statement["Sid"].as_str().expect("a named statement");
         let actions = strings(&statement["Action"]);
-        deploy_team_stack(&account, &slug, &without_statement(template, sid), &parameters).await;
-        let run = lives(&provisioner, &role, &products, sid).await;
+        team.deploy(&without_statement(template, sid)).await;
+        let run = lives(&provisioner, role, &products, sid).await;
         let failed: Vec<_> =
             run.iter().filter_map(|(product, step, outcome)| outcome.as_ref().err().map(|error| (product, step, error))).collect();
         assert!(!failed.is_empty(), "without {sid}, a step fails: {run:?}");

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 
 /// An AWS account id of this test's own, so that no other test meets its role.
-pub(crate) fn fresh_account() -> String {
+fn fresh_account() -> String {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
     format!("{:012}", (nanos ^ (u128::from(std::process::id()) << 20)) % 1_000_000_000_000)
 }
@@ -37,7 +37,7 @@ async fn assumed(role_arn: &str) -> Vec<(String, Option<String>, bool)> {
 /// Deploys a team account's stack from `template` into `account` in moto, anew, as the
 /// account's admin does from the portal's link (the AWS emulator acts as that admin); the
 /// stack's role ARN.
-pub(crate) async fn deploy_team_stack(account: &str, slug: &str, template: &str, parameters: &[(&str, &str)]) -> String {
+async fn deploy_team_stack(account: &str, slug: &str, template: &str, parameters: &[(&str, &str)]) -> String {
     let outputs = deploy_team_stack_outputs(account, slug, template, parameters).await;
     outputs["RoleArn"].as_str().unwrap_or_else(|| panic!("the stack outputs its role: {outputs}")).to_owned()
 }
@@ -56,6 +56,44 @@ async fn deploy_team_stack_outputs(account: &str, slug: &str, template: &str, pa
     let deployed: Value = response.json().await.expect("JSON");
     assert_eq!(deployed["status"], "CREATE_COMPLETE", "{deployed}");
     deployed["outputs"].clone()
+}
+
+/// A new team account whose stack (`deploy/team-account.yaml`) trusts the portal (the account
+/// of `portal`'s credentials) with an external id of its own, for a team `<name>-<digits>`.
+pub(crate) struct StackedAccount {
+    pub(crate) account: String,
+    pub(crate) slug: String,
+    external_id: String,
+    portal_account: String,
+    /// The role the stack made.
+    pub(crate) role: TeamRole,
+}
+
+impl StackedAccount {
+    pub(crate) async fn new(portal: &aws_config::SdkConfig, name: &str) -> StackedAccount {
+        let account = fresh_account();
+        let identity = aws_sdk_sts::Client::new(portal).get_caller_identity().send().await.expect("caller identity");
+        let mut stacked = StackedAccount {
+            slug: format!("{name}-{}", &account[6..]),
+            account,
+            external_id: unique("external-id"),
+            portal_account: identity.account().expect("account").to_owned(),
+            role: TeamRole::new(String::new(), String::new()),
+        };
+        let arn = stacked.deploy(include_str!("../../../deploy/team-account.yaml")).await;
+        stacked.role = TeamRole::new(arn, stacked.external_id.clone());
+        stacked
+    }
+
+    /// Deploys the stack from `template` anew, with the same parameters; its role's ARN.
+    pub(crate) async fn deploy(&self, template: &str) -> String {
+        let parameters = [
+            ("PortalAccountId", self.portal_account.as_str()),
+            ("ExternalId", self.external_id.as_str()),
+            ("TeamSlug", self.slug.as_str()),
+        ];
+        deploy_team_stack(&self.account, &self.slug, template, &parameters).await
+    }
 }
 
 /// The template without the policy statement `sid` (its `- Sid:` line to the next statement's).
@@ -337,23 +375,14 @@ const EMULATED: [&str; 7] = ["Launch", "StopAndStart", "UpgradeAndResize", "Conn
 #[tokio::test]
 async fn the_emulated_steps_of_a_workspaces_journey_each_need_their_statement() {
     use crate::least_privilege::{is_refusal, team_journey};
-    let account = fresh_account();
-    let slug = format!("journey-{}", &account[6..]);
-    let external_id = unique("external-id-of-a-journey");
     let portal = moto_sdk_config().await;
-    let portal_account = aws_sdk_sts::Client::new(&portal).get_caller_identity().send().await.expect("caller identity");
-    let parameters = [
-        ("PortalAccountId", portal_account.account().expect("account")),
-        ("ExternalId", external_id.as_str()),
-        ("TeamSlug", slug.as_str()),
-    ];
-    let template = include_str!("../../../deploy/team-account.yaml");
-    let role = TeamRole::new(deploy_team_stack(&account, &slug, template, &parameters).await, external_id.clone());
+    let team = StackedAccount::new(&portal, "journey").await;
+    let (slug, role, template) = (&team.slug, &team.role, include_str!("../../../deploy/team-account.yaml"));
     let emulated = |journey: Vec<(&'static str, &'static str, Result<(), String>)>| {
         journey.into_iter().filter(|(sid, _, _)| EMULATED.contains(sid)).collect::<Vec<_>>()
     };
 
-    let journey = emulated(team_journey(&portal, &role, (&slug, "no-studies-here"), 0).await);
+    let journey = emulated(team_journey(&portal, role, (slug, "no-studies-here"), 0).await);
     let mut used: Vec<&str> = journey.iter().map(|(sid, _, _)| *sid).collect();
     used.dedup();
     assert_eq!(used, EMULATED, "the journey has steps for each");
@@ -361,8 +390,8 @@ async fn the_emulated_steps_of_a_workspaces_journey_each_need_their_statement() 
     assert!(failed.is_empty(), "{failed:?}");
 
     for (run, sid) in EMULATED.into_iter().enumerate() {
-        deploy_team_stack(&account, &slug, &without_statement(template, sid), &parameters).await;
-        let journey = emulated(team_journey(&portal, &role, (&slug, "no-studies-here"), run + 1).await);
+        team.deploy(&without_statement(template, sid)).await;
+        let journey = emulated(team_journey(&portal, role, (slug, "no-studies-here"), run + 1).await);
         let failed: Vec<(&str, &str, &String)> =
             journey.iter().filter_map(|(need, step, outcome)| outcome.as_ref().err().map(|error| (*need, *step, error))).collect();
         assert!(!failed.is_empty(), "without {sid}, a step fails: {journey:?}");
