@@ -112,7 +112,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/teams/:team/members") view={Lazy::<TeamMembersRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/teams/:team/studies") view={Lazy::<StudiesRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/teams/:team/studies/:id") view={Lazy::<StudyRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/teams/:team/egress/:id") view={Lazy::<EgressRequestRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/teams/:team/requests") view={Lazy::<RequestsRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/teams/:team/requests/:id") view={Lazy::<RequestRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/teams/:team/scratch") view={Lazy::<ScratchRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/workspaces/:id") view={Lazy::<WorkspaceRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/admin/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async/>
@@ -156,7 +157,8 @@ enum ResearcherPage {
     TeamMembers,
     Studies,
     Study,
-    EgressRequest,
+    Requests,
+    Request,
     Scratch,
     Workspace,
     Settings,
@@ -177,7 +179,8 @@ fn researcher_page(page: ResearcherPage) -> AnyView {
         ResearcherPage::TeamMembers => pages::team_members::TeamMembersPage().into_any(),
         ResearcherPage::Studies => pages::studies::StudiesPage().into_any(),
         ResearcherPage::Study => pages::studies::StudyPage().into_any(),
-        ResearcherPage::EgressRequest => pages::studies::EgressRequestPage().into_any(),
+        ResearcherPage::Requests => pages::studies::RequestsPage().into_any(),
+        ResearcherPage::Request => pages::studies::RequestPage().into_any(),
         ResearcherPage::Scratch => pages::studies::ScratchPage().into_any(),
         ResearcherPage::Workspace => pages::workspace::WorkspacePage().into_any(),
         ResearcherPage::Settings => pages::settings::SettingsPage().into_any(),
@@ -247,7 +250,8 @@ lazy_routes! { researcher_page, __preload_researcher_page:
     TeamMembersRoute => ResearcherPage::TeamMembers,
     StudiesRoute => ResearcherPage::Studies,
     StudyRoute => ResearcherPage::Study,
-    EgressRequestRoute => ResearcherPage::EgressRequest,
+    RequestsRoute => ResearcherPage::Requests,
+    RequestRoute => ResearcherPage::Request,
     ScratchRoute => ResearcherPage::Scratch,
     WorkspaceRoute => ResearcherPage::Workspace,
     SettingsRoute => ResearcherPage::Settings,

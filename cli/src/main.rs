@@ -3,6 +3,7 @@
 //! `--output json` for scripts. Exit codes: 0 done, 1 failed (an error, or a workspace that
 //! failed while `--wait`ed for), 2 bad usage (clap's).
 
+mod airlock;
 mod client;
 mod config;
 #[cfg(test)]
@@ -183,10 +184,47 @@ enum Command {
         #[command(subcommand)]
         command: studies::ScratchCommand,
     },
-    /// Exports out of controlled studies: request, show, approve, reject, download.
+    /// Brings files into a study through the airlock: they go up into a request's inbox, are
+    /// scanned for malware, and are copied into the study once the team's admins approve.
+    Import {
+        /// The team (its slug, as in `/teams/<slug>`).
+        #[arg(long)]
+        team: String,
+        /// The study's name (or id): one you may write.
+        study: String,
+        /// The files on this machine (each keeps its name).
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+        /// What the data is and why it should come in, for those who review it.
+        #[arg(long)]
+        reason: String,
+        /// Upload only; submit later on the request's page.
+        #[arg(long)]
+        draft: bool,
+    },
+    /// Asks to export files out of a controlled study's egress folder: scanned, then reviewed.
     Export {
+        /// The team (its slug, as in `/teams/<slug>`).
+        #[arg(long)]
+        team: String,
+        /// The controlled study's name (or id).
+        study: String,
+        /// Paths in the study's egress folder (`atrium study files` lists them under "exports").
+        #[arg(required = true)]
+        files: Vec<String>,
+        /// Why they should leave, for those who review it.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Imports and exports: list, show, download a file, cancel, retry a copy.
+    Requests {
         #[command(subcommand)]
-        command: studies::ExportCommand,
+        command: airlock::RequestsCommand,
+    },
+    /// Decides an import or export (the team's admins; never your own): approve, reject.
+    Review {
+        #[command(subcommand)]
+        command: airlock::ReviewCommand,
     },
     /// The catalog as one YAML file (admins; a token with the admin scope).
     Catalog {
@@ -331,7 +369,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Studies { team } => studies::list(&api, &team, output).await?,
         Command::Study { command } => studies::run(&api, command, output).await?,
         Command::Scratch { command } => studies::scratch(&api, command, output).await?,
-        Command::Export { command } => studies::export(&api, command, output).await?,
+        Command::Import { team, study, files, reason, draft } => {
+            airlock::import(&api, (&team, &study), files, &reason, draft, output).await?
+        }
+        Command::Export { team, study, files, reason } => airlock::export(&api, (&team, &study), files, &reason, output).await?,
+        Command::Requests { command } => airlock::requests(&api, command, output).await?,
+        Command::Review { command } => airlock::review(&api, command, output).await?,
         Command::Catalog { command: CatalogCommand::Export } => print!("{}", api.get_text("/catalog/export").await?),
         Command::Catalog { command: CatalogCommand::Apply { file, dry_run } } => return apply_catalog(&api, &file, dry_run, output).await,
         Command::Costs { days } => {
@@ -606,11 +649,12 @@ mod tests {
         assert!(Cli::try_parse_from(["atrium", "share", "box", "--no-one"]).is_ok());
         assert!(Cli::try_parse_from(["atrium", "share", "box", "--no-one", "--with", "gus"]).is_err());
         assert!(Cli::try_parse_from(["atrium", "share", "box", "--no-one", "--whole-team"]).is_err());
-        assert!(Cli::try_parse_from(["atrium", "export", "reject", "--team", "g", "7"]).is_err());
-        assert!(Cli::try_parse_from(["atrium", "export", "reject", "--team", "g", "7", "--note", "raw data"]).is_ok());
-        assert!(Cli::try_parse_from(["atrium", "export", "approve", "--team", "g", "7"]).is_ok());
-        assert!(Cli::try_parse_from(["atrium", "export", "approve", "--team", "g", "seven"]).is_err());
-        assert!(Cli::try_parse_from(["atrium", "export", "request", "--team", "g", "cohort", "--reason", "r"]).is_err(), "no files");
+        assert!(Cli::try_parse_from(["atrium", "review", "reject", "--team", "g", "7"]).is_err());
+        assert!(Cli::try_parse_from(["atrium", "review", "reject", "--team", "g", "7", "--note", "raw data"]).is_ok());
+        assert!(Cli::try_parse_from(["atrium", "review", "approve", "--team", "g", "7"]).is_ok());
+        assert!(Cli::try_parse_from(["atrium", "review", "approve", "--team", "g", "seven"]).is_err());
+        assert!(Cli::try_parse_from(["atrium", "export", "--team", "g", "cohort", "--reason", "r"]).is_err(), "no files");
+        assert!(Cli::try_parse_from(["atrium", "import", "--team", "g", "genomes", "a.csv"]).is_err(), "no reason");
         assert!(Cli::try_parse_from(["atrium", "keep-running", "box", "--hours", "-4"]).is_err());
     }
 

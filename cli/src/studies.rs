@@ -1,6 +1,6 @@
-//! Studies from the command line: list them, list, upload and download their files, and export
-//! files out of a controlled study (request, approve, reject, download). A study is named by its
-//! name (or its id) as seen from a team. The team's scratch space has the same file commands.
+//! Studies from the command line: list them, list, upload and download their files. A study is
+//! named by its name (or its id) as seen from a team. The team's scratch space has the same
+//! file commands; imports and exports are in `airlock`.
 
 use crate::client::Api;
 use crate::{Output, encode, print, print_one, table, transfer};
@@ -97,67 +97,6 @@ pub enum ScratchCommand {
     },
 }
 
-#[derive(Subcommand)]
-pub enum ExportCommand {
-    /// Asks to export files out of a controlled study's egress folder; a team admin decides.
-    Request {
-        /// The team (its slug, as in `/teams/<slug>`).
-        #[arg(long)]
-        team: String,
-        /// The controlled study's name (or id).
-        study: String,
-        /// Paths in the study's egress folder (`atrium study files` lists them under "exports").
-        #[arg(required = true)]
-        files: Vec<String>,
-        /// Why they should leave, for those who decide.
-        #[arg(long)]
-        reason: String,
-    },
-    /// An export request and its history.
-    Show {
-        /// The team (its slug, as in `/teams/<slug>`).
-        #[arg(long)]
-        team: String,
-        /// The export request's number.
-        request_id: i64,
-    },
-    /// Approves a pending export request (a team admin; not its requester).
-    Approve {
-        /// The team (its slug, as in `/teams/<slug>`).
-        #[arg(long)]
-        team: String,
-        /// The export request's number.
-        request_id: i64,
-        /// A note for the requester.
-        #[arg(long)]
-        note: Option<String>,
-    },
-    /// Rejects a pending export request, saying why.
-    Reject {
-        /// The team (its slug, as in `/teams/<slug>`).
-        #[arg(long)]
-        team: String,
-        /// The export request's number.
-        request_id: i64,
-        /// Why, for the requester.
-        #[arg(long)]
-        note: String,
-    },
-    /// Downloads a file of an approved export (its requester).
-    Download {
-        /// The team (its slug, as in `/teams/<slug>`).
-        #[arg(long)]
-        team: String,
-        /// The export request's number.
-        request_id: i64,
-        /// One of the request's files.
-        file: String,
-        /// Where to write it (`-` for standard output); the file's name in this folder by default.
-        #[arg(short = 'O', long = "output-file", value_name = "FILE")]
-        output_file: Option<PathBuf>,
-    },
-}
-
 /// A study to mount at launch: `NAME:ro` or `NAME:rw`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Mount {
@@ -191,7 +130,7 @@ pub async fn list(api: &Api, team: &str, output: Output) -> anyhow::Result<()> {
 }
 
 /// A study's id from its name (or its id) among those seen from the team.
-async fn study_id(api: &Api, team: &str, wanted: &str) -> anyhow::Result<i64> {
+pub(crate) async fn study_id(api: &Api, team: &str, wanted: &str) -> anyhow::Result<i64> {
     let list: Value = api.get(&format!("/teams/{}/studies", encode(team))).await?;
     let studies = list["studies"].as_array().cloned().unwrap_or_default();
     let by_name = studies.iter().find(|s| s["name"].as_str() == Some(wanted));
@@ -211,7 +150,9 @@ pub async fn run(api: &Api, command: StudyCommand, output: Output) -> anyhow::Re
         }
         StudyCommand::Upload { team, study, file, path, content_type } => {
             let base = study_base(&team, study_id(api, &team, &study).await?);
-            upload(api, &base, &study, file, path, content_type, output).await
+            let (done, line) = upload(api, &base, &study, file, path, content_type, output).await?;
+            print_one(output, &done, &line);
+            Ok(())
         }
         StudyCommand::Download { team, study, path, output_file } => {
             let base = study_base(&team, study_id(api, &team, &study).await?);
@@ -225,7 +166,9 @@ pub async fn scratch(api: &Api, command: ScratchCommand, output: Output) -> anyh
     match command {
         ScratchCommand::Files { team, folder } => files(api, &base(&team), folder.unwrap_or_default(), output).await,
         ScratchCommand::Upload { team, file, path, content_type } => {
-            upload(api, &base(&team), "the scratch space", file, path, content_type, output).await
+            let (done, line) = upload(api, &base(&team), "the scratch space", file, path, content_type, output).await?;
+            print_one(output, &done, &line);
+            Ok(())
         }
         ScratchCommand::Download { team, path, output_file } => download(api, &base(&team), &path, output_file, output).await,
         ScratchCommand::Delete { team, path } => {
@@ -295,9 +238,10 @@ async fn files(api: &Api, base: &str, folder: String, output: Output) -> anyhow:
     Ok(())
 }
 
-/// Asks the API where to send the bytes (`base`: a study's or the scratch space's API path),
-/// sends them to S3 as the page does, and completes a multipart upload.
-async fn upload(
+/// Asks the API where to send the bytes (`base`: a study's, the scratch space's or an import's
+/// API path), sends them to S3 as the page does, and completes a multipart upload: what was
+/// uploaded, as JSON and in words.
+pub(crate) async fn upload(
     api: &Api,
     base: &str,
     into: &str,
@@ -305,7 +249,7 @@ async fn upload(
     path: Option<String>,
     content_type: Option<String>,
     output: Output,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<(Value, String)> {
     let metadata = std::fs::metadata(&file).with_context(|| format!("Failed to read {}", file.display()))?;
     if !metadata.is_file() {
         bail!("{} is not a file", file.display());
@@ -343,12 +287,11 @@ async fn upload(
     bar.finish_and_clear();
     sent?;
     let done = json!({"path": path, "size": size, "content_type": content_type});
-    print_one(output, &done, &format!("Uploaded {} to {into}: {path} ({size} bytes)", file.display()));
-    Ok(())
+    Ok((done, format!("Uploaded {} to {into}: {path} ({size} bytes)", file.display())))
 }
 
 /// Downloads a presigned URL and says where it went.
-async fn save(url: &str, target: transfer::Target, output: Output) -> anyhow::Result<()> {
+pub(crate) async fn save(url: &str, target: transfer::Target, output: Output) -> anyhow::Result<()> {
     let written = transfer::download(&transfer::client()?, url, &target, output == Output::Table).await?;
     if let transfer::Target::File(path) = &target {
         let done = json!({"file": path.display().to_string(), "size": written});
@@ -385,48 +328,6 @@ fn guess_content_type(path: &str) -> &'static str {
         "ipynb" => "application/x-ipynb+json",
         _ => "application/octet-stream",
     }
-}
-
-pub async fn export(api: &Api, command: ExportCommand, output: Output) -> anyhow::Result<()> {
-    let decide = |team: &str, request_id: i64, decision: &str| format!("/teams/{}/exports/{request_id}/{decision}", encode(team));
-    let request: Value = match command {
-        ExportCommand::Request { team, study, files, reason } => {
-            let id = study_id(api, &team, &study).await?;
-            let body = json!({"files": files, "reason": reason});
-            api.post(&format!("/teams/{}/studies/{id}/exports", encode(&team)), Some(body), None).await?
-        }
-        ExportCommand::Show { team, request_id } => api.get(&format!("/teams/{}/exports/{request_id}", encode(&team))).await?,
-        ExportCommand::Approve { team, request_id, note } => {
-            api.post(&decide(&team, request_id, "approve"), Some(json!({"note": note.unwrap_or_default()})), None).await?
-        }
-        ExportCommand::Reject { team, request_id, note } => {
-            api.post(&decide(&team, request_id, "reject"), Some(json!({"note": note})), None).await?
-        }
-        ExportCommand::Download { team, request_id, file, output_file } => {
-            let path = format!("/teams/{}/exports/{request_id}/download?file={}", encode(&team), encode(&file));
-            let answer: Value = api.get(&path).await?;
-            let url = answer["url"].as_str().context("The API answered without a URL")?;
-            return save(url, transfer::Target::from(output_file, &file)?, output).await;
-        }
-    };
-    if output == Output::Json {
-        println!("{request}");
-        return Ok(());
-    }
-    let files: Vec<&str> = request["files"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
-    println!(
-        "Export request {} of {} from {}: {} ({})",
-        request["id"],
-        request["requester"].as_str().unwrap_or("?"),
-        request["study_name"].as_str().unwrap_or("?"),
-        request["status"].as_str().unwrap_or("?"),
-        files.join(", ")
-    );
-    if let Some(decided_by) = request["decided_by"].as_str() {
-        let note = request["decision_note"].as_str().filter(|n| !n.is_empty()).map(|n| format!(": {n}")).unwrap_or_default();
-        println!("Decided by {decided_by}{note}");
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { type Page, expect, test } from '@playwright/test';
 import { hydrated, signIn, wcagViolations } from './helpers';
 
 const STUDY = `Sequencing run ${Date.now() % 100000}`;
@@ -99,7 +99,21 @@ test('ada launches a workstation with the study read-write and its page lists it
   await expect(mounted.getByTestId('study-mount-access')).toHaveText('read-write');
 });
 
-test('controlled data leaves through an export that a team admin approves', async ({ page }) => {
+/** Signs in as a reviewer and approves (or rejects, with a note) the request at `url`. */
+async function review(page: Page, who: string, url: string, button: 'Approve' | 'Reject' = 'Approve', note = '') {
+  await page.context().clearCookies();
+  await signIn(page, who);
+  await expect(page).toHaveURL(/\/teams/);
+  await page.goto(url);
+  await hydrated(page);
+  const form = page.getByTestId('request-review');
+  if (note) {
+    await form.getByLabel(/^Note/).fill(note);
+  }
+  await form.getByRole('button', { name: button }).click();
+}
+
+test('controlled data leaves through an export once scanned and approved by two people', async ({ page }) => {
   await signIn(page, 'ada');
   await expect(page).toHaveURL(/\/teams$/);
   await page.goto('/teams/genomics/studies');
@@ -111,22 +125,20 @@ test('controlled data leaves through an export that a team admin approves', asyn
   await egress.getByLabel(/results\/summary\.csv/).check();
   await egress.getByLabel('Why these files should leave').fill('Aggregate counts for the paper');
   await egress.getByRole('button', { name: 'Request export' }).click();
-  await expect(page).toHaveURL(/\/teams\/genomics\/egress\/\d+$/);
+  await expect(page).toHaveURL(/\/teams\/genomics\/requests\/\d+$/);
   const requestUrl = new URL(page.url()).pathname;
-  await expect(page.getByTestId('egress-status')).toHaveText('pending');
+  // Scanned (the page looks again while it scans), then waiting for its two reviewers.
+  await expect(page.getByTestId('request-status')).toHaveText('in review', { timeout: 20_000 });
+  await expect(page.getByTestId('request-files')).toContainText('no threats found');
   await expect(page.getByRole('link', { name: 'Download results/summary.csv' })).toHaveCount(0);
   expect(await wcagViolations(page)).toEqual([]);
 
-  await page.context().clearCookies();
-  await signIn(page, 'rosalind');
-  await expect(page).toHaveURL(/\/teams/);
-  await page.goto(requestUrl);
-  await hydrated(page);
-  const decision = page.getByTestId('egress-decision');
-  await decision.getByLabel('Note (optional)').fill('Aggregates only: fine.');
-  await decision.getByRole('button', { name: 'Approve' }).click();
-  await expect(page.getByTestId('egress-status')).toHaveText('approved');
-  await expect(page.getByTestId('egress-history')).toContainText('egress.approve');
+  await review(page, 'rosalind', requestUrl, 'Approve', 'Aggregates only: fine.');
+  await expect(page.getByTestId('request-approvals')).toContainText('(1 so far)');
+  await expect(page.getByTestId('request-status')).toHaveText('in review');
+  await review(page, 'grace', requestUrl);
+  await expect(page.getByTestId('request-status')).toHaveText('completed');
+  await expect(page.getByTestId('request-history')).toContainText('airlock.complete');
 
   await page.context().clearCookies();
   await signIn(page, 'ada');
@@ -135,6 +147,64 @@ test('controlled data leaves through an export that a team admin approves', asyn
   const link = page.getByRole('link', { name: 'Download results/summary.csv' });
   const downloaded = await page.request.get((await link.getAttribute('href'))!);
   expect(await downloaded.text()).toMatch(/^sample,population/);
+});
+
+/** ada starts an import into Reference genomes, uploads one file into its inbox and submits it: the request's path. */
+async function importFile(page: Page, name: string, body: string) {
+  await page.context().clearCookies();
+  await signIn(page, 'ada');
+  await expect(page).toHaveURL(/\/teams$/);
+  await page.goto('/teams/genomics/studies');
+  await page.getByRole('link', { name: 'Reference genomes' }).click();
+  await hydrated(page);
+  const start = page.getByTestId('import');
+  await start.getByLabel('What the data is and why it should come in').fill('Samples from the sequencer');
+  await start.getByRole('button', { name: 'Start an import' }).click();
+  await expect(page).toHaveURL(/\/teams\/genomics\/requests\/\d+$/);
+  await hydrated(page);
+  await expect(page.getByTestId('request-status')).toHaveText('draft');
+  await page.getByLabel('Files').setInputFiles([{ name, mimeType: 'text/csv', buffer: Buffer.from(body) }]);
+  await page.getByRole('button', { name: 'Upload' }).click();
+  await expect(page.getByTestId('request-files')).toContainText(name, { timeout: 15_000 });
+  await page.getByRole('button', { name: 'Submit for scanning and review' }).click();
+  return new URL(page.url()).pathname;
+}
+
+test('ada imports a file into Reference genomes; rosalind and grace approve it and ada finds it in the study', async ({ page }) => {
+  const name = `import-${Date.now() % 100000}.csv`;
+  const requestUrl = await importFile(page, name, CSV);
+  await expect(page.getByTestId('request-status')).toHaveText('in review', { timeout: 20_000 });
+  expect(await wcagViolations(page)).toEqual([]);
+
+  // A reviewer reads the file before deciding, through a link minted for them.
+  await page.context().clearCookies();
+  await signIn(page, 'rosalind');
+  await expect(page).toHaveURL(/\/teams/);
+  await page.goto(requestUrl);
+  const open = page.getByRole('link', { name: `Open ${name} (read-only)` });
+  const read = await page.request.get((await open.getAttribute('href'))!);
+  expect(await read.text()).toBe(CSV);
+  await review(page, 'rosalind', requestUrl);
+  await expect(page.getByTestId('request-approvals')).toContainText('(1 so far)');
+  await review(page, 'grace', requestUrl);
+  await expect(page.getByTestId('request-status')).toHaveText('completed');
+
+  await page.context().clearCookies();
+  await signIn(page, 'ada');
+  await expect(page).toHaveURL(/\/teams$/);
+  await page.goto('/teams/genomics/studies');
+  await page.getByRole('link', { name: 'Reference genomes' }).click();
+  await expect(page.getByRole('link', { name: `Download ${name}` })).toBeVisible();
+});
+
+test('a file carrying a threat is quarantined and its import blocked, and ada sees why', async ({ page }) => {
+  const eicar = 'X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*';
+  await importFile(page, 'eicar.csv', eicar);
+  await expect(page.getByTestId('request-status')).toHaveText('blocked', { timeout: 20_000 });
+  await expect(page.getByTestId('request-note')).toContainText('Threats found in eicar.csv: quarantined');
+  await expect(page.getByTestId('request-files')).toContainText('threats found');
+  await expect(page.getByTestId('request-review')).toHaveCount(0);
+  expect(await wcagViolations(page)).toEqual([]);
 });
 
 test("ada browses her team's scratch space from the team home, uploads a file and downloads one; gus only reads", async ({ page, browser }) => {

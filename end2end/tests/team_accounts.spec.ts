@@ -43,7 +43,7 @@ test('grace connects a new team account in three steps, and a rotated external i
   const check = row.getByTestId('connection-check');
   await expect(check).toHaveAttribute('data-ok', 'true');
   await expect(check).toContainText('Session Manager');
-  await expect(check).toContainText('Up to date (version 3).');
+  await expect(check).toContainText('Up to date (version 4).');
 
   // A configuration for Oceanography's researchers, and ada on the team: she launches a
   // workstation in the new account.

@@ -14,6 +14,8 @@ pub enum MailKind {
     Workspace,
     Health,
     Budget,
+    /// The airlock's steps: not a preference, as a reviewer's queue and a blocked file are not.
+    Airlock,
 }
 
 impl MailKind {
@@ -23,6 +25,7 @@ impl MailKind {
             MailKind::Workspace => "workspace",
             MailKind::Health => "health",
             MailKind::Budget => "budget",
+            MailKind::Airlock => "airlock",
         }
     }
 }
@@ -37,6 +40,18 @@ pub async fn to_user(db: impl PgExecutor<'_>, username: &str, kind: MailKind, su
 /// one, who want budget mail; how many were queued.
 pub async fn to_team_admins(db: impl PgExecutor<'_>, team: &str, subject: &str, text: &str) -> Result<u64, sqlx::Error> {
     jobs::queue_mail_to_team_admins(db, Job::MAIL, team, subject, text).await
+}
+
+/// Queues a message to those who review a request on a study of `team` (none: an
+/// organisation study), but not to its requester; how many were queued.
+pub async fn to_reviewers(
+    db: impl PgExecutor<'_>,
+    team: Option<&str>,
+    requester: &str,
+    subject: &str,
+    text: &str,
+) -> Result<u64, sqlx::Error> {
+    jobs::queue_mail_to_reviewers(db, Job::MAIL, team, requester, subject, text).await
 }
 
 #[async_trait::async_trait]

@@ -118,6 +118,8 @@ impl Application {
                 blocked_content_types: settings.studies.blocked_types.clone(),
                 download_url_seconds: settings.workspaces.presigned_url_seconds.into(),
                 upload_url_seconds: settings.studies.upload_url_seconds,
+                malware_scan: settings.studies.malware_scan == "guardduty",
+                scan_wait: Duration::from_secs(settings.studies.scan_wait_minutes * 60),
             },
         ));
         let teams = Arc::new(Teams::new(db.clone(), ssm.clone(), changes.teams.clone()));
@@ -140,7 +142,8 @@ impl Application {
             settings: Arc::new(crate::services::settings::UserPreferences::new(db.clone())),
             tokens: tokens.clone(),
             studies: studies.clone(),
-            scratch: studies,
+            scratch: studies.clone(),
+            airlock: studies,
             admin_workspaces: Arc::new(crate::services::admin_workspaces::AdminWorkspaces::new(
                 db.clone(),
                 reconciler(db.clone(), team_sessions.clone()),
@@ -280,7 +283,8 @@ pub fn worker_with(
     let metrics = crate::aws::cloudwatch::CloudWatchMetrics::new(sessions.clone());
     let reconciler = reconciler(db.clone(), sessions.clone());
     let webhooks = webhooks(sessions.base())?;
-    Ok(crate::worker::Worker::new(db, provisioner, Arc::new(costs), Arc::new(metrics), webhooks, reconciler))
+    let objects = Arc::new(crate::aws::s3::S3Objects::new(sessions.clone()));
+    Ok(crate::worker::Worker::new(db, provisioner, Arc::new(costs), Arc::new(metrics), webhooks, reconciler).with_objects(objects))
 }
 
 /// Compares workspaces with AWS (the worker's schedule, and "Resync").
@@ -357,7 +361,7 @@ fn router(state: AppState, settings: &Settings, db: PgPool) -> Router {
         .route("/workspaces/{id}/connect", post(routes::connect::connect))
         .route("/teams/{team}/studies/{id}/download", get(routes::study_download::study_file))
         .route("/teams/{team}/scratch/download", get(routes::study_download::scratch_file))
-        .route("/teams/{team}/egress/{id}/download", get(routes::study_download::egress_file))
+        .route("/teams/{team}/requests/{id}/file", get(routes::study_download::request_file))
         .route("/admin/audit.csv", get(routes::audit_csv::audit_csv))
         .route("/admin/teams/{team}/team-account.yaml", get(routes::team_template::team_template))
         .route("/costs.csv", get(routes::costs_csv::costs_csv))

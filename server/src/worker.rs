@@ -9,12 +9,14 @@
 use crate::aws::cloudwatch::Metrics;
 use crate::aws::cost_explorer::CostSource;
 use crate::aws::provisioning::{Actor, ProvisionError, ProvisionRequest, Provisioner, RecordState, UpdateRequest, role_session_name};
+use crate::aws::s3::ObjectStore;
 use crate::jobs::{self, ClaimedJob, Job, QueuedMail, WorkspaceStep, backoff};
 use crate::mail::{Mailer, SesMailer};
 use crate::notifications::{self, Delivery, Webhooks};
 use crate::repo::notification_targets;
 use crate::repo::workspaces::{self, Changes, TransitionError, WorkContext};
 use crate::services::costs::{self as cost_service, SyncError};
+use crate::services::studies::{ScanProgress, scan_step};
 use app::domain::notifications::Notice;
 use app::domain::notifications::NotificationEvent;
 use app::domain::workspace::{WorkspaceEvent, WorkspaceState};
@@ -48,6 +50,8 @@ pub struct Worker {
     /// `None`: e-mail is off (no sender configured); queued mail is dropped with a log line.
     mailer: Option<Arc<dyn Mailer>>,
     reconciler: crate::services::reconcile::Reconciler,
+    /// S3, for the airlock's scan results; `None`: no scans are read (tests of other jobs).
+    objects: Option<Arc<dyn ObjectStore>>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -65,7 +69,13 @@ impl Worker {
         webhooks: Webhooks,
         reconciler: crate::services::reconcile::Reconciler,
     ) -> Self {
-        Worker { db, provisioner, costs, metrics, webhooks, mailer: None, reconciler }
+        Worker { db, provisioner, costs, metrics, webhooks, mailer: None, reconciler, objects: None }
+    }
+
+    /// Reads the airlock's scan results from S3 through `objects`.
+    pub fn with_objects(mut self, objects: Arc<dyn ObjectStore>) -> Self {
+        self.objects = Some(objects);
+        self
     }
 
     /// Sends e-mail from `from` through SES, when a sender is configured.
@@ -116,6 +126,7 @@ impl Worker {
                 Ok(Job::Reconcile {}) => self.reconcile(job).await,
                 Ok(Job::Notification { target_id, notice }) => self.deliver(job, target_id, notice).await,
                 Ok(Job::Mail(mail)) => self.send_mail(job, mail).await,
+                Ok(Job::AirlockScan { request_id, polls }) => self.scan_airlock(job, request_id, polls).await,
                 Err(error) => {
                     // A kind or payload this version does not know (a newer version queued it?).
                     tracing::error!(%error, "A job this version cannot read; parked for an hour");
@@ -401,6 +412,27 @@ impl Worker {
             tracing::info!(?raised, "Health alarms raised");
         }
         job.reschedule(IDLE_CHECK_EVERY).await?;
+        Ok(())
+    }
+
+    /// Looks at an airlock request's scan results; again later while some are missing.
+    async fn scan_airlock(&self, job: ClaimedJob, request_id: i64, polls: i32) -> anyhow::Result<()> {
+        let Some(objects) = &self.objects else {
+            return job.retry_later(Duration::from_secs(60), "this worker cannot reach S3").await.map_err(Into::into);
+        };
+        let attempts = job.attempts;
+        match scan_step(&self.db, objects.as_ref(), request_id).await {
+            Ok(ScanProgress::Settled) => job.complete().await?,
+            Ok(ScanProgress::Waiting) => {
+                // GuardDuty answers in seconds for most files: look often at first.
+                let next = Job::AirlockScan { request_id, polls: polls + 1 };
+                job.continue_as(&next, backoff(polls, Duration::from_secs(2), Duration::from_secs(120))).await?
+            }
+            Err(error) => {
+                tracing::warn!(error = ?error, request_id, "Could not read an airlock request's scan results");
+                job.retry_later(backoff(attempts, Duration::from_secs(5), Duration::from_secs(300)), &format!("{error:#}")).await?
+            }
+        }
         Ok(())
     }
 

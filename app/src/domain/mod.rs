@@ -469,6 +469,7 @@ mod tests {
     }
 }
 
+pub mod airlock;
 pub mod audit;
 pub mod configurations;
 pub mod costs;

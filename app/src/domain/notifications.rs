@@ -20,10 +20,12 @@ pub enum NotificationEvent {
     BudgetThreshold,
     CatalogApproved,
     CatalogRetired,
+    /// A data import or export moved on: waiting for review, blocked, decided, completed.
+    Airlock,
 }
 
 impl NotificationEvent {
-    pub const ALL: [NotificationEvent; 10] = [
+    pub const ALL: [NotificationEvent; 11] = [
         NotificationEvent::WorkspaceLaunched,
         NotificationEvent::WorkspaceAvailable,
         NotificationEvent::WorkspaceFailed,
@@ -34,6 +36,7 @@ impl NotificationEvent {
         NotificationEvent::BudgetThreshold,
         NotificationEvent::CatalogApproved,
         NotificationEvent::CatalogRetired,
+        NotificationEvent::Airlock,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -48,6 +51,7 @@ impl NotificationEvent {
             NotificationEvent::BudgetThreshold => "budget.threshold",
             NotificationEvent::CatalogApproved => "catalog.approved",
             NotificationEvent::CatalogRetired => "catalog.retired",
+            NotificationEvent::Airlock => "airlock.request",
         }
     }
 
@@ -63,6 +67,7 @@ impl NotificationEvent {
             NotificationEvent::BudgetThreshold => "Budget threshold crossed",
             NotificationEvent::CatalogApproved => "Catalog version approved",
             NotificationEvent::CatalogRetired => "Catalog version retired",
+            NotificationEvent::Airlock => "Data import or export",
         }
     }
 

@@ -365,17 +365,8 @@ pub struct EgressPanel {
     /// `s3://bucket/egress/<id>/`: where workspaces put results that are to leave.
     pub location: String,
     pub files: Vec<FileEntry>,
-    pub requests: Vec<EgressSummary>,
+    pub requests: Vec<super::airlock::AirlockSummary>,
     pub may_request: bool,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EgressSummary {
-    pub id: i64,
-    pub requester: String,
-    pub files: Vec<String>,
-    pub status: String,
-    pub created_at: String,
 }
 
 /// Where and how the browser uploads one file.
@@ -391,35 +382,6 @@ pub enum UploadTicket {
 pub const MULTIPART_THRESHOLD: u64 = 16 * 1024 * 1024;
 /// The size of each part but the last (S3's minimum is 5 MiB).
 pub const PART_SIZE: u64 = 8 * 1024 * 1024;
-
-/// An export request as its page shows it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EgressRequestView {
-    pub id: i64,
-    pub study_id: i64,
-    pub study_name: String,
-    pub team: String,
-    pub requester: String,
-    pub files: Vec<String>,
-    pub reason: String,
-    pub status: String,
-    pub decided_by: Option<String>,
-    pub decision_note: Option<String>,
-    pub created_at: String,
-    /// A team admin or admin who is not the requester, while it is pending.
-    pub may_decide: bool,
-    /// The requester, once approved.
-    pub may_download: bool,
-    pub history: Vec<EgressEvent>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EgressEvent {
-    pub at: String,
-    pub actor: String,
-    pub action: String,
-    pub detail: Option<String>,
-}
 
 /// A study a workspace was launched with, as its page lists it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

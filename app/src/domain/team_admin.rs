@@ -19,6 +19,9 @@ pub struct TeamForm {
     /// IANA name ("Europe/Berlin"); empty means UTC.
     #[serde(default)]
     pub time_zone: String,
+    /// Approvals an airlock request needs, "1" or "2"; empty means 1.
+    #[serde(default)]
+    pub reviewers: String,
 }
 
 /// A form that passed every check.
@@ -31,6 +34,7 @@ pub struct ValidTeam {
     pub role_arn: String,
     pub ssm_path: String,
     pub time_zone: String,
+    pub reviewers: i16,
 }
 
 /// New slugs are stricter than the ones the seed made: they become Cognito group names.
@@ -116,6 +120,14 @@ impl TeamForm {
         if time_zone.len() > 64 || !time_zone.chars().all(|c| c.is_ascii_alphanumeric() || "/_+-".contains(c)) {
             errors.push(FieldError::new("time_zone", "Give a time zone such as Europe/Berlin or UTC."));
         }
+        let reviewers = match self.reviewers.trim() {
+            "" | "1" => 1,
+            "2" => 2,
+            _ => {
+                errors.push(FieldError::new("reviewers", "Imports and exports need 1 or 2 approvals."));
+                1
+            }
+        };
         match slug {
             Ok(slug) if errors.is_empty() => Ok(ValidTeam {
                 slug,
@@ -125,6 +137,7 @@ impl TeamForm {
                 role_arn: role_arn.to_owned(),
                 ssm_path,
                 time_zone,
+                reviewers,
             }),
             _ => Err(errors),
         }
@@ -162,7 +175,7 @@ pub struct LiveWorkspace {
 }
 
 /// The version of `deploy/team-account.yaml` this portal needs (its `TemplateVersion` output).
-pub const TEAM_STACK_VERSION: u32 = 3;
+pub const TEAM_STACK_VERSION: u32 = 4;
 
 /// One parameter of the team account's stack, with the team's value.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -206,6 +219,8 @@ pub struct TeamAdminRow {
     pub external_id_rotated_at: Option<String>,
     pub ssm_path: String,
     pub time_zone: String,
+    /// Approvals, from different people, an import or export of the team needs (1 or 2).
+    pub reviewers: i16,
     pub members: i64,
     pub live_workspaces: Vec<LiveWorkspace>,
     pub month_spent_cents: i64,
@@ -224,6 +239,7 @@ impl TeamAdminRow {
             role_arn: self.role_arn.clone(),
             ssm_path: self.ssm_path.clone(),
             time_zone: self.time_zone.clone(),
+            reviewers: self.reviewers.to_string(),
         }
     }
 }
@@ -241,6 +257,7 @@ mod tests {
             role_arn: "arn:aws:iam::444444444444:role/AtriumPortal".into(),
             ssm_path: String::new(),
             time_zone: String::new(),
+            reviewers: String::new(),
         }
     }
 

@@ -14,7 +14,7 @@ pub enum Scope {
     Read,
     /// Launch, stop, start, terminate, connect to, share and update workspaces.
     Workspaces,
-    /// Study data: upload, delete, set writers, request and review exports.
+    /// Study data: upload, delete, set writers, request and review imports and exports.
     Studies,
     /// The teams the user administers: add and remove members.
     Teams,
@@ -46,7 +46,7 @@ impl Scope {
         match self {
             Scope::Read => "read: see teams, workspaces and costs (every token may; alone, a read-only token)",
             Scope::Workspaces => "workspaces: launch, stop, start, terminate, connect, share and update",
-            Scope::Studies => "studies: upload, delete and export study data, review exports",
+            Scope::Studies => "studies: upload, delete and export study data, review imports and exports",
             Scope::Teams => "teams: add and remove members of the teams you administer",
             Scope::Account => "account: your settings, and list or revoke your tokens",
             Scope::Admin => "admin: the catalog, audit log, teams, people, budgets and notifications (admins only)",

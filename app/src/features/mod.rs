@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod admin_workspaces;
+pub mod airlock;
 pub mod audit;
 pub mod catalog;
 pub mod costs;
@@ -53,6 +54,7 @@ pub struct Services {
     pub tokens: Arc<dyn account::TokenService>,
     pub studies: Arc<dyn studies::StudyService>,
     pub scratch: Arc<dyn scratch::ScratchService>,
+    pub airlock: Arc<dyn airlock::AirlockService>,
     pub admin_workspaces: Arc<dyn admin_workspaces::AdminWorkspaceService>,
     pub sign_in_methods: crate::domain::SignInMethods,
     pub content_security_policy: crate::csp::ContentSecurityPolicy,

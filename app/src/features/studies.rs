@@ -1,4 +1,4 @@
-//! Studies: research data, uploads, downloads, writers, and export requests with their review.
+//! Studies: research data, uploads, downloads and writers (exports go through the airlock).
 
 // The browser's half of a form's server function takes one argument per field (the
 // `#[allow]` on the function reaches only the server's half).
@@ -69,19 +69,6 @@ pub trait StudyService: Send + Sync {
     async fn delete_file(&self, user: &CurrentUser, team: &TeamSlug, id: i64, path: &str) -> Result<(), AppError>;
     /// Sets a team study's writers (its owner and the team's admins). Audited.
     async fn set_writers(&self, user: &CurrentUser, team: &TeamSlug, id: i64, writers: Vec<String>) -> Result<(), AppError>;
-    /// Asks to export files from a controlled study's egress folder. Audited.
-    async fn request_egress(&self, user: &CurrentUser, team: &TeamSlug, id: i64, files: Vec<String>, reason: &str)
-    -> Result<i64, AppError>;
-    async fn egress_request(
-        &self,
-        user: &CurrentUser,
-        team: &TeamSlug,
-        request_id: i64,
-    ) -> Result<crate::domain::studies::EgressRequestView, AppError>;
-    /// Approves or rejects a pending request (team admins and admins, not the requester). Audited.
-    async fn decide_egress(&self, user: &CurrentUser, team: &TeamSlug, request_id: i64, approve: bool, note: &str) -> Result<(), AppError>;
-    /// A presigned download of one file of an approved request, for its requester. Audited.
-    async fn egress_download_url(&self, user: &CurrentUser, team: &TeamSlug, request_id: i64, file: &str) -> Result<String, AppError>;
 }
 
 #[server(endpoint = "studies")]
@@ -192,48 +179,6 @@ pub async fn set_study_writers(
     as_user(|user| async move {
         let team = team_slug(&team)?;
         services()?.studies.set_writers(&user, &team, id, ticked(writers)).await
-    })
-    .await
-}
-
-#[server(endpoint = "request_egress")]
-#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
-pub async fn request_egress(
-    team: String,
-    id: i64,
-    #[server(default)] files: Option<BTreeMap<String, String>>,
-    #[server(default)] reason: String,
-) -> Result<i64, AppError> {
-    as_user(|user| async move {
-        let slug = team_slug(&team)?;
-        let request = services()?.studies.request_egress(&user, &slug, id, ticked(files), &reason).await?;
-        leptos_axum::redirect(&format!("/teams/{slug}/egress/{request}"));
-        Ok(request)
-    })
-    .await
-}
-
-#[server(endpoint = "egress_request")]
-#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
-pub async fn load_egress_request(team: String, id: i64) -> Result<crate::domain::studies::EgressRequestView, AppError> {
-    as_user(|user| async move {
-        let team = team_slug(&team)?;
-        services()?.studies.egress_request(&user, &team, id).await
-    })
-    .await
-}
-
-#[server(endpoint = "decide_egress")]
-#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
-pub async fn decide_egress(team: String, id: i64, decision: String, #[server(default)] note: String) -> Result<(), AppError> {
-    as_user(|user| async move {
-        let team = team_slug(&team)?;
-        let approve = match decision.as_str() {
-            "approve" => true,
-            "reject" => false,
-            _ => return Err(AppError::invalid("decision", "Approve or reject.")),
-        };
-        services()?.studies.decide_egress(&user, &team, id, approve, &note).await
     })
     .await
 }

@@ -1,5 +1,9 @@
 //! Onboarding teams (admins): their AWS accounts, connection checks, archiving.
 
+// The browser's half of a form's server function takes one argument per field (the
+// `#[allow]` on the function reaches only the server's half).
+#![cfg_attr(feature = "hydrate", allow(clippy::too_many_arguments))]
+
 #[cfg(feature = "ssr")]
 use super::services;
 #[cfg(feature = "ssr")]
@@ -43,6 +47,7 @@ pub async fn load_admin_teams() -> Result<Vec<crate::domain::team_admin::TeamAdm
 }
 
 #[server(endpoint = "admin/create_team")]
+#[allow(clippy::too_many_arguments)] // one argument per form field
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn create_team(
     slug: String,
@@ -52,15 +57,18 @@ pub async fn create_team(
     role_arn: String,
     #[server(default)] ssm_path: String,
     #[server(default)] time_zone: String,
+    #[server(default)] reviewers: String,
 ) -> Result<crate::domain::TeamSlug, AppError> {
     as_admin(|admin| async move {
-        let form = crate::domain::team_admin::TeamForm { slug, name, description, aws_account_id, role_arn, ssm_path, time_zone };
+        let form =
+            crate::domain::team_admin::TeamForm { slug, name, description, aws_account_id, role_arn, ssm_path, time_zone, reviewers };
         services()?.team_admin.create_team(&admin, form).await
     })
     .await
 }
 
 #[server(endpoint = "admin/update_team")]
+#[allow(clippy::too_many_arguments)] // one argument per form field
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn update_team(
     slug: String,
@@ -70,9 +78,11 @@ pub async fn update_team(
     role_arn: String,
     #[server(default)] ssm_path: String,
     #[server(default)] time_zone: String,
+    #[server(default)] reviewers: String,
 ) -> Result<(), AppError> {
     as_admin(|admin| async move {
-        let form = crate::domain::team_admin::TeamForm { slug, name, description, aws_account_id, role_arn, ssm_path, time_zone };
+        let form =
+            crate::domain::team_admin::TeamForm { slug, name, description, aws_account_id, role_arn, ssm_path, time_zone, reviewers };
         services()?.team_admin.update_team(&admin, form).await
     })
     .await

@@ -7,6 +7,11 @@
 //! A listing's continuation token moto did not give is refused as S3 refuses it (moto fails).
 //!
 //! What it does not check: signatures (it does not know the callers' secrets).
+//!
+//! It also plays Amazon GuardDuty Malware Protection for S3 on the prefixes the airlock reads
+//! (`inbox/`, `egress/`): each object written there is tagged `GuardDutyMalwareScanStatus`,
+//! `THREATS_FOUND` if it holds the EICAR test string, else `NO_THREATS_FOUND`, but never one
+//! holding `ATRIUM-TEST-NEVER-SCANNED` (a scan that does not come).
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Multipart, Request, State};
@@ -24,6 +29,21 @@ pub struct S3Proxy {
 impl S3Proxy {
     pub fn new(moto: String) -> S3Proxy {
         S3Proxy { moto, http: reqwest::Client::new() }
+    }
+}
+
+/// The prefixes whose objects are scanned, as GuardDuty scans a protected bucket's prefixes.
+const PROTECTED: [&str; 2] = ["inbox/", "egress/"];
+
+/// The scan result GuardDuty would tag an object with; `None`: no result ever comes.
+pub fn scan_result(bytes: &[u8]) -> Option<&'static str> {
+    let holds = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+    if holds(b"ATRIUM-TEST-NEVER-SCANNED") {
+        None
+    } else if holds(b"EICAR-STANDARD-ANTIVIRUS-TEST-FILE") {
+        Some("THREATS_FOUND")
+    } else {
+        Some("NO_THREATS_FOUND")
     }
 }
 
@@ -90,7 +110,7 @@ impl S3Proxy {
             Err(error) => return s3_error(StatusCode::BAD_REQUEST, "IncompleteBody", &error.to_string()),
         };
         let path_and_query = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-        let mut outgoing = self.http.request(parts.method.clone(), format!("{}{path_and_query}", self.moto)).body(body);
+        let mut outgoing = self.http.request(parts.method.clone(), format!("{}{path_and_query}", self.moto)).body(body.clone());
         for (name, value) in &parts.headers {
             if !matches!(name.as_str(), "host" | "content-length" | "connection" | "origin" | "referer") {
                 outgoing = outgoing.header(name, value);
@@ -111,7 +131,45 @@ impl S3Proxy {
         if query.contains_key("continuation-token") && answer.status().is_server_error() {
             return s3_error(StatusCode::BAD_REQUEST, "InvalidArgument", "The continuation token provided is incorrect");
         }
+        if answer.status().is_success() && !query.contains_key("tagging") && !parts.headers.contains_key("x-amz-copy-source") {
+            let path = parts.uri.path();
+            let auth = auth_headers(&parts.headers, &query);
+            if parts.method == Method::PUT && !query.contains_key("partNumber") {
+                self.scan(path, &body, &auth).await;
+            } else if parts.method == Method::POST && query.contains_key("uploadId") {
+                // A multipart upload just completed: GuardDuty scans the whole object.
+                let mut get = self.http.get(format!("{}{path}", self.moto));
+                for (name, value) in &auth {
+                    get = get.header(*name, value);
+                }
+                if let Ok(whole) = get.send().await.and_then(reqwest::Response::error_for_status)
+                    && let Ok(bytes) = whole.bytes().await
+                {
+                    self.scan(path, &bytes, &auth).await;
+                }
+            }
+        }
         answer
+    }
+
+    /// Tags a new object under a protected prefix with its scan result, as GuardDuty does
+    /// moments after it is written. `path`: `/bucket/key`, as sent.
+    async fn scan(&self, path: &str, bytes: &[u8], auth: &[(&'static str, String)]) {
+        let Some((_, key)) = path.trim_start_matches('/').split_once('/') else { return };
+        if !PROTECTED.iter().any(|prefix| key.starts_with(prefix)) {
+            return;
+        }
+        let Some(result) = scan_result(bytes) else { return };
+        let tagging =
+            format!("<Tagging><TagSet><Tag><Key>GuardDutyMalwareScanStatus</Key><Value>{result}</Value></Tag></TagSet></Tagging>");
+        let mut put = self.http.put(format!("{}{path}?tagging", self.moto)).body(tagging);
+        for (name, value) in auth {
+            put = put.header(*name, value);
+        }
+        match put.send().await.and_then(reqwest::Response::error_for_status) {
+            Ok(_) => tracing::debug!(path, result, "Scanned as GuardDuty would"),
+            Err(error) => tracing::warn!(%error, path, "Could not tag the object with its scan result"),
+        }
     }
 
     async fn relay(&self, outgoing: reqwest::RequestBuilder) -> Response {
@@ -174,7 +232,7 @@ impl S3Proxy {
             .map(|segment| url::form_urlencoded::byte_serialize(segment.as_bytes()).collect::<String>().replace('+', "%20"))
             .collect::<Vec<_>>()
             .join("/");
-        let mut put = self.http.put(format!("{}/{bucket}/{path}", self.moto)).body(bytes);
+        let mut put = self.http.put(format!("{}/{bucket}/{path}", self.moto)).body(bytes.clone());
         if let Some(credential) = fields.get("x-amz-credential") {
             put = put.header("authorization", authorization(credential));
         }
@@ -188,8 +246,34 @@ impl S3Proxy {
         if !stored.status().is_success() {
             return stored;
         }
+        let mut auth = Vec::new();
+        if let Some(credential) = fields.get("x-amz-credential") {
+            auth.push(("authorization", authorization(credential)));
+        }
+        if let Some(token) = fields.get("x-amz-security-token") {
+            auth.push(("x-amz-security-token", token.clone()));
+        }
+        self.scan(&format!("/{bucket}/{path}"), &bytes, &auth).await;
         with_cors(StatusCode::NO_CONTENT.into_response())
     }
+}
+
+/// The headers by which moto finds the caller's account, for a call made on their behalf.
+fn auth_headers(headers: &HeaderMap, query: &BTreeMap<String, String>) -> Vec<(&'static str, String)> {
+    let mut auth = Vec::new();
+    match headers.get("authorization").and_then(|v| v.to_str().ok()) {
+        Some(value) => auth.push(("authorization", value.to_owned())),
+        None => {
+            if let Some(credential) = query.get("X-Amz-Credential") {
+                auth.push(("authorization", authorization(credential)));
+            }
+        }
+    }
+    let token = headers.get("x-amz-security-token").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    if let Some(token) = token.or_else(|| query.get("X-Amz-Security-Token").cloned()) {
+        auth.push(("x-amz-security-token", token));
+    }
+    auth
 }
 
 /// An Authorization header naming the credential (moto reads the account from its key and
@@ -253,7 +337,7 @@ pub fn check_policy(bucket: &str, fields: &BTreeMap<String, String>, size: u64) 
 
 #[cfg(test)]
 mod tests {
-    use super::check_policy;
+    use super::{check_policy, scan_result};
     use base64::Engine;
     use std::collections::BTreeMap;
 
@@ -267,6 +351,14 @@ mod tests {
             ("key".to_owned(), key.to_owned()),
             ("content-type".to_owned(), "text/csv".to_owned()),
         ])
+    }
+
+    #[test]
+    fn guardduty_finds_the_eicar_string_and_can_be_told_never_to_answer() {
+        assert_eq!(scan_result(b"gene,count\nBRCA1,3\n"), Some("NO_THREATS_FOUND"));
+        let eicar = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
+        assert_eq!(scan_result(eicar), Some("THREATS_FOUND"));
+        assert_eq!(scan_result(b"ATRIUM-TEST-NEVER-SCANNED"), None);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 pub mod account;
 pub mod admin;
 pub mod admin_workspaces;
+pub mod airlock;
 pub mod auth;
 pub mod extract;
 pub mod me;
@@ -47,7 +48,8 @@ const BODY_LIMIT: usize = 256 * 1024;
         (name = "me", description = "The caller"),
         (name = "teams", description = "The caller's teams, what they may launch there, and their members (team admins)"),
         (name = "workspaces", description = "Launch, follow, stop, start, terminate and connect"),
-        (name = "studies", description = "Study data (uploads and downloads by presigned URL), writers, and exports out of controlled studies"),
+        (name = "studies", description = "Study data (uploads and downloads by presigned URL) and writers"),
+        (name = "airlock", description = "Imports into studies and exports out of controlled ones: scanned for malware, reviewed by one or two people, audited"),
         (name = "scratch", description = "The team's scratch space: working files outside every study (uploads and downloads by presigned URL)"),
         (name = "costs", description = "Spend against budgets (cost viewers and admins)"),
         (name = "admin", description = "The audit log and the catalog (admin scope)"),
@@ -77,6 +79,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(admin::routes())
         .merge(admin_workspaces::routes())
         .merge(studies::routes())
+        .merge(airlock::routes())
         .merge(scratch::routes())
         .merge(teams::routes())
         .merge(people::routes())

@@ -114,12 +114,20 @@ pub struct NewTeam {
     #[serde(default)]
     #[schema(max_length = 64, pattern = r"^[A-Za-z0-9/_+-]*$")]
     pub time_zone: String,
+    /// Approvals, from different people, an import or export of the team needs.
+    #[serde(default = "one_reviewer")]
+    #[schema(minimum = 1, maximum = 2, default = 1)]
+    pub reviewers: u8,
+}
+
+fn one_reviewer() -> u8 {
+    1
 }
 
 impl From<NewTeam> for TeamForm {
     fn from(team: NewTeam) -> TeamForm {
-        let NewTeam { slug, name, description, aws_account_id, role_arn, ssm_path, time_zone } = team;
-        TeamForm { slug, name, description, aws_account_id, role_arn, ssm_path, time_zone }
+        let NewTeam { slug, name, description, aws_account_id, role_arn, ssm_path, time_zone, reviewers } = team;
+        TeamForm { slug, name, description, aws_account_id, role_arn, ssm_path, time_zone, reviewers: reviewers.to_string() }
     }
 }
 
@@ -144,13 +152,26 @@ pub struct TeamChange {
     #[serde(default)]
     #[schema(max_length = 64, pattern = r"^[A-Za-z0-9/_+-]*$")]
     pub time_zone: String,
+    /// Approvals, from different people, an import or export of the team needs.
+    #[serde(default = "one_reviewer")]
+    #[schema(minimum = 1, maximum = 2, default = 1)]
+    pub reviewers: u8,
 }
 
 impl TeamChange {
     /// The page's edit form for the team `slug`.
     fn form(self, slug: &TeamSlug) -> TeamForm {
-        let TeamChange { name, description, aws_account_id, role_arn, ssm_path, time_zone } = self;
-        TeamForm { slug: slug.to_string(), name, description, aws_account_id, role_arn, ssm_path, time_zone }
+        let TeamChange { name, description, aws_account_id, role_arn, ssm_path, time_zone, reviewers } = self;
+        TeamForm {
+            slug: slug.to_string(),
+            name,
+            description,
+            aws_account_id,
+            role_arn,
+            ssm_path,
+            time_zone,
+            reviewers: reviewers.to_string(),
+        }
     }
 }
 

@@ -67,13 +67,14 @@ where
 }
 
 /// What each version of `deploy/team-account.yaml` added, for "needs update to vN: adds …".
-const STACK_CHANGES: [(u32, &str); 3] = [
+const STACK_CHANGES: [(u32, &str); 4] = [
     (1, "the role, its statements and the stack-version parameter"),
     (
         2,
         "Service Catalog's launch role, the notebooks' role and their stop and start documents, the team's parameters, and optionally the team's bucket, a private network and a file system",
     ),
     (3, "the launch role's permission to run the Stop and Start actions' automations, and the portal's access to the team's scratch space"),
+    (4, "the airlock's access: imports' inbox, the malware scan results GuardDuty tags files with, and the quarantine"),
 ];
 
 /// The account's stack version against the one this portal needs, from its `stack-version`
@@ -234,6 +235,26 @@ impl AccountCheck for SdkAccountCheck {
             }
         };
         steps.push(step("Studies (S3)", studies));
+        if let Some(bucket) = studies_bucket {
+            let s3 = super::s3::S3Store::new(account.clone());
+            // A file no request has: S3 says there is no such key only to a caller allowed to
+            // read its tags (and to list inbox/, which StudyListing grants).
+            let probe = "inbox/atrium-connection-test";
+            let tags = match s3.client().get_object_tagging().bucket(bucket).key(probe).send().await {
+                Ok(_) => Ok(format!("Allowed: the scan results of inbox/ and egress/ in {bucket} can be read.")),
+                Err(error) if error.as_service_error().and_then(ProvideErrorMetadata::code) == Some("NoSuchKey") => {
+                    Ok(format!("Allowed: the scan results of inbox/ and egress/ in {bucket} can be read."))
+                }
+                Err(error) => Err(explain("s3:GetObjectTagging", error)),
+            };
+            steps.push(step("Malware scan results (S3)", tags));
+            // The quarantine's folder marker: the only write the check makes, and harmless.
+            let marker = s3.client().put_object().bucket(bucket).key("quarantine/").body(Vec::new().into()).send().await;
+            let quarantine = marker
+                .map(|_| format!("Allowed: files with a threat can be moved to quarantine/ in {bucket}."))
+                .map_err(|error| explain("s3:PutObject", error));
+            steps.push(step("Quarantine (S3)", quarantine));
+        }
 
         let costs = crate::aws::call_metrics::client!(aws_sdk_costexplorer, &account);
         let today = time::OffsetDateTime::now_utc().date();
@@ -269,11 +290,12 @@ mod tests {
 
     #[test]
     fn the_stack_version_is_judged_against_the_one_the_portal_needs() {
-        assert_eq!(stack_verdict(Some("3")), Ok("Up to date (version 3).".to_owned()));
+        assert_eq!(stack_verdict(Some("4")), Ok("Up to date (version 4).".to_owned()));
+        assert!(stack_verdict(Some("3")).is_err_and(|e| e.contains("needs an update to version 4, which adds the airlock's access")));
         assert!(
-            stack_verdict(Some("2")).is_err_and(|e| e.contains("needs an update to version 3, which adds the launch role's permission"))
+            stack_verdict(Some("2")).is_err_and(|e| e.contains("needs an update to version 4, which adds the launch role's permission"))
         );
-        assert!(stack_verdict(Some("1")).is_err_and(|e| e.contains("version 3, which adds Service Catalog's launch role")));
+        assert!(stack_verdict(Some("1")).is_err_and(|e| e.contains("version 4, which adds Service Catalog's launch role")));
         let from_nothing = stack_verdict(Some("0")).unwrap_err();
         assert!(
             from_nothing.contains("which adds the role, its statements") && from_nothing.contains("; Service Catalog's"),

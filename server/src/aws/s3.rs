@@ -222,6 +222,10 @@ pub trait ObjectStore: Send + Sync {
     /// The object's size, if it exists.
     async fn size_of(&self, place: &Place, key: &str) -> Result<Option<i64>, StoreError>;
     async fn delete(&self, place: &Place, key: &str) -> Result<(), StoreError>;
+    /// The value of one of the object's tags; `Ok(None)` when it has no such tag, or is gone.
+    async fn tag(&self, place: &Place, key: &str, tag: &str) -> Result<Option<String>, StoreError>;
+    /// Copies an object within the bucket, without its tags (a copy is a new object).
+    async fn copy(&self, place: &Place, from: &str, to: &str) -> Result<(), StoreError>;
 }
 
 /// `ObjectStore` over the AWS SDK.
@@ -396,6 +400,32 @@ impl ObjectStore for S3Objects {
     async fn delete(&self, place: &Place, key: &str) -> Result<(), StoreError> {
         let store = self.store(place).await?;
         store.client.delete_object().bucket(&place.bucket).key(key).send().await.map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn tag(&self, place: &Place, key: &str, tag: &str) -> Result<Option<String>, StoreError> {
+        let store = self.store(place).await?;
+        match store.client.get_object_tagging().bucket(&place.bucket).key(key).send().await {
+            Ok(tagging) => Ok(tagging.tag_set().iter().find(|t| t.key() == tag).map(|t| t.value().to_owned())),
+            Err(error) if error.as_service_error().and_then(aws_sdk_s3::error::ProvideErrorMetadata::code) == Some("NoSuchKey") => Ok(None),
+            Err(error) => Err(store_error(error)),
+        }
+    }
+
+    async fn copy(&self, place: &Place, from: &str, to: &str) -> Result<(), StoreError> {
+        let store = self.store(place).await?;
+        // The source names bucket and key, the key URL-encoded.
+        let source = format!("{}/{}", place.bucket, percent_encoding::utf8_percent_encode(from, percent_encoding::NON_ALPHANUMERIC));
+        store
+            .client
+            .copy_object()
+            .bucket(&place.bucket)
+            .key(to)
+            .copy_source(source)
+            .tagging_directive(aws_sdk_s3::types::TaggingDirective::Replace)
+            .send()
+            .await
+            .map_err(store_error)?;
         Ok(())
     }
 }

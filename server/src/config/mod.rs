@@ -267,6 +267,16 @@ pub struct StudiesSettings {
         value_parser = clap::value_parser!(u64).range(UPLOAD_URL_SECONDS)
     )]
     pub upload_url_seconds: u64,
+
+    /// How the airlock's files are scanned for malware: `guardduty` reads the tag Amazon
+    /// GuardDuty Malware Protection for S3 writes on each object (protect the study buckets
+    /// with it); `off` sends requests to review unscanned, saying so.
+    #[arg(long, env = "ATRIUM_MALWARE_SCAN", default_value = "guardduty", value_parser = ["guardduty", "off"])]
+    pub malware_scan: String,
+
+    /// Minutes a request waits for its scan results before it says so and an admin may fail it.
+    #[arg(long, env = "ATRIUM_SCAN_WAIT_MINUTES", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=1440))]
+    pub scan_wait_minutes: u64,
 }
 
 /// E-mail and webhooks.

@@ -30,6 +30,8 @@ pub struct DemoTeam {
     pub name: &'static str,
     pub description: &'static str,
     pub account_id: &'static str,
+    /// Approvals its imports and exports need.
+    pub reviewers: i16,
 }
 
 pub const TEAMS: [DemoTeam; 3] = [
@@ -38,18 +40,21 @@ pub const TEAMS: [DemoTeam; 3] = [
         name: "Genomics Lab",
         description: "Sequencing pipelines, variant calling and population genetics.",
         account_id: "111111111111",
+        reviewers: 2,
     },
     DemoTeam {
         slug: "climate",
         name: "Climate Modelling",
         description: "Regional climate simulations and reanalysis data.",
         account_id: "222222222222",
+        reviewers: 1,
     },
     DemoTeam {
         slug: "physics",
         name: "Particle Physics",
         description: "Detector simulation and event reconstruction.",
         account_id: "333333333333",
+        reviewers: 1,
     },
 ];
 
@@ -114,6 +119,7 @@ pub fn team_row(team: &DemoTeam) -> anyhow::Result<Team> {
         external_id: String::new(), // the database makes one
         ssm_path: format!("/atrium/teams/{}", team.slug),
         time_zone: "UTC".into(),
+        reviewers: team.reviewers,
         archived: false,
     })
 }

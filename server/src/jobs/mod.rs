@@ -34,6 +34,13 @@ pub enum Job {
     Notification { target_id: i64, notice: Notice },
     /// Sends one e-mail.
     Mail(QueuedMail),
+    /// Reads an airlock request's scan results until they settle it (`services::studies::scan_step`).
+    AirlockScan {
+        request_id: i64,
+        /// Looks so far, for the backoff between them.
+        #[serde(default)]
+        polls: i32,
+    },
 }
 
 /// Where a workspace's job is in its transition.

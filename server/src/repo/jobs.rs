@@ -130,7 +130,8 @@ pub async fn queue_mail_to_user(
         "INSERT INTO jobs (kind, payload) \
          SELECT $1, jsonb_build_object('to', email, 'subject', $3::text, 'text', $4::text) FROM users \
          WHERE username = $2 AND email IS NOT NULL AND disabled_at IS NULL \
-         AND CASE $5::text WHEN 'workspace' THEN mail_workspace WHEN 'health' THEN mail_health WHEN 'budget' THEN mail_budget END",
+         AND CASE $5::text WHEN 'workspace' THEN mail_workspace WHEN 'health' THEN mail_health WHEN 'budget' THEN mail_budget \
+                   WHEN 'airlock' THEN true END",
         kind,
         username,
         subject,
@@ -163,6 +164,35 @@ pub async fn queue_mail_to_team_admins(
          WHERE email IS NOT NULL AND disabled_at IS NULL AND mail_budget",
         kind,
         team,
+        subject,
+        text,
+    )
+    .execute(db)
+    .await?
+    .rows_affected())
+}
+
+/// Queues a mail job of `kind` to those who review a request: the team's admins (`team`:
+/// the study's team, none for an organisation study) and the portal's admins, but not
+/// `except` (its requester); how many were queued.
+#[tracing::instrument(skip(db, subject, text))]
+pub async fn queue_mail_to_reviewers(
+    db: impl PgExecutor<'_>,
+    kind: &str,
+    team: Option<&str>,
+    except: &str,
+    subject: &str,
+    text: &str,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query!(
+        "INSERT INTO jobs (kind, payload) \
+         SELECT $1, jsonb_build_object('to', email, 'subject', $4::text, 'text', $5::text) FROM users u \
+         WHERE email IS NOT NULL AND disabled_at IS NULL AND username <> $3 \
+         AND ('admin' = ANY(roles) OR EXISTS ( \
+             SELECT 1 FROM team_memberships m WHERE m.username = u.username AND m.team_slug = $2 AND m.team_admin))",
+        kind,
+        team,
+        except,
         subject,
         text,
     )

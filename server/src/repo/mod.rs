@@ -1,6 +1,7 @@
 //! Postgres repositories. Functions take an executor (a pool or a transaction) so callers
 //! decide what commits together.
 
+pub mod airlock;
 pub mod api_tokens;
 pub mod audit;
 pub mod configurations;

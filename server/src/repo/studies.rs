@@ -1,8 +1,7 @@
-//! Studies, who may write them, the teams they are shared with, the workspaces that mount
-//! them, and export (egress) requests.
+//! Studies, who may write them, the teams they are shared with, and the workspaces that mount
+//! them.
 
-use super::dates;
-use app::domain::studies::{Access, EgressEvent, EgressSummary, MountedStudy, StudyFacts, StudyScope};
+use app::domain::studies::{Access, MountedStudy, StudyFacts, StudyScope};
 use sqlx::{PgConnection, PgExecutor};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -218,127 +217,5 @@ pub async fn mounts_of(db: impl PgExecutor<'_>, workspace_id: &str) -> Result<Ve
             location: format!("s3://{}/{}", row.bucket, row.prefix),
             access: Access::parse(&row.access).unwrap_or(Access::Ro),
         })
-        .collect())
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EgressRow {
-    pub id: i64,
-    pub study_id: i64,
-    pub requester: String,
-    pub files: Vec<String>,
-    pub reason: String,
-    pub status: String,
-    pub decided_by: Option<String>,
-    pub decision_note: Option<String>,
-    pub created_at: String,
-}
-
-/// An export request as the statements return it.
-struct EgressRecord {
-    id: i64,
-    study_id: i64,
-    requester: String,
-    files: Vec<String>,
-    reason: String,
-    status: String,
-    decided_by: Option<String>,
-    decision_note: Option<String>,
-    created_at: time::OffsetDateTime,
-}
-
-fn egress(row: EgressRecord) -> EgressRow {
-    EgressRow {
-        id: row.id,
-        study_id: row.study_id,
-        requester: row.requester,
-        files: row.files,
-        reason: row.reason,
-        status: row.status,
-        decided_by: row.decided_by,
-        decision_note: row.decision_note,
-        created_at: dates::minute_utc(row.created_at),
-    }
-}
-
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn insert_egress(
-    db: impl PgExecutor<'_>,
-    study_id: i64,
-    requester: &str,
-    files: &[String],
-    reason: &str,
-) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar!(
-        "INSERT INTO egress_requests (study_id, requester, files, reason) VALUES ($1, $2, $3, $4) RETURNING id",
-        study_id,
-        requester,
-        files,
-        reason,
-    )
-    .fetch_one(db)
-    .await
-}
-
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn find_egress(db: impl PgExecutor<'_>, id: i64) -> Result<Option<EgressRow>, sqlx::Error> {
-    let row = sqlx::query_as!(
-        EgressRecord,
-        "SELECT id, study_id, requester, files, reason, status, decided_by, decision_note, created_at FROM egress_requests WHERE id = $1",
-        id,
-    )
-    .fetch_optional(db)
-    .await?;
-    Ok(row.map(egress))
-}
-
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn egress_of_study(db: impl PgExecutor<'_>, study_id: i64) -> Result<Vec<EgressSummary>, sqlx::Error> {
-    let rows = sqlx::query!(
-        "SELECT id, requester, files, status, created_at FROM egress_requests WHERE study_id = $1 ORDER BY id DESC LIMIT 50",
-        study_id,
-    )
-    .fetch_all(db)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| EgressSummary {
-            id: row.id,
-            requester: row.requester,
-            files: row.files,
-            status: row.status,
-            created_at: dates::minute_utc(row.created_at),
-        })
-        .collect())
-}
-
-/// Decides a pending request; false when it was no longer pending.
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn decide_egress(db: impl PgExecutor<'_>, id: i64, approve: bool, by: &str, note: &str) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query!(
-        "UPDATE egress_requests SET status = $2, decided_by = $3, decision_note = nullif($4, ''), decided_at = now() \
-         WHERE id = $1 AND status = 'pending'",
-        id,
-        if approve { "approved" } else { "rejected" },
-        by,
-        note,
-    )
-    .execute(db)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-/// A request's history: its audit rows, oldest first.
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn egress_history(db: impl PgExecutor<'_>, id: i64) -> Result<Vec<EgressEvent>, sqlx::Error> {
-    let rows = sqlx::query!(
-        "SELECT at, actor, action, detail FROM audit_log WHERE object_type = 'egress_request' AND object_id = $1 ORDER BY id",
-        id.to_string(),
-    )
-    .fetch_all(db)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| EgressEvent { at: dates::second_utc(row.at), actor: row.actor, action: row.action, detail: row.detail })
         .collect())
 }

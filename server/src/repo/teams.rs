@@ -19,6 +19,8 @@ pub struct Team {
     pub ssm_path: String,
     /// IANA name, for nightly stops.
     pub time_zone: String,
+    /// Approvals an airlock request on the team's studies needs (1 or 2).
+    pub reviewers: i16,
     pub archived: bool,
 }
 
@@ -34,7 +36,7 @@ impl Team {
 }
 
 /// A team's columns as the queries select them (`slug, name, description, aws_account_id,
-/// role_arn, external_id, ssm_path, time_zone, archived_at`).
+/// role_arn, external_id, ssm_path, time_zone, reviewers, archived_at`).
 struct TeamRow {
     slug: String,
     name: String,
@@ -44,6 +46,7 @@ struct TeamRow {
     external_id: String,
     ssm_path: String,
     time_zone: String,
+    reviewers: i16,
     archived_at: Option<time::OffsetDateTime>,
 }
 
@@ -60,6 +63,7 @@ impl TryFrom<TeamRow> for Team {
             external_id: row.external_id,
             ssm_path: row.ssm_path,
             time_zone: row.time_zone,
+            reviewers: row.reviewers,
             archived: row.archived_at.is_some(),
         })
     }
@@ -73,7 +77,7 @@ fn teams(rows: Vec<TeamRow>) -> Result<Vec<Team>, sqlx::Error> {
 pub async fn find(db: impl PgExecutor<'_>, slug: &TeamSlug) -> Result<Option<Team>, sqlx::Error> {
     sqlx::query_as!(
         TeamRow,
-        "SELECT slug, name, description, aws_account_id, role_arn, external_id, ssm_path, time_zone, archived_at FROM teams WHERE slug = $1",
+        "SELECT slug, name, description, aws_account_id, role_arn, external_id, ssm_path, time_zone, reviewers, archived_at FROM teams WHERE slug = $1",
         slug.as_str(),
     )
     .fetch_optional(db)
@@ -88,7 +92,7 @@ async fn list(db: impl PgExecutor<'_>, with_archived: bool) -> Result<Vec<Team>,
     teams(
         sqlx::query_as!(
             TeamRow,
-            "SELECT slug, name, description, aws_account_id, role_arn, external_id, ssm_path, time_zone, archived_at FROM teams \
+            "SELECT slug, name, description, aws_account_id, role_arn, external_id, ssm_path, time_zone, reviewers, archived_at FROM teams \
              WHERE $1 OR archived_at IS NULL ORDER BY name",
             with_archived,
         )
@@ -115,7 +119,7 @@ pub async fn list_for_member(db: impl PgExecutor<'_>, username: &str) -> Result<
     teams(
         sqlx::query_as!(
             TeamRow,
-            "SELECT t.slug, t.name, t.description, t.aws_account_id, t.role_arn, t.external_id, t.ssm_path, t.time_zone, t.archived_at \
+            "SELECT t.slug, t.name, t.description, t.aws_account_id, t.role_arn, t.external_id, t.ssm_path, t.time_zone, t.reviewers, t.archived_at \
              FROM teams t JOIN team_memberships m ON m.team_slug = t.slug \
              WHERE m.username = $1 AND t.archived_at IS NULL ORDER BY t.name",
             username,
@@ -129,16 +133,18 @@ pub async fn list_for_member(db: impl PgExecutor<'_>, username: &str) -> Result<
 #[tracing::instrument(skip(db, team), fields(slug = %team.slug))]
 pub async fn upsert(db: impl PgExecutor<'_>, team: &Team) -> Result<(), sqlx::Error> {
     sqlx::query!(
-        "INSERT INTO teams (slug, name, description, aws_account_id, role_arn, ssm_path) \
-         VALUES ($1, $2, $3, $4, $5, $6) \
+        "INSERT INTO teams (slug, name, description, aws_account_id, role_arn, ssm_path, reviewers) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) \
          ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name, description = EXCLUDED.description, \
-         aws_account_id = EXCLUDED.aws_account_id, role_arn = EXCLUDED.role_arn, ssm_path = EXCLUDED.ssm_path",
+         aws_account_id = EXCLUDED.aws_account_id, role_arn = EXCLUDED.role_arn, ssm_path = EXCLUDED.ssm_path, \
+         reviewers = EXCLUDED.reviewers",
         team.slug.as_str(),
         team.name,
         team.description,
         team.aws_account_id,
         team.role_arn,
         team.ssm_path,
+        team.reviewers,
     )
     .execute(db)
     .await?;
@@ -149,8 +155,8 @@ pub async fn upsert(db: impl PgExecutor<'_>, team: &Team) -> Result<(), sqlx::Er
 #[tracing::instrument(skip(db, team), fields(slug = %team.slug))]
 pub async fn create(db: impl PgExecutor<'_>, team: &ValidTeam) -> Result<bool, sqlx::Error> {
     let created = sqlx::query!(
-        "INSERT INTO teams (slug, name, description, aws_account_id, role_arn, ssm_path, time_zone) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (slug) DO NOTHING",
+        "INSERT INTO teams (slug, name, description, aws_account_id, role_arn, ssm_path, time_zone, reviewers) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (slug) DO NOTHING",
         team.slug.as_str(),
         team.name,
         team.description,
@@ -158,6 +164,7 @@ pub async fn create(db: impl PgExecutor<'_>, team: &ValidTeam) -> Result<bool, s
         team.role_arn,
         team.ssm_path,
         team.time_zone,
+        team.reviewers,
     )
     .execute(db)
     .await?;
@@ -169,7 +176,7 @@ pub async fn create(db: impl PgExecutor<'_>, team: &ValidTeam) -> Result<bool, s
 #[tracing::instrument(skip(db, team), fields(slug = %team.slug))]
 pub async fn update(db: impl PgExecutor<'_>, team: &ValidTeam) -> Result<bool, sqlx::Error> {
     let updated = sqlx::query!(
-        "UPDATE teams SET name = $2, description = $3, ssm_path = $6, time_zone = $7, \
+        "UPDATE teams SET name = $2, description = $3, ssm_path = $6, time_zone = $7, reviewers = $8, \
          connection_checked_at = CASE WHEN aws_account_id = $4 AND role_arn = $5 THEN connection_checked_at END, \
          connection_ok = CASE WHEN aws_account_id = $4 AND role_arn = $5 THEN connection_ok END, \
          connection_report = CASE WHEN aws_account_id = $4 AND role_arn = $5 THEN connection_report END, \
@@ -182,6 +189,7 @@ pub async fn update(db: impl PgExecutor<'_>, team: &ValidTeam) -> Result<bool, s
         team.role_arn,
         team.ssm_path,
         team.time_zone,
+        team.reviewers,
     )
     .execute(db)
     .await?;
@@ -222,7 +230,7 @@ pub struct TeamFacts {
 #[tracing::instrument(skip(db))]
 pub async fn list_for_admin(db: impl PgExecutor<'_>) -> Result<Vec<TeamFacts>, sqlx::Error> {
     let rows = sqlx::query!(
-        r#"SELECT slug, name, description, aws_account_id, role_arn, external_id, ssm_path, time_zone, archived_at, external_id_rotated_at,
+        r#"SELECT slug, name, description, aws_account_id, role_arn, external_id, ssm_path, time_zone, reviewers, archived_at, external_id_rotated_at,
          connection_checked_at, connection_ok, connection_report AS "connection_report: Json<Vec<CheckStep>>",
          (SELECT count(*) FROM team_memberships m WHERE m.team_slug = t.slug) AS "members!"
          FROM teams t ORDER BY archived_at IS NOT NULL, name"#
@@ -244,6 +252,7 @@ pub async fn list_for_admin(db: impl PgExecutor<'_>) -> Result<Vec<TeamFacts>, s
                 external_id: row.external_id,
                 ssm_path: row.ssm_path,
                 time_zone: row.time_zone,
+                reviewers: row.reviewers,
                 archived_at: row.archived_at,
             })?;
             Ok(TeamFacts { team, external_id_rotated_at: row.external_id_rotated_at, members: row.members, last_check })

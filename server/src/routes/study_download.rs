@@ -1,4 +1,4 @@
-//! Study and scratch downloads: a plain link answered with a redirect to a presigned GET minted for this
+//! Study, airlock and scratch downloads: a plain link answered with a redirect to a presigned GET minted for this
 //! click (audited), so the bytes go from S3 to the browser and the URL is never stored.
 
 use crate::http::error_page::for_error;
@@ -50,19 +50,20 @@ pub async fn study_file(
     redirect(state.services.studies.download_url(&user, &team, id, path).await)
 }
 
-/// `/teams/{team}/egress/{id}/download?file=…`: a file of an approved export, for its requester.
-pub async fn egress_file(
+/// `/teams/{team}/requests/{id}/file?file=…`: a file of an airlock request, read-only for a
+/// reviewer, or a completed export's for its requester.
+pub async fn request_file(
     State(state): State<AppState>,
     user: Option<Extension<CurrentUser>>,
     Path((team, id)): Path<(String, String)>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let (user, team, id) = match caller_team_and_id(user, &team, &id, "This export request") {
+    let (user, team, id) = match caller_team_and_id(user, &team, &id, "This request") {
         Ok(found) => found,
         Err(page) => return page,
     };
     let file = query.get("file").map(String::as_str).unwrap_or_default();
-    redirect(state.services.studies.egress_download_url(&user, &team, id, file).await)
+    redirect(state.services.airlock.file_url(&user, &team, id, file).await)
 }
 
 /// `/teams/{team}/scratch/download?path=…`: a file of the team's scratch space.

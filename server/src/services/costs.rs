@@ -407,6 +407,7 @@ mod tests {
             external_id: String::new(),
             ssm_path: "/t".into(),
             time_zone: "UTC".into(),
+            reviewers: 1,
             archived: false,
         }
     }

@@ -80,6 +80,7 @@ mod tests {
             external_id: "0123456789abcdef0123456789abcdef".into(),
             ssm_path: "/atrium/teams/genomics".into(),
             time_zone: "UTC".into(),
+            reviewers: 1,
             archived: false,
         }
     }

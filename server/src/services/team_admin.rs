@@ -106,6 +106,7 @@ impl TeamAdminService for TeamAdmin {
                 external_id_rotated_at: facts.external_id_rotated_at.map(crate::repo::dates::minute_utc),
                 ssm_path: team.ssm_path,
                 time_zone: team.time_zone,
+                reviewers: team.reviewers,
                 members: facts.members,
                 live_workspaces,
                 month_spent_cents: month.spent_cents,

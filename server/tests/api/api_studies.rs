@@ -303,10 +303,14 @@ async fn other_teams_see_no_study_through_the_api_and_guessed_ids_tell_nothing(d
 }
 
 #[sqlx::test(migrations = "../migrations")]
-async fn an_export_is_requested_reviewed_and_downloaded_through_the_api(db: PgPool) {
+async fn imports_and_exports_are_scanned_and_reviewed_through_the_api(db: PgPool) {
     let app = spawn_app(db).await;
     let cohort = patient_cohort(&app).await;
     let ada = token_for(&app, "ada", &["read", "studies"]).await;
+    let work = || async {
+        let worker = app.worker();
+        while worker.run_next_job().await.expect("the worker runs") == atrium::worker::Tick::Ran {}
+    };
     // No direct download from a controlled study; its egress folder is listed.
     let (status, body) = api(&app, "GET", &format!("/teams/genomics/studies/{cohort}/download?path=cohort.csv"), Some(&ada), None).await;
     assert_eq!((status, error_code(&body)), (403, "forbidden"), "{body}");
@@ -323,67 +327,97 @@ async fn an_export_is_requested_reviewed_and_downloaded_through_the_api(db: PgPo
     assert_eq!((status, fields(&body)), (422, vec!["files"]), "{body}");
     let (status, body) = api(&app, "POST", &exports, Some(&ada), ask(json!(["results/summary.csv"]), " ")).await;
     assert_eq!((status, fields(&body)), (422, vec!["reason"]), "{body}");
-    let (status, first) =
+    let (status, export) =
         api(&app, "POST", &exports, Some(&ada), ask(json!(["results/summary.csv"]), "Aggregate counts for the paper")).await;
-    assert_eq!(status, 201, "{first}");
-    assert_eq!((&first["status"], &first["requester"], &first["study_id"]), (&json!("pending"), &json!("ada"), &json!(cohort)), "{first}");
-    assert_eq!((&first["may_decide"], &first["may_download"]), (&json!(false), &json!(false)));
-    let (_, second) = api(&app, "POST", &exports, Some(&ada), ask(json!(["results/summary.csv"]), "Again, for the rejection")).await;
-    let (first, second) = (first["id"].as_i64().expect("id"), second["id"].as_i64().expect("id"));
+    assert_eq!(status, 201, "{export}");
+    assert_eq!(
+        (&export["direction"], &export["status"], &export["requester"], &export["study_id"], &export["reviewers_needed"]),
+        (&json!("export"), &json!("scanning"), &json!("ada"), &json!(cohort), &json!(2)),
+        "{export}"
+    );
+    let export = export["id"].as_i64().expect("id");
     // The page sees the request the API made.
     let browser = app.client_signed_in_as("ada").await;
-    let (status, page) = call(&app, &browser, "egress_request", &[("team", "genomics"), ("id", &first.to_string())]).await;
+    let (status, page) = call(&app, &browser, "airlock_request", &[("team", "genomics"), ("id", &export.to_string())]).await;
     assert_eq!((status, &page["reason"]), (200, &json!("Aggregate counts for the paper")), "{page}");
+    work().await;
 
-    let download = |request: i64| format!("/teams/genomics/exports/{request}/download?file=results/summary.csv");
-    // Before approval nothing leaves.
-    let (status, _) = api(&app, "GET", &download(first), Some(&ada), None).await;
-    assert_eq!(status, 403);
-    // The requester may not approve her own request; a guest may not see it; the team admin decides, with the studies scope.
-    let (status, body) = api(&app, "POST", &format!("/teams/genomics/exports/{first}/approve"), Some(&ada), Some(json!({}))).await;
-    assert_eq!((status, error_code(&body)), (403, "forbidden"), "{body}");
+    let request = |id: i64, step: &str| format!("/teams/genomics/requests/{id}{step}");
+    let file = |id: i64, name: &str| format!("/teams/genomics/requests/{id}/file?file={name}");
+    // Before approval nothing leaves; the requester may not approve; a guest does not see it;
+    // deciding needs the studies scope; two approvals from two people.
+    assert_eq!(api(&app, "GET", &file(export, "results/summary.csv"), Some(&ada), None).await.0, 403);
+    let (status, body) = api(&app, "POST", &request(export, "/approve"), Some(&ada), Some(json!({}))).await;
+    assert_eq!((status, error_code(&body)), (409, "conflict"), "{body}");
     let gus = token_for(&app, "gus", &["read", "studies"]).await;
-    let (status, _) = api(&app, "GET", &format!("/teams/genomics/exports/{first}"), Some(&gus), None).await;
-    assert_eq!(status, 404);
+    assert_eq!(api(&app, "GET", &request(export, ""), Some(&gus), None).await.0, 404);
     let rosalind_reader = token_for(&app, "rosalind", &["read"]).await;
-    let (status, seen) = api(&app, "GET", &format!("/teams/genomics/exports/{first}"), Some(&rosalind_reader), None).await;
-    assert_eq!((status, &seen["may_decide"]), (200, &json!(true)), "{seen}");
-    let (status, body) =
-        api(&app, "POST", &format!("/teams/genomics/exports/{first}/approve"), Some(&rosalind_reader), Some(json!({"note": "ok"}))).await;
-    assert_eq!((status, error_code(&body)), (403, "forbidden"), "deciding needs the studies scope: {body}");
+    let (status, seen) = api(&app, "GET", &request(export, ""), Some(&rosalind_reader), None).await;
+    assert_eq!((status, &seen["status"], &seen["may_review"]), (200, &json!("in_review"), &json!(true)), "{seen}");
+    let (status, body) = api(&app, "POST", &request(export, "/approve"), Some(&rosalind_reader), Some(json!({"note": "ok"}))).await;
+    assert_eq!((status, error_code(&body)), (403, "forbidden"), "{body}");
     let rosalind = token_for(&app, "rosalind", &["read", "studies"]).await;
-    let (status, approved) =
-        api(&app, "POST", &format!("/teams/genomics/exports/{first}/approve"), Some(&rosalind), Some(json!({"note": "aggregates only"})))
-            .await;
-    assert_eq!(status, 200, "{approved}");
-    assert_eq!(
-        (&approved["status"], &approved["decided_by"], &approved["decision_note"]),
-        (&json!("approved"), &json!("rosalind"), &json!("aggregates only"))
-    );
-    let (status, body) = api(&app, "POST", &format!("/teams/genomics/exports/{first}/reject"), Some(&rosalind), Some(json!({}))).await;
-    assert_eq!((status, error_code(&body)), (409, "conflict"), "decided once: {body}");
-    let (status, rejected) =
-        api(&app, "POST", &format!("/teams/genomics/exports/{second}/reject"), Some(&rosalind), Some(json!({"note": "no"}))).await;
-    assert_eq!((status, &rejected["status"]), (200, &json!("rejected")), "{rejected}");
-    assert_eq!(audit_rows(&app.db, "rosalind", "egress.approve", "success").await, 1);
-    assert_eq!(audit_rows(&app.db, "rosalind", "egress.reject", "success").await, 1);
-
-    // Approved: the requester downloads, minted per request; nobody else does; rejected: nobody.
-    let (status, url) = api(&app, "GET", &download(first), Some(&reader), None).await;
+    let grace = token_for(&app, "grace", &["read", "studies"]).await;
+    let (status, once) = api(&app, "POST", &request(export, "/approve"), Some(&rosalind), Some(json!({"note": "aggregates only"}))).await;
+    assert_eq!((status, &once["status"], &once["reviews"][0]["reviewer"]), (200, &json!("in_review"), &json!("rosalind")), "{once}");
+    let (status, body) = api(&app, "POST", &request(export, "/approve"), Some(&rosalind), Some(json!({}))).await;
+    assert_eq!((status, error_code(&body)), (409, "conflict"), "a second approval by the same person: {body}");
+    let (status, done) = api(&app, "POST", &request(export, "/approve"), Some(&grace), Some(json!({}))).await;
+    assert_eq!((status, &done["status"]), (200, &json!("completed")), "{done}");
+    let (status, url) = api(&app, "GET", &file(export, "results/summary.csv"), Some(&reader), None).await;
     assert_eq!(status, 200, "{url}");
     let bytes = reqwest::get(url["url"].as_str().expect("a URL")).await.expect("downloaded").text().await.expect("text");
     assert!(bytes.starts_with("sample,population"), "{bytes}");
-    assert_eq!(api(&app, "GET", &download(first), Some(&rosalind), None).await.0, 403);
-    assert_eq!(api(&app, "GET", &download(second), Some(&ada), None).await.0, 403);
-    let (status, _) = api(&app, "GET", &format!("/teams/genomics/exports/{first}/download?file=cohort.csv"), Some(&ada), None).await;
-    assert_eq!(status, 404, "only the files of the request");
+    assert_eq!(api(&app, "GET", &file(export, "cohort.csv"), Some(&ada), None).await.0, 404, "only the request's files");
 
-    let (_, view) = api(&app, "GET", &format!("/teams/genomics/exports/{first}"), Some(&ada), None).await;
-    let history: Vec<&str> = view["history"].as_array().expect("history").iter().filter_map(|e| e["action"].as_str()).collect();
-    assert_eq!(history, ["egress.request", "egress.approve", "egress.download_url"], "{view}");
-    assert_eq!(view["may_download"], true);
-    let (_, page) = call(&app, &browser, "egress_request", &[("team", "genomics"), ("id", &first.to_string())]).await;
-    assert_eq!(page["history"].as_array().map(Vec::len), Some(3), "the page shows the same history: {page}");
+    // An import through the API: a draft, a file into its inbox, submitted, scanned.
+    let genomes: i64 =
+        sqlx::query_scalar("SELECT id FROM studies WHERE name = 'Reference genomes'").fetch_one(&app.db).await.expect("seeded");
+    let (status, body) = api(&app, "POST", &format!("/teams/genomics/studies/{genomes}/imports"), Some(&ada), Some(json!({}))).await;
+    assert_eq!(status, 422, "a reason is required: {body}");
+    let (status, draft) =
+        api(&app, "POST", &format!("/teams/genomics/studies/{genomes}/imports"), Some(&ada), Some(json!({"reason": "From the sequencer"})))
+            .await;
+    assert_eq!((status, &draft["status"], &draft["may_upload"]), (201, &json!("draft"), &json!(true)), "{draft}");
+    let id = draft["id"].as_i64().expect("id");
+    let (status, body) = api(&app, "POST", &request(id, "/submit"), Some(&ada), None).await;
+    assert_eq!((status, fields(&body)), (422, vec!["files"]), "no files, no request: {body}");
+    let (status, body) =
+        api(&app, "POST", &request(id, "/uploads"), Some(&ada), Some(json!({"path": "big.bin", "size": 1_u64 << 40}))).await;
+    assert_eq!((status, fields(&body)), (422, vec!["size"]), "over the limit: {body}");
+    let eicar = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*".to_vec();
+    let (status, ticket) = api(
+        &app,
+        "POST",
+        &request(id, "/uploads"),
+        Some(&ada),
+        Some(json!({"path": "eicar.txt", "size": eicar.len(), "content_type": "text/plain"})),
+    )
+    .await;
+    assert_eq!((status, &ticket["kind"]), (200, &json!("post")), "{ticket}");
+    let mut form = reqwest::multipart::Form::new();
+    for (name, value) in ticket["fields"].as_object().expect("fields") {
+        form = form.text(name.clone(), value.as_str().expect("text").to_owned());
+    }
+    let part = reqwest::multipart::Part::bytes(eicar).file_name("eicar.txt").mime_str("text/plain").expect("mime");
+    let posted = reqwest::Client::new().post(ticket["url"].as_str().expect("url")).multipart(form.part("file", part)).send().await;
+    assert!(posted.expect("posted").status().is_success());
+    let (_, listed) = api(&app, "GET", &request(id, ""), Some(&ada), None).await;
+    assert_eq!(listed["files"][0]["path"], "eicar.txt", "a draft lists its inbox: {listed}");
+    let (status, submitted) = api(&app, "POST", &request(id, "/submit"), Some(&ada), None).await;
+    assert_eq!((status, &submitted["status"]), (200, &json!("scanning")), "{submitted}");
+    work().await;
+    let (_, blocked) = api(&app, "GET", &request(id, ""), Some(&ada), None).await;
+    assert_eq!((&blocked["status"], &blocked["files"][0]["scan"]), (&json!("blocked"), &json!("THREATS_FOUND")), "{blocked}");
+    let (status, body) = api(&app, "POST", &request(id, "/approve"), Some(&grace), Some(json!({}))).await;
+    assert_eq!((status, error_code(&body)), (409, "conflict"), "{body}");
+
+    let (status, list) = api(&app, "GET", "/teams/genomics/requests", Some(&rosalind_reader), None).await;
+    assert_eq!((status, list["reviewer"].as_bool()), (200, Some(true)), "{list}");
+    let ids: Vec<i64> = list["requests"].as_array().expect("requests").iter().filter_map(|r| r["id"].as_i64()).collect();
+    assert!(ids.contains(&id) && ids.contains(&export), "{list}");
+    assert_eq!(audit_rows(&app.db, "rosalind", "airlock.approve", "success").await, 1);
+    assert_eq!(audit_rows(&app.db, "grace", "airlock.approve", "success").await, 1);
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -401,19 +435,34 @@ async fn the_openapi_document_describes_the_studies_endpoints_with_their_constra
         ("/teams/{team}/studies/{id}/uploads/complete", "post"),
         ("/teams/{team}/studies/{id}/download", "get"),
         ("/teams/{team}/studies/{id}/writers", "put"),
-        ("/teams/{team}/studies/{id}/exports", "post"),
-        ("/teams/{team}/exports/{request_id}", "get"),
-        ("/teams/{team}/exports/{request_id}/approve", "post"),
-        ("/teams/{team}/exports/{request_id}/reject", "post"),
-        ("/teams/{team}/exports/{request_id}/download", "get"),
     ] {
         let operation = &document["paths"][path][method];
         assert_eq!(operation["tags"], json!(["studies"]), "{method} {path}");
         assert!(operation["summary"].is_string(), "{method} {path} has a summary");
     }
+    for (path, method) in [
+        ("/teams/{team}/requests", "get"),
+        ("/teams/{team}/requests/{id}", "get"),
+        ("/teams/{team}/studies/{id}/imports", "post"),
+        ("/teams/{team}/studies/{id}/exports", "post"),
+        ("/teams/{team}/requests/{id}/uploads", "post"),
+        ("/teams/{team}/requests/{id}/uploads/complete", "post"),
+        ("/teams/{team}/requests/{id}/submit", "post"),
+        ("/teams/{team}/requests/{id}/approve", "post"),
+        ("/teams/{team}/requests/{id}/reject", "post"),
+        ("/teams/{team}/requests/{id}/retry", "post"),
+        ("/teams/{team}/requests/{id}/cancel", "post"),
+        ("/teams/{team}/requests/{id}/fail-scan", "post"),
+        ("/teams/{team}/requests/{id}/file", "get"),
+    ] {
+        let operation = &document["paths"][path][method];
+        assert_eq!(operation["tags"], json!(["airlock"]), "{method} {path}");
+        assert!(operation["summary"].is_string(), "{method} {path} has a summary");
+    }
     let schemas = &document["components"]["schemas"];
     assert_eq!(schemas["StudyScope"]["enum"], json!(["my", "team", "organisation", "open-data"]), "{}", schemas["StudyScope"]);
-    assert_eq!(schemas["NewExportRequest"]["properties"]["files"]["maxItems"], 100);
-    assert_eq!(schemas["NewExportRequest"]["properties"]["reason"]["maxLength"], 2000);
+    assert_eq!(schemas["NewExport"]["properties"]["files"]["maxItems"], 100);
+    assert_eq!(schemas["NewExport"]["properties"]["reason"]["maxLength"], 2000);
+    assert_eq!(schemas["RequestStatus"]["enum"].as_array().map(Vec::len), Some(8), "{}", schemas["RequestStatus"]);
     assert_eq!(schemas["UploadRequest"]["properties"]["size"]["minimum"], 1);
 }

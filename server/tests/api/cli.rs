@@ -1,5 +1,5 @@
 //! The `atrium` CLI against the whole app: studies (list, upload to S3 in one form or in parts,
-//! download), exports out of a controlled study (request, approve, reject, download), and a
+//! download), imports and exports through the airlock (request, review, download), and a
 //! workspace's sharing, keep running, resize, upgrade and studies at launch. Each command's
 //! effect is checked through the pages' server functions; a refusal exits 1 with the API's
 //! message. Runs the binary `cargo build -p atrium-cli` made (dev/test builds it before the
@@ -227,20 +227,25 @@ async fn a_large_file_goes_up_in_parts_with_the_cli_and_comes_down_whole(db: PgP
 }
 
 #[sqlx::test(migrations = "../migrations")]
-async fn an_export_is_requested_and_decided_with_the_cli_and_the_page_shows_it(db: PgPool) {
+async fn imports_and_exports_go_through_the_airlock_with_the_cli_and_the_page_shows_them(db: PgPool) {
     let app = spawn_app(db).await;
     let ada = token_for(&app, "ada", &["read", "studies"]).await;
     let rosalind = token_for(&app, "rosalind", &["read", "studies"]).await;
+    let grace = token_for(&app, "grace", &["read", "studies"]).await;
     let here = Folder::new();
     let cohort: i64 = sqlx::query_scalar("SELECT id FROM studies WHERE name = 'Patient cohort'").fetch_one(&app.db).await.expect("seeded");
     let browser = app.client_signed_in_as("ada").await;
     let on_page = |request: i64| {
         let (app, browser) = (&app, &browser);
         async move {
-            let (status, view) = call(app, browser, "egress_request", &[("team", "genomics"), ("id", &request.to_string())]).await;
+            let (status, view) = call(app, browser, "airlock_request", &[("team", "genomics"), ("id", &request.to_string())]).await;
             assert_eq!(status, 200, "{view}");
             view
         }
+    };
+    let scan = || async {
+        let worker = app.worker();
+        while worker.run_next_job().await.expect("the worker runs") == atrium::worker::Tick::Ran {}
     };
 
     // A controlled study's files do not come down directly.
@@ -249,53 +254,58 @@ async fn an_export_is_requested_and_decided_with_the_cli_and_the_page_shows_it(d
     let listing = atrium(&app, &ada, &here, &["study", "files", "--team", "genomics", "Patient cohort", "-o", "json"]).await;
     assert_eq!(listing.succeeded().json()["exports"]["files"][0]["path"], "results/summary.csv", "{}", listing.stdout);
 
-    let ask = |reason: &'static str| {
-        ["export", "request", "--team", "genomics", "Patient cohort", "results/summary.csv", "--reason", reason, "-o", "json"]
-    };
+    let ask =
+        |reason: &'static str| ["export", "--team", "genomics", "Patient cohort", "results/summary.csv", "--reason", reason, "-o", "json"];
     atrium(&app, &ada, &here, &ask(" ")).await.failed_saying("reason");
     let first = atrium(&app, &ada, &here, &ask("Aggregate counts for the paper")).await;
     let first = first.succeeded().json();
-    assert_eq!((&first["status"], &first["study_id"]), (&json!("pending"), &json!(cohort)), "{first}");
-    let first = first["id"].as_i64().expect("an id");
-    assert_eq!(on_page(first).await["reason"], "Aggregate counts for the paper", "the page sees the request the CLI made");
-    let second = atrium(&app, &ada, &here, &ask("Again, for the rejection")).await.succeeded().json()["id"].as_i64().expect("an id");
+    assert_eq!((&first["status"], &first["study_id"]), (&json!("scanning"), &json!(cohort)), "{first}");
+    let first = first["id"].as_i64().expect("an id").to_string();
+    assert_eq!(on_page(first.parse().expect("id")).await["reason"], "Aggregate counts for the paper", "the page sees the CLI's request");
+    scan().await;
 
-    // The requester does not decide; a rejection needs a note (a usage error: nothing sent).
-    let own = api_message(&app, "POST", &format!("/teams/genomics/exports/{first}/approve"), &ada, Some(json!({}))).await;
-    atrium(&app, &ada, &here, &["export", "approve", "--team", "genomics", &first.to_string()]).await.failed_saying(&own);
-    let no_note = atrium(&app, &rosalind, &here, &["export", "reject", "--team", "genomics", &first.to_string()]).await;
+    // The requester does not review; a rejection needs a note (a usage error: nothing sent).
+    let own = api_message(&app, "POST", &format!("/teams/genomics/requests/{first}/approve"), &ada, Some(json!({}))).await;
+    atrium(&app, &ada, &here, &["review", "approve", "--team", "genomics", &first]).await.failed_saying(&own);
+    let no_note = atrium(&app, &rosalind, &here, &["review", "reject", "--team", "genomics", &first]).await;
     assert_eq!(no_note.code, 2, "{}", no_note.stderr);
-    assert_eq!(on_page(first).await["status"], "pending");
-    let before = atrium(&app, &ada, &here, &["export", "download", "--team", "genomics", &first.to_string(), "results/summary.csv"]).await;
+    let before = atrium(&app, &ada, &here, &["requests", "download", "--team", "genomics", &first, "results/summary.csv"]).await;
     assert_eq!(before.code, 1, "nothing leaves before approval: {}", before.stderr);
 
-    let approved =
-        atrium(&app, &rosalind, &here, &["export", "approve", "--team", "genomics", &first.to_string(), "--note", "aggregates only"]).await;
-    assert!(approved.succeeded().stdout.contains("approved"), "{}", approved.stdout);
-    let view = on_page(first).await;
-    assert_eq!(
-        (&view["status"], &view["decided_by"], &view["decision_note"]),
-        (&json!("approved"), &json!("rosalind"), &json!("aggregates only"))
-    );
-    let once = api_message(&app, "POST", &format!("/teams/genomics/exports/{first}/reject"), &rosalind, Some(json!({"note": "no"}))).await;
-    let again = atrium(&app, &rosalind, &here, &["export", "reject", "--team", "genomics", &first.to_string(), "--note", "no"]).await;
-    again.failed_saying(&once);
-    atrium(&app, &rosalind, &here, &["export", "reject", "--team", "genomics", &second.to_string(), "--note", "row-level data"])
-        .await
-        .succeeded();
-    let view = on_page(second).await;
-    assert_eq!((&view["status"], &view["decision_note"]), (&json!("rejected"), &json!("row-level data")));
-
-    // Approved: its requester downloads its file; rejected: nobody.
-    let out =
-        atrium(&app, &ada, &here, &["export", "download", "--team", "genomics", &first.to_string(), "results/summary.csv", "-O", "-"])
-            .await;
+    let once = atrium(&app, &rosalind, &here, &["review", "approve", "--team", "genomics", &first, "--note", "aggregates only"]).await;
+    assert!(once.succeeded().stdout.contains("in review (needs 2 approvals, 1 so far)"), "{}", once.stdout);
+    let twice = api_message(&app, "POST", &format!("/teams/genomics/requests/{first}/approve"), &rosalind, Some(json!({}))).await;
+    atrium(&app, &rosalind, &here, &["review", "approve", "--team", "genomics", &first]).await.failed_saying(&twice);
+    let done = atrium(&app, &grace, &here, &["review", "approve", "--team", "genomics", &first]).await;
+    assert!(done.succeeded().stdout.contains("completed"), "{}", done.stdout);
+    let out = atrium(&app, &ada, &here, &["requests", "download", "--team", "genomics", &first, "results/summary.csv", "-O", "-"]).await;
     assert!(out.succeeded().stdout.starts_with("sample,population"), "{}", out.stdout);
-    let rejected =
-        atrium(&app, &ada, &here, &["export", "download", "--team", "genomics", &second.to_string(), "results/summary.csv"]).await;
-    assert_eq!(rejected.code, 1, "{}", rejected.stderr);
-    assert_eq!(audit_rows(&app.db, "rosalind", "egress.approve", "success").await, 1);
-    assert_eq!(audit_rows(&app.db, "rosalind", "egress.reject", "success").await, 1);
+
+    // An import: uploaded into its inbox, submitted, scanned, rejected with a reason.
+    here.file("sequencer.csv", b"sample,depth\nNA12878,31\n");
+    let import = atrium(
+        &app,
+        &ada,
+        &here,
+        &["import", "--team", "genomics", "Reference genomes", "sequencer.csv", "--reason", "From the sequencer", "-o", "json"],
+    )
+    .await;
+    let import = import.succeeded().json();
+    assert_eq!(
+        (&import["direction"], &import["status"], &import["files"][0]["path"]),
+        (&json!("import"), &json!("scanning"), &json!("sequencer.csv"))
+    );
+    let import = import["id"].as_i64().expect("an id").to_string();
+    scan().await;
+    let shown = atrium(&app, &rosalind, &here, &["requests", "show", "--team", "genomics", &import]).await;
+    assert!(shown.succeeded().stdout.contains("sequencer.csv") && shown.stdout.contains("no threats found"), "{}", shown.stdout);
+    let listed = atrium(&app, &rosalind, &here, &["requests", "list", "--team", "genomics", "-o", "json"]).await;
+    assert!(listed.succeeded().json().as_array().is_some_and(|r| r.len() == 2), "{}", listed.stdout);
+    atrium(&app, &rosalind, &here, &["review", "reject", "--team", "genomics", &import, "--note", "wrong study"]).await.succeeded();
+    let view = on_page(import.parse().expect("id")).await;
+    assert_eq!((&view["status"], &view["status_note"]), (&json!("rejected"), &json!("wrong study")));
+    assert_eq!(audit_rows(&app.db, "rosalind", "airlock.approve", "success").await, 1);
+    assert_eq!(audit_rows(&app.db, "rosalind", "airlock.reject", "success").await, 1);
 }
 
 /// Launches with the CLI as `token` (no --wait: the test drives the worker) and works the

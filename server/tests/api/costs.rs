@@ -24,6 +24,7 @@ async fn team_of_its_own(db: &PgPool, slug: &str) -> Team {
         external_id: String::new(), // the database makes one
         ssm_path: format!("/atrium/teams/{slug}"),
         time_zone: "UTC".into(),
+        reviewers: 1,
         archived: false,
     };
     teams::upsert(db, &team).await.expect("team written");

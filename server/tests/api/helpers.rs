@@ -75,6 +75,8 @@ pub fn settings_for(identity: &DemoIdentity) -> Settings {
             max_file_bytes: 64 * 1024 * 1024,
             blocked_types: vec!["text/html".into(), "image/svg+xml".into()],
             upload_url_seconds: 900,
+            malware_scan: "guardduty".into(),
+            scan_wait_minutes: 30,
         },
         notifications: NotificationSettings { mail_from: None, allow_local_webhooks: true },
         team_accounts: Default::default(),

@@ -8,7 +8,9 @@
 //! The same holds for a workspace's whole journey through the adapters the pages and the worker
 //! use (`team_journey`): launch, watch, stop, start, resize, connect to a notebook and to Studio,
 //! a Session Manager session, the idle check, the reconcile, the team's parameters, the cost
-//! sync, a study's upload, download and export, the team's scratch space, and terminate.
+//! sync, a study's upload, download and export, an import through the airlock (its inbox, its
+//! malware scan result, the copy into the study, the quarantine), the team's scratch space,
+//! and terminate.
 //!
 //! Where moto's enforcement differs from IAM's, the policy is installed as moto can read it:
 //! - moto evaluates a statement's `Resource` only for S3, STS and IAM; for every other service
@@ -278,7 +280,7 @@ async fn the_team_role_is_enough_for_every_capability_and_each_statement_is_need
     assert_eq!(failures(&steps), [], "every capability passes through the role under enforcement: {steps:?}");
     let authorized_only: Vec<&str> = steps.iter().filter(|step| moto_cannot_do(step)).map(|step| step.step.as_str()).collect();
     assert_eq!(authorized_only, NOT_IN_MOTO, "IAM let these through; moto cannot do them");
-    assert_eq!(steps.last().map(|step| step.detail.as_str()), Some("Up to date (version 3)."));
+    assert_eq!(steps.last().map(|step| step.detail.as_str()), Some("Up to date (version 4)."));
     // And a workspace's whole journey, through the adapters the portal uses.
     let journey = team_journey(&portal, &role, (SLUG, STUDIES_BUCKET), 0).await;
     let failed: Vec<_> = journey.iter().filter(|(_, _, outcome)| outcome.is_err()).collect();
@@ -360,6 +362,7 @@ pub(crate) async fn team_journey(
     (slug, bucket): (&str, &str),
     run: usize,
 ) -> Vec<(&'static str, &'static str, Result<(), String>)> {
+    use app::domain::airlock::SCAN_TAG;
     use atrium::aws::cloudwatch::{CloudWatchMetrics, Metrics};
     use atrium::aws::cost_explorer::{CostExplorer, CostSource};
     use atrium::aws::observe::{AwsObserver, Observer};
@@ -467,7 +470,22 @@ pub(crate) async fn team_journey(
         "the egress folder (an export)",
         said(studies.folder(&place, &format!("egress/lp-{run}/"), None, 10, false).await),
     ));
+    steps.push(("MalwareScans", "an export's malware scan result", said(studies.tag(&place, &export, SCAN_TAG).await)));
     steps.push(("StudyFiles", "delete a file", said(studies.delete(&place, &export).await)));
+    // The airlock: an import's file in its inbox, its scan result, copied into the study; a file
+    // with a threat copied to the quarantine. (Without the inbox's file the rest cannot run.)
+    let inbox = format!("inbox/lp-{run}/data.csv");
+    let arrived = said(studies.create_prefix(&place, &inbox).await);
+    let in_inbox = arrived.is_ok();
+    steps.push(("StudyFiles", "an import's file in its inbox", arrived));
+    steps.push(("StudyListing", "the import's inbox", said(studies.folder(&place, &format!("inbox/lp-{run}/"), None, 10, false).await)));
+    if in_inbox {
+        steps.push(("MalwareScans", "its malware scan result", said(studies.tag(&place, &inbox, SCAN_TAG).await)));
+        steps.push(("StudyFiles", "copy it into the study", said(studies.copy(&place, &inbox, &format!("{folder}imported.csv")).await)));
+        let quarantined = studies.copy(&place, &inbox, &format!("quarantine/lp-{run}/data.csv")).await;
+        steps.push(("Quarantine", "quarantine a file with a threat", said(quarantined)));
+        steps.push(("StudyFiles", "empty the inbox", said(studies.delete(&place, &inbox).await)));
+    }
     steps.push(("Terminate", "terminate it", authorized(catalog.terminate(&actor, "pp-lp", "terminate-lp").await)));
     steps
 }
@@ -549,6 +567,11 @@ async fn portal_journey(
         ("OrganisationStudies", "list a study", said(studies.folder(&place, "studies/", None, 10, true).await)),
         ("OrganisationStudyFiles", "a file's size", said(studies.size_of(&place, &key).await)),
         ("OrganisationStudyFiles", "delete a file", said(studies.delete(&place, &key).await)),
+        (
+            "OrganisationMalwareScans",
+            "a file's malware scan result",
+            said(studies.tag(&place, &format!("inbox/lp-{run}/data.csv"), app::domain::airlock::SCAN_TAG).await),
+        ),
         ("TeamAccounts", "assume a team's role", said(TeamSessions::new(sdk.clone()).fresh(&team_role(), "atrium-portal").await)),
         ("Mail", "send an e-mail", said(SesMailer::new(sdk, MAIL_FROM.into()).send(&mail()).await)),
     ];

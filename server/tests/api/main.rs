@@ -8,6 +8,7 @@
 #![allow(clippy::type_complexity)]
 
 mod admin;
+mod airlock;
 mod api_admin;
 mod api_studies;
 mod api_workspaces;

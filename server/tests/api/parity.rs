@@ -72,9 +72,23 @@ const TWINS: &[(&str, &[&str])] = &[
     ("study_upload_complete", &["POST /teams/{team}/studies/{id}/uploads/complete"]),
     ("study_delete_file", &["DELETE /teams/{team}/studies/{id}/files"]),
     ("study_writers", &["PUT /teams/{team}/studies/{id}/writers"]),
-    ("request_egress", &["POST /teams/{team}/studies/{id}/exports"]),
-    ("egress_request", &["GET /teams/{team}/exports/{request_id}"]),
-    ("decide_egress", &["POST /teams/{team}/exports/{request_id}/approve", "POST /teams/{team}/exports/{request_id}/reject"]),
+    ("airlock_requests", &["GET /teams/{team}/requests"]),
+    ("airlock_request", &["GET /teams/{team}/requests/{id}"]),
+    ("start_import", &["POST /teams/{team}/studies/{id}/imports"]),
+    ("import_upload", &["POST /teams/{team}/requests/{id}/uploads"]),
+    ("import_upload_complete", &["POST /teams/{team}/requests/{id}/uploads/complete"]),
+    ("submit_request", &["POST /teams/{team}/requests/{id}/submit"]),
+    ("request_export", &["POST /teams/{team}/studies/{id}/exports"]),
+    (
+        "act_on_request",
+        &[
+            "POST /teams/{team}/requests/{id}/approve",
+            "POST /teams/{team}/requests/{id}/reject",
+            "POST /teams/{team}/requests/{id}/retry",
+            "POST /teams/{team}/requests/{id}/cancel",
+            "POST /teams/{team}/requests/{id}/fail-scan",
+        ],
+    ),
     ("scratch_files", &["GET /teams/{team}/scratch/files"]),
     ("scratch_upload", &["POST /teams/{team}/scratch/uploads"]),
     ("scratch_upload_complete", &["POST /teams/{team}/scratch/uploads/complete"]),
@@ -91,10 +105,10 @@ const PAGE_ONLY: &[(&str, &str)] = &[
     ("create_token", "tokens are made on the page only"),
 ];
 
-/// The study file, export and scratch downloads are plain routes on the pages (a redirect to S3); the
-/// API answers their presigned URLs as JSON.
+/// The study file, airlock request file and scratch downloads are plain routes on the pages (a
+/// redirect to S3); the API answers their presigned URLs as JSON.
 const ROUTE_TWINS: &[&str] =
-    &["GET /teams/{team}/studies/{id}/download", "GET /teams/{team}/exports/{request_id}/download", "GET /teams/{team}/scratch/download"];
+    &["GET /teams/{team}/studies/{id}/download", "GET /teams/{team}/requests/{id}/file", "GET /teams/{team}/scratch/download"];
 
 fn server_function_endpoints() -> BTreeSet<String> {
     let source = server_function_source();

@@ -187,7 +187,7 @@ async fn the_team_role_is_assumed_with_the_teams_external_id_and_a_trust_wanting
     let (_, check) = api(&app, "POST", &test_connection, Some(&grace), None).await;
     assert_eq!(check["ok"], true, "every capability: {check}");
     let stack = check["steps"].as_array().expect("steps").last().cloned().unwrap_or_default();
-    assert_eq!((stack["step"].as_str(), stack["detail"].as_str()), (Some("The account's Atrium stack"), Some("Up to date (version 3).")));
+    assert_eq!((stack["step"].as_str(), stack["detail"].as_str()), (Some("The account's Atrium stack"), Some("Up to date (version 4).")));
 
     // Each statement for an operation the AWS emulator answers (moto's IAM does not see those)
     // is needed: without it, its step fails, naming the permission, and only its step.
@@ -261,7 +261,7 @@ async fn the_stack_makes_the_teams_parameters_and_on_request_its_bucket_network_
     let said = |name: &str| steps.iter().find(|step| step.step.starts_with(name)).map(|step| step.detail.clone()).unwrap_or_default();
     assert_eq!(said("Read the team's parameters"), "5 parameter(s) readable.");
     assert_eq!(said("Studies (S3)"), format!("Allowed: studies/ in {bucket} can be listed (no file there yet to read)."));
-    assert_eq!(said("The account's Atrium stack"), "Up to date (version 3).");
+    assert_eq!(said("The account's Atrium stack"), "Up to date (version 4).");
 }
 
 /// The events of workspace `id`, as its page lists them.

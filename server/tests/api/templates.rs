@@ -23,7 +23,7 @@ pub fn template_json(template: &str) -> Value {
 /// Each statement of the team role's policy (`deploy/team-account.yaml`) but `TeamParameters`
 /// (two steps read with it), the connection-test step that needs it, and the permission that
 /// step names without it.
-pub const TEAM_ROLE_STATEMENTS: [(&str, &str, &str); 12] = [
+pub const TEAM_ROLE_STATEMENTS: [(&str, &str, &str); 14] = [
     ("Launch", "Launch workspaces (Service Catalog)", "servicecatalog:ListPortfolios"),
     ("StopAndStart", "Stop and start workspaces", "servicecatalog:ListServiceActionsForProvisioningArtifact"),
     ("UpgradeAndResize", "Upgrade and resize workspaces", "servicecatalog:UpdateProvisionedProduct"),
@@ -35,6 +35,8 @@ pub const TEAM_ROLE_STATEMENTS: [(&str, &str, &str); 12] = [
     ("Reconcile", "Reconcile workspaces with AWS (EC2)", "ec2:DescribeInstances"),
     ("StudyListing", "Studies (S3)", "s3:ListBucket"),
     ("StudyFiles", "Studies (S3)", "s3:GetObject"),
+    ("MalwareScans", "Malware scan results (S3)", "s3:GetObjectTagging"),
+    ("Quarantine", "Quarantine (S3)", "s3:PutObject"),
     ("Costs", "Costs (Cost Explorer)", "ce:GetCostAndUsage"),
 ];
 

@@ -46,6 +46,7 @@ pub fn TeamsAdminPage() -> impl IntoView {
 /// The team fields, shared by the create and edit forms; `prefix` keeps ids unique.
 #[component]
 fn TeamFields(form: TeamForm, new: bool, error: Signal<Option<AppError>>, prefix: String) -> impl IntoView {
+    let reviewers_id = format!("{prefix}-reviewers");
     let field = move |name: &'static str, label: &'static str, value: String, required: bool, hint: &'static str| {
         let id = format!("{prefix}-{name}");
         let message_id = format!("{id}-error");
@@ -72,6 +73,13 @@ fn TeamFields(form: TeamForm, new: bool, error: Signal<Option<AppError>>, prefix
         {field("role_arn", "Role the portal assumes", form.role_arn.clone(), true, "arn:aws:iam::444444444444:role/AtriumPortalAccess")}
         {field("ssm_path", "SSM path (empty: /atrium/teams/<slug>)", form.ssm_path.clone(), false, "/atrium/teams/neuroscience")}
         {field("time_zone", "Time zone (for nightly stops)", form.time_zone.clone(), false, "Europe/Berlin")}
+        <div class="mt-3">
+            <label for=reviewers_id.clone() class="block font-medium">"Approvals an import or export needs"</label>
+            <select id=reviewers_id name="reviewers" class="mt-1 rounded border border-slate-300 p-1.5">
+                <option value="1" selected=form.reviewers != "2">"1 reviewer"</option>
+                <option value="2" selected=form.reviewers == "2">"2 reviewers (two people)"</option>
+            </select>
+        </div>
         {field("description", "Description", form.description.clone(), false, "")}
     }
 }
@@ -149,6 +157,7 @@ fn TeamRow(team: TeamAdminRow, refresh: RwSignal<u32>, notice: RwSignal<Option<S
                 <dd><ExternalId slug=slug.clone() external_id=team.external_id.clone() rotated_at=team.external_id_rotated_at.clone() archived=team.archived/></dd>
                 <dt class="text-slate-500">"SSM path"</dt><dd class="font-mono">{team.ssm_path.clone()}</dd>
                 <dt class="text-slate-500">"Time zone"</dt><dd>{team.time_zone.clone()}</dd>
+                <dt class="text-slate-500">"Airlock reviewers"</dt><dd data-testid="team-reviewers">{team.reviewers}</dd>
                 <dt class="text-slate-500">"Members"</dt><dd data-testid="member-count">{team.members}</dd>
                 <dt class="text-slate-500">"Live workspaces"</dt>
                 <dd>

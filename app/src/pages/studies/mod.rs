@@ -1,13 +1,13 @@
 //! `/teams/:team/studies`: the studies a member can see from the team, and a new one;
 //! `/teams/:team/studies/:id`: one study's files, uploaded and downloaded by the browser
-//! straight to and from S3; `/teams/:team/egress/:id`: an export request and its history;
+//! straight to and from S3; `/teams/:team/requests[/:id]`: the airlock's imports and exports;
 //! `/teams/:team/scratch`: the team's scratch space, browsed the same way.
 
 use crate::domain::studies::{EgressPanel, FileEntry, FolderListing, StudyScope, StudyView, UploadTicket, size_label};
+use crate::features::airlock::{complete_import_upload, import_upload};
 use crate::features::scratch::{DeleteScratchFile, complete_scratch_upload, load_scratch_files, scratch_upload};
 use crate::features::studies::{
-    CreateStudy, DecideEgress, DeleteStudyFile, RequestEgress, SetStudyWriters, complete_study_upload, load_egress_request, load_studies,
-    load_study_files, study_upload,
+    CreateStudy, DeleteStudyFile, SetStudyWriters, complete_study_upload, load_studies, load_study_files, study_upload,
 };
 use crate::pages::errors::ErrorPanel;
 use crate::pages::forms::{FieldMessage, last_error};
@@ -15,8 +15,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-mod egress;
-pub use egress::*;
+mod requests;
+pub use requests::*;
 mod browser;
 mod scratch;
 pub use scratch::*;
@@ -24,8 +24,18 @@ pub use scratch::*;
 /// Where a page's files are: a study, or the team's scratch space.
 #[derive(Clone)]
 enum Shelf {
-    Study { team: String, id: i64 },
-    Scratch { team: String },
+    Study {
+        team: String,
+        id: i64,
+    },
+    Scratch {
+        team: String,
+    },
+    /// A draft import's inbox.
+    Import {
+        team: String,
+        id: i64,
+    },
 }
 
 impl Shelf {
@@ -33,6 +43,7 @@ impl Shelf {
         match self.clone() {
             Shelf::Study { team, id } => study_upload(team, id, path, size, content_type).await,
             Shelf::Scratch { team } => scratch_upload(team, path, size, content_type).await,
+            Shelf::Import { team, id } => import_upload(team, id, path, size, content_type).await,
         }
     }
 
@@ -40,6 +51,7 @@ impl Shelf {
         match self.clone() {
             Shelf::Study { team, id } => complete_study_upload(team, id, path, upload_id, etags).await,
             Shelf::Scratch { team } => complete_scratch_upload(team, path, upload_id, etags).await,
+            Shelf::Import { team, id } => complete_import_upload(team, id, path, upload_id, etags).await,
         }
     }
 }
@@ -72,6 +84,8 @@ pub fn StudiesPage() -> impl IntoView {
         <p class="mt-2 max-w-prose text-sm text-slate-700">
             "Research data in S3: your own, your team's, your organisation's and open data. Files go between your browser and S3 directly; workspaces mount the studies you choose at launch."
         </p>
+        <p class="mt-1 text-sm"><a class="text-indigo-700 underline" href=move || format!("/teams/{}/requests", team())>"Imports and exports"</a>
+            " (data coming in, and leaving controlled studies, after review)"</p>
         <Suspense fallback=|| view! { <p class="mt-4">"Loading the studies…"</p> }>
             {move || Suspend::new(async move {
                 match list.await {
@@ -264,7 +278,8 @@ fn StudyView(
             <UploadPanel shelf=Shelf::Study { team: team.clone(), id: study.id } folder=folder.clone() max_file_bytes uploaded uploads/>
         })}
         {study.may_choose_writers.then(|| view! { <WritersForm team=team.clone() study=study.clone() members=team_members writers/> })}
-        {egress.map(|panel| view! { <EgressSection team=team.clone() study_id=study.id panel/> })}
+        {egress.map(|panel| view! { <ExportSection team=team.clone() study_id=study.id panel/> })}
+        {may_write.then(|| view! { <ImportSection team=team.clone() study_id=study.id/> })}
     }
 }
 

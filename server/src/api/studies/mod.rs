@@ -1,4 +1,4 @@
-//! Studies: data, uploads, downloads, writers, and export requests with their review.
+//! Studies: data, uploads, downloads and writers (imports and exports: `api::airlock`).
 //!
 //! Bytes never pass through Atrium: uploads and downloads are presigned S3 URLs minted per
 //! request (audited), as for the pages. Every study is seen through a team: the services check
@@ -21,8 +21,6 @@ use utoipa::{IntoParams, ToSchema};
 
 mod views;
 pub use views::*;
-mod exports;
-pub use exports::*;
 
 // --- Studies ---
 
@@ -310,9 +308,4 @@ pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
         .routes(utoipa_axum::routes!(complete_upload))
         .routes(utoipa_axum::routes!(download))
         .routes(utoipa_axum::routes!(set_writers))
-        .routes(utoipa_axum::routes!(request_export))
-        .routes(utoipa_axum::routes!(export))
-        .routes(utoipa_axum::routes!(approve))
-        .routes(utoipa_axum::routes!(reject))
-        .routes(utoipa_axum::routes!(export_download))
 }

@@ -123,37 +123,6 @@ impl From<domain::FileEntry> for FileEntry {
 }
 
 /// What an export request is at.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum ExportStatus {
-    Pending,
-    Approved,
-    Rejected,
-}
-
-/// An export request, as a controlled study's page lists it.
-#[derive(Serialize, ToSchema)]
-pub struct ExportSummary {
-    pub id: i64,
-    pub requester: String,
-    pub files: Vec<String>,
-    #[schema(value_type = ExportStatus)]
-    pub status: String,
-    pub created_at: String,
-}
-
-impl From<domain::EgressSummary> for ExportSummary {
-    fn from(request: domain::EgressSummary) -> Self {
-        ExportSummary {
-            id: request.id,
-            requester: request.requester,
-            files: request.files,
-            status: request.status,
-            created_at: request.created_at,
-        }
-    }
-}
-
 /// A controlled study's exports: the files waiting to leave, and the requests.
 #[derive(Serialize, ToSchema)]
 pub struct ExportPanel {
@@ -162,7 +131,7 @@ pub struct ExportPanel {
     /// The files in the egress folder, which an export request may name (by `path`).
     pub files: Vec<FileEntry>,
     /// The caller's requests (every request, for the team's admins), newest first.
-    pub requests: Vec<ExportSummary>,
+    pub requests: Vec<app::domain::airlock::AirlockSummary>,
     /// Whether the caller may request an export (writers).
     pub may_request: bool,
 }
@@ -172,7 +141,7 @@ impl From<domain::EgressPanel> for ExportPanel {
         ExportPanel {
             location: panel.location,
             files: panel.files.into_iter().map(FileEntry::from).collect(),
-            requests: panel.requests.into_iter().map(ExportSummary::from).collect(),
+            requests: panel.requests,
             may_request: panel.may_request,
         }
     }
@@ -240,64 +209,4 @@ impl From<domain::UploadTicket> for UploadTicket {
 #[derive(Serialize, ToSchema)]
 pub struct DownloadUrl {
     pub url: String,
-}
-
-/// One event of an export request's history.
-#[derive(Serialize, ToSchema)]
-pub struct ExportEvent {
-    pub at: String,
-    pub actor: String,
-    /// `egress.request`, `egress.approve`, `egress.reject`, `egress.download_url`.
-    pub action: String,
-    pub detail: Option<String>,
-}
-
-/// An export request, as its page shows it.
-#[derive(Serialize, ToSchema)]
-pub struct ExportRequest {
-    pub id: i64,
-    pub study_id: i64,
-    pub study_name: String,
-    pub team: String,
-    pub requester: String,
-    /// Paths in the study's egress folder.
-    pub files: Vec<String>,
-    pub reason: String,
-    #[schema(value_type = ExportStatus)]
-    pub status: String,
-    pub decided_by: Option<String>,
-    pub decision_note: Option<String>,
-    pub created_at: String,
-    /// Whether the caller may approve or reject it: a team admin (an admin, for an
-    /// organisation study) who is not the requester, while it is pending.
-    pub may_decide: bool,
-    /// Whether the caller may download its files: the requester, once approved.
-    pub may_download: bool,
-    /// Oldest first.
-    pub history: Vec<ExportEvent>,
-}
-
-impl From<domain::EgressRequestView> for ExportRequest {
-    fn from(request: domain::EgressRequestView) -> Self {
-        ExportRequest {
-            id: request.id,
-            study_id: request.study_id,
-            study_name: request.study_name,
-            team: request.team,
-            requester: request.requester,
-            files: request.files,
-            reason: request.reason,
-            status: request.status,
-            decided_by: request.decided_by,
-            decision_note: request.decision_note,
-            created_at: request.created_at,
-            may_decide: request.may_decide,
-            may_download: request.may_download,
-            history: request
-                .history
-                .into_iter()
-                .map(|event| ExportEvent { at: event.at, actor: event.actor, action: event.action, detail: event.detail })
-                .collect(),
-        }
-    }
 }

@@ -98,30 +98,6 @@ impl Studies {
             })
             .collect()
     }
-
-    /// An export request the caller may look at: its requester, and those who decide it.
-    #[tracing::instrument(skip_all)]
-    pub(super) async fn egress_seen(
-        &self,
-        user: &CurrentUser,
-        slug: &TeamSlug,
-        request_id: i64,
-    ) -> Result<(Seen, repo::EgressRow, bool), AppError> {
-        let request = repo::find_egress(&self.db, request_id)
-            .await
-            .map_err(database_error)?
-            .ok_or_else(|| AppError::NotFound("This export request".into()))?;
-        let seen = self.seen(user, slug, request.study_id).await.map_err(|_| AppError::NotFound("This export request".into()))?;
-        let decider = user.username.as_str() != request.requester
-            && match seen.study.scope {
-                StudyScope::My | StudyScope::Team => user.may_manage_members(slug),
-                StudyScope::Organisation | StudyScope::OpenData => user.is_admin(),
-            };
-        if request.requester != user.username.as_str() && !decider {
-            return Err(AppError::NotFound("This export request".into()));
-        }
-        Ok((seen, request, decider))
-    }
 }
 
 /// Checks the studies chosen at launch against what the user may use now; each study and the
@@ -148,7 +124,7 @@ pub async fn mounts_for_launch(
     Ok(mounts)
 }
 
-/// One audit row about a study (`study`) or an export request (`egress_request`).
+/// One audit row about a study (`study`) or an airlock request (`airlock_request`).
 #[tracing::instrument(skip_all)]
 pub(super) async fn record(
     db: impl sqlx::PgExecutor<'_>,

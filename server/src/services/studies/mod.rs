@@ -8,9 +8,10 @@ use crate::aws::ssm::ParameterStore;
 use crate::changes::TeamCache;
 use crate::repo::studies::{self as repo, InsertError, NewStudyRow, StudyRow};
 use crate::repo::{audit, teams};
+use app::domain::airlock::Direction;
 use app::domain::studies::{
-    Access, EgressPanel, EgressRequestView, FileEntry, FolderListing, MULTIPART_THRESHOLD, PART_SIZE, StudyForm, StudyList, StudyScope,
-    StudyView, UploadTicket, access, browse_folder, file_path, may_choose_writers, may_write_data,
+    Access, EgressPanel, FileEntry, FolderListing, MULTIPART_THRESHOLD, PART_SIZE, StudyForm, StudyList, StudyScope, StudyView,
+    UploadTicket, access, browse_folder, file_path, may_choose_writers, may_write_data,
 };
 use app::domain::{CurrentUser, TeamSlug};
 use app::error::AppError;
@@ -20,9 +21,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 mod access;
+mod airlock;
 mod scratch;
 mod shelf;
 pub use access::*;
+pub use airlock::{ScanProgress, scan_step};
 use shelf::Shelf;
 
 /// Files listed per page of a folder.
@@ -40,6 +43,10 @@ pub struct StudySettings {
     pub download_url_seconds: u64,
     /// How long an upload form or part URL works.
     pub upload_url_seconds: u64,
+    /// Whether the airlock waits for GuardDuty's scan of each file.
+    pub malware_scan: bool,
+    /// How long a request waits for its scan before it says so.
+    pub scan_wait: Duration,
 }
 
 pub struct Studies {
@@ -159,8 +166,13 @@ impl StudyService for Studies {
         let egress = if study.controlled {
             let egress_prefix = study.egress_prefix();
             let waiting = self.store.folder(&shelf.place, &egress_prefix, None, FILES_PER_PAGE, false).await.map_err(store_error)?;
-            let requests = repo::egress_of_study(&self.db, study.id).await.map_err(database_error)?;
-            let visible = requests.into_iter().filter(|r| r.requester == user.username.as_str() || user.may_manage_members(slug)).collect();
+            let requests = crate::repo::airlock::summaries(&self.db, None, Some(study.id), None, user.username.as_str())
+                .await
+                .map_err(database_error)?;
+            let visible = requests
+                .into_iter()
+                .filter(|r| r.direction == Direction::Export && (r.requester == user.username.as_str() || user.may_manage_members(slug)))
+                .collect();
             Some(EgressPanel {
                 location: format!("s3://{}/{egress_prefix}", study.bucket),
                 files: self.file_entries(&egress_prefix, waiting.objects),
@@ -247,110 +259,5 @@ impl StudyService for Studies {
         );
         record(&mut *tx, user, "study.writers", ("study", id), slug, &detail).await?;
         tx.commit().await.map_err(database_error)
-    }
-
-    #[tracing::instrument(skip(self, user, files, reason), fields(username = %user.username))]
-    async fn request_egress(
-        &self,
-        user: &CurrentUser,
-        slug: &TeamSlug,
-        id: i64,
-        mut files: Vec<String>,
-        reason: &str,
-    ) -> Result<i64, AppError> {
-        let Seen { team, study, .. } = self.writable(user, slug, id).await?;
-        if !study.controlled {
-            return Err(AppError::BadRequest("Only controlled studies export through requests: download the files directly.".into()));
-        }
-        let reason = reason.trim();
-        if reason.is_empty() || reason.chars().count() > 2000 {
-            return Err(AppError::invalid("reason", "Say why the files should leave (1 to 2,000 characters)."));
-        }
-        files.sort();
-        files.dedup();
-        if files.is_empty() || files.len() > 100 {
-            return Err(AppError::invalid("files", "Choose 1 to 100 files from the egress folder."));
-        }
-        let place = Self::place(user, &team, &study);
-        for file in &files {
-            file_path(file).map_err(|message| AppError::invalid("files", message))?;
-            let key = format!("{}{file}", study.egress_prefix());
-            if self.store.size_of(&place, &key).await.map_err(store_error)?.is_none() {
-                return Err(AppError::invalid("files", format!("{file} is not in the egress folder.")));
-            }
-        }
-        let mut tx = self.db.begin().await.map_err(database_error)?;
-        let request_id = repo::insert_egress(&mut *tx, study.id, user.username.as_str(), &files, reason).await.map_err(database_error)?;
-        let detail = format!("{} from \"{}\": {reason}", files.join(", "), study.name);
-        record(&mut *tx, user, "egress.request", ("egress_request", request_id), slug, &detail).await?;
-        tx.commit().await.map_err(database_error)?;
-        Ok(request_id)
-    }
-
-    #[tracing::instrument(skip(self, user), fields(username = %user.username))]
-    async fn egress_request(&self, user: &CurrentUser, slug: &TeamSlug, request_id: i64) -> Result<EgressRequestView, AppError> {
-        let (seen, request, decider) = self.egress_seen(user, slug, request_id).await?;
-        let history = repo::egress_history(&self.db, request_id).await.map_err(database_error)?;
-        Ok(EgressRequestView {
-            id: request.id,
-            study_id: seen.study.id,
-            study_name: seen.study.name.clone(),
-            team: slug.to_string(),
-            may_decide: decider && request.status == "pending",
-            may_download: request.status == "approved" && request.requester == user.username.as_str(),
-            requester: request.requester,
-            files: request.files,
-            reason: request.reason,
-            status: request.status,
-            decided_by: request.decided_by,
-            decision_note: request.decision_note,
-            created_at: request.created_at,
-            history,
-        })
-    }
-
-    #[tracing::instrument(skip(self, user, note), fields(username = %user.username))]
-    async fn decide_egress(&self, user: &CurrentUser, slug: &TeamSlug, request_id: i64, approve: bool, note: &str) -> Result<(), AppError> {
-        let (seen, request, decider) = self.egress_seen(user, slug, request_id).await?;
-        if !decider {
-            // The requester: someone else must decide.
-            return Err(AppError::Forbidden);
-        }
-        let note = note.trim();
-        if note.chars().count() > 2000 {
-            return Err(AppError::invalid("note", "A note may be at most 2,000 characters."));
-        }
-        let mut tx = self.db.begin().await.map_err(database_error)?;
-        if !repo::decide_egress(&mut *tx, request_id, approve, user.username.as_str(), note).await.map_err(database_error)? {
-            return Err(AppError::Conflict(format!("This request was already {}.", request.status)));
-        }
-        let action = if approve { "egress.approve" } else { "egress.reject" };
-        let detail = format!(
-            "{} from \"{}\" for {}{}",
-            request.files.join(", "),
-            seen.study.name,
-            request.requester,
-            if note.is_empty() { String::new() } else { format!(": {note}") }
-        );
-        record(&mut *tx, user, action, ("egress_request", request_id), slug, &detail).await?;
-        tx.commit().await.map_err(database_error)
-    }
-
-    #[tracing::instrument(skip(self, user), fields(username = %user.username))]
-    async fn egress_download_url(&self, user: &CurrentUser, slug: &TeamSlug, request_id: i64, file: &str) -> Result<String, AppError> {
-        let (seen, request, _) = self.egress_seen(user, slug, request_id).await?;
-        if request.requester != user.username.as_str() || request.status != "approved" {
-            return Err(AppError::Forbidden);
-        }
-        if !request.files.iter().any(|f| f == file) {
-            return Err(AppError::NotFound(format!("The file {file} in this request")));
-        }
-        let key = format!("{}{file}", seen.study.egress_prefix());
-        let place = Self::place(user, &seen.team, &seen.study);
-        let url =
-            self.store.presigned_get(&place, &key, Duration::from_secs(self.settings.download_url_seconds)).await.map_err(store_error)?;
-        let detail = format!("{file} from \"{}\"", seen.study.name);
-        record(&self.db, user, "egress.download_url", ("egress_request", request_id), slug, &detail).await?;
-        Ok(url)
     }
 }
