@@ -4,6 +4,10 @@
 
 ALTER TABLE egress_requests RENAME TO airlock_requests;
 ALTER INDEX egress_requests_by_study RENAME TO airlock_requests_by_study;
+ALTER INDEX egress_requests_pkey RENAME TO airlock_requests_pkey;
+ALTER SEQUENCE egress_requests_id_seq RENAME TO airlock_requests_id_seq;
+ALTER TABLE airlock_requests RENAME CONSTRAINT egress_requests_study_id_fkey TO airlock_requests_study_id_fkey;
+ALTER TABLE airlock_requests RENAME CONSTRAINT egress_requests_reason_check TO airlock_requests_reason_check;
 ALTER TABLE airlock_requests DROP CONSTRAINT egress_requests_status_check;
 ALTER TABLE airlock_requests DROP CONSTRAINT egress_requests_files_check;
 
@@ -20,8 +24,14 @@ ALTER TABLE airlock_requests
     -- restored database), so no request sees another's leftovers.
     ADD COLUMN folder UUID NOT NULL DEFAULT gen_random_uuid();
 
+-- An organisation study's request is seen from a team that shares the study, the requester's
+-- own if there is one.
 UPDATE airlock_requests r SET
-    team_slug = coalesce(s.team_slug, (SELECT min(t.team_slug) FROM study_teams t WHERE t.study_id = s.id)),
+    team_slug = coalesce(
+        s.team_slug,
+        (SELECT min(t.team_slug) FROM study_teams t JOIN team_memberships m ON m.team_slug = t.team_slug AND m.username = r.requester
+         WHERE t.study_id = s.id),
+        (SELECT min(t.team_slug) FROM study_teams t WHERE t.study_id = s.id)),
     status = CASE r.status WHEN 'pending' THEN 'in_review' WHEN 'approved' THEN 'completed' ELSE r.status END,
     status_at = coalesce(r.decided_at, r.created_at)
 FROM studies s WHERE s.id = r.study_id;
@@ -52,22 +62,24 @@ FROM airlock_requests WHERE decided_by IS NOT NULL;
 -- GuardDutyMalwareScanStatus tag; NULL until it is read).
 CREATE TABLE airlock_files (
     request_id  BIGINT NOT NULL REFERENCES airlock_requests (id) ON DELETE CASCADE,
-    -- Relative to the request's inbox (imports) or the study's egress folder (exports).
+    -- Relative to the request's held folder (airlock/<folder>/), where its files are copied
+    -- from the import's inbox or the study's egress folder when it is submitted.
     path        TEXT NOT NULL CHECK (length(path) BETWEEN 1 AND 1024),
     size        BIGINT CHECK (size >= 0),
     scan        TEXT CHECK (scan IN ('NO_THREATS_FOUND', 'THREATS_FOUND', 'UNSUPPORTED', 'FAILED')),
     PRIMARY KEY (request_id, path)
 );
 
--- Exports decided before the airlock were never scanned; they keep no scan result.
+-- Exports decided before the airlock were never scanned, nor held: they keep no scan result,
+-- and their files stay in the study's egress folder.
 INSERT INTO airlock_files (request_id, path) SELECT id, unnest(files) FROM airlock_requests;
 
 ALTER TABLE airlock_requests DROP COLUMN files, DROP COLUMN decided_by, DROP COLUMN decided_at, DROP COLUMN decision_note;
 
 CREATE INDEX airlock_requests_by_team ON airlock_requests (team_slug, id DESC);
-CREATE INDEX airlock_requests_scanning ON airlock_requests (id) WHERE status = 'scanning';
 
--- How many approvals a team's requests need; a study may ask for more, never fewer.
+-- How many approvals, from different people, a team's requests need.
 ALTER TABLE teams ADD COLUMN reviewers SMALLINT NOT NULL DEFAULT 1 CHECK (reviewers IN (1, 2));
-ALTER TABLE studies ADD COLUMN reviewers SMALLINT NOT NULL DEFAULT 1 CHECK (reviewers IN (1, 2));
 UPDATE audit_log SET object_type = 'airlock_request' WHERE object_type = 'egress_request';
+-- A request's history is its audit rows.
+CREATE INDEX audit_log_by_object ON audit_log (object_type, object_id, id);

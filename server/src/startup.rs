@@ -106,6 +106,11 @@ impl Application {
             0 => ssm,
             seconds => crate::aws::ssm_cache::CachedParameterStore::new(ssm, Duration::from_secs(seconds)),
         };
+        let homes = Arc::new(crate::services::homes::Homes::new(
+            db.clone(),
+            Arc::new(crate::aws::efs::EfsHomes::new(team_sessions.clone())),
+            ssm.clone(),
+        ));
         let studies = Arc::new(crate::services::studies::Studies::new(
             db.clone(),
             Arc::new(crate::aws::s3::S3Objects::new(team_sessions.clone())),
@@ -137,6 +142,7 @@ impl Application {
                     region: sdk.region().map_or_else(|| "us-east-1".to_owned(), ToString::to_string),
                 },
                 &changes,
+                homes.clone(),
             )),
             people: Arc::new(People::new(db.clone(), directory, sso_name.clone(), changes.access.clone())),
             settings: Arc::new(crate::services::settings::UserPreferences::new(db.clone())),
@@ -157,6 +163,7 @@ impl Application {
                 settings.workspaces.quota,
                 Arc::new(crate::aws::sagemaker::SageMakerPresigner::new(team_sessions.clone(), presigned)),
                 Arc::new(crate::aws::sessions::SsmSessionStarter::new(team_sessions.clone())),
+                homes.clone(),
             )),
             audit: Arc::new(crate::services::audit::AuditLog::new(db.clone())),
             costs: Arc::new(crate::services::costs::Costs::new(db.clone(), &changes)),

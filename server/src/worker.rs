@@ -16,7 +16,7 @@ use crate::notifications::{self, Delivery, Webhooks};
 use crate::repo::notification_targets;
 use crate::repo::workspaces::{self, Changes, TransitionError, WorkContext};
 use crate::services::costs::{self as cost_service, SyncError};
-use crate::services::studies::{ScanProgress, scan_step};
+use crate::services::studies::{ScanProgress, scan_step, transfer};
 use app::domain::notifications::Notice;
 use app::domain::notifications::NotificationEvent;
 use app::domain::workspace::{WorkspaceEvent, WorkspaceState};
@@ -127,6 +127,7 @@ impl Worker {
                 Ok(Job::Notification { target_id, notice }) => self.deliver(job, target_id, notice).await,
                 Ok(Job::Mail(mail)) => self.send_mail(job, mail).await,
                 Ok(Job::AirlockScan { request_id, polls }) => self.scan_airlock(job, request_id, polls).await,
+                Ok(Job::AirlockCopy { request_id }) => self.copy_airlock(job, request_id).await,
                 Err(error) => {
                     // A kind or payload this version does not know (a newer version queued it?).
                     tracing::error!(%error, "A job this version cannot read; parked for an hour");
@@ -433,6 +434,18 @@ impl Worker {
                 job.retry_later(backoff(attempts, Duration::from_secs(5), Duration::from_secs(300)), &format!("{error:#}")).await?
             }
         }
+        Ok(())
+    }
+
+    /// Copies an approved airlock request's files; a failed copy is the request's to say (it
+    /// stays approved, for "Copy again"), so the job is done either way unless S3 or the
+    /// database could not be reached.
+    async fn copy_airlock(&self, job: ClaimedJob, request_id: i64) -> anyhow::Result<()> {
+        let Some(objects) = &self.objects else {
+            return job.retry_later(Duration::from_secs(60), "this worker cannot reach S3").await.map_err(Into::into);
+        };
+        transfer(&self.db, objects.as_ref(), request_id).await?;
+        job.complete().await?;
         Ok(())
     }
 

@@ -101,7 +101,7 @@ impl Sizes {
             return Ok(None);
         }
         let mut errors = Vec::new();
-        let Some(spec) = specs.iter().find(|s| s.key == parameter && s.key != super::studies::STUDIES_PARAMETER) else {
+        let Some(spec) = specs.iter().find(|s| s.key == parameter && !super::studies::set_at_launch(&s.key)) else {
             let message = if parameter.is_empty() {
                 "Choose the parameter the sizes set.".to_owned()
             } else {

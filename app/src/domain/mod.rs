@@ -243,7 +243,11 @@ pub struct TeamLink {
 pub struct TeamMetadata {
     pub links: Vec<TeamLink>,
     pub s3_scratch_prefix: Option<String>,
+    /// The team drive: the access point of the team's file system.
     pub efs_access_point: Option<String>,
+    /// The team's file system (`efs-file-system`), where each person's home is made.
+    #[serde(default)]
+    pub efs_file_system: Option<String>,
     /// The bucket holding the team's studies (`studies-bucket`); else the scratch prefix's.
     #[serde(default)]
     pub studies_bucket: Option<String>,
@@ -269,6 +273,9 @@ pub struct TeamHome {
     /// Whether the viewer may add and remove the team's members.
     #[serde(default)]
     pub may_manage_members: bool,
+    /// The viewer's home on the team drive (`/home/<user>`), once their first launch made it.
+    #[serde(default)]
+    pub home: Option<String>,
 }
 
 /// How people may sign in here: the OpenID provider's button (its display name) and/or the

@@ -395,6 +395,19 @@ pub struct MountedStudy {
 
 /// The launch parameter naming the studies to mount: `s3://bucket/prefix/:rw,…`.
 pub const STUDIES_PARAMETER: &str = "Studies";
+/// The launch parameter naming the launching person's home: their access point on the team's
+/// file system.
+pub const HOME_PARAMETER: &str = "HomeAccessPoint";
+/// The launch parameter naming the team drive: the team's access point.
+pub const TEAM_DRIVE_PARAMETER: &str = "TeamAccessPoint";
+/// The launch parameter naming the team's file system, which both access points are of.
+pub const FILE_SYSTEM_PARAMETER: &str = "TeamFileSystem";
+
+/// Whether the portal sets this template parameter at each launch (never a configuration or a
+/// profile): the studies to mount, the person's home, the team drive.
+pub fn set_at_launch(key: &str) -> bool {
+    [STUDIES_PARAMETER, HOME_PARAMETER, TEAM_DRIVE_PARAMETER, FILE_SYSTEM_PARAMETER].contains(&key)
+}
 
 pub fn studies_parameter(mounts: &[(String, Access)]) -> String {
     mounts.iter().map(|(location, access)| format!("{location}:{}", access.as_str())).collect::<Vec<_>>().join(",")

@@ -19,7 +19,7 @@ pub struct TeamForm {
     /// IANA name ("Europe/Berlin"); empty means UTC.
     #[serde(default)]
     pub time_zone: String,
-    /// Approvals an airlock request needs, "1" or "2"; empty means 1.
+    /// Approvals an airlock request needs, "1" or "2"; empty keeps the team's (1 for a new one).
     #[serde(default)]
     pub reviewers: String,
 }
@@ -34,7 +34,8 @@ pub struct ValidTeam {
     pub role_arn: String,
     pub ssm_path: String,
     pub time_zone: String,
-    pub reviewers: i16,
+    /// `None`: unchanged (1 for a new team).
+    pub reviewers: Option<i16>,
 }
 
 /// New slugs are stricter than the ones the seed made: they become Cognito group names.
@@ -121,11 +122,12 @@ impl TeamForm {
             errors.push(FieldError::new("time_zone", "Give a time zone such as Europe/Berlin or UTC."));
         }
         let reviewers = match self.reviewers.trim() {
-            "" | "1" => 1,
-            "2" => 2,
+            "" => None,
+            "1" => Some(1),
+            "2" => Some(2),
             _ => {
                 errors.push(FieldError::new("reviewers", "Imports and exports need 1 or 2 approvals."));
-                1
+                None
             }
         };
         match slug {
@@ -227,6 +229,19 @@ pub struct TeamAdminRow {
     pub budget_cents: Option<i64>,
     pub archived: bool,
     pub last_check: Option<ConnectionCheck>,
+    /// The homes on the team's file system of people who are disabled: kept (their files stay)
+    /// until an admin removes them.
+    #[serde(default)]
+    pub left_homes: Vec<LeftHome>,
+}
+
+/// A disabled person's home on a team's file system.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct LeftHome {
+    pub username: String,
+    pub access_point_id: String,
+    pub created_at: String,
 }
 
 impl TeamAdminRow {

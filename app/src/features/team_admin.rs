@@ -38,6 +38,9 @@ pub trait TeamAdminService: Send + Sync {
     async fn account_setup(&self, admin: &CurrentUser, slug: &TeamSlug) -> Result<crate::domain::team_admin::TeamAccountSetup, AppError>;
     /// `deploy/team-account.yaml` with the team's values as its parameters' defaults.
     async fn account_template(&self, admin: &CurrentUser, slug: &TeamSlug) -> Result<String, AppError>;
+    /// Removes a disabled person's home (their access point) from the team's file system; their
+    /// files stay. Audited.
+    async fn remove_home(&self, admin: &CurrentUser, slug: &TeamSlug, username: &str) -> Result<(), AppError>;
 }
 
 #[server(endpoint = "admin/teams")]
@@ -114,6 +117,16 @@ pub async fn load_team_account_setup(slug: String) -> Result<crate::domain::team
     as_admin(|admin| async move {
         let slug = team_slug(&slug)?;
         services()?.team_admin.account_setup(&admin, &slug).await
+    })
+    .await
+}
+
+#[server(endpoint = "admin/remove_home")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
+pub async fn remove_home(slug: String, username: String) -> Result<(), AppError> {
+    as_admin(|admin| async move {
+        let slug = team_slug(&slug)?;
+        services()?.team_admin.remove_home(&admin, &slug, &username).await
     })
     .await
 }

@@ -30,7 +30,7 @@ pub fn TeamHomePage() -> impl IntoView {
 
 #[component]
 fn TeamHomeView(home: TeamHome) -> impl IntoView {
-    let TeamHome { team, aws_account_id, metadata, metadata_error, may_manage_members } = home;
+    let TeamHome { team, aws_account_id, metadata, metadata_error, may_manage_members, home } = home;
     let not_set = || view! { <span class="text-slate-400">"not set"</span> }.into_any();
     let slug = team.slug.to_string();
     view! {
@@ -70,10 +70,16 @@ fn TeamHomeView(home: TeamHome) -> impl IntoView {
                     }.into_any(),
                     None => not_set(),
                 }}</dd>
-                <dt class="font-medium text-slate-500">"EFS access point"</dt>
+                <dt class="font-medium text-slate-500">"Team drive (EFS)"</dt>
                 <dd class="font-mono">{match metadata.efs_access_point {
                     Some(ap) => view! { <span>{ap}</span> }.into_any(),
                     None => not_set(),
+                }}</dd>
+                <dt class="font-medium text-slate-500">"Your home"</dt>
+                <dd data-testid="your-home">{match (home, metadata.efs_file_system.is_some()) {
+                    (Some(path), _) => view! { <span><span class="font-mono">{path}</span>" on the team drive"</span> }.into_any(),
+                    (None, true) => view! { <span class="text-slate-600">"Made on the team drive at your first launch here."</span> }.into_any(),
+                    (None, false) => not_set(),
                 }}</dd>
                 <dt class="font-medium text-slate-500">"Links"</dt>
                 <dd>

@@ -8,10 +8,11 @@
 //!
 //! What it does not check: signatures (it does not know the callers' secrets).
 //!
-//! It also plays Amazon GuardDuty Malware Protection for S3 on the prefixes the airlock reads
-//! (`inbox/`, `egress/`): each object written there is tagged `GuardDutyMalwareScanStatus`,
-//! `THREATS_FOUND` if it holds the EICAR test string, else `NO_THREATS_FOUND`, but never one
-//! holding `ATRIUM-TEST-NEVER-SCANNED` (a scan that does not come).
+//! It also plays Amazon GuardDuty Malware Protection for S3 on the prefix the airlock holds
+//! its files in (`airlock/`): each object written there (put, posted or copied) is tagged
+//! `GuardDutyMalwareScanStatus`, `THREATS_FOUND` if it holds the EICAR test string, else
+//! `NO_THREATS_FOUND`, but never one holding `ATRIUM-TEST-NEVER-SCANNED` (a scan that does
+//! not come).
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Multipart, Request, State};
@@ -33,7 +34,7 @@ impl S3Proxy {
 }
 
 /// The prefixes whose objects are scanned, as GuardDuty scans a protected bucket's prefixes.
-const PROTECTED: [&str; 2] = ["inbox/", "egress/"];
+const PROTECTED: [&str; 1] = ["airlock/"];
 
 /// The scan result GuardDuty would tag an object with; `None`: no result ever comes.
 pub fn scan_result(bytes: &[u8]) -> Option<&'static str> {
@@ -131,13 +132,14 @@ impl S3Proxy {
         if query.contains_key("continuation-token") && answer.status().is_server_error() {
             return s3_error(StatusCode::BAD_REQUEST, "InvalidArgument", "The continuation token provided is incorrect");
         }
-        if answer.status().is_success() && !query.contains_key("tagging") && !parts.headers.contains_key("x-amz-copy-source") {
+        if answer.status().is_success() && !query.contains_key("tagging") {
             let path = parts.uri.path();
             let auth = auth_headers(&parts.headers, &query);
-            if parts.method == Method::PUT && !query.contains_key("partNumber") {
+            let copied = parts.headers.contains_key("x-amz-copy-source");
+            if parts.method == Method::PUT && !query.contains_key("partNumber") && !copied {
                 self.scan(path, &body, &auth).await;
-            } else if parts.method == Method::POST && query.contains_key("uploadId") {
-                // A multipart upload just completed: GuardDuty scans the whole object.
+            } else if (parts.method == Method::PUT && copied) || (parts.method == Method::POST && query.contains_key("uploadId")) {
+                // A copy made, or a multipart upload completed: GuardDuty scans the whole object.
                 let mut get = self.http.get(format!("{}{path}", self.moto));
                 for (name, value) in &auth {
                     get = get.header(*name, value);

@@ -114,20 +114,25 @@ pub struct NewTeam {
     #[serde(default)]
     #[schema(max_length = 64, pattern = r"^[A-Za-z0-9/_+-]*$")]
     pub time_zone: String,
-    /// Approvals, from different people, an import or export of the team needs.
-    #[serde(default = "one_reviewer")]
-    #[schema(minimum = 1, maximum = 2, default = 1)]
-    pub reviewers: u8,
-}
-
-fn one_reviewer() -> u8 {
-    1
+    /// Approvals, from different people, an import or export of the team needs (1 when absent).
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 2)]
+    pub reviewers: Option<u8>,
 }
 
 impl From<NewTeam> for TeamForm {
     fn from(team: NewTeam) -> TeamForm {
         let NewTeam { slug, name, description, aws_account_id, role_arn, ssm_path, time_zone, reviewers } = team;
-        TeamForm { slug, name, description, aws_account_id, role_arn, ssm_path, time_zone, reviewers: reviewers.to_string() }
+        TeamForm {
+            slug,
+            name,
+            description,
+            aws_account_id,
+            role_arn,
+            ssm_path,
+            time_zone,
+            reviewers: reviewers.map(|n| n.to_string()).unwrap_or_default(),
+        }
     }
 }
 
@@ -152,10 +157,10 @@ pub struct TeamChange {
     #[serde(default)]
     #[schema(max_length = 64, pattern = r"^[A-Za-z0-9/_+-]*$")]
     pub time_zone: String,
-    /// Approvals, from different people, an import or export of the team needs.
-    #[serde(default = "one_reviewer")]
-    #[schema(minimum = 1, maximum = 2, default = 1)]
-    pub reviewers: u8,
+    /// Approvals, from different people, an import or export of the team needs (unchanged when absent).
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 2)]
+    pub reviewers: Option<u8>,
 }
 
 impl TeamChange {
@@ -170,7 +175,7 @@ impl TeamChange {
             role_arn,
             ssm_path,
             time_zone,
-            reviewers: reviewers.to_string(),
+            reviewers: reviewers.map(|n| n.to_string()).unwrap_or_default(),
         }
     }
 }
@@ -227,6 +232,27 @@ pub async fn update_team(
 pub async fn test_connection(State(state): State<AppState>, caller: Caller, Path(team): Path<String>) -> ApiResult<Json<ConnectionCheck>> {
     let user = caller.with(Scope::Admin)?;
     Ok(Json(state.services.team_admin.test_connection(user, &team_slug(&team)?).await?))
+}
+
+/// Removes a disabled person's home from the team's file system (their EFS access point; the
+/// files stay). The team's row (`GET /admin/teams`) lists them as `left_homes`.
+#[utoipa::path(delete, path = "/admin/teams/{team}/homes/{username}", tag = "admin-teams",
+    params(("team" = String, Path, description = "The team's slug"), ("username" = String, Path, description = "The disabled person's username")),
+    responses(
+        (status = 204, description = "Removed (audited)"),
+        (status = 400, description = "EFS refused", body = ErrorBody),
+        (status = 403, description = "Not an admin, or no admin scope", body = ErrorBody),
+        (status = 404, description = "No such team, or no home of a disabled person of that name in it", body = ErrorBody),
+        (status = 503, description = "EFS unreachable", body = ErrorBody),
+    ))]
+pub async fn remove_home(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((team, username)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let user = caller.with(Scope::Admin)?;
+    state.services.team_admin.remove_home(user, &team_slug(&team)?, &username).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Archives a team once none of its workspaces live.
@@ -308,6 +334,7 @@ pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
         .routes(utoipa_axum::routes!(update_team))
         .routes(utoipa_axum::routes!(test_connection))
         .routes(utoipa_axum::routes!(archive_team))
+        .routes(utoipa_axum::routes!(remove_home))
         .routes(utoipa_axum::routes!(rotate_external_id))
         .routes(utoipa_axum::routes!(account_setup))
         .routes(utoipa_axum::routes!(account_template))

@@ -74,7 +74,10 @@ const STACK_CHANGES: [(u32, &str); 4] = [
         "Service Catalog's launch role, the notebooks' role and their stop and start documents, the team's parameters, and optionally the team's bucket, a private network and a file system",
     ),
     (3, "the launch role's permission to run the Stop and Start actions' automations, and the portal's access to the team's scratch space"),
-    (4, "the airlock's access: imports' inbox, the malware scan results GuardDuty tags files with, and the quarantine"),
+    (
+        4,
+        "the airlock's access (imports' inbox, requests' held files and the malware scan results GuardDuty tags them with, the quarantine), and people's homes on the team's file system",
+    ),
 ];
 
 /// The account's stack version against the one this portal needs, from its `stack-version`
@@ -237,13 +240,13 @@ impl AccountCheck for SdkAccountCheck {
         steps.push(step("Studies (S3)", studies));
         if let Some(bucket) = studies_bucket {
             let s3 = super::s3::S3Store::new(account.clone());
-            // A file no request has: S3 says there is no such key only to a caller allowed to
-            // read its tags (and to list inbox/, which StudyListing grants).
-            let probe = "inbox/atrium-connection-test";
+            // A file no request holds: S3 says there is no such key only to a caller allowed to
+            // read its tags (and to list airlock/, which StudyListing grants).
+            let probe = "airlock/atrium-connection-test";
             let tags = match s3.client().get_object_tagging().bucket(bucket).key(probe).send().await {
-                Ok(_) => Ok(format!("Allowed: the scan results of inbox/ and egress/ in {bucket} can be read.")),
+                Ok(_) => Ok(format!("Allowed: the scan results of airlock/ in {bucket} can be read.")),
                 Err(error) if error.as_service_error().and_then(ProvideErrorMetadata::code) == Some("NoSuchKey") => {
-                    Ok(format!("Allowed: the scan results of inbox/ and egress/ in {bucket} can be read."))
+                    Ok(format!("Allowed: the scan results of airlock/ in {bucket} can be read."))
                 }
                 Err(error) => Err(explain("s3:GetObjectTagging", error)),
             };

@@ -7,6 +7,7 @@ pub mod cloudwatch;
 pub mod cognito;
 pub mod cost_explorer;
 pub mod directory;
+pub mod efs;
 pub mod observe;
 pub mod provisioning;
 pub mod s3;

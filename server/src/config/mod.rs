@@ -236,13 +236,15 @@ pub struct StudiesSettings {
     )]
     pub bucket: String,
 
-    /// The largest file a study takes, in bytes (default 5 GiB).
+    /// The largest file a study takes, in bytes (default and most 5 GiB: the largest object S3
+    /// copies in one call, as the airlock copies files).
     #[arg(
         id = "study_max_file_bytes",
         long = "study-max-file-bytes",
         value_name = "STUDY_MAX_FILE_BYTES",
         env = "ATRIUM_STUDY_MAX_FILE_BYTES",
-        default_value_t = 5 * 1024 * 1024 * 1024
+        default_value_t = 5 * 1024 * 1024 * 1024,
+        value_parser = clap::value_parser!(u64).range(1..=5 * 1024 * 1024 * 1024)
     )]
     pub max_file_bytes: u64,
 

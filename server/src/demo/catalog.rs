@@ -311,7 +311,12 @@ pub async fn seed_workspaces(sdk: &aws_config::SdkConfig, db: &PgPool) -> anyhow
     };
     let presigner = Arc::new(crate::aws::sagemaker::SageMakerPresigner::new(sdk.clone(), settings));
     let sessions = Arc::new(crate::aws::sessions::SsmSessionStarter::new(sdk.clone()));
-    let service = Workspaces::new(db.clone(), teams, 100, presigner, sessions);
+    let homes = Arc::new(crate::services::homes::Homes::new(
+        db.clone(),
+        Arc::new(crate::aws::efs::EfsHomes::new(sdk.clone())),
+        Arc::new(crate::aws::ssm::SsmParameterStore::new(sdk)),
+    ));
+    let service = Workspaces::new(db.clone(), teams, 100, presigner, sessions, homes);
     let configurations = crate::repo::configurations::list(db).await?;
     let mut launched = Vec::new();
     for (owner, groups, team, configuration, name) in WORKSPACES {

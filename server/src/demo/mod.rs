@@ -240,6 +240,46 @@ pub async fn create_client(cognito: &Cognito, user_pool_id: &str, name: &str) ->
         .context("CreateUserPoolClient returned no client id")
 }
 
+/// The team's file system and its drive's access point, as its stack makes them (with
+/// `CreateFileSystem`): (file system id, access point id), made once.
+async fn seed_file_system(account: &aws_config::SdkConfig, slug: &str) -> anyhow::Result<(String, String)> {
+    let efs = aws_sdk_efs::Client::new(account);
+    let token = format!("atrium-{slug}");
+    let existing = efs.describe_file_systems().creation_token(&token).send().await.context("Failed to list file systems")?;
+    let file_system = match existing.file_systems().first() {
+        Some(found) => found.file_system_id().to_owned(),
+        None => {
+            efs.create_file_system()
+                .creation_token(&token)
+                .encrypted(true)
+                .send()
+                .await
+                .context("Failed to make a file system")?
+                .file_system_id
+        }
+    };
+    let drives = efs.describe_access_points().file_system_id(&file_system).send().await.context("Failed to list access points")?;
+    let root = format!("/atrium/{slug}");
+    let drive = match drives.access_points().iter().find(|ap| ap.root_directory().and_then(|r| r.path()) == Some(root.as_str())) {
+        Some(found) => found.access_point_id().unwrap_or_default().to_owned(),
+        None => {
+            let owner = aws_sdk_efs::types::CreationInfo::builder().owner_uid(1000).owner_gid(1000).permissions("0770").build()?;
+            let root = aws_sdk_efs::types::RootDirectory::builder().path(root).creation_info(owner).build();
+            let made = efs
+                .create_access_point()
+                .client_token(format!("atrium-drive-{slug}"))
+                .file_system_id(&file_system)
+                .posix_user(aws_sdk_efs::types::PosixUser::builder().uid(1000).gid(1000).build()?)
+                .root_directory(root)
+                .send()
+                .await
+                .context("Failed to make the team drive's access point")?;
+            made.access_point_id.context("EFS returned no access point id")?
+        }
+    };
+    Ok((file_system, drive))
+}
+
 /// Each team's parameters in its account, as its stack (deploy/team-account.yaml) and its admins
 /// would write them, through the team's role.
 async fn seed_ssm(sdk: &aws_config::SdkConfig, db: &PgPool) -> anyhow::Result<()> {
@@ -253,10 +293,12 @@ async fn seed_ssm(sdk: &aws_config::SdkConfig, db: &PgPool) -> anyhow::Result<()
             { "title": format!("{} wiki", team.name), "url": format!("https://wiki.example.org/{}", team.slug) },
             { "title": "Data management plan", "url": format!("https://dmp.example.org/{}", team.slug) },
         ]);
+        let (file_system, drive) = seed_file_system(&account, team.slug).await?;
         let parameters = [
             ("links", links.to_string()),
             ("s3-scratch-prefix", format!("s3://atrium-scratch-{}/{}/", team.account_id, team.slug)),
-            ("efs-access-point", format!("fsap-{}0123456789", team.slug)),
+            ("efs-file-system", file_system),
+            ("efs-access-point", drive),
         ];
         let profiles = profiles_of(team.slug).into_iter().map(|(profile, document)| (format!("profiles/{profile}"), document.to_string()));
         for (name, value) in parameters.into_iter().map(|(name, value)| (name.to_owned(), value)).chain(profiles) {

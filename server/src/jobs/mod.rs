@@ -41,6 +41,8 @@ pub enum Job {
         #[serde(default)]
         polls: i32,
     },
+    /// Copies an approved airlock request's files where they go (`services::studies::transfer`).
+    AirlockCopy { request_id: i64 },
 }
 
 /// Where a workspace's job is in its transition.

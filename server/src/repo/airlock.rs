@@ -40,14 +40,18 @@ fn status(raw: &str) -> Result<RequestStatus, sqlx::Error> {
     RequestStatus::parse(raw).ok_or_else(|| sqlx::Error::Decode(format!("unknown airlock status {raw}").into()))
 }
 
-/// A new request; it needs as many reviewers as its study's team asks, or the study, if more.
+/// A new request; it needs as many reviewers as the study's team asks, or the team it is asked
+/// from, whichever asks more (an organisation study has no team of its own). Its id and the
+/// name of its folders.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn insert(db: impl PgExecutor<'_>, new: &NewRequest<'_>) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar!(
-        "INSERT INTO airlock_requests (direction, study_id, team_slug, requester, reason, status, reviewers_needed) \
-         SELECT $1, s.id, $3, $4, $5, $6, GREATEST(s.reviewers, coalesce(t.reviewers, 1)) \
-         FROM studies s LEFT JOIN teams t ON t.slug = s.team_slug WHERE s.id = $2 \
-         RETURNING id",
+pub async fn insert(db: impl PgExecutor<'_>, new: &NewRequest<'_>) -> Result<(i64, String), sqlx::Error> {
+    let row = sqlx::query!(
+        r#"INSERT INTO airlock_requests (direction, study_id, team_slug, requester, reason, status, reviewers_needed)
+           SELECT $1, s.id, $3, $4, $5, $6,
+                  GREATEST(coalesce(owner.reviewers, 1), coalesce(asking.reviewers, 1))
+           FROM studies s LEFT JOIN teams owner ON owner.slug = s.team_slug LEFT JOIN teams asking ON asking.slug = $3
+           WHERE s.id = $2
+           RETURNING id, folder::text AS "folder!""#,
         new.direction.as_str(),
         new.study_id,
         new.team,
@@ -56,7 +60,8 @@ pub async fn insert(db: impl PgExecutor<'_>, new: &NewRequest<'_>) -> Result<i64
         new.status.as_str(),
     )
     .fetch_one(db)
-    .await
+    .await?;
+    Ok((row.id, row.folder))
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
@@ -182,44 +187,47 @@ pub async fn set_scan(db: impl PgExecutor<'_>, id: i64, path: &str, result: Scan
     Ok(())
 }
 
-/// Requests as lists show them, newest first: the team's (`requester`: only theirs), or a
-/// study's. `me` marks those awaiting my review.
+/// A request as lists show it, with its study's team (who reviews it).
+pub struct Listed {
+    pub summary: AirlockSummary,
+    /// None: an organisation study, which the portal's admins review.
+    pub study_team: Option<String>,
+    pub reviewed_by_me: bool,
+}
+
+/// Requests as lists show them, newest first: the team's, or a study's. `me` is the caller:
+/// whether they reviewed each already.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn summaries(
-    db: impl PgExecutor<'_>,
-    team: Option<&str>,
-    study_id: Option<i64>,
-    requester: Option<&str>,
-    me: &str,
-) -> Result<Vec<AirlockSummary>, sqlx::Error> {
+pub async fn summaries(db: impl PgExecutor<'_>, team: Option<&str>, study_id: Option<i64>, me: &str) -> Result<Vec<Listed>, sqlx::Error> {
     let rows = sqlx::query!(
-        r#"SELECT r.id, r.direction, r.study_id, s.name AS study_name, r.requester, r.status, r.created_at,
+        r#"SELECT r.id, r.direction, r.study_id, s.name AS study_name, s.team_slug AS study_team, r.requester, r.status, r.created_at,
                   coalesce((SELECT array_agg(f.path ORDER BY f.path) FROM airlock_files f WHERE f.request_id = r.id), '{}') AS "files!",
-                  EXISTS (SELECT 1 FROM airlock_reviews v WHERE v.request_id = r.id AND v.reviewer = $4) AS "reviewed_by_me!"
+                  EXISTS (SELECT 1 FROM airlock_reviews v WHERE v.request_id = r.id AND v.reviewer = $3) AS "reviewed_by_me!"
            FROM airlock_requests r JOIN studies s ON s.id = r.study_id
            WHERE ($1::text IS NULL OR r.team_slug = $1) AND ($2::bigint IS NULL OR r.study_id = $2)
-             AND ($3::text IS NULL OR r.requester = $3)
            ORDER BY r.id DESC LIMIT 200"#,
         team,
         study_id,
-        requester,
         me,
     )
     .fetch_all(db)
     .await?;
     rows.into_iter()
         .map(|row| {
-            let status = status(&row.status)?;
-            Ok(AirlockSummary {
-                id: row.id,
-                direction: direction(&row.direction)?,
-                study_id: row.study_id,
-                study_name: row.study_name,
-                awaits_you: status == RequestStatus::InReview && row.requester != me && !row.reviewed_by_me,
-                requester: row.requester,
-                files: row.files,
-                status,
-                created_at: dates::minute_utc(row.created_at),
+            Ok(Listed {
+                summary: AirlockSummary {
+                    id: row.id,
+                    direction: direction(&row.direction)?,
+                    study_id: row.study_id,
+                    study_name: row.study_name,
+                    requester: row.requester,
+                    files: row.files,
+                    status: status(&row.status)?,
+                    created_at: dates::minute_utc(row.created_at),
+                    awaits_you: false,
+                },
+                study_team: row.study_team,
+                reviewed_by_me: row.reviewed_by_me,
             })
         })
         .collect()

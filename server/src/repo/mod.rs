@@ -7,6 +7,7 @@ pub mod audit;
 pub mod configurations;
 pub mod costs;
 pub mod dates;
+pub mod homes;
 pub mod jobs;
 pub mod notification_targets;
 pub mod scratch;

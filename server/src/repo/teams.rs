@@ -164,7 +164,7 @@ pub async fn create(db: impl PgExecutor<'_>, team: &ValidTeam) -> Result<bool, s
         team.role_arn,
         team.ssm_path,
         team.time_zone,
-        team.reviewers,
+        team.reviewers.unwrap_or(1),
     )
     .execute(db)
     .await?;
@@ -176,7 +176,7 @@ pub async fn create(db: impl PgExecutor<'_>, team: &ValidTeam) -> Result<bool, s
 #[tracing::instrument(skip(db, team), fields(slug = %team.slug))]
 pub async fn update(db: impl PgExecutor<'_>, team: &ValidTeam) -> Result<bool, sqlx::Error> {
     let updated = sqlx::query!(
-        "UPDATE teams SET name = $2, description = $3, ssm_path = $6, time_zone = $7, reviewers = $8, \
+        "UPDATE teams SET name = $2, description = $3, ssm_path = $6, time_zone = $7, reviewers = coalesce($8, reviewers), \
          connection_checked_at = CASE WHEN aws_account_id = $4 AND role_arn = $5 THEN connection_checked_at END, \
          connection_ok = CASE WHEN aws_account_id = $4 AND role_arn = $5 THEN connection_ok END, \
          connection_report = CASE WHEN aws_account_id = $4 AND role_arn = $5 THEN connection_report END, \

@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod catalog_code;
 pub mod costs;
 pub mod health;
+pub mod homes;
 pub mod idle;
 pub mod notifications;
 pub mod people;

@@ -10,7 +10,7 @@ use crate::changes::{AccessCache, Changes, TeamCache};
 use crate::repo::workspaces::{self, LiveOf};
 use crate::repo::{audit, teams};
 use app::caller::must_be_admin;
-use app::domain::team_admin::{ConnectionCheck, TeamAccountSetup, TeamAdminRow, TeamForm};
+use app::domain::team_admin::{ConnectionCheck, LeftHome, TeamAccountSetup, TeamAdminRow, TeamForm};
 use app::domain::{CurrentUser, Group, TeamSlug};
 use app::error::AppError;
 use app::features::team_admin::TeamAdminService;
@@ -37,6 +37,8 @@ pub struct TeamAdmin {
     access_cache: AccessCache,
     /// Emptied when a team is created, changed or archived, for this process's next request.
     team_rows: TeamCache,
+    /// People's homes on the teams' file systems.
+    homes: Arc<crate::services::homes::Homes>,
 }
 
 impl TeamAdmin {
@@ -47,9 +49,10 @@ impl TeamAdmin {
         parameters: Arc<dyn ParameterStore>,
         stacks: StackSettings,
         changes: &Changes,
+        homes: Arc<crate::services::homes::Homes>,
     ) -> Self {
         let (access_cache, team_rows) = (changes.access.clone(), changes.teams.clone());
-        TeamAdmin { db, directory, account_check, parameters, stacks, access_cache, team_rows }
+        TeamAdmin { db, directory, account_check, parameters, stacks, access_cache, team_rows, homes }
     }
 
     /// The portal's account id, as configured or as STS says.
@@ -95,6 +98,13 @@ impl TeamAdminService for TeamAdmin {
         for facts in listed {
             let month = super::costs::month_budget(&mut conn, &facts.team, today).await.map_err(database_error)?;
             let live_workspaces = workspaces::live(&mut *conn, LiveOf::Team(&facts.team.slug)).await.map_err(database_error)?;
+            let left_homes = self
+                .homes
+                .of_disabled(&facts.team)
+                .await?
+                .into_iter()
+                .map(|home| LeftHome { username: home.username, access_point_id: home.access_point_id, created_at: home.created_at })
+                .collect();
             let team = facts.team;
             rows.push(TeamAdminRow {
                 slug: team.slug,
@@ -113,6 +123,7 @@ impl TeamAdminService for TeamAdmin {
                 budget_cents: month.budget_cents,
                 archived: team.archived,
                 last_check: facts.last_check,
+                left_homes,
             });
         }
         Ok(rows)
@@ -238,6 +249,13 @@ impl TeamAdminService for TeamAdmin {
         // Sessions cached under the old id are keyed by it, so no AssumeRole uses it again.
         self.team_rows.forget_all();
         Ok(external_id)
+    }
+
+    #[tracing::instrument(skip(self, admin), fields(admin = %admin.username))]
+    async fn remove_home(&self, admin: &CurrentUser, slug: &TeamSlug, username: &str) -> Result<(), AppError> {
+        must_be_admin(admin)?;
+        let team = self.team(slug).await?;
+        self.homes.remove(admin, &team, username).await
     }
 
     #[tracing::instrument(skip(self, admin), fields(admin = %admin.username))]

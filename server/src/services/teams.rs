@@ -108,7 +108,11 @@ impl TeamService for Teams {
             }
         };
         let may_manage_members = user.may_manage_members(slug);
-        Ok(TeamHome { team: team.summary(), aws_account_id: team.aws_account_id, metadata, metadata_error, may_manage_members })
+        let home = crate::repo::homes::find(&self.db, slug.as_str(), user.username.as_str())
+            .await
+            .map_err(database_error)?
+            .map(|_| crate::aws::efs::home_path(user.username.as_str()));
+        Ok(TeamHome { team: team.summary(), aws_account_id: team.aws_account_id, metadata, metadata_error, may_manage_members, home })
     }
 }
 
@@ -128,7 +132,7 @@ pub async fn metadata_of(
 }
 
 /// Team metadata from the parameters directly under the team's SSM path: `links` (a JSON list
-/// of `{title, url}`), `s3-scratch-prefix`, `efs-access-point`, `studies-bucket`. Unknown names
+/// of `{title, url}`), `s3-scratch-prefix`, `efs-access-point`, `efs-file-system`, `studies-bucket`. Unknown names
 /// are ignored.
 fn parse_metadata(parameters: &[(String, String)]) -> TeamMetadata {
     let mut metadata = TeamMetadata::default();
@@ -144,6 +148,7 @@ fn parse_metadata(parameters: &[(String, String)]) -> TeamMetadata {
             },
             "s3-scratch-prefix" => metadata.s3_scratch_prefix = Some(value.clone()),
             "efs-access-point" => metadata.efs_access_point = Some(value.clone()),
+            "efs-file-system" => metadata.efs_file_system = Some(value.clone()),
             "studies-bucket" => metadata.studies_bucket = Some(value.clone()),
             _ => {}
         }

@@ -1,8 +1,9 @@
-//! The airlock through the pages' server functions: imports go up into a request's inbox, are
-//! scanned (the AWS emulator tags them as GuardDuty Malware Protection for S3 does, in front of
-//! moto), reviewed by two people in Genomics (never the requester) and copied into the study
-//! with CopyObject through the team's role; a threat is quarantined and blocks the request;
-//! exports out of a controlled study are scanned and reviewed the same way.
+//! The airlock through the pages' server functions: imports go up into a request's inbox and
+//! are held (copied where only the portal writes) when submitted, then scanned (the AWS
+//! emulator tags them as GuardDuty Malware Protection for S3 does, in front of moto), reviewed
+//! by two people in Genomics (never the requester) and copied into the study with CopyObject
+//! through the team's role; a threat is quarantined and blocks the request; exports out of a
+//! controlled study are held, scanned and reviewed the same way.
 
 use crate::helpers::{TestApp, audit_rows, call, invalid_fields, spawn_app};
 use crate::studies::post_upload;
@@ -50,8 +51,8 @@ async fn act(app: &TestApp, client: &reqwest::Client, id: &str, action: &str, no
     call(app, client, "act_on_request", &[("team", "genomics"), ("id", id), ("action", action), ("note", note)]).await
 }
 
-/// An import of one file into the study, submitted: its number.
-async fn import(app: &TestApp, client: &reqwest::Client, study: &str, name: &str, bytes: &[u8]) -> String {
+/// An import of one file into the study, submitted: its number and its upload's ticket.
+async fn import_with_ticket(app: &TestApp, client: &reqwest::Client, study: &str, name: &str, bytes: &[u8]) -> (String, Value) {
     let (status, id) =
         call(app, client, "start_import", &[("team", "genomics"), ("id", study), ("reason", "Samples from the sequencer")]).await;
     assert_eq!(status, 200, "{id}");
@@ -64,7 +65,11 @@ async fn import(app: &TestApp, client: &reqwest::Client, study: &str, name: &str
     assert!(response.status().is_success(), "{}", response.text().await.unwrap_or_default());
     let (status, body) = call(app, client, "submit_request", &[("team", "genomics"), ("id", &id)]).await;
     assert_eq!(status, 200, "{body}");
-    id
+    (id, ticket)
+}
+
+async fn import(app: &TestApp, client: &reqwest::Client, study: &str, name: &str, bytes: &[u8]) -> String {
+    import_with_ticket(app, client, study, name, bytes).await.0
 }
 
 fn actions(view: &Value) -> Vec<&str> {
@@ -98,7 +103,21 @@ async fn an_import_is_scanned_approved_by_two_people_and_copied_into_the_study(d
     let (status, body) = call(&app, &ada, "submit_request", &[("team", "genomics"), ("id", &empty.to_string())]).await;
     assert_eq!((status, invalid_fields(&body)), (400, vec!["files".to_owned()]), "{body}");
 
-    let id = import(&app, &ada, &genomes, &name, b"sample,depth\nNA12878,31\n").await;
+    // A file the study has already is not replaced by an import.
+    let (_, taken) = call(&app, &ada, "start_import", &[("team", "genomics"), ("id", &genomes), ("reason", "again")]).await;
+    let taken = taken.to_string();
+    let form = [("team", "genomics"), ("id", taken.as_str()), ("path", "samples.csv"), ("size", "3"), ("content_type", "text/csv")];
+    let (_, ticket) = call(&app, &ada, "import_upload", &form).await;
+    assert!(post_upload(&ticket, b"a,b".to_vec(), "text/csv").await.status().is_success());
+    let (status, body) = call(&app, &ada, "submit_request", &[("team", "genomics"), ("id", &taken)]).await;
+    assert_eq!((status, invalid_fields(&body)), (400, vec!["files".to_owned()]), "{body}");
+    assert!(body.to_string().contains("samples.csv is in the study already"), "{body}");
+
+    let (id, ticket) = import_with_ticket(&app, &ada, &genomes, &name, b"sample,depth\nNA12878,31\n").await;
+    // The upload form still works after submitting, but what is reviewed and copied is the
+    // copy the portal held when it was submitted.
+    let swapped = post_upload(&ticket, b"sample,depth\nSWAPPED,99\n".to_vec(), "text/csv").await;
+    assert!(swapped.status().is_success(), "{}", swapped.text().await.unwrap_or_default());
     let (_, scanning) = view(&app, &ada, &id).await;
     assert_eq!((scanning["status"].as_str(), scanning["reviewers_needed"].as_i64()), (Some("scanning"), Some(2)), "{scanning}");
     assert!(!object_exists(&app, &format!("studies/genomics/reference-genomes/{name}")).await, "not in the study before review");
@@ -137,11 +156,25 @@ async fn an_import_is_scanned_approved_by_two_people_and_copied_into_the_study(d
     let (_, halfway) = view(&app, &ada, &id).await;
     assert_eq!(halfway["status"], "in_review", "one approval of two: {halfway}");
     assert_eq!(act(&app, &grace, &id, "approve", "").await.0, 200);
+    // The worker copies it into the study.
+    assert_eq!(view(&app, &ada, &id).await.1["status"], "approved");
+    work(&app).await;
 
     let (_, done) = view(&app, &ada, &id).await;
     assert_eq!(done["status"], "completed", "{done}");
     assert!(object_exists(&app, &format!("studies/genomics/reference-genomes/{name}")).await, "copied into the study");
-    assert!(!object_exists(&app, &format!("inbox/{}/{name}", folder(&app, &id).await)).await, "the inbox is emptied");
+    let folder = folder(&app, &id).await;
+    assert!(!object_exists(&app, &format!("airlock/{folder}/{name}")).await, "its held copy is gone");
+    let config = crate::helpers::in_team_account(&app.sdk, "arn:aws:iam::111111111111:role/AtriumPortalAccess", "airlock-test").await;
+    let copied = aws_sdk_s3::Client::new(&config)
+        .get_object()
+        .bucket("atrium-scratch-111111111111")
+        .key(format!("studies/genomics/reference-genomes/{name}"))
+        .send()
+        .await
+        .expect("in the study");
+    let bytes = copied.body.collect().await.expect("read").into_bytes();
+    assert_eq!(bytes.as_ref(), b"sample,depth\nNA12878,31\n", "what was scanned and reviewed, not what came later");
     let (_, listing) = call(&app, &ada, "study_files", &[("team", "genomics"), ("id", &genomes)]).await;
     assert!(listing["files"].as_array().expect("files").iter().any(|f| f["path"] == name.as_str()), "{listing}");
     assert_eq!(
@@ -183,7 +216,9 @@ async fn a_threat_is_quarantined_and_blocks_the_import_and_a_scan_that_never_com
     assert!(blocked["status_note"].as_str().is_some_and(|n| n.contains("eicar.csv") && n.contains("quarantined")), "{blocked}");
     let moved = folder(&app, &threat).await;
     assert!(object_exists(&app, &format!("quarantine/{moved}/eicar.csv")).await, "moved to the quarantine");
-    assert!(!object_exists(&app, &format!("inbox/{moved}/eicar.csv")).await, "out of the inbox");
+    assert!(!object_exists(&app, &format!("airlock/{moved}/eicar.csv")).await, "no longer held");
+    assert!(!object_exists(&app, &format!("inbox/{moved}/eicar.csv")).await, "nor in the inbox");
+    assert_eq!(scan(&app, &threat).await, atrium::services::studies::ScanProgress::Settled, "a second look changes nothing");
     assert!(!object_exists(&app, "studies/genomics/reference-genomes/eicar.csv").await);
     let told: Vec<String> =
         sqlx::query_scalar("SELECT payload->>'to' FROM jobs WHERE kind = 'mail' AND payload->>'subject' LIKE '%is blocked' ORDER BY 1")
@@ -258,6 +293,7 @@ async fn controlled_data_leaves_only_once_scanned_and_approved_by_two_people(db:
     let (rosalind, grace) = (app.client_signed_in_as("rosalind").await, app.client_signed_in_as("grace").await);
     assert_eq!(act(&app, &rosalind, &first, "approve", "aggregates only").await.0, 200);
     assert_eq!(act(&app, &grace, &first, "approve", "").await.0, 200);
+    work(&app).await;
     // A rejection says why.
     let (status, body) = act(&app, &rosalind, &second, "reject", "").await;
     assert_eq!((status, invalid_fields(&body)), (400, vec!["note".to_owned()]), "{body}");

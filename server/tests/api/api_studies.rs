@@ -362,8 +362,11 @@ async fn imports_and_exports_are_scanned_and_reviewed_through_the_api(db: PgPool
     assert_eq!((status, &once["status"], &once["reviews"][0]["reviewer"]), (200, &json!("in_review"), &json!("rosalind")), "{once}");
     let (status, body) = api(&app, "POST", &request(export, "/approve"), Some(&rosalind), Some(json!({}))).await;
     assert_eq!((status, error_code(&body)), (409, "conflict"), "a second approval by the same person: {body}");
-    let (status, done) = api(&app, "POST", &request(export, "/approve"), Some(&grace), Some(json!({}))).await;
-    assert_eq!((status, &done["status"]), (200, &json!("completed")), "{done}");
+    let (status, approved) = api(&app, "POST", &request(export, "/approve"), Some(&grace), Some(json!({}))).await;
+    assert_eq!((status, &approved["status"]), (200, &json!("approved")), "{approved}");
+    work().await;
+    let (_, done) = api(&app, "GET", &request(export, ""), Some(&ada), None).await;
+    assert_eq!(done["status"], "completed", "{done}");
     let (status, url) = api(&app, "GET", &file(export, "results/summary.csv"), Some(&reader), None).await;
     assert_eq!(status, 200, "{url}");
     let bytes = reqwest::get(url["url"].as_str().expect("a URL")).await.expect("downloaded").text().await.expect("text");

@@ -243,7 +243,7 @@ async fn imports_and_exports_go_through_the_airlock_with_the_cli_and_the_page_sh
             view
         }
     };
-    let scan = || async {
+    let work = || async {
         let worker = app.worker();
         while worker.run_next_job().await.expect("the worker runs") == atrium::worker::Tick::Ran {}
     };
@@ -262,7 +262,7 @@ async fn imports_and_exports_go_through_the_airlock_with_the_cli_and_the_page_sh
     assert_eq!((&first["status"], &first["study_id"]), (&json!("scanning"), &json!(cohort)), "{first}");
     let first = first["id"].as_i64().expect("an id").to_string();
     assert_eq!(on_page(first.parse().expect("id")).await["reason"], "Aggregate counts for the paper", "the page sees the CLI's request");
-    scan().await;
+    work().await;
 
     // The requester does not review; a rejection needs a note (a usage error: nothing sent).
     let own = api_message(&app, "POST", &format!("/teams/genomics/requests/{first}/approve"), &ada, Some(json!({}))).await;
@@ -276,8 +276,11 @@ async fn imports_and_exports_go_through_the_airlock_with_the_cli_and_the_page_sh
     assert!(once.succeeded().stdout.contains("in review (needs 2 approvals, 1 so far)"), "{}", once.stdout);
     let twice = api_message(&app, "POST", &format!("/teams/genomics/requests/{first}/approve"), &rosalind, Some(json!({}))).await;
     atrium(&app, &rosalind, &here, &["review", "approve", "--team", "genomics", &first]).await.failed_saying(&twice);
-    let done = atrium(&app, &grace, &here, &["review", "approve", "--team", "genomics", &first]).await;
-    assert!(done.succeeded().stdout.contains("completed"), "{}", done.stdout);
+    let approved = atrium(&app, &grace, &here, &["review", "approve", "--team", "genomics", &first]).await;
+    assert!(approved.succeeded().stdout.contains(": approved (needs 2 approvals, 2 so far)"), "{}", approved.stdout);
+    work().await;
+    let done = atrium(&app, &ada, &here, &["requests", "show", "--team", "genomics", &first]).await;
+    assert!(done.succeeded().stdout.contains(": completed"), "{}", done.stdout);
     let out = atrium(&app, &ada, &here, &["requests", "download", "--team", "genomics", &first, "results/summary.csv", "-O", "-"]).await;
     assert!(out.succeeded().stdout.starts_with("sample,population"), "{}", out.stdout);
 
@@ -296,7 +299,7 @@ async fn imports_and_exports_go_through_the_airlock_with_the_cli_and_the_page_sh
         (&json!("import"), &json!("scanning"), &json!("sequencer.csv"))
     );
     let import = import["id"].as_i64().expect("an id").to_string();
-    scan().await;
+    work().await;
     let shown = atrium(&app, &rosalind, &here, &["requests", "show", "--team", "genomics", &import]).await;
     assert!(shown.succeeded().stdout.contains("sequencer.csv") && shown.stdout.contains("no threats found"), "{}", shown.stdout);
     let listed = atrium(&app, &rosalind, &here, &["requests", "list", "--team", "genomics", "-o", "json"]).await;

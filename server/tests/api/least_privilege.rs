@@ -470,19 +470,27 @@ pub(crate) async fn team_journey(
         "the egress folder (an export)",
         said(studies.folder(&place, &format!("egress/lp-{run}/"), None, 10, false).await),
     ));
-    steps.push(("MalwareScans", "an export's malware scan result", said(studies.tag(&place, &export, SCAN_TAG).await)));
+    // The airlock: an export's file held; an import's file in its inbox, held; their scan
+    // results; an import copied into the study; a file with a threat copied to the quarantine.
+    // (Without the files to start from, the rest cannot run.)
+    let (held_export, inbox, held) =
+        (format!("airlock/lp-{run}/results.csv"), format!("inbox/lp-{run}/data.csv"), format!("airlock/lp-{run}/data.csv"));
+    let exported = said(studies.copy(&place, &export, &held_export).await);
+    let export_held = exported.is_ok();
+    steps.push(("StudyFiles", "hold an export's file", exported));
+    if export_held {
+        steps.push(("MalwareScans", "an export's malware scan result", said(studies.tag(&place, &held_export, SCAN_TAG).await)));
+    }
     steps.push(("StudyFiles", "delete a file", said(studies.delete(&place, &export).await)));
-    // The airlock: an import's file in its inbox, its scan result, copied into the study; a file
-    // with a threat copied to the quarantine. (Without the inbox's file the rest cannot run.)
-    let inbox = format!("inbox/lp-{run}/data.csv");
     let arrived = said(studies.create_prefix(&place, &inbox).await);
     let in_inbox = arrived.is_ok();
     steps.push(("StudyFiles", "an import's file in its inbox", arrived));
     steps.push(("StudyListing", "the import's inbox", said(studies.folder(&place, &format!("inbox/lp-{run}/"), None, 10, false).await)));
     if in_inbox {
-        steps.push(("MalwareScans", "its malware scan result", said(studies.tag(&place, &inbox, SCAN_TAG).await)));
-        steps.push(("StudyFiles", "copy it into the study", said(studies.copy(&place, &inbox, &format!("{folder}imported.csv")).await)));
-        let quarantined = studies.copy(&place, &inbox, &format!("quarantine/lp-{run}/data.csv")).await;
+        steps.push(("StudyFiles", "hold the import's file", said(studies.copy(&place, &inbox, &held).await)));
+        steps.push(("MalwareScans", "its malware scan result", said(studies.tag(&place, &held, SCAN_TAG).await)));
+        steps.push(("StudyFiles", "copy it into the study", said(studies.copy(&place, &held, &format!("{folder}imported.csv")).await)));
+        let quarantined = studies.copy(&place, &held, &format!("quarantine/lp-{run}/data.csv")).await;
         steps.push(("Quarantine", "quarantine a file with a threat", said(quarantined)));
         steps.push(("StudyFiles", "empty the inbox", said(studies.delete(&place, &inbox).await)));
     }
@@ -570,7 +578,7 @@ async fn portal_journey(
         (
             "OrganisationMalwareScans",
             "a file's malware scan result",
-            said(studies.tag(&place, &format!("inbox/lp-{run}/data.csv"), app::domain::airlock::SCAN_TAG).await),
+            said(studies.tag(&place, &format!("airlock/lp-{run}/data.csv"), app::domain::airlock::SCAN_TAG).await),
         ),
         ("TeamAccounts", "assume a team's role", said(TeamSessions::new(sdk.clone()).fresh(&team_role(), "atrium-portal").await)),
         ("Mail", "send an e-mail", said(SesMailer::new(sdk, MAIL_FROM.into()).send(&mail()).await)),
@@ -661,7 +669,7 @@ fn every_action_granted_is_a_call_the_portal_makes() {
     let mut code = String::new();
     source_of(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut code);
     let team_account = template_json(include_str!("../../../deploy/team-account.yaml"));
-    let team_statements = ["PortalAccessPolicy", "StudiesPolicy"].iter().flat_map(|policy| {
+    let team_statements = ["PortalAccessPolicy", "StudiesPolicy", "HomesPolicy"].iter().flat_map(|policy| {
         team_account["Resources"][policy]["Properties"]["PolicyDocument"]["Statement"].as_array().cloned().unwrap_or_default()
     });
     let statements: Vec<Value> = task_role_statements("bucket").into_iter().chain(team_statements).collect();

@@ -20,6 +20,7 @@ mod cli;
 mod costs;
 mod health;
 mod helpers;
+mod homes;
 mod hostile;
 mod idle;
 mod jobs;

@@ -97,8 +97,8 @@ async fn a_browser_uploads_through_a_presigned_post_and_downloads_through_a_pres
 }
 
 /// The airlock's calls: a scan result is a tag GuardDuty writes (the AWS emulator plays
-/// GuardDuty on inbox/ and egress/), a copy into a study carries no tags, and a missing object
-/// or tag is no result rather than an error.
+/// GuardDuty on airlock/, where requests hold their files, copies too), a copy into a study
+/// carries no tags, and a missing object or tag is no result rather than an error.
 #[tokio::test]
 async fn the_airlock_reads_guarddutys_tag_and_copies_without_tags() {
     use app::domain::airlock::SCAN_TAG;
@@ -110,20 +110,22 @@ async fn the_airlock_reads_guarddutys_tag_and_copies_without_tags() {
     let place = Place { bucket: bucket.clone(), role: None };
     let put =
         |key: &'static str, body: &'static [u8]| store.client().put_object().bucket(&bucket).key(key).body(body.to_vec().into()).send();
-    put("inbox/1/clean.csv", b"a,b\n1,2\n").await.expect("stored");
-    put("inbox/1/eicar.txt", b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*").await.expect("stored");
-    put("inbox/1/late.csv", b"ATRIUM-TEST-NEVER-SCANNED").await.expect("stored");
-    put("studies/x/outside.csv", b"a\n").await.expect("stored");
+    put("airlock/1/clean.csv", b"a,b\n1,2\n").await.expect("stored");
+    put("airlock/1/eicar.txt", b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*").await.expect("stored");
+    put("airlock/1/late.csv", b"ATRIUM-TEST-NEVER-SCANNED").await.expect("stored");
+    put("inbox/1/outside.csv", b"a\n").await.expect("stored");
     let tag = |key: &'static str| objects.tag(&place, key, SCAN_TAG);
-    assert_eq!(tag("inbox/1/clean.csv").await.expect("read").as_deref(), Some("NO_THREATS_FOUND"));
-    assert_eq!(tag("inbox/1/eicar.txt").await.expect("read").as_deref(), Some("THREATS_FOUND"));
-    assert_eq!(tag("inbox/1/late.csv").await.expect("read"), None, "no result yet");
-    assert_eq!(tag("studies/x/outside.csv").await.expect("read"), None, "only protected prefixes are scanned");
-    assert_eq!(tag("inbox/1/missing.csv").await.expect("no such key is no result"), None);
+    assert_eq!(tag("airlock/1/clean.csv").await.expect("read").as_deref(), Some("NO_THREATS_FOUND"));
+    assert_eq!(tag("airlock/1/eicar.txt").await.expect("read").as_deref(), Some("THREATS_FOUND"));
+    assert_eq!(tag("airlock/1/late.csv").await.expect("read"), None, "no result yet");
+    assert_eq!(tag("inbox/1/outside.csv").await.expect("read"), None, "only the protected prefix is scanned");
+    assert_eq!(tag("airlock/1/missing.csv").await.expect("no such key is no result"), None);
 
-    objects.copy(&place, "inbox/1/clean.csv", "studies/x/clean copy.csv").await.expect("copied");
+    objects.copy(&place, "inbox/1/outside.csv", "airlock/2/held.csv").await.expect("copied");
+    assert_eq!(tag("airlock/2/held.csv").await.expect("read").as_deref(), Some("NO_THREATS_FOUND"), "a copy is scanned too");
+    objects.copy(&place, "airlock/1/clean.csv", "studies/x/clean copy.csv").await.expect("copied");
     let copied = store.client().get_object().bucket(&bucket).key("studies/x/clean copy.csv").send().await.expect("there");
     assert_eq!(copied.body.collect().await.expect("body").into_bytes().as_ref(), b"a,b\n1,2\n");
     assert_eq!(tag("studies/x/clean copy.csv").await.expect("read"), None, "the copy carries no scan tag");
-    assert!(objects.copy(&place, "inbox/1/missing.csv", "studies/x/y.csv").await.is_err(), "no source, no copy");
+    assert!(objects.copy(&place, "airlock/1/missing.csv", "studies/x/y.csv").await.is_err(), "no source, no copy");
 }

@@ -53,6 +53,7 @@ const TWINS: &[(&str, &[&str])] = &[
     ("admin/update_team", &["PUT /admin/teams/{team}"]),
     ("admin/test_connection", &["POST /admin/teams/{team}/test-connection"]),
     ("admin/archive_team", &["POST /admin/teams/{team}/archive"]),
+    ("admin/remove_home", &["DELETE /admin/teams/{team}/homes/{username}"]),
     ("admin/people", &["GET /admin/people"]),
     ("admin/invite_user", &["POST /admin/people"]),
     ("admin/set_access", &["PUT /admin/people/{username}/access"]),

@@ -100,7 +100,9 @@ impl StackedAccount {
 pub(crate) fn without_statement(template: &str, sid: &str) -> String {
     let start = template.find(&format!("          - Sid: {sid}\n")).unwrap_or_else(|| panic!("the template has a statement {sid}"));
     let rest = &template[start + 1..];
-    let end = rest.find("\n          - Sid: ").or_else(|| rest.find("\n\n")).map_or(template.len(), |at| start + 1 + at + 1);
+    // The statement ends where the next one starts, or where its policy does (a blank line).
+    let next = [rest.find("\n          - Sid: "), rest.find("\n\n")].into_iter().flatten().min();
+    let end = next.map_or(template.len(), |at| start + 1 + at + 1);
     format!("{}{}", &template[..start], &template[end..])
 }
 
@@ -259,7 +261,7 @@ async fn the_stack_makes_the_teams_parameters_and_on_request_its_bucket_network_
     let failed: Vec<_> = steps.iter().filter(|step| !step.ok).collect();
     assert!(failed.is_empty(), "{failed:?}");
     let said = |name: &str| steps.iter().find(|step| step.step.starts_with(name)).map(|step| step.detail.clone()).unwrap_or_default();
-    assert_eq!(said("Read the team's parameters"), "5 parameter(s) readable.");
+    assert_eq!(said("Read the team's parameters"), "6 parameter(s) readable.");
     assert_eq!(said("Studies (S3)"), format!("Allowed: studies/ in {bucket} can be listed (no file there yet to read)."));
     assert_eq!(said("The account's Atrium stack"), "Up to date (version 4).");
 }

@@ -9,7 +9,8 @@ async fn a_member_sees_the_team_home_with_its_metadata_from_ssm(db: PgPool) {
     assert_eq!(status, 200);
     assert!(page.contains("Genomics Lab"));
     assert!(page.contains("s3://atrium-scratch-111111111111/genomics/"));
-    assert!(page.contains("fsap-genomics0123456789"));
+    assert!(page.contains("Team drive (EFS)") && page.contains("fsap-"), "the team drive's access point");
+    assert!(page.contains("Made on the team drive at your first launch here."), "no home yet");
     assert!(page.contains("Genomics Lab wiki"));
 }
 

@@ -277,12 +277,12 @@ fn ConfigurationForm(t: WorkspaceType, teams: Vec<TeamSummary>, configure: Serve
                     <label class="block text-sm">"Owners may change the size by"
                         <select name="size_parameter" class=input>
                             <option value="">"(no resizing)"</option>
-                            {t.parameters.iter().filter(|p| p.key != crate::domain::studies::STUDIES_PARAMETER).map(|p| view! { <option value=p.key.clone()>{p.key.clone()}</option> }).collect_view()}
+                            {t.parameters.iter().filter(|p| !crate::domain::studies::set_at_launch(&p.key)).map(|p| view! { <option value=p.key.clone()>{p.key.clone()}</option> }).collect_view()}
                         </select>
                     </label>
                     <label class="block text-sm">"Sizes (value = $ per hour, one per line)"<textarea name="sizes" rows="2" placeholder="t3.large = 0.17" class=input></textarea></label>
                     // Atrium sets `Studies` at each launch, from the studies chosen then.
-                    {t.parameters.into_iter().filter(|p| p.key != crate::domain::studies::STUDIES_PARAMETER).map(|p| view! { <ParameterInput p/> }).collect_view()}
+                    {t.parameters.into_iter().filter(|p| !crate::domain::studies::set_at_launch(&p.key)).map(|p| view! { <ParameterInput p/> }).collect_view()}
                 </div>
                 <fieldset class="mt-3 text-sm">
                     <legend class="font-medium">"Roles that may launch it"</legend>

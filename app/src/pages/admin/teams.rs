@@ -2,7 +2,7 @@ use crate::domain::dollars;
 use crate::domain::team_admin::{ConnectionCheck, TeamAdminRow, TeamForm};
 use crate::error::AppError;
 use crate::features::team_admin::{
-    ArchiveTeam, CreateTeam, LoadTeamAccountSetup, RotateExternalId, TestTeamConnection, UpdateTeam, load_admin_teams,
+    ArchiveTeam, CreateTeam, LoadTeamAccountSetup, RemoveHome, RotateExternalId, TestTeamConnection, UpdateTeam, load_admin_teams,
 };
 use crate::pages::errors::ErrorPanel;
 use crate::pages::forms::{FieldMessage, last_error};
@@ -113,6 +113,35 @@ fn TeamRow(team: TeamAdminRow, refresh: RwSignal<u32>, notice: RwSignal<Option<S
     let update = ServerAction::<UpdateTeam>::new();
     let test = ServerAction::<TestTeamConnection>::new();
     let archive = ServerAction::<ArchiveTeam>::new();
+    let remove_home = ServerAction::<RemoveHome>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = remove_home.value().get() {
+            notice.set(Some("Home removed: its files stay on the team's file system.".into()));
+            refresh.update(|n| *n += 1);
+        }
+    });
+    let left_homes = (!team.left_homes.is_empty()).then(|| {
+        let homes = team.left_homes.clone();
+        let slug = team.slug.to_string();
+        view! {
+            <dt class="text-slate-500">"Homes of people who left"</dt>
+            <dd><ul data-testid="left-homes">
+                {homes.into_iter().map(|home| {
+                    let slug = slug.clone();
+                    view! {
+                        <li>
+                            {format!("/home/{} ({}, since {}) ", home.username, home.access_point_id, home.created_at)}
+                            <ActionForm action=remove_home attr:class="inline">
+                                <input type="hidden" name="slug" value=slug/>
+                                <input type="hidden" name="username" value=home.username.clone()/>
+                                <button type="submit" class="text-red-700 underline" aria-label=format!("Remove the home of {}", home.username)>"Remove"</button>
+                            </ActionForm>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul></dd>
+        }
+    });
     let name = team.name.clone();
     Effect::new(move |_| {
         if let Some(Ok(())) = update.value().get() {
@@ -129,7 +158,13 @@ fn TeamRow(team: TeamAdminRow, refresh: RwSignal<u32>, notice: RwSignal<Option<S
     });
     let update_error = last_error(update);
     let row_error = Signal::derive(move || {
-        archive.value().get().and_then(|r| r.err()).or_else(|| test.value().get().and_then(|r| r.err())).or_else(|| update_error.get())
+        archive
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .or_else(|| test.value().get().and_then(|r| r.err()))
+            .or_else(|| remove_home.value().get().and_then(|r| r.err()))
+            .or_else(|| update_error.get())
     });
     let last_check = team.last_check.clone();
     let check = Signal::derive(move || test.value().get().and_then(|r| r.ok()).or_else(|| last_check.clone()));
@@ -158,6 +193,7 @@ fn TeamRow(team: TeamAdminRow, refresh: RwSignal<u32>, notice: RwSignal<Option<S
                 <dt class="text-slate-500">"SSM path"</dt><dd class="font-mono">{team.ssm_path.clone()}</dd>
                 <dt class="text-slate-500">"Time zone"</dt><dd>{team.time_zone.clone()}</dd>
                 <dt class="text-slate-500">"Airlock reviewers"</dt><dd data-testid="team-reviewers">{team.reviewers}</dd>
+                {left_homes}
                 <dt class="text-slate-500">"Members"</dt><dd data-testid="member-count">{team.members}</dd>
                 <dt class="text-slate-500">"Live workspaces"</dt>
                 <dd>

@@ -137,7 +137,7 @@ pub fn RequestPage() -> impl IntoView {
     let submit = ServerAction::<SubmitRequest>::new();
     let uploaded = RwSignal::new(0u32);
     let uploads = RwSignal::new(Vec::<Upload>::new());
-    // Looked at again every few seconds while its files are being scanned.
+    // Looked at again every few seconds while its files are being scanned or copied.
     let tick = RwSignal::new(0u32);
     let request = Resource::new(
         move || (team(), id(), act.version().get(), submit.version().get(), uploaded.get(), tick.get()),
@@ -145,7 +145,7 @@ pub fn RequestPage() -> impl IntoView {
     );
     Effect::new(move |_| {
         if let Some(Ok(r)) = request.get()
-            && r.status == RequestStatus::Scanning
+            && matches!(r.status, RequestStatus::Scanning | RequestStatus::Approved)
         {
             set_timeout(move || tick.update(|n| *n += 1), std::time::Duration::from_secs(2));
         }
@@ -217,6 +217,9 @@ fn RequestView(
         </p>
         {r.status_note.clone().map(|note| view! {
             <p role="status" class="mt-3 rounded border border-amber-300 bg-amber-50 p-3 text-sm" data-testid="request-note">{note}</p>
+        })}
+        {(r.status == RequestStatus::Approved && r.status_note.is_none()).then(|| view! {
+            <p role="status" class="mt-3 text-sm">"Approved: copying the files…"</p>
         })}
         {(r.status == RequestStatus::Scanning).then(|| view! {
             <p role="status" class="mt-3 text-sm">{if r.scan_overdue {

@@ -1,9 +1,13 @@
 //! The airlock (`app::features::airlock`). An import's files go up into its inbox
-//! (`inbox/<id>/`, beside the studies, never in one); an export's wait in its study's egress
-//! folder. The worker reads GuardDuty's tag on each (`scan_step`): a threat moves the file to
-//! `quarantine/<id>/` and blocks the request. Reviewers then decide; the last approval needed
-//! copies an import into its study (CopyObject, in the team's account) or releases an export.
-//! Every step is an audit row, a notice to the team's channels and mail to those concerned.
+//! (`inbox/<folder>/`, beside the studies, never in one), which its requester writes until
+//! they submit it. Then, and when an export is asked for, the files are copied into the
+//! request's held folder (`airlock/<folder>/`), which only the portal writes: what is scanned,
+//! reviewed, copied into the study and downloaded is that copy, not a file its requester (or a
+//! workspace) could change afterwards. The worker reads GuardDuty's tag on each held file
+//! (`scan_step`): a threat moves it to `quarantine/<folder>/` and blocks the request.
+//! Reviewers decide; the last approval needed queues the copy into the study (`transfer`) or
+//! releases an export. Every step is an audit row, a notice to the team's channels and mail
+//! to those concerned.
 
 use super::*;
 use crate::jobs::{self, Job};
@@ -20,10 +24,17 @@ use app::features::airlock::AirlockService;
 const NOT_FOUND: &str = "This request";
 /// Who the worker's steps are audited as.
 const PORTAL: &str = "atrium";
+/// The longest status note the table keeps.
+const NOTE_CHARS: usize = 2000;
 
-/// An import's files, until they are copied into the study.
+/// An import's files, as its requester uploads them.
 fn inbox(request: &RequestRow) -> String {
     format!("inbox/{}/", request.folder)
+}
+
+/// The request's own copy of its files, which only the portal writes.
+fn held(request: &RequestRow) -> String {
+    format!("airlock/{}/", request.folder)
 }
 
 /// Files with a threat, out of everyone's way.
@@ -31,19 +42,9 @@ fn quarantine(request: &RequestRow) -> String {
     format!("quarantine/{}/", request.folder)
 }
 
-/// Where a request's files wait: an import's inbox, or its study's egress folder.
-fn waiting_prefix(request: &RequestRow, study: &StudyRow) -> String {
-    match request.direction {
-        Direction::Import => inbox(request),
-        Direction::Export => study.egress_prefix(),
-    }
-}
-
-fn kind(request: &RequestRow) -> &'static str {
-    match request.direction {
-        Direction::Import => "Import",
-        Direction::Export => "Export",
-    }
+/// A status note that fits its column (a list of many long paths would not).
+fn note(text: String) -> String {
+    if text.chars().count() <= NOTE_CHARS { text } else { format!("{}…", text.chars().take(NOTE_CHARS - 1).collect::<String>()) }
 }
 
 /// The study's bucket, through its team's role (the portal's own for an organisation study),
@@ -60,20 +61,27 @@ fn checked_reason(reason: &str) -> Result<&str, AppError> {
     Ok(reason)
 }
 
-/// A request as the caller reaches it: its requester, or one of its reviewers.
+fn checked_note(note: &str) -> Result<&str, AppError> {
+    let note = note.trim();
+    if note.chars().count() > 2000 {
+        return Err(AppError::invalid("note", "A note may be at most 2,000 characters."));
+    }
+    Ok(note)
+}
+
+/// A request as the caller reaches it: its requester (while they may still see its study), or
+/// one of its reviewers.
 struct Opened {
     request: RequestRow,
     study: StudyRow,
     /// The team whose account holds the study's bucket; none for an organisation study.
     study_team: Option<teams::Team>,
     reviewer: bool,
+    /// The requester's access to the study now (`None` for a reviewer who is not the requester).
+    access: Option<Access>,
 }
 
 impl Opened {
-    fn is_requester(&self, user: &CurrentUser) -> bool {
-        self.request.requester == user.username.as_str()
-    }
-
     fn place(&self, actor: &str) -> Place {
         place_as(&self.study, self.study_team.as_ref(), actor)
     }
@@ -87,11 +95,12 @@ impl Opened {
     }
 }
 
-/// The study's team, for its role; none for an organisation study.
-async fn study_team(db: &PgPool, study: &StudyRow) -> Result<Option<teams::Team>, sqlx::Error> {
+/// The study's team, for its role; none for an organisation study. A team that is gone is an
+/// error, never a reason to act with the portal's own credentials.
+async fn study_team(db: &PgPool, study: &StudyRow) -> anyhow::Result<Option<teams::Team>> {
     let Some(slug) = study.team_slug.as_deref() else { return Ok(None) };
-    let Ok(slug) = TeamSlug::parse(slug) else { return Ok(None) };
-    teams::find(db, &slug).await
+    let slug = TeamSlug::parse(slug).map_err(|_| anyhow::anyhow!("the study's team {slug} is not a team"))?;
+    Ok(Some(teams::find(db, &slug).await?.ok_or_else(|| anyhow::anyhow!("the study's team {slug} is gone"))?))
 }
 
 /// One audit row about a request by the portal itself (the worker's steps).
@@ -127,7 +136,7 @@ async fn announce(
 
 fn title(request: &RequestRow, study: &StudyRow, what: &str) -> String {
     let preposition = if request.direction == Direction::Import { "into" } else { "from" };
-    format!("{} #{} {preposition} \"{}\" {what}", kind(request), request.id, study.name)
+    format!("{} #{} {preposition} \"{}\" {what}", request.direction.label(), request.id, study.name)
 }
 
 /// Where one look at a request's scan results left it.
@@ -139,9 +148,10 @@ pub enum ScanProgress {
     Settled,
 }
 
-/// Reads GuardDuty's tag on each file still without a result, and moves the request on once
-/// they say enough: to review when all are clean; blocked, with the files quarantined, at the
-/// first threat; blocked when a file could not be scanned. The worker's step, as `atrium`.
+/// Reads GuardDuty's tag on each held file still without a result, and moves the request on
+/// once they say enough: to review when all are clean; blocked, with the files quarantined, at
+/// the first threat; blocked when a file could not be scanned (or is gone). The worker's step,
+/// as `atrium`; safe to repeat.
 #[tracing::instrument(skip(db, store))]
 pub async fn scan_step(db: &PgPool, store: &dyn ObjectStore, id: i64) -> anyhow::Result<ScanProgress> {
     let Some(request) = requests::find(db, id).await? else { return Ok(ScanProgress::Settled) };
@@ -151,15 +161,20 @@ pub async fn scan_step(db: &PgPool, store: &dyn ObjectStore, id: i64) -> anyhow:
     let study = repo::find(db, request.study_id).await?.ok_or_else(|| anyhow::anyhow!("the request's study is gone"))?;
     let team = study_team(db, &study).await?;
     let place = place_as(&study, team.as_ref(), PORTAL);
-    let prefix = waiting_prefix(&request, &study);
+    let prefix = held(&request);
     let mut results = Vec::new();
     for file in requests::files(db, id).await? {
         let scan = match file.scan {
             Some(scan) => Some(scan),
             None => {
-                let tag = store.tag(&place, &format!("{prefix}{}", file.path), SCAN_TAG).await?;
-                // A value this version does not know passes nothing: as a failed scan.
-                let scan = tag.map(|value| ScanResult::parse(&value).unwrap_or(ScanResult::Failed));
+                let key = format!("{prefix}{}", file.path);
+                let scan = match store.tag(&place, &key, SCAN_TAG).await? {
+                    // A value this version does not know passes nothing: as a failed scan.
+                    Some(value) => Some(ScanResult::parse(&value).unwrap_or(ScanResult::Failed)),
+                    // A held file that is gone cannot be scanned, nor passed.
+                    None if store.size_of(&place, &key).await?.is_none() => Some(ScanResult::Failed),
+                    None => None,
+                };
                 if let Some(scan) = scan {
                     requests::set_scan(db, id, &file.path, scan).await?;
                 }
@@ -168,33 +183,94 @@ pub async fn scan_step(db: &PgPool, store: &dyn ObjectStore, id: i64) -> anyhow:
         };
         results.push((file.path, scan));
     }
-    let (action, to, note, outcome) = match scan_verdict(&results) {
+    let (action, to, outcome) = match scan_verdict(&results) {
         ScanVerdict::Waiting => return Ok(ScanProgress::Waiting),
         ScanVerdict::Clean => {
-            ("airlock.scan.clean", RequestStatus::InReview, None, format!("{} files: no threats found; awaits review", results.len()))
+            ("airlock.scan.clean", RequestStatus::InReview, format!("{} files: no threats found; awaits review", results.len()))
         }
         ScanVerdict::Threat(paths) => {
             for path in &paths {
                 let from = format!("{prefix}{path}");
-                store.copy(&place, &from, &format!("{}{path}", quarantine(&request))).await?;
-                store.delete(&place, &from).await?;
+                // Moved already by an earlier run that stopped short.
+                if store.size_of(&place, &from).await?.is_some() {
+                    store.copy(&place, &from, &format!("{}{path}", quarantine(&request))).await?;
+                    store.delete(&place, &from).await?;
+                }
             }
-            let note = format!("Threats found in {}: quarantined, and the request blocked.", paths.join(", "));
-            ("airlock.scan.threat", RequestStatus::Blocked, Some(note.clone()), note)
+            (
+                "airlock.scan.threat",
+                RequestStatus::Blocked,
+                format!("Threats found in {}: quarantined, and the request blocked.", paths.join(", ")),
+            )
         }
-        ScanVerdict::Unscannable(paths) => {
-            let note = format!("{} could not be scanned, so the request is blocked.", paths.join(", "));
-            ("airlock.scan.unscannable", RequestStatus::Blocked, Some(note.clone()), note)
-        }
+        ScanVerdict::Unscannable(paths) => (
+            "airlock.scan.unscannable",
+            RequestStatus::Blocked,
+            format!("{} could not be scanned, so the request is blocked.", paths.join(", ")),
+        ),
     };
+    let outcome = note(outcome);
+    let blocked = to == RequestStatus::Blocked;
     let mut tx = db.begin().await?;
-    if requests::move_to(&mut *tx, id, &[RequestStatus::Scanning], to, note.as_deref()).await? {
+    if requests::move_to(&mut *tx, id, &[RequestStatus::Scanning], to, blocked.then_some(outcome.as_str())).await? {
         record_by_portal(&mut *tx, action, &request, &outcome).await?;
-        let what = if to == RequestStatus::InReview { "awaits review" } else { "is blocked" };
-        announce(&mut tx, &request, &study, (&title(&request, &study, what), &outcome), to != RequestStatus::InReview, true).await?;
+        let what = if blocked { "is blocked" } else { "awaits review" };
+        announce(&mut tx, &request, &study, (&title(&request, &study, what), &outcome), blocked, true).await?;
     }
     tx.commit().await?;
     Ok(ScanProgress::Settled)
+}
+
+/// Copies an approved import's held files into its study, as `atrium`, and completes it; an
+/// export needs no copy (its requester downloads the held files). The request's row stays
+/// locked meanwhile, so a second copy ("Copy again" while one runs) waits and then finds it
+/// done. A copy that fails leaves it approved, saying why, to be tried again. The worker's step.
+#[tracing::instrument(skip(db, store))]
+pub async fn transfer(db: &PgPool, store: &dyn ObjectStore, id: i64) -> anyhow::Result<()> {
+    let mut tx = db.begin().await?;
+    if requests::lock(&mut *tx, id).await? != Some(RequestStatus::Approved) {
+        return Ok(());
+    }
+    let request = requests::find(&mut *tx, id).await?.ok_or_else(|| anyhow::anyhow!("the request is gone"))?;
+    let study = repo::find(&mut *tx, request.study_id).await?.ok_or_else(|| anyhow::anyhow!("the request's study is gone"))?;
+    let files = requests::files(&mut *tx, id).await?;
+    let place = place_as(&study, study_team(db, &study).await?.as_ref(), PORTAL);
+    let mut failed = None;
+    if request.direction == Direction::Import {
+        for file in &files {
+            let to = format!("{}{}", study.prefix, file.path);
+            if let Err(error) = store.copy(&place, &format!("{}{}", held(&request), file.path), &to).await {
+                failed = Some(note(format!("Copying {} into the study failed ({error}); nothing was lost: try again.", file.path)));
+                break;
+            }
+        }
+    }
+    match failed {
+        None => {
+            let done = match request.direction {
+                Direction::Import => format!("{} files copied into \"{}\"", files.len(), study.name),
+                Direction::Export => format!("{} files released to {} for download", files.len(), request.requester),
+            };
+            requests::move_to(&mut *tx, id, &[RequestStatus::Approved], RequestStatus::Completed, None).await?;
+            record_by_portal(&mut *tx, "airlock.complete", &request, &done).await?;
+            announce(&mut tx, &request, &study, (&title(&request, &study, "is completed"), &done), true, true).await?;
+            tx.commit().await?;
+            if request.direction == Direction::Import {
+                // The held copies are in the study now; one left behind costs only storage.
+                for file in &files {
+                    if let Err(error) = store.delete(&place, &format!("{}{}", held(&request), file.path)).await {
+                        tracing::warn!(%error, request = id, "Could not remove an import's held copy");
+                    }
+                }
+            }
+        }
+        Some(why) => {
+            requests::move_to(&mut *tx, id, &[RequestStatus::Approved], RequestStatus::Approved, Some(&why)).await?;
+            record_by_portal(&mut *tx, "airlock.copy_failed", &request, &why).await?;
+            tx.commit().await?;
+        }
+    }
+    Ok(())
 }
 
 impl Studies {
@@ -209,23 +285,52 @@ impl Studies {
             .ok_or_else(not_found)?;
         let study = repo::find(&self.db, request.study_id).await.map_err(database_error)?.ok_or_else(not_found)?;
         let study_slug = study.team_slug.as_deref().and_then(|t| TeamSlug::parse(t).ok());
-        let reviewer = request.requester != user.username.as_str() && is_reviewer(user, study_slug.as_ref());
-        if request.requester != user.username.as_str() && !reviewer {
+        let requester = request.requester == user.username.as_str();
+        let reviewer = !requester && is_reviewer(user, study_slug.as_ref());
+        // The requester sees it while they may still see its study from this team.
+        let access = if requester { access(user, slug, &study.facts()) } else { None };
+        if !reviewer && access.is_none() {
             return Err(not_found());
         }
-        let study_team = study_team(&self.db, &study).await.map_err(database_error)?;
-        Ok(Opened { request, study, study_team, reviewer })
+        let study_team = study_team(&self.db, &study).await.map_err(|error| {
+            tracing::error!(error = ?error, "An airlock request's study has no usable team");
+            AppError::Internal
+        })?;
+        Ok(Opened { request, study, study_team, reviewer, access })
     }
 
-    /// A draft's inbox, for its requester.
+    /// A draft's inbox, for its requester while they may still write the study.
     async fn open_draft(&self, user: &CurrentUser, slug: &TeamSlug, id: i64) -> Result<(Opened, Shelf), AppError> {
         let opened = self.open_request(user, slug, id).await?;
-        if !opened.is_requester(user) || opened.request.direction != Direction::Import {
+        if opened.access != Some(Access::Rw) || opened.request.direction != Direction::Import {
             return Err(AppError::Forbidden);
         }
         opened.refuse_unless(&[RequestStatus::Draft], "given files")?;
         let shelf = Shelf { place: opened.place(user.username.as_str()), prefix: inbox(&opened.request), kind: "an import" };
         Ok((opened, shelf))
+    }
+
+    /// The team's requests (`study`: on that study only) the caller sees, each as its own page
+    /// would answer: their own, and those whose study they review.
+    pub(super) async fn visible_requests(
+        &self,
+        user: &CurrentUser,
+        slug: &TeamSlug,
+        study: Option<i64>,
+    ) -> Result<Vec<app::domain::airlock::AirlockSummary>, AppError> {
+        let me = user.username.as_str();
+        let listed = requests::summaries(&self.db, Some(slug.as_str()), study, me).await.map_err(database_error)?;
+        Ok(listed
+            .into_iter()
+            .filter_map(|row| {
+                let study_team = row.study_team.as_deref().and_then(|t| TeamSlug::parse(t).ok());
+                let mine = row.summary.requester == me;
+                let reviewer = !mine && is_reviewer(user, study_team.as_ref());
+                let mut summary = row.summary;
+                summary.awaits_you = reviewer && summary.status == RequestStatus::InReview && !row.reviewed_by_me;
+                (mine || reviewer).then_some(summary)
+            })
+            .collect())
     }
 
     /// What is in an import's inbox (every file, as the request's files are named).
@@ -242,19 +347,25 @@ impl Studies {
             .collect())
     }
 
-    /// A new request, scanning (or in review when scanning is off), with its files.
-    async fn submitted(
+    /// Holds the request's files (`from`: where they are now): copies them into its held
+    /// folder, records them, and sends it on to scanning (or to review when scanning is off).
+    /// In the caller's transaction, with the request's row locked by the move.
+    async fn hold(
         &self,
         tx: &mut sqlx::PgConnection,
-        request: &RequestRow,
-        study: &StudyRow,
+        opened: (&RequestRow, &StudyRow, &Place),
+        from: &str,
         files: &[(String, i64)],
     ) -> Result<RequestStatus, AppError> {
+        let (request, study, place) = opened;
         let to = if self.settings.malware_scan { RequestStatus::Scanning } else { RequestStatus::InReview };
-        let from = [RequestStatus::Draft, RequestStatus::Scanning];
-        if !requests::move_to(&mut *tx, request.id, &from, to, None).await.map_err(database_error)? {
+        if !requests::move_to(&mut *tx, request.id, &[RequestStatus::Draft], to, None).await.map_err(database_error)? {
             return Err(AppError::Conflict("This request was submitted already.".into()));
         }
+        for (path, _) in files {
+            self.store.copy(place, &format!("{from}{path}"), &format!("{}{path}", held(request))).await.map_err(store_error)?;
+        }
+        requests::insert_files(&mut *tx, request.id, files).await.map_err(database_error)?;
         if self.settings.malware_scan {
             jobs::enqueue(&mut *tx, &Job::AirlockScan { request_id: request.id, polls: 0 }, Duration::ZERO)
                 .await
@@ -265,65 +376,6 @@ impl Studies {
         }
         Ok(to)
     }
-
-    /// Moves an approved request's files where they go, as `actor`: an import's into its
-    /// study (then out of the inbox), an export's nowhere (its requester downloads them).
-    /// A copy that fails leaves it approved, saying why, to be tried again.
-    async fn transfer(&self, opened: &Opened, actor: &CurrentUser) -> Result<(), AppError> {
-        let Opened { request, study, .. } = opened;
-        let files = requests::files(&self.db, request.id).await.map_err(database_error)?;
-        let outcome = if request.direction == Direction::Import {
-            let place = opened.place(actor.username.as_str());
-            let mut copied = Ok(());
-            for file in &files {
-                let from = format!("{}{}", inbox(request), file.path);
-                if let Err(error) = self.store.copy(&place, &from, &format!("{}{}", study.prefix, file.path)).await {
-                    copied = Err(format!("Copying {} into the study failed ({error}); nothing is lost: try again.", file.path));
-                    break;
-                }
-            }
-            copied.map(|()| format!("{} files copied into \"{}\"", files.len(), study.name))
-        } else {
-            Ok(format!("{} files released to {} for download", files.len(), request.requester))
-        };
-        let mut tx = self.db.begin().await.map_err(database_error)?;
-        match outcome {
-            Ok(done) => {
-                if requests::move_to(&mut *tx, request.id, &[RequestStatus::Approved], RequestStatus::Completed, None)
-                    .await
-                    .map_err(database_error)?
-                {
-                    record(&mut *tx, actor, "airlock.complete", ("airlock_request", request.id), &opened_team(request)?, &done).await?;
-                    announce(&mut tx, request, study, (&title(request, study, "is completed"), &done), true, true)
-                        .await
-                        .map_err(database_error)?;
-                }
-                tx.commit().await.map_err(database_error)?;
-                if request.direction == Direction::Import {
-                    // The inbox's copies are no longer needed; one left behind costs only storage.
-                    let place = opened.place(actor.username.as_str());
-                    for file in &files {
-                        if let Err(error) = self.store.delete(&place, &format!("{}{}", inbox(request), file.path)).await {
-                            tracing::warn!(%error, request = request.id, "Could not empty an import's inbox");
-                        }
-                    }
-                }
-                Ok(())
-            }
-            Err(why) => {
-                requests::move_to(&mut *tx, request.id, &[RequestStatus::Approved], RequestStatus::Approved, Some(&why))
-                    .await
-                    .map_err(database_error)?;
-                record(&mut *tx, actor, "airlock.copy_failed", ("airlock_request", request.id), &opened_team(request)?, &why).await?;
-                tx.commit().await.map_err(database_error)
-            }
-        }
-    }
-}
-
-/// The team a request was asked from, for its audit rows.
-fn opened_team(request: &RequestRow) -> Result<TeamSlug, AppError> {
-    request.team_slug.as_deref().and_then(|t| TeamSlug::parse(t).ok()).ok_or(AppError::Internal)
 }
 
 #[async_trait::async_trait]
@@ -331,11 +383,8 @@ impl AirlockService for Studies {
     #[tracing::instrument(skip(self, user), fields(username = %user.username))]
     async fn requests(&self, user: &CurrentUser, slug: &TeamSlug) -> Result<AirlockList, AppError> {
         crate::services::enter_cached_team(&self.db, &self.team_rows, user, slug).await?;
-        let reviewer = is_reviewer(user, Some(slug));
-        let requester = (!reviewer).then_some(user.username.as_str());
-        let requests =
-            requests::summaries(&self.db, Some(slug.as_str()), None, requester, user.username.as_str()).await.map_err(database_error)?;
-        Ok(AirlockList { requests, reviewer })
+        let requests = self.visible_requests(user, slug, None).await?;
+        Ok(AirlockList { requests, reviewer: is_reviewer(user, Some(slug)) })
     }
 
     #[tracing::instrument(skip(self, user), fields(username = %user.username))]
@@ -347,7 +396,7 @@ impl AirlockService for Studies {
         let Opened { request, study, reviewer, .. } = &opened;
         let me = user.username.as_str();
         let status = request.status;
-        let requester = opened.is_requester(user);
+        let requester = opened.access.is_some();
         if status == RequestStatus::Draft {
             // A draft's files are what is in its inbox so far.
             files = self.inbox_files(&opened.place(me), request).await?;
@@ -364,7 +413,7 @@ impl AirlockService for Studies {
             status_note: request.status_note.clone(),
             created_at: request.created_at.clone(),
             reviewers_needed: request.reviewers_needed,
-            may_upload: requester && status == RequestStatus::Draft,
+            may_upload: opened.access == Some(Access::Rw) && status == RequestStatus::Draft,
             may_cancel: requester && matches!(status, RequestStatus::Draft | RequestStatus::Scanning | RequestStatus::InReview),
             may_review: *reviewer && review_refusal(status, &request.requester, me, &reviews).is_none(),
             may_open_files: (*reviewer && matches!(status, RequestStatus::InReview | RequestStatus::Approved))
@@ -393,7 +442,7 @@ impl AirlockService for Studies {
             status: RequestStatus::Draft,
         };
         let mut tx = self.db.begin().await.map_err(database_error)?;
-        let id = requests::insert(&mut *tx, &new).await.map_err(database_error)?;
+        let (id, _) = requests::insert(&mut *tx, &new).await.map_err(database_error)?;
         record(&mut *tx, user, "airlock.import.start", ("airlock_request", id), slug, &format!("into \"{}\": {reason}", study.name))
             .await?;
         tx.commit().await.map_err(database_error)?;
@@ -450,13 +499,28 @@ impl AirlockService for Studies {
         if files.len() > MAX_FILES {
             return Err(AppError::invalid("files", format!("A request carries at most {MAX_FILES} files.")));
         }
+        // An import adds files; it never replaces one the study has.
+        for (path, _) in &files {
+            if self.store.size_of(&shelf.place, &format!("{}{path}", opened.study.prefix)).await.map_err(store_error)?.is_some() {
+                return Err(AppError::invalid(
+                    "files",
+                    format!("{path} is in the study already: rename it, or delete the study's copy first."),
+                ));
+            }
+        }
         let mut tx = self.db.begin().await.map_err(database_error)?;
-        requests::insert_files(&mut *tx, id, &files).await.map_err(database_error)?;
-        let to = self.submitted(&mut tx, &opened.request, &opened.study, &files).await?;
+        let to = self.hold(&mut tx, (&opened.request, &opened.study, &shelf.place), &shelf.prefix, &files).await?;
         let names = files.iter().map(|(path, _)| path.as_str()).collect::<Vec<_>>().join(", ");
         let detail = format!("{names} into \"{}\"; {}", opened.study.name, to.label());
         record(&mut *tx, user, "airlock.submit", ("airlock_request", id), slug, &detail).await?;
-        tx.commit().await.map_err(database_error)
+        tx.commit().await.map_err(database_error)?;
+        // The inbox's files are held now; one left behind costs only storage.
+        for (path, _) in &files {
+            if let Err(error) = self.store.delete(&shelf.place, &format!("{}{path}", shelf.prefix)).await {
+                tracing::warn!(%error, request = id, "Could not empty a submitted import's inbox");
+            }
+        }
+        Ok(())
     }
 
     #[tracing::instrument(skip(self, user, files, reason), fields(username = %user.username))]
@@ -479,11 +543,11 @@ impl AirlockService for Studies {
             return Err(AppError::invalid("files", format!("Choose 1 to {MAX_FILES} files from the egress folder.")));
         }
         let place = Self::place(user, &team, &study);
+        let egress = study.egress_prefix();
         let mut sized = Vec::with_capacity(files.len());
         for file in files {
             file_path(&file).map_err(|message| AppError::invalid("files", message))?;
-            let key = format!("{}{file}", study.egress_prefix());
-            let Some(size) = self.store.size_of(&place, &key).await.map_err(store_error)? else {
+            let Some(size) = self.store.size_of(&place, &format!("{egress}{file}")).await.map_err(store_error)? else {
                 return Err(AppError::invalid("files", format!("{file} is not in the egress folder.")));
             };
             sized.push((file, size));
@@ -497,10 +561,9 @@ impl AirlockService for Studies {
             status: RequestStatus::Draft,
         };
         let mut tx = self.db.begin().await.map_err(database_error)?;
-        let id = requests::insert(&mut *tx, &new).await.map_err(database_error)?;
-        requests::insert_files(&mut *tx, id, &sized).await.map_err(database_error)?;
+        let (id, _) = requests::insert(&mut *tx, &new).await.map_err(database_error)?;
         let request = requests::find(&mut *tx, id).await.map_err(database_error)?.ok_or(AppError::Internal)?;
-        let to = self.submitted(&mut tx, &request, &study, &sized).await?;
+        let to = self.hold(&mut tx, (&request, &study, &place), &egress, &sized).await?;
         let names = sized.iter().map(|(path, _)| path.as_str()).collect::<Vec<_>>().join(", ");
         let detail = format!("{names} from \"{}\": {reason}; {}", study.name, to.label());
         record(&mut *tx, user, "airlock.export.request", ("airlock_request", id), slug, &detail).await?;
@@ -511,14 +574,11 @@ impl AirlockService for Studies {
     #[tracing::instrument(skip(self, user, note), fields(username = %user.username))]
     async fn review(&self, user: &CurrentUser, slug: &TeamSlug, id: i64, approve: bool, note: &str) -> Result<(), AppError> {
         let opened = self.open_request(user, slug, id).await?;
-        let note = note.trim();
-        if note.chars().count() > 2000 {
-            return Err(AppError::invalid("note", "A note may be at most 2,000 characters."));
-        }
+        let note = checked_note(note)?;
         if !approve && note.is_empty() {
             return Err(AppError::invalid("note", "Say why you reject it: its requester reads it."));
         }
-        let Opened { request, study, .. } = &opened;
+        let Opened { request, study, reviewer, .. } = &opened;
         let mut tx = self.db.begin().await.map_err(database_error)?;
         // Locked, so that two reviewers approving at once count each other.
         let status = requests::lock(&mut *tx, id).await.map_err(database_error)?.ok_or_else(|| AppError::NotFound(NOT_FOUND.into()))?;
@@ -526,11 +586,13 @@ impl AirlockService for Studies {
         if let Some(why) = review_refusal(status, &request.requester, user.username.as_str(), &reviews) {
             return Err(AppError::Conflict(why));
         }
+        if !reviewer {
+            return Err(AppError::Forbidden);
+        }
         requests::add_review(&mut *tx, id, user.username.as_str(), approve, note).await.map_err(database_error)?;
         let approvals = reviews.iter().filter(|r| r.approve).count() + usize::from(approve);
         let needed = usize::try_from(request.reviewers_needed).unwrap_or(1);
         let said = if note.is_empty() { String::new() } else { format!(": {note}") };
-        let released = approve && approvals >= needed;
         if !approve {
             requests::move_to(&mut *tx, id, &[RequestStatus::InReview], RequestStatus::Rejected, Some(note))
                 .await
@@ -539,27 +601,32 @@ impl AirlockService for Studies {
             let text = format!("Rejected by {}{said}", user.username);
             announce(&mut tx, request, study, (&title(request, study, "was rejected"), &text), true, true).await.map_err(database_error)?;
         } else {
-            if released {
+            if approvals >= needed {
                 requests::move_to(&mut *tx, id, &[RequestStatus::InReview], RequestStatus::Approved, None).await.map_err(database_error)?;
+                // The copy runs in the worker: it may take a while, and it must not stop
+                // half-way because this request's caller went away.
+                jobs::enqueue(&mut *tx, &Job::AirlockCopy { request_id: id }, Duration::ZERO).await.map_err(database_error)?;
             }
             let detail = format!("approval {approvals} of {needed}, for {}{said}", request.requester);
             record(&mut *tx, user, "airlock.approve", ("airlock_request", id), slug, &detail).await?;
         }
-        tx.commit().await.map_err(database_error)?;
-        if released { self.transfer(&opened, user).await } else { Ok(()) }
+        tx.commit().await.map_err(database_error)
     }
 
     #[tracing::instrument(skip(self, user), fields(username = %user.username))]
     async fn retry(&self, user: &CurrentUser, slug: &TeamSlug, id: i64) -> Result<(), AppError> {
         let opened = self.open_request(user, slug, id).await?;
         opened.refuse_unless(&[RequestStatus::Approved], "copied again")?;
-        self.transfer(&opened, user).await
+        let mut tx = self.db.begin().await.map_err(database_error)?;
+        jobs::enqueue(&mut *tx, &Job::AirlockCopy { request_id: id }, Duration::ZERO).await.map_err(database_error)?;
+        record(&mut *tx, user, "airlock.retry", ("airlock_request", id), slug, &format!("into \"{}\"", opened.study.name)).await?;
+        tx.commit().await.map_err(database_error)
     }
 
     #[tracing::instrument(skip(self, user), fields(username = %user.username))]
     async fn cancel(&self, user: &CurrentUser, slug: &TeamSlug, id: i64) -> Result<(), AppError> {
         let opened = self.open_request(user, slug, id).await?;
-        if !opened.is_requester(user) {
+        if opened.access.is_none() {
             return Err(AppError::Forbidden);
         }
         let open = [RequestStatus::Draft, RequestStatus::Scanning, RequestStatus::InReview];
@@ -570,13 +637,18 @@ impl AirlockService for Studies {
         }
         record(&mut *tx, user, "airlock.cancel", ("airlock_request", id), slug, &format!("on \"{}\"", opened.study.name)).await?;
         tx.commit().await.map_err(database_error)?;
-        if opened.request.direction == Direction::Import {
-            // What went up is not coming in; one left behind costs only storage.
-            let place = opened.place(user.username.as_str());
-            for file in self.inbox_files(&place, &opened.request).await.unwrap_or_default() {
-                if let Err(error) = self.store.delete(&place, &format!("{}{}", inbox(&opened.request), file.path)).await {
-                    tracing::warn!(%error, request = id, "Could not empty a cancelled import's inbox");
-                }
+        // What was going through goes no further; a file left behind costs only storage.
+        let place = opened.place(user.username.as_str());
+        let leftovers: Vec<String> = if opened.request.status == RequestStatus::Draft {
+            let files = self.inbox_files(&place, &opened.request).await.unwrap_or_default();
+            files.into_iter().map(|f| format!("{}{}", inbox(&opened.request), f.path)).collect()
+        } else {
+            let files = requests::files(&self.db, id).await.unwrap_or_default();
+            files.into_iter().map(|f| format!("{}{}", held(&opened.request), f.path)).collect()
+        };
+        for key in leftovers {
+            if let Err(error) = self.store.delete(&place, &key).await {
+                tracing::warn!(%error, request = id, "Could not remove a cancelled request's file");
             }
         }
         Ok(())
@@ -587,24 +659,22 @@ impl AirlockService for Studies {
         if !user.is_admin() {
             return Err(AppError::Forbidden);
         }
-        let view = self.request(user, slug, id).await?;
-        if !view.scan_overdue {
+        let note = checked_note(note)?;
+        let opened = self.open_request(user, slug, id).await?;
+        let request = &opened.request;
+        let overdue = request.status == RequestStatus::Scanning && request.status_age_seconds as u64 > self.settings.scan_wait.as_secs();
+        if !overdue {
             let minutes = self.settings.scan_wait.as_secs() / 60;
             return Err(AppError::Conflict(format!("Only a scan still missing after {minutes} minutes can be failed.")));
         }
-        let note = note.trim().chars().take(1000).collect::<String>();
-        let why = format!(
-            "The malware scan never came; failed by {}{}",
-            user.username,
-            if note.is_empty() { String::new() } else { format!(": {note}") }
-        );
-        let opened = self.open_request(user, slug, id).await?;
+        let said = if note.is_empty() { String::new() } else { format!(": {note}") };
+        let why = self::note(format!("The malware scan never came; failed by {}{said}", user.username));
         let mut tx = self.db.begin().await.map_err(database_error)?;
         if !requests::move_to(&mut *tx, id, &[RequestStatus::Scanning], RequestStatus::Blocked, Some(&why)).await.map_err(database_error)? {
             return Err(AppError::Conflict("This request moved on meanwhile: reload it.".into()));
         }
         record(&mut *tx, user, "airlock.scan.fail", ("airlock_request", id), slug, &why).await?;
-        announce(&mut tx, &opened.request, &opened.study, (&title(&opened.request, &opened.study, "is blocked"), &why), true, true)
+        announce(&mut tx, request, &opened.study, (&title(request, &opened.study, "is blocked"), &why), true, true)
             .await
             .map_err(database_error)?;
         tx.commit().await.map_err(database_error)
@@ -613,9 +683,9 @@ impl AirlockService for Studies {
     #[tracing::instrument(skip(self, user), fields(username = %user.username))]
     async fn file_url(&self, user: &CurrentUser, slug: &TeamSlug, id: i64, file: &str) -> Result<String, AppError> {
         let opened = self.open_request(user, slug, id).await?;
-        let Opened { request, study, reviewer, .. } = &opened;
+        let Opened { request, reviewer, .. } = &opened;
         let reviewing = *reviewer && matches!(request.status, RequestStatus::InReview | RequestStatus::Approved);
-        let downloading = opened.is_requester(user) && request.direction == Direction::Export && request.status == RequestStatus::Completed;
+        let downloading = opened.access.is_some() && request.direction == Direction::Export && request.status == RequestStatus::Completed;
         if !reviewing && !downloading {
             return Err(AppError::Forbidden);
         }
@@ -623,7 +693,7 @@ impl AirlockService for Studies {
         if !files.iter().any(|f| f.path == file) {
             return Err(AppError::NotFound(format!("The file {file} in this request")));
         }
-        let key = format!("{}{file}", waiting_prefix(request, study));
+        let key = format!("{}{file}", held(request));
         let place = opened.place(user.username.as_str());
         let url =
             self.store.presigned_get(&place, &key, Duration::from_secs(self.settings.download_url_seconds)).await.map_err(store_error)?;

@@ -25,7 +25,7 @@ mod airlock;
 mod scratch;
 mod shelf;
 pub use access::*;
-pub use airlock::{ScanProgress, scan_step};
+pub use airlock::{ScanProgress, scan_step, transfer};
 use shelf::Shelf;
 
 /// Files listed per page of a folder.
@@ -166,17 +166,12 @@ impl StudyService for Studies {
         let egress = if study.controlled {
             let egress_prefix = study.egress_prefix();
             let waiting = self.store.folder(&shelf.place, &egress_prefix, None, FILES_PER_PAGE, false).await.map_err(store_error)?;
-            let requests = crate::repo::airlock::summaries(&self.db, None, Some(study.id), None, user.username.as_str())
-                .await
-                .map_err(database_error)?;
-            let visible = requests
-                .into_iter()
-                .filter(|r| r.direction == Direction::Export && (r.requester == user.username.as_str() || user.may_manage_members(slug)))
-                .collect();
+            let mut requests = self.visible_requests(user, slug, Some(study.id)).await?;
+            requests.retain(|r| r.direction == Direction::Export);
             Some(EgressPanel {
                 location: format!("s3://{}/{egress_prefix}", study.bucket),
                 files: self.file_entries(&egress_prefix, waiting.objects),
-                requests: visible,
+                requests,
                 may_request: granted == Access::Rw,
             })
         } else {

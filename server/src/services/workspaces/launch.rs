@@ -166,16 +166,19 @@ impl Workspaces {
         let team = &team_row.slug;
         let owner = user.username.as_str();
         let configuration_id = configuration.id;
-        // Only the studies checked here are mounted: never a value a configuration or profile set.
-        parameter_values.remove(STUDIES_PARAMETER);
+        // Only the studies checked here are mounted, and the home and drive are the launching
+        // person's and the team's: never a value a configuration or profile set.
+        parameter_values.retain(|key, _| !set_at_launch(key));
         let mounts = crate::services::studies::mounts_for_launch(&self.db, user, team, studies).await?;
+        let specs = workspace_types::find(&self.db, configuration.workspace_type_id)
+            .await
+            .map_err(database_error)?
+            .ok_or(AppError::Internal)?
+            .parameters;
+        let keys: Vec<&str> = specs.iter().map(|spec| spec.key.as_str()).collect();
+        parameter_values.extend(self.homes.launch_parameters(user, team_row, &keys).await?);
         if !mounts.is_empty() {
-            let specs = workspace_types::find(&self.db, configuration.workspace_type_id)
-                .await
-                .map_err(database_error)?
-                .ok_or(AppError::Internal)?
-                .parameters;
-            if !specs.iter().any(|spec| spec.key == STUDIES_PARAMETER) {
+            if !keys.contains(&STUDIES_PARAMETER) {
                 return Err(invalid("studies", format!("{} cannot mount studies: launch it without them.", configuration.draft.name)));
             }
             let mut locations: Vec<(String, Access)> = mounts.iter().map(|(study, access)| (study.location(), *access)).collect();

@@ -11,7 +11,7 @@ use app::domain::configurations::Configuration;
 use app::domain::idle::SNOOZE_HOURS;
 use app::domain::notifications::Notice;
 use app::domain::parameters::validate_parameters;
-use app::domain::studies::{Access, STUDIES_PARAMETER, studies_parameter};
+use app::domain::studies::{Access, STUDIES_PARAMETER, set_at_launch, studies_parameter};
 use app::domain::workspace::{
     Connection, ConnectionKind, EndedWorkspaces, MyWorkspaces, WorkspaceAction, WorkspaceName, WorkspaceSharing, WorkspaceState,
     WorkspaceView,
@@ -48,6 +48,8 @@ pub struct Workspaces {
     quota: i64,
     presigner: Arc<dyn Presigner>,
     sessions: Arc<dyn SessionStarter>,
+    /// People's homes on the team's file system, passed at launch.
+    homes: Arc<crate::services::homes::Homes>,
 }
 
 impl Workspaces {
@@ -57,8 +59,9 @@ impl Workspaces {
         quota: i64,
         presigner: Arc<dyn Presigner>,
         sessions: Arc<dyn SessionStarter>,
+        homes: Arc<crate::services::homes::Homes>,
     ) -> Self {
-        Workspaces { db, teams, quota, presigner, sessions }
+        Workspaces { db, teams, quota, presigner, sessions, homes }
     }
 }
 

@@ -1,0 +1,87 @@
+//! Each person's home on a team's file system: an EFS access point rooted at `/home/<user>`,
+//! entered as the person's own POSIX user, made in the team's account through the team's role.
+
+use super::provisioning::{ProvisionError, classify};
+use super::team_role::{TeamRole, TeamSessions};
+use aws_sdk_efs::types::{CreationInfo, PosixUser, RootDirectory};
+
+/// The role session homes are made and removed with.
+const SESSION: &str = "atrium-homes";
+
+#[async_trait::async_trait]
+pub trait HomeDirectories: Send + Sync {
+    /// Makes the person's access point on the file system: its id. The same person asking again
+    /// (a retry) gets the same access point back.
+    async fn create_home(&self, role: &TeamRole, file_system: &str, username: &str, uid: u32) -> Result<String, ProvisionError>;
+    /// Removes an access point (the files it reached stay on the file system).
+    async fn remove_home(&self, role: &TeamRole, access_point: &str) -> Result<(), ProvisionError>;
+}
+
+pub struct EfsHomes {
+    sessions: TeamSessions,
+}
+
+impl EfsHomes {
+    pub fn new(sessions: impl Into<TeamSessions>) -> Self {
+        EfsHomes { sessions: sessions.into() }
+    }
+
+    async fn client(&self, role: &TeamRole) -> Result<aws_sdk_efs::Client, ProvisionError> {
+        Ok(crate::aws::call_metrics::client!(aws_sdk_efs, &self.sessions.config(role, SESSION).await?))
+    }
+}
+
+/// A person's home directory on the file system.
+pub fn home_path(username: &str) -> String {
+    format!("/home/{username}")
+}
+
+fn invalid(error: aws_smithy_types::error::operation::BuildError) -> ProvisionError {
+    ProvisionError::Retryable(anyhow::Error::new(error))
+}
+
+#[async_trait::async_trait]
+impl HomeDirectories for EfsHomes {
+    #[tracing::instrument(skip(self, role))]
+    async fn create_home(&self, role: &TeamRole, file_system: &str, username: &str, uid: u32) -> Result<String, ProvisionError> {
+        let uid = i64::from(uid);
+        let owner = CreationInfo::builder().owner_uid(uid).owner_gid(uid).permissions("0700").build().map_err(invalid)?;
+        let created = self
+            .client(role)
+            .await?
+            .create_access_point()
+            // At most 64 characters; the same person's retry makes no second access point.
+            .client_token(format!("atrium-home-{username}").chars().take(64).collect::<String>())
+            .file_system_id(file_system)
+            .posix_user(PosixUser::builder().uid(uid).gid(uid).build().map_err(invalid)?)
+            .root_directory(RootDirectory::builder().path(home_path(username)).creation_info(owner).build())
+            .send()
+            .await;
+        match created {
+            Ok(created) => {
+                created.access_point_id.ok_or_else(|| ProvisionError::Retryable(anyhow::anyhow!("EFS returned no access point id")))
+            }
+            Err(error) => {
+                let code = error.as_service_error().and_then(aws_sdk_efs::error::ProvideErrorMetadata::code).unwrap_or_default();
+                if code == "AccessPointLimitExceeded" {
+                    return Err(ProvisionError::Rejected(
+                        "The team's file system has as many access points as EFS allows: an administrator removes the homes of people \
+                         who left (on /admin/teams) to make room."
+                            .into(),
+                    ));
+                }
+                Err(classify(error))
+            }
+        }
+    }
+
+    #[tracing::instrument(skip(self, role))]
+    async fn remove_home(&self, role: &TeamRole, access_point: &str) -> Result<(), ProvisionError> {
+        match self.client(role).await?.delete_access_point().access_point_id(access_point).send().await {
+            Ok(_) => Ok(()),
+            // Gone already: removed is what was asked for.
+            Err(error) if error.as_service_error().is_some_and(|e| e.is_access_point_not_found()) => Ok(()),
+            Err(error) => Err(classify(error)),
+        }
+    }
+}
