@@ -11,7 +11,7 @@ const SESSION: &str = "atrium-homes";
 #[async_trait::async_trait]
 pub trait HomeDirectories: Send + Sync {
     /// Makes the person's access point on the file system: its id. The same person asking again
-    /// (a retry) gets the same access point back.
+    /// (a retry after the first answer was lost) gets the access point made then.
     async fn create_home(&self, role: &TeamRole, file_system: &str, username: &str, uid: u32) -> Result<String, ProvisionError>;
     /// Removes an access point (the files it reached stay on the file system).
     async fn remove_home(&self, role: &TeamRole, access_point: &str) -> Result<(), ProvisionError>;
@@ -31,9 +31,13 @@ impl EfsHomes {
     }
 }
 
-/// A person's home directory on the file system.
-pub fn home_path(username: &str) -> String {
-    format!("/home/{username}")
+/// A person's home directory on the file system: `/home/<username>` when the name makes a
+/// plain path segment EFS takes, else `/home/u<uid>`.
+pub fn home_path(username: &str, uid: u32) -> String {
+    let plain = (1..=64).contains(&username.len())
+        && username.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        && !username.starts_with('.');
+    if plain { format!("/home/{username}") } else { format!("/home/u{uid}") }
 }
 
 fn invalid(error: aws_smithy_types::error::operation::BuildError) -> ProvisionError {
@@ -44,17 +48,18 @@ fn invalid(error: aws_smithy_types::error::operation::BuildError) -> ProvisionEr
 impl HomeDirectories for EfsHomes {
     #[tracing::instrument(skip(self, role))]
     async fn create_home(&self, role: &TeamRole, file_system: &str, username: &str, uid: u32) -> Result<String, ProvisionError> {
+        let path = home_path(username, uid);
         let uid = i64::from(uid);
         let owner = CreationInfo::builder().owner_uid(uid).owner_gid(uid).permissions("0700").build().map_err(invalid)?;
         let created = self
             .client(role)
             .await?
             .create_access_point()
-            // At most 64 characters; the same person's retry makes no second access point.
-            .client_token(format!("atrium-home-{username}").chars().take(64).collect::<String>())
+            // The person's uid is theirs alone: a retry makes no second access point.
+            .client_token(format!("atrium-home-{uid}"))
             .file_system_id(file_system)
             .posix_user(PosixUser::builder().uid(uid).gid(uid).build().map_err(invalid)?)
-            .root_directory(RootDirectory::builder().path(home_path(username)).creation_info(owner).build())
+            .root_directory(RootDirectory::builder().path(path).creation_info(owner).build())
             .send()
             .await;
         match created {
@@ -62,6 +67,12 @@ impl HomeDirectories for EfsHomes {
                 created.access_point_id.ok_or_else(|| ProvisionError::Retryable(anyhow::anyhow!("EFS returned no access point id")))
             }
             Err(error) => {
+                // Made already, by a first try whose answer was lost: that one is the home.
+                if let Some(aws_sdk_efs::operation::create_access_point::CreateAccessPointError::AccessPointAlreadyExists(made)) =
+                    error.as_service_error()
+                {
+                    return Ok(made.access_point_id().to_owned());
+                }
                 let code = error.as_service_error().and_then(aws_sdk_efs::error::ProvideErrorMetadata::code).unwrap_or_default();
                 if code == "AccessPointLimitExceeded" {
                     return Err(ProvisionError::Rejected(
@@ -83,5 +94,21 @@ impl HomeDirectories for EfsHomes {
             Err(error) if error.as_service_error().is_some_and(|e| e.is_access_point_not_found()) => Ok(()),
             Err(error) => Err(classify(error)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::home_path;
+
+    #[test]
+    fn a_home_is_named_after_its_person_when_the_name_makes_a_plain_path() {
+        assert_eq!(home_path("ada", 20_000), "/home/ada");
+        assert_eq!(home_path("jean-luc.picard_2", 20_001), "/home/jean-luc.picard_2");
+        // Never inside another person's home, never hidden, never over EFS's limits.
+        assert_eq!(home_path("ada/../grace", 20_002), "/home/u20002");
+        assert_eq!(home_path(".profile", 20_003), "/home/u20003");
+        assert_eq!(home_path(&"x".repeat(65), 20_004), "/home/u20004");
+        assert_eq!(home_path("josé", 20_005), "/home/u20005");
     }
 }

@@ -8,6 +8,7 @@ pub struct Home {
     pub username: String,
     pub file_system_id: String,
     pub access_point_id: String,
+    pub path: String,
     pub created_at: String,
 }
 
@@ -33,7 +34,7 @@ pub async fn lock(db: impl PgExecutor<'_>, team: &str, username: &str) -> Result
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn find(db: impl PgExecutor<'_>, team: &str, username: &str) -> Result<Option<Home>, sqlx::Error> {
     let row = sqlx::query!(
-        "SELECT username, file_system_id, access_point_id, created_at FROM user_homes WHERE team_slug = $1 AND username = $2",
+        "SELECT username, file_system_id, access_point_id, path, created_at FROM user_homes WHERE team_slug = $1 AND username = $2",
         team,
         username,
     )
@@ -43,18 +44,25 @@ pub async fn find(db: impl PgExecutor<'_>, team: &str, username: &str) -> Result
         username: row.username,
         file_system_id: row.file_system_id,
         access_point_id: row.access_point_id,
+        path: row.path,
         created_at: dates::minute_utc(row.created_at),
     }))
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn insert(db: impl PgExecutor<'_>, team: &str, username: &str, file_system: &str, access_point: &str) -> Result<(), sqlx::Error> {
+pub async fn insert(
+    db: impl PgExecutor<'_>,
+    team: &str,
+    username: &str,
+    (file_system, access_point, path): (&str, &str, &str),
+) -> Result<(), sqlx::Error> {
     sqlx::query!(
-        "INSERT INTO user_homes (team_slug, username, file_system_id, access_point_id) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO user_homes (team_slug, username, file_system_id, access_point_id, path) VALUES ($1, $2, $3, $4, $5)",
         team,
         username,
         file_system,
         access_point,
+        path,
     )
     .execute(db)
     .await?;
@@ -65,7 +73,7 @@ pub async fn insert(db: impl PgExecutor<'_>, team: &str, username: &str, file_sy
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn of_disabled(db: impl PgExecutor<'_>, team: &str) -> Result<Vec<Home>, sqlx::Error> {
     let rows = sqlx::query!(
-        "SELECT h.username, h.file_system_id, h.access_point_id, h.created_at FROM user_homes h JOIN users u ON u.username = h.username \
+        "SELECT h.username, h.file_system_id, h.access_point_id, h.path, h.created_at FROM user_homes h JOIN users u ON u.username = h.username \
          WHERE h.team_slug = $1 AND u.disabled_at IS NOT NULL ORDER BY h.username",
         team,
     )
@@ -77,6 +85,7 @@ pub async fn of_disabled(db: impl PgExecutor<'_>, team: &str) -> Result<Vec<Home
             username: row.username,
             file_system_id: row.file_system_id,
             access_point_id: row.access_point_id,
+            path: row.path,
             created_at: dates::minute_utc(row.created_at),
         })
         .collect())

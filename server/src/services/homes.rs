@@ -63,22 +63,30 @@ impl Homes {
         Ok(values)
     }
 
-    /// The person's home in the team, made (once, whatever launches race) if they have none.
+    /// The person's home in the team on `file_system`, made (once, whatever launches race) if
+    /// they have none there. No row stays locked while EFS answers but this person's home's.
     async fn home_of(&self, user: &CurrentUser, team: &Team, file_system: &str) -> Result<Home, AppError> {
         let (slug, username) = (team.slug.as_str(), user.username.as_str());
-        if let Some(home) = homes::find(&self.db, slug, username).await.map_err(database_error)? {
-            return Ok(home);
+        let current = |home: &Option<Home>| home.as_ref().is_some_and(|home| home.file_system_id == file_system);
+        let found = homes::find(&self.db, slug, username).await.map_err(database_error)?;
+        if current(&found) {
+            return found.ok_or(AppError::Internal);
         }
+        // The person's uid, theirs for good, given in a statement of its own.
+        let uid = homes::uid_of(&self.db, username).await.map_err(database_error)?.ok_or(AppError::Internal)?;
+        let uid = u32::try_from(uid).map_err(|_| AppError::Internal)?;
         let mut tx = self.db.begin().await.map_err(database_error)?;
         homes::lock(&mut *tx, slug, username).await.map_err(database_error)?;
-        if let Some(home) = homes::find(&mut *tx, slug, username).await.map_err(database_error)? {
-            return Ok(home);
+        let found = homes::find(&mut *tx, slug, username).await.map_err(database_error)?;
+        if current(&found) {
+            return found.ok_or(AppError::Internal);
         }
-        let uid = homes::uid_of(&mut *tx, username).await.map_err(database_error)?.ok_or(AppError::Internal)?;
-        let uid = u32::try_from(uid).map_err(|_| AppError::Internal)?;
+        // A home on a file system the team no longer has is of no use: a new one replaces it.
+        homes::delete(&mut *tx, slug, username).await.map_err(database_error)?;
         let access_point = self.directories.create_home(&team.role(), file_system, username, uid).await.map_err(efs_error)?;
-        homes::insert(&mut *tx, slug, username, file_system, &access_point).await.map_err(database_error)?;
-        let detail = format!("{} (uid {uid}) on {file_system}: {access_point}", home_path(username));
+        let path = home_path(username, uid);
+        homes::insert(&mut *tx, slug, username, (file_system, &access_point, &path)).await.map_err(database_error)?;
+        let detail = format!("{path} (uid {uid}) on {file_system}: {access_point}");
         let entry = crate::repo::audit::Entry::by(user, "home.create").object("home", username).team(slug).detail(&detail);
         crate::repo::audit::record(&mut *tx, &entry).await.map_err(database_error)?;
         tx.commit().await.map_err(database_error)?;
@@ -101,14 +109,9 @@ impl Homes {
         self.directories.remove_home(&team.role(), &home.access_point_id).await.map_err(efs_error)?;
         let mut tx = self.db.begin().await.map_err(database_error)?;
         homes::delete(&mut *tx, slug, username).await.map_err(database_error)?;
-        let detail = format!("{} ({}); the files stay on {}", home_path(username), home.access_point_id, home.file_system_id);
+        let detail = format!("{} ({}); the files stay on {}", home.path, home.access_point_id, home.file_system_id);
         let entry = crate::repo::audit::Entry::by(admin, "home.remove").object("home", username).team(slug).detail(&detail);
         crate::repo::audit::record(&mut *tx, &entry).await.map_err(database_error)?;
         tx.commit().await.map_err(database_error)
-    }
-
-    /// Where the person's home is, as the team home says it, if they have one in the team.
-    pub async fn path_of(&self, team: &str, username: &str) -> Result<Option<String>, AppError> {
-        Ok(homes::find(&self.db, team, username).await.map_err(database_error)?.map(|_| home_path(username)))
     }
 }

@@ -108,10 +108,8 @@ impl TeamService for Teams {
             }
         };
         let may_manage_members = user.may_manage_members(slug);
-        let home = crate::repo::homes::find(&self.db, slug.as_str(), user.username.as_str())
-            .await
-            .map_err(database_error)?
-            .map(|_| crate::aws::efs::home_path(user.username.as_str()));
+        let home =
+            crate::repo::homes::find(&self.db, slug.as_str(), user.username.as_str()).await.map_err(database_error)?.map(|home| home.path);
         Ok(TeamHome { team: team.summary(), aws_account_id: team.aws_account_id, metadata, metadata_error, may_manage_members, home })
     }
 }

@@ -237,7 +237,21 @@ pub async fn transfer(db: &PgPool, store: &dyn ObjectStore, id: i64) -> anyhow::
     let place = place_as(&study, study_team(db, &study).await?.as_ref(), PORTAL);
     let mut failed = None;
     if request.direction == Direction::Import {
-        for file in &files {
+        // An import adds files: one the study gained since the request was submitted stays. (A
+        // copy tried again may find its own files from the try that stopped short: no check.)
+        if request.status_note.is_none() {
+            for file in &files {
+                if store.size_of(&place, &format!("{}{}", study.prefix, file.path)).await?.is_some() {
+                    failed = Some(note(format!(
+                        "{} is in the study now (added since the request was submitted): \"Copy again\" replaces it with the reviewed file.",
+                        file.path
+                    )));
+                    break;
+                }
+            }
+        }
+        let copies = if failed.is_none() { files.as_slice() } else { &[] };
+        for file in copies {
             let to = format!("{}{}", study.prefix, file.path);
             if let Err(error) = store.copy(&place, &format!("{}{}", held(&request), file.path), &to).await {
                 failed = Some(note(format!("Copying {} into the study failed ({error}); nothing was lost: try again.", file.path)));
@@ -320,17 +334,31 @@ impl Studies {
     ) -> Result<Vec<app::domain::airlock::AirlockSummary>, AppError> {
         let me = user.username.as_str();
         let listed = requests::summaries(&self.db, Some(slug.as_str()), study, me).await.map_err(database_error)?;
-        Ok(listed
-            .into_iter()
-            .filter_map(|row| {
-                let study_team = row.study_team.as_deref().and_then(|t| TeamSlug::parse(t).ok());
-                let mine = row.summary.requester == me;
-                let reviewer = !mine && is_reviewer(user, study_team.as_ref());
+        // Whether the caller still sees each study their own requests are on.
+        let mut sees_study: std::collections::HashMap<i64, bool> = std::collections::HashMap::new();
+        let mut visible = Vec::with_capacity(listed.len());
+        for row in listed {
+            let study_team = row.study_team.as_deref().and_then(|t| TeamSlug::parse(t).ok());
+            let reviewer = row.summary.requester != me && is_reviewer(user, study_team.as_ref());
+            let mine = row.summary.requester == me && {
+                let study_id = row.summary.study_id;
+                match sees_study.get(&study_id) {
+                    Some(sees) => *sees,
+                    None => {
+                        let found = repo::find(&self.db, study_id).await.map_err(database_error)?;
+                        let sees = found.is_some_and(|study| access(user, slug, &study.facts()).is_some());
+                        sees_study.insert(study_id, sees);
+                        sees
+                    }
+                }
+            };
+            if mine || reviewer {
                 let mut summary = row.summary;
                 summary.awaits_you = reviewer && summary.status == RequestStatus::InReview && !row.reviewed_by_me;
-                (mine || reviewer).then_some(summary)
-            })
-            .collect())
+                visible.push(summary);
+            }
+        }
+        Ok(visible)
     }
 
     /// What is in an import's inbox (every file, as the request's files are named).
@@ -550,6 +578,15 @@ impl AirlockService for Studies {
             let Some(size) = self.store.size_of(&place, &format!("{egress}{file}")).await.map_err(store_error)? else {
                 return Err(AppError::invalid("files", format!("{file} is not in the egress folder.")));
             };
+            if size as u64 > self.settings.max_file_bytes {
+                return Err(AppError::invalid(
+                    "files",
+                    format!(
+                        "{file} is larger than a request may carry ({}).",
+                        app::domain::studies::size_label(self.settings.max_file_bytes as i64)
+                    ),
+                ));
+            }
             sized.push((file, size));
         }
         let new = NewRequest {
@@ -693,8 +730,12 @@ impl AirlockService for Studies {
         if !files.iter().any(|f| f.path == file) {
             return Err(AppError::NotFound(format!("The file {file} in this request")));
         }
-        let key = format!("{}{file}", held(request));
         let place = opened.place(user.username.as_str());
+        let mut key = format!("{}{file}", held(request));
+        // An export asked before the airlock was never held: its files stayed in the egress folder.
+        if request.direction == Direction::Export && self.store.size_of(&place, &key).await.map_err(store_error)?.is_none() {
+            key = format!("{}{file}", opened.study.egress_prefix());
+        }
         let url =
             self.store.presigned_get(&place, &key, Duration::from_secs(self.settings.download_url_seconds)).await.map_err(store_error)?;
         let detail = if reviewing { format!("{file}, read-only, to review it") } else { format!("{file}, to download it") };
