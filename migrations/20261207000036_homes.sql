@@ -9,9 +9,6 @@ CREATE TABLE user_homes (
     username         TEXT NOT NULL REFERENCES users (username),
     file_system_id   TEXT NOT NULL CHECK (file_system_id ~ '^fs-[0-9a-f]{8,40}$'),
     access_point_id  TEXT NOT NULL CHECK (access_point_id ~ '^fsap-[0-9a-f]{8,40}$'),
-    -- Its directory on the file system: /home/<username>, or /home/u<uid> for a name that
-    -- makes no plain path.
-    path             TEXT NOT NULL CHECK (path ~ '^/home/[A-Za-z0-9._-]{1,64}$'),
     created_at       TIMESTAMPTZ NOT NULL DEFAULT now(),
     PRIMARY KEY (team_slug, username)
 );
