@@ -361,6 +361,11 @@ impl Studies {
         Ok(visible)
     }
 
+    /// Whether the request has waited for its scan results longer than the portal waits.
+    fn scan_overdue(&self, request: &RequestRow) -> bool {
+        request.status == RequestStatus::Scanning && request.status_age_seconds as u64 > self.settings.scan_wait.as_secs()
+    }
+
     /// What is in an import's inbox (every file, as the request's files are named).
     async fn inbox_files(&self, place: &Place, request: &RequestRow) -> Result<Vec<AirlockFile>, AppError> {
         let prefix = inbox(request);
@@ -429,7 +434,7 @@ impl AirlockService for Studies {
             // A draft's files are what is in its inbox so far.
             files = self.inbox_files(&opened.place(me), request).await?;
         }
-        let scan_overdue = status == RequestStatus::Scanning && request.status_age_seconds as u64 > self.settings.scan_wait.as_secs();
+        let scan_overdue = self.scan_overdue(request);
         Ok(AirlockRequestView {
             id,
             direction: request.direction,
@@ -699,8 +704,7 @@ impl AirlockService for Studies {
         let note = checked_note(note)?;
         let opened = self.open_request(user, slug, id).await?;
         let request = &opened.request;
-        let overdue = request.status == RequestStatus::Scanning && request.status_age_seconds as u64 > self.settings.scan_wait.as_secs();
-        if !overdue {
+        if !self.scan_overdue(request) {
             let minutes = self.settings.scan_wait.as_secs() / 60;
             return Err(AppError::Conflict(format!("Only a scan still missing after {minutes} minutes can be failed.")));
         }
